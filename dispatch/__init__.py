@@ -1,0 +1,72 @@
+"""The dispatch service: Flask app, persistence, services, SMS, jobs and CLI.
+
+``create_app`` is the only way to build the app; ``wsgi.py`` calls it with no arguments and the
+tests call it with a mapping of settings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from dispatch import config as default_config
+
+__all__ = ["create_app", "ConfigurationError"]
+
+
+class ConfigurationError(RuntimeError):
+    """A setting production cannot run without; the message says which and how to set it."""
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then ``DISPATCH_*`` environment variables, then ``config``.
+
+    With no settings at all it runs on SQLite in the instance folder and sends SMS to the local
+    outbox, so the demo and the tests need no services.
+    """
+    app = Flask(__name__, instance_path=_instance_path())
+    app.config.from_mapping(default_config.DEFAULTS)
+    app.config.from_prefixed_env("DISPATCH")
+    if config:
+        app.config.from_mapping(config)
+    _check_production(app)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = default_database_url(app.instance_path)
+
+    from dispatch import db, web
+    from dispatch.api import init_api
+
+    db.init_app(app, app.config["DATABASE_URL"])
+    init_api(app)
+    web.init_app(app)
+    return app
+
+
+def default_database_url(instance_path: str) -> str:
+    """The zero-setup database: a SQLite file in the instance folder."""
+    return f"sqlite:///{Path(instance_path) / 'dispatch.sqlite3'}"
+
+
+def _instance_path() -> str:
+    env = os.environ.get("DISPATCH_INSTANCE_PATH")
+    if env:
+        return str(Path(env).resolve())
+    return str(Path(__file__).resolve().parent.parent / "instance")
+
+
+def _check_production(app: Flask) -> None:
+    if app.config.get("ENV") != "production":
+        return
+    missing = [
+        key
+        for key in default_config.PRODUCTION_REQUIRED
+        if not app.config.get(key) or app.config.get(key) == default_config.DEFAULTS.get(key)
+    ]
+    if missing:
+        hints = ", ".join(f"DISPATCH_{key}" for key in missing)
+        raise ConfigurationError(f"production needs these settings: {hints}")

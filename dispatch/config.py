@@ -1,0 +1,42 @@
+"""Default settings.
+
+Every key can be overridden by an environment variable with the ``DISPATCH_`` prefix
+(``DISPATCH_DATABASE_URL``, ``DISPATCH_SECRET_KEY``...) or by the mapping passed to
+:func:`dispatch.create_app`. With no settings at all the service runs: SQLite in the instance
+folder and SMS to the local outbox, so a newcomer needs nothing but Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # None means "sqlite:///<instance folder>/dispatch.sqlite3", resolved in the factory.
+    "DATABASE_URL": None,
+    "DATABASE_ECHO": False,
+    # A development key; production mode refuses to start with it (see create_app).
+    "SECRET_KEY": "dev-not-secret",
+    "ENV": "development",
+    "TIMEZONE": "Europe/London",
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    "OSRM_URL": None,
+    "NOMINATIM_URL": None,
+    "TWILIO_ACCOUNT_SID": None,
+    "TWILIO_AUTH_TOKEN": None,
+    "TWILIO_FROM": None,
+    "TWILIO_MESSAGING_SERVICE_SID": None,
+    "TWILIO_BASE_URL": None,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # flask-smorest / OpenAPI
+    "API_TITLE": "Rapid-response dispatch",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    # Served from our own /static (npm package swagger-ui-dist): the machine may be offline.
+    "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui-dist/",
+}
+
+# Settings that must not keep their development value when ENV is "production".
+PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL")

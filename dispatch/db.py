@@ -1,0 +1,85 @@
+"""Engine, sessions and the per-request session.
+
+The factory builds one engine and one ``sessionmaker`` per app. A request gets one session,
+cached on ``g`` and closed at teardown, which discards anything the view did not commit. Jobs
+and the CLI use ``database.session_scope()``: one session, one transaction, per unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+from sqlalchemy import event
+from sqlalchemy import orm as so
+
+EXTENSION_KEY = "dispatch.database"
+
+
+class Database:
+    """One engine and its session factory."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine = make_engine(url, echo=echo)
+        self.sessions = so.sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session_scope(self) -> Iterator[so.Session]:
+        """A session whose transaction commits on success and rolls back on error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def make_engine(url: str, *, echo: bool = False) -> sa.Engine:
+    """Create an engine with the settings each database needs to keep its invariants."""
+    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    if url.startswith("sqlite"):
+        # Foreign keys are off by default in SQLite; WAL lets the scheduler read while the
+        # web process writes; the busy timeout turns brief lock contention into a wait.
+        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        engine = sa.create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs["pool_pre_ping"] = True
+    return sa.create_engine(url, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")  # an in-memory database answers "memory"
+    cursor.close()
+
+
+def init_app(app: Flask, url: str) -> Database:
+    """Bind a :class:`Database` to ``app`` and close the request session at teardown."""
+    database = Database(url, echo=bool(app.config.get("DATABASE_ECHO")))
+    app.extensions[EXTENSION_KEY] = database
+    app.teardown_appcontext(_close_session)
+    return database
+
+
+def get_database(app: Flask | None = None) -> Database:
+    """The app's :class:`Database`."""
+    return (app or current_app).extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+
+
+def get_session() -> so.Session:
+    """The request's session (created on first use)."""
+    if "db_session" not in g:
+        g.db_session = get_database().sessions()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,39 @@
+"""Provider networks and the staff bases they run from."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch.models.base import Base, in_list
+from dispatch.models.vocab import BOROUGHS
+
+
+class Network(Base):
+    """A provider network (GP practices, community and social care) covering part of a borough."""
+
+    __tablename__ = "networks"
+    __table_args__ = (sa.CheckConstraint(in_list("borough", BOROUGHS), name="borough"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    borough: so.Mapped[str] = so.mapped_column(sa.String(40))
+    on_call_phone: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+
+
+class StaffBase(Base):
+    """Where a shift starts and ends (a community hub, a health centre)."""
+
+    __tablename__ = "bases"
+    __table_args__ = (
+        sa.CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coords"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    network_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("networks.id"), index=True)
+    postcode: so.Mapped[str] = so.mapped_column(sa.String(10))
+    lat: so.Mapped[float] = so.mapped_column(sa.Float)
+    lon: so.Mapped[float] = so.mapped_column(sa.Float)

@@ -1,0 +1,51 @@
+"""People who sign in (web) or call the API (bearer tokens)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch.models.base import Base, created_at_column, in_list
+from dispatch.models.vocab import USER_ROLES
+
+
+class User(Base):
+    """A user with one role. Passwords and tokens are stored only as hashes."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("role", USER_ROLES), name="role"),
+        sa.CheckConstraint("failed_logins >= 0", name="failed_logins"),
+        sa.CheckConstraint(
+            "approval_limit_pence IS NULL OR approval_limit_pence >= 0", name="approval_limit"
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    role: so.Mapped[str] = so.mapped_column(sa.String(16))
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(256))
+    staff_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("staff.id"))
+    network_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("networks.id"))
+    # A personal financial threshold for approving care packages; None means the role's default.
+    approval_limit_pence: so.Mapped[int | None]
+    failed_logins: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
+    locked_until: so.Mapped[datetime | None]
+    active: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
+    created_at: so.Mapped[datetime] = created_at_column()
+
+
+class ApiToken(Base):
+    """A bearer token; we keep its SHA-256 only, so a leaked database reveals no token."""
+
+    __tablename__ = "api_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    label: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    created_at: so.Mapped[datetime] = created_at_column()
+    revoked_at: so.Mapped[datetime | None]

@@ -1,0 +1,100 @@
+"""Visits: the unit the scheduler plans and a worker accepts, attends and completes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch.models.base import Base, created_at_column, in_list, utcnow
+from dispatch.models.vocab import CATEGORIES, JEOPARDY_CAUSES, VISIT_OUTCOMES
+from dispatch.states import VISIT_PINNED_STATUSES, VISIT_STAFFED_STATUSES, VISIT_STATUSES
+
+if TYPE_CHECKING:
+    from dispatch.models.referrals import Referral
+
+
+def _quoted(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+class Visit(Base):
+    """One visit to a patient's home, from a referral or an approved care package.
+
+    ``version`` is SQLAlchemy's optimistic-lock column: two coordinators (or a coordinator and
+    the planner) changing the same visit cannot both win; the loser gets a StaleDataError.
+    """
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("status", VISIT_STATUSES), name="status"),
+        sa.CheckConstraint(in_list("category", CATEGORIES), name="category"),
+        sa.CheckConstraint("earliest_start <= deadline", name="window"),
+        sa.CheckConstraint("duration_minutes > 0 AND duration_minutes <= 720", name="duration"),
+        sa.CheckConstraint("priority BETWEEN 1 AND 5", name="priority"),
+        sa.CheckConstraint(
+            "referral_id IS NOT NULL OR package_id IS NOT NULL", name="has_origin"
+        ),
+        sa.CheckConstraint(
+            f"status NOT IN ({_quoted(VISIT_STAFFED_STATUSES)}) OR assigned_staff_id IS NOT NULL",
+            name="staffed_has_staff",
+        ),
+        sa.CheckConstraint(
+            "status <> 'unassigned' OR assigned_staff_id IS NULL", name="unassigned_has_no_staff"
+        ),
+        sa.CheckConstraint(
+            f"status NOT IN ({_quoted(VISIT_PINNED_STATUSES)}) OR pinned", name="committed_pinned"
+        ),
+        sa.CheckConstraint(
+            f"outcome IS NULL OR {in_list('outcome', VISIT_OUTCOMES)}", name="outcome"
+        ),
+        sa.CheckConstraint("status <> 'completed' OR outcome IS NOT NULL", name="completed_outcome"),
+        sa.CheckConstraint(
+            f"jeopardy_cause IS NULL OR {in_list('jeopardy_cause', JEOPARDY_CAUSES)}",
+            name="jeopardy_cause",
+        ),
+        sa.Index("ix_visits_open_deadline", "status", "deadline"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    # Short reference used in SMS ("ACCEPT 4821"); unique so a reply can never hit two visits.
+    reference: so.Mapped[str] = so.mapped_column(sa.String(8), unique=True)
+    referral_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("referrals.id"), index=True
+    )
+    package_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("care_packages.id"), index=True
+    )
+    patient_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("patients.id"), index=True)
+    network_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("networks.id"), index=True)
+    category: so.Mapped[str] = so.mapped_column(sa.String(16))
+    skills: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    duration_minutes: so.Mapped[int] = so.mapped_column(sa.Integer)
+    earliest_start: so.Mapped[datetime]
+    deadline: so.Mapped[datetime]
+    priority: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
+    reason: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    assigned_staff_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("staff.id"), index=True
+    )
+    shift_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("shifts.id"), index=True)
+    planned_start: so.Mapped[datetime | None]
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="unassigned")
+    pinned: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False)
+    excluded_staff_ids: so.Mapped[list[int]] = so.mapped_column(sa.JSON, default=list)
+    outcome: so.Mapped[str | None] = so.mapped_column(sa.String(24))
+    jeopardy_cause: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    jeopardy_since: so.Mapped[datetime | None]
+    offered_at: so.Mapped[datetime | None]
+    accepted_at: so.Mapped[datetime | None]
+    arrived_at: so.Mapped[datetime | None]
+    completed_at: so.Mapped[datetime | None]
+    created_at: so.Mapped[datetime] = created_at_column()
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
+    version: so.Mapped[int] = so.mapped_column(sa.Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    referral: so.Mapped[Referral | None] = so.relationship(back_populates="visits")

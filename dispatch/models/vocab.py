@@ -1,0 +1,48 @@
+"""Controlled vocabularies stored in the database, each enforced by a CHECK constraint.
+
+Kept in one module so that schemas, the transition table and migrations agree.
+"""
+
+from __future__ import annotations
+
+BOROUGHS = ("Hammersmith & Fulham", "Kensington & Chelsea", "Westminster")
+
+RISK_TIERS = ("very_high", "high", "moderate", "low", "very_low")
+
+REFERRAL_SOURCES = (
+    "111",
+    "out_of_hours",
+    "999",
+    "gp",
+    "hospital_discharge",
+    "social_care",
+    "self_or_carer",
+)
+
+CATEGORIES = ("emergency_999", "urgent_2h", "response_24h", "planned", "signpost")
+
+STAFF_ROLES = ("district_nurse", "hybrid_worker", "therapist", "social_worker", "coordinator")
+
+TRAVEL_MODES = ("car", "bicycle", "walk", "public_transport")
+
+USER_ROLES = ("call_handler", "coordinator", "field_staff", "manager", "admin")
+
+VISIT_OUTCOMES = ("visit_completed", "admitted_to_hospital", "escalated_to_gp", "no_access")
+
+JEOPARDY_CAUSES = ("unassigned", "not_accepted", "late_arrival", "sms_failed", "declined")
+
+PACKAGE_STATUSES = ("draft", "submitted", "approved", "rejected", "active", "ended")
+
+MESSAGE_DIRECTIONS = ("outbound", "inbound")
+
+MESSAGE_STATUSES = (
+    "pending",
+    "sending",
+    "sent",
+    "delivered",
+    "undelivered",
+    "failed",
+    "received",
+)
+
+PLAN_STATUSES = ("pending", "running", "done", "failed", "cancelled")

@@ -1,0 +1,48 @@
+"""NHS number checking (CLINICAL.md: ten digits, modulus-11 check digit).
+
+The check itself is the well-kept ``nhs-number`` package; this module only normalises input
+("943 476 5919", "943-476-5919") and turns failure into a sentence a call handler can read.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nhs_number
+
+_SEPARATORS = re.compile(r"[\s-]")
+
+
+class InvalidNhsNumber(ValueError):
+    """An NHS number that is malformed or fails its check digit."""
+
+
+def normalise_nhs_number(raw: str) -> str:
+    """Return the ten digits of ``raw`` or raise :class:`InvalidNhsNumber` saying why."""
+    digits = _SEPARATORS.sub("", raw or "")
+    if not digits.isdigit() or len(digits) != 10:
+        raise InvalidNhsNumber("an NHS number is 10 digits (spaces or dashes allowed)")
+    if not nhs_number.is_valid(digits):
+        raise InvalidNhsNumber("this NHS number fails its check digit; please re-check it")
+    return digits
+
+
+def check_digit_sql(column: str) -> str:
+    """Portable SQL (SQLite and PostgreSQL) asserting the modulus-11 check digit of ``column``.
+
+    Sum of the first nine digits times 10..2; 11 - (sum mod 11), where 11 means 0 and 10 is
+    never valid. The database refuses a bad number even if the Python check were bypassed.
+    """
+    terms = " + ".join(
+        f"CAST(substr({column}, {i + 1}, 1) AS INTEGER) * {10 - i}" for i in range(9)
+    )
+    check = f"(11 - (({terms}) % 11)) % 11"
+    return f"{check} = CAST(substr({column}, 10, 1) AS INTEGER)"
+
+
+def digits_only_sql(column: str) -> str:
+    """Portable SQL asserting ``column`` is exactly ten ASCII digits."""
+    stripped = column
+    for d in "0123456789":
+        stripped = f"replace({stripped}, '{d}', '')"
+    return f"length({column}) = 10 AND length({stripped}) = 0"

@@ -1,0 +1,83 @@
+"""The one transition table for referral and visit statuses.
+
+Every status change goes through :func:`move`, which refuses an illegal move with a clear
+error. The database CHECK constraints list the same statuses (derived from these tables), so
+neither a bug nor a hand-written UPDATE can store a status that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from dispatch.errors import IllegalTransition
+
+# Referral: received -> triaged -> one of the dispositions' paths.
+REFERRAL_TRANSITIONS: dict[str, frozenset[str]] = {
+    "received": frozenset({"triaged", "cancelled", "rejected"}),
+    "triaged": frozenset({"sent_to_999", "signposted", "scheduled", "cancelled"}),
+    "scheduled": frozenset({"in_progress", "escalated", "completed", "cancelled"}),
+    "in_progress": frozenset({"completed", "escalated", "scheduled"}),
+    "escalated": frozenset({"scheduled", "in_progress", "completed", "sent_to_999", "cancelled"}),
+    "sent_to_999": frozenset(),
+    "signposted": frozenset(),
+    "completed": frozenset(),
+    "cancelled": frozenset(),
+    "rejected": frozenset(),
+}
+
+# Visit: the same machine serves SMS replies, the visit page and the planner.
+#   unassigned -> assigned (planner) -> offered (SMS sent) -> accepted -> en_route -> on_site
+#   -> completed (with an outcome). Declines, sickness and withdrawals return it to unassigned.
+VISIT_TRANSITIONS: dict[str, frozenset[str]] = {
+    "unassigned": frozenset({"assigned", "cancelled"}),
+    "assigned": frozenset({"offered", "accepted", "unassigned", "cancelled"}),
+    "offered": frozenset({"accepted", "assigned", "unassigned", "cancelled"}),
+    "accepted": frozenset({"en_route", "on_site", "unassigned", "cancelled"}),
+    "en_route": frozenset({"on_site", "unassigned", "cancelled"}),
+    "on_site": frozenset({"completed"}),
+    "completed": frozenset(),
+    "cancelled": frozenset(),
+}
+
+REFERRAL_STATUSES = tuple(REFERRAL_TRANSITIONS)
+VISIT_STATUSES = tuple(VISIT_TRANSITIONS)
+# Visits whose worker has committed: the planner must never move them.
+VISIT_PINNED_STATUSES = ("accepted", "en_route", "on_site")
+# Visits that need a named worker.
+VISIT_STAFFED_STATUSES = ("assigned", "offered", "accepted", "en_route", "on_site", "completed")
+VISIT_OPEN_STATUSES = ("unassigned", "assigned", "offered", "accepted", "en_route", "on_site")
+
+TABLES: dict[str, dict[str, frozenset[str]]] = {
+    "referral": REFERRAL_TRANSITIONS,
+    "visit": VISIT_TRANSITIONS,
+}
+
+
+class HasStatus(Protocol):
+    status: str
+
+
+def can_move(kind: str, current: str, new: str) -> bool:
+    """Whether ``kind`` ("referral" or "visit") may go from ``current`` to ``new``."""
+    return new in TABLES[kind].get(current, frozenset())
+
+
+def move(kind: str, obj: HasStatus, new: str) -> str:
+    """Set ``obj.status`` to ``new`` if the table allows it; return the old status.
+
+    Raises
+    ------
+    IllegalTransition
+        When the move is not in the table (including unknown statuses), naming both.
+    """
+    table = TABLES[kind]
+    if new not in table:
+        raise IllegalTransition(f"{new!r} is not a {kind} status")
+    current = obj.status
+    if not can_move(kind, current, new):
+        allowed = ", ".join(sorted(table.get(current, ()))) or "none (final)"
+        raise IllegalTransition(
+            f"a {kind} cannot move from {current!r} to {new!r}; allowed from {current!r}: {allowed}"
+        )
+    obj.status = new
+    return current

@@ -1,0 +1,129 @@
+"""Roles, skills and the default skill set of each role.
+
+The skill codes are shared with ``triage/`` (a disposition lists the skills a visit needs) and
+``routing/`` (only staff who hold every required skill may take a visit), so they are plain,
+stable strings.
+
+Why the defaults look the way they do
+-------------------------------------
+The defaults describe what a member of each role can *usually* be sent to do without checking
+their individual competencies; a roster lists each worker's actual skills and may add or remove
+any. They follow how integrated community teams of the kind described in the seeds work:
+
+- A **district nurse** (registered nurse, community) does clinical assessment, wound care,
+  catheter and continence care, insulin administration, falls assessment, medication prompts
+  and end-of-life care. **IV therapy is not a default**: community IV antibiotics and
+  fluids need an extra, individually signed-off competency, so only some nurses hold it and the
+  roster must say so.
+- A **hybrid worker** (health and social care support worker, serving the top two risk strata)
+  does personal care, medication prompts, a first falls assessment and reablement support.
+  Catheter care (bag changes) is trained for some hybrid workers only, so it is not a default.
+- A **therapist** (occupational therapist or physiotherapist) does falls assessment,
+  equipment provision and reablement.
+- A **social worker** does social care assessments (including carer breakdown).
+- A **coordinator** runs the board and does not make visits, so has no field skills.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+IV_THERAPY: Final = "iv_therapy"
+CATHETER_CARE: Final = "catheter_care"
+WOUND_CARE: Final = "wound_care"
+INSULIN_ADMINISTRATION: Final = "insulin_administration"
+FALLS_ASSESSMENT: Final = "falls_assessment"
+PERSONAL_CARE: Final = "personal_care"
+MEDICATION_PROMPT: Final = "medication_prompt"
+END_OF_LIFE_CARE: Final = "end_of_life_care"
+EQUIPMENT: Final = "equipment"
+CLINICAL_ASSESSMENT: Final = "clinical_assessment"
+SOCIAL_CARE_ASSESSMENT: Final = "social_care_assessment"
+REABLEMENT: Final = "reablement"
+
+#: Every skill code the service knows, in a stable display order.
+SKILLS: Final[tuple[str, ...]] = (
+    IV_THERAPY,
+    CATHETER_CARE,
+    WOUND_CARE,
+    INSULIN_ADMINISTRATION,
+    FALLS_ASSESSMENT,
+    PERSONAL_CARE,
+    MEDICATION_PROMPT,
+    END_OF_LIFE_CARE,
+    EQUIPMENT,
+    CLINICAL_ASSESSMENT,
+    SOCIAL_CARE_ASSESSMENT,
+    REABLEMENT,
+)
+
+DISTRICT_NURSE: Final = "district_nurse"
+HYBRID_WORKER: Final = "hybrid_worker"
+THERAPIST: Final = "therapist"
+SOCIAL_WORKER: Final = "social_worker"
+COORDINATOR: Final = "coordinator"
+
+#: Every role the service knows, in a stable display order.
+ROLES: Final[tuple[str, ...]] = (
+    DISTRICT_NURSE,
+    HYBRID_WORKER,
+    THERAPIST,
+    SOCIAL_WORKER,
+    COORDINATOR,
+)
+
+#: Skills a member of each role holds unless the roster says otherwise (see module docstring).
+DEFAULT_SKILLS: Final = MappingProxyType(
+    {
+        DISTRICT_NURSE: frozenset(
+            {
+                CLINICAL_ASSESSMENT,
+                WOUND_CARE,
+                CATHETER_CARE,
+                INSULIN_ADMINISTRATION,
+                FALLS_ASSESSMENT,
+                MEDICATION_PROMPT,
+                END_OF_LIFE_CARE,
+            }
+        ),
+        HYBRID_WORKER: frozenset(
+            {PERSONAL_CARE, MEDICATION_PROMPT, FALLS_ASSESSMENT, REABLEMENT}
+        ),
+        THERAPIST: frozenset({FALLS_ASSESSMENT, EQUIPMENT, REABLEMENT}),
+        SOCIAL_WORKER: frozenset({SOCIAL_CARE_ASSESSMENT}),
+        COORDINATOR: frozenset(),
+    }
+)
+
+
+def default_skills(role: str) -> frozenset[str]:
+    """Return the default skill set of ``role``.
+
+    Parameters
+    ----------
+    role
+        One of :data:`ROLES`.
+
+    Returns
+    -------
+    frozenset of str
+        The role's default skills (see the module docstring for why).
+
+    Raises
+    ------
+    ValueError
+        If ``role`` is not a known role.
+    """
+    try:
+        return DEFAULT_SKILLS[role]
+    except KeyError:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}") from None
+
+
+def unknown_skills(skills: frozenset[str] | set[str]) -> list[str]:
+    """Return the codes in ``skills`` that are not known skills, sorted.
+
+    Why: both the constructor and the CSV importer need the same list for their messages.
+    """
+    return sorted(skill for skill in skills if skill not in SKILLS)

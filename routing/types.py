@@ -1,0 +1,266 @@
+"""Plain data in and out of the scheduler.
+
+Every time is an integer number of seconds from the problem's horizon start (for Solomon
+instances, scaled distance units; see :mod:`routing.solomon`). Locations are indices into the
+problem's travel matrix. All classes are frozen and validated on construction so the solver
+never sees an inconsistent problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+LatePolicy = Literal["drop", "serve_late"]
+Objective = Literal["time", "distance"]
+UnassignedCode = Literal["no_skill", "unreachable", "no_capacity", "excluded"]
+
+#: Priority of a 2-hour urgent community response visit (smaller is more urgent).
+PRIORITY_URGENT_2H = 2
+#: Priority of a 24-hour response visit.
+PRIORITY_24H = 3
+#: Lowest priority accepted; planned visits.
+PRIORITY_LOWEST = 9
+
+UNASSIGNED_CODES: tuple[str, ...] = ("no_skill", "unreachable", "no_capacity", "excluded")
+
+Matrix = npt.NDArray[np.int64]
+
+
+def as_matrix(values: object, name: str) -> Matrix:
+    """Return ``values`` as a read-only square non-negative int64 matrix.
+
+    Raises
+    ------
+    ValueError
+        If the matrix is not square, not integral or has negative entries.
+    """
+    array = np.array(values)
+    if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty square matrix")
+    if array.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integers")
+    if (array < 0).any():
+        raise ValueError(f"{name} must not be negative")
+    array = array.astype(np.int64)
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True)
+class Break:
+    """A break that must start in ``[start_min, start_max]`` and last ``duration`` seconds."""
+
+    start_min: int
+    start_max: int
+    duration: int
+
+    def __post_init__(self) -> None:
+        if self.start_min > self.start_max:
+            raise ValueError("break start_min must not exceed start_max")
+        if self.duration <= 0:
+            raise ValueError("break duration must be positive")
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A visit to be served once, starting within ``[earliest, deadline]``.
+
+    ``pinned_to``/``pinned_start`` fix an accepted or under-way visit to a shift (and a start
+    time); the scheduler never moves it. ``excluded_workers`` holds workers who declined it.
+    """
+
+    id: str
+    location: int
+    duration: int
+    earliest: int
+    deadline: int
+    priority: int = PRIORITY_24H
+    skills: frozenset[str] = frozenset()
+    demand: int = 0
+    pinned_to: str | None = None
+    pinned_start: int | None = None
+    excluded_workers: frozenset[str] = frozenset()
+    preferred_workers: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise ValueError("visit id must not be empty")
+        if self.location < 0:
+            raise ValueError(f"visit {self.id}: location must not be negative")
+        if self.duration < 0:
+            raise ValueError(f"visit {self.id}: duration must not be negative")
+        if self.earliest > self.deadline:
+            raise ValueError(f"visit {self.id}: earliest must not exceed deadline")
+        if not 1 <= self.priority <= PRIORITY_LOWEST:
+            raise ValueError(f"visit {self.id}: priority must be between 1 and {PRIORITY_LOWEST}")
+        if self.demand < 0:
+            raise ValueError(f"visit {self.id}: demand must not be negative")
+        if self.pinned_start is not None and self.pinned_to is None:
+            raise ValueError(f"visit {self.id}: pinned_start needs pinned_to")
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One worker's rostered shift: a route from ``start_location`` to ``end_location``."""
+
+    id: str
+    worker_id: str
+    start_location: int
+    end_location: int
+    start: int
+    end: int
+    skills: frozenset[str] = frozenset()
+    breaks: tuple[Break, ...] = ()
+    capacity: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise ValueError("shift id must not be empty")
+        if self.start > self.end:
+            raise ValueError(f"shift {self.id}: start must not exceed end")
+        if min(self.start_location, self.end_location) < 0:
+            raise ValueError(f"shift {self.id}: locations must not be negative")
+        if self.capacity is not None and self.capacity < 0:
+            raise ValueError(f"shift {self.id}: capacity must not be negative")
+        for item in self.breaks:
+            if item.start_min < self.start or item.start_max + item.duration > self.end:
+                raise ValueError(f"shift {self.id}: breaks must lie within the shift")
+
+
+@dataclass(frozen=True, eq=False)
+class RoutingProblem:
+    """Everything the solver needs; ``travel[a][b]`` is seconds from location a to b.
+
+    ``distance`` (same shape, integer units divided by ``distance_scale`` for reporting) is
+    the arc cost when ``objective == "distance"``; otherwise travel time is minimised.
+    """
+
+    visits: tuple[Visit, ...]
+    shifts: tuple[Shift, ...]
+    travel: Matrix
+    late_policy: LatePolicy = "drop"
+    seed: int = 0
+    objective: Objective = "time"
+    distance: Matrix | None = None
+    distance_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "visits", tuple(self.visits))
+        object.__setattr__(self, "shifts", tuple(self.shifts))
+        object.__setattr__(self, "travel", as_matrix(self.travel, "travel"))
+        if self.distance is not None:
+            distance = as_matrix(self.distance, "distance")
+            if distance.shape != self.travel.shape:
+                raise ValueError("distance must have the same shape as travel")
+            object.__setattr__(self, "distance", distance)
+        elif self.objective == "distance":
+            raise ValueError("objective 'distance' needs a distance matrix")
+        if self.late_policy not in ("drop", "serve_late"):
+            raise ValueError("late_policy must be 'drop' or 'serve_late'")
+        if self.objective not in ("time", "distance"):
+            raise ValueError("objective must be 'time' or 'distance'")
+        if self.distance_scale <= 0:
+            raise ValueError("distance_scale must be positive")
+        self._check_references()
+
+    def _check_references(self) -> None:
+        size = self.travel.shape[0]
+        visit_ids = [v.id for v in self.visits]
+        if len(set(visit_ids)) != len(visit_ids):
+            raise ValueError("visit ids must be unique")
+        shift_ids = {s.id for s in self.shifts}
+        if len(shift_ids) != len(self.shifts):
+            raise ValueError("shift ids must be unique")
+        for visit in self.visits:
+            if visit.location >= size:
+                raise ValueError(f"visit {visit.id}: location outside the travel matrix")
+            if visit.pinned_to is not None and visit.pinned_to not in shift_ids:
+                raise ValueError(f"visit {visit.id}: pinned to unknown shift {visit.pinned_to}")
+        for shift in self.shifts:
+            if max(shift.start_location, shift.end_location) >= size:
+                raise ValueError(f"shift {shift.id}: location outside the travel matrix")
+
+    def visit(self, visit_id: str) -> Visit:
+        """Return the visit with ``visit_id`` (KeyError if absent)."""
+        for visit in self.visits:
+            if visit.id == visit_id:
+                return visit
+        raise KeyError(visit_id)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A served visit: arrival on site, service start and end (seconds)."""
+
+    visit_id: str
+    arrival: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class PlacedBreak:
+    """Where the solver put one of the shift's breaks."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Route:
+    """The ordered stops of one shift, leaving base at ``departure``, back at ``return_time``."""
+
+    shift_id: str
+    worker_id: str
+    stops: tuple[Stop, ...]
+    departure: int = 0
+    return_time: int = 0
+    breaks: tuple[PlacedBreak, ...] = ()
+    travel: int = 0
+
+
+@dataclass(frozen=True)
+class Unassigned:
+    """A visit not in any route, with a plain-language reason and a stable code."""
+
+    visit_id: str
+    reason: str
+    code: UnassignedCode
+
+    def __post_init__(self) -> None:
+        if self.code not in UNASSIGNED_CODES:
+            raise ValueError(f"unknown unassigned code {self.code}")
+
+
+@dataclass(frozen=True)
+class LateVisit:
+    """A visit served after its deadline (only under ``late_policy='serve_late'``)."""
+
+    visit_id: str
+    deadline: int
+    start: int
+
+
+@dataclass(frozen=True)
+class RoutingPlan:
+    """The solver's answer: one route per used shift plus every visit it could not serve."""
+
+    routes: tuple[Route, ...]
+    unassigned: tuple[Unassigned, ...]
+    travel_total: int
+    distance_total: float
+    vehicles_used: int
+    objective: int
+    seconds: float
+    late: tuple[LateVisit, ...] = field(default=())
+
+    def route_of(self, visit_id: str) -> Route | None:
+        """Return the route serving ``visit_id``, or None."""
+        for route in self.routes:
+            if any(stop.visit_id == visit_id for stop in route.stops):
+                return route
+        return None

@@ -1,0 +1,89 @@
+"""Shared fixtures: a migrated database per test run, an app per test, a rolled-back session.
+
+The database is SQLite in a temporary folder unless ``DISPATCH_TEST_DATABASE_URL`` names
+another (``.ci/run`` points it at a fresh PostgreSQL database and re-runs the ``db`` tests).
+Each test's session is joined to an outer transaction and rolled back afterwards
+(SQLAlchemy's "joining a session into an external transaction" recipe), so tests never see
+each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import orm as so
+
+from dispatch import create_app
+from dispatch.db import get_database, make_engine
+from dispatch.migrate import upgrade
+
+DB_TEST_DIRS = ("dispatch",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests under tests/dispatch/ touch the database: mark them ``db`` for the PostgreSQL re-run."""
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        if any(d in parts for d in DB_TEST_DIRS):
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A freshly migrated database for this test run."""
+    url = os.environ.get("DISPATCH_TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        if outer.is_active:
+            outer.rollback()
+
+
+@pytest.fixture
+def session(connection: sa.Connection) -> Iterator[so.Session]:
+    """A session whose commits become savepoints of the outer, rolled-back transaction."""
+    sess = so.Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    yield sess
+    sess.close()
+
+
+@pytest.fixture
+def app(database_url: str, connection: sa.Connection, tmp_path: Path) -> Iterator[Flask]:
+    """An app whose request sessions share the test's rolled-back connection."""
+    application = create_app(
+        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test"}
+    )
+    get_database(application).sessions.configure(
+        bind=connection, join_transaction_mode="create_savepoint"
+    )
+    yield application
+    get_database(application).dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

@@ -1,0 +1,412 @@
+"""Plain, frozen data that goes into and comes out of triage.
+
+Every constructor validates its data, so a ``TriageInput`` or a ``Disposition`` that exists
+is one the rules can trust. Input checks raise ``TriageInputError`` (a ``ValueError``) with
+every bad field at once, keyed by field name; the same checks back the JSON parser, so the
+two can never disagree about what is valid.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from triage.errors import TriageInputError
+from triage.frailty import check_frailty
+
+__all__ = [
+    "AGE_RANGE",
+    "CATEGORIES",
+    "CATEGORY_LABELS",
+    "CONSCIOUSNESS_LEVELS",
+    "Disposition",
+    "Finding",
+    "INPUT_CHECKS",
+    "NEWS2_BANDS",
+    "NEWS2_PARAMETERS",
+    "NeedSpec",
+    "News2Score",
+    "OBSERVATION_CHECKS",
+    "OBSERVATION_RANGES",
+    "Observations",
+    "PATHWAYS_CODE_PATTERN",
+    "PATHWAYS_TIMEFRAME_RANGE",
+    "PRIORITY_BY_CATEGORY",
+    "RISK_TIERS",
+    "RedFlagSpec",
+    "SKILLS",
+    "SPO2_SCALES",
+    "TriageInput",
+    "URGENCY_RANK",
+]
+
+# Most urgent first; the position is the urgency rank used to let "the more urgent rule win".
+CATEGORIES: tuple[str, ...] = ("emergency_999", "urgent_2h", "response_24h", "planned", "signpost")
+URGENCY_RANK: Mapping[str, int] = MappingProxyType({c: i for i, c in enumerate(CATEGORIES)})
+PRIORITY_BY_CATEGORY: Mapping[str, int] = MappingProxyType(
+    {c: i + 1 for i, c in enumerate(CATEGORIES)}
+)
+CATEGORY_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "emergency_999": "Emergency: call 999 / emergency department",
+        "urgent_2h": "Urgent community response within 2 hours",
+        "response_24h": "Community response within 24 hours",
+        "planned": "Planned visit",
+        "signpost": "Signpost: advice or another service, no visit",
+    }
+)
+
+# The skill codes a visit can require and a worker can hold (rosters/ uses the same codes).
+SKILLS: tuple[str, ...] = (
+    "iv_therapy",
+    "catheter_care",
+    "wound_care",
+    "insulin_administration",
+    "falls_assessment",
+    "personal_care",
+    "medication_prompt",
+    "end_of_life_care",
+    "equipment",
+    "clinical_assessment",
+    "social_care_assessment",
+    "reablement",
+)
+
+CONSCIOUSNESS_LEVELS: tuple[str, ...] = ("alert", "new_confusion", "voice", "pain", "unresponsive")
+RISK_TIERS: tuple[str, ...] = ("very_high", "high", "moderate", "low", "very_low")
+SPO2_SCALES: tuple[int, ...] = (1, 2)
+NEWS2_BANDS: tuple[str, ...] = ("low", "low_medium", "medium", "high")
+# Parameter names follow the input keys, so "missing" can be matched to the form fields.
+NEWS2_PARAMETERS: tuple[str, ...] = (
+    "respiration_rate",
+    "spo2",
+    "on_oxygen",
+    "systolic_bp",
+    "pulse",
+    "consciousness",
+    "temperature",
+)
+NEWS2_MAX_TOTAL = 20
+NEWS2_MAX_PART = 3
+PRIORITY_RANGE = (1, 5)
+
+# Plausibility limits, not clinical bands: values outside are typing errors, not patients.
+OBSERVATION_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
+    {
+        "respiration_rate": (0, 80),
+        "spo2": (0, 100),
+        "systolic_bp": (0, 300),
+        "pulse": (0, 300),
+        "temperature": (25.0, 45.0),
+    }
+)
+AGE_RANGE = (0, 130)
+# Pathways timeframes run from minutes to days; two weeks is a generous ceiling.
+PATHWAYS_TIMEFRAME_RANGE = (1, 14 * 24 * 60)
+# NHS Pathways disposition codes look like Dx05, Dx011, Dx0121.
+PATHWAYS_CODE_PATTERN = re.compile(r"^Dx\d{2,5}$", re.IGNORECASE)
+
+Check = Callable[[Any], "str | None"]
+
+
+def _whole_number(lo: int, hi: int) -> Check:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"must be a whole number, got {value!r}"
+        if not lo <= value <= hi:
+            return f"must be between {lo} and {hi}, got {value}"
+        return None
+
+    return check
+
+
+def _number(lo: float, hi: float) -> Check:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"must be a number, got {value!r}"
+        if not math.isfinite(value) or not lo <= value <= hi:
+            return f"must be between {lo} and {hi}, got {value}"
+        return None
+
+    return check
+
+
+def _one_of(allowed: tuple[Any, ...]) -> Check:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or value not in allowed:
+            choices = ", ".join(repr(a) for a in allowed)
+            return f"must be one of {choices}, got {value!r}"
+        return None
+
+    return check
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
+
+
+def _pathways_code(value: Any) -> str | None:
+    if not isinstance(value, str) or not PATHWAYS_CODE_PATTERN.match(value):
+        return f"must be an NHS Pathways disposition code like 'Dx05', got {value!r}"
+    return None
+
+
+def _int_range(name: str) -> Check:
+    lo, hi = OBSERVATION_RANGES[name]
+    return _whole_number(int(lo), int(hi))
+
+
+# One checker per optional field; None always means "not recorded" and is never checked.
+OBSERVATION_CHECKS: Mapping[str, Check] = MappingProxyType(
+    {
+        "respiration_rate": _int_range("respiration_rate"),
+        "spo2": _int_range("spo2"),
+        "spo2_scale": _one_of(SPO2_SCALES),
+        "on_oxygen": _boolean,
+        "systolic_bp": _int_range("systolic_bp"),
+        "pulse": _int_range("pulse"),
+        "consciousness": _one_of(CONSCIOUSNESS_LEVELS),
+        "temperature": _number(*OBSERVATION_RANGES["temperature"]),
+    }
+)
+INPUT_CHECKS: Mapping[str, Check] = MappingProxyType(
+    {
+        "frailty": check_frailty,
+        "risk_tier": _one_of(RISK_TIERS),
+        "pathways_disposition": _pathways_code,
+        "pathways_timeframe_minutes": _whole_number(*PATHWAYS_TIMEFRAME_RANGE),
+        "age": _whole_number(*AGE_RANGE),
+    }
+)
+
+
+def _collect(obj: object, checks: Mapping[str, Check]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for name, check in checks.items():
+        value = getattr(obj, name)
+        message = None if value is None else check(value)
+        if message is not None:
+            errors[name] = [message]
+    return errors
+
+
+@dataclass(frozen=True)
+class Observations:
+    """NEWS2 observations; every one optional because a caller may have only some.
+
+    ``spo2_scale`` 2 is for confirmed hypercapnic respiratory failure only, chosen by a
+    clinician (RCP 2017); it defaults to 1 so scale 2 is used only when flagged.
+    """
+
+    respiration_rate: int | None = None
+    spo2: int | None = None
+    spo2_scale: int = 1
+    on_oxygen: bool | None = None
+    systolic_bp: int | None = None
+    pulse: int | None = None
+    consciousness: str | None = None
+    temperature: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.spo2_scale is None:  # a JSON null means "not flagged": scale 1
+            object.__setattr__(self, "spo2_scale", 1)
+        errors = _collect(self, OBSERVATION_CHECKS)
+        if errors:
+            raise TriageInputError(errors)
+
+
+@dataclass(frozen=True)
+class News2Score:
+    """A NEWS2 aggregate with its parts, so the score can be recorded and explained.
+
+    ``total`` is the sum of the parameters that were recorded; ``missing`` lists those that
+    were not (never guessed), so an incomplete total is a minimum, not the full score.
+    """
+
+    total: int
+    parts: Mapping[str, int]
+    missing: tuple[str, ...]
+    band: str
+    any_single_three: bool
+    scale: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parts", MappingProxyType(dict(self.parts)))
+        object.__setattr__(self, "missing", tuple(self.missing))
+        unknown = [p for p in (*self.parts, *self.missing) if p not in NEWS2_PARAMETERS]
+        if unknown:
+            raise ValueError(f"unknown NEWS2 parameter(s): {', '.join(unknown)}")
+        if set(self.parts) & set(self.missing):
+            raise ValueError("a NEWS2 parameter cannot be both scored and missing")
+        if any(not 0 <= s <= NEWS2_MAX_PART for s in self.parts.values()):
+            raise ValueError(f"each NEWS2 part must be between 0 and {NEWS2_MAX_PART}")
+        if self.total != sum(self.parts.values()) or not 0 <= self.total <= NEWS2_MAX_TOTAL:
+            raise ValueError("NEWS2 total must be the sum of its parts (0-20)")
+        if self.band not in NEWS2_BANDS:
+            raise ValueError(f"NEWS2 band must be one of {', '.join(NEWS2_BANDS)}")
+        if self.any_single_three != any(s == NEWS2_MAX_PART for s in self.parts.values()):
+            raise ValueError("any_single_three must match the parts")
+        if self.scale not in SPO2_SCALES:
+            raise ValueError("SpO2 scale must be 1 or 2")
+
+    @property
+    def complete(self) -> bool:
+        """True when all seven parameters were recorded, so the total is the full score."""
+        return not self.missing
+
+
+@dataclass(frozen=True)
+class TriageInput:
+    """Everything triage needs about one referral, already checked.
+
+    ``received_at`` must be timezone-aware: the two-hour clock and the 08:00-20:00 urgent
+    community response hours are meaningless on a naive time.
+    """
+
+    received_at: datetime
+    needs: tuple[str, ...] = ()
+    red_flags: tuple[str, ...] = ()
+    observations: Observations = field(default_factory=Observations)
+    frailty: int | None = None
+    risk_tier: str | None = None
+    pathways_disposition: str | None = None
+    pathways_timeframe_minutes: int | None = None
+    age: int | None = None
+
+    def __post_init__(self) -> None:
+        errors = _collect(self, INPUT_CHECKS)
+        if not isinstance(self.received_at, datetime) or self.received_at.utcoffset() is None:
+            errors["received_at"] = ["must be a date-time with a time zone"]
+        if not isinstance(self.observations, Observations):
+            errors["observations"] = ["must be an Observations instance"]
+        for name, known in _known_codes().items():
+            codes, problems = _code_tuple(getattr(self, name), known, name[:-1].replace("_", " "))
+            object.__setattr__(self, name, codes)
+            if problems:
+                errors[name] = problems
+        if errors:
+            raise TriageInputError(errors)
+        if self.pathways_disposition is not None:
+            object.__setattr__(self, "pathways_disposition", _normalise_dx(self.pathways_disposition))
+
+
+def _known_codes() -> dict[str, Iterable[str]]:
+    # Imported here because the catalogues are built from NeedSpec/RedFlagSpec defined below.
+    from triage.needs import NEEDS
+    from triage.red_flags import RED_FLAGS
+
+    return {"needs": NEEDS, "red_flags": RED_FLAGS}
+
+
+def _code_tuple(codes: Any, known: Iterable[str], noun: str) -> tuple[tuple[str, ...], list[str]]:
+    """Turn a list of codes into a de-duplicated tuple and say which ones are not known."""
+    if codes is None:
+        return (), []
+    if isinstance(codes, str) or not isinstance(codes, Iterable):
+        return (), [f"must be a list of {noun} codes, got {codes!r}"]
+    unique = tuple(dict.fromkeys(codes))
+    known_set = set(known)
+    problems = [
+        f"unknown {noun} code {c!r}" if isinstance(c, str) else f"must be a string, got {c!r}"
+        for c in unique
+        if not isinstance(c, str) or c not in known_set
+    ]
+    return unique, problems
+
+
+def _normalise_dx(code: str) -> str:
+    return "Dx" + code[2:]
+
+
+@dataclass(frozen=True)
+class NeedSpec:
+    """One presenting need in the catalogue: what it warrants and who can meet it."""
+
+    code: str
+    label: str
+    category: str
+    skills: tuple[str, ...]
+    visit_minutes: int
+    clinical: bool
+    ucr: bool = False
+
+    def __post_init__(self) -> None:
+        if self.category not in CATEGORIES[1:]:
+            raise ValueError(f"need {self.code!r}: category must be a community category")
+        unknown = [s for s in self.skills if s not in SKILLS]
+        if unknown:
+            raise ValueError(f"need {self.code!r}: unknown skill(s) {', '.join(unknown)}")
+        if self.ucr != (self.category == "urgent_2h"):
+            raise ValueError(f"need {self.code!r}: UCR needs and only they are urgent_2h")
+        if self.visit_minutes < 0 or (self.category != "signpost") != (self.visit_minutes > 0):
+            raise ValueError(f"need {self.code!r}: visits need a duration, signposts none")
+
+
+@dataclass(frozen=True)
+class RedFlagSpec:
+    """A red flag: an answer that sends the caller to 999 / ED, never a community visit."""
+
+    code: str
+    label: str
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one rule concluded: a category it asks for (None: information only) and why."""
+
+    category: str | None
+    reason: str
+    clinical: bool = False
+
+    def __post_init__(self) -> None:
+        if self.category is not None and self.category not in CATEGORIES:
+            raise ValueError(f"unknown category {self.category!r}")
+
+
+@dataclass(frozen=True)
+class Disposition:
+    """The triage answer a call handler reads back and the scheduler acts on.
+
+    ``deadline`` is when care must start (None for signposting); ``earliest_start`` is when a
+    visit may start (None when there is no visit). ``out_of_hours`` says an urgent referral
+    outside 08:00-20:00 goes to the out-of-hours nursing service; ``ucr_hours_note`` says in
+    words what happens outside those hours.
+    """
+
+    category: str
+    deadline: datetime | None
+    earliest_start: datetime | None
+    priority: int
+    skills: tuple[str, ...]
+    visit_duration_minutes: int
+    news2: News2Score | None
+    reasons: tuple[str, ...]
+    out_of_hours: bool = False
+    ucr_hours_note: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.category not in CATEGORIES:
+            raise ValueError(f"category must be one of {', '.join(CATEGORIES)}")
+        if not PRIORITY_RANGE[0] <= self.priority <= PRIORITY_RANGE[1]:
+            raise ValueError("priority must be between 1 and 5")
+        for name in ("deadline", "earliest_start"):
+            moment = getattr(self, name)
+            if moment is not None and moment.utcoffset() is None:
+                raise ValueError(f"{name} must be timezone-aware")
+        if (self.deadline is None) != (self.category == "signpost"):
+            raise ValueError("only a signpost disposition has no deadline")
+        unknown = [s for s in self.skills if s not in SKILLS]
+        if unknown:
+            raise ValueError(f"unknown skill(s): {', '.join(unknown)}")
+        if self.visit_duration_minutes < 0:
+            raise ValueError("visit_duration_minutes must not be negative")
+        if not self.reasons:
+            raise ValueError("a disposition must give at least one reason")
+        object.__setattr__(self, "skills", tuple(self.skills))
+        object.__setattr__(self, "reasons", tuple(self.reasons))

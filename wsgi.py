@@ -1,0 +1,3 @@
+from dispatch import create_app
+
+app = create_app()
