@@ -1,0 +1,84 @@
+"""The `dispatch` console script: help everywhere, users with a one-time token, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from dispatch.cli import main
+from dispatch.db import make_engine
+from dispatch.services.users import user_for_token
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            found += _commands(cmd, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("path", _commands(main), ids=lambda p: " ".join(p) or "dispatch")
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    """`--help` works on every command and subcommand and says what it does."""
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output and len(result.output.splitlines()) > 3
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("DISPATCH_DATABASE_URL", url)
+    monkeypatch.setenv("DISPATCH_INSTANCE_PATH", str(tmp_path))
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    return url
+
+
+def test_user_add_prints_working_token_last(cli_env: str) -> None:
+    """The token is printed once, alone on the last line, and authenticates that user."""
+    from sqlalchemy import orm as so
+
+    result = CliRunner().invoke(main, ["user", "add", "ann", "--role", "coordinator"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    engine = make_engine(cli_env)
+    with so.Session(engine) as session:
+        user = user_for_token(session, token)
+        assert user is not None and user.username == "ann" and user.role == "coordinator"
+        assert user_for_token(session, token + "x") is None
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["user", "add", "bob", "--role", "wizard"], "role: must be one of"),
+        (["user", "add", "bob"], "Missing option '--role'"),
+    ],
+)
+def test_user_add_bad_input_exits_2(cli_env: str, args: list[str], message: str) -> None:
+    """Bad input prints the reason and exits 2; nothing is written."""
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_user_add_duplicate_refused(cli_env: str) -> None:
+    """A second user with the same name is refused with a clear message."""
+    runner = CliRunner()
+    assert runner.invoke(main, ["user", "add", "cy", "--role", "admin"]).exit_code == 0
+    result = runner.invoke(main, ["user", "add", "cy", "--role", "admin"])
+    assert result.exit_code == 2 and "already exists" in result.output
+
+
+def test_db_current_reports_head(cli_env: str) -> None:
+    """`db current` names the revision after `db upgrade`."""
+    result = CliRunner().invoke(main, ["db", "current"])
+    assert result.exit_code == 0 and result.output.strip() == "0001"
