@@ -38,10 +38,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
 
-    from dispatch import db, web
+    from dispatch import auth, db, web
     from dispatch.api import init_api
 
     db.init_app(app, app.config["DATABASE_URL"])
+    auth.init_app(app)
     init_api(app)
     web.init_app(app)
     return app

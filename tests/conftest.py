@@ -10,7 +10,9 @@ each other's rows.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,8 @@ from dispatch.db import get_database, make_engine
 from dispatch.migrate import upgrade
 
 DB_TEST_DIRS = ("dispatch",)
+# The API's clock in tests: a Tuesday morning in December (London time = UTC).
+FIXED_NOW = "2026-12-01T10:20:00+00:00"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -75,7 +79,8 @@ def session(connection: sa.Connection) -> Iterator[so.Session]:
 def app(database_url: str, connection: sa.Connection, tmp_path: Path) -> Iterator[Flask]:
     """An app whose request sessions share the test's rolled-back connection."""
     application = create_app(
-        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test"}
+        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
+         "FIXED_NOW": FIXED_NOW}
     )
     get_database(application).sessions.configure(
         bind=connection, join_transaction_mode="create_savepoint"
@@ -87,3 +92,18 @@ def app(database_url: str, connection: sa.Connection, tmp_path: Path) -> Iterato
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def token_for(app: Flask) -> Callable[..., dict[str, str]]:
+    """Make a user of a role and return the Authorization header for their API token."""
+    from dispatch.services.users import add_user
+
+    def make(role: str, *, username: str | None = None, staff_id: int | None = None) -> dict[str, str]:
+        with get_database(app).sessions() as sess:
+            created = add_user(sess, username=username or f"{role}-{uuid.uuid4().hex[:6]}",
+                               role=role, staff_id=staff_id, now=datetime.now(UTC))
+            sess.commit()
+        return {"Authorization": f"Bearer {created.token}"}
+
+    return make

@@ -1,0 +1,72 @@
+"""``/api/referrals``: log a referral and read it back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from dispatch.api.clock import now
+from dispatch.api.schemas import ReferralCreateSchema, ReferralSchema
+from dispatch.auth import current_actor, request_id
+from dispatch.db import get_session
+from dispatch.models import Referral
+from dispatch.services import referrals as service
+
+blp = Blueprint("referrals", __name__, url_prefix="/api/referrals",
+                description="Referrals from NHS 111, out-of-hours, 999, GPs and others")
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 100
+
+
+def serialise(referral: Referral) -> dict[str, Any]:
+    """The referral as the API shows it (with its visits' summaries)."""
+    return {
+        "id": referral.id, "status": referral.status, "patient_id": referral.patient_id,
+        "source": referral.source, "received_at": referral.received_at,
+        "category": referral.category, "deadline": referral.deadline,
+        "disposition": referral.disposition,
+        "visits": [{"id": v.id, "reference": v.reference, "status": v.status,
+                    "deadline": v.deadline} for v in referral.visits],
+    }
+
+
+@blp.route("")
+class Referrals(MethodView):
+    @blp.arguments(ReferralCreateSchema)
+    @blp.response(201, ReferralSchema)
+    @blp.alt_response(409, description="Idempotency-Key reused with a different body")
+    @blp.doc(parameters=[{"in": "header", "name": IDEMPOTENCY_HEADER, "required": False,
+                          "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+                          "description": "Retries with the same key and body return the same referral"}])
+    def post(self, payload: dict[str, Any]) -> Any:
+        """Log a referral: match or register the patient, triage, and make its visit.
+
+        Returns the referral with its disposition (category, deadline, NEWS2, reasons) and the
+        visit made for urgent, 24-hour and planned responses. A retry with the same
+        Idempotency-Key and body returns the same referral (header ``Idempotent-Replayed``).
+        """
+        key = request.headers.get(IDEMPOTENCY_HEADER) or None
+        if key is not None and len(key) > MAX_KEY_LENGTH:
+            abort(422, message="invalid header",
+                  errors={"headers": {IDEMPOTENCY_HEADER: [f"at most {MAX_KEY_LENGTH} characters"]}})
+        session = get_session()
+        result = service.create_referral(
+            session, payload=payload, actor=current_actor(), now=now(),
+            idempotency_key=key, request_id=request_id(),
+        )
+        session.commit()
+        headers = {"Idempotent-Replayed": "true"} if not result.created else {}
+        return serialise(result.referral), 201, headers
+
+
+@blp.route("/<int:referral_id>")
+class ReferralById(MethodView):
+    @blp.response(200, ReferralSchema)
+    @blp.alt_response(404, description="No such referral")
+    def get(self, referral_id: int) -> Any:
+        """One referral with its disposition and visits."""
+        return serialise(service.get_referral(get_session(), referral_id))

@@ -1,0 +1,188 @@
+"""Request and response schemas (marshmallow) shared by the API blueprints.
+
+Triage fields are validated by ``triage.parse_triage_input`` itself (one source of truth for
+ranges and codes); its errors are merged into marshmallow's so a 422 names every bad field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from dispatch.models.vocab import REFERRAL_SOURCES
+from triage import TriageInputError, parse_triage_input
+
+NAME = validate.Length(min=1, max=80)
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ReferrerSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    role = fields.String(validate=validate.Length(max=80))
+    organisation = fields.String(validate=validate.Length(max=120))
+
+
+class PatientDetailsSchema(StrictSchema):
+    nhs_number = fields.String(validate=validate.Length(max=20))
+    given_name = fields.String(validate=NAME)
+    family_name = fields.String(validate=NAME)
+    date_of_birth = fields.Date()
+    address = fields.String(validate=validate.Length(min=1, max=200))
+    postcode = fields.String(validate=validate.Regexp(
+        r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}\s*$",
+        error="not a UK postcode (for example W12 7RQ)"))
+    phone = fields.String(validate=validate.Length(max=16))
+
+
+class ReferralCreateSchema(StrictSchema):
+    """``POST /api/referrals``: the triage input plus source, referrer and patient."""
+
+    source = fields.String(required=True, validate=validate.OneOf(REFERRAL_SOURCES))
+    referrer = fields.Nested(ReferrerSchema, required=True)
+    patient_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    patient = fields.Nested(PatientDetailsSchema)
+    notes = fields.String(validate=validate.Length(max=2000))
+    received_at = fields.Raw(required=True, metadata={
+        "type": "string", "format": "date-time", "example": "2026-12-01T10:15:00+00:00"})
+    needs = fields.Raw(metadata={"type": "array", "items": {"type": "string"},
+                                 "example": ["fall_no_injury"]})
+    red_flags = fields.Raw(metadata={"type": "array", "items": {"type": "string"}})
+    observations = fields.Raw(metadata={"type": "object", "example": {
+        "respiration_rate": 22, "spo2": 95, "spo2_scale": 1, "on_oxygen": False,
+        "systolic_bp": 105, "pulse": 95, "consciousness": "alert", "temperature": 38.2}})
+    frailty = fields.Raw(metadata={"type": "integer", "minimum": 1, "maximum": 9})
+    risk_tier = fields.Raw(metadata={"type": "string"})
+    pathways_disposition = fields.Raw(metadata={"type": "string", "example": "Dx05"})
+    pathways_timeframe_minutes = fields.Raw(metadata={"type": "integer"})
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _check(self, data: dict[str, Any], original: Any, **_: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        if not isinstance(original, dict):
+            return
+        if original.get("patient_id") is None and not original.get("patient"):
+            errors["patient"] = ["give patient_id or patient details"]
+        triage_keys = set(ReferralCreateSchema.TRIAGE_FIELDS)
+        try:
+            parse_triage_input({k: v for k, v in original.items() if k in triage_keys})
+        except TriageInputError as exc:
+            errors.update(exc.errors)
+        if errors:
+            raise ValidationError(errors)  # type: ignore[arg-type]
+
+    TRIAGE_FIELDS = (
+        "received_at", "needs", "red_flags", "observations", "frailty", "risk_tier",
+        "pathways_disposition", "pathways_timeframe_minutes",
+    )
+
+
+class News2Schema(Schema):
+    total = fields.Integer(allow_none=True)
+    parts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    missing = fields.List(fields.String())
+    band = fields.String(allow_none=True)
+
+
+class DispositionSchema(Schema):
+    category = fields.String()
+    label = fields.String()
+    deadline = fields.String(allow_none=True)
+    earliest_start = fields.String(allow_none=True)
+    priority = fields.Integer()
+    skills = fields.List(fields.String())
+    visit_duration_minutes = fields.Integer()
+    news2 = fields.Nested(News2Schema, allow_none=True)
+    reasons = fields.List(fields.String())
+    out_of_hours = fields.Boolean()
+    ucr_hours_note = fields.String(allow_none=True)
+
+
+class VisitSummarySchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    status = fields.String()
+    deadline = fields.DateTime()
+
+
+class ReferralSchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    patient_id = fields.Integer()
+    source = fields.String()
+    received_at = fields.DateTime()
+    category = fields.String(allow_none=True)
+    deadline = fields.DateTime(allow_none=True)
+    disposition = fields.Nested(DispositionSchema, allow_none=True)
+    visits = fields.List(fields.Nested(VisitSummarySchema))
+
+
+class VisitSchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    referral_id = fields.Integer(allow_none=True)
+    package_id = fields.Integer(allow_none=True)
+    patient_id = fields.Integer()
+    network_id = fields.Integer(allow_none=True)
+    category = fields.String()
+    status = fields.String()
+    skills = fields.List(fields.String())
+    duration_minutes = fields.Integer()
+    earliest_start = fields.DateTime()
+    deadline = fields.DateTime()
+    priority = fields.Integer()
+    assigned_staff_id = fields.Integer(allow_none=True)
+    planned_start = fields.DateTime(allow_none=True)
+    pinned = fields.Boolean()
+    jeopardy_cause = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+
+
+class VisitQuerySchema(StrictSchema):
+    status = fields.String(validate=validate.Length(max=16))
+    network = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class PatientQuerySchema(StrictSchema):
+    nhs_number = fields.String(validate=validate.Length(max=20))
+    family_name = fields.String(validate=NAME)
+    date_of_birth = fields.Date()
+    postcode = fields.String(validate=validate.Length(max=10))
+
+
+class PatientSchema(Schema):
+    id = fields.Integer()
+    nhs_number = fields.String()
+    given_name = fields.String()
+    family_name = fields.String()
+    date_of_birth = fields.Date()
+    address = fields.String()
+    postcode = fields.String()
+    phone = fields.String(allow_none=True)
+    gp_practice = fields.String(allow_none=True)
+    named_lead = fields.String(allow_none=True)
+    network_id = fields.Integer(allow_none=True)
+    risk_tier = fields.String()
+    frailty = fields.Integer(allow_none=True)
+    consent_to_share = fields.Boolean()
+
+
+class CarePlanQuerySchema(StrictSchema):
+    purpose = fields.String(validate=validate.Length(min=3, max=300),
+                            load_default="direct care")
+    override_reason = fields.String(validate=validate.Length(max=300))
+
+
+class CarePlanSchema(Schema):
+    patient_id = fields.Integer()
+    version = fields.Integer(allow_none=True)
+    summary = fields.String(allow_none=True)
+    content = fields.Dict()
+    author = fields.String(allow_none=True)
+    created_at = fields.DateTime(allow_none=True)
+    access_basis = fields.String()

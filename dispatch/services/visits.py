@@ -1,0 +1,43 @@
+"""Reading visits, with field staff restricted to their own (need-to-know)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch.auth import Actor
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.models import Visit
+from dispatch.permissions import FIELD_STAFF
+from dispatch.states import VISIT_STATUSES
+
+
+def _scoped(stmt: sa.Select[tuple[Visit]], actor: Actor) -> sa.Select[tuple[Visit]]:
+    if actor.role == FIELD_STAFF:
+        return stmt.where(Visit.assigned_staff_id == actor.staff_id)
+    return stmt
+
+
+def list_visits(
+    session: so.Session, *, actor: Actor, status: str | None = None,
+    network_id: int | None = None, limit: int = 200,
+) -> list[Visit]:
+    """Visits by deadline. :raise InvalidInput: unknown status."""
+    stmt = sa.select(Visit)
+    if status:
+        if status not in VISIT_STATUSES:
+            raise InvalidInput("invalid filter",
+                               errors={"status": [f"must be one of: {', '.join(VISIT_STATUSES)}"]})
+        stmt = stmt.where(Visit.status == status)
+    if network_id:
+        stmt = stmt.where(Visit.network_id == network_id)
+    stmt = _scoped(stmt, actor).order_by(Visit.deadline, Visit.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def get_visit(session: so.Session, visit_id: int, *, actor: Actor) -> Visit:
+    """:raise NotFound: no such visit, or a field worker asking for someone else's."""
+    visit = session.scalar(_scoped(sa.select(Visit).where(Visit.id == visit_id), actor))
+    if visit is None:
+        raise NotFound(f"visit {visit_id} not found")
+    return visit
