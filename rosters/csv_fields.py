@@ -23,9 +23,7 @@ LONDON: Final = ZoneInfo("Europe/London")
 #: Travel mode of a worker whose ``travel_mode`` cell is empty.
 DEFAULT_TRAVEL_MODE: Final = "car"
 
-_BREAK: Final = re.compile(
-    r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*-\s*(\d{1,2}):(\d{2})(?::(\d{2}))?$"
-)
+_BREAK: Final = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*-\s*(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 # A resolved break start lies within a day of the shift start; three calendar days of
 # candidates cover a 24-hour shift that starts late in the evening.
 _CANDIDATE_DAYS: Final = 3
@@ -221,7 +219,10 @@ def parse_staff_fields(
     mode = row.get("travel_mode", "") or DEFAULT_TRAVEL_MODE
     if mode not in TRAVEL_MODES:
         problems.append(
-            ("travel_mode", f"unknown travel_mode {mode!r}; expected one of {', '.join(TRAVEL_MODES)}")
+            (
+                "travel_mode",
+                f"unknown travel_mode {mode!r}; expected one of {', '.join(TRAVEL_MODES)}",
+            )
         )
     values["travel_mode"] = mode
     return values, problems

@@ -124,6 +124,7 @@ class _ParseState:
     errors: list[RosterLineError]
     staff: dict[str, tuple[int, StaffMember]]
     shifts: dict[str, tuple[int, Shift]]
+    shift_lines: dict[str, int]
 
 
 def parse_roster_csv(text: str) -> Roster:
@@ -145,16 +146,14 @@ def parse_roster_csv(text: str) -> Roster:
         With every problem found, if there is any; no partial roster is returned.
     """
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    state = _ParseState(errors=[], staff={}, shifts={})
+    state = _ParseState(errors=[], staff={}, shifts={}, shift_lines={})
     header = _read_header(reader, state.errors)
     if header is None:
         raise RosterImportError(state.errors)
     for line, cells in _records(reader):
         if len(cells) != len(header):
             state.errors.append(
-                RosterLineError(
-                    line, "file", f"expected {len(header)} values, found {len(cells)}"
-                )
+                RosterLineError(line, "file", f"expected {len(header)} values, found {len(cells)}")
             )
             continue
         _parse_row(line, dict(zip(header, (cell.strip() for cell in cells), strict=True)), state)
@@ -251,8 +250,8 @@ def _parse_row(line: int, row: dict[str, str], state: _ParseState) -> None:
     if any(row.get(name, "") for name in SHIFT_COLUMNS):
         base = row.get("base", "") if member is None else member.base
         shift = _parse_shift(line, row, base, state.errors)
-        if shift is not None:
-            _register_shift(line, shift, state)
+        if _is_new_shift_id(line, row["shift_id"], state) and shift is not None:
+            state.shifts[shift.id] = (line, shift)
 
 
 def _parse_staff(
@@ -332,9 +331,7 @@ def _parse_shift(
     return None
 
 
-def _parse_time_cell(
-    column: str, text: str, problems: list[tuple[str, str]]
-) -> datetime | None:
+def _parse_time_cell(column: str, text: str, problems: list[tuple[str, str]]) -> datetime | None:
     if not text:
         problems.append((column, f"{column} is required when a shift is given"))
         return None
@@ -345,16 +342,20 @@ def _parse_time_cell(
         return None
 
 
-def _register_shift(line: int, shift: Shift, state: _ParseState) -> None:
-    first = state.shifts.get(shift.id)
-    if first is not None:
+def _is_new_shift_id(line: int, shift_id: str, state: _ParseState) -> bool:
+    """Record ``shift_id``; report it if an earlier line (valid or not) already used it."""
+    if not shift_id:
+        return False
+    first_line = state.shift_lines.get(shift_id)
+    if first_line is not None:
         state.errors.append(
             RosterLineError(
-                line, "shift_id", f"duplicate shift_id {shift.id!r} (first on line {first[0]})"
+                line, "shift_id", f"duplicate shift_id {shift_id!r} (first on line {first_line})"
             )
         )
-        return
-    state.shifts[shift.id] = (line, shift)
+        return False
+    state.shift_lines[shift_id] = line
+    return True
 
 
 def _check_overlaps(state: _ParseState) -> None:

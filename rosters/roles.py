@@ -87,9 +87,7 @@ DEFAULT_SKILLS: Final = MappingProxyType(
                 END_OF_LIFE_CARE,
             }
         ),
-        HYBRID_WORKER: frozenset(
-            {PERSONAL_CARE, MEDICATION_PROMPT, FALLS_ASSESSMENT, REABLEMENT}
-        ),
+        HYBRID_WORKER: frozenset({PERSONAL_CARE, MEDICATION_PROMPT, FALLS_ASSESSMENT, REABLEMENT}),
         THERAPIST: frozenset({FALLS_ASSESSMENT, EQUIPMENT, REABLEMENT}),
         SOCIAL_WORKER: frozenset({SOCIAL_CARE_ASSESSMENT}),
         COORDINATOR: frozenset(),

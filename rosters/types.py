@@ -206,8 +206,7 @@ class Shift:
         if end <= start:
             raise InvalidFieldError(
                 "end",
-                f"shift end {self.end.isoformat()} is not after its start "
-                f"{self.start.isoformat()}",
+                f"shift end {self.end.isoformat()} is not after its start {self.start.isoformat()}",
             )
         if end - start > MAX_SHIFT_LENGTH:
             raise InvalidFieldError(
