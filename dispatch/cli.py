@@ -124,6 +124,90 @@ def serve(host: str, port: int, upgrade: bool) -> None:
     app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
 
 
+# --- triage -----------------------------------------------------------------------------------
+
+
+@main.command("triage")
+@click.argument("source", type=click.File("r"), metavar="FILE|-")
+def triage_command(source: Any) -> None:
+    """Triage one referral's answers and observations (JSON) and print the disposition as JSON.
+
+    The input is the triage JSON of the API (received_at with a zone, needs, red_flags,
+    observations, frailty, risk_tier, pathways_disposition, pathways_timeframe_minutes).
+    Exits 2 with the reasons on invalid input.
+    """
+    from triage import TriageInputError
+    from triage.parsing import triage_dict
+
+    try:
+        data = json.load(source)
+    except json.JSONDecodeError as exc:
+        _fail(f"not valid JSON: {exc}")
+        return
+    try:
+        _print_json(triage_dict(data))
+    except TriageInputError as exc:
+        _fail("invalid triage input:\n" + "\n".join(
+            f"  {field}: {'; '.join(reasons)}" for field, reasons in exc.errors.items()))
+
+
+# --- rosters ----------------------------------------------------------------------------------
+
+
+@main.group()
+def roster() -> None:
+    """Import and export rosters as CSV (columns in rosters/ROSTER_CSV.md)."""
+
+
+@roster.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False), metavar="FILE")
+def roster_import(path: str) -> None:
+    """Import staff and shifts from a roster CSV; all or nothing, every bad line reported."""
+    from pathlib import Path
+
+    from dispatch.db import get_database
+    from dispatch.services.rosters import import_roster_csv
+
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        with get_database(_app()).session_scope() as session:
+            summary = import_roster_csv(session, text=text, now=_now())
+    except DispatchError as exc:
+        lines = "\n".join(f"  {where}: {r}" for where, rs in exc.errors.items() for r in rs)
+        _fail(f"{exc.message}\n{lines}")
+        return
+    click.echo(f"staff: {summary.staff_created} new, {summary.staff_updated} updated; "
+               f"shifts: {summary.shifts_created} new, {summary.shifts_updated} updated")
+
+
+@roster.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True), metavar="FILE|-")
+@click.option("--from", "start", type=click.DateTime(), default=None,
+              help="Only shifts ending after this time (UTC).")
+@click.option("--to", "end", type=click.DateTime(), default=None,
+              help="Only shifts starting before this time (UTC).")
+def roster_export(path: str, start: datetime | None, end: datetime | None) -> None:
+    """Write staff and their shifts as a roster CSV (importable again)."""
+    from pathlib import Path
+
+    from dispatch.db import get_database
+    from dispatch.services.rosters import export_roster
+    from rosters import write_roster_csv
+
+    with get_database(_app()).session_scope() as session:
+        roster_data = export_roster(
+            session,
+            start=start.replace(tzinfo=UTC) if start else None,
+            end=end.replace(tzinfo=UTC) if end else None,
+        )
+    text = write_roster_csv(roster_data)
+    if path == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(path).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(roster_data.staff)} staff and {len(roster_data.shifts)} shifts to {path}")
+
+
 def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
 

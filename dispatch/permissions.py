@@ -33,6 +33,11 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("referrals.ReferralById", "GET"): OFFICE,
     ("patients.Patients", "GET"): OFFICE,
     ("patients.CarePlan", "GET"): frozenset({CALL_HANDLER, COORDINATOR, FIELD_STAFF, ADMIN}),
+    ("staff.StaffCollection", "GET"): OFFICE,
+    ("staff.StaffCollection", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("staff.ShiftCollection", "GET"): OFFICE,
+    ("staff.ShiftCollection", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("staff.RosterImport", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.Visits", "GET"): ALL_ROLES,
     ("visits.VisitById", "GET"): ALL_ROLES,
 }

@@ -1,0 +1,143 @@
+"""Roster CSV import/export through the database, the API and the CLI: all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+from sqlalchemy import orm as so
+
+from dispatch import models as m
+from dispatch.cli import main
+from tests.dispatch import factories as f
+
+HEADER = ("staff_id,name,role,skills,phone,network,base,travel_mode,shift_id,shift_start,"
+          "shift_end,shift_base,breaks\n")
+GOOD = HEADER + (
+    "dn-1,Ada Nurse,district_nurse,wound_care;catheter_care,07700 900101,HF-N1,W12,car,"
+    "sh-1,2026-12-01T08:00,2026-12-01T16:00,,12:30-13:00\n"
+    "hw-1,Bo Hybrid,hybrid_worker,personal_care,07700 900102,HF-N1,W12,bicycle,"
+    "sh-2,2026-12-01T14:00,2026-12-01T22:00,,\n"
+)
+
+
+def _count(session: so.Session, model: type) -> int:
+    return int(session.scalar(sa.select(sa.func.count()).select_from(model)) or 0)
+
+
+def test_roster_import_api_stores_staff_and_shifts(
+    client: FlaskClient, token_for: Callable[..., dict[str, str]], session: so.Session
+) -> None:
+    """A good file creates staff, shifts and a base at the W12 district centre."""
+    f.network(session)
+    session.commit()
+    response = client.post("/api/rosters/import", data=GOOD.encode(),
+                           headers={**token_for("coordinator"), "Content-Type": "text/csv"})
+    assert response.status_code == 200, response.json
+    assert response.json == {"staff_created": 2, "staff_updated": 0,
+                             "shifts_created": 2, "shifts_updated": 0}
+    nurse = session.scalar(sa.select(m.Staff).where(m.Staff.code == "dn-1"))
+    assert nurse is not None and nurse.phone == "+447700900101"
+    shift = session.scalar(sa.select(m.Shift).where(m.Shift.code == "sh-1"))
+    assert shift is not None and len(shift.breaks) == 1
+
+
+def test_roster_import_bad_lines_change_nothing(
+    client: FlaskClient, token_for: Callable[..., dict[str, str]], session: so.Session
+) -> None:
+    """Every bad line is reported with its line and column, and nothing is written."""
+    f.network(session)
+    session.commit()
+    bad = HEADER + (
+        "dn-1,Ada Nurse,surgeon,wound_care,07700 900101,HF-N1,W12,car,sh-1,2026-12-01T08:00,"
+        "2026-12-01T16:00,,\n"
+        "hw-1,Bo Hybrid,hybrid_worker,personal_care,12345,HF-N1,W12,car,sh-2,2026-12-01T14:00,"
+        "2026-12-01T10:00,,\n"
+    )
+    response = client.post("/api/rosters/import", data=bad.encode(),
+                           headers={**token_for("coordinator"), "Content-Type": "text/csv"})
+    assert response.status_code == 422
+    errors = response.json["errors"]
+    assert any(r.startswith("role:") for r in errors["line 2"])
+    assert any(r.startswith("phone:") for r in errors["line 3"])
+    assert _count(session, m.Staff) == 0 and _count(session, m.Shift) == 0
+
+
+def test_roster_import_unknown_network_refused(
+    client: FlaskClient, token_for: Callable[..., dict[str, str]], session: so.Session
+) -> None:
+    """A network the database does not know is a line error too; nothing is written."""
+    response = client.post("/api/rosters/import", data=GOOD.encode(),
+                           headers={**token_for("admin"), "Content-Type": "text/csv"})
+    assert response.status_code == 422
+    assert "unknown network" in response.json["errors"]["line 2"][0]
+    assert _count(session, m.Staff) == 0
+
+
+@pytest.fixture
+def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'roster.sqlite3'}"
+    monkeypatch.setenv("DISPATCH_DATABASE_URL", url)
+    monkeypatch.setenv("DISPATCH_INSTANCE_PATH", str(tmp_path))
+    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+    from dispatch.db import make_engine
+
+    engine = make_engine(url)
+    with so.Session(engine) as session:
+        f.network(session)
+        session.commit()
+    engine.dispose()
+    return url
+
+
+def test_roster_cli_round_trip(cli_db: str, tmp_path: Path) -> None:
+    """import then export gives a file that parses to the same roster."""
+    from rosters import parse_roster_csv
+
+    source = tmp_path / "in.csv"
+    source.write_text(GOOD)
+    result = CliRunner().invoke(main, ["roster", "import", str(source)])
+    assert result.exit_code == 0, result.output
+    assert "staff: 2 new" in result.output
+    out = tmp_path / "out.csv"
+    assert CliRunner().invoke(main, ["roster", "export", str(out)]).exit_code == 0
+    original, exported = parse_roster_csv(GOOD), parse_roster_csv(out.read_text())
+    assert {s.id for s in exported.staff} == {s.id for s in original.staff}
+    assert {(s.id, s.start, s.end, s.breaks) for s in exported.shifts} == {
+        (s.id, s.start, s.end, s.breaks) for s in original.shifts}
+
+
+def test_roster_cli_bad_file_exits_2(cli_db: str, tmp_path: Path) -> None:
+    """A bad file prints each line's problem and exits 2."""
+    source = tmp_path / "bad.csv"
+    source.write_text(HEADER + "x,,district_nurse,,,HF-N1,W12,car,,,,,\n")
+    result = CliRunner().invoke(main, ["roster", "import", str(source)])
+    assert result.exit_code == 2
+    assert "line 2" in result.output and "nothing was imported" in result.output
+
+
+def test_triage_cli_prints_disposition(tmp_path: Path) -> None:
+    """`dispatch triage FILE` prints the API's disposition shape."""
+    import json
+
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"received_at": "2026-12-01T10:00:00+00:00",
+                                "red_flags": ["chest_pain"]}))
+    result = CliRunner().invoke(main, ["triage", str(path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["category"] == "emergency_999"
+    assert {"category", "deadline", "priority", "skills", "news2", "reasons"} <= set(data)
+
+
+@pytest.mark.parametrize("text", ["{not json", '{"needs": ["teleport"]}'])
+def test_triage_cli_bad_input_exits_2(tmp_path: Path, text: str) -> None:
+    """Invalid JSON or invalid fields: a message and exit status 2."""
+    path = tmp_path / "t.json"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["triage", str(path)])
+    assert result.exit_code == 2 and "error:" in result.output
