@@ -48,6 +48,14 @@ case "${1:-}" in
   test)
     shift
     install
+    if ! command -v chromium >/dev/null 2>&1; then
+      step "chromium for the browser tests (Debian package)"
+      if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+      else
+        echo "warning: chromium missing and not root; browser tests will be skipped" >&2
+      fi
+    fi
     step "ruff"
     .venv/bin/ruff check dispatch triage routing rosters tests benchmarks migrations wsgi.py
     step "mypy"
