@@ -82,3 +82,23 @@ def test_db_current_reports_head(cli_env: str) -> None:
     """`db current` names the revision after `db upgrade`."""
     result = CliRunner().invoke(main, ["db", "current"])
     assert result.exit_code == 0 and result.output.strip() == "0001"
+
+
+def test_demo_data_loads_once(cli_env: str) -> None:
+    """demo-data prints one sign-in per role; a second run is refused, or skipped with --if-empty."""
+    runner = CliRunner()
+    args = ["demo-data", "--seed", "3", "--patients", "300", "--now", "2026-12-01T03:00:00+00:00"]
+    first = runner.invoke(main, args)
+    assert first.exit_code == 0, first.output
+    for role in ("call_handler", "coordinator", "field_staff", "manager", "admin"):
+        assert f"  {role}" in first.output
+    again = runner.invoke(main, args)
+    assert again.exit_code == 1 and "error:" in again.output
+    skipped = runner.invoke(main, [*args, "--if-empty"])
+    assert skipped.exit_code == 0 and "already loaded" in skipped.output
+
+
+def test_demo_data_needs_zone_in_now(cli_env: str) -> None:
+    """A naive --now is refused with exit 2."""
+    result = CliRunner().invoke(main, ["demo-data", "--now", "2026-12-01T03:00"])
+    assert result.exit_code == 2 and "time zone" in result.output

@@ -20,7 +20,7 @@ from werkzeug.security import check_password_hash
 
 from dispatch.db import make_engine
 from dispatch.demo import geography
-from dispatch.demo.errors import DatabaseNotEmpty
+from dispatch.demo.errors import DatabaseNotEmpty, DemoDataError
 from dispatch.demo.load import load_demo
 from dispatch.demo.population import generate_places, generate_population
 from dispatch.demo.roster import generate_roster
@@ -356,3 +356,19 @@ def test_load_via_sessionmaker_and_deterministic(tmp_path: Path, loaded: Loaded)
             assert first.execute(query).all() == second.execute(query).all()
     finally:
         engine.dispose()
+
+
+def test_load_without_schema_says_upgrade(tmp_path: Path) -> None:
+    """An unmigrated database gets a hint to run the migrations, not a raw SQL error."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    try:
+        with pytest.raises(DemoDataError, match="run `dispatch db upgrade` first"):
+            load_demo(engine, seed=1, patients=10, now=NOW)
+    finally:
+        engine.dispose()
+
+
+def test_load_negative_patients_rejected(loaded: Loaded) -> None:
+    """A negative register size is refused before anything is written."""
+    with pytest.raises(ValueError, match="patients must be >= 0, got -5"):
+        load_demo(loaded.engine, seed=1, patients=-5, now=NOW)
