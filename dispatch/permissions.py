@@ -38,6 +38,8 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("staff.ShiftCollection", "GET"): OFFICE,
     ("staff.ShiftCollection", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("staff.RosterImport", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("plans.Plans", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("plans.PlanById", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.Visits", "GET"): ALL_ROLES,
     ("visits.VisitById", "GET"): ALL_ROLES,
 }

@@ -17,9 +17,9 @@ api = Api()
 def init_api(app: Flask) -> None:
     """Bind the API to ``app``, register every blueprint and the domain-error handler."""
     api.init_app(app)
-    from dispatch.api import health, patients, referrals, staff, visits
+    from dispatch.api import health, patients, plans, referrals, staff, visits
 
-    for module in (health, referrals, patients, visits, staff):
+    for module in (health, referrals, patients, visits, staff, plans):
         api.register_blueprint(module.blp)
     app.register_error_handler(DispatchError, handle_dispatch_error)
 

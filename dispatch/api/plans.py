@@ -1,0 +1,89 @@
+"""``/api/plans``: ask the scheduler for a plan and read it back."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import Flask, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from dispatch.api.clock import now
+from dispatch.api.schemas import StrictSchema
+from dispatch.auth import current_actor
+from dispatch.db import get_database, get_session
+from dispatch.planning import runs
+
+log = logging.getLogger(__name__)
+
+blp = Blueprint("plans", __name__, url_prefix="/api/plans",
+                description="Scheduling runs: POST returns a plan id, GET polls it")
+
+
+class PlanRequestSchema(StrictSchema):
+    network = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), allow_none=True,
+                             metadata={"description": "Network id; omit for all networks"})
+    horizon_hours = fields.Float(load_default=runs.DEFAULT_HORIZON_HOURS,
+                                 validate=validate.Range(min=0.25, max=72))
+    seconds = fields.Float(load_default=5.0, validate=validate.Range(min=0.1, max=runs.MAX_SECONDS))
+    wait = fields.Boolean(load_default=False,
+                          metadata={"description": "Solve within the request (for short runs)"})
+
+
+class PlanSchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    network_id = fields.Integer(allow_none=True)
+    horizon_start = fields.DateTime()
+    horizon_end = fields.DateTime()
+    seconds = fields.Float()
+    requested_by = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    result = fields.Dict(allow_none=True, metadata={
+        "description": "routes (vehicle, staff_id, visits, arrivals), travel_minutes, vehicles, "
+                       "unassigned [{id, reason, code}], late, seconds"})
+
+
+@blp.route("")
+class Plans(MethodView):
+    @blp.arguments(PlanRequestSchema)
+    @blp.response(201, PlanSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Request a plan for a network over a horizon; poll GET /api/plans/{id} for the result.
+
+        The plan is a proposal: it does not change any assignment (the re-optimise job does).
+        """
+        session = get_session()
+        plan = runs.create_plan(session, network_id=data.get("network"),
+                                horizon_hours=data["horizon_hours"], seconds=data["seconds"],
+                                now=now(), requested_by=current_actor().username)
+        session.commit()
+        if data["wait"]:
+            runs.run_plan(session, plan_id=plan.id, provider=runs.provider_for(current_app),
+                          workers=1)
+            session.commit()
+        else:
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            threading.Thread(target=_run_in_background, args=(app, plan.id), daemon=True).start()
+        return plan
+
+
+@blp.route("/<int:plan_id>")
+class PlanById(MethodView):
+    @blp.response(200, PlanSchema)
+    @blp.alt_response(404, description="No such plan")
+    def get(self, plan_id: int) -> Any:
+        """A plan: its status and, when done, its routes and unassigned visits with reasons."""
+        return runs.get_plan(get_session(), plan_id)
+
+
+def _run_in_background(app: Flask, plan_id: int) -> None:
+    try:
+        with app.app_context(), get_database(app).session_scope() as session:
+            runs.run_plan(session, plan_id=plan_id, provider=runs.provider_for(app))
+    except Exception:
+        log.exception("plan %s failed", plan_id)

@@ -1,0 +1,217 @@
+"""From rows to a :class:`routing.types.RoutingProblem` (times in seconds from ``now``).
+
+What the planner may change: unassigned, assigned and offered visits. What it must keep:
+accepted visits (pinned to their worker's shift and time). Visits under way (en route, on
+site) are not in the problem at all; instead their worker's shift starts where and when that
+visit will end, so nobody is planned to be in two places at once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
+from routing import types as rt
+from routing.travel import TravelTimeProvider
+
+LONDON = ZoneInfo("Europe/London")
+DEFAULT_HORIZON = timedelta(hours=24)
+#: A break may move this much either side of its rostered start (a worker finishing a visit).
+BREAK_FLEX = timedelta(minutes=30)
+PLANNABLE = ("unassigned", "assigned", "offered")
+PINNED = ("accepted",)
+UNDER_WAY = ("en_route", "on_site")
+FIELD_ROLES = ("district_nurse", "hybrid_worker", "therapist", "social_worker")
+TRAVEL_MODE = "car"  # one matrix per problem; see the note in build_problem
+
+
+@dataclass
+class ProblemIndex:
+    """How the problem's string ids map back to rows."""
+
+    start: datetime
+    visits: dict[str, int] = field(default_factory=dict)  # problem visit id -> Visit.id
+    shifts: dict[str, int] = field(default_factory=dict)  # problem shift id -> Shift.id
+    staff_of_shift: dict[str, int] = field(default_factory=dict)
+
+    def at(self, seconds: int) -> datetime:
+        return self.start + timedelta(seconds=seconds)
+
+
+def seconds_between(start: datetime, moment: datetime) -> int:
+    return int((moment - start).total_seconds())
+
+
+def build_problem(
+    session: so.Session,
+    *,
+    now: datetime,
+    provider: TravelTimeProvider,
+    network_id: int | None = None,
+    horizon: timedelta = DEFAULT_HORIZON,
+    seed: int = 0,
+    late_policy: rt.LatePolicy = "serve_late",
+) -> tuple[rt.RoutingProblem, ProblemIndex]:
+    """The open visits and the shifts of ``network_id`` (all networks when None).
+
+    Travel uses one matrix (car speeds) for everyone; bicycle and walking staff are therefore
+    planned at car speed, a known simplification noted in the module's tests.
+    """
+    start = now.replace(second=0, microsecond=0)
+    end = start + horizon
+    index = ProblemIndex(start=start)
+    points: list[tuple[float, float]] = []
+    point_ids: dict[tuple[float, float], int] = {}
+
+    def location(lat: float, lon: float) -> int:
+        key = (round(lat, 6), round(lon, 6))
+        if key not in point_ids:
+            point_ids[key] = len(points)
+            points.append(key)
+        return point_ids[key]
+
+    visits = _open_visits(session, network_id, end)
+    patients = {p.id: p for p in session.scalars(
+        sa.select(Patient).where(Patient.id.in_({v.patient_id for v in visits})))}
+    shifts = _shifts(session, network_id, now, end)
+    staff = {s.id: s for s in session.scalars(
+        sa.select(Staff).where(Staff.id.in_({h.staff_id for h in shifts})))}
+    bases = {b.id: b for b in session.scalars(sa.select(StaffBase))}
+    busy_until = _under_way(visits, patients, now)
+    history = _previous_carers(session, {v.patient_id for v in visits})
+
+    routing_shifts = []
+    for shift in shifts:
+        member = staff[shift.staff_id]
+        base = bases[shift.base_id]
+        base_loc = location(base.lat, base.lon)
+        start_loc, free_at = base_loc, max(shift.starts_at, now)
+        if shift.staff_id in busy_until:
+            (lat, lon), until = busy_until[shift.staff_id]
+            start_loc, free_at = location(lat, lon), max(free_at, until)
+        finish = min(shift.ends_at, shift.sick_from or shift.ends_at)
+        if free_at >= finish:
+            continue
+        sid = str(shift.id)
+        index.shifts[sid] = shift.id
+        index.staff_of_shift[sid] = shift.staff_id
+        routing_shifts.append(rt.Shift(
+            id=sid, worker_id=str(member.id), start_location=start_loc, end_location=base_loc,
+            start=seconds_between(start, free_at), end=seconds_between(start, finish),
+            skills=frozenset(member.skills),
+            breaks=_breaks(shift, start, free_at, finish),
+        ))
+    shift_of_staff = {index.staff_of_shift[s.id]: s.id for s in routing_shifts}
+    routing_visits = []
+    for visit in visits:
+        if visit.status in UNDER_WAY:
+            continue
+        patient = patients[visit.patient_id]
+        if patient.lat is None or patient.lon is None:
+            continue  # cannot be routed; the deadline watch reports it as unassigned
+        vid = str(visit.id)
+        index.visits[vid] = visit.id
+        routing_visits.append(_visit(visit, vid, location(patient.lat, patient.lon), start,
+                                     shift_of_staff, history.get(visit.patient_id, set())))
+    matrix = provider.matrix(points, points, mode=TRAVEL_MODE) if points else [[0]]
+    problem = rt.RoutingProblem(visits=tuple(routing_visits), shifts=tuple(routing_shifts),
+                                travel=matrix, late_policy=late_policy, seed=seed)
+    return problem, index
+
+
+def _open_visits(session: so.Session, network_id: int | None, end: datetime) -> list[Visit]:
+    stmt = sa.select(Visit).where(
+        Visit.status.in_(PLANNABLE + PINNED + UNDER_WAY), Visit.earliest_start < end
+    ).order_by(Visit.deadline, Visit.id)
+    if network_id is not None:
+        stmt = stmt.where(Visit.network_id == network_id)
+    return list(session.scalars(stmt))
+
+
+def _shifts(session: so.Session, network_id: int | None, now: datetime, end: datetime) -> list[Shift]:
+    stmt = (
+        sa.select(Shift).join(Staff, Staff.id == Shift.staff_id)
+        .where(Shift.ends_at > now, Shift.starts_at < end, Staff.active.is_(True),
+               Staff.role.in_(FIELD_ROLES))
+        .order_by(Shift.starts_at, Shift.id)
+    )
+    if network_id is not None:
+        stmt = stmt.where(Staff.network_id == network_id)
+    return list(session.scalars(stmt))
+
+
+def _breaks(shift: Shift, start: datetime, free_at: datetime, finish: datetime) -> tuple[rt.Break, ...]:
+    out = []
+    for item in shift.breaks:
+        b_start = datetime.fromisoformat(item["start"])
+        b_end = datetime.fromisoformat(item["end"])
+        length = b_end - b_start
+        earliest = max(b_start - BREAK_FLEX, free_at)
+        latest = min(b_start + BREAK_FLEX, finish - length)
+        if earliest > latest or b_end <= free_at:
+            continue  # already taken, or no longer fits
+        out.append(rt.Break(start_min=seconds_between(start, earliest),
+                            start_max=seconds_between(start, latest),
+                            duration=int(length.total_seconds())))
+    return tuple(out)
+
+
+def _under_way(
+    visits: list[Visit], patients: dict[int, Patient], now: datetime
+) -> dict[int, tuple[tuple[float, float], datetime]]:
+    """Workers busy with a visit: where they will be and when they will be free."""
+    busy = {}
+    for visit in visits:
+        if visit.status not in UNDER_WAY or visit.assigned_staff_id is None:
+            continue
+        patient = patients[visit.patient_id]
+        if patient.lat is None or patient.lon is None:
+            continue
+        began = visit.arrived_at or visit.planned_start or now
+        busy[visit.assigned_staff_id] = (
+            (patient.lat, patient.lon),
+            max(now, began + timedelta(minutes=visit.duration_minutes)),
+        )
+    return busy
+
+
+def _previous_carers(session: so.Session, patient_ids: set[int]) -> dict[int, set[str]]:
+    """Who has completed a visit to each patient: continuity of carer is preferred."""
+    if not patient_ids:
+        return {}
+    rows = session.execute(
+        sa.select(Visit.patient_id, Visit.assigned_staff_id).where(
+            Visit.patient_id.in_(patient_ids), Visit.status == "completed",
+            Visit.assigned_staff_id.is_not(None))
+    ).all()
+    carers: dict[int, set[str]] = defaultdict(set)
+    for patient_id, staff_id in rows:
+        carers[patient_id].add(str(staff_id))
+    return carers
+
+
+def _visit(
+    visit: Visit, vid: str, loc: int, start: datetime, shift_of_staff: dict[int, str],
+    preferred: set[str],
+) -> rt.Visit:
+    earliest = max(0, seconds_between(start, visit.earliest_start))
+    deadline = max(earliest, seconds_between(start, visit.deadline))
+    pinned_to = pinned_start = None
+    if visit.status in PINNED and visit.assigned_staff_id in shift_of_staff:
+        pinned_to = shift_of_staff[visit.assigned_staff_id]
+        if visit.planned_start is not None and visit.planned_start >= start:
+            # A future agreed time is kept; a past one (running late) only keeps the worker.
+            pinned_start = max(earliest, seconds_between(start, visit.planned_start))
+    return rt.Visit(
+        id=vid, location=loc, duration=visit.duration_minutes * 60, earliest=earliest,
+        deadline=deadline, priority=visit.priority, skills=frozenset(visit.skills),
+        pinned_to=pinned_to, pinned_start=pinned_start,
+        excluded_workers=frozenset(str(s) for s in visit.excluded_staff_ids),
+        preferred_workers=frozenset(preferred),
+    )

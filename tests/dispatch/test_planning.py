@@ -1,0 +1,145 @@
+"""From the database to the solver and back: problem building, stored plans, the plans API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import orm as so
+
+from dispatch import models as m
+from dispatch.planning.problem import build_problem
+from routing.checker import check_plan
+from routing.solver import solve
+from routing.travel import GeodesicTravelTime
+from tests.dispatch import factories as f
+
+NOW = datetime.fromisoformat("2026-12-01T10:20:00+00:00")  # the app's FIXED_NOW
+
+
+@pytest.fixture
+def world(session: so.Session) -> dict[str, Any]:
+    """One network, one base, a nurse (wound care) and a hybrid worker (personal care) on shift,
+    three patients near White City and three unassigned visits."""
+    net = f.network(session)
+    base = f.base(session, network_id=net.id)
+    nurse = f.staff(session, code="dn", network_id=net.id, base_id=base.id,
+                    skills=["wound_care", "falls_assessment", "clinical_assessment"])
+    hybrid = f.staff(session, code="hw", name="Hybrid", role="hybrid_worker",
+                     phone="+447700900002", network_id=net.id, base_id=base.id,
+                     skills=["personal_care", "medication_prompt"])
+    shifts = {}
+    for member in (nurse, hybrid):
+        row = m.Shift(code=f"sh-{member.code}", staff_id=member.id, base_id=base.id,
+                      starts_at=NOW - timedelta(hours=2), ends_at=NOW + timedelta(hours=6),
+                      breaks=[{"start": (NOW + timedelta(hours=2)).isoformat(),
+                               "end": (NOW + timedelta(hours=2, minutes=30)).isoformat()}])
+        session.add(row)
+        shifts[member.code] = row
+    patients = []
+    for i, (nhs, lat) in enumerate((("9434765919", 51.512), ("9434765870", 51.515),
+                                     ("9999999999", 51.509))):
+        patients.append(f.patient(session, nhs_number=nhs, family_name=f"P{i}", lat=lat,
+                                  lon=-0.225, network_id=net.id))
+    ref = f.referral(session, patients[0].id, network_id=net.id)
+    visits = [
+        f.visit(session, ref.id, patients[0].id, reference="1001", network_id=net.id,
+                skills=["falls_assessment"], earliest_start=NOW, deadline=NOW + timedelta(hours=2)),
+        f.visit(session, ref.id, patients[1].id, reference="1002", network_id=net.id,
+                skills=["personal_care"], category="response_24h", priority=3,
+                earliest_start=NOW, deadline=NOW + timedelta(hours=5)),
+        f.visit(session, ref.id, patients[2].id, reference="1003", network_id=net.id,
+                skills=["iv_therapy"], earliest_start=NOW, deadline=NOW + timedelta(hours=2)),
+    ]
+    session.commit()
+    return {"network": net, "nurse": nurse, "hybrid": hybrid, "shifts": shifts,
+            "visits": visits, "patients": patients}
+
+
+def test_build_problem_maps_rows(session: so.Session, world: dict[str, Any]) -> None:
+    """Shifts start at now (they began earlier), breaks keep their flex, visits keep skills."""
+    problem, index = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                                   network_id=world["network"].id)
+    assert len(problem.shifts) == 2 and len(problem.visits) == 3
+    shift = problem.shifts[0]
+    assert shift.start == 0 and shift.end == 6 * 3600
+    assert [(b.start_min, b.start_max, b.duration) for b in shift.breaks] == [
+        (90 * 60, 150 * 60, 1800)]
+    first = problem.visit(str(world["visits"][0].id))
+    assert first.deadline == 2 * 3600 and first.skills == {"falls_assessment"}
+    assert index.visits[first.id] == world["visits"][0].id
+
+
+def test_build_problem_pins_accepted_and_frees_worker_after_visit_under_way(
+    session: so.Session, world: dict[str, Any]
+) -> None:
+    """An accepted visit is pinned to its worker's shift; an on-site visit moves the start."""
+    nurse, hybrid = world["nurse"], world["hybrid"]
+    accepted, _, _ = world["visits"]
+    accepted.status, accepted.assigned_staff_id, accepted.pinned = "accepted", nurse.id, True
+    on_site = f.visit(session, world["visits"][1].referral_id, world["patients"][1].id,
+                      reference="1004", network_id=world["network"].id, status="on_site",
+                      assigned_staff_id=hybrid.id, pinned=True, arrived_at=NOW,
+                      duration_minutes=40, earliest_start=NOW, deadline=NOW + timedelta(hours=1))
+    session.commit()
+    problem, index = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                                   network_id=world["network"].id)
+    pinned = problem.visit(str(accepted.id))
+    assert pinned.pinned_to == str(world["shifts"]["dn"].id)
+    assert str(on_site.id) not in {v.id for v in problem.visits}
+    hybrid_shift = next(s for s in problem.shifts if s.worker_id == str(hybrid.id))
+    assert hybrid_shift.start == 40 * 60
+    assert hybrid_shift.start_location != hybrid_shift.end_location
+
+
+def test_sick_worker_shift_ends_early(session: so.Session, world: dict[str, Any]) -> None:
+    """A worker who went off sick is only planned until then."""
+    world["shifts"]["hw"].sick_from = NOW + timedelta(hours=1)
+    session.commit()
+    problem, _ = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                               network_id=world["network"].id)
+    hybrid_shift = next(s for s in problem.shifts if s.worker_id == str(world["hybrid"].id))
+    assert hybrid_shift.end == 3600
+
+
+def test_solved_problem_is_feasible(session: so.Session, world: dict[str, Any]) -> None:
+    """The built problem solves to a plan the independent checker accepts."""
+    problem, _ = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                               network_id=world["network"].id)
+    plan = solve(problem, seconds=1, workers=1)
+    assert check_plan(problem, plan) == []
+    served = {s.visit_id for r in plan.routes for s in r.stops}
+    assert served == {str(world["visits"][0].id), str(world["visits"][1].id)}
+
+
+def test_plans_api_round_trip(
+    client: FlaskClient, token_for: Callable[..., dict[str, str]], world: dict[str, Any]
+) -> None:
+    """POST /api/plans (wait) stores a plan; GET shows routes in database ids with reasons."""
+    headers = token_for("coordinator")
+    created = client.post("/api/plans", json={"network": world["network"].id, "seconds": 1,
+                                               "wait": True}, headers=headers)
+    assert created.status_code == 201, created.json
+    got = client.get(f"/api/plans/{created.json['id']}", headers=headers).json
+    assert got["status"] == "done"
+    result = got["result"]
+    nurse_route = next(r for r in result["routes"] if r["staff_id"] == world["nurse"].id)
+    assert nurse_route["visits"] == [str(world["visits"][0].id)]
+    assert nurse_route["arrivals"][0] >= "2026-12-01T10:20"
+    [unassigned] = result["unassigned"]
+    assert unassigned["id"] == str(world["visits"][2].id)
+    assert unassigned["code"] == "no_skill" and "skill" in unassigned["reason"]
+
+
+def test_plans_api_validates(
+    client: FlaskClient, token_for: Callable[..., dict[str, str]]
+) -> None:
+    """Unknown network and out-of-range seconds are 422s; unknown plan is 404."""
+    headers = token_for("coordinator")
+    bad = client.post("/api/plans", json={"network": 999, "seconds": 1}, headers=headers)
+    assert bad.status_code == 422 and "network" in bad.json["errors"]
+    assert client.post("/api/plans", json={"seconds": 0}, headers=headers).status_code == 422
+    assert client.get("/api/plans/424242", headers=headers).status_code == 404
