@@ -114,7 +114,9 @@ def visit_duration(codes: Iterable[str]) -> int:
     which is quicker than separate visits. Signposting needs add nothing; with no visit
     need at all the visit is an assessment of ``ASSESSMENT_VISIT_MINUTES``.
     """
-    minutes = sorted((NEEDS[c].visit_minutes for c in codes if NEEDS[c].visit_minutes), reverse=True)
+    minutes = sorted(
+        (NEEDS[c].visit_minutes for c in codes if NEEDS[c].visit_minutes), reverse=True
+    )
     if not minutes:
         return ASSESSMENT_VISIT_MINUTES
     return min(MAX_VISIT_MINUTES, minutes[0] + EXTRA_NEED_MINUTES * (len(minutes) - 1))

@@ -9,7 +9,7 @@ we hand back is in Europe/London, the zone the call handler reads.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, timezone
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -43,8 +43,18 @@ RESPONSE_WINDOWS: Mapping[str, timedelta] = MappingProxyType(
 
 
 def local(moment: datetime) -> datetime:
-    """The same instant on the Europe/London clock."""
-    return moment.astimezone(LONDON)
+    """The same instant on the Europe/London clock, carrying a fixed UTC offset.
+
+    A fixed offset rather than the ``ZoneInfo`` itself because Python compares and
+    subtracts two datetimes that share one tzinfo object by wall clock alone, ignoring
+    ``fold``: two London times either side of the autumn clock change would compare the
+    wrong way round. With fixed offsets every comparison and subtraction is in real time,
+    and the ISO text still shows the London offset (``+00:00`` or ``+01:00``).
+    """
+    wall = moment.astimezone(LONDON)
+    offset = wall.utcoffset()
+    assert offset is not None  # ZoneInfo always knows its offset
+    return wall.replace(tzinfo=timezone(offset), fold=0)
 
 
 def add_elapsed(moment: datetime, delta: timedelta) -> datetime:
@@ -65,9 +75,9 @@ def next_ucr_opening(moment: datetime) -> datetime:
     always exists and is unambiguous.
     """
     wall = local(moment)
-    opening = datetime.combine(wall.date(), UCR_OPENS, tzinfo=LONDON)
+    opening = local(datetime.combine(wall.date(), UCR_OPENS, tzinfo=LONDON))
     if opening < wall:
-        opening = datetime.combine(wall.date() + timedelta(days=1), UCR_OPENS, tzinfo=LONDON)
+        opening = local(datetime.combine(wall.date() + timedelta(days=1), UCR_OPENS, tzinfo=LONDON))
     return opening
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "SPO2_SCALES",
     "TriageInput",
     "URGENCY_RANK",
+    "code_tuple",
 ]
 
 # Most urgent first; the position is the urgency rank used to let "the more urgent rule win".
@@ -129,7 +130,9 @@ def _number(lo: float, hi: float) -> Check:
     def check(value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return f"must be a number, got {value!r}"
-        if not math.isfinite(value) or not lo <= value <= hi:
+        if not math.isfinite(value):
+            return f"must be a finite number, got {value}"
+        if not lo <= value <= hi:
             return f"must be between {lo} and {hi}, got {value}"
         return None
 
@@ -285,14 +288,15 @@ class TriageInput:
         if not isinstance(self.observations, Observations):
             errors["observations"] = ["must be an Observations instance"]
         for name, known in _known_codes().items():
-            codes, problems = _code_tuple(getattr(self, name), known, name[:-1].replace("_", " "))
+            codes, problems = code_tuple(getattr(self, name), known, name[:-1].replace("_", " "))
             object.__setattr__(self, name, codes)
             if problems:
                 errors[name] = problems
         if errors:
             raise TriageInputError(errors)
         if self.pathways_disposition is not None:
-            object.__setattr__(self, "pathways_disposition", _normalise_dx(self.pathways_disposition))
+            code = _normalise_dx(self.pathways_disposition)
+            object.__setattr__(self, "pathways_disposition", code)
 
 
 def _known_codes() -> dict[str, Iterable[str]]:
@@ -303,20 +307,23 @@ def _known_codes() -> dict[str, Iterable[str]]:
     return {"needs": NEEDS, "red_flags": RED_FLAGS}
 
 
-def _code_tuple(codes: Any, known: Iterable[str], noun: str) -> tuple[tuple[str, ...], list[str]]:
+def code_tuple(codes: Any, known: Iterable[str], noun: str) -> tuple[tuple[str, ...], list[str]]:
     """Turn a list of codes into a de-duplicated tuple and say which ones are not known."""
     if codes is None:
         return (), []
     if isinstance(codes, str) or not isinstance(codes, Iterable):
         return (), [f"must be a list of {noun} codes, got {codes!r}"]
-    unique = tuple(dict.fromkeys(codes))
+    unique: list[Any] = []
+    for code in codes:  # not dict.fromkeys: a bad entry may be unhashable (a list, a dict)
+        if code not in unique:
+            unique.append(code)
     known_set = set(known)
     problems = [
         f"unknown {noun} code {c!r}" if isinstance(c, str) else f"must be a string, got {c!r}"
         for c in unique
         if not isinstance(c, str) or c not in known_set
     ]
-    return unique, problems
+    return tuple(unique), problems
 
 
 def _normalise_dx(code: str) -> str:

@@ -124,6 +124,16 @@ def _triage_input(payload: dict[str, Any], patient: Patient) -> TriageInput:
     data.setdefault("risk_tier", patient.risk_tier)
     if data.get("frailty") is None:
         data.pop("frailty")
+    received = data.get("received_at")
+    if isinstance(received, str):
+        try:
+            day = datetime.fromisoformat(received).date()
+        except ValueError:
+            day = None  # parse_triage_input reports the bad value
+        if day is not None:
+            # NEWS2 is for adults only: triage needs the age on the day of the call.
+            dob = patient.date_of_birth
+            data["age"] = day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
     try:
         return parse_triage_input(data)
     except TriageInputError as exc:
@@ -160,7 +170,7 @@ def _new_referral(
         disposition=disposition_to_dict(d),
         category=d.category,
         priority=d.priority,
-        news2_total=d.news2.total if d.news2 else None,
+        news2_total=d.news2.total if d.news2 and d.news2.parts else None,
         deadline=d.deadline,
         status="received",
         created_by=actor.username,
