@@ -12,6 +12,7 @@ from dispatch.api.clock import now
 from dispatch.api.schemas import ReferralCreateSchema, ReferralSchema
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
+from dispatch.jobs.wakeup import wake
 from dispatch.models import Referral
 from dispatch.services import referrals as service
 
@@ -59,6 +60,8 @@ class Referrals(MethodView):
             idempotency_key=key, request_id=request_id(),
         )
         session.commit()
+        if result.created and result.referral.visits:
+            wake()  # place the new visit now, not at the next tick
         headers = {"Idempotent-Replayed": "true"} if not result.created else {}
         return serialise(result.referral), 201, headers
 
