@@ -161,15 +161,63 @@ def demo_data(seed: int, patients: int | None, at: str | None, if_empty: bool) -
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--upgrade/--no-upgrade", default=True, show_default=True,
               help="Apply pending migrations before serving.")
-def serve(host: str, port: int, upgrade: bool) -> None:
-    """Serve the web app and API (threaded development server, for the demo)."""
-    from dispatch import migrate
+@click.option("--jobs/--no-jobs", default=True, show_default=True,
+              help="Also run the background jobs in this process (if no scheduler runs).")
+def serve(host: str, port: int, upgrade: bool, jobs: bool) -> None:
+    """Serve the web app and API (threaded server, for the demo), with the jobs in-process."""
+    import logging
 
+    from dispatch import migrate
+    from dispatch.db import get_database
+    from dispatch.jobs.lock import LeaderLock
+    from dispatch.jobs.runner import build_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = _app()
     if upgrade:
         migrate.upgrade(app.config["DATABASE_URL"])
+    if jobs:
+        lock = LeaderLock(get_database(app).engine)
+        if lock.acquire():
+            build_scheduler(app, blocking=False).start()
+            click.echo("background jobs running in this process")
+        else:
+            click.echo("another scheduler holds the lock; this process serves web requests only")
     click.echo(f"serving on http://{host}:{port}  (API docs at /api/docs)")
     app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+
+
+@main.command()
+@click.option("--standby-seconds", default=5.0, show_default=True, type=float,
+              help="While another scheduler runs, how often to try to take over.")
+def scheduler(standby_seconds: float) -> None:
+    """Run the background jobs (SMS sender, planner, deadline watch) in this process only.
+
+    Exactly one scheduler runs jobs: a second one waits on standby until the first stops.
+    """
+    import logging
+    import time
+
+    from dispatch.db import get_database
+    from dispatch.jobs.lock import LeaderLock
+    from dispatch.jobs.runner import build_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = _app()
+    lock = LeaderLock(get_database(app).engine)
+    announced = False
+    while not lock.acquire():
+        if not announced:
+            click.echo("another scheduler is running; standing by", err=True)
+            announced = True
+        time.sleep(standby_seconds)
+    click.echo("scheduler running (Ctrl-C stops)")
+    try:
+        build_scheduler(app, blocking=True).start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        lock.release()
 
 
 # --- triage -----------------------------------------------------------------------------------
@@ -197,6 +245,66 @@ def triage_command(source: Any) -> None:
     except TriageInputError as exc:
         _fail("invalid triage input:\n" + "\n".join(
             f"  {field}: {'; '.join(reasons)}" for field, reasons in exc.errors.items()))
+
+
+# --- solve ------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=False), metavar="FILE")
+@click.option("--format", "fmt", type=click.Choice(["solomon", "problem"]), default="solomon",
+              show_default=True, help="Solomon VRPTW text, or our JSON problem document.")
+@click.option("--seconds", default=10.0, show_default=True, type=click.FloatRange(min=0.1, max=3600),
+              help="Solver time limit (each parallel search).")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 4),
+              help="Differently started searches run in parallel; the best is kept.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def solve(path: str, fmt: str, seconds: float, workers: int, seed: int, as_json: bool) -> None:
+    """Solve a routing problem file and print the plan (routes, distance, unassigned).
+
+    For Solomon files visit ids are the customer numbers, travel time is the Euclidean
+    distance (rounded up when scaled, so plans are feasible with real distances), the
+    objective is total distance and the vehicle count is free.
+    """
+    import dataclasses
+    from pathlib import Path
+
+    from routing import plan_io, solomon, solver
+    from routing.errors import RoutingError
+
+    try:
+        if fmt == "solomon":
+            instance = solomon.read_solomon(path)
+            problem = solomon.to_problem(instance, seed=seed)
+        else:
+            problem = plan_io.problem_from_dict(json.loads(Path(path).read_text()))
+            problem = dataclasses.replace(problem, seed=seed) if seed else problem
+    except (RoutingError, ValueError, OSError) as exc:
+        _fail(f"cannot read {path}: {exc}")
+        return
+    click.echo(f"solving {len(problem.visits)} visits on {len(problem.shifts)} shifts "
+               f"for {seconds:g}s x {workers} searches...", err=True)
+    try:
+        plan = solver.solve(problem, seconds=seconds, workers=workers)
+    except RoutingError as exc:
+        _fail(str(exc), code=1)
+        return
+    if fmt == "solomon":
+        data = plan_io.plan_to_dict(plan, problem, distance=solomon.plan_distance(instance, plan),
+                                    time_unit=problem.distance_scale)
+    else:
+        data = plan_io.plan_to_dict(plan, problem)
+    if as_json:
+        _print_json(data)
+        return
+    click.echo(f"distance {data['distance']:.2f}  vehicles {data['vehicles']}  "
+               f"travel {data['travel_minutes']} min  unassigned {len(data['unassigned'])}  "
+               f"in {data['seconds']}s")
+    for route in data["routes"]:
+        click.echo(f"  {route['vehicle']}: {' '.join(route['visits'])}")
+    for item in data["unassigned"]:
+        click.echo(f"  unassigned {item['id']}: {item['reason']}")
 
 
 # --- rosters ----------------------------------------------------------------------------------

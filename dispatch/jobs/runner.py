@@ -1,0 +1,113 @@
+"""The job runner: which jobs, how often, and the guard that runs each in one place.
+
+Intervals (settings, seconds): ``SEND_INTERVAL`` 5, ``PLACE_INTERVAL`` 10,
+``WATCH_INTERVAL`` 60, ``REOPTIMISE_INTERVAL`` 300 (and ``REOPTIMISE_SECONDS`` 3 of solver
+time per network). New referrals also wake the placer at once (:func:`wake`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+from sqlalchemy import orm as so
+
+from dispatch.db import get_database
+from dispatch.jobs.lock import try_job_lock
+from dispatch.jobs.wakeup import SCHEDULERS
+from dispatch.models import Network
+from dispatch.planning import live
+from dispatch.planning.runs import provider_for
+from dispatch.services.watch import watch_deadlines
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVALS = {
+    "SEND_INTERVAL": 5,
+    "PLACE_INTERVAL": 10,
+    "WATCH_INTERVAL": 60,
+    "REOPTIMISE_INTERVAL": 300,
+}
+DEFAULT_REOPTIMISE_SECONDS = 3.0
+
+
+def clock(app: Flask) -> datetime:
+    """The jobs' "now" (the simulator pins it with FIXED_NOW)."""
+    fixed = app.config.get("FIXED_NOW")
+    if fixed:
+        return datetime.fromisoformat(fixed) if isinstance(fixed, str) else fixed
+    return datetime.now(UTC)
+
+
+def run_job(app: Flask, name: str, work: Callable[[so.Session, datetime], Any]) -> Any:
+    """Run ``work`` in one transaction under the job's lock; log, never raise."""
+    database = get_database(app)
+    try:
+        with database.session_scope() as session:
+            if not try_job_lock(session.connection(), name):
+                log.info("job %s is already running elsewhere; skipped", name)
+                return None
+            result = work(session, clock(app))
+        log.debug("job %s: %s", name, result)
+        return result
+    except Exception:
+        log.exception("job %s failed", name)
+        return None
+
+
+def send_messages(app: Flask) -> Any:
+    """Send queued SMS (through Twilio or the local outbox)."""
+    from dispatch.services import outbox
+    from dispatch.sms.sender import backend_for
+
+    return outbox.send_pending(get_database(app), backend=backend_for(app), now=clock(app))
+
+
+def place_new(app: Flask) -> Any:
+    seconds = float(app.config.get("PLACE_SECONDS", 1.0))
+    return run_job(app, "place_new", lambda s, now: live.place_new_visits(
+        s, now=now, provider=provider_for(app), seconds=seconds))
+
+
+def watch(app: Flask) -> Any:
+    public = str(app.config.get("PUBLIC_BASE_URL", ""))
+    return run_job(app, "watch", lambda s, now: watch_deadlines(s, now=now, public_url=public))
+
+
+def reoptimise(app: Flask) -> Any:
+    seconds = float(app.config.get("REOPTIMISE_SECONDS", DEFAULT_REOPTIMISE_SECONDS))
+
+    def work(session: so.Session, now: datetime) -> list[live.LiveReport]:
+        ids = session.scalars(sa.select(Network.id).order_by(Network.id)).all()
+        return [live.replan(session, now=now, provider=provider_for(app), network_id=i,
+                            seconds=seconds) for i in ids]
+
+    return run_job(app, "reoptimise", work)
+
+
+JOBS: dict[str, tuple[str, Callable[[Flask], Any]]] = {
+    "send_messages": ("SEND_INTERVAL", send_messages),
+    "place_new": ("PLACE_INTERVAL", place_new),
+    "watch_deadlines": ("WATCH_INTERVAL", watch),
+    "reoptimise": ("REOPTIMISE_INTERVAL", reoptimise),
+}
+
+
+def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
+    """An APScheduler with every job; one instance of each job at a time, missed runs merged."""
+    scheduler: BaseScheduler = BlockingScheduler() if blocking else BackgroundScheduler()
+    for job_id, (setting, func) in JOBS.items():
+        interval = int(app.config.get(setting, DEFAULT_INTERVALS[setting]))
+        scheduler.add_job(func, "interval", seconds=interval, args=[app], id=job_id,
+                          max_instances=1, coalesce=True,
+                          next_run_time=datetime.now(UTC) + timedelta(seconds=1))
+    SCHEDULERS.append(scheduler)
+    return scheduler
+

@@ -1,0 +1,68 @@
+"""Writing a plan back: assignments through the visit state machine (which queues the SMS).
+
+Only what changed is touched. Pinned (accepted) visits are never moved; a visit kept by the
+same worker only has its planned time updated; a visit moved to another worker, or newly
+placed, is (re-)assigned and offered by SMS; a visit the plan could not place loses its worker
+and is left for the deadline watch to escalate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import orm as so
+
+from dispatch.models import Shift, Staff, Visit
+from dispatch.planning.problem import ProblemIndex
+from dispatch.services import visit_actions
+from routing.types import RoutingPlan
+
+MOVABLE = ("unassigned", "assigned", "offered")
+
+
+@dataclass
+class ApplyReport:
+    assigned: int = 0
+    reassigned: int = 0
+    retimed: int = 0
+    unassigned: int = 0
+    kept: int = 0
+
+
+def apply_plan(
+    session: so.Session, *, plan: RoutingPlan, index: ProblemIndex, now: datetime
+) -> ApplyReport:
+    """Make the database follow ``plan`` (flushes; the caller commits)."""
+    report = ApplyReport()
+    for route in plan.routes:
+        shift = session.get(Shift, index.shifts[route.shift_id])
+        staff = session.get(Staff, index.staff_of_shift[route.shift_id])
+        assert shift is not None and staff is not None
+        for stop in route.stops:
+            visit = session.get(Visit, index.visits[stop.visit_id])
+            if visit is None or visit.status not in MOVABLE:
+                report.kept += 1
+                continue
+            planned = index.at(stop.start)
+            if visit.assigned_staff_id == staff.id:
+                if visit.planned_start != planned or visit.shift_id != shift.id:
+                    visit.planned_start, visit.shift_id = planned, shift.id
+                    report.retimed += 1
+                else:
+                    report.kept += 1
+                continue
+            was_assigned = visit.assigned_staff_id is not None
+            visit_actions.assign(session, visit=visit, staff=staff, shift=shift,
+                                 planned_start=planned, now=now)
+            if was_assigned:
+                report.reassigned += 1
+            else:
+                report.assigned += 1
+    for item in plan.unassigned:
+        visit = session.get(Visit, index.visits[item.visit_id])
+        if visit is not None and visit.status in ("assigned", "offered"):
+            visit_actions.unassign(session, visit=visit, now=now, reason=item.reason)
+            report.unassigned += 1
+    session.flush()
+    return report

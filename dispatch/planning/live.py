@@ -1,0 +1,98 @@
+"""Planning during the day: place new visits at once, re-optimise every few minutes.
+
+Both start from the current assignments (read back from the database as a plan), so a new
+urgent visit moves as little as possible and a re-optimisation can only improve on what
+workers have already been told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch.models import Network, Visit
+from dispatch.planning.apply import ApplyReport, apply_plan
+from dispatch.planning.problem import ProblemIndex, build_problem, seconds_between
+from routing import solver
+from routing.travel import TravelTimeProvider
+from routing.types import Route, RoutingPlan, RoutingProblem, Stop
+
+
+@dataclass
+class LiveReport:
+    network_id: int | None
+    visits: int
+    placed: int
+    apply: ApplyReport
+
+
+def current_plan(session: so.Session, problem: RoutingProblem, index: ProblemIndex) -> RoutingPlan:
+    """The assignments as they stand, as a plan the solver can warm-start from."""
+    by_row = {row_id: vid for vid, row_id in index.visits.items()}
+    shift_of_row = {row_id: sid for sid, row_id in index.shifts.items()}
+    visits = session.scalars(sa.select(Visit).where(Visit.id.in_(by_row))).all()
+    stops: dict[str, list[tuple[int, Stop]]] = {}
+    for visit in visits:
+        sid = shift_of_row.get(visit.shift_id or -1)
+        if sid is None or visit.assigned_staff_id is None or visit.status == "unassigned":
+            continue
+        start = seconds_between(index.start, visit.planned_start or index.start)
+        stop = Stop(by_row[visit.id], start, start, start + visit.duration_minutes * 60)
+        stops.setdefault(sid, []).append((start, stop))
+    routes = []
+    for shift in problem.shifts:
+        ordered = tuple(stop for _, stop in sorted(stops.get(shift.id, []), key=lambda p: p[0]))
+        if ordered:
+            routes.append(Route(shift_id=shift.id, worker_id=shift.worker_id, stops=ordered))
+    return RoutingPlan(routes=tuple(routes), unassigned=(), travel_total=0, distance_total=0.0,
+                       vehicles_used=len(routes), objective=0, seconds=0.0)
+
+
+def replan(
+    session: so.Session, *, now: datetime, provider: TravelTimeProvider,
+    network_id: int | None, seconds: float, workers: int = 1,
+) -> LiveReport:
+    """Re-optimise one network from its current plan and apply the result."""
+    problem, index = build_problem(session, now=now, provider=provider, network_id=network_id)
+    if not problem.visits:
+        return LiveReport(network_id, 0, 0, ApplyReport())
+    start = current_plan(session, problem, index)
+    plan = solver.improve(start, problem, seconds, workers=workers)
+    report = apply_plan(session, plan=plan, index=index, now=now)
+    placed = sum(len(r.stops) for r in plan.routes)
+    return LiveReport(network_id, len(problem.visits), placed, report)
+
+
+def place_new_visits(
+    session: so.Session, *, now: datetime, provider: TravelTimeProvider, seconds: float = 1.0,
+) -> list[LiveReport]:
+    """Insert each network's never-planned visits (unassigned, not in jeopardy) quickly.
+
+    Urgent visits go first; each insertion keeps every other visit where it is unless the
+    new one cannot be placed otherwise (``routing.solver.insert_urgent``).
+    """
+    rows = session.execute(
+        sa.select(Visit.id, Visit.network_id).where(
+            Visit.status == "unassigned", Visit.jeopardy_cause.is_(None),
+            Visit.network_id.is_not(None))
+        .order_by(Visit.priority, Visit.deadline)
+    ).all()
+    reports = []
+    for network_id in dict.fromkeys(r.network_id for r in rows):
+        if session.get(Network, network_id) is None:
+            continue
+        new_ids = [r.id for r in rows if r.network_id == network_id]
+        problem, index = build_problem(session, now=now, provider=provider, network_id=network_id)
+        plan = current_plan(session, problem, index)
+        by_row = {row_id: vid for vid, row_id in index.visits.items()}
+        for row_id in new_ids:
+            if row_id in by_row:
+                plan = solver.insert_urgent(plan, problem, problem.visit(by_row[row_id]),
+                                            seconds=seconds)
+        report = apply_plan(session, plan=plan, index=index, now=now)
+        reports.append(LiveReport(network_id, len(problem.visits),
+                                  sum(len(r.stops) for r in plan.routes), report))
+    return reports
