@@ -21,7 +21,7 @@ from sqlalchemy import orm as so
 
 from dispatch.db import get_database
 from dispatch.jobs.lock import try_job_lock
-from dispatch.jobs.wakeup import SCHEDULERS
+from dispatch.jobs.wakeup import SCHEDULERS, wake
 from dispatch.models import Network
 from dispatch.planning import live
 from dispatch.planning.runs import provider_for
@@ -109,5 +109,15 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
                           max_instances=1, coalesce=True,
                           next_run_time=datetime.now(UTC) + timedelta(seconds=1))
     SCHEDULERS.append(scheduler)
+    # A decline (SMS or page) re-plans at once: the declined visit is unassigned again and the
+    # placer runs now, excluding the worker who declined.
+    from dispatch.services.visit_actions import REPLAN_HOOKS
+
+    if _wake_placer not in REPLAN_HOOKS:
+        REPLAN_HOOKS.append(_wake_placer)
     return scheduler
+
+
+def _wake_placer(_network_id: int | None) -> None:
+    wake("place_new")
 

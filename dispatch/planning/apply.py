@@ -31,7 +31,8 @@ class ApplyReport:
 
 
 def apply_plan(
-    session: so.Session, *, plan: RoutingPlan, index: ProblemIndex, now: datetime
+    session: so.Session, *, plan: RoutingPlan, index: ProblemIndex, now: datetime,
+    base_url: str | None = None,
 ) -> ApplyReport:
     """Make the database follow ``plan`` (flushes; the caller commits)."""
     report = ApplyReport()
@@ -46,15 +47,20 @@ def apply_plan(
                 continue
             planned = index.at(stop.start)
             if visit.assigned_staff_id == staff.id:
-                if visit.planned_start != planned or visit.shift_id != shift.id:
-                    visit.planned_start, visit.shift_id = planned, shift.id
+                if visit.planned_start == planned and visit.shift_id == shift.id:
+                    report.kept += 1
+                elif visit.status == "offered":
+                    # assign() re-times and texts the worker only if the window moved a lot
+                    visit_actions.assign(session, visit=visit, staff=staff, shift=shift,
+                                         planned_start=planned, now=now, base_url=base_url)
                     report.retimed += 1
                 else:
-                    report.kept += 1
+                    visit.planned_start, visit.shift_id = planned, shift.id
+                    report.retimed += 1
                 continue
             was_assigned = visit.assigned_staff_id is not None
             visit_actions.assign(session, visit=visit, staff=staff, shift=shift,
-                                 planned_start=planned, now=now)
+                                 planned_start=planned, now=now, base_url=base_url)
             if was_assigned:
                 report.reassigned += 1
             else:

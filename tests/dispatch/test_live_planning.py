@@ -1,0 +1,61 @@
+"""Planning during the day: new visits placed and offered, pins kept, re-optimisation applied."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch import models as m
+from dispatch.planning import live
+from routing.travel import GeodesicTravelTime
+from tests.dispatch.test_planning import NOW, world  # noqa: F401  (fixture)
+
+
+def test_place_new_visits_offers_each_placeable_visit(
+    session: so.Session, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """Placeable visits are offered to a skilled worker by SMS; the unplaceable stays unassigned."""
+    reports = live.place_new_visits(session, now=NOW, provider=GeodesicTravelTime(), seconds=0.5)
+    assert len(reports) == 1
+    falls, personal, iv = world["visits"]
+    assert (falls.status, falls.assigned_staff_id) == ("offered", world["nurse"].id)
+    assert (personal.status, personal.assigned_staff_id) == ("offered", world["hybrid"].id)
+    assert iv.status == "unassigned" and iv.assigned_staff_id is None
+    assert falls.planned_start is not None and falls.planned_start <= falls.deadline
+    texts = session.scalars(sa.select(m.Message).where(m.Message.direction == "outbound")).all()
+    assert {t.visit_id for t in texts} == {falls.id, personal.id}
+    assert all(t.status == "pending" for t in texts)
+
+
+def test_replan_keeps_accepted_visit_with_its_worker(
+    session: so.Session, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """An accepted visit is never moved by re-optimisation, even when another worker is free."""
+    falls = world["visits"][0]
+    falls.skills = []  # anyone could take it now
+    falls.status, falls.assigned_staff_id, falls.pinned = "accepted", world["hybrid"].id, True
+    falls.shift_id = world["shifts"]["hw"].id
+    falls.planned_start = NOW + timedelta(minutes=30)
+    session.commit()
+    report = live.replan(session, now=NOW, provider=GeodesicTravelTime(),
+                         network_id=world["network"].id, seconds=0.5)
+    assert report.visits == 3
+    assert (falls.status, falls.assigned_staff_id) == ("accepted", world["hybrid"].id)
+    assert world["visits"][1].status == "offered"
+
+
+def test_replan_twice_changes_nothing_the_second_time(
+    session: so.Session, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """A stable plan is not re-sent: the second run texts nobody."""
+    provider = GeodesicTravelTime()
+    live.replan(session, now=NOW, provider=provider, network_id=world["network"].id, seconds=0.5)
+    before = session.scalar(sa.select(sa.func.count()).select_from(m.Message))
+    second = live.replan(session, now=NOW, provider=provider, network_id=world["network"].id,
+                         seconds=0.5)
+    after = session.scalar(sa.select(sa.func.count()).select_from(m.Message))
+    assert second.apply.assigned == 0 and second.apply.reassigned == 0
+    assert after == before
