@@ -65,9 +65,14 @@ def run_job(app: Flask, name: str, work: Callable[[so.Session, datetime], Any]) 
 def send_messages(app: Flask) -> Any:
     """Send queued SMS (through Twilio or the local outbox)."""
     from dispatch.services import outbox
-    from dispatch.sms.sender import backend_for
+    from dispatch.sms.sender import backend_from_config
 
-    return outbox.send_pending(get_database(app), backend=backend_for(app), now=clock(app))
+    try:
+        return outbox.send_pending(get_database(app), backend=backend_from_config(app.config),
+                                   now=clock(app), base_url=app.config.get("PUBLIC_BASE_URL"))
+    except Exception:
+        log.exception("job send_messages failed")
+        return None
 
 
 def place_new(app: Flask) -> Any:
