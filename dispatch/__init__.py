@@ -38,9 +38,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
 
-    from dispatch import auth, db, web
+    from dispatch import auth, db, security, web
     from dispatch.api import init_api
 
+    security.init_app(app)  # first: the bounded id converter must exist before any route
     db.init_app(app, app.config["DATABASE_URL"])
     auth.init_app(app)
     init_api(app)

@@ -1,5 +1,5 @@
-"""Who is calling: bearer tokens for the API (web sign-in joins here later), checked against
-the permission table before any view runs."""
+"""Who is calling: a bearer token (API) or a signed-in web session (``dispatch.webauth``),
+checked against the permission table before any view runs."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.routing import BuildError
 
 from dispatch.api import error_body
 from dispatch.db import get_session
@@ -57,6 +59,8 @@ def _authenticate_and_authorise() -> ResponseReturnValue | None:
         return None
     actor = _actor_from_request()
     if actor is None:
+        if _is_page_request():
+            return _to_sign_in()
         return _deny(401, "sign in or send an API token (Authorization: Bearer <token>)")
     g.actor = actor
     if not allowed(rule, actor.role):
@@ -65,7 +69,11 @@ def _authenticate_and_authorise() -> ResponseReturnValue | None:
 
 
 def _actor_from_request() -> Actor | None:
+    """The bearer token's user if an Authorization header is sent (a bad token is not rescued
+    by a session cookie), else the user signed in to this browser session, else None."""
     header = request.headers.get("Authorization", "")
+    if not header:
+        return _actor_from_session()
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
@@ -73,6 +81,33 @@ def _actor_from_request() -> Actor | None:
     if user is None:
         return None
     return Actor(user_id=user.id, username=user.username, role=user.role, staff_id=user.staff_id)
+
+
+def _actor_from_session() -> Actor | None:
+    if getattr(current_app, "login_manager", None) is None:
+        return None  # web sign-in not set up on this app
+    user = current_user
+    if not user.is_authenticated:
+        return None
+    return Actor(user_id=user.id, username=user.username, role=user.role, staff_id=user.staff_id)
+
+
+# Machine clients live under these; everything else is a page a person opens in a browser.
+API_PATH_PREFIXES = ("/api/", "/fhir/")
+
+
+def _is_page_request() -> bool:
+    return not request.path.startswith(API_PATH_PREFIXES) and "Authorization" not in request.headers
+
+
+def _to_sign_in() -> ResponseReturnValue:
+    """A person who is not signed in goes to the sign-in page, then back where they were."""
+    try:
+        back = request.full_path.rstrip("?") if request.method == "GET" else None
+        target = url_for("web.sign_in", next=back)
+    except BuildError:
+        return _deny(401, "sign in or send an API token (Authorization: Bearer <token>)")
+    return redirect(target, code=303 if request.method != "GET" else 302)
 
 
 def _deny(status: int, message: str) -> ResponseReturnValue:

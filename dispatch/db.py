@@ -64,7 +64,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then
+    # writes fails at once with "database is locked" if another connection wrote in between
+    # (WAL snapshot upgrade); IMMEDIATE waits on the busy timeout instead. SQLite serialises
+    # writers anyway; PostgreSQL is the production database.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def init_app(app: Flask, url: str) -> Database:

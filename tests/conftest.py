@@ -80,7 +80,10 @@ def app(database_url: str, connection: sa.Connection, tmp_path: Path) -> Iterato
     """An app whose request sessions share the test's rolled-back connection."""
     application = create_app(
         {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
-         "FIXED_NOW": FIXED_NOW}
+         "FIXED_NOW": FIXED_NOW,
+         # Request sessions share the test's connection; a solver thread must not use it
+         # concurrently (tests/fuzz exercises the background path on its own database).
+         "PLANS_IN_BACKGROUND": False}
     )
     get_database(application).sessions.configure(
         bind=connection, join_transaction_mode="create_savepoint"

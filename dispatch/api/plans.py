@@ -62,10 +62,9 @@ class Plans(MethodView):
                                 horizon_hours=data["horizon_hours"], seconds=data["seconds"],
                                 now=now(), requested_by=current_actor().username)
         session.commit()
-        if data["wait"]:
-            runs.run_plan(session, plan_id=plan.id, provider=runs.provider_for(current_app),
-                          workers=1)
-            session.commit()
+        if data["wait"] or not current_app.config.get("PLANS_IN_BACKGROUND", True):
+            runs.execute_plan(session, plan_id=plan.id, provider=runs.provider_for(current_app),
+                              workers=1)
         else:
             app = current_app._get_current_object()  # type: ignore[attr-defined]
             threading.Thread(target=_run_in_background, args=(app, plan.id), daemon=True).start()
@@ -83,7 +82,8 @@ class PlanById(MethodView):
 
 def _run_in_background(app: Flask, plan_id: int) -> None:
     try:
-        with app.app_context(), get_database(app).session_scope() as session:
-            runs.run_plan(session, plan_id=plan_id, provider=runs.provider_for(app))
+        with app.app_context():
+            runs.execute_plan(get_database(app).sessions, plan_id=plan_id,
+                              provider=runs.provider_for(app))
     except Exception:
         log.exception("plan %s failed", plan_id)

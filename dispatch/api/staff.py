@@ -47,6 +47,13 @@ class BreakSchema(StrictSchema):
     end = fields.AwareDateTime(required=True)
 
 
+class StoredBreakSchema(Schema):
+    """A break as stored (ISO 8601 strings with their offset)."""
+
+    start = fields.String()
+    end = fields.String()
+
+
 class ShiftSchema(Schema):
     id = fields.Integer(dump_only=True)
     code = fields.String(required=True, validate=validate.Length(min=1, max=48))
@@ -59,6 +66,10 @@ class ShiftSchema(Schema):
 
 class ShiftCreateSchema(ShiftSchema, StrictSchema):
     pass
+
+
+class ShiftOutSchema(ShiftSchema):
+    breaks = fields.List(fields.Nested(StoredBreakSchema))
 
 
 class ShiftQuerySchema(StrictSchema):
@@ -96,13 +107,13 @@ class StaffCollection(MethodView):
 @blp.route("/shifts")
 class ShiftCollection(MethodView):
     @blp.arguments(ShiftQuerySchema, location="query")
-    @blp.response(200, ShiftSchema(many=True))
+    @blp.response(200, ShiftOutSchema(many=True))
     def get(self, query: dict[str, Any]) -> Any:
         """Shifts overlapping a time range (default: all), in start order."""
         return staff_service.list_shifts(get_session(), **query)
 
     @blp.arguments(ShiftCreateSchema)
-    @blp.response(201, ShiftSchema)
+    @blp.response(201, ShiftOutSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Add a shift; breaks must lie inside it and it must not overlap the worker's others."""
         session = get_session()

@@ -14,7 +14,8 @@ from dispatch.models.base import utcnow
 from dispatch.planning.problem import DEFAULT_HORIZON, ProblemIndex, build_problem
 from routing import solver
 from routing.travel import TravelTimeProvider, make_provider
-from routing.types import RoutingPlan
+from routing.errors import RoutingError
+from routing.types import RoutingPlan, RoutingProblem
 
 MAX_SECONDS = 120.0
 
@@ -74,29 +75,59 @@ def create_plan(
     return plan
 
 
-def run_plan(
-    session: so.Session, *, plan_id: int, provider: TravelTimeProvider, workers: int = 2
-) -> Plan:
-    """Solve a stored request and store the result (status ``done`` or ``failed``)."""
-    plan = session.get(Plan, plan_id)
-    if plan is None:
-        raise NotFound(f"plan {plan_id} not found")
+def prepare_plan(
+    session: so.Session, *, plan_id: int, provider: TravelTimeProvider
+) -> tuple[RoutingProblem, ProblemIndex]:
+    """Mark a stored request running and build its problem (the caller commits, then solves
+    outside any transaction so no database lock is held during the search)."""
+    plan = get_plan(session, plan_id)
     plan.status = "running"
     problem, index = build_problem(
         session, now=plan.horizon_start, provider=provider, network_id=plan.network_id,
         horizon=plan.horizon_end - plan.horizon_start,
     )
+    session.flush()
+    return problem, index
+
+
+def solve_problem(problem: RoutingProblem, *, seconds: float, workers: int) -> RoutingPlan | str:
+    """The solver's plan, or the reason it failed (recorded, never lost)."""
     try:
-        result = solver.solve(problem, seconds=plan.seconds, workers=workers)
-    except Exception as exc:  # the solver's failure is recorded, never lost
-        plan.status = "failed"
-        plan.result = {"error": str(exc)}
+        return solver.solve(problem, seconds=seconds, workers=workers)
+    except RoutingError as exc:
+        return str(exc)
+
+
+def finish_plan(
+    session: so.Session, *, plan_id: int, outcome: RoutingPlan | str, index: ProblemIndex
+) -> Plan:
+    """Store the result (status ``done``) or the failure (status ``failed``)."""
+    plan = get_plan(session, plan_id)
+    if isinstance(outcome, str):
+        plan.status, plan.result = "failed", {"error": outcome}
     else:
-        plan.status = "done"
-        plan.result = plan_result(result, index)
+        plan.status, plan.result = "done", plan_result(outcome, index)
     plan.finished_at = utcnow()  # bookkeeping, not a rule
     session.flush()
     return plan
+
+
+def execute_plan(
+    sessions: so.sessionmaker[so.Session] | so.Session, *, plan_id: int,
+    provider: TravelTimeProvider, workers: int = 2,
+) -> None:
+    """Prepare, solve and finish a stored request, committing around the solve."""
+    session = sessions if isinstance(sessions, so.Session) else sessions()
+    try:
+        problem, index = prepare_plan(session, plan_id=plan_id, provider=provider)
+        seconds = get_plan(session, plan_id).seconds
+        session.commit()
+        outcome = solve_problem(problem, seconds=seconds, workers=workers)
+        finish_plan(session, plan_id=plan_id, outcome=outcome, index=index)
+        session.commit()
+    finally:
+        if not isinstance(sessions, so.Session):
+            session.close()
 
 
 def get_plan(session: so.Session, plan_id: int) -> Plan:

@@ -12,6 +12,8 @@ from flask.testing import FlaskClient
 from dispatch.permissions import PERMISSIONS, PUBLIC, SIGNATURE, USER_ROLES, rule_for
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Machine interfaces: anonymous callers always get a JSON 401, never a redirect.
+API_PREFIXES = ("/api/", "/fhir/")
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -40,9 +42,10 @@ def test_table_has_no_stale_rules(app: Flask) -> None:
 def test_each_role_against_each_route(
     app: Flask, client: FlaskClient, token_for: Callable[..., dict[str, str]], role: str
 ) -> None:
-    """Allowed roles never get 401/403; others get 403; anonymous gets 401 on protected routes."""
+    """Allowed roles never get 401/403; others get 403; anonymous gets 401 on protected API
+    routes and, on protected web pages, 401 or a redirect to the sign-in page."""
     headers = token_for(role)
-    checked = 0
+    checked = pages = 0
     for endpoint, method, path in _routes(app):
         rule = rule_for(endpoint, method)
         if rule in (PUBLIC, SIGNATURE):
@@ -54,5 +57,10 @@ def test_each_role_against_each_route(
         else:
             assert response.status_code == 403, (endpoint, method, role)
         anonymous = client.open(path, method=method, json={})
-        assert anonymous.status_code == 401, (endpoint, method)
-    assert checked > 0
+        if path.startswith(API_PREFIXES):
+            assert anonymous.status_code == 401, (endpoint, method)
+        elif anonymous.status_code != 401:
+            pages += 1
+            assert anonymous.status_code in (302, 303), (endpoint, method)
+            assert anonymous.headers["Location"].startswith("/sign-in"), (endpoint, method)
+    assert checked > 0 and pages > 0

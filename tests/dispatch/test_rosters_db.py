@@ -141,3 +141,28 @@ def test_triage_cli_bad_input_exits_2(tmp_path: Path, text: str) -> None:
     path.write_text(text)
     result = CliRunner().invoke(main, ["triage", str(path)])
     assert result.exit_code == 2 and "error:" in result.output
+
+
+def test_shifts_api_create_and_list_with_breaks(
+    client: FlaskClient, token_for: Callable[..., dict[str, str]], session: so.Session
+) -> None:
+    """A shift with a break is created and listed back (found by fuzzing: listing used to 500)."""
+    net = f.network(session)
+    base = f.base(session, network_id=net.id)
+    member = f.staff(session, network_id=net.id, base_id=base.id)
+    session.commit()
+    headers = token_for("coordinator")
+    body = {"code": "sh-x", "staff_id": member.id, "base_id": base.id,
+            "starts_at": "2026-12-01T08:00:00+00:00", "ends_at": "2026-12-01T16:00:00+00:00",
+            "breaks": [{"start": "2026-12-01T12:00:00+00:00", "end": "2026-12-01T12:30:00+00:00"}]}
+    created = client.post("/api/shifts", json=body, headers=headers)
+    assert created.status_code == 201, created.json
+    listed = client.get("/api/shifts?start=2026-12-01T00:00:00Z", headers=headers)
+    assert listed.status_code == 200
+    assert listed.json[0]["breaks"][0]["start"].startswith("2026-12-01T12:00")
+    overlap = client.post("/api/shifts", json={**body, "code": "sh-y"}, headers=headers)
+    assert overlap.status_code == 422 and "overlaps" in str(overlap.json["errors"])
+    outside = {**body, "code": "sh-z", "starts_at": "2026-12-02T08:00:00+00:00",
+               "ends_at": "2026-12-02T16:00:00+00:00"}
+    bad_break = client.post("/api/shifts", json=outside, headers=headers)
+    assert bad_break.status_code == 422

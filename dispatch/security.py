@@ -1,0 +1,93 @@
+"""HTTP hardening shared by every response: headers, bounded path ids, redacted logs.
+
+- Headers: a Content-Security-Policy that allows only our own origin (the Swagger UI page
+  additionally needs its inline bootstrap script), no MIME sniffing, no framing, no referrer
+  leakage, and HSTS when the service is reached over TLS.
+- Path ids: ``<int:...>`` converters refuse numbers outside PostgreSQL's INTEGER range, so a
+  huge id is a 404, not a database error.
+- Logs: every record is created with NHS numbers and dates that look like dates of birth masked.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.routing import IntegerConverter
+from werkzeug.wrappers import Response
+
+MAX_ID = 2**31 - 1
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+# flask-smorest's Swagger UI page starts itself with an inline script and inline styles.
+CSP_DOCS = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'")
+DOCS_PATHS = ("/api/docs",)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:id>`` limited to 1..2**31-1 (database INTEGER ids)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    """Call before any blueprint is registered (the converter applies to routes added later)."""
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.after_request(_headers)
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    if str(app.config.get("PUBLIC_BASE_URL", "")).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    install_redaction()
+
+
+def _headers(response: Response) -> Response:
+    docs = request.path.startswith(DOCS_PATHS)
+    response.headers.setdefault("Content-Security-Policy", CSP_DOCS if docs else CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure or request.headers.get("X-Forwarded-Proto") == "https":
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+NHS_NUMBER = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
+DATE = re.compile(r"(?<!\d)(19|20)\d{2}-\d{2}-\d{2}(?![\dT:])")
+
+
+def redact(text: str) -> str:
+    """Mask NHS-number-like digit runs and bare dates (possible dates of birth)."""
+    return DATE.sub("<date>", NHS_NUMBER.sub("<nhs-number>", text))
+
+
+_installed = False
+
+
+def install_redaction() -> None:
+    """Redact every log record at creation (a record factory), so no logger, child logger or
+    handler added later can see the clear text."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed format string: leave it for logging to report
+            return record
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True

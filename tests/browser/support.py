@@ -1,0 +1,28 @@
+"""Constants and helpers for the browser tests (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+FIXED_NOW = "2026-12-01T10:20:00+00:00"  # a Tuesday morning: inside urgent response hours
+USERNAME = "handler"
+PASSWORD = "browser test password"
+DEMO_NHS_NUMBER = "9434765919"
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+NHS_BLUE = "rgb(0, 94, 184)"  # #005eb8, the header
+NHS_RED = "rgb(213, 40, 27)"  # #d5281b, emergency care cards
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot to test-artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
