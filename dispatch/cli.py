@@ -368,5 +368,9 @@ def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
 
 
+from dispatch.simulation.cli import simulate  # noqa: E402  (the simulate command)
+
+main.add_command(simulate)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

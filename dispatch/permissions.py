@@ -29,8 +29,22 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("static", "*"): PUBLIC,
     ("web.vendor", "*"): PUBLIC,
     ("web.index", "*"): PUBLIC,
+    # Web pages (dispatch/web.py): anonymous visitors are sent to sign in, not told 401.
+    ("web.nhsuk_assets", "*"): PUBLIC,
+    ("web.sign_in", "*"): PUBLIC,
+    ("web.sign_out", "POST"): ALL_ROLES,
+    ("web.home", "GET"): ALL_ROLES,
+    ("web.new_referral", "GET"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
+    ("web.create_referral", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
+    ("web.find_patient", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
+    ("web.care_plan_override", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
+    ("web.referral_page", "GET"): OFFICE,
+    ("web.book_later_start", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("referrals.Referrals", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("referrals.ReferralById", "GET"): OFFICE,
+    # FHIR: a 111/999 system posts with the API token of a call_handler (system) user.
+    ("fhir.ProcessMessage", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
+    ("fhir.TaskById", "GET"): OFFICE,
     ("patients.Patients", "GET"): OFFICE,
     ("patients.CarePlan", "GET"): frozenset({CALL_HANDLER, COORDINATOR, FIELD_STAFF, ADMIN}),
     ("staff.StaffCollection", "GET"): OFFICE,
@@ -40,8 +54,31 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("staff.RosterImport", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.Plans", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("visits.AssignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("visits.UnassignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("visits.PinVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.Visits", "GET"): ALL_ROLES,
     ("visits.VisitById", "GET"): ALL_ROLES,
+    ("messages.Messages", "GET"): OFFICE,
+    ("sms.Inbound", "POST"): SIGNATURE,
+    ("sms.Status", "POST"): SIGNATURE,
+    # Care packages (dispatch/api/packages.py). Coordinators build and decide within their
+    # limit, managers above it; admins read and keep the tariff but never approve or reject
+    # (separation of duties, docs/adr/0002-approval-thresholds.md).
+    ("packages.Packages", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("packages.Packages", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("packages.PackageById", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("packages.SubmitPackage", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("packages.ApprovePackage", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("packages.RejectPackage", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("packages.ActivatePackage", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("packages.EndPackage", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("packages.Tariff", "GET"): OFFICE,
+    ("packages.Tariff", "POST"): frozenset({MANAGER, ADMIN}),
+    # Performance (dispatch/api/kpis.py): aggregate figures, no patient identifiers.
+    ("kpis.Kpis", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("kpis.KpiChart", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("kpis.KpiCsv", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
 }
 
 

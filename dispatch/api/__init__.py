@@ -17,9 +17,22 @@ api = Api()
 def init_api(app: Flask) -> None:
     """Bind the API to ``app``, register every blueprint and the domain-error handler."""
     api.init_app(app)
-    from dispatch.api import health, patients, plans, referrals, staff, visits
+    from dispatch.api import (
+        fhir,
+        health,
+        kpis,
+        messages,
+        packages,
+        patients,
+        plans,
+        referrals,
+        sms,
+        staff,
+        visits,
+    )
 
-    for module in (health, referrals, patients, visits, staff, plans):
+    for module in (health, referrals, patients, visits, staff, plans, messages, sms, fhir,
+                   packages, kpis):
         api.register_blueprint(module.blp)
     app.register_error_handler(DispatchError, handle_dispatch_error)
 

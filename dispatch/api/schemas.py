@@ -140,6 +140,7 @@ class VisitSchema(Schema):
     pinned = fields.Boolean()
     jeopardy_cause = fields.String(allow_none=True)
     outcome = fields.String(allow_none=True)
+    version = fields.Integer()
 
 
 class VisitQuerySchema(StrictSchema):

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
 
-from dispatch.api.schemas import VisitQuerySchema, VisitSchema
+from dispatch.api.clock import now
+from dispatch.api.schemas import StrictSchema, VisitQuerySchema, VisitSchema
 from dispatch.auth import current_actor
 from dispatch.db import get_session
+from dispatch.planning.runs import provider_for
+from dispatch.services import manual
 from dispatch.services import visits as service
 
 blp = Blueprint("visits", __name__, url_prefix="/api/visits", description="Visits")
@@ -34,3 +39,78 @@ class VisitById(MethodView):
     def get(self, visit_id: int) -> Any:
         """One visit."""
         return service.get_visit(get_session(), visit_id, actor=current_actor())
+
+
+class AssignSchema(StrictSchema):
+    staff_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    start = fields.AwareDateTime(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "The visit version you saw (409 if stale)"})
+    confirm = fields.Boolean(load_default=False,
+                             metadata={"description": "Save despite warnings (never a double booking)"})
+    pin = fields.Boolean(load_default=False)
+
+
+class UnassignSchema(StrictSchema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=300))
+
+
+class PinSchema(StrictSchema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    pinned = fields.Boolean(required=True)
+
+
+class ManualResultSchema(Schema):
+    applied = fields.Boolean()
+    warnings = fields.List(fields.String())
+    visit = fields.Nested(VisitSchema)
+
+
+@blp.route("/<int:visit_id>/assign")
+class AssignVisit(MethodView):
+    @blp.arguments(AssignSchema)
+    @blp.response(200, ManualResultSchema)
+    @blp.alt_response(409, description="The visit changed since you loaded it")
+    def post(self, data: dict[str, Any], visit_id: int) -> Any:
+        """Assign by hand. Checks skills, shift, deadline, travel and double-booking first; with
+        warnings nothing is saved unless ``confirm`` (a double booking is never saved)."""
+        session = get_session()
+        result = manual.assign_manually(
+            session, visit_id=visit_id, staff_id=data["staff_id"], start=data["start"],
+            version=data["version"], confirm=data["confirm"], pin=data["pin"],
+            actor=current_actor(), now=now(), provider=provider_for(current_app))
+        if result.applied:
+            session.commit()
+        else:
+            session.rollback()
+        return {"applied": result.applied, "warnings": list(result.warnings),
+                "visit": result.visit}
+
+
+@blp.route("/<int:visit_id>/unassign")
+class UnassignVisit(MethodView):
+    @blp.arguments(UnassignSchema)
+    @blp.response(200, VisitSchema)
+    @blp.alt_response(409, description="The visit changed since you loaded it")
+    def post(self, data: dict[str, Any], visit_id: int) -> Any:
+        """Take a visit off its worker (they are told if they knew); the planner re-places it."""
+        session = get_session()
+        visit = manual.unassign_manually(session, visit_id=visit_id, version=data["version"],
+                                         reason=data["reason"], actor=current_actor(), now=now())
+        session.commit()
+        return visit
+
+
+@blp.route("/<int:visit_id>/pin")
+class PinVisit(MethodView):
+    @blp.arguments(PinSchema)
+    @blp.response(200, VisitSchema)
+    @blp.alt_response(409, description="The visit changed since you loaded it")
+    def post(self, data: dict[str, Any], visit_id: int) -> Any:
+        """Pin an assigned visit to its worker (the planner will not move it), or unpin it."""
+        session = get_session()
+        visit = manual.set_pin(session, visit_id=visit_id, version=data["version"],
+                               pinned=data["pinned"], actor=current_actor(), now=now())
+        session.commit()
+        return visit

@@ -9,13 +9,14 @@ and is left for the deadline watch to escalate.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import orm as so
 
 from dispatch.models import Shift, Staff, Visit
 from dispatch.planning.problem import ProblemIndex
 from dispatch.services import visit_actions
+from dispatch.services.manual import busy_with, lock_worker
 from routing.types import RoutingPlan
 
 MOVABLE = ("unassigned", "assigned", "offered")
@@ -28,6 +29,7 @@ class ApplyReport:
     retimed: int = 0
     unassigned: int = 0
     kept: int = 0
+    conflicts: int = 0  # placements skipped because the worker was booked meanwhile
 
 
 def apply_plan(
@@ -36,13 +38,15 @@ def apply_plan(
 ) -> ApplyReport:
     """Make the database follow ``plan`` (flushes; the caller commits)."""
     report = ApplyReport()
+    # The plan is conflict-free within itself; only bookings outside it can clash.
+    in_plan = {index.visits[s.visit_id] for r in plan.routes for s in r.stops}
     for route in plan.routes:
         shift = session.get(Shift, index.shifts[route.shift_id])
         staff = session.get(Staff, index.staff_of_shift[route.shift_id])
         assert shift is not None and staff is not None
         for stop in route.stops:
             visit = session.get(Visit, index.visits[stop.visit_id])
-            if visit is None or visit.status not in MOVABLE:
+            if visit is None or visit.status not in MOVABLE or visit.pinned:
                 report.kept += 1
                 continue
             planned = index.at(stop.start)
@@ -59,6 +63,13 @@ def apply_plan(
                     report.retimed += 1
                 continue
             was_assigned = visit.assigned_staff_id is not None
+            # Under the worker's row lock, re-check against what is committed now: a
+            # coordinator may have booked this worker since the plan was computed.
+            lock_worker(session, staff.id)
+            end = planned + timedelta(minutes=visit.duration_minutes)
+            if busy_with(session, staff_id=staff.id, start=planned, end=end, exclude=in_plan):
+                report.conflicts += 1
+                continue
             visit_actions.assign(session, visit=visit, staff=staff, shift=shift,
                                  planned_start=planned, now=now, base_url=base_url)
             if was_assigned:
@@ -67,7 +78,7 @@ def apply_plan(
                 report.assigned += 1
     for item in plan.unassigned:
         visit = session.get(Visit, index.visits[item.visit_id])
-        if visit is not None and visit.status in ("assigned", "offered"):
+        if visit is not None and visit.status in ("assigned", "offered") and not visit.pinned:
             visit_actions.unassign(session, visit=visit, now=now, reason=item.reason)
             report.unassigned += 1
     session.flush()

@@ -203,7 +203,8 @@ def _visit(
     earliest = max(0, seconds_between(start, visit.earliest_start))
     deadline = max(earliest, seconds_between(start, visit.deadline))
     pinned_to = pinned_start = None
-    if visit.status in PINNED and visit.assigned_staff_id in shift_of_staff:
+    committed = visit.status in PINNED or (visit.pinned and visit.status in PLANNABLE)
+    if committed and visit.assigned_staff_id in shift_of_staff:
         pinned_to = shift_of_staff[visit.assigned_staff_id]
         if visit.planned_start is not None and visit.planned_start >= start:
             # A future agreed time is kept; a past one (running late) only keeps the worker.

@@ -1,0 +1,134 @@
+"""``/api/kpis``: one day's performance per network and team, as JSON, SVG charts and CSV.
+
+The figures and their definitions are in ``dispatch.reports.metrics``; what is read from where
+is in ``dispatch.services.kpis``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from dispatch.api.clock import now
+from dispatch.api.schemas import StrictSchema
+from dispatch.auth import current_actor, request_id
+from dispatch.db import get_session
+from dispatch.errors import NotFound
+from dispatch.models import Network
+from dispatch.planning.runs import provider_for
+from dispatch.reports import charts, export
+from dispatch.reports.types import DayRows
+from dispatch.services import audit, kpis
+
+blp = Blueprint("kpis", __name__, url_prefix="/api",
+                description="Performance: response compliance, breaches, utilisation, travel")
+
+
+
+class KpiQuerySchema(StrictSchema):
+    date = fields.Date(metadata={"description": "Day (Europe/London); default today"})
+    network = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "Network id; omit for all networks"})
+
+
+class CsvQuerySchema(KpiQuerySchema):
+    table = fields.String(load_default="responses", validate=validate.OneOf(export.TABLES),
+                          metadata={"description": "Which rows: " + ", ".join(export.TABLES)})
+
+
+class KpiSchema(Schema):
+    date = fields.String()
+    timezone = fields.String()
+    network = fields.Integer(allow_none=True)
+    as_of = fields.DateTime()
+    summary = fields.Dict(metadata={"description": (
+        "urgent_2h and response_24h {count, met, breached, pending, compliance}, "
+        "urgent_2h_out_of_hours, response_minutes {urgent_2h, response_24h, all: {n, median, "
+        "p90}}, breaches [...], breach_causes {cause: n}, bookings_outside_timeframe "
+        "{count, items}, utilisation {workers, overall, travel_minutes_per_visit}, "
+        "declines {count, by_reason, items}")})
+    networks = fields.List(fields.Dict(), metadata={
+        "description": "Per network: network_id, code, name, summary, teams [{team, ...}]"})
+
+
+def _day(query: dict[str, Any]) -> date:
+    today = now().astimezone(kpis.LONDON).date()
+    return query.get("date") or today
+
+
+def _rows(query: dict[str, Any]) -> tuple[DayRows, str]:
+    session = get_session()
+    network_id = query.get("network")
+    label = _day(query).strftime("%a %d %b %Y")
+    if network_id is not None:
+        network = session.get(Network, network_id)
+        if network is None:
+            raise NotFound(f"network {network_id} not found")
+        label += f", {network.name}"
+    rows = kpis.day_rows(session, day=_day(query), now=now(), network_id=network_id,
+                         provider=provider_for(current_app))
+    return rows, label
+
+
+@blp.route("/kpis")
+class Kpis(MethodView):
+    @blp.arguments(KpiQuerySchema, location="query")
+    @blp.response(200, KpiSchema)
+    @blp.alt_response(404, description="No such network")
+    def get(self, query: dict[str, Any]) -> Any:
+        """One day's figures for all networks (or one), each network split by team (role).
+
+        2-hour compliance counts urgent referrals received 08:00-20:00 London; referrals whose
+        deadline has not yet passed and nobody has arrived at are "pending", not counted.
+        """
+        if query.get("network") is not None and get_session().get(
+                Network, query["network"]) is None:
+            raise NotFound(f"network {query['network']} not found")
+        return kpis.kpi_report(get_session(), day=_day(query), now=now(),
+                               network_id=query.get("network"),
+                               provider=provider_for(current_app))
+
+
+@blp.route("/kpis/charts/<name>.svg")
+class KpiChart(MethodView):
+    @blp.arguments(KpiQuerySchema, location="query")
+    @blp.response(200, content_type="image/svg+xml",
+                  description="An SVG chart (response-times, compliance-by-hour, utilisation)")
+    @blp.alt_response(404, description="No such chart or network")
+    def get(self, query: dict[str, Any], name: str) -> Any:
+        """A chart of the day drawn on the server: ``response-times`` (histograms against the
+        2- and 24-hour targets), ``compliance-by-hour`` or ``utilisation`` (per worker)."""
+        if name not in charts.CHARTS:
+            raise NotFound(f"no chart called {name!r}; charts: {', '.join(charts.CHARTS)}")
+        rows, label = _rows(query)
+        svg = charts.render(name, rows, as_of=now(), label=label)
+        filename = f"{name}-{_day(query).isoformat()}.svg"
+        return Response(svg, mimetype="image/svg+xml", headers={
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "Cache-Control": "private, max-age=60"})
+
+
+@blp.route("/kpis.csv")
+class KpiCsv(MethodView):
+    @blp.arguments(CsvQuerySchema, location="query")
+    @blp.response(200, content_type="text/csv", description="The rows behind the figures")
+    @blp.alt_response(404, description="No such network")
+    def get(self, query: dict[str, Any]) -> Any:
+        """Download the rows behind the day's figures as CSV (``table``: responses, workers,
+        declines or bookings). No patient identifiers; each export is audited."""
+        rows, _ = _rows(query)
+        text = export.to_csv(rows, table=query["table"], as_of=now())
+        session = get_session()
+        audit.record(session, actor=current_actor(), action="export_kpis", now=now(),
+                     purpose="performance reporting", request_id=request_id(),
+                     details={"table": query["table"], "date": _day(query).isoformat(),
+                              "network": query.get("network")})
+        session.commit()
+        filename = f"kpis-{query['table']}-{_day(query).isoformat()}.csv"
+        return Response(text, mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,330 @@
+"""``/api/packages`` and ``/api/tariff``: build, submit, decide, start and end care packages.
+
+Approval limits per role come from the ``APPROVAL_LIMITS_PENCE`` setting (for example
+``DISPATCH_APPROVAL_LIMITS_PENCE='{"coordinator": 500000, "manager": 2500000}'``), defaulting
+to :data:`dispatch.services.packages.DEFAULT_APPROVAL_LIMITS_PENCE`; a person's own limit is
+``User.approval_limit_pence``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from dispatch.api.clock import now
+from dispatch.api.schemas import StrictSchema
+from dispatch.auth import current_actor, request_id
+from dispatch.db import get_session
+from dispatch.errors import Forbidden
+from dispatch.jobs.wakeup import wake
+from dispatch.models import CarePackage
+from dispatch.services import audit, tariffs
+from dispatch.services import packages as service
+
+blp = Blueprint("packages", __name__, url_prefix="/api",
+                description="Care packages priced from the tariff and approved within a threshold")
+
+ID = validate.Range(min=1, max=2**31 - 1)
+
+
+class LineSchema(StrictSchema):
+    tariff_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    units_per_week = fields.Float(required=True, metadata={"example": 14})
+    weeks = fields.Integer(required=True, strict=True, metadata={"example": 6})
+
+
+class PackageCreateSchema(StrictSchema):
+    patient_id = fields.Integer(required=True, strict=True, validate=ID)
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(allow_none=True, load_default=None)
+    items = fields.List(fields.Nested(LineSchema), required=True,
+                        validate=validate.Length(min=1, max=30))
+
+
+class DecisionSchema(StrictSchema):
+    note = fields.String(validate=validate.Length(max=300))
+
+
+class RejectSchema(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
+
+
+class EndSchema(StrictSchema):
+    reason = fields.String(validate=validate.Length(max=300))
+
+
+class PackageQuerySchema(StrictSchema):
+    status = fields.String(validate=validate.Length(max=12))
+    patient_id = fields.Integer(validate=ID)
+    network = fields.Integer(validate=ID)
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class LineOutSchema(Schema):
+    id = fields.Integer()
+    tariff_code = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    units_per_week = fields.Float()
+    weeks = fields.Integer()
+    unit_cost_pence = fields.Integer()
+    weekly_cost_pence = fields.Integer()
+    total_cost_pence = fields.Integer()
+
+
+class PackageSchema(Schema):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    network_id = fields.Integer(allow_none=True)
+    status = fields.String()
+    start_date = fields.Date()
+    end_date = fields.Date(allow_none=True)
+    weekly_cost_pence = fields.Integer()
+    total_cost_pence = fields.Integer()
+    weekly_cost = fields.String(metadata={"example": "£434.00"})
+    total_cost = fields.String(metadata={"example": "£2,604.00"})
+    awaiting_role = fields.String(allow_none=True, metadata={
+        "description": "For a submitted package: the role whose limit covers it"})
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    submitted_at = fields.DateTime(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+    visit_count = fields.Integer()
+    items = fields.List(fields.Nested(LineOutSchema))
+
+
+class TariffQuerySchema(StrictSchema):
+    on = fields.Date(metadata={"description": "Prices in effect on this date (default today)"})
+
+
+class TariffItemSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    unit_cost_pence = fields.Integer()
+    effective_from = fields.Date()
+    effective_to = fields.Date(allow_none=True)
+    implies_visits = fields.Boolean()
+    visit_skills = fields.List(fields.String())
+
+
+class PriceSchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,31}$"))
+    unit_cost_pence = fields.Integer(required=True, strict=True)
+    effective_from = fields.Date(required=True)
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    unit = fields.String(validate=validate.Length(min=1, max=24))
+
+
+def _limits() -> Mapping[str, int]:
+    return service.approval_limits(current_app.config.get("APPROVAL_LIMITS_PENCE"))
+
+
+def serialise(package: CarePackage) -> dict[str, Any]:
+    """The package as the API shows it: costs in pence and in pounds, lines, who it waits for."""
+    view = service.describe(get_session(), package, _limits())
+    out = {col: getattr(package, col) for col in (
+        "id", "patient_id", "network_id", "status", "start_date", "end_date",
+        "weekly_cost_pence", "total_cost_pence", "created_by", "created_at", "submitted_at",
+        "decided_by", "decided_at", "decision_reason")}
+    out.update(weekly_cost=service.pounds(package.weekly_cost_pence),
+               total_cost=service.pounds(package.total_cost_pence),
+               awaiting_role=view.awaiting_role, visit_count=view.visit_count,
+               items=[{"id": ln.item.id, "tariff_code": ln.tariff.code, "name": ln.tariff.name,
+                       "unit": ln.tariff.unit, "units_per_week": ln.item.units_per_week,
+                       "weeks": ln.item.weeks, "unit_cost_pence": ln.item.unit_cost_pence,
+                       "weekly_cost_pence": ln.weekly_cost_pence,
+                       "total_cost_pence": ln.total_cost_pence} for ln in view.lines])
+    return out
+
+
+@blp.route("/packages")
+class Packages(MethodView):
+    @blp.arguments(PackageCreateSchema)
+    @blp.response(201, PackageSchema)
+    @blp.alt_response(404, description="No such patient")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Build a draft package; weekly and total costs are computed from the tariff in effect
+        on the start date (never typed in)."""
+        session = get_session()
+        lines = [service.LineRequest(**line) for line in data["items"]]
+        package = service.create_package(
+            session, patient_id=data["patient_id"], start_date=data["start_date"],
+            end_date=data["end_date"], lines=lines, actor=current_actor(), now=now(),
+            request_id=request_id())
+        session.commit()
+        return serialise(package)
+
+    @blp.arguments(PackageQuerySchema, location="query")
+    @blp.response(200, PackageSchema(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """Packages, newest first, by status, patient and/or network (each read is audited)."""
+        session = get_session()
+        found = service.list_packages(
+            session, status=query.get("status"), patient_id=query.get("patient_id"),
+            network_id=query.get("network"), limit=query["limit"])
+        for package in found:
+            _audit_read(package, "list_packages")
+        session.commit()
+        return [serialise(p) for p in found]
+
+
+@blp.route("/packages/<int:package_id>")
+class PackageById(MethodView):
+    @blp.response(200, PackageSchema)
+    @blp.alt_response(404, description="No such package")
+    def get(self, package_id: int) -> Any:
+        """One package with its lines and costs (audited: it is patient data)."""
+        session = get_session()
+        package = service.get_package(session, package_id)
+        _audit_read(package, "view_package")
+        session.commit()
+        return serialise(package)
+
+
+def _audit_read(package: CarePackage, action: str) -> None:
+    audit.record(get_session(), actor=current_actor(), action=action, now=now(),
+                 patient_id=package.patient_id, entity=("care_package", package.id),
+                 purpose="commission a care package", request_id=request_id())
+
+
+@blp.route("/packages/<int:package_id>/submit")
+class SubmitPackage(MethodView):
+    @blp.response(200, PackageSchema)
+    @blp.alt_response(404, description="No such package")
+    @blp.alt_response(409, description="Not a draft")
+    def post(self, package_id: int) -> Any:
+        """Submit a draft for approval: it waits for the lowest role whose limit covers it."""
+        session = get_session()
+        package = service.submit_package(session, package_id=package_id, actor=current_actor(),
+                                         now=now(), limits=_limits(), request_id=request_id())
+        session.commit()
+        return serialise(package)
+
+
+@blp.route("/packages/<int:package_id>/approve")
+class ApprovePackage(MethodView):
+    @blp.arguments(DecisionSchema)
+    @blp.response(200, PackageSchema)
+    @blp.alt_response(403, description="Above your approval limit (names the role it needs)")
+    @blp.alt_response(404, description="No such package")
+    @blp.alt_response(409, description="Not submitted")
+    def post(self, data: dict[str, Any], package_id: int) -> Any:
+        """Approve a submitted package within your approval limit (at the limit is within it).
+        A refused attempt is audited too."""
+        session = get_session()
+        try:
+            package = service.approve_package(
+                session, package_id=package_id, actor=current_actor(), now=now(),
+                limits=_limits(), note=data.get("note"), request_id=request_id())
+        except Forbidden as exc:
+            _audit_refusal(package_id, exc)
+            raise
+        session.commit()
+        return serialise(package)
+
+
+@blp.route("/packages/<int:package_id>/reject")
+class RejectPackage(MethodView):
+    @blp.arguments(RejectSchema)
+    @blp.response(200, PackageSchema)
+    @blp.alt_response(403, description="Above your approval limit (names the role it needs)")
+    @blp.alt_response(404, description="No such package")
+    @blp.alt_response(409, description="Not submitted")
+    def post(self, data: dict[str, Any], package_id: int) -> Any:
+        """Reject a submitted package, with a reason (at least 10 characters)."""
+        session = get_session()
+        try:
+            package = service.reject_package(
+                session, package_id=package_id, actor=current_actor(), now=now(),
+                reason=data["reason"], limits=_limits(), request_id=request_id())
+        except Forbidden as exc:
+            _audit_refusal(package_id, exc)
+            raise
+        session.commit()
+        return serialise(package)
+
+
+def _audit_refusal(package_id: int, exc: Forbidden) -> None:
+    """A refused decision is recorded (who tried to spend above their limit), then raised."""
+    session = get_session()
+    session.rollback()
+    package = service.get_package(session, package_id)
+    audit.record(session, actor=current_actor(), action="package_decision_refused", now=now(),
+                 patient_id=package.patient_id, entity=("care_package", package.id),
+                 purpose="commission a care package", request_id=request_id(),
+                 details={"reason": exc.message})
+    session.commit()
+
+
+@blp.route("/packages/<int:package_id>/activate")
+class ActivatePackage(MethodView):
+    @blp.response(200, PackageSchema)
+    @blp.alt_response(404, description="No such package")
+    @blp.alt_response(409, description="Not approved")
+    def post(self, package_id: int) -> Any:
+        """Start an approved package: its visits are created and handed to the planner."""
+        session = get_session()
+        visits = service.activate_package(session, package_id=package_id,
+                                          actor=current_actor(), now=now(),
+                                          request_id=request_id())
+        session.commit()
+        if visits:
+            wake()  # place the new visits now, not at the next tick
+        return serialise(service.get_package(session, package_id))
+
+
+@blp.route("/packages/<int:package_id>/end")
+class EndPackage(MethodView):
+    @blp.arguments(EndSchema)
+    @blp.response(200, PackageSchema)
+    @blp.alt_response(404, description="No such package")
+    @blp.alt_response(409, description="Not active or approved")
+    def post(self, data: dict[str, Any], package_id: int) -> Any:
+        """End a package; its visits not yet under way are cancelled."""
+        session = get_session()
+        package = service.end_package(session, package_id=package_id, actor=current_actor(),
+                                      now=now(), reason=data.get("reason"),
+                                      request_id=request_id())
+        session.commit()
+        return serialise(package)
+
+
+@blp.route("/tariff")
+class Tariff(MethodView):
+    @blp.arguments(TariffQuerySchema, location="query")
+    @blp.response(200, TariffItemSchema(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """The tariff in effect on a date (default today, London): unit costs in pence, and
+        which items create visits (with the skills those need)."""
+        on = query.get("on") or now().astimezone(tariffs.LONDON).date()
+        rows = tariffs.tariff_on(get_session(), on)
+        return [_tariff_out(r) for r in rows]
+
+    @blp.arguments(PriceSchema)
+    @blp.response(201, TariffItemSchema)
+    @blp.alt_response(409, description="A price already starts on or after that date")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Set a price from a date (a new code needs a name and unit); the open price closes
+        that day. Packages already priced keep their copied unit costs."""
+        session = get_session()
+        row = tariffs.set_price(session, actor=current_actor(), now=now(),
+                                request_id=request_id(), **data)
+        session.commit()
+        return _tariff_out(row)
+
+
+def _tariff_out(row: Any) -> dict[str, Any]:
+    pattern = tariffs.VISIT_PATTERNS.get(row.code)
+    return {"id": row.id, "code": row.code, "name": row.name, "unit": row.unit,
+            "unit_cost_pence": row.unit_cost_pence, "effective_from": row.effective_from,
+            "effective_to": row.effective_to, "implies_visits": pattern is not None,
+            "visit_skills": list(pattern.skills) if pattern else []}

@@ -1,0 +1,482 @@
+"""Care packages: priced from the tariff, approved within a threshold, delivered as visits.
+
+The rules (see ``docs/adr/0002-approval-thresholds.md``):
+
+- **Costs are computed, never typed.** A line's weekly cost is ``units_per_week x unit cost``
+  rounded half up to the penny (:func:`line_weekly_pence`); the package's weekly cost is the sum
+  of its lines' weekly costs (the cost of a week in which every line runs) and its total is the
+  sum of each line's weekly cost times its weeks. Integers in pence throughout.
+- **Thresholds apply to the total cost** (the sum the service commits to). Each approving role
+  has a default limit (:data:`DEFAULT_APPROVAL_LIMITS_PENCE`, configurable per deployment) and
+  each person may have their own (``User.approval_limit_pence``), which replaces the role's.
+  "At" the limit is within it. Submitting routes the package to the lowest role whose default
+  covers it; anyone whose own limit covers it may decide it. Admins never approve (separation
+  of duties: whoever manages users and limits must not also spend against them).
+- **States**: draft -> submitted -> approved | rejected; approved -> active -> ended (and
+  approved -> ended for a package no longer needed). Each change writes an audit event; the
+  role a submitted package waits for is kept in the ``submit_package`` event's details.
+- **Activation creates the visits** the lines imply (``dispatch.services.tariffs``): unassigned,
+  category ``planned``, priority 4, for the package period; the live planner places them.
+  Ending cancels the visits not yet under way.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch.auth import Actor
+from dispatch.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
+from dispatch.models import (
+    AuditEvent,
+    CarePackage,
+    CarePackageItem,
+    Patient,
+    TariffItem,
+    User,
+    Visit,
+)
+from dispatch.services import audit, tariffs, visit_actions
+from dispatch.services.referrals import new_reference
+
+COORDINATOR, MANAGER = "coordinator", "manager"
+#: Roles that may approve, lowest authority first: routing picks the first that covers a total.
+APPROVER_ROLES: tuple[str, ...] = (COORDINATOR, MANAGER)
+#: Default limits on a package's TOTAL cost, in pence (GBP 5,000 and GBP 25,000).
+DEFAULT_APPROVAL_LIMITS_PENCE: Mapping[str, int] = {COORDINATOR: 500_000, MANAGER: 2_500_000}
+PACKAGE_TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"submitted"}),
+    "submitted": frozenset({"approved", "rejected"}),
+    "approved": frozenset({"active", "ended"}),
+    "rejected": frozenset(),
+    "active": frozenset({"ended"}),
+    "ended": frozenset(),
+}
+MIN_REASON = 10  # characters: a rejection must say why
+MAX_WEEKS = 52
+MAX_UNITS_PER_WEEK = 168.0  # hours in a week: no item is bought more often than that
+PACKAGE_VISIT_CATEGORY = "planned"
+PACKAGE_VISIT_PRIORITY = 4
+# Visits not yet under way: ending a package cancels these.
+CANCELLABLE = ("unassigned", "assigned", "offered", "accepted")
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """One requested line: a tariff code, units a week, for how many weeks."""
+
+    tariff_code: str
+    units_per_week: float
+    weeks: int
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Who must decide a total: the role, and whether even that role's default is exceeded
+    (then only someone with a high enough personal limit can approve)."""
+
+    role: str
+    above_every_default: bool
+
+
+@dataclass(frozen=True)
+class Line:
+    """A package line as shown: the item and its computed costs."""
+
+    item: CarePackageItem
+    tariff: TariffItem
+    weekly_cost_pence: int
+    total_cost_pence: int
+
+
+@dataclass(frozen=True)
+class PackageView:
+    """A package with its lines, who it waits for (if submitted) and its visit count."""
+
+    package: CarePackage
+    lines: tuple[Line, ...]
+    awaiting_role: str | None
+    visit_count: int
+
+
+# -- pure rules ---------------------------------------------------------------------------
+
+
+def line_weekly_pence(units_per_week: float, unit_cost_pence: int) -> int:
+    """A line's weekly cost in whole pence, rounded half up (10.5 h at 3,333p is 34,997p).
+
+    ``Decimal(str(x))`` takes the units as typed (0.1 stays 0.1, not 0.1000000000000000055).
+    """
+    exact = Decimal(str(units_per_week)) * unit_cost_pence
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def package_costs(lines: Sequence[tuple[float, int, int]]) -> tuple[int, int]:
+    """(weekly, total) pence for ``(units_per_week, unit_cost_pence, weeks)`` lines."""
+    weekly_lines = [(line_weekly_pence(u, c), w) for u, c, w in lines]
+    return sum(x for x, _ in weekly_lines), sum(x * w for x, w in weekly_lines)
+
+
+def pounds(pence: int) -> str:
+    """``123456`` -> ``"£1,234.56"`` (for messages people read)."""
+    return f"£{pence // 100:,}.{pence % 100:02d}"
+
+
+def approval_limits(overrides: Mapping[str, Any] | None = None) -> dict[str, int]:
+    """The role defaults with deployment overrides (``APPROVAL_LIMITS_PENCE`` setting).
+
+    :raise ValueError: a role that cannot approve, or a limit that is not a whole number >= 0.
+    """
+    limits = dict(DEFAULT_APPROVAL_LIMITS_PENCE)
+    for role, value in (overrides or {}).items():
+        if role not in APPROVER_ROLES:
+            raise ValueError(
+                f"approval limit for {role!r}: only {', '.join(APPROVER_ROLES)} approve")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"approval limit for {role!r} must be a whole number of pence >= 0")
+        limits[role] = value
+    return limits
+
+
+def route_for(total_pence: int, limits: Mapping[str, int]) -> Routing:
+    """The lowest approving role whose default limit covers ``total_pence`` (at = covered)."""
+    for role in APPROVER_ROLES:
+        if total_pence <= limits[role]:
+            return Routing(role, above_every_default=False)
+    return Routing(APPROVER_ROLES[-1], above_every_default=True)
+
+
+def effective_limit(role: str, personal_limit: int | None, limits: Mapping[str, int]) -> int | None:
+    """What this person may approve: their own limit if set, else their role's; None when the
+    role cannot approve at all (a personal limit does not give an admin authority)."""
+    if role not in APPROVER_ROLES:
+        return None
+    return personal_limit if personal_limit is not None else limits[role]
+
+
+def approval_refusal(
+    total_pence: int, role: str, personal_limit: int | None, limits: Mapping[str, int]
+) -> str | None:
+    """Why this person may not decide a package of ``total_pence``, or None if they may."""
+    limit = effective_limit(role, personal_limit, limits)
+    needed = route_for(total_pence, limits)
+    whose = f"a {needed.role}" + (" with a personal limit of at least "
+                                  f"{pounds(total_pence)}" if needed.above_every_default else "")
+    if limit is None:
+        extra = " (separation of duties)" if role == "admin" else ""
+        return (f"the {role} role cannot approve or reject care packages{extra}; "
+                f"this one needs {whose}")
+    if total_pence > limit:
+        return (f"this package totals {pounds(total_pence)}, above your approval limit of "
+                f"{pounds(limit)}; it needs {whose}")
+    return None
+
+
+def _move(package: CarePackage, new: str) -> str:
+    current = package.status
+    if new not in PACKAGE_TRANSITIONS.get(current, frozenset()):
+        allowed = ", ".join(sorted(PACKAGE_TRANSITIONS.get(current, ()))) or "none (final)"
+        raise IllegalTransition(f"a care package cannot move from {current!r} to {new!r}; "
+                                f"allowed from {current!r}: {allowed}")
+    package.status = new
+    return current
+
+
+# -- building and reading -----------------------------------------------------------------
+
+
+def create_package(
+    session: so.Session, *, patient_id: int, start_date: date, end_date: date | None,
+    lines: Sequence[LineRequest], actor: Actor, now: datetime, request_id: str | None = None,
+) -> CarePackage:
+    """A draft package priced from the tariff in effect on ``start_date``.
+
+    Raises
+    ------
+    NotFound
+        No such patient.
+    InvalidInput
+        Keyed ``items``, ``end_date`` or ``items.<n>.<field>``: no lines, an unknown code or one
+        without a price that day, units or weeks out of range, more visits a day than a pattern
+        allows, an end before the start.
+    """
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"patient {patient_id} not found")
+    errors: dict[str, list[str]] = {}
+    if not lines:
+        errors["items"] = ["a package needs at least one item"]
+    if end_date is not None and end_date < start_date:
+        errors["end_date"] = ["must not be before start_date"]
+    priced = [_price_line(session, n, line, start_date, errors) for n, line in enumerate(lines)]
+    if errors:
+        raise InvalidInput("invalid care package", errors=errors)
+    weekly, total = package_costs([(ln.units_per_week, t.unit_cost_pence, ln.weeks)
+                                   for ln, t in zip(lines, priced, strict=True) if t])
+    package = CarePackage(
+        patient_id=patient.id, network_id=patient.network_id, status="draft",
+        start_date=start_date, end_date=end_date, weekly_cost_pence=weekly,
+        total_cost_pence=total, created_by=actor.username, created_at=now,
+    )
+    session.add(package)
+    session.flush()
+    for line, tariff in zip(lines, priced, strict=True):
+        assert tariff is not None
+        session.add(CarePackageItem(package_id=package.id, tariff_item_id=tariff.id,
+                                    units_per_week=line.units_per_week, weeks=line.weeks,
+                                    unit_cost_pence=tariff.unit_cost_pence))
+    session.flush()
+    _audit(session, package, actor, "create_package", now, request_id,
+           weekly_cost_pence=weekly, total_cost_pence=total,
+           items=[{"code": ln.tariff_code, "units_per_week": ln.units_per_week,
+                   "weeks": ln.weeks} for ln in lines])
+    return package
+
+
+def _price_line(
+    session: so.Session, n: int, line: LineRequest, on: date, errors: dict[str, list[str]]
+) -> TariffItem | None:
+    key = f"items.{n}"
+    if not 0 < line.units_per_week <= MAX_UNITS_PER_WEEK:
+        errors[f"{key}.units_per_week"] = [
+            f"must be more than 0 and at most {MAX_UNITS_PER_WEEK:g}"]
+    if not 1 <= line.weeks <= MAX_WEEKS:
+        errors[f"{key}.weeks"] = [f"must be between 1 and {MAX_WEEKS}"]
+    elif line.units_per_week > 0 and (why := tariffs.check_pattern(line.tariff_code,
+                                                                   line.units_per_week)):
+        errors[f"{key}.units_per_week"] = [why]
+    try:
+        return tariffs.price_on(session, line.tariff_code, on)
+    except NotFound as exc:
+        errors[f"{key}.tariff_code"] = [exc.message]
+        return None
+
+
+def get_package(session: so.Session, package_id: int) -> CarePackage:
+    """:raise NotFound: no such package."""
+    package = session.get(CarePackage, package_id)
+    if package is None:
+        raise NotFound(f"care package {package_id} not found")
+    return package
+
+
+def list_packages(
+    session: so.Session, *, status: str | None = None, patient_id: int | None = None,
+    network_id: int | None = None, limit: int = 200,
+) -> list[CarePackage]:
+    """Packages, newest first. :raise InvalidInput: unknown status."""
+    stmt = sa.select(CarePackage)
+    if status:
+        if status not in PACKAGE_TRANSITIONS:
+            raise InvalidInput("invalid filter", errors={
+                "status": [f"must be one of: {', '.join(PACKAGE_TRANSITIONS)}"]})
+        stmt = stmt.where(CarePackage.status == status)
+    if patient_id:
+        stmt = stmt.where(CarePackage.patient_id == patient_id)
+    if network_id:
+        stmt = stmt.where(CarePackage.network_id == network_id)
+    return list(session.scalars(stmt.order_by(CarePackage.id.desc()).limit(limit)))
+
+
+def describe(
+    session: so.Session, package: CarePackage, limits: Mapping[str, int] | None = None
+) -> PackageView:
+    """The package with its priced lines, the role it waits for, and its visit count."""
+    tariff_rows = {t.id: t for t in session.scalars(sa.select(TariffItem).where(
+        TariffItem.id.in_({i.tariff_item_id for i in package.items})))}
+    lines = []
+    for item in sorted(package.items, key=lambda i: i.id):
+        weekly = line_weekly_pence(item.units_per_week, item.unit_cost_pence)
+        lines.append(Line(item, tariff_rows[item.tariff_item_id], weekly, weekly * item.weeks))
+    visits = session.scalar(sa.select(sa.func.count()).select_from(Visit)
+                            .where(Visit.package_id == package.id)) or 0
+    return PackageView(package, tuple(lines), awaiting_role(session, package, limits), visits)
+
+
+def awaiting_role(
+    session: so.Session, package: CarePackage, limits: Mapping[str, int] | None = None
+) -> str | None:
+    """The role a submitted package waits for: as recorded at submission (the audit event's
+    details), else as the current limits route it; None unless submitted."""
+    if package.status != "submitted":
+        return None
+    details = session.scalar(
+        sa.select(AuditEvent.details).where(
+            AuditEvent.action == "submit_package", AuditEvent.entity_type == "care_package",
+            AuditEvent.entity_id == str(package.id)).order_by(AuditEvent.id.desc()).limit(1))
+    if details and details.get("required_role"):
+        return str(details["required_role"])
+    return route_for(package.total_cost_pence, approval_limits(limits)).role
+
+
+# -- workflow -----------------------------------------------------------------------------
+
+
+def submit_package(
+    session: so.Session, *, package_id: int, actor: Actor, now: datetime,
+    limits: Mapping[str, int] | None = None, request_id: str | None = None,
+) -> CarePackage:
+    """Send a draft for approval, routed to the lowest role whose limit covers its total."""
+    package = get_package(session, package_id)
+    _move(package, "submitted")
+    package.submitted_at = now
+    routing = route_for(package.total_cost_pence, approval_limits(limits))
+    session.flush()
+    _audit(session, package, actor, "submit_package", now, request_id,
+           required_role=routing.role, above_every_default=routing.above_every_default,
+           total_cost_pence=package.total_cost_pence)
+    return package
+
+
+def approval_check(
+    session: so.Session, *, package: CarePackage, actor: Actor,
+    limits: Mapping[str, int] | None = None,
+) -> str | None:
+    """Why ``actor`` may not decide ``package`` (limit, role, network), or None if they may."""
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None or not user.active:
+        return "only a signed-in coordinator or manager can decide care packages"
+    if (user.role == COORDINATOR and user.network_id is not None
+            and package.network_id is not None and user.network_id != package.network_id):
+        return "a coordinator decides packages for their own network only"
+    return approval_refusal(package.total_cost_pence, user.role, user.approval_limit_pence,
+                            approval_limits(limits))
+
+
+def approve_package(
+    session: so.Session, *, package_id: int, actor: Actor, now: datetime,
+    limits: Mapping[str, int] | None = None, note: str | None = None,
+    request_id: str | None = None,
+) -> CarePackage:
+    """Approve a submitted package within the approver's limit.
+
+    :raise Forbidden: above the approver's limit (naming the role it needs), or a role that
+        cannot approve. :raise IllegalTransition: not submitted.
+    """
+    package = get_package(session, package_id)
+    _decide(session, package, actor, "approved", limits)
+    package.decision_reason = (note or "").strip()[:300] or None
+    package.decided_at = now
+    session.flush()
+    _audit(session, package, actor, "approve_package", now, request_id,
+           total_cost_pence=package.total_cost_pence, note=package.decision_reason)
+    return package
+
+
+def reject_package(
+    session: so.Session, *, package_id: int, actor: Actor, now: datetime, reason: str,
+    limits: Mapping[str, int] | None = None, request_id: str | None = None,
+) -> CarePackage:
+    """Reject a submitted package; a reason of at least :data:`MIN_REASON` characters is
+    required. Only someone who could approve it may reject it (the decision is theirs)."""
+    if len(reason.strip()) < MIN_REASON:
+        raise InvalidInput("a rejection needs a reason", errors={
+            "reason": [f"give a reason of at least {MIN_REASON} characters"]})
+    package = get_package(session, package_id)
+    _decide(session, package, actor, "rejected", limits)
+    package.decision_reason = reason.strip()[:300]
+    package.decided_at = now
+    session.flush()
+    _audit(session, package, actor, "reject_package", now, request_id,
+           reason=package.decision_reason)
+    return package
+
+
+def _decide(
+    session: so.Session, package: CarePackage, actor: Actor, new: str,
+    limits: Mapping[str, int] | None,
+) -> None:
+    if package.status != "submitted":
+        _move(package, new)  # raises the transition error, naming the current status
+    refusal = approval_check(session, package=package, actor=actor, limits=limits)
+    if refusal is not None:
+        raise Forbidden(refusal)
+    _move(package, new)
+    package.decided_by = actor.username
+
+
+def activate_package(
+    session: so.Session, *, package_id: int, actor: Actor, now: datetime,
+    rng: random.Random | None = None, request_id: str | None = None,
+) -> list[Visit]:
+    """Start an approved package: create the visits its lines imply; return them.
+
+    Visits run from the later of the start date and today for each line's weeks (cut at
+    ``end_date`` if set); windows already over are skipped. They are unassigned for the live
+    planner (``dispatch.planning.live.place_new_visits``) to place.
+    """
+    package = get_package(session, package_id)
+    _move(package, "active")
+    visits = _package_visits(session, package, now, rng or random.Random())
+    session.add_all(visits)
+    session.flush()
+    _audit(session, package, actor, "activate_package", now, request_id,
+           visits=len(visits))
+    return visits
+
+
+def _package_visits(
+    session: so.Session, package: CarePackage, now: datetime, rng: random.Random
+) -> list[Visit]:
+    tariff_codes = dict(session.execute(sa.select(TariffItem.id, TariffItem.code).where(
+        TariffItem.id.in_({i.tariff_item_id for i in package.items}))).all())
+    out: list[Visit] = []
+    for item in sorted(package.items, key=lambda i: i.id):
+        code = tariff_codes[item.tariff_item_id]
+        last = package.start_date + timedelta(weeks=item.weeks, days=-1)
+        if package.end_date is not None:
+            last = min(last, package.end_date)
+        for planned in tariffs.expand_visits(code, units_per_week=item.units_per_week,
+                                             first_day=package.start_date, last_day=last):
+            if planned.deadline <= now:
+                continue
+            visit = Visit(
+                reference=new_reference(session, rng), referral_id=None, package_id=package.id,
+                patient_id=package.patient_id, network_id=package.network_id,
+                category=PACKAGE_VISIT_CATEGORY, skills=list(planned.skills),
+                duration_minutes=planned.duration_minutes,
+                earliest_start=max(planned.earliest_start, now), deadline=planned.deadline,
+                priority=PACKAGE_VISIT_PRIORITY, status="unassigned",
+                reason=f"care package {package.id}: {code}", created_at=now, updated_at=now)
+            session.add(visit)  # so the next reference sees this one as taken
+            session.flush()
+            out.append(visit)
+    return out
+
+
+def end_package(
+    session: so.Session, *, package_id: int, actor: Actor, now: datetime,
+    reason: str | None = None, request_id: str | None = None,
+) -> CarePackage:
+    """End an active (or approved, unstarted) package; its visits not yet under way are
+    cancelled (a worker who had the offer is texted not to attend)."""
+    package = get_package(session, package_id)
+    _move(package, "ended")
+    today = now.astimezone(tariffs.LONDON).date()
+    if package.end_date is None or package.end_date > today:
+        package.end_date = max(today, package.start_date)
+    open_visits = session.scalars(sa.select(Visit).where(
+        Visit.package_id == package.id, Visit.status.in_(CANCELLABLE))).all()
+    for visit in open_visits:
+        visit_actions.cancel(session, visit=visit, now=now, actor=actor,
+                             reason=f"care package {package.id} ended")
+    session.flush()
+    _audit(session, package, actor, "end_package", now, request_id,
+           reason=(reason or "").strip()[:300] or None, cancelled_visits=len(open_visits))
+    return package
+
+
+def _audit(
+    session: so.Session, package: CarePackage, actor: Actor, action: str, now: datetime,
+    request_id: str | None, **details: Any,
+) -> None:
+    audit.record(session, actor=actor, action=action, now=now, patient_id=package.patient_id,
+                 entity=("care_package", package.id), purpose="commission a care package",
+                 request_id=request_id, details={"status": package.status, **details})

@@ -1,0 +1,205 @@
+"""What a simulated day achieved: outcomes, compliance, response times, causes, travel, load.
+
+Outcomes (every referral is exactly one; anything else is a bug and raises):
+
+- ``served``: the referral is completed (a visit was completed, whatever its outcome), or it
+  was signposted (advice or another service was the answer; no visit was needed);
+- ``emergency_999``: triage sent it to 999;
+- ``escalated``: its visit is still open and in jeopardy (the deadline watch has escalated it);
+- ``open``: its visit is still open and not in jeopardy (for example due tomorrow).
+
+Compliance counts a visit when it is *due*: its deadline fell inside the simulated day, or it
+was reached anyway. A visit is met when the worker arrived (``arrived_at``) by the deadline.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch.models import Referral, Shift, Staff, Visit
+from dispatch.planning.problem import FIELD_ROLES
+from dispatch.services.outbox import find_ig_breaches
+from dispatch.simulation.errors import UnaccountedReferral
+from dispatch.simulation.types import VisitLog, WorkerLog
+
+LONDON: Final = ZoneInfo("Europe/London")
+OUTCOMES: Final = ("served", "open", "escalated", "emergency_999")
+CATEGORY_KEYS: Final = ("urgent_2h", "response_24h", "planned")
+OPEN_REFERRAL: Final = ("scheduled", "in_progress", "escalated")
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRecord:
+    """One visit as the charts need it."""
+
+    category: str
+    received_hour: int
+    response_minutes: float | None
+    due: bool
+    met: bool
+    cause: str | None
+
+
+def outcome_of(referral: Referral, visits: Sequence[Visit]) -> str:
+    """The one outcome of a referral (module docstring). :raise UnaccountedReferral:"""
+    if referral.status in ("completed", "signposted"):
+        return "served"
+    if referral.status == "sent_to_999":
+        return "emergency_999"
+    if referral.status in OPEN_REFERRAL:
+        if referral.status == "escalated" or any(v.jeopardy_cause for v in visits
+                                                 if v.status not in ("completed", "cancelled")):
+            return "escalated"
+        return "open"
+    raise UnaccountedReferral(f"referral {referral.id} ended the day as {referral.status!r}, "
+                              "which is none of served, open, escalated or emergency_999")
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (``q`` in 0..1), or None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))
+    return round(ordered[rank], 1)
+
+
+def cause_of(visit: Visit, log: VisitLog, skilled: bool) -> str:
+    """Why a due visit missed its deadline, the first that applies."""
+    if log.sick_unassigned:
+        return "worker went off sick"
+    if log.no_answers:
+        return "offer not answered"
+    if log.declines:
+        return "offer declined"
+    if not skilled:
+        return "no one on the roster has the skills"
+    if visit.arrived_at is not None:
+        if log.planned_on_time:
+            return "delayed in the field (travel or an earlier visit overran)"
+        return "planned after the deadline (no capacity in time)"
+    if visit.status == "unassigned":
+        return "never placed (no capacity)"
+    return "placed but not reached by the end of the day"
+
+
+def collect(
+    session: so.Session, *, end: datetime, referral_ids: Sequence[int],
+    visit_logs: Mapping[int, VisitLog], shift_logs: Sequence[WorkerLog], policy: str,
+) -> tuple[dict[str, Any], list[VisitRecord]]:
+    """The KPIs as a JSON-ready dict (the DESIGN.md shape plus more) and per-visit records."""
+    referrals = list(session.scalars(
+        sa.select(Referral).where(Referral.id.in_(referral_ids)).order_by(Referral.id)))
+    visits_of: dict[int, list[Visit]] = {}
+    for visit in session.scalars(sa.select(Visit).where(Visit.referral_id.in_(referral_ids))
+                                 .order_by(Visit.id)):
+        visits_of.setdefault(visit.referral_id or 0, []).append(visit)
+    outcomes = Counter({name: 0 for name in OUTCOMES})
+    for referral in referrals:
+        outcomes[outcome_of(referral, visits_of.get(referral.id, []))] += 1
+    assert sum(outcomes.values()) == len(referrals)
+    skills = _network_skills(session)
+    records = [
+        _record(visit, referral, visit_logs.get(visit.id, VisitLog()), skills, end)
+        for referral in referrals for visit in visits_of.get(referral.id, [])
+    ]
+    kpis: dict[str, Any] = {
+        "referrals": len(referrals),
+        "outcomes": {name: outcomes[name] for name in OUTCOMES},
+        **{key: _compliance(records, key) for key in CATEGORY_KEYS},
+        "travel_minutes_per_visit": _travel_per_visit(visit_logs, records),
+        "policy": policy,
+        "categories": dict(sorted(Counter(r.category or "none" for r in referrals).items())),
+        "late_causes": dict(sorted(Counter(r.cause for r in records if r.cause).items())),
+        "utilisation": _utilisation(shift_logs),
+        "load": _load(referrals, shift_logs),
+        "sms": _sms(session),
+    }
+    return kpis, records
+
+
+def _record(visit: Visit, referral: Referral, log: VisitLog,
+            skills: Mapping[int, list[frozenset[str]]], end: datetime) -> VisitRecord:
+    arrived = visit.arrived_at
+    due = visit.deadline <= end or arrived is not None
+    met = arrived is not None and arrived <= visit.deadline
+    minutes = None if arrived is None else (arrived - referral.received_at).total_seconds() / 60
+    skilled = any(set(visit.skills) <= held for held in skills.get(visit.network_id or 0, []))
+    cause = cause_of(visit, log, skilled) if due and not met else None
+    hour = referral.received_at.astimezone(LONDON).hour
+    return VisitRecord(visit.category, hour, minutes, due, met, cause)
+
+
+def _compliance(records: Sequence[VisitRecord], category: str) -> dict[str, Any]:
+    mine = [r for r in records if r.category == category]
+    due = [r for r in mine if r.due]
+    met = sum(r.met for r in due)
+    times = [r.response_minutes for r in mine if r.response_minutes is not None]
+    return {
+        "count": len(due), "met": met,
+        "compliance": round(met / len(due), 4) if due else 0.0,
+        "visits": len(mine), "not_yet_due": len(mine) - len(due),
+        "p50_response_minutes": percentile(times, 0.5),
+        "p90_response_minutes": percentile(times, 0.9),
+    }
+
+
+def _travel_per_visit(logs: Mapping[int, VisitLog], records: Sequence[VisitRecord]) -> float:
+    reached = sum(1 for r in records if r.response_minutes is not None)
+    total = sum(log.travel_seconds for log in logs.values())
+    return round(total / 60 / reached, 2) if reached else 0.0
+
+
+def _utilisation(logs: Sequence[WorkerLog]) -> dict[str, Any]:
+    rostered = sum(log.shift_seconds for log in logs)
+    travel = sum(log.travel_seconds for log in logs)
+    visiting = sum(log.visit_seconds for log in logs)
+    return {
+        "shifts": len(logs),
+        "mean": round((travel + visiting) / rostered, 4) if rostered else 0.0,
+        "on_site_share": round(visiting / rostered, 4) if rostered else 0.0,
+        "travel_share": round(travel / rostered, 4) if rostered else 0.0,
+    }
+
+
+def _load(referrals: Sequence[Referral], logs: Sequence[WorkerLog]) -> dict[str, Any]:
+    hours = sum(log.shift_seconds for log in logs) / 3600
+    visits = sum(1 for r in referrals if r.category in CATEGORY_KEYS)
+    return {
+        "worker_hours": round(hours, 1),
+        "referrals_per_worker_hour": round(len(referrals) / hours, 4) if hours else 0.0,
+        "visits_per_worker_hour": round(visits / hours, 4) if hours else 0.0,
+    }
+
+
+def _sms(session: so.Session) -> dict[str, int]:
+    from dispatch.models import Message
+
+    counts: dict[str, int] = {direction: count for direction, count in session.execute(
+        sa.select(Message.direction, sa.func.count()).group_by(Message.direction))}
+    return {"outbound": counts.get("outbound", 0), "inbound": counts.get("inbound", 0),
+            "ig_breaches": len(find_ig_breaches(session))}
+
+
+def _network_skills(session: so.Session) -> dict[int, list[frozenset[str]]]:
+    """Skill sets of each network's field staff who have a shift on the roster."""
+    rows = session.execute(
+        sa.select(Staff.network_id, Staff.skills).where(
+            Staff.role.in_(FIELD_ROLES),
+            Staff.id.in_(sa.select(Shift.staff_id)))
+    ).all()
+    out: dict[int, list[frozenset[str]]] = {}
+    for network_id, skills in rows:
+        if network_id is None:
+            continue
+        out.setdefault(network_id, []).append(frozenset(skills))
+    return out

@@ -1,0 +1,220 @@
+"""The two dispatch policies the simulator compares on the same demand.
+
+``optimised`` is the production planner: new visits are inserted at once
+(:func:`dispatch.planning.live.place_new_visits`) and each network is re-optimised every half
+hour from its current plan. ``nearest`` is what a dispatcher with a phone list does: offer each
+visit, as it comes, to the nearest free worker who has the skills, else to whoever can get
+there first, and never move anything afterwards.
+
+Why :func:`replan_network` and not ``live.replan``: the same steps (build the problem from
+the rows, warm-start from the current assignments, improve, apply), but with a cap on
+accepted solutions. A time-limited guided local search stops wherever the wall clock says,
+so two runs of the same seed would differ; a solution cap makes the re-optimisation a pure
+function of the database, which is what makes a simulated day reproducible.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
+from dispatch.planning import live
+from dispatch.planning.apply import ApplyReport, apply_plan
+from dispatch.planning.problem import FIELD_ROLES, TRAVEL_MODE, build_problem
+from dispatch.services import visit_actions
+from routing import solver
+from routing.errors import RoutingInfeasible
+from routing.travel import LatLon, TravelTimeProvider
+from routing.types import RoutingProblem
+
+log = logging.getLogger(__name__)
+
+#: Visits in a worker's queue: they hold the worker until done.
+QUEUED: Final = ("assigned", "offered", "accepted", "en_route", "on_site")
+
+
+@dataclass
+class PlannerStats:
+    """How often production's planner could not keep the agreed times (see :func:`relaxed`)."""
+
+    placements: int = 0
+    placement_fallbacks: int = 0
+    replans: int = 0
+    replan_fallbacks: int = 0
+    failures: int = 0
+
+
+def relaxed(problem: RoutingProblem) -> RoutingProblem:
+    """The problem with every accepted visit kept on its worker but free to move in time.
+
+    Why: ``build_problem`` pins an accepted visit to its agreed start, and starts an idle
+    worker's route at their base at ``now``. When the agreed start was planned from somewhere
+    nearer (or earlier), the pin cannot be met and the whole network becomes infeasible, so
+    production's placer and re-optimiser would do nothing. Relaxing the time (not the
+    worker) is what a coordinator would do: the worker is told the visit runs a little late.
+    """
+    visits = tuple(dataclasses.replace(v, pinned_start=None) if v.pinned_start is not None
+                   else v for v in problem.visits)
+    return dataclasses.replace(problem, visits=visits)
+
+
+def place(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
+          seconds: float, stats: PlannerStats) -> None:
+    """Insert never-planned visits with production's placer; relax pins if it cannot."""
+    stats.placements += 1
+    try:
+        with session.begin_nested():
+            live.place_new_visits(session, now=now, provider=provider, seconds=seconds)
+        return
+    except RoutingInfeasible:
+        stats.placement_fallbacks += 1
+    network_ids = session.scalars(
+        sa.select(Visit.network_id).where(
+            Visit.status == "unassigned", Visit.jeopardy_cause.is_(None),
+            Visit.network_id.is_not(None)).distinct().order_by(Visit.network_id)).all()
+    for network_id in network_ids:
+        if network_id is None:
+            continue
+        _place_network(session, now=now, provider=provider, network_id=network_id,
+                       seconds=seconds, stats=stats)
+
+
+def _place_network(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
+                   network_id: int, seconds: float, stats: PlannerStats) -> None:
+    """``live.place_new_visits`` for one network, on the relaxed problem."""
+    problem, index = build_problem(session, now=now, provider=provider, network_id=network_id)
+    problem = relaxed(problem)
+    plan = live.current_plan(session, problem, index)
+    new = session.scalars(sa.select(Visit.id).where(
+        Visit.status == "unassigned", Visit.jeopardy_cause.is_(None),
+        Visit.network_id == network_id).order_by(Visit.priority, Visit.deadline)).all()
+    by_row = {row_id: vid for vid, row_id in index.visits.items()}
+    try:
+        for row_id in new:
+            if row_id in by_row:
+                plan = solver.insert_urgent(plan, problem, problem.visit(by_row[row_id]),
+                                            seconds=seconds)
+    except RoutingInfeasible as exc:
+        stats.failures += 1
+        log.warning("placing in network %s failed at %s: %s", network_id, now, exc)
+        return
+    apply_plan(session, plan=plan, index=index, now=now)
+
+
+def replan_network(
+    session: so.Session, *, now: datetime, provider: TravelTimeProvider, network_id: int,
+    seconds: float, solutions: int, stats: PlannerStats,
+) -> ApplyReport | None:
+    """Re-optimise one network from its current plan and apply it (see module docstring)."""
+    problem, index = build_problem(session, now=now, provider=provider, network_id=network_id)
+    if not problem.visits:
+        return None
+    stats.replans += 1
+    start = live.current_plan(session, problem, index)
+    try:
+        plan = solver.improve(start, problem, seconds, workers=1, solution_limit=solutions)
+    except RoutingInfeasible:
+        stats.replan_fallbacks += 1
+        try:
+            plan = solver.improve(start, relaxed(problem), seconds, workers=1,
+                                  solution_limit=solutions)
+        except RoutingInfeasible as exc:
+            stats.failures += 1
+            log.warning("re-optimising network %s failed at %s: %s", network_id, now, exc)
+            return None
+    return apply_plan(session, plan=plan, index=index, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class _Option:
+    """One worker the dispatcher could ring, and when they could start."""
+
+    free_now: bool
+    travel: int
+    start: datetime
+    on_time: bool
+    staff: Staff
+    shift: Shift
+
+
+def nearest_assign(
+    session: so.Session, *, visit: Visit, now: datetime, provider: TravelTimeProvider,
+    positions: Mapping[int, LatLon],
+) -> bool:
+    """Offer ``visit`` to the nearest free skilled worker of its network, else the soonest.
+
+    ``positions`` is where each worker is now (the dispatcher knows; they ring round).
+    Returns False when nobody on the roster can take it (it stays unassigned).
+    """
+    patient = session.get(Patient, visit.patient_id)
+    if patient is None or patient.lat is None or patient.lon is None:
+        return False
+    options = [
+        option for shift, staff in _skilled_shifts(session, visit, now)
+        if (option := _option(session, visit, (patient.lat, patient.lon), shift, staff, now,
+                              provider, positions)) is not None
+    ]
+    if not options:
+        return False
+    free = [o for o in options if o.free_now and o.on_time]
+    if free:
+        best = min(free, key=lambda o: (o.travel, o.staff.id))
+    else:
+        timely = [o for o in options if o.on_time] or options
+        best = min(timely, key=lambda o: (o.start, o.travel, o.staff.id))
+    visit_actions.assign(session, visit=visit, staff=best.staff, shift=best.shift,
+                         planned_start=best.start, now=now)
+    return True
+
+
+def _skilled_shifts(session: so.Session, visit: Visit, now: datetime) -> list[tuple[Shift, Staff]]:
+    rows = session.execute(
+        sa.select(Shift, Staff).join(Staff, Staff.id == Shift.staff_id)
+        .where(Staff.network_id == visit.network_id, Staff.active.is_(True),
+               Staff.role.in_(FIELD_ROLES), Shift.ends_at > now, Shift.sick_from.is_(None))
+        .order_by(Shift.starts_at, Shift.id)
+    ).all()
+    needed, excluded = set(visit.skills), set(visit.excluded_staff_ids or [])
+    return [(shift, staff) for shift, staff in rows
+            if needed <= set(staff.skills) and staff.id not in excluded]
+
+
+def _option(
+    session: so.Session, visit: Visit, home: LatLon, shift: Shift, staff: Staff,
+    now: datetime, provider: TravelTimeProvider, positions: Mapping[int, LatLon],
+) -> _Option | None:
+    base = session.get(StaffBase, shift.base_id)
+    assert base is not None
+    queue = list(session.scalars(
+        sa.select(Visit).where(Visit.assigned_staff_id == staff.id, Visit.status.in_(QUEUED),
+                               Visit.id != visit.id)))
+    available = max(now, shift.starts_at)
+    origin: LatLon = positions.get(staff.id, (base.lat, base.lon))
+    if shift.starts_at > now:
+        origin = (base.lat, base.lon)
+    for queued in queue:
+        end = (queued.arrived_at or queued.planned_start or now) + timedelta(
+            minutes=queued.duration_minutes)
+        if end >= available:
+            available = end
+            queued_home = session.get(Patient, queued.patient_id)
+            if queued_home is not None and queued_home.lat is not None \
+                    and queued_home.lon is not None:
+                origin = (queued_home.lat, queued_home.lon)
+    times = provider.matrix([origin, home], [home, (base.lat, base.lon)], mode=TRAVEL_MODE)
+    travel, back = int(times[0][0]), int(times[1][1])
+    start = max(available + timedelta(seconds=travel), visit.earliest_start)
+    start = start.replace(microsecond=0)
+    finish = start + timedelta(minutes=visit.duration_minutes, seconds=back)
+    if finish > shift.ends_at:
+        return None
+    free_now = not queue and shift.starts_at <= now
+    return _Option(free_now, travel, start, start <= visit.deadline, staff, shift)

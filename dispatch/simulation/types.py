@@ -1,0 +1,139 @@
+"""Plain data of a simulated day: its settings, the demand and what happened to each visit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, Final
+
+POLICIES: Final = ("optimised", "nearest")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSettings:
+    """How staff behave in the field (probabilities and spreads; see ``dispatch.simulation.field``).
+
+    Parameters
+    ----------
+    accept, decline
+        Probability that an offer is accepted or declined; the rest are never answered.
+    reply_median_minutes
+        Median delay before a worker answers an offer (log-normal).
+    travel_sigma, duration_sigma
+        Log-normal spread of actual travel and visit times around the model's figure.
+    sick_per_shift
+        Probability that a worker goes off sick during a shift.
+    """
+
+    accept: float = 0.85
+    decline: float = 0.07
+    reply_median_minutes: float = 3.0
+    reply_sigma: float = 0.6
+    travel_sigma: float = 0.2
+    duration_sigma: float = 0.25
+    sick_per_shift: float = 0.02
+
+    def __post_init__(self) -> None:
+        if not (self.accept >= 0 and self.decline >= 0 and self.accept + self.decline <= 1):
+            raise ValueError("accept and decline must be probabilities that sum to at most 1")
+        if self.reply_median_minutes <= 0:
+            raise ValueError("reply_median_minutes must be above 0")
+        if min(self.travel_sigma, self.duration_sigma, self.reply_sigma) < 0:
+            raise ValueError("sigmas must be >= 0")
+        if not 0 <= self.sick_per_shift <= 1:
+            raise ValueError("sick_per_shift must be between 0 and 1")
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationConfig:
+    """Everything a run depends on; two runs with equal configs give equal results.
+
+    ``referrals`` is the expected number arriving between ``arrivals_from`` and
+    ``arrivals_until`` (Europe/London) for the whole tri-borough; ``booked`` visits are on the
+    books at the start of the day. The clock runs from ``day_start`` to ``day_end``.
+    """
+
+    seed: int
+    day: date
+    policy: str = "optimised"
+    patients: int = 20_000
+    referrals: float = 120.0
+    booked: int = 60
+    day_start: time = time(6, 0)
+    arrivals_from: time = time(7, 0)
+    arrivals_until: time = time(22, 0)
+    day_end: time = time(23, 59)
+    place_seconds: float = 0.5
+    reoptimise_seconds: float = 1.0
+    reoptimise_solutions: int = 60
+    reoptimise_every_minutes: int = 30
+    watch_every_minutes: int = 5
+    tick_every_minutes: int = 5
+    staff_travel_modes: bool = False
+    field: FieldSettings = field(default_factory=FieldSettings)
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICIES:
+            raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {self.policy!r}")
+        if self.patients < 100:
+            raise ValueError(f"patients must be at least 100, got {self.patients}")
+        if self.referrals < 0 or self.booked < 0:
+            raise ValueError("referrals and booked must be >= 0")
+        if not self.day_start <= self.arrivals_from <= self.arrivals_until <= self.day_end:
+            raise ValueError("times must satisfy day_start <= arrivals_from <= arrivals_until "
+                             "<= day_end")
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralSpec:
+    """One referral the simulator will log: when, for whom and the answers given."""
+
+    index: int
+    at: datetime
+    patient_id: int
+    source: str
+    needs: tuple[str, ...] = ()
+    red_flags: tuple[str, ...] = ()
+    observations: dict[str, Any] = field(default_factory=dict)
+    booked: bool = False
+
+    def payload(self) -> dict[str, Any]:
+        """The ``POST /api/referrals`` body for this referral."""
+        body: dict[str, Any] = {
+            "source": self.source,
+            "referrer": {"name": "Simulated referrer", "role": "call handler",
+                         "organisation": "simulation"},
+            "received_at": self.at.isoformat(),
+            "patient_id": self.patient_id,
+            "needs": list(self.needs),
+        }
+        if self.red_flags:
+            body["red_flags"] = list(self.red_flags)
+        if self.observations:
+            body["observations"] = dict(self.observations)
+        return body
+
+
+@dataclass
+class VisitLog:
+    """What the simulator saw happen to one visit (causes of lateness come from here)."""
+
+    declines: int = 0
+    no_answers: int = 0
+    sick_unassigned: int = 0
+    first_offered: datetime | None = None
+    travel_seconds: float = 0.0
+    planned_on_time: bool = True
+
+
+@dataclass
+class WorkerLog:
+    """Busy time of one worker's shift (travel and time on site), for utilisation."""
+
+    staff_id: int
+    shift_id: int
+    label: str
+    shift_seconds: float
+    travel_seconds: float = 0.0
+    visit_seconds: float = 0.0
+    visits: int = 0

@@ -1,0 +1,134 @@
+"""The simulated day: demand, outcomes, reproducibility and both policies on a short morning."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date, time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from dispatch.simulation import field as fieldwork
+from dispatch.simulation.day import DayResult, build_template, simulate
+from dispatch.simulation.demand import PatientInfo, default_daily_referrals, generate_day
+from dispatch.simulation.errors import UnaccountedReferral
+from dispatch.simulation.kpis import OUTCOMES, outcome_of, percentile
+from dispatch.simulation.types import FieldSettings, SimulationConfig
+
+MORNING = SimulationConfig(
+    seed=3, day=date(2026, 12, 1), patients=600, referrals=14, booked=4,
+    day_start=time(7, 30), arrivals_from=time(7, 30), arrivals_until=time(10, 0),
+    day_end=time(10, 30), reoptimise_every_minutes=30,
+)
+PATIENTS = [PatientInfo(i, tier, 7 if tier == "very_high" else None, ())
+            for i, tier in enumerate(["very_high", "high", "moderate", "low", "very_low"] * 20)]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_template(tmp_path_factory.mktemp("sim"), MORNING)
+
+
+@pytest.fixture(scope="module")
+def optimised(template: Path) -> DayResult:
+    return simulate(MORNING, template=template)
+
+
+def test_default_daily_referrals_follow_the_strata_table() -> None:
+    """The documented derivation (148 admissions a day, a third avoidable, 40 % urgent) is ~120."""
+    assert 110 <= default_daily_referrals() <= 130
+
+
+def test_generate_day_same_seed_same_referrals() -> None:
+    """Demand is a pure function of the seed: two calls agree referral for referral."""
+    kwargs: dict[str, Any] = dict(day=date(2026, 12, 1), patients=PATIENTS, referrals=40,
+                                  booked=3, arrivals_from=time(7), arrivals_until=time(22),
+                                  day_start=time(6))
+    first, second = generate_day(seed=5, **kwargs), generate_day(seed=5, **kwargs)
+    other = generate_day(seed=6, **kwargs)
+    assert first == second
+    assert first != other
+    assert sum(s.booked for s in first) == 3
+
+
+def test_generate_day_arrivals_stay_inside_the_window() -> None:
+    """Arrivals fall between the window's ends and come in time order after the booked ones."""
+    specs = generate_day(seed=1, day=date(2026, 12, 1), patients=PATIENTS, referrals=60,
+                         booked=0, arrivals_from=time(8), arrivals_until=time(12),
+                         day_start=time(6))
+    hours = [s.at.hour + s.at.minute / 60 for s in specs]
+    assert specs and all(8 <= h < 12 for h in hours)
+    assert [s.at for s in specs] == sorted(s.at for s in specs)
+
+
+def test_generate_day_without_patients_is_refused() -> None:
+    """No register, no demand: a clear error rather than an empty day."""
+    with pytest.raises(ValueError, match="no patients"):
+        generate_day(seed=1, day=date(2026, 12, 1), patients=[], referrals=5, booked=0,
+                     arrivals_from=time(8), arrivals_until=time(9), day_start=time(6))
+
+
+def test_offer_reply_shares_match_the_settings() -> None:
+    """Over many offers about 85 % are accepted, 7 % declined and the rest unanswered."""
+    settings = FieldSettings()
+    kinds = [fieldwork.offer_reply(settings, 1, v, 2, 1).kind for v in range(4000)]
+    assert abs(kinds.count(fieldwork.ACCEPT) / 4000 - 0.85) < 0.03
+    assert abs(kinds.count(fieldwork.DECLINE) / 4000 - 0.07) < 0.02
+
+
+def test_field_settings_reject_impossible_probabilities() -> None:
+    """Accept and decline shares that add to more than one are a configuration error."""
+    with pytest.raises(ValueError, match="sum to at most 1"):
+        FieldSettings(accept=0.9, decline=0.2)
+
+
+def test_outcome_of_refuses_an_unaccounted_status() -> None:
+    """A referral left as 'received' is none of the four outcomes: the run must fail loudly."""
+    referral = SimpleNamespace(id=9, status="received")
+    with pytest.raises(UnaccountedReferral, match="referral 9"):
+        outcome_of(referral, [])  # type: ignore[arg-type]
+
+
+def test_percentile_nearest_rank() -> None:
+    """p50 of 1..10 is 5 and p90 is 9 (nearest rank); no values give None."""
+    values = [float(v) for v in range(1, 11)]
+    assert (percentile(values, 0.5), percentile(values, 0.9), percentile([], 0.5)) == (
+        5.0, 9.0, None)
+
+
+def test_simulated_morning_accounts_for_every_referral(optimised: DayResult) -> None:
+    """Each referral ends the morning as exactly one of the four outcomes."""
+    kpis = optimised.kpis
+    assert kpis["referrals"] >= 10
+    assert set(kpis["outcomes"]) == set(OUTCOMES)
+    assert sum(kpis["outcomes"].values()) == kpis["referrals"]
+
+
+def test_simulated_morning_json_has_the_design_keys(optimised: DayResult) -> None:
+    """The DESIGN.md simulation shape is there, with compliance between 0 and 1."""
+    kpis = json.loads(json.dumps(optimised.kpis))
+    for key in ("referrals", "outcomes", "urgent_2h", "response_24h",
+                "travel_minutes_per_visit", "policy"):
+        assert key in kpis
+    for category in ("urgent_2h", "response_24h"):
+        assert set(kpis[category]) >= {"count", "met", "compliance"}
+        assert 0.0 <= kpis[category]["compliance"] <= 1.0
+    assert kpis["policy"] == "optimised"
+    assert kpis["sms"]["ig_breaches"] == 0 and kpis["sms"]["outbound"] > 0
+
+
+def test_simulated_morning_same_seed_same_json(template: Path, optimised: DayResult) -> None:
+    """A second run of the same seed prints byte-identical JSON."""
+    again = simulate(MORNING, template=template)
+    assert json.dumps(again.kpis, sort_keys=True) == json.dumps(optimised.kpis, sort_keys=True)
+
+
+def test_simulated_morning_nearest_policy_runs(template: Path, optimised: DayResult) -> None:
+    """The phone-list policy plays the same demand and accounts for every referral too."""
+    nearest = simulate(replace(MORNING, policy="nearest"), template=template)
+    assert nearest.kpis["policy"] == "nearest"
+    assert nearest.kpis["referrals"] == optimised.kpis["referrals"]
+    assert sum(nearest.kpis["outcomes"].values()) == nearest.kpis["referrals"]
