@@ -85,9 +85,16 @@ DEFAULT_SKILLS: Final = MappingProxyType(
                 FALLS_ASSESSMENT,
                 MEDICATION_PROMPT,
                 END_OF_LIFE_CARE,
+                # Urgent community response nurses also give the personal care a severely frail
+                # person needs at the same visit (triage asks for it at CFS 7+).
+                PERSONAL_CARE,
             }
         ),
-        HYBRID_WORKER: frozenset({PERSONAL_CARE, MEDICATION_PROMPT, FALLS_ASSESSMENT, REABLEMENT}),
+        # Hybrid health-and-social-care workers also make the first social care assessment
+        # (the tri-borough hybrid role), so a carer breakdown needs one visit, not two.
+        HYBRID_WORKER: frozenset(
+            {PERSONAL_CARE, MEDICATION_PROMPT, FALLS_ASSESSMENT, REABLEMENT, SOCIAL_CARE_ASSESSMENT}
+        ),
         THERAPIST: frozenset({FALLS_ASSESSMENT, EQUIPMENT, REABLEMENT}),
         SOCIAL_WORKER: frozenset({SOCIAL_CARE_ASSESSMENT}),
         COORDINATOR: frozenset(),
@@ -125,3 +132,50 @@ def unknown_skills(skills: frozenset[str] | set[str]) -> list[str]:
     Why: both the constructor and the CSV importer need the same list for their messages.
     """
     return sorted(skill for skill in skills if skill not in SKILLS)
+
+
+#: Skills some (not all) members of a role hold on top of the defaults (the roster grants
+#: them per person): IV therapy for trained nurses, catheter care for some hybrid workers...
+EXTRA_SKILLS: Final = MappingProxyType(
+    {
+        DISTRICT_NURSE: frozenset({IV_THERAPY}),
+        HYBRID_WORKER: frozenset({CATHETER_CARE, EQUIPMENT}),
+        THERAPIST: frozenset({CLINICAL_ASSESSMENT}),
+        SOCIAL_WORKER: frozenset({REABLEMENT}),
+        COORDINATOR: frozenset(),
+    }
+)
+
+
+def possible_skills(role: str) -> frozenset[str]:
+    """Skills a member of ``role`` may hold: the defaults plus the role's extras."""
+    return DEFAULT_SKILLS[role] | EXTRA_SKILLS[role]
+
+
+def split_by_role(skills: frozenset[str] | set[str]) -> list[frozenset[str]]:
+    """Split the skills a referral needs into groups one role can cover alone.
+
+    Why: a visit is made by one person, so a need that spans roles (a carer breakdown in a
+    person who has also fallen) becomes one visit per role. Greedy set cover over the roles'
+    default skills, largest overlap first, ties broken by role order; a skill no role holds by
+    default is covered by a role that may hold it as an extra; a skill no role can hold stays in
+    a group of its own.
+
+    Returns
+    -------
+    list of frozenset
+        Non-empty groups whose union is ``skills``; ``[frozenset()]`` when none are needed.
+    """
+    remaining = set(skills)
+    groups: list[frozenset[str]] = []
+    while remaining:
+        best = max(ROLES, key=lambda role: (len(possible_skills(role) & remaining),
+                                            len(DEFAULT_SKILLS[role] & remaining),
+                                            -ROLES.index(role)))
+        covered = possible_skills(best) & remaining
+        if not covered:
+            groups.extend(frozenset({skill}) for skill in sorted(remaining))
+            break
+        groups.append(frozenset(covered))
+        remaining -= covered
+    return groups or [frozenset()]

@@ -42,7 +42,7 @@ _CATALOGUE: tuple[NeedSpec, ...] = (
     NeedSpec("sudden_confusion", "Sudden confusion or delirium", "urgent_2h",
              ("clinical_assessment",), 60, clinical=True, ucr=True),
     NeedSpec("loss_of_mobility", "Sudden loss of mobility or decompensation of frailty",
-             "urgent_2h", ("clinical_assessment", "reablement"), 60, clinical=True, ucr=True),
+             "urgent_2h", ("clinical_assessment", "falls_assessment"), 60, clinical=True, ucr=True),
     NeedSpec("urgent_catheter", "Urgent catheter care", "urgent_2h",
              ("catheter_care",), 45, clinical=True, ucr=True),
     NeedSpec("urgent_continence", "Urgent continence care", "urgent_2h",

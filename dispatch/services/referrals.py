@@ -22,6 +22,7 @@ from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Patient, Referral, Visit
 from dispatch.services import audit
 from dispatch.services.patients import match_or_create
+from rosters.roles import split_by_role
 from triage import TriageInput, TriageInputError, disposition_to_dict, parse_triage_input, triage
 from triage.types import Disposition
 
@@ -84,7 +85,11 @@ def create_referral(
     _flush_or_conflict(session, idempotency_key)
     states.move("referral", referral, "triaged")
     if disposition.category in VISIT_CATEGORIES:
-        session.add(_new_visit(session, referral, patient, disposition, now, rng or random.Random()))
+        # One visit per role the needs call for (a visit is made by one person).
+        for skills in split_by_role(frozenset(disposition.skills)):
+            session.add(_new_visit(session, referral, patient, disposition, now,
+                                   rng or random.Random(), skills=sorted(skills)))
+            session.flush()
         states.move("referral", referral, "scheduled")
     else:
         states.move("referral", referral, STATUS_AFTER_TRIAGE[disposition.category])
@@ -181,7 +186,7 @@ def _new_referral(
 
 def _new_visit(
     session: so.Session, referral: Referral, patient: Patient, d: Disposition,
-    now: datetime, rng: random.Random,
+    now: datetime, rng: random.Random, *, skills: list[str],
 ) -> Visit:
     assert d.deadline is not None  # only visit categories reach here
     earliest = d.earliest_start or referral.received_at
@@ -191,7 +196,7 @@ def _new_visit(
         patient_id=patient.id,
         network_id=patient.network_id,
         category=d.category,
-        skills=list(d.skills),
+        skills=skills,
         duration_minutes=max(d.visit_duration_minutes, 15),
         earliest_start=min(earliest, d.deadline),
         deadline=d.deadline,

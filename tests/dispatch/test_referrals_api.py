@@ -190,3 +190,18 @@ def test_visit_readable_by_id(client: FlaskClient, handler: dict[str, str]) -> N
     listed = client.get("/api/visits?status=unassigned", headers=handler).json
     assert [v["id"] for v in listed] == [visit_id]
     assert client.get("/api/visits?status=lost", headers=handler).status_code == 422
+
+
+def test_needs_spanning_roles_make_one_visit_per_role(
+    client: FlaskClient, handler: dict[str, str], session: so.Session
+) -> None:
+    """A fall plus a carer breakdown needs a nurse and a hybrid worker: two visits, same window."""
+    response = client.post("/api/referrals", json=_body(needs=["fall_no_injury",
+                                                               "carer_breakdown"]),
+                           headers=handler)
+    assert response.status_code == 201, response.json
+    visits = [session.get(m.Visit, v["id"]) for v in response.json["visits"]]
+    assert len(visits) == 2
+    skills = [set(v.skills) for v in visits if v is not None]
+    assert set().union(*skills) == set(response.json["disposition"]["skills"])
+    assert len({v.deadline for v in visits if v is not None}) == 1
