@@ -84,6 +84,7 @@ def build_problem(
         sa.select(Staff).where(Staff.id.in_({h.staff_id for h in shifts})))}
     bases = {b.id: b for b in session.scalars(sa.select(StaffBase))}
     busy_until = _under_way(visits, patients, now)
+    last_seen = _last_completed(session, {h.staff_id for h in shifts}, now)
     history = _previous_carers(session, {v.patient_id for v in visits})
 
     routing_shifts = []
@@ -95,6 +96,10 @@ def build_problem(
         if shift.staff_id in busy_until:
             (lat, lon), until = busy_until[shift.staff_id]
             start_loc, free_at = location(lat, lon), max(free_at, until)
+        elif shift.staff_id in last_seen and last_seen[shift.staff_id][1] >= shift.starts_at:
+            # An idle worker is where they finished their last visit, not back at base.
+            (lat, lon), _ = last_seen[shift.staff_id]
+            start_loc = location(lat, lon)
         finish = min(shift.ends_at, shift.sick_from or shift.ends_at)
         if free_at >= finish:
             continue
@@ -181,6 +186,23 @@ def _under_way(
     return busy
 
 
+def _last_completed(
+    session: so.Session, staff_ids: set[int], now: datetime
+) -> dict[int, tuple[tuple[float, float], datetime]]:
+    """Where and when each worker finished their latest visit (before ``now``)."""
+    if not staff_ids:
+        return {}
+    rows = session.execute(
+        sa.select(Visit.assigned_staff_id, Visit.completed_at, Patient.lat, Patient.lon)
+        .join(Patient, Patient.id == Visit.patient_id)
+        .where(Visit.assigned_staff_id.in_(staff_ids), Visit.status == "completed",
+               Visit.completed_at.is_not(None), Visit.completed_at <= now,
+               Patient.lat.is_not(None), Patient.lon.is_not(None))
+        .order_by(Visit.completed_at)
+    ).all()
+    return {row.assigned_staff_id: ((row.lat, row.lon), row.completed_at) for row in rows}
+
+
 def _previous_carers(session: so.Session, patient_ids: set[int]) -> dict[int, set[str]]:
     """Who has completed a visit to each patient: continuity of carer is preferred."""
     if not patient_ids:
@@ -206,9 +228,10 @@ def _visit(
     committed = visit.status in PINNED or (visit.pinned and visit.status in PLANNABLE)
     if committed and visit.assigned_staff_id in shift_of_staff:
         pinned_to = shift_of_staff[visit.assigned_staff_id]
+        # Only the worker is kept, not the exact minute: a worker running late elsewhere must
+        # not make the whole network unsolvable. The agreed time is the earliest start.
         if visit.planned_start is not None and visit.planned_start >= start:
-            # A future agreed time is kept; a past one (running late) only keeps the worker.
-            pinned_start = max(earliest, seconds_between(start, visit.planned_start))
+            earliest = min(deadline, max(earliest, seconds_between(start, visit.planned_start)))
     return rt.Visit(
         id=vid, location=loc, duration=visit.duration_minutes * 60, earliest=earliest,
         deadline=deadline, priority=visit.priority, skills=frozenset(visit.skills),

@@ -143,3 +143,20 @@ def test_plans_api_validates(
     assert bad.status_code == 422 and "network" in bad.json["errors"]
     assert client.post("/api/plans", json={"seconds": 0}, headers=headers).status_code == 422
     assert client.get("/api/plans/424242", headers=headers).status_code == 404
+
+
+def test_idle_worker_starts_where_last_visit_ended(
+    session: so.Session, world: dict[str, Any]
+) -> None:
+    """A worker who finished a visit this shift is planned from that home, not from base."""
+    done = world["visits"][1]
+    done.status, done.assigned_staff_id, done.pinned = "completed", world["hybrid"].id, True
+    done.outcome, done.arrived_at = "visit_completed", NOW - timedelta(minutes=50)
+    done.completed_at = NOW - timedelta(minutes=10)
+    session.commit()
+    problem, _ = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                               network_id=world["network"].id)
+    hybrid = next(s for s in problem.shifts if s.worker_id == str(world["hybrid"].id))
+    nurse = next(s for s in problem.shifts if s.worker_id == str(world["nurse"].id))
+    assert hybrid.start_location != hybrid.end_location
+    assert nurse.start_location == nurse.end_location
