@@ -148,6 +148,10 @@ def demo_data(seed: int, patients: int | None, at: str | None, if_empty: bool) -
     except DemoDataError as exc:
         _fail(str(exc), code=1)
         return
+    from dispatch.services.tariffs import ensure_default_tariff
+
+    with get_database(app).session_scope() as session:
+        ensure_default_tariff(session, when.date())
     click.echo("\nDemo sign-ins (shown once; synthetic data only):")
     for u in summary.users:
         click.echo(f"  {u.role:<13} {u.username:<22} {u.password}")

@@ -27,6 +27,17 @@ DEFAULTS: dict[str, Any] = {
     "TWILIO_MESSAGING_SERVICE_SID": None,
     "TWILIO_BASE_URL": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Care-package approval limits per role in pence, overriding the defaults in
+    # dispatch/services/packages.py; as JSON in DISPATCH_APPROVAL_LIMITS_PENCE, e.g.
+    # {"coordinator": 500000, "manager": 2500000}.
+    "APPROVAL_LIMITS_PENCE": None,
+    # Background jobs (seconds); see dispatch/jobs/runner.py.
+    "SEND_INTERVAL": 5,
+    "PLACE_INTERVAL": 10,
+    "WATCH_INTERVAL": 60,
+    "REOPTIMISE_INTERVAL": 300,
+    "REOPTIMISE_SECONDS": 3.0,
+    "PLACE_SECONDS": 1.0,
     # flask-smorest / OpenAPI
     "API_TITLE": "Rapid-response dispatch",
     "API_VERSION": "v1",
