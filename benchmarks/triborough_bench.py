@@ -39,10 +39,17 @@ from routing.travel import GeodesicTravelTime
 from routing.types import RoutingPlan, RoutingProblem
 
 LONDON = ZoneInfo("Europe/London")
-MIX = (("urgent_2h", 0.12, 2, (45, 60), ["falls_assessment", "clinical_assessment"]),
-       ("response_24h", 0.30, 3, (30, 45), ["wound_care", "catheter_care", "personal_care"]),
-       ("planned", 0.58, 4, (15, 30), ["insulin_administration", "wound_care",
-                                       "medication_prompt", "personal_care"]))
+MIX = (
+    ("urgent_2h", 0.12, 2, (45, 60), ["falls_assessment", "clinical_assessment"]),
+    ("response_24h", 0.30, 3, (30, 45), ["wound_care", "catheter_care", "personal_care"]),
+    (
+        "planned",
+        0.58,
+        4,
+        (15, 30),
+        ["insulin_administration", "wound_care", "medication_prompt", "personal_care"],
+    ),
+)
 
 
 def make_day(url: str, *, visits: int, seed: int, day: datetime) -> None:
@@ -51,24 +58,43 @@ def make_day(url: str, *, visits: int, seed: int, day: datetime) -> None:
     rng = random.Random(seed)
     with so.Session(engine) as session:
         patients = session.execute(sa.select(Patient.id, Patient.network_id)).all()
-        refs = 0
         for i in range(visits):
             pid, nid = rng.choice(patients)
             category, _, priority, (lo, hi), skills = _pick(rng)
             opens = day + timedelta(hours=1, minutes=rng.randint(0, 10 * 60))  # 08:00-18:00
             width = {"urgent_2h": 120, "response_24h": 300, "planned": 120}[category]
-            ref = Referral(patient_id=pid, network_id=nid, source="111", referrer_name="bench",
-                           received_at=opens, status="scheduled", category=category,
-                           priority=priority, deadline=opens + timedelta(minutes=width),
-                           created_at=day, updated_at=day)
+            ref = Referral(
+                patient_id=pid,
+                network_id=nid,
+                source="111",
+                referrer_name="bench",
+                received_at=opens,
+                status="scheduled",
+                category=category,
+                priority=priority,
+                deadline=opens + timedelta(minutes=width),
+                created_at=day,
+                updated_at=day,
+            )
             session.add(ref)
             session.flush()
-            refs += 1
-            session.add(Visit(reference=str(100000 + i), referral_id=ref.id, patient_id=pid,
-                              network_id=nid, category=category, skills=[rng.choice(skills)],
-                              duration_minutes=rng.randint(lo, hi), earliest_start=opens,
-                              deadline=opens + timedelta(minutes=width), priority=priority,
-                              status="unassigned", created_at=day, updated_at=day))
+            session.add(
+                Visit(
+                    reference=str(100000 + i),
+                    referral_id=ref.id,
+                    patient_id=pid,
+                    network_id=nid,
+                    category=category,
+                    skills=[rng.choice(skills)],
+                    duration_minutes=rng.randint(lo, hi),
+                    earliest_start=opens,
+                    deadline=opens + timedelta(minutes=width),
+                    priority=priority,
+                    status="unassigned",
+                    created_at=day,
+                    updated_at=day,
+                )
+            )
         session.commit()
     engine.dispose()
 
@@ -98,18 +124,27 @@ def summarise(problem: RoutingProblem, plan: RoutingPlan) -> dict[str, int]:
     displaced = 0
     for item in dropped_2h:
         v = visits[item.visit_id]
-        # capacity existed if a lower-priority visit inside v's window went to a shift with v's skills
-        if any(prio[s.visit_id] > 2 and v.skills <= shifts[r.shift_id].skills
-               and v.earliest <= s.start <= v.deadline
-               for r in plan.routes for s in r.stops):
+        # Capacity existed if a lower-priority visit inside v's window went to a shift
+        # holding v's skills.
+        if any(
+            prio[s.visit_id] > 2
+            and v.skills <= shifts[r.shift_id].skills
+            and v.earliest <= s.start <= v.deadline
+            for r in plan.routes
+            for s in r.stops
+        ):
             displaced += 1
     return {
         "dropped_2h_displaced": displaced,
-        "visits": len(problem.visits), "served": sum(len(r.stops) for r in plan.routes),
-        "dropped": len(plan.unassigned), "dropped_2h": len(dropped_2h),
+        "visits": len(problem.visits),
+        "served": sum(len(r.stops) for r in plan.routes),
+        "dropped": len(plan.unassigned),
+        "dropped_2h": len(dropped_2h),
         "dropped_2h_capacity": sum(1 for u in dropped_2h if u.code == "no_capacity"),
-        "served_lower": served_low, "shifts": len(problem.shifts),
-        "violations": len(check_plan(problem, plan)), "travel_min": plan.travel_total // 60,
+        "served_lower": served_low,
+        "shifts": len(problem.shifts),
+        "violations": len(check_plan(problem, plan)),
+        "travel_min": plan.travel_total // 60,
     }
 
 
@@ -130,8 +165,10 @@ def main() -> None:
     t0 = time.perf_counter()
     with so.Session(engine) as session:
         ids = session.scalars(sa.select(Network.id).order_by(Network.id)).all()
-        problems = [build_problem(session, now=day, provider=GeodesicTravelTime(), network_id=i)[0]
-                    for i in ids]
+        problems = [
+            build_problem(session, now=day, provider=GeodesicTravelTime(), network_id=i)[0]
+            for i in ids
+        ]
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=2) as pool:
@@ -148,15 +185,25 @@ def main() -> None:
         for k, v in summarise(problem, bplan).items():
             base_totals[k] = base_totals.get(k, 0) + v
     print(f"networks {len(problems)}  shifts {totals['shifts']}  visits {totals['visits']}")
-    print(f"problem build {build_s:.1f}s   solve wall {solve_s:.1f}s "
-          f"({args.seconds:g}s per network, 2 processes)   total {build_s + solve_s:.1f}s")
+    print(
+        f"problem build {build_s:.1f}s   solve wall {solve_s:.1f}s "
+        f"({args.seconds:g}s per network, 2 processes)   total {build_s + solve_s:.1f}s"
+    )
     print(f"{'':22}{'baseline 1s':>15}{'search':>12}")
-    for key in ("served", "dropped", "dropped_2h", "dropped_2h_capacity", "dropped_2h_displaced",
-                "travel_min",
-                "violations"):
+    for key in (
+        "served",
+        "dropped",
+        "dropped_2h",
+        "dropped_2h_capacity",
+        "dropped_2h_displaced",
+        "travel_min",
+        "violations",
+    ):
         print(f"{key:22}{base_totals[key]:>15}{totals[key]:>12}")
-    print(f"baseline wall {base_s:.1f}s; travel ratio search/baseline "
-          f"{totals['travel_min'] / max(1, base_totals['travel_min']):.3f}")
+    print(
+        f"baseline wall {base_s:.1f}s; travel ratio search/baseline "
+        f"{totals['travel_min'] / max(1, base_totals['travel_min']):.3f}"
+    )
     engine.dispose()
 
 

@@ -64,7 +64,9 @@ def db_current() -> None:
     """Print the database's current migration revision."""
     from dispatch import migrate
 
-    click.echo(migrate.current(_app().config["DATABASE_URL"]) or "empty (run `dispatch db upgrade`)")
+    click.echo(
+        migrate.current(_app().config["DATABASE_URL"]) or "empty (run `dispatch db upgrade`)"
+    )
 
 
 # --- users ------------------------------------------------------------------------------------
@@ -77,7 +79,9 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", required=True, help="call_handler, coordinator, field_staff, manager or admin.")
+@click.option(
+    "--role", required=True, help="call_handler, coordinator, field_staff, manager or admin."
+)
 @click.option("--display-name", default=None, help="Name shown on screens (defaults to NAME).")
 @click.option("--password", default=None, help="Web sign-in password (omit for API-only users).")
 def user_add(name: str, role: str, display_name: str | None, password: str | None) -> None:
@@ -109,11 +113,21 @@ def user_add(name: str, role: str, display_name: str | None, password: str | Non
 
 
 @main.command("demo-data")
-@click.option("--seed", default=1, show_default=True, type=int, help="Random seed (same seed, same data).")
-@click.option("--patients", default=None, type=click.IntRange(min=0),
-              help="Register size (default 5,000; the full tri-borough is 466,921).")
-@click.option("--now", "at", default=None, help="Build the roster around this ISO time (default: now).")
-@click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when the database already has data.")
+@click.option(
+    "--seed", default=1, show_default=True, type=int, help="Random seed (same seed, same data)."
+)
+@click.option(
+    "--patients",
+    default=None,
+    type=click.IntRange(min=0),
+    help="Register size (default 5,000; the full tri-borough is 466,921).",
+)
+@click.option(
+    "--now", "at", default=None, help="Build the roster around this ISO time (default: now)."
+)
+@click.option(
+    "--if-empty", is_flag=True, help="Do nothing (exit 0) when the database already has data."
+)
 def demo_data(seed: int, patients: int | None, at: str | None, if_empty: bool) -> None:
     """Load the synthetic tri-borough: networks, bases, patients, care plans, roster and users.
 
@@ -136,9 +150,13 @@ def demo_data(seed: int, patients: int | None, at: str | None, if_empty: bool) -
     app = _app()
     migrate.upgrade(app.config["DATABASE_URL"])
     try:
-        summary = load_demo(get_database(app).engine, seed=seed,
-                            patients=DEFAULT_PATIENTS if patients is None else patients,
-                            now=when, progress=click.echo)
+        summary = load_demo(
+            get_database(app).engine,
+            seed=seed,
+            patients=DEFAULT_PATIENTS if patients is None else patients,
+            now=when,
+            progress=click.echo,
+        )
     except DatabaseNotEmpty as exc:
         if if_empty:
             click.echo("demo data already loaded; nothing to do")
@@ -163,10 +181,18 @@ def demo_data(seed: int, patients: int | None, at: str | None, if_empty: bool) -
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--upgrade/--no-upgrade", default=True, show_default=True,
-              help="Apply pending migrations before serving.")
-@click.option("--jobs/--no-jobs", default=True, show_default=True,
-              help="Also run the background jobs in this process (if no scheduler runs).")
+@click.option(
+    "--upgrade/--no-upgrade",
+    default=True,
+    show_default=True,
+    help="Apply pending migrations before serving.",
+)
+@click.option(
+    "--jobs/--no-jobs",
+    default=True,
+    show_default=True,
+    help="Also run the background jobs in this process (if no scheduler runs).",
+)
 def serve(host: str, port: int, upgrade: bool, jobs: bool) -> None:
     """Serve the web app and API (threaded server, for the demo), with the jobs in-process."""
     import logging
@@ -176,7 +202,9 @@ def serve(host: str, port: int, upgrade: bool, jobs: bool) -> None:
     from dispatch.jobs.lock import LeaderLock
     from dispatch.jobs.runner import build_scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app = _app()
     if upgrade:
         migrate.upgrade(app.config["DATABASE_URL"])
@@ -192,8 +220,13 @@ def serve(host: str, port: int, upgrade: bool, jobs: bool) -> None:
 
 
 @main.command()
-@click.option("--standby-seconds", default=5.0, show_default=True, type=float,
-              help="While another scheduler runs, how often to try to take over.")
+@click.option(
+    "--standby-seconds",
+    default=5.0,
+    show_default=True,
+    type=float,
+    help="While another scheduler runs, how often to try to take over.",
+)
 def scheduler(standby_seconds: float) -> None:
     """Run the background jobs (SMS sender, planner, deadline watch) in this process only.
 
@@ -206,7 +239,9 @@ def scheduler(standby_seconds: float) -> None:
     from dispatch.jobs.lock import LeaderLock
     from dispatch.jobs.runner import build_scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app = _app()
     lock = LeaderLock(get_database(app).engine)
     announced = False
@@ -247,21 +282,41 @@ def triage_command(source: Any) -> None:
     try:
         _print_json(triage_dict(data))
     except TriageInputError as exc:
-        _fail("invalid triage input:\n" + "\n".join(
-            f"  {field}: {'; '.join(reasons)}" for field, reasons in exc.errors.items()))
+        _fail(
+            "invalid triage input:\n"
+            + "\n".join(f"  {field}: {'; '.join(reasons)}" for field, reasons in exc.errors.items())
+        )
 
 
 # --- solve ------------------------------------------------------------------------------------
 
 
 @main.command()
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=False), metavar="FILE")
-@click.option("--format", "fmt", type=click.Choice(["solomon", "problem"]), default="solomon",
-              show_default=True, help="Solomon VRPTW text, or our JSON problem document.")
-@click.option("--seconds", default=10.0, show_default=True, type=click.FloatRange(min=0.1, max=3600),
-              help="Solver time limit (each parallel search).")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 4),
-              help="Differently started searches run in parallel; the best is kept.")
+@click.argument(
+    "path", type=click.Path(exists=True, dir_okay=False, allow_dash=False), metavar="FILE"
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["solomon", "problem"]),
+    default="solomon",
+    show_default=True,
+    help="Solomon VRPTW text, or our JSON problem document.",
+)
+@click.option(
+    "--seconds",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1, max=3600),
+    help="Solver time limit (each parallel search).",
+)
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 4),
+    help="Differently started searches run in parallel; the best is kept.",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 def solve(path: str, fmt: str, seconds: float, workers: int, seed: int, as_json: bool) -> None:
@@ -287,24 +342,33 @@ def solve(path: str, fmt: str, seconds: float, workers: int, seed: int, as_json:
     except (RoutingError, ValueError, OSError) as exc:
         _fail(f"cannot read {path}: {exc}")
         return
-    click.echo(f"solving {len(problem.visits)} visits on {len(problem.shifts)} shifts "
-               f"for {seconds:g}s x {workers} searches...", err=True)
+    click.echo(
+        f"solving {len(problem.visits)} visits on {len(problem.shifts)} shifts "
+        f"for {seconds:g}s x {workers} searches...",
+        err=True,
+    )
     try:
         plan = solver.solve(problem, seconds=seconds, workers=workers)
     except RoutingError as exc:
         _fail(str(exc), code=1)
         return
     if fmt == "solomon":
-        data = plan_io.plan_to_dict(plan, problem, distance=solomon.plan_distance(instance, plan),
-                                    time_unit=problem.distance_scale)
+        data = plan_io.plan_to_dict(
+            plan,
+            problem,
+            distance=solomon.plan_distance(instance, plan),
+            time_unit=problem.distance_scale,
+        )
     else:
         data = plan_io.plan_to_dict(plan, problem)
     if as_json:
         _print_json(data)
         return
-    click.echo(f"distance {data['distance']:.2f}  vehicles {data['vehicles']}  "
-               f"travel {data['travel_minutes']} min  unassigned {len(data['unassigned'])}  "
-               f"in {data['seconds']}s")
+    click.echo(
+        f"distance {data['distance']:.2f}  vehicles {data['vehicles']}  "
+        f"travel {data['travel_minutes']} min  unassigned {len(data['unassigned'])}  "
+        f"in {data['seconds']}s"
+    )
     for route in data["routes"]:
         click.echo(f"  {route['vehicle']}: {' '.join(route['visits'])}")
     for item in data["unassigned"]:
@@ -336,16 +400,28 @@ def roster_import(path: str) -> None:
         lines = "\n".join(f"  {where}: {r}" for where, rs in exc.errors.items() for r in rs)
         _fail(f"{exc.message}\n{lines}")
         return
-    click.echo(f"staff: {summary.staff_created} new, {summary.staff_updated} updated; "
-               f"shifts: {summary.shifts_created} new, {summary.shifts_updated} updated")
+    click.echo(
+        f"staff: {summary.staff_created} new, {summary.staff_updated} updated; "
+        f"shifts: {summary.shifts_created} new, {summary.shifts_updated} updated"
+    )
 
 
 @roster.command("export")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True), metavar="FILE|-")
-@click.option("--from", "start", type=click.DateTime(), default=None,
-              help="Only shifts ending after this time (UTC).")
-@click.option("--to", "end", type=click.DateTime(), default=None,
-              help="Only shifts starting before this time (UTC).")
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(),
+    default=None,
+    help="Only shifts ending after this time (UTC).",
+)
+@click.option(
+    "--to",
+    "end",
+    type=click.DateTime(),
+    default=None,
+    help="Only shifts starting before this time (UTC).",
+)
 def roster_export(path: str, start: datetime | None, end: datetime | None) -> None:
     """Write staff and their shifts as a roster CSV (importable again)."""
     from pathlib import Path
@@ -365,7 +441,9 @@ def roster_export(path: str, start: datetime | None, end: datetime | None) -> No
         click.echo(text, nl=False)
     else:
         Path(path).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {len(roster_data.staff)} staff and {len(roster_data.shifts)} shifts to {path}")
+        click.echo(
+            f"wrote {len(roster_data.staff)} staff and {len(roster_data.shifts)} shifts to {path}"
+        )
 
 
 def _print_json(data: Any) -> None:

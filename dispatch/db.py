@@ -81,14 +81,16 @@ def init_app(app: Flask, url: str) -> Database:
 
 def get_database(app: Flask | None = None) -> Database:
     """The app's :class:`Database`."""
-    return (app or current_app).extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    database: Database = (app or current_app).extensions[EXTENSION_KEY]
+    return database
 
 
 def get_session() -> so.Session:
     """The request's session (created on first use)."""
     if "db_session" not in g:
         g.db_session = get_database().sessions()
-    return g.db_session  # type: ignore[no-any-return]
+    session: so.Session = g.db_session
+    return session
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -92,7 +92,10 @@ def rule_for(endpoint: str | None, method: str) -> Rule | None:
 
 
 def allowed(rule: Rule, role: str | None) -> bool:
-    """Whether a user of ``role`` passes ``rule`` (public and signature rules are checked elsewhere)."""
+    """Whether a user of ``role`` passes ``rule``.
+
+    Public and signature rules are checked elsewhere.
+    """
     if isinstance(rule, str):
         return rule in (PUBLIC, SIGNATURE)
     return role is not None and role in rule

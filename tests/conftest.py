@@ -31,7 +31,7 @@ FIXED_NOW = "2026-12-01T10:20:00+00:00"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests under tests/dispatch/ touch the database: mark them ``db`` for the PostgreSQL re-run."""
+    """Tests under tests/dispatch/ touch the database: mark them ``db`` (PostgreSQL re-run)."""
     for item in items:
         parts = Path(str(item.fspath)).parts
         if any(d in parts for d in DB_TEST_DIRS):
@@ -79,11 +79,15 @@ def session(connection: sa.Connection) -> Iterator[so.Session]:
 def app(database_url: str, connection: sa.Connection, tmp_path: Path) -> Iterator[Flask]:
     """An app whose request sessions share the test's rolled-back connection."""
     application = create_app(
-        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
-         "FIXED_NOW": FIXED_NOW,
-         # Request sessions share the test's connection; a solver thread must not use it
-         # concurrently (tests/fuzz exercises the background path on its own database).
-         "PLANS_IN_BACKGROUND": False}
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "FIXED_NOW": FIXED_NOW,
+            # Request sessions share the test's connection; a solver thread must not use it
+            # concurrently (tests/fuzz exercises the background path on its own database).
+            "PLANS_IN_BACKGROUND": False,
+        }
     )
     get_database(application).sessions.configure(
         bind=connection, join_transaction_mode="create_savepoint"
@@ -102,10 +106,17 @@ def token_for(app: Flask) -> Callable[..., dict[str, str]]:
     """Make a user of a role and return the Authorization header for their API token."""
     from dispatch.services.users import add_user
 
-    def make(role: str, *, username: str | None = None, staff_id: int | None = None) -> dict[str, str]:
+    def make(
+        role: str, *, username: str | None = None, staff_id: int | None = None
+    ) -> dict[str, str]:
         with get_database(app).sessions() as sess:
-            created = add_user(sess, username=username or f"{role}-{uuid.uuid4().hex[:6]}",
-                               role=role, staff_id=staff_id, now=datetime.now(UTC))
+            created = add_user(
+                sess,
+                username=username or f"{role}-{uuid.uuid4().hex[:6]}",
+                role=role,
+                staff_id=staff_id,
+                now=datetime.now(UTC),
+            )
             sess.commit()
         return {"Authorization": f"Bearer {created.token}"}
 

@@ -19,18 +19,27 @@ from dispatch.planning import runs
 
 log = logging.getLogger(__name__)
 
-blp = Blueprint("plans", __name__, url_prefix="/api/plans",
-                description="Scheduling runs: POST returns a plan id, GET polls it")
+blp = Blueprint(
+    "plans",
+    __name__,
+    url_prefix="/api/plans",
+    description="Scheduling runs: POST returns a plan id, GET polls it",
+)
 
 
 class PlanRequestSchema(StrictSchema):
-    network = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), allow_none=True,
-                             metadata={"description": "Network id; omit for all networks"})
-    horizon_hours = fields.Float(load_default=runs.DEFAULT_HORIZON_HOURS,
-                                 validate=validate.Range(min=0.25, max=72))
+    network = fields.Integer(
+        validate=validate.Range(min=1, max=2**31 - 1),
+        allow_none=True,
+        metadata={"description": "Network id; omit for all networks"},
+    )
+    horizon_hours = fields.Float(
+        load_default=runs.DEFAULT_HORIZON_HOURS, validate=validate.Range(min=0.25, max=72)
+    )
     seconds = fields.Float(load_default=5.0, validate=validate.Range(min=0.1, max=runs.MAX_SECONDS))
-    wait = fields.Boolean(load_default=False,
-                          metadata={"description": "Solve within the request (for short runs)"})
+    wait = fields.Boolean(
+        load_default=False, metadata={"description": "Solve within the request (for short runs)"}
+    )
 
 
 class PlanSchema(Schema):
@@ -43,9 +52,14 @@ class PlanSchema(Schema):
     requested_by = fields.String(allow_none=True)
     created_at = fields.DateTime()
     finished_at = fields.DateTime(allow_none=True)
-    result = fields.Dict(allow_none=True, metadata={
-        "description": "routes (vehicle, staff_id, visits, arrivals), travel_minutes, vehicles, "
-                       "unassigned [{id, reason, code}], late, seconds"})
+    result = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "routes (vehicle, staff_id, visits, arrivals), travel_minutes, "
+            "vehicles, "
+            "unassigned [{id, reason, code}], late, seconds"
+        },
+    )
 
 
 @blp.route("")
@@ -58,13 +72,19 @@ class Plans(MethodView):
         The plan is a proposal: it does not change any assignment (the re-optimise job does).
         """
         session = get_session()
-        plan = runs.create_plan(session, network_id=data.get("network"),
-                                horizon_hours=data["horizon_hours"], seconds=data["seconds"],
-                                now=now(), requested_by=current_actor().username)
+        plan = runs.create_plan(
+            session,
+            network_id=data.get("network"),
+            horizon_hours=data["horizon_hours"],
+            seconds=data["seconds"],
+            now=now(),
+            requested_by=current_actor().username,
+        )
         session.commit()
         if data["wait"] or not current_app.config.get("PLANS_IN_BACKGROUND", True):
-            runs.execute_plan(session, plan_id=plan.id, provider=runs.provider_for(current_app),
-                              workers=1)
+            runs.execute_plan(
+                session, plan_id=plan.id, provider=runs.provider_for(current_app), workers=1
+            )
         else:
             app = current_app._get_current_object()  # type: ignore[attr-defined]
             threading.Thread(target=_run_in_background, args=(app, plan.id), daemon=True).start()
@@ -83,7 +103,8 @@ class PlanById(MethodView):
 def _run_in_background(app: Flask, plan_id: int) -> None:
     try:
         with app.app_context():
-            runs.execute_plan(get_database(app).sessions, plan_id=plan_id,
-                              provider=runs.provider_for(app))
+            runs.execute_plan(
+                get_database(app).sessions, plan_id=plan_id, provider=runs.provider_for(app)
+            )
     except Exception:
         log.exception("plan %s failed", plan_id)

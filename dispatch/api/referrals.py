@@ -16,8 +16,12 @@ from dispatch.jobs.wakeup import wake
 from dispatch.models import Referral
 from dispatch.services import referrals as service
 
-blp = Blueprint("referrals", __name__, url_prefix="/api/referrals",
-                description="Referrals from NHS 111, out-of-hours, 999, GPs and others")
+blp = Blueprint(
+    "referrals",
+    __name__,
+    url_prefix="/api/referrals",
+    description="Referrals from NHS 111, out-of-hours, 999, GPs and others",
+)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 100
@@ -26,12 +30,18 @@ MAX_KEY_LENGTH = 100
 def serialise(referral: Referral) -> dict[str, Any]:
     """The referral as the API shows it (with its visits' summaries)."""
     return {
-        "id": referral.id, "status": referral.status, "patient_id": referral.patient_id,
-        "source": referral.source, "received_at": referral.received_at,
-        "category": referral.category, "deadline": referral.deadline,
+        "id": referral.id,
+        "status": referral.status,
+        "patient_id": referral.patient_id,
+        "source": referral.source,
+        "received_at": referral.received_at,
+        "category": referral.category,
+        "deadline": referral.deadline,
         "disposition": referral.disposition,
-        "visits": [{"id": v.id, "reference": v.reference, "status": v.status,
-                    "deadline": v.deadline} for v in referral.visits],
+        "visits": [
+            {"id": v.id, "reference": v.reference, "status": v.status, "deadline": v.deadline}
+            for v in referral.visits
+        ],
     }
 
 
@@ -40,9 +50,17 @@ class Referrals(MethodView):
     @blp.arguments(ReferralCreateSchema)
     @blp.response(201, ReferralSchema)
     @blp.alt_response(409, description="Idempotency-Key reused with a different body")
-    @blp.doc(parameters=[{"in": "header", "name": IDEMPOTENCY_HEADER, "required": False,
-                          "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
-                          "description": "Retries with the same key and body return the same referral"}])
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": IDEMPOTENCY_HEADER,
+                "required": False,
+                "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+                "description": "Retries with the same key and body return the same referral",
+            }
+        ]
+    )
     def post(self, payload: dict[str, Any]) -> Any:
         """Log a referral: match or register the patient, triage, and make its visit.
 
@@ -52,12 +70,19 @@ class Referrals(MethodView):
         """
         key = request.headers.get(IDEMPOTENCY_HEADER) or None
         if key is not None and len(key) > MAX_KEY_LENGTH:
-            abort(422, message="invalid header",
-                  errors={"headers": {IDEMPOTENCY_HEADER: [f"at most {MAX_KEY_LENGTH} characters"]}})
+            abort(
+                422,
+                message="invalid header",
+                errors={"headers": {IDEMPOTENCY_HEADER: [f"at most {MAX_KEY_LENGTH} characters"]}},
+            )
         session = get_session()
         result = service.create_referral(
-            session, payload=payload, actor=current_actor(), now=now(),
-            idempotency_key=key, request_id=request_id(),
+            session,
+            payload=payload,
+            actor=current_actor(),
+            now=now(),
+            idempotency_key=key,
+            request_id=request_id(),
         )
         session.commit()
         if result.created and result.referral.visits:

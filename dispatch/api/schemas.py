@@ -73,7 +73,7 @@ class ReferralCreateSchema(StrictSchema):
         except TriageInputError as exc:
             errors.update(exc.errors)
         if errors:
-            raise ValidationError(errors)  # type: ignore[arg-type]
+            raise ValidationError(errors)
 
     TRIAGE_FIELDS = (
         "received_at", "needs", "red_flags", "observations", "frailty", "risk_tier",

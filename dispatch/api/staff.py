@@ -91,8 +91,9 @@ class StaffCollection(MethodView):
     @blp.response(200, StaffSchema(many=True))
     def get(self, query: dict[str, Any]) -> Any:
         """Staff, optionally of one network or role."""
-        return staff_service.list_staff(get_session(), network_id=query.get("network"),
-                                        role=query.get("role"))
+        return staff_service.list_staff(
+            get_session(), network_id=query.get("network"), role=query.get("role")
+        )
 
     @blp.arguments(StaffCreateSchema)
     @blp.response(201, StaffSchema)
@@ -126,8 +127,19 @@ class ShiftCollection(MethodView):
 class RosterImport(MethodView):
     @blp.response(200, ImportSummarySchema)
     @blp.alt_response(422, description="Every bad line (line, column, reason); nothing imported")
-    @blp.doc(requestBody={"required": True, "content": {"text/csv": {"schema": {
-        "type": "string", "description": "Roster CSV (see rosters/ROSTER_CSV.md)"}}}})
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {
+                        "type": "string",
+                        "description": "Roster CSV (see rosters/ROSTER_CSV.md)",
+                    }
+                }
+            },
+        }
+    )
     def post(self) -> Any:
         """Import a roster CSV (body ``text/csv``, or a multipart ``file``). All or nothing."""
         upload = request.files.get("file")

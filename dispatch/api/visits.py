@@ -27,8 +27,11 @@ class Visits(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """Visits, most urgent deadline first; field staff see only their own."""
         return service.list_visits(
-            get_session(), actor=current_actor(), status=query.get("status"),
-            network_id=query.get("network"), limit=query["limit"],
+            get_session(),
+            actor=current_actor(),
+            status=query.get("status"),
+            network_id=query.get("network"),
+            limit=query["limit"],
         )
 
 
@@ -44,10 +47,15 @@ class VisitById(MethodView):
 class AssignSchema(StrictSchema):
     staff_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     start = fields.AwareDateTime(required=True)
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
-                             metadata={"description": "The visit version you saw (409 if stale)"})
-    confirm = fields.Boolean(load_default=False,
-                             metadata={"description": "Save despite warnings (never a double booking)"})
+    version = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "The visit version you saw (409 if stale)"},
+    )
+    confirm = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Save despite warnings (never a double booking)"},
+    )
     pin = fields.Boolean(load_default=False)
 
 
@@ -77,15 +85,22 @@ class AssignVisit(MethodView):
         warnings nothing is saved unless ``confirm`` (a double booking is never saved)."""
         session = get_session()
         result = manual.assign_manually(
-            session, visit_id=visit_id, staff_id=data["staff_id"], start=data["start"],
-            version=data["version"], confirm=data["confirm"], pin=data["pin"],
-            actor=current_actor(), now=now(), provider=provider_for(current_app))
+            session,
+            visit_id=visit_id,
+            staff_id=data["staff_id"],
+            start=data["start"],
+            version=data["version"],
+            confirm=data["confirm"],
+            pin=data["pin"],
+            actor=current_actor(),
+            now=now(),
+            provider=provider_for(current_app),
+        )
         if result.applied:
             session.commit()
         else:
             session.rollback()
-        return {"applied": result.applied, "warnings": list(result.warnings),
-                "visit": result.visit}
+        return {"applied": result.applied, "warnings": list(result.warnings), "visit": result.visit}
 
 
 @blp.route("/<int:visit_id>/unassign")
@@ -96,8 +111,14 @@ class UnassignVisit(MethodView):
     def post(self, data: dict[str, Any], visit_id: int) -> Any:
         """Take a visit off its worker (they are told if they knew); the planner re-places it."""
         session = get_session()
-        visit = manual.unassign_manually(session, visit_id=visit_id, version=data["version"],
-                                         reason=data["reason"], actor=current_actor(), now=now())
+        visit = manual.unassign_manually(
+            session,
+            visit_id=visit_id,
+            version=data["version"],
+            reason=data["reason"],
+            actor=current_actor(),
+            now=now(),
+        )
         session.commit()
         return visit
 
@@ -110,7 +131,13 @@ class PinVisit(MethodView):
     def post(self, data: dict[str, Any], visit_id: int) -> Any:
         """Pin an assigned visit to its worker (the planner will not move it), or unpin it."""
         session = get_session()
-        visit = manual.set_pin(session, visit_id=visit_id, version=data["version"],
-                               pinned=data["pinned"], actor=current_actor(), now=now())
+        visit = manual.set_pin(
+            session,
+            visit_id=visit_id,
+            version=data["version"],
+            pinned=data["pinned"],
+            actor=current_actor(),
+            now=now(),
+        )
         session.commit()
         return visit

@@ -68,8 +68,12 @@ def send_messages(app: Flask) -> Any:
     from dispatch.sms.sender import backend_from_config
 
     try:
-        return outbox.send_pending(get_database(app), backend=backend_from_config(app.config),
-                                   now=clock(app), base_url=app.config.get("PUBLIC_BASE_URL"))
+        return outbox.send_pending(
+            get_database(app),
+            backend=backend_from_config(app.config),
+            now=clock(app),
+            base_url=app.config.get("PUBLIC_BASE_URL"),
+        )
     except Exception:
         log.exception("job send_messages failed")
         return None
@@ -77,8 +81,13 @@ def send_messages(app: Flask) -> Any:
 
 def place_new(app: Flask) -> Any:
     seconds = float(app.config.get("PLACE_SECONDS", 1.0))
-    return run_job(app, "place_new", lambda s, now: live.place_new_visits(
-        s, now=now, provider=provider_for(app), seconds=seconds))
+    return run_job(
+        app,
+        "place_new",
+        lambda s, now: live.place_new_visits(
+            s, now=now, provider=provider_for(app), seconds=seconds
+        ),
+    )
 
 
 def watch(app: Flask) -> Any:
@@ -91,8 +100,10 @@ def reoptimise(app: Flask) -> Any:
 
     def work(session: so.Session, now: datetime) -> list[live.LiveReport]:
         ids = session.scalars(sa.select(Network.id).order_by(Network.id)).all()
-        return [live.replan(session, now=now, provider=provider_for(app), network_id=i,
-                            seconds=seconds) for i in ids]
+        return [
+            live.replan(session, now=now, provider=provider_for(app), network_id=i, seconds=seconds)
+            for i in ids
+        ]
 
     return run_job(app, "reoptimise", work)
 
@@ -110,9 +121,16 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
     scheduler: BaseScheduler = BlockingScheduler() if blocking else BackgroundScheduler()
     for job_id, (setting, func) in JOBS.items():
         interval = int(app.config.get(setting, DEFAULT_INTERVALS[setting]))
-        scheduler.add_job(func, "interval", seconds=interval, args=[app], id=job_id,
-                          max_instances=1, coalesce=True,
-                          next_run_time=datetime.now(UTC) + timedelta(seconds=1))
+        scheduler.add_job(
+            func,
+            "interval",
+            seconds=interval,
+            args=[app],
+            id=job_id,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=1),
+        )
     SCHEDULERS.append(scheduler)
     # A decline (SMS or page) re-plans at once: the declined visit is unassigned again and the
     # placer runs now, excluding the worker who declined.
@@ -125,4 +143,3 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
 
 def _wake_placer(_network_id: int | None) -> None:
     wake("place_new")
-

@@ -33,7 +33,11 @@ class ApplyReport:
 
 
 def apply_plan(
-    session: so.Session, *, plan: RoutingPlan, index: ProblemIndex, now: datetime,
+    session: so.Session,
+    *,
+    plan: RoutingPlan,
+    index: ProblemIndex,
+    now: datetime,
     base_url: str | None = None,
 ) -> ApplyReport:
     """Make the database follow ``plan`` (flushes; the caller commits)."""
@@ -55,8 +59,15 @@ def apply_plan(
                     report.kept += 1
                 elif visit.status == "offered":
                     # assign() re-times and texts the worker only if the window moved a lot
-                    visit_actions.assign(session, visit=visit, staff=staff, shift=shift,
-                                         planned_start=planned, now=now, base_url=base_url)
+                    visit_actions.assign(
+                        session,
+                        visit=visit,
+                        staff=staff,
+                        shift=shift,
+                        planned_start=planned,
+                        now=now,
+                        base_url=base_url,
+                    )
                     report.retimed += 1
                 else:
                     visit.planned_start, visit.shift_id = planned, shift.id
@@ -70,8 +81,15 @@ def apply_plan(
             if busy_with(session, staff_id=staff.id, start=planned, end=end, exclude=in_plan):
                 report.conflicts += 1
                 continue
-            visit_actions.assign(session, visit=visit, staff=staff, shift=shift,
-                                 planned_start=planned, now=now, base_url=base_url)
+            visit_actions.assign(
+                session,
+                visit=visit,
+                staff=staff,
+                shift=shift,
+                planned_start=planned,
+                now=now,
+                base_url=base_url,
+            )
             if was_assigned:
                 report.reassigned += 1
             else:

@@ -47,13 +47,25 @@ def current_plan(session: so.Session, problem: RoutingProblem, index: ProblemInd
         ordered = tuple(stop for _, stop in sorted(stops.get(shift.id, []), key=lambda p: p[0]))
         if ordered:
             routes.append(Route(shift_id=shift.id, worker_id=shift.worker_id, stops=ordered))
-    return RoutingPlan(routes=tuple(routes), unassigned=(), travel_total=0, distance_total=0.0,
-                       vehicles_used=len(routes), objective=0, seconds=0.0)
+    return RoutingPlan(
+        routes=tuple(routes),
+        unassigned=(),
+        travel_total=0,
+        distance_total=0.0,
+        vehicles_used=len(routes),
+        objective=0,
+        seconds=0.0,
+    )
 
 
 def replan(
-    session: so.Session, *, now: datetime, provider: TravelTimeProvider,
-    network_id: int | None, seconds: float, workers: int = 1,
+    session: so.Session,
+    *,
+    now: datetime,
+    provider: TravelTimeProvider,
+    network_id: int | None,
+    seconds: float,
+    workers: int = 1,
 ) -> LiveReport:
     """Re-optimise one network from its current plan and apply the result."""
     problem, index = build_problem(session, now=now, provider=provider, network_id=network_id)
@@ -67,7 +79,11 @@ def replan(
 
 
 def place_new_visits(
-    session: so.Session, *, now: datetime, provider: TravelTimeProvider, seconds: float = 1.0,
+    session: so.Session,
+    *,
+    now: datetime,
+    provider: TravelTimeProvider,
+    seconds: float = 1.0,
 ) -> list[LiveReport]:
     """Insert each network's never-planned visits (unassigned, not in jeopardy) quickly.
 
@@ -75,9 +91,12 @@ def place_new_visits(
     new one cannot be placed otherwise (``routing.solver.insert_urgent``).
     """
     rows = session.execute(
-        sa.select(Visit.id, Visit.network_id).where(
-            Visit.status == "unassigned", Visit.jeopardy_cause.is_(None),
-            Visit.network_id.is_not(None))
+        sa.select(Visit.id, Visit.network_id)
+        .where(
+            Visit.status == "unassigned",
+            Visit.jeopardy_cause.is_(None),
+            Visit.network_id.is_not(None),
+        )
         .order_by(Visit.priority, Visit.deadline)
     ).all()
     reports = []
@@ -90,9 +109,13 @@ def place_new_visits(
         by_row = {row_id: vid for vid, row_id in index.visits.items()}
         for row_id in new_ids:
             if row_id in by_row:
-                plan = solver.insert_urgent(plan, problem, problem.visit(by_row[row_id]),
-                                            seconds=seconds)
+                plan = solver.insert_urgent(
+                    plan, problem, problem.visit(by_row[row_id]), seconds=seconds
+                )
         report = apply_plan(session, plan=plan, index=index, now=now)
-        reports.append(LiveReport(network_id, len(problem.visits),
-                                  sum(len(r.stops) for r in plan.routes), report))
+        reports.append(
+            LiveReport(
+                network_id, len(problem.visits), sum(len(r.stops) for r in plan.routes), report
+            )
+        )
     return reports

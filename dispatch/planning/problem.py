@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
@@ -77,11 +78,17 @@ def build_problem(
         return point_ids[key]
 
     visits = _open_visits(session, network_id, end)
-    patients = {p.id: p for p in session.scalars(
-        sa.select(Patient).where(Patient.id.in_({v.patient_id for v in visits})))}
+    patients = {
+        p.id: p
+        for p in session.scalars(
+            sa.select(Patient).where(Patient.id.in_({v.patient_id for v in visits}))
+        )
+    }
     shifts = _shifts(session, network_id, now, end)
-    staff = {s.id: s for s in session.scalars(
-        sa.select(Staff).where(Staff.id.in_({h.staff_id for h in shifts})))}
+    staff = {
+        s.id: s
+        for s in session.scalars(sa.select(Staff).where(Staff.id.in_({h.staff_id for h in shifts})))
+    }
     bases = {b.id: b for b in session.scalars(sa.select(StaffBase))}
     busy_until = _under_way(visits, patients, now)
     last_seen = _last_completed(session, {h.staff_id for h in shifts}, now)
@@ -106,12 +113,18 @@ def build_problem(
         sid = str(shift.id)
         index.shifts[sid] = shift.id
         index.staff_of_shift[sid] = shift.staff_id
-        routing_shifts.append(rt.Shift(
-            id=sid, worker_id=str(member.id), start_location=start_loc, end_location=base_loc,
-            start=seconds_between(start, free_at), end=seconds_between(start, finish),
-            skills=frozenset(member.skills),
-            breaks=_breaks(shift, start, free_at, finish),
-        ))
+        routing_shifts.append(
+            rt.Shift(
+                id=sid,
+                worker_id=str(member.id),
+                start_location=start_loc,
+                end_location=base_loc,
+                start=seconds_between(start, free_at),
+                end=seconds_between(start, finish),
+                skills=frozenset(member.skills),
+                breaks=_breaks(shift, start, free_at, finish),
+            )
+        )
     shift_of_staff = {index.staff_of_shift[s.id]: s.id for s in routing_shifts}
     routing_visits = []
     for visit in visits:
@@ -122,28 +135,51 @@ def build_problem(
             continue  # cannot be routed; the deadline watch reports it as unassigned
         vid = str(visit.id)
         index.visits[vid] = visit.id
-        routing_visits.append(_visit(visit, vid, location(patient.lat, patient.lon), start,
-                                     shift_of_staff, history.get(visit.patient_id, set())))
-    matrix = provider.matrix(points, points, mode=TRAVEL_MODE) if points else [[0]]
-    problem = rt.RoutingProblem(visits=tuple(routing_visits), shifts=tuple(routing_shifts),
-                                travel=matrix, late_policy=late_policy, seed=seed)
+        routing_visits.append(
+            _visit(
+                visit,
+                vid,
+                location(patient.lat, patient.lon),
+                start,
+                shift_of_staff,
+                history.get(visit.patient_id, set()),
+            )
+        )
+    matrix = (provider.matrix(points, points, mode=TRAVEL_MODE) if points
+              else np.zeros((1, 1), dtype=np.int64))
+    problem = rt.RoutingProblem(
+        visits=tuple(routing_visits),
+        shifts=tuple(routing_shifts),
+        travel=matrix,
+        late_policy=late_policy,
+        seed=seed,
+    )
     return problem, index
 
 
 def _open_visits(session: so.Session, network_id: int | None, end: datetime) -> list[Visit]:
-    stmt = sa.select(Visit).where(
-        Visit.status.in_(PLANNABLE + PINNED + UNDER_WAY), Visit.earliest_start < end
-    ).order_by(Visit.deadline, Visit.id)
+    stmt = (
+        sa.select(Visit)
+        .where(Visit.status.in_(PLANNABLE + PINNED + UNDER_WAY), Visit.earliest_start < end)
+        .order_by(Visit.deadline, Visit.id)
+    )
     if network_id is not None:
         stmt = stmt.where(Visit.network_id == network_id)
     return list(session.scalars(stmt))
 
 
-def _shifts(session: so.Session, network_id: int | None, now: datetime, end: datetime) -> list[Shift]:
+def _shifts(
+    session: so.Session, network_id: int | None, now: datetime, end: datetime
+) -> list[Shift]:
     stmt = (
-        sa.select(Shift).join(Staff, Staff.id == Shift.staff_id)
-        .where(Shift.ends_at > now, Shift.starts_at < end, Staff.active.is_(True),
-               Staff.role.in_(FIELD_ROLES))
+        sa.select(Shift)
+        .join(Staff, Staff.id == Shift.staff_id)
+        .where(
+            Shift.ends_at > now,
+            Shift.starts_at < end,
+            Staff.active.is_(True),
+            Staff.role.in_(FIELD_ROLES),
+        )
         .order_by(Shift.starts_at, Shift.id)
     )
     if network_id is not None:
@@ -151,7 +187,9 @@ def _shifts(session: so.Session, network_id: int | None, now: datetime, end: dat
     return list(session.scalars(stmt))
 
 
-def _breaks(shift: Shift, start: datetime, free_at: datetime, finish: datetime) -> tuple[rt.Break, ...]:
+def _breaks(
+    shift: Shift, start: datetime, free_at: datetime, finish: datetime
+) -> tuple[rt.Break, ...]:
     out = []
     for item in shift.breaks:
         b_start = datetime.fromisoformat(item["start"])
@@ -161,9 +199,13 @@ def _breaks(shift: Shift, start: datetime, free_at: datetime, finish: datetime) 
         latest = min(b_start + BREAK_FLEX, finish - length)
         if earliest > latest or b_end <= free_at:
             continue  # already taken, or no longer fits
-        out.append(rt.Break(start_min=seconds_between(start, earliest),
-                            start_max=seconds_between(start, latest),
-                            duration=int(length.total_seconds())))
+        out.append(
+            rt.Break(
+                start_min=seconds_between(start, earliest),
+                start_max=seconds_between(start, latest),
+                duration=int(length.total_seconds()),
+            )
+        )
     return tuple(out)
 
 
@@ -195,9 +237,14 @@ def _last_completed(
     rows = session.execute(
         sa.select(Visit.assigned_staff_id, Visit.completed_at, Patient.lat, Patient.lon)
         .join(Patient, Patient.id == Visit.patient_id)
-        .where(Visit.assigned_staff_id.in_(staff_ids), Visit.status == "completed",
-               Visit.completed_at.is_not(None), Visit.completed_at <= now,
-               Patient.lat.is_not(None), Patient.lon.is_not(None))
+        .where(
+            Visit.assigned_staff_id.in_(staff_ids),
+            Visit.status == "completed",
+            Visit.completed_at.is_not(None),
+            Visit.completed_at <= now,
+            Patient.lat.is_not(None),
+            Patient.lon.is_not(None),
+        )
         .order_by(Visit.completed_at)
     ).all()
     return {row.assigned_staff_id: ((row.lat, row.lon), row.completed_at) for row in rows}
@@ -209,8 +256,10 @@ def _previous_carers(session: so.Session, patient_ids: set[int]) -> dict[int, se
         return {}
     rows = session.execute(
         sa.select(Visit.patient_id, Visit.assigned_staff_id).where(
-            Visit.patient_id.in_(patient_ids), Visit.status == "completed",
-            Visit.assigned_staff_id.is_not(None))
+            Visit.patient_id.in_(patient_ids),
+            Visit.status == "completed",
+            Visit.assigned_staff_id.is_not(None),
+        )
     ).all()
     carers: dict[int, set[str]] = defaultdict(set)
     for patient_id, staff_id in rows:
@@ -219,7 +268,11 @@ def _previous_carers(session: so.Session, patient_ids: set[int]) -> dict[int, se
 
 
 def _visit(
-    visit: Visit, vid: str, loc: int, start: datetime, shift_of_staff: dict[int, str],
+    visit: Visit,
+    vid: str,
+    loc: int,
+    start: datetime,
+    shift_of_staff: dict[int, str],
     preferred: set[str],
 ) -> rt.Visit:
     earliest = max(0, seconds_between(start, visit.earliest_start))
@@ -233,9 +286,15 @@ def _visit(
         if visit.planned_start is not None and visit.planned_start >= start:
             earliest = min(deadline, max(earliest, seconds_between(start, visit.planned_start)))
     return rt.Visit(
-        id=vid, location=loc, duration=visit.duration_minutes * 60, earliest=earliest,
-        deadline=deadline, priority=visit.priority, skills=frozenset(visit.skills),
-        pinned_to=pinned_to, pinned_start=pinned_start,
+        id=vid,
+        location=loc,
+        duration=visit.duration_minutes * 60,
+        earliest=earliest,
+        deadline=deadline,
+        priority=visit.priority,
+        skills=frozenset(visit.skills),
+        pinned_to=pinned_to,
+        pinned_start=pinned_start,
         excluded_workers=frozenset(str(s) for s in visit.excluded_staff_ids),
         preferred_workers=frozenset(preferred),
     )

@@ -13,8 +13,8 @@ from dispatch.models import Network, Plan
 from dispatch.models.base import utcnow
 from dispatch.planning.problem import DEFAULT_HORIZON, ProblemIndex, build_problem
 from routing import solver
-from routing.travel import TravelTimeProvider, make_provider
 from routing.errors import RoutingError
+from routing.travel import TravelTimeProvider, make_provider
 from routing.types import RoutingPlan, RoutingProblem
 
 MAX_SECONDS = 120.0
@@ -29,33 +29,50 @@ def plan_result(plan: RoutingPlan, index: ProblemIndex) -> dict[str, Any]:
     """The plan in database ids and ISO times (what ``GET /api/plans/{id}`` shows)."""
     routes = []
     for route in plan.routes:
-        routes.append({
-            "vehicle": str(index.shifts[route.shift_id]),
-            "shift_id": index.shifts[route.shift_id],
-            "staff_id": index.staff_of_shift[route.shift_id],
-            "visits": [str(index.visits[s.visit_id]) for s in route.stops],
-            "arrivals": [index.at(s.arrival).isoformat() for s in route.stops],
-            "starts": [index.at(s.start).isoformat() for s in route.stops],
-            "breaks": [[index.at(b.start).isoformat(), index.at(b.end).isoformat()]
-                       for b in route.breaks],
-            "travel_minutes": round(route.travel / 60, 1),
-        })
+        routes.append(
+            {
+                "vehicle": str(index.shifts[route.shift_id]),
+                "shift_id": index.shifts[route.shift_id],
+                "staff_id": index.staff_of_shift[route.shift_id],
+                "visits": [str(index.visits[s.visit_id]) for s in route.stops],
+                "arrivals": [index.at(s.arrival).isoformat() for s in route.stops],
+                "starts": [index.at(s.start).isoformat() for s in route.stops],
+                "breaks": [
+                    [index.at(b.start).isoformat(), index.at(b.end).isoformat()]
+                    for b in route.breaks
+                ],
+                "travel_minutes": round(route.travel / 60, 1),
+            }
+        )
     return {
         "routes": routes,
         "travel_minutes": round(plan.travel_total / 60, 1),
         "distance": plan.distance_total,
         "vehicles": plan.vehicles_used,
-        "unassigned": [{"id": str(index.visits[u.visit_id]), "reason": u.reason, "code": u.code}
-                       for u in plan.unassigned],
-        "late": [{"id": str(index.visits[v.visit_id]), "deadline": index.at(v.deadline).isoformat(),
-                  "start": index.at(v.start).isoformat()} for v in plan.late],
+        "unassigned": [
+            {"id": str(index.visits[u.visit_id]), "reason": u.reason, "code": u.code}
+            for u in plan.unassigned
+        ],
+        "late": [
+            {
+                "id": str(index.visits[v.visit_id]),
+                "deadline": index.at(v.deadline).isoformat(),
+                "start": index.at(v.start).isoformat(),
+            }
+            for v in plan.late
+        ],
         "seconds": plan.seconds,
     }
 
 
 def create_plan(
-    session: so.Session, *, network_id: int | None, horizon_hours: float, seconds: float,
-    now: datetime, requested_by: str,
+    session: so.Session,
+    *,
+    network_id: int | None,
+    horizon_hours: float,
+    seconds: float,
+    now: datetime,
+    requested_by: str,
 ) -> Plan:
     """Record a requested solve (status ``pending``). :raise InvalidInput: bad network or limits."""
     errors: dict[str, list[str]] = {}
@@ -67,9 +84,15 @@ def create_plan(
         errors["horizon_hours"] = ["must be more than 0 and at most 72"]
     if errors:
         raise InvalidInput("invalid plan request", errors=errors)
-    plan = Plan(network_id=network_id, status="pending", horizon_start=now,
-                horizon_end=now + timedelta(hours=horizon_hours), seconds=seconds,
-                requested_by=requested_by, created_at=now)
+    plan = Plan(
+        network_id=network_id,
+        status="pending",
+        horizon_start=now,
+        horizon_end=now + timedelta(hours=horizon_hours),
+        seconds=seconds,
+        requested_by=requested_by,
+        created_at=now,
+    )
     session.add(plan)
     session.flush()
     return plan
@@ -83,7 +106,10 @@ def prepare_plan(
     plan = get_plan(session, plan_id)
     plan.status = "running"
     problem, index = build_problem(
-        session, now=plan.horizon_start, provider=provider, network_id=plan.network_id,
+        session,
+        now=plan.horizon_start,
+        provider=provider,
+        network_id=plan.network_id,
         horizon=plan.horizon_end - plan.horizon_start,
     )
     session.flush()
@@ -113,8 +139,11 @@ def finish_plan(
 
 
 def execute_plan(
-    sessions: so.sessionmaker[so.Session] | so.Session, *, plan_id: int,
-    provider: TravelTimeProvider, workers: int = 2,
+    sessions: so.sessionmaker[so.Session] | so.Session,
+    *,
+    plan_id: int,
+    provider: TravelTimeProvider,
+    workers: int = 2,
 ) -> None:
     """Prepare, solve and finish a stored request, committing around the solve."""
     session = sessions if isinstance(sessions, so.Session) else sessions()

@@ -49,28 +49,49 @@ class ManualResult:
 def lock_worker(session: so.Session, staff_id: int) -> Staff:
     """Lock the worker's row for this transaction: assignments to one worker are serialised."""
     staff = session.scalar(
-        sa.select(Staff).where(Staff.id == staff_id).with_for_update()
-        .execution_options(populate_existing=True))
+        sa.select(Staff)
+        .where(Staff.id == staff_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if staff is None:
         raise InvalidInput("invalid assignment", errors={"staff_id": ["no such member of staff"]})
     return staff
 
 
 def busy_with(
-    session: so.Session, *, staff_id: int, start: datetime, end: datetime,
+    session: so.Session,
+    *,
+    staff_id: int,
+    start: datetime,
+    end: datetime,
     exclude: int | set[int] | None,
 ) -> list[Visit]:
     """The worker's other active visits overlapping ``[start, end)`` (ignoring ``exclude``)."""
     skip = exclude if isinstance(exclude, set) else {exclude or -1}
-    rows = session.scalars(sa.select(Visit).where(
-        Visit.assigned_staff_id == staff_id, Visit.status.in_(ACTIVE),
-        Visit.planned_start.is_not(None), Visit.id.not_in(skip))).all()
-    return [v for v in rows if v.planned_start is not None and v.planned_start < end
-            and start < v.planned_start + timedelta(minutes=v.duration_minutes)]
+    rows = session.scalars(
+        sa.select(Visit).where(
+            Visit.assigned_staff_id == staff_id,
+            Visit.status.in_(ACTIVE),
+            Visit.planned_start.is_not(None),
+            Visit.id.not_in(skip),
+        )
+    ).all()
+    return [
+        v
+        for v in rows
+        if v.planned_start is not None
+        and v.planned_start < end
+        and start < v.planned_start + timedelta(minutes=v.duration_minutes)
+    ]
 
 
 def check_assignment(
-    session: so.Session, *, visit: Visit, staff: Staff, start: datetime,
+    session: so.Session,
+    *,
+    visit: Visit,
+    staff: Staff,
+    start: datetime,
     provider: TravelTimeProvider,
 ) -> AssignmentCheck:
     """Warnings for assigning ``visit`` to ``staff`` at ``start`` (empty when it is fine)."""
@@ -81,13 +102,17 @@ def check_assignment(
         check.warnings.append(f"{staff.name} does not hold: {', '.join(missing)}")
     if staff.id in (visit.excluded_staff_ids or []):
         check.warnings.append(f"{staff.name} declined this visit")
-    check.shift = session.scalar(sa.select(Shift).where(
-        Shift.staff_id == staff.id, Shift.starts_at <= start, Shift.ends_at >= end))
+    check.shift = session.scalar(
+        sa.select(Shift).where(
+            Shift.staff_id == staff.id, Shift.starts_at <= start, Shift.ends_at >= end
+        )
+    )
     if check.shift is None:
         check.warnings.append(f"{staff.name} is not on shift for the whole visit")
     elif check.shift.sick_from is not None and check.shift.sick_from < end:
-        check.warnings.append(f"{staff.name} is off sick from "
-                              f"{check.shift.sick_from.isoformat(timespec='minutes')}")
+        check.warnings.append(
+            f"{staff.name} is off sick from {check.shift.sick_from.isoformat(timespec='minutes')}"
+        )
     if start > visit.deadline:
         late = int((start - visit.deadline).total_seconds() // 60)
         check.warnings.append(f"starts {late} min after the deadline")
@@ -95,29 +120,44 @@ def check_assignment(
         check.warnings.append("starts before the visit's earliest start")
     travel = _travel_from_base(session, staff, check.shift, visit, provider)
     if travel is not None and check.shift is not None and start - travel < check.shift.starts_at:
-        check.warnings.append(f"needs {int(travel.total_seconds() // 60)} min travel from base "
-                              "after the shift starts; cannot arrive by then")
+        check.warnings.append(
+            f"needs {int(travel.total_seconds() // 60)} min travel from base "
+            "after the shift starts; cannot arrive by then"
+        )
     for other in busy_with(session, staff_id=staff.id, start=start, end=end, exclude=visit.id):
         check.warnings.append(f"{staff.name} is already booked for visit {other.reference} then")
     return check
 
 
 def _travel_from_base(
-    session: so.Session, staff: Staff, shift: Shift | None, visit: Visit,
+    session: so.Session,
+    staff: Staff,
+    shift: Shift | None,
+    visit: Visit,
     provider: TravelTimeProvider,
 ) -> timedelta | None:
     base = session.get(StaffBase, shift.base_id if shift else (staff.base_id or -1))
     patient = session.get(Patient, visit.patient_id)
     if base is None or patient is None or patient.lat is None or patient.lon is None:
         return None
-    seconds = provider.matrix([(base.lat, base.lon)], [(patient.lat, patient.lon)],
-                              mode=staff.travel_mode)[0][0]
+    seconds = provider.matrix(
+        [(base.lat, base.lon)], [(patient.lat, patient.lon)], mode=staff.travel_mode
+    )[0][0]
     return timedelta(seconds=int(seconds))
 
 
 def assign_manually(
-    session: so.Session, *, visit_id: int, staff_id: int, start: datetime, version: int,
-    confirm: bool, pin: bool, actor: Actor, now: datetime, provider: TravelTimeProvider,
+    session: so.Session,
+    *,
+    visit_id: int,
+    staff_id: int,
+    start: datetime,
+    version: int,
+    confirm: bool,
+    pin: bool,
+    actor: Actor,
+    now: datetime,
+    provider: TravelTimeProvider,
 ) -> ManualResult:
     """Assign a visit by hand; unsaved (with warnings) unless the checks pass or ``confirm``.
 
@@ -132,16 +172,25 @@ def assign_manually(
     if visit is None:
         raise NotFound(f"visit {visit_id} not found")
     if visit.version != version:
-        raise Conflict(f"visit {visit.reference} was changed by someone else (version "
-                       f"{visit.version}, you had {version}); reload it and try again")
+        raise Conflict(
+            f"visit {visit.reference} was changed by someone else (version "
+            f"{visit.version}, you had {version}); reload it and try again"
+        )
     staff = lock_worker(session, staff_id)
     check = check_assignment(session, visit=visit, staff=staff, start=start, provider=provider)
     double_booked = any("already booked" in w for w in check.warnings)
     if double_booked or (check.warnings and not confirm):
         # Double-booking is never allowed, even confirmed: one person, one place.
         return ManualResult(visit, False, tuple(check.warnings))
-    visit_actions.assign(session, visit=visit, staff=staff, shift=check.shift,
-                         planned_start=start, now=now, actor=actor)
+    visit_actions.assign(
+        session,
+        visit=visit,
+        staff=staff,
+        shift=check.shift,
+        planned_start=start,
+        now=now,
+        actor=actor,
+    )
     if pin:
         visit.pinned = True
         session.flush()
@@ -176,8 +225,14 @@ def set_pin(
     visit.pinned = pinned
     from dispatch.services import audit
 
-    audit.record(session, actor=actor, action="pin_visit" if pinned else "unpin_visit", now=now,
-                 patient_id=visit.patient_id, entity=("visit", visit.id),
-                 purpose="manual dispatch")
+    audit.record(
+        session,
+        actor=actor,
+        action="pin_visit" if pinned else "unpin_visit",
+        now=now,
+        patient_id=visit.patient_id,
+        entity=("visit", visit.id),
+        purpose="manual dispatch",
+    )
     visit_actions._flush(session, visit)
     return visit

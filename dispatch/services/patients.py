@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from geopy.location import Location
 from sqlalchemy import orm as so
 
 from dispatch.errors import Forbidden, InvalidInput, NotFound
@@ -100,7 +101,9 @@ def match_or_create(
         try:
             nhs = normalise_nhs_number(nhs)
         except InvalidNhsNumber as exc:
-            raise InvalidInput("invalid patient", errors={"patient.nhs_number": [str(exc)]}) from exc
+            raise InvalidInput(
+                "invalid patient", errors={"patient.nhs_number": [str(exc)]}
+            ) from exc
         found = session.scalar(sa.select(Patient).where(Patient.nhs_number == nhs))
         if found is not None:
             return PatientMatch(found, False, "nhs_number")
@@ -126,7 +129,9 @@ def _by_demographics(session: so.Session, details: dict[str, Any]) -> Patient | 
     return matches[0] if len(matches) == 1 else None
 
 
-def _create(session: so.Session, details: dict[str, Any], nhs: str | None, now: datetime) -> Patient:
+def _create(
+    session: so.Session, details: dict[str, Any], nhs: str | None, now: datetime
+) -> Patient:
     missing = [k for k in REQUIRED_FOR_NEW if not details.get(k)]
     errors = {f"patient.{k}": ["required to register a new patient"] for k in missing}
     if not nhs:
@@ -134,8 +139,11 @@ def _create(session: so.Session, details: dict[str, Any], nhs: str | None, now: 
     if errors:
         raise InvalidInput("the patient is not on the register; more details needed", errors=errors)
     postcode = normalise_postcode(str(details["postcode"]))
-    location = OfflinePostcodeGeocoder().geocode(postcode)
-    lat, lon = (location.latitude, location.longitude) if location else (None, None)
+    location = OfflinePostcodeGeocoder().geocode(postcode, exactly_one=True)
+    lat: float | None = None
+    lon: float | None = None
+    if isinstance(location, Location):
+        lat, lon = location.latitude, location.longitude
     patient = Patient(
         nhs_number=nhs,
         given_name=details["given_name"],
@@ -160,8 +168,9 @@ def _nearest_network(session: so.Session, lat: float | None, lon: float | None) 
     if lat is None or lon is None:
         return None
     bases = session.execute(
-        sa.select(StaffBase.network_id, StaffBase.lat, StaffBase.lon)
-        .join(Network, Network.id == StaffBase.network_id)
+        sa.select(StaffBase.network_id, StaffBase.lat, StaffBase.lon).join(
+            Network, Network.id == StaffBase.network_id
+        )
     ).all()
     if not bases:
         return None
@@ -198,11 +207,15 @@ def read_care_plan(
     elif len(emergency_reason.strip()) < MIN_OVERRIDE_REASON:
         raise InvalidInput(
             "override reason too short",
-            errors={"override_reason": [f"give a reason of at least {MIN_OVERRIDE_REASON} characters"]},
+            errors={
+                "override_reason": [f"give a reason of at least {MIN_OVERRIDE_REASON} characters"]
+            },
         )
     else:
         basis = "emergency_override"
     plan = session.scalar(
-        sa.select(CarePlan).where(CarePlan.patient_id == patient.id).order_by(CarePlan.version.desc())
+        sa.select(CarePlan)
+        .where(CarePlan.patient_id == patient.id)
+        .order_by(CarePlan.version.desc())
     )
     return plan, basis

@@ -74,8 +74,12 @@ def create_referral(
     patient = match.patient
     inp = _triage_input(payload, patient)
     if inp.received_at > now + MAX_CLOCK_SKEW:
-        raise InvalidInput("invalid referral", errors={"received_at": [
-            f"is in the future (now is {now.isoformat(timespec='seconds')})"]})
+        raise InvalidInput(
+            "invalid referral",
+            errors={
+                "received_at": [f"is in the future (now is {now.isoformat(timespec='seconds')})"]
+            },
+        )
     disposition = triage(inp, now=now)
     referral = _new_referral(payload, patient, inp, disposition, actor, now)
     referral.idempotency_key = idempotency_key
@@ -87,16 +91,30 @@ def create_referral(
     if disposition.category in VISIT_CATEGORIES:
         # One visit per role the needs call for (a visit is made by one person).
         for skills in split_by_role(frozenset(disposition.skills)):
-            session.add(_new_visit(session, referral, patient, disposition, now,
-                                   rng or random.Random(), skills=sorted(skills)))
+            session.add(
+                _new_visit(
+                    session,
+                    referral,
+                    patient,
+                    disposition,
+                    now,
+                    rng or random.Random(),
+                    skills=sorted(skills),
+                )
+            )
             session.flush()
         states.move("referral", referral, "scheduled")
     else:
         states.move("referral", referral, STATUS_AFTER_TRIAGE[disposition.category])
     session.flush()
     audit.record(
-        session, actor=actor, action="create_referral", now=now, patient_id=patient.id,
-        entity=("referral", referral.id), purpose="referral for urgent community care",
+        session,
+        actor=actor,
+        action="create_referral",
+        now=now,
+        patient_id=patient.id,
+        entity=("referral", referral.id),
+        purpose="referral for urgent community care",
         request_id=request_id,
         details={"category": disposition.category, "patient_matched_by": match.matched_by},
     )
@@ -146,14 +164,24 @@ def _triage_input(payload: dict[str, Any], patient: Patient) -> TriageInput:
 
 
 TRIAGE_KEYS = (
-    "received_at", "needs", "red_flags", "observations", "frailty", "risk_tier",
-    "pathways_disposition", "pathways_timeframe_minutes",
+    "received_at",
+    "needs",
+    "red_flags",
+    "observations",
+    "frailty",
+    "risk_tier",
+    "pathways_disposition",
+    "pathways_timeframe_minutes",
 )
 
 
 def _new_referral(
-    payload: dict[str, Any], patient: Patient, inp: TriageInput, d: Disposition,
-    actor: Actor, now: datetime,
+    payload: dict[str, Any],
+    patient: Patient,
+    inp: TriageInput,
+    d: Disposition,
+    actor: Actor,
+    now: datetime,
 ) -> Referral:
     referrer = payload.get("referrer") or {}
     return Referral(
@@ -185,8 +213,14 @@ def _new_referral(
 
 
 def _new_visit(
-    session: so.Session, referral: Referral, patient: Patient, d: Disposition,
-    now: datetime, rng: random.Random, *, skills: list[str],
+    session: so.Session,
+    referral: Referral,
+    patient: Patient,
+    d: Disposition,
+    now: datetime,
+    rng: random.Random,
+    *,
+    skills: list[str],
 ) -> Visit:
     assert d.deadline is not None  # only visit categories reach here
     earliest = d.earliest_start or referral.received_at

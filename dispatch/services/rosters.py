@@ -50,8 +50,10 @@ def import_roster_csv(session: so.Session, *, text: str, now: datetime) -> Impor
     try:
         roster = parse_roster_csv(text)
     except RosterImportError as exc:
-        raise InvalidInput("the roster file has errors; nothing was imported",
-                           errors=line_errors_to_dict(exc.errors)) from exc
+        raise InvalidInput(
+            "the roster file has errors; nothing was imported",
+            errors=line_errors_to_dict(exc.errors),
+        ) from exc
     lines = _first_lines(text)
     networks = _resolve_networks(session, roster, lines)
     bases = _resolve_bases(session, roster, lines)
@@ -77,7 +79,8 @@ def _resolve_networks(
     for member in roster.staff:
         if member.network not in known:
             errors.setdefault(f"line {lines.get(member.id, 0)}", []).append(
-                f"network: unknown network {member.network!r}; known: {', '.join(sorted(known)[:12])}"
+                f"network: unknown network {member.network!r}; "
+                f"known: {', '.join(sorted(known)[:12])}"
             )
     if errors:
         raise InvalidInput("the roster file has errors; nothing was imported", errors=errors)
@@ -97,14 +100,20 @@ def _resolve_bases(
             continue
         if name.upper() in outcodes:
             lat, lon = outcodes[name.upper()]
-            base = StaffBase(code=name.upper(), name=f"{name.upper()} base",
-                             postcode=name.upper(), lat=lat, lon=lon)
+            base = StaffBase(
+                code=name.upper(),
+                name=f"{name.upper()} base",
+                postcode=name.upper(),
+                lat=lat,
+                lon=lon,
+            )
             session.add(base)
             by_code[name] = base
         else:
             staff_id = next((m.id for m in roster.staff if m.base == name), "")
             errors.setdefault(f"line {lines.get(staff_id, 0)}", []).append(
-                f"base: unknown base {name!r} (a base code or a London postcode district)")
+                f"base: unknown base {name!r} (a base code or a London postcode district)"
+            )
     if errors:
         raise InvalidInput("the roster file has errors; nothing was imported", errors=errors)
     session.flush()
@@ -112,8 +121,11 @@ def _resolve_bases(
 
 
 def _store(
-    session: so.Session, roster: rosters.Roster, networks: dict[str, int],
-    bases: dict[str, StaffBase], now: datetime,
+    session: so.Session,
+    roster: rosters.Roster,
+    networks: dict[str, int],
+    bases: dict[str, StaffBase],
+    now: datetime,
 ) -> ImportSummary:
     counts = {"sc": 0, "su": 0, "hc": 0, "hu": 0}
     staff_ids: dict[str, int] = {}
@@ -143,8 +155,9 @@ def _store(
         srow.staff_id = staff_ids[shift.staff_id]
         srow.base_id = bases[shift.base].id
         srow.starts_at, srow.ends_at = shift.start, shift.end
-        srow.breaks = [{"start": b.start.isoformat(), "end": b.end.isoformat()}
-                       for b in shift.breaks]
+        srow.breaks = [
+            {"start": b.start.isoformat(), "end": b.end.isoformat()} for b in shift.breaks
+        ]
     session.flush()
     return ImportSummary(counts["sc"], counts["su"], counts["hc"], counts["hu"])
 
@@ -164,19 +177,30 @@ def export_roster(
     codes = {s.id: s.code for s in staff_rows}
     members = [
         rosters.StaffMember(
-            id=s.code, name=s.name, role=s.role, skills=frozenset(s.skills),
-            base=bases.get(s.base_id or -1, ""), phone=s.phone,
-            network=networks.get(s.network_id or -1, ""), travel_mode=s.travel_mode,
+            id=s.code,
+            name=s.name,
+            role=s.role,
+            skills=frozenset(s.skills),
+            base=bases.get(s.base_id or -1, ""),
+            phone=s.phone,
+            network=networks.get(s.network_id or -1, ""),
+            travel_mode=s.travel_mode,
         )
         for s in staff_rows
     ]
     shifts = [
         rosters.Shift(
-            id=h.code, staff_id=codes[h.staff_id], start=h.starts_at, end=h.ends_at,
+            id=h.code,
+            staff_id=codes[h.staff_id],
+            start=h.starts_at,
+            end=h.ends_at,
             base=bases[h.base_id],
-            breaks=tuple(rosters.Break(datetime.fromisoformat(b["start"]),
-                                       datetime.fromisoformat(b["end"])) for b in h.breaks),
+            breaks=tuple(
+                rosters.Break(datetime.fromisoformat(b["start"]), datetime.fromisoformat(b["end"]))
+                for b in h.breaks
+            ),
         )
-        for h in session.scalars(stmt) if h.staff_id in codes
+        for h in session.scalars(stmt)
+        if h.staff_id in codes
     ]
     return rosters.Roster(staff=tuple(members), shifts=tuple(shifts))

@@ -32,8 +32,13 @@ def add_staff(session: so.Session, *, data: dict[str, Any], now: datetime) -> St
     try:
         phone = rosters.normalise_uk_mobile(data["phone"])
         member = rosters.StaffMember(
-            id=data["code"], name=data["name"], role=data["role"], skills=data["skills"],
-            base=str(data["base_id"]), phone=phone, network=str(data["network_id"]),
+            id=data["code"],
+            name=data["name"],
+            role=data["role"],
+            skills=data["skills"],
+            base=str(data["base_id"]),
+            phone=phone,
+            network=str(data["network_id"]),
             travel_mode=data["travel_mode"],
         )
     except (InvalidFieldError, ValueError) as exc:
@@ -45,21 +50,32 @@ def add_staff(session: so.Session, *, data: dict[str, Any], now: datetime) -> St
         errors["base_id"] = ["no such base"]
     if errors:
         raise InvalidInput("invalid staff member", errors=errors)
-    clash = session.scalar(sa.select(Staff).where(
-        sa.or_(Staff.code == member.id, Staff.phone == member.phone)))
+    clash = session.scalar(
+        sa.select(Staff).where(sa.or_(Staff.code == member.id, Staff.phone == member.phone))
+    )
     if clash is not None:
         raise Conflict(f"staff {clash.code!r} already has this code or phone number")
-    row = Staff(code=member.id, name=member.name, role=member.role,
-                skills=sorted(member.skills), phone=member.phone,
-                network_id=data["network_id"], base_id=data["base_id"],
-                travel_mode=member.travel_mode, created_at=now)
+    row = Staff(
+        code=member.id,
+        name=member.name,
+        role=member.role,
+        skills=sorted(member.skills),
+        phone=member.phone,
+        network_id=data["network_id"],
+        base_id=data["base_id"],
+        travel_mode=member.travel_mode,
+        created_at=now,
+    )
     session.add(row)
     session.flush()
     return row
 
 
 def list_shifts(
-    session: so.Session, *, start: datetime | None = None, end: datetime | None = None,
+    session: so.Session,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
     staff_id: int | None = None,
 ) -> list[Shift]:
     stmt = sa.select(Shift).order_by(Shift.starts_at, Shift.id)
@@ -87,13 +103,23 @@ def add_shift(session: so.Session, *, data: dict[str, Any]) -> Shift:
         raise InvalidInput("invalid shift", errors=errors)
     try:
         candidate = rosters.Shift(
-            id=data["code"], staff_id=str(data["staff_id"]), start=data["starts_at"],
-            end=data["ends_at"], base=str(data["base_id"]),
+            id=data["code"],
+            staff_id=str(data["staff_id"]),
+            start=data["starts_at"],
+            end=data["ends_at"],
+            base=str(data["base_id"]),
             breaks=tuple(rosters.Break(b["start"], b["end"]) for b in data["breaks"]),
         )
-        others = [rosters.Shift(id=s.code, staff_id=str(s.staff_id), start=s.starts_at,
-                                end=s.ends_at, base=str(s.base_id))
-                  for s in list_shifts(session, staff_id=data["staff_id"])]
+        others = [
+            rosters.Shift(
+                id=s.code,
+                staff_id=str(s.staff_id),
+                start=s.starts_at,
+                end=s.ends_at,
+                base=str(s.base_id),
+            )
+            for s in list_shifts(session, staff_id=data["staff_id"])
+        ]
         if any(rosters.shifts_overlap(candidate, o) for o in others):
             raise RosterConsistencyError("overlaps another shift of this worker")
     except InvalidFieldError as exc:
@@ -102,10 +128,14 @@ def add_shift(session: so.Session, *, data: dict[str, Any]) -> Shift:
         raise InvalidInput("invalid shift", errors={"starts_at": [str(exc)]}) from exc
     if session.scalar(sa.select(Shift.id).where(Shift.code == candidate.id)) is not None:
         raise Conflict(f"a shift with code {candidate.id!r} already exists")
-    row = Shift(code=candidate.id, staff_id=data["staff_id"], base_id=data["base_id"],
-                starts_at=candidate.start, ends_at=candidate.end,
-                breaks=[{"start": b.start.isoformat(), "end": b.end.isoformat()}
-                        for b in candidate.breaks])
+    row = Shift(
+        code=candidate.id,
+        staff_id=data["staff_id"],
+        base_id=data["base_id"],
+        starts_at=candidate.start,
+        ends_at=candidate.end,
+        breaks=[{"start": b.start.isoformat(), "end": b.end.isoformat()} for b in candidate.breaks],
+    )
     session.add(row)
     session.flush()
     return row

@@ -12,7 +12,7 @@ from dispatch.permissions import FIELD_STAFF
 from dispatch.states import VISIT_STATUSES
 
 
-def _scoped(stmt: sa.Select[tuple[Visit]], actor: Actor) -> sa.Select[tuple[Visit]]:
+def _scoped(stmt: sa.Select[Visit], actor: Actor) -> sa.Select[Visit]:
     if actor.role == FIELD_STAFF:
         return stmt.where(Visit.assigned_staff_id == actor.staff_id)
     return stmt

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 18:36:34.945850
 
 The whole domain model, plus triggers that make audit events and care-plan versions

@@ -29,7 +29,9 @@ def test_solve_solomon_json_shape_and_feasible_distance(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["solve", str(path), "--seconds", "1", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert {"routes", "distance", "travel_minutes", "vehicles", "unassigned", "seconds"} <= set(data)
+    assert {"routes", "distance", "travel_minutes", "vehicles", "unassigned", "seconds"} <= set(
+        data
+    )
     served = [v for r in data["routes"] for v in r["visits"]]
     assert sorted(served, key=int) == [str(i) for i in range(1, 26)]
     assert data["vehicles"] == len(data["routes"]) and data["unassigned"] == []
@@ -38,7 +40,8 @@ def test_solve_solomon_json_shape_and_feasible_distance(tmp_path: Path) -> None:
     total = 0.0
     for route in data["routes"]:
         stops = [0, *map(int, route["visits"]), 0]
-        total += sum(math.dist(coords[a], coords[b]) for a, b in zip(stops, stops[1:]))
+        pairs = zip(stops, stops[1:], strict=False)
+        total += sum(math.dist(coords[a], coords[b]) for a, b in pairs)
         assert len(route["arrivals"]) == len(route["visits"])
     assert abs(total - data["distance"]) < 1e-3  # reported to three decimals
 
@@ -48,18 +51,42 @@ def test_solve_problem_format(tmp_path: Path) -> None:
     problem = {
         "travel": [[0, 600, 600], [600, 0, 300], [600, 300, 0]],
         "visits": [
-            {"id": "a", "location": 1, "duration": 1800, "earliest": 0, "deadline": 7200,
-             "priority": 2, "skills": ["wound_care"]},
-            {"id": "b", "location": 2, "duration": 1800, "earliest": 0, "deadline": 7200,
-             "priority": 3, "skills": ["iv_therapy"]},
+            {
+                "id": "a",
+                "location": 1,
+                "duration": 1800,
+                "earliest": 0,
+                "deadline": 7200,
+                "priority": 2,
+                "skills": ["wound_care"],
+            },
+            {
+                "id": "b",
+                "location": 2,
+                "duration": 1800,
+                "earliest": 0,
+                "deadline": 7200,
+                "priority": 3,
+                "skills": ["iv_therapy"],
+            },
         ],
-        "shifts": [{"id": "s1", "worker_id": "w1", "start_location": 0, "end_location": 0,
-                    "start": 0, "end": 28800, "skills": ["wound_care"]}],
+        "shifts": [
+            {
+                "id": "s1",
+                "worker_id": "w1",
+                "start_location": 0,
+                "end_location": 0,
+                "start": 0,
+                "end": 28800,
+                "skills": ["wound_care"],
+            }
+        ],
     }
     path = tmp_path / "p.json"
     path.write_text(json.dumps(problem))
-    result = CliRunner().invoke(main, ["solve", str(path), "--format", "problem",
-                                       "--seconds", "0.5", "--json"])
+    result = CliRunner().invoke(
+        main, ["solve", str(path), "--format", "problem", "--seconds", "0.5", "--json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["routes"][0]["visits"] == ["a"]

@@ -85,7 +85,7 @@ def test_db_current_reports_head(cli_env: str) -> None:
 
 
 def test_demo_data_loads_once(cli_env: str) -> None:
-    """demo-data prints one sign-in per role; a second run is refused, or skipped with --if-empty."""
+    """demo-data prints one sign-in per role; a second run is refused (or skipped, --if-empty)."""
     runner = CliRunner()
     args = ["demo-data", "--seed", "3", "--patients", "300", "--now", "2026-12-01T03:00:00+00:00"]
     first = runner.invoke(main, args)

@@ -30,7 +30,7 @@ def test_second_leader_refused_until_first_releases(database_url: str, tmp_path:
 
 
 def test_job_lock_exclusive_on_postgres(database_url: str) -> None:
-    """On PostgreSQL a job's transaction lock excludes a second transaction; SQLite always grants."""
+    """A job's transaction lock excludes a second transaction (PostgreSQL; SQLite grants)."""
     engine, other = make_engine(database_url), make_engine(database_url)
     try:
         with engine.connect() as a, other.connect() as b:
@@ -47,7 +47,11 @@ def test_job_lock_exclusive_on_postgres(database_url: str) -> None:
 
 def test_lock_survives_engine_pool_churn(database_url: str, tmp_path: Path) -> None:
     """The lock lives on its own connection, so other queries on the engine do not release it."""
-    url = database_url if not database_url.startswith("sqlite") else f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    url = (
+        database_url
+        if not database_url.startswith("sqlite")
+        else f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    )
     engine, rival_engine = make_engine(url), make_engine(url)
     lock, rival = LeaderLock(engine), LeaderLock(rival_engine)
     try:

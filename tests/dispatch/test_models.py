@@ -77,7 +77,9 @@ def test_patient_bad_fields_refused(session: so.Session, override: dict[str, Any
 
 def test_patient_consent_with_recorder_accepted(session: so.Session) -> None:
     """Consent is accepted when the recorder and time are given."""
-    row = f.patient(session, consent_to_share=True, consent_recorded_by="GP", consent_recorded_at=NOW)
+    row = f.patient(
+        session, consent_to_share=True, consent_recorded_by="GP", consent_recorded_at=NOW
+    )
     assert row.consent_to_share
 
 
@@ -167,9 +169,7 @@ def test_visit_committed_status_must_be_pinned(session: so.Session, world: dict[
 def test_visit_unassigned_cannot_name_staff(session: so.Session, world: dict[str, Any]) -> None:
     """'unassigned' with a worker is a contradiction the database refuses."""
     ids = world["referral"].id, world["patient"].id
-    _refused(
-        session, lambda: f.visit(session, *ids, assigned_staff_id=world["staff"].id)
-    )
+    _refused(session, lambda: f.visit(session, *ids, assigned_staff_id=world["staff"].id))
 
 
 def test_visit_reference_unique(session: so.Session, world: dict[str, Any]) -> None:
@@ -189,8 +189,15 @@ def test_shift_must_end_after_start(session: so.Session, world: dict[str, Any]) 
     b = f.base(session)
 
     def build() -> None:
-        session.add(m.Shift(code="SH1", staff_id=world["staff"].id, base_id=b.id,
-                            starts_at=NOW, ends_at=NOW - timedelta(hours=1)))
+        session.add(
+            m.Shift(
+                code="SH1",
+                staff_id=world["staff"].id,
+                base_id=b.id,
+                starts_at=NOW,
+                ends_at=NOW - timedelta(hours=1),
+            )
+        )
 
     _refused(session, build)
 
@@ -202,7 +209,10 @@ def test_care_plan_versions_unique_and_append_only(
     pid = world["patient"].id
     session.add(m.CarePlan(patient_id=pid, version=1, summary="v1", author="GP"))
     session.flush()
-    _refused(session, lambda: session.add(m.CarePlan(patient_id=pid, version=1, summary="x", author="GP")))
+    _refused(
+        session,
+        lambda: session.add(m.CarePlan(patient_id=pid, version=1, summary="x", author="GP")),
+    )
     with pytest.raises(sa.exc.DBAPIError), session.begin_nested():
         session.execute(sa.text("UPDATE care_plans SET summary = 'rewritten'"))
 
@@ -217,7 +227,8 @@ def test_audit_events_append_only(session: so.Session) -> None:
 
 
 @pytest.mark.parametrize(
-    ("direction", "status"), [("inbound", "pending"), ("outbound", "received"), ("sideways", "sent")]
+    ("direction", "status"),
+    [("inbound", "pending"), ("outbound", "received"), ("sideways", "sent")],
 )
 def test_message_direction_and_status_consistent(
     session: so.Session, direction: str, status: str
@@ -225,7 +236,9 @@ def test_message_direction_and_status_consistent(
     """Inbound messages are 'received'; outbound never are."""
     _refused(
         session,
-        lambda: session.add(m.Message(direction=direction, status=status, to_number="+447700900001", body="x")),
+        lambda: session.add(
+            m.Message(direction=direction, status=status, to_number="+447700900001", body="x")
+        ),
     )
 
 
@@ -235,21 +248,31 @@ def test_message_send_key_unique(session: so.Session) -> None:
     session.flush()
     _refused(
         session,
-        lambda: session.add(m.Message(direction="outbound", to_number="+447700900001", body="b", send_key="k")),
+        lambda: session.add(
+            m.Message(direction="outbound", to_number="+447700900001", body="b", send_key="k")
+        ),
     )
 
 
 @pytest.mark.parametrize(
     "override",
-    [{"status": "pending"}, {"status": "rejected"}, {"weekly_cost_pence": -1},
-     {"end_date": date(2026, 11, 1)}],
+    [
+        {"status": "pending"},
+        {"status": "rejected"},
+        {"weekly_cost_pence": -1},
+        {"end_date": date(2026, 11, 1)},
+    ],
 )
 def test_care_package_checks(
     session: so.Session, world: dict[str, Any], override: dict[str, Any]
 ) -> None:
     """Package statuses, a reason for rejection, non-negative costs and date order."""
-    values = {"patient_id": world["patient"].id, "start_date": date(2026, 12, 1),
-              "created_by": "coord", **override}
+    values = {
+        "patient_id": world["patient"].id,
+        "start_date": date(2026, 12, 1),
+        "created_by": "coord",
+        **override,
+    }
     _refused(session, lambda: session.add(m.CarePackage(**values)))
 
 
@@ -263,9 +286,20 @@ def test_raw_insert_without_status_defaults_refused(
 ) -> None:
     """Bypassing the ORM does not bypass NOT NULL on the referral's received_at."""
     with pytest.raises(sa.exc.IntegrityError), session.begin_nested():
-        _insert_raw(session, "referrals", patient_id=world["patient"].id, source="111",
-                    referrer_name="x", status="received", needs=[], red_flags=[],
-                    observations={}, version=1, created_at=NOW, updated_at=NOW)
+        _insert_raw(
+            session,
+            "referrals",
+            patient_id=world["patient"].id,
+            source="111",
+            referrer_name="x",
+            status="received",
+            needs=[],
+            red_flags=[],
+            observations={},
+            version=1,
+            created_at=NOW,
+            updated_at=NOW,
+        )
 
 
 def test_datetimes_round_trip_aware(session: so.Session, world: dict[str, Any]) -> None:

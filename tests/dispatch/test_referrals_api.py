@@ -22,11 +22,22 @@ def _body(**overrides: Any) -> dict[str, Any]:
         "referrer": {"name": "A. Handler", "role": "call handler", "organisation": "NHS 111"},
         "received_at": RECEIVED,
         "needs": ["fall_no_injury"],
-        "observations": {"respiration_rate": 18, "spo2": 97, "systolic_bp": 130, "pulse": 80,
-                         "consciousness": "alert", "temperature": 36.8},
-        "patient": {"nhs_number": "943 476 5919", "given_name": "Joe", "family_name": "Bloggs",
-                    "date_of_birth": "1941-03-02", "address": "1 Wood Lane",
-                    "postcode": "w12 7rq"},
+        "observations": {
+            "respiration_rate": 18,
+            "spo2": 97,
+            "systolic_bp": 130,
+            "pulse": 80,
+            "consciousness": "alert",
+            "temperature": 36.8,
+        },
+        "patient": {
+            "nhs_number": "943 476 5919",
+            "given_name": "Joe",
+            "family_name": "Bloggs",
+            "date_of_birth": "1941-03-02",
+            "address": "1 Wood Lane",
+            "postcode": "w12 7rq",
+        },
     }
     body.update(overrides)
     return body
@@ -56,7 +67,9 @@ def test_post_referral_creates_patient_referral_and_visit(
     patient = session.get(m.Patient, data["patient_id"])
     assert patient is not None and patient.nhs_number == "9434765919"
     assert patient.postcode == "W12 7RQ"
-    events = session.scalars(sa.select(m.AuditEvent).where(m.AuditEvent.action == "create_referral"))
+    events = session.scalars(
+        sa.select(m.AuditEvent).where(m.AuditEvent.action == "create_referral")
+    )
     assert [e.patient_id for e in events] == [patient.id]
 
 
@@ -66,8 +79,9 @@ def test_post_referral_matches_existing_patient_by_nhs_number(
     """A known NHS number reuses the registered patient (no duplicate)."""
     known = f.patient(session)
     session.commit()
-    response = client.post("/api/referrals", json=_body(patient={"nhs_number": "9434765919"}),
-                           headers=handler)
+    response = client.post(
+        "/api/referrals", json=_body(patient={"nhs_number": "9434765919"}), headers=handler
+    )
     assert response.status_code == 201, response.json
     assert response.json["patient_id"] == known.id
     assert _count(session, m.Patient) == 1
@@ -79,8 +93,12 @@ def test_post_referral_matches_by_name_birth_date_and_postcode(
     """Without an NHS number the patient is found by family name, date of birth and postcode."""
     known = f.patient(session)
     session.commit()
-    details = {"given_name": "joe", "family_name": "BLOGGS", "date_of_birth": "1941-03-02",
-               "postcode": "W127RQ"}
+    details = {
+        "given_name": "joe",
+        "family_name": "BLOGGS",
+        "date_of_birth": "1941-03-02",
+        "postcode": "W127RQ",
+    }
     response = client.post("/api/referrals", json=_body(patient=details), headers=handler)
     assert response.status_code == 201, response.json
     assert response.json["patient_id"] == known.id
@@ -101,8 +119,9 @@ def test_post_referral_names_every_bad_field(
     client: FlaskClient, handler: dict[str, str], session: so.Session
 ) -> None:
     """One 422 lists all problems: source, observation range, unknown need, postcode."""
-    body = _body(source="carrier pigeon", needs=["fall_no_injury", "teleport"],
-                 observations={"spo2": 101})
+    body = _body(
+        source="carrier pigeon", needs=["fall_no_injury", "teleport"], observations={"spo2": 101}
+    )
     body["patient"]["postcode"] = "NOT A POSTCODE"
     response = client.post("/api/referrals", json=body, headers=handler)
     assert response.status_code == 422
@@ -183,8 +202,18 @@ def test_visit_readable_by_id(client: FlaskClient, handler: dict[str, str]) -> N
     created = client.post("/api/referrals", json=_body(), headers=handler).json
     visit_id = created["visits"][0]["id"]
     visit = client.get(f"/api/visits/{visit_id}", headers=handler).json
-    for key in ("id", "reference", "referral_id", "status", "skills", "earliest_start",
-                "deadline", "assigned_staff_id", "planned_start", "pinned"):
+    for key in (
+        "id",
+        "reference",
+        "referral_id",
+        "status",
+        "skills",
+        "earliest_start",
+        "deadline",
+        "assigned_staff_id",
+        "planned_start",
+        "pinned",
+    ):
         assert key in visit
     assert visit["referral_id"] == created["id"] and visit["pinned"] is False
     listed = client.get("/api/visits?status=unassigned", headers=handler).json
@@ -196,9 +225,9 @@ def test_needs_spanning_roles_make_one_visit_per_role(
     client: FlaskClient, handler: dict[str, str], session: so.Session
 ) -> None:
     """A fall plus a carer breakdown needs a nurse and a hybrid worker: two visits, same window."""
-    response = client.post("/api/referrals", json=_body(needs=["fall_no_injury",
-                                                               "carer_breakdown"]),
-                           headers=handler)
+    response = client.post(
+        "/api/referrals", json=_body(needs=["fall_no_injury", "carer_breakdown"]), headers=handler
+    )
     assert response.status_code == 201, response.json
     visits = [session.get(m.Visit, v["id"]) for v in response.json["visits"]]
     assert len(visits) == 2

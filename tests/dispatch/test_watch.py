@@ -27,8 +27,12 @@ def world(session: so.Session) -> dict[str, Any]:
 
 
 def _visit(session: so.Session, world: dict[str, Any], **kw: Any) -> m.Visit:
-    defaults: dict[str, Any] = {"network_id": world["network"].id, "created_at": NOW,
-                                "earliest_start": NOW, "deadline": NOW + timedelta(hours=2)}
+    defaults: dict[str, Any] = {
+        "network_id": world["network"].id,
+        "created_at": NOW,
+        "earliest_start": NOW,
+        "deadline": NOW + timedelta(hours=2),
+    }
     return f.visit(session, world["referral"].id, world["patient"].id, **{**defaults, **kw})
 
 
@@ -39,7 +43,9 @@ def test_fresh_unassigned_visit_not_in_jeopardy(session: so.Session, world: dict
     assert jeopardy_cause(visit, now=NOW + timedelta(minutes=10)) == "unassigned"
 
 
-def test_unassigned_close_to_deadline_in_jeopardy(session: so.Session, world: dict[str, Any]) -> None:
+def test_unassigned_close_to_deadline_in_jeopardy(
+    session: so.Session, world: dict[str, Any]
+) -> None:
     """A new visit already close to its deadline is escalated at once."""
     visit = _visit(session, world, deadline=NOW + timedelta(minutes=30))
     assert jeopardy_cause(visit, now=NOW) == "unassigned"
@@ -47,17 +53,28 @@ def test_unassigned_close_to_deadline_in_jeopardy(session: so.Session, world: di
 
 def test_offer_not_accepted(session: so.Session, world: dict[str, Any]) -> None:
     """An SMS offer unanswered for 15 minutes is a jeopardy."""
-    visit = _visit(session, world, status="offered", assigned_staff_id=world["staff"].id,
-                   offered_at=NOW, planned_start=NOW + timedelta(minutes=40))
+    visit = _visit(
+        session,
+        world,
+        status="offered",
+        assigned_staff_id=world["staff"].id,
+        offered_at=NOW,
+        planned_start=NOW + timedelta(minutes=40),
+    )
     assert jeopardy_cause(visit, now=NOW + timedelta(minutes=14)) is None
     assert jeopardy_cause(visit, now=NOW + timedelta(minutes=15)) == "not_accepted"
 
 
 def test_planned_after_deadline_is_late(session: so.Session, world: dict[str, Any]) -> None:
     """A plan that arrives after the deadline is flagged before it happens."""
-    visit = _visit(session, world, status="accepted", pinned=True,
-                   assigned_staff_id=world["staff"].id,
-                   planned_start=NOW + timedelta(hours=2, minutes=5))
+    visit = _visit(
+        session,
+        world,
+        status="accepted",
+        pinned=True,
+        assigned_staff_id=world["staff"].id,
+        planned_start=NOW + timedelta(hours=2, minutes=5),
+    )
     assert jeopardy_cause(visit, now=NOW) == "late_arrival"
 
 
