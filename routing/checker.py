@@ -22,7 +22,9 @@ def check_plan(problem: RoutingProblem, plan: RoutingPlan) -> list[str]:
     visits = {v.id: v for v in problem.visits}
     shifts = {s.id: s for s in problem.shifts}
     problems = _check_accounting(problem, plan, visits)
-    late_ok = {item.visit_id for item in plan.late} if problem.late_policy == "serve_late" else set()
+    late_ok = {item.visit_id for item in plan.late}
+    if problem.late_policy != "serve_late":
+        late_ok = set()
     for route in plan.routes:
         shift = shifts.get(route.shift_id)
         if shift is None:
@@ -92,8 +94,9 @@ def _check_times(
         earliest = ready + int(problem.travel[where, visit.location])
         earliest += _breaks_within(route.breaks, ready, stop.start)
         if stop.start < earliest:
-            found.append(f"visit {visit.id}: starts at {stop.start}, cannot arrive before "
-                         f"{earliest}")
+            found.append(
+                f"visit {visit.id}: starts at {stop.start}, cannot arrive before {earliest}"
+            )
         if stop.start < visit.earliest:
             found.append(f"visit {visit.id}: starts before its window opens")
         if stop.start > visit.deadline and not _may_be_late(problem, visit, late_ok):
@@ -112,13 +115,18 @@ def _check_times(
 
 def _may_be_late(problem: RoutingProblem, visit: Visit, late_ok: set[str]) -> bool:
     """Late is allowed only under serve_late, when reported, and when no one could be on time."""
-    if visit.id not in late_ok or visit.pinned_to is not None:
-        return visit.pinned_to is not None and visit.pinned_start is not None
+    if visit.pinned_start is not None:
+        return True  # an under-way visit keeps its recorded start
+    if visit.id not in late_ok:
+        return False
     for shift in problem.shifts:
         if not visit.skills <= shift.skills or shift.worker_id in visit.excluded_workers:
             continue
-        arrive = max(shift.start + int(problem.travel[shift.start_location, visit.location]),
-                     visit.earliest)
+        if shift.capacity is not None and visit.demand > shift.capacity:
+            continue
+        arrive = max(
+            shift.start + int(problem.travel[shift.start_location, visit.location]), visit.earliest
+        )
         back = arrive + visit.duration + int(problem.travel[visit.location, shift.end_location])
         if arrive <= visit.deadline and back <= shift.end:
             return False
@@ -129,8 +137,9 @@ def _check_breaks(shift: Shift, route: Route) -> list[str]:
     """Each rostered break placed once, within its window, never during a visit."""
     found: list[str] = []
     if len(route.breaks) != len(shift.breaks):
-        return [f"shift {shift.id}: {len(route.breaks)} breaks placed, "
-                f"{len(shift.breaks)} rostered"]
+        return [
+            f"shift {shift.id}: {len(route.breaks)} breaks placed, {len(shift.breaks)} rostered"
+        ]
     wanted = sorted(shift.breaks, key=lambda b: (b.start_min, b.start_max))
     placed = sorted(route.breaks, key=lambda b: b.start)
     for rule, item in zip(wanted, placed, strict=True):

@@ -88,8 +88,13 @@ def _is_row(line: str) -> bool:
 def _customer(line: str) -> SolomonCustomer:
     number, x, y, demand, ready, due, service = line.split()
     return SolomonCustomer(
-        int(number), float(x), float(y), int(float(demand)), int(float(ready)),
-        int(float(due)), int(float(service)),
+        int(number),
+        float(x),
+        float(y),
+        int(float(demand)),
+        int(float(ready)),
+        int(float(due)),
+        int(float(service)),
     )
 
 
@@ -119,26 +124,46 @@ def to_problem(
     ys = np.array([p.y for p in points])
     size = len(points)
     travel = np.array(
-        [[_ceil_scaled(xs[a] - xs[b], ys[a] - ys[b], scale) for b in range(size)]
-         for a in range(size)],
+        [
+            [_ceil_scaled(xs[a] - xs[b], ys[a] - ys[b], scale) for b in range(size)]
+            for a in range(size)
+        ],
         dtype=np.int64,
     )
     distance = np.rint(np.hypot(xs[:, None] - xs[None, :], ys[:, None] - ys[None, :]) * scale)
     visits = tuple(
-        Visit(id=str(c.number), location=k + 1, duration=c.service * scale,
-              earliest=c.ready * scale, deadline=c.due * scale, demand=c.demand)
+        Visit(
+            id=str(c.number),
+            location=k + 1,
+            duration=c.service * scale,
+            earliest=c.ready * scale,
+            deadline=c.due * scale,
+            demand=c.demand,
+        )
         for k, c in enumerate(instance.customers)
     )
     fleet = instance.vehicles if vehicles is None else vehicles
     shifts = tuple(
-        Shift(id=str(k + 1), worker_id=str(k + 1), start_location=0, end_location=0,
-              start=instance.depot.ready * scale, end=instance.depot.due * scale,
-              capacity=instance.capacity)
+        Shift(
+            id=str(k + 1),
+            worker_id=str(k + 1),
+            start_location=0,
+            end_location=0,
+            start=instance.depot.ready * scale,
+            end=instance.depot.due * scale,
+            capacity=instance.capacity,
+        )
         for k in range(fleet)
     )
-    return RoutingProblem(visits=visits, shifts=shifts, travel=travel, objective="distance",
-                          distance=distance.astype(np.int64), distance_scale=float(scale),
-                          seed=seed)
+    return RoutingProblem(
+        visits=visits,
+        shifts=shifts,
+        travel=travel,
+        objective="distance",
+        distance=distance.astype(np.int64),
+        distance_scale=float(scale),
+        seed=seed,
+    )
 
 
 def plan_distance(instance: SolomonInstance, plan: RoutingPlan) -> float:

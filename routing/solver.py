@@ -22,11 +22,12 @@ import dataclasses
 import multiprocessing
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection
 
 import numpy as np
 import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util.optional_boolean_pb2 import BOOL_FALSE, BOOL_TRUE
 
 from routing.errors import RoutingInfeasible
 from routing.types import (
@@ -63,6 +64,12 @@ WORKER_STRATEGIES = (
     FSS.SAVINGS,
     FSS.PATH_CHEAPEST_ARC,
 )
+#: Local-search operators kept for urgent insertion (everything else is switched off).
+INSERTION_OPERATORS = ("use_make_active", "use_swap_active", "use_relocate_and_make_active")
+#: Share of ``insert_urgent``'s budget for the insertion-only phase (it usually stops early).
+INSERT_FIRST_PHASE_SHARE = 0.9
+#: Below this many seconds a further search is not worth starting.
+MIN_SEARCH_SECONDS = 0.05
 #: Guided local search ``lambda`` (OR-Tools default 0.1); lower explores less aggressively.
 GLS_LAMBDA = 0.1
 
@@ -98,7 +105,8 @@ def solve(
     seconds
         Wall-clock budget for each parallel search (always enforced).
     workers
-        Number of differently started searches run in parallel threads; the best is kept.
+        Number of differently started searches run in parallel (forked processes, one per
+        core); the best objective is kept, ties to the lower worker index.
     solution_limit
         Optional cap on accepted solutions, for reproducible runs (see module docstring).
 
@@ -108,6 +116,8 @@ def solve(
         If no plan satisfies the hard constraints (pinned visits that cannot be kept).
     """
     screening = screen(problem)
+    if not problem.shifts:
+        return RoutingPlan((), screening.unassigned, 0, 0.0, 0, 0, 0.0)
     strategies = WORKER_STRATEGIES[: max(1, min(workers, len(WORKER_STRATEGIES)))]
     jobs = [
         _SearchJob(problem, screening, seconds, strategy, solution_limit, None, False)
@@ -130,11 +140,15 @@ def improve(
     is kept, so a poor starting plan cannot trap the result.
     """
     screening = screen(problem)
-    jobs = [_SearchJob(problem, screening, seconds, WORKER_STRATEGIES[0], solution_limit, plan,
-                       False)]
+    jobs = [
+        _SearchJob(problem, screening, seconds, WORKER_STRATEGIES[0], solution_limit, plan, False)
+    ]
     if workers > 1:
-        jobs.append(_SearchJob(problem, screening, seconds, WORKER_STRATEGIES[0], solution_limit,
-                               None, False))
+        jobs.append(
+            _SearchJob(
+                problem, screening, seconds, WORKER_STRATEGIES[0], solution_limit, None, False
+            )
+        )
     return _run_parallel(jobs)
 
 
@@ -147,10 +161,14 @@ def insert_urgent(
 ) -> RoutingPlan:
     """Place one new visit into ``plan`` moving as little as possible.
 
-    First every routed visit keeps its shift and only a greedy descent runs (the new visit
-    is inserted, existing visits may at most be re-sequenced within their route). Only if the
-    visit is still unplaced does a second descent let unpinned visits change shift. Pinned
-    visits never move in either phase.
+    First the cheapest feasible position in any eligible route is tried directly (no other
+    visit moves; exact re-timing, milliseconds). If none exists, a search warm-starts from
+    ``plan`` with every routed visit held on its shift and only
+    insertion moves enabled (make the visit active; swap it for a less urgent visit, which
+    the drop penalties allow only when that is worth it; relocate one visit to make room),
+    run as a greedy descent that stops at the first local optimum. Only if the visit is
+    still unplaced does a second descent with all moves let unpinned visits change shift.
+    Pinned visits never move in either phase. ``seconds`` bounds the whole call.
     """
     started = time.perf_counter()
     if not any(v.id == visit.id for v in problem.visits):
@@ -158,18 +176,64 @@ def insert_urgent(
     screening = screen(problem)
     if visit.id not in screening.candidates:
         return _stamp(_with_unassigned(plan, screening, visit.id), started)
-    first = _SearchJob(problem, screening, seconds / 2, FSS.PARALLEL_CHEAPEST_INSERTION, None,
-                       plan, True, keep_shifts=True)
+    fast = _cheapest_insertion(problem, screening, plan, visit)
+    if fast is not None:
+        return _stamp(fast, started)
+    first = _SearchJob(
+        problem,
+        screening,
+        seconds * INSERT_FIRST_PHASE_SHARE,
+        FSS.PARALLEL_CHEAPEST_INSERTION,
+        None,
+        plan,
+        True,
+        keep_shifts=True,
+        insert_only=True,
+    )
     result = first.run()
     if result is not None and result.route_of(visit.id) is not None:
         return _stamp(result, started)
-    remaining = max(0.05, seconds - (time.perf_counter() - started))
-    second = _SearchJob(problem, screening, remaining, FSS.PARALLEL_CHEAPEST_INSERTION, None,
-                        result or plan, True)
-    final = second.run() or result
-    if final is None:
-        raise RoutingInfeasible("the current plan could not be kept while inserting the visit")
-    return _stamp(final, started)
+    remaining = seconds - (time.perf_counter() - started)
+    if remaining > MIN_SEARCH_SECONDS:
+        second = _SearchJob(
+            problem,
+            screening,
+            remaining,
+            FSS.PARALLEL_CHEAPEST_INSERTION,
+            None,
+            result or plan,
+            True,
+        )
+        result = second.run() or result
+    if result is None or result.route_of(visit.id) is None:
+        # Out of time or room: the current plan stands and the visit is reported, not lost.
+        base = result or plan
+        missing = Unassigned(
+            visit.id,
+            "no capacity left: it could not be placed in the current plan within the time budget",
+            "no_capacity",
+        )
+        kept = tuple(u for u in base.unassigned if u.visit_id != visit.id)
+        return _stamp(dataclasses.replace(base, unassigned=(*kept, missing)), started)
+    return _stamp(result, started)
+
+
+def decline(problem: RoutingProblem, visit_id: str, worker_id: str) -> RoutingProblem:
+    """The problem after ``worker_id`` declined ``visit_id``: that worker is excluded and
+    any pin to that worker's shift is released, so the next solve or insertion re-places it."""
+    shifts = {s.id: s for s in problem.shifts}
+    visits = []
+    for visit in problem.visits:
+        if visit.id == visit_id:
+            pinned = visit.pinned_to is not None and shifts[visit.pinned_to].worker_id == worker_id
+            visit = dataclasses.replace(
+                visit,
+                excluded_workers=visit.excluded_workers | {worker_id},
+                pinned_to=None if pinned else visit.pinned_to,
+                pinned_start=None if pinned else visit.pinned_start,
+            )
+        visits.append(visit)
+    return dataclasses.replace(problem, visits=tuple(visits))
 
 
 def _stamp(plan: RoutingPlan, started: float) -> RoutingPlan:
@@ -193,19 +257,26 @@ class _SearchJob:
     warm: RoutingPlan | None
     greedy: bool
     keep_shifts: bool = False
+    insert_only: bool = False
 
     def run(self) -> RoutingPlan | None:
         started = time.perf_counter()
         fixed = _fixed_shifts(self.warm, self.problem) if self.keep_shifts else {}
         model = _build_model(self.problem, self.screening, fixed)
-        params = _search_parameters(self.strategy, self.seconds, self.solution_limit,
-                                    self.greedy)
+        params = _search_parameters(
+            self.strategy, self.seconds, self.solution_limit, self.greedy, self.insert_only
+        )
         solution = None
         if self.warm is not None:
+            # Reading routes closes the model; close it first with *our* parameters, or the
+            # operators and metaheuristic silently fall back to the defaults. Full propagation
+            # makes restoring a plan with breaks fail less often (measured, not guaranteed).
+            params.use_full_propagation = True
+            model.routing.CloseModelWithParameters(params)
             initial = model.routing.ReadAssignmentFromRoutes(_warm_routes(model, self.warm), True)
             if initial is not None:
                 solution = model.routing.SolveFromAssignmentWithParameters(initial, params)
-        if solution is None:
+        if solution is None and not self.insert_only:
             solution = model.routing.SolveWithParameters(params)
         if solution is None:
             return None
@@ -216,23 +287,51 @@ def _run_parallel(jobs: Sequence[_SearchJob]) -> RoutingPlan:
     """Run job 0 here and the others in forked processes; keep the best plan.
 
     The SWIG wrapper holds the GIL during the search, so threads would not use the second
-    core; ``fork`` shares the built problem without pickling start-up costs.
+    core. Forked children inherit the built job (nothing is pickled on the way in, which
+    would need the GIL the searching parent holds) and send back only the plan.
     """
     if len(jobs) == 1 or "fork" not in multiprocessing.get_all_start_methods():
         results = [job.run() for job in jobs[:1]]
     else:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=len(jobs) - 1, mp_context=context) as pool:
-            futures = [pool.submit(_run_job, job) for job in jobs[1:]]
-            results = [jobs[0].run(), *(future.result() for future in futures)]
+        children = [_fork(job) for job in jobs[1:]]
+        results = [jobs[0].run(), *(_collect(child) for child in children)]
     found = [(plan.objective, index, plan) for index, plan in enumerate(results) if plan]
     if not found:
         raise RoutingInfeasible("no plan satisfies the hard constraints (check pinned visits)")
     return min(found, key=lambda item: (item[0], item[1]))[2]
 
 
-def _run_job(job: _SearchJob) -> RoutingPlan | None:
-    return job.run()
+_Child = tuple[multiprocessing.process.BaseProcess, Connection]
+
+
+def _fork(job: _SearchJob) -> _Child:
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(target=_child_main, args=(job, writer), daemon=True)
+    process.start()
+    writer.close()
+    return process, reader
+
+
+def _child_main(job: _SearchJob, writer: Connection) -> None:
+    try:
+        writer.send(job.run())
+    except Exception:  # the parent treats a failed worker as "no plan"
+        writer.send(None)
+    finally:
+        writer.close()
+
+
+def _collect(child: _Child) -> RoutingPlan | None:
+    process, reader = child
+    try:
+        plan: RoutingPlan | None = reader.recv()
+    except EOFError:
+        plan = None
+    finally:
+        reader.close()
+        process.join()
+    return plan
 
 
 def _fixed_shifts(plan: RoutingPlan | None, problem: RoutingProblem) -> dict[str, str]:
@@ -242,9 +341,15 @@ def _fixed_shifts(plan: RoutingPlan | None, problem: RoutingProblem) -> dict[str
 
 
 def _search_parameters(
-    strategy: int, seconds: float, solution_limit: int | None, greedy: bool
+    strategy: int,
+    seconds: float,
+    solution_limit: int | None,
+    greedy: bool,
+    insert_only: bool = False,
 ) -> pywrapcp.RoutingSearchParameters:
     params = pywrapcp.DefaultRoutingSearchParameters()
+    if insert_only:
+        _insertion_operators_only(params)
     params.first_solution_strategy = strategy
     params.local_search_metaheuristic = LSM.GREEDY_DESCENT if greedy else LSM.GUIDED_LOCAL_SEARCH
     params.guided_local_search_lambda_coefficient = GLS_LAMBDA
@@ -252,6 +357,160 @@ def _search_parameters(
     if solution_limit is not None:
         params.solution_limit = solution_limit
     return params
+
+
+def _insertion_operators_only(params: pywrapcp.RoutingSearchParameters) -> None:
+    """Keep only moves that bring an unperformed visit in (and may swap one out).
+
+    Used for urgent insertion: the search then never reshuffles the rest of the plan, and
+    each descent step is cheap enough for a sub-second answer at 500 visits.
+    """
+    operators = params.local_search_operators
+    for descriptor in operators.DESCRIPTOR.fields:
+        setattr(operators, descriptor.name, BOOL_FALSE)
+    for name in INSERTION_OPERATORS:
+        setattr(operators, name, BOOL_TRUE)
+
+
+# --------------------------------------------------------------------------- fast insertion
+
+
+@dataclasses.dataclass(frozen=True)
+class _Timed:
+    """A re-timed route: its stops, placed breaks, return time, travel and cost."""
+
+    stops: tuple[Stop, ...]
+    breaks: tuple[PlacedBreak, ...]
+    return_time: int
+    travel: int
+    cost: int
+
+
+def _cheapest_insertion(
+    problem: RoutingProblem, screening: Screening, plan: RoutingPlan, visit: Visit
+) -> RoutingPlan | None:
+    """Insert ``visit`` at its cheapest feasible position, moving no other visit.
+
+    Every candidate route is re-timed from its shift start (as early as possible, pinned
+    starts kept, each break taken at the first moment its window allows); the position that
+    adds the least cost wins, ties to the first shift and position. None if nothing fits.
+    """
+    visits = {v.id: v for v in problem.visits}
+    routes = {route.shift_id: route for route in plan.routes}
+    if any(s.visit_id not in visits for r in plan.routes for s in r.stops):
+        return None  # the plan is stale; let the full search rebuild it
+    best: tuple[int, int, _Timed] | None = None
+    for vehicle in screening.candidates[visit.id]:
+        shift = problem.shifts[vehicle]
+        route = routes.get(shift.id)
+        current = [visits[s.visit_id] for s in route.stops] if route is not None else []
+        before = _retime(problem, screening, shift, current)
+        if before is None:
+            continue
+        for position in range(len(current) + 1):
+            timed = _retime(
+                problem, screening, shift, current[:position] + [visit] + current[position:]
+            )
+            if timed is not None and (best is None or timed.cost - before.cost < best[0]):
+                best = (timed.cost - before.cost, vehicle, timed)
+    if best is None:
+        return None
+    return _replace_route(problem, plan, problem.shifts[best[1]], best[2])
+
+
+def _retime(
+    problem: RoutingProblem, screening: Screening, shift: Shift, sequence: list[Visit]
+) -> _Timed | None:
+    """Earliest schedule of ``sequence`` on ``shift``, or None if it breaks a hard rule."""
+    if shift.capacity is not None and sum(v.demand for v in sequence) > shift.capacity:
+        return None
+    cost_matrix = problem.distance if problem.objective == "distance" else problem.travel
+    assert cost_matrix is not None
+    pending = sorted(shift.breaks, key=lambda b: (b.start_max, b.start_min))
+    placed: list[PlacedBreak] = []
+    stops: list[Stop] = []
+    where, ready, travel, cost = shift.start_location, shift.start, 0, 0
+    for visit in [*sequence, None]:
+        location = shift.end_location if visit is None else visit.location
+        leg = int(problem.travel[where, location])
+        earliest = shift.end if visit is None else visit.earliest
+        service = 0 if visit is None else visit.duration
+        while pending:
+            item = pending[0]
+            at = max(ready, item.start_min)
+            if at > item.start_max:
+                return None
+            start = max(ready + leg, earliest) if visit is not None else ready + leg
+            delays = at + item.duration + leg > start
+            if visit is not None and delays and item.start_max >= start + service:
+                break  # it can wait until after this visit, so do not delay the visit now
+            placed.append(PlacedBreak(at, at + item.duration))
+            ready = at + item.duration
+            pending.pop(0)
+        arrival = ready + leg
+        travel += leg
+        cost += int(cost_matrix[where, location])
+        if visit is None:
+            return (
+                None
+                if arrival > shift.end
+                else _Timed(tuple(stops), tuple(placed), arrival, travel, cost)
+            )
+        start = max(arrival, visit.earliest)
+        if visit.pinned_start is not None:
+            if arrival > visit.pinned_start:
+                return None
+            start = visit.pinned_start
+        elif start > visit.deadline and visit.id not in screening.late:
+            return None
+        stops.append(Stop(visit.id, arrival, start, start + visit.duration))
+        where, ready = location, start + visit.duration
+    return None  # unreachable: the loop returns at the end marker
+
+
+def _replace_route(
+    problem: RoutingProblem, plan: RoutingPlan, shift: Shift, timed: _Timed
+) -> RoutingPlan:
+    route = Route(
+        shift.id,
+        shift.worker_id,
+        timed.stops,
+        shift.start,
+        timed.return_time,
+        timed.breaks,
+        timed.travel,
+    )
+    others = [r for r in plan.routes if r.shift_id != shift.id]
+    order = {s.id: k for k, s in enumerate(problem.shifts)}
+    routes = tuple(sorted([*others, route], key=lambda r: order.get(r.shift_id, len(order))))
+    old = next((r for r in plan.routes if r.shift_id == shift.id), None)
+    distance = problem.distance if problem.distance is not None else problem.travel
+    added = _route_distance(problem, distance, shift, route) - (
+        _route_distance(problem, distance, shift, old) if old is not None else 0
+    )
+    served = {s.visit_id for s in route.stops}
+    late = tuple(x for x in plan.late if x.visit_id not in served) + tuple(
+        LateVisit(s.visit_id, problem.visit(s.visit_id).deadline, s.start)
+        for s in route.stops
+        if s.start > problem.visit(s.visit_id).deadline
+    )
+    return dataclasses.replace(
+        plan,
+        routes=routes,
+        unassigned=tuple(u for u in plan.unassigned if u.visit_id not in served),
+        travel_total=plan.travel_total + timed.travel - (old.travel if old else 0),
+        distance_total=plan.distance_total + added / problem.distance_scale,
+        vehicles_used=len(routes),
+        late=late,
+    )
+
+
+def _route_distance(
+    problem: RoutingProblem, distance: npt.NDArray[np.int64], shift: Shift, route: Route
+) -> int:
+    inner = [problem.visit(s.visit_id).location for s in route.stops]
+    locations = [shift.start_location, *inner, shift.end_location]
+    return int(sum(distance[a, b] for a, b in zip(locations, locations[1:], strict=False)))
 
 
 # --------------------------------------------------------------------------- screening
@@ -274,8 +533,9 @@ class Screening:
     def capacity_reasons(self, visit_ids: Sequence[str]) -> list[Unassigned]:
         """Reasons for candidate visits the search left out: there was no room for them."""
         return [
-            Unassigned(v, "no capacity left: every eligible shift is full at that time",
-                       "no_capacity")
+            Unassigned(
+                v, "no capacity left: every eligible shift is full at that time", "no_capacity"
+            )
             for v in visit_ids
         ]
 
@@ -305,6 +565,8 @@ def _screen_visit(
     problem: RoutingProblem, visit: Visit
 ) -> Unassigned | tuple[tuple[int, ...], bool]:
     skilled = [k for k, s in enumerate(problem.shifts) if visit.skills <= s.skills]
+    if not problem.shifts:
+        return Unassigned(visit.id, "no one is on shift", "no_skill")
     if not skilled:
         needed = ", ".join(sorted(visit.skills))
         return Unassigned(visit.id, f"no one on shift has the skill(s): {needed}", "no_skill")
@@ -313,8 +575,9 @@ def _screen_visit(
         return Unassigned(visit.id, "every skilled worker on shift has declined it", "excluded")
     roomy = [k for k in eligible if _fits_capacity(problem.shifts[k], visit)]
     if not roomy:
-        return Unassigned(visit.id, "no capacity left: it exceeds every shift's capacity",
-                          "no_capacity")
+        return Unassigned(
+            visit.id, "no capacity left: it exceeds every shift's capacity", "no_capacity"
+        )
     timely = [k for k in roomy if _reachable(problem, problem.shifts[k], visit, True)]
     if timely:
         return tuple(timely), False
@@ -378,9 +641,7 @@ def drop_penalties(
 # --------------------------------------------------------------------------- model building
 
 
-def _build_model(
-    problem: RoutingProblem, screening: Screening, fixed: dict[str, str]
-) -> _Model:
+def _build_model(problem: RoutingProblem, screening: Screening, fixed: dict[str, str]) -> _Model:
     model = _index_model(problem, screening)
     time_eval, cost_eval = _register_matrices(model)
     model.routing.SetArcCostEvaluatorOfAllVehicles(cost_eval)
@@ -398,8 +659,9 @@ def _build_model(
 
 def _index_model(problem: RoutingProblem, screening: Screening) -> _Model:
     """Nodes 0..d-1 are the distinct shift bases, then one node per candidate visit."""
-    bases = sorted({s.start_location for s in problem.shifts}
-                   | {s.end_location for s in problem.shifts})
+    bases = sorted(
+        {s.start_location for s in problem.shifts} | {s.end_location for s in problem.shifts}
+    )
     base_node = {location: node for node, location in enumerate(bases)}
     visits = [v for v in problem.visits if v.id in screening.candidates]
     node_visit: list[Visit | None] = [None] * len(bases) + list(visits)
@@ -409,8 +671,9 @@ def _index_model(problem: RoutingProblem, screening: Screening) -> _Model:
     manager = pywrapcp.RoutingIndexManager(len(node_visit), len(problem.shifts), starts, ends)
     routing = pywrapcp.RoutingModel(manager)
     visit_node = {v.id: len(bases) + k for k, v in enumerate(visits)}
-    return _Model(problem, screening, manager, routing, None,  # type: ignore[arg-type]
-                  node_visit, node_location, visit_node, {})
+    return _Model(
+        problem, screening, manager, routing, None, node_visit, node_location, visit_node, {}
+    )
 
 
 def _register_matrices(model: _Model) -> tuple[int, int]:
@@ -455,16 +718,18 @@ def _add_time_dimension(model: _Model, time_eval: int) -> None:
 
 def _add_capacity_dimension(model: _Model) -> None:
     problem = model.problem
-    if not any(v.demand for v in problem.visits) or all(
-        s.capacity is None for s in problem.shifts
-    ):
+    if not any(v.demand for v in problem.visits) or all(s.capacity is None for s in problem.shifts):
         return
     demands = [0 if v is None else v.demand for v in model.node_visit]
     unlimited = sum(demands) + 1
     capacities = [unlimited if s.capacity is None else s.capacity for s in problem.shifts]
     demand_eval = model.routing.RegisterUnaryTransitVector(demands)
     model.routing.AddDimensionWithVehicleCapacity(
-        demand_eval, 0, capacities, True, "Capacity"  # slack 0, start empty
+        demand_eval,
+        0,
+        capacities,
+        True,
+        "Capacity",  # slack 0, start empty
     )
 
 
@@ -473,15 +738,26 @@ def _add_continuity_dimension(model: _Model) -> None:
     problem = model.problem
     if not any(v is not None and v.preferred_workers for v in model.node_visit):
         return
+    by_vector: dict[tuple[int, ...], int] = {}
     evaluators: dict[str, int] = {}
     for shift in problem.shifts:
-        if shift.worker_id not in evaluators:
-            misses = [
-                int(v is not None and bool(v.preferred_workers)
-                    and shift.worker_id not in v.preferred_workers)
-                for v in model.node_visit
-            ]
-            evaluators[shift.worker_id] = model.routing.RegisterUnaryTransitVector(misses)
+        if shift.worker_id in evaluators:
+            continue
+        misses = tuple(
+            int(
+                v is not None
+                and bool(v.preferred_workers)
+                and shift.worker_id not in v.preferred_workers
+            )
+            for v in model.node_visit
+        )
+        if misses not in by_vector:
+            # A full matrix (charged on leaving the node), shared by workers with the same
+            # misses: the unary-vector form made feasible models report no solution in 9.15
+            # when a capacity dimension was present (found by the property test).
+            matrix = np.repeat(np.asarray(misses, dtype=np.int64)[:, None], len(misses), axis=1)
+            by_vector[misses] = model.routing.RegisterTransitMatrix(matrix.tolist())
+        evaluators[shift.worker_id] = by_vector[misses]
     model.routing.AddDimensionWithVehicleTransits(
         [evaluators[s.worker_id] for s in problem.shifts],
         0,  # slack
@@ -593,7 +869,7 @@ def _read_plan(model: _Model, solution: pywrapcp.Assignment, seconds: float) -> 
     travel_total = 0
     distance_total = 0
     served: set[str] = set()
-    for vehicle, shift in enumerate(problem.shifts):
+    for vehicle in range(len(problem.shifts)):
         route, travel, distance = _read_route(model, solution, vehicle, breaks.get(vehicle, ()))
         served.update(stop.visit_id for stop in route.stops)
         if route.stops:
@@ -665,6 +941,7 @@ def _read_route(
         stops.append(Stop(visit.id, arrival, start, start + visit.duration))
         previous, ready = location, start + visit.duration
     return_time = solution.Value(model.time_dim.CumulVar(index))
-    route = Route(shift.id, shift.worker_id, tuple(stops), departure, return_time, breaks,
-                  travel_sum)
+    route = Route(
+        shift.id, shift.worker_id, tuple(stops), departure, return_time, breaks, travel_sum
+    )
     return route, travel_sum, distance_sum

@@ -1,0 +1,142 @@
+"""``insert_urgent`` latency at 100 shifts and 500 visits (run on demand, not in CI).
+
+    .venv/bin/python benchmarks/insert_bench.py --inserts 20
+
+Builds a synthetic day (random points on a 30 km square, 30 km/h, three skills, 8-hour
+shifts with a 30-minute break), plans it once, pins a fifth of the routed visits as
+accepted, then inserts urgent 2-hour visits one after another and reports latency
+percentiles, how many existing visits changed shift, and checker violations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import statistics
+import time
+
+import numpy as np
+
+from routing.checker import check_plan
+from routing.solver import insert_urgent, solve
+from routing.types import (
+    PRIORITY_24H,
+    PRIORITY_URGENT_2H,
+    Break,
+    RoutingPlan,
+    RoutingProblem,
+    Shift,
+    Visit,
+)
+
+HOUR = 3600
+SKILLS = ("nurse", "therapy", "social")
+SPEED_M_PER_S = 30_000 / 3600
+
+
+def synthetic_day(shifts: int, visits: int, seed: int) -> RoutingProblem:
+    """A reproducible synthetic day; bases are the first ``shifts // 10`` locations."""
+    rng = random.Random(seed)
+    bases = max(1, shifts // 10)
+    points = np.array(
+        [[rng.uniform(0, 30_000), rng.uniform(0, 30_000)] for _ in range(bases + visits + 50)]
+    )
+    travel = np.ceil(
+        np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1)) / SPEED_M_PER_S
+    ).astype(np.int64)
+    shift_list = []
+    for k in range(shifts):
+        start = rng.choice((0, 2, 4)) * HOUR
+        base = rng.randrange(bases)
+        skills = frozenset({"nurse"} | set(rng.sample(SKILLS, 1)))
+        shift_list.append(
+            Shift(
+                f"s{k}",
+                f"w{k}",
+                base,
+                base,
+                start,
+                start + 8 * HOUR,
+                skills,
+                (Break(start + 3 * HOUR, start + 5 * HOUR, 1800),),
+            )
+        )
+    visit_list = []
+    for k in range(visits):
+        earliest = rng.randrange(0, 8) * HOUR
+        visit_list.append(
+            Visit(
+                f"v{k}",
+                bases + k,
+                rng.choice((1800, 2700)),
+                earliest,
+                earliest + 4 * HOUR,
+                PRIORITY_24H,
+                frozenset(rng.sample(SKILLS, 1)),
+            )
+        )
+    return RoutingProblem(tuple(visit_list), tuple(shift_list), travel, seed=seed)
+
+
+def pin_some(problem: RoutingProblem, plan: RoutingPlan, share: float, seed: int) -> RoutingProblem:
+    """Pin ``share`` of the routed visits to their planned shift and start (accepted)."""
+    rng = random.Random(seed)
+    where = {s.visit_id: (r.shift_id, s.start) for r in plan.routes for s in r.stops}
+    chosen = set(rng.sample(sorted(where), int(len(where) * share)))
+    visits = tuple(
+        dataclasses.replace(v, pinned_to=where[v.id][0], pinned_start=where[v.id][1])
+        if v.id in chosen
+        else v
+        for v in problem.visits
+    )
+    return dataclasses.replace(problem, visits=visits)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shifts", type=int, default=100)
+    parser.add_argument("--visits", type=int, default=500)
+    parser.add_argument("--inserts", type=int, default=20)
+    parser.add_argument("--budget", type=float, default=0.8, help="insert_urgent seconds")
+    parser.add_argument("--plan-seconds", type=float, default=10.0)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    problem = synthetic_day(args.shifts, args.visits, args.seed)
+    plan = solve(problem, seconds=args.plan_seconds, workers=2)
+    problem = pin_some(problem, plan, 0.2, args.seed)
+    print(
+        f"initial plan: {sum(len(r.stops) for r in plan.routes)} routed, "
+        f"{len(plan.unassigned)} unassigned, violations {len(check_plan(problem, plan))}"
+    )
+    rng = random.Random(args.seed + 1)
+    latencies, moved, placed, violations = [], 0, 0, 0
+    for k in range(args.inserts):
+        location = args.shifts // 10 + args.visits + rng.randrange(50)
+        now = rng.randrange(0, 6) * HOUR
+        urgent = Visit(
+            f"u{k}", location, 1800, now, now + 2 * HOUR, PRIORITY_URGENT_2H, frozenset({"nurse"})
+        )
+        before = {s.visit_id: r.shift_id for r in plan.routes for s in r.stops}
+        started = time.perf_counter()
+        plan = insert_urgent(plan, problem, urgent, seconds=args.budget)
+        latencies.append(time.perf_counter() - started)
+        problem = dataclasses.replace(problem, visits=(*problem.visits, urgent))
+        after = {s.visit_id: r.shift_id for r in plan.routes for s in r.stops}
+        moved += sum(1 for v, s in before.items() if after.get(v) != s)
+        placed += urgent.id in after
+        violations += len(check_plan(problem, plan))
+    latencies.sort()
+    p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+    print(
+        f"{'inserts':>8} {'placed':>6} {'p50 s':>6} {'p95 s':>6} {'max s':>6} "
+        f"{'moved':>6} {'violations':>10}"
+    )
+    print(
+        f"{args.inserts:8d} {placed:6d} {statistics.median(latencies):6.3f} {p95:6.3f} "
+        f"{latencies[-1]:6.3f} {moved:6d} {violations:10d}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""JSON in and out of the scheduler.
+
+The **problem** document (``dispatch solve --format problem``) mirrors
+:class:`routing.types.RoutingProblem`; times are integer seconds from the horizon start and
+locations index the ``travel`` matrix (seconds)::
+
+    {
+      "travel": [[0, 600], [600, 0]],          # required, square, integer seconds
+      "distance": [[0, 900], [900, 0]],        # optional, integer units
+      "distance_scale": 1.0,                   # units per reported distance unit
+      "objective": "time" | "distance",        # default "time"
+      "late_policy": "drop" | "serve_late",    # default "drop"
+      "seed": 0,
+      "visits": [{"id": "v1", "location": 1, "duration": 1800, "earliest": 0,
+                  "deadline": 7200, "priority": 2, "skills": ["nurse"], "demand": 0,
+                  "pinned_to": null, "pinned_start": null,
+                  "excluded_workers": [], "preferred_workers": []}],
+      "shifts": [{"id": "s1", "worker_id": "w1", "start_location": 0, "end_location": 0,
+                  "start": 0, "end": 28800, "skills": ["nurse"], "capacity": null,
+                  "breaks": [{"start_min": 14400, "start_max": 16200, "duration": 1800}]}]
+    }
+
+The **plan** document is the DESIGN.md shape (``routes``/``distance``/``travel_minutes``/
+``vehicles``/``unassigned``/``seconds``) plus ``starts``, ``worker``, ``late`` and ``code``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from routing.errors import PlanFormatError
+from routing.types import (
+    Break,
+    LateVisit,
+    PlacedBreak,
+    Route,
+    RoutingPlan,
+    RoutingProblem,
+    Shift,
+    Stop,
+    Unassigned,
+    Visit,
+)
+
+#: Seconds per reported minute for domain problems.
+SECONDS_PER_MINUTE = 60.0
+
+
+def problem_from_dict(data: Mapping[str, Any]) -> RoutingProblem:
+    """Build a problem from its JSON document.
+
+    Raises
+    ------
+    PlanFormatError
+        If a required key is missing or a value is invalid (the message says which).
+    """
+    try:
+        return RoutingProblem(
+            visits=tuple(_visit(v) for v in data["visits"]),
+            shifts=tuple(_shift(s) for s in data["shifts"]),
+            travel=data["travel"],
+            distance=data.get("distance"),
+            distance_scale=float(data.get("distance_scale", 1.0)),
+            objective=data.get("objective", "time"),
+            late_policy=data.get("late_policy", "drop"),
+            seed=int(data.get("seed", 0)),
+        )
+    except KeyError as exc:
+        raise PlanFormatError(f"missing key {exc.args[0]!r} in problem") from exc
+    except (TypeError, ValueError) as exc:
+        raise PlanFormatError(f"invalid problem: {exc}") from exc
+
+
+def _visit(data: Mapping[str, Any]) -> Visit:
+    return Visit(
+        id=str(data["id"]),
+        location=int(data["location"]),
+        duration=int(data["duration"]),
+        earliest=int(data["earliest"]),
+        deadline=int(data["deadline"]),
+        priority=int(data.get("priority", 3)),
+        skills=frozenset(data.get("skills", ())),
+        demand=int(data.get("demand", 0)),
+        pinned_to=data.get("pinned_to"),
+        pinned_start=data.get("pinned_start"),
+        excluded_workers=frozenset(data.get("excluded_workers", ())),
+        preferred_workers=frozenset(data.get("preferred_workers", ())),
+    )
+
+
+def _shift(data: Mapping[str, Any]) -> Shift:
+    return Shift(
+        id=str(data["id"]),
+        worker_id=str(data.get("worker_id", data["id"])),
+        start_location=int(data["start_location"]),
+        end_location=int(data.get("end_location", data["start_location"])),
+        start=int(data["start"]),
+        end=int(data["end"]),
+        skills=frozenset(data.get("skills", ())),
+        breaks=tuple(
+            Break(int(b["start_min"]), int(b["start_max"]), int(b["duration"]))
+            for b in data.get("breaks", ())
+        ),
+        capacity=data.get("capacity"),
+    )
+
+
+def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
+    """The JSON document of ``problem`` (inverse of :func:`problem_from_dict`)."""
+    return {
+        "travel": problem.travel.tolist(),
+        "distance": None if problem.distance is None else problem.distance.tolist(),
+        "distance_scale": problem.distance_scale,
+        "objective": problem.objective,
+        "late_policy": problem.late_policy,
+        "seed": problem.seed,
+        "visits": [
+            {
+                "id": v.id,
+                "location": v.location,
+                "duration": v.duration,
+                "earliest": v.earliest,
+                "deadline": v.deadline,
+                "priority": v.priority,
+                "skills": sorted(v.skills),
+                "demand": v.demand,
+                "pinned_to": v.pinned_to,
+                "pinned_start": v.pinned_start,
+                "excluded_workers": sorted(v.excluded_workers),
+                "preferred_workers": sorted(v.preferred_workers),
+            }
+            for v in problem.visits
+        ],
+        "shifts": [
+            {
+                "id": s.id,
+                "worker_id": s.worker_id,
+                "start_location": s.start_location,
+                "end_location": s.end_location,
+                "start": s.start,
+                "end": s.end,
+                "skills": sorted(s.skills),
+                "capacity": s.capacity,
+                "breaks": [
+                    {"start_min": b.start_min, "start_max": b.start_max, "duration": b.duration}
+                    for b in s.breaks
+                ],
+            }
+            for s in problem.shifts
+        ],
+    }
+
+
+def plan_to_dict(
+    plan: RoutingPlan,
+    problem: RoutingProblem,
+    *,
+    distance: float | None = None,
+    time_unit: float = SECONDS_PER_MINUTE,
+) -> dict[str, Any]:
+    """The plan in the DESIGN.md shape.
+
+    Parameters
+    ----------
+    distance
+        Overrides ``plan.distance_total`` (for Solomon, pass the exact
+        :func:`routing.solomon.plan_distance`).
+    time_unit
+        Problem time units per reported unit: 60 turns seconds into minutes; for Solomon
+        pass the scale (1000) to report arrivals in the instance's own time units.
+    """
+    routes = [
+        {
+            "vehicle": r.shift_id,
+            "worker": r.worker_id,
+            "visits": [s.visit_id for s in r.stops],
+            "arrivals": [round(s.arrival / time_unit, 3) for s in r.stops],
+            "starts": [round(s.start / time_unit, 3) for s in r.stops],
+            "departure": round(r.departure / time_unit, 3),
+            "return": round(r.return_time / time_unit, 3),
+            "breaks": [
+                [round(b.start / time_unit, 3), round(b.end / time_unit, 3)] for b in r.breaks
+            ],
+        }
+        for r in plan.routes
+    ]
+    return {
+        "routes": routes,
+        "distance": round(plan.distance_total if distance is None else distance, 3),
+        "travel_minutes": round(plan.travel_total / time_unit, 3),
+        "vehicles": plan.vehicles_used,
+        "unassigned": [
+            {"id": u.visit_id, "reason": u.reason, "code": u.code} for u in plan.unassigned
+        ],
+        "late": [
+            {
+                "id": item.visit_id,
+                "deadline": round(item.deadline / time_unit, 3),
+                "start": round(item.start / time_unit, 3),
+            }
+            for item in plan.late
+        ],
+        "objective": plan.objective,
+        "seconds": plan.seconds,
+        "visits_total": len(problem.visits),
+    }
+
+
+def plan_from_dict(
+    data: Mapping[str, Any], *, time_unit: float = SECONDS_PER_MINUTE
+) -> RoutingPlan:
+    """Rebuild a plan from :func:`plan_to_dict` output, e.g. to warm-start :func:`improve`.
+
+    Times are rounded back to integers, so a plan written and read back with a
+    ``time_unit`` other than 1 may be a few units off; the solver re-times warm starts.
+    """
+    try:
+        routes = tuple(_route(r, time_unit) for r in data["routes"])
+        unassigned = tuple(
+            Unassigned(u["id"], u["reason"], u.get("code", "no_capacity"))
+            for u in data["unassigned"]
+        )
+        late = tuple(
+            LateVisit(x["id"], round(x["deadline"] * time_unit), round(x["start"] * time_unit))
+            for x in data.get("late", ())
+        )
+        travel = round(float(data["travel_minutes"]) * time_unit)
+        return RoutingPlan(
+            routes,
+            unassigned,
+            travel,
+            float(data["distance"]),
+            int(data["vehicles"]),
+            int(data.get("objective", 0)),
+            float(data["seconds"]),
+            late,
+        )
+    except KeyError as exc:
+        raise PlanFormatError(f"missing key {exc.args[0]!r} in plan") from exc
+
+
+def _route(data: Mapping[str, Any], unit: float) -> Route:
+    starts = data.get("starts", data["arrivals"])
+    stops = tuple(
+        Stop(visit_id, round(arrival * unit), round(start * unit), round(start * unit))
+        for visit_id, arrival, start in zip(data["visits"], data["arrivals"], starts, strict=True)
+    )
+    breaks = tuple(PlacedBreak(round(a * unit), round(b * unit)) for a, b in data.get("breaks", ()))
+    return Route(
+        str(data["vehicle"]),
+        str(data.get("worker", data["vehicle"])),
+        stops,
+        round(data.get("departure", 0) * unit),
+        round(data.get("return", 0) * unit),
+        breaks,
+    )

@@ -1,0 +1,101 @@
+"""Changes through the day: urgent insertion, re-optimisation and declines."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from routing.checker import check_plan
+from routing.solver import decline, improve, insert_urgent, solve
+from routing.types import PRIORITY_URGENT_2H, RoutingProblem
+from tests.routing.conftest import HOUR, ProblemFactory, make_shift, make_visit
+
+
+def _day(make_problem: ProblemFactory) -> RoutingProblem:
+    visits = [make_visit(f"v{k}", k % 10 + 1, earliest=(k % 3) * HOUR) for k in range(8)]
+    visits[0] = dataclasses.replace(visits[0], pinned_to="a", pinned_start=2 * HOUR)
+    return make_problem(visits, [make_shift("a"), make_shift("b")])
+
+
+def test_insert_urgent_places_visit_without_moving_pins(make_problem: ProblemFactory) -> None:
+    """The urgent visit is served on time and the pinned visit keeps shift and start."""
+    problem = _day(make_problem)
+    plan = solve(problem, seconds=0.3, workers=1)
+    urgent = make_visit("urgent", 4, earliest=HOUR, deadline=3 * HOUR, priority=PRIORITY_URGENT_2H)
+
+    updated = insert_urgent(plan, problem, urgent, seconds=0.5)
+
+    full = dataclasses.replace(problem, visits=(*problem.visits, urgent))
+    assert check_plan(full, updated) == []
+    assert updated.route_of("urgent") is not None
+
+
+def test_insert_urgent_keeps_other_shifts(make_problem: ProblemFactory) -> None:
+    """When the visit fits, every previously routed visit stays on its shift."""
+    problem = _day(make_problem)
+    plan = solve(problem, seconds=0.3, workers=1)
+    before = {s.visit_id: r.shift_id for r in plan.routes for s in r.stops}
+
+    updated = insert_urgent(plan, problem, make_visit("urgent", 2), seconds=0.5)
+
+    after = {s.visit_id: r.shift_id for r in updated.routes for s in r.stops}
+    assert all(after[v] == shift for v, shift in before.items())
+
+
+def test_insert_urgent_declined_worker_excluded(make_problem: ProblemFactory) -> None:
+    """A visit declined by one worker is inserted on the other worker's shift."""
+    problem = _day(make_problem)
+    plan = solve(problem, seconds=0.3, workers=1)
+    declined = make_visit("urgent", 3, excluded_workers=frozenset({"w-a"}))
+
+    updated = insert_urgent(plan, problem, declined, seconds=0.5)
+
+    route = updated.route_of("urgent")
+    assert route is not None and route.worker_id == "w-b"
+
+
+def test_insert_urgent_reports_unservable(make_problem: ProblemFactory) -> None:
+    """An urgent visit needing a missing skill comes back unassigned with its reason."""
+    problem = _day(make_problem)
+    plan = solve(problem, seconds=0.3, workers=1)
+
+    updated = insert_urgent(plan, problem, make_visit("x", 3, skills=frozenset({"iv"})))
+
+    assert [(u.visit_id, u.code) for u in updated.unassigned] == [("x", "no_skill")]
+
+
+def test_improve_never_worse_and_feasible(make_problem: ProblemFactory) -> None:
+    """Re-optimising from a plan keeps it feasible and does not raise its objective."""
+    problem = _day(make_problem)
+    plan = solve(problem, seconds=0.1, workers=1)
+
+    better = improve(plan, problem, 0.3, workers=2)
+
+    assert check_plan(problem, better) == []
+    assert better.objective <= plan.objective
+
+
+def test_decline_excludes_worker_and_unpins(make_problem: ProblemFactory) -> None:
+    """After the pinned worker declines, the visit is re-planned on the other shift."""
+    problem = _day(make_problem)
+
+    declined = decline(problem, "v0", "w-a")
+    plan = solve(declined, seconds=0.3, workers=1)
+
+    assert check_plan(declined, plan) == []
+    route = plan.route_of("v0")
+    assert route is not None and route.worker_id == "w-b"
+
+
+def test_insert_urgent_displaces_less_urgent_when_full(make_problem: ProblemFactory) -> None:
+    """With no free slot, the search phase swaps the 24-hour visit out for the 2-hour one."""
+    slot = dict(earliest=HOUR, deadline=HOUR + 60, duration=HOUR)
+    problem = make_problem([make_visit("routine", 1, **slot)], [make_shift()])
+    plan = solve(problem, seconds=0.2, workers=1)
+    urgent = make_visit("urgent", 1, priority=PRIORITY_URGENT_2H, **slot)
+
+    updated = insert_urgent(plan, problem, urgent, seconds=1.0)
+
+    full = dataclasses.replace(problem, visits=(*problem.visits, urgent))
+    assert check_plan(full, updated) == []
+    assert updated.route_of("urgent") is not None
+    assert [(u.visit_id, u.code) for u in updated.unassigned] == [("routine", "no_capacity")]
