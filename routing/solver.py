@@ -31,6 +31,7 @@ from ortools.util.optional_boolean_pb2 import BOOL_FALSE, BOOL_TRUE
 
 from routing.errors import RoutingInfeasible
 from routing.types import (
+    PRIORITY_URGENT_2H,
     LateVisit,
     PlacedBreak,
     Route,
@@ -48,6 +49,11 @@ LSM = routing_enums_pb2.LocalSearchMetaheuristic
 #: Cost per second a ``serve_late`` visit starts after its deadline, in arc-cost units. High so
 #: a late visit is served as early as possible rather than traded for travel.
 LATE_COST_PER_SECOND = 100
+#: Cost per second an urgent (priority <= 2) visit starts after its earliest start (time
+#: objective only): a person in crisis should be seen as soon as possible, not merely before
+#: the deadline. One second of waiting weighs as one second of travel, so an hour's wait is
+#: only accepted to save more than an hour of driving elsewhere.
+URGENCY_COST_PER_SECOND = 1
 #: Cost of serving a visit with preferred workers by someone else (continuity of carer):
 #: worth 15 minutes of travel, a preference, never a constraint.
 CONTINUITY_COST = 900
@@ -623,6 +629,7 @@ def drop_penalties(
         + LATE_COST_PER_SECOND * horizon * len(late)
         + CONTINUITY_COST * len(problem.visits)
         + BALANCE_COST_PER_SECOND * horizon * 4 * len(problem.shifts)
+        + URGENCY_COST_PER_SECOND * horizon * sum(_urgent(problem, v) for v in problem.visits)
     )
     counts: dict[int, int] = {}
     for visit in problem.visits:
@@ -807,7 +814,15 @@ def _add_visit_rules(model: _Model, fixed: dict[str, str]) -> None:
             model.time_dim.SetCumulVarSoftUpperBound(index, visit.deadline, LATE_COST_PER_SECOND)
         else:
             cumul.SetRange(visit.earliest, visit.deadline)
+            if _urgent(problem, visit):
+                model.time_dim.SetCumulVarSoftUpperBound(
+                    index, visit.earliest, URGENCY_COST_PER_SECOND)
         routing.AddDisjunction([index], screening.penalties[visit_id])
+
+
+def _urgent(problem: RoutingProblem, visit: Visit) -> bool:
+    """Whether ``visit`` should be served as early as possible (urgent, time objective)."""
+    return problem.objective == "time" and visit.priority <= PRIORITY_URGENT_2H
 
 
 def _add_breaks(model: _Model) -> None:

@@ -1,0 +1,43 @@
+"""Urgent visits are served as early as possible, not merely before their deadline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from routing.checker import check_plan
+from routing.solver import solve
+from routing.types import RoutingProblem, Shift, Visit
+
+
+def test_urgent_visit_first_when_travel_is_equal() -> None:
+    """Two visits on opposite sides of the base: the 2-hour one is seen first, at once."""
+    travel = np.array([[0, 600, 600], [600, 0, 1200], [600, 1200, 0]], dtype=np.int64)
+    urgent = Visit(id="u", location=1, duration=1800, earliest=0, deadline=7200, priority=2)
+    routine = Visit(id="r", location=2, duration=1800, earliest=0, deadline=7200, priority=3)
+    problem = RoutingProblem(
+        visits=(routine, urgent), travel=travel,
+        shifts=(Shift(id="s", worker_id="w", start_location=0, end_location=0, start=0,
+                      end=8 * 3600),),
+    )
+    plan = solve(problem, seconds=0.5, workers=1)
+    assert check_plan(problem, plan) == []
+    [route] = plan.routes
+    assert [stop.visit_id for stop in route.stops] == ["u", "r"]
+    assert route.stops[0].start == 600
+
+
+def test_urgent_visit_not_delayed_for_a_small_travel_saving() -> None:
+    """Serving a routine visit on the way would save 5 minutes but delay the urgent one by
+    35: the urgent visit goes first."""
+    # base 0; routine at 1 (5 min), urgent at 2 (10 min from base, 10 min from routine)
+    travel = np.array([[0, 300, 600], [300, 0, 600], [600, 600, 0]], dtype=np.int64)
+    urgent = Visit(id="u", location=2, duration=1200, earliest=0, deadline=7200, priority=2)
+    routine = Visit(id="r", location=1, duration=1800, earliest=0, deadline=14400, priority=4)
+    problem = RoutingProblem(
+        visits=(urgent, routine), travel=travel,
+        shifts=(Shift(id="s", worker_id="w", start_location=0, end_location=0, start=0,
+                      end=8 * 3600),),
+    )
+    plan = solve(problem, seconds=0.5, workers=1)
+    [route] = plan.routes
+    assert route.stops[0].visit_id == "u" and route.stops[0].start == 600
