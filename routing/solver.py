@@ -399,7 +399,8 @@ def _cheapest_insertion(
 
     Every candidate route is re-timed from its shift start (as early as possible, pinned
     starts kept, each break taken at the first moment its window allows); the position that
-    adds the least cost wins, ties to the first shift and position. None if nothing fits.
+    adds the least cost (travel, plus waiting for urgent visits and lateness, as in the full
+    model) wins, ties to the first shift and position. None if nothing fits.
     """
     visits = {v.id: v for v in problem.visits}
     routes = {route.shift_id: route for route in plan.routes}
@@ -470,6 +471,10 @@ def _retime(
         elif start > visit.deadline and visit.id not in screening.late:
             return None
         stops.append(Stop(visit.id, arrival, start, start + visit.duration))
+        # The same soft costs the full model charges: waiting for urgent visits, lateness.
+        if _urgent(problem, visit):
+            cost += URGENCY_COST_PER_SECOND * (start - visit.earliest)
+        cost += LATE_COST_PER_SECOND * max(0, start - visit.deadline)
         where, ready = location, start + visit.duration
     return None  # unreachable: the loop returns at the end marker
 

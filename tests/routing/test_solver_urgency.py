@@ -41,3 +41,26 @@ def test_urgent_visit_not_delayed_for_a_small_travel_saving() -> None:
     plan = solve(problem, seconds=0.5, workers=1)
     [route] = plan.routes
     assert route.stops[0].visit_id == "u" and route.stops[0].start == 600
+
+
+def test_insert_urgent_prefers_the_earliest_start_over_less_travel() -> None:
+    """Fast insertion weighs waiting too: a free worker slightly further away beats a busy
+    one next door who could only come after a long visit."""
+    from routing.solver import insert_urgent
+
+    # base A (0) with a busy worker next to the new visit; base B (1) with an idle worker
+    travel = np.array([[0, 900, 300, 60], [900, 0, 900, 900],
+                       [300, 900, 0, 300], [60, 900, 300, 0]], dtype=np.int64)
+    long_visit = Visit(id="long", location=3, duration=3 * 3600, earliest=0, deadline=600,
+                       priority=4, pinned_to="busy", pinned_start=60)
+    shifts = (Shift(id="busy", worker_id="a", start_location=0, end_location=0, start=0,
+                    end=8 * 3600),
+              Shift(id="idle", worker_id="b", start_location=1, end_location=1, start=0,
+                    end=8 * 3600))
+    problem = RoutingProblem(visits=(long_visit,), shifts=shifts, travel=travel)
+    plan = solve(problem, seconds=0.3, workers=1)
+    urgent = Visit(id="u", location=2, duration=1800, earliest=0, deadline=7200 * 2,
+                   priority=2)
+    after = insert_urgent(plan, problem, urgent, seconds=0.5)
+    route = after.route_of("u")
+    assert route is not None and route.shift_id == "idle"
