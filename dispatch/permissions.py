@@ -29,7 +29,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("static", "*"): PUBLIC,
     ("web.vendor", "*"): PUBLIC,
     ("web.index", "*"): PUBLIC,
-    # Web pages (dispatch/web.py): anonymous visitors are sent to sign in, not told 401.
+    # Web pages (dispatch/web/): anonymous visitors are sent to sign in, not told 401.
     ("web.nhsuk_assets", "*"): PUBLIC,
     ("web.sign_in", "*"): PUBLIC,
     ("web.sign_out", "POST"): ALL_ROLES,
@@ -40,6 +40,30 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.care_plan_override", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("web.referral_page", "GET"): OFFICE,
     ("web.book_later_start", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
+    # Field staff (dispatch/web/visits.py): a worker sees only their own visits (others 404);
+    # only the assigned worker acts on a visit (the SMS state machine).
+    ("web.my_visits", "GET"): frozenset({FIELD_STAFF}),
+    ("web.visit_page", "GET"): frozenset({FIELD_STAFF, COORDINATOR, ADMIN}),
+    ("web.visit_accept", "POST"): frozenset({FIELD_STAFF}),
+    ("web.visit_decline", "POST"): frozenset({FIELD_STAFF}),
+    ("web.visit_arrive", "POST"): frozenset({FIELD_STAFF}),
+    ("web.visit_complete", "POST"): frozenset({FIELD_STAFF}),
+    # The dispatch board (dispatch/web/board.py); changes as for /api/visits/<id>/assign.
+    ("web.board", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.board_data", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.board_visit", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.board_assign", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.board_unassign", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.board_pin", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Performance (dispatch/web/reports.py), as /api/kpis.
+    ("web.kpi_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Care package decisions (dispatch/web/packages.py), as /api/packages/<id>/approve.
+    ("web.package_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.package_approve", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_reject", "POST"): frozenset({COORDINATOR, MANAGER}),
+    # The audit trail (dispatch/web/admin.py): read-only, administrators only.
+    ("web.audit_page", "GET"): frozenset({ADMIN}),
+    ("web.audit_csv", "GET"): frozenset({ADMIN}),
     ("referrals.Referrals", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("referrals.ReferralById", "GET"): OFFICE,
     # FHIR: a 111/999 system posts with the API token of a call_handler (system) user.

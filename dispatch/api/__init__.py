@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from dispatch.errors import DispatchError
@@ -35,6 +36,7 @@ def init_api(app: Flask) -> None:
                    packages, kpis):
         api.register_blueprint(module.blp)
     app.register_error_handler(DispatchError, handle_dispatch_error)
+    app.register_error_handler(StaleDataError, handle_stale_data)
 
 
 def error_body(status: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -52,3 +54,13 @@ def error_body(status: int, message: str, errors: dict[str, Any] | None = None) 
 def handle_dispatch_error(exc: DispatchError) -> ResponseReturnValue:
     """Map a service error to its HTTP code (404, 409, 422...) in the common shape."""
     return jsonify(error_body(exc.status, exc.message, exc.errors or None)), exc.status
+
+
+def handle_stale_data(_exc: StaleDataError) -> ResponseReturnValue:
+    """A versioned row (a visit) changed under a concurrent request: 409, never a 500.
+
+    Services turn the loser's explicit flush into a Conflict, but an autoflush inside a service
+    (any query after a change) raises StaleDataError directly.
+    """
+    return jsonify(error_body(409, "this record was changed by someone else at the same time; "
+                                   "reload it and try again")), 409

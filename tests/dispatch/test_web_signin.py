@@ -215,6 +215,6 @@ def test_index_sends_each_role_home(app: Flask, session: so.Session) -> None:
     """/ goes to sign-in when signed out, and to the role's home page when signed in."""
     assert web_client(app).get("/").headers["Location"] == "/sign-in"
     manager = signed_in_client(app, session, "manager")
-    assert manager.get("/").headers["Location"] == "/home"
+    assert manager.get("/").headers["Location"] == "/reports/kpis"
     home = manager.get("/home").get_data(as_text=True)
     assert "Test manager (manager)" in home and "Log a referral" not in home

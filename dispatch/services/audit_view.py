@@ -1,0 +1,131 @@
+"""Reading the audit trail: filtered, paginated listing and CSV export (read-only).
+
+There is deliberately no update or delete here (nor anywhere): audit rows are append-only, and
+on PostgreSQL a trigger refuses changes outright. Reading the trail is itself audited by the
+caller, since it names patients.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch.models import AuditEvent
+
+LONDON = ZoneInfo("Europe/London")
+PER_PAGE = 50
+MAX_EXPORT_ROWS = 100_000  # one download; narrow the filter for more
+CSV_COLUMNS = ("id", "at", "user_id", "username", "role", "action", "entity_type", "entity_id",
+               "patient_id", "purpose", "request_id", "details")
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What to show: each given field narrows the rows (dates are London days, inclusive)."""
+
+    patient_id: int | None = None
+    username: str | None = None
+    action: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.date_from and self.date_to and self.date_to < self.date_from:
+            raise ValueError("date_to must not be before date_from")
+
+    def as_args(self) -> dict[str, str]:
+        """The filter as query-string arguments (for page links and the CSV link)."""
+        values = {"patient_id": self.patient_id, "user": self.username, "action": self.action,
+                  "date_from": self.date_from, "date_to": self.date_to}
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    events: tuple[AuditEvent, ...]
+    total: int
+    page: int
+    pages: int
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=LONDON)
+
+
+def _where(stmt: sa.Select[Any], filters: AuditFilter) -> sa.Select[Any]:
+    if filters.patient_id is not None:
+        stmt = stmt.where(AuditEvent.patient_id == filters.patient_id)
+    if filters.username:
+        stmt = stmt.where(AuditEvent.username == filters.username)
+    if filters.action:
+        stmt = stmt.where(AuditEvent.action == filters.action)
+    if filters.date_from:
+        stmt = stmt.where(AuditEvent.at >= _midnight(filters.date_from))
+    if filters.date_to:
+        stmt = stmt.where(AuditEvent.at < _midnight(filters.date_to + timedelta(days=1)))
+    return stmt
+
+
+def list_events(
+    session: so.Session, *, filters: AuditFilter, page: int = 1, per_page: int = PER_PAGE
+) -> AuditPage:
+    """One page of events, newest first. Pages past the end show the last page."""
+    total = session.scalar(_where(sa.select(sa.func.count()).select_from(AuditEvent),
+                                  filters)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    stmt = _where(sa.select(AuditEvent), filters).order_by(AuditEvent.id.desc())
+    events = session.scalars(stmt.offset((page - 1) * per_page).limit(per_page))
+    return AuditPage(tuple(events), total, page, pages)
+
+
+def actions(session: so.Session) -> list[str]:
+    """Every action name recorded so far (for the filter's list)."""
+    stmt = sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    return list(session.scalars(stmt))
+
+
+def iter_events(session: so.Session, *, filters: AuditFilter,
+                limit: int = MAX_EXPORT_ROWS) -> Iterator[AuditEvent]:
+    """Matching events oldest first (at most ``limit``), fetched in batches."""
+    stmt = _where(sa.select(AuditEvent), filters).order_by(AuditEvent.id).limit(limit)
+    yield from session.scalars(stmt.execution_options(yield_per=1000))
+
+
+def csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
+    """The CSV text, a line at a time (header first); times in ISO 8601 UTC, details as JSON."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield _drain(buffer)
+    for event in events:
+        writer.writerow([
+            event.id, event.at.isoformat(), event.user_id or "", event.username or "",
+            event.role or "", event.action, event.entity_type or "", event.entity_id or "",
+            event.patient_id or "", _safe(event.purpose), event.request_id or "",
+            _safe(json.dumps(event.details or {}, sort_keys=True, default=str)),
+        ])
+        yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def _safe(value: str | None) -> str:
+    """Neutralise spreadsheet formulas (CSV injection): a leading =, +, - or @ is quoted."""
+    text = value or ""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text

@@ -1,0 +1,302 @@
+"""The dispatch board's read model: what a coordinator needs to see, in plain frozen rows.
+
+One call, :func:`load_board`, reads a network's day (London midnight to midnight) in a handful
+of queries: open visits and today's closed ones, the shifts, the staff, the bases and the
+patients' postcodes and coordinates. It returns rows the page, the JSON poll and the SVG
+drawings share, so the three never disagree.
+
+Information governance: the board shows no names, dates of birth or full addresses; a visit is
+its reference, the postcode district and the reason. Coordinates are rounded to
+:data:`MAP_DECIMALS` places (about 100 m), enough for a borough-wide map and no more.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch.models import Network, Patient, Shift, Staff, StaffBase, Visit
+from dispatch.services.patients import postcode_district
+from dispatch.services.watch import CAUSE_TEXT, jeopardy_cause
+from routing.travel import TravelTimeProvider
+from routing.travel_errors import UnknownTravelModeError
+
+LONDON = ZoneInfo("Europe/London")
+OPEN = ("unassigned", "assigned", "offered", "accepted", "en_route", "on_site")
+CLOSED = ("completed", "cancelled")
+MAP_DECIMALS = 3  # ~100 m: a dot on a borough map, not a front door
+EXTRA_CAUSE_TEXT = {"sms_failed": "offer text not delivered", "declined": "declined by worker"}
+
+
+@dataclass(frozen=True)
+class BoardVisit:
+    """A visit as the board shows it (no patient identifiers)."""
+
+    id: int
+    reference: str
+    status: str
+    category: str
+    priority: int
+    reason: str | None
+    skills: tuple[str, ...]
+    district: str
+    earliest_start: datetime
+    deadline: datetime
+    duration_minutes: int
+    planned_start: datetime | None
+    staff_id: int | None
+    staff_name: str | None
+    pinned: bool
+    version: int
+    cause: str | None
+    minutes_left: int
+    point: tuple[float, float] | None
+
+    @property
+    def cause_text(self) -> str | None:
+        """The jeopardy cause in words, for the board and its JSON."""
+        if self.cause is None:
+            return None
+        return CAUSE_TEXT.get(self.cause) or EXTRA_CAUSE_TEXT.get(self.cause, self.cause)
+
+    @property
+    def planned_end(self) -> datetime | None:
+        if self.planned_start is None:
+            return None
+        return self.planned_start + timedelta(minutes=self.duration_minutes)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One bar on a worker's timeline: a ``visit``, the ``travel`` before it, or a ``break``."""
+
+    kind: str
+    start: datetime
+    end: datetime
+    label: str
+    status: str | None = None
+    jeopardy: bool = False
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """One rostered shift today, with what fills it."""
+
+    staff_id: int
+    shift_id: int
+    name: str
+    role: str
+    starts_at: datetime
+    ends_at: datetime
+    sick_from: datetime | None
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class BoardBase:
+    id: int
+    name: str
+    point: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Board:
+    """Everything the board page draws for one network and day."""
+
+    network_id: int | None
+    network_name: str
+    networks: tuple[tuple[int, str], ...]
+    now: datetime
+    day: date
+    attention: tuple[BoardVisit, ...]  # in jeopardy, then unassigned; most urgent first
+    planned: tuple[BoardVisit, ...]  # the other open visits
+    closed: tuple[BoardVisit, ...]  # completed or cancelled today
+    timelines: tuple[Timeline, ...]
+    bases: tuple[BoardBase, ...]
+
+    @property
+    def visits(self) -> tuple[BoardVisit, ...]:
+        return (*self.attention, *self.planned, *self.closed)
+
+    def counts(self) -> dict[str, int]:
+        """Headline numbers for the board's summary line."""
+        return {"jeopardy": sum(1 for v in self.attention if v.cause),
+                "unassigned": sum(1 for v in self.attention if v.status == "unassigned"),
+                "open": len(self.attention) + len(self.planned), "closed": len(self.closed),
+                "staff_on_shift": len(self.timelines)}
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """London midnight to midnight as aware instants."""
+    start = datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
+    return start, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=LONDON)
+
+
+def load_board(
+    session: so.Session, *, network_id: int | None, now: datetime,
+    provider: TravelTimeProvider,
+) -> Board:
+    """The board for ``network_id`` (None: every network) on ``now``'s London day."""
+    day = now.astimezone(LONDON).date()
+    start, end = day_bounds(day)
+    networks = tuple((i, n) for i, n in session.execute(
+        sa.select(Network.id, Network.name).order_by(Network.name)))
+    name = dict(networks).get(network_id, "All networks") if network_id else "All networks"
+    visits = _visits(session, network_id, start, end)
+    staff = _staff(session, network_id, {v.assigned_staff_id for v in visits})
+    places = _places(session, {v.patient_id for v in visits})
+    rows = [_row(v, staff, places, now) for v in visits]
+    attention = sorted(
+        (r for r in rows if r.status in OPEN and (r.cause or r.status == "unassigned")),
+        key=lambda r: (r.cause is None, r.deadline, r.priority))
+    chosen = {r.id for r in attention}
+    planned = sorted((r for r in rows if r.status in OPEN and r.id not in chosen),
+                     key=lambda r: (r.planned_start or r.deadline, r.deadline))
+    closed = sorted((r for r in rows if r.status in CLOSED), key=lambda r: r.deadline)
+    bases = _bases(session, network_id)
+    timelines = _timelines(session, network_id, start, end, rows, staff, bases, places, provider)
+    return Board(network_id, name, networks, now, day, tuple(attention), tuple(planned),
+                 tuple(closed), timelines, tuple(bases.values()))
+
+
+def _visits(session: so.Session, network_id: int | None, start: datetime,
+            end: datetime) -> list[Visit]:
+    """Open visits due by the end of the day (or planned in it), and today's closed ones."""
+    open_today = sa.and_(Visit.status.in_(OPEN), sa.or_(
+        Visit.earliest_start < end, Visit.planned_start < end))
+    closed_today = sa.and_(Visit.status.in_(CLOSED), Visit.deadline >= start,
+                           Visit.deadline < end)
+    stmt = sa.select(Visit).where(sa.or_(open_today, closed_today))
+    if network_id is not None:
+        stmt = stmt.where(Visit.network_id == network_id)
+    return list(session.scalars(stmt.order_by(Visit.deadline, Visit.id)))
+
+
+def _staff(
+    session: so.Session, network_id: int | None, assigned: set[int | None]
+) -> dict[int, Staff]:
+    """The network's staff and anyone from elsewhere assigned to one of its visits."""
+    stmt = sa.select(Staff)
+    if network_id is not None:
+        ids = {i for i in assigned if i is not None}
+        stmt = stmt.where(sa.or_(Staff.network_id == network_id, Staff.id.in_(ids)))
+    return {s.id: s for s in session.scalars(stmt)}
+
+
+def _places(session: so.Session, patient_ids: set[int]) -> dict[int, tuple[str, Any, Any]]:
+    """Patient id -> (postcode district, lat, lon), read without loading whole patient rows."""
+    if not patient_ids:
+        return {}
+    rows = session.execute(sa.select(Patient.id, Patient.postcode, Patient.lat, Patient.lon)
+                           .where(Patient.id.in_(patient_ids)))
+    return {pid: (postcode_district(pc), lat, lon) for pid, pc, lat, lon in rows}
+
+
+def _row(visit: Visit, staff: dict[int, Staff], places: dict[int, tuple[str, Any, Any]],
+         now: datetime) -> BoardVisit:
+    district, lat, lon = places.get(visit.patient_id, ("", None, None))
+    worker = staff.get(visit.assigned_staff_id or 0)
+    cause = None
+    if visit.status in OPEN:
+        cause = visit.jeopardy_cause or jeopardy_cause(visit, now=now)
+    point = (round(lat, MAP_DECIMALS), round(lon, MAP_DECIMALS)) if lat is not None \
+        and lon is not None else None
+    return BoardVisit(
+        id=visit.id, reference=visit.reference, status=visit.status, category=visit.category,
+        priority=visit.priority, reason=visit.reason, skills=tuple(visit.skills or ()),
+        district=district, earliest_start=visit.earliest_start, deadline=visit.deadline,
+        duration_minutes=visit.duration_minutes, planned_start=visit.planned_start,
+        staff_id=visit.assigned_staff_id, staff_name=worker.name if worker else None,
+        pinned=visit.pinned, version=visit.version, cause=cause,
+        minutes_left=int((visit.deadline - now).total_seconds() // 60), point=point)
+
+
+def _bases(session: so.Session, network_id: int | None) -> dict[int, BoardBase]:
+    stmt = sa.select(StaffBase)
+    if network_id is not None:
+        stmt = stmt.where(StaffBase.network_id == network_id)
+    return {b.id: BoardBase(b.id, b.name, (round(b.lat, MAP_DECIMALS),
+                                           round(b.lon, MAP_DECIMALS)))
+            for b in session.scalars(stmt.order_by(StaffBase.name))}
+
+
+def _timelines(
+    session: so.Session, network_id: int | None, start: datetime, end: datetime,
+    rows: list[BoardVisit], staff: dict[int, Staff], bases: dict[int, BoardBase],
+    places: dict[int, tuple[str, Any, Any]], provider: TravelTimeProvider,
+) -> tuple[Timeline, ...]:
+    stmt = sa.select(Shift).join(Staff, Staff.id == Shift.staff_id).where(
+        Shift.starts_at < end, Shift.ends_at > start, Staff.active.is_(True),
+        Staff.role != "coordinator")
+    if network_id is not None:
+        stmt = stmt.where(Staff.network_id == network_id)
+    shifts = list(session.scalars(stmt.order_by(Shift.starts_at, Shift.id)))
+    missing = {s.staff_id for s in shifts} - set(staff)
+    if missing:
+        more = session.scalars(sa.select(Staff).where(Staff.id.in_(missing)))
+        staff.update({s.id: s for s in more})
+    by_staff: dict[int, list[BoardVisit]] = defaultdict(list)
+    for row in rows:
+        if row.staff_id is not None and row.planned_start is not None and row.status != "cancelled":
+            by_staff[row.staff_id].append(row)
+    out = []
+    for shift in shifts:
+        worker = staff[shift.staff_id]
+        mine = sorted((r for r in by_staff.get(worker.id, [])
+                       if shift.starts_at <= (r.planned_start or end) < shift.ends_at),
+                      key=lambda r: r.planned_start or end)
+        base = bases.get(shift.base_id)
+        segments = _segments(shift, mine, base.point if base else None, worker.travel_mode,
+                             provider)
+        out.append(Timeline(worker.id, shift.id, worker.name, worker.role, shift.starts_at,
+                            shift.ends_at, shift.sick_from, segments))
+    return tuple(sorted(out, key=lambda t: (t.role, t.name, t.starts_at)))
+
+
+def _segments(
+    shift: Shift, visits: list[BoardVisit], base: tuple[float, float] | None, mode: str,
+    provider: TravelTimeProvider,
+) -> tuple[Segment, ...]:
+    """Breaks, then each visit with the travel leading to it (estimated from the previous
+    stop, the base first; drawn ending where the visit starts)."""
+    segments = [Segment("break", datetime.fromisoformat(b["start"]),
+                        datetime.fromisoformat(b["end"]), "Break") for b in shift.breaks or []]
+    legs = _legs(base, visits, mode, provider)
+    previous_end = shift.starts_at
+    for visit, seconds in zip(visits, legs, strict=True):
+        assert visit.planned_start is not None and visit.planned_end is not None
+        if seconds:
+            leave = max(previous_end, visit.planned_start - timedelta(seconds=seconds))
+            if leave < visit.planned_start:
+                segments.append(Segment("travel", leave, visit.planned_start,
+                                        f"Travel {round(seconds / 60)} min"))
+        segments.append(Segment("visit", visit.planned_start, visit.planned_end,
+                                f"Visit {visit.reference}", visit.status, bool(visit.cause)))
+        previous_end = visit.planned_end
+    return tuple(sorted(segments, key=lambda s: s.start))
+
+
+def _legs(base: tuple[float, float] | None, visits: list[BoardVisit], mode: str,
+          provider: TravelTimeProvider) -> list[int]:
+    """Seconds of travel into each visit from the stop before it (0 where unknown)."""
+    stops = [base, *(v.point for v in visits)]
+    position: dict[int, int] = {}  # index in stops -> index in the matrix
+    known: list[tuple[float, float]] = []
+    for n, point in enumerate(stops):
+        if point is not None:
+            position[n] = len(known)
+            known.append(point)
+    if not visits or len(known) < 2:
+        return [0] * len(visits)
+    try:
+        matrix = provider.matrix(known, known, mode=mode)
+    except UnknownTravelModeError:
+        return [0] * len(visits)
+    return [int(matrix[position[n - 1]][position[n]]) if n - 1 in position and n in position
+            else 0 for n in range(1, len(stops))]

@@ -1,0 +1,28 @@
+"""Server-rendered pages (NHS.UK frontend) and the vendored front-end assets.
+
+Front-end packages (``nhsuk-frontend``, ``swagger-ui-dist``) are installed by npm into the
+project's ``node_modules`` by the README's commands and served from ``/static/vendor/`` so the
+pages work on a machine with no internet. Templates extend ``nhsuk/template.jinja`` from
+``nhsuk-frontend-jinja`` (templates only; it pairs with npm ``nhsuk-frontend`` 10.6.1).
+
+Pages work without JavaScript: every step is a plain form post, and scripts only add
+niceties (the NHS.UK header menu, the board's live refresh). Views parse, call a service,
+commit once and render; the rules live in ``dispatch.services`` and ``triage``.
+
+One blueprint (``web``), its pages split by area: ``common`` (sign-in, assets, filters),
+``handler`` (the call handler's referral pages), ``visits`` (field staff), ``board``
+(coordinators), ``reports`` (managers' KPIs), ``packages`` (care package decisions) and
+``admin`` (the audit trail). Importing the page modules registers their routes.
+"""
+
+from __future__ import annotations
+
+import dispatch.web.admin
+import dispatch.web.board
+import dispatch.web.handler
+import dispatch.web.packages
+import dispatch.web.reports
+import dispatch.web.visits  # noqa: F401  (each registers its routes on ``bp``)
+from dispatch.web.common import ROLE_HOME, bp, init_app, london_time
+
+__all__ = ["ROLE_HOME", "bp", "init_app", "london_time"]

@@ -1,0 +1,97 @@
+"""Administrators: the audit trail, filtered and paginated, and its CSV export. Read-only: no
+route here (or anywhere) changes or deletes an audit event. Each look at the trail is itself
+audited, since the trail names patients."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, render_template, request, stream_with_context
+from flask.typing import ResponseReturnValue
+
+from dispatch.api.clock import now
+from dispatch.auth import current_actor, request_id
+from dispatch.db import get_session
+from dispatch.errors import InvalidInput
+from dispatch.services import audit
+from dispatch.services import audit_view as service
+from dispatch.web.common import bp
+
+FILTER_LABELS = {"patient_id": "Patient id", "user": "Username", "action": "Action",
+                 "date_from": "From", "date_to": "To"}
+
+
+def _filters() -> service.AuditFilter:
+    """The filter from the query string. :raise InvalidInput: an unreadable value."""
+    args = request.args
+    errors: dict[str, list[str]] = {}
+    patient_id = None
+    if raw := args.get("patient_id", "").strip():
+        if raw.isdigit() and 0 < int(raw) < 2**31:
+            patient_id = int(raw)
+        else:
+            errors["patient_id"] = ["Enter the patient id as a whole number"]
+    days: dict[str, date | None] = {}
+    for name in ("date_from", "date_to"):
+        raw = args.get(name, "").strip()
+        try:
+            days[name] = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            errors[name] = ["Enter a real date, like 2026-12-01"]
+    if errors:
+        raise InvalidInput("invalid audit filter", errors=errors)
+    try:
+        return service.AuditFilter(patient_id=patient_id,
+                                   username=args.get("user", "").strip()[:80] or None,
+                                   action=args.get("action", "").strip()[:48] or None,
+                                   date_from=days["date_from"], date_to=days["date_to"])
+    except ValueError as exc:
+        raise InvalidInput("invalid audit filter", errors={"date_to": [str(exc)]}) from exc
+
+
+def _record(filters: service.AuditFilter, action: str) -> None:
+    audit.record(get_session(), actor=current_actor(), action=action, now=now(),
+                 patient_id=filters.patient_id, purpose="audit review",
+                 request_id=request_id(), details=filters.as_args())
+
+
+@bp.get("/admin/audit")
+def audit_page() -> ResponseReturnValue:
+    """Who saw or changed what, when and why: newest first, 50 a page."""
+    try:
+        filters = _filters()
+    except InvalidInput as exc:
+        return _render(service.AuditFilter(), None, errors=exc.errors or {}), 422
+    page = request.args.get("page", "1")
+    session = get_session()
+    listing = service.list_events(session, filters=filters,
+                                  page=int(page) if page.isdigit() and len(page) < 7 else 1)
+    _record(filters, "view_audit")
+    session.commit()
+    return _render(filters, listing)
+
+
+def _render(filters: service.AuditFilter, listing: service.AuditPage | None,
+            errors: dict[str, list[str]] | None = None) -> str:
+    values = {**{k: "" for k in FILTER_LABELS}, **dict(request.args)} if errors else \
+        {**{k: "" for k in FILTER_LABELS}, **filters.as_args()}
+    summary: list[dict[str, Any]] = [{"text": msgs[0], "href": f"#{name}"}
+                                     for name, msgs in (errors or {}).items()]
+    return render_template(
+        "admin/audit.html", listing=listing, values=values, labels=FILTER_LABELS,
+        field_errors=errors or {}, errors=summary, args=filters.as_args(),
+        actions=service.actions(get_session()))
+
+
+@bp.get("/admin/audit.csv")
+def audit_csv() -> Response:
+    """The filtered trail as CSV (oldest first, up to 100,000 rows), streamed."""
+    filters = _filters()
+    session = get_session()
+    _record(filters, "export_audit")
+    session.commit()
+    lines = service.csv_lines(service.iter_events(session, filters=filters))
+    stamp = now().date().isoformat()
+    return Response(stream_with_context(lines), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})

@@ -1,0 +1,281 @@
+"""The dispatch board (coordinators): jeopardy and unassigned visits first, staff timelines, a
+map, and manual assign / unassign / pin with the planner's checks shown before saving.
+
+The page works without JavaScript (a Refresh link); ``static/board.js`` polls
+``/board/data`` and swaps in the re-rendered parts, so the lists stay current without a
+reload. The board shows no patient identifiers (reference, postcode district, reason), so a
+board view is audited once, without a patient; opening one visit to dispatch it is audited
+against that patient.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import orm as so
+from werkzeug.wrappers import Response
+
+from dispatch import forms
+from dispatch.api.clock import now
+from dispatch.auth import current_actor, request_id
+from dispatch.db import get_session
+from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.models import Network, Patient, Shift, Staff, User, Visit
+from dispatch.planning.runs import provider_for
+from dispatch.services import audit, manual
+from dispatch.services import board as service
+from dispatch.services.patients import postcode_district
+from dispatch.web.common import bp, london_time
+from dispatch.web.drawings import map_drawing, timeline_drawing
+from dispatch.web.pageforms import AssignForm, PinForm, UnassignForm
+from triage.timing import LONDON
+
+POLL_SECONDS = 20  # how often board.js asks for fresh lists
+START_ROUNDING = timedelta(minutes=5)
+DOUBLE_BOOKED = "Not saved: one person cannot be in two places. Choose another worker or time"
+PARTS = ("counts", "attention", "planned", "timelines", "map")
+
+
+def _network_id() -> int | None:
+    """``?network=`` if given (0 or ``all``: every network), else the user's own network."""
+    raw = request.args.get("network", "").strip()
+    if raw.isdigit() and 0 < int(raw) < 2**31:
+        return int(raw)
+    if raw in ("0", "all"):
+        return None
+    if raw:
+        raise InvalidInput("invalid network", errors={"network": ["must be a network id"]})
+    user = get_session().get(User, current_user.id) if current_user.is_authenticated else None
+    return user.network_id if user is not None else None
+
+
+def _load(network_id: int | None) -> service.Board:
+    session = get_session()
+    if network_id is not None and session.get(Network, network_id) is None:
+        raise NotFound(f"network {network_id} not found")
+    return service.load_board(session, network_id=network_id, now=now(),
+                              provider=provider_for(current_app))
+
+
+def _parts(board: service.Board) -> dict[str, Any]:
+    return {"board": board, "timeline": timeline_drawing(board), "map": map_drawing(board),
+            "counts": board.counts(), "network_arg": board.network_id or 0}
+
+
+@bp.get("/board")
+def board() -> str:
+    """The board for one network (or all), as of now."""
+    network_id = _network_id()
+    board_rows = _load(network_id)
+    session = get_session()
+    audit.record(session, actor=current_actor(), action="view_board", now=now(),
+                 entity=("network", network_id), purpose="dispatch board",
+                 request_id=request_id(), details={"visits": len(board_rows.visits)})
+    session.commit()
+    return render_template("board/board.html", poll_seconds=POLL_SECONDS, **_parts(board_rows))
+
+
+@bp.get("/board/data")
+def board_data() -> Response:
+    """The board's lists as JSON, with each part re-rendered as HTML for ``board.js``."""
+    board_rows = _load(_network_id())
+    context = _parts(board_rows)
+    html = {name: render_template(f"board/_{name}.html", **context) for name in PARTS}
+    get_session().commit()
+    return jsonify({
+        "as_of": board_rows.now.isoformat(), "as_of_text": london_time(board_rows.now),
+        "network": board_rows.network_id, "counts": context["counts"],
+        "attention": [_json(v) for v in board_rows.attention],
+        "planned": [_json(v) for v in board_rows.planned],
+        "html": html,
+    })
+
+
+def _json(visit: service.BoardVisit) -> dict[str, Any]:
+    return {"id": visit.id, "reference": visit.reference, "status": visit.status,
+            "category": visit.category, "cause": visit.cause, "cause_text": visit.cause_text,
+            "deadline": visit.deadline.isoformat(), "minutes_left": visit.minutes_left,
+            "district": visit.district, "staff": visit.staff_name, "version": visit.version,
+            "planned_start": visit.planned_start.isoformat() if visit.planned_start else None}
+
+
+# --- one visit: assign, unassign, pin ----------------------------------------------------------
+
+
+def _visit(visit_id: int) -> Visit:
+    visit = get_session().get(Visit, visit_id)
+    if visit is None:
+        raise NotFound(f"visit {visit_id} not found")
+    return visit
+
+
+def _candidates(session: so.Session, visit: Visit, at: datetime) -> list[tuple[Staff, Shift]]:
+    """Workers of the visit's network on a shift that has not ended (soonest shift each)."""
+    stmt = (sa.select(Staff, Shift).join(Shift, Shift.staff_id == Staff.id)
+            .where(Staff.active.is_(True), Staff.role != "coordinator", Shift.ends_at > at,
+                   Shift.starts_at < at + timedelta(hours=24))
+            .order_by(Staff.name, Shift.starts_at))
+    if visit.network_id is not None:
+        stmt = stmt.where(Staff.network_id == visit.network_id)
+    seen: dict[int, tuple[Staff, Shift]] = {}
+    for staff, shift in session.execute(stmt):
+        seen.setdefault(staff.id, (staff, shift))
+    return list(seen.values())
+
+
+def _choice_label(staff: Staff, shift: Shift, visit: Visit) -> str:
+    missing = sorted(set(visit.skills or ()) - set(staff.skills or ()))
+    hours = f"{shift.starts_at.astimezone(LONDON):%H:%M}-{shift.ends_at.astimezone(LONDON):%H:%M}"
+    note = f", lacks {', '.join(s.replace('_', ' ') for s in missing)}" if missing else ""
+    return f"{staff.name} ({staff.role.replace('_', ' ')}, shift {hours}{note})"
+
+
+def _default_start(visit: Visit) -> str:
+    at = visit.planned_start or max(visit.earliest_start, now())
+    if visit.planned_start is None:
+        extra = -at.timestamp() % START_ROUNDING.total_seconds()
+        at = at + timedelta(seconds=extra)
+    return f"{at.astimezone(LONDON):%H:%M}"
+
+
+def _render_visit(
+    visit: Visit, assign: AssignForm | None = None, *, warnings: tuple[str, ...] = (),
+    errors: list[dict[str, str]] | None = None, status: int = 200,
+) -> ResponseReturnValue:
+    session = get_session()
+    audit.record(session, actor=current_actor(), action="view_visit_dispatch", now=now(),
+                 patient_id=visit.patient_id, entity=("visit", visit.id),
+                 purpose="manual dispatch", request_id=request_id())
+    candidates = _candidates(session, visit, now())
+    if assign is None:
+        assign = AssignForm(formdata=None, version=visit.version,
+                            start_time=_default_start(visit),
+                            staff_id=visit.assigned_staff_id)
+    assign.staff_id.choices = forms.options(
+        [("", "Choose a worker"),
+         *((str(s.id), _choice_label(s, sh, visit)) for s, sh in candidates)])
+    unassign = UnassignForm(formdata=None, version=visit.version)
+    pin = PinForm(formdata=None, version=visit.version, pinned="0" if visit.pinned else "1")
+    worker = session.get(Staff, visit.assigned_staff_id) if visit.assigned_staff_id else None
+    patient = session.get(Patient, visit.patient_id)
+    district = postcode_district(patient.postcode) if patient else ""
+    session.commit()
+    return render_template(
+        "board/visit.html", visit=visit, worker=worker, assign=assign, unassign=unassign,
+        pin=pin, warnings=warnings, errors=errors or [], district=district,
+        minutes_left=int((visit.deadline - now()).total_seconds() // 60),
+        network_arg=request.values.get("network", visit.network_id or 0),
+        cause=service.jeopardy_cause(visit, now=now()) if visit.status in service.OPEN else None,
+    ), status
+
+
+@bp.get("/board/visits/<int:visit_id>")
+def board_visit(visit_id: int) -> ResponseReturnValue:
+    """One visit from the board: assign it (checks first), take it off its worker, pin it."""
+    return _render_visit(_visit(visit_id))
+
+
+def _start_today(text: str) -> datetime:
+    hour, minute = (int(p) for p in text.split(":"))
+    day = now().astimezone(LONDON).date()
+    return datetime.combine(day, time(hour, minute), tzinfo=LONDON)
+
+
+@bp.post("/board/visits/<int:visit_id>/assign")
+def board_assign(visit_id: int) -> ResponseReturnValue:
+    """Check the assignment; with warnings show them and ask to confirm; save when clean or
+    confirmed (a double booking is never saved). A stale version shows the 409 message."""
+    visit = _visit(visit_id)
+    form = AssignForm()
+    form.staff_id.choices = []
+    if not form.validate() or not form.staff_id.data:
+        return _render_visit(visit, form, errors=forms.error_list(form), status=422)
+    session = get_session()
+    start = _start_today(form.start_time.data or "")
+    confirmed = form.confirm.data == "yes"
+    try:
+        if not confirmed:  # first the planner's checks, nothing saved
+            staff = session.get(Staff, form.staff_id.data)
+            if staff is None:
+                raise InvalidInput("invalid", errors={"staff_id": ["no such member of staff"]})
+            check = manual.check_assignment(session, visit=visit, staff=staff, start=start,
+                                            provider=provider_for(current_app))
+            if not check.ok:
+                session.rollback()
+                form.confirm.data = "yes"
+                return _render_visit(visit, form, warnings=tuple(check.warnings))
+        result = manual.assign_manually(
+            session, visit_id=visit.id, staff_id=form.staff_id.data, start=start,
+            version=form.version.data or 0, confirm=confirmed, pin=bool(form.pin.data),
+            actor=current_actor(), now=now(), provider=provider_for(current_app))
+    except (Conflict, InvalidInput) as exc:
+        session.rollback()
+        form.confirm.data = ""
+        return _render_visit(_visit(visit_id), form, errors=[{"text": exc.message}],
+                             status=exc.status)
+    if not result.applied:
+        session.rollback()
+        form.confirm.data = ""
+        return _render_visit(visit, form, warnings=result.warnings, errors=[{
+            "text": DOUBLE_BOOKED}],
+            status=409)
+    session.commit()
+    confirmed_note = " (confirmed despite warnings)" if result.warnings else ""
+    flash(f"Visit {result.visit.reference} assigned to {_name(form.staff_id.data)} at "
+          f"{start.astimezone(LONDON):%H:%M}{confirmed_note}; the worker has been sent the offer")
+    return _back_to_board(visit)
+
+
+def _back_to_board(visit: Visit) -> Response:
+    network = request.args.get("network", visit.network_id or 0)
+    return redirect(url_for("web.board", network=network), code=303)
+
+
+def _name(staff_id: int) -> str:
+    staff = get_session().get(Staff, staff_id)
+    return staff.name if staff else str(staff_id)
+
+
+@bp.post("/board/visits/<int:visit_id>/unassign")
+def board_unassign(visit_id: int) -> ResponseReturnValue:
+    """Take the visit off its worker (they are told if they knew); the planner re-places it."""
+    visit = _visit(visit_id)
+    form = UnassignForm()
+    if not form.validate():
+        return _render_visit(visit, errors=forms.error_list(form), status=422)
+    session = get_session()
+    try:
+        manual.unassign_manually(session, visit_id=visit.id, version=form.version.data or 0,
+                                 reason=(form.reason.data or "").strip(), actor=current_actor(),
+                                 now=now())
+    except Conflict as exc:
+        session.rollback()
+        return _render_visit(_visit(visit_id), errors=[{"text": exc.message}], status=409)
+    session.commit()
+    flash(f"Visit {visit.reference} is unassigned; the planner will place it again")
+    return _back_to_board(visit)
+
+
+@bp.post("/board/visits/<int:visit_id>/pin")
+def board_pin(visit_id: int) -> ResponseReturnValue:
+    """Pin the visit to its worker (the planner keeps it there), or unpin it."""
+    visit = _visit(visit_id)
+    form = PinForm()
+    if not form.validate():
+        return _render_visit(visit, errors=forms.error_list(form), status=422)
+    session = get_session()
+    pinned = form.pinned.data == "1"
+    try:
+        manual.set_pin(session, visit_id=visit.id, version=form.version.data or 0, pinned=pinned,
+                       actor=current_actor(), now=now())
+    except Conflict as exc:
+        session.rollback()
+        return _render_visit(_visit(visit_id), errors=[{"text": exc.message}], status=409)
+    session.commit()
+    flash(f"Visit {visit.reference} is {'pinned to its worker' if pinned else 'unpinned'}")
+    return redirect(url_for("web.board_visit", visit_id=visit.id), code=303)

@@ -1,0 +1,92 @@
+"""Forms of the field staff, board, package and audit pages (Flask-WTF: each carries its CSRF
+token). The referral pages' forms are in :mod:`dispatch.forms`."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from dispatch.forms import options
+from dispatch.models.vocab import VISIT_OUTCOMES
+
+OUTCOME_LABELS = {
+    "visit_completed": "Visit completed: care given at home",
+    "admitted_to_hospital": "Admitted to hospital",
+    "escalated_to_gp": "Escalated to the GP",
+    "no_access": "No access: could not get in",
+}
+DECLINE_REASONS = {
+    "no_time": "Not enough time before the deadline",
+    "too_far": "Too far away",
+    "missing_skill": "I do not have the skills needed",
+    "unwell": "I am unwell",
+    "other": "Other (say why below)",
+}
+MIN_REASON = 3
+VERSION = (InputRequired("Reload the page: the visit version is missing"),
+           NumberRange(1, 2**31 - 1, "Reload the page: the visit version is not valid"))
+
+
+def optional_int(value: object) -> int | None:
+    """A select's value as an id; the "Choose..." placeholder is None."""
+    return None if value in (None, "") else int(str(value))
+
+
+class ActionForm(FlaskForm):
+    """Accept or arrive: nothing but the CSRF token."""
+
+
+class DeclineForm(FlaskForm):
+    reason = SelectField("Why are you declining?", default="",
+                         choices=options([("", "Choose a reason"), *DECLINE_REASONS.items()]),
+                         validators=[DataRequired("Choose why you are declining")])
+    details = StringField("Anything else the coordinator should know",
+                          validators=[Optional(), Length(max=200)])
+
+    def text(self) -> str:
+        """The reason as recorded (and counted in the KPIs' declines by reason)."""
+        label = DECLINE_REASONS.get(self.reason.data or "", "other")
+        details = (self.details.data or "").strip()
+        return f"{label}: {details}" if details else label
+
+
+class CompleteForm(FlaskForm):
+    outcome = SelectField("Outcome", default="",
+                          choices=options([("", "Choose the outcome"),
+                                           *((o, OUTCOME_LABELS[o]) for o in VISIT_OUTCOMES)]),
+                          validators=[DataRequired("Choose the outcome of the visit")])
+
+
+class AssignForm(FlaskForm):
+    """Assign by hand: who, when (today, London time), pin; ``confirm`` after warnings."""
+
+    staff_id = SelectField("Worker", coerce=optional_int, choices=[], validate_choice=False,
+                           validators=[InputRequired("Choose a worker")])
+    start_time = StringField("Start time (today, UK time)", validators=[
+        DataRequired("Enter the start time, like 14:30"),
+        Regexp(r"^([01]?\d|2[0-3]):[0-5]\d$", message="Enter the start time like 14:30")])
+    pin = BooleanField("Pin to this worker (the planner will not move it)")
+    version = IntegerField(validators=list(VERSION))
+    confirm = HiddenField(default="")
+
+
+class UnassignForm(FlaskForm):
+    reason = StringField("Reason for taking the visit off its worker", validators=[
+        DataRequired("Give a reason"), Length(min=MIN_REASON, max=300,
+                                              message="Give a reason of 3 to 300 characters")])
+    version = IntegerField(validators=list(VERSION))
+
+
+class PinForm(FlaskForm):
+    pinned = HiddenField()
+    version = IntegerField(validators=list(VERSION))
+
+
+class ApproveForm(FlaskForm):
+    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=300)])
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField("Reason for rejecting", validators=[
+        DataRequired("Give a reason for rejecting the package"), Length(max=300)])

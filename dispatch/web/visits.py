@@ -1,0 +1,199 @@
+"""Field staff: "My visits today" and the visit page the SMS links to (``/visits/<reference>``).
+
+A worker sees only visits assigned to them (anything else is "not found", so a guessed
+reference reveals nothing); coordinators and admins may open any. Every view is audited, and
+the care plan is shown only where the patient consented (``read_care_plan``), its read audited
+with the purpose "attend visit". Accept, decline, arrived and done are the SMS state machine
+(``dispatch.services.visit_actions``): a CSRF-protected form each, Post/Redirect/Get, and a
+stale action (already accepted, reassigned meanwhile) shows the service's Conflict message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from dispatch import forms
+from dispatch.api.clock import now
+from dispatch.auth import current_actor, request_id
+from dispatch.db import get_session
+from dispatch.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dispatch.models import Patient, Referral, Staff, Visit
+from dispatch.permissions import FIELD_STAFF
+from dispatch.services import audit, patients, visit_actions
+from dispatch.services.board import day_bounds
+from dispatch.web.common import bp
+from dispatch.web.pageforms import OUTCOME_LABELS, ActionForm, CompleteForm, DeclineForm
+from triage.timing import LONDON
+
+PURPOSE = "attend visit"
+EXPIRED = [{"text": "The form expired; try again"}]
+ACTIVE = ("assigned", "offered", "accepted", "en_route", "on_site")
+DONE_MESSAGES = {
+    "accept": "You accepted visit {ref}. Mark your arrival when you get there.",
+    "decline": "You declined visit {ref}. The coordinator will find someone else.",
+    "arrive": "Arrival recorded for visit {ref}.",
+    "complete": "Visit {ref} is done: {outcome}.",
+}
+
+
+def _reference_visit(reference: str) -> Visit:
+    """The visit, if this user may see it. :raise NotFound: no such visit, or not theirs."""
+    actor = current_actor()
+    visit = visit_actions.find_visit(get_session(), reference.strip()[:8])
+    if visit is None or (actor.role == FIELD_STAFF and (
+            actor.staff_id is None or visit.assigned_staff_id != actor.staff_id)):
+        raise NotFound(f"visit {reference[:8]} not found")
+    return visit
+
+
+def _worker() -> Staff:
+    """The signed-in worker's staff row. :raise NotFound: the user is not linked to one."""
+    actor = current_actor()
+    staff = get_session().get(Staff, actor.staff_id) if actor.staff_id else None
+    if staff is None:
+        raise NotFound("your sign-in is not linked to a member of staff")
+    return staff
+
+
+@bp.get("/my-visits")
+def my_visits() -> str:
+    """Today's visits for the signed-in worker: open ones first, soonest first."""
+    actor = current_actor()
+    session = get_session()
+    start, end = day_bounds(now().astimezone(LONDON).date())
+    rows: list[tuple[Visit, str]] = []
+    if actor.staff_id is not None:
+        stmt = sa.select(Visit, Patient.postcode).join(
+            Patient, Patient.id == Visit.patient_id).where(
+            Visit.assigned_staff_id == actor.staff_id,
+            sa.or_(Visit.status.in_(ACTIVE),
+                   sa.and_(Visit.completed_at >= start, Visit.completed_at < end)))
+        rows = [(v, pc) for v, pc in session.execute(stmt).all()]
+    rows.sort(key=lambda r: (r[0].status == "completed", r[0].planned_start or r[0].deadline))
+    audit.record(session, actor=actor, action="list_my_visits", now=now(),
+                 purpose=PURPOSE, request_id=request_id(), details={"visits": len(rows)})
+    session.commit()
+    return render_template("visits/mine.html", rows=rows, linked=actor.staff_id is not None)
+
+
+@bp.get("/visits/<reference>")
+def visit_page(reference: str) -> ResponseReturnValue:
+    """The visit: where, how to get in, why, by when, the care plan (with consent), actions."""
+    return _render(_reference_visit(reference))
+
+
+def _render(visit: Visit, *, errors: list[dict[str, str]] | None = None,
+            decline: DeclineForm | None = None, complete: CompleteForm | None = None,
+            status: int = 200) -> ResponseReturnValue:
+    session, actor = get_session(), current_actor()
+    patient = session.get(Patient, visit.patient_id)
+    assert patient is not None
+    audit.record(session, actor=actor, action="view_visit", now=now(), patient_id=patient.id,
+                 entity=("visit", visit.id), purpose=PURPOSE, request_id=request_id(),
+                 details={"reference": visit.reference, "status": visit.status})
+    plan, plan_note = _care_plan(patient)
+    referral = session.get(Referral, visit.referral_id) if visit.referral_id else None
+    mine = actor.staff_id is not None and visit.assigned_staff_id == actor.staff_id
+    session.commit()
+    return render_template(
+        "visits/show.html", visit=visit, patient=patient, referral=referral, plan=plan,
+        plan_note=plan_note, mine=mine, errors=errors or [], action=ActionForm(formdata=None),
+        decline=decline or DeclineForm(formdata=None),
+        complete=complete or CompleteForm(formdata=None), outcome_labels=OUTCOME_LABELS,
+        visit_end=(visit.planned_start + timedelta(minutes=visit.duration_minutes)
+                   if visit.planned_start else None),
+        minutes_left=int((visit.deadline - now()).total_seconds() // 60)), status
+
+
+def _care_plan(patient: Patient) -> tuple[Any, str | None]:
+    """The latest care plan where consent allows (read audited), else a note saying why not."""
+    session = get_session()
+    try:
+        plan, basis = patients.read_care_plan(session, patient=patient, emergency_reason=None)
+    except Forbidden:
+        return None, ("The patient has not consented to share their care plan. Ask the "
+                      "coordinator if you need more information.")
+    audit.record(session, actor=current_actor(), action="view_care_plan", now=now(),
+                 patient_id=patient.id, entity=("care_plan", plan.id if plan else None),
+                 purpose=PURPOSE, request_id=request_id(), details={"basis": basis})
+    return plan, None if plan else "No care plan is recorded for this patient."
+
+
+def _act(
+    reference: str, name: str, do: Callable[[Visit, Staff], Visit], **fmt: str
+) -> ResponseReturnValue:
+    """Run one state-machine action for the signed-in worker; commit and redirect, or show
+    the Conflict (stale or foreign action) on the page with 409."""
+    visit = _reference_visit(reference)
+    staff = _worker()
+    session = get_session()
+    try:
+        do(visit, staff)
+    except (Conflict, InvalidInput) as exc:
+        session.rollback()
+        return _render(_reference_or_gone(reference, visit), status=exc.status,
+                       errors=[{"text": _sentence(exc.message)}])
+    session.commit()
+    flash(DONE_MESSAGES[name].format(ref=visit.reference, **fmt))
+    if name == "decline":  # no longer theirs: the visit page would be "not found"
+        return redirect(url_for("web.my_visits"), code=303)
+    return redirect(url_for("web.visit_page", reference=visit.reference), code=303)
+
+
+def _reference_or_gone(reference: str, visit: Visit) -> Visit:
+    try:
+        return _reference_visit(reference)
+    except NotFound:  # taken away meanwhile: say so on the list instead
+        raise Conflict(f"visit {visit.reference} is no longer assigned to you") from None
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]
+
+
+@bp.post("/visits/<reference>/accept")
+def visit_accept(reference: str) -> ResponseReturnValue:
+    """Accept the visit (it is then pinned to you)."""
+    if not ActionForm().validate():
+        return _render(_reference_visit(reference), errors=EXPIRED, status=400)
+    return _act(reference, "accept", lambda v, s: visit_actions.accept(
+        get_session(), visit=v, staff=s, now=now(), actor=current_actor()))
+
+
+@bp.post("/visits/<reference>/decline")
+def visit_decline(reference: str) -> ResponseReturnValue:
+    """Decline, with a reason (counted in the KPIs); the planner finds someone else."""
+    form = DeclineForm()
+    if not form.validate():
+        return _render(_reference_visit(reference), decline=form, status=422,
+                       errors=forms.error_list(form))
+    return _act(reference, "decline", lambda v, s: visit_actions.decline(
+        get_session(), visit=v, staff=s, reason=form.text(), now=now(), actor=current_actor()))
+
+
+@bp.post("/visits/<reference>/arrive")
+def visit_arrive(reference: str) -> ResponseReturnValue:
+    """Record your arrival (arriving without accepting first counts as accepting)."""
+    if not ActionForm().validate():
+        return _render(_reference_visit(reference), errors=EXPIRED, status=400)
+    return _act(reference, "arrive", lambda v, s: visit_actions.arrive(
+        get_session(), visit=v, staff=s, now=now(), actor=current_actor()))
+
+
+@bp.post("/visits/<reference>/complete")
+def visit_complete(reference: str) -> ResponseReturnValue:
+    """Done, with the outcome."""
+    form = CompleteForm()
+    if not form.validate():
+        return _render(_reference_visit(reference), complete=form, status=422,
+                       errors=forms.error_list(form))
+    outcome = form.outcome.data or ""
+    return _act(reference, "complete", lambda v, s: visit_actions.complete(
+        get_session(), visit=v, staff=s, outcome=outcome, now=now(), actor=current_actor()),
+        outcome=OUTCOME_LABELS.get(outcome, outcome).split(":")[0].lower())
