@@ -68,15 +68,20 @@ def main() -> None:
     timings = []
     for i in range(args.requests):
         body = {
-            "source": "111", "referrer": {"name": "bench"},
+            "source": "111",
+            "referrer": {"name": "bench"},
             "received_at": (now - timedelta(minutes=rng.randint(0, 30))).isoformat(),
             "needs": [rng.choice(NEEDS)],
-            "observations": {"pulse": rng.randint(50, 120), "respiration_rate": rng.randint(10, 26)},
+            "observations": {
+                "pulse": rng.randint(50, 120),
+                "respiration_rate": rng.randint(10, 26),
+            },
             "patient": {"nhs_number": rng.choice(numbers)},
         }
         t = time.perf_counter()
-        response = client.post("/api/referrals", json=body,
-                               headers={**headers, "Idempotency-Key": f"bench-{i}"})
+        response = client.post(
+            "/api/referrals", json=body, headers={**headers, "Idempotency-Key": f"bench-{i}"}
+        )
         timings.append(time.perf_counter() - t)
         assert response.status_code == 201, response.json
     p50, p95 = statistics.median(timings), percentile(timings, 0.95)

@@ -55,7 +55,7 @@ def _authenticate_and_authorise() -> ResponseReturnValue | None:
     if rule is None:
         log.error("route %s %s has no permission rule; refused", request.method, request.endpoint)
         return _deny(403, "this route has no permission rule")
-    if rule == PUBLIC or rule == SIGNATURE:
+    if rule in (PUBLIC, SIGNATURE):
         return None
     actor = _actor_from_request()
     if actor is None:

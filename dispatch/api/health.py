@@ -11,7 +11,9 @@ from marshmallow import Schema, fields
 
 from dispatch.db import get_session
 
-blp = Blueprint("health", __name__, url_prefix="/healthz", description="Liveness and database check")
+blp = Blueprint(
+    "health", __name__, url_prefix="/healthz", description="Liveness and database check"
+)
 
 
 class HealthSchema(Schema):

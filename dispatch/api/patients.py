@@ -32,10 +32,17 @@ class Patients(MethodView):
         found = service.find_patients(session, **query)
         actor = current_actor()
         for patient in found:
-            audit.record(session, actor=actor, action="search_patient", now=now(),
-                         patient_id=patient.id, entity=("patient", patient.id),
-                         purpose="find the patient for a referral", request_id=request_id(),
-                         details={"terms": sorted(query)})
+            audit.record(
+                session,
+                actor=actor,
+                action="search_patient",
+                now=now(),
+                patient_id=patient.id,
+                entity=("patient", patient.id),
+                purpose="find the patient for a referral",
+                request_id=request_id(),
+                details={"terms": sorted(query)},
+            )
         session.commit()
         return found
 
@@ -56,21 +63,40 @@ class CarePlan(MethodView):
         patient = service.get_patient(session, patient_id)
         override = query.get("override_reason")
         try:
-            plan, basis = service.read_care_plan(session, patient=patient, emergency_reason=override)
+            plan, basis = service.read_care_plan(
+                session, patient=patient, emergency_reason=override
+            )
         except Exception:
-            audit.record(session, actor=actor, action="care_plan_refused", now=now(),
-                         patient_id=patient.id, entity=("patient", patient.id),
-                         purpose=query["purpose"], request_id=request_id())
+            audit.record(
+                session,
+                actor=actor,
+                action="care_plan_refused",
+                now=now(),
+                patient_id=patient.id,
+                entity=("patient", patient.id),
+                purpose=query["purpose"],
+                request_id=request_id(),
+            )
             session.commit()
             raise
-        audit.record(session, actor=actor, action="view_care_plan", now=now(),
-                     patient_id=patient.id, entity=("care_plan", plan.id if plan else None),
-                     purpose=override or query["purpose"], request_id=request_id(),
-                     details={"basis": basis})
+        audit.record(
+            session,
+            actor=actor,
+            action="view_care_plan",
+            now=now(),
+            patient_id=patient.id,
+            entity=("care_plan", plan.id if plan else None),
+            purpose=override or query["purpose"],
+            request_id=request_id(),
+            details={"basis": basis},
+        )
         session.commit()
         return {
-            "patient_id": patient.id, "version": plan.version if plan else None,
-            "summary": plan.summary if plan else None, "content": plan.content if plan else {},
+            "patient_id": patient.id,
+            "version": plan.version if plan else None,
+            "summary": plan.summary if plan else None,
+            "content": plan.content if plan else {},
             "author": plan.author if plan else None,
-            "created_at": plan.created_at if plan else None, "access_basis": basis,
+            "created_at": plan.created_at if plan else None,
+            "access_basis": basis,
         }

@@ -28,7 +28,9 @@ class Referral(Base):
     __table_args__ = (
         sa.CheckConstraint(in_list("source", REFERRAL_SOURCES), name="source"),
         sa.CheckConstraint(in_list("status", REFERRAL_STATUSES), name="status"),
-        sa.CheckConstraint(f"category IS NULL OR {in_list('category', CATEGORIES)}", name="category"),
+        sa.CheckConstraint(
+            f"category IS NULL OR {in_list('category', CATEGORIES)}", name="category"
+        ),
         sa.CheckConstraint(
             f"risk_tier IS NULL OR {in_list('risk_tier', RISK_TIERS)}", name="risk_tier"
         ),
@@ -77,4 +79,3 @@ class Referral(Base):
     __mapper_args__ = {"version_id_col": version}
 
     visits: so.Mapped[list[Visit]] = so.relationship(back_populates="referral")
-

@@ -34,9 +34,7 @@ class Visit(Base):
         sa.CheckConstraint("earliest_start <= deadline", name="window"),
         sa.CheckConstraint("duration_minutes > 0 AND duration_minutes <= 720", name="duration"),
         sa.CheckConstraint("priority BETWEEN 1 AND 5", name="priority"),
-        sa.CheckConstraint(
-            "referral_id IS NOT NULL OR package_id IS NOT NULL", name="has_origin"
-        ),
+        sa.CheckConstraint("referral_id IS NOT NULL OR package_id IS NOT NULL", name="has_origin"),
         sa.CheckConstraint(
             f"status NOT IN ({_quoted(VISIT_STAFFED_STATUSES)}) OR assigned_staff_id IS NOT NULL",
             name="staffed_has_staff",
@@ -50,7 +48,9 @@ class Visit(Base):
         sa.CheckConstraint(
             f"outcome IS NULL OR {in_list('outcome', VISIT_OUTCOMES)}", name="outcome"
         ),
-        sa.CheckConstraint("status <> 'completed' OR outcome IS NOT NULL", name="completed_outcome"),
+        sa.CheckConstraint(
+            "status <> 'completed' OR outcome IS NOT NULL", name="completed_outcome"
+        ),
         sa.CheckConstraint(
             f"jeopardy_cause IS NULL OR {in_list('jeopardy_cause', JEOPARDY_CAUSES)}",
             name="jeopardy_cause",
@@ -61,9 +61,7 @@ class Visit(Base):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     # Short reference used in SMS ("ACCEPT 4821"); unique so a reply can never hit two visits.
     reference: so.Mapped[str] = so.mapped_column(sa.String(8), unique=True)
-    referral_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("referrals.id"), index=True
-    )
+    referral_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("referrals.id"), index=True)
     package_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("care_packages.id"), index=True
     )
