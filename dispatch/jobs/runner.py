@@ -50,7 +50,9 @@ def run_job(app: Flask, name: str, work: Callable[[so.Session, datetime], Any]) 
     """Run ``work`` in one transaction under the job's lock; log, never raise."""
     database = get_database(app)
     try:
-        with database.session_scope() as session:
+        # The app context lets the texts a job writes link to this app's PUBLIC_BASE_URL
+        # (dispatch.sms.settings.public_base_url), not the default.
+        with app.app_context(), database.session_scope() as session:
             if not try_job_lock(session.connection(), name):
                 log.info("job %s is already running elsewhere; skipped", name)
                 return None

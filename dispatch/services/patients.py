@@ -158,8 +158,17 @@ def _create(
         risk_tier="very_low",
         created_at=now,
     )
-    session.add(patient)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(patient)
+            session.flush()
+    except sa.exc.IntegrityError:
+        # A concurrent request registered this NHS number first (PostgreSQL made us wait
+        # for its commit): use that row rather than fail the referral with a 500.
+        existing = session.scalar(sa.select(Patient).where(Patient.nhs_number == nhs))
+        if existing is None:
+            raise
+        return existing
     return patient
 
 
