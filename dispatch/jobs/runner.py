@@ -107,7 +107,10 @@ def reoptimise(app: Flask) -> Any:
             for i in ids
         ]
 
-    return run_job(app, "reoptimise", work)
+    result = run_job(app, "reoptimise", work)
+    if result:
+        wake("send_messages")
+    return result
 
 
 JOBS: dict[str, tuple[str, Callable[[Flask], Any]]] = {

@@ -32,6 +32,12 @@ class ApplyReport:
     conflicts: int = 0  # placements skipped because the worker was booked meanwhile
 
 
+def _changed_since_planning(visit: Visit, index: ProblemIndex) -> bool:
+    """A coordinator (or a reply) changed the visit after the problem was built."""
+    seen = index.versions.get(visit.id)
+    return seen is not None and visit.version != seen
+
+
 def apply_plan(
     session: so.Session,
     *,
@@ -52,6 +58,9 @@ def apply_plan(
             visit = session.get(Visit, index.visits[stop.visit_id])
             if visit is None or visit.status not in MOVABLE or visit.pinned:
                 report.kept += 1
+                continue
+            if _changed_since_planning(visit, index):
+                report.conflicts += 1  # someone changed it while we solved: theirs stands
                 continue
             planned = index.at(stop.start)
             if visit.assigned_staff_id == staff.id:
@@ -96,6 +105,9 @@ def apply_plan(
                 report.assigned += 1
     for item in plan.unassigned:
         visit = session.get(Visit, index.visits[item.visit_id])
+        if visit is not None and _changed_since_planning(visit, index):
+            report.conflicts += 1
+            continue
         if visit is not None and visit.status in ("assigned", "offered") and not visit.pinned:
             visit_actions.unassign(session, visit=visit, now=now, reason=item.reason)
             report.unassigned += 1

@@ -38,6 +38,7 @@ class ProblemIndex:
 
     start: datetime
     visits: dict[str, int] = field(default_factory=dict)  # problem visit id -> Visit.id
+    versions: dict[int, int] = field(default_factory=dict)  # Visit.id -> version seen
     shifts: dict[str, int] = field(default_factory=dict)  # problem shift id -> Shift.id
     staff_of_shift: dict[str, int] = field(default_factory=dict)
 
@@ -135,6 +136,7 @@ def build_problem(
             continue  # cannot be routed; the deadline watch reports it as unassigned
         vid = str(visit.id)
         index.visits[vid] = visit.id
+        index.versions[visit.id] = visit.version
         routing_visits.append(
             _visit(
                 visit,
@@ -285,6 +287,10 @@ def _visit(
         # not make the whole network unsolvable. The agreed time is the earliest start.
         if visit.planned_start is not None and visit.planned_start >= start:
             earliest = min(deadline, max(earliest, seconds_between(start, visit.planned_start)))
+    if visit.status in ("assigned", "offered") and visit.assigned_staff_id is not None:
+        # Stickiness: the worker already offered this visit is preferred, so re-optimising
+        # moves an offer only for a real gain (the continuity cost), not to shave seconds.
+        preferred = preferred | {str(visit.assigned_staff_id)}
     return rt.Visit(
         id=vid,
         location=loc,

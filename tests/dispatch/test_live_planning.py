@@ -59,3 +59,24 @@ def test_replan_twice_changes_nothing_the_second_time(
     after = session.scalar(sa.select(sa.func.count()).select_from(m.Message))
     assert second.apply.assigned == 0 and second.apply.reassigned == 0
     assert after == before
+
+
+def test_apply_skips_visits_changed_while_solving(
+    session: so.Session, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """A coordinator's booking made during the solve stands; the plan does not undo it."""
+    from dispatch.planning.apply import apply_plan
+    from dispatch.planning.problem import build_problem
+    from dispatch.services import visit_actions
+    from routing.solver import solve
+
+    problem, index = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                                   network_id=world["network"].id)
+    plan = solve(problem, seconds=0.5, workers=1)
+    falls = world["visits"][0]
+    visit_actions.assign(session, visit=falls, staff=world["hybrid"],
+                         shift=world["shifts"]["hw"], planned_start=NOW + timedelta(hours=1),
+                         now=NOW)
+    report = apply_plan(session, plan=plan, index=index, now=NOW)
+    assert report.conflicts >= 1
+    assert falls.assigned_staff_id == world["hybrid"].id
