@@ -29,7 +29,7 @@ from dispatch.fhir.referral_map import to_referral_message
 from dispatch.fhir.task import TaskFacts
 from dispatch.fhir.types import ConsentGiven, Issue, ReferralMessage
 from dispatch.models import Network, Patient, Referral, Staff, Visit
-from dispatch.services import audit
+from dispatch.services import audit, visit_actions
 from dispatch.services.referrals import VISIT_CATEGORIES, create_referral
 from dispatch.states import VISIT_OPEN_STATUSES
 
@@ -215,8 +215,9 @@ def cancel_referral(
                                      f"cancelled ({state}); phone the rapid response team",
                                      f"{where}.status")])
     for visit in open_visits:
-        states.move("visit", visit, "cancelled")
-        visit.updated_at = now
+        # Through the state machine's action, so a worker who had the offer is told not to go.
+        visit_actions.cancel(session, visit=visit, reason="referrer revoked the ServiceRequest",
+                             now=now, actor=actor)
     states.move("referral", referral, "cancelled")
     referral.updated_at = now
     audit.record(session, actor=actor, action="cancel_referral", now=now,

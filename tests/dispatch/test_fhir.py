@@ -283,6 +283,24 @@ def test_process_message_revoked_service_request_cancels_referral(
     assert [v.status for v in referral.visits] == ["cancelled"]
 
 
+def test_process_message_revoke_tells_the_offered_worker(
+    client: FlaskClient, handler: dict[str, str], network: m.Network, session: so.Session
+) -> None:
+    """A worker who had the offer gets a 'cancelled' text when the referrer revokes it."""
+    assert _post(client, handler, _fixture("referral_111_fall.json")).status_code == 200
+    [visit] = _referrals(session)[0].visits
+    worker = f.staff(session, network_id=network.id)
+    visit.assigned_staff_id = worker.id
+    for new_status in ("assigned", "offered"):
+        states.move("visit", visit, new_status)
+    session.commit()
+
+    assert _post(client, handler, _fixture("cancel_revoked.json")).status_code == 200
+
+    texts = session.scalars(sa.select(m.Message).where(m.Message.to_number == worker.phone))
+    assert any(visit.reference in t.body and "cancel" in t.body.lower() for t in texts)
+
+
 def test_process_message_cancel_after_arrival_is_conflict(
     client: FlaskClient, handler: dict[str, str], network: m.Network, session: so.Session
 ) -> None:
