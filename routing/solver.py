@@ -29,15 +29,23 @@ import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util.optional_boolean_pb2 import BOOL_FALSE, BOOL_TRUE
 
+from routing.costs import (
+    BALANCE_COST_PER_SECOND,
+    CONTINUITY_COST,
+    LATE_COST_PER_SECOND,
+    URGENCY_COST_PER_SECOND,
+    horizon_of,
+    is_urgent,
+)
 from routing.errors import RoutingInfeasible
+from routing.insertion import cheapest_insertion
+from routing.screening import Screening, screen
 from routing.types import (
-    PRIORITY_URGENT_2H,
     LateVisit,
     PlacedBreak,
     Route,
     RoutingPlan,
     RoutingProblem,
-    Shift,
     Stop,
     Unassigned,
     Visit,
@@ -46,23 +54,6 @@ from routing.types import (
 FSS = routing_enums_pb2.FirstSolutionStrategy
 LSM = routing_enums_pb2.LocalSearchMetaheuristic
 
-#: Cost per second a ``serve_late`` visit starts after its deadline, in arc-cost units. High so
-#: a late visit is served as early as possible rather than traded for travel.
-LATE_COST_PER_SECOND = 100
-#: Cost per second an urgent (priority <= 2) visit starts after its earliest start (time
-#: objective only): a person in crisis should be seen as soon as possible, not merely before
-#: the deadline. One second of waiting weighs as one second of travel, so an hour's wait is
-#: only accepted to save more than an hour of driving elsewhere.
-URGENCY_COST_PER_SECOND = 1
-#: Cost of serving a visit with preferred workers by someone else (continuity of carer):
-#: worth 15 minutes of travel, a preference, never a constraint.
-CONTINUITY_COST = 900
-#: Cost per second a shift's work (travel + service) exceeds the fair share (time objective only).
-BALANCE_COST_PER_SECOND = 1
-#: Ceiling on any drop penalty so objective sums stay far below 2**63. Only reached with
-#: thousands of visits over many priority levels; then the hierarchy is no longer strict.
-MAX_DROP_PENALTY = 2**50
-#: First-solution strategies tried by parallel workers, in worker order. Cheapest insertion
 #: copes with tight windows where path-cheapest-arc finds nothing (measured on R101/RC101).
 WORKER_STRATEGIES = (
     FSS.PARALLEL_CHEAPEST_INSERTION,
@@ -182,7 +173,7 @@ def insert_urgent(
     screening = screen(problem)
     if visit.id not in screening.candidates:
         return _stamp(_with_unassigned(plan, screening, visit.id), started)
-    fast = _cheapest_insertion(problem, screening, plan, visit)
+    fast = cheapest_insertion(problem, screening, plan, visit)
     if fast is not None:
         return _stamp(fast, started)
     first = _SearchJob(
@@ -378,278 +369,6 @@ def _insertion_operators_only(params: pywrapcp.RoutingSearchParameters) -> None:
         setattr(operators, name, BOOL_TRUE)
 
 
-# --------------------------------------------------------------------------- fast insertion
-
-
-@dataclasses.dataclass(frozen=True)
-class _Timed:
-    """A re-timed route: its stops, placed breaks, return time, travel and cost."""
-
-    stops: tuple[Stop, ...]
-    breaks: tuple[PlacedBreak, ...]
-    return_time: int
-    travel: int
-    cost: int
-
-
-def _cheapest_insertion(
-    problem: RoutingProblem, screening: Screening, plan: RoutingPlan, visit: Visit
-) -> RoutingPlan | None:
-    """Insert ``visit`` at its cheapest feasible position, moving no other visit.
-
-    Every candidate route is re-timed from its shift start (as early as possible, pinned
-    starts kept, each break taken at the first moment its window allows); the position that
-    adds the least cost (travel, plus waiting for urgent visits and lateness, as in the full
-    model) wins, ties to the first shift and position. None if nothing fits.
-    """
-    visits = {v.id: v for v in problem.visits}
-    routes = {route.shift_id: route for route in plan.routes}
-    if any(s.visit_id not in visits for r in plan.routes for s in r.stops):
-        return None  # the plan is stale; let the full search rebuild it
-    best: tuple[int, int, _Timed] | None = None
-    for vehicle in screening.candidates[visit.id]:
-        shift = problem.shifts[vehicle]
-        route = routes.get(shift.id)
-        current = [visits[s.visit_id] for s in route.stops] if route is not None else []
-        before = _retime(problem, screening, shift, current)
-        if before is None:
-            continue
-        for position in range(len(current) + 1):
-            timed = _retime(
-                problem, screening, shift, current[:position] + [visit] + current[position:]
-            )
-            if timed is not None and (best is None or timed.cost - before.cost < best[0]):
-                best = (timed.cost - before.cost, vehicle, timed)
-    if best is None:
-        return None
-    return _replace_route(problem, plan, problem.shifts[best[1]], best[2])
-
-
-def _retime(
-    problem: RoutingProblem, screening: Screening, shift: Shift, sequence: list[Visit]
-) -> _Timed | None:
-    """Earliest schedule of ``sequence`` on ``shift``, or None if it breaks a hard rule."""
-    if shift.capacity is not None and sum(v.demand for v in sequence) > shift.capacity:
-        return None
-    cost_matrix = problem.distance if problem.objective == "distance" else problem.travel
-    assert cost_matrix is not None
-    pending = sorted(shift.breaks, key=lambda b: (b.start_max, b.start_min))
-    placed: list[PlacedBreak] = []
-    stops: list[Stop] = []
-    where, ready, travel, cost = shift.start_location, shift.start, 0, 0
-    for visit in [*sequence, None]:
-        location = shift.end_location if visit is None else visit.location
-        leg = int(problem.travel[where, location])
-        earliest = shift.end if visit is None else visit.earliest
-        service = 0 if visit is None else visit.duration
-        while pending:
-            item = pending[0]
-            at = max(ready, item.start_min)
-            if at > item.start_max:
-                return None
-            start = max(ready + leg, earliest) if visit is not None else ready + leg
-            delays = at + item.duration + leg > start
-            if visit is not None and delays and item.start_max >= start + service:
-                break  # it can wait until after this visit, so do not delay the visit now
-            placed.append(PlacedBreak(at, at + item.duration))
-            ready = at + item.duration
-            pending.pop(0)
-        arrival = ready + leg
-        travel += leg
-        cost += int(cost_matrix[where, location])
-        if visit is None:
-            return (
-                None
-                if arrival > shift.end
-                else _Timed(tuple(stops), tuple(placed), arrival, travel, cost)
-            )
-        start = max(arrival, visit.earliest)
-        if visit.pinned_start is not None:
-            if arrival > visit.pinned_start:
-                return None
-            start = visit.pinned_start
-        elif start > visit.deadline and visit.id not in screening.late:
-            return None
-        stops.append(Stop(visit.id, arrival, start, start + visit.duration))
-        # The same soft costs the full model charges: waiting for urgent visits, lateness.
-        if _urgent(problem, visit):
-            cost += URGENCY_COST_PER_SECOND * (start - visit.earliest)
-        cost += LATE_COST_PER_SECOND * max(0, start - visit.deadline)
-        where, ready = location, start + visit.duration
-    return None  # unreachable: the loop returns at the end marker
-
-
-def _replace_route(
-    problem: RoutingProblem, plan: RoutingPlan, shift: Shift, timed: _Timed
-) -> RoutingPlan:
-    route = Route(
-        shift.id,
-        shift.worker_id,
-        timed.stops,
-        shift.start,
-        timed.return_time,
-        timed.breaks,
-        timed.travel,
-    )
-    others = [r for r in plan.routes if r.shift_id != shift.id]
-    order = {s.id: k for k, s in enumerate(problem.shifts)}
-    routes = tuple(sorted([*others, route], key=lambda r: order.get(r.shift_id, len(order))))
-    old = next((r for r in plan.routes if r.shift_id == shift.id), None)
-    distance = problem.distance if problem.distance is not None else problem.travel
-    added = _route_distance(problem, distance, shift, route) - (
-        _route_distance(problem, distance, shift, old) if old is not None else 0
-    )
-    served = {s.visit_id for s in route.stops}
-    late = tuple(x for x in plan.late if x.visit_id not in served) + tuple(
-        LateVisit(s.visit_id, problem.visit(s.visit_id).deadline, s.start)
-        for s in route.stops
-        if s.start > problem.visit(s.visit_id).deadline
-    )
-    return dataclasses.replace(
-        plan,
-        routes=routes,
-        unassigned=tuple(u for u in plan.unassigned if u.visit_id not in served),
-        travel_total=plan.travel_total + timed.travel - (old.travel if old else 0),
-        distance_total=plan.distance_total + added / problem.distance_scale,
-        vehicles_used=len(routes),
-        late=late,
-    )
-
-
-def _route_distance(
-    problem: RoutingProblem, distance: npt.NDArray[np.int64], shift: Shift, route: Route
-) -> int:
-    inner = [problem.visit(s.visit_id).location for s in route.stops]
-    locations = [shift.start_location, *inner, shift.end_location]
-    return int(sum(distance[a, b] for a, b in zip(locations, locations[1:], strict=False)))
-
-
-# --------------------------------------------------------------------------- screening
-
-
-@dataclasses.dataclass(frozen=True)
-class Screening:
-    """Pre-analysis before the search: who may serve each visit, and why others cannot.
-
-    ``candidates`` maps each visit the solver sees to its eligible shift indices; visits
-    screened out carry their reason in ``unassigned``. ``late`` holds visits whose deadline
-    no eligible shift can meet but which ``serve_late`` still routes (soft deadline).
-    """
-
-    candidates: dict[str, tuple[int, ...]]
-    late: frozenset[str]
-    unassigned: tuple[Unassigned, ...]
-    penalties: dict[str, int]
-
-    def capacity_reasons(self, visit_ids: Sequence[str]) -> list[Unassigned]:
-        """Reasons for candidate visits the search left out: there was no room for them."""
-        return [
-            Unassigned(
-                v, "no capacity left: every eligible shift is full at that time", "no_capacity"
-            )
-            for v in visit_ids
-        ]
-
-
-def screen(problem: RoutingProblem) -> Screening:
-    """Classify every visit before solving (see :class:`Screening`)."""
-    candidates: dict[str, tuple[int, ...]] = {}
-    late: set[str] = set()
-    unassigned: list[Unassigned] = []
-    for visit in problem.visits:
-        if visit.pinned_to is not None:
-            candidates[visit.id] = ()
-            continue
-        verdict = _screen_visit(problem, visit)
-        if isinstance(verdict, Unassigned):
-            unassigned.append(verdict)
-            continue
-        shifts, is_late = verdict
-        candidates[visit.id] = shifts
-        if is_late:
-            late.add(visit.id)
-    penalties = drop_penalties(problem, candidates, late)
-    return Screening(candidates, frozenset(late), tuple(unassigned), penalties)
-
-
-def _screen_visit(
-    problem: RoutingProblem, visit: Visit
-) -> Unassigned | tuple[tuple[int, ...], bool]:
-    skilled = [k for k, s in enumerate(problem.shifts) if visit.skills <= s.skills]
-    if not problem.shifts:
-        return Unassigned(visit.id, "no one is on shift", "no_skill")
-    if not skilled:
-        needed = ", ".join(sorted(visit.skills))
-        return Unassigned(visit.id, f"no one on shift has the skill(s): {needed}", "no_skill")
-    eligible = [k for k in skilled if problem.shifts[k].worker_id not in visit.excluded_workers]
-    if not eligible:
-        return Unassigned(visit.id, "every skilled worker on shift has declined it", "excluded")
-    roomy = [k for k in eligible if _fits_capacity(problem.shifts[k], visit)]
-    if not roomy:
-        return Unassigned(
-            visit.id, "no capacity left: it exceeds every shift's capacity", "no_capacity"
-        )
-    timely = [k for k in roomy if _reachable(problem, problem.shifts[k], visit, True)]
-    if timely:
-        return tuple(timely), False
-    if problem.late_policy == "serve_late":
-        lateable = [k for k in roomy if _reachable(problem, problem.shifts[k], visit, False)]
-        if lateable:
-            return tuple(lateable), True
-    return Unassigned(visit.id, "no one can reach it before the deadline", "unreachable")
-
-
-def _fits_capacity(shift: Shift, visit: Visit) -> bool:
-    return shift.capacity is None or visit.demand <= shift.capacity
-
-
-def _reachable(problem: RoutingProblem, shift: Shift, visit: Visit, by_deadline: bool) -> bool:
-    """Can ``shift`` go straight from base to the visit, serve it and get home in time?"""
-    travel = problem.travel
-    arrive = shift.start + int(travel[shift.start_location, visit.location])
-    start = max(arrive, visit.earliest)
-    if by_deadline and start > visit.deadline:
-        return False
-    back = start + visit.duration + int(travel[visit.location, shift.end_location])
-    return back <= shift.end
-
-
-def drop_penalties(
-    problem: RoutingProblem, candidates: dict[str, tuple[int, ...]], late: set[str]
-) -> dict[str, int]:
-    """Hierarchical drop penalties, one per priority level (smaller number = more urgent).
-
-    The least urgent level costs more than every soft cost the whole plan could incur
-    (all arcs at the longest arc, all lateness, continuity and balance), so serving a
-    visit always beats dropping it. Each more urgent level costs more than dropping *all*
-    visits of every less urgent level together, so a 2-hour visit is never dropped while
-    a 24-hour one is served in its place (unless skills or windows force it).
-    """
-    cost = problem.distance if problem.objective == "distance" else problem.travel
-    assert cost is not None
-    horizon = _horizon(problem)
-    arcs = len(problem.visits) + 2 * len(problem.shifts)
-    soft = (
-        int(cost.max()) * arcs
-        + LATE_COST_PER_SECOND * horizon * len(late)
-        + CONTINUITY_COST * len(problem.visits)
-        + BALANCE_COST_PER_SECOND * horizon * 4 * len(problem.shifts)
-        + URGENCY_COST_PER_SECOND * horizon * sum(_urgent(problem, v) for v in problem.visits)
-    )
-    counts: dict[int, int] = {}
-    for visit in problem.visits:
-        if visit.id in candidates:
-            counts[visit.priority] = counts.get(visit.priority, 0) + 1
-    per_level: dict[int, int] = {}
-    below = 0  # sum of all penalties of less urgent levels
-    for priority in sorted(counts, reverse=True):
-        per_level[priority] = min(MAX_DROP_PENALTY, soft + 1 + below)
-        below = min(MAX_DROP_PENALTY, below + counts[priority] * per_level[priority])
-    return {
-        visit.id: per_level[visit.priority] for visit in problem.visits if visit.id in candidates
-    }
-
-
 # --------------------------------------------------------------------------- model building
 
 
@@ -708,13 +427,8 @@ def _column(values: list[int]) -> npt.NDArray[np.int64]:
     return np.asarray(values, dtype=np.int64).reshape(-1, 1)
 
 
-def _horizon(problem: RoutingProblem) -> int:
-    ends = [s.end for s in problem.shifts] + [v.deadline for v in problem.visits]
-    return max(ends + [1])
-
-
 def _add_time_dimension(model: _Model, time_eval: int) -> None:
-    horizon = _horizon(model.problem)
+    horizon = horizon_of(model.problem)
     model.routing.AddDimension(
         time_eval,
         horizon,  # slack: waiting and breaks
@@ -784,7 +498,7 @@ def _add_continuity_dimension(model: _Model) -> None:
 
 def _add_balance_dimension(model: _Model, time_eval: int) -> None:
     """Soft cap each shift's work at the fair share so the load spreads across staff."""
-    horizon = _horizon(model.problem)
+    horizon = horizon_of(model.problem)
     model.routing.AddDimension(time_eval, 0, horizon * 4, True, "Work")
     dim = model.routing.GetDimensionOrDie("Work")
     total = sum(v.duration for v in model.node_visit if v is not None)
@@ -797,7 +511,7 @@ def _add_visit_rules(model: _Model, fixed: dict[str, str]) -> None:
     """Windows, allowed shifts, pins and drop penalties for each visit node."""
     problem, screening, routing = model.problem, model.screening, model.routing
     shift_index = {s.id: k for k, s in enumerate(problem.shifts)}
-    horizon = _horizon(problem)
+    horizon = horizon_of(problem)
     for visit_id, node in model.visit_node.items():
         visit = model.node_visit[node]
         assert visit is not None
@@ -819,15 +533,11 @@ def _add_visit_rules(model: _Model, fixed: dict[str, str]) -> None:
             model.time_dim.SetCumulVarSoftUpperBound(index, visit.deadline, LATE_COST_PER_SECOND)
         else:
             cumul.SetRange(visit.earliest, visit.deadline)
-            if _urgent(problem, visit):
+            if is_urgent(problem, visit):
                 model.time_dim.SetCumulVarSoftUpperBound(
-                    index, visit.earliest, URGENCY_COST_PER_SECOND)
+                    index, visit.earliest, URGENCY_COST_PER_SECOND
+                )
         routing.AddDisjunction([index], screening.penalties[visit_id])
-
-
-def _urgent(problem: RoutingProblem, visit: Visit) -> bool:
-    """Whether ``visit`` should be served as early as possible (urgent, time objective)."""
-    return problem.objective == "time" and visit.priority <= PRIORITY_URGENT_2H
 
 
 def _add_breaks(model: _Model) -> None:

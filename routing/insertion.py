@@ -1,0 +1,168 @@
+"""Fast insertion of one visit into an existing plan, moving no other visit (no ortools here).
+
+Used first by :func:`routing.solver.insert_urgent`: a visit that fits somewhere is placed in
+milliseconds, weighed with the same soft costs as the full model (:mod:`routing.costs`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import numpy.typing as npt
+
+from routing.costs import LATE_COST_PER_SECOND, URGENCY_COST_PER_SECOND, is_urgent
+from routing.screening import Screening
+from routing.types import (
+    LateVisit,
+    PlacedBreak,
+    Route,
+    RoutingPlan,
+    RoutingProblem,
+    Shift,
+    Stop,
+    Visit,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Timed:
+    """A re-timed route: its stops, placed breaks, return time, travel and cost."""
+
+    stops: tuple[Stop, ...]
+    breaks: tuple[PlacedBreak, ...]
+    return_time: int
+    travel: int
+    cost: int
+
+
+def cheapest_insertion(
+    problem: RoutingProblem, screening: Screening, plan: RoutingPlan, visit: Visit
+) -> RoutingPlan | None:
+    """Insert ``visit`` at its cheapest feasible position, moving no other visit.
+
+    Every candidate route is re-timed from its shift start (as early as possible, pinned
+    starts kept, each break taken at the first moment its window allows); the position that
+    adds the least cost (travel, plus waiting for urgent visits and lateness, as in the full
+    model) wins, ties to the first shift and position. None if nothing fits.
+    """
+    visits = {v.id: v for v in problem.visits}
+    routes = {route.shift_id: route for route in plan.routes}
+    if any(s.visit_id not in visits for r in plan.routes for s in r.stops):
+        return None  # the plan is stale; let the full search rebuild it
+    best: tuple[int, int, _Timed] | None = None
+    for vehicle in screening.candidates[visit.id]:
+        shift = problem.shifts[vehicle]
+        route = routes.get(shift.id)
+        current = [visits[s.visit_id] for s in route.stops] if route is not None else []
+        before = _retime(problem, screening, shift, current)
+        if before is None:
+            continue
+        for position in range(len(current) + 1):
+            timed = _retime(
+                problem, screening, shift, current[:position] + [visit] + current[position:]
+            )
+            if timed is not None and (best is None or timed.cost - before.cost < best[0]):
+                best = (timed.cost - before.cost, vehicle, timed)
+    if best is None:
+        return None
+    return _replace_route(problem, plan, problem.shifts[best[1]], best[2])
+
+
+def _retime(
+    problem: RoutingProblem, screening: Screening, shift: Shift, sequence: list[Visit]
+) -> _Timed | None:
+    """Earliest schedule of ``sequence`` on ``shift``, or None if it breaks a hard rule."""
+    if shift.capacity is not None and sum(v.demand for v in sequence) > shift.capacity:
+        return None
+    cost_matrix = problem.distance if problem.objective == "distance" else problem.travel
+    assert cost_matrix is not None
+    pending = sorted(shift.breaks, key=lambda b: (b.start_max, b.start_min))
+    placed: list[PlacedBreak] = []
+    stops: list[Stop] = []
+    where, ready, travel, cost = shift.start_location, shift.start, 0, 0
+    for visit in [*sequence, None]:
+        location = shift.end_location if visit is None else visit.location
+        leg = int(problem.travel[where, location])
+        earliest = shift.end if visit is None else visit.earliest
+        service = 0 if visit is None else visit.duration
+        while pending:
+            item = pending[0]
+            at = max(ready, item.start_min)
+            if at > item.start_max:
+                return None
+            start = max(ready + leg, earliest) if visit is not None else ready + leg
+            delays = at + item.duration + leg > start
+            if visit is not None and delays and item.start_max >= start + service:
+                break  # it can wait until after this visit, so do not delay the visit now
+            placed.append(PlacedBreak(at, at + item.duration))
+            ready = at + item.duration
+            pending.pop(0)
+        arrival = ready + leg
+        travel += leg
+        cost += int(cost_matrix[where, location])
+        if visit is None:
+            return (
+                None
+                if arrival > shift.end
+                else _Timed(tuple(stops), tuple(placed), arrival, travel, cost)
+            )
+        start = max(arrival, visit.earliest)
+        if visit.pinned_start is not None:
+            if arrival > visit.pinned_start:
+                return None
+            start = visit.pinned_start
+        elif start > visit.deadline and visit.id not in screening.late:
+            return None
+        stops.append(Stop(visit.id, arrival, start, start + visit.duration))
+        # The same soft costs the full model charges: waiting for urgent visits, lateness.
+        if is_urgent(problem, visit):
+            cost += URGENCY_COST_PER_SECOND * (start - visit.earliest)
+        cost += LATE_COST_PER_SECOND * max(0, start - visit.deadline)
+        where, ready = location, start + visit.duration
+    return None  # unreachable: the loop returns at the end marker
+
+
+def _replace_route(
+    problem: RoutingProblem, plan: RoutingPlan, shift: Shift, timed: _Timed
+) -> RoutingPlan:
+    route = Route(
+        shift.id,
+        shift.worker_id,
+        timed.stops,
+        shift.start,
+        timed.return_time,
+        timed.breaks,
+        timed.travel,
+    )
+    others = [r for r in plan.routes if r.shift_id != shift.id]
+    order = {s.id: k for k, s in enumerate(problem.shifts)}
+    routes = tuple(sorted([*others, route], key=lambda r: order.get(r.shift_id, len(order))))
+    old = next((r for r in plan.routes if r.shift_id == shift.id), None)
+    distance = problem.distance if problem.distance is not None else problem.travel
+    added = _route_distance(problem, distance, shift, route) - (
+        _route_distance(problem, distance, shift, old) if old is not None else 0
+    )
+    served = {s.visit_id for s in route.stops}
+    late = tuple(x for x in plan.late if x.visit_id not in served) + tuple(
+        LateVisit(s.visit_id, problem.visit(s.visit_id).deadline, s.start)
+        for s in route.stops
+        if s.start > problem.visit(s.visit_id).deadline
+    )
+    return dataclasses.replace(
+        plan,
+        routes=routes,
+        unassigned=tuple(u for u in plan.unassigned if u.visit_id not in served),
+        travel_total=plan.travel_total + timed.travel - (old.travel if old else 0),
+        distance_total=plan.distance_total + added / problem.distance_scale,
+        vehicles_used=len(routes),
+        late=late,
+    )
+
+
+def _route_distance(
+    problem: RoutingProblem, distance: npt.NDArray[np.int64], shift: Shift, route: Route
+) -> int:
+    inner = [problem.visit(s.visit_id).location for s in route.stops]
+    locations = [shift.start_location, *inner, shift.end_location]
+    return int(sum(distance[a, b] for a, b in zip(locations, locations[1:], strict=False)))
