@@ -83,13 +83,16 @@ def send_messages(app: Flask) -> Any:
 
 def place_new(app: Flask) -> Any:
     seconds = float(app.config.get("PLACE_SECONDS", 1.0))
-    return run_job(
+    result = run_job(
         app,
         "place_new",
         lambda s, now: live.place_new_visits(
             s, now=now, provider=provider_for(app), seconds=seconds
         ),
     )
+    if result:
+        wake("send_messages")  # the offers just written go out now, not at the next tick
+    return result
 
 
 def watch(app: Flask) -> Any:
@@ -136,6 +139,10 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
             coalesce=True,
             next_run_time=datetime.now(UTC) + timedelta(seconds=1),
         )
+    if app.config.get("DEMO_ACTIVITY"):  # `dispatch serve --demo-activity`; never production
+        from dispatch.simulation.live_demo import add_job
+
+        add_job(scheduler, app)
     SCHEDULERS.append(scheduler)
     # A decline (SMS or page) re-plans at once: the declined visit is unassigned again and the
     # placer runs now, excluding the worker who declined.
