@@ -10,6 +10,8 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -85,6 +87,25 @@ def lock_path(engine: sa.Engine) -> Path:
     if database and database != ":memory:":
         return Path(database).with_suffix(".scheduler.lock")
     return Path("/tmp") / f"{LOCK_NAME}-{os.getuid()}.lock"
+
+
+@contextmanager
+def job_lock(engine: sa.Engine, job: str) -> Iterator[bool]:
+    """A per-job lock held across several transactions (PostgreSQL session advisory lock on
+    its own connection); yields whether it was taken. SQLite: always True (leader lock)."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = {"k": lock_key(f"job:{job}")}
+    with engine.connect() as conn:
+        got = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), key).scalar())
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), key)
+                conn.commit()
 
 
 def try_job_lock(conn: sa.Connection, job: str) -> bool:

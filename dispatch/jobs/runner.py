@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import orm as so
 
 from dispatch.db import get_database
-from dispatch.jobs.lock import try_job_lock
+from dispatch.jobs.lock import job_lock, try_job_lock
 from dispatch.jobs.wakeup import SCHEDULERS, wake
 from dispatch.models import Network
 from dispatch.planning import live
@@ -81,13 +81,28 @@ def send_messages(app: Flask) -> Any:
         return None
 
 
+def run_phased_job(app: Flask, name: str, work: Callable[[Any, datetime], Any]) -> Any:
+    """Run ``work(database, now)`` that opens its own short transactions (solves happen between
+    them), under a job lock held throughout; log, never raise."""
+    database = get_database(app)
+    try:
+        with app.app_context(), job_lock(database.engine, name) as got:
+            if not got:
+                log.info("job %s is already running elsewhere; skipped", name)
+                return None
+            return work(database, clock(app))
+    except Exception:
+        log.exception("job %s failed", name)
+        return None
+
+
 def place_new(app: Flask) -> Any:
     seconds = float(app.config.get("PLACE_SECONDS", 1.0))
-    result = run_job(
+    result = run_phased_job(
         app,
         "place_new",
-        lambda s, now: live.place_new_visits(
-            s, now=now, provider=provider_for(app), seconds=seconds
+        lambda database, now: live.place_new_in(
+            database, now=now, provider=provider_for(app), seconds=seconds
         ),
     )
     if result:
@@ -103,14 +118,17 @@ def watch(app: Flask) -> Any:
 def reoptimise(app: Flask) -> Any:
     seconds = float(app.config.get("REOPTIMISE_SECONDS", DEFAULT_REOPTIMISE_SECONDS))
 
-    def work(session: so.Session, now: datetime) -> list[live.LiveReport]:
-        ids = session.scalars(sa.select(Network.id).order_by(Network.id)).all()
+    def work(database: Any, now: datetime) -> list[live.LiveReport]:
+        with database.session_scope() as session:
+            ids = session.scalars(sa.select(Network.id).order_by(Network.id)).all()
         return [
-            live.replan(session, now=now, provider=provider_for(app), network_id=i, seconds=seconds)
+            live.replan_network(
+                database, now=now, provider=provider_for(app), network_id=i, seconds=seconds
+            )
             for i in ids
         ]
 
-    result = run_job(app, "reoptimise", work)
+    result = run_phased_job(app, "reoptimise", work)
     if result:
         wake("send_messages")
     return result

@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch.db import Database
 from dispatch.models import Network, Visit
 from dispatch.planning.apply import ApplyReport, apply_plan
 from dispatch.planning.problem import ProblemIndex, build_problem, seconds_between
@@ -78,6 +79,86 @@ def replan(
     return LiveReport(network_id, len(problem.visits), placed, report)
 
 
+def replan_network(
+    database: Database,
+    *,
+    now: datetime,
+    provider: TravelTimeProvider,
+    network_id: int | None,
+    seconds: float,
+    workers: int = 1,
+) -> LiveReport:
+    """:func:`replan` for the jobs: read, then solve with no transaction open (no row or
+    SQLite write lock held for seconds), then apply in a short transaction. Visits changed
+    while solving are left as they are (``apply_plan`` checks their version)."""
+    with database.session_scope() as session:
+        problem, index = build_problem(session, now=now, provider=provider, network_id=network_id)
+        if not problem.visits:
+            return LiveReport(network_id, 0, 0, ApplyReport())
+        start = current_plan(session, problem, index)
+    plan = solver.improve(start, problem, seconds, workers=workers)
+    with database.session_scope() as session:
+        report = apply_plan(session, plan=plan, index=index, now=now)
+    return LiveReport(
+        network_id, len(problem.visits), sum(len(r.stops) for r in plan.routes), report
+    )
+
+
+def place_new_in(
+    database: Database, *, now: datetime, provider: TravelTimeProvider, seconds: float = 1.0
+) -> list[LiveReport]:
+    """:func:`place_new_visits` for the jobs, one short transaction to read and one to apply
+    per network, the insertions in between with no transaction open."""
+    with database.session_scope() as session:
+        networks = _networks_with_new_visits(session)
+    reports = []
+    for network_id, new_ids in networks.items():
+        with database.session_scope() as session:
+            problem, index = build_problem(
+                session, now=now, provider=provider, network_id=network_id
+            )
+            plan = current_plan(session, problem, index)
+        plan = _insert_all(plan, problem, index, new_ids, seconds)
+        with database.session_scope() as session:
+            report = apply_plan(session, plan=plan, index=index, now=now)
+        reports.append(
+            LiveReport(
+                network_id, len(problem.visits), sum(len(r.stops) for r in plan.routes), report
+            )
+        )
+    return reports
+
+
+def _networks_with_new_visits(session: so.Session) -> dict[int, list[int]]:
+    """Never-planned visits (unassigned, not in jeopardy) by network, most urgent first."""
+    rows = session.execute(
+        sa.select(Visit.id, Visit.network_id)
+        .join(Network, Network.id == Visit.network_id)
+        .where(Visit.status == "unassigned", Visit.jeopardy_cause.is_(None))
+        .order_by(Visit.priority, Visit.deadline)
+    ).all()
+    found: dict[int, list[int]] = {}
+    for row in rows:
+        found.setdefault(row.network_id, []).append(row.id)
+    return found
+
+
+def _insert_all(
+    plan: RoutingPlan,
+    problem: RoutingProblem,
+    index: ProblemIndex,
+    new_ids: list[int],
+    seconds: float,
+) -> RoutingPlan:
+    by_row = {row_id: vid for vid, row_id in index.visits.items()}
+    for row_id in new_ids:
+        if row_id in by_row:
+            plan = solver.insert_urgent(
+                plan, problem, problem.visit(by_row[row_id]), seconds=seconds
+            )
+    return plan
+
+
 def place_new_visits(
     session: so.Session,
     *,
@@ -90,28 +171,10 @@ def place_new_visits(
     Urgent visits go first; each insertion keeps every other visit where it is unless the
     new one cannot be placed otherwise (``routing.solver.insert_urgent``).
     """
-    rows = session.execute(
-        sa.select(Visit.id, Visit.network_id)
-        .where(
-            Visit.status == "unassigned",
-            Visit.jeopardy_cause.is_(None),
-            Visit.network_id.is_not(None),
-        )
-        .order_by(Visit.priority, Visit.deadline)
-    ).all()
     reports = []
-    for network_id in dict.fromkeys(r.network_id for r in rows):
-        if session.get(Network, network_id) is None:
-            continue
-        new_ids = [r.id for r in rows if r.network_id == network_id]
+    for network_id, new_ids in _networks_with_new_visits(session).items():
         problem, index = build_problem(session, now=now, provider=provider, network_id=network_id)
-        plan = current_plan(session, problem, index)
-        by_row = {row_id: vid for vid, row_id in index.visits.items()}
-        for row_id in new_ids:
-            if row_id in by_row:
-                plan = solver.insert_urgent(
-                    plan, problem, problem.visit(by_row[row_id]), seconds=seconds
-                )
+        plan = _insert_all(current_plan(session, problem, index), problem, index, new_ids, seconds)
         report = apply_plan(session, plan=plan, index=index, now=now)
         reports.append(
             LiveReport(

@@ -65,3 +65,19 @@ def test_lock_survives_engine_pool_churn(database_url: str, tmp_path: Path) -> N
         rival.release()
         engine.dispose()
         rival_engine.dispose()
+
+
+def test_phased_job_lock_excludes_second_holder(database_url: str) -> None:
+    """A job lock held across transactions excludes a second runner (PostgreSQL)."""
+    from dispatch.jobs.lock import job_lock
+
+    engine = make_engine(database_url)
+    try:
+        with job_lock(engine, "reoptimise") as first:
+            assert first
+            with job_lock(engine, "reoptimise") as second:
+                assert second is (engine.dialect.name != "postgresql")
+        with job_lock(engine, "reoptimise") as third:
+            assert third
+    finally:
+        engine.dispose()

@@ -15,7 +15,7 @@ def test_place_new_wakes_sender_when_it_placed(monkeypatch: pytest.MonkeyPatch, 
     woken: list[str] = []
     monkeypatch.setattr(runner, "wake", woken.append)
     outcomes: list[Any] = [["a report"], []]
-    monkeypatch.setattr(runner, "run_job", lambda *_a, **_k: outcomes.pop(0))
+    monkeypatch.setattr(runner, "run_phased_job", lambda *_a, **_k: outcomes.pop(0))
     runner.place_new(app)
     runner.place_new(app)
     assert woken == ["send_messages"]

@@ -80,3 +80,20 @@ def test_apply_skips_visits_changed_while_solving(
     report = apply_plan(session, plan=plan, index=index, now=NOW)
     assert report.conflicts >= 1
     assert falls.assigned_staff_id == world["hybrid"].id
+
+
+def test_jobs_place_and_replan_in_short_transactions(
+    app: Any, session: so.Session, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """The job versions (solve outside any transaction) place and keep the same visits."""
+    from dispatch.db import get_database
+
+    database = get_database(app)
+    reports = live.place_new_in(database, now=NOW, provider=GeodesicTravelTime(), seconds=0.5)
+    assert len(reports) == 1 and reports[0].apply.assigned == 2
+    again = live.replan_network(database, now=NOW, provider=GeodesicTravelTime(),
+                                network_id=world["network"].id, seconds=0.5)
+    assert again.apply.assigned == 0 and again.apply.reassigned == 0
+    session.expire_all()
+    falls, personal, iv = world["visits"]
+    assert (falls.status, personal.status, iv.status) == ("offered", "offered", "unassigned")
