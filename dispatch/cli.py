@@ -193,7 +193,14 @@ def demo_data(seed: int, patients: int | None, at: str | None, if_empty: bool) -
     show_default=True,
     help="Also run the background jobs in this process (if no scheduler runs).",
 )
-def serve(host: str, port: int, upgrade: bool, jobs: bool) -> None:
+@click.option(
+    "--demo-activity/--no-demo-activity",
+    default=False,
+    show_default=True,
+    help="Play live demo activity with the jobs: synthetic 111 referrals and staff SMS replies "
+    "(refused when ENV is production).",
+)
+def serve(host: str, port: int, upgrade: bool, jobs: bool, demo_activity: bool) -> None:
     """Serve the web app and API (threaded server, for the demo), with the jobs in-process."""
     import logging
 
@@ -206,11 +213,22 @@ def serve(host: str, port: int, upgrade: bool, jobs: bool) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = _app()
+    if demo_activity:
+        from dispatch.simulation.live_demo import DemoActivityRefused, refuse_in_production
+
+        try:
+            refuse_in_production(app.config)
+        except DemoActivityRefused as exc:
+            _fail(str(exc))
+        app.config["DEMO_ACTIVITY"] = True
     if upgrade:
         migrate.upgrade(app.config["DATABASE_URL"])
     if jobs:
         lock = LeaderLock(get_database(app).engine)
         if lock.acquire():
+            from routing.solver import isolate_searches
+
+            isolate_searches()  # keep solves off this process's GIL: requests stay fast
             build_scheduler(app, blocking=False).start()
             click.echo("background jobs running in this process")
         else:

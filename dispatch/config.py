@@ -32,12 +32,21 @@ DEFAULTS: dict[str, Any] = {
     # {"coordinator": 500000, "manager": 2500000}.
     "APPROVAL_LIMITS_PENCE": None,
     # Background jobs (seconds); see dispatch/jobs/runner.py.
-    "SEND_INTERVAL": 5,
-    "PLACE_INTERVAL": 10,
+    # Polls are one cheap query each; short intervals keep a referral's SMS within seconds
+    # when the scheduler runs in its own process (the web process cannot wake it).
+    "SEND_INTERVAL": 1,
+    "PLACE_INTERVAL": 2,
     "WATCH_INTERVAL": 60,
     "REOPTIMISE_INTERVAL": 300,
     "REOPTIMISE_SECONDS": 3.0,
     "PLACE_SECONDS": 1.0,
+    # Live demo activity (``dispatch serve --demo-activity``; refused when ENV is production):
+    # synthetic referrals and staff replies on the wall clock, see
+    # dispatch/simulation/live_demo.py.
+    "DEMO_ACTIVITY": False,
+    "DEMO_ACTIVITY_INTERVAL": 20,
+    "DEMO_REFERRALS_PER_HOUR": 40.0,
+    "DEMO_ACTIVITY_SEED": 1,
     # flask-smorest / OpenAPI
     "API_TITLE": "Rapid-response dispatch",
     "API_VERSION": "v1",

@@ -187,7 +187,7 @@ def insert_urgent(
         keep_shifts=True,
         insert_only=True,
     )
-    result = first.run()
+    result = _run_one(first)
     if result is not None and result.route_of(visit.id) is not None:
         return _stamp(result, started)
     remaining = seconds - (time.perf_counter() - started)
@@ -201,7 +201,7 @@ def insert_urgent(
             result or plan,
             True,
         )
-        result = second.run() or result
+        result = _run_one(second) or result
     if result is None or result.route_of(visit.id) is None:
         # Out of time or room: the current plan stands and the visit is reported, not lost.
         base = result or plan
@@ -280,15 +280,37 @@ class _SearchJob:
         return _read_plan(model, solution, time.perf_counter() - started)
 
 
+_ISOLATED = {"on": False}
+
+
+def isolate_searches(on: bool = True) -> None:
+    """Run every search in a forked child, never in this process.
+
+    Why: the SWIG wrapper holds the GIL for the whole search, so a search in a web server's
+    process stalls its request threads for seconds. ``dispatch serve`` (web and jobs in one
+    process) turns this on; the parent waits on a pipe, which releases the GIL.
+    """
+    _ISOLATED["on"] = on and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _run_one(job: _SearchJob) -> RoutingPlan | None:
+    return _collect(_fork(job)) if _ISOLATED["on"] else job.run()
+
+
 def _run_parallel(jobs: Sequence[_SearchJob]) -> RoutingPlan:
     """Run job 0 here and the others in forked processes; keep the best plan.
 
     The SWIG wrapper holds the GIL during the search, so threads would not use the second
     core. Forked children inherit the built job (nothing is pickled on the way in, which
-    would need the GIL the searching parent holds) and send back only the plan.
+    would need the GIL the searching parent holds) and send back only the plan. With
+    :func:`isolate_searches` on, job 0 runs in a child too.
     """
-    if len(jobs) == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        results = [job.run() for job in jobs[:1]]
+    if "fork" not in multiprocessing.get_all_start_methods():
+        results = [jobs[0].run()]
+    elif _ISOLATED["on"]:
+        results = [_collect(child) for child in [_fork(job) for job in jobs]]
+    elif len(jobs) == 1:
+        results = [jobs[0].run()]
     else:
         children = [_fork(job) for job in jobs[1:]]
         results = [jobs[0].run(), *(_collect(child) for child in children)]

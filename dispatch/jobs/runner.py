@@ -1,6 +1,6 @@
 """The job runner: which jobs, how often, and the guard that runs each in one place.
 
-Intervals (settings, seconds): ``SEND_INTERVAL`` 5, ``PLACE_INTERVAL`` 10,
+Intervals (settings, seconds): ``SEND_INTERVAL`` 1, ``PLACE_INTERVAL`` 2,
 ``WATCH_INTERVAL`` 60, ``REOPTIMISE_INTERVAL`` 300 (and ``REOPTIMISE_SECONDS`` 3 of solver
 time per network). New referrals also wake the placer at once (:func:`wake`).
 """
@@ -30,8 +30,8 @@ from dispatch.services.watch import watch_deadlines
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVALS = {
-    "SEND_INTERVAL": 5,
-    "PLACE_INTERVAL": 10,
+    "SEND_INTERVAL": 1,
+    "PLACE_INTERVAL": 2,
     "WATCH_INTERVAL": 60,
     "REOPTIMISE_INTERVAL": 300,
 }
@@ -96,13 +96,21 @@ def run_phased_job(app: Flask, name: str, work: Callable[[Any, datetime], Any]) 
         return None
 
 
+# Visit id -> when the placer last tried it (this process); see live.place_new_in.
+_PLACE_ATTEMPTS: dict[int, datetime] = {}
+
+
 def place_new(app: Flask) -> Any:
     seconds = float(app.config.get("PLACE_SECONDS", 1.0))
     result = run_phased_job(
         app,
         "place_new",
         lambda database, now: live.place_new_in(
-            database, now=now, provider=provider_for(app), seconds=seconds
+            database,
+            now=now,
+            provider=provider_for(app),
+            seconds=seconds,
+            attempts=_PLACE_ATTEMPTS,
         ),
     )
     if result:

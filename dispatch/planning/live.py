@@ -8,7 +8,7 @@ workers have already been told.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -20,6 +20,9 @@ from dispatch.planning.problem import ProblemIndex, build_problem, seconds_betwe
 from routing import solver
 from routing.travel import TravelTimeProvider
 from routing.types import Route, RoutingPlan, RoutingProblem, Stop
+
+#: How long a visit the placer could not place waits before it is tried again.
+RETRY_AFTER = timedelta(seconds=60)
 
 
 @dataclass
@@ -105,22 +108,39 @@ def replan_network(
 
 
 def place_new_in(
-    database: Database, *, now: datetime, provider: TravelTimeProvider, seconds: float = 1.0
+    database: Database,
+    *,
+    now: datetime,
+    provider: TravelTimeProvider,
+    seconds: float = 1.0,
+    attempts: dict[int, datetime] | None = None,
+    retry_after: timedelta = RETRY_AFTER,
 ) -> list[LiveReport]:
     """:func:`place_new_visits` for the jobs, one short transaction to read and one to apply
-    per network, the insertions in between with no transaction open."""
+    per network, the insertions in between with no transaction open.
+
+    ``attempts`` (kept by the caller across runs) remembers when a visit was last tried, so a
+    visit with no room is retried every ``retry_after`` rather than on every tick; the
+    re-optimisation and the deadline watch look after it meanwhile.
+    """
+    attempts = {} if attempts is None else attempts
     with database.session_scope() as session:
         networks = _networks_with_new_visits(session)
     reports = []
     for network_id, new_ids in networks.items():
+        due = [v for v in new_ids if v not in attempts or now - attempts[v] >= retry_after]
+        if not due:
+            continue
         with database.session_scope() as session:
             problem, index = build_problem(
                 session, now=now, provider=provider, network_id=network_id
             )
             plan = current_plan(session, problem, index)
-        plan = _insert_all(plan, problem, index, new_ids, seconds)
+        plan = _insert_all(plan, problem, index, due, seconds)
         with database.session_scope() as session:
             report = apply_plan(session, plan=plan, index=index, now=now)
+        for visit_id in due:
+            attempts[visit_id] = now
         reports.append(
             LiveReport(
                 network_id, len(problem.visits), sum(len(r.stops) for r in plan.routes), report

@@ -97,3 +97,20 @@ def test_jobs_place_and_replan_in_short_transactions(
     session.expire_all()
     falls, personal, iv = world["visits"]
     assert (falls.status, personal.status, iv.status) == ("offered", "offered", "unassigned")
+
+
+def test_unplaceable_visit_is_not_retried_every_tick(
+    app: Any, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """A visit with no room is retried after RETRY_AFTER, not on every placer tick."""
+    from dispatch.db import get_database
+
+    database, attempts = get_database(app), {}
+    first = live.place_new_in(database, now=NOW, provider=GeodesicTravelTime(), seconds=0.3,
+                              attempts=attempts)
+    soon = live.place_new_in(database, now=NOW + timedelta(seconds=5),
+                             provider=GeodesicTravelTime(), seconds=0.3, attempts=attempts)
+    later = live.place_new_in(database, now=NOW + live.RETRY_AFTER,
+                              provider=GeodesicTravelTime(), seconds=0.3, attempts=attempts)
+    assert len(first) == 1 and soon == [] and len(later) == 1
+    assert world["visits"][2].id in attempts  # the iv_therapy visit nobody can take

@@ -64,3 +64,25 @@ def test_insert_urgent_prefers_the_earliest_start_over_less_travel() -> None:
     after = insert_urgent(plan, problem, urgent, seconds=0.5)
     route = after.route_of("u")
     assert route is not None and route.shift_id == "idle"
+
+
+def test_isolated_searches_give_the_same_plan() -> None:
+    """With searches isolated in forked children (the web+jobs process), plans are unchanged."""
+    from routing.solver import isolate_searches
+
+    travel = np.array([[0, 600, 600], [600, 0, 1200], [600, 1200, 0]], dtype=np.int64)
+    visits = (Visit(id="u", location=1, duration=1800, earliest=0, deadline=7200, priority=2),
+              Visit(id="r", location=2, duration=1800, earliest=0, deadline=7200, priority=3))
+    problem = RoutingProblem(
+        visits=visits, travel=travel,
+        shifts=(Shift(id="s", worker_id="w", start_location=0, end_location=0, start=0,
+                      end=8 * 3600),),
+    )
+    here = solve(problem, seconds=0.3, workers=1, solution_limit=50)
+    isolate_searches(True)
+    try:
+        there = solve(problem, seconds=0.3, workers=1, solution_limit=50)
+    finally:
+        isolate_searches(False)
+    assert [[s.visit_id for s in r.stops] for r in there.routes] == [
+        [s.visit_id for s in r.stops] for r in here.routes]
