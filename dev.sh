@@ -43,7 +43,7 @@ case "${1:-}" in
       .venv/bin/dispatch demo-data --seed "${DEMO_SEED:-1}" --if-empty
     fi
     step "serving on http://127.0.0.1:5000 (Ctrl-C stops)"
-    exec .venv/bin/dispatch serve --host 127.0.0.1 --port 5000 "$@"
+    exec .venv/bin/dispatch serve --host 127.0.0.1 --port 5000 --demo-activity "$@"
     ;;
   test)
     shift
