@@ -55,6 +55,14 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.board_assign", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_unassign", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_pin", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Text messages (dispatch/web/messages.py): the SMS outbox and inbox, live. The people who
+    # dispatch and follow up (coordinators), managers and admins. Not call handlers, although
+    # /api/messages is open to them: the page shows which worker goes to which visit and when,
+    # dispatch detail they do not get on the board either, and their own referral page already
+    # shows each visit's status (offered, accepted, en route...). Field staff read their own
+    # texts on their phones.
+    ("web.messages_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.messages_data", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # Performance (dispatch/web/reports.py), as /api/kpis.
     ("web.kpi_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # Care package decisions (dispatch/web/packages.py), as /api/packages/<id>/approve.

@@ -11,8 +11,9 @@ commit once and render; the rules live in ``dispatch.services`` and ``triage``.
 
 One blueprint (``web``), its pages split by area: ``common`` (sign-in, assets, filters),
 ``handler`` (the call handler's referral pages), ``visits`` (field staff), ``board``
-(coordinators), ``reports`` (managers' KPIs), ``packages`` (care package decisions) and
-``admin`` (the audit trail). Importing the page modules registers their routes.
+(coordinators), ``messages`` (the SMS outbox and inbox), ``reports`` (managers' KPIs),
+``packages`` (care package decisions) and ``admin`` (the audit trail). Importing the page
+modules registers their routes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import dispatch.web.admin
 import dispatch.web.board
 import dispatch.web.handler
+import dispatch.web.messages
 import dispatch.web.packages
 import dispatch.web.reports
 import dispatch.web.visits  # noqa: F401  (each registers its routes on ``bp``)
