@@ -21,7 +21,7 @@ from sqlalchemy import orm as so
 
 from dispatch.db import get_database
 from dispatch.jobs.lock import job_lock, try_job_lock
-from dispatch.jobs.wakeup import SCHEDULERS, wake
+from dispatch.jobs.wakeup import SCHEDULERS, running, wake
 from dispatch.models import Network
 from dispatch.planning import live
 from dispatch.planning.runs import provider_for
@@ -156,10 +156,10 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
     for job_id, (setting, func) in JOBS.items():
         interval = int(app.config.get(setting, DEFAULT_INTERVALS[setting]))
         scheduler.add_job(
-            func,
+            _marked,
             "interval",
             seconds=interval,
-            args=[app],
+            args=[job_id, func, app],
             id=job_id,
             max_instances=1,
             coalesce=True,
@@ -177,6 +177,12 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
     if _wake_placer not in REPLAN_HOOKS:
         REPLAN_HOOKS.append(_wake_placer)
     return scheduler
+
+
+def _marked(job_id: str, func: Callable[[Flask], Any], app: Flask) -> Any:
+    """Run a scheduled job marked as running, so a wake during the run re-runs it after."""
+    with running(job_id):
+        return func(app)
 
 
 def _wake_placer(_network_id: int | None) -> None:

@@ -19,3 +19,31 @@ def test_place_new_wakes_sender_when_it_placed(monkeypatch: pytest.MonkeyPatch, 
     runner.place_new(app)
     runner.place_new(app)
     assert woken == ["send_messages"]
+
+
+def test_wake_during_a_run_runs_the_job_again_after_it() -> None:
+    """A wake that arrives while the job runs is not lost (APScheduler would skip it and wait
+    a whole interval): the job is scheduled again as soon as the run ends."""
+    from datetime import UTC, datetime, timedelta
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from dispatch.jobs import wakeup
+
+    scheduler = BackgroundScheduler()
+    later = datetime.now(UTC) + timedelta(hours=1)
+    scheduler.add_job(lambda: None, "interval", hours=1, id="send_messages", next_run_time=later)
+    wakeup.SCHEDULERS.append(scheduler)
+    try:
+        with wakeup.running("send_messages"):
+            wakeup.wake("send_messages")
+            # Still running: the wake is remembered, not applied (it would be skipped).
+            assert scheduler.get_job("send_messages").next_run_time == later
+        assert scheduler.get_job("send_messages").next_run_time < later
+        # Only once: a later run without a wake does not reschedule.
+        scheduler.get_job("send_messages").modify(next_run_time=later)
+        with wakeup.running("send_messages"):
+            pass
+        assert scheduler.get_job("send_messages").next_run_time == later
+    finally:
+        wakeup.SCHEDULERS.remove(scheduler)
