@@ -26,7 +26,7 @@ from routing.types import (
 
 
 @dataclasses.dataclass(frozen=True)
-class _Timed:
+class Timed:
     """A re-timed route: its stops, placed breaks, return time, travel and cost."""
 
     stops: tuple[Stop, ...]
@@ -50,28 +50,28 @@ def cheapest_insertion(
     routes = {route.shift_id: route for route in plan.routes}
     if any(s.visit_id not in visits for r in plan.routes for s in r.stops):
         return None  # the plan is stale; let the full search rebuild it
-    best: tuple[int, int, _Timed] | None = None
+    best: tuple[int, int, Timed] | None = None
     for vehicle in screening.candidates[visit.id]:
         shift = problem.shifts[vehicle]
         route = routes.get(shift.id)
         current = [visits[s.visit_id] for s in route.stops] if route is not None else []
-        before = _retime(problem, screening, shift, current)
+        before = retime(problem, screening, shift, current)
         if before is None:
             continue
         for position in range(len(current) + 1):
-            timed = _retime(
+            timed = retime(
                 problem, screening, shift, current[:position] + [visit] + current[position:]
             )
             if timed is not None and (best is None or timed.cost - before.cost < best[0]):
                 best = (timed.cost - before.cost, vehicle, timed)
     if best is None:
         return None
-    return _replace_route(problem, plan, problem.shifts[best[1]], best[2])
+    return replace_route(problem, plan, problem.shifts[best[1]], best[2])
 
 
-def _retime(
+def retime(
     problem: RoutingProblem, screening: Screening, shift: Shift, sequence: list[Visit]
-) -> _Timed | None:
+) -> Timed | None:
     """Earliest schedule of ``sequence`` on ``shift``, or None if it breaks a hard rule."""
     if shift.capacity is not None and sum(v.demand for v in sequence) > shift.capacity:
         return None
@@ -105,7 +105,7 @@ def _retime(
             return (
                 None
                 if arrival > shift.end
-                else _Timed(tuple(stops), tuple(placed), arrival, travel, cost)
+                else Timed(tuple(stops), tuple(placed), arrival, travel, cost)
             )
         start = max(arrival, visit.earliest)
         if visit.pinned_start is not None:
@@ -123,8 +123,8 @@ def _retime(
     return None  # unreachable: the loop returns at the end marker
 
 
-def _replace_route(
-    problem: RoutingProblem, plan: RoutingPlan, shift: Shift, timed: _Timed
+def replace_route(
+    problem: RoutingProblem, plan: RoutingPlan, shift: Shift, timed: Timed
 ) -> RoutingPlan:
     route = Route(
         shift.id,

@@ -39,6 +39,7 @@ from routing.costs import (
 )
 from routing.errors import RoutingInfeasible
 from routing.insertion import cheapest_insertion
+from routing.repair import repair_urgent
 from routing.screening import Screening, screen
 from routing.types import (
     LateVisit,
@@ -120,7 +121,7 @@ def solve(
         _SearchJob(problem, screening, seconds, strategy, solution_limit, None, False)
         for strategy in strategies
     ]
-    return _run_parallel(jobs)
+    return _repaired(problem, screening, _run_parallel(jobs))
 
 
 def improve(
@@ -146,7 +147,7 @@ def improve(
                 problem, screening, seconds, WORKER_STRATEGIES[0], solution_limit, None, False
             )
         )
-    return _run_parallel(jobs)
+    return _repaired(problem, screening, _run_parallel(jobs))
 
 
 def insert_urgent(
@@ -231,6 +232,16 @@ def decline(problem: RoutingProblem, visit_id: str, worker_id: str) -> RoutingPr
             )
         visits.append(visit)
     return dataclasses.replace(problem, visits=tuple(visits))
+
+
+def _repaired(problem: RoutingProblem, screening: Screening, plan: RoutingPlan) -> RoutingPlan:
+    """The search's plan with dropped urgent visits placed where room exists (see
+    :mod:`routing.repair`); the repair's time counts in ``plan.seconds``."""
+    started = time.perf_counter()
+    repaired = repair_urgent(problem, screening, plan)
+    if repaired is plan:
+        return plan
+    return dataclasses.replace(repaired, seconds=plan.seconds + time.perf_counter() - started)
 
 
 def _stamp(plan: RoutingPlan, started: float) -> RoutingPlan:
