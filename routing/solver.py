@@ -551,9 +551,19 @@ def _add_visit_rules(model: _Model, fixed: dict[str, str]) -> None:
         index = model.manager.NodeToIndex(node)
         cumul = model.time_dim.CumulVar(index)
         if visit.pinned_to is not None:
-            routing.VehicleVar(index).SetValues([shift_index[visit.pinned_to]])
+            vehicle = shift_index[visit.pinned_to]
+            routing.VehicleVar(index).SetValues([vehicle])
             if visit.pinned_start is not None:
                 cumul.SetValue(visit.pinned_start)
+            else:
+                # Kept on its worker, but still within its window: not before the agreed
+                # start, and late only at the lateness cost (a worker running late must not
+                # make the network unsolvable, so the deadline is soft here).
+                shift = problem.shifts[vehicle]
+                cumul.SetMin(max(shift.start, min(visit.earliest, shift.end - visit.duration)))
+                model.time_dim.SetCumulVarSoftUpperBound(
+                    index, visit.deadline, LATE_COST_PER_SECOND
+                )
             continue  # pinned: mandatory, no disjunction
         allowed = list(screening.candidates[visit_id])
         if visit_id in fixed and shift_index.get(fixed[visit_id]) in allowed:

@@ -126,7 +126,11 @@ def build_problem(
                 breaks=_breaks(shift, start, free_at, finish),
             )
         )
-    shift_of_staff = {index.staff_of_shift[s.id]: s.id for s in routing_shifts}
+    # A worker may have two shifts in the horizon (a night ending at 07:30 and the next one at
+    # 21:30): a committed visit stays on the shift it was agreed on, else the earliest.
+    shifts_of_staff: dict[int, list[str]] = defaultdict(list)
+    for item in sorted(routing_shifts, key=lambda s: (s.start, s.id)):
+        shifts_of_staff[index.staff_of_shift[item.id]].append(item.id)
     routing_visits = []
     for visit in visits:
         if visit.status in UNDER_WAY:
@@ -143,7 +147,7 @@ def build_problem(
                 vid,
                 location(patient.lat, patient.lon),
                 start,
-                shift_of_staff,
+                shifts_of_staff,
                 history.get(visit.patient_id, set()),
             )
         )
@@ -274,15 +278,16 @@ def _visit(
     vid: str,
     loc: int,
     start: datetime,
-    shift_of_staff: dict[int, str],
+    shifts_of_staff: dict[int, list[str]],
     preferred: set[str],
 ) -> rt.Visit:
     earliest = max(0, seconds_between(start, visit.earliest_start))
     deadline = max(earliest, seconds_between(start, visit.deadline))
     pinned_to = pinned_start = None
     committed = visit.status in PINNED or (visit.pinned and visit.status in PLANNABLE)
-    if committed and visit.assigned_staff_id in shift_of_staff:
-        pinned_to = shift_of_staff[visit.assigned_staff_id]
+    options = shifts_of_staff.get(visit.assigned_staff_id or -1, [])
+    if committed and options:
+        pinned_to = str(visit.shift_id) if str(visit.shift_id) in options else options[0]
         # Only the worker is kept, not the exact minute: a worker running late elsewhere must
         # not make the whole network unsolvable. The agreed time is the earliest start.
         if visit.planned_start is not None and visit.planned_start >= start:

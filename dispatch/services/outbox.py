@@ -107,6 +107,38 @@ def enqueue(
     return message
 
 
+def rewrite_unsent(
+    session: so.Session, *, visit_id: int, staff_id: int, body: str, now: datetime,
+    forbidden: Iterable[str] = (),
+) -> bool:
+    """Replace the body of a text about ``visit_id`` to ``staff_id`` that no sender has taken
+    yet, instead of queueing another; False if there is none (queue a new one then).
+
+    Why: one planning run may re-time the same offer several times before the sender runs;
+    the worker should get one text with the final time, not one per intermediate step. The
+    update only matches a row still ``pending`` and never attempted, so a text a sender has
+    claimed (``sending``) is never changed under it (on PostgreSQL the update waits for the
+    claim's row lock and then matches nothing).
+    """
+    compose.check_ig(body, forbidden=forbidden)
+    candidate = session.scalar(
+        sa.select(Message.id).where(
+            Message.visit_id == visit_id, Message.staff_id == staff_id, _due(),
+            Message.attempts == 0,
+        ).order_by(Message.id.desc()).limit(1)
+    )
+    if candidate is None:
+        return False
+    key = session.scalar(sa.select(Message.send_key).where(Message.id == candidate))
+    changed = session.execute(
+        sa.update(Message)
+        .where(Message.id == candidate, Message.status == "pending", Message.attempts == 0)
+        .values(body=f"{body} {key_tag(key or '')}", updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def send_pending(
     database: Database, *, backend: SmsBackend, now: datetime, limit: int = DEFAULT_BATCH,
     base_url: str | None = None,

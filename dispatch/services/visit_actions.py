@@ -24,10 +24,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from dispatch import states
 from dispatch.auth import SYSTEM, Actor
 from dispatch.errors import Conflict, InvalidInput
-from dispatch.models import Patient, Referral, Shift, Staff, Visit
+from dispatch.models import Message, Patient, Referral, Shift, Staff, Visit
 from dispatch.models.vocab import VISIT_OUTCOMES
 from dispatch.services import audit
-from dispatch.services.outbox import enqueue, forbidden_for_visit
+from dispatch.services.outbox import enqueue, forbidden_for_visit, rewrite_unsent
 from dispatch.sms import compose
 from dispatch.sms.settings import public_base_url
 
@@ -162,10 +162,17 @@ def assign(
     visit.planned_start = planned_start
     if previous == staff.id and visit.status == "offered":
         moved = old_start is None or abs(planned_start - old_start) >= RETIME_NOTICE
-        if moved:
+        # A text about this offer the sender has not taken yet is rewritten with the new
+        # time (one text per offer, not one per re-timing within a planning run).
+        told = _worker_told(session, visit, staff.id)
+        rewritten = rewrite_unsent(
+            session, visit_id=visit.id, staff_id=staff.id, now=now,
+            body=_offer_text(session, visit, now, base_url, retimed=told),
+            forbidden=forbidden_for_visit(session, visit))
+        if moved and not rewritten:
             _text(session, visit, staff.id, _offer_text(session, visit, now, base_url, True), now)
         _audit(session, visit, actor or SYSTEM, "retime_visit", now, staff_id=staff.id,
-               texted=moved)
+               texted=moved or rewritten)
         _flush(session, visit)
         return visit
     if previous is not None and previous != staff.id and visit.status in TOLD:
@@ -181,6 +188,19 @@ def assign(
            previous_staff_id=previous, planned_start=planned_start.isoformat())
     _flush(session, visit)
     return visit
+
+
+def _worker_told(session: so.Session, visit: Visit, staff_id: int) -> bool:
+    """Whether a text about the current offer of ``visit`` has left for ``staff_id``."""
+    sent = session.scalar(
+        sa.select(sa.func.count()).select_from(Message).where(
+            Message.visit_id == visit.id, Message.staff_id == staff_id,
+            Message.direction == "outbound",
+            sa.or_(Message.status != "pending", Message.attempts > 0),
+            *([Message.created_at >= visit.offered_at] if visit.offered_at else []),
+        )
+    )
+    return bool(sent)
 
 
 def unassign(

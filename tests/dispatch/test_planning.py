@@ -95,6 +95,27 @@ def test_build_problem_pins_accepted_and_frees_worker_after_visit_under_way(
     assert hybrid_shift.start_location != hybrid_shift.end_location
 
 
+@pytest.mark.parametrize("agreed_on_shift", [True, False])
+def test_accepted_visit_stays_on_the_shift_it_was_agreed_on(
+    session: so.Session, world: dict[str, Any], agreed_on_shift: bool
+) -> None:
+    """A worker with tonight's shift in the horizon too: the visit accepted this morning
+    stays on this morning's shift (it was once pinned to the later one and planned at 21:35)."""
+    nurse, current = world["nurse"], world["shifts"]["dn"]
+    later = m.Shift(code="sh-dn-night", staff_id=nurse.id, base_id=current.base_id,
+                    starts_at=NOW + timedelta(hours=11), ends_at=NOW + timedelta(hours=19),
+                    breaks=[])
+    session.add(later)
+    accepted = world["visits"][0]
+    accepted.status, accepted.assigned_staff_id, accepted.pinned = "accepted", nurse.id, True
+    accepted.shift_id = current.id if agreed_on_shift else None
+    session.commit()
+    problem, _ = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                               network_id=world["network"].id)
+    assert str(later.id) in {s.id for s in problem.shifts}
+    assert problem.visit(str(accepted.id)).pinned_to == str(current.id)
+
+
 def test_sick_worker_shift_ends_early(session: so.Session, world: dict[str, Any]) -> None:
     """A worker who went off sick is only planned until then."""
     world["shifts"]["hw"].sick_from = NOW + timedelta(hours=1)

@@ -37,6 +37,12 @@ def _texts(session: so.Session, staff_id: int) -> list[str]:
         Message.staff_id == staff_id, Message.direction == "outbound").order_by(Message.id)))
 
 
+def _mark_all_sent(session: so.Session) -> None:
+    """What the sender job does to every queued text."""
+    session.execute(sa.update(Message).where(Message.status == "pending").values(
+        status="sent", attempts=1))
+
+
 def _offer(session: so.Session, w: World, staff: Staff | None = None) -> None:
     va.assign(session, visit=w.visit, staff=staff or w.nurse, shift=None, planned_start=START,
               now=NOW, base_url=BASE_URL)
@@ -82,13 +88,40 @@ def test_assign_same_worker_small_shift_sends_nothing_new(
 def test_assign_same_worker_big_shift_sends_retimed_offer(
     session: so.Session, world: World
 ) -> None:
-    """A window moved by 15 minutes or more is texted again."""
+    """A window moved by 15 minutes or more after the offer went out is texted again."""
     _offer(session, world)
+    _mark_all_sent(session)
 
     va.assign(session, visit=world.visit, staff=world.nurse, shift=None,
               planned_start=START + timedelta(minutes=30), now=NOW, base_url=BASE_URL)
 
     assert _texts(session, world.nurse.id)[-1].startswith("Visit 4821 time changed: ")
+
+
+def test_retiming_an_offer_not_yet_sent_rewrites_it(session: so.Session, world: World) -> None:
+    """Re-timed twice before the sender ran: the worker gets one offer, with the final time."""
+    _offer(session, world)
+
+    for minutes in (30, 60):
+        va.assign(session, visit=world.visit, staff=world.nurse, shift=None,
+                  planned_start=START + timedelta(minutes=minutes), now=NOW, base_url=BASE_URL)
+
+    [text] = _texts(session, world.nurse.id)
+    assert text.startswith("Visit 4821: ") and "time changed" not in text
+    assert "11:40-" in text  # START + 60 minutes, London time
+
+
+def test_a_text_the_sender_has_claimed_is_never_rewritten(
+    session: so.Session, world: World
+) -> None:
+    _offer(session, world)
+    session.execute(sa.update(Message).values(status="sending", attempts=1))
+
+    va.assign(session, visit=world.visit, staff=world.nurse, shift=None,
+              planned_start=START + timedelta(minutes=60), now=NOW, base_url=BASE_URL)
+
+    first, second = _texts(session, world.nurse.id)
+    assert "11:40-" not in first and second.startswith("Visit 4821 time changed: ")
 
 
 def test_accept_pins_the_visit(session: so.Session, world: World) -> None:

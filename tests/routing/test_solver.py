@@ -81,6 +81,25 @@ def test_solve_pinned_visit_keeps_shift_and_start(make_problem: ProblemFactory) 
     assert next(s.start for s in route.stops if s.visit_id == "pinned") == 3 * HOUR
 
 
+def test_solve_pinned_visit_without_start_keeps_its_window(make_problem: ProblemFactory) -> None:
+    """An accepted visit kept on its worker (no fixed minute) is still served within its
+    window: not before the agreed start, and before its deadline when the route allows,
+    ahead of an unpinned visit whose window is wider."""
+    visits = [
+        make_visit("agreed", 4, pinned_to="a", earliest=2 * HOUR, deadline=3 * HOUR),
+        make_visit("early", 1, pinned_to="a", earliest=0, deadline=HOUR),
+        make_visit("free", 3, earliest=0, deadline=8 * HOUR),
+    ]
+
+    plan = _solve(make_problem(visits, [make_shift("a")]))
+
+    [route] = plan.routes
+    starts = {s.visit_id: s.start for s in route.stops}
+    assert 2 * HOUR <= starts["agreed"] <= 3 * HOUR
+    assert starts["early"] <= HOUR
+    assert plan.late == ()
+
+
 def test_solve_shift_end_bounds_route(make_problem: ProblemFactory) -> None:
     """A short shift returns to base by its end, leaving what does not fit unassigned."""
     shift = make_shift(end=2 * HOUR)
