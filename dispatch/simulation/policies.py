@@ -212,9 +212,27 @@ def _option(
     times = provider.matrix([origin, home], [home, (base.lat, base.lon)], mode=TRAVEL_MODE)
     travel, back = int(times[0][0]), int(times[1][1])
     start = max(available + timedelta(seconds=travel), visit.earliest_start)
+    # The rota's breaks hold for this dispatcher too (the planner may slide a break by up to
+    # an hour; a phone-list dispatcher keeps it where the rota puts it): a visit that would
+    # run into a break starts after it, and a worker on a break now is not free.
+    on_break = False
+    for start_at, end_at in _breaks(shift):
+        if start_at <= now < end_at:
+            on_break = True
+        if end_at > now and start < end_at and start_at < start + timedelta(
+                minutes=visit.duration_minutes):
+            start = max(start, end_at + timedelta(seconds=travel), visit.earliest_start)
     start = start.replace(microsecond=0)
     finish = start + timedelta(minutes=visit.duration_minutes, seconds=back)
     if finish > shift.ends_at:
         return None
-    free_now = not queue and shift.starts_at <= now
+    free_now = not queue and shift.starts_at <= now and not on_break
     return _Option(free_now, travel, start, start <= visit.deadline, staff, shift)
+
+
+def _breaks(shift: Shift) -> list[tuple[datetime, datetime]]:
+    """The shift's rostered breaks as (start, end), earliest first."""
+    return sorted(
+        (datetime.fromisoformat(item["start"]), datetime.fromisoformat(item["end"]))
+        for item in shift.breaks or []
+    )

@@ -67,7 +67,7 @@ def test_build_problem_maps_rows(session: so.Session, world: dict[str, Any]) -> 
     shift = problem.shifts[0]
     assert shift.start == 0 and shift.end == 6 * 3600
     assert [(b.start_min, b.start_max, b.duration) for b in shift.breaks] == [
-        (90 * 60, 150 * 60, 1800)]
+        (60 * 60, 180 * 60, 1800)]
     first = problem.visit(str(world["visits"][0].id))
     assert first.deadline == 2 * 3600 and first.skills == {"falls_assessment"}
     assert index.visits[first.id] == world["visits"][0].id
