@@ -38,7 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
 
-    from dispatch import auth, db, security, web
+    from dispatch import auth, db, error_pages, security, web
     from dispatch.api import init_api
 
     security.init_app(app)  # first: the bounded id converter must exist before any route
@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     init_api(app)
     web.init_app(app)
+    error_pages.init_app(app)  # last: replaces flask-smorest's handler, hands JSON back to it
     return app
 
 

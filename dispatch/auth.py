@@ -14,6 +14,7 @@ from werkzeug.routing import BuildError
 
 from dispatch.api import error_body
 from dispatch.db import get_session
+from dispatch.error_pages import forbidden_page, is_api_path, wants_json
 from dispatch.permissions import PUBLIC, SIGNATURE, allowed, rule_for
 from dispatch.services.users import user_for_token
 
@@ -92,12 +93,8 @@ def _actor_from_session() -> Actor | None:
     return Actor(user_id=user.id, username=user.username, role=user.role, staff_id=user.staff_id)
 
 
-# Machine clients live under these; everything else is a page a person opens in a browser.
-API_PATH_PREFIXES = ("/api/", "/fhir/")
-
-
 def _is_page_request() -> bool:
-    return not request.path.startswith(API_PATH_PREFIXES) and "Authorization" not in request.headers
+    return not is_api_path(request.path) and "Authorization" not in request.headers
 
 
 def _to_sign_in() -> ResponseReturnValue:
@@ -111,6 +108,10 @@ def _to_sign_in() -> ResponseReturnValue:
 
 
 def _deny(status: int, message: str) -> ResponseReturnValue:
+    """A refusal: the common JSON shape for machines and scripts, an NHS.UK page for a person
+    (only 403 reaches a person: an anonymous one is sent to sign in instead of a 401)."""
+    if status == 403 and not wants_json():
+        return forbidden_page(message)
     response = jsonify(error_body(status, message))
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="dispatch"'

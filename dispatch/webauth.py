@@ -29,8 +29,9 @@ from sqlalchemy import orm as so
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dispatch.api import error_body
-from dispatch.auth import API_PATH_PREFIXES, Actor
+from dispatch.auth import Actor
 from dispatch.db import get_session
+from dispatch.error_pages import wants_json
 from dispatch.models import User
 from dispatch.permissions import SIGNATURE, rule_for
 from dispatch.services import audit
@@ -132,7 +133,7 @@ def _check_csrf() -> None:
 
 def _csrf_failed(exc: CSRFError) -> ResponseReturnValue:
     log.warning("CSRF check failed for %s %s: %s", request.method, request.path, exc.description)
-    if request.path.startswith(API_PATH_PREFIXES):
+    if wants_json():
         return error_body(400, f"CSRF check failed: {exc.description}"), 400
     return render_template("errors/csrf.html", reason=exc.description), 400
 
