@@ -172,3 +172,17 @@ def test_server_error_on_the_api_stays_json(
     response = client.get("/api/visits", headers=headers)
     assert response.status_code == 500
     assert response.get_json() == {"code": 500, "status": "Internal Server Error"}
+
+
+def test_service_error_on_a_poll_asking_for_json_is_json(app: Flask, session: so.Session) -> None:
+    """An unknown network on the board's poll: JSON the script can read; HTML for a browser."""
+    client = web_client(app)
+    user = add_web_user(session, role="coordinator")
+    assert sign_in(client, user.username).status_code == 303
+
+    polled = client.get("/board/data?network=999999", headers={"Accept": "application/json"})
+    browsed = client.get("/board?network=999999", headers={"Accept": BROWSER_ACCEPT})
+
+    assert polled.status_code == 404 and polled.mimetype == "application/json"
+    assert "999999" in polled.get_json()["message"]
+    assert browsed.status_code == 404 and browsed.mimetype == "text/html"
