@@ -202,16 +202,13 @@ def demo_data(seed: int, patients: int | None, at: str | None, if_empty: bool) -
 )
 def serve(host: str, port: int, upgrade: bool, jobs: bool, demo_activity: bool) -> None:
     """Serve the web app and API (threaded server, for the demo), with the jobs in-process."""
-    import logging
 
     from dispatch import migrate
     from dispatch.db import get_database
     from dispatch.jobs.lock import LeaderLock
     from dispatch.jobs.runner import build_scheduler
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging()
     app = _app()
     if demo_activity:
         from dispatch.simulation.live_demo import DemoActivityRefused, refuse_in_production
@@ -250,16 +247,13 @@ def scheduler(standby_seconds: float) -> None:
 
     Exactly one scheduler runs jobs: a second one waits on standby until the first stops.
     """
-    import logging
     import time
 
     from dispatch.db import get_database
     from dispatch.jobs.lock import LeaderLock
     from dispatch.jobs.runner import build_scheduler
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging()
     app = _app()
     lock = LeaderLock(get_database(app).engine)
     announced = False
@@ -472,5 +466,19 @@ from dispatch.simulation.cli import simulate  # noqa: E402  (the simulate comman
 
 main.add_command(simulate)
 
+
+def _configure_logging() -> None:
+    """INFO for our own loggers; the job scheduler's per-run lines (every second) and the
+    twilio client's request dumps only from WARNING, so the console shows what happened."""
+    import logging
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("apscheduler", "twilio.http_client"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
+

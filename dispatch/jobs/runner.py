@@ -161,6 +161,7 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
             seconds=interval,
             args=[job_id, func, app],
             id=job_id,
+            name=job_id,
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC) + timedelta(seconds=1),
