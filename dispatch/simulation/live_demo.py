@@ -6,7 +6,8 @@
 - a demo NHS 111 logs referrals from the simulator's demand model
   (:func:`dispatch.simulation.demand.generate_day`) through ``create_referral``, at a flat
   ``DEMO_REFERRALS_PER_HOUR`` (accelerated, and alive at 3am too); every one is marked with
-  the referrer organisation :data:`DEMO_ORGANISATION`;
+  the referrer organisation :data:`DEMO_ORGANISATION`; at start the half hour before is
+  logged too (a few a tick), so the board is not empty while the first arrival is awaited;
 - field staff answer their offer texts through the real SMS reply path
   (:func:`dispatch.sms.inbound.handle_inbound`): ACCEPT (most), DECLINE with a reason (some)
   or never (a few, which the deadline watch escalates), a short random delay after the text
@@ -46,7 +47,7 @@ from dispatch.services.referrals import create_referral
 from dispatch.simulation import field as fieldwork
 from dispatch.simulation.demand import LONDON, TIER_RATES, PatientInfo, generate_day
 from dispatch.simulation.errors import SimulationError
-from dispatch.simulation.types import FieldSettings
+from dispatch.simulation.types import FieldSettings, ReferralSpec
 from dispatch.sms.inbound import handle_inbound
 from routing.travel import GeodesicTravelTime
 
@@ -90,6 +91,10 @@ class DemoSettings:
         Mean referrals an hour, flat over the day (Poisson per slot).
     max_referrals_per_tick, max_actions_per_tick
         Bounds on the work of one tick (replies of all kinds share the second).
+    catch_up_minutes
+        At start, the referrals of this many minutes before now are logged too (a few per
+        tick), so a newcomer's board and messages fill within a minute or two instead of
+        waiting for the first arrival; slots already logged are skipped by their keys.
     """
 
     seed: int = 1
@@ -97,6 +102,7 @@ class DemoSettings:
     referrals_per_hour: float = 40.0
     max_referrals_per_tick: int = 5
     max_actions_per_tick: int = 30
+    catch_up_minutes: float = 30.0
     field: FieldSettings = DEMO_FIELD
 
     def __post_init__(self) -> None:
@@ -106,6 +112,8 @@ class DemoSettings:
             raise ValueError("referrals_per_hour must be >= 0")
         if self.max_referrals_per_tick < 0 or self.max_actions_per_tick < 0:
             raise ValueError("max_referrals_per_tick and max_actions_per_tick must be >= 0")
+        if not self.catch_up_minutes >= 0:
+            raise ValueError("catch_up_minutes must be >= 0")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> DemoSettings:
@@ -192,6 +200,8 @@ class LiveDemo:
     settings: DemoSettings = field(default_factory=DemoSettings)
     env: str = "development"
     _patients: list[PatientInfo] | None = field(default=None, init=False, repr=False)
+    #: The next (slot, referral index) to log; None until the first tick.
+    _cursor: tuple[int, int] | None = field(default=None, init=False, repr=False)
     _travel: GeodesicTravelTime = field(default_factory=GeodesicTravelTime, init=False,
                                         repr=False)
 
@@ -211,25 +221,46 @@ class LiveDemo:
     # ------------------------------------------------------------------ referrals
 
     def _refer(self, now: datetime, counts: Counter[str]) -> None:
-        """The demand of the slot before ``now`` (so every referral is received in the past)."""
+        """The demand of every slot up to the one before ``now`` not yet logged (so every
+        referral is received in the past), from ``catch_up_minutes`` back at the first tick;
+        at most ``max_referrals_per_tick`` a tick, the rest at the next."""
         s = self.settings
-        slot = slot_of(now, s.interval_seconds) - 1
+        last = slot_of(now, s.interval_seconds) - 1
+        earliest = last - math.floor(s.catch_up_minutes * 60 / s.interval_seconds)
+        if self._cursor is None or self._cursor[0] < earliest:
+            self._cursor = (earliest, 0)
         patients = self._demo_patients()
         if not patients or s.referrals_per_hour == 0 or s.max_referrals_per_tick == 0:
+            self._cursor = (last + 1, 0)
             return
+        budget = s.max_referrals_per_tick
+        slot, index = self._cursor
+        while slot <= last and budget > 0:
+            specs = self._slot_demand(slot, patients)
+            for spec in specs[index : index + budget]:
+                payload = {**spec.payload(), "referrer": dict(DEMO_REFERRER)}
+                key = f"demo-111:{s.seed}:{slot}:{spec.index}"
+                self._attempt(counts, "referrals", partial(_log_referral, payload=payload,
+                                                           key=key, now=now))
+            taken = max(0, min(budget, len(specs) - index))
+            budget -= taken
+            if index + taken < len(specs):
+                index += taken  # out of budget inside this slot: go on from here next tick
+                break
+            slot, index = slot + 1, 0
+        self._cursor = (slot, index)
+
+    def _slot_demand(self, slot: int, patients: list[PatientInfo]) -> list[ReferralSpec]:
+        """The referrals arriving in wall-clock ``slot`` (none for a slot across midnight)."""
+        s = self.settings
         begin = datetime.fromtimestamp(slot * s.interval_seconds, UTC).astimezone(LONDON)
         end = begin + timedelta(seconds=s.interval_seconds)
         if end.date() != begin.date():
-            return  # the demand model plays within one day; this slot straddles midnight
-        specs = generate_day(
+            return []  # the demand model plays within one day; this slot straddles midnight
+        return generate_day(
             seed=s.seed * SLOT_SEED_SPACING + slot, day=begin.date(), patients=patients,
             referrals=s.referrals_per_hour * s.interval_seconds / 3600, booked=0,
             arrivals_from=begin.time(), arrivals_until=end.time(), day_start=begin.time())
-        for spec in specs[: s.max_referrals_per_tick]:
-            payload = {**spec.payload(), "referrer": dict(DEMO_REFERRER)}
-            key = f"demo-111:{s.seed}:{slot}:{spec.index}"
-            self._attempt(counts, "referrals", partial(_log_referral, payload=payload, key=key,
-                                                       now=now))
 
     def _demo_patients(self) -> list[PatientInfo]:
         """A bounded, stable sample of the register by stratum (loaded once)."""

@@ -215,7 +215,8 @@ def test_build_scheduler_adds_the_job_only_when_asked(
 def test_tick_referrals_arrive_at_about_the_configured_rate(database: Database) -> None:
     """40 an hour over three hours of one-minute ticks is about 120 referrals (Poisson), all
     marked as the demo 111's and all received no later than the tick that logged them."""
-    demo = LiveDemo(database, DemoSettings(interval_seconds=60, referrals_per_hour=40))
+    demo = LiveDemo(database, DemoSettings(interval_seconds=60, referrals_per_hour=40,
+                                           catch_up_minutes=0))
     per_tick = [demo.tick(START + i * MINUTE).referrals for i in range(180)]
     with database.session_scope() as session:
         referrals = session.scalars(sa.select(Referral)).all()
@@ -226,6 +227,29 @@ def test_tick_referrals_arrive_at_about_the_configured_rate(database: Database) 
     assert len(referrals) == sum(per_tick) == len(marked)
     assert all(r.referrer_organisation == DEMO_ORGANISATION for r in referrals)
     assert max(per_tick) <= DemoSettings().max_referrals_per_tick
+
+
+def test_first_ticks_catch_up_the_last_half_hour_a_few_at_a_time(database: Database) -> None:
+    """A newcomer sees referrals at once: the first ticks log the referrals of the half hour
+    before the start (received then, at most five a tick), then the flow goes on; a restarted
+    instance logs none of them again."""
+    settings = DemoSettings(interval_seconds=20, referrals_per_hour=40)
+    demo = LiveDemo(database, settings)
+    tick = timedelta(seconds=20)
+    first = demo.tick(START)
+    early = [demo.tick(START + k * tick).referrals for k in range(1, 6)]
+    with database.session_scope() as session:
+        received = sorted(session.scalars(sa.select(Referral.received_at)).all())
+    assert 1 <= first.referrals <= settings.max_referrals_per_tick
+    assert received[0] < START - timedelta(minutes=10)  # from the half hour before
+    assert all(START - timedelta(minutes=31) <= at <= START + 6 * tick for at in received)
+    # A Poisson half hour at 40 an hour: about 20; all caught up within a few ticks.
+    assert 8 <= first.referrals + sum(early) <= 40
+    # A restart replays the half hour by its keys: nothing is logged twice.
+    before = _count(database, REFERRALS)
+    restarted = LiveDemo(database, settings)
+    again = restarted.tick(START + 5 * tick)
+    assert again.referrals == 0 and _count(database, REFERRALS) == before
 
 
 def test_tick_answers_offers_and_visits_reach_completion(database: Database) -> None:
