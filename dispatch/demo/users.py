@@ -53,7 +53,7 @@ def demo_users(
             users.append(DemoUser(username, nurse.name, role, password, nurse.network_code,
                                   nurse.code))  # fmt: skip
         elif role == "coordinator":
-            display = f"{coordinator.name} (coordinator, {network_name})"
+            display = f"{coordinator.name}, {network_name}"  # the header adds the role
             users.append(DemoUser(username, display, role, password, coordinator.network_code,
                                   coordinator.code))  # fmt: skip
         else:
