@@ -109,10 +109,11 @@ def enqueue(
 
 def rewrite_unsent(
     session: so.Session, *, visit_id: int, staff_id: int, body: str, now: datetime,
-    forbidden: Iterable[str] = (),
+    since: datetime | None = None, forbidden: Iterable[str] = (),
 ) -> bool:
-    """Replace the body of a text about ``visit_id`` to ``staff_id`` that no sender has taken
-    yet, instead of queueing another; False if there is none (queue a new one then).
+    """Replace the body of a text about ``visit_id`` to ``staff_id``, written at or after
+    ``since`` (the current offer), that no sender has taken yet, instead of queueing another;
+    False if there is none (queue a new one then).
 
     Why: one planning run may re-time the same offer several times before the sender runs;
     the worker should get one text with the final time, not one per intermediate step. The
@@ -125,6 +126,7 @@ def rewrite_unsent(
         sa.select(Message.id).where(
             Message.visit_id == visit_id, Message.staff_id == staff_id, _due(),
             Message.attempts == 0,
+            *([Message.created_at >= since] if since is not None else []),
         ).order_by(Message.id.desc()).limit(1)
     )
     if candidate is None:

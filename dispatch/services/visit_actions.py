@@ -166,7 +166,7 @@ def assign(
         # time (one text per offer, not one per re-timing within a planning run).
         told = _worker_told(session, visit, staff.id)
         rewritten = rewrite_unsent(
-            session, visit_id=visit.id, staff_id=staff.id, now=now,
+            session, visit_id=visit.id, staff_id=staff.id, now=now, since=visit.offered_at,
             body=_offer_text(session, visit, now, base_url, retimed=told),
             forbidden=forbidden_for_visit(session, visit))
         if moved and not rewritten:

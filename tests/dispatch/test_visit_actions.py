@@ -294,3 +294,42 @@ def test_concurrent_change_becomes_a_conflict(session: so.Session, world: World)
 
     with pytest.raises(Conflict, match="changed by someone else"):
         va.accept(session, visit=world.visit, staff=world.nurse, now=NOW)
+
+
+def test_an_unsent_text_of_an_earlier_offer_is_never_rewritten(
+    session: so.Session, world: World
+) -> None:
+    """Withdrawn, then offered to the same worker again before the sender ran: the
+    'withdrawn' text stays as it is and the re-timing touches only the new offer."""
+    _offer(session, world)
+    _mark_all_sent(session)
+    va.unassign(session, visit=world.visit, now=NOW, reason="test")
+    later = NOW + timedelta(minutes=5)
+    va.assign(session, visit=world.visit, staff=world.nurse, shift=None, planned_start=START,
+              now=later, base_url=BASE_URL)
+    va.assign(session, visit=world.visit, staff=world.nurse, shift=None,
+              planned_start=START + timedelta(minutes=60), now=later, base_url=BASE_URL)
+
+    texts = _texts(session, world.nurse.id)
+    assert any("withdrawn" in t for t in texts)
+    assert texts[-1].startswith("Visit 4821: ") and "11:40-" in texts[-1]
+
+
+def test_rewrite_unsent_ignores_texts_older_than_the_offer(
+    session: so.Session, world: World
+) -> None:
+    """Only a pending 'withdrawn' text is left: a rewrite for an offer made after it finds
+    nothing to rewrite (the caller queues a new text) and leaves it unchanged."""
+    from dispatch.services.outbox import rewrite_unsent
+
+    _offer(session, world)
+    _mark_all_sent(session)
+    va.unassign(session, visit=world.visit, now=NOW, reason="test")
+    [withdrawn] = [t for t in _texts(session, world.nurse.id) if "withdrawn" in t]
+
+    found = rewrite_unsent(session, visit_id=world.visit.id, staff_id=world.nurse.id,
+                           body="Visit 4821: new offer", now=NOW + timedelta(minutes=5),
+                           since=NOW + timedelta(minutes=5))
+
+    assert not found
+    assert withdrawn in _texts(session, world.nurse.id)
