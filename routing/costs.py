@@ -19,6 +19,11 @@ URGENCY_COST_PER_SECOND = 1
 #: Cost of serving a visit with preferred workers by someone else (continuity of carer):
 #: worth 15 minutes of travel, a preference, never a constraint.
 CONTINUITY_COST = 900
+#: Cost of giving a visit to a worker who let an offer of it lapse unanswered: an hour of
+#: travel (four continuity misses). Enough that anyone else who can serve it about as well is
+#: asked first; far below lateness, so a silent worker is asked again rather than the visit
+#: going late or undone (a missed text is not a refusal; a decline is, and excludes).
+AVOID_COST = 4 * CONTINUITY_COST
 #: Cost per second a shift's work (travel + service) exceeds the fair share (time objective only).
 BALANCE_COST_PER_SECOND = 1
 #: Ceiling on any drop penalty so objective sums stay far below 2**63. Only reached with
@@ -30,6 +35,16 @@ def horizon_of(problem: RoutingProblem) -> int:
     """The latest moment any shift or deadline reaches (the time dimension's upper bound)."""
     ends = [s.end for s in problem.shifts] + [v.deadline for v in problem.visits]
     return max(ends + [1])
+
+
+def worker_cost(visit: Visit, worker_id: str) -> int:
+    """Soft cost of ``worker_id`` serving ``visit``: continuity missed, silent worker asked."""
+    cost = 0
+    if visit.preferred_workers and worker_id not in visit.preferred_workers:
+        cost += CONTINUITY_COST
+    if worker_id in visit.avoided_workers:
+        cost += AVOID_COST
+    return cost
 
 
 def is_urgent(problem: RoutingProblem, visit: Visit) -> bool:

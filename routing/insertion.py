@@ -11,7 +11,7 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
-from routing.costs import LATE_COST_PER_SECOND, URGENCY_COST_PER_SECOND, is_urgent
+from routing.costs import LATE_COST_PER_SECOND, URGENCY_COST_PER_SECOND, is_urgent, worker_cost
 from routing.screening import Screening
 from routing.types import (
     LateVisit,
@@ -43,8 +43,8 @@ def cheapest_insertion(
 
     Every candidate route is re-timed from its shift start (as early as possible, pinned
     starts kept, each break taken at the first moment its window allows); the position that
-    adds the least cost (travel, plus waiting for urgent visits and lateness, as in the full
-    model) wins, ties to the first shift and position. None if nothing fits.
+    adds the least cost (travel, plus waiting for urgent visits, lateness and the worker costs,
+    as in the full model) wins, ties to the first shift and position. None if nothing fits.
     """
     visits = {v.id: v for v in problem.visits}
     routes = {route.shift_id: route for route in plan.routes}
@@ -115,10 +115,12 @@ def retime(
         elif start > visit.deadline and visit.id not in screening.late:
             return None
         stops.append(Stop(visit.id, arrival, start, start + visit.duration))
-        # The same soft costs the full model charges: waiting for urgent visits, lateness.
+        # The same soft costs the full model charges: waiting for urgent visits, lateness,
+        # continuity missed and a silent worker asked again (balance is not counted).
         if is_urgent(problem, visit):
             cost += URGENCY_COST_PER_SECOND * (start - visit.earliest)
         cost += LATE_COST_PER_SECOND * max(0, start - visit.deadline)
+        cost += worker_cost(visit, shift.worker_id)
         where, ready = location, start + visit.duration
     return None  # unreachable: the loop returns at the end marker
 

@@ -14,7 +14,8 @@ locations index the ``travel`` matrix (seconds)::
       "visits": [{"id": "v1", "location": 1, "duration": 1800, "earliest": 0,
                   "deadline": 7200, "priority": 2, "skills": ["nurse"], "demand": 0,
                   "pinned_to": null, "pinned_start": null,
-                  "excluded_workers": [], "preferred_workers": []}],
+                  "excluded_workers": [], "preferred_workers": [],
+                  "avoided_workers": []}],
       "shifts": [{"id": "s1", "worker_id": "w1", "start_location": 0, "end_location": 0,
                   "start": 0, "end": 28800, "skills": ["nurse"], "capacity": null,
                   "breaks": [{"start_min": 14400, "start_max": 16200, "duration": 1800}]}]
@@ -86,6 +87,7 @@ def _visit(data: Mapping[str, Any]) -> Visit:
         pinned_start=data.get("pinned_start"),
         excluded_workers=frozenset(data.get("excluded_workers", ())),
         preferred_workers=frozenset(data.get("preferred_workers", ())),
+        avoided_workers=frozenset(data.get("avoided_workers", ())),
     )
 
 
@@ -129,6 +131,7 @@ def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
                 "pinned_start": v.pinned_start,
                 "excluded_workers": sorted(v.excluded_workers),
                 "preferred_workers": sorted(v.preferred_workers),
+                "avoided_workers": sorted(v.avoided_workers),
             }
             for v in problem.visits
         ],

@@ -52,7 +52,7 @@ def _objective_change(
     problem: RoutingProblem, screening: Screening, before: RoutingPlan, after: RoutingPlan
 ) -> int:
     """How the search objective moved: re-timed cost of the changed routes (travel, urgent
-    waiting, lateness, as :mod:`routing.costs`; continuity and balance are not re-counted)
+    waiting, lateness, worker costs, as :mod:`routing.costs`; balance is not re-counted)
     plus the drop penalties gained and lost."""
     visits = {v.id: v for v in problem.visits}
     shifts = {s.id: s for s in problem.shifts}

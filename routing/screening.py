@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from routing.costs import (
+    AVOID_COST,
     BALANCE_COST_PER_SECOND,
     CONTINUITY_COST,
     LATE_COST_PER_SECOND,
@@ -124,7 +125,7 @@ def drop_penalties(
     soft = (
         int(cost.max()) * arcs
         + LATE_COST_PER_SECOND * horizon * len(late)
-        + CONTINUITY_COST * len(problem.visits)
+        + (CONTINUITY_COST + AVOID_COST) * len(problem.visits)
         + BALANCE_COST_PER_SECOND * horizon * 4 * len(problem.shifts)
         + URGENCY_COST_PER_SECOND * horizon * sum(is_urgent(problem, v) for v in problem.visits)
     )

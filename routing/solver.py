@@ -30,12 +30,14 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util.optional_boolean_pb2 import BOOL_FALSE, BOOL_TRUE
 
 from routing.costs import (
+    AVOID_COST,
     BALANCE_COST_PER_SECOND,
     CONTINUITY_COST,
     LATE_COST_PER_SECOND,
     URGENCY_COST_PER_SECOND,
     horizon_of,
     is_urgent,
+    worker_cost,
 )
 from routing.errors import RoutingInfeasible
 from routing.insertion import cheapest_insertion
@@ -493,34 +495,34 @@ def _add_capacity_dimension(model: _Model) -> None:
 
 
 def _add_continuity_dimension(model: _Model) -> None:
-    """Count visits served by a non-preferred worker; span cost makes each one cost."""
+    """Count each visit's worker cost (:func:`routing.costs.worker_cost`: continuity missed,
+    a silent worker asked again) in units of ``CONTINUITY_COST``; span cost charges them."""
     problem = model.problem
-    if not any(v is not None and v.preferred_workers for v in model.node_visit):
+    if not any(
+        v is not None and (v.preferred_workers or v.avoided_workers) for v in model.node_visit
+    ):
         return
     by_vector: dict[tuple[int, ...], int] = {}
     evaluators: dict[str, int] = {}
     for shift in problem.shifts:
         if shift.worker_id in evaluators:
             continue
-        misses = tuple(
-            int(
-                v is not None
-                and bool(v.preferred_workers)
-                and shift.worker_id not in v.preferred_workers
-            )
+        units = tuple(
+            0 if v is None else worker_cost(v, shift.worker_id) // CONTINUITY_COST
             for v in model.node_visit
         )
-        if misses not in by_vector:
+        if units not in by_vector:
             # A full matrix (charged on leaving the node), shared by workers with the same
-            # misses: the unary-vector form made feasible models report no solution in 9.15
+            # units: the unary-vector form made feasible models report no solution in 9.15
             # when a capacity dimension was present (found by the property test).
-            matrix = np.repeat(np.asarray(misses, dtype=np.int64)[:, None], len(misses), axis=1)
-            by_vector[misses] = model.routing.RegisterTransitMatrix(matrix.tolist())
-        evaluators[shift.worker_id] = by_vector[misses]
+            matrix = np.repeat(np.asarray(units, dtype=np.int64)[:, None], len(units), axis=1)
+            by_vector[units] = model.routing.RegisterTransitMatrix(matrix.tolist())
+        evaluators[shift.worker_id] = by_vector[units]
+    most = (CONTINUITY_COST + AVOID_COST) // CONTINUITY_COST
     model.routing.AddDimensionWithVehicleTransits(
         [evaluators[s.worker_id] for s in problem.shifts],
         0,  # slack
-        len(model.node_visit),  # capacity
+        most * len(model.node_visit),  # capacity
         True,  # fix_start_cumul_to_zero
         "Continuity",
     )

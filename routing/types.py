@@ -70,7 +70,9 @@ class Visit:
     """A visit to be served once, starting within ``[earliest, deadline]``.
 
     ``pinned_to``/``pinned_start`` fix an accepted or under-way visit to a shift (and a start
-    time); the scheduler never moves it. ``excluded_workers`` holds workers who declined it.
+    time); the scheduler never moves it. ``excluded_workers`` holds workers who declined it
+    (never given it); ``avoided_workers`` those who let an offer of it lapse unanswered (given it
+    again only at a cost, :data:`routing.costs.AVOID_COST`, so when no one else does as well).
     """
 
     id: str
@@ -85,6 +87,7 @@ class Visit:
     pinned_start: int | None = None
     excluded_workers: frozenset[str] = frozenset()
     preferred_workers: frozenset[str] = frozenset()
+    avoided_workers: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.id:

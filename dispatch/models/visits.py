@@ -82,6 +82,9 @@ class Visit(Base):
     status: so.Mapped[str] = so.mapped_column(sa.String(12), default="unassigned")
     pinned: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False)
     excluded_staff_ids: so.Mapped[list[int]] = so.mapped_column(sa.JSON, default=list)
+    #: Workers who let an offer of this visit lapse unanswered: offered again only when no
+    #: one else can do as well (a soft cost in the planner), unlike a decline, which excludes.
+    unanswered_staff_ids: so.Mapped[list[int]] = so.mapped_column(sa.JSON, default=list)
     outcome: so.Mapped[str | None] = so.mapped_column(sa.String(24))
     jeopardy_cause: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     jeopardy_since: so.Mapped[datetime | None]

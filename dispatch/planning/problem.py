@@ -311,4 +311,5 @@ def _visit(
         pinned_start=pinned_start,
         excluded_workers=frozenset(str(s) for s in visit.excluded_staff_ids),
         preferred_workers=frozenset(preferred),
+        avoided_workers=frozenset(str(s) for s in visit.unanswered_staff_ids or ()),
     )

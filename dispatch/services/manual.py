@@ -200,12 +200,19 @@ def assign_manually(
 def unassign_manually(
     session: so.Session, *, visit_id: int, version: int, reason: str, actor: Actor, now: datetime
 ) -> Visit:
-    """Take a visit off its worker by hand (it returns to the planner)."""
+    """Take a visit off its worker by hand (it returns to the planner).
+
+    An offer still waiting for its answer is withdrawn as unanswered: the planner then asks
+    someone else first, and that worker again only if no one else can do as well.
+    """
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFound(f"visit {visit_id} not found")
     if visit.version != version:
         raise Conflict(f"visit {visit.reference} was changed by someone else; reload it")
+    if visit.status == "offered" and visit.assigned_staff_id is not None:
+        return visit_actions.withdraw_unanswered(session, visit=visit, now=now, reason=reason,
+                                                 actor=actor)
     return visit_actions.unassign(session, visit=visit, now=now, reason=reason, actor=actor)
 
 

@@ -224,6 +224,28 @@ def unassign(
     return visit
 
 
+def withdraw_unanswered(
+    session: so.Session, *, visit: Visit, now: datetime, reason: str = "offer not answered",
+    actor: Actor | None = None,
+) -> Visit:
+    """Take an offer back from a worker who has not answered it, and re-plan.
+
+    Why not a decline: a missed text is not a refusal (the worker may be driving or at a
+    visit). The worker is remembered in ``unanswered_staff_ids`` (not ``excluded_staff_ids``),
+    and the planner asks them again only when no one else can do
+    as well (a soft cost, :data:`routing.costs.AVOID_COST`), so an urgent visit whose only
+    timely worker missed the first text is offered to them again rather than left late.
+    """
+    if visit.status != "offered" or visit.assigned_staff_id is None:
+        raise Conflict(f"visit {visit.reference} has no offer waiting for an answer")
+    silent = visit.assigned_staff_id
+    unassign(session, visit=visit, now=now, reason=reason, actor=actor)
+    visit.unanswered_staff_ids = sorted({*(visit.unanswered_staff_ids or []), silent})
+    _flush(session, visit)
+    replan_after_commit(session, visit.network_id)
+    return visit
+
+
 def accept(
     session: so.Session, *, visit: Visit, staff: Staff, now: datetime, actor: Actor | None = None
 ) -> Visit:

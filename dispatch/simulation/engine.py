@@ -303,10 +303,7 @@ class Simulation:
         for visit in visits:
             if (visit.status == "offered" and visit.jeopardy_cause == "not_accepted"
                     and visit.assigned_staff_id is not None):
-                silent = visit.assigned_staff_id
-                visit_actions.unassign(session, visit=visit, now=self.now,
-                                       reason="offer not answered")
-                visit.excluded_staff_ids = sorted({*(visit.excluded_staff_ids or []), silent})
+                visit_actions.withdraw_unanswered(session, visit=visit, now=self.now)
                 self.visit_logs.setdefault(visit.id, VisitLog()).no_answers += 1
             if visit.status == "unassigned":
                 if self.cfg.policy == "nearest":

@@ -182,7 +182,9 @@ def _skilled_shifts(session: so.Session, visit: Visit, now: datetime) -> list[tu
                Staff.role.in_(FIELD_ROLES), Shift.ends_at > now, Shift.sick_from.is_(None))
         .order_by(Shift.starts_at, Shift.id)
     ).all()
-    needed, excluded = set(visit.skills), set(visit.excluded_staff_ids or [])
+    # A phone-list dispatcher moves down the list past whoever declined or did not answer.
+    needed = set(visit.skills)
+    excluded = {*(visit.excluded_staff_ids or []), *(visit.unanswered_staff_ids or [])}
     return [(shift, staff) for shift, staff in rows
             if needed <= set(staff.skills) and staff.id not in excluded]
 

@@ -96,3 +96,27 @@ def test_pinned_visit_is_kept_by_the_planner(
     unpin = client.post(f"/api/visits/{falls.id}/pin", headers=headers,
                         json={"version": assigned.json["visit"]["version"], "pinned": False})
     assert unpin.status_code == 200 and unpin.json["pinned"] is False
+
+
+def test_unassigning_a_waiting_offer_asks_someone_else_first(
+    client: FlaskClient, token_for: Callable[..., dict[str, str]], session: so.Session,
+    world: dict[str, Any],  # noqa: F811
+) -> None:
+    """A coordinator taking back an offer nobody answered: the worker is not barred, but the
+    next problem asks others first (avoided, not excluded)."""
+    headers = token_for("coordinator")
+    falls = world["visits"][0]
+    offered = _assign(client, headers, falls, world["nurse"], NOW + timedelta(minutes=40))
+    assert offered.json["visit"]["status"] == "offered"
+
+    response = client.post(f"/api/visits/{falls.id}/unassign", headers=headers,
+                           json={"version": offered.json["visit"]["version"],
+                                 "reason": "no answer to the offer after 15 minutes"})
+
+    assert response.status_code == 200 and response.json["status"] == "unassigned"
+    session.expire_all()
+    problem, _ = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                               network_id=world["network"].id)
+    planned = problem.visit(str(falls.id))
+    assert planned.avoided_workers == {str(world["nurse"].id)}
+    assert planned.excluded_workers == frozenset()

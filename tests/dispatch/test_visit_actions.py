@@ -190,6 +190,36 @@ def test_decline_excludes_the_worker_and_replans_after_commit(
         _offer(session, world)
 
 
+def test_withdraw_unanswered_remembers_the_silent_worker_without_barring_them(
+    session: so.Session, world: World, replans: list[int | None]
+) -> None:
+    """An unanswered offer is taken back (the worker is told), the worker is remembered as
+    silent, not excluded, and the network is re-planned once it commits."""
+    _offer(session, world)
+    _mark_all_sent(session)
+
+    va.withdraw_unanswered(session, visit=world.visit, now=NOW + timedelta(minutes=15))
+    session.commit()
+
+    assert world.visit.status == "unassigned" and world.visit.assigned_staff_id is None
+    assert world.visit.unanswered_staff_ids == [world.nurse.id]
+    assert world.visit.excluded_staff_ids == []
+    assert "withdrawn" in _texts(session, world.nurse.id)[-1]
+    assert replans == [world.network.id]
+    _offer(session, world)  # asked again: allowed, unlike after a decline
+    assert world.visit.status == "offered"
+
+
+def test_withdraw_unanswered_needs_a_waiting_offer(session: so.Session, world: World) -> None:
+    """Only an offer still waiting for its answer can be withdrawn as unanswered."""
+    _offer(session, world)
+    va.accept(session, visit=world.visit, staff=world.nurse, now=NOW)
+
+    with pytest.raises(Conflict, match="no offer waiting"):
+        va.withdraw_unanswered(session, visit=world.visit, now=NOW)
+    assert world.visit.status == "accepted" and world.visit.unanswered_staff_ids == []
+
+
 def test_decline_rolled_back_does_not_replan(
     session: so.Session, world: World, replans: list[int | None]
 ) -> None:

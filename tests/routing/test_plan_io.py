@@ -14,7 +14,8 @@ from tests.routing.conftest import HOUR, ProblemFactory, make_shift, make_visit
 def test_problem_round_trip(make_problem: ProblemFactory) -> None:
     """A problem written to JSON and read back has the same visits, shifts and matrix."""
     shift = make_shift(breaks=(Break(HOUR, 2 * HOUR, 900),), capacity=3)
-    visit = make_visit("v1", 3, skills=frozenset({"nurse"}), preferred_workers=frozenset({"w"}))
+    visit = make_visit("v1", 3, skills=frozenset({"nurse"}), preferred_workers=frozenset({"w"}),
+                       avoided_workers=frozenset({"x"}))
     problem = make_problem([visit], [shift], late_policy="serve_late", seed=3)
 
     again = problem_from_dict(problem_to_dict(problem))

@@ -64,6 +64,9 @@ def problems(draw: st.DrawFn) -> RoutingProblem:
                 preferred_workers=frozenset(
                     draw(st.sets(st.sampled_from(["w1", "w2"]), max_size=1))
                 ),
+                avoided_workers=frozenset(
+                    draw(st.sets(st.sampled_from(["w0", "w2"]), max_size=1))
+                ),
             )
         )
     policy: LatePolicy = draw(st.sampled_from(["drop", "serve_late"]))
