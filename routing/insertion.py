@@ -11,7 +11,14 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
-from routing.costs import LATE_COST_PER_SECOND, URGENCY_COST_PER_SECOND, is_urgent, worker_cost
+from routing.costs import (
+    LATE_COST_PER_SECOND,
+    MARGIN_COST_PER_SECOND,
+    URGENCY_COST_PER_SECOND,
+    is_urgent,
+    margin_start,
+    worker_cost,
+)
 from routing.screening import Screening
 from routing.types import (
     LateVisit,
@@ -115,10 +122,13 @@ def retime(
         elif start > visit.deadline and visit.id not in screening.late:
             return None
         stops.append(Stop(visit.id, arrival, start, start + visit.duration))
-        # The same soft costs the full model charges: waiting for urgent visits, lateness,
-        # continuity missed and a silent worker asked again (balance is not counted).
+        # The same soft costs the full model charges: waiting for urgent visits, the safety
+        # margin, lateness, continuity missed and a silent worker asked again (not balance).
+        margin = None if visit.id in screening.late else margin_start(problem, visit)
         if is_urgent(problem, visit):
             cost += URGENCY_COST_PER_SECOND * (start - visit.earliest)
+        elif margin is not None:
+            cost += MARGIN_COST_PER_SECOND * max(0, start - margin)
         cost += LATE_COST_PER_SECOND * max(0, start - visit.deadline)
         cost += worker_cost(visit, shift.worker_id)
         where, ready = location, start + visit.duration

@@ -12,7 +12,9 @@ from routing.costs import (
     BALANCE_COST_PER_SECOND,
     CONTINUITY_COST,
     LATE_COST_PER_SECOND,
+    MARGIN_COST_PER_SECOND,
     MAX_DROP_PENALTY,
+    SAFETY_MARGIN,
     URGENCY_COST_PER_SECOND,
     horizon_of,
     is_urgent,
@@ -128,6 +130,7 @@ def drop_penalties(
         + (CONTINUITY_COST + AVOID_COST) * len(problem.visits)
         + BALANCE_COST_PER_SECOND * horizon * 4 * len(problem.shifts)
         + URGENCY_COST_PER_SECOND * horizon * sum(is_urgent(problem, v) for v in problem.visits)
+        + MARGIN_COST_PER_SECOND * SAFETY_MARGIN * len(problem.visits)
     )
     counts: dict[int, int] = {}
     for visit in problem.visits:

@@ -34,9 +34,11 @@ from routing.costs import (
     BALANCE_COST_PER_SECOND,
     CONTINUITY_COST,
     LATE_COST_PER_SECOND,
+    MARGIN_COST_PER_SECOND,
     URGENCY_COST_PER_SECOND,
     horizon_of,
     is_urgent,
+    margin_start,
     worker_cost,
 )
 from routing.errors import RoutingInfeasible
@@ -578,10 +580,13 @@ def _add_visit_rules(model: _Model, fixed: dict[str, str]) -> None:
             model.time_dim.SetCumulVarSoftUpperBound(index, visit.deadline, LATE_COST_PER_SECOND)
         else:
             cumul.SetRange(visit.earliest, visit.deadline)
+            margin = margin_start(problem, visit)
             if is_urgent(problem, visit):
                 model.time_dim.SetCumulVarSoftUpperBound(
                     index, visit.earliest, URGENCY_COST_PER_SECOND
                 )
+            elif margin is not None and margin < visit.deadline:
+                model.time_dim.SetCumulVarSoftUpperBound(index, margin, MARGIN_COST_PER_SECOND)
         routing.AddDisjunction([index], screening.penalties[visit_id])
 
 

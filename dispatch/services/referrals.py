@@ -19,8 +19,9 @@ from sqlalchemy import orm as so
 from dispatch import states
 from dispatch.auth import Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.models import Patient, Referral, Visit
+from dispatch.models import Network, Patient, Referral, Visit
 from dispatch.services import audit
+from dispatch.services.cover import covering_network
 from dispatch.services.patients import match_or_create
 from rosters.roles import split_by_role
 from triage import TriageInput, TriageInputError, disposition_to_dict, parse_triage_input, triage
@@ -224,18 +225,25 @@ def _new_visit(
 ) -> Visit:
     assert d.deadline is not None  # only visit categories reach here
     earliest = d.earliest_start or referral.received_at
+    network_id = covering_network(session, patient, skills)
+    reasons = list(d.reasons)
+    if network_id != patient.network_id:
+        home = session.get(Network, patient.network_id) if patient.network_id else None
+        needed = ", ".join(sorted(skills))
+        reasons.insert(0, f"Cross-cover: no one in {home.code if home else 'the home team'} "
+                          f"has {needed}")
     return Visit(
         reference=new_reference(session, rng),
         referral_id=referral.id,
         patient_id=patient.id,
-        network_id=patient.network_id,
+        network_id=network_id,
         category=d.category,
         skills=skills,
         duration_minutes=max(d.visit_duration_minutes, 15),
         earliest_start=min(earliest, d.deadline),
         deadline=d.deadline,
         priority=d.priority,
-        reason="; ".join(d.reasons)[:300],
+        reason="; ".join(reasons)[:300],
         status="unassigned",
         created_at=now,
         updated_at=now,
