@@ -225,7 +225,8 @@ def _new_visit(
 ) -> Visit:
     assert d.deadline is not None  # only visit categories reach here
     earliest = d.earliest_start or referral.received_at
-    network_id = covering_network(session, patient, skills)
+    network_id = covering_network(session, patient, skills, start=min(earliest, d.deadline),
+                                  deadline=d.deadline)
     reasons = list(d.reasons)
     if network_id != patient.network_id:
         home = session.get(Network, patient.network_id) if patient.network_id else None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch import models as m
@@ -17,18 +19,30 @@ HANDLER = Actor(user_id=None, username="handler", role="call_handler")
 
 
 def _teams(session: so.Session) -> dict[str, Any]:
-    """Home team (no equipment skill) in White City; a near team and a far team that have it."""
+    """Home team (no equipment skill) in White City; a near team and a far team that have it,
+    everyone on a day shift around ``NOW``."""
     home = f.network(session, code="HF-N1")
     near = f.network(session, code="HF-S1", name="H&F South")
     far = f.network(session, code="WM-W1", name="Westminster West", borough="Westminster")
     places = {home: (51.51, -0.23), near: (51.49, -0.22), far: (51.52, -0.14)}
+    staff = {}
     for k, (network, (lat, lon)) in enumerate(places.items()):
         base = f.base(session, code=f"B{k}", network_id=network.id, lat=lat, lon=lon)
         skills = ["falls_assessment"] if network is home else ["equipment", "falls_assessment"]
-        f.staff(session, code=f"S{k}", phone=f"+44770090010{k}", network_id=network.id,
-                base_id=base.id, role="therapist", skills=skills)
+        staff[network.code] = f.staff(session, code=f"S{k}", phone=f"+44770090010{k}",
+                                      network_id=network.id, base_id=base.id, role="therapist",
+                                      skills=skills)
+        _shift(session, staff[network.code], base.id, f"D{k}")
     patient = f.patient(session, network_id=home.id, lat=51.505, lon=-0.228)
-    return {"home": home, "near": near, "far": far, "patient": patient}
+    return {"home": home, "near": near, "far": far, "patient": patient, "staff": staff}
+
+
+def _shift(session: so.Session, staff: m.Staff, base_id: int, code: str) -> m.Shift:
+    row = m.Shift(code=code, staff_id=staff.id, base_id=base_id,
+                  starts_at=NOW - timedelta(hours=3), ends_at=NOW + timedelta(hours=6))
+    session.add(row)
+    session.flush()
+    return row
 
 
 def _refer(session: so.Session, patient: m.Patient, needs: list[str]) -> m.Visit:
@@ -70,12 +84,30 @@ def test_home_team_keeps_what_it_can_serve(session: so.Session) -> None:
     assert not (visit.reason or "").startswith("Cross-cover")
 
 
+def test_skilled_team_with_no_one_rostered_in_time_is_passed_over(session: so.Session) -> None:
+    """The near team's only equipment worker is off until tonight: the far team, rostered now,
+    serves the urgent visit; a 24-hour visit due tomorrow could wait for the near team."""
+    teams = _teams(session)
+    near_worker = teams["staff"]["HF-S1"]
+    session.execute(sa.update(m.Shift).where(m.Shift.staff_id == near_worker.id)
+                    .values(starts_at=NOW + timedelta(hours=10), ends_at=NOW + timedelta(hours=18)))
+    patient = teams["patient"]
+
+    urgent = covering_network(session, patient, ["equipment"], start=NOW,
+                              deadline=NOW + timedelta(hours=2))
+    tomorrow = covering_network(session, patient, ["equipment"], start=NOW,
+                                deadline=NOW + timedelta(hours=24))
+
+    assert urgent == teams["far"].id and tomorrow == teams["near"].id
+
+
 def test_no_cover_without_a_map_position_or_anyone_skilled(session: so.Session) -> None:
     """Without the patient's position, or with nobody anywhere skilled, the home team keeps it
     (and the planner reports it as no_skill there, as before)."""
     teams = _teams(session)
     patient = teams["patient"]
 
-    assert covering_network(session, patient, ["iv_therapy"]) == teams["home"].id
+    window = {"start": NOW, "deadline": NOW + timedelta(hours=2)}
+    assert covering_network(session, patient, ["iv_therapy"], **window) == teams["home"].id
     patient.lat = patient.lon = None
-    assert covering_network(session, patient, ["equipment"]) == teams["home"].id
+    assert covering_network(session, patient, ["equipment"], **window) == teams["home"].id
