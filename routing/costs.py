@@ -37,6 +37,11 @@ BALANCE_COST_PER_SECOND = 1
 #: Ceiling on any drop penalty so objective sums stay far below 2**63. Only reached with
 #: thousands of visits over many priority levels; then the hierarchy is no longer strict.
 MAX_DROP_PENALTY = 2**50
+#: Drop penalty of a pinned (accepted) visit: above every other visit, so one is left out only
+#: when its worker's shift cannot hold everything they accepted (an earlier visit overran).
+#: Mandatory pins made that case infeasible, and one overcommitted worker stopped the whole
+#: network being planned (seen in the simulated day: an urgent visit unplaced for two hours).
+PINNED_DROP_PENALTY = MAX_DROP_PENALTY
 
 
 def horizon_of(problem: RoutingProblem) -> int:

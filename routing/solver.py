@@ -35,6 +35,7 @@ from routing.costs import (
     CONTINUITY_COST,
     LATE_COST_PER_SECOND,
     MARGIN_COST_PER_SECOND,
+    PINNED_DROP_PENALTY,
     URGENCY_COST_PER_SECOND,
     horizon_of,
     is_urgent,
@@ -115,7 +116,8 @@ def solve(
     Raises
     ------
     RoutingInfeasible
-        If no plan satisfies the hard constraints (pinned visits that cannot be kept).
+        If the search finds no plan at all. Not expected: any visit, a pinned one included,
+        can be left out and reported (a pinned one only when its shift cannot hold it).
     """
     screening = screen(problem)
     if not problem.shifts:
@@ -331,7 +333,7 @@ def _run_parallel(jobs: Sequence[_SearchJob]) -> RoutingPlan:
         results = [jobs[0].run(), *(_collect(child) for child in children)]
     found = [(plan.objective, index, plan) for index, plan in enumerate(results) if plan]
     if not found:
-        raise RoutingInfeasible("no plan satisfies the hard constraints (check pinned visits)")
+        raise RoutingInfeasible("the search found no plan within its limits")
     return min(found, key=lambda item: (item[0], item[1]))[2]
 
 
@@ -556,7 +558,7 @@ def _add_visit_rules(model: _Model, fixed: dict[str, str]) -> None:
         cumul = model.time_dim.CumulVar(index)
         if visit.pinned_to is not None:
             vehicle = shift_index[visit.pinned_to]
-            routing.VehicleVar(index).SetValues([vehicle])
+            routing.VehicleVar(index).SetValues([-1, vehicle])  # -1: left out (see below)
             if visit.pinned_start is not None:
                 cumul.SetValue(visit.pinned_start)
             else:
@@ -568,7 +570,9 @@ def _add_visit_rules(model: _Model, fixed: dict[str, str]) -> None:
                 model.time_dim.SetCumulVarSoftUpperBound(
                     index, visit.deadline, LATE_COST_PER_SECOND
                 )
-            continue  # pinned: mandatory, no disjunction
+            # Kept unless the worker's shift cannot hold all they accepted (see the penalty).
+            routing.AddDisjunction([index], PINNED_DROP_PENALTY)
+            continue
         allowed = list(screening.candidates[visit_id])
         if visit_id in fixed and shift_index.get(fixed[visit_id]) in allowed:
             allowed = [shift_index[fixed[visit_id]]]
@@ -657,9 +661,18 @@ def _read_plan(model: _Model, solution: pywrapcp.Assignment, seconds: float) -> 
             travel_total += travel
             distance_total += distance
     unassigned = list(model.screening.unassigned)
-    unassigned += model.screening.capacity_reasons(
-        [v.id for v in problem.visits if v.id in model.visit_node and v.id not in served]
-    )
+    left = [v for v in problem.visits if v.id in model.visit_node and v.id not in served]
+    unassigned += model.screening.capacity_reasons([v.id for v in left if v.pinned_to is None])
+    unassigned += [
+        Unassigned(
+            v.id,
+            "accepted, but no longer fits in its worker's shift with everything else they "
+            "accepted: they keep it; ask them whether they can still do it",
+            "no_capacity",
+        )
+        for v in left
+        if v.pinned_to is not None
+    ]
     late = tuple(
         LateVisit(stop.visit_id, problem.visit(stop.visit_id).deadline, stop.start)
         for route in routes

@@ -90,3 +90,4 @@ def test_avoid_cost_sits_between_continuity_and_lateness() -> None:
     from routing.costs import CONTINUITY_COST, LATE_COST_PER_SECOND
 
     assert CONTINUITY_COST < AVOID_COST < LATE_COST_PER_SECOND * 600
+

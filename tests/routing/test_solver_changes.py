@@ -99,3 +99,27 @@ def test_insert_urgent_displaces_less_urgent_when_full(make_problem: ProblemFact
     assert check_plan(full, updated) == []
     assert updated.route_of("urgent") is not None
     assert [(u.visit_id, u.code) for u in updated.unassigned] == [("routine", "no_capacity")]
+
+
+def test_an_overcommitted_worker_does_not_stop_the_network_being_planned(
+    make_problem: ProblemFactory,
+) -> None:
+    """One worker accepted more than their shift now holds (an earlier visit overran): the
+    plan leaves one accepted visit out, reported, and still places the new urgent visit with
+    the other worker. Before, mandatory pins made the whole network infeasible."""
+    busy, free = make_shift("busy", end=5 * HOUR // 2), make_shift("free")
+    accepted = [  # three hours of accepted visits in a shift with two and a half left
+        make_visit(f"a{k}", 1, duration=HOUR, pinned_to="busy", deadline=2 * HOUR)
+        for k in range(3)
+    ]
+    urgent = make_visit("u", 2, priority=PRIORITY_URGENT_2H, deadline=2 * HOUR)
+    problem = make_problem([*accepted, urgent], [busy, free])
+
+    plan = solve(problem, seconds=0.3, workers=1)
+    assert check_plan(problem, plan) == []
+
+    assert (route := plan.route_of("u")) is not None and route.shift_id == "free"
+    [left_out] = plan.unassigned
+    assert left_out.visit_id.startswith("a") and "no longer fits" in left_out.reason
+    busy_route = plan.route_of(accepted[0].id) or plan.route_of(accepted[1].id)
+    assert busy_route is not None and len(busy_route.stops) == 2
