@@ -56,6 +56,15 @@ def apply_plan(
         assert shift is not None and staff is not None
         for stop in route.stops:
             visit = session.get(Visit, index.visits[stop.visit_id])
+            if (visit is not None and visit.status == "accepted"
+                    and visit.assigned_staff_id == staff.id
+                    and not _changed_since_planning(visit, index)):
+                # Kept by its worker; only its place in their day follows the plan.
+                moved = visit_actions.retime_accepted(session, visit=visit,
+                                                      planned_start=index.at(stop.start), now=now)
+                report.retimed += moved
+                report.kept += not moved
+                continue
             if visit is None or visit.status not in MOVABLE or visit.pinned:
                 report.kept += 1
                 continue

@@ -291,10 +291,9 @@ def _visit(
     options = shifts_of_staff.get(visit.assigned_staff_id or -1, [])
     if committed and options:
         pinned_to = str(visit.shift_id) if str(visit.shift_id) in options else options[0]
-        # Only the worker is kept, not the exact minute: a worker running late elsewhere must
-        # not make the whole network unsolvable. The agreed time is the earliest start.
-        if visit.planned_start is not None and visit.planned_start >= start:
-            earliest = min(deadline, max(earliest, seconds_between(start, visit.planned_start)))
+        # Only the worker is kept, not the minute: the plan may move it within its window
+        # (the worker is told, see apply). Not before the agreed time would ratchet: each
+        # re-plan round an urgent visit could push it later and never bring it back.
     if visit.status in ("assigned", "offered") and visit.assigned_staff_id is not None:
         # Stickiness: the worker already offered this visit is preferred, so re-optimising
         # moves an offer only for a real gain (the continuity cost), not to shave seconds.

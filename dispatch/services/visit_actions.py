@@ -224,6 +224,34 @@ def unassign(
     return visit
 
 
+def retime_accepted(
+    session: so.Session, *, visit: Visit, planned_start: datetime, now: datetime,
+) -> bool:
+    """Move an accepted visit's planned time to where the current plan puts it.
+
+    Why: the planner re-sequences a worker's accepted visits round a new urgent one (or an
+    overrun); the worker works through them in planned order, so a stale time sends them to
+    a visit due tonight before one due within the hour. They are texted when it moved by at
+    least :data:`RETIME_NOTICE`. Returns whether anything changed.
+    """
+    if visit.status != "accepted" or visit.assigned_staff_id is None:
+        return False
+    old = visit.planned_start
+    if old == planned_start:
+        return False
+    visit.planned_start = planned_start
+    texted = old is None or abs(planned_start - old) >= RETIME_NOTICE
+    if texted:
+        end = planned_start + timedelta(minutes=visit.duration_minutes)
+        _text(session, visit, visit.assigned_staff_id,
+              compose.replanned_text(reference=visit.reference, start=planned_start, end=end,
+                                     now=now), now)
+    _audit(session, visit, SYSTEM, "retime_visit", now, staff_id=visit.assigned_staff_id,
+           texted=texted)
+    _flush(session, visit)
+    return True
+
+
 def withdraw_unanswered(
     session: so.Session, *, visit: Visit, now: datetime, reason: str = "offer not answered",
     actor: Actor | None = None,

@@ -171,6 +171,12 @@ def accepted_text(*, reference: str, start: datetime | None, end: datetime | Non
     return f"Thanks, visit {reference} is yours{when}. Reply ARRIVED {reference} on arrival."
 
 
+def replanned_text(*, reference: str, start: datetime, end: datetime, now: datetime) -> str:
+    """An accepted visit's time moved (the day was re-planned round an urgent visit)."""
+    return (f"Visit {reference} (yours) is now planned {window_text(start, end, now)}. "
+            "No reply needed.")
+
+
 def declined_text(*, reference: str) -> str:
     return f"Visit {reference} declined; it will be offered to someone else. Thank you."
 

@@ -181,3 +181,36 @@ def test_idle_worker_starts_where_last_visit_ended(
     nurse = next(s for s in problem.shifts if s.worker_id == str(world["nurse"].id))
     assert hybrid.start_location != hybrid.end_location
     assert nurse.start_location == nurse.end_location
+
+
+def test_apply_moves_accepted_visits_into_the_plans_order(
+    session: so.Session, world: dict[str, Any]
+) -> None:
+    """The nurse accepted a visit due tonight at 10:40 and one due at 11:20 at 11:50 (the day
+    was re-planned round something since). The plan serves the one due first first, and the
+    rows follow it, so the worker's list is in the order that meets both deadlines."""
+    from dispatch.planning.apply import apply_plan
+
+    nurse, shift = world["nurse"], world["shifts"]["dn"]
+    ref, patients = world["visits"][0].referral_id, world["patients"]
+    tonight = f.visit(session, ref, patients[1].id, reference="2001", network_id=world[
+        "network"].id, skills=["wound_care"], category="response_24h", priority=3,
+        earliest_start=NOW, deadline=NOW + timedelta(hours=5))
+    soon = f.visit(session, ref, patients[0].id, reference="2002", network_id=world[
+        "network"].id, skills=["wound_care"], category="response_24h", priority=3,
+        earliest_start=NOW, deadline=NOW + timedelta(hours=1))
+    for row, start in ((tonight, NOW + timedelta(minutes=20)), (soon, NOW + timedelta(
+            minutes=90))):
+        row.status, row.assigned_staff_id, row.pinned = "accepted", nurse.id, True
+        row.shift_id, row.planned_start = shift.id, start
+    session.commit()
+    problem, index = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                                   network_id=world["network"].id)
+    plan = solve(problem, seconds=0.5, workers=1)
+
+    apply_plan(session, plan=plan, index=index, now=NOW)
+
+    assert soon.planned_start is not None and tonight.planned_start is not None
+    assert soon.planned_start < tonight.planned_start
+    assert soon.planned_start <= soon.deadline
+    assert soon.status == tonight.status == "accepted"

@@ -190,6 +190,29 @@ def test_decline_excludes_the_worker_and_replans_after_commit(
         _offer(session, world)
 
 
+def test_retime_accepted_follows_the_plan_and_texts_only_a_real_move(
+    session: so.Session, world: World
+) -> None:
+    """An accepted visit moved by the plan gets the new time; the worker is texted only when
+    it moved by RETIME_NOTICE or more, and nothing else about the visit changes."""
+    _offer(session, world)
+    va.accept(session, visit=world.visit, staff=world.nurse, now=NOW)
+    before = len(_texts(session, world.nurse.id))
+
+    assert va.retime_accepted(session, visit=world.visit, planned_start=START + timedelta(
+        minutes=5), now=NOW)
+    assert len(_texts(session, world.nurse.id)) == before
+    assert va.retime_accepted(session, visit=world.visit, planned_start=START + timedelta(
+        minutes=40), now=NOW)
+
+    assert world.visit.planned_start == START + timedelta(minutes=40)
+    assert world.visit.status == "accepted" and world.visit.assigned_staff_id == world.nurse.id
+    [moved] = _texts(session, world.nurse.id)[before:]
+    assert moved.startswith("Visit 4821 (yours) is now planned 11:20") and "ACCEPT" not in moved
+    assert not va.retime_accepted(session, visit=world.visit,
+                                  planned_start=START + timedelta(minutes=40), now=NOW)
+
+
 def test_withdraw_unanswered_remembers_the_silent_worker_without_barring_them(
     session: so.Session, world: World, replans: list[int | None]
 ) -> None:
