@@ -10,7 +10,7 @@ from routing.costs import MARGIN_COST_PER_SECOND, SAFETY_MARGIN, margin_start
 from routing.insertion import retime
 from routing.screening import screen
 from routing.solver import solve
-from routing.types import PRIORITY_URGENT_2H, RoutingProblem, Shift, Visit
+from routing.types import PRIORITY_LOWEST, PRIORITY_URGENT_2H, RoutingProblem, Shift, Visit
 from tests.routing.conftest import HOUR
 
 MINUTE = 60
@@ -60,14 +60,17 @@ def test_re_timing_charges_the_margin_as_the_search_does() -> None:
     assert early_order.cost == early_order.travel
 
 
-def test_no_margin_for_urgent_pinned_or_distance_objective() -> None:
-    """Urgent visits are already pulled early; pinned ones keep their agreed time; a
+def test_no_margin_for_urgent_planned_pinned_or_distance_objective() -> None:
+    """Urgent visits are already pulled early; planned ones have days of window (and the
+    margin cost urgent visits on an overloaded day); pinned ones belong to their worker; a
     distance objective (the Solomon benchmark) is about distance alone."""
     problem = _problem()
     soon = problem.visits[1]
     assert margin_start(problem, soon) == soon.deadline - SAFETY_MARGIN
     urgent = Visit("u", 2, duration=60, earliest=0, deadline=HOUR, priority=PRIORITY_URGENT_2H)
     assert margin_start(problem, urgent) is None
+    planned = Visit("d", 2, duration=60, earliest=0, deadline=HOUR, priority=PRIORITY_LOWEST)
+    assert margin_start(problem, planned) is None
     pinned = Visit("p", 2, duration=60, earliest=0, deadline=HOUR, pinned_to="s")
     assert margin_start(problem, pinned) is None
     assert margin_start(_problem("distance"), soon) is None
