@@ -42,6 +42,14 @@ def test_default_daily_referrals_follow_the_strata_table() -> None:
     assert 110 <= default_daily_referrals() <= 130
 
 
+def test_config_default_rate_is_the_cli_default() -> None:
+    """The benchmark (which builds a SimulationConfig) plays the same day as the CLI."""
+    from dispatch.simulation.cli import DEFAULT_REFERRALS
+
+    config = SimulationConfig(seed=1, day=date(2026, 12, 1))
+    assert config.referrals == DEFAULT_REFERRALS == round(default_daily_referrals())
+
+
 def test_generate_day_same_seed_same_referrals() -> None:
     """Demand is a pure function of the seed: two calls agree referral for referral."""
     kwargs: dict[str, Any] = dict(day=date(2026, 12, 1), patients=PATIENTS, referrals=40,
