@@ -467,7 +467,16 @@ def _column(values: list[int]) -> npt.NDArray[np.int64]:
 
 
 def _add_time_dimension(model: _Model, time_eval: int) -> None:
-    horizon = horizon_of(model.problem)
+    problem = model.problem
+    # A worker who is away from base with less shift left than the drive back (a visit ran
+    # to the end of their shift) still gets home: their empty route may end then. Without
+    # this one such shift made the whole network's model infeasible (seen on the heavy
+    # simulated day); no visit can be added to it, since any visit ends later still.
+    homes = [
+        max(s.end, s.start + int(problem.travel[s.start_location, s.end_location]))
+        for s in problem.shifts
+    ]
+    horizon = max([horizon_of(problem), *homes])
     model.routing.AddDimension(
         time_eval,
         horizon,  # slack: waiting and breaks
@@ -476,9 +485,9 @@ def _add_time_dimension(model: _Model, time_eval: int) -> None:
         "Time",
     )
     model.time_dim = model.routing.GetDimensionOrDie("Time")
-    for vehicle, shift in enumerate(model.problem.shifts):
+    for vehicle, shift in enumerate(problem.shifts):
         model.time_dim.CumulVar(model.routing.Start(vehicle)).SetRange(shift.start, shift.end)
-        model.time_dim.CumulVar(model.routing.End(vehicle)).SetRange(shift.start, shift.end)
+        model.time_dim.CumulVar(model.routing.End(vehicle)).SetRange(shift.start, homes[vehicle])
 
 
 def _add_capacity_dimension(model: _Model) -> None:

@@ -123,3 +123,21 @@ def test_an_overcommitted_worker_does_not_stop_the_network_being_planned(
     assert left_out.visit_id.startswith("a") and "no longer fits" in left_out.reason
     busy_route = plan.route_of(accepted[0].id) or plan.route_of(accepted[1].id)
     assert busy_route is not None and len(busy_route.stops) == 2
+
+
+def test_a_worker_who_cannot_get_back_to_base_in_time_does_not_stop_the_plan(
+    make_problem: ProblemFactory,
+) -> None:
+    """One worker's last visit ran to the end of their shift, 50 minutes' drive from base with
+    ten minutes left: their route cannot end in time even empty. The network is still planned
+    (the visits go to the other worker) instead of the model being infeasible."""
+    stranded = make_shift("stranded", start=7 * HOUR + 50 * 60, start_location=10)
+    other = make_shift("other")
+    visits = [make_visit("v1", 2), make_visit("u", 3, priority=PRIORITY_URGENT_2H,
+                                                    deadline=2 * HOUR)]
+    problem = make_problem(visits, [stranded, other])
+
+    plan = solve(problem, seconds=0.3, workers=1)
+
+    assert check_plan(problem, plan) == []
+    assert {r.shift_id for r in plan.routes} == {"other"} and plan.unassigned == ()
