@@ -7,7 +7,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pytest
 
-from routing.types import RoutingProblem, Shift, Visit
+from routing.checker import check_plan
+from routing.solver import solve
+from routing.types import RoutingPlan, RoutingProblem, Shift, Visit
 
 #: Seconds of travel per unit of distance on the test line (5 minutes).
 SECONDS_PER_UNIT = 300
@@ -60,3 +62,16 @@ def make_problem() -> ProblemFactory:
         return RoutingProblem(visits=tuple(visits), shifts=tuple(shifts), travel=travel, **kwargs)  # type: ignore[arg-type]
 
     return build
+
+
+def solve_checked(problem: RoutingProblem, seconds: float = 0.3) -> RoutingPlan:
+    """One short single-process solve whose plan must pass the independent checker."""
+    plan = solve(problem, seconds=seconds, workers=1)
+    assert check_plan(problem, plan) == []
+    return plan
+
+
+def shift_of(plan: RoutingPlan, visit_id: str) -> str | None:
+    """The shift serving ``visit_id`` in ``plan``, or None."""
+    route = plan.route_of(visit_id)
+    return None if route is None else route.shift_id

@@ -8,24 +8,19 @@ from __future__ import annotations
 
 import dataclasses
 
-from routing.checker import check_plan
 from routing.costs import AVOID_COST
 from routing.insertion import cheapest_insertion
 from routing.screening import screen
-from routing.solver import insert_urgent, solve
-from routing.types import PRIORITY_URGENT_2H, RoutingPlan, RoutingProblem
-from tests.routing.conftest import HOUR, ProblemFactory, make_shift, make_visit
-
-
-def _solve(problem: RoutingProblem) -> RoutingPlan:
-    plan = solve(problem, seconds=0.3, workers=1)
-    assert check_plan(problem, plan) == []
-    return plan
-
-
-def _shift_of(plan: RoutingPlan, visit_id: str) -> str | None:
-    route = plan.route_of(visit_id)
-    return None if route is None else route.shift_id
+from routing.solver import insert_urgent
+from routing.types import PRIORITY_URGENT_2H, RoutingPlan
+from tests.routing.conftest import (
+    HOUR,
+    ProblemFactory,
+    make_shift,
+    make_visit,
+    shift_of,
+    solve_checked,
+)
 
 
 def test_someone_else_is_asked_first(make_problem: ProblemFactory) -> None:
@@ -34,9 +29,9 @@ def test_someone_else_is_asked_first(make_problem: ProblemFactory) -> None:
     far = make_shift("far", start_location=4, end_location=4)  # 15 minutes further away
     visit = make_visit("v1", 1, avoided_workers=frozenset({near.worker_id}))
 
-    plan = _solve(make_problem([visit], [near, far]))
+    plan = solve_checked(make_problem([visit], [near, far]))
 
-    assert _shift_of(plan, "v1") == "far"
+    assert shift_of(plan, "v1") == "far"
 
 
 def test_the_silent_worker_is_asked_again_rather_than_keep_a_patient_waiting(
@@ -51,9 +46,9 @@ def test_the_silent_worker_is_asked_again_rather_than_keep_a_patient_waiting(
         avoided_workers=frozenset({silent.worker_id}),
     )
 
-    plan = _solve(make_problem([visit], [silent, later]))
+    plan = solve_checked(make_problem([visit], [silent, later]))
 
-    assert _shift_of(plan, "v1") == "silent"
+    assert shift_of(plan, "v1") == "silent"
 
 
 def test_a_silent_worker_is_never_a_reason_to_drop(make_problem: ProblemFactory) -> None:
@@ -61,9 +56,9 @@ def test_a_silent_worker_is_never_a_reason_to_drop(make_problem: ProblemFactory)
     only = make_shift("only")
     visit = make_visit("v1", 3, avoided_workers=frozenset({only.worker_id}))
 
-    plan = _solve(make_problem([visit], [only]))
+    plan = solve_checked(make_problem([visit], [only]))
 
-    assert _shift_of(plan, "v1") == "only" and plan.unassigned == ()
+    assert shift_of(plan, "v1") == "only" and plan.unassigned == ()
 
 
 def test_fast_insertion_weighs_the_silent_worker_the_same_way(
@@ -77,11 +72,11 @@ def test_fast_insertion_weighs_the_silent_worker_the_same_way(
     empty = RoutingPlan((), (), 0, 0.0, 0, 0, 0.0)
 
     placed = cheapest_insertion(problem, screen(problem), empty, visit)
-    assert placed is not None and _shift_of(placed, "v1") == "far"
+    assert placed is not None and shift_of(placed, "v1") == "far"
 
     alone = dataclasses.replace(problem, shifts=(near,))
     again = insert_urgent(empty, alone, visit)
-    assert _shift_of(again, "v1") == "near"
+    assert shift_of(again, "v1") == "near"
 
 
 def test_avoid_cost_sits_between_continuity_and_lateness() -> None:

@@ -5,23 +5,18 @@ Every plan is verified by the independent checker (routing.checker), never by th
 
 from __future__ import annotations
 
-from routing.checker import check_plan
-from routing.solver import solve
-from routing.types import Break, RoutingPlan, RoutingProblem
-from tests.routing.conftest import HOUR, ProblemFactory, make_shift, make_visit
+from routing.types import Break
+from tests.routing.conftest import (
+    HOUR,
+    ProblemFactory,
+    make_shift,
+    make_visit,
+    shift_of,
+    solve_checked,
+)
 
 SECONDS = 0.3
 
-
-def _solve(problem: RoutingProblem) -> RoutingPlan:
-    plan = solve(problem, seconds=SECONDS, workers=1)
-    assert check_plan(problem, plan) == []
-    return plan
-
-
-def _shift_of(plan: RoutingPlan, visit_id: str) -> str | None:
-    route = plan.route_of(visit_id)
-    return None if route is None else route.shift_id
 
 
 def test_solve_skills_only_skilled_shift_serves(make_problem: ProblemFactory) -> None:
@@ -34,16 +29,16 @@ def test_solve_skills_only_skilled_shift_serves(make_problem: ProblemFactory) ->
         ),
     ]
 
-    plan = _solve(make_problem(visits, shifts))
+    plan = solve_checked(make_problem(visits, shifts), SECONDS)
 
-    assert _shift_of(plan, "cath") == "far"
+    assert shift_of(plan, "cath") == "far"
 
 
 def test_solve_time_window_respected(make_problem: ProblemFactory) -> None:
     """A visit is never started before its window opens, even if the worker arrives early."""
     visits = [make_visit("v1", 1, earliest=2 * HOUR, deadline=3 * HOUR)]
 
-    plan = _solve(make_problem(visits, [make_shift()]))
+    plan = solve_checked(make_problem(visits, [make_shift()]), SECONDS)
 
     stop = plan.routes[0].stops[0]
     assert 2 * HOUR <= stop.start <= 3 * HOUR
@@ -53,7 +48,7 @@ def test_solve_deadline_orders_visits(make_problem: ProblemFactory) -> None:
     """The far visit with the early deadline is served first although it costs more travel."""
     visits = [make_visit("near", 1, earliest=0), make_visit("far", 8, deadline=int(0.75 * HOUR))]
 
-    plan = _solve(make_problem(visits, [make_shift()]))
+    plan = solve_checked(make_problem(visits, [make_shift()]), SECONDS)
 
     assert [s.visit_id for s in plan.routes[0].stops] == ["far", "near"]
 
@@ -63,7 +58,7 @@ def test_solve_break_taken_within_window(make_problem: ProblemFactory) -> None:
     shift = make_shift(breaks=(Break(start_min=HOUR, start_max=HOUR + 600, duration=1800),))
     visits = [make_visit(f"v{k}", k, earliest=0) for k in range(1, 5)]
 
-    plan = _solve(make_problem(visits, [shift]))
+    plan = solve_checked(make_problem(visits, [shift]), SECONDS)
 
     placed = plan.routes[0].breaks
     assert len(placed) == 1 and HOUR <= placed[0].start <= HOUR + 600
@@ -74,7 +69,7 @@ def test_solve_pinned_visit_keeps_shift_and_start(make_problem: ProblemFactory) 
     visits = [make_visit("pinned", 8, pinned_to="a", pinned_start=3 * HOUR), make_visit("free", 2)]
     shifts = [make_shift("a"), make_shift("b", start_location=8, end_location=8)]
 
-    plan = _solve(make_problem(visits, shifts))
+    plan = solve_checked(make_problem(visits, shifts), SECONDS)
 
     route = plan.route_of("pinned")
     assert route is not None and route.shift_id == "a"
@@ -91,7 +86,7 @@ def test_solve_pinned_visit_without_start_keeps_its_window(make_problem: Problem
         make_visit("free", 3, earliest=0, deadline=8 * HOUR),
     ]
 
-    plan = _solve(make_problem(visits, [make_shift("a")]))
+    plan = solve_checked(make_problem(visits, [make_shift("a")]), SECONDS)
 
     [route] = plan.routes
     starts = {s.visit_id: s.start for s in route.stops}
@@ -105,7 +100,7 @@ def test_solve_shift_end_bounds_route(make_problem: ProblemFactory) -> None:
     shift = make_shift(end=2 * HOUR)
     visits = [make_visit(f"v{k}", 5) for k in range(4)]
 
-    plan = _solve(make_problem(visits, [shift]))
+    plan = solve_checked(make_problem(visits, [shift]), SECONDS)
 
     assert plan.routes[0].return_time <= 2 * HOUR
     assert {u.code for u in plan.unassigned} == {"no_capacity"}
@@ -116,6 +111,6 @@ def test_solve_capacity_limits_load(make_problem: ProblemFactory) -> None:
     visits = [make_visit(f"v{k}", k, demand=4) for k in range(1, 4)]
     shifts = [make_shift("a", capacity=8), make_shift("b", capacity=8)]
 
-    plan = _solve(make_problem(visits, shifts))
+    plan = solve_checked(make_problem(visits, shifts), SECONDS)
 
     assert plan.vehicles_used == 2 and not plan.unassigned
