@@ -57,7 +57,7 @@ case "${1:-}" in
       fi
     fi
     step "ruff"
-    .venv/bin/ruff check dispatch triage routing rosters tests benchmarks migrations wsgi.py
+    .venv/bin/ruff check dispatch triage routing rosters tests benchmarks migrations docs wsgi.py
     step "mypy"
     .venv/bin/mypy dispatch triage routing rosters
     step "pytest"
