@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 
 from flask import Flask, current_app, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from dispatch.actors import SYSTEM, Actor
 from dispatch.api import error_body
 from dispatch.db import get_session
 from dispatch.error_pages import forbidden_page, is_api_path, wants_json
@@ -19,19 +19,6 @@ from dispatch.permissions import PUBLIC, SIGNATURE, allowed, rule_for
 from dispatch.services.users import user_for_token
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The person behind a request, as recorded in audit events."""
-
-    user_id: int | None
-    username: str
-    role: str
-    staff_id: int | None = None
-
-
-SYSTEM = Actor(user_id=None, username="system", role="admin")
 
 
 def init_app(app: Flask) -> None:

@@ -28,8 +28,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import orm as so
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from dispatch.actors import Actor
 from dispatch.api import error_body
-from dispatch.auth import Actor
 from dispatch.db import get_session
 from dispatch.error_pages import wants_json
 from dispatch.models import User

@@ -19,8 +19,8 @@ from marshmallow import ValidationError
 from sqlalchemy import orm as so
 
 from dispatch import states
+from dispatch.actors import Actor
 from dispatch.api.schemas import ReferralCreateSchema
-from dispatch.auth import Actor
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.fhir.bundle import read_bundle
 from dispatch.fhir.errors import BundleInvalid, MessageConflict, TaskNotFound

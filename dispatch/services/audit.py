@@ -10,7 +10,7 @@ from sqlalchemy import orm as so
 from dispatch.models import AuditEvent
 
 if TYPE_CHECKING:
-    from dispatch.auth import Actor
+    from dispatch.actors import Actor
 
 
 def record(

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from dispatch.auth import Actor
+from dispatch.actors import Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
 from dispatch.services import visit_actions

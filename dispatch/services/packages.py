@@ -32,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from dispatch.auth import Actor
+from dispatch.actors import Actor
 from dispatch.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from dispatch.models import (
     AuditEvent,

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch import states
-from dispatch.auth import Actor
+from dispatch.actors import Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Network, Patient, Referral, Visit
 from dispatch.services import audit

@@ -22,7 +22,7 @@ from sqlalchemy import orm as so
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch import states
-from dispatch.auth import SYSTEM, Actor
+from dispatch.actors import SYSTEM, Actor
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import Message, Patient, Referral, Shift, Staff, Visit
 from dispatch.models.vocab import VISIT_OUTCOMES

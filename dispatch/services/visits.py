@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from dispatch.auth import Actor
+from dispatch.actors import Actor
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.models import Visit
 from dispatch.permissions import FIELD_STAFF

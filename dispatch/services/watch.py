@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from dispatch.auth import SYSTEM
+from dispatch.actors import SYSTEM
 from dispatch.models import Message, Network, Patient, Visit
 from dispatch.services import audit
 from dispatch.services.patients import postcode_district

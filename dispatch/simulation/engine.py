@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch import states
-from dispatch.auth import Actor
+from dispatch.actors import Actor
 from dispatch.db import Database
 from dispatch.models import Patient, Referral, Shift, Staff, StaffBase, Visit
 from dispatch.planning.problem import FIELD_ROLES

@@ -38,7 +38,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 from sqlalchemy import orm as so
 
-from dispatch.auth import Actor
+from dispatch.actors import Actor
 from dispatch.db import Database, get_database
 from dispatch.errors import DispatchError
 from dispatch.jobs.wakeup import wake

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import orm as so
 
-from dispatch.auth import SYSTEM
+from dispatch.actors import SYSTEM
 from dispatch.models import Message, Network, Staff, Visit
 from dispatch.services import audit
 from dispatch.sms import compose

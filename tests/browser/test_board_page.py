@@ -54,7 +54,7 @@ def _seed(app: Any) -> tuple[SeededDay, int]:
     import sqlalchemy as sa
 
     from dispatch import models as m
-    from dispatch.auth import Actor
+    from dispatch.actors import Actor
     from dispatch.db import get_database
     from dispatch.demo.load import load_demo
     from dispatch.services import packages, tariffs

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch import models as m
-from dispatch.auth import Actor
+from dispatch.actors import Actor
 from dispatch.services.cover import covering_network
 from dispatch.services.referrals import create_referral
 from tests.dispatch import factories as f

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import orm as so
 
 from dispatch import models as m
-from dispatch.auth import SYSTEM
+from dispatch.actors import SYSTEM
 from dispatch.reports import charts, export, metrics
 from dispatch.reports.types import DayRows, DeclineRow, ResponseRow, WorkerDay
 from dispatch.services import audit, kpis

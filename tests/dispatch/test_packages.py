@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import orm as so
 
 from dispatch import models as m
-from dispatch.auth import Actor
+from dispatch.actors import Actor
 from dispatch.errors import Forbidden, IllegalTransition, InvalidInput
 from dispatch.planning import live
 from dispatch.services import packages as svc

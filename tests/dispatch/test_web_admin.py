@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 from sqlalchemy import orm as so
 
-from dispatch.auth import Actor
+from dispatch.actors import Actor
 from dispatch.services import audit
 from dispatch.services.audit_view import CSV_COLUMNS, PER_PAGE
 from tests.dispatch import factories as f

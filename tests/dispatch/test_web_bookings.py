@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import orm as so
 
 from dispatch import models as m
-from dispatch.auth import Actor
+from dispatch.actors import Actor
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.services import bookings
 from tests.dispatch import factories as f

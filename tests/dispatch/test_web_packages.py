@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import orm as so
 
 from dispatch import models as m
-from dispatch.auth import Actor
+from dispatch.actors import Actor
 from dispatch.services import packages as svc
 from dispatch.services import tariffs
 from tests.dispatch import factories as f
