@@ -2,6 +2,7 @@
 
 from dispatch.models.audit import AuditEvent
 from dispatch.models.base import Base, UTCDateTime
+from dispatch.models.escalations import Escalation, OnCallText
 from dispatch.models.messages import Message
 from dispatch.models.networks import Network, StaffBase
 from dispatch.models.packages import CarePackage, CarePackageItem, TariffItem
@@ -19,8 +20,10 @@ __all__ = [
     "CarePackage",
     "CarePackageItem",
     "CarePlan",
+    "Escalation",
     "Message",
     "Network",
+    "OnCallText",
     "Patient",
     "Plan",
     "Referral",
