@@ -223,3 +223,39 @@ def test_network_without_on_call_phone_is_board_only(session: so.Session) -> Non
     [row] = session.scalars(sa.select(m.Escalation)).all()
     assert (row.visit_id, row.to_number, row.message_id) == (visit.id, None, None)
     assert send_grouped(session, now=NOW + timedelta(hours=1), base_url=URL) == []
+
+
+@pytest.mark.safety("H-007")
+def test_board_lists_every_escalation_texted_or_queued(
+    app: Flask, session: so.Session, world: dict[str, Any]
+) -> None:
+    """The attention list shows all escalations, not only the texted ones: two texted together,
+    one queued for the next grouped text, and one visit due tomorrow (outside today's board
+    window) still listed because it was escalated."""
+    from tests.dispatch.test_web_day import office_client
+
+    _visit(session, world, "6001", due_in=timedelta(minutes=30))
+    _visit(session, world, "6002", due_in=timedelta(minutes=40))
+    watch_deadlines(session, now=NOW, public_url=URL)
+    _visit(session, world, "6003", due_in=timedelta(minutes=50),
+           created=NOW - timedelta(minutes=10))
+    tomorrow = _visit(session, world, "6004", due_in=timedelta(hours=23))
+    tomorrow.earliest_start = NOW + timedelta(hours=21)
+    watch_deadlines(session, now=NOW + timedelta(minutes=2), public_url=URL)
+    escalate_visit(session, visit=tomorrow, cause="no_one_can_reach", now=NOW, base_url=URL)
+    session.commit()
+    client, _ = office_client(app, session, "coordinator", network_id=world["network"].id)
+
+    html = client.get("/board").get_data(as_text=True)
+    data = client.get("/board/data").json
+
+    table = html[html.index('id="escalations"'):]
+    table = table[:table.index("</table>")]
+    assert table.count("data-escalation=") == 4
+    assert table.count("Texted 10:20") == 2 and table.count("Queued for the next grouped") == 2
+    for reference in ("6001", "6002", "6003", "6004"):
+        assert f"Visit {reference}" in table
+    assert "no one can reach" in table and "Joe" not in html
+    assert data is not None and len(data["escalations"]) == 4
+    assert sum(e["queued"] for e in data["escalations"]) == 2
+    assert len(_texts_to_on_call(session)) == 1
