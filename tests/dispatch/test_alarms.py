@@ -210,6 +210,7 @@ def test_escalate_visit_is_the_entry_point_for_other_services(
     assert event is not None and event.details["cause"] == "no_one_can_reach"
 
 
+@pytest.mark.safety("H-050")
 def test_network_without_on_call_phone_is_board_only(session: so.Session) -> None:
     """No on-call phone: the escalation is recorded (for the board), no text is attempted."""
     net = f.network(session, code="NOPHONE", on_call_phone=None)
@@ -259,3 +260,26 @@ def test_board_lists_every_escalation_texted_or_queued(
     assert data is not None and len(data["escalations"]) == 4
     assert sum(e["queued"] for e in data["escalations"]) == 2
     assert len(_texts_to_on_call(session)) == 1
+
+
+@pytest.mark.safety("H-051")
+def test_a_visit_changed_under_the_watch_does_not_stop_the_run(
+    session: so.Session, world: dict[str, Any]
+) -> None:
+    """Another writer (the planner, a coordinator, a second watch) moves one visit's version
+    while the watch holds an old copy: that visit is left to the other writer and the rest are
+    still escalated. Before, the StaleDataError rolled back the whole run, so no visit was
+    escalated that minute."""
+    first = _visit(session, world, "7001", due_in=timedelta(minutes=30))
+    second = _visit(session, world, "7002", due_in=timedelta(minutes=35))
+    session.execute(sa.update(m.Visit).where(m.Visit.id == first.id)
+                    .values(version=m.Visit.version + 1)
+                    .execution_options(synchronize_session=False))
+
+    report = watch_deadlines(session, now=NOW, public_url=URL)
+
+    assert report.skipped == 1 and report.entered == {"unassigned": 1}
+    [escalation] = session.scalars(sa.select(m.Escalation)).all()
+    assert escalation.visit_id == second.id
+    [text] = _texts_to_on_call(session)
+    assert "7002" in text.body
