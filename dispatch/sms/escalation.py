@@ -157,6 +157,10 @@ def escalate_failure(
     concurrent delivery report) or there is no visit to act on. An alert that itself fails is
     audited but not re-alerted (no loop).
     """
+    listed = list(session.scalars(sa.select(Escalation).where(
+        Escalation.message_id == message.id).order_by(Escalation.id)))
+    if listed:
+        return _on_call_text_failed(session, message, listed, cause, now)
     visit = session.get(Visit, message.visit_id) if message.visit_id else None
     staff = session.get(Staff, message.staff_id) if message.staff_id else None
     network = _network(session, visit, staff)
@@ -176,6 +180,23 @@ def escalate_failure(
         send_grouped(session, now=now, base_url=base_url, numbers=[escalation.to_number])
     else:
         log.warning("sms %s failed (%s); no on-call phone to alert", message.id, cause)
+    return escalation
+
+
+def _on_call_text_failed(
+    session: so.Session, message: Message, listed: list[Escalation], cause: str, now: datetime
+) -> Escalation | None:
+    """A grouped text to the on-call phone failed: not texted again (no loop), but put on the
+    board, so the coordinator sees that the escalations it listed never reached them."""
+    network = session.get(Network, listed[0].network_id) if listed[0].network_id else None
+    escalation = raise_escalation(
+        session, key=f"sms_failed:{message.id}", kind="on_call_failed",
+        cause=(f"the on-call text listing {len(listed)} escalation(s) was not delivered: "
+               f"{_short(cause)}"), now=now, network=network, notify=False)
+    if escalation is not None:
+        _audit_failure(session, message, None, cause, now, alerted=False)
+        log.warning("sms %s to the on-call phone failed (%s); on the board only", message.id,
+                    cause)
     return escalation
 
 

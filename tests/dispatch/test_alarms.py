@@ -283,3 +283,28 @@ def test_a_visit_changed_under_the_watch_does_not_stop_the_run(
     assert escalation.visit_id == second.id
     [text] = _texts_to_on_call(session)
     assert "7002" in text.body
+
+
+@pytest.mark.safety("H-050")
+def test_failed_on_call_text_is_put_on_the_board_not_retexted(
+    session: so.Session, world: dict[str, Any]
+) -> None:
+    """The grouped text to the on-call phone itself fails: no second text (no loop), but an
+    escalation on the board says the escalations it listed never arrived."""
+    _visit(session, world, "8001", due_in=timedelta(minutes=30))
+    watch_deadlines(session, now=NOW, public_url=URL)
+    [text] = _texts_to_on_call(session)
+    text.status, text.provider_sid = "sent", "SMoncall"
+    session.flush()
+
+    outbox.record_status(session, sid="SMoncall", status="undelivered", error_code="30003",
+                         now=NOW + timedelta(minutes=1), base_url=URL)
+    outbox.record_status(session, sid="SMoncall", status="failed", error_code="30003",
+                         now=NOW + timedelta(minutes=2), base_url=URL)
+
+    assert len(_texts_to_on_call(session)) == 1
+    failed = session.scalars(sa.select(m.Escalation).where(
+        m.Escalation.kind == "on_call_failed")).all()
+    assert len(failed) == 1 and failed[0].to_number is None
+    assert failed[0].network_id == world["network"].id
+    assert "not delivered" in failed[0].cause
