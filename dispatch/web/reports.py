@@ -27,7 +27,7 @@ from dispatch.web.common import bp
 
 CHART_TITLES = {
     "response-times": "Response times against the 2- and 24-hour targets",
-    "compliance-by-hour": "2-hour compliance by hour of referral",
+    "compliance-by-hour": "Urgent and 24-hour compliance by hour of referral",
     "utilisation": "Utilisation per worker",
 }
 TABLE_TITLES = {"responses": "Responses", "workers": "Workers", "declines": "Declines",
