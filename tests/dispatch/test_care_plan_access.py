@@ -330,9 +330,9 @@ def test_cli_audit_overrides_json(
     session: so.Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`dispatch audit overrides --date D --json` lists the day's overrides."""
+    from dispatch import create_app
     from dispatch.db import get_database
     from dispatch.migrate import upgrade
-    from dispatch import create_app
 
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     upgrade(url)
