@@ -410,3 +410,13 @@ def test_consent_page_errors_and_roles(app: Flask, session: so.Session) -> None:
         other = web_client(app)
         assert sign_in(other, add_web_user(session, role).username).status_code == 303
         assert other.get(url).status_code == 403
+
+
+def test_openapi_documents_the_override_request(client: FlaskClient) -> None:
+    """The OpenAPI description lists the override's purposes and the episode's referral_id."""
+    doc = client.get("/api/openapi.json").json
+    params = {p["name"]: p for p in
+              doc["paths"]["/api/patients/{patient_id}/care-plan"]["get"]["parameters"]}
+    assert params["override_purpose"]["schema"]["enum"] == [
+        "emergency_care", "safeguarding", "risk_to_life"]
+    assert {"override_reason", "referral_id", "purpose"} <= set(params)
