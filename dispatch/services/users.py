@@ -14,7 +14,6 @@ from werkzeug.security import generate_password_hash
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import ApiToken, Staff, User
 from dispatch.models.vocab import USER_ROLES
-from dispatch.permissions import FIELD_STAFF
 
 TOKEN_BYTES = 32
 
@@ -56,9 +55,7 @@ def add_user(
         errors["role"] = [f"must be one of: {', '.join(USER_ROLES)}"]
     if not username.strip():
         errors["username"] = ["must not be empty"]
-    if staff_id is not None and role != FIELD_STAFF:
-        errors["staff_id"] = ["only a field_staff user is linked to a member of staff"]
-    elif staff_id is not None and session.get(Staff, staff_id) is None:
+    if staff_id is not None and session.get(Staff, staff_id) is None:
         errors["staff_id"] = [f"no member of staff with id {staff_id}"]
     if errors:
         raise InvalidInput("invalid user", errors=errors)

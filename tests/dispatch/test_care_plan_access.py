@@ -232,11 +232,18 @@ def test_visit_page_care_plan_only_within_seven_days(
 
 
 @pytest.mark.safety("H-009")
-def test_visit_page_coordinator_reads_with_consent_only(app: Flask, session: so.Session) -> None:
-    """A coordinator opening any visit sees the plan only with consent (no override there)."""
+@pytest.mark.parametrize("role", ["coordinator", "admin"])
+def test_visit_page_coordinator_reads_with_consent_only(
+    app: Flask, session: so.Session, role: str
+) -> None:
+    """Coordinators and admins opening any visit see the plan only with consent (no override
+    there); call handlers and managers cannot open the visit page at all."""
     _, visit = _day_visit(session, closed_days=None)
     patient = session.get_one(m.Patient, visit.patient_id)
-    client = signed_in_client(app, session, "coordinator")
+    for other in ("call_handler", "manager"):
+        assert signed_in_client(app, session, other).get(
+            f"/visits/{visit.reference}").status_code == 403
+    client = signed_in_client(app, session, role)
     assert "Lives alone" in client.get(f"/visits/{visit.reference}").get_data(as_text=True)
     patient.consent_to_share = False
     patient.consent_recorded_by = patient.consent_recorded_at = None
