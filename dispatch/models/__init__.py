@@ -2,6 +2,7 @@
 
 from dispatch.models.audit import AuditEvent
 from dispatch.models.base import Base, UTCDateTime
+from dispatch.models.consent import ConsentRecord
 from dispatch.models.escalations import Escalation, OnCallText
 from dispatch.models.messages import Message
 from dispatch.models.networks import Network, StaffBase
@@ -20,6 +21,7 @@ __all__ = [
     "CarePackage",
     "CarePackageItem",
     "CarePlan",
+    "ConsentRecord",
     "Escalation",
     "Message",
     "Network",

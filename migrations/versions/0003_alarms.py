@@ -1,7 +1,7 @@
 """escalations to the on-call coordinator, de-duplicated and grouped
 
 Revision ID: 0003_alarms
-Revises: 0002
+Revises: 0003_access
 Create Date: 2026-12-05 21:40:00
 
 Issue 13 hazard 7 (alarm flood) and issue 20 item 7 (duplicate escalation texts): each
@@ -18,7 +18,7 @@ from alembic import op
 import dispatch.models.base
 
 revision: str = '0003_alarms'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003_access'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
