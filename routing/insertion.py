@@ -119,7 +119,9 @@ def retime(
             if arrival > visit.pinned_start:
                 return None
             start = visit.pinned_start
-        elif start > visit.deadline and visit.id not in screening.late:
+        elif start > visit.deadline and (
+            visit.id not in screening.late or not visit.may_start_late(start, shift.worker_id)
+        ):
             return None
         stops.append(Stop(visit.id, arrival, start, start + visit.duration))
         # The same soft costs the full model charges: waiting for urgent visits, the safety

@@ -15,7 +15,7 @@ locations index the ``travel`` matrix (seconds)::
                   "deadline": 7200, "priority": 2, "skills": ["nurse"], "demand": 0,
                   "pinned_to": null, "pinned_start": null,
                   "excluded_workers": [], "preferred_workers": [],
-                  "avoided_workers": []}],
+                  "avoided_workers": [], "late_limit": null, "late_workers": []}],
       "shifts": [{"id": "s1", "worker_id": "w1", "start_location": 0, "end_location": 0,
                   "start": 0, "end": 28800, "skills": ["nurse"], "capacity": null,
                   "breaks": [{"start_min": 14400, "start_max": 16200, "duration": 1800}]}]
@@ -88,6 +88,8 @@ def _visit(data: Mapping[str, Any]) -> Visit:
         excluded_workers=frozenset(data.get("excluded_workers", ())),
         preferred_workers=frozenset(data.get("preferred_workers", ())),
         avoided_workers=frozenset(data.get("avoided_workers", ())),
+        late_limit=None if data.get("late_limit") is None else int(data["late_limit"]),
+        late_workers=frozenset(data.get("late_workers", ())),
     )
 
 
@@ -132,6 +134,8 @@ def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
                 "excluded_workers": sorted(v.excluded_workers),
                 "preferred_workers": sorted(v.preferred_workers),
                 "avoided_workers": sorted(v.avoided_workers),
+                "late_limit": v.late_limit,
+                "late_workers": sorted(v.late_workers),
             }
             for v in problem.visits
         ],

@@ -589,7 +589,8 @@ def _add_visit_rules(model: _Model, fixed: dict[str, str]) -> None:
             # SetAllowedVehiclesForIndex's Python binding rejects lists in 9.15; -1 = dropped.
             routing.VehicleVar(index).SetValues([-1, *allowed])
         if visit_id in screening.late:
-            cumul.SetRange(visit.earliest, horizon)
+            latest = horizon if visit.late_limit is None else min(horizon, visit.late_limit)
+            cumul.SetRange(visit.earliest, max(visit.earliest, latest))
             model.time_dim.SetCumulVarSoftUpperBound(index, visit.deadline, LATE_COST_PER_SECOND)
         else:
             cumul.SetRange(visit.earliest, visit.deadline)

@@ -38,6 +38,7 @@ CAUSE_TEXT = {
     "unassigned": "no worker assigned",
     "not_accepted": "offer not accepted",
     "late_arrival": "planned arrival after the deadline",
+    "needs_decision": "no one can reach it before the deadline: needs a decision",
 }
 
 
@@ -74,6 +75,8 @@ def watch_deadlines(
     visits = session.scalars(sa.select(Visit).where(Visit.status.in_(WATCHED))).all()
     for visit in visits:
         report.checked += 1
+        if visit.jeopardy_cause == "needs_decision" and visit.status == "unassigned":
+            continue  # the planner escalated it already; a coordinator's decision clears it
         cause = jeopardy_cause(visit, now=now, accept_timeout=accept_timeout)
         if cause is None:
             if visit.jeopardy_cause in WATCH_CAUSES:
