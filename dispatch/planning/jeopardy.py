@@ -175,6 +175,16 @@ def options(
     return Options(visit.id, tuple(ordered), covers)
 
 
+def options_for(
+    session: so.Session, visit_id: int, *, now: datetime, provider: TravelTimeProvider,
+) -> Options:
+    """:func:`options` by visit id. :raise NotFound: no such visit."""
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFound(f"visit {visit_id} not found")
+    return options(session, visit, now=now, provider=provider)
+
+
 def _late_options(
     session: so.Session, visit: Visit, network_id: int | None, *, now: datetime,
     provider: TravelTimeProvider,

@@ -8,11 +8,14 @@ can make it, the on-call coordinator is asked at once and their decision is reco
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import orm as so
 
 from dispatch import models as m
@@ -265,3 +268,100 @@ def test_decision_with_an_unsuitable_worker_is_refused(session: so.Session) -> N
 
     assert "staff_id" in caught.value.errors
     assert visit.late_allowed_until is None and visit.jeopardy_cause == "needs_decision"
+
+
+# ------------------------------------------------------------------ through the API and board
+
+
+def _at(app: Flask, moment: datetime) -> None:
+    app.config["FIXED_NOW"] = moment.isoformat()
+
+
+@pytest.mark.safety("H-006")
+def test_api_jeopardy_decision_records_allow_late_for_a_coordinator(
+    app: Flask, session: so.Session, token_for: Callable[..., dict[str, str]],
+) -> None:
+    """POST /api/visits/{id}/jeopardy-decision (coordinator): the allowance is on the visit,
+    audited with the coordinator's name; options come first from jeopardy-options."""
+    world = _night(session)
+    visit = _decline_and_replace(session, world)
+    _at(app, NIGHT + timedelta(minutes=5))
+    client = app.test_client()
+    headers = token_for("coordinator", username="oncall-api")
+
+    listed = client.get(f"/api/visits/{visit.id}/jeopardy-options", headers=headers)
+    assert listed.status_code == 200
+    body = listed.get_json()
+    assert {o["staff_id"] for o in body["late"]} == {world["day"].id, world["other"].id}
+    assert body["hand_back"] is True and body["cover"][0]["network_id"] == world["near"].id
+    day = next(o for o in body["late"] if o["staff_id"] == world["day"].id)
+
+    response = client.post(f"/api/visits/{visit.id}/jeopardy-decision", headers=headers, json={
+        "choice": "allow_late", "staff_id": world["day"].id,
+        "late_minutes": day["late_minutes"] + 10})
+
+    assert response.status_code == 200, response.get_json()
+    data = response.get_json()
+    assert data["late_allowed_staff_id"] == world["day"].id
+    assert data["jeopardy_cause"] is None
+    session.expire_all()
+    event = session.scalars(sa.select(m.AuditEvent).where(
+        m.AuditEvent.action == "jeopardy_decision")).one()
+    assert event.username == "oncall-api" and event.role == "coordinator"
+
+
+def test_api_jeopardy_decision_is_refused_to_call_handlers_and_checks_fields(
+    app: Flask, session: so.Session, token_for: Callable[..., dict[str, str]],
+) -> None:
+    """A call handler gets 403; a coordinator's allow_late without a worker gets 422 naming
+    staff_id; an unknown choice 422 naming choice."""
+    world = _night(session)
+    visit = _decline_and_replace(session, world)
+    _at(app, NIGHT + timedelta(minutes=5))
+    client = app.test_client()
+    url = f"/api/visits/{visit.id}/jeopardy-decision"
+
+    handler = client.post(url, headers=token_for("call_handler"), json={"choice": "hand_back"})
+    coordinator = token_for("coordinator")
+    missing = client.post(url, headers=coordinator, json={"choice": "allow_late",
+                                                          "late_minutes": 30})
+    unknown = client.post(url, headers=coordinator, json={"choice": "wait"})
+
+    assert handler.status_code == 403
+    assert missing.status_code == 422 and "staff_id" in missing.get_json()["errors"]
+    assert unknown.status_code == 422 and "choice" in unknown.get_json()["errors"]["json"]
+
+
+def test_openapi_documents_the_jeopardy_endpoints(client: FlaskClient) -> None:
+    """The new endpoints are in /api/openapi.json with their request body."""
+    spec = client.get("/api/openapi.json").get_json()
+    assert "post" in spec["paths"]["/api/visits/{visit_id}/jeopardy-decision"]
+    assert "get" in spec["paths"]["/api/visits/{visit_id}/jeopardy-options"]
+    assert "JeopardyDecision" in spec["components"]["schemas"]
+
+
+@pytest.mark.safety("H-006")
+def test_board_visit_page_shows_the_choices_and_records_hand_back(
+    app: Flask, session: so.Session,
+) -> None:
+    """The board's visit page lists late-by-N options per worker, cover and hand back; the
+    hand-back button cancels the visit."""
+    from tests.dispatch.test_web_day import office_client
+
+    world = _night(session)
+    visit = _decline_and_replace(session, world)
+    _at(app, NIGHT + timedelta(minutes=5))
+    client, _ = office_client(app, session, "coordinator", network_id=world["home"].id)
+
+    page = client.get(f"/board/visits/{visit.id}").get_data(as_text=True)
+    assert 'id="needs-decision"' in page
+    assert "with Day Nurse (start 07:" in page and "with Fulham Nurse" in page
+    assert "Ask HF-S1 (H&amp;F South) to cover" in page
+    assert "Hand back to 111/999" in page
+
+    done = client.post(f"/board/visits/{visit.id}/jeopardy-decision",
+                       data={"choice": "hand_back", "note": "111 will call back"})
+
+    assert done.status_code == 303, done.get_data(as_text=True)[:2000]
+    session.expire_all()
+    assert session.get(m.Visit, visit.id).status == "cancelled"  # type: ignore[union-attr]
