@@ -78,7 +78,7 @@ def replan(
     start = current_plan(session, problem, index)
     plan = solver.improve(start, problem, seconds, workers=workers)
     report = apply_plan(session, plan=plan, index=index, now=now)
-    _unplaced_urgent(session, plan, index, now, provider)
+    unplaced_urgent(session, plan, index, now, provider)
     placed = sum(len(r.stops) for r in plan.routes)
     return LiveReport(network_id, len(problem.visits), placed, report)
 
@@ -104,7 +104,7 @@ def replan_network(
     with database.session_scope() as session:
         report = apply_plan(session, plan=plan, index=index, now=now)
     with database.session_scope() as session:
-        _unplaced_urgent(session, plan, index, now, provider)
+        unplaced_urgent(session, plan, index, now, provider)
     return LiveReport(
         network_id, len(problem.visits), sum(len(r.stops) for r in plan.routes), report
     )
@@ -143,7 +143,7 @@ def place_new_in(
         with database.session_scope() as session:
             report = apply_plan(session, plan=plan, index=index, now=now)
         with database.session_scope() as session:
-            _unplaced_urgent(session, plan, index, now, provider)
+            unplaced_urgent(session, plan, index, now, provider)
         for visit_id in due:
             attempts[visit_id] = now
         reports.append(
@@ -201,7 +201,7 @@ def place_new_visits(
         problem, index = build_problem(session, now=now, provider=provider, network_id=network_id)
         plan = _insert_all(current_plan(session, problem, index), problem, index, new_ids, seconds)
         report = apply_plan(session, plan=plan, index=index, now=now)
-        _unplaced_urgent(session, plan, index, now, provider)
+        unplaced_urgent(session, plan, index, now, provider)
         reports.append(
             LiveReport(
                 network_id, len(problem.visits), sum(len(r.stops) for r in plan.routes), report
@@ -210,7 +210,7 @@ def place_new_visits(
     return reports
 
 
-def _unplaced_urgent(
+def unplaced_urgent(
     session: so.Session, plan: RoutingPlan, index: ProblemIndex, now: datetime,
     provider: TravelTimeProvider,
 ) -> None:
