@@ -22,7 +22,9 @@ locations index the ``travel`` matrix (seconds)::
     }
 
 The **plan** document is the DESIGN.md shape (``routes``/``distance``/``travel_minutes``/
-``vehicles``/``unassigned``/``seconds``) plus ``starts``, ``worker``, ``late`` and ``code``.
+``vehicles``/``unassigned``/``seconds``) plus ``starts``, ``worker``, ``late`` and ``code``, and
+``fallback`` (null, or ``"greedy_insertion"`` when the search found no plan in time) with its
+``note``.
 """
 
 from __future__ import annotations
@@ -211,6 +213,8 @@ def plan_to_dict(
         "objective": plan.objective,
         "seconds": plan.seconds,
         "visits_total": len(problem.visits),
+        "fallback": plan.fallback,
+        "note": plan.note,
     }
 
 
@@ -242,6 +246,8 @@ def plan_from_dict(
             int(data.get("objective", 0)),
             float(data["seconds"]),
             late,
+            data.get("fallback"),
+            data.get("note"),
         )
     except KeyError as exc:
         raise PlanFormatError(f"missing key {exc.args[0]!r} in plan") from exc

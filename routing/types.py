@@ -15,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 LatePolicy = Literal["drop", "serve_late"]
+#: How a plan was made when the search gave none in time (see ``RoutingPlan.fallback``).
+Fallback = Literal["greedy_insertion"]
 Objective = Literal["time", "distance"]
 UnassignedCode = Literal["no_skill", "unreachable", "no_capacity", "excluded"]
 
@@ -277,6 +279,10 @@ class RoutingPlan:
     objective: int
     seconds: float
     late: tuple[LateVisit, ...] = field(default=())
+    #: Set when the search found no plan within its limits (a busy machine): the plan is
+    #: then :func:`routing.insertion.greedy_plan`'s, and ``note`` says so (hazard H-011).
+    fallback: Fallback | None = None
+    note: str | None = None
 
     def route_of(self, visit_id: str) -> Route | None:
         """Return the route serving ``visit_id``, or None."""
