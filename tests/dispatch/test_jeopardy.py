@@ -365,3 +365,21 @@ def test_board_visit_page_shows_the_choices_and_records_hand_back(
     assert done.status_code == 303, done.get_data(as_text=True)[:2000]
     session.expire_all()
     assert session.get(m.Visit, visit.id).status == "cancelled"  # type: ignore[union-attr]
+
+
+@pytest.mark.safety("H-040")
+def test_board_lists_a_visit_awaiting_a_decision_first(app: Flask, session: so.Session) -> None:
+    """A visit waiting for the coordinator's decision heads the board's attention list with
+    its cause, so it is seen even if the text is not read."""
+    from tests.dispatch.test_web_day import office_client
+
+    world = _night(session)
+    visit = _decline_and_replace(session, world)
+    _at(app, NIGHT + timedelta(minutes=5))
+    client, _ = office_client(app, session, "coordinator", network_id=world["home"].id)
+
+    html = client.get("/board").get_data(as_text=True)
+
+    attention = html[html.index('id="attention"'):html.index('id="map-heading"')]
+    assert f'data-visit="{visit.reference}"' in attention
+    assert "needs a decision" in attention
