@@ -1,7 +1,7 @@
 """a coordinator's decision to let a 2-hour visit run late
 
 Revision ID: 0003_planner
-Revises: 0002
+Revises: 0003_access (re-chained after main merged it; written against 0002)
 Create Date: 2026-12-05 21:30:00
 
 The planner no longer plans a 2-hour visit after its deadline on its own (hazard H-006). When
@@ -18,7 +18,7 @@ from alembic import op
 from dispatch.models.base import UTCDateTime
 
 revision: str = '0003_planner'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003_access'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
