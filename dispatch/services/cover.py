@@ -107,8 +107,10 @@ def networks_by_distance(
         Shift.sick_from.is_(None))
     best: dict[int, float] = {}
     excluded = set(visit.excluded_staff_ids or ())
+    elsewhere = (Staff.network_id.is_not(None) if visit.network_id is None
+                 else Staff.network_id != visit.network_id)
     for staff, base in _skilled(session, set(visit.skills), Staff.network_id.is_not(None),
-                                Staff.network_id != visit.network_id, rostered):
+                                elsewhere, rostered):
         if base is None or staff.network_id is None or staff.id in excluded:
             continue
         km = great_circle((patient.lat, patient.lon), (base.lat, base.lon)).km
