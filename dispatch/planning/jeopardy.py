@@ -47,6 +47,11 @@ MAX_OPTIONS = 5
 LATE_NETWORKS = 3
 #: The longest lateness a coordinator may allow (beyond it, hand the patient back).
 MAX_LATE_MINUTES = 12 * 60
+#: A visit whose window opens later than this is not escalated yet: tomorrow's roster may
+#: not be loaded (an out-of-hours referral booked for 08:00-10:00, seen at 20:33 on the
+#: heavy simulated day, was handed back for want of a morning shift that did not exist yet).
+#: The planner keeps trying it, and the deadline watch reports it if it stays unassigned.
+DECISION_LEAD = timedelta(hours=2)
 DECIDABLE = ("unassigned", "assigned", "offered")
 
 
@@ -109,7 +114,8 @@ def after_plan(
         row_id = index.visits.get(item.visit_id)
         visit = session.get(Visit, row_id) if row_id is not None else None
         if (visit is None or not is_urgent(visit) or visit.status != "unassigned"
-                or visit.jeopardy_cause == NEEDS_DECISION):
+                or visit.jeopardy_cause == NEEDS_DECISION
+                or visit.earliest_start > now + DECISION_LEAD):
             continue
         home = visit.network_id
         found = cover.find_cover(session, visit, now=now, provider=provider, seconds=seconds)

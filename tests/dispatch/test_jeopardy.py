@@ -383,3 +383,21 @@ def test_board_lists_a_visit_awaiting_a_decision_first(app: Flask, session: so.S
     attention = html[html.index('id="attention"'):html.index('id="map-heading"')]
     assert f'data-visit="{visit.reference}"' in attention
     assert "needs a decision" in attention
+
+
+def test_visit_whose_window_opens_tomorrow_is_not_escalated_tonight(session: so.Session) -> None:
+    """An out-of-hours 2-hour visit booked for 08:00-10:00 tomorrow, with tomorrow's roster
+    not loaded yet, is left to the planner (no 'needs a decision' at 22:45), unlike one due now."""
+    world = _night(session)
+    visit = world["visit"]
+    visit.earliest_start = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    visit.deadline = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+    session.execute(sa.delete(m.Shift).where(m.Shift.code == "D1"))
+    session.commit()
+
+    live.place_new_visits(session, now=NIGHT, provider=GeodesicTravelTime(), seconds=0.3)
+    session.commit()
+
+    assert visit.status == "unassigned" and visit.jeopardy_cause is None
+    assert session.scalar(sa.select(sa.func.count()).select_from(m.Message).where(
+        m.Message.to_number == ON_CALL)) == 0
