@@ -7,7 +7,8 @@ The planner never plans a 2-hour visit to start after its deadline on its own
    nearest first, with a real insertion into each team's current plan before the deadline;
 2. failing that, the visit is in jeopardy at once (cause ``needs_decision``, not at the
    deadline watch's next threshold), audited, and the network's on-call coordinator is
-   texted the reference and "needs a decision" (nothing about the patient);
+   texted the reference and "needs a decision" (nothing about the patient); a visit whose
+   window opens more than :data:`DECISION_LEAD` ahead is left to the planner for now;
 3. the coordinator sees the choices (:func:`options`: late by N minutes with worker X, the
    earliest feasible start for each, computed; cover from network Y; hand back to 111/999)
    on the board's visit page and records one (:func:`decide`, also
