@@ -41,7 +41,8 @@ HORIZON = timedelta(hours=24)  # the default of WATCH_HORIZON_HOURS
 WATCHED = ("unassigned", "assigned", "offered", "accepted", "en_route")
 # Causes this watch owns (others, like sms_failed, are set and cleared elsewhere).
 WATCH_CAUSES = ("unassigned", "not_accepted", "late_arrival")
-CAUSE_TEXT = {cause: ALL_CAUSE_TEXT[cause] for cause in WATCH_CAUSES}
+# The planner's cause (a 2-hour visit nobody can reach in time) is described here too.
+CAUSE_TEXT = {cause: ALL_CAUSE_TEXT[cause] for cause in (*WATCH_CAUSES, "needs_decision")}
 
 
 @dataclass
@@ -85,6 +86,8 @@ def watch_deadlines(
         .order_by(Visit.deadline, Visit.id)).all()
     for visit in visits:
         report.checked += 1
+        if visit.jeopardy_cause == "needs_decision" and visit.status == "unassigned":
+            continue  # the planner escalated it already; a coordinator's decision clears it
         cause = (jeopardy_cause(visit, now=now, accept_timeout=accept_timeout)
                  if visit.deadline <= now + horizon else None)
         if cause is None:

@@ -46,6 +46,7 @@ CAUSE_TEXT = {
     "late_arrival": "planned arrival after the deadline",
     "sms_failed": "offer text not delivered",
     "declined": "declined by worker",
+    "needs_decision": "no one can reach it before the deadline: needs a decision",
 }
 
 

@@ -1,6 +1,6 @@
 """escalations to the on-call coordinator, de-duplicated and grouped
 
-Revision ID: 0003_alarms
+Revision ID: 0004_alarms
 Revises: 0003_access
 Create Date: 2026-12-05 21:40:00
 
@@ -17,7 +17,7 @@ from alembic import op
 
 import dispatch.models.base
 
-revision: str = '0003_alarms'
+revision: str = '0004_alarms'
 down_revision: str | None = '0003_access'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
