@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from dispatch import config as default_config
+
+if TYPE_CHECKING:  # flask is imported in create_app: `dispatch --help` must not pay for it
+    from flask import Flask
 
 __all__ = ["create_app", "ConfigurationError"]
 
@@ -28,6 +29,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     With no settings at all it runs on SQLite in the instance folder and sends SMS to the local
     outbox, so the demo and the tests need no services.
     """
+    from flask import Flask
+
     app = Flask(__name__, instance_path=_instance_path())
     app.config.from_mapping(default_config.DEFAULTS)
     app.config.from_prefixed_env("DISPATCH")

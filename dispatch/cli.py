@@ -10,12 +10,18 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask import Flask
 
 from dispatch.errors import DispatchError
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# Import time matters here: `dispatch --help` must answer at once, so this module and the
+# modules it imports at the top stay light (click, the standard library). Each command imports
+# the app, the database, the solver, twilio or matplotlib inside its own body.
 
 
 def _app() -> Flask:
@@ -35,6 +41,10 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    package_name="rapid-response-dispatch", prog_name="dispatch",
+    message="%(prog)s %(version)s",
+)
 def main() -> None:
     """Rapid-response dispatch: referrals, triage, scheduling and SMS dispatch."""
 
