@@ -66,13 +66,47 @@ def _instance_path() -> str:
 
 
 def _check_production(app: Flask) -> None:
-    if app.config.get("ENV") != "production":
-        return
+    problems = production_problems(app.config)
+    if problems:
+        raise ConfigurationError("production cannot start: " + "; ".join(problems))
+
+
+def production_problems(config: Mapping[str, Any]) -> list[str]:
+    """What production (``ENV=production``) lacks, in words with the setting to fix; empty
+    outside production. ``create_app`` refuses to start on any; ``dispatch doctor`` lists them."""
+    if config.get("ENV") != "production":
+        return []
+    problems = []
     missing = [
         key
         for key in default_config.PRODUCTION_REQUIRED
-        if not app.config.get(key) or app.config.get(key) == default_config.DEFAULTS.get(key)
+        if not config.get(key) or config.get(key) == default_config.DEFAULTS.get(key)
     ]
     if missing:
         hints = ", ".join(f"DISPATCH_{key}" for key in missing)
-        raise ConfigurationError(f"production needs these settings: {hints}")
+        problems.append(f"production needs these settings: {hints}")
+    sms = sms_backend_problem(config)
+    if sms:
+        problems.append(sms)
+    return problems
+
+
+def sms_backend_problem(config: Mapping[str, Any]) -> str | None:
+    """Production must choose its SMS backend on purpose: texts silently kept in the local
+    outbox would mean workers never hear of urgent visits."""
+    choice = (config.get("SMS_BACKEND") or "").strip().lower()
+    twilio_ready = bool(
+        config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN")
+        and (config.get("TWILIO_FROM") or config.get("TWILIO_MESSAGING_SERVICE_SID"))
+    )
+    if choice == "local":
+        return None
+    if choice not in ("", "twilio"):
+        return f"DISPATCH_SMS_BACKEND={choice!r} is not a backend: use 'twilio' or 'local'"
+    if twilio_ready:
+        return None
+    return (
+        "no SMS backend chosen: set DISPATCH_TWILIO_ACCOUNT_SID, DISPATCH_TWILIO_AUTH_TOKEN and "
+        "DISPATCH_TWILIO_FROM (or DISPATCH_TWILIO_MESSAGING_SERVICE_SID) to text staff, or "
+        "DISPATCH_SMS_BACKEND=local to keep texts in the local outbox on purpose"
+    )
