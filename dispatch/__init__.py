@@ -7,6 +7,7 @@ tests call it with a mapping of settings.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,7 +63,11 @@ def _instance_path() -> str:
     env = os.environ.get("DISPATCH_INSTANCE_PATH")
     if env:
         return str(Path(env).resolve())
-    return str(Path(__file__).resolve().parent.parent / "instance")
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file():  # a checkout: ./instance, as the README says
+        return str(root / "instance")
+    # An installed wheel: never write into site-packages; Flask's place for installed apps.
+    return str(Path(sys.prefix) / "var" / "dispatch-instance")
 
 
 def _check_production(app: Flask) -> None:
