@@ -17,8 +17,8 @@ from triage.red_flags import RED_FLAGS
 from triage.screening import check_screening
 from triage.types import (
     CATEGORIES,
-    RED_FLAG_ANSWERS,
     CONSCIOUSNESS_LEVELS,
+    RED_FLAG_ANSWERS,
     RISK_TIERS,
     Disposition,
     NeedSpec,

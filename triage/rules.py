@@ -243,8 +243,17 @@ def age_findings(inp: TriageInput) -> list[Finding]:
 
     The finding outranks every community category (``URGENCY_RANK``), so a child is never
     given a community visit or a signpost; a red flag (or, aged 16-17, a NEWS2 of 7+) still
-    wins with 999.
+    wins with 999. Without an age (no date of birth either) adult rules apply and the reasons
+    say so (hazard H-020).
     """
+    if inp.age is None:
+        return [
+            Finding(
+                None,
+                "Age not given, so adult rules were applied: under 18 is out of scope for "
+                "this service (children's pathway: 111 or the GP, 999 for red flags).",
+            )
+        ]
     if not is_minor(inp.age):
         return []
     return [

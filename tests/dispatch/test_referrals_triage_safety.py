@@ -23,6 +23,7 @@ from dispatch import models as m
 from dispatch.cli import main
 from dispatch.fhir.task import task_status
 from tests.dispatch import factories as f
+from tests.dispatch.test_fhir import _fixture, _post, _task
 from tests.dispatch.test_web_support import patient_with_plan, referral_form, signed_in_client
 from triage import RED_FLAGS
 
@@ -155,7 +156,7 @@ def test_web_disposition_read_back_ends_with_safety_netting(
 def test_post_referral_child_is_out_of_scope_with_no_visit(
     client: FlaskClient, handler: dict[str, str], session: so.Session
 ) -> None:
-    """A 10-year-old with respiration 40 and pulse 150: out_of_scope, no visit, the pathway named."""
+    """A 10-year-old with respiration 40 and pulse 150: out_of_scope, no visit, pathway named."""
     response = client.post("/api/referrals", json=_child(), headers=handler)
 
     assert response.status_code == 201, response.json
@@ -216,6 +217,29 @@ def test_fhir_task_for_out_of_scope_is_rejected_with_the_pathway() -> None:
 
     assert status == "rejected"
     assert reason is not None and "children's pathway" in reason and "999" in reason
+
+
+@pytest.mark.safety("H-004")
+def test_fhir_referral_for_a_child_is_rejected_without_a_visit(
+    client: FlaskClient, handler: dict[str, str], session: so.Session
+) -> None:
+    """A BaRS referral whose patient is 10 gets a rejected Task naming the children's pathway."""
+    network = f.network(session)
+    f.base(session, network_id=network.id)
+    session.commit()
+    bundle = _fixture("referral_111_fall.json")
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] == "Patient":
+            entry["resource"]["birthDate"] = "2016-05-04"
+
+    response = _post(client, handler, bundle)
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    task = _task(response)
+    assert task["status"] == "rejected"
+    assert "children's pathway" in task["statusReason"]["text"]
+    referral = session.scalars(sa.select(m.Referral)).one()
+    assert (referral.status, referral.visits) == ("out_of_scope", [])
 
 
 def test_openapi_shows_out_of_scope_safety_netting_and_red_flag_answers(

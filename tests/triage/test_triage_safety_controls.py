@@ -320,10 +320,12 @@ _child_inputs = st.builds(
 @settings(max_examples=200, deadline=None)
 @given(inp=_child_inputs)
 def test_children_only_ever_999_or_out_of_scope(inp: TriageInput) -> None:
-    """Whatever else is true, under 18 is 999 (with a red flag) or out of scope: never a visit."""
+    """Whatever else is true, under 18 is 999 (a red flag; NEWS2 7+ at 16-17) or out of scope."""
     result = triage(inp)
 
-    expected = "emergency_999" if inp.red_flags else "out_of_scope"
+    high = result.news2 is not None and result.news2.total >= 7
+    assert (result.news2 is None) is (inp.age is not None and inp.age < 16)
+    expected = "emergency_999" if inp.red_flags or high else "out_of_scope"
     assert result.category == expected
     assert (result.skills, result.visit_duration_minutes, result.earliest_start) == ((), 0, None)
 
@@ -431,3 +433,14 @@ def test_triage_late_triage_keeps_safety_netting_deadline() -> None:
     result = triage(make(needs=("fall_no_injury",)), now=IN_HOURS + timedelta(hours=3))
 
     assert "13:00 on Wed 15 Jan" in result.safety_netting
+
+
+@pytest.mark.safety("H-020")
+def test_triage_without_age_says_adult_rules_were_applied() -> None:
+    """No age and no date of birth: adult rules, and the reasons say so; with an age, silence."""
+    unknown = triage(make(needs=("fall_no_injury",)))
+    adult = triage(make(needs=("fall_no_injury",), age=80))
+
+    assert unknown.category == "urgent_2h"
+    assert any(r.startswith("Age not given, so adult rules were applied") for r in unknown.reasons)
+    assert not any(r.startswith("Age not given") for r in adult.reasons)
