@@ -85,11 +85,16 @@ def create_referral(
                 "received_at": [f"is in the future (now is {now.isoformat(timespec='seconds')})"]
             },
         )
+    try:
+        check_screening(inp)  # issue 13, H-003: nothing to triage is refused, not signposted
+    except IncompleteScreeningError as exc:
+        raise InvalidInput(exc.message, errors=exc.errors) from exc
     disposition = triage(inp, now=now)
     referral = _new_referral(payload, patient, inp, disposition, actor, now)
     referral.idempotency_key = idempotency_key
     referral.request_hash = fingerprint
     referral.external_id = external_id
+    referral.red_flag_answers = dict(inp.red_flag_answers)
     session.add(referral)
     _flush_or_conflict(session, idempotency_key)
     states.move("referral", referral, "triaged")
@@ -152,16 +157,13 @@ def _triage_input(payload: dict[str, Any], patient: Patient) -> TriageInput:
     data.setdefault("risk_tier", patient.risk_tier)
     if data.get("frailty") is None:
         data.pop("frailty")
-    # Triage works out the age on the day of the call (children's rules, NEWS2 under 16).
+    # Triage works out the age on the London day of the call (children's rules; NEWS2 is
+    # not scored under 16), from the registered date of birth.
     data["date_of_birth"] = patient.date_of_birth
     try:
-        inp = parse_triage_input(data)
-        check_screening(inp)  # issue 13, H-003: nothing to triage is refused, not signposted
-    except IncompleteScreeningError as exc:
-        raise InvalidInput(exc.message, errors=exc.errors) from exc
+        return parse_triage_input(data)
     except TriageInputError as exc:
         raise InvalidInput("invalid referral", errors=exc.errors) from exc
-    return inp
 
 
 TRIAGE_KEYS = (
@@ -196,7 +198,6 @@ def _new_referral(
         received_at=inp.received_at,
         needs=list(inp.needs),
         red_flags=list(inp.red_flags),
-        red_flag_answers=dict(inp.red_flag_answers),
         observations=payload.get("observations") or {},
         frailty=inp.frailty,
         risk_tier=inp.risk_tier,

@@ -211,6 +211,24 @@ def test_registered_child_age_comes_from_the_register(
 
 
 @pytest.mark.safety("H-004")
+def test_web_child_referral_page_says_out_of_scope_and_no_visit(
+    app: Flask, session: so.Session
+) -> None:
+    """The handler's read-back for a child: the children's pathway, no visit, the child's signs."""
+    patient = patient_with_plan(session, consent=True, date_of_birth=date(2016, 5, 4))
+    client = signed_in_client(app, session, "call_handler")
+    response = client.post("/referrals/new", data=referral_form(patient.id))
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+
+    referral = session.scalars(sa.select(m.Referral)).one()
+    assert (referral.status, referral.visits) == ("out_of_scope", [])
+    assert 'id="out-of-scope"' in html and "No visit: this service is for adults." in html
+    assert "children&#39;s pathway" in html
+    assert "Visit reference" not in html
+    assert "Call 999 straight away if the child" in html
+
+
+@pytest.mark.safety("H-004")
 def test_fhir_task_for_out_of_scope_is_rejected_with_the_pathway() -> None:
     """The referrer's Task says rejected, with the children's pathway as the reason."""
     status, reason = task_status("out_of_scope", None)
