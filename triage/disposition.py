@@ -3,17 +3,21 @@
 Policy, in the order it is applied:
 
 1. Every rule in ``triage.rules`` gives findings; the most urgent category asked for wins
-   and every reason is kept, after a one-line summary, in rule order: red flags, NEWS2,
-   needs, Pathways, frailty, risk tier, then timing and priority notes. (CLINICAL.md: red
+   and every reason is kept, after a one-line summary, in rule order: red flags, red-flag
+   questions not asked, age, NEWS2, needs, Pathways, frailty, risk tier, then timing and
+   priority notes. (CLINICAL.md: red
    flags or NEWS2 7+ mean 999; 5-6 or a single 3 mean at least the 2-hour response.)
    With no finding asking for a category the answer is ``signpost``. A referral with nothing
    to triage (no needs, no red-flag answer, no observation) is refused first
    (``screening.check_screening``, H-003).
    Under 18 (H-004) a finding asks for ``out_of_scope``, which outranks every community
    category: a child is never given a visit or a signpost, only 999 (a red flag; NEWS2 7+
-   at 16-17; NEWS2 is not scored under 16) or the children's pathway.
+   at 16-17; NEWS2 is not scored under 16) or the children's pathway: within 2 hours when
+   another finding asks for the 2-hour response or when a child's observations could not be
+   scored, else today.
 2. Deadline = time received + the category's window (``timing.RESPONSE_WINDOWS``: 2 h, 24 h,
-   72 h for planned). ``emergency_999`` is due now; ``signpost`` has no deadline. A Pathways
+   72 h for planned). ``emergency_999`` is due now; ``signpost`` and ``out_of_scope`` have
+   no deadline (no visit). A Pathways
    timeframe shorter than that window brings the deadline forward.
 3. Urgent community response runs 08:00-20:00 Europe/London. An ``urgent_2h`` referral
    received outside those hours keeps its category and we say what happens:
@@ -57,7 +61,7 @@ from triage.rules import (
     risk_findings,
 )
 from triage.safety_netting import safety_netting
-from triage.screening import check_screening, screening_findings
+from triage.screening import check_screening, has_observations, screening_findings
 from triage.timing import (
     RESPONSE_WINDOWS,
     UCR_CLOSES,
@@ -153,7 +157,8 @@ def triage(inp: TriageInput, *, now: datetime | None = None) -> Disposition:
             safety_netting=safety_netting(inp, category=category, deadline=None, news2=news2),
         )
     if category in ("signpost", "out_of_scope"):
-        summary = _no_visit_summary(category, findings)
+        unscored = news2 is None and has_observations(inp.observations)
+        summary = _no_visit_summary(category, findings, unscored_observations=unscored)
         return Disposition(
             category=category, deadline=None, earliest_start=None,
             priority=PRIORITY_BY_CATEGORY[category], skills=(), visit_duration_minutes=0,
@@ -163,10 +168,13 @@ def triage(inp: TriageInput, *, now: datetime | None = None) -> Disposition:
     return _visit(inp, now, news2, findings, category, ordered)
 
 
-def _no_visit_summary(category: str, findings: list[Finding]) -> str:
+def _no_visit_summary(
+    category: str, findings: list[Finding], *, unscored_observations: bool
+) -> str:
     if category == "signpost":
         return "No visit needed: signpost to advice or another service."
-    urgent = any(f.category == "urgent_2h" for f in findings)
+    # A child's observations cannot be scored here, so they are treated as urgent.
+    urgent = unscored_observations or any(f.category == "urgent_2h" for f in findings)
     when = "within 2 hours" if urgent else "today"
     return (
         "Out of scope: urgent community response is for adults. Pass this child to the "

@@ -19,11 +19,11 @@ from triage.errors import IncompleteScreeningError
 from triage.red_flags import RED_FLAGS
 from triage.types import Finding, Observations, TriageInput
 
-__all__ = ["check_screening", "missing_screening", "screening_findings"]
+__all__ = ["check_screening", "has_observations", "missing_screening", "screening_findings"]
 
 
-def _observed(obs: Observations) -> bool:
-    # spo2_scale is a setting (defaults to 1), not an observation.
+def has_observations(obs: Observations) -> bool:
+    """True when any observation was recorded (``spo2_scale`` is a setting, not one)."""
     return any(getattr(obs, f.name) is not None for f in fields(obs) if f.name != "spo2_scale")
 
 
@@ -35,7 +35,7 @@ def missing_screening(inp: TriageInput) -> tuple[str, ...]:
     tuple of str
         ``("needs", "red_flag_answers", "observations")`` when none was recorded, else ().
     """
-    if inp.needs or inp.screened or _observed(inp.observations):
+    if inp.needs or inp.screened or has_observations(inp.observations):
         return ()
     return ("needs", "red_flag_answers", "observations")
 

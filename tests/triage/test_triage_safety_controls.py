@@ -211,6 +211,7 @@ def test_triage_child_respiration_40_pulse_150_is_out_of_scope_not_signpost() ->
     summary = out["reasons"][0]
     assert "children's pathway" in summary and "111" in summary and "GP" in summary
     assert "999" in summary
+    assert "within 2 hours" in summary  # observations that cannot be scored are urgent
     assert any("NEWS2 is for adults aged 16 and over" in r for r in out["reasons"])
     assert "the child" in out["safety_netting"] and "111" in out["safety_netting"]
 
@@ -246,6 +247,15 @@ def test_triage_17_year_old_news2_5_is_out_of_scope_within_2_hours() -> None:
 
     assert result.category == "out_of_scope"
     assert "within 2 hours" in result.reasons[0]
+
+
+@pytest.mark.safety("H-004")
+def test_triage_child_with_only_a_planned_need_is_handed_over_today() -> None:
+    """Nothing urgent recorded: the children's pathway today, still no visit."""
+    result = triage(make(age=9, needs=("equipment_review",), red_flag_answers=ALL_NO))
+
+    assert result.category == "out_of_scope"
+    assert "today" in result.reasons[0] and "within 2 hours" not in result.reasons[0]
 
 
 @pytest.mark.safety("H-004")
