@@ -1,7 +1,7 @@
 """out_of_scope dispositions and red-flag answers
 
 Revision ID: 0003_triage
-Revises: 0002
+Revises: 0003_access (re-chained after main's access migration; was 0002)
 Create Date: 2026-12-05 21:30:00
 
 Issue 13. H-004: a child (under 18) is never given a community visit or a signpost; triage
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0003_triage'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003_access'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -56,7 +56,7 @@ def downgrade() -> None:
         "SELECT count(*) FROM referrals WHERE category = 'out_of_scope' "
         "OR status = 'out_of_scope'")).scalar()
     if left:
-        raise RuntimeError(f"{left} referral(s) are out_of_scope; cannot downgrade below 0003")
+        raise RuntimeError(f"{left} referral(s) are out_of_scope; cannot downgrade below 0003_triage")
     _checks(_OLD_CATEGORIES, _OLD_STATUSES)
     with op.batch_alter_table('referrals') as batch:
         batch.drop_column('red_flag_answers')
