@@ -1,7 +1,7 @@
 """out_of_scope dispositions and red-flag answers
 
 Revision ID: 0003_triage
-Revises: 0003_access (re-chained after main's access migration; was 0002)
+Revises: 0005_planner (re-chained after main's 0003-0005; was 0002)
 Create Date: 2026-12-05 21:30:00
 
 Issue 13. H-004: a child (under 18) is never given a community visit or a signpost; triage
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0003_triage'
-down_revision: str | None = '0003_access'
+down_revision: str | None = '0005_planner'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
