@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch.models import Patient, Shift, Staff, Visit
@@ -54,12 +55,12 @@ def _changed_since_planning(visit: Visit, index: ProblemIndex) -> bool:
 
 
 class _Bookings:
-    """The plan's workers' bookings outside the plan, to check each write against."""
+    """The plan's workers' bookings the plan does not move, to check each write against."""
 
-    def __init__(self, session: so.Session, staff_ids: set[int], in_plan: set[int],
+    def __init__(self, session: so.Session, staff_ids: set[int], moved: set[int],
                  now: datetime, travel: invariants.Travel) -> None:
         self.session, self.now, self.travel = session, now, travel
-        self.fixed = invariants.holdings(session, staff_ids, now, exclude=in_plan)
+        self.fixed = invariants.holdings(session, staff_ids, now, exclude=moved)
 
     def clash(self, visit: Visit, staff: Staff, start: datetime) -> list[int]:
         """Visits outside the plan that ``visit`` at ``start`` for ``staff`` would clash with."""
@@ -134,7 +135,13 @@ def _apply(
         # Under the workers' row locks, check against what is committed now: a coordinator
         # may have booked one of them since the plan was computed.
         lock_worker(session, staff_id)
-    bookings = _Bookings(session, staff_ids, in_plan, now, invariants.Travel(index.provider))
+    # Read the plan's visits afresh under the locks: one a coordinator changed while we
+    # solved keeps its own booking, which the rest of the plan must then fit round.
+    fresh = session.scalars(
+        sa.select(Visit).where(Visit.id.in_(in_plan)).execution_options(populate_existing=True)
+    ).all()
+    ours = in_plan - {v.id for v in fresh if _changed_since_planning(v, index)}
+    bookings = _Bookings(session, staff_ids, ours, now, invariants.Travel(index.provider))
     for route in plan.routes:
         shift = session.get(Shift, index.shifts[route.shift_id])
         staff = session.get(Staff, index.staff_of_shift[route.shift_id])

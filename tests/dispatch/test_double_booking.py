@@ -220,3 +220,80 @@ def test_repeated_replans_send_no_further_texts(
         session.commit()
         assert overlaps(session) == []
     assert texts() == first
+
+
+@pytest.mark.safety("H-013")
+def test_apply_refuses_a_plan_that_double_books(
+    session: so.Session, pinned_world: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A plan that books the nurse for two visits ten minutes apart is refused as a whole:
+    nothing is written, nobody is texted, and the error names the visits (ids, no patient)."""
+    from dispatch.planning.apply import apply_plan
+    from dispatch.planning.problem import build_problem
+    from routing.types import Route, RoutingPlan, Stop
+
+    w = pinned_world
+    b = _visit(session, w["referral"].id, w["patients"][1].id, "B", w["network"].id, 0, 300)
+    session.commit()
+    problem, index = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                                   network_id=w["network"].id)
+    shift_id = next(s.id for s in problem.shifts)
+    stops = (Stop(str(w["A"].id), 600, 600, 600 + 2700), Stop(str(b.id), 1200, 1200, 3900))
+    plan = RoutingPlan(routes=(Route(shift_id, str(w["nurse"].id), stops),), unassigned=(),
+                       travel_total=0, distance_total=0.0, vehicles_used=1, objective=0,
+                       seconds=0.0)
+
+    with caplog.at_level("ERROR", logger="dispatch.planning.apply"):
+        report = apply_plan(session, plan=plan, index=index, now=NOW)
+
+    assert report.refused and report.assigned == 0
+    assert (w["A"].status, b.status) == ("unassigned", "unassigned")
+    assert session.scalar(sa.select(sa.func.count()).select_from(m.Message)) == 0
+    [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert str(w["A"].id) in record.getMessage() and str(b.id) in record.getMessage()
+    assert "P0" not in record.getMessage() and "P1" not in record.getMessage()
+
+
+@pytest.mark.safety("H-013")
+def test_coordinator_cannot_book_a_visit_with_no_time_to_drive_there(
+    session: so.Session, pinned_world: dict[str, Any]
+) -> None:
+    """The nurse is pinned for 11:20-12:05 at one patient; booking her at 12:05 at another
+    (a few minutes' drive) is a double booking, refused even when confirmed; at 12:20 it is
+    fine."""
+    w = pinned_world
+    pin(session, w["A"], w["nurse"], 60)
+    b = _visit(session, w["referral"].id, w["patients"][4].id, "B", w["network"].id, 0, 300)
+    session.commit()
+
+    def book(minutes: int) -> manual.ManualResult:
+        return manual.assign_manually(
+            session, visit_id=b.id, staff_id=w["nurse"].id,
+            start=NOW + timedelta(minutes=minutes), version=b.version, confirm=True, pin=False,
+            actor=COORDINATOR, now=NOW, provider=GeodesicTravelTime())
+
+    tight = book(105)
+    assert not tight.applied
+    assert any("already booked for visit A" in text for text in tight.warnings)
+    assert book(120).applied
+
+
+@pytest.mark.safety("H-013")
+def test_pinned_time_the_worker_can_no_longer_make_is_moved_and_written_back(
+    session: so.Session, pinned_world: dict[str, Any]
+) -> None:
+    """Pinned for 11:20 but still not there at 11:30: the plan keeps her on it as soon as she
+    can be there and the row says so (before, the row kept 11:20 and the plan booked round a
+    time that did not exist)."""
+    w = pinned_world
+    pin(session, w["A"], w["nurse"], 60)
+    later = NOW + timedelta(minutes=70)
+
+    report = live.replan(session, now=later, provider=GeodesicTravelTime(),
+                         network_id=w["network"].id, seconds=30, solution_limit=20)
+
+    assert report.apply.refused == () and report.apply.retimed == 1
+    a = w["A"]
+    assert (a.status, a.pinned, a.assigned_staff_id) == ("offered", True, w["nurse"].id)
+    assert a.planned_start is not None and later < a.planned_start < later + timedelta(
+        minutes=15)
