@@ -99,6 +99,7 @@ def overlaps(
     return found
 
 
+@pytest.mark.safety("H-013")
 def test_placement_keeps_pinned_visit_time_and_its_slot(
     session: so.Session, pinned_world: dict[str, Any]
 ) -> None:
@@ -117,6 +118,7 @@ def test_placement_keeps_pinned_visit_time_and_its_slot(
     assert b.status == "unassigned"
 
 
+@pytest.mark.safety("H-013")
 @pytest.mark.parametrize("committed", ["offered", "accepted"])
 def test_replan_keeps_others_out_of_pinned_slot(
     session: so.Session, pinned_world: dict[str, Any], committed: str
@@ -141,6 +143,7 @@ def test_replan_keeps_others_out_of_pinned_slot(
     assert (c.status, c.assigned_staff_id) == (committed, w["nurse"].id)
 
 
+@pytest.mark.safety("H-013")
 def test_placer_skips_visit_a_coordinator_booked_meanwhile(
     app: Any, session: so.Session, pinned_world: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
@@ -189,6 +192,7 @@ def test_placer_skips_visit_a_coordinator_booked_meanwhile(
     assert overlaps(session) == []
 
 
+@pytest.mark.safety("H-013")
 def test_repeated_replans_send_no_further_texts(
     session: so.Session, pinned_world: dict[str, Any]
 ) -> None:
