@@ -301,3 +301,32 @@ def test_pinned_time_the_worker_can_no_longer_make_is_moved_and_written_back(
     assert (a.status, a.pinned, a.assigned_staff_id) == ("offered", True, w["nurse"].id)
     assert a.planned_start is not None and later < a.planned_start < later + timedelta(
         minutes=15)
+
+
+@pytest.mark.safety("H-013")
+def test_invariant_counts_whole_seconds_as_the_plan_does() -> None:
+    """A visit on site since 06:10:10.46 frees its worker at 06:40:10 in the plan; the next
+    visit, 427 seconds' drive away, at 06:47:17 is no clash (counting from the fractional
+    arrival made it one by half a second, and the simulated day skipped 80 good writes).
+    One second less is a clash."""
+    from datetime import datetime
+
+    from dispatch.planning import invariants
+
+    class Fixed:
+        def matrix(self, origins: Any, destinations: Any, mode: str = "car") -> Any:
+            import numpy as np
+
+            return np.array([[0 if a == b else 427 for b in destinations] for a in origins])
+
+    arrived = datetime.fromisoformat("2026-12-01T06:10:10.461699+00:00")
+    on_site = invariants.Held(1, 7, arrived, arrived + timedelta(minutes=30), (51.49, -0.22))
+
+    def next_at(text: str) -> invariants.Held:
+        start = datetime.fromisoformat(text)
+        return invariants.Held(2, 7, start, start + timedelta(minutes=30), (51.50, -0.21))
+
+    travel = invariants.Travel(Fixed())
+    assert invariants.clashes([on_site, next_at("2026-12-01T06:47:17+00:00")], travel) == []
+    assert invariants.clashes([on_site, next_at("2026-12-01T06:47:16+00:00")], travel) == [
+        invariants.Clash(7, 1, 2)]
