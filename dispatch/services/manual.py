@@ -28,8 +28,6 @@ from dispatch.planning import invariants
 from dispatch.services import visit_actions
 from routing.travel import TravelTimeProvider
 
-ACTIVE = ("assigned", "offered", "accepted", "en_route", "on_site")
-
 
 @dataclass
 class AssignmentCheck:
@@ -66,33 +64,6 @@ def lock_worker(session: so.Session, staff_id: int) -> Staff:
     if staff is None:
         raise InvalidInput("invalid assignment", errors={"staff_id": ["no such member of staff"]})
     return staff
-
-
-def busy_with(
-    session: so.Session,
-    *,
-    staff_id: int,
-    start: datetime,
-    end: datetime,
-    exclude: int | set[int] | None,
-) -> list[Visit]:
-    """The worker's other active visits overlapping ``[start, end)`` (ignoring ``exclude``)."""
-    skip = exclude if isinstance(exclude, set) else {exclude or -1}
-    rows = session.scalars(
-        sa.select(Visit).where(
-            Visit.assigned_staff_id == staff_id,
-            Visit.status.in_(ACTIVE),
-            Visit.planned_start.is_not(None),
-            Visit.id.not_in(skip),
-        )
-    ).all()
-    return [
-        v
-        for v in rows
-        if v.planned_start is not None
-        and v.planned_start < end
-        and start < v.planned_start + timedelta(minutes=v.duration_minutes)
-    ]
 
 
 def check_assignment(
