@@ -92,6 +92,11 @@ def board_data() -> Response:
         "network": board_rows.network_id, "counts": context["counts"],
         "attention": [_json(v) for v in board_rows.attention],
         "planned": [_json(v) for v in board_rows.planned],
+        "escalations": [{"id": e.id, "at": e.at.isoformat(), "kind": e.kind, "cause": e.cause,
+                         "visit_id": e.visit_id, "reference": e.reference,
+                         "staff_code": e.staff_code, "queued": e.queued,
+                         "texted_at": e.texted_at.isoformat() if e.texted_at else None}
+                        for e in board_rows.escalations],
         "html": html,
     })
 
