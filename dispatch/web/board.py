@@ -215,7 +215,7 @@ def board_assign(visit_id: int) -> ResponseReturnValue:
             if staff is None:
                 raise InvalidInput("invalid", errors={"staff_id": ["no such member of staff"]})
             check = manual.check_assignment(session, visit=visit, staff=staff, start=start,
-                                            provider=provider_for(current_app))
+                                            provider=provider_for(current_app), now=now())
             if not check.ok:
                 session.rollback()
                 form.confirm.data = "yes"
