@@ -19,6 +19,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy import orm as so
 
+from dispatch import clock as dispatch_clock
 from dispatch.db import get_database
 from dispatch.jobs.lock import job_lock, try_job_lock
 from dispatch.jobs.wakeup import SCHEDULERS, running, wake
@@ -39,19 +40,16 @@ DEFAULT_REOPTIMISE_SECONDS = 3.0
 
 
 def clock(app: Flask) -> datetime:
-    """The jobs' "now" (the simulator pins it with FIXED_NOW)."""
-    fixed = app.config.get("FIXED_NOW")
-    if fixed:
-        return datetime.fromisoformat(fixed) if isinstance(fixed, str) else fixed
-    return datetime.now(UTC)
+    """The jobs' "now" (the simulator pins it with FIXED_NOW): :func:`dispatch.clock.now`."""
+    return dispatch_clock.now(app.config)
 
 
 def run_job(app: Flask, name: str, work: Callable[[so.Session, datetime], Any]) -> Any:
     """Run ``work`` in one transaction under the job's lock; log, never raise."""
     database = get_database(app)
     try:
-        # The app context lets the texts a job writes link to this app's PUBLIC_BASE_URL
-        # (dispatch.sms.settings.public_base_url), not the default.
+        # The texts a job writes link to this app's PUBLIC_BASE_URL through the session's
+        # settings (dispatch.sms.settings.public_base_url), not through this app context.
         with app.app_context(), database.session_scope() as session:
             if not try_job_lock(session.connection(), name):
                 log.info("job %s is already running elsewhere; skipped", name)

@@ -115,7 +115,7 @@ def _offer_text(session: so.Session, visit: Visit, now: datetime, base_url: str 
         reference=visit.reference, category=visit.category, postcode=patient.postcode,
         start=visit.planned_start,
         end=visit.planned_start + timedelta(minutes=visit.duration_minutes),
-        now=now, base_url=public_base_url(base_url), retimed=retimed)
+        now=now, base_url=public_base_url(session, base_url), retimed=retimed)
 
 
 def _require_open(visit: Visit) -> None:

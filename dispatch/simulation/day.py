@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from dispatch.db import Database, make_engine
+from dispatch.database import Database, make_engine
 from dispatch.demo.load import load_demo
 from dispatch.migrate import upgrade
 from dispatch.models import Patient

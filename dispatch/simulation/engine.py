@@ -25,7 +25,7 @@ from sqlalchemy import orm as so
 
 from dispatch import states
 from dispatch.actors import Actor
-from dispatch.db import Database
+from dispatch.database import Database
 from dispatch.models import Patient, Referral, Shift, Staff, StaffBase, Visit
 from dispatch.planning.problem import FIELD_ROLES
 from dispatch.services import outbox, visit_actions

@@ -59,7 +59,7 @@ def escalate_failure(
     text = compose.escalation_text(
         reference=visit.reference, cause=f"SMS to the worker failed: {_short(cause)}",
         deadline=visit.deadline, network=network.name, now=now,
-        base_url=public_base_url(base_url))
+        base_url=public_base_url(session, base_url))
     return enqueue(session, to=network.on_call_phone, body=text, now=now, visit_id=visit.id,
                    forbidden=forbidden_for_visit(session, visit))
 
