@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     _check_production(app)
+    _check_geocoder(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
@@ -64,6 +65,18 @@ def _instance_path() -> str:
     if env:
         return str(Path(env).resolve())
     return str(Path(__file__).resolve().parent.parent / "instance")
+
+
+def _check_geocoder(app: Flask) -> None:
+    """A malformed ``DISPATCH_NOMINATIM_URL`` stops start-up rather than every new patient."""
+    from routing.geocoding import make_geocoder
+
+    if not app.config.get("NOMINATIM_URL"):
+        return
+    try:
+        make_geocoder(str(app.config["NOMINATIM_URL"]))
+    except ValueError as exc:
+        raise ConfigurationError(f"DISPATCH_NOMINATIM_URL: {exc}") from exc
 
 
 def _check_production(app: Flask) -> None:

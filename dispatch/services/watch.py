@@ -17,17 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch.actors import SYSTEM
+from dispatch.config import LONDON
 from dispatch.models import Message, Network, Patient, Visit
 from dispatch.services import audit
 from dispatch.services.patients import postcode_district
 
-LONDON = ZoneInfo("Europe/London")
 UNASSIGNED_GRACE = timedelta(minutes=10)
 DEADLINE_LEAD = timedelta(minutes=45)
 ACCEPT_TIMEOUT = timedelta(minutes=15)

@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from dispatch.config import LONDON
 from dispatch.database import Database, make_engine
 from dispatch.demo.load import load_demo
 from dispatch.migrate import upgrade
@@ -30,7 +30,6 @@ from dispatch.simulation.engine import Simulation
 from dispatch.simulation.kpis import VisitRecord, collect
 from dispatch.simulation.types import POLICIES, SimulationConfig, WorkerLog
 
-LONDON: Final = ZoneInfo("Europe/London")
 TEMPLATE_NAME: Final = "template.sqlite3"
 
 Progress = Callable[[str], None]
