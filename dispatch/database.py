@@ -51,7 +51,9 @@ def settings_of(session: so.Session) -> Mapping[str, Any]:
 
 def make_engine(url: str, *, echo: bool = False) -> sa.Engine:
     """Create an engine with the settings each database needs to keep its invariants."""
-    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    # hide_parameters: SQL parameters are patient data (NHS numbers, names, addresses); keep
+    # them out of exception messages, tracebacks and echo logs (H-014).
+    kwargs: dict[str, Any] = {"echo": echo, "future": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         # Foreign keys are off by default in SQLite; WAL lets the scheduler read while the
         # web process writes; the busy timeout turns brief lock contention into a wait.
