@@ -1,6 +1,6 @@
 """out_of_scope dispositions and red-flag answers
 
-Revision ID: 0003_triage
+Revision ID: 0006_triage
 Revises: 0005_planner (re-chained after main's 0003-0005; was 0002)
 Create Date: 2026-12-05 21:30:00
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003_triage'
+revision: str = '0006_triage'
 down_revision: str | None = '0005_planner'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -56,7 +56,7 @@ def downgrade() -> None:
         "SELECT count(*) FROM referrals WHERE category = 'out_of_scope' "
         "OR status = 'out_of_scope'")).scalar()
     if left:
-        raise RuntimeError(f"{left} referral(s) are out_of_scope; cannot downgrade below 0003_triage")
+        raise RuntimeError(f"{left} referral(s) are out_of_scope; cannot downgrade below 0006_triage")
     _checks(_OLD_CATEGORIES, _OLD_STATUSES)
     with op.batch_alter_table('referrals') as batch:
         batch.drop_column('red_flag_answers')
