@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from dispatch import config as default_config
 
-if TYPE_CHECKING:  # flask is imported in create_app: `dispatch --help` must not pay for it
+if TYPE_CHECKING:  # Flask is imported when an app is built, not by every ``dispatch.*`` import
     from flask import Flask
 
 __all__ = ["create_app", "ConfigurationError"]
@@ -38,19 +38,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     _check_production(app)
+    _check_geocoder(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
 
     from dispatch import auth, db, error_pages, security, web
-    from dispatch.api import init_api
+    from dispatch.api import api, init_api
 
     security.init_app(app)  # first: the bounded id converter must exist before any route
     db.init_app(app, app.config["DATABASE_URL"])
     auth.init_app(app)
     init_api(app)
     web.init_app(app)
-    error_pages.init_app(app)  # last: replaces flask-smorest's handler, hands JSON back to it
+    # Last: replaces flask-smorest's HTTPException handler and hands JSON requests back to it.
+    error_pages.init_app(app, json_http_error=api.handle_http_exception)
     return app
 
 
@@ -68,6 +70,18 @@ def _instance_path() -> str:
         return str(root / "instance")
     # An installed wheel: never write into site-packages; Flask's place for installed apps.
     return str(Path(sys.prefix) / "var" / "dispatch-instance")
+
+
+def _check_geocoder(app: Flask) -> None:
+    """A malformed ``DISPATCH_NOMINATIM_URL`` stops start-up rather than every new patient."""
+    from routing.geocoding import make_geocoder
+
+    if not app.config.get("NOMINATIM_URL"):
+        return
+    try:
+        make_geocoder(str(app.config["NOMINATIM_URL"]))
+    except ValueError as exc:
+        raise ConfigurationError(f"DISPATCH_NOMINATIM_URL: {exc}") from exc
 
 
 def _check_production(app: Flask) -> None:

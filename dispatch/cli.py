@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from dispatch.clock import wall_clock
 from dispatch.errors import DispatchError
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def _app() -> Flask:
 
 def _now() -> datetime:
     """The wall clock, read once at the edge (commands), never inside a rule."""
-    return datetime.now(UTC)
+    return wall_clock()
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -344,8 +345,10 @@ def triage_command(source: Any) -> None:
     """Triage one referral's answers and observations (JSON) and print the disposition as JSON.
 
     The input is the triage JSON of the API (received_at with a zone, needs, red_flags,
-    observations, frailty, risk_tier, pathways_disposition, pathways_timeframe_minutes).
-    Exits 2 with the reasons on invalid input.
+    red_flag_answers, observations, frailty, risk_tier, pathways_disposition,
+    pathways_timeframe_minutes, age or age_years or date_of_birth). Exits 2 with the reasons
+    on invalid input, and when there is nothing to triage (no needs, no red-flag answer, no
+    observations).
     """
     from triage import TriageInputError
     from triage.parsing import triage_dict

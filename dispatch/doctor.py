@@ -78,7 +78,7 @@ def check_database(url: str) -> list[Finding]:
     import sqlalchemy as sa
 
     from dispatch import migrate
-    from dispatch.db import make_engine
+    from dispatch.database import make_engine
 
     where = _describe_url(url)
     engine = make_engine(url)
@@ -161,7 +161,7 @@ def check_scheduler(url: str) -> list[Finding]:
     """Whether a scheduler (the process running SMS sending, placement and the deadline watch)
     holds the leader lock. Taking the lock for an instant is the only way to know; it is
     released at once."""
-    from dispatch.db import make_engine
+    from dispatch.database import make_engine
     from dispatch.jobs.lock import LeaderLock
 
     engine = make_engine(url)

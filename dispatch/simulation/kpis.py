@@ -3,7 +3,8 @@
 Outcomes (every referral is exactly one; anything else is a bug and raises):
 
 - ``served``: the referral is completed (a visit was completed, whatever its outcome), or it
-  was signposted (advice or another service was the answer; no visit was needed);
+  was signposted (advice or another service was the answer; no visit was needed), or it was
+  out of scope (a child handed to the children's pathway; no visit);
 - ``emergency_999``: triage sent it to 999;
 - ``escalated``: its visit is still open and in jeopardy (the deadline watch has escalated it);
 - ``open``: its visit is still open and not in jeopardy (for example due tomorrow).
@@ -24,11 +25,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch import states
+from dispatch.config import LONDON
 from dispatch.models import Referral, Shift, Staff, Visit
 from dispatch.planning.problem import FIELD_ROLES
 from dispatch.reports.metrics import UCR_CLOSES, UCR_OPENS
@@ -36,10 +38,9 @@ from dispatch.services.outbox import find_ig_breaches
 from dispatch.simulation.errors import UnaccountedReferral
 from dispatch.simulation.types import VisitLog, WorkerLog
 
-LONDON: Final = ZoneInfo("Europe/London")
 OUTCOMES: Final = ("served", "open", "escalated", "emergency_999")
 CATEGORY_KEYS: Final = ("urgent_2h", "response_24h", "planned")
-OPEN_REFERRAL: Final = ("scheduled", "in_progress", "escalated")
+OPEN_REFERRAL: Final = states.REFERRAL_ACTIVE_STATUSES
 UCR_OPENS_HOUR: Final = UCR_OPENS.hour
 UCR_CLOSES_HOUR: Final = UCR_CLOSES.hour
 
@@ -64,13 +65,13 @@ def in_hours(record: VisitRecord) -> bool:
 
 def outcome_of(referral: Referral, visits: Sequence[Visit]) -> str:
     """The one outcome of a referral (module docstring). :raise UnaccountedReferral:"""
-    if referral.status in ("completed", "signposted"):
+    if referral.status in ("completed", "signposted", "out_of_scope"):
         return "served"
     if referral.status == "sent_to_999":
         return "emergency_999"
     if referral.status in OPEN_REFERRAL:
         if referral.status == "escalated" or any(v.jeopardy_cause for v in visits
-                                                 if v.status not in ("completed", "cancelled")):
+                                                 if v.status not in states.VISIT_FINAL_STATUSES):
             return "escalated"
         return "open"
     raise UnaccountedReferral(f"referral {referral.id} ended the day as {referral.status!r}, "

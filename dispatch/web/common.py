@@ -182,7 +182,8 @@ def clock(moment: datetime | None, today: datetime | None = None) -> str:
 
 
 CATEGORY_NAMES = {"emergency_999": "999 emergency", "urgent_2h": "2-hour urgent",
-                  "response_24h": "24-hour", "planned": "Planned", "signpost": "Signpost"}
+                  "response_24h": "24-hour", "planned": "Planned", "signpost": "Signpost",
+                  "out_of_scope": "Out of scope (children's pathway)"}
 
 
 NEWS2_NAMES = {
@@ -255,8 +256,8 @@ def _safe_next(target: str | None) -> str | None:
 @bp.errorhandler(DispatchError)
 def _dispatch_error(exc: DispatchError) -> ResponseReturnValue:
     """A service error on a page; a page script's fetch asking for JSON gets the API's JSON."""
-    from dispatch.api import handle_dispatch_error
     from dispatch.error_pages import wants_json
+    from dispatch.http_errors import handle_dispatch_error
 
     if wants_json():
         return handle_dispatch_error(exc)
