@@ -43,12 +43,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
 
-    from dispatch import auth, db, error_pages, security, web
+    from dispatch import auth, db, error_pages, metrics, security, web
     from dispatch.api import api, init_api
 
     security.init_app(app)  # first: the bounded id converter must exist before any route
     db.init_app(app, app.config["DATABASE_URL"])
     auth.init_app(app)
+    metrics.init_app(app)
     init_api(app)
     web.init_app(app)
     # Last: replaces flask-smorest's HTTPException handler and hands JSON requests back to it.
