@@ -76,3 +76,26 @@ def margin_start(problem: RoutingProblem, visit: Visit) -> int | None:
             or visit.pinned_to is not None):
         return None
     return max(visit.earliest, visit.deadline - SAFETY_MARGIN)
+
+
+def priority_scale(visit: Visit) -> int:
+    """How much more a second of lateness weighs for a more urgent visit: 3 for priority 1,
+    2 for a 2-hour visit (priority 2), 1 for 24-hour and planned visits (priority 3 and up),
+    so a problem whose visits all have the default priority pays exactly ``cost_per_second``."""
+    return max(1, PRIORITY_24H + 1 - visit.priority)
+
+
+def late_cost_per_second(problem: RoutingProblem, visit: Visit) -> int:
+    """Cost of each second ``visit`` starts after its deadline: ``lateness.cost_per_second``
+    times :func:`priority_scale` when the problem sets lateness costs, else
+    :data:`LATE_COST_PER_SECOND`."""
+    if problem.lateness is None:
+        return LATE_COST_PER_SECOND
+    return problem.lateness.cost_per_second * priority_scale(visit)
+
+
+def lateness_as_cost(problem: RoutingProblem) -> bool:
+    """Whether every visit may start after its deadline at a cost (``late_policy`` is
+    ``serve_late`` and ``lateness`` is given); otherwise only a visit no one can reach in time
+    is served late under ``serve_late``."""
+    return problem.late_policy == "serve_late" and problem.lateness is not None

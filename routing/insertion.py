@@ -7,15 +7,16 @@ milliseconds, weighed with the same soft costs as the full model (:mod:`routing.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
 
 from routing.costs import (
-    LATE_COST_PER_SECOND,
     MARGIN_COST_PER_SECOND,
     URGENCY_COST_PER_SECOND,
     is_urgent,
+    late_cost_per_second,
     margin_start,
     worker_cost,
 )
@@ -57,6 +58,11 @@ def cheapest_insertion(
     routes = {route.shift_id: route for route in plan.routes}
     if any(s.visit_id not in visits for r in plan.routes for s in r.stops):
         return None  # the plan is stale; let the full search rebuild it
+    if problem.links:
+        # Linked visits move together (a pair in one step; a delay passes to the partner).
+        from routing.linked_insertion import insert_group
+
+        return insert_group(problem, screening, plan, visit.id)
     best: tuple[int, int, Timed] | None = None
     for vehicle in screening.candidates[visit.id]:
         shift = problem.shifts[vehicle]
@@ -77,12 +83,21 @@ def cheapest_insertion(
 
 
 def retime(
-    problem: RoutingProblem, screening: Screening, shift: Shift, sequence: list[Visit]
+    problem: RoutingProblem,
+    screening: Screening,
+    shift: Shift,
+    sequence: list[Visit],
+    not_before: Mapping[str, int] | None = None,
 ) -> Timed | None:
-    """Earliest schedule of ``sequence`` on ``shift``, or None if it breaks a hard rule."""
+    """Earliest schedule of ``sequence`` on ``shift``, or None if it breaks a hard rule.
+
+    ``not_before`` holds extra earliest starts (a linked visit's partner's start plus the
+    gap, :mod:`routing.linked_insertion`)."""
+    bounds = not_before or {}
     if shift.capacity is not None and sum(v.demand for v in sequence) > shift.capacity:
         return None
-    cost_matrix = problem.distance if problem.objective == "distance" else problem.travel
+    own_travel = problem.travel_of(shift)
+    cost_matrix = problem.distance if problem.objective == "distance" else own_travel
     assert cost_matrix is not None
     pending = sorted(shift.breaks, key=lambda b: (b.start_max, b.start_min))
     placed: list[PlacedBreak] = []
@@ -90,8 +105,8 @@ def retime(
     where, ready, travel, cost = shift.start_location, shift.start, 0, 0
     for visit in [*sequence, None]:
         location = shift.end_location if visit is None else visit.location
-        leg = int(problem.travel[where, location])
-        earliest = shift.end if visit is None else visit.earliest
+        leg = int(own_travel[where, location])
+        earliest = shift.end if visit is None else max(visit.earliest, bounds.get(visit.id, 0))
         service = 0 if visit is None else visit.duration
         while pending:
             item = pending[0]
@@ -114,9 +129,9 @@ def retime(
                 if arrival > shift.end
                 else Timed(tuple(stops), tuple(placed), arrival, travel, cost)
             )
-        start = max(arrival, visit.earliest)
+        start = max(arrival, earliest)
         if visit.pinned_start is not None:
-            if arrival > visit.pinned_start:
+            if arrival > visit.pinned_start or bounds.get(visit.id, 0) > visit.pinned_start:
                 return None
             start = visit.pinned_start
         elif start > visit.deadline and visit.id not in screening.late:
@@ -129,7 +144,7 @@ def retime(
             cost += URGENCY_COST_PER_SECOND * (start - visit.earliest)
         elif margin is not None:
             cost += MARGIN_COST_PER_SECOND * max(0, start - margin)
-        cost += LATE_COST_PER_SECOND * max(0, start - visit.deadline)
+        cost += late_cost_per_second(problem, visit) * max(0, start - visit.deadline)
         cost += worker_cost(visit, shift.worker_id)
         where, ready = location, start + visit.duration
     return None  # unreachable: the loop returns at the end marker
@@ -151,7 +166,7 @@ def replace_route(
     order = {s.id: k for k, s in enumerate(problem.shifts)}
     routes = tuple(sorted([*others, route], key=lambda r: order.get(r.shift_id, len(order))))
     old = next((r for r in plan.routes if r.shift_id == shift.id), None)
-    distance = problem.distance if problem.distance is not None else problem.travel
+    distance = problem.distance if problem.distance is not None else problem.travel_of(shift)
     added = _route_distance(problem, distance, shift, route) - (
         _route_distance(problem, distance, shift, old) if old is not None else 0
     )

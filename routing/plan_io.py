@@ -32,8 +32,11 @@ from typing import Any
 
 from routing.errors import PlanFormatError
 from routing.types import (
+    DEFAULT_PROFILE,
     Break,
+    Lateness,
     LateVisit,
+    Link,
     PlacedBreak,
     Route,
     RoutingPlan,
@@ -64,8 +67,13 @@ def problem_from_dict(data: Mapping[str, Any]) -> RoutingProblem:
             distance=data.get("distance"),
             distance_scale=float(data.get("distance_scale", 1.0)),
             objective=data.get("objective", "time"),
-            late_policy=data.get("late_policy", "drop"),
+            late_policy=data.get(
+                "late_policy", "serve_late" if data.get("lateness") is not None else "drop"
+            ),
             seed=int(data.get("seed", 0)),
+            links=tuple(_link(x) for x in data.get("links") or ()),
+            lateness=_lateness(data.get("lateness")),
+            travel_profiles=dict(data.get("travel_profiles") or {}),
         )
     except KeyError as exc:
         raise PlanFormatError(f"missing key {exc.args[0]!r} in problem") from exc
@@ -91,6 +99,38 @@ def _visit(data: Mapping[str, Any]) -> Visit:
     )
 
 
+def _link(data: Mapping[str, Any]) -> Link:
+    return Link(
+        first=str(data["first"]),
+        second=str(data["second"]),
+        min_gap=_integer(data.get("min_gap", 0), "link min_gap"),
+        max_gap=_integer(data.get("max_gap", 0), "link max_gap"),
+        workers=data.get("workers", "any"),
+    )
+
+
+def _lateness(data: Mapping[str, Any] | None) -> Lateness | None:
+    if data is None:
+        return None
+    return Lateness(
+        cost_per_second=_integer(data.get("cost_per_second", 1), "lateness cost_per_second"),
+        max_cost_per_second=_integer(
+            data.get("max_cost_per_second", 0), "lateness max_cost_per_second"
+        ),
+    )
+
+
+def _integer(value: Any, name: str) -> int:
+    """An integer, also from a float with no fraction (e.g. 1.0); else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"{name} must be a whole number of seconds")
+        return int(value)
+    return value
+
+
 def _shift(data: Mapping[str, Any]) -> Shift:
     return Shift(
         id=str(data["id"]),
@@ -105,6 +145,7 @@ def _shift(data: Mapping[str, Any]) -> Shift:
             for b in data.get("breaks", ())
         ),
         capacity=data.get("capacity"),
+        profile=str(data.get("profile") or DEFAULT_PROFILE),
     )
 
 
@@ -117,6 +158,23 @@ def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
         "objective": problem.objective,
         "late_policy": problem.late_policy,
         "seed": problem.seed,
+        "links": [
+            {
+                "first": x.first,
+                "second": x.second,
+                "min_gap": x.min_gap,
+                "max_gap": x.max_gap,
+                "workers": x.workers,
+            }
+            for x in problem.links
+        ],
+        "lateness": None
+        if problem.lateness is None
+        else {
+            "cost_per_second": problem.lateness.cost_per_second,
+            "max_cost_per_second": problem.lateness.max_cost_per_second,
+        },
+        "travel_profiles": {k: m.tolist() for k, m in problem.travel_profiles.items()},
         "visits": [
             {
                 "id": v.id,
@@ -145,6 +203,7 @@ def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
                 "end": s.end,
                 "skills": sorted(s.skills),
                 "capacity": s.capacity,
+                "profile": s.profile,
                 "breaks": [
                     {"start_min": b.start_min, "start_max": b.start_max, "duration": b.duration}
                     for b in s.breaks
@@ -199,6 +258,7 @@ def plan_to_dict(
         "late": [
             {
                 "id": item.visit_id,
+                "minutes": round(item.seconds / time_unit, 3),
                 "deadline": round(item.deadline / time_unit, 3),
                 "start": round(item.start / time_unit, 3),
             }
