@@ -186,8 +186,12 @@ def insert_urgent(
     if not any(v.id == visit.id for v in problem.visits):
         problem = dataclasses.replace(problem, visits=(*problem.visits, visit))
     screening = screen(problem)
+    partner = problem.partner(visit.id)
     if visit.id not in screening.candidates:
-        return _stamp(_with_unassigned(plan, screening, visit.id), started)
+        found = _with_unassigned(plan, screening, visit.id)
+        if partner is not None and _untracked(found, partner):
+            found = _with_unassigned(found, screening, partner)
+        return _stamp(found, started)
     fast = cheapest_insertion(problem, screening, plan, visit)
     if fast is not None:
         return _stamp(fast, started)
@@ -226,8 +230,20 @@ def insert_urgent(
             "no_capacity",
         )
         kept = tuple(u for u in base.unassigned if u.visit_id != visit.id)
-        return _stamp(dataclasses.replace(base, unassigned=(*kept, missing)), started)
+        found = dataclasses.replace(base, unassigned=(*kept, missing))
+        if partner is not None and _untracked(found, partner):
+            # A linked visit's partner goes out with it, never served alone (H-100).
+            also = dataclasses.replace(missing, visit_id=partner)
+            found = dataclasses.replace(found, unassigned=(*found.unassigned, also))
+        return _stamp(found, started)
     return _stamp(result, started)
+
+
+def _untracked(plan: RoutingPlan, visit_id: str) -> bool:
+    """Whether ``visit_id`` is neither routed nor reported in ``plan``."""
+    return plan.route_of(visit_id) is None and all(
+        u.visit_id != visit_id for u in plan.unassigned
+    )
 
 
 def decline(problem: RoutingProblem, visit_id: str, worker_id: str) -> RoutingProblem:
