@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from routing.checker import check_plan
 from routing.solver import insert_urgent, solve
-from routing.types import Lateness, Link, RoutingProblem, Visit
+from routing.types import Lateness, Link, LinkWorkers, RoutingProblem, Visit
 from tests.routing.test_solver_property import problems
 
 HOUR = 3600
@@ -29,7 +29,7 @@ def linked_problems(draw: st.DrawFn) -> RoutingProblem:
             continue
         low = draw(st.sampled_from([0, 0, 900, -900]))
         high = low + draw(st.sampled_from([0, 1800, 3600]))
-        workers = draw(st.sampled_from(["different", "different", "same", "any"]))
+        workers: LinkWorkers = draw(st.sampled_from(["different", "different", "same", "any"]))
         links.append(Link(ids[k], ids[k + 1], low, high, workers))
     lateness = draw(st.one_of(st.none(), st.builds(Lateness, st.integers(0, 3),
                                                    st.integers(0, 3))))
