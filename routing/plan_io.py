@@ -18,11 +18,39 @@ locations index the ``travel`` matrix (seconds)::
                   "avoided_workers": []}],
       "shifts": [{"id": "s1", "worker_id": "w1", "start_location": 0, "end_location": 0,
                   "start": 0, "end": 28800, "skills": ["nurse"], "capacity": null,
-                  "breaks": [{"start_min": 14400, "start_max": 16200, "duration": 1800}]}]
+                  "profile": "travel",                 # a travel_profiles key, or "travel"
+                  "breaks": [{"start_min": 14400, "start_max": 16200, "duration": 1800}]}],
+      "links": [{"first": "v1", "second": "v2", "min_gap": 0, "max_gap": 0,
+                 "workers": "different"}],            # optional
+      "lateness": {"cost_per_second": 1, "max_cost_per_second": 1},   # optional
+      "travel_profiles": {"walk": [[0, 1800], [1800, 0]]}             # optional
     }
 
+Care work (issue 15):
+
+- ``links``: ``start(second) - start(first)`` must lie in ``[min_gap, max_gap]`` seconds (both
+  may be negative; default 0..0) and the two visits are served by ``different`` workers, the
+  ``same`` worker or ``any`` (default). A double-handed visit is two visits with gap 0..0 and
+  ``different`` workers. Links are hard: both visits are served or both are reported in
+  ``unassigned`` with the reason, never one alone. A visit may be in one link.
+- ``lateness``: with ``late_policy: "serve_late"`` every visit may start after its deadline;
+  each second late costs ``cost_per_second`` x the priority scale (3 for priority 1, 2 for
+  priority 2, 1 otherwise: with the default priority 3 exactly ``cost_per_second``) and the
+  largest lateness in the plan costs ``max_cost_per_second`` per second. A document with
+  ``lateness`` and no ``late_policy`` is ``serve_late``; ``late_policy: "drop"`` keeps
+  deadlines hard. Without ``lateness``, ``serve_late`` only lets a visit no one can reach in
+  time start late (the dispatch service's use). Costs are in the objective's units: seconds of
+  travel, or distance units with ``objective: "distance"``.
+- ``travel_profiles``: named square matrices (seconds) of the ``travel`` matrix's shape, e.g.
+  ``walk``, ``cycle``, ``public_transport``, ``car``; a shift's ``profile`` picks its worker's
+  (default ``"travel"``, the main matrix). Its route is timed and its travel counted with it.
+  ``distance`` (when given) stays one matrix for everyone.
+
 The **plan** document is the DESIGN.md shape (``routes``/``distance``/``travel_minutes``/
-``vehicles``/``unassigned``/``seconds``) plus ``starts``, ``worker``, ``late`` and ``code``.
+``vehicles``/``unassigned``/``seconds``) plus ``starts`` (service start per visit, minutes;
+for linked visits both starts are there), ``worker``, ``code`` and ``late``:
+``[{"id", "minutes", "deadline", "start"}]``, every visit that starts after its deadline with
+its lateness in minutes (and its deadline and start, minutes from the horizon start).
 """
 
 from __future__ import annotations
