@@ -446,7 +446,9 @@ def _build_model(problem: RoutingProblem, screening: Screening, fixed: dict[str,
     _add_time_dimension(model, time_evals)
     _add_capacity_dimension(model)
     _add_continuity_dimension(model)
-    if problem.objective == "time" and len(problem.shifts) > 1:
+    if problem.objective == "time" and len(problem.shifts) > 1 and problem.lateness is None:
+        # A problem that prices lateness states its whole objective (travel plus lateness,
+        # as published home-care benchmarks score it): no load balancing on top.
         _add_balance_dimension(model, time_evals)
     _add_visit_rules(model, fixed)
     _add_links(model)
