@@ -196,8 +196,13 @@ def insert_group(
     if state is None:
         return None
     best: tuple[int, dict[int, Timed], dict[int, list[Visit]]] | None = None
+    # Options are tried cheapest first; a route's own added cost is a lower bound of the
+    # whole change (a moved partner only adds), so the scan stops once it cannot do better
+    # (for a pair on one route the sum of the halves' costs is only an estimate).
     if len(group) == 1:
-        for _, vehicle, position in _options(problem, screening, state, visit):
+        for bound, vehicle, position in _options(problem, screening, state, visit):
+            if best is not None and bound >= best[0]:
+                break
             found = _try(problem, screening, state, [(visit, vehicle, position)])
             if found is not None and (best is None or found[0] < best[0]):
                 best = found
@@ -207,18 +212,22 @@ def insert_group(
         second = visits[link.second]
         options_a = _options(problem, screening, state, first)[:PAIR_CANDIDATES]
         options_b = _options(problem, screening, state, second)[:PAIR_CANDIDATES]
-        for _, va, pa in options_a:
-            for _, vb, pb in options_b:
-                worker_a = problem.shifts[va].worker_id
-                worker_b = problem.shifts[vb].worker_id
-                if not workers_allowed(link, worker_a, worker_b):
-                    continue
-                if va == vb:
-                    found = _try_same_route(problem, screening, state, first, second, va, pa, pb)
-                else:
-                    found = _try(problem, screening, state, [(first, va, pa), (second, vb, pb)])
-                if found is not None and (best is None or found[0] < best[0]):
-                    best = found
+        combos = sorted(
+            (ca + cb, va, pa, vb, pb) for ca, va, pa in options_a for cb, vb, pb in options_b
+        )
+        for bound, va, pa, vb, pb in combos:
+            if best is not None and bound >= best[0]:
+                break
+            worker_a = problem.shifts[va].worker_id
+            worker_b = problem.shifts[vb].worker_id
+            if not workers_allowed(link, worker_a, worker_b):
+                continue
+            if va == vb:
+                found = _try_same_route(problem, screening, state, first, second, va, pa, pb)
+            else:
+                found = _try(problem, screening, state, [(first, va, pa), (second, vb, pb)])
+            if found is not None and (best is None or found[0] < best[0]):
+                best = found
     if best is None:
         return None
     _, timed, _ = best
