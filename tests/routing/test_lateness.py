@@ -82,3 +82,18 @@ def test_priority_scale_weighs_urgent_lateness_more() -> None:
     """A second late weighs 3x for priority 1, 2x for a 2-hour visit, 1x otherwise."""
     scales = [priority_scale(make_visit("v", 1, priority=p)) for p in (1, 2, 3, 9)]
     assert scales == [3, 2, 1, 1]
+
+
+def test_lateness_keeps_never_late_visit_hard(make_problem: ProblemFactory) -> None:
+    """Lateness as a cost does not override a visit that must never be late (a 2-hour visit
+    with ``late_limit`` at its deadline, H-006): it is dropped rather than served late."""
+    visits = [
+        make_visit("a", 5, duration=HOUR, earliest=0, deadline=3300, late_limit=3300),
+        make_visit("b", 5, duration=HOUR, earliest=0, deadline=3300, late_limit=3300),
+    ]
+    problem = make_problem(
+        visits, [make_shift("s1")], late_policy="serve_late", lateness=Lateness(1, 1)
+    )
+    plan = _solve(problem)
+    assert plan.late == ()
+    assert len(plan.unassigned) == 1
