@@ -15,6 +15,7 @@ import numpy.typing as npt
 from routing.costs import (
     MARGIN_COST_PER_SECOND,
     URGENCY_COST_PER_SECOND,
+    cost_scale,
     is_urgent,
     late_cost_per_second,
     margin_start,
@@ -107,6 +108,7 @@ def retime(
         return None
     own_travel = problem.travel_of(shift)
     cost_matrix = problem.distance if problem.objective == "distance" else own_travel
+    scale = cost_scale(problem)
     assert cost_matrix is not None
     pending = sorted(shift.breaks, key=lambda b: (b.start_max, b.start_min))
     placed: list[PlacedBreak] = []
@@ -131,7 +133,7 @@ def retime(
             pending.pop(0)
         arrival = ready + leg
         travel += leg
-        cost += int(cost_matrix[where, location])
+        cost += int(cost_matrix[where, location]) * scale
         if visit is None:
             return (
                 None

@@ -40,7 +40,8 @@ Care work (issue 15):
   ``lateness`` and no ``late_policy`` is ``serve_late``; ``late_policy: "drop"`` keeps
   deadlines hard. Without ``lateness``, ``serve_late`` only lets a visit no one can reach in
   time start late (the dispatch service's use). Costs are in the objective's units: seconds of
-  travel, or distance units with ``objective: "distance"``.
+  travel, or distance units with ``objective: "distance"``; they may have a fraction (0.5), the
+  search then scales its integer costs by 100.
 - ``travel_profiles``: named square matrices (seconds) of the ``travel`` matrix's shape, e.g.
   ``walk``, ``cycle``, ``public_transport``, ``car``; a shift's ``profile`` picks its worker's
   (default ``"travel"``, the main matrix). Its route is timed and its travel counted with it.
@@ -145,11 +146,18 @@ def _lateness(data: Mapping[str, Any] | None) -> Lateness | None:
     if data is None:
         return None
     return Lateness(
-        cost_per_second=_integer(data.get("cost_per_second", 1), "lateness cost_per_second"),
-        max_cost_per_second=_integer(
+        cost_per_second=_number(data.get("cost_per_second", 1), "lateness cost_per_second"),
+        max_cost_per_second=_number(
             data.get("max_cost_per_second", 0), "lateness max_cost_per_second"
         ),
     )
+
+
+def _number(value: Any, name: str) -> float:
+    """A cost: an integer as is, a float kept (the search scales fractional costs)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number")
+    return value
 
 
 def _integer(value: Any, name: str) -> int:

@@ -16,10 +16,12 @@ from routing.costs import (
     MAX_DROP_PENALTY,
     SAFETY_MARGIN,
     URGENCY_COST_PER_SECOND,
+    cost_scale,
     horizon_of,
     is_urgent,
     late_cost_per_second,
     lateness_as_cost,
+    max_late_cost_per_second,
 )
 from routing.links import screen_links
 from routing.types import RoutingProblem, Shift, Unassigned, Visit
@@ -154,9 +156,9 @@ def drop_penalties(
     late_rate = max(
         [LATE_COST_PER_SECOND] + [late_cost_per_second(problem, v) for v in problem.visits]
     )
-    max_rate = problem.lateness.max_cost_per_second if problem.lateness is not None else 0
+    max_rate = max_late_cost_per_second(problem)
     soft = (
-        int(cost.max()) * arcs
+        int(cost.max()) * arcs * cost_scale(problem)
         + late_rate * horizon * len(late)
         + max_rate * horizon
         + (CONTINUITY_COST + AVOID_COST) * len(problem.visits)

@@ -36,11 +36,13 @@ from routing.costs import (
     MARGIN_COST_PER_SECOND,
     PINNED_DROP_PENALTY,
     URGENCY_COST_PER_SECOND,
+    cost_scale,
     horizon_of,
     is_urgent,
     late_cost_per_second,
     lateness_as_cost,
     margin_start,
+    max_late_cost_per_second,
     worker_cost,
 )
 from routing.insertion import cheapest_insertion, greedy_plan
@@ -491,10 +493,11 @@ def _register_matrices(model: _Model) -> tuple[list[int], list[int]]:
     problem = model.problem
     loc = model.node_location
     service = _column([0 if v is None else v.duration for v in model.node_visit])
+    scale = cost_scale(problem)  # > 1 only when a lateness cost has a fraction
     distance_cost = None
     if problem.objective == "distance" and problem.distance is not None:
         distance_cost = model.routing.RegisterTransitMatrix(
-            problem.distance[loc][:, loc].tolist()
+            (problem.distance[loc][:, loc] * scale).tolist()
         )
     evaluators: dict[str, tuple[int, int]] = {}
     time_evals: list[int] = []
@@ -506,7 +509,7 @@ def _register_matrices(model: _Model) -> tuple[list[int], list[int]]:
             cost_eval = (
                 distance_cost
                 if distance_cost is not None
-                else model.routing.RegisterTransitMatrix(travel.tolist())
+                else model.routing.RegisterTransitMatrix((travel * scale).tolist())
             )
             evaluators[shift.profile] = (time_eval, cost_eval)
         time_evals.append(evaluators[shift.profile][0])
@@ -729,7 +732,7 @@ def _add_max_lateness(model: _Model) -> None:
     problem, routing = model.problem, model.routing
     if not lateness_as_cost(problem) or problem.lateness is None:
         return
-    if problem.lateness.max_cost_per_second <= 0 or not model.visit_node:
+    if max_late_cost_per_second(problem) <= 0 or not model.visit_node:
         return
     horizon = 1 + max(model.time_dim.CumulVar(i).Max() for i in range(routing.Size()))
     zero = routing.RegisterUnaryTransitVector([0] * len(model.node_visit))
@@ -740,7 +743,7 @@ def _add_max_lateness(model: _Model) -> None:
         index = model.manager.NodeToIndex(node)
         deadline = problem.visit(visit_id).deadline
         solver.Add(dim.CumulVar(index) >= model.time_dim.CumulVar(index) - deadline)
-    dim.SetGlobalSpanCostCoefficient(problem.lateness.max_cost_per_second)
+    dim.SetGlobalSpanCostCoefficient(max_late_cost_per_second(problem))
     for vehicle in range(len(problem.shifts)):
         routing.AddVariableMinimizedByFinalizer(dim.CumulVar(routing.End(vehicle)))
 

@@ -163,8 +163,8 @@ class Lateness:
     (:func:`routing.costs.priority_scale`), and the largest lateness in the plan costs
     ``max_cost_per_second`` per second on top."""
 
-    cost_per_second: int = 1
-    max_cost_per_second: int = 0
+    cost_per_second: float = 1
+    max_cost_per_second: float = 0
 
     def __post_init__(self) -> None:
         if self.cost_per_second < 0 or self.max_cost_per_second < 0:

@@ -97,3 +97,14 @@ def test_lateness_keeps_never_late_visit_hard(make_problem: ProblemFactory) -> N
     plan = _solve(problem)
     assert plan.late == ()
     assert len(plan.unassigned) == 1
+
+
+def test_lateness_fractional_costs_scaled(make_problem: ProblemFactory) -> None:
+    """A fractional cost (0.5 per second, as a weighted benchmark score gives) is kept: the
+    search's integer costs are scaled by 100, travel with them."""
+    visit = make_visit("a", 5, duration=600, earliest=0, deadline=0)
+    base = dict(late_policy="serve_late")
+    half = make_problem([visit], [make_shift("s1")], lateness=Lateness(0.5, 0), **base)
+    both = make_problem([visit], [make_shift("s1")], lateness=Lateness(0.5, 0.5), **base)
+    plan_half, plan_both = _solve(half), _solve(both)
+    assert plan_both.objective - plan_half.objective == 50 * 1500
