@@ -7,7 +7,7 @@ repair pass) whenever the problem has links, and to build the OR-Tools search's 
 so they cannot bring in a pair whose halves must both be performed, and its local search can
 only move a pair that is already routed.
 
-Timing: every route is re-timed from its shift start (:func:`routing.insertion.retime`), with
+Timing: every route is re-timed from its shift start (:func:`routing.timing.retime`), with
 each linked visit held no earlier than its partner's start plus the gap (``second >= first +
 min_gap``; ``first >= second - max_gap``). A route whose linked visit moves re-times its
 partner's route, until nothing moves (all moves are later, so this ends; a cap guards it).
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from routing.insertion import Timed, replace_route, retime
 from routing.links import gap_ok, workers_allowed
 from routing.screening import Screening
+from routing.timing import Timed, replace_route, retime
 from routing.types import Link, RoutingPlan, RoutingProblem, Visit
 
 #: Candidate positions kept per half before the pair's positions are tried together.
