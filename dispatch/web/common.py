@@ -106,11 +106,16 @@ def init_app(app: Flask) -> None:
     """Templates (ours, then nhsuk-frontend-jinja's), sign-in and CSRF, and the pages."""
     templates = Path(__file__).resolve().parent.parent / "templates"
     loader = ChoiceLoader([FileSystemLoader(templates), PackageLoader("nhsuk_frontend_jinja")])
+    # Escape every template, whatever its extension: the NHS.UK components end in ``.jinja``,
+    # which Flask's default (only .html, .xml...) leaves raw, so text passed to a component
+    # (a patient's address, a referral note, a display name) would be rendered as markup.
+    # Only what we build is marked safe (``{% set %}`` blocks, ``caller()``, WTForms fields).
     app.jinja_options = {**app.jinja_options, "undefined": ChainableUndefined,
-                         "bytecode_cache": BYTECODE_CACHE}
+                         "bytecode_cache": BYTECODE_CACHE, "autoescape": True}
     app.jinja_loader = loader
     if "jinja_env" in app.__dict__:  # something rendered already: adjust the live env
         app.jinja_env.undefined = ChainableUndefined
+        app.jinja_env.autoescape = True
     webauth.init_app(app)
     app.register_blueprint(bp)
     for name, function in TEMPLATE_FILTERS.items():
