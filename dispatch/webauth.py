@@ -159,10 +159,19 @@ def authenticate(
     :data:`LOCKOUT_THRESHOLD` in a row. Stages the user's counters and an audit event; the
     caller commits.
 
+    Parallel guesses are counted as if made one after another: the user's row is locked
+    (``SELECT ... FOR UPDATE`` on PostgreSQL) from the lock-out check until the caller
+    commits, and a failure is counted by the database itself (``failed_logins + 1``), never
+    by writing back a number read earlier. So forty simultaneous wrong passwords lock the
+    account at the fifth, and a right one hidden among them signs in only if fewer than five
+    wrong ones came first.
+
     Unknown users get the same message and take the same time as a wrong password, so the
     form does not reveal who has an account.
     """
-    user = session.scalar(sa.select(User).where(User.username == username.strip()))
+    user = session.scalar(
+        sa.select(User).where(User.username == username.strip()).with_for_update()
+        .execution_options(populate_existing=True))
     if user is None or not user.active or not user.password_hash:
         check_password_hash(_dummy_hash(), password)
         log.info("sign-in refused for unknown or inactive user %r", username[:80])
@@ -179,16 +188,24 @@ def authenticate(
 
 
 def _failed(session: so.Session, user: User, now: datetime) -> SignInResult:
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins < LOCKOUT_THRESHOLD:
-        _audit(session, user, "sign_in_failed", now, {"failed_logins": user.failed_logins})
+    """Count one failure in the database; the one that reaches the threshold locks."""
+    until = now + LOCKOUT_DURATION
+    reaches = User.failed_logins + 1 >= LOCKOUT_THRESHOLD
+    row = session.execute(
+        sa.update(User).where(User.id == user.id)
+        .values(failed_logins=sa.case((reaches, 0), else_=User.failed_logins + 1),
+                locked_until=sa.case((reaches, until), else_=User.locked_until))
+        .returning(User.failed_logins, User.locked_until)
+        .execution_options(synchronize_session=False)).one()
+    session.refresh(user, ["failed_logins", "locked_until"])
+    failures, locked_until = row
+    if locked_until is None or locked_until <= now or failures != 0:
+        _audit(session, user, "sign_in_failed", now, {"failed_logins": failures})
         return SignInResult(None, GENERIC_FAILURE)
-    user.failed_logins = 0
-    user.locked_until = now + LOCKOUT_DURATION
-    _audit(session, user, "account_locked", now, {"locked_until": user.locked_until.isoformat()})
+    _audit(session, user, "account_locked", now, {"locked_until": until.isoformat()})
     log.warning("user %s locked until %s after %d failed sign-ins", user.username,
-                user.locked_until.isoformat(), LOCKOUT_THRESHOLD)
-    return SignInResult(None, _locked_message(user.locked_until), user.locked_until)
+                until.isoformat(), LOCKOUT_THRESHOLD)
+    return SignInResult(None, _locked_message(until), until)
 
 
 def _locked_message(until: datetime) -> str:
