@@ -109,6 +109,12 @@ def user_add(name: str, role: str, display_name: str | None, password: str | Non
     click.echo(created.token)
 
 
+from dispatch.cli_users import COMMANDS as _USER_COMMANDS  # noqa: E402
+
+for _command in _USER_COMMANDS:  # list, disable, unlock, revoke-token
+    user.add_command(_command)
+
+
 # --- demo data --------------------------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """HTTP hardening shared by every response: headers, bounded path ids, redacted logs.
 
-- Headers: a Content-Security-Policy that allows only our own origin (the Swagger UI page
+- Headers: ``Cache-Control: no-store`` on everything but static files; a
+  Content-Security-Policy that allows only our own origin (the Swagger UI page
   additionally needs its inline bootstrap script), no MIME sniffing, no framing, no referrer
   leakage, and HSTS when the service is reached over TLS.
 - Path ids: ``<int:...>`` converters refuse numbers outside PostgreSQL's INTEGER range, so a
@@ -28,6 +29,10 @@ CSP_DOCS = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
     "style-src 'self'", "style-src 'self' 'unsafe-inline'"
 )
 DOCS_PATHS = ("/api/docs",)
+# Static files may be cached; everything else (patient pages, API answers, the sign-in page)
+# is ``Cache-Control: no-store``, so a shared or stolen computer keeps no copy of patient data
+# in its browser cache and the back button after signing out shows nothing.
+CACHEABLE_PATHS = ("/static/", "/assets/")
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -56,6 +61,8 @@ def _headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.path.startswith(CACHEABLE_PATHS):
+        response.headers.setdefault("Cache-Control", "no-store")
     if request.is_secure or request.headers.get("X-Forwarded-Proto") == "https":
         response.headers.setdefault(
             "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

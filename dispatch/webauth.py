@@ -35,6 +35,7 @@ from dispatch.error_pages import wants_json
 from dispatch.models import User
 from dispatch.permissions import SIGNATURE, rule_for
 from dispatch.services import audit
+from dispatch.services.users import end_all_sessions
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,10 @@ csrf = CSRFProtect()
 class SessionUser(UserMixin):
     """The signed-in user as flask-login holds it for one request.
 
-    ``marker`` is a fingerprint of the password hash: the session id is ``"<id>:<marker>"``,
-    so changing a password (or removing it) ends every session signed in with the old one.
+    ``marker`` is a fingerprint of the password hash and ``generation`` the user's
+    ``session_generation``: the session id is ``"<id>:<marker>:<generation>"``, so changing a
+    password, signing out, or disabling the account ends every session signed in before, even
+    a copy of its cookie kept elsewhere (the server decides, not the browser).
     """
 
     id: int
@@ -65,9 +68,10 @@ class SessionUser(UserMixin):
     role: str
     staff_id: int | None
     marker: str
+    generation: int = 0
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.marker}"
+        return f"{self.id}:{self.marker}:{self.generation}"
 
     @property
     def actor(self) -> Actor:
@@ -77,7 +81,8 @@ class SessionUser(UserMixin):
     @classmethod
     def from_user(cls, user: User) -> SessionUser:
         return cls(id=user.id, username=user.username, display_name=user.display_name,
-                   role=user.role, staff_id=user.staff_id, marker=_marker(user))
+                   role=user.role, staff_id=user.staff_id, marker=_marker(user),
+                   generation=user.session_generation or 0)
 
 
 def _marker(user: User) -> str:
@@ -110,11 +115,13 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(session_id: str) -> SessionUser | None:
-    user_id, _, marker = session_id.partition(":")
-    if not user_id.isdigit():
+    user_id, _, rest = session_id.partition(":")
+    marker, _, generation = rest.partition(":")
+    if not user_id.isdigit() or not generation.isdigit():
         return None
     user = get_session().get(User, int(user_id))
-    if user is None or not user.active or not user.password_hash or _marker(user) != marker:
+    if (user is None or not user.active or not user.password_hash or _marker(user) != marker
+            or (user.session_generation or 0) != int(generation)):
         return None
     return SessionUser.from_user(user)
 
@@ -230,8 +237,10 @@ def start_session(user: User) -> None:
 
 
 def end_session(db_session: so.Session, *, actor: Actor, now: datetime) -> None:
-    """Sign out: audit it, forget the user and clear the whole session cookie."""
+    """Sign out: end every session of the user on the server (a copied cookie stops working
+    too), audit it, forget the user and clear the whole session cookie."""
     if actor.user_id is not None:
+        end_all_sessions(db_session, actor.user_id)
         audit.record(db_session, actor=actor, action="sign_out", now=now,
                      entity=("user", actor.user_id), purpose=SIGN_IN_PURPOSE)
     logout_user()
