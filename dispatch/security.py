@@ -19,6 +19,8 @@ from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
+from dispatch import input_guard
+
 MAX_ID = 2**31 - 1
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -48,6 +50,7 @@ def init_app(app: Flask) -> None:
     """Call before any blueprint is registered (the converter applies to routes added later)."""
     app.url_map.converters["int"] = BoundedIntConverter
     app.after_request(_headers)
+    input_guard.init_app(app)  # NUL, lone surrogates, deep JSON: 4xx before any view
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     if str(app.config.get("PUBLIC_BASE_URL", "")).startswith("https://"):

@@ -257,6 +257,11 @@ def _safe_next(target: str | None) -> str | None:
     return target.rstrip("?") or None
 
 
+def _has_control_characters(value: str | None) -> bool:
+    """CR, LF and other control characters in a return address (header splitting)."""
+    return any(ord(c) < 32 or ord(c) == 127 for c in value or "")
+
+
 @bp.errorhandler(DispatchError)
 def _dispatch_error(exc: DispatchError) -> ResponseReturnValue:
     """A service error on a page; a page script's fetch asking for JSON gets the API's JSON."""
@@ -306,6 +311,14 @@ def home() -> str:
 def sign_in() -> ResponseReturnValue:
     """Sign in with a username and password; five wrong passwords lock the account."""
     form = forms.SignInForm()
+    if _has_control_characters(request.args.get("next")) or _has_control_characters(
+            request.form.get("next")):
+        from dispatch.error_pages import page_text
+
+        return render_template(
+            "errors/error.html", status=400, text=page_text(400),
+            message="The return address in this link is not valid (it contains line breaks "
+                    "or control characters). Open the service from its start page."), 400
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(_home_url())
