@@ -154,6 +154,9 @@ def demo_data(seed: int, patients: int | None, at: str | None, if_empty: bool) -
     if when.tzinfo is None:
         _fail("--now needs a time zone, for example 2026-12-01T09:00:00+00:00")
     app = _app()
+    if app.config.get("ENV") == "production":
+        _fail("demo-data is refused when DISPATCH_ENV is production: it loads synthetic "
+              "patients and users whose passwords it prints")
     migrate.upgrade(app.config["DATABASE_URL"])
     try:
         summary = load_demo(
