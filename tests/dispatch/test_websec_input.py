@@ -36,6 +36,7 @@ def _assert_4xx(response: Any, status: int, words: str) -> None:
     assert words in response.get_data(as_text=True)
 
 
+@pytest.mark.safety("H-084")
 def test_api_nul_in_text_is_422(client: FlaskClient, handler: dict[str, str]) -> None:
     """A NUL character in a JSON string is refused, naming where it is."""
     body = _body(notes="Daughter\x00 on her way")
@@ -46,6 +47,7 @@ def test_api_nul_in_text_is_422(client: FlaskClient, handler: dict[str, str]) ->
     assert response.json is not None and "notes" in json.dumps(response.json["errors"])
 
 
+@pytest.mark.safety("H-084")
 def test_api_lone_surrogate_is_422(client: FlaskClient, handler: dict[str, str]) -> None:
     """A lone UTF-16 surrogate (``\\ud800``) has no UTF-8 form: refused, naming the field."""
     text = json.dumps(_body()).replace('"1 Wood Lane"', '"1 Wood \\ud800Lane"')
@@ -67,6 +69,7 @@ def test_api_json_nested_3000_deep_is_400(client: FlaskClient, handler: dict[str
     _assert_4xx(response, 400, "nested")
 
 
+@pytest.mark.safety("H-084")
 def test_fhir_extension_nested_3000_deep_is_4xx(
     client: FlaskClient, handler: dict[str, str]
 ) -> None:
@@ -86,6 +89,7 @@ def test_fhir_extension_nested_3000_deep_is_4xx(
     assert "nested" in response.get_data(as_text=True)
 
 
+@pytest.mark.safety("H-084")
 def test_fhir_nul_in_note_is_4xx(client: FlaskClient, handler: dict[str, str]) -> None:
     """A NUL in a FHIR ServiceRequest note is refused with a message."""
     bundle = json.loads(FHIR_FIXTURE.read_text())

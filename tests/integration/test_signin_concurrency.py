@@ -93,6 +93,7 @@ def _assert_serial(history: list[str]) -> None:
             raise AssertionError(f"refused as locked before any lock: {history}")
 
 
+@pytest.mark.safety("H-083")
 def test_parallel_wrong_passwords_lock_the_account(database: sa.Engine) -> None:
     """40 simultaneous wrong passwords: four failures, the fifth locks, 35 are refused."""
     user_id = _new_user(database, "burst-wrong")
@@ -110,6 +111,7 @@ def test_parallel_wrong_passwords_lock_the_account(database: sa.Engine) -> None:
         assert user.locked_until > now_utc() + LOCKOUT_DURATION - timedelta(minutes=1)
 
 
+@pytest.mark.safety("H-083")
 def test_parallel_right_password_in_a_burst_needs_fewer_than_five_failures(
     database: sa.Engine,
 ) -> None:
