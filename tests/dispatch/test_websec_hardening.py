@@ -122,3 +122,15 @@ def test_sqlite_file_created_owner_only(tmp_path: Path) -> None:
     for file in [path, *path.parent.glob("dispatch.sqlite3-*")]:
         assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
     get_database(app).dispose()
+
+
+def test_openapi_documents_scoped_key_and_message_roles(client: FlaskClient) -> None:
+    """The contract changes show in /api/openapi.json."""
+    spec = client.get("/api/openapi.json").json
+    assert spec is not None
+    post = spec["paths"]["/api/referrals"]["post"]
+    [key] = [p for p in post["parameters"] if p["name"] == "Idempotency-Key"]
+    assert "scoped to the calling user" in key["description"]
+    messages = spec["paths"]["/api/messages"]["get"]
+    assert "coordinators, managers and admins" in messages["description"].lower()
+    assert "403" in messages["responses"]
