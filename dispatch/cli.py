@@ -19,9 +19,15 @@ from dispatch.errors import DispatchError
 
 
 def _app() -> Flask:
-    from dispatch import create_app
+    """The app from the DISPATCH_* settings; a setting production refuses is a message and
+    exit 2, not a traceback."""
+    from dispatch import ConfigurationError, create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigurationError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
 
 
 def _now() -> datetime:

@@ -41,11 +41,11 @@ def _audit(session: so.Session, action: str, username: str, now: datetime,
 @click.command("list")
 def user_list() -> None:
     """List users: role, active or disabled, lock-out, live API tokens (never the tokens)."""
-    from dispatch import create_app
+    from dispatch.cli import _app
     from dispatch.db import get_database
     from dispatch.services.users import list_users
 
-    with get_database(create_app()).session_scope() as session:
+    with get_database(_app()).session_scope() as session:
         users = list_users(session)
     click.echo(f"{'USERNAME':<24} {'ROLE':<13} {'STATE':<9} {'TOKENS':>6}  "
                f"{'PASSWORD':<8} {'STAFF':>5}  DISPLAY NAME")
@@ -60,13 +60,14 @@ def user_list() -> None:
 
 def _run(action: str, name: str, work: Callable[[so.Session, datetime], int | None]) -> int:
     """Do ``work`` in one transaction with its audit event; a service error exits 2."""
-    from dispatch import create_app
+    from dispatch.cli import _app
     from dispatch.db import get_database
 
     now = datetime.now(UTC)
     result: int | None = None
+    app = _app()
     try:
-        with get_database(create_app()).session_scope() as session:
+        with get_database(app).session_scope() as session:
             result = work(session, now)
             _audit(session, action, name, now, {"count": result} if result is not None else None)
     except DispatchError as exc:

@@ -134,3 +134,16 @@ def test_openapi_documents_scoped_key_and_message_roles(client: FlaskClient) -> 
     messages = spec["paths"]["/api/messages"]["get"]
     assert "coordinators, managers and admins" in messages["description"].lower()
     assert "403" in messages["responses"]
+
+
+def test_cli_short_secret_key_in_production_is_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands stop with the setting's hint and exit 2, not a traceback."""
+    monkeypatch.setenv("DISPATCH_ENV", "production")
+    monkeypatch.setenv("DISPATCH_SECRET_KEY", "short")
+    monkeypatch.setenv("DISPATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+
+    result = CliRunner().invoke(main, ["db", "current"])
+
+    assert result.exit_code == 2 and "at least 32 bytes" in result.output
