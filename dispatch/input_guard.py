@@ -1,7 +1,8 @@
 """Refuse text the database or the encoder cannot take, before any view sees it.
 
-- NUL characters: PostgreSQL refuses them in text columns, so a NUL in a form field, a query
-  value, a JSON string, a header we store or a page address ended as a 500 from the database.
+- NUL characters: PostgreSQL refuses them in text columns, so a NUL in a form field, an
+  uploaded file, a text body (a roster CSV), a query value, a JSON string, a header we store
+  or a page address ended as a 500 from the database.
 - Lone UTF-16 surrogates (``"\\ud800"`` in JSON): Python reads them, but no UTF-8 exists for
   them, so writing them anywhere failed.
 - JSON (and FHIR JSON) nested deeper than :data:`MAX_JSON_DEPTH`: Python's parser and the FHIR
@@ -69,6 +70,14 @@ def _check() -> None:
     _check_pairs("query", request.args.items(multi=True))
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         _check_pairs("form", request.form.items(multi=True))
+        for name, upload in request.files.items(multi=True):
+            content = upload.stream.read()
+            upload.stream.seek(0)
+            if b"\x00" in content:
+                raise Refused(400, f"the uploaded file {name!r} contains a NUL character",
+                              {"files": {name: ["contains a NUL character"]}})
+    if request.mimetype.startswith("text/") and b"\x00" in request.get_data(cache=True):
+        raise Refused(400, "the body contains a NUL character")
     if request.mimetype in JSON_MIMETYPES or request.mimetype.endswith("+json"):
         _check_json(request.get_data(cache=True))
 

@@ -149,3 +149,27 @@ def test_request_id_header_control_characters_dropped(
 
     with app.test_request_context("/", headers={"X-Request-Id": "abc\x01\x7f\u00e9def"}):
         assert request_id() == "abcdef"
+
+
+def test_roster_csv_with_nul_is_400(
+    client: FlaskClient, token_for: Callable[..., dict[str, str]], session: so.Session
+) -> None:
+    """A roster CSV (text/csv body or multipart file) with a NUL in a name is refused."""
+    import io
+
+    f.network(session)
+    session.commit()
+
+    header = ("staff_id,name,role,skills,phone,network,base,travel_mode,shift_id,shift_start,"
+              "shift_end,shift_base,breaks\n")
+    text = header + "dn-1,Ada\x00 Nurse,district_nurse,,07700 900101,HF-N1,W12,car,,,,,\n"
+    auth = token_for("coordinator")
+
+    body = client.post("/api/rosters/import", data=text.encode(),
+                       headers={**auth, "Content-Type": "text/csv"})
+    upload = client.post("/api/rosters/import", headers=auth,
+                         data={"file": (io.BytesIO(text.encode()), "roster.csv")},
+                         content_type="multipart/form-data")
+
+    _assert_4xx(body, 400, "NUL")
+    _assert_4xx(upload, 400, "NUL")
