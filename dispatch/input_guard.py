@@ -26,6 +26,7 @@ from flask_smorest import abort
 
 MAX_JSON_DEPTH = 64
 JSON_MIMETYPES = ("application/json", "application/fhir+json")
+JSON_ANY_TYPE_PATHS = ("/fhir/",)
 # Headers whose values we store or echo (audit request id, idempotency key, signatures).
 STORED_HEADERS = ("X-Request-Id", "Idempotency-Key", "X-Twilio-Signature", "Authorization")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -78,7 +79,9 @@ def _check() -> None:
                               {"files": {name: ["contains a NUL character"]}})
     if request.mimetype.startswith("text/") and b"\x00" in request.get_data(cache=True):
         raise Refused(400, "the body contains a NUL character")
-    if request.mimetype in JSON_MIMETYPES or request.mimetype.endswith("+json"):
+    # The FHIR endpoint reads its body as JSON whatever the Content-Type says.
+    if (request.mimetype in JSON_MIMETYPES or request.mimetype.endswith("+json")
+            or (request.path.startswith(JSON_ANY_TYPE_PATHS) and request.content_length)):
         _check_json(request.get_data(cache=True))
 
 
