@@ -46,6 +46,9 @@ VISIT_PINNED_STATUSES = ("accepted", "en_route", "on_site")
 # Visits that need a named worker.
 VISIT_STAFFED_STATUSES = ("assigned", "offered", "accepted", "en_route", "on_site", "completed")
 VISIT_OPEN_STATUSES = ("unassigned", "assigned", "offered", "accepted", "en_route", "on_site")
+# Visits that hold their worker's time: open and staffed. No worker may hold two of these
+# that they cannot both do, travel between them included (dispatch.planning.invariants).
+VISIT_OCCUPYING_STATUSES = tuple(s for s in VISIT_OPEN_STATUSES if s in VISIT_STAFFED_STATUSES)
 
 TABLES: dict[str, dict[str, frozenset[str]]] = {
     "referral": REFERRAL_TRANSITIONS,

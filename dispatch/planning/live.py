@@ -70,14 +70,18 @@ def replan(
     network_id: int | None,
     seconds: float,
     workers: int = 1,
+    solution_limit: int | None = None,
 ) -> LiveReport:
-    """Re-optimise one network from its current plan and apply the result."""
+    """Re-optimise one network from its current plan and apply the result (``solution_limit``
+    makes the search a pure function of the rows, for tests)."""
     problem, index = build_problem(session, now=now, provider=provider, network_id=network_id)
     if not problem.visits:
         return LiveReport(network_id, 0, 0, ApplyReport())
     start = current_plan(session, problem, index)
-    plan = solver.improve(start, problem, seconds, workers=workers)
+    plan = solver.improve(start, problem, seconds, workers=workers,
+                          solution_limit=solution_limit)
     report = apply_plan(session, plan=plan, index=index, now=now)
+    unplaced_urgent(session, plan, index, now, provider)
     placed = sum(len(r.stops) for r in plan.routes)
     return LiveReport(network_id, len(problem.visits), placed, report)
 
@@ -102,6 +106,8 @@ def replan_network(
     plan = solver.improve(start, problem, seconds, workers=workers)
     with database.session_scope() as session:
         report = apply_plan(session, plan=plan, index=index, now=now)
+    with database.session_scope() as session:
+        unplaced_urgent(session, plan, index, now, provider)
     return LiveReport(
         network_id, len(problem.visits), sum(len(r.stops) for r in plan.routes), report
     )
@@ -139,6 +145,8 @@ def place_new_in(
         plan = _insert_all(plan, problem, index, due, seconds)
         with database.session_scope() as session:
             report = apply_plan(session, plan=plan, index=index, now=now)
+        with database.session_scope() as session:
+            unplaced_urgent(session, plan, index, now, provider)
         for visit_id in due:
             attempts[visit_id] = now
         reports.append(
@@ -172,7 +180,10 @@ def _insert_all(
 ) -> RoutingPlan:
     by_row = {row_id: vid for vid, row_id in index.visits.items()}
     for row_id in new_ids:
-        if row_id in by_row:
+        # A visit listed as new may have been booked since (the placer lists in one
+        # transaction and plans in the next): it is in the current plan already, and
+        # inserting it again routed it twice (issue 20: "Index ... is used multiple times").
+        if row_id in by_row and plan.route_of(by_row[row_id]) is None:
             plan = solver.insert_urgent(
                 plan, problem, problem.visit(by_row[row_id]), seconds=seconds
             )
@@ -196,9 +207,21 @@ def place_new_visits(
         problem, index = build_problem(session, now=now, provider=provider, network_id=network_id)
         plan = _insert_all(current_plan(session, problem, index), problem, index, new_ids, seconds)
         report = apply_plan(session, plan=plan, index=index, now=now)
+        unplaced_urgent(session, plan, index, now, provider)
         reports.append(
             LiveReport(
                 network_id, len(problem.visits), sum(len(r.stops) for r in plan.routes), report
             )
         )
     return reports
+
+
+def unplaced_urgent(
+    session: so.Session, plan: RoutingPlan, index: ProblemIndex, now: datetime,
+    provider: TravelTimeProvider,
+) -> None:
+    """A 2-hour visit the plan could not place in time: cover from another network on
+    capacity, else jeopardy at once for a person to decide (hazard H-006)."""
+    from dispatch.planning import jeopardy  # it uses current_plan: imported late
+
+    jeopardy.after_plan(session, plan=plan, index=index, now=now, provider=provider)

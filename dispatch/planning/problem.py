@@ -1,7 +1,9 @@
 """From rows to a :class:`routing.types.RoutingProblem` (times in seconds from ``now``).
 
 What the planner may change: unassigned, assigned and offered visits. What it must keep:
-accepted visits (pinned to their worker's shift and time). Visits under way (en route, on
+accepted visits (kept on their worker's shift; their time may move within their window, see
+ADR 0003 decision 5) and visits a coordinator pinned (kept on the worker *and* at the time the
+coordinator set, see :func:`_hold_pinned_times`). Visits under way (en route, on
 site) are not in the problem at all; instead their worker's shift starts where and when that
 visit will end, so nobody is planned to be in two places at once.
 """
@@ -9,7 +11,8 @@ visit will end, so nobody is planned to be in two places at once.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -44,6 +47,8 @@ class ProblemIndex:
     versions: dict[int, int] = field(default_factory=dict)  # Visit.id -> version seen
     shifts: dict[str, int] = field(default_factory=dict)  # problem shift id -> Shift.id
     staff_of_shift: dict[str, int] = field(default_factory=dict)
+    #: The travel times the problem was built with (apply checks bookings with the same).
+    provider: TravelTimeProvider | None = None
 
     def at(self, seconds: int) -> datetime:
         return self.start + timedelta(seconds=seconds)
@@ -62,15 +67,17 @@ def build_problem(
     horizon: timedelta = DEFAULT_HORIZON,
     seed: int = 0,
     late_policy: rt.LatePolicy = "serve_late",
+    include_visits: Collection[int] = (),
 ) -> tuple[rt.RoutingProblem, ProblemIndex]:
-    """The open visits and the shifts of ``network_id`` (all networks when None).
+    """The open visits and the shifts of ``network_id`` (all networks when None), plus the
+    open visits ``include_visits`` from elsewhere (to ask whether this network could take one).
 
     Travel uses one matrix (car speeds) for everyone; bicycle and walking staff are therefore
     planned at car speed, a known simplification noted in the module's tests.
     """
     start = now.replace(second=0, microsecond=0)
     end = start + horizon
-    index = ProblemIndex(start=start)
+    index = ProblemIndex(start=start, provider=provider)
     points: list[tuple[float, float]] = []
     point_ids: dict[tuple[float, float], int] = {}
 
@@ -81,7 +88,7 @@ def build_problem(
             points.append(key)
         return point_ids[key]
 
-    visits = _open_visits(session, network_id, end)
+    visits = _open_visits(session, network_id, end, include_visits)
     patients = {
         p.id: p
         for p in session.scalars(
@@ -157,7 +164,7 @@ def build_problem(
     matrix = (provider.matrix(points, points, mode=TRAVEL_MODE) if points
               else np.zeros((1, 1), dtype=np.int64))
     problem = rt.RoutingProblem(
-        visits=tuple(routing_visits),
+        visits=_hold_pinned_times(routing_visits, visits, routing_shifts, matrix, start),
         shifts=tuple(routing_shifts),
         travel=matrix,
         late_policy=late_policy,
@@ -166,14 +173,52 @@ def build_problem(
     return problem, index
 
 
-def _open_visits(session: so.Session, network_id: int | None, end: datetime) -> list[Visit]:
+def _hold_pinned_times(
+    routing_visits: list[rt.Visit],
+    rows: list[Visit],
+    shifts: list[rt.Shift],
+    matrix: np.ndarray,
+    start: datetime,
+) -> tuple[rt.Visit, ...]:
+    """A visit a coordinator pinned (assigned or offered, ``pinned``) keeps its time too.
+
+    Why (issue 20, hazard H-013): the plan used to keep only the worker, place the visit
+    elsewhere in its head, never write that back, and book other visits into the slot the
+    worker had been given. Its window is now the pinned minute: fixed (``pinned_start``) when
+    the worker can get there from where they are free and home by the end of the shift, else
+    as soon after it as they can (late at the lateness cost, so the network stays solvable;
+    apply writes the new time back and the worker is told).
+    """
+    by_id = {str(row.id): row for row in rows}
+    shifts_by_id = {s.id: s for s in shifts}
+    out = []
+    for visit in routing_visits:
+        row = by_id[visit.id]
+        shift = shifts_by_id.get(visit.pinned_to or "")
+        if (shift is None or not row.pinned or row.status not in PLANNABLE
+                or row.planned_start is None):
+            out.append(visit)
+            continue
+        at = max(0, seconds_between(start, row.planned_start))
+        reachable = shift.start + int(matrix[shift.start_location, visit.location]) <= at
+        home = at + visit.duration + int(matrix[visit.location, shift.end_location]) <= shift.end
+        out.append(replace(
+            visit, earliest=at, deadline=at,
+            pinned_start=at if reachable and home else None))
+    return tuple(out)
+
+
+def _open_visits(
+    session: so.Session, network_id: int | None, end: datetime, include: Collection[int] = ()
+) -> list[Visit]:
     stmt = (
         sa.select(Visit)
         .where(Visit.status.in_(PLANNABLE + PINNED + UNDER_WAY), Visit.earliest_start < end)
         .order_by(Visit.deadline, Visit.id)
     )
     if network_id is not None:
-        stmt = stmt.where(Visit.network_id == network_id)
+        mine = Visit.network_id == network_id
+        stmt = stmt.where(sa.or_(mine, Visit.id.in_(list(include))) if include else mine)
     return list(session.scalars(stmt))
 
 
@@ -291,13 +336,15 @@ def _visit(
     options = shifts_of_staff.get(visit.assigned_staff_id or -1, [])
     if committed and options:
         pinned_to = str(visit.shift_id) if str(visit.shift_id) in options else options[0]
-        # Only the worker is kept, not the minute: the plan may move it within its window
-        # (the worker is told, see apply). Not before the agreed time would ratchet: each
-        # re-plan round an urgent visit could push it later and never bring it back.
+        # An accepted visit keeps only the worker, not the minute: the plan may move it within
+        # its window (the worker is told, see apply). Not before the agreed time would
+        # ratchet: each re-plan round an urgent visit could push it later and never bring it
+        # back. A coordinator's pin keeps the minute too (_hold_pinned_times).
     if visit.status in ("assigned", "offered") and visit.assigned_staff_id is not None:
         # Stickiness: the worker already offered this visit is preferred, so re-optimising
         # moves an offer only for a real gain (the continuity cost), not to shave seconds.
         preferred = preferred | {str(visit.assigned_staff_id)}
+    late_limit, late_workers = _late_bounds(visit, start, earliest, deadline, committed)
     return rt.Visit(
         id=vid,
         location=loc,
@@ -311,4 +358,29 @@ def _visit(
         excluded_workers=frozenset(str(s) for s in visit.excluded_staff_ids),
         preferred_workers=frozenset(preferred),
         avoided_workers=frozenset(str(s) for s in visit.unanswered_staff_ids or ()),
+        late_limit=late_limit,
+        late_workers=late_workers,
     )
+
+
+def _late_bounds(
+    visit: Visit, start: datetime, earliest: int, deadline: int, committed: bool
+) -> tuple[int | None, frozenset[str]]:
+    """How late the plan may start ``visit`` (hazard H-006).
+
+    A 2-hour visit is never planned after its deadline unless a coordinator decided so
+    (``late_allowed_until`` with ``late_allowed_staff_id``, see
+    :mod:`dispatch.planning.jeopardy`): before, under ``serve_late`` a 2-hour visit due at
+    00:43 whose only reachable worker declined was quietly offered for 07:06 the next morning.
+    Other visits may still be served late (a 24-hour visit an hour late is better than not
+    at all; the deadline watch reports it). A committed visit keeps its worker (late only at
+    the lateness cost, as before): its worker has taken it on.
+    """
+    if committed or visit.priority > rt.PRIORITY_URGENT_2H:
+        return None, frozenset()
+    if visit.late_allowed_until is None:
+        return deadline, frozenset()
+    limit = max(earliest, seconds_between(start, visit.late_allowed_until))
+    workers = (frozenset({str(visit.late_allowed_staff_id)})
+               if visit.late_allowed_staff_id is not None else frozenset())
+    return limit, workers

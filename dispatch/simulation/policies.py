@@ -50,6 +50,8 @@ class PlannerStats:
     replans: int = 0
     replan_fallbacks: int = 0
     failures: int = 0
+    #: Applies refused because they would have double-booked a worker (hazard H-013).
+    refused_applies: int = 0
 
 
 def relaxed(problem: RoutingProblem) -> RoutingProblem:
@@ -72,7 +74,9 @@ def place(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
     stats.placements += 1
     try:
         with session.begin_nested():
-            live.place_new_visits(session, now=now, provider=provider, seconds=seconds)
+            reports = live.place_new_visits(session, now=now, provider=provider,
+                                            seconds=seconds)
+        stats.refused_applies += sum(bool(r.apply.refused) for r in reports)
         return
     except RoutingInfeasible:
         stats.placement_fallbacks += 1
@@ -106,7 +110,8 @@ def _place_network(session: so.Session, *, now: datetime, provider: TravelTimePr
         stats.failures += 1
         log.warning("placing in network %s failed at %s: %s", network_id, now, exc)
         return
-    apply_plan(session, plan=plan, index=index, now=now)
+    stats.refused_applies += bool(apply_plan(session, plan=plan, index=index, now=now).refused)
+    live.unplaced_urgent(session, plan, index, now, provider)
 
 
 def replan_network(
@@ -130,7 +135,10 @@ def replan_network(
             stats.failures += 1
             log.warning("re-optimising network %s failed at %s: %s", network_id, now, exc)
             return None
-    return apply_plan(session, plan=plan, index=index, now=now)
+    report = apply_plan(session, plan=plan, index=index, now=now)
+    stats.refused_applies += bool(report.refused)
+    live.unplaced_urgent(session, plan, index, now, provider)  # as production's replan
+    return report
 
 
 @dataclass(frozen=True, slots=True)
