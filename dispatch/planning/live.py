@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from dispatch.db import Database
+from dispatch.database import Database
 from dispatch.models import Network, Visit
 from dispatch.planning.apply import ApplyReport, apply_plan
 from dispatch.planning.problem import ProblemIndex, build_problem, seconds_between

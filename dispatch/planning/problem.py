@@ -14,26 +14,25 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch import states
 from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
 from routing import types as rt
 from routing.travel import TravelTimeProvider
 
-LONDON = ZoneInfo("Europe/London")
 DEFAULT_HORIZON = timedelta(hours=24)
 #: A break may move this much either side of its rostered start, so an urgent visit can go
 #: before it (the Working Time Regulations ask for a 20-minute break in a 6-hour day, not a
 #: fixed minute). At 30 minutes a referral just before a break waited for it: in the
 #: simulated default day (seeds 1-3) the 2-hour p90 response fell from 42/35/43 to 35/29/43 min.
 BREAK_FLEX = timedelta(minutes=60)
-PLANNABLE = ("unassigned", "assigned", "offered")
+PLANNABLE = states.VISIT_MOVABLE_STATUSES
 PINNED = ("accepted",)
-UNDER_WAY = ("en_route", "on_site")
+UNDER_WAY = states.VISIT_UNDER_WAY_STATUSES
 FIELD_ROLES = ("district_nurse", "hybrid_worker", "therapist", "social_worker")
 TRAVEL_MODE = "car"  # one matrix per problem; see the note in build_problem
 
@@ -340,7 +339,7 @@ def _visit(
         # its window (the worker is told, see apply). Not before the agreed time would
         # ratchet: each re-plan round an urgent visit could push it later and never bring it
         # back. A coordinator's pin keeps the minute too (_hold_pinned_times).
-    if visit.status in ("assigned", "offered") and visit.assigned_staff_id is not None:
+    if visit.status in states.VISIT_PROPOSED_STATUSES and visit.assigned_staff_id is not None:
         # Stickiness: the worker already offered this visit is preferred, so re-optimising
         # moves an offer only for a real gain (the continuity cost), not to shave seconds.
         preferred = preferred | {str(visit.assigned_staff_id)}

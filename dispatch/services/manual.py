@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch import states
 from dispatch.actors import Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
@@ -227,7 +228,7 @@ def set_pin(
         raise Conflict(f"visit {visit.reference} was changed by someone else; reload it")
     if pinned and visit.assigned_staff_id is None:
         raise Conflict(f"visit {visit.reference} has no worker to pin it to")
-    if not pinned and visit.status in ("accepted", "en_route", "on_site"):
+    if not pinned and visit.status in states.VISIT_PINNED_STATUSES:
         raise Conflict(f"visit {visit.reference} is {visit.status}; its worker has committed")
     visit.pinned = pinned
     from dispatch.services import audit

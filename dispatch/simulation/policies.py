@@ -25,6 +25,7 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch import states
 from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
 from dispatch.planning import live
 from dispatch.planning.apply import ApplyReport, apply_plan
@@ -38,7 +39,7 @@ from routing.types import RoutingProblem
 log = logging.getLogger(__name__)
 
 #: Visits in a worker's queue: they hold the worker until done.
-QUEUED: Final = ("assigned", "offered", "accepted", "en_route", "on_site")
+QUEUED: Final = states.VISIT_ACTIVE_STATUSES
 
 
 @dataclass

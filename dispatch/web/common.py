@@ -265,8 +265,8 @@ def _has_control_characters(value: str | None) -> bool:
 @bp.errorhandler(DispatchError)
 def _dispatch_error(exc: DispatchError) -> ResponseReturnValue:
     """A service error on a page; a page script's fetch asking for JSON gets the API's JSON."""
-    from dispatch.api import handle_dispatch_error
     from dispatch.error_pages import wants_json
+    from dispatch.http_errors import handle_dispatch_error
 
     if wants_json():
         return handle_dispatch_error(exc)
