@@ -1,7 +1,7 @@
 """web security: a session generation per user
 
-Revision ID: 0006_websec
-Revises: 0005_planner (re-chained after main's migrations at merge)
+Revision ID: 0007_websec
+Revises: 0006_triage (re-chained after main's migrations at merge)
 Create Date: 2026-12-05 21:40:00
 
 Signing out used to clear only the browser's cookie, so a copied cookie kept working. Every
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0006_websec'
-down_revision: str | None = '0005_planner'
+revision: str = '0007_websec'
+down_revision: str | None = '0006_triage'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
