@@ -40,6 +40,8 @@ VISIT_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 REFERRAL_STATUSES = tuple(REFERRAL_TRANSITIONS)
+# Referrals still being acted on (their care has not ended one way or another).
+REFERRAL_OPEN_STATUSES = ("received", "triaged", "scheduled", "in_progress", "escalated")
 VISIT_STATUSES = tuple(VISIT_TRANSITIONS)
 # Visits whose worker has committed: the planner must never move them.
 VISIT_PINNED_STATUSES = ("accepted", "en_route", "on_site")

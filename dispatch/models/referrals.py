@@ -71,6 +71,8 @@ class Referral(Base):
     idempotency_key: so.Mapped[str | None] = so.mapped_column(sa.String(100), unique=True)
     request_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     external_id: so.Mapped[str | None] = so.mapped_column(sa.String(100), unique=True)
+    # Set when a coordinator marks this referral a duplicate of another (hazard H-002).
+    duplicate_of_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("referrals.id"))
     created_by: so.Mapped[str | None] = so.mapped_column(sa.String(120))
     created_at: so.Mapped[datetime] = created_at_column()
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
