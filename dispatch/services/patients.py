@@ -12,6 +12,7 @@ from dispatch.errors import Forbidden, InvalidInput, NotFound
 from dispatch.models import CarePlan, Network, Patient, StaffBase
 from dispatch.nhs_numbers import InvalidNhsNumber, normalise_nhs_number
 from dispatch.services.referral_commands import PatientDetails
+from dispatch.services.text import storable
 from routing.geocoding import OfflinePostcodeGeocoder, outward_code
 from routing.travel import great_circle_metres
 
@@ -54,6 +55,11 @@ def find_patients(
     InvalidInput
         A malformed NHS number, or no search term at all (we never list the whole register).
     """
+    bad = {name: [problem] for name, value in
+           (("nhs_number", nhs_number), ("family_name", family_name), ("postcode", postcode))
+           if value and (problem := storable(value))}
+    if bad:
+        raise InvalidInput("invalid search", errors=bad)
     stmt = sa.select(Patient)
     if nhs_number:
         try:

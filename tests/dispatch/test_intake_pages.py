@@ -176,3 +176,15 @@ def test_web_referral_notes_with_nul_is_an_error_not_500(
     html = response.get_data(as_text=True)
     assert 'href="#notes"' in html and "NUL character" in html
     assert _referrals(session) == []
+
+
+@pytest.mark.safety("H-017")
+def test_web_find_patient_with_nul_is_an_error_not_500(app: Flask, session: so.Session) -> None:
+    """A NUL byte in the find form's family name is an error on the field (PostgreSQL cannot
+    even compare with it)."""
+    client = signed_in_client(app, session, "call_handler")
+    response = client.post("/referrals/new/find", data={
+        "family_name": "Blo\x00ggs", "dob_day": "2", "dob_month": "3", "dob_year": "1941"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'href="#family_name"' in html and "NUL character" in html
