@@ -84,11 +84,20 @@ def user() -> None:
 )
 @click.option("--display-name", default=None, help="Name shown on screens (defaults to NAME).")
 @click.option("--password", default=None, help="Web sign-in password (omit for API-only users).")
-def user_add(name: str, role: str, display_name: str | None, password: str | None) -> None:
+@click.option("--staff", "staff_id", type=int, default=None,
+              help="Field staff: the staff id this account is (required for field_staff; an "
+                   "unlinked field-staff account would see nothing).")
+def user_add(
+    name: str, role: str, display_name: str | None, password: str | None, staff_id: int | None
+) -> None:
     """Create a user and print their API token once, alone on the last line."""
     from dispatch.db import get_database
+    from dispatch.permissions import FIELD_STAFF
     from dispatch.services.users import add_user
 
+    if role == FIELD_STAFF and staff_id is None:
+        _fail("a field_staff user needs --staff ID (the member of staff they are)")
+        return
     app = _app()
     try:
         with get_database(app).session_scope() as session:
@@ -98,6 +107,7 @@ def user_add(name: str, role: str, display_name: str | None, password: str | Non
                 role=role,
                 display_name=display_name,
                 password=password,
+                staff_id=staff_id,
                 now=_now(),
             )
             username, user_role = created.user.username, created.user.role
@@ -107,6 +117,50 @@ def user_add(name: str, role: str, display_name: str | None, password: str | Non
         return
     click.echo(f"created {username} ({user_role}); the API token is shown only once:")
     click.echo(created.token)
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """Reports from the audit trail."""
+
+
+@audit.command("overrides")
+@click.option("--date", "day", default=None, metavar="YYYY-MM-DD",
+              help="The London day to report (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+def audit_overrides(day: str | None, as_json: bool) -> None:
+    """The Caldicott guardian's daily report: every care plan read without consent (emergency
+    override) on a day: when, who, patient id, purpose and the reason given. The run is audited."""
+    from datetime import date as date_type
+
+    from dispatch.actors import SYSTEM
+    from dispatch.db import get_database
+    from dispatch.services import audit as audit_service
+    from dispatch.services.care_plan_access import LONDON, overrides_on
+
+    try:
+        wanted = date_type.fromisoformat(day) if day else _now().astimezone(LONDON).date()
+    except ValueError:
+        _fail(f"--date: {day!r} is not a date like 2026-12-01")
+        return
+    with get_database(_app()).session_scope() as session:
+        entries = overrides_on(session, day=wanted)
+        audit_service.record(session, actor=SYSTEM, action="view_override_report", now=_now(),
+                             purpose="Caldicott guardian review (CLI)",
+                             details={"date": wanted.isoformat(), "overrides": len(entries)})
+    if as_json:
+        click.echo(json.dumps({"date": wanted.isoformat(), "overrides": [
+            {"at": e.at.isoformat(), "username": e.username, "role": e.role,
+             "patient_id": e.patient_id, "purpose": e.purpose, "purpose_label": e.purpose_label,
+             "text": e.text} for e in entries]}, indent=2))
+        return
+    click.echo(f"{len(entries)} emergency care plan override(s) on {wanted.isoformat()}")
+    for e in entries:
+        click.echo(f"{e.at.astimezone(LONDON):%H:%M}  {e.username} ({e.role})  patient "
+                   f"{e.patient_id}  {e.purpose_label}: {e.text}")
 
 
 # --- demo data --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g
+from flask import Flask, Response, current_app, g
 from sqlalchemy import event
 from sqlalchemy import orm as so
 
@@ -39,7 +39,9 @@ class Database:
 
 def make_engine(url: str, *, echo: bool = False) -> sa.Engine:
     """Create an engine with the settings each database needs to keep its invariants."""
-    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    # hide_parameters: SQL parameters are patient data (NHS numbers, names, addresses); keep
+    # them out of exception messages, tracebacks and echo logs (H-014).
+    kwargs: dict[str, Any] = {"echo": echo, "future": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         # Foreign keys are off by default in SQLite; WAL lets the scheduler read while the
         # web process writes; the busy timeout turns brief lock contention into a wait.
@@ -76,6 +78,7 @@ def init_app(app: Flask, url: str) -> Database:
     database = Database(url, echo=bool(app.config.get("DATABASE_ECHO")))
     app.extensions[EXTENSION_KEY] = database
     app.teardown_appcontext(_close_session)
+    app.after_request(_close_before_streaming)
     return database
 
 
@@ -91,6 +94,25 @@ def get_session() -> so.Session:
         g.db_session = get_database().sessions()
     session: so.Session = g.db_session
     return session
+
+
+def close_session() -> None:
+    """End the request's session now (its transaction with it); a later ``get_session()``
+    starts a new one."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def _close_before_streaming(response: Response) -> Response:
+    # A streamed body is sent after the view returns, for as long as the client takes; a
+    # transaction left open on the request session meanwhile holds SQLite's write lock (BEGIN
+    # IMMEDIATE) and every other write fails with "database is locked" (H-010). Whatever the
+    # view did not commit is discarded here, as at teardown; a streaming generator reads in
+    # its own short sessions (see ``dispatch.services.audit_view.iter_events``).
+    if response.is_streamed:
+        close_session()
+    return response
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -35,6 +35,7 @@ except ImportError:  # pragma: no cover - older wtforms
     SelectChoice = None
 
 from dispatch.models.vocab import REFERRAL_SOURCES
+from dispatch.services.care_plan_access import MAX_OVERRIDE_TEXT, OVERRIDE_PURPOSES
 from triage import CFS_NAMES, CONSCIOUSNESS_LEVELS, NEEDS, RED_FLAGS, UCR_NEEDS
 
 SOURCE_LABELS = {
@@ -70,7 +71,7 @@ ERROR_FIELDS = {
     "referrer.name": "referrer_name", "referrer.role": "referrer_role",
     "referrer.organisation": "referrer_organisation", "patient": "nhs_number",
     "patient.date_of_birth": "dob_day", "pathways_timeframe_minutes": "pathways_disposition",
-    "start": "start_day", "override_reason": "reason",
+    "start": "start_day", "override_reason": "reason", "override_purpose": "purpose",
     **{f"observations.{name}": name for name in OBSERVATION_FIELDS},
     **{f"patient.{name}": name for name in PATIENT_FIELDS},
 }
@@ -155,11 +156,14 @@ class FindPatientForm(FlaskForm):
 
 
 class CarePlanOverrideForm(FlaskForm):
-    """Read a care plan without recorded consent: only in an emergency, with a reason."""
+    """Read a care plan without recorded consent: only in an emergency, with a purpose from the
+    list and a reason (``dispatch.services.care_plan_access``)."""
 
     patient_id = IntegerField(validators=[InputRequired()])
-    reason = TextAreaField("Why do you need to see the care plan now?", validators=[
-        DataRequired("Enter why you need to see the care plan"), Length(max=300)])
+    purpose = RadioField("Purpose", choices=options(OVERRIDE_PURPOSES.items()), validators=[
+        InputRequired("Choose the purpose of the emergency access")])
+    reason = TextAreaField("What is the emergency?", validators=[
+        DataRequired("Enter what the emergency is"), Length(max=MAX_OVERRIDE_TEXT)])
 
 
 def new_form_token() -> str:

@@ -69,9 +69,16 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.package_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.package_approve", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.package_reject", "POST"): frozenset({COORDINATOR, MANAGER}),
-    # The audit trail (dispatch/web/admin.py): read-only, administrators only.
+    # The audit trail (dispatch/web/admin.py): read-only, administrators only; the daily
+    # emergency-override report is for the Caldicott guardian (an administrator).
     ("web.audit_page", "GET"): frozenset({ADMIN}),
     ("web.audit_csv", "GET"): frozenset({ADMIN}),
+    ("web.override_report", "GET"): frozenset({ADMIN}),
+    # Consent to share the care plan (dispatch/web/consent.py): recorded by the people who
+    # talk to the patient and their carers.
+    ("web.consent_page", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.consent_record", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.consent_withdraw", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
     ("referrals.Referrals", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("referrals.ReferralById", "GET"): OFFICE,
     # Marking a duplicate cancels visits: a coordinator's decision (hazard H-002).

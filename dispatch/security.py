@@ -5,7 +5,9 @@
   leakage, and HSTS when the service is reached over TLS.
 - Path ids: ``<int:...>`` converters refuse numbers outside PostgreSQL's INTEGER range, so a
   huge id is a 404, not a database error.
-- Logs: every record is created with NHS numbers and dates that look like dates of birth masked.
+- Logs: every record is created with NHS numbers and dates that look like dates of birth masked,
+  in its message and its traceback, and access logs lose their query strings (patient search
+  terms). SQL parameters never reach a log: the engine hides them (``dispatch.db``).
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ def _headers(response: Response) -> Response:
 
 NHS_NUMBER = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
 DATE = re.compile(r"(?<!\d)(19|20)\d{2}-\d{2}-\d{2}(?![\dT:])")
+# A request line's query string, as the dev server (werkzeug) logs it: "GET /path?a=b HTTP/1.1".
+# (The dev server may wrap it in colour codes, hence no anchor on the quote.)
+QUERY_STRING = re.compile(r"((?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) [^\s?\"]*)\?[^\s\"\x1b]*")
+ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
 
 
 def redact(text: str) -> str:
@@ -72,12 +78,20 @@ def redact(text: str) -> str:
     return DATE.sub("<date>", NHS_NUMBER.sub("<nhs-number>", text))
 
 
+def redact_query_strings(text: str) -> str:
+    """Drop query strings from logged request lines: a search by surname or postcode is patient
+    data (``GET /api/patients?family_name=...``)."""
+    return QUERY_STRING.sub(r"\1?<query>", text)
+
+
 _installed = False
 
 
 def install_redaction() -> None:
     """Redact every log record at creation (a record factory), so no logger, child logger or
-    handler added later can see the clear text."""
+    handler added later can see the clear text: the message, the traceback (formatted once
+    here and kept as ``exc_text``, which formatters use instead of formatting it again) and,
+    for access logs, the query strings."""
     global _installed
     if _installed:
         return
@@ -90,9 +104,16 @@ def install_redaction() -> None:
         except Exception:  # a malformed format string: leave it for logging to report
             return record
         cleaned = redact(message)
+        if record.name in ACCESS_LOGGERS:
+            cleaned = redact_query_strings(cleaned)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = redact(_FORMATTER.formatException(record.exc_info))
         return record
 
     logging.setLogRecordFactory(factory)
     _installed = True
+
+
+_FORMATTER = logging.Formatter()

@@ -16,8 +16,11 @@ from dispatch.api.schemas import (
 )
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
+from dispatch.errors import Forbidden
 from dispatch.services import audit
+from dispatch.services import care_plan_access as access
 from dispatch.services import patients as service
+from dispatch.services import referrals as referral_service
 
 blp = Blueprint("patients", __name__, url_prefix="/api/patients", description="Patients")
 
@@ -51,46 +54,33 @@ class Patients(MethodView):
 class CarePlan(MethodView):
     @blp.arguments(CarePlanQuerySchema, location="query")
     @blp.response(200, CarePlanSchema)
-    @blp.alt_response(403, description="No recorded consent and no override reason")
-    @blp.alt_response(404, description="No such patient")
+    @blp.alt_response(403, description="Not yours to read: no care relationship (field staff), "
+                      "no consent and no override, or an override by a role that may not")
+    @blp.alt_response(404, description="No such patient (or referral)")
     def get(self, query: dict[str, Any], patient_id: int) -> Any:
-        """The latest shared care plan, only with recorded consent or an emergency override.
+        """The latest shared care plan, with consent or an emergency override; audited.
 
-        Every read (and every refused read) is written to the audit trail with the purpose.
+        Field staff read only the plans of patients they have a visit with (open, or closed in
+        the last 7 days). Without consent, call handlers and coordinators may override with
+        ``override_purpose`` (from the list) and ``override_reason`` (what the emergency is).
+        Every read and every refused read is written to the audit trail.
         """
         session = get_session()
-        actor = current_actor()
         patient = service.get_patient(session, patient_id)
-        override = query.get("override_reason")
+        override = access.parse_override(query.get("override_purpose"),
+                                         query.get("override_reason"))
+        referral = (referral_service.get_referral(session, query["referral_id"])
+                    if query.get("referral_id") else None)
         try:
-            plan, basis = service.read_care_plan(
-                session, patient=patient, emergency_reason=override
-            )
-        except Exception:
-            audit.record(
-                session,
-                actor=actor,
-                action="care_plan_refused",
-                now=now(),
-                patient_id=patient.id,
-                entity=("patient", patient.id),
-                purpose=query["purpose"],
-                request_id=request_id(),
-            )
-            session.commit()
+            read = access.read_care_plan(
+                session, actor=current_actor(), patient=patient, now=now(),
+                purpose=query["purpose"], override=override, referral=referral,
+                request_id=request_id())
+        except Forbidden:
+            session.commit()  # the refusal stays in the audit trail
             raise
-        audit.record(
-            session,
-            actor=actor,
-            action="view_care_plan",
-            now=now(),
-            patient_id=patient.id,
-            entity=("care_plan", plan.id if plan else None),
-            purpose=override or query["purpose"],
-            request_id=request_id(),
-            details={"basis": basis},
-        )
         session.commit()
+        plan = read.plan
         return {
             "patient_id": patient.id,
             "version": plan.version if plan else None,
@@ -98,5 +88,6 @@ class CarePlan(MethodView):
             "content": plan.content if plan else {},
             "author": plan.author if plan else None,
             "created_at": plan.created_at if plan else None,
-            "access_basis": basis,
+            "access_basis": read.basis,
+            "override_purpose": read.override.purpose if read.override else None,
         }

@@ -13,9 +13,10 @@ from marshmallow import Schema, fields, validate
 
 from dispatch.api.clock import now
 from dispatch.api.schemas import StrictSchema
-from dispatch.auth import current_actor
+from dispatch.auth import current_actor, request_id
 from dispatch.db import get_database, get_session
 from dispatch.planning import runs
+from dispatch.services import audit
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +97,16 @@ class PlanById(MethodView):
     @blp.response(200, PlanSchema)
     @blp.alt_response(404, description="No such plan")
     def get(self, plan_id: int) -> Any:
-        """A plan: its status and, when done, its routes and unassigned visits with reasons."""
-        return runs.get_plan(get_session(), plan_id)
+        """A plan: its status and, when done, its routes and unassigned visits with reasons.
+
+        The read is audited (a plan names visits, and so patients)."""
+        session = get_session()
+        plan = runs.get_plan(session, plan_id)
+        audit.record(session, actor=current_actor(), action="view_plan", now=now(),
+                     entity=("plan", plan.id), purpose="read a plan (API)",
+                     request_id=request_id())
+        session.commit()
+        return plan
 
 
 def _run_in_background(app: Flask, plan_id: int) -> None:

@@ -16,7 +16,7 @@ from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.jobs.wakeup import wake
 from dispatch.models import Referral
-from dispatch.services import duplicates
+from dispatch.services import audit, duplicates
 from dispatch.services import referrals as service
 from dispatch.services.patient_matching import PatientMismatch
 from dispatch.services.referral_commands import NewReferral
@@ -127,8 +127,14 @@ class ReferralById(MethodView):
     @blp.response(200, ReferralSchema)
     @blp.alt_response(404, description="No such referral")
     def get(self, referral_id: int) -> Any:
-        """One referral with its disposition and visits."""
-        return serialise(service.get_referral(get_session(), referral_id))
+        """One referral with its disposition and visits; the read is audited."""
+        session = get_session()
+        referral = service.get_referral(session, referral_id)
+        audit.record(session, actor=current_actor(), action="view_referral", now=now(),
+                     patient_id=referral.patient_id, entity=("referral", referral.id),
+                     purpose="read the referral (API)", request_id=request_id())
+        session.commit()
+        return serialise(referral)
 
 
 @blp.route("/<int:referral_id>/duplicate-of/<int:other_id>")

@@ -20,6 +20,11 @@ from marshmallow import (
 
 from dispatch.models.vocab import REFERRAL_SOURCES
 from dispatch.services import referral_commands as commands
+from dispatch.services.care_plan_access import (
+    MAX_OVERRIDE_TEXT,
+    MIN_OVERRIDE_TEXT,
+    OVERRIDE_PURPOSES,
+)
 from dispatch.services.text import storable
 from triage import TriageInputError
 
@@ -252,8 +257,21 @@ class PatientSchema(Schema):
 
 class CarePlanQuerySchema(StrictSchema):
     purpose = fields.String(validate=validate.Length(min=3, max=300),
-                            load_default="direct care")
-    override_reason = fields.String(validate=validate.Length(max=300))
+                            load_default="direct care",
+                            metadata={"description": "Why you read it (audited)"})
+    referral_id = fields.Integer(
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "Read for this referral: a FHIR Consent that came with it "
+                                 "covers its episode (basis episode_consent)"})
+    override_purpose = fields.String(
+        validate=validate.OneOf(list(OVERRIDE_PURPOSES)),
+        metadata={"description": "Emergency override without consent (call handlers and "
+                                 "coordinators only): "
+                                 + "; ".join(f"{k} = {v}" for k, v in OVERRIDE_PURPOSES.items())})
+    override_reason = fields.String(
+        validate=validate.Length(max=MAX_OVERRIDE_TEXT),
+        metadata={"description": f"With override_purpose: what the emergency is (at least "
+                                 f"{MIN_OVERRIDE_TEXT} characters)"})
 
 
 class CarePlanSchema(Schema):
@@ -263,4 +281,7 @@ class CarePlanSchema(Schema):
     content = fields.Dict()
     author = fields.String(allow_none=True)
     created_at = fields.DateTime(allow_none=True)
-    access_basis = fields.String()
+    access_basis = fields.String(metadata={
+        "description": "consent, episode_consent (a FHIR Consent with this referral) or "
+                       "emergency_override"})
+    override_purpose = fields.String(allow_none=True)

@@ -11,10 +11,10 @@ from marshmallow import Schema, fields, validate
 
 from dispatch.api.clock import now
 from dispatch.api.schemas import StrictSchema, VisitQuerySchema, VisitSchema
-from dispatch.auth import current_actor
+from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.planning.runs import provider_for
-from dispatch.services import manual
+from dispatch.services import audit, manual
 from dispatch.services import visits as service
 
 blp = Blueprint("visits", __name__, url_prefix="/api/visits", description="Visits")
@@ -25,14 +25,23 @@ class Visits(MethodView):
     @blp.arguments(VisitQuerySchema, location="query")
     @blp.response(200, VisitSchema(many=True))
     def get(self, query: dict[str, Any]) -> Any:
-        """Visits, most urgent deadline first; field staff see only their own."""
-        return service.list_visits(
-            get_session(),
-            actor=current_actor(),
+        """Visits, most urgent deadline first; field staff see only their own (an account with
+        no staff link sees none). The read is audited: one event naming the visits listed."""
+        session, actor = get_session(), current_actor()
+        visits = service.list_visits(
+            session,
+            actor=actor,
             status=query.get("status"),
             network_id=query.get("network"),
             limit=query["limit"],
         )
+        audit.record(session, actor=actor, action="list_visits", now=now(),
+                     purpose="list visits (API)", request_id=request_id(),
+                     details={"filters": {k: v for k, v in query.items() if k != "limit"},
+                              "visit_ids": [v.id for v in visits],
+                              "patient_ids": sorted({v.patient_id for v in visits})})
+        session.commit()
+        return visits
 
 
 @blp.route("/<int:visit_id>")
@@ -40,8 +49,14 @@ class VisitById(MethodView):
     @blp.response(200, VisitSchema)
     @blp.alt_response(404, description="No such visit (or not yours)")
     def get(self, visit_id: int) -> Any:
-        """One visit."""
-        return service.get_visit(get_session(), visit_id, actor=current_actor())
+        """One visit; the read is audited."""
+        session, actor = get_session(), current_actor()
+        visit = service.get_visit(session, visit_id, actor=actor)
+        audit.record(session, actor=actor, action="view_visit", now=now(),
+                     patient_id=visit.patient_id, entity=("visit", visit.id),
+                     purpose="read a visit (API)", request_id=request_id())
+        session.commit()
+        return visit
 
 
 class AssignSchema(StrictSchema):

@@ -19,7 +19,6 @@ from dispatch.fhir.intake import (
     facts_for,
     process_message,
     read_task,
-    record_consent,
     tighten_deadline,
 )
 from dispatch.fhir.task import response_bundle, task_resource, task_status
@@ -35,7 +34,6 @@ __all__ = [
     "facts_for",
     "process_message",
     "read_task",
-    "record_consent",
     "response_bundle",
     "task_resource",
     "task_status",

@@ -3,7 +3,8 @@
 Like every service here they flush and never commit; the view commits once. The referral
 itself is made by ``dispatch.services.referrals.create_referral`` (patient matching, triage,
 visit, idempotency, audit); this module adds what only a FHIR message carries: the
-referrer's ``occurrencePeriod.end``, a Consent, and cancellation by ServiceRequest status.
+referrer's ``occurrencePeriod.end``, a Consent (for this episode only), and cancellation by
+ServiceRequest status.
 """
 
 from __future__ import annotations
@@ -26,16 +27,16 @@ from dispatch.fhir.errors import BundleInvalid, MessageConflict, TaskNotFound
 from dispatch.fhir.outcome import issues_from_field_errors, origin_of
 from dispatch.fhir.referral_map import to_referral_message
 from dispatch.fhir.task import TaskFacts
-from dispatch.fhir.types import ConsentGiven, Issue, ReferralMessage
+from dispatch.fhir.types import Issue, ReferralMessage
 from dispatch.models import Network, Patient, Referral, Staff, Visit
 from dispatch.services import audit, visit_actions
+from dispatch.services.consent import record_episode_consent
 from dispatch.services.patient_matching import PatientMismatch
 from dispatch.services.referral_commands import NewReferral
 from dispatch.services.referrals import VISIT_CATEGORIES, create_referral
 from dispatch.states import VISIT_OPEN_STATUSES
 
 LONDON = ZoneInfo("Europe/London")
-MAX_RECORDED_BY = 120  # Patient.consent_recorded_by
 _TASK_ID = re.compile(r"^[0-9]{1,9}$")  # referral ids; longer would overflow an INTEGER
 
 
@@ -103,8 +104,10 @@ def _create(
         return IntakeResult(referral, "replayed", message.header_id, facts_for(session, referral))
     tightened = tighten_deadline(session, referral=referral, end=message.occurrence_end)
     if message.consent is not None:
-        record_consent(session, patient=session.get_one(Patient, referral.patient_id),
-                       consent=message.consent, actor=actor, now=now, request_id=request_id)
+        # This episode only: the patient's recorded consent is never changed by a message.
+        record_episode_consent(session, referral=referral,
+                               recorded_by=message.consent.recorded_by, actor=actor, now=now,
+                               request_id=request_id)
     audit.record(session, actor=actor, action="fhir_referral_received", now=now,
                  patient_id=referral.patient_id, entity=("referral", referral.id),
                  purpose="referral by FHIR message", request_id=request_id,
@@ -175,28 +178,6 @@ def tighten_deadline(session: so.Session, *, referral: Referral, end: datetime |
 
 def _clock(moment: datetime) -> str:
     return f"{moment.astimezone(LONDON):%H:%M on %d %b %Y}"
-
-
-def record_consent(
-    session: so.Session, *, patient: Patient, consent: ConsentGiven, actor: Actor,
-    now: datetime, request_id: str | None = None,
-) -> bool:
-    """Record consent to share the care plan when the patient has none recorded yet.
-
-    An existing record (who and when) is kept: the first recorded consent is the evidence.
-    Returns whether consent was recorded; the change is audited.
-    """
-    if patient.consent_to_share:
-        return False
-    patient.consent_to_share = True
-    patient.consent_recorded_by = consent.recorded_by[:MAX_RECORDED_BY]
-    patient.consent_recorded_at = now
-    audit.record(session, actor=actor, action="record_consent", now=now, patient_id=patient.id,
-                 entity=("patient", patient.id), request_id=request_id,
-                 purpose="consent to share the care plan, from a FHIR Consent",
-                 details={"recorded_by": patient.consent_recorded_by, "source": "fhir"})
-    session.flush()
-    return True
 
 
 def cancel_referral(

@@ -2,6 +2,7 @@
 
 from dispatch.models.audit import AuditEvent
 from dispatch.models.base import Base, UTCDateTime
+from dispatch.models.consent import ConsentRecord
 from dispatch.models.messages import Message
 from dispatch.models.networks import Network, StaffBase
 from dispatch.models.packages import CarePackage, CarePackageItem, TariffItem
@@ -19,6 +20,7 @@ __all__ = [
     "CarePackage",
     "CarePackageItem",
     "CarePlan",
+    "ConsentRecord",
     "Message",
     "Network",
     "Patient",

@@ -74,6 +74,10 @@ class Referral(Base):
     # Set when a coordinator marks this referral a duplicate of another (hazard H-002).
     duplicate_of_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("referrals.id"))
     created_by: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    # A FHIR Consent in the referral message: it covers this referral's episode only and never
+    # changes the patient's recorded consent (dispatch.services.care_plan_access).
+    episode_consent_by: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    episode_consent_at: so.Mapped[datetime | None]
     created_at: so.Mapped[datetime] = created_at_column()
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
     version: so.Mapped[int] = so.mapped_column(sa.Integer, default=1)

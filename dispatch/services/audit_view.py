@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -95,11 +95,28 @@ def actions(session: so.Session) -> list[str]:
     return list(session.scalars(stmt))
 
 
-def iter_events(session: so.Session, *, filters: AuditFilter,
-                limit: int = MAX_EXPORT_ROWS) -> Iterator[AuditEvent]:
-    """Matching events oldest first (at most ``limit``), fetched in batches."""
-    stmt = _where(sa.select(AuditEvent), filters).order_by(AuditEvent.id).limit(limit)
-    yield from session.scalars(stmt.execution_options(yield_per=1000))
+EXPORT_BATCH = 1000
+
+
+def iter_events(sessions: Callable[[], so.Session], *, filters: AuditFilter,
+                limit: int = MAX_EXPORT_ROWS, batch: int = EXPORT_BATCH) -> Iterator[AuditEvent]:
+    """Matching events oldest first (at most ``limit``), for a streamed export.
+
+    Each batch is read in its own short session, closed before its rows are handed on: no
+    transaction stays open while the client downloads (on SQLite an open one holds the write
+    lock, and every other write fails, H-010). Keyset paging by id keeps batches consistent
+    with rows added meanwhile.
+    """
+    after, sent = 0, 0
+    while sent < limit:
+        stmt = (_where(sa.select(AuditEvent), filters).where(AuditEvent.id > after)
+                .order_by(AuditEvent.id).limit(min(batch, limit - sent)))
+        with sessions() as session:
+            rows = list(session.scalars(stmt))
+        if not rows:
+            return
+        yield from rows
+        after, sent = rows[-1].id, sent + len(rows)
 
 
 def csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:

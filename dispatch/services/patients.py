@@ -1,4 +1,4 @@
-"""Finding, matching and creating patients; reading care plans under consent."""
+"""Finding, matching and creating patients (care-plan reads: ``care_plan_access``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from geopy.location import Location
 from sqlalchemy import orm as so
 
-from dispatch.errors import Forbidden, InvalidInput, NotFound
-from dispatch.models import CarePlan, Network, Patient, StaffBase
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.models import Network, Patient, StaffBase
 from dispatch.nhs_numbers import InvalidNhsNumber, normalise_nhs_number
 from dispatch.services.referral_commands import PatientDetails
 from dispatch.services.text import storable
@@ -17,7 +17,6 @@ from routing.geocoding import OfflinePostcodeGeocoder, outward_code
 from routing.travel import great_circle_metres
 
 REQUIRED_FOR_NEW = ("given_name", "family_name", "date_of_birth", "address", "postcode")
-MIN_OVERRIDE_REASON = 10  # characters: a real reason, not "x"
 
 
 def normalise_postcode(raw: str) -> str:
@@ -151,41 +150,3 @@ def _nearest_network(session: so.Session, lat: float | None, lon: float | None) 
 def postcode_district(postcode: str) -> str:
     """The outward code ("W12") shown in SMS instead of the address."""
     return outward_code(postcode) or postcode.split()[0]
-
-
-def read_care_plan(
-    session: so.Session, *, patient: Patient, emergency_reason: str | None
-) -> tuple[CarePlan | None, str]:
-    """The latest care plan if the patient consented, or with an emergency override.
-
-    Returns the plan (None if there is none) and the legal basis used: ``consent`` or
-    ``emergency_override``. The caller audits the read either way.
-
-    Raises
-    ------
-    Forbidden
-        No recorded consent and no override reason.
-    InvalidInput
-        An override reason too short to justify the access.
-    """
-    if patient.consent_to_share:
-        basis = "consent"
-    elif emergency_reason is None:
-        raise Forbidden(
-            "no recorded consent to share this care plan; an emergency override needs a reason"
-        )
-    elif len(emergency_reason.strip()) < MIN_OVERRIDE_REASON:
-        raise InvalidInput(
-            "override reason too short",
-            errors={
-                "override_reason": [f"give a reason of at least {MIN_OVERRIDE_REASON} characters"]
-            },
-        )
-    else:
-        basis = "emergency_override"
-    plan = session.scalar(
-        sa.select(CarePlan)
-        .where(CarePlan.patient_id == patient.id)
-        .order_by(CarePlan.version.desc())
-    )
-    return plan, basis

@@ -12,7 +12,7 @@ from sqlalchemy import orm as so
 from werkzeug.security import generate_password_hash
 
 from dispatch.errors import Conflict, InvalidInput
-from dispatch.models import ApiToken, User
+from dispatch.models import ApiToken, Staff, User
 from dispatch.models.vocab import USER_ROLES
 
 TOKEN_BYTES = 32
@@ -55,6 +55,8 @@ def add_user(
         errors["role"] = [f"must be one of: {', '.join(USER_ROLES)}"]
     if not username.strip():
         errors["username"] = ["must not be empty"]
+    if staff_id is not None and session.get(Staff, staff_id) is None:
+        errors["staff_id"] = [f"no member of staff with id {staff_id}"]
     if errors:
         raise InvalidInput("invalid user", errors=errors)
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:

@@ -13,7 +13,11 @@ from dispatch.states import VISIT_STATUSES
 
 
 def _scoped(stmt: sa.Select[Visit], actor: Actor) -> sa.Select[Visit]:
+    """Field staff see their own visits only; an account with no staff link sees none (it
+    must never become ``assigned_staff_id IS NULL``: every unassigned visit, H-015)."""
     if actor.role == FIELD_STAFF:
+        if actor.staff_id is None:
+            return stmt.where(sa.false())
         return stmt.where(Visit.assigned_staff_id == actor.staff_id)
     return stmt
 

@@ -12,7 +12,8 @@ commit once and render; the rules live in ``dispatch.services`` and ``triage``.
 One blueprint (``web``), its pages split by area: ``common`` (sign-in, assets, filters),
 ``handler`` (the call handler's referral pages), ``visits`` (field staff), ``board``
 (coordinators), ``messages`` (the SMS outbox and inbox), ``reports`` (managers' KPIs),
-``packages`` (care package decisions) and ``admin`` (the audit trail). Importing the page
+``packages`` (care package decisions), ``consent`` (consent to share the care plan) and
+``admin`` (the audit trail and the emergency-override report). Importing the page
 modules registers their routes.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import dispatch.web.admin
 import dispatch.web.board
+import dispatch.web.consent
 import dispatch.web.handler
 import dispatch.web.messages
 import dispatch.web.packages

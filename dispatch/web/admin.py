@@ -1,21 +1,24 @@
-"""Administrators: the audit trail, filtered and paginated, and its CSV export. Read-only: no
-route here (or anywhere) changes or deletes an audit event. Each look at the trail is itself
-audited, since the trail names patients."""
+"""Administrators: the audit trail, filtered and paginated, its CSV export, and the Caldicott
+guardian's daily report of emergency care-plan overrides. Read-only: no route here (or
+anywhere) changes or deletes an audit event. Each look at the trail is itself audited, since
+the trail names patients."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from flask import Response, render_template, request, stream_with_context
+from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
-from dispatch.db import get_session
+from dispatch.db import close_session, get_database, get_session
 from dispatch.errors import InvalidInput
 from dispatch.services import audit
 from dispatch.services import audit_view as service
+from dispatch.services import care_plan_access as access
+from dispatch.services.care_plan_access import LONDON, OVERRIDE_ACTION
 from dispatch.web.common import bp
 
 FILTER_LABELS = {"patient_id": "Patient id", "user": "Username", "action": "Action",
@@ -81,17 +84,44 @@ def _render(filters: service.AuditFilter, listing: service.AuditPage | None,
     return render_template(
         "admin/audit.html", listing=listing, values=values, labels=FILTER_LABELS,
         field_errors=errors or {}, errors=summary, args=filters.as_args(),
-        actions=service.actions(get_session()))
+        actions=service.actions(get_session()), override_action=OVERRIDE_ACTION)
 
 
 @bp.get("/admin/audit.csv")
 def audit_csv() -> Response:
-    """The filtered trail as CSV (oldest first, up to 100,000 rows), streamed."""
+    """The filtered trail as CSV (oldest first, up to 100,000 rows), streamed.
+
+    The export is audited and committed, and the request session closed, before the first
+    byte; the rows are then read in short batches, each in its own session, so no transaction
+    is open while the client downloads (H-010).
+    """
     filters = _filters()
     session = get_session()
     _record(filters, "export_audit")
     session.commit()
-    lines = service.csv_lines(service.iter_events(session, filters=filters))
+    close_session()
+    lines = service.csv_lines(service.iter_events(get_database().sessions, filters=filters))
     stamp = now().date().isoformat()
-    return Response(stream_with_context(lines), mimetype="text/csv", headers={
+    return Response(lines, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
+
+
+@bp.get("/admin/overrides")
+def override_report() -> ResponseReturnValue:
+    """The Caldicott guardian's daily report: every care plan read without consent on a day
+    (who, patient, purpose, reason, when); today unless ``date`` is given."""
+    raw = request.args.get("date", "").strip()
+    try:
+        day = date.fromisoformat(raw) if raw else now().astimezone(LONDON).date()
+    except ValueError:
+        return render_template("admin/overrides.html", day=None, entries=[], raw=raw, errors=[
+            {"text": "Enter a real date, like 2026-12-01", "href": "#date"}]), 422
+    session = get_session()
+    entries = access.overrides_on(session, day=day)
+    audit.record(session, actor=current_actor(), action="view_override_report", now=now(),
+                 purpose="Caldicott guardian review", request_id=request_id(),
+                 details={"date": day.isoformat(), "overrides": len(entries)})
+    session.commit()
+    return render_template("admin/overrides.html", day=day, entries=entries, raw=day.isoformat(),
+                           errors=[], previous=day - timedelta(days=1),
+                           following=day + timedelta(days=1))

@@ -18,6 +18,7 @@ from dispatch.db import get_session
 from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import Patient, Referral
 from dispatch.services import audit, bookings, patients, referrals
+from dispatch.services import care_plan_access as access
 from dispatch.services.duplicates import possible_duplicates
 from dispatch.services.patient_matching import PatientMismatch
 from dispatch.services.referral_commands import NewReferral
@@ -32,7 +33,7 @@ def new_referral() -> str:
     patient = _selected_patient(request.args.get("patient", type=int))
     form = forms.ReferralForm(formdata=None)
     form.prepare(now=now(), patient_id=patient.id if patient else None)
-    context = _patient_context(patient, override_reason=None)
+    context = _patient_context(patient, override=None)
     get_session().commit()
     return _render_new(form=form, register="register" in request.args, **context)
 
@@ -63,7 +64,7 @@ def create_referral() -> ResponseReturnValue:
     patient = _selected_patient(form.patient_id.data) if form.patient_id.data else None
     form.prepare(now=now(), patient_id=patient.id if patient else None)
     form.patient_decision.data = ""  # a confirmation is asked each time, never carried over
-    context = _patient_context(patient, override_reason=None)
+    context = _patient_context(patient, override=None)
     get_session().commit()
     errors = forms.error_list(form, unplaced)
     if mismatch is not None:
@@ -136,19 +137,28 @@ def _register_prefill(find: forms.FindPatientForm) -> dict[str, Any]:
 
 @bp.post("/referrals/new/care-plan")
 def care_plan_override() -> ResponseReturnValue:
-    """Show a care plan without recorded consent: an emergency, with a reason, audited."""
-    override = forms.CarePlanOverrideForm()
-    valid = override.validate()
-    patient_id = override.patient_id.data or request.form.get("patient_id", type=int)
+    """Show a care plan without recorded consent: an emergency (call handlers and coordinators
+    only), with a purpose from the list and a reason; audited and reported to the Caldicott
+    guardian."""
+    override_form = forms.CarePlanOverrideForm()
+    valid = override_form.validate()
+    patient_id = override_form.patient_id.data or request.form.get("patient_id", type=int)
     patient = _selected_patient(patient_id)
     if patient is None:
         abort(404)
-    reason = (override.reason.data or "").strip() if valid else None
-    context = _patient_context(patient, override_reason=reason, override_form=override)
+    override = None
+    if valid:
+        try:
+            override = access.parse_override(override_form.purpose.data,
+                                             override_form.reason.data)
+        except InvalidInput as exc:
+            forms.put_errors(override_form, exc.errors)
+    context = _patient_context(patient, override=override, override_form=override_form)
     get_session().commit()
     form = forms.ReferralForm(formdata=None)
     form.prepare(now=now(), patient_id=patient.id)
-    return _render_new(form=form, errors=forms.error_list(override), **context)
+    status = 200 if context["care_plan_basis"] else 403 if override is not None else 422
+    return _render_new(form=form, errors=forms.error_list(override_form), **context), status
 
 
 def _selected_patient(patient_id: int | None) -> Patient | None:
@@ -164,12 +174,15 @@ def _selected_patient(patient_id: int | None) -> Patient | None:
 
 
 def _patient_context(
-    patient: Patient | None, *, override_reason: str | None,
+    patient: Patient | None, *, override: access.Override | None,
     override_form: forms.CarePlanOverrideForm | None = None,
 ) -> dict[str, Any]:
-    """The patient summary and their care plan where the law allows, each read audited."""
+    """The patient summary and their care plan where the rules allow (each read audited; an
+    attempted override that is refused is audited too)."""
+    actor = current_actor()
     context: dict[str, Any] = {"patient": patient, "care_plan": None, "care_plan_basis": None,
-                               "duplicates": []}
+                               "may_override": access.may_override(actor),
+                               "override_purposes": access.OVERRIDE_PURPOSES, "duplicates": []}
     if patient is None:
         return context
     # Hazard H-002: the patient's open referrals, shown before another is logged.
@@ -177,23 +190,20 @@ def _patient_context(
     override_form = override_form or forms.CarePlanOverrideForm(formdata=None)
     override_form.patient_id.data = patient.id
     context["override_form"] = override_form
-    session, actor = get_session(), current_actor()
+    session = get_session()
+    if override is None and access.refusal(session, actor=actor, patient=patient,
+                                           now=now()) is not None:
+        return context  # nothing asked for yet: offer the override where the role allows
     try:
-        plan, basis = patients.read_care_plan(session, patient=patient,
-                                              emergency_reason=override_reason)
-    except (Forbidden, InvalidInput) as exc:
-        if isinstance(exc, InvalidInput):
-            forms.put_errors(override_form, exc.errors)
-        if override_reason is not None:
-            audit.record(session, actor=actor, action="care_plan_refused", now=now(),
-                         patient_id=patient.id, entity=("patient", patient.id),
-                         purpose=override_reason[:300], request_id=request_id())
+        read = access.read_care_plan(session, actor=actor, patient=patient, now=now(),
+                                     purpose="referral for urgent community care",
+                                     override=override, request_id=request_id())
+    except Forbidden as exc:
+        override_form.reason.errors = [*override_form.reason.errors,
+                                       exc.message[:1].upper() + exc.message[1:]]
         return context
-    audit.record(session, actor=actor, action="view_care_plan", now=now(), patient_id=patient.id,
-                 entity=("care_plan", plan.id if plan else None),
-                 purpose=override_reason or "referral for urgent community care",
-                 request_id=request_id(), details={"basis": basis})
-    return {**context, "care_plan": plan, "care_plan_basis": basis}
+    return {**context, "care_plan": read.plan, "care_plan_basis": read.basis,
+            "care_plan_override": read.override}
 
 
 def _render_new(**context: Any) -> str:

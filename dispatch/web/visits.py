@@ -2,8 +2,9 @@
 
 A worker sees only visits assigned to them (anything else is "not found", so a guessed
 reference reveals nothing); coordinators and admins may open any. Every view is audited, and
-the care plan is shown only where the patient consented (``read_care_plan``), its read audited
-with the purpose "attend visit". Accept, decline, arrived and done are the SMS state machine
+the care plan is shown only where ``care_plan_access`` allows (consent, or this referral's FHIR
+Consent; for a worker, a visit open or closed in the last 7 days), its read audited with the
+purpose "attend visit". Accept, decline, arrived and done are the SMS state machine
 (``dispatch.services.visit_actions``): a CSRF-protected form each, Post/Redirect/Get, and a
 stale action (already accepted, reassigned meanwhile) shows the service's Conflict message.
 """
@@ -22,10 +23,11 @@ from dispatch import forms
 from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
-from dispatch.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Patient, Referral, Staff, Visit
 from dispatch.permissions import FIELD_STAFF
-from dispatch.services import audit, patients, visit_actions
+from dispatch.services import audit, visit_actions
+from dispatch.services import care_plan_access as access
 from dispatch.services.board import day_bounds
 from dispatch.web.common import bp
 from dispatch.web.pageforms import OUTCOME_LABELS, ActionForm, CompleteForm, DeclineForm
@@ -34,6 +36,12 @@ from triage.timing import LONDON
 PURPOSE = "attend visit"
 EXPIRED = [{"text": "The form expired; try again"}]
 ACTIVE = ("assigned", "offered", "accepted", "en_route", "on_site")
+PLAN_REFUSALS = {
+    "no_consent": "The patient has not consented to share their care plan. Ask the "
+                  "coordinator if you need more information.",
+    "no_care_relationship": "The care plan is shown only while you have a visit with this "
+                            "patient (open, or closed in the last 7 days).",
+}
 DONE_MESSAGES = {
     "accept": "You accepted visit {ref}. Mark your arrival when you get there.",
     "decline": "You declined visit {ref}. The coordinator will find someone else.",
@@ -97,8 +105,8 @@ def _render(visit: Visit, *, errors: list[dict[str, str]] | None = None,
     audit.record(session, actor=actor, action="view_visit", now=now(), patient_id=patient.id,
                  entity=("visit", visit.id), purpose=PURPOSE, request_id=request_id(),
                  details={"reference": visit.reference, "status": visit.status})
-    plan, plan_note = _care_plan(patient)
     referral = session.get(Referral, visit.referral_id) if visit.referral_id else None
+    plan, plan_note = _care_plan(patient, referral)
     mine = actor.staff_id is not None and visit.assigned_staff_id == actor.staff_id
     session.commit()
     return render_template(
@@ -111,18 +119,19 @@ def _render(visit: Visit, *, errors: list[dict[str, str]] | None = None,
         minutes_left=int((visit.deadline - now()).total_seconds() // 60)), status
 
 
-def _care_plan(patient: Patient) -> tuple[Any, str | None]:
-    """The latest care plan where consent allows (read audited), else a note saying why not."""
-    session = get_session()
-    try:
-        plan, basis = patients.read_care_plan(session, patient=patient, emergency_reason=None)
-    except Forbidden:
-        return None, ("The patient has not consented to share their care plan. Ask the "
-                      "coordinator if you need more information.")
-    audit.record(session, actor=current_actor(), action="view_care_plan", now=now(),
-                 patient_id=patient.id, entity=("care_plan", plan.id if plan else None),
-                 purpose=PURPOSE, request_id=request_id(), details={"basis": basis})
-    return plan, None if plan else "No care plan is recorded for this patient."
+def _care_plan(patient: Patient, referral: Referral | None) -> tuple[Any, str | None]:
+    """The latest care plan where the rules allow (read audited), else a note saying why not.
+
+    Field staff need a visit with the patient that is open or closed in the last 7 days; the
+    plan needs the patient's consent, or a FHIR Consent that came with this visit's referral.
+    """
+    session, actor = get_session(), current_actor()
+    refused = access.refusal(session, actor=actor, patient=patient, now=now(), referral=referral)
+    if refused is not None:
+        return None, PLAN_REFUSALS.get(refused, PLAN_REFUSALS["no_consent"])
+    read = access.read_care_plan(session, actor=actor, patient=patient, now=now(),
+                                 purpose=PURPOSE, referral=referral, request_id=request_id())
+    return read.plan, None if read.plan else "No care plan is recorded for this patient."
 
 
 def _act(

@@ -57,16 +57,18 @@ def test_care_plan_without_consent_refused_and_audited(
 def test_care_plan_emergency_override_records_reason(
     client: FlaskClient, token_for: Callable[..., dict[str, str]], session: so.Session
 ) -> None:
-    """An override with a real reason shows the plan and logs the reason as the purpose."""
+    """An override with a listed purpose and a real reason shows the plan and logs both."""
     patient = _patient_with_plan(session, consent=False)
     reason = "patient unconscious, clinician needs allergies"
     response = client.get(f"/api/patients/{patient.id}/care-plan",
-                          query_string={"override_reason": reason},
+                          query_string={"override_purpose": "emergency_care",
+                                        "override_reason": reason},
                           headers=token_for("coordinator"))
     assert response.status_code == 200
     assert response.json["access_basis"] == "emergency_override"
     [event] = _audit(session, patient.id)
-    assert event.purpose == reason and event.details == {"basis": "emergency_override"}
+    assert event.purpose == f"Emergency care - patient unable to consent: {reason}"
+    assert event.details["basis"] == "emergency_override"
 
 
 def test_care_plan_override_reason_too_short(
@@ -74,8 +76,9 @@ def test_care_plan_override_reason_too_short(
 ) -> None:
     """'x' is not a reason: 422."""
     patient = _patient_with_plan(session, consent=False)
-    response = client.get(f"/api/patients/{patient.id}/care-plan?override_reason=x",
-                          headers=token_for("coordinator"))
+    response = client.get(
+        f"/api/patients/{patient.id}/care-plan?override_purpose=safeguarding&override_reason=x",
+        headers=token_for("coordinator"))
     assert response.status_code == 422
 
 

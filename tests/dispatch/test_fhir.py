@@ -115,7 +115,8 @@ def test_process_message_creates_referral_with_tightened_deadline(
 def test_process_message_maps_codes_observations_flags_and_consent(
     client: FlaskClient, handler: dict[str, str], network: m.Network, session: so.Session
 ) -> None:
-    """CarePlan codes become needs, Observations NEWS2 inputs, Flags notes, Consent is recorded."""
+    """CarePlan codes become needs, Observations NEWS2 inputs, Flags notes, Consent is kept
+    for the episode."""
     response = _post(client, handler, _fixture("referral_111_fall.json"))
 
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -131,9 +132,11 @@ def test_process_message_maps_codes_observations_flags_and_consent(
     assert "Reasonable adjustment: Provision of Additional Support" in notes
     assert referral.referrer_name == "Marcy Blake"
     patient = session.get_one(m.Patient, referral.patient_id)
-    assert patient.consent_to_share and patient.consent_recorded_by == "NHS 111 North West London"
+    # The Consent covers this referral's episode only (H-009): the patient's record is unchanged.
+    assert referral.episode_consent_by == "NHS 111 North West London"
+    assert not patient.consent_to_share and patient.consent_recorded_by is None
     actions = set(session.scalars(sa.select(m.AuditEvent.action)))
-    assert {"create_referral", "record_consent", "fhir_referral_received"} <= actions
+    assert {"create_referral", "record_episode_consent", "fhir_referral_received"} <= actions
 
 
 def test_process_message_same_bundle_twice_makes_one_referral(

@@ -107,28 +107,32 @@ def test_care_plan_hidden_without_consent(app: Flask, session: so.Session) -> No
 def test_care_plan_override_with_reason_is_shown_and_audited(
     app: Flask, session: so.Session
 ) -> None:
-    """An emergency reason shows the plan and logs the reason as the purpose."""
+    """An emergency purpose and reason show the plan and log both as the purpose."""
     patient = patient_with_plan(session, consent=False)
     client = signed_in_client(app, session, "call_handler")
     reason = "Caller reports collapse; need escalation plan"
     html = client.post("/referrals/new/care-plan", data={
-        "patient_id": str(patient.id), "reason": reason}).get_data(as_text=True)
+        "patient_id": str(patient.id), "purpose": "risk_to_life",
+        "reason": reason}).get_data(as_text=True)
     assert "Lives alone; key safe 1234" in html and "Emergency access without consent" in html
     session.expire_all()
     event = session.scalars(sa.select(m.AuditEvent).where(
-        m.AuditEvent.action == "view_care_plan", m.AuditEvent.patient_id == patient.id)).one()
-    assert event.purpose == reason and event.details == {"basis": "emergency_override"}
+        m.AuditEvent.action == "care_plan_override", m.AuditEvent.patient_id == patient.id)).one()
+    assert event.purpose == f"Immediate risk to life: {reason}"
+    assert event.details == {"basis": "emergency_override", "override_purpose": "risk_to_life",
+                             "override_text": reason}
 
 
 def test_care_plan_override_short_reason_refused(app: Flask, session: so.Session) -> None:
-    """A token reason is refused with an inline error, and the refusal is audited."""
+    """A token reason is refused with an inline error; nothing is read."""
     patient = patient_with_plan(session, consent=False)
     client = signed_in_client(app, session, "call_handler")
-    html = client.post("/referrals/new/care-plan", data={
-        "patient_id": str(patient.id), "reason": "x"}).get_data(as_text=True)
-    assert "key safe" not in html
-    assert "Give a reason of at least 10 characters" in html and 'href="#reason"' in html
-    assert "care_plan_refused" in audit_actions(session, patient_id=patient.id)
+    response = client.post("/referrals/new/care-plan", data={
+        "patient_id": str(patient.id), "purpose": "safeguarding", "reason": "x"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "key safe" not in html
+    assert "at least 10 characters" in html and 'href="#reason"' in html
+    assert "care_plan_override" not in audit_actions(session, patient_id=patient.id)
 
 
 def test_submit_referral_creates_it_and_shows_the_disposition(

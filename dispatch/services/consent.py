@@ -1,0 +1,140 @@
+"""Recording and withdrawing consent to share the care plan; episode consent from FHIR.
+
+A patient's consent is a decision by the patient (or their attorney or deputy) recorded by a
+member of staff: who recorded it, when, and its scope are kept on the patient (the current
+state the access rules read) and in a :class:`ConsentRecord` per decision (the history), and
+each change is audited. A FHIR Consent in a referral message is different: it covers that
+referral's episode only (``Referral.episode_consent_by``) and never changes the patient's
+recorded consent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch.actors import Actor
+from dispatch.errors import Conflict, InvalidInput
+from dispatch.models import ConsentRecord, Patient, Referral
+from dispatch.models.consent import CONSENT_GIVERS, CONSENT_SCOPES
+from dispatch.services import audit
+
+SCOPE_LABELS = {
+    "care_plan_direct_care": "Share the shared care plan with the staff giving urgent "
+                             "community care (call handlers, coordinators, visiting staff)",
+}
+GIVER_LABELS = {
+    "patient": "The patient",
+    "attorney": "Their attorney (lasting power of attorney for health and welfare)",
+    "deputy": "Their court-appointed deputy",
+}
+MAX_RECORDED_BY = 120  # Patient.consent_recorded_by
+
+
+class ConsentChange(Protocol):
+    """:func:`record_consent` or :func:`withdraw_consent`."""
+
+    def __call__(self, session: so.Session, *, patient: Patient, actor: Actor, given_by: str,
+                 now: datetime, scope: str = ..., request_id: str | None = None
+                 ) -> ConsentRecord: ...
+
+
+def _check(scope: str, given_by: str) -> None:
+    errors: dict[str, list[str]] = {}
+    if scope not in CONSENT_SCOPES:
+        errors["scope"] = [f"must be one of: {', '.join(CONSENT_SCOPES)}"]
+    if given_by not in CONSENT_GIVERS:
+        errors["given_by"] = ["say who made the decision"]
+    if errors:
+        raise InvalidInput("invalid consent", errors=errors)
+
+
+def record_consent(
+    session: so.Session, *, patient: Patient, actor: Actor, given_by: str, now: datetime,
+    scope: str = "care_plan_direct_care", request_id: str | None = None,
+) -> ConsentRecord:
+    """Record consent to share the care plan (who recorded it, when, scope); audited.
+
+    Raises
+    ------
+    InvalidInput
+        Unknown scope or giver.
+    Conflict
+        Consent is already recorded (withdraw it first to record a new decision).
+    """
+    _check(scope, given_by)
+    if patient.consent_to_share:
+        raise Conflict(f"consent is already recorded (by {patient.consent_recorded_by})")
+    patient.consent_to_share = True
+    patient.consent_recorded_by = actor.username[:MAX_RECORDED_BY]
+    patient.consent_recorded_at = now
+    return _decision(session, patient=patient, actor=actor, decision="given", scope=scope,
+                     given_by=given_by, now=now, request_id=request_id)
+
+
+def withdraw_consent(
+    session: so.Session, *, patient: Patient, actor: Actor, given_by: str, now: datetime,
+    scope: str = "care_plan_direct_care", request_id: str | None = None,
+) -> ConsentRecord:
+    """Withdraw consent: the care plan is no longer shared (overrides aside); audited.
+
+    Raises
+    ------
+    InvalidInput
+        Unknown scope or giver.
+    Conflict
+        No consent is recorded.
+    """
+    _check(scope, given_by)
+    if not patient.consent_to_share:
+        raise Conflict("no consent is recorded for this patient")
+    patient.consent_to_share = False
+    patient.consent_recorded_by = None
+    patient.consent_recorded_at = None
+    return _decision(session, patient=patient, actor=actor, decision="withdrawn", scope=scope,
+                     given_by=given_by, now=now, request_id=request_id)
+
+
+def _decision(
+    session: so.Session, *, patient: Patient, actor: Actor, decision: str, scope: str,
+    given_by: str, now: datetime, request_id: str | None,
+) -> ConsentRecord:
+    record = ConsentRecord(patient_id=patient.id, decision=decision, scope=scope,
+                           given_by=given_by, recorded_by=actor.username[:MAX_RECORDED_BY],
+                           user_id=actor.user_id, at=now)
+    session.add(record)
+    action = "record_consent" if decision == "given" else "withdraw_consent"
+    audit.record(session, actor=actor, action=action, now=now, patient_id=patient.id,
+                 entity=("patient", patient.id), request_id=request_id,
+                 purpose=f"consent to share the care plan {decision}",
+                 details={"scope": scope, "given_by": given_by, "source": "page"})
+    session.flush()
+    return record
+
+
+def history(session: so.Session, *, patient_id: int) -> list[ConsentRecord]:
+    """Every recorded decision for the patient, newest first."""
+    stmt = sa.select(ConsentRecord).where(ConsentRecord.patient_id == patient_id)
+    return list(session.scalars(stmt.order_by(ConsentRecord.at.desc(), ConsentRecord.id.desc())))
+
+
+def record_episode_consent(
+    session: so.Session, *, referral: Referral, recorded_by: str, actor: Actor, now: datetime,
+    request_id: str | None = None,
+) -> None:
+    """A FHIR Consent that came with a referral: it covers this referral's episode only.
+
+    The patient's recorded consent is left exactly as it is (a message from another system is
+    not the patient's decision recorded by us); audited.
+    """
+    referral.episode_consent_by = recorded_by[:MAX_RECORDED_BY]
+    referral.episode_consent_at = now
+    audit.record(session, actor=actor, action="record_episode_consent", now=now,
+                 patient_id=referral.patient_id, entity=("referral", referral.id),
+                 request_id=request_id,
+                 purpose="consent to share the care plan for this referral, from a FHIR Consent",
+                 details={"recorded_by": referral.episode_consent_by, "source": "fhir"})
+    session.flush()
