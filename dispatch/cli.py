@@ -439,6 +439,8 @@ def solve(path: str, fmt: str, seconds: float, workers: int, seed: int, as_json:
         click.echo(f"  {route['vehicle']}: {' '.join(route['visits'])}")
     for item in data["unassigned"]:
         click.echo(f"  unassigned {item['id']}: {item['reason']}")
+    if data.get("fallback"):
+        click.echo(f"  fallback {data['fallback']}: {data['note']}")
 
 
 # --- rosters ----------------------------------------------------------------------------------

@@ -40,6 +40,12 @@ DEFAULTS: dict[str, Any] = {
     "REOPTIMISE_INTERVAL": 300,
     "REOPTIMISE_SECONDS": 3.0,
     "PLACE_SECONDS": 1.0,
+    # The deadline watch looks only at visits due within this many hours (issue 13, hazard 7:
+    # a six-week package must not raise alarms for visits due weeks ahead).
+    "WATCH_HORIZON_HOURS": 24,
+    # At most one grouped escalation text per on-call phone per this many minutes; escalations
+    # raised in between wait for the next grouped text (and are on the board at once).
+    "ESCALATION_TEXT_MINUTES": 10,
     # Live demo activity (``dispatch serve --demo-activity``; refused when ENV is production):
     # synthetic referrals and staff replies on the wall clock, see
     # dispatch/simulation/live_demo.py.

@@ -98,6 +98,11 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("visits.AssignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.UnassignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.PinVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # A 2-hour visit nobody can reach in time (H-006): a clinical call for the people who
+    # dispatch, not for administrators (as package decisions).
+    ("visits.JeopardyOptions", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("visits.JeopardyDecision", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.board_jeopardy_decision", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("visits.Visits", "GET"): ALL_ROLES,
     ("visits.VisitById", "GET"): ALL_ROLES,
     ("messages.Messages", "GET"): OFFICE,

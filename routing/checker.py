@@ -99,7 +99,11 @@ def _check_times(
             )
         if stop.start < visit.earliest:
             found.append(f"visit {visit.id}: starts before its window opens")
-        if stop.start > visit.deadline and not _may_be_late(problem, visit, late_ok):
+        if stop.start > visit.deadline and not (
+            _may_be_late(problem, visit, late_ok)
+            and (visit.pinned_start is not None
+                 or visit.may_start_late(stop.start, route.worker_id))
+        ):
             found.append(f"visit {visit.id}: starts after its deadline")
         if stop.end != stop.start + visit.duration:
             found.append(f"visit {visit.id}: end is not start + duration")

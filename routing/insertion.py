@@ -21,6 +21,7 @@ from routing.costs import (
 )
 from routing.screening import Screening
 from routing.types import (
+    Fallback,
     LateVisit,
     PlacedBreak,
     Route,
@@ -28,7 +29,15 @@ from routing.types import (
     RoutingProblem,
     Shift,
     Stop,
+    Unassigned,
     Visit,
+)
+
+#: What a fallback plan says about itself (``RoutingPlan.note``).
+GREEDY_NOTE = (
+    "The search found no plan within its limits (the machine may be busy): this is the "
+    "greedy insertion plan. Every visit is placed where it fits, most urgent first, and "
+    "nothing is optimised; the next re-optimisation improves it."
 )
 
 
@@ -119,7 +128,9 @@ def retime(
             if arrival > visit.pinned_start:
                 return None
             start = visit.pinned_start
-        elif start > visit.deadline and visit.id not in screening.late:
+        elif start > visit.deadline and (
+            visit.id not in screening.late or not visit.may_start_late(start, shift.worker_id)
+        ):
             return None
         stops.append(Stop(visit.id, arrival, start, start + visit.duration))
         # The same soft costs the full model charges: waiting for urgent visits, the safety
@@ -178,3 +189,59 @@ def _route_distance(
     inner = [problem.visit(s.visit_id).location for s in route.stops]
     locations = [shift.start_location, *inner, shift.end_location]
     return int(sum(distance[a, b] for a, b in zip(locations, locations[1:], strict=False)))
+
+
+def greedy_plan(
+    problem: RoutingProblem, screening: Screening, start: RoutingPlan | None = None,
+    *, fallback: Fallback = "greedy_insertion", note: str = GREEDY_NOTE,
+) -> RoutingPlan:
+    """A feasible plan without a search, for when the search gives none in time (H-011).
+
+    The routes of ``start`` (a warm start's plan) are kept where they still hold; then each
+    pinned visit goes on its own shift, then every other visit, most urgent and earliest
+    deadline first, at its cheapest position (:func:`cheapest_insertion`: nothing moves).
+    Whatever does not fit is reported like the search reports it. Deterministic, no clock.
+    """
+    visits = {v.id: v for v in problem.visits}
+    shifts = {s.id: (k, s) for k, s in enumerate(problem.shifts)}
+    plan = RoutingPlan((), (), 0, 0.0, 0, 0, 0.0)
+    for route in start.routes if start is not None else ():
+        if route.shift_id not in shifts:
+            continue
+        k, shift = shifts[route.shift_id]
+        sequence = [visits[s.visit_id] for s in route.stops if s.visit_id in visits]
+        allowed = all(_allowed(screening, shifts, v, k) for v in sequence)
+        timed = retime(problem, screening, shift, sequence) if allowed else None
+        if timed is not None and sequence:
+            plan = replace_route(problem, plan, shift, timed)
+    served = {s.visit_id for r in plan.routes for s in r.stops}
+    pinned = [v for v in problem.visits if v.pinned_to is not None and v.id not in served]
+    for visit in sorted(pinned, key=lambda v: (v.pinned_start or v.earliest, v.id)):
+        assert visit.pinned_to is not None
+        own = dataclasses.replace(
+            screening, candidates={**screening.candidates,
+                                   visit.id: (shifts[visit.pinned_to][0],)})
+        plan = cheapest_insertion(problem, own, plan, visit) or plan
+    rest = [v for v in problem.visits
+            if v.pinned_to is None and screening.candidates.get(v.id) and v.id not in served]
+    for visit in sorted(rest, key=lambda v: (v.priority, v.deadline, v.earliest, v.id)):
+        plan = cheapest_insertion(problem, screening, plan, visit) or plan
+    served = {s.visit_id for r in plan.routes for s in r.stops}
+    left = [v for v in problem.visits if v.id in screening.candidates and v.id not in served]
+    unassigned = [*screening.unassigned,
+                  *screening.capacity_reasons([v.id for v in left if v.pinned_to is None])]
+    unassigned += [
+        Unassigned(v.id, "accepted, but no longer fits in its worker's shift with everything "
+                   "else they accepted: they keep it; ask them whether they can still do it",
+                   "no_capacity")
+        for v in left if v.pinned_to is not None
+    ]
+    return dataclasses.replace(plan, unassigned=tuple(unassigned), fallback=fallback, note=note)
+
+
+def _allowed(
+    screening: Screening, shifts: dict[str, tuple[int, Shift]], visit: Visit, k: int
+) -> bool:
+    if visit.pinned_to is not None:
+        return shifts.get(visit.pinned_to, (-1,))[0] == k
+    return k in screening.candidates.get(visit.id, ())

@@ -15,14 +15,16 @@ locations index the ``travel`` matrix (seconds)::
                   "deadline": 7200, "priority": 2, "skills": ["nurse"], "demand": 0,
                   "pinned_to": null, "pinned_start": null,
                   "excluded_workers": [], "preferred_workers": [],
-                  "avoided_workers": []}],
+                  "avoided_workers": [], "late_limit": null, "late_workers": []}],
       "shifts": [{"id": "s1", "worker_id": "w1", "start_location": 0, "end_location": 0,
                   "start": 0, "end": 28800, "skills": ["nurse"], "capacity": null,
                   "breaks": [{"start_min": 14400, "start_max": 16200, "duration": 1800}]}]
     }
 
 The **plan** document is the DESIGN.md shape (``routes``/``distance``/``travel_minutes``/
-``vehicles``/``unassigned``/``seconds``) plus ``starts``, ``worker``, ``late`` and ``code``.
+``vehicles``/``unassigned``/``seconds``) plus ``starts``, ``worker``, ``late`` and ``code``, and
+``fallback`` (null, or ``"greedy_insertion"`` when the search found no plan in time) with its
+``note``.
 """
 
 from __future__ import annotations
@@ -88,6 +90,8 @@ def _visit(data: Mapping[str, Any]) -> Visit:
         excluded_workers=frozenset(data.get("excluded_workers", ())),
         preferred_workers=frozenset(data.get("preferred_workers", ())),
         avoided_workers=frozenset(data.get("avoided_workers", ())),
+        late_limit=None if data.get("late_limit") is None else int(data["late_limit"]),
+        late_workers=frozenset(data.get("late_workers", ())),
     )
 
 
@@ -132,6 +136,8 @@ def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
                 "excluded_workers": sorted(v.excluded_workers),
                 "preferred_workers": sorted(v.preferred_workers),
                 "avoided_workers": sorted(v.avoided_workers),
+                "late_limit": v.late_limit,
+                "late_workers": sorted(v.late_workers),
             }
             for v in problem.visits
         ],
@@ -207,6 +213,8 @@ def plan_to_dict(
         "objective": plan.objective,
         "seconds": plan.seconds,
         "visits_total": len(problem.visits),
+        "fallback": plan.fallback,
+        "note": plan.note,
     }
 
 
@@ -238,6 +246,8 @@ def plan_from_dict(
             int(data.get("objective", 0)),
             float(data["seconds"]),
             late,
+            data.get("fallback"),
+            data.get("note"),
         )
     except KeyError as exc:
         raise PlanFormatError(f"missing key {exc.args[0]!r} in plan") from exc

@@ -87,8 +87,14 @@ def _screen_visit(
     timely = [k for k in roomy if _reachable(problem, problem.shifts[k], visit, True)]
     if timely:
         return tuple(timely), False
-    if problem.late_policy == "serve_late":
-        lateable = [k for k in roomy if _reachable(problem, problem.shifts[k], visit, False)]
+    if problem.late_policy == "serve_late" and (
+        visit.late_limit is None or visit.late_limit > visit.deadline
+    ):
+        lateable = [
+            k for k in roomy
+            if (not visit.late_workers or problem.shifts[k].worker_id in visit.late_workers)
+            and _reachable(problem, problem.shifts[k], visit, False)
+        ]
         if lateable:
             return tuple(lateable), True
     return Unassigned(visit.id, "no one can reach it before the deadline", "unreachable")
@@ -104,6 +110,8 @@ def _reachable(problem: RoutingProblem, shift: Shift, visit: Visit, by_deadline:
     arrive = shift.start + int(travel[shift.start_location, visit.location])
     start = max(arrive, visit.earliest)
     if by_deadline and start > visit.deadline:
+        return False
+    if not by_deadline and visit.late_limit is not None and start > visit.late_limit:
         return False
     back = start + visit.duration + int(travel[visit.location, shift.end_location])
     return back <= shift.end

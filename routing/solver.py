@@ -42,8 +42,7 @@ from routing.costs import (
     margin_start,
     worker_cost,
 )
-from routing.errors import RoutingInfeasible
-from routing.insertion import cheapest_insertion
+from routing.insertion import cheapest_insertion, greedy_plan
 from routing.repair import repair_urgent
 from routing.screening import Screening, screen
 from routing.types import (
@@ -113,11 +112,10 @@ def solve(
     solution_limit
         Optional cap on accepted solutions, for reproducible runs (see module docstring).
 
-    Raises
-    ------
-    RoutingInfeasible
-        If the search finds no plan at all. Not expected: any visit, a pinned one included,
-        can be left out and reported (a pinned one only when its shift cannot hold it).
+    When no search finds a plan within its limits (its time ran out before the first
+    solution, as on a heavily loaded machine), the plan is the greedy insertion plan
+    (:func:`routing.insertion.greedy_plan`) with ``fallback`` and ``note`` saying so: a solve
+    always returns a plan (hazard H-011).
     """
     screening = screen(problem)
     if not problem.shifts:
@@ -333,7 +331,9 @@ def _run_parallel(jobs: Sequence[_SearchJob]) -> RoutingPlan:
         results = [jobs[0].run(), *(_collect(child) for child in children)]
     found = [(plan.objective, index, plan) for index, plan in enumerate(results) if plan]
     if not found:
-        raise RoutingInfeasible("the search found no plan within its limits")
+        # Out of time before a first solution (a loaded machine): never no plan at all.
+        first = jobs[0]
+        return greedy_plan(first.problem, first.screening, first.warm)
     return min(found, key=lambda item: (item[0], item[1]))[2]
 
 
@@ -589,7 +589,8 @@ def _add_visit_rules(model: _Model, fixed: dict[str, str]) -> None:
             # SetAllowedVehiclesForIndex's Python binding rejects lists in 9.15; -1 = dropped.
             routing.VehicleVar(index).SetValues([-1, *allowed])
         if visit_id in screening.late:
-            cumul.SetRange(visit.earliest, horizon)
+            latest = horizon if visit.late_limit is None else min(horizon, visit.late_limit)
+            cumul.SetRange(visit.earliest, max(visit.earliest, latest))
             model.time_dim.SetCumulVarSoftUpperBound(index, visit.deadline, LATE_COST_PER_SECOND)
         else:
             cumul.SetRange(visit.earliest, visit.deadline)

@@ -15,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 LatePolicy = Literal["drop", "serve_late"]
+#: How a plan was made when the search gave none in time (see ``RoutingPlan.fallback``).
+Fallback = Literal["greedy_insertion"]
 Objective = Literal["time", "distance"]
 UnassignedCode = Literal["no_skill", "unreachable", "no_capacity", "excluded"]
 
@@ -73,6 +75,12 @@ class Visit:
     time); the scheduler never moves it. ``excluded_workers`` holds workers who declined it
     (never given it); ``avoided_workers`` those who let an offer of it lapse unanswered (given it
     again only at a cost, :data:`routing.costs.AVOID_COST`, so when no one else does as well).
+
+    ``late_limit`` bounds lateness under ``serve_late``: the visit may start no later than it
+    (None: no bound). A limit at or before the deadline means the visit is never served late
+    (the dispatch planner sets it so for a 2-hour visit unless a coordinator allowed lateness).
+    ``late_workers``, when not empty, are the only workers who may serve it late (the one
+    the coordinator chose); anyone eligible may still serve it on time.
     """
 
     id: str
@@ -88,6 +96,8 @@ class Visit:
     excluded_workers: frozenset[str] = frozenset()
     preferred_workers: frozenset[str] = frozenset()
     avoided_workers: frozenset[str] = frozenset()
+    late_limit: int | None = None
+    late_workers: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -104,6 +114,15 @@ class Visit:
             raise ValueError(f"visit {self.id}: demand must not be negative")
         if self.pinned_start is not None and self.pinned_to is None:
             raise ValueError(f"visit {self.id}: pinned_start needs pinned_to")
+        if self.late_limit is not None and self.late_limit < self.earliest:
+            raise ValueError(f"visit {self.id}: late_limit must not precede earliest")
+
+    def may_start_late(self, start: int, worker_id: str) -> bool:
+        """Whether a start after the deadline at ``start`` by ``worker_id`` respects the
+        visit's own bounds (``late_limit``, ``late_workers``); the late policy is separate."""
+        if self.late_limit is not None and start > self.late_limit:
+            return False
+        return not self.late_workers or worker_id in self.late_workers
 
 
 @dataclass(frozen=True)
@@ -260,6 +279,10 @@ class RoutingPlan:
     objective: int
     seconds: float
     late: tuple[LateVisit, ...] = field(default=())
+    #: Set when the search found no plan within its limits (a busy machine): the plan is
+    #: then :func:`routing.insertion.greedy_plan`'s, and ``note`` says so (hazard H-011).
+    fallback: Fallback | None = None
+    note: str | None = None
 
     def route_of(self, visit_id: str) -> Route | None:
         """Return the route serving ``visit_id``, or None."""

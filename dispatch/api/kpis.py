@@ -47,9 +47,13 @@ class KpiSchema(Schema):
     network = fields.Integer(allow_none=True)
     as_of = fields.DateTime()
     summary = fields.Dict(metadata={"description": (
-        "urgent_2h and response_24h {count, met, breached, pending, compliance}, "
-        "urgent_2h_out_of_hours, response_minutes {urgent_2h, response_24h, all: {n, median, "
-        "p90}}, breaches [...], breach_causes {cause: n}, bookings_outside_timeframe "
+        "urgent_2h (received 08:00-20:00 London), urgent_2h_out_of_hours (urgent, received "
+        "20:00-08:00, each against its own deadline) and response_24h: {count, met, breached, "
+        "pending, compliance}; response_minutes {urgent_2h, urgent_2h_out_of_hours, "
+        "response_24h, all: {n, median, p90}}; breaches [{referral_id, visit_reference, "
+        "category, line, out_of_hours, team, received_at, deadline, first_arrival, "
+        "minutes_late, cause, causes}] (every line's); breach_causes {cause: n}; "
+        "bookings_outside_timeframe "
         "{count, items}, utilisation {workers, overall, travel_minutes_per_visit}, "
         "declines {count, by_reason, items}")})
     networks = fields.List(fields.Dict(), metadata={
@@ -83,8 +87,11 @@ class Kpis(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """One day's figures for all networks (or one), each network split by team (role).
 
-        2-hour compliance counts urgent referrals received 08:00-20:00 London; referrals whose
-        deadline has not yet passed and nobody has arrived at are "pending", not counted.
+        2-hour compliance counts urgent referrals received 08:00-20:00 London; those received
+        out of hours have their own line, ``urgent_2h_out_of_hours``, against their own
+        deadlines, and their breaches are listed with the others (``out_of_hours: true``).
+        Referrals whose deadline has not yet passed and nobody has arrived at are "pending",
+        not counted.
         """
         if query.get("network") is not None and get_session().get(
                 Network, query["network"]) is None:

@@ -58,7 +58,8 @@ class PlanSchema(Schema):
         metadata={
             "description": "routes (vehicle, staff_id, visits, arrivals), travel_minutes, "
             "vehicles, "
-            "unassigned [{id, reason, code}], late, seconds"
+            "unassigned [{id, reason, code}], late, seconds, fallback (null, or "
+            "greedy_insertion when the search found no plan in time) and its note"
         },
     )
 

@@ -219,6 +219,8 @@ class VisitSchema(Schema):
     planned_start = fields.DateTime(allow_none=True)
     pinned = fields.Boolean()
     jeopardy_cause = fields.String(allow_none=True)
+    late_allowed_until = fields.DateTime(allow_none=True)
+    late_allowed_staff_id = fields.Integer(allow_none=True)
     outcome = fields.String(allow_none=True)
     version = fields.Integer()
 

@@ -13,6 +13,7 @@ from dispatch.api.clock import now
 from dispatch.api.schemas import StrictSchema, VisitQuerySchema, VisitSchema
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
+from dispatch.planning import jeopardy
 from dispatch.planning.runs import provider_for
 from dispatch.services import audit, manual
 from dispatch.services import visits as service
@@ -154,5 +155,74 @@ class PinVisit(MethodView):
             actor=current_actor(),
             now=now(),
         )
+        session.commit()
+        return visit
+
+
+class JeopardyDecisionSchema(StrictSchema):
+    choice = fields.String(
+        required=True, validate=validate.OneOf(jeopardy.CHOICES),
+        metadata={"description": "allow_late (with staff_id and late_minutes), cover (with "
+                                 "network_id) or hand_back (to 111/999; the visit is cancelled)"})
+    staff_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                              metadata={"description": "allow_late: the worker who will go"})
+    late_minutes = fields.Integer(
+        validate=validate.Range(min=1, max=jeopardy.MAX_LATE_MINUTES),
+        metadata={"description": "allow_late: the latest start, in minutes after the deadline"})
+    network_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                                metadata={"description": "cover: the network taking it on"})
+    note = fields.String(validate=validate.Length(max=200))
+
+
+class LateOptionSchema(Schema):
+    staff_id = fields.Integer()
+    name = fields.String()
+    network_id = fields.Integer(allow_none=True)
+    arrival = fields.DateTime()
+    start = fields.DateTime()
+    late_minutes = fields.Integer()
+
+
+class CoverOptionSchema(Schema):
+    network_id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class JeopardyOptionsSchema(Schema):
+    visit_id = fields.Integer()
+    late = fields.List(fields.Nested(LateOptionSchema))
+    cover = fields.List(fields.Nested(CoverOptionSchema))
+    hand_back = fields.Boolean()
+
+
+@blp.route("/<int:visit_id>/jeopardy-options")
+class JeopardyOptions(MethodView):
+    @blp.response(200, JeopardyOptionsSchema)
+    @blp.alt_response(404, description="No such visit")
+    def get(self, visit_id: int) -> Any:
+        """The on-call coordinator's choices for a 2-hour visit nobody can reach in time:
+        late by N minutes with each worker (their earliest feasible start in the current
+        plan, earliest first), cover from another network, or hand back to 111/999."""
+        return jeopardy.options_for(get_session(), visit_id, now=now(),
+                                    provider=provider_for(current_app))
+
+
+@blp.route("/<int:visit_id>/jeopardy-decision")
+class JeopardyDecision(MethodView):
+    @blp.arguments(JeopardyDecisionSchema)
+    @blp.response(200, VisitSchema)
+    @blp.alt_response(404, description="No such visit")
+    @blp.alt_response(409, description="The visit is closed or under way")
+    def post(self, data: dict[str, Any], visit_id: int) -> Any:
+        """Record the on-call coordinator's decision for a visit in jeopardy (audited).
+        ``allow_late`` lets the planner serve it late with that worker, up to that limit and
+        no later; ``cover`` moves it to another network; ``hand_back`` cancels it with that
+        reason (the patient is handed back to 111/999)."""
+        session = get_session()
+        visit = jeopardy.decide(
+            session, visit_id=visit_id, choice=data["choice"], actor=current_actor(),
+            now=now(), staff_id=data.get("staff_id"), late_minutes=data.get("late_minutes"),
+            network_id=data.get("network_id"), note=data.get("note"))
         session.commit()
         return visit

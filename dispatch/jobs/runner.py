@@ -120,7 +120,10 @@ def place_new(app: Flask) -> Any:
 
 def watch(app: Flask) -> Any:
     public = str(app.config.get("PUBLIC_BASE_URL", ""))
-    return run_job(app, "watch", lambda s, now: watch_deadlines(s, now=now, public_url=public))
+    horizon = timedelta(hours=float(app.config.get("WATCH_HORIZON_HOURS", 24)))
+    interval = timedelta(minutes=float(app.config.get("ESCALATION_TEXT_MINUTES", 10)))
+    return run_job(app, "watch", lambda s, now: watch_deadlines(
+        s, now=now, public_url=public, horizon=horizon, text_interval=interval))
 
 
 def reoptimise(app: Flask) -> Any:

@@ -3,6 +3,7 @@
 from dispatch.models.audit import AuditEvent
 from dispatch.models.base import Base, UTCDateTime
 from dispatch.models.consent import ConsentRecord
+from dispatch.models.escalations import Escalation, OnCallText
 from dispatch.models.messages import Message
 from dispatch.models.networks import Network, StaffBase
 from dispatch.models.packages import CarePackage, CarePackageItem, TariffItem
@@ -21,8 +22,10 @@ __all__ = [
     "CarePackageItem",
     "CarePlan",
     "ConsentRecord",
+    "Escalation",
     "Message",
     "Network",
+    "OnCallText",
     "Patient",
     "Plan",
     "Referral",

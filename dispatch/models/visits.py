@@ -88,6 +88,11 @@ class Visit(Base):
     outcome: so.Mapped[str | None] = so.mapped_column(sa.String(24))
     jeopardy_cause: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     jeopardy_since: so.Mapped[datetime | None]
+    #: A coordinator's decision that this visit may start after its deadline, no later than
+    #: ``late_allowed_until`` and only with ``late_allowed_staff_id`` (hazard H-006: the
+    #: planner never plans a 2-hour visit late without a person deciding so).
+    late_allowed_until: so.Mapped[datetime | None]
+    late_allowed_staff_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("staff.id"))
     offered_at: so.Mapped[datetime | None]
     accepted_at: so.Mapped[datetime | None]
     arrived_at: so.Mapped[datetime | None]

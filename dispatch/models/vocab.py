@@ -29,7 +29,10 @@ USER_ROLES = ("call_handler", "coordinator", "field_staff", "manager", "admin")
 
 VISIT_OUTCOMES = ("visit_completed", "admitted_to_hospital", "escalated_to_gp", "no_access")
 
-JEOPARDY_CAUSES = ("unassigned", "not_accepted", "late_arrival", "sms_failed", "declined")
+#: ``needs_decision``: a 2-hour visit nobody anywhere can reach before its deadline; the on-call
+#: coordinator must choose (late with a named worker, cover, or hand back to 111/999).
+JEOPARDY_CAUSES = ("unassigned", "not_accepted", "late_arrival", "sms_failed", "declined",
+                   "needs_decision")
 
 PACKAGE_STATUSES = ("draft", "submitted", "approved", "rejected", "active", "ended")
 

@@ -78,6 +78,7 @@ def replan(
     start = current_plan(session, problem, index)
     plan = solver.improve(start, problem, seconds, workers=workers)
     report = apply_plan(session, plan=plan, index=index, now=now)
+    unplaced_urgent(session, plan, index, now, provider)
     placed = sum(len(r.stops) for r in plan.routes)
     return LiveReport(network_id, len(problem.visits), placed, report)
 
@@ -102,6 +103,8 @@ def replan_network(
     plan = solver.improve(start, problem, seconds, workers=workers)
     with database.session_scope() as session:
         report = apply_plan(session, plan=plan, index=index, now=now)
+    with database.session_scope() as session:
+        unplaced_urgent(session, plan, index, now, provider)
     return LiveReport(
         network_id, len(problem.visits), sum(len(r.stops) for r in plan.routes), report
     )
@@ -139,6 +142,8 @@ def place_new_in(
         plan = _insert_all(plan, problem, index, due, seconds)
         with database.session_scope() as session:
             report = apply_plan(session, plan=plan, index=index, now=now)
+        with database.session_scope() as session:
+            unplaced_urgent(session, plan, index, now, provider)
         for visit_id in due:
             attempts[visit_id] = now
         reports.append(
@@ -196,9 +201,21 @@ def place_new_visits(
         problem, index = build_problem(session, now=now, provider=provider, network_id=network_id)
         plan = _insert_all(current_plan(session, problem, index), problem, index, new_ids, seconds)
         report = apply_plan(session, plan=plan, index=index, now=now)
+        unplaced_urgent(session, plan, index, now, provider)
         reports.append(
             LiveReport(
                 network_id, len(problem.visits), sum(len(r.stops) for r in plan.routes), report
             )
         )
     return reports
+
+
+def unplaced_urgent(
+    session: so.Session, plan: RoutingPlan, index: ProblemIndex, now: datetime,
+    provider: TravelTimeProvider,
+) -> None:
+    """A 2-hour visit the plan could not place in time: cover from another network on
+    capacity, else jeopardy at once for a person to decide (hazard H-006)."""
+    from dispatch.planning import jeopardy  # it uses current_plan: imported late
+
+    jeopardy.after_plan(session, plan=plan, index=index, now=now, provider=provider)

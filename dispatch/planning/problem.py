@@ -9,6 +9,7 @@ visit will end, so nobody is planned to be in two places at once.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -62,8 +63,10 @@ def build_problem(
     horizon: timedelta = DEFAULT_HORIZON,
     seed: int = 0,
     late_policy: rt.LatePolicy = "serve_late",
+    include_visits: Collection[int] = (),
 ) -> tuple[rt.RoutingProblem, ProblemIndex]:
-    """The open visits and the shifts of ``network_id`` (all networks when None).
+    """The open visits and the shifts of ``network_id`` (all networks when None), plus the
+    open visits ``include_visits`` from elsewhere (to ask whether this network could take one).
 
     Travel uses one matrix (car speeds) for everyone; bicycle and walking staff are therefore
     planned at car speed, a known simplification noted in the module's tests.
@@ -81,7 +84,7 @@ def build_problem(
             points.append(key)
         return point_ids[key]
 
-    visits = _open_visits(session, network_id, end)
+    visits = _open_visits(session, network_id, end, include_visits)
     patients = {
         p.id: p
         for p in session.scalars(
@@ -166,14 +169,17 @@ def build_problem(
     return problem, index
 
 
-def _open_visits(session: so.Session, network_id: int | None, end: datetime) -> list[Visit]:
+def _open_visits(
+    session: so.Session, network_id: int | None, end: datetime, include: Collection[int] = ()
+) -> list[Visit]:
     stmt = (
         sa.select(Visit)
         .where(Visit.status.in_(PLANNABLE + PINNED + UNDER_WAY), Visit.earliest_start < end)
         .order_by(Visit.deadline, Visit.id)
     )
     if network_id is not None:
-        stmt = stmt.where(Visit.network_id == network_id)
+        mine = Visit.network_id == network_id
+        stmt = stmt.where(sa.or_(mine, Visit.id.in_(list(include))) if include else mine)
     return list(session.scalars(stmt))
 
 
@@ -298,6 +304,7 @@ def _visit(
         # Stickiness: the worker already offered this visit is preferred, so re-optimising
         # moves an offer only for a real gain (the continuity cost), not to shave seconds.
         preferred = preferred | {str(visit.assigned_staff_id)}
+    late_limit, late_workers = _late_bounds(visit, start, earliest, deadline, committed)
     return rt.Visit(
         id=vid,
         location=loc,
@@ -311,4 +318,29 @@ def _visit(
         excluded_workers=frozenset(str(s) for s in visit.excluded_staff_ids),
         preferred_workers=frozenset(preferred),
         avoided_workers=frozenset(str(s) for s in visit.unanswered_staff_ids or ()),
+        late_limit=late_limit,
+        late_workers=late_workers,
     )
+
+
+def _late_bounds(
+    visit: Visit, start: datetime, earliest: int, deadline: int, committed: bool
+) -> tuple[int | None, frozenset[str]]:
+    """How late the plan may start ``visit`` (hazard H-006).
+
+    A 2-hour visit is never planned after its deadline unless a coordinator decided so
+    (``late_allowed_until`` with ``late_allowed_staff_id``, see
+    :mod:`dispatch.planning.jeopardy`): before, under ``serve_late`` a 2-hour visit due at
+    00:43 whose only reachable worker declined was quietly offered for 07:06 the next morning.
+    Other visits may still be served late (a 24-hour visit an hour late is better than not
+    at all; the deadline watch reports it). A committed visit keeps its worker (late only at
+    the lateness cost, as before): its worker has taken it on.
+    """
+    if committed or visit.priority > rt.PRIORITY_URGENT_2H:
+        return None, frozenset()
+    if visit.late_allowed_until is None:
+        return deadline, frozenset()
+    limit = max(earliest, seconds_between(start, visit.late_allowed_until))
+    workers = (frozenset({str(visit.late_allowed_staff_id)})
+               if visit.late_allowed_staff_id is not None else frozenset())
+    return limit, workers

@@ -62,6 +62,8 @@ def plan_result(plan: RoutingPlan, index: ProblemIndex) -> dict[str, Any]:
             for v in plan.late
         ],
         "seconds": plan.seconds,
+        "fallback": plan.fallback,
+        "note": plan.note,
     }
 
 

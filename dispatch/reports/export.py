@@ -43,7 +43,8 @@ def _responses(rows: DayRows, as_of: datetime) -> Iterable[dict[str, Any]]:
         yield {
             "network_id": r.network_id, "team": r.team, "referral_id": r.referral_id,
             "visit_reference": r.visit_reference, "category": r.category,
-            "counts_for_2h": metrics.counts_for_2h(r), "received_at": _time(r.received_at),
+            "counts_for_2h": metrics.counts_for_2h(r), "line": metrics.line(r) or "",
+            "received_at": _time(r.received_at),
             "deadline": _time(r.deadline), "first_arrival": _time(r.first_arrival),
             "response_minutes": "" if minutes is None else round(minutes, 1),
             "outcome": result,
@@ -74,7 +75,7 @@ def _bookings(rows: DayRows, as_of: datetime) -> Iterable[dict[str, Any]]:
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "responses": ("network_id", "team", "referral_id", "visit_reference", "category",
-                  "counts_for_2h", "received_at", "deadline", "first_arrival",
+                  "counts_for_2h", "line", "received_at", "deadline", "first_arrival",
                   "response_minutes", "outcome", "breach_cause"),
     "workers": ("network_id", "staff_id", "name", "team", "shift_minutes", "visit_minutes",
                 "travel_minutes", "visits", "utilisation", "travel_minutes_per_visit"),

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from dispatch.models import Network, Patient, Shift, Staff, StaffBase, Visit
+from dispatch.models import Escalation, Message, Network, Patient, Shift, Staff, StaffBase, Visit
 from dispatch.services.patients import postcode_district
 from dispatch.services.watch import CAUSE_TEXT, jeopardy_cause
 from routing.travel import TravelTimeProvider
@@ -32,6 +32,8 @@ OPEN = ("unassigned", "assigned", "offered", "accepted", "en_route", "on_site")
 CLOSED = ("completed", "cancelled")
 MAP_DECIMALS = 3  # ~100 m: a dot on a borough map, not a front door
 EXTRA_CAUSE_TEXT = {"sms_failed": "offer text not delivered", "declined": "declined by worker"}
+#: How far back the board lists escalations not yet cleared (their visit still open).
+ESCALATIONS_SHOWN_FOR = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,27 @@ class BoardVisit:
         if self.planned_start is None:
             return None
         return self.planned_start + timedelta(minutes=self.duration_minutes)
+
+
+@dataclass(frozen=True)
+class BoardEscalation:
+    """An escalation to the on-call coordinator as the board lists it (every one, texted or
+    not): when, about which visit (or worker), why, and what happened to its text."""
+
+    id: int
+    at: datetime
+    kind: str
+    cause: str
+    visit_id: int | None
+    reference: str | None
+    staff_code: str | None
+    texted_at: datetime | None  # the grouped text that listed it was written then
+    to_on_call: bool  # False: the network has no on-call phone (board only)
+
+    @property
+    def queued(self) -> bool:
+        """Waiting for the next grouped text (at most one per ESCALATION_TEXT_MINUTES)."""
+        return self.to_on_call and self.texted_at is None
 
 
 @dataclass(frozen=True)
@@ -119,6 +142,7 @@ class Board:
     closed: tuple[BoardVisit, ...]  # completed or cancelled today
     timelines: tuple[Timeline, ...]
     bases: tuple[BoardBase, ...]
+    escalations: tuple[BoardEscalation, ...] = ()  # newest first, not yet cleared
 
     @property
     def visits(self) -> tuple[BoardVisit, ...]:
@@ -129,7 +153,7 @@ class Board:
         return {"jeopardy": sum(1 for v in self.attention if v.cause),
                 "unassigned": sum(1 for v in self.attention if v.status == "unassigned"),
                 "open": len(self.attention) + len(self.planned), "closed": len(self.closed),
-                "staff_on_shift": len(self.timelines)}
+                "staff_on_shift": len(self.timelines), "escalations": len(self.escalations)}
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -148,7 +172,9 @@ def load_board(
     networks = tuple((i, n) for i, n in session.execute(
         sa.select(Network.id, Network.name).order_by(Network.name)))
     name = dict(networks).get(network_id, "All networks") if network_id else "All networks"
-    visits = _visits(session, network_id, start, end)
+    escalations = _escalations(session, network_id, now)
+    visits = _visits(session, network_id, start, end,
+                     {e.visit_id for e in escalations if e.visit_id is not None})
     staff = _staff(session, network_id, {v.assigned_staff_id for v in visits})
     places = _places(session, {v.patient_id for v in visits})
     rows = [_row(v, staff, places, now) for v in visits]
@@ -162,14 +188,36 @@ def load_board(
     bases = _bases(session, network_id)
     timelines = _timelines(session, network_id, start, end, rows, staff, bases, places, provider)
     return Board(network_id, name, networks, now, day, tuple(attention), tuple(planned),
-                 tuple(closed), timelines, tuple(bases.values()))
+                 tuple(closed), timelines, tuple(bases.values()), escalations)
+
+
+def _escalations(session: so.Session, network_id: int | None, now: datetime
+                 ) -> tuple[BoardEscalation, ...]:
+    """Escalations of the last day not cleared, whose visit (if any) is still open."""
+    stmt = (sa.select(Escalation, Visit.reference, Staff.code, Message.created_at)
+            .outerjoin(Visit, Visit.id == Escalation.visit_id)
+            .outerjoin(Staff, Staff.id == Escalation.staff_id)
+            .outerjoin(Message, Message.id == Escalation.message_id)
+            .where(Escalation.cleared_at.is_(None),
+                   Escalation.created_at >= now - ESCALATIONS_SHOWN_FOR,
+                   sa.or_(Escalation.visit_id.is_(None), Visit.status.in_(OPEN)))
+            .order_by(Escalation.created_at.desc(), Escalation.id.desc()))
+    if network_id is not None:
+        stmt = stmt.where(Escalation.network_id == network_id)
+    return tuple(
+        BoardEscalation(id=e.id, at=e.created_at, kind=e.kind, cause=e.cause,
+                        visit_id=e.visit_id, reference=reference, staff_code=code,
+                        texted_at=texted, to_on_call=e.to_number is not None)
+        for e, reference, code, texted in session.execute(stmt))
 
 
 def _visits(session: so.Session, network_id: int | None, start: datetime,
-            end: datetime) -> list[Visit]:
-    """Open visits due by the end of the day (or planned in it), and today's closed ones."""
+            end: datetime, escalated: set[int] | None = None) -> list[Visit]:
+    """Open visits due by the end of the day (or planned in it, or in jeopardy, or with an
+    escalation on the board, whenever due), and today's closed ones."""
     open_today = sa.and_(Visit.status.in_(OPEN), sa.or_(
-        Visit.earliest_start < end, Visit.planned_start < end))
+        Visit.earliest_start < end, Visit.planned_start < end,
+        Visit.jeopardy_cause.is_not(None), Visit.id.in_(sorted(escalated or ()))))
     closed_today = sa.and_(Visit.status.in_(CLOSED), Visit.deadline >= start,
                            Visit.deadline < end)
     stmt = sa.select(Visit).where(sa.or_(open_today, closed_today))

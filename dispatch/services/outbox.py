@@ -287,10 +287,15 @@ def record_status(
     text whose sid we never recorded (a crash between send and record) is matched by the send
     key in the callback URL. Returns the text, or None when it is not ours.
     """
-    message = session.scalar(sa.select(Message).where(Message.provider_sid == sid))
+    # Row-locked (PostgreSQL): concurrent reports for one text are applied one after the
+    # other, each seeing the status the previous one left (issue 20, item 7: ten concurrent
+    # "failed" reports must raise one escalation, not ten).
+    message = session.scalar(sa.select(Message).where(Message.provider_sid == sid)
+                             .with_for_update().execution_options(populate_existing=True))
     if message is None and send_key:
         message = session.scalar(sa.select(Message).where(
-            Message.send_key == send_key, Message.provider_sid.is_(None)))
+            Message.send_key == send_key, Message.provider_sid.is_(None))
+            .with_for_update().execution_options(populate_existing=True))
         if message is not None:
             message.provider_sid = sid
             message.sent_at = message.sent_at or now

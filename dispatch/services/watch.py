@@ -1,6 +1,9 @@
 """The deadline watch: visits in jeopardy get a named cause and are escalated, once.
 
-Run every minute by the scheduler. A visit is in jeopardy when it is
+Run every minute by the scheduler. It looks only at visits due within ``horizon``
+(``WATCH_HORIZON_HOURS``, 24 by default): a six-week care package approved today must not raise
+an alarm for each of its visits due in January (issue 13, hazard 7; H-007). A visit is in
+jeopardy when it is
 
 - ``unassigned`` for longer than the planner needs (``UNASSIGNED_GRACE``), or with its
   deadline close (``DEADLINE_LEAD``);
@@ -8,9 +11,12 @@ Run every minute by the scheduler. A visit is in jeopardy when it is
 - ``late_arrival``: planned to start after its deadline, or past its deadline with nobody on
   site yet.
 
-Entering jeopardy (or changing cause) writes an audit event and an SMS to the network's
-on-call coordinator in the same transaction; leaving it clears the cause. The SMS says only
-the reference, postcode district, cause and deadline (information governance).
+Entering jeopardy (or changing cause) is an escalation (:mod:`dispatch.sms.escalation`): one
+row per visit version and cause, unique in the database, so two watch runs at once raise it
+once; an audit event; and a place in the next grouped text to the network's on-call
+coordinator (at most one per ``ESCALATION_TEXT_MINUTES``), which this run sends when it is due.
+Leaving jeopardy clears the cause and the visit's open escalations. The text says only
+references, causes and deadlines (information governance).
 """
 
 from __future__ import annotations
@@ -21,24 +27,22 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
+from sqlalchemy.orm.exc import StaleDataError
 
-from dispatch.actors import SYSTEM
-from dispatch.models import Message, Network, Patient, Visit
-from dispatch.services import audit
-from dispatch.services.patients import postcode_district
+from dispatch.models import Escalation, Visit
+from dispatch.sms.escalation import CAUSE_TEXT as ALL_CAUSE_TEXT
+from dispatch.sms.escalation import clear_visit_escalations, escalate_visit, send_grouped
 
 LONDON = ZoneInfo("Europe/London")
 UNASSIGNED_GRACE = timedelta(minutes=10)
 DEADLINE_LEAD = timedelta(minutes=45)
 ACCEPT_TIMEOUT = timedelta(minutes=15)
+HORIZON = timedelta(hours=24)  # the default of WATCH_HORIZON_HOURS
 WATCHED = ("unassigned", "assigned", "offered", "accepted", "en_route")
 # Causes this watch owns (others, like sms_failed, are set and cleared elsewhere).
 WATCH_CAUSES = ("unassigned", "not_accepted", "late_arrival")
-CAUSE_TEXT = {
-    "unassigned": "no worker assigned",
-    "not_accepted": "offer not accepted",
-    "late_arrival": "planned arrival after the deadline",
-}
+# The planner's cause (a 2-hour visit nobody can reach in time) is described here too.
+CAUSE_TEXT = {cause: ALL_CAUSE_TEXT[cause] for cause in (*WATCH_CAUSES, "needs_decision")}
 
 
 @dataclass
@@ -46,6 +50,9 @@ class WatchReport:
     entered: dict[str, int] = field(default_factory=dict)
     cleared: int = 0
     checked: int = 0
+    #: Visits another run (or writer) changed under this one: left to it.
+    skipped: int = 0
+    texts: int = 0
 
 
 def jeopardy_cause(
@@ -67,46 +74,76 @@ def jeopardy_cause(
 
 def watch_deadlines(
     session: so.Session, *, now: datetime, public_url: str,
-    accept_timeout: timedelta = ACCEPT_TIMEOUT,
+    accept_timeout: timedelta = ACCEPT_TIMEOUT, horizon: timedelta = HORIZON,
+    text_interval: timedelta | None = None,
 ) -> WatchReport:
-    """Mark and escalate visits entering jeopardy; clear those that left it."""
+    """Mark and escalate visits due within ``horizon`` entering jeopardy; clear those that
+    left it (or moved beyond the horizon); send the grouped texts that are due."""
     report = WatchReport()
-    visits = session.scalars(sa.select(Visit).where(Visit.status.in_(WATCHED))).all()
+    visits = session.scalars(sa.select(Visit).where(
+        Visit.status.in_(WATCHED),
+        sa.or_(Visit.deadline <= now + horizon, Visit.jeopardy_cause.in_(WATCH_CAUSES)))
+        .order_by(Visit.deadline, Visit.id)).all()
     for visit in visits:
         report.checked += 1
-        cause = jeopardy_cause(visit, now=now, accept_timeout=accept_timeout)
+        if visit.jeopardy_cause == "needs_decision" and visit.status == "unassigned":
+            continue  # the planner escalated it already; a coordinator's decision clears it
+        cause = (jeopardy_cause(visit, now=now, accept_timeout=accept_timeout)
+                 if visit.deadline <= now + horizon else None)
         if cause is None:
             if visit.jeopardy_cause in WATCH_CAUSES:
-                visit.jeopardy_cause, visit.jeopardy_since = None, None
-                report.cleared += 1
+                if _apply(session, visit, None, now, public_url):
+                    report.cleared += 1
+                else:
+                    report.skipped += 1
             continue
         if visit.jeopardy_cause == cause:
             continue  # already escalated for this cause
-        visit.jeopardy_cause, visit.jeopardy_since = cause, now
-        report.entered[cause] = report.entered.get(cause, 0) + 1
-        escalate(session, visit=visit, cause=cause, now=now, public_url=public_url)
+        if _apply(session, visit, cause, now, public_url):
+            report.entered[cause] = report.entered.get(cause, 0) + 1
+        else:
+            report.skipped += 1
+    _clear_closed(session, now)
+    report.texts = len(send_grouped(session, now=now, base_url=public_url,
+                                    interval=text_interval))
     session.flush()
     return report
 
 
+def _apply(session: so.Session, visit: Visit, cause: str | None, now: datetime,
+           public_url: str) -> bool:
+    """Set (and escalate) or clear one visit's cause in a savepoint; False if another writer
+    changed the visit first (its optimistic version moved): that writer's view stands."""
+    version = visit.version
+    try:
+        with session.begin_nested():
+            visit.jeopardy_cause, visit.jeopardy_since = cause, (now if cause else None)
+            session.flush()
+            if cause is None:
+                clear_visit_escalations(session, visit_id=visit.id, now=now)
+            else:
+                escalate(session, visit=visit, cause=cause, now=now, public_url=public_url,
+                         version=version)
+    except StaleDataError:
+        return False
+    return True
+
+
+def _clear_closed(session: so.Session, now: datetime) -> None:
+    """Escalations of visits now completed or cancelled leave the board."""
+    session.execute(
+        sa.update(Escalation)
+        .where(Escalation.cleared_at.is_(None), Escalation.visit_id.in_(
+            sa.select(Visit.id).where(Visit.status.in_(("completed", "cancelled")))))
+        .values(cleared_at=now).execution_options(synchronize_session=False))
+
+
 def escalate(
-    session: so.Session, *, visit: Visit, cause: str, now: datetime, public_url: str
-) -> Message | None:
-    """Audit the jeopardy and queue an SMS to the on-call coordinator (if the network has one)."""
-    audit.record(session, actor=SYSTEM, action="visit_jeopardy", now=now,
-                 patient_id=visit.patient_id, entity=("visit", visit.id),
-                 purpose="deadline watch", details={"cause": cause})
-    network = session.get(Network, visit.network_id) if visit.network_id else None
-    if network is None or not network.on_call_phone:
-        return None
-    patient = session.get(Patient, visit.patient_id)
-    district = postcode_district(patient.postcode) if patient else "?"
-    deadline = visit.deadline.astimezone(LONDON).strftime("%H:%M %a %d %b")
-    body = (f"JEOPARDY visit {visit.reference} ({district}): {CAUSE_TEXT.get(cause, cause)}. "
-            f"Deadline {deadline}. Board: {public_url.rstrip('/')}/board")
-    message = Message(direction="outbound", to_number=network.on_call_phone, body=body,
-                      status="pending", visit_id=visit.id,
-                      send_key=f"jeopardy-{visit.id}-{cause}-{int(now.timestamp())}",
-                      created_at=now, updated_at=now)
-    session.add(message)
-    return message
+    session: so.Session, *, visit: Visit, cause: str, now: datetime, public_url: str,
+    version: int | None = None,
+) -> Escalation | None:
+    """Escalate ``visit`` for ``cause`` (once per visit version and cause, whoever races);
+    the text waits for this run's grouped send."""
+    key = f"jeopardy:{visit.id}:v{visit.version if version is None else version}:{cause}"
+    return escalate_visit(session, visit=visit, cause=cause, now=now, key=key,
+                          purpose="deadline watch", base_url=public_url, send=False)

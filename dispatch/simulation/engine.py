@@ -7,7 +7,8 @@ through the outbox and ``send_pending`` with the local backend, the deadline wat
 planner. Each event is one transaction, as a request or a job would be. The simulator adds
 only what is outside the system: when referrals arrive, how workers answer, move and work,
 who falls ill, and the coordinator's response to an escalation (withdraw an unanswered offer
-from that worker and re-plan).
+from that worker and re-plan; for a 2-hour visit nobody can reach in time, let the earliest
+worker go late or hand it back to 111/999).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dispatch import states
 from dispatch.actors import Actor
 from dispatch.db import Database
 from dispatch.models import Patient, Referral, Shift, Staff, StaffBase, Visit
+from dispatch.planning import jeopardy
 from dispatch.planning.problem import FIELD_ROLES
 from dispatch.services import outbox, visit_actions
 from dispatch.services.referral_commands import new_referral_from_json
@@ -40,6 +42,7 @@ from dispatch.sms.sender import LocalOutboxBackend
 from routing.travel import GeodesicTravelTime, LatLon
 
 SIM_ACTOR: Final = Actor(user_id=None, username="simulator", role="call_handler")
+SIM_COORDINATOR: Final = Actor(user_id=None, username="simulator-on-call", role="coordinator")
 SERVICE_NUMBER: Final = "+447700900500"
 PUBLIC_URL: Final = "https://dispatch.example.nhs.uk"
 OFFER = re.compile(r"Reply ACCEPT (\d+)")
@@ -294,6 +297,7 @@ class Simulation:
                                        Visit.jeopardy_cause.in_(("not_accepted", "unassigned")))
                 .order_by(Visit.id)).all()
             networks = self._coordinate(session, list(entered))
+            networks |= self._decide(session)
         if self.cfg.policy == "optimised":
             for network_id in sorted(networks):
                 self._replan(network_id)
@@ -313,6 +317,31 @@ class Simulation:
                 elif visit.network_id is not None:
                     networks.add(visit.network_id)
         session.flush()
+        return networks
+
+    def _decide(self, session: so.Session) -> set[int]:
+        """The on-call coordinator's answer to "needs a decision" (a 2-hour visit nobody can
+        reach in time, H-006): let the worker who can start earliest go late (with a quarter
+        of an hour's slack), or hand the patient back to 111/999 when nobody can."""
+        waiting = session.scalars(sa.select(Visit).where(
+            Visit.status == "unassigned", Visit.jeopardy_cause == jeopardy.NEEDS_DECISION)
+            .order_by(Visit.deadline, Visit.id)).all()
+        networks = set()
+        for visit in waiting:
+            choices = jeopardy.options(session, visit, now=self.now, provider=self.provider)
+            if choices.late:
+                best = choices.late[0]
+                jeopardy.decide(session, visit_id=visit.id, choice="allow_late",
+                                actor=SIM_COORDINATOR, now=self.now, staff_id=best.staff_id,
+                                late_minutes=min(jeopardy.MAX_LATE_MINUTES,
+                                                 best.late_minutes + 15))
+            else:
+                jeopardy.decide(session, visit_id=visit.id, choice="hand_back",
+                                actor=SIM_COORDINATOR, now=self.now)
+            if visit.network_id is not None:
+                networks.add(visit.network_id)
+        if waiting:
+            self.placement_due = True
         return networks
 
     def _on_tick(self) -> None:

@@ -10,6 +10,10 @@ Outcomes (every referral is exactly one; anything else is a bug and raises):
 
 Compliance counts a visit when it is *due*: its deadline fell inside the simulated day, or it
 was reached anyway. A visit is met when the worker arrived (``arrived_at``) by the deadline.
+``urgent_2h`` counts every urgent visit, whenever its referral came in; it is split into
+``urgent_2h_in_hours`` (referral received 08:00-20:00 London, the line ``GET /api/kpis`` calls
+``urgent_2h``) and ``urgent_2h_out_of_hours`` (received 20:00-08:00, against its own
+deadline), so out-of-hours urgent work is visible on its own (issue 13, hazard 8).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from sqlalchemy import orm as so
 
 from dispatch.models import Referral, Shift, Staff, Visit
 from dispatch.planning.problem import FIELD_ROLES
+from dispatch.reports.metrics import UCR_CLOSES, UCR_OPENS
 from dispatch.services.outbox import find_ig_breaches
 from dispatch.simulation.errors import UnaccountedReferral
 from dispatch.simulation.types import VisitLog, WorkerLog
@@ -35,6 +40,8 @@ LONDON: Final = ZoneInfo("Europe/London")
 OUTCOMES: Final = ("served", "open", "escalated", "emergency_999")
 CATEGORY_KEYS: Final = ("urgent_2h", "response_24h", "planned")
 OPEN_REFERRAL: Final = ("scheduled", "in_progress", "escalated")
+UCR_OPENS_HOUR: Final = UCR_OPENS.hour
+UCR_CLOSES_HOUR: Final = UCR_CLOSES.hour
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +54,12 @@ class VisitRecord:
     due: bool
     met: bool
     cause: str | None
+
+
+def in_hours(record: VisitRecord) -> bool:
+    """Whether the visit's referral came in during urgent community response hours
+    (08:00-20:00 London, ``dispatch.reports.metrics.in_ucr_hours``)."""
+    return UCR_OPENS_HOUR <= record.received_hour < UCR_CLOSES_HOUR
 
 
 def outcome_of(referral: Referral, visits: Sequence[Visit]) -> str:
@@ -116,6 +129,9 @@ def collect(
         "referrals": len(referrals),
         "outcomes": {name: outcomes[name] for name in OUTCOMES},
         **{key: _compliance(records, key) for key in CATEGORY_KEYS},
+        "urgent_2h_in_hours": _compliance([r for r in records if in_hours(r)], "urgent_2h"),
+        "urgent_2h_out_of_hours": _compliance([r for r in records if not in_hours(r)],
+                                              "urgent_2h"),
         "travel_minutes_per_visit": _travel_per_visit(visit_logs, records),
         "policy": policy,
         "categories": dict(sorted(Counter(r.category or "none" for r in referrals).items())),

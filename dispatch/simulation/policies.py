@@ -107,6 +107,7 @@ def _place_network(session: so.Session, *, now: datetime, provider: TravelTimePr
         log.warning("placing in network %s failed at %s: %s", network_id, now, exc)
         return
     apply_plan(session, plan=plan, index=index, now=now)
+    live.unplaced_urgent(session, plan, index, now, provider)
 
 
 def replan_network(
@@ -130,7 +131,9 @@ def replan_network(
             stats.failures += 1
             log.warning("re-optimising network %s failed at %s: %s", network_id, now, exc)
             return None
-    return apply_plan(session, plan=plan, index=index, now=now)
+    report = apply_plan(session, plan=plan, index=index, now=now)
+    live.unplaced_urgent(session, plan, index, now, provider)  # as production's replan
+    return report
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ passed in). Times are shown in Europe/London.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -49,7 +49,8 @@ TEMPLATE_WORDS = frozenset(
         "deadline", "act", "now", "worker", "opted", "out", "of", "sms", "call", "them", "time",
         "changed", "sorry", "we", "did", "understand", "that", "please", "include", "the",
         "reference", "e", "g", "found", "check", "and", "try", "again", "nothing", "was", "this",
-        "number", "registered", "with", "rapid", "response", "service"
+        "number", "registered", "with", "rapid", "response", "service", "escalation",
+        "escalations", "more", "assigned", "offer", "accepted", "failed", "board",
     }
 )
 MIN_FORBIDDEN_LENGTH = 2
@@ -131,6 +132,29 @@ def escalation_text(
         f"Deadline {clock(deadline)} {_day(deadline, now)}. "
         f"Act now: {visit_link(base_url, reference)}"
     )
+
+
+#: A grouped escalation text lists at most this many items; the rest are counted and on the
+#: board (a text of four SMS segments at most).
+MAX_GROUPED_ITEMS = 12
+
+
+def grouped_escalation_text(
+    items: Sequence[tuple[str, str, datetime | None]], *, now: datetime, base_url: str,
+    network: str = "",
+) -> str:
+    """To the on-call coordinator: every escalation since the last text, one line each
+    (``what``: "visit 4821" or "worker S1"; ``cause``; deadline), most urgent first as given.
+    References and causes only: no patient data. More than :data:`MAX_GROUPED_ITEMS` are
+    counted, and all of them are on the board."""
+    shown = [f"{what} {cause}" + (f", deadline {clock(due)} {_day(due, now)}" if due else "")
+             for what, cause, due in items[:MAX_GROUPED_ITEMS]]
+    more = len(items) - len(shown)
+    alert = f"DISPATCH ALERT {network}".rstrip()
+    head = f"{alert}: 1 escalation" if len(items) == 1 else (
+        f"{alert}: {len(items)} escalations")
+    tail = f"; and {more} more" if more else ""
+    return f"{head}: " + "; ".join(shown) + f"{tail}. Act now: {base_url.rstrip('/')}/board"
 
 
 def opt_out_alert_text(*, staff_code: str, network: str) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
+from sqlalchemy.exc import IntegrityError
 
 from dispatch.errors import DispatchError
 from dispatch.models import Message, Staff, Visit
@@ -72,9 +73,20 @@ def handle_inbound(
         staff_id=staff.id if staff else None, provider_sid=provider_sid, attempts=0,
         created_at=now, updated_at=now,
     )
-    session.add(inbound)
-    session.flush()
-    answer, changed = _act(session, staff=staff, parsed=parsed, visit=visit, now=now)
+    try:
+        # A savepoint: a concurrent delivery of the same reply (same sid) that committed first
+        # makes this insert fail on the unique sid (PostgreSQL waits for it, then refuses);
+        # that is a redelivery, answered like one, not a 500 (issue 20, item 8).
+        with session.begin_nested():
+            session.add(inbound)
+            session.flush()
+    except IntegrityError:
+        if provider_sid and session.scalar(
+                sa.select(Message.id).where(Message.provider_sid == provider_sid)) is not None:
+            return InboundResult(None, None, None, duplicate=True)
+        raise
+    answer, changed = _act(session, staff=staff, parsed=parsed, visit=visit, now=now,
+                           inbound=inbound)
     if answer is not None:
         _store_answer(session, inbound=inbound, answer=answer, visit=visit, now=now)
     return InboundResult(inbound, answer, parsed, changed=changed)
@@ -82,7 +94,7 @@ def handle_inbound(
 
 def _act(
     session: so.Session, *, staff: Staff | None, parsed: Command | Unknown,
-    visit: Visit | None, now: datetime,
+    visit: Visit | None, now: datetime, inbound: Message | None = None,
 ) -> tuple[str | None, bool]:
     """The answer to text back, and whether anything changed."""
     if staff is None:
@@ -92,7 +104,8 @@ def _act(
     if parsed.kind == HELP:
         return compose.HELP_TEXT, False
     if parsed.kind == STOP:
-        escalate_opt_out(session, staff=staff, now=now)
+        escalate_opt_out(session, staff=staff, now=now,
+                         source=f"message-{inbound.id}" if inbound is not None else None)
         return None, False  # Twilio confirms the opt-out itself and blocks further texts
     if parsed.kind == START:
         return None, False

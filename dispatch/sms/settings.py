@@ -7,6 +7,8 @@ text never goes out with no link at all.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, has_app_context
 
 from dispatch.config import DEFAULTS
@@ -21,3 +23,14 @@ def public_base_url(explicit: str | None = None) -> str:
         if configured:
             return str(configured)
     return str(DEFAULTS["PUBLIC_BASE_URL"])
+
+
+def escalation_text_interval(explicit: timedelta | None = None) -> timedelta:
+    """``explicit`` if given, else the app's ``ESCALATION_TEXT_MINUTES``, else the default:
+    the least time between two grouped escalation texts to one on-call phone."""
+    if explicit is not None:
+        return explicit
+    minutes = DEFAULTS["ESCALATION_TEXT_MINUTES"]
+    if has_app_context():
+        minutes = current_app.config.get("ESCALATION_TEXT_MINUTES", minutes)
+    return timedelta(minutes=float(minutes))

@@ -26,13 +26,14 @@ from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Network, Patient, Shift, Staff, User, Visit
+from dispatch.planning import jeopardy
 from dispatch.planning.runs import provider_for
 from dispatch.services import audit, manual
 from dispatch.services import board as service
 from dispatch.services.patients import postcode_district
 from dispatch.web.common import bp, london_time
 from dispatch.web.drawings import map_drawing, timeline_drawing
-from dispatch.web.pageforms import AssignForm, PinForm, UnassignForm
+from dispatch.web.pageforms import AssignForm, JeopardyDecisionForm, PinForm, UnassignForm
 from triage.timing import LONDON
 
 POLL_SECONDS = 20  # how often board.js asks for fresh lists
@@ -92,6 +93,11 @@ def board_data() -> Response:
         "network": board_rows.network_id, "counts": context["counts"],
         "attention": [_json(v) for v in board_rows.attention],
         "planned": [_json(v) for v in board_rows.planned],
+        "escalations": [{"id": e.id, "at": e.at.isoformat(), "kind": e.kind, "cause": e.cause,
+                         "visit_id": e.visit_id, "reference": e.reference,
+                         "staff_code": e.staff_code, "queued": e.queued,
+                         "texted_at": e.texted_at.isoformat() if e.texted_at else None}
+                        for e in board_rows.escalations],
         "html": html,
     })
 
@@ -164,13 +170,18 @@ def _render_visit(
     worker = session.get(Staff, visit.assigned_staff_id) if visit.assigned_staff_id else None
     patient = session.get(Patient, visit.patient_id)
     district = postcode_district(patient.postcode) if patient else ""
+    cause = None
+    if visit.status in service.OPEN:
+        cause = visit.jeopardy_cause or service.jeopardy_cause(visit, now=now())
+    choices = (jeopardy.options(session, visit, now=now(), provider=provider_for(current_app))
+               if cause == jeopardy.NEEDS_DECISION else None)
     session.commit()
     return render_template(
         "board/visit.html", visit=visit, worker=worker, assign=assign, unassign=unassign,
         pin=pin, warnings=warnings, errors=errors or [], district=district,
         minutes_left=int((visit.deadline - now()).total_seconds() // 60),
         network_arg=request.values.get("network", visit.network_id or 0),
-        cause=service.jeopardy_cause(visit, now=now()) if visit.status in service.OPEN else None,
+        cause=cause, choices=choices, decision=JeopardyDecisionForm(formdata=None),
     ), status
 
 
@@ -279,3 +290,31 @@ def board_pin(visit_id: int) -> ResponseReturnValue:
     session.commit()
     flash(f"Visit {visit.reference} is {'pinned to its worker' if pinned else 'unpinned'}")
     return redirect(url_for("web.board_visit", visit_id=visit.id), code=303)
+
+
+@bp.post("/board/visits/<int:visit_id>/jeopardy-decision")
+def board_jeopardy_decision(visit_id: int) -> ResponseReturnValue:
+    """Record the on-call coordinator's choice for a visit nobody can reach in time: late with
+    a named worker, cover from another network, or hand back to 111/999 (audited)."""
+    visit = _visit(visit_id)
+    form = JeopardyDecisionForm()
+    if not form.validate():
+        return _render_visit(visit, errors=forms.error_list(form), status=422)
+    session = get_session()
+    choice = form.choice.data or ""
+    try:
+        jeopardy.decide(session, visit_id=visit.id, choice=choice, actor=current_actor(),
+                        now=now(), staff_id=form.staff_id.data,
+                        late_minutes=form.late_minutes.data, network_id=form.network_id.data,
+                        note=(form.note.data or "").strip() or None)
+    except (Conflict, InvalidInput) as exc:
+        session.rollback()
+        reasons = "; ".join(r for found in exc.errors.values() for r in found)
+        text = f"{exc.message}: {reasons}" if reasons else exc.message
+        return _render_visit(_visit(visit_id), errors=[{"text": text}], status=exc.status)
+    session.commit()
+    done = {"allow_late": "may now be served late by the worker you chose",
+            "cover": "is now with the other network's planner",
+            "hand_back": "is cancelled and handed back to 111/999"}
+    flash(f"Visit {visit.reference} {done.get(choice, 'is decided')}; your decision is recorded")
+    return _back_to_board(visit)

@@ -78,6 +78,16 @@ class UnassignForm(FlaskForm):
     version = IntegerField(validators=list(VERSION))
 
 
+class JeopardyDecisionForm(FlaskForm):
+    """One of the on-call coordinator's choices for a visit nobody can reach in time."""
+
+    choice = HiddenField(validators=[DataRequired("Choose what to do")])
+    staff_id = IntegerField(validators=[Optional(), NumberRange(1, 2**31 - 1)])
+    late_minutes = IntegerField(validators=[Optional(), NumberRange(1, 12 * 60)])
+    network_id = IntegerField(validators=[Optional(), NumberRange(1, 2**31 - 1)])
+    note = StringField("Note (optional)", validators=[Optional(), Length(max=200)])
+
+
 class PinForm(FlaskForm):
     pinned = HiddenField()
     version = IntegerField(validators=list(VERSION))

@@ -27,7 +27,7 @@ from dispatch.web.common import bp
 
 CHART_TITLES = {
     "response-times": "Response times against the 2- and 24-hour targets",
-    "compliance-by-hour": "2-hour compliance by hour of referral",
+    "compliance-by-hour": "Urgent and 24-hour compliance by hour of referral",
     "utilisation": "Utilisation per worker",
 }
 TABLE_TITLES = {"responses": "Responses", "workers": "Workers", "declines": "Declines",
@@ -102,6 +102,7 @@ def _minutes(value: float | None) -> str:
 def tiles(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The headline figures, each with a line saying what it counts."""
     urgent, day = summary["urgent_2h"], summary["response_24h"]
+    ooh = summary["urgent_2h_out_of_hours"]
     times = summary["response_minutes"]["all"]
     use = summary["utilisation"]
     below = urgent["compliance"] is not None and urgent["compliance"] < metrics.UCR_AMBITION
@@ -117,9 +118,11 @@ def tiles(summary: dict[str, Any]) -> list[dict[str, Any]]:
          "detail": f"over {times['n']} responses", "alert": False},
         {"id": "tile-p90", "label": "90th percentile response", "value": _minutes(times["p90"]),
          "detail": "9 in 10 responses were at least this quick", "alert": False},
-        {"id": "tile-ooh", "label": "Out of hours (2-hour)",
-         "value": str(summary["urgent_2h_out_of_hours"]),
-         "detail": "urgent referrals received outside 08:00-20:00", "alert": False},
+        {"id": "tile-ooh", "label": "Out-of-hours urgent compliance",
+         "value": _percent(ooh["compliance"]),
+         "detail": f"{ooh['met']} met of {ooh['count']} decided ({ooh['pending']} pending); "
+                   "urgent referrals received 20:00-08:00, each against its own deadline",
+         "alert": bool(ooh["breached"])},
         {"id": "tile-utilisation", "label": "Utilisation", "value": _percent(use["overall"]),
          "detail": "time on site and travelling / rostered time", "alert": False},
         {"id": "tile-travel", "label": "Travel per visit",

@@ -81,7 +81,7 @@ def test_two_hour_compliance_counts_in_hours_urgent_only(day: DayRows) -> None:
     summary = metrics.summarise(day, AS_OF)
     assert summary["urgent_2h"] == {"count": 4, "met": 2, "breached": 2, "pending": 0,
                                     "compliance": 0.5}
-    assert summary["urgent_2h_out_of_hours"] == 1
+    assert summary["urgent_2h_out_of_hours"]["count"] == 1
 
 
 def test_day_compliance_leaves_pending_out(day: DayRows) -> None:
@@ -92,11 +92,12 @@ def test_day_compliance_leaves_pending_out(day: DayRows) -> None:
 
 def test_median_and_nearest_rank_p90(day: DayRows) -> None:
     """2-hour 60, 90, 150: median 90, p90 the 3rd = 150. 24-hour 240, 660: median 450, p90
-    660. All five: median 150, p90 the 5th = 660."""
+    660. Out of hours: D's 720. All six: median (150 + 240) / 2 = 195, p90 the 6th = 720."""
     times = metrics.summarise(day, AS_OF)["response_minutes"]
     assert times["urgent_2h"] == {"n": 3, "median": 90, "p90": 150}
     assert times["response_24h"] == {"n": 2, "median": 450, "p90": 660}
-    assert times["all"] == {"n": 5, "median": 150, "p90": 660}
+    assert times["urgent_2h_out_of_hours"] == {"n": 1, "median": 720, "p90": 720}
+    assert times["all"] == {"n": 6, "median": 195, "p90": 720}
 
 
 def test_breaches_name_their_causes(day: DayRows) -> None:
@@ -105,7 +106,50 @@ def test_breaches_name_their_causes(day: DayRows) -> None:
     summary = metrics.summarise(day, AS_OF)
     found = {b["referral_id"]: (b["cause"], b["minutes_late"]) for b in summary["breaches"]}
     assert found == {2: ("late_arrival", 30.0), 5: ("unassigned", 60.0)}
+    assert {b["line"] for b in summary["breaches"]} == {"urgent_2h"}
     assert summary["breach_causes"] == {"late_arrival": 1, "unassigned": 1}
+
+
+@pytest.mark.safety("H-008")
+def test_out_of_hours_urgent_referrals_have_their_own_line_and_breaches(day: DayRows) -> None:
+    """Issue 13, hazard 8: urgent referrals received 20:00-08:00 were in no figure and no
+    breach list. Now D (21:00, met by its 10:00 deadline), I (22:30, nobody by its 00:30
+    deadline, warned unassigned at 23:00) and J (06:00, arrived 08:45 for an 08:00 deadline,
+    no warning) make their own line: 1 met of 3 decided; I and J are listed as breaches with
+    their causes, marked out of hours, and in-hours 2-hour compliance is unchanged."""
+    u = "urgent_2h"
+    late_evening = ResponseRow(
+        referral_id=9, network_id=1, category=u, received_at=at("22:30"),
+        deadline=at("00:30", 2), first_arrival=None, visit_reference="1009",
+        causes=((at("23:00"), "unassigned"),))
+    early = ResponseRow(
+        referral_id=10, network_id=1, category=u, received_at=at("06:00"),
+        deadline=at("08:00"), first_arrival=at("08:45"), team="district_nurse",
+        visit_reference="1010")
+    rows = DayRows(responses=(*day.responses, late_evening, early), networks=day.networks)
+
+    summary = metrics.summarise(rows, at("01:00", 2))
+
+    assert summary["urgent_2h_out_of_hours"] == {"count": 3, "met": 1, "breached": 2,
+                                                 "pending": 0, "compliance": 0.3333}
+    assert summary["urgent_2h"] == metrics.summarise(day, at("01:00", 2))["urgent_2h"]
+    ooh = {b["referral_id"]: (b["cause"], b["minutes_late"], b["line"])
+           for b in summary["breaches"] if b["out_of_hours"]}
+    assert ooh == {9: ("unassigned", 30.0, "urgent_2h_out_of_hours"),
+                   10: ("late_arrival", 45.0, "urgent_2h_out_of_hours")}
+    assert summary["breach_causes"]["unassigned"] == 2
+    team = {t["team"]: t for t in metrics.report(rows, at("01:00", 2))["networks"][0]["teams"]}
+    assert team["unattended"]["urgent_2h_out_of_hours"]["breached"] == 1
+
+
+def test_every_referral_is_in_exactly_one_line(day: DayRows) -> None:
+    """The CSV says which compliance line each referral counts in; urgent ones are in hours or
+    out of hours, never neither (the hole hazard 8 was)."""
+    assert [metrics.line(r) for r in day.responses] == [
+        "urgent_2h", "urgent_2h", "urgent_2h", "urgent_2h_out_of_hours", "urgent_2h",
+        "response_24h", "response_24h", "response_24h"]
+    text = export.to_csv(day, table="responses", as_of=AS_OF)
+    assert ",line," in text.split("\r\n")[0] and text.count("urgent_2h_out_of_hours") == 1
 
 
 def test_breach_cause_fallbacks() -> None:

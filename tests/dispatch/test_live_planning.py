@@ -102,9 +102,16 @@ def test_jobs_place_and_replan_in_short_transactions(
 def test_unplaceable_visit_is_not_retried_every_tick(
     app: Any, world: dict[str, Any]  # noqa: F811
 ) -> None:
-    """A visit with no room is retried after RETRY_AFTER, not on every placer tick."""
+    """A visit with no room is retried after RETRY_AFTER, not on every placer tick.
+
+    A 24-hour one: a 2-hour visit nobody can take is not retried but escalated at once for a
+    coordinator's decision (H-006, tests/dispatch/test_jeopardy.py)."""
     from dispatch.db import get_database
 
+    session = so.object_session(world["visits"][2])
+    assert session is not None
+    world["visits"][2].category, world["visits"][2].priority = "response_24h", 3
+    session.commit()
     database, attempts = get_database(app), {}
     first = live.place_new_in(database, now=NOW, provider=GeodesicTravelTime(), seconds=0.3,
                               attempts=attempts)

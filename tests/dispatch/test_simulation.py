@@ -140,3 +140,16 @@ def test_simulated_morning_nearest_policy_runs(template: Path, optimised: DayRes
     assert nearest.kpis["policy"] == "nearest"
     assert nearest.kpis["referrals"] == optimised.kpis["referrals"]
     assert sum(nearest.kpis["outcomes"].values()) == nearest.kpis["referrals"]
+
+
+@pytest.mark.safety("H-008")
+def test_simulated_morning_splits_urgent_in_and_out_of_hours(optimised: DayResult) -> None:
+    """``urgent_2h`` (every urgent visit) is split into ``urgent_2h_in_hours`` and
+    ``urgent_2h_out_of_hours`` (referrals received 07:30-08:00 in this morning), which add up
+    to it, so out-of-hours urgent work has its own figure in ``dispatch simulate --json``."""
+    kpis = json.loads(json.dumps(optimised.kpis))
+    whole, inside, outside = (kpis[k] for k in (
+        "urgent_2h", "urgent_2h_in_hours", "urgent_2h_out_of_hours"))
+    for field in ("count", "met", "visits"):
+        assert inside[field] + outside[field] == whole[field]
+    assert set(outside) >= {"count", "met", "compliance"}

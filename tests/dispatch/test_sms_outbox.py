@@ -163,7 +163,7 @@ def test_transient_errors_exhaust_then_fail_and_escalate(
     message = _offer(session, world)
     assert message.status == "failed" and message.attempts == outbox.MAX_ATTEMPTS
     assert [m.to for m in fake.messages] == [ON_CALL]
-    assert "visit 4821 at risk" in fake.messages[0].body
+    assert "visit 4821 SMS to the worker failed" in fake.messages[0].body
 
 
 def test_permanent_error_fails_at_once_and_escalates(
@@ -181,8 +181,8 @@ def test_permanent_error_fails_at_once_and_escalates(
     assert message.status == "failed" and message.error_code == "21211"
     [alert] = fake.messages
     assert alert.to == ON_CALL
-    assert alert.body.startswith("DISPATCH ALERT H&F North: visit 4821 at risk - SMS to the "
-                                 "worker failed: invalid 'To' number. Deadline 12:20 today.")
+    assert alert.body.startswith("DISPATCH ALERT H&F North: 1 escalation: visit 4821 SMS to the "
+                                 "worker failed: invalid 'To' number, deadline 12:20 today.")
     assert ig_problems(alert.body, forbidden=outbox.forbidden_for_visit(session, world.visit)) == []
     assert session.scalar(sa.select(AuditEvent).where(
         AuditEvent.action == "sms_failed", AuditEvent.entity_id == str(message.id))) is not None

@@ -88,8 +88,9 @@ def test_watch_escalates_once_and_clears(session: so.Session, world: dict[str, A
     assert visit.jeopardy_cause == "unassigned"
     [message] = session.scalars(sa.select(m.Message)).all()
     assert message.to_number == "+447700900999" and message.status == "pending"
-    assert visit.reference in message.body and "W12" in message.body
+    assert visit.reference in message.body and "no worker assigned" in message.body
     assert "Bloggs" not in message.body and "Wood Lane" not in message.body
+    assert "W12" not in message.body  # references only: not even the postcode district
     assert [e.action for e in session.scalars(sa.select(m.AuditEvent))] == ["visit_jeopardy"]
     visit.status, visit.assigned_staff_id = "assigned", world["staff"].id
     visit.planned_start = NOW + timedelta(minutes=20)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import orm as so
 
@@ -14,7 +15,8 @@ from tests.dispatch.test_web_day import office_client
 
 def _day(session: so.Session) -> int:
     """Three urgent referrals in hours (met in 60 and 30 minutes, one breached) and one
-    received at 07:00 (out of hours): 2-hour compliance 2/3, median 45, p90 60."""
+    received at 07:00 (out of hours, met in 20): 2-hour compliance 2/3; all three responses:
+    median 30, p90 60; out of hours 1 of 1."""
     network = f.network(session)
     nurse = f.staff(session, network_id=network.id)
     patient = f.patient(session, network_id=network.id)
@@ -36,7 +38,8 @@ def _day(session: so.Session) -> int:
 
 
 def test_kpi_page_tiles_on_hand_made_day(app: Flask, session: so.Session) -> None:
-    """2-hour compliance 67% (2 of 3, below the 70% target), median 45, p90 60, 1 out of hours."""
+    """2-hour compliance 67% (2 of 3, below the 70% target), median 30, p90 60 (every
+    response, the out-of-hours one too), out-of-hours compliance 100% (1 of 1)."""
     network_id = _day(session)
     client, _ = office_client(app, session, "manager")
     response = client.get(f"/reports/kpis?date=2026-12-01&network={network_id}")
@@ -50,8 +53,8 @@ def test_kpi_page_tiles_on_hand_made_day(app: Flask, session: so.Session) -> Non
     assert "67%" in tile("tile-2h") and "2 met of 3 decided" in tile("tile-2h")
     assert "app-tile--alert" in html[html.rindex("<li", 0, html.index('id="tile-2h"')):]
     assert "national target 70%" in tile("tile-2h")
-    assert "45 min" in tile("tile-median") and "60 min" in tile("tile-p90")
-    assert ">1<" in tile("tile-ooh")
+    assert "30 min" in tile("tile-median") and "60 min" in tile("tile-p90")
+    assert "100%" in tile("tile-ooh") and "1 met of 1 decided" in tile("tile-ooh")
     assert "D004" in html[html.index('id="breaches"'):]
 
 
@@ -80,3 +83,41 @@ def test_manager_home_is_kpis(app: Flask, session: so.Session) -> None:
     """Managers land on the performance page."""
     client, _ = office_client(app, session, "manager")
     assert client.get("/").headers["Location"] == "/reports/kpis"
+
+
+@pytest.mark.safety("H-008")
+def test_kpi_page_and_api_show_out_of_hours_line_and_breach(
+    app: Flask, session: so.Session
+) -> None:
+    """An urgent referral received at 22:00 and reached late is in its own compliance line on
+    the page and in ``GET /api/kpis`` (count / met / compliance), and in the breach list marked
+    out of hours with its cause."""
+    network = f.network(session)
+    nurse = f.staff(session, network_id=network.id)
+    patient = f.patient(session, network_id=network.id)
+    received = datetime(2026, 11, 30, 22, 0, tzinfo=UTC)
+    referral = f.referral(session, patient.id, network_id=network.id, received_at=received,
+                          deadline=received + timedelta(hours=2), status="completed")
+    f.visit(session, referral.id, patient.id, reference="N001", network_id=network.id,
+            earliest_start=received, deadline=received + timedelta(hours=2),
+            status="completed", assigned_staff_id=nurse.id, pinned=True,
+            outcome="visit_completed", arrived_at=received + timedelta(hours=3),
+            completed_at=received + timedelta(hours=3, minutes=30))
+    session.commit()
+    client, _ = office_client(app, session, "manager")
+
+    html = client.get(f"/reports/kpis?date=2026-11-30&network={network.id}").get_data(
+        as_text=True)
+    api = client.get(f"/api/kpis?date=2026-11-30&network={network.id}").json
+
+    start = html.index('id="tile-ooh"')
+    tile = html[start:html.index("</li>", start)]
+    assert "0%" in tile and "0 met of 1 decided" in tile
+    breaches = html[html.index('id="breaches"'):]
+    assert "N001" in breaches and "Out of hours" in breaches and "late arrival" in breaches
+    assert api is not None
+    line = api["summary"]["urgent_2h_out_of_hours"]
+    assert (line["count"], line["met"], line["compliance"]) == (1, 0, 0.0)
+    [breach] = api["summary"]["breaches"]
+    assert breach["out_of_hours"] and breach["cause"] == "late_arrival"
+    assert api["summary"]["urgent_2h"]["count"] == 0

@@ -8,7 +8,7 @@ from routing.errors import PlanFormatError
 from routing.plan_io import plan_from_dict, plan_to_dict, problem_from_dict, problem_to_dict
 from routing.solver import solve
 from routing.types import Break
-from tests.routing.conftest import HOUR, ProblemFactory, make_shift, make_visit
+from tests.routing.conftest import CEILING, HOUR, SOLUTIONS, ProblemFactory, make_shift, make_visit
 
 
 def test_problem_round_trip(make_problem: ProblemFactory) -> None:
@@ -40,7 +40,7 @@ def test_plan_to_dict_design_shape(make_problem: ProblemFactory) -> None:
     """The plan document has every DESIGN.md key, arrivals in minutes, reasons per visit."""
     visits = [make_visit("v1", 2), make_visit("v2", 1, skills=frozenset({"iv"}))]
     problem = make_problem(visits, [make_shift()])
-    plan = solve(problem, seconds=0.2, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
 
     doc = plan_to_dict(plan, problem)
 
@@ -54,7 +54,7 @@ def test_plan_to_dict_design_shape(make_problem: ProblemFactory) -> None:
 def test_plan_round_trip_keeps_routes(make_problem: ProblemFactory) -> None:
     """A plan read back from JSON keeps its shifts, visit order and start times."""
     problem = make_problem([make_visit("v1", 2), make_visit("v2", 5)], [make_shift()])
-    plan = solve(problem, seconds=0.2, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
 
     again = plan_from_dict(plan_to_dict(plan, problem, time_unit=1.0), time_unit=1.0)
 

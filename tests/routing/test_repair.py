@@ -9,7 +9,7 @@ from routing.repair import repair_urgent
 from routing.screening import screen
 from routing.solver import solve
 from routing.types import RoutingPlan, RoutingProblem, Unassigned
-from tests.routing.conftest import HOUR, ProblemFactory, make_shift, make_visit
+from tests.routing.conftest import CEILING, HOUR, SOLUTIONS, ProblemFactory, make_shift, make_visit
 
 
 def _dropped(problem: RoutingProblem, visit_id: str) -> RoutingPlan:
@@ -18,7 +18,7 @@ def _dropped(problem: RoutingProblem, visit_id: str) -> RoutingPlan:
     without = dataclasses.replace(
         problem, visits=tuple(v for v in problem.visits if v.id != visit_id)
     )
-    plan = solve(without, seconds=0.3, workers=1)
+    plan = solve(without, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
     missing = Unassigned(visit_id, "no capacity left", "no_capacity")
     return dataclasses.replace(plan, unassigned=(*plan.unassigned, missing))
 

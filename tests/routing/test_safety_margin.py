@@ -11,7 +11,7 @@ from routing.insertion import retime
 from routing.screening import screen
 from routing.solver import solve
 from routing.types import PRIORITY_LOWEST, PRIORITY_URGENT_2H, RoutingProblem, Shift, Visit
-from tests.routing.conftest import HOUR
+from tests.routing.conftest import CEILING, HOUR, SOLUTIONS
 
 MINUTE = 60
 
@@ -36,7 +36,7 @@ def _problem(objective: str = "time") -> RoutingProblem:
 
 
 def _order(problem: RoutingProblem) -> list[str]:
-    plan = solve(problem, seconds=0.3, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
     assert check_plan(problem, plan) == []
     [route] = plan.routes
     return [stop.visit_id for stop in route.stops]

@@ -12,6 +12,7 @@ from routing.checker import check_plan
 from routing.errors import SolomonFormatError
 from routing.solomon import parse_solomon, plan_distance, read_solomon, to_problem
 from routing.solver import solve
+from tests.routing.conftest import CEILING, SOLUTIONS
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "solomon"
 SAMPLE = (
@@ -55,7 +56,7 @@ def test_solve_solomon_subset_feasible() -> None:
     instance = dataclasses.replace(full, customers=full.customers[:25])
     problem = to_problem(instance)
 
-    plan = solve(problem, seconds=1.0, workers=2)
+    plan = solve(problem, seconds=CEILING, workers=2, solution_limit=SOLUTIONS)
 
     assert check_plan(problem, plan) == []
     assert not plan.unassigned

@@ -15,9 +15,6 @@ from tests.routing.conftest import (
     solve_checked,
 )
 
-SECONDS = 0.3
-
-
 
 def test_solve_skills_only_skilled_shift_serves(make_problem: ProblemFactory) -> None:
     """A visit needing a skill goes to the one shift holding it, even if farther away."""
@@ -29,7 +26,7 @@ def test_solve_skills_only_skilled_shift_serves(make_problem: ProblemFactory) ->
         ),
     ]
 
-    plan = solve_checked(make_problem(visits, shifts), SECONDS)
+    plan = solve_checked(make_problem(visits, shifts))
 
     assert shift_of(plan, "cath") == "far"
 
@@ -38,7 +35,7 @@ def test_solve_time_window_respected(make_problem: ProblemFactory) -> None:
     """A visit is never started before its window opens, even if the worker arrives early."""
     visits = [make_visit("v1", 1, earliest=2 * HOUR, deadline=3 * HOUR)]
 
-    plan = solve_checked(make_problem(visits, [make_shift()]), SECONDS)
+    plan = solve_checked(make_problem(visits, [make_shift()]))
 
     stop = plan.routes[0].stops[0]
     assert 2 * HOUR <= stop.start <= 3 * HOUR
@@ -48,7 +45,7 @@ def test_solve_deadline_orders_visits(make_problem: ProblemFactory) -> None:
     """The far visit with the early deadline is served first although it costs more travel."""
     visits = [make_visit("near", 1, earliest=0), make_visit("far", 8, deadline=int(0.75 * HOUR))]
 
-    plan = solve_checked(make_problem(visits, [make_shift()]), SECONDS)
+    plan = solve_checked(make_problem(visits, [make_shift()]))
 
     assert [s.visit_id for s in plan.routes[0].stops] == ["far", "near"]
 
@@ -58,7 +55,7 @@ def test_solve_break_taken_within_window(make_problem: ProblemFactory) -> None:
     shift = make_shift(breaks=(Break(start_min=HOUR, start_max=HOUR + 600, duration=1800),))
     visits = [make_visit(f"v{k}", k, earliest=0) for k in range(1, 5)]
 
-    plan = solve_checked(make_problem(visits, [shift]), SECONDS)
+    plan = solve_checked(make_problem(visits, [shift]))
 
     placed = plan.routes[0].breaks
     assert len(placed) == 1 and HOUR <= placed[0].start <= HOUR + 600
@@ -69,7 +66,7 @@ def test_solve_pinned_visit_keeps_shift_and_start(make_problem: ProblemFactory) 
     visits = [make_visit("pinned", 8, pinned_to="a", pinned_start=3 * HOUR), make_visit("free", 2)]
     shifts = [make_shift("a"), make_shift("b", start_location=8, end_location=8)]
 
-    plan = solve_checked(make_problem(visits, shifts), SECONDS)
+    plan = solve_checked(make_problem(visits, shifts))
 
     route = plan.route_of("pinned")
     assert route is not None and route.shift_id == "a"
@@ -86,7 +83,7 @@ def test_solve_pinned_visit_without_start_keeps_its_window(make_problem: Problem
         make_visit("free", 3, earliest=0, deadline=8 * HOUR),
     ]
 
-    plan = solve_checked(make_problem(visits, [make_shift("a")]), SECONDS)
+    plan = solve_checked(make_problem(visits, [make_shift("a")]))
 
     [route] = plan.routes
     starts = {s.visit_id: s.start for s in route.stops}
@@ -100,7 +97,7 @@ def test_solve_shift_end_bounds_route(make_problem: ProblemFactory) -> None:
     shift = make_shift(end=2 * HOUR)
     visits = [make_visit(f"v{k}", 5) for k in range(4)]
 
-    plan = solve_checked(make_problem(visits, [shift]), SECONDS)
+    plan = solve_checked(make_problem(visits, [shift]))
 
     assert plan.routes[0].return_time <= 2 * HOUR
     assert {u.code for u in plan.unassigned} == {"no_capacity"}
@@ -111,6 +108,6 @@ def test_solve_capacity_limits_load(make_problem: ProblemFactory) -> None:
     visits = [make_visit(f"v{k}", k, demand=4) for k in range(1, 4)]
     shifts = [make_shift("a", capacity=8), make_shift("b", capacity=8)]
 
-    plan = solve_checked(make_problem(visits, shifts), SECONDS)
+    plan = solve_checked(make_problem(visits, shifts))
 
     assert plan.vehicles_used == 2 and not plan.unassigned

@@ -7,7 +7,7 @@ import dataclasses
 from routing.checker import check_plan
 from routing.solver import decline, improve, insert_urgent, solve
 from routing.types import PRIORITY_URGENT_2H, RoutingProblem
-from tests.routing.conftest import HOUR, ProblemFactory, make_shift, make_visit
+from tests.routing.conftest import CEILING, HOUR, SOLUTIONS, ProblemFactory, make_shift, make_visit
 
 
 def _day(make_problem: ProblemFactory) -> RoutingProblem:
@@ -19,10 +19,10 @@ def _day(make_problem: ProblemFactory) -> RoutingProblem:
 def test_insert_urgent_places_visit_without_moving_pins(make_problem: ProblemFactory) -> None:
     """The urgent visit is served on time and the pinned visit keeps shift and start."""
     problem = _day(make_problem)
-    plan = solve(problem, seconds=0.3, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
     urgent = make_visit("urgent", 4, earliest=HOUR, deadline=3 * HOUR, priority=PRIORITY_URGENT_2H)
 
-    updated = insert_urgent(plan, problem, urgent, seconds=0.5)
+    updated = insert_urgent(plan, problem, urgent, seconds=CEILING)
 
     full = dataclasses.replace(problem, visits=(*problem.visits, urgent))
     assert check_plan(full, updated) == []
@@ -32,10 +32,10 @@ def test_insert_urgent_places_visit_without_moving_pins(make_problem: ProblemFac
 def test_insert_urgent_keeps_other_shifts(make_problem: ProblemFactory) -> None:
     """When the visit fits, every previously routed visit stays on its shift."""
     problem = _day(make_problem)
-    plan = solve(problem, seconds=0.3, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
     before = {s.visit_id: r.shift_id for r in plan.routes for s in r.stops}
 
-    updated = insert_urgent(plan, problem, make_visit("urgent", 2), seconds=0.5)
+    updated = insert_urgent(plan, problem, make_visit("urgent", 2), seconds=CEILING)
 
     after = {s.visit_id: r.shift_id for r in updated.routes for s in r.stops}
     assert all(after[v] == shift for v, shift in before.items())
@@ -44,10 +44,10 @@ def test_insert_urgent_keeps_other_shifts(make_problem: ProblemFactory) -> None:
 def test_insert_urgent_declined_worker_excluded(make_problem: ProblemFactory) -> None:
     """A visit declined by one worker is inserted on the other worker's shift."""
     problem = _day(make_problem)
-    plan = solve(problem, seconds=0.3, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
     declined = make_visit("urgent", 3, excluded_workers=frozenset({"w-a"}))
 
-    updated = insert_urgent(plan, problem, declined, seconds=0.5)
+    updated = insert_urgent(plan, problem, declined, seconds=CEILING)
 
     route = updated.route_of("urgent")
     assert route is not None and route.worker_id == "w-b"
@@ -56,7 +56,7 @@ def test_insert_urgent_declined_worker_excluded(make_problem: ProblemFactory) ->
 def test_insert_urgent_reports_unservable(make_problem: ProblemFactory) -> None:
     """An urgent visit needing a missing skill comes back unassigned with its reason."""
     problem = _day(make_problem)
-    plan = solve(problem, seconds=0.3, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
 
     updated = insert_urgent(plan, problem, make_visit("x", 3, skills=frozenset({"iv"})))
 
@@ -66,9 +66,9 @@ def test_insert_urgent_reports_unservable(make_problem: ProblemFactory) -> None:
 def test_improve_never_worse_and_feasible(make_problem: ProblemFactory) -> None:
     """Re-optimising from a plan keeps it feasible and does not raise its objective."""
     problem = _day(make_problem)
-    plan = solve(problem, seconds=0.1, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
 
-    better = improve(plan, problem, 0.3, workers=2)
+    better = improve(plan, problem, CEILING, workers=2, solution_limit=SOLUTIONS)
 
     assert check_plan(problem, better) == []
     assert better.objective <= plan.objective
@@ -79,7 +79,7 @@ def test_decline_excludes_worker_and_unpins(make_problem: ProblemFactory) -> Non
     problem = _day(make_problem)
 
     declined = decline(problem, "v0", "w-a")
-    plan = solve(declined, seconds=0.3, workers=1)
+    plan = solve(declined, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
 
     assert check_plan(declined, plan) == []
     route = plan.route_of("v0")
@@ -90,10 +90,10 @@ def test_insert_urgent_displaces_less_urgent_when_full(make_problem: ProblemFact
     """With no free slot, the search phase swaps the 24-hour visit out for the 2-hour one."""
     slot = dict(earliest=HOUR, deadline=HOUR + 60, duration=HOUR)
     problem = make_problem([make_visit("routine", 1, **slot)], [make_shift()])
-    plan = solve(problem, seconds=0.2, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
     urgent = make_visit("urgent", 1, priority=PRIORITY_URGENT_2H, **slot)
 
-    updated = insert_urgent(plan, problem, urgent, seconds=1.0)
+    updated = insert_urgent(plan, problem, urgent, seconds=CEILING)
 
     full = dataclasses.replace(problem, visits=(*problem.visits, urgent))
     assert check_plan(full, updated) == []
@@ -115,7 +115,7 @@ def test_an_overcommitted_worker_does_not_stop_the_network_being_planned(
     urgent = make_visit("u", 2, priority=PRIORITY_URGENT_2H, deadline=2 * HOUR)
     problem = make_problem([*accepted, urgent], [busy, free])
 
-    plan = solve(problem, seconds=0.3, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
     assert check_plan(problem, plan) == []
 
     assert (route := plan.route_of("u")) is not None and route.shift_id == "free"
@@ -137,7 +137,7 @@ def test_a_worker_who_cannot_get_back_to_base_in_time_does_not_stop_the_plan(
                                                     deadline=2 * HOUR)]
     problem = make_problem(visits, [stranded, other])
 
-    plan = solve(problem, seconds=0.3, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
 
     assert check_plan(problem, plan) == []
     assert {r.shift_id for r in plan.routes} == {"other"} and plan.unassigned == ()

@@ -5,13 +5,11 @@ from __future__ import annotations
 from routing.checker import check_plan
 from routing.solver import solve
 from routing.types import PRIORITY_24H, PRIORITY_URGENT_2H, RoutingPlan, RoutingProblem
-from tests.routing.conftest import HOUR, ProblemFactory, make_shift, make_visit
-
-SECONDS = 0.3
+from tests.routing.conftest import CEILING, HOUR, SOLUTIONS, ProblemFactory, make_shift, make_visit
 
 
 def _solve(problem: RoutingProblem) -> RoutingPlan:
-    plan = solve(problem, seconds=SECONDS, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
     assert check_plan(problem, plan) == []
     return plan
 
@@ -118,8 +116,8 @@ def test_solve_deterministic_with_solution_limit(make_problem: ProblemFactory) -
     visits = [make_visit(f"v{k}", k % 10 + 1, earliest=(k % 4) * HOUR) for k in range(12)]
     problem = make_problem(visits, [make_shift("a"), make_shift("b")], seed=7)
 
-    first = solve(problem, seconds=5, workers=2, solution_limit=50)
-    second = solve(problem, seconds=5, workers=2, solution_limit=50)
+    first = solve(problem, seconds=CEILING, workers=2, solution_limit=50)
+    second = solve(problem, seconds=CEILING, workers=2, solution_limit=50)
 
     assert first.routes == second.routes and first.objective == second.objective
 

@@ -7,6 +7,7 @@ import numpy as np
 from routing.checker import check_plan
 from routing.solver import solve
 from routing.types import RoutingProblem, Shift, Visit
+from tests.routing.conftest import CEILING, SOLUTIONS
 
 
 def test_urgent_visit_first_when_travel_is_equal() -> None:
@@ -19,7 +20,7 @@ def test_urgent_visit_first_when_travel_is_equal() -> None:
         shifts=(Shift(id="s", worker_id="w", start_location=0, end_location=0, start=0,
                       end=8 * 3600),),
     )
-    plan = solve(problem, seconds=0.5, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
     assert check_plan(problem, plan) == []
     [route] = plan.routes
     assert [stop.visit_id for stop in route.stops] == ["u", "r"]
@@ -38,7 +39,7 @@ def test_urgent_visit_not_delayed_for_a_small_travel_saving() -> None:
         shifts=(Shift(id="s", worker_id="w", start_location=0, end_location=0, start=0,
                       end=8 * 3600),),
     )
-    plan = solve(problem, seconds=0.5, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
     [route] = plan.routes
     assert route.stops[0].visit_id == "u" and route.stops[0].start == 600
 
@@ -58,10 +59,10 @@ def test_insert_urgent_prefers_the_earliest_start_over_less_travel() -> None:
               Shift(id="idle", worker_id="b", start_location=1, end_location=1, start=0,
                     end=8 * 3600))
     problem = RoutingProblem(visits=(long_visit,), shifts=shifts, travel=travel)
-    plan = solve(problem, seconds=0.3, workers=1)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
     urgent = Visit(id="u", location=2, duration=1800, earliest=0, deadline=7200 * 2,
                    priority=2)
-    after = insert_urgent(plan, problem, urgent, seconds=0.5)
+    after = insert_urgent(plan, problem, urgent, seconds=CEILING)
     route = after.route_of("u")
     assert route is not None and route.shift_id == "idle"
 
@@ -78,10 +79,10 @@ def test_isolated_searches_give_the_same_plan() -> None:
         shifts=(Shift(id="s", worker_id="w", start_location=0, end_location=0, start=0,
                       end=8 * 3600),),
     )
-    here = solve(problem, seconds=0.3, workers=1, solution_limit=50)
+    here = solve(problem, seconds=CEILING, workers=1, solution_limit=50)
     isolate_searches(True)
     try:
-        there = solve(problem, seconds=0.3, workers=1, solution_limit=50)
+        there = solve(problem, seconds=CEILING, workers=1, solution_limit=50)
     finally:
         isolate_searches(False)
     assert [[s.visit_id for s in r.stops] for r in there.routes] == [

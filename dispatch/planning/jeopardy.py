@@ -1,0 +1,343 @@
+"""A 2-hour visit nobody can reach in time: cover on capacity, else a person decides (H-006).
+
+The planner never plans a 2-hour visit to start after its deadline on its own
+(:func:`dispatch.planning.problem._late_bounds`). When a planning run leaves one unplaced:
+
+1. :func:`dispatch.services.cover.find_cover` tries the other networks' rostered workers,
+   nearest first, with a real insertion into each team's current plan before the deadline;
+2. failing that, the visit is in jeopardy at once (cause ``needs_decision``, not at the
+   deadline watch's next threshold), audited, and the network's on-call coordinator is
+   texted the reference and "needs a decision" (nothing about the patient); a visit whose
+   window opens more than :data:`DECISION_LEAD` ahead is left to the planner for now;
+3. the coordinator sees the choices (:func:`options`: late by N minutes with worker X, the
+   earliest feasible start for each, computed; cover from network Y; hand back to 111/999)
+   on the board's visit page and records one (:func:`decide`, also
+   ``POST /api/visits/{id}/jeopardy-decision``), audited. ``allow_late`` lets the planner
+   serve it late with that worker, up to that limit, and no later.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch import states
+from dispatch.actors import SYSTEM, Actor
+from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.models import Network, Referral, Staff, Visit
+from dispatch.planning.problem import FIELD_ROLES, ProblemIndex, build_problem
+from dispatch.services import audit, cover, visit_actions
+from dispatch.sms.escalation import clear_visit_escalations, escalate_visit
+from routing.insertion import cheapest_insertion
+from routing.screening import screen
+from routing.travel import TravelTimeProvider
+from routing.types import PRIORITY_URGENT_2H, RoutingPlan
+
+NEEDS_DECISION = "needs_decision"
+CHOICES = ("allow_late", "cover", "hand_back")
+#: Time budget for each network's insertion when looking for cover.
+COVER_SECONDS = 0.5
+#: At most this many late options (earliest first) and cover networks are offered.
+MAX_OPTIONS = 5
+#: Other networks whose workers are asked for a late option (nearest first).
+LATE_NETWORKS = 3
+#: The longest lateness a coordinator may allow (beyond it, hand the patient back).
+MAX_LATE_MINUTES = 12 * 60
+#: A visit whose window opens later than this is not escalated yet: tomorrow's roster may
+#: not be loaded (an out-of-hours referral booked for 08:00-10:00, seen at 20:33 on the
+#: heavy simulated day, was handed back for want of a morning shift that did not exist yet).
+#: The planner keeps trying it, and the deadline watch reports it if it stays unassigned.
+DECISION_LEAD = timedelta(hours=2)
+DECIDABLE = ("unassigned", "assigned", "offered")
+
+
+@dataclass(frozen=True)
+class LateOption:
+    """Worker ``staff_id`` could start the visit at ``start``: ``late_minutes`` late."""
+
+    staff_id: int
+    name: str
+    network_id: int | None
+    arrival: datetime
+    start: datetime
+    late_minutes: int
+
+
+@dataclass(frozen=True)
+class CoverOption:
+    """Another network with the skills on its roster (its coordinator takes the visit on)."""
+
+    network_id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Options:
+    """The choices shown to the on-call coordinator for one visit."""
+
+    visit_id: int
+    late: tuple[LateOption, ...]
+    cover: tuple[CoverOption, ...]
+    hand_back: bool = True
+
+
+def is_urgent(visit: Visit) -> bool:
+    """A 2-hour visit (by priority, as the planner sees it)."""
+    return visit.priority <= PRIORITY_URGENT_2H
+
+
+def after_plan(
+    session: so.Session, *, plan: RoutingPlan, index: ProblemIndex, now: datetime,
+    provider: TravelTimeProvider, seconds: float = COVER_SECONDS,
+) -> list[Visit]:
+    """Deal with the 2-hour visits ``plan`` (already applied) could not place in time.
+
+    Each is offered to another network on capacity (:func:`cover.find_cover`); failing that
+    it is put in jeopardy at once (:func:`flag`). A visit in ``needs_decision`` that the plan
+    did place in time leaves jeopardy. Returns the visits flagged now. Flushes.
+    """
+    for route in plan.routes:
+        for stop in route.stops:
+            visit = session.get(Visit, index.visits[stop.visit_id])
+            if (visit is not None and visit.jeopardy_cause == NEEDS_DECISION
+                    and visit.status in ("assigned", "offered", "accepted")
+                    and visit.planned_start is not None
+                    and visit.planned_start <= visit.deadline):
+                visit.jeopardy_cause, visit.jeopardy_since = None, None
+                clear_visit_escalations(session, visit_id=visit.id, now=now)
+    flagged = []
+    for item in plan.unassigned:
+        row_id = index.visits.get(item.visit_id)
+        visit = session.get(Visit, row_id) if row_id is not None else None
+        if (visit is None or not is_urgent(visit) or visit.status != "unassigned"
+                or visit.jeopardy_cause == NEEDS_DECISION
+                or visit.earliest_start > now + DECISION_LEAD):
+            continue
+        home = visit.network_id
+        found = cover.find_cover(session, visit, now=now, provider=provider, seconds=seconds)
+        if found is not None:
+            network = session.get(Network, found.network_id)
+            visit.reason = _short(
+                f"Cross-cover: no one in {_code(session, home)} could reach it before the "
+                f"deadline ({item.reason}); {network.code if network else found.network_id} "
+                "has capacity")
+            audit.record(session, actor=SYSTEM, action="cross_cover", now=now,
+                         patient_id=visit.patient_id, entity=("visit", visit.id),
+                         purpose="dispatch a visit",
+                         details={"reference": visit.reference, "from_network_id": home,
+                                  "to_network_id": found.network_id,
+                                  "staff_id": found.staff_id,
+                                  "planned_start": found.planned_start.isoformat()})
+            continue
+        flag(session, visit=visit, now=now, reason=item.reason)
+        flagged.append(visit)
+    session.flush()
+    return flagged
+
+
+def flag(session: so.Session, *, visit: Visit, now: datetime, reason: str) -> None:
+    """Jeopardy at once: raise one escalation (audited, on the board, texted to the on-call
+    coordinator in the grouped text: the reference and "needs a decision", nothing about the
+    patient)."""
+    visit.jeopardy_cause, visit.jeopardy_since = NEEDS_DECISION, now
+    escalate_visit(session, visit=visit, cause=NEEDS_DECISION, now=now,
+                   purpose="planner: no one can reach a 2-hour visit before its deadline",
+                   details={"reference": visit.reference, "reason": reason})
+
+
+def options(
+    session: so.Session, visit: Visit, *, now: datetime, provider: TravelTimeProvider,
+) -> Options:
+    """The coordinator's choices for ``visit`` (read-only).
+
+    Late options: for each skilled worker rostered in the planning horizon (the visit's own
+    network, then the nearest others), the earliest start the current plan allows when the
+    visit is put into their day as it stands (no other visit moves; breaks, shift ends and
+    accepted visits kept), earliest first. Cover: other networks with the skills on their
+    roster, nearest first.
+    """
+    late: dict[int, LateOption] = {}
+    horizon_end = now + timedelta(hours=24)
+    others = cover.networks_by_distance(session, visit, start=now, deadline=horizon_end)
+    for network_id in [visit.network_id, *others[:LATE_NETWORKS]]:
+        for option in _late_options(session, visit, network_id, now=now, provider=provider):
+            best = late.get(option.staff_id)
+            if best is None or option.start < best.start:
+                late[option.staff_id] = option
+    ordered = sorted(late.values(), key=lambda o: (o.start, o.staff_id))[:MAX_OPTIONS]
+    networks = {n.id: n for n in session.scalars(sa.select(Network).where(
+        Network.id.in_(others)))}
+    covers = tuple(CoverOption(n, networks[n].code, networks[n].name)
+                   for n in others[:MAX_OPTIONS] if n in networks)
+    return Options(visit.id, tuple(ordered), covers)
+
+
+def options_for(
+    session: so.Session, visit_id: int, *, now: datetime, provider: TravelTimeProvider,
+) -> Options:
+    """:func:`options` by visit id. :raise NotFound: no such visit."""
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFound(f"visit {visit_id} not found")
+    return options(session, visit, now=now, provider=provider)
+
+
+def _late_options(
+    session: so.Session, visit: Visit, network_id: int | None, *, now: datetime,
+    provider: TravelTimeProvider,
+) -> list[LateOption]:
+    from dispatch.planning.live import current_plan
+
+    problem, index = build_problem(session, now=now, provider=provider, network_id=network_id,
+                                   include_visits=[visit.id])
+    vid = next((k for k, row in index.visits.items() if row == visit.id), None)
+    if vid is None:
+        return []
+    target = dataclasses.replace(problem.visit(vid), late_limit=None, late_workers=frozenset())
+    problem = dataclasses.replace(
+        problem, late_policy="serve_late",
+        visits=tuple(target if v.id == vid else v for v in problem.visits))
+    screening = screen(problem)
+    plan = current_plan(session, problem, index)
+    plan = dataclasses.replace(plan, routes=tuple(
+        dataclasses.replace(r, stops=tuple(s for s in r.stops if s.visit_id != vid))
+        for r in plan.routes))
+    eligible = [k for k, s in enumerate(problem.shifts)
+                if target.skills <= s.skills and s.worker_id not in target.excluded_workers]
+    staff = {s.id: s for s in session.scalars(sa.select(Staff).where(
+        Staff.id.in_({index.staff_of_shift[problem.shifts[k].id] for k in eligible}),
+        Staff.role.in_(FIELD_ROLES), Staff.active.is_(True)))}
+    found = []
+    for k in eligible:
+        one = dataclasses.replace(screening, candidates={**screening.candidates, vid: (k,)},
+                                  late=screening.late | {vid})
+        placed = cheapest_insertion(problem, one, plan, target)
+        route = placed.route_of(vid) if placed is not None else None
+        member = staff.get(index.staff_of_shift[problem.shifts[k].id])
+        if route is None or member is None:
+            continue
+        stop = next(s for s in route.stops if s.visit_id == vid)
+        start = index.at(stop.start)
+        minutes = max(0, math.ceil((start - visit.deadline).total_seconds() / 60))
+        found.append(LateOption(member.id, member.name, member.network_id,
+                                index.at(stop.arrival), start, minutes))
+    return found
+
+
+def decide(
+    session: so.Session, *, visit_id: int, choice: str, actor: Actor, now: datetime,
+    staff_id: int | None = None, late_minutes: int | None = None,
+    network_id: int | None = None, note: str | None = None,
+) -> Visit:
+    """Record the on-call coordinator's decision for a visit in jeopardy, audited; flushes.
+
+    - ``allow_late``: ``staff_id`` may start it up to ``late_minutes`` after its deadline
+      (the planner then places it with that worker, never later);
+    - ``cover``: the visit moves to ``network_id``'s board and planner;
+    - ``hand_back``: the visit is cancelled with that reason (the patient is handed back to
+      111/999) and its referral, with nothing else open, is marked escalated.
+
+    :raise NotFound: no such visit. :raise Conflict: the visit is closed or under way.
+    :raise InvalidInput: a missing or unsuitable worker, lateness or network (field named).
+    """
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFound(f"visit {visit_id} not found")
+    if visit.status not in DECIDABLE:
+        raise Conflict(f"visit {visit.reference} is {visit.status.replace('_', ' ')}; "
+                       "there is nothing left to decide")
+    if choice not in CHOICES:
+        raise InvalidInput("invalid choice", errors={"choice": [
+            f"must be one of: {', '.join(CHOICES)}"]})
+    details: dict[str, object] = {"choice": choice, "reference": visit.reference,
+                                  "cause": visit.jeopardy_cause, "note": note}
+    if choice == "allow_late":
+        staff = _late_worker(session, visit, staff_id, late_minutes)
+        assert late_minutes is not None
+        _release(session, visit, now, actor, "coordinator allowed it to run late")
+        visit.late_allowed_until = visit.deadline + timedelta(minutes=late_minutes)
+        visit.late_allowed_staff_id = staff.id
+        if staff.network_id is not None and staff.network_id != visit.network_id:
+            visit.network_id = staff.network_id
+        details.update(staff_id=staff.id, late_minutes=late_minutes,
+                       late_allowed_until=visit.late_allowed_until.isoformat())
+    elif choice == "cover":
+        network = session.get(Network, network_id) if network_id is not None else None
+        if network is None:
+            raise InvalidInput("invalid network", errors={"network_id": [
+                "required for cover: the id of an existing network"]})
+        if network.id == visit.network_id:
+            raise InvalidInput("invalid network", errors={"network_id": [
+                "must be another network than the visit's own"]})
+        _release(session, visit, now, actor, "moved to another network's cover")
+        details.update(from_network_id=visit.network_id, network_id=network.id)
+        visit.network_id = network.id
+        visit.reason = _short(f"Cross-cover: the on-call coordinator moved it to "
+                              f"{network.code}")
+    else:
+        reason = "handed back to 111/999 by the on-call coordinator"
+        visit_actions.cancel(session, visit=visit, now=now, actor=actor,
+                             reason=f"{reason}: {note}" if note else reason)
+        _hand_back_referral(session, visit)
+    visit.jeopardy_cause, visit.jeopardy_since = None, None
+    audit.record(session, actor=actor, action="jeopardy_decision", now=now,
+                 patient_id=visit.patient_id, entity=("visit", visit.id),
+                 purpose="decide on a visit in jeopardy", details=details)
+    visit_actions._flush(session, visit)
+    if choice != "hand_back":
+        visit_actions.replan_after_commit(session, visit.network_id)
+    return visit
+
+
+def _late_worker(
+    session: so.Session, visit: Visit, staff_id: int | None, late_minutes: int | None,
+) -> Staff:
+    errors: dict[str, list[str]] = {}
+    staff = session.get(Staff, staff_id) if staff_id is not None else None
+    if staff is None:
+        errors["staff_id"] = ["required for allow_late: the worker who will go"]
+    elif not staff.active or staff.role not in FIELD_ROLES:
+        errors["staff_id"] = ["must be an active field worker"]
+    elif not set(visit.skills or ()) <= set(staff.skills or ()):
+        errors["staff_id"] = ["this worker lacks a skill the visit needs"]
+    elif staff.id in (visit.excluded_staff_ids or []):
+        errors["staff_id"] = ["this worker declined the visit"]
+    if late_minutes is None or not 1 <= late_minutes <= MAX_LATE_MINUTES:
+        errors["late_minutes"] = [f"required for allow_late: 1 to {MAX_LATE_MINUTES}"]
+    if errors:
+        raise InvalidInput("cannot allow this visit to run late", errors=errors)
+    assert staff is not None
+    return staff
+
+
+def _release(session: so.Session, visit: Visit, now: datetime, actor: Actor,
+             reason: str) -> None:
+    if visit.status != "unassigned":
+        visit_actions.unassign(session, visit=visit, now=now, reason=reason, actor=actor)
+
+
+def _hand_back_referral(session: so.Session, visit: Visit) -> None:
+    """The referral, with no other open visit, is escalated (handed back, not completed)."""
+    referral = session.get(Referral, visit.referral_id) if visit.referral_id else None
+    if referral is None or referral.status not in ("scheduled", "in_progress"):
+        return
+    others = session.scalar(sa.select(sa.func.count()).select_from(Visit).where(
+        Visit.referral_id == referral.id, Visit.id != visit.id,
+        Visit.status.in_(states.VISIT_OPEN_STATUSES)))
+    if not others:
+        states.move("referral", referral, "escalated")
+
+
+def _code(session: so.Session, network_id: int | None) -> str:
+    network = session.get(Network, network_id) if network_id else None
+    return network.code if network else "its network"
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
