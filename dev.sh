@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The two set-up commands of the README:
 #   ./dev.sh demo   install everything, load demo data (once) and serve on http://127.0.0.1:5000
-#   ./dev.sh test   install everything and run the linters and the test suite
+#   ./dev.sh test   install everything and run the linters (ruff, mypy, import contracts) and the
+#                   test suite
 # Needs Python 3.11+ and, for the front-end assets, Node.js with npm. Nothing else.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -60,6 +61,8 @@ case "${1:-}" in
     .venv/bin/ruff check dispatch triage routing rosters tests benchmarks migrations docs wsgi.py
     step "mypy"
     .venv/bin/mypy dispatch triage routing rosters
+    step "import contracts (lint-imports; pyproject.toml [tool.importlinter])"
+    .venv/bin/lint-imports --no-cache --no-logo
     step "pytest"
     exec .venv/bin/python -m pytest "$@"
     ;;

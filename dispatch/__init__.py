@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from dispatch import config as default_config
+
+if TYPE_CHECKING:  # Flask is imported when an app is built, not by every ``dispatch.*`` import
+    from flask import Flask
 
 __all__ = ["create_app", "ConfigurationError"]
 
@@ -28,25 +29,29 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     With no settings at all it runs on SQLite in the instance folder and sends SMS to the local
     outbox, so the demo and the tests need no services.
     """
+    from flask import Flask
+
     app = Flask(__name__, instance_path=_instance_path())
     app.config.from_mapping(default_config.DEFAULTS)
     app.config.from_prefixed_env("DISPATCH")
     if config:
         app.config.from_mapping(config)
     _check_production(app)
+    _check_geocoder(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
 
     from dispatch import auth, db, error_pages, security, web
-    from dispatch.api import init_api
+    from dispatch.api import api, init_api
 
     security.init_app(app)  # first: the bounded id converter must exist before any route
     db.init_app(app, app.config["DATABASE_URL"])
     auth.init_app(app)
     init_api(app)
     web.init_app(app)
-    error_pages.init_app(app)  # last: replaces flask-smorest's handler, hands JSON back to it
+    # Last: replaces flask-smorest's HTTPException handler and hands JSON requests back to it.
+    error_pages.init_app(app, json_http_error=api.handle_http_exception)
     return app
 
 
@@ -60,6 +65,18 @@ def _instance_path() -> str:
     if env:
         return str(Path(env).resolve())
     return str(Path(__file__).resolve().parent.parent / "instance")
+
+
+def _check_geocoder(app: Flask) -> None:
+    """A malformed ``DISPATCH_NOMINATIM_URL`` stops start-up rather than every new patient."""
+    from routing.geocoding import make_geocoder
+
+    if not app.config.get("NOMINATIM_URL"):
+        return
+    try:
+        make_geocoder(str(app.config["NOMINATIM_URL"]))
+    except ValueError as exc:
+        raise ConfigurationError(f"DISPATCH_NOMINATIM_URL: {exc}") from exc
 
 
 def _check_production(app: Flask) -> None:

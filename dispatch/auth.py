@@ -12,9 +12,9 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from dispatch.actors import SYSTEM, Actor
-from dispatch.api import error_body
 from dispatch.db import get_session
 from dispatch.error_pages import forbidden_page, is_api_path, wants_json
+from dispatch.http_errors import error_body
 from dispatch.permissions import PUBLIC, SIGNATURE, allowed, rule_for
 from dispatch.services.users import user_for_token
 

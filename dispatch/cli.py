@@ -15,6 +15,7 @@ from typing import Any
 import click
 from flask import Flask
 
+from dispatch.clock import wall_clock
 from dispatch.errors import DispatchError
 
 
@@ -26,7 +27,7 @@ def _app() -> Flask:
 
 def _now() -> datetime:
     """The wall clock, read once at the edge (commands), never inside a rule."""
-    return datetime.now(UTC)
+    return wall_clock()
 
 
 def _fail(message: str, code: int = 2) -> None:

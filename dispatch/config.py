@@ -8,7 +8,14 @@ folder and SMS to the local outbox, so a newcomer needs nothing but Python.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+#: The service's one time zone: the board, texts, reports' days, tariffs and bookings read and
+#: show wall-clock times in it. A constant, not a setting: the rules assume London. (The pure
+#: packages, which cannot import dispatch, name the same zone in triage.timing and
+#: rosters.csv_fields.)
+LONDON: Final = ZoneInfo("Europe/London")
 
 DEFAULTS: dict[str, Any] = {
     # None means "sqlite:///<instance folder>/dispatch.sqlite3", resolved in the factory.
@@ -17,7 +24,6 @@ DEFAULTS: dict[str, Any] = {
     # A development key; production mode refuses to start with it (see create_app).
     "SECRET_KEY": "dev-not-secret",
     "ENV": "development",
-    "TIMEZONE": "Europe/London",
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "OSRM_URL": None,
     "NOMINATIM_URL": None,

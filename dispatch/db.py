@@ -1,81 +1,32 @@
-"""Engine, sessions and the per-request session.
+"""The app's database and the per-request session.
 
-The factory builds one engine and one ``sessionmaker`` per app. A request gets one session,
-cached on ``g`` and closed at teardown, which discards anything the view did not commit. Jobs
-and the CLI use ``database.session_scope()``: one session, one transaction, per unit of work.
+The factory builds one :class:`~dispatch.database.Database` (engine and ``sessionmaker``) per
+app. A request gets one session, cached on ``g`` and closed at teardown, which discards anything
+the view did not commit. Jobs and the CLI use ``database.session_scope()``: one session, one
+transaction, per unit of work. ``Database`` and ``make_engine`` live in ``dispatch.database``
+(no Flask); they are re-exported here for the edge code and the tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-import sqlalchemy as sa
 from flask import Flask, Response, current_app, g
-from sqlalchemy import event
 from sqlalchemy import orm as so
+
+from dispatch.database import Database, make_engine
+
+__all__ = ["EXTENSION_KEY", "Database", "close_session", "get_database", "get_session", "init_app",
+           "make_engine"]
 
 EXTENSION_KEY = "dispatch.database"
 
 
-class Database:
-    """One engine and its session factory."""
-
-    def __init__(self, url: str, *, echo: bool = False) -> None:
-        self.url = url
-        self.engine = make_engine(url, echo=echo)
-        self.sessions = so.sessionmaker(self.engine, expire_on_commit=False)
-
-    @contextmanager
-    def session_scope(self) -> Iterator[so.Session]:
-        """A session whose transaction commits on success and rolls back on error."""
-        with self.sessions.begin() as session:
-            yield session
-
-    def dispose(self) -> None:
-        self.engine.dispose()
-
-
-def make_engine(url: str, *, echo: bool = False) -> sa.Engine:
-    """Create an engine with the settings each database needs to keep its invariants."""
-    # hide_parameters: SQL parameters are patient data (NHS numbers, names, addresses); keep
-    # them out of exception messages, tracebacks and echo logs (H-014).
-    kwargs: dict[str, Any] = {"echo": echo, "future": True, "hide_parameters": True}
-    if url.startswith("sqlite"):
-        # Foreign keys are off by default in SQLite; WAL lets the scheduler read while the
-        # web process writes; the busy timeout turns brief lock contention into a wait.
-        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-        engine = sa.create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    kwargs["pool_pre_ping"] = True
-    return sa.create_engine(url, **kwargs)
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; SQLAlchemy's
-    # documented recipe: turn it off here and emit BEGIN ourselves in _sqlite_begin.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA journal_mode=WAL")  # an in-memory database answers "memory"
-    cursor.close()
-
-
-def _sqlite_begin(conn: sa.Connection) -> None:
-    # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then
-    # writes fails at once with "database is locked" if another connection wrote in between
-    # (WAL snapshot upgrade); IMMEDIATE waits on the busy timeout instead. SQLite serialises
-    # writers anyway; PostgreSQL is the production database.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def init_app(app: Flask, url: str) -> Database:
-    """Bind a :class:`Database` to ``app`` and close the request session at teardown."""
-    database = Database(url, echo=bool(app.config.get("DATABASE_ECHO")))
+    """Bind a :class:`Database` to ``app`` and close the request session at teardown.
+
+    Its sessions carry ``app.config`` (``dispatch.database.settings_of``), so services read
+    deployment settings from the session they are given, never from ``current_app``.
+    """
+    database = Database(url, echo=bool(app.config.get("DATABASE_ECHO")), settings=app.config)
     app.extensions[EXTENSION_KEY] = database
     app.teardown_appcontext(_close_session)
     app.after_request(_close_before_streaming)

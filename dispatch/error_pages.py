@@ -15,6 +15,7 @@ reference, which the page gives the user to quote.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from dispatch.api import api, handle_stale_data
+from dispatch.http_errors import handle_stale_data
 
 log = logging.getLogger(__name__)
 
@@ -101,20 +102,29 @@ def wants_json() -> bool:
     return best in JSON_TYPES
 
 
-def init_app(app: Flask) -> None:
+#: The JSON answer to an HTTPException (flask-smorest's ``Api.handle_http_exception``).
+JsonHttpError = Callable[[HTTPException], ResponseReturnValue]
+
+
+def init_app(app: Flask, *, json_http_error: JsonHttpError) -> None:
     """Register the page-or-JSON handlers; call after ``init_api`` (they replace
-    flask-smorest's HTTPException handler and hand JSON requests back to it)."""
-    app.register_error_handler(HTTPException, _http_error)
+    flask-smorest's HTTPException handler and hand JSON requests back to ``json_http_error``,
+    passed in so that this module need not import the API package)."""
+
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
+        return _http_error(exc, json_http_error)
+
+    app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(StaleDataError, _stale_data)
 
 
-def _http_error(exc: HTTPException) -> ResponseReturnValue:
+def _http_error(exc: HTTPException, json_http_error: JsonHttpError) -> ResponseReturnValue:
     """Any abort(), unknown URL, wrong method, oversized body or unhandled exception (which
     Flask turns into an InternalServerError after logging its traceback)."""
     if exc.code is None or exc.code < 400:
         return exc  # a redirect raised as an exception is a response already
     if wants_json():
-        return api.handle_http_exception(exc)
+        return json_http_error(exc)
     headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
     return error_page(exc.code, headers=headers)
 

@@ -27,7 +27,7 @@ def current(url: str) -> str | None:
     """The revision the database at ``url`` is at (None for an empty database)."""
     from alembic.runtime.migration import MigrationContext
 
-    from dispatch.db import make_engine
+    from dispatch.database import make_engine
 
     engine = make_engine(url)
     try:

@@ -43,11 +43,33 @@ REFERRAL_STATUSES = tuple(REFERRAL_TRANSITIONS)
 # Referrals still being acted on (their care has not ended one way or another).
 REFERRAL_OPEN_STATUSES = ("received", "triaged", "scheduled", "in_progress", "escalated")
 VISIT_STATUSES = tuple(VISIT_TRANSITIONS)
-# Visits whose worker has committed: the planner must never move them.
+
+# Groups of statuses: named here once, imported wherever a rule needs one (never copied).
+# tests/dispatch/test_states.py checks each group against the transition tables.
+
+#: Referrals that can no longer change.
+REFERRAL_FINAL_STATUSES = tuple(s for s, nexts in REFERRAL_TRANSITIONS.items() if not nexts)
+#: Referrals being served by visits (settled to completed when their visits close).
+REFERRAL_ACTIVE_STATUSES = ("scheduled", "in_progress", "escalated")
+#: Visits that can no longer change: completed or cancelled.
+VISIT_FINAL_STATUSES = tuple(s for s, nexts in VISIT_TRANSITIONS.items() if not nexts)
+#: Visits still to be done (every status but the final ones).
+VISIT_OPEN_STATUSES = tuple(s for s in VISIT_STATUSES if s not in VISIT_FINAL_STATUSES)
+#: Visits the planner may place or move: nobody has accepted them yet.
+VISIT_MOVABLE_STATUSES = ("unassigned", "assigned", "offered")
+#: Visits with a named worker who has not accepted yet (the offer may still move).
+VISIT_PROPOSED_STATUSES = ("assigned", "offered")
+#: Visits whose worker has committed: the planner must never move them.
 VISIT_PINNED_STATUSES = ("accepted", "en_route", "on_site")
-# Visits that need a named worker.
-VISIT_STAFFED_STATUSES = ("assigned", "offered", "accepted", "en_route", "on_site", "completed")
-VISIT_OPEN_STATUSES = ("unassigned", "assigned", "offered", "accepted", "en_route", "on_site")
+#: Visits whose worker is travelling to or at the patient.
+VISIT_UNDER_WAY_STATUSES = ("en_route", "on_site")
+#: Open visits with a named worker.
+VISIT_ACTIVE_STATUSES = VISIT_PROPOSED_STATUSES + VISIT_PINNED_STATUSES
+#: Visits that need a named worker (a database CHECK; the order is part of its text).
+VISIT_STAFFED_STATUSES = (*VISIT_ACTIVE_STATUSES, "completed")
+#: Visits that hold their worker's time: open and staffed. No worker may hold two of these
+#: that they cannot both do, travel between them included (dispatch.planning.invariants).
+VISIT_OCCUPYING_STATUSES = VISIT_ACTIVE_STATUSES
 
 TABLES: dict[str, dict[str, frozenset[str]]] = {
     "referral": REFERRAL_TRANSITIONS,

@@ -29,9 +29,9 @@ from sqlalchemy import orm as so
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dispatch.actors import Actor
-from dispatch.api import error_body
 from dispatch.db import get_session
 from dispatch.error_pages import wants_json
+from dispatch.http_errors import error_body
 from dispatch.models import User
 from dispatch.permissions import SIGNATURE, rule_for
 from dispatch.services import audit

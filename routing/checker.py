@@ -7,9 +7,11 @@ use it so that a solver bug cannot certify its own output.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from routing.types import PlacedBreak, Route, RoutingPlan, RoutingProblem, Shift, Visit
+from routing.types import Matrix, PlacedBreak, Route, RoutingPlan, RoutingProblem, Shift, Visit
 
 
 def check_plan(problem: RoutingProblem, plan: RoutingPlan) -> list[str]:
@@ -181,3 +183,40 @@ def _check_pins(plan: RoutingPlan, visits: dict[str, Visit]) -> list[str]:
         if visit.pinned_start is not None and start != visit.pinned_start:
             found.append(f"pinned visit {visit.id} moved to {start}")
     return found
+
+
+@dataclass(frozen=True)
+class Booking:
+    """One visit holding a worker from ``start`` to ``end`` (seconds) at ``location``."""
+
+    visit_id: str
+    worker_id: str
+    start: int
+    end: int
+    location: int
+
+
+def double_bookings(
+    bookings: Sequence[Booking], travel: Matrix
+) -> list[tuple[Booking, Booking]]:
+    """Every pair of one worker's bookings they cannot both keep (empty: none).
+
+    Two bookings can both be kept when one ends early enough to travel to the other before
+    it starts (``travel[a][b]`` seconds from location a to b). Pairs come in start order.
+    """
+    by_worker: dict[str, list[Booking]] = defaultdict(list)
+    for booking in bookings:
+        by_worker[booking.worker_id].append(booking)
+    found: list[tuple[Booking, Booking]] = []
+    for worker in sorted(by_worker):
+        held = sorted(by_worker[worker], key=lambda b: (b.start, b.end, b.visit_id))
+        for k, first in enumerate(held):
+            for second in held[k + 1:]:
+                if not (_fits_before(first, second, travel)
+                        or _fits_before(second, first, travel)):
+                    found.append((first, second))
+    return found
+
+
+def _fits_before(first: Booking, second: Booking, travel: Matrix) -> bool:
+    return first.end + int(travel[first.location, second.location]) <= second.start

@@ -17,7 +17,7 @@ import csv
 import functools
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -177,8 +177,24 @@ def locate(geocoder: Geocoder, query: str) -> LatLon:
     GeocoderUnavailableError
         If the geocoding service failed (timeout, refusal, bad answer).
     """
+    return _located(query, lambda: geocoder.geocode(query, exactly_one=True))
+
+
+def locate_postcode(geocoder: Geocoder, postcode: str) -> LatLon:
+    """Geocode a UK postcode to ``(lat, lon)``, raising as :func:`locate` does.
+
+    Nominatim gets a structured postcode query limited to the UK (a bare postcode as free
+    text can match a street or a postcode abroad); other geocoders get the postcode itself.
+    """
+    if isinstance(geocoder, Nominatim):
+        return _located(postcode, lambda: geocoder.geocode(
+            {"postalcode": postcode}, exactly_one=True, country_codes="gb"))
+    return locate(geocoder, postcode)
+
+
+def _located(query: str, geocode: Callable[[], Any]) -> LatLon:
     try:
-        location = geocoder.geocode(query, exactly_one=True)
+        location = geocode()
     except GeopyError as error:
         raise GeocoderUnavailableError(f"geocoding {query!r} failed: {error}") from error
     if location is None:

@@ -1,7 +1,7 @@
 """The OSRM ``table`` travel-time provider (used when ``DISPATCH_OSRM_URL`` is set).
 
-Split from :mod:`routing.travel`, which keeps the provider protocol, the offline estimate and
-:func:`routing.travel.make_provider`.
+Builds on :mod:`routing.travel` (the provider protocol and the offline estimate, its fallback);
+:func:`routing.providers.make_provider` chooses between the two.
 """
 
 from __future__ import annotations

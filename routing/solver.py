@@ -170,9 +170,12 @@ def insert_urgent(
     the drop penalties allow only when that is worth it; relocate one visit to make room),
     run as a greedy descent that stops at the first local optimum. Only if the visit is
     still unplaced does a second descent with all moves let unpinned visits change shift.
-    Pinned visits never move in either phase. ``seconds`` bounds the whole call.
+    Pinned visits never move in either phase. ``seconds`` bounds the whole call. A visit
+    the plan already routes is left where it is.
     """
     started = time.perf_counter()
+    if plan.route_of(visit.id) is not None:
+        return _stamp(plan, started)  # already placed: a second copy would route it twice
     if not any(v.id == visit.id for v in problem.visits):
         problem = dataclasses.replace(problem, visits=(*problem.visits, visit))
     screening = screen(problem)

@@ -1,4 +1,7 @@
-"""Travel-time matrices: a provider protocol, an offline estimate and an OSRM client.
+"""Travel-time matrices: the provider protocol and the offline estimate.
+
+The OSRM client is :mod:`routing.osrm`; :func:`routing.providers.make_provider` picks one of
+the two from the settings. This module imports neither.
 
 The scheduler needs one integer number of seconds for every (from, to) pair before it solves.
 Providers fill the whole matrix at once, with numpy, never pair by pair in Python.
@@ -269,60 +272,16 @@ class GeodesicTravelTime:
         return whole_seconds(moving, self.allowances_s[mode])
 
 
-_GEODESIC_SETTINGS: Final = frozenset({"circuity", "speeds_kmh", "allowances_s"})
-
-
-def make_provider(osrm_url: str | None = None, **settings: Any) -> TravelTimeProvider:
-    """Return the configured travel-time provider.
-
-    Parameters
-    ----------
-    osrm_url
-        Base URL of an OSRM server (the service reads it from ``DISPATCH_OSRM_URL``). None or
-        empty selects the offline :class:`GeodesicTravelTime`.
-    **settings
-        Keyword settings: ``circuity``, ``speeds_kmh``, ``allowances_s`` for the offline
-        estimate (with OSRM they configure its fallback for modes OSRM has no profile for),
-        and ``timeout_s``, ``profiles``, ``max_table_size`` for OSRM (``allowances_s`` too).
-
-    Raises
-    ------
-    TypeError
-        If a setting is not known to the chosen provider.
-    """
-    if not osrm_url:
-        return GeodesicTravelTime(**settings)
-    fallback_settings = {key: settings[key] for key in _GEODESIC_SETTINGS & settings.keys()}
-    osrm_settings = {
-        key: value for key, value in settings.items() if key not in ("circuity", "speeds_kmh")
-    }
-    fallback = GeodesicTravelTime(**fallback_settings)
-    return OsrmTravelTime(osrm_url, fallback=fallback, **osrm_settings)
-
-
-# The OSRM provider lives in its own module; re-exported here for callers of this module.
-from routing.osrm import (  # noqa: E402  (it imports the names defined above)
-    DEFAULT_OSRM_MAX_TABLE_SIZE,
-    DEFAULT_OSRM_PROFILES,
-    DEFAULT_OSRM_TIMEOUT_S,
-    OsrmTravelTime,
-)
-
 __all__ = [
     "DEFAULT_ALLOWANCE_S",
     "DEFAULT_CIRCUITY",
-    "DEFAULT_OSRM_MAX_TABLE_SIZE",
-    "DEFAULT_OSRM_PROFILES",
-    "DEFAULT_OSRM_TIMEOUT_S",
     "DEFAULT_SPEED_KMH",
     "EARTH_MEAN_RADIUS_M",
     "TRAVEL_MODES",
     "GeodesicTravelTime",
     "LatLon",
-    "OsrmTravelTime",
     "TravelTimeProvider",
     "as_points",
     "great_circle_metres",
-    "make_provider",
     "whole_seconds",
 ]

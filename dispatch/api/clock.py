@@ -1,17 +1,18 @@
 """The request's "now": read once at the edge and passed into every rule.
 
-Tests and the simulator can pin it with the ``FIXED_NOW`` setting (ISO 8601 with a zone).
+Tests and the simulator can pin it with the ``FIXED_NOW`` setting (ISO 8601 with a zone); the
+clock itself is :mod:`dispatch.clock`, shared with the jobs.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import current_app
 
+from dispatch import clock
+
 
 def now() -> datetime:
-    fixed = current_app.config.get("FIXED_NOW")
-    if fixed:
-        return datetime.fromisoformat(fixed) if isinstance(fixed, str) else fixed
-    return datetime.now(UTC)
+    """This request's now (the app's ``FIXED_NOW``, else the wall clock)."""
+    return clock.now(current_app.config)

@@ -9,12 +9,10 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
+from dispatch.config import LONDON
 from dispatch.demo.names import FAMILY_NAMES, GIVEN_NAMES
 from dispatch.demo.types import DemoCarePlan
-
-LONDON: Final = ZoneInfo("Europe/London")
 
 #: Consent and first plan versions were recorded between these many days before today.
 RECORDED_DAYS_AGO: Final = (14, 730)

@@ -18,12 +18,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 from typing import Any, Final, TypeVar, cast
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 from werkzeug.security import generate_password_hash
 
+from dispatch.config import LONDON
 from dispatch.demo.errors import DatabaseNotEmpty, DemoDataError
 from dispatch.demo.population import generate_places, iter_patients
 from dispatch.demo.roster import generate_roster
@@ -32,7 +32,6 @@ from dispatch.demo.users import demo_users
 from dispatch.models import CarePlan, Network, Patient, Shift, Staff, StaffBase, User
 from dispatch.models.vocab import RISK_TIERS
 
-LONDON: Final = ZoneInfo("Europe/London")
 #: Rows per executemany call: big enough to amortise round trips, small enough for memory.
 CHUNK_ROWS: Final = 5_000
 #: Report progress after every this many patients.

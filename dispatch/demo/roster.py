@@ -19,13 +19,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
-from zoneinfo import ZoneInfo
 
+from dispatch.config import LONDON
 from dispatch.demo.careplans import person_name
 from dispatch.demo.types import DemoBase, DemoBreak, DemoNetwork, DemoShift, DemoStaff, Roster
 from rosters.roles import default_skills
 
-LONDON: Final = ZoneInfo("Europe/London")
 #: The roster covers every shift that overlaps ``now - WINDOW_BEFORE .. now + WINDOW_AFTER``.
 WINDOW_BEFORE: Final = timedelta(hours=12)
 WINDOW_AFTER: Final = timedelta(hours=24)

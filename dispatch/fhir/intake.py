@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
@@ -21,6 +20,7 @@ from sqlalchemy import orm as so
 from dispatch import states
 from dispatch.actors import Actor
 from dispatch.api.schemas import ReferralCreateSchema
+from dispatch.config import LONDON
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.fhir.bundle import read_bundle
 from dispatch.fhir.errors import BundleInvalid, MessageConflict, TaskNotFound
@@ -36,7 +36,6 @@ from dispatch.services.referral_commands import NewReferral
 from dispatch.services.referrals import VISIT_CATEGORIES, create_referral
 from dispatch.states import VISIT_OPEN_STATUSES
 
-LONDON = ZoneInfo("Europe/London")
 _TASK_ID = re.compile(r"^[0-9]{1,9}$")  # referral ids; longer would overflow an INTEGER
 
 

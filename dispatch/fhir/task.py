@@ -31,11 +31,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from dispatch.config import LONDON
 from dispatch.fhir import codes as c
 
-LONDON = ZoneInfo("Europe/London")
 VISIT_TASK_STATUS: Mapping[str, str] = MappingProxyType({
     "unassigned": "requested",
     "assigned": "requested",

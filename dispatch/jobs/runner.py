@@ -1,8 +1,9 @@
 """The job runner: which jobs, how often, and the guard that runs each in one place.
 
-Intervals (settings, seconds): ``SEND_INTERVAL`` 1, ``PLACE_INTERVAL`` 2,
-``WATCH_INTERVAL`` 60, ``REOPTIMISE_INTERVAL`` 300 (and ``REOPTIMISE_SECONDS`` 3 of solver
-time per network). New referrals also wake the placer at once (:func:`wake`).
+Intervals and solver time are settings, with their defaults in :data:`dispatch.config.DEFAULTS`
+only: ``SEND_INTERVAL``, ``PLACE_INTERVAL``, ``WATCH_INTERVAL``, ``REOPTIMISE_INTERVAL`` (seconds),
+``PLACE_SECONDS`` and ``REOPTIMISE_SECONDS`` (solver seconds per network). New referrals also
+wake the placer at once (:func:`wake`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy import orm as so
 
+from dispatch import clock as dispatch_clock
+from dispatch.config import DEFAULTS
 from dispatch.db import get_database
 from dispatch.jobs.lock import job_lock, try_job_lock
 from dispatch.jobs.wakeup import SCHEDULERS, running, wake
@@ -29,29 +32,19 @@ from dispatch.services.watch import watch_deadlines
 
 log = logging.getLogger(__name__)
 
-DEFAULT_INTERVALS = {
-    "SEND_INTERVAL": 1,
-    "PLACE_INTERVAL": 2,
-    "WATCH_INTERVAL": 60,
-    "REOPTIMISE_INTERVAL": 300,
-}
-DEFAULT_REOPTIMISE_SECONDS = 3.0
 
 
 def clock(app: Flask) -> datetime:
-    """The jobs' "now" (the simulator pins it with FIXED_NOW)."""
-    fixed = app.config.get("FIXED_NOW")
-    if fixed:
-        return datetime.fromisoformat(fixed) if isinstance(fixed, str) else fixed
-    return datetime.now(UTC)
+    """The jobs' "now" (the simulator pins it with FIXED_NOW): :func:`dispatch.clock.now`."""
+    return dispatch_clock.now(app.config)
 
 
 def run_job(app: Flask, name: str, work: Callable[[so.Session, datetime], Any]) -> Any:
     """Run ``work`` in one transaction under the job's lock; log, never raise."""
     database = get_database(app)
     try:
-        # The app context lets the texts a job writes link to this app's PUBLIC_BASE_URL
-        # (dispatch.sms.settings.public_base_url), not the default.
+        # The texts a job writes link to this app's PUBLIC_BASE_URL through the session's
+        # settings (dispatch.sms.settings.public_base_url), not through this app context.
         with app.app_context(), database.session_scope() as session:
             if not try_job_lock(session.connection(), name):
                 log.info("job %s is already running elsewhere; skipped", name)
@@ -101,7 +94,7 @@ _PLACE_ATTEMPTS: dict[int, datetime] = {}
 
 
 def place_new(app: Flask) -> Any:
-    seconds = float(app.config.get("PLACE_SECONDS", 1.0))
+    seconds = float(_setting(app, "PLACE_SECONDS"))
     result = run_phased_job(
         app,
         "place_new",
@@ -120,14 +113,14 @@ def place_new(app: Flask) -> Any:
 
 def watch(app: Flask) -> Any:
     public = str(app.config.get("PUBLIC_BASE_URL", ""))
-    horizon = timedelta(hours=float(app.config.get("WATCH_HORIZON_HOURS", 24)))
-    interval = timedelta(minutes=float(app.config.get("ESCALATION_TEXT_MINUTES", 10)))
+    horizon = timedelta(hours=float(_setting(app, "WATCH_HORIZON_HOURS")))
+    interval = timedelta(minutes=float(_setting(app, "ESCALATION_TEXT_MINUTES")))
     return run_job(app, "watch", lambda s, now: watch_deadlines(
         s, now=now, public_url=public, horizon=horizon, text_interval=interval))
 
 
 def reoptimise(app: Flask) -> Any:
-    seconds = float(app.config.get("REOPTIMISE_SECONDS", DEFAULT_REOPTIMISE_SECONDS))
+    seconds = float(_setting(app, "REOPTIMISE_SECONDS"))
 
     def work(database: Any, now: datetime) -> list[live.LiveReport]:
         with database.session_scope() as session:
@@ -157,7 +150,7 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
     """An APScheduler with every job; one instance of each job at a time, missed runs merged."""
     scheduler: BaseScheduler = BlockingScheduler() if blocking else BackgroundScheduler()
     for job_id, (setting, func) in JOBS.items():
-        interval = int(app.config.get(setting, DEFAULT_INTERVALS[setting]))
+        interval = int(_setting(app, setting))
         scheduler.add_job(
             _marked,
             "interval",
@@ -181,6 +174,11 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
     if _wake_placer not in REPLAN_HOOKS:
         REPLAN_HOOKS.append(_wake_placer)
     return scheduler
+
+
+def _setting(app: Flask, key: str) -> Any:
+    """A job setting: the app's, else its default in :data:`dispatch.config.DEFAULTS`."""
+    return app.config.get(key, DEFAULTS[key])
 
 
 def _marked(job_id: str, func: Callable[[Flask], Any], app: Flask) -> Any:

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 from sqlalchemy.engine import Dialect
 
+from dispatch.clock import wall_clock
+
 # Named constraints make migrations reproducible and errors readable on both databases.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,7 +59,7 @@ class Base(so.DeclarativeBase):
 
 def utcnow() -> datetime:
     """Default for audit timestamps (``created_at``); rules never call this, they take ``now``."""
-    return datetime.now(UTC)
+    return wall_clock()
 
 
 def in_list(column: str, values: tuple[str, ...]) -> str:

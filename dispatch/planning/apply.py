@@ -1,23 +1,37 @@
 """Writing a plan back: assignments through the visit state machine (which queues the SMS).
 
-Only what changed is touched. Pinned (accepted) visits are never moved; a visit kept by the
-same worker only has its planned time updated; a visit moved to another worker, or newly
-placed, is (re-)assigned and offered by SMS; a visit the plan could not place loses its worker
-and is left for the deadline watch to escalate.
+Only what changed is touched. Accepted visits keep their worker and follow the plan's time; a
+visit a coordinator pinned keeps its worker and its time (the plan moves it only when the
+worker cannot be there then, and that new time is written back); a visit kept by the same
+worker only has its planned time updated; a visit moved to another worker, or newly placed,
+is (re-)assigned and offered by SMS; a visit the plan could not place loses its worker and is
+left for the deadline watch to escalate.
+
+One person, one place (hazard H-013): the plan's workers are locked first (in id order, so two
+appliers cannot deadlock), each booking written is checked against that worker's bookings
+outside the plan (travel included) and skipped if it clashes, and after the last write the
+whole apply is checked again (:mod:`dispatch.planning.invariants`). If any worker is left with
+two visits they cannot both do, the apply is refused: rolled back to before it started,
+logged as an error with the visit ids, and reported in :attr:`ApplyReport.refused`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from dispatch.models import Shift, Staff, Visit
+from dispatch.models import Patient, Shift, Staff, Visit
+from dispatch.planning import invariants
 from dispatch.planning.problem import ProblemIndex
 from dispatch.services import visit_actions
-from dispatch.services.manual import busy_with, lock_worker
+from dispatch.services.manual import lock_worker
 from routing.types import RoutingPlan
+
+log = logging.getLogger(__name__)
 
 MOVABLE = ("unassigned", "assigned", "offered")
 
@@ -30,12 +44,30 @@ class ApplyReport:
     unassigned: int = 0
     kept: int = 0
     conflicts: int = 0  # placements skipped because the worker was booked meanwhile
+    #: Why the whole apply was refused (nothing written): the double bookings it would leave.
+    refused: tuple[str, ...] = field(default=())
 
 
 def _changed_since_planning(visit: Visit, index: ProblemIndex) -> bool:
     """A coordinator (or a reply) changed the visit after the problem was built."""
     seen = index.versions.get(visit.id)
     return seen is not None and visit.version != seen
+
+
+class _Bookings:
+    """The plan's workers' bookings the plan does not move, to check each write against."""
+
+    def __init__(self, session: so.Session, staff_ids: set[int], moved: set[int],
+                 now: datetime, travel: invariants.Travel) -> None:
+        self.session, self.now, self.travel = session, now, travel
+        self.fixed = invariants.holdings(session, staff_ids, now, exclude=moved)
+
+    def clash(self, visit: Visit, staff: Staff, start: datetime) -> list[int]:
+        """Visits outside the plan that ``visit`` at ``start`` for ``staff`` would clash with."""
+        where = invariants.location_of(self.session.get(Patient, visit.patient_id))
+        candidate = invariants.Held(visit.id, staff.id, start,
+                                    start + timedelta(minutes=visit.duration_minutes), where)
+        return invariants.clashes_with(candidate, self.fixed, self.travel)
 
 
 def apply_plan(
@@ -46,68 +78,125 @@ def apply_plan(
     now: datetime,
     base_url: str | None = None,
 ) -> ApplyReport:
-    """Make the database follow ``plan`` (flushes; the caller commits)."""
+    """Make the database follow ``plan`` (flushes; the caller commits).
+
+    Refused as a whole (nothing written, ``refused`` says why) when it would leave a worker
+    double-booked.
+    """
+    savepoint = session.begin_nested()
+    try:
+        report, written = _apply(session, plan=plan, index=index, now=now, base_url=base_url)
+        session.flush()
+        refused = _check(session, written, now, index)
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if refused:
+        savepoint.rollback()
+        log.error("plan apply refused, it would double-book: %s", "; ".join(refused))
+        return ApplyReport(refused=refused)
+    savepoint.commit()
+    return report
+
+
+def _check(
+    session: so.Session, written: set[int], now: datetime, index: ProblemIndex
+) -> tuple[str, ...]:
+    """The double bookings among the written visits' workers that involve a written visit."""
+    if not written:
+        return ()
+    staff_ids = {
+        v.assigned_staff_id for v in (session.get(Visit, i) for i in written)
+        if v is not None and v.assigned_staff_id is not None
+    }
+    found = invariants.worker_clashes(session, staff_ids=staff_ids, now=now,
+                                      provider=index.provider)
+    ours = [c for c in found if c.first in written or c.second in written]
+    for clash in found:
+        if clash not in ours:  # not this plan's doing (a field overrun, a manual booking)
+            log.warning("double booking left as it was: %s", clash)
+    return tuple(str(c) for c in ours)
+
+
+def _apply(
+    session: so.Session,
+    *,
+    plan: RoutingPlan,
+    index: ProblemIndex,
+    now: datetime,
+    base_url: str | None,
+) -> tuple[ApplyReport, set[int]]:
     report = ApplyReport()
+    written: set[int] = set()
     # The plan is conflict-free within itself; only bookings outside it can clash.
     in_plan = {index.visits[s.visit_id] for r in plan.routes for s in r.stops}
+    staff_ids = {index.staff_of_shift[r.shift_id] for r in plan.routes}
+    for staff_id in sorted(staff_ids):
+        # Under the workers' row locks, check against what is committed now: a coordinator
+        # may have booked one of them since the plan was computed.
+        lock_worker(session, staff_id)
+    # Read the plan's visits afresh under the locks: one a coordinator changed while we
+    # solved keeps its own booking, which the rest of the plan must then fit round.
+    fresh = session.scalars(
+        sa.select(Visit).where(Visit.id.in_(in_plan)).execution_options(populate_existing=True)
+    ).all()
+    ours = in_plan - {v.id for v in fresh if _changed_since_planning(v, index)}
+    bookings = _Bookings(session, staff_ids, ours, now, invariants.Travel(index.provider))
     for route in plan.routes:
         shift = session.get(Shift, index.shifts[route.shift_id])
         staff = session.get(Staff, index.staff_of_shift[route.shift_id])
         assert shift is not None and staff is not None
         for stop in route.stops:
             visit = session.get(Visit, index.visits[stop.visit_id])
-            if (visit is not None and visit.status == "accepted"
-                    and visit.assigned_staff_id == staff.id
-                    and not _changed_since_planning(visit, index)):
-                # Kept by its worker; only its place in their day follows the plan.
-                moved = visit_actions.retime_accepted(session, visit=visit,
-                                                      planned_start=index.at(stop.start), now=now)
-                report.retimed += moved
-                report.kept += not moved
-                continue
-            if visit is None or visit.status not in MOVABLE or visit.pinned:
+            planned = index.at(stop.start)
+            if visit is None:
                 report.kept += 1
                 continue
-            if _changed_since_planning(visit, index):
+            same_worker = visit.assigned_staff_id == staff.id
+            unchanged = not _changed_since_planning(visit, index)
+            moves = visit.planned_start != planned
+            if visit.status == "accepted" and same_worker and unchanged:
+                # Kept by its worker; only its place in their day follows the plan.
+                if moves and bookings.clash(visit, staff, planned):
+                    report.conflicts += 1
+                    continue
+                retimed = visit_actions.retime_accepted(session, visit=visit,
+                                                        planned_start=planned, now=now)
+                report.retimed += retimed
+                report.kept += not retimed
+                if retimed:
+                    written.add(visit.id)
+                continue
+            if visit.status not in MOVABLE or (visit.pinned and not same_worker):
+                report.kept += 1
+                continue
+            if not unchanged:
                 report.conflicts += 1  # someone changed it while we solved: theirs stands
                 continue
-            planned = index.at(stop.start)
-            if visit.assigned_staff_id == staff.id:
-                if visit.planned_start == planned and visit.shift_id == shift.id:
+            if same_worker:
+                if not moves and visit.shift_id == shift.id:
                     report.kept += 1
-                elif visit.status == "offered":
-                    # assign() re-times and texts the worker only if the window moved a lot
-                    visit_actions.assign(
-                        session,
-                        visit=visit,
-                        staff=staff,
-                        shift=shift,
-                        planned_start=planned,
-                        now=now,
-                        base_url=base_url,
-                    )
-                    report.retimed += 1
+                    continue
+                if bookings.clash(visit, staff, planned):
+                    report.conflicts += 1
+                    continue
+                if visit.status == "offered":
+                    # A pinned visit moves only when its worker cannot be there at the pinned
+                    # time; assign() re-times it and texts the worker if it moved a lot.
+                    visit_actions.assign(session, visit=visit, staff=staff, shift=shift,
+                                         planned_start=planned, now=now, base_url=base_url)
                 else:
                     visit.planned_start, visit.shift_id = planned, shift.id
-                    report.retimed += 1
+                report.retimed += 1
+                written.add(visit.id)
                 continue
-            was_assigned = visit.assigned_staff_id is not None
-            # Under the worker's row lock, re-check against what is committed now: a
-            # coordinator may have booked this worker since the plan was computed.
-            lock_worker(session, staff.id)
-            end = planned + timedelta(minutes=visit.duration_minutes)
-            if busy_with(session, staff_id=staff.id, start=planned, end=end, exclude=in_plan):
+            if bookings.clash(visit, staff, planned):
                 report.conflicts += 1
                 continue
-            visit_actions.assign(
-                session,
-                visit=visit,
-                staff=staff,
-                shift=shift,
-                planned_start=planned,
-                now=now,
-                base_url=base_url,
-            )
+            was_assigned = visit.assigned_staff_id is not None
+            visit_actions.assign(session, visit=visit, staff=staff, shift=shift,
+                                 planned_start=planned, now=now, base_url=base_url)
+            written.add(visit.id)
             if was_assigned:
                 report.reassigned += 1
             else:
@@ -120,5 +209,4 @@ def apply_plan(
         if visit is not None and visit.status in ("assigned", "offered") and not visit.pinned:
             visit_actions.unassign(session, visit=visit, now=now, reason=item.reason)
             report.unassigned += 1
-    session.flush()
-    return report
+    return report, written

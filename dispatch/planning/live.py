@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from dispatch.db import Database
+from dispatch.database import Database
 from dispatch.models import Network, Visit
 from dispatch.planning.apply import ApplyReport, apply_plan
 from dispatch.planning.problem import ProblemIndex, build_problem, seconds_between
@@ -70,13 +70,16 @@ def replan(
     network_id: int | None,
     seconds: float,
     workers: int = 1,
+    solution_limit: int | None = None,
 ) -> LiveReport:
-    """Re-optimise one network from its current plan and apply the result."""
+    """Re-optimise one network from its current plan and apply the result (``solution_limit``
+    makes the search a pure function of the rows, for tests)."""
     problem, index = build_problem(session, now=now, provider=provider, network_id=network_id)
     if not problem.visits:
         return LiveReport(network_id, 0, 0, ApplyReport())
     start = current_plan(session, problem, index)
-    plan = solver.improve(start, problem, seconds, workers=workers)
+    plan = solver.improve(start, problem, seconds, workers=workers,
+                          solution_limit=solution_limit)
     report = apply_plan(session, plan=plan, index=index, now=now)
     unplaced_urgent(session, plan, index, now, provider)
     placed = sum(len(r.stops) for r in plan.routes)
@@ -177,7 +180,10 @@ def _insert_all(
 ) -> RoutingPlan:
     by_row = {row_id: vid for vid, row_id in index.visits.items()}
     for row_id in new_ids:
-        if row_id in by_row:
+        # A visit listed as new may have been booked since (the placer lists in one
+        # transaction and plans in the next): it is in the current plan already, and
+        # inserting it again routed it twice (issue 20: "Index ... is used multiple times").
+        if row_id in by_row and plan.route_of(by_row[row_id]) is None:
             plan = solver.insert_urgent(
                 plan, problem, problem.visit(by_row[row_id]), seconds=seconds
             )

@@ -1,7 +1,9 @@
 """From rows to a :class:`routing.types.RoutingProblem` (times in seconds from ``now``).
 
 What the planner may change: unassigned, assigned and offered visits. What it must keep:
-accepted visits (pinned to their worker's shift and time). Visits under way (en route, on
+accepted visits (kept on their worker's shift; their time may move within their window, see
+ADR 0003 decision 5) and visits a coordinator pinned (kept on the worker *and* at the time the
+coordinator set, see :func:`_hold_pinned_times`). Visits under way (en route, on
 site) are not in the problem at all; instead their worker's shift starts where and when that
 visit will end, so nobody is planned to be in two places at once.
 """
@@ -10,28 +12,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch import states
 from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
 from routing import types as rt
 from routing.travel import TravelTimeProvider
 
-LONDON = ZoneInfo("Europe/London")
 DEFAULT_HORIZON = timedelta(hours=24)
 #: A break may move this much either side of its rostered start, so an urgent visit can go
 #: before it (the Working Time Regulations ask for a 20-minute break in a 6-hour day, not a
 #: fixed minute). At 30 minutes a referral just before a break waited for it: in the
 #: simulated default day (seeds 1-3) the 2-hour p90 response fell from 42/35/43 to 35/29/43 min.
 BREAK_FLEX = timedelta(minutes=60)
-PLANNABLE = ("unassigned", "assigned", "offered")
+PLANNABLE = states.VISIT_MOVABLE_STATUSES
 PINNED = ("accepted",)
-UNDER_WAY = ("en_route", "on_site")
+UNDER_WAY = states.VISIT_UNDER_WAY_STATUSES
 FIELD_ROLES = ("district_nurse", "hybrid_worker", "therapist", "social_worker")
 TRAVEL_MODE = "car"  # one matrix per problem; see the note in build_problem
 
@@ -45,6 +46,8 @@ class ProblemIndex:
     versions: dict[int, int] = field(default_factory=dict)  # Visit.id -> version seen
     shifts: dict[str, int] = field(default_factory=dict)  # problem shift id -> Shift.id
     staff_of_shift: dict[str, int] = field(default_factory=dict)
+    #: The travel times the problem was built with (apply checks bookings with the same).
+    provider: TravelTimeProvider | None = None
 
     def at(self, seconds: int) -> datetime:
         return self.start + timedelta(seconds=seconds)
@@ -73,7 +76,7 @@ def build_problem(
     """
     start = now.replace(second=0, microsecond=0)
     end = start + horizon
-    index = ProblemIndex(start=start)
+    index = ProblemIndex(start=start, provider=provider)
     points: list[tuple[float, float]] = []
     point_ids: dict[tuple[float, float], int] = {}
 
@@ -160,13 +163,48 @@ def build_problem(
     matrix = (provider.matrix(points, points, mode=TRAVEL_MODE) if points
               else np.zeros((1, 1), dtype=np.int64))
     problem = rt.RoutingProblem(
-        visits=tuple(routing_visits),
+        visits=_hold_pinned_times(routing_visits, visits, routing_shifts, matrix, start),
         shifts=tuple(routing_shifts),
         travel=matrix,
         late_policy=late_policy,
         seed=seed,
     )
     return problem, index
+
+
+def _hold_pinned_times(
+    routing_visits: list[rt.Visit],
+    rows: list[Visit],
+    shifts: list[rt.Shift],
+    matrix: np.ndarray,
+    start: datetime,
+) -> tuple[rt.Visit, ...]:
+    """A visit a coordinator pinned (assigned or offered, ``pinned``) keeps its time too.
+
+    Why (issue 20, hazard H-013): the plan used to keep only the worker, place the visit
+    elsewhere in its head, never write that back, and book other visits into the slot the
+    worker had been given. Its window is now the pinned minute: fixed (``pinned_start``) when
+    the worker can get there from where they are free and home by the end of the shift, else
+    as soon after it as they can (late at the lateness cost, so the network stays solvable;
+    apply writes the new time back and the worker is told).
+    """
+    by_id = {str(row.id): row for row in rows}
+    shifts_by_id = {s.id: s for s in shifts}
+    out = []
+    for visit in routing_visits:
+        row = by_id[visit.id]
+        shift = shifts_by_id.get(visit.pinned_to or "")
+        if (shift is None or not row.pinned or row.status not in PLANNABLE
+                or row.planned_start is None):
+            out.append(visit)
+            continue
+        at = max(0, seconds_between(start, row.planned_start))
+        reachable = shift.start + int(matrix[shift.start_location, visit.location]) <= at
+        home = at + visit.duration + int(matrix[visit.location, shift.end_location]) <= shift.end
+        out.append(replace(
+            visit, earliest=at, deadline=at,
+            pinned_start=at if reachable and home else None))
+    return tuple(out)
 
 
 def _open_visits(
@@ -297,10 +335,11 @@ def _visit(
     options = shifts_of_staff.get(visit.assigned_staff_id or -1, [])
     if committed and options:
         pinned_to = str(visit.shift_id) if str(visit.shift_id) in options else options[0]
-        # Only the worker is kept, not the minute: the plan may move it within its window
-        # (the worker is told, see apply). Not before the agreed time would ratchet: each
-        # re-plan round an urgent visit could push it later and never bring it back.
-    if visit.status in ("assigned", "offered") and visit.assigned_staff_id is not None:
+        # An accepted visit keeps only the worker, not the minute: the plan may move it within
+        # its window (the worker is told, see apply). Not before the agreed time would
+        # ratchet: each re-plan round an urgent visit could push it later and never bring it
+        # back. A coordinator's pin keeps the minute too (_hold_pinned_times).
+    if visit.status in states.VISIT_PROPOSED_STATUSES and visit.assigned_staff_id is not None:
         # Stickiness: the worker already offered this visit is preferred, so re-optimising
         # moves an offer only for a real gain (the continuity cost), not to shave seconds.
         preferred = preferred | {str(visit.assigned_staff_id)}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from flask import Flask
 from sqlalchemy import orm as so
 
 from dispatch.errors import InvalidInput, NotFound
@@ -14,13 +14,21 @@ from dispatch.models.base import utcnow
 from dispatch.planning.problem import DEFAULT_HORIZON, ProblemIndex, build_problem
 from routing import solver
 from routing.errors import RoutingError
-from routing.travel import TravelTimeProvider, make_provider
+from routing.providers import make_provider
+from routing.travel import TravelTimeProvider
 from routing.types import RoutingPlan, RoutingProblem
 
 MAX_SECONDS = 120.0
 
 
-def provider_for(app: Flask) -> TravelTimeProvider:
+class Configured(Protocol):
+    """Anything with settings: the Flask app (``app.config``), without importing Flask."""
+
+    @property
+    def config(self) -> Mapping[str, Any]: ...
+
+
+def provider_for(app: Configured) -> TravelTimeProvider:
     """The configured travel-time provider (OSRM when DISPATCH_OSRM_URL is set)."""
     return make_provider(app.config.get("OSRM_URL") or None)
 

@@ -35,8 +35,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from dispatch.config import LONDON
 from dispatch.reports.types import (
     UNATTENDED,
     BookingRow,
@@ -46,7 +46,6 @@ from dispatch.reports.types import (
     WorkerDay,
 )
 
-LONDON = ZoneInfo("Europe/London")
 UCR_OPENS, UCR_CLOSES = time(8, 0), time(20, 0)
 URGENT, DAY = "urgent_2h", "response_24h"
 P90 = 0.9

@@ -15,14 +15,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch.config import LONDON
 from dispatch.models import AuditEvent
 
-LONDON = ZoneInfo("Europe/London")
 PER_PAGE = 50
 MAX_EXPORT_ROWS = 100_000  # one download; narrow the filter for more
 CSV_COLUMNS = ("id", "at", "user_id", "username", "role", "action", "entity_type", "entity_id",

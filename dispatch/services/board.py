@@ -16,20 +16,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch import states
+from dispatch.config import LONDON
 from dispatch.models import Escalation, Message, Network, Patient, Shift, Staff, StaffBase, Visit
 from dispatch.services.patients import postcode_district
 from dispatch.services.watch import CAUSE_TEXT, jeopardy_cause
 from routing.travel import TravelTimeProvider
 from routing.travel_errors import UnknownTravelModeError
 
-LONDON = ZoneInfo("Europe/London")
-OPEN = ("unassigned", "assigned", "offered", "accepted", "en_route", "on_site")
-CLOSED = ("completed", "cancelled")
+OPEN = states.VISIT_OPEN_STATUSES
+CLOSED = states.VISIT_FINAL_STATUSES
 MAP_DECIMALS = 3  # ~100 m: a dot on a borough map, not a front door
 EXTRA_CAUSE_TEXT = {"sms_failed": "offer text not delivered", "declined": "declined by worker"}
 #: How far back the board lists escalations not yet cleared (their visit still open).

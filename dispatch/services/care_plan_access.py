@@ -22,19 +22,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch.actors import Actor
+from dispatch.config import LONDON
 from dispatch.errors import Forbidden, InvalidInput
 from dispatch.models import AuditEvent, CarePlan, Patient, Referral, Visit
 from dispatch.permissions import CALL_HANDLER, COORDINATOR, FIELD_STAFF
 from dispatch.services import audit
 from dispatch.states import VISIT_OPEN_STATUSES
 
-LONDON = ZoneInfo("Europe/London")
 CARE_RELATIONSHIP_DAYS = 7  # a worker may need the plan again for a follow-up call
 OVERRIDE_ROLES = frozenset({CALL_HANDLER, COORDINATOR})
 OVERRIDE_PURPOSES: dict[str, str] = {

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch.config import LONDON
 from dispatch.models import AuditEvent, Network, Patient, Referral, Shift, Staff, StaffBase, Visit
 from dispatch.reports import metrics
 from dispatch.reports.types import (
@@ -46,7 +47,6 @@ from dispatch.services.bookings import OUTSIDE_TIMEFRAME_ACTION
 from routing.travel import TravelTimeProvider
 from routing.travel_errors import UnknownTravelModeError
 
-LONDON = ZoneInfo("Europe/London")
 REPORTED_CATEGORIES = ("urgent_2h", "response_24h", "planned")
 EXCLUDED_REFERRAL_STATUSES = ("cancelled", "rejected")
 JEOPARDY_ACTION = "visit_jeopardy"  # dispatch.services.watch.escalate
@@ -86,7 +86,7 @@ def kpi_report(
 ) -> dict[str, Any]:
     """``GET /api/kpis``: the day's figures for every network (or one) and each team."""
     rows = day_rows(session, day=day, now=now, provider=provider, network_id=network_id)
-    return {"date": day.isoformat(), "timezone": "Europe/London", "network": network_id,
+    return {"date": day.isoformat(), "timezone": LONDON.key, "network": network_id,
             **metrics.report(rows, as_of=now)}
 
 

@@ -8,7 +8,8 @@ coordinator confirms.
 
 No double-booking: every assignment (by hand or by the planner) first locks the worker's
 ``staff`` row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises writers anyway) and
-re-checks the worker's other visits under that lock. Two coordinators changing the same visit
+re-checks the worker's other visits under that lock, travel between them included
+(:mod:`dispatch.planning.invariants`, hazard H-013). Two coordinators changing the same visit
 are told apart by its ``version`` (optimistic locking): the second gets a 409.
 """
 
@@ -20,13 +21,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch import states
 from dispatch.actors import Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
+from dispatch.planning import invariants
 from dispatch.services import visit_actions
 from routing.travel import TravelTimeProvider
-
-ACTIVE = ("assigned", "offered", "accepted", "en_route", "on_site")
 
 
 @dataclass
@@ -47,43 +48,23 @@ class ManualResult:
 
 
 def lock_worker(session: so.Session, staff_id: int) -> Staff:
-    """Lock the worker's row for this transaction: assignments to one worker are serialised."""
+    """Lock the worker's row for this transaction: assignments to one worker are serialised.
+
+    ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: it still excludes every other assigner, but not
+    the foreign-key checks of rows that merely name the worker (a text to them, an audit
+    event). With ``FOR UPDATE`` a coordinator holding worker 2 who texted worker 1 ("no
+    longer needed") waited for the planner holding worker 1, which waited for worker 2:
+    PostgreSQL found the deadlock and the coordinator got a 500 (the pin race test).
+    """
     staff = session.scalar(
         sa.select(Staff)
         .where(Staff.id == staff_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if staff is None:
         raise InvalidInput("invalid assignment", errors={"staff_id": ["no such member of staff"]})
     return staff
-
-
-def busy_with(
-    session: so.Session,
-    *,
-    staff_id: int,
-    start: datetime,
-    end: datetime,
-    exclude: int | set[int] | None,
-) -> list[Visit]:
-    """The worker's other active visits overlapping ``[start, end)`` (ignoring ``exclude``)."""
-    skip = exclude if isinstance(exclude, set) else {exclude or -1}
-    rows = session.scalars(
-        sa.select(Visit).where(
-            Visit.assigned_staff_id == staff_id,
-            Visit.status.in_(ACTIVE),
-            Visit.planned_start.is_not(None),
-            Visit.id.not_in(skip),
-        )
-    ).all()
-    return [
-        v
-        for v in rows
-        if v.planned_start is not None
-        and v.planned_start < end
-        and start < v.planned_start + timedelta(minutes=v.duration_minutes)
-    ]
 
 
 def check_assignment(
@@ -93,8 +74,11 @@ def check_assignment(
     staff: Staff,
     start: datetime,
     provider: TravelTimeProvider,
+    now: datetime | None = None,
 ) -> AssignmentCheck:
-    """Warnings for assigning ``visit`` to ``staff`` at ``start`` (empty when it is fine)."""
+    """Warnings for assigning ``visit`` to ``staff`` at ``start`` (empty when it is fine).
+
+    ``now`` places visits under way (default ``start``)."""
     check = AssignmentCheck()
     end = start + timedelta(minutes=visit.duration_minutes)
     missing = sorted(set(visit.skills) - set(staff.skills))
@@ -124,9 +108,25 @@ def check_assignment(
             f"needs {int(travel.total_seconds() // 60)} min travel from base "
             "after the shift starts; cannot arrive by then"
         )
-    for other in busy_with(session, staff_id=staff.id, start=start, end=end, exclude=visit.id):
-        check.warnings.append(f"{staff.name} is already booked for visit {other.reference} then")
+    for other in _clashes(session, visit=visit, staff=staff, start=start, provider=provider,
+                          now=now or start):
+        check.warnings.append(
+            f"{staff.name} is already booked for visit {other.reference} then "
+            "(or cannot travel between the two in time)")
     return check
+
+
+def _clashes(
+    session: so.Session, *, visit: Visit, staff: Staff, start: datetime,
+    provider: TravelTimeProvider, now: datetime,
+) -> list[Visit]:
+    """The worker's other bookings that ``visit`` at ``start`` cannot be kept with."""
+    where = invariants.location_of(session.get(Patient, visit.patient_id))
+    candidate = invariants.Held(visit.id, staff.id, start,
+                                start + timedelta(minutes=visit.duration_minutes), where)
+    others = invariants.holdings(session, [staff.id], now, exclude=[visit.id])
+    ids = invariants.clashes_with(candidate, others, invariants.Travel(provider))
+    return [v for v in (session.get(Visit, i) for i in ids) if v is not None]
 
 
 def _travel_from_base(
@@ -177,7 +177,8 @@ def assign_manually(
             f"{visit.version}, you had {version}); reload it and try again"
         )
     staff = lock_worker(session, staff_id)
-    check = check_assignment(session, visit=visit, staff=staff, start=start, provider=provider)
+    check = check_assignment(session, visit=visit, staff=staff, start=start, provider=provider,
+                             now=now)
     double_booked = any("already booked" in w for w in check.warnings)
     if double_booked or (check.warnings and not confirm):
         # Double-booking is never allowed, even confirmed: one person, one place.
@@ -227,7 +228,7 @@ def set_pin(
         raise Conflict(f"visit {visit.reference} was changed by someone else; reload it")
     if pinned and visit.assigned_staff_id is None:
         raise Conflict(f"visit {visit.reference} has no worker to pin it to")
-    if not pinned and visit.status in ("accepted", "en_route", "on_site"):
+    if not pinned and visit.status in states.VISIT_PINNED_STATUSES:
         raise Conflict(f"visit {visit.reference} is {visit.status}; its worker has committed")
     visit.pinned = pinned
     from dispatch.services import audit

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from dispatch.db import Database
+from dispatch.database import Database
 from dispatch.errors import InvalidInput
 from dispatch.models import Message, Patient, Visit
 from dispatch.models.vocab import MESSAGE_DIRECTIONS, MESSAGE_STATUSES

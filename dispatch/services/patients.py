@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from geopy.location import Location
 from sqlalchemy import orm as so
 
+from dispatch.database import settings_of
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.models import Network, Patient, StaffBase
 from dispatch.nhs_numbers import InvalidNhsNumber, normalise_nhs_number
 from dispatch.services.referral_commands import PatientDetails
 from dispatch.services.text import storable
-from routing.geocoding import OfflinePostcodeGeocoder, outward_code
+from routing.geocoding import OfflinePostcodeGeocoder, locate_postcode, make_geocoder, outward_code
 from routing.travel import great_circle_metres
+from routing.travel_errors import GeocoderUnavailableError, UnknownLocationError
+
+log = logging.getLogger(__name__)
 
 REQUIRED_FOR_NEW = ("given_name", "family_name", "date_of_birth", "address", "postcode")
 
@@ -97,11 +102,7 @@ def register_patient(
     if errors:
         raise InvalidInput("the patient is not on the register; more details needed", errors=errors)
     postcode = normalise_postcode(str(details.postcode))
-    location = OfflinePostcodeGeocoder().geocode(postcode, exactly_one=True)
-    lat: float | None = None
-    lon: float | None = None
-    if isinstance(location, Location):
-        lat, lon = location.latitude, location.longitude
+    lat, lon = postcode_location(session, postcode)
     patient = Patient(
         nhs_number=nhs,
         nhs_number_status="present" if nhs else "not_known",
@@ -130,6 +131,28 @@ def register_patient(
             raise
         return existing
     return patient
+
+
+def postcode_location(session: so.Session, postcode: str) -> tuple[float | None, float | None]:
+    """Where a new patient lives, for planning: ``(lat, lon)``, or ``(None, None)``.
+
+    With a Nominatim server configured (``DISPATCH_NOMINATIM_URL``, read from the session's
+    settings) the postcode is geocoded there; without one, or when Nominatim fails or does not
+    know the postcode, the offline postcode-district table gives the district's centre, so a
+    referral is never refused because a geocoder is down.
+    """
+    nominatim_url = settings_of(session).get("NOMINATIM_URL")
+    if nominatim_url:
+        try:
+            return locate_postcode(make_geocoder(str(nominatim_url)), postcode)
+        except (UnknownLocationError, GeocoderUnavailableError) as error:
+            # The district only: a full postcode with a referral identifies a patient.
+            log.warning("Nominatim could not place a postcode in %s (%s); using the district "
+                        "centre", postcode_district(postcode), type(error).__name__)
+    location = OfflinePostcodeGeocoder().geocode(postcode, exactly_one=True)
+    if isinstance(location, Location):
+        return location.latitude, location.longitude
+    return None, None
 
 
 def _nearest_network(session: so.Session, lat: float | None, lon: float | None) -> int | None:

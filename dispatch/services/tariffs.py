@@ -29,11 +29,11 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch.actors import Actor
+from dispatch.config import LONDON
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import TariffItem
 from dispatch.services import audit
 
-LONDON = ZoneInfo("Europe/London")
 #: The default prices start with the 2026/27 financial year.
 DEFAULT_TARIFF_FROM = date(2026, 4, 1)
 FINANCIAL_YEAR_START = (4, 1)  # 1 April

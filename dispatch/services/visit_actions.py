@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 REPLAN_HOOKS: list[Callable[[int | None], None]] = []
 # A re-timed offer is texted again only when the window moved at least this much.
 RETIME_NOTICE = timedelta(minutes=15)
-OFFERED = ("assigned", "offered")
+OFFERED = states.VISIT_PROPOSED_STATUSES
 TOLD = ("offered", "accepted", "en_route")  # the worker has had the offer text
 _AFTER_COMMIT = "dispatch.after_commit"
 
@@ -115,11 +115,11 @@ def _offer_text(session: so.Session, visit: Visit, now: datetime, base_url: str 
         reference=visit.reference, category=visit.category, postcode=patient.postcode,
         start=visit.planned_start,
         end=visit.planned_start + timedelta(minutes=visit.duration_minutes),
-        now=now, base_url=public_base_url(base_url), retimed=retimed)
+        now=now, base_url=public_base_url(session, base_url), retimed=retimed)
 
 
 def _require_open(visit: Visit) -> None:
-    if visit.status in ("completed", "cancelled"):
+    if visit.status in states.VISIT_FINAL_STATUSES:
         raise Conflict(f"visit {visit.reference} is already {visit.status}")
 
 
@@ -376,12 +376,12 @@ def _referral(session: so.Session, visit: Visit) -> Referral | None:
 def _settle_referral(session: so.Session, visit: Visit) -> None:
     """A referral whose visits are all closed, at least one completed, is completed."""
     referral = _referral(session, visit)
-    if referral is None or referral.status not in ("scheduled", "in_progress", "escalated"):
+    if referral is None or referral.status not in states.REFERRAL_ACTIVE_STATUSES:
         return
     statuses = set(session.scalars(sa.select(Visit.status).where(
         Visit.referral_id == referral.id, Visit.id != visit.id)))
     statuses.add(visit.status)
-    if statuses <= {"completed", "cancelled"} and "completed" in statuses:
+    if statuses <= set(states.VISIT_FINAL_STATUSES) and "completed" in statuses:
         states.move("referral", referral, "completed")
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -33,7 +32,6 @@ from dispatch.models import Escalation, Visit
 from dispatch.sms.escalation import CAUSE_TEXT as ALL_CAUSE_TEXT
 from dispatch.sms.escalation import clear_visit_escalations, escalate_visit, send_grouped
 
-LONDON = ZoneInfo("Europe/London")
 UNASSIGNED_GRACE = timedelta(minutes=10)
 DEADLINE_LEAD = timedelta(minutes=45)
 ACCEPT_TIMEOUT = timedelta(minutes=15)

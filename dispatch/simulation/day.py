@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from dispatch.db import Database, make_engine
+from dispatch.config import LONDON
+from dispatch.database import Database, make_engine
 from dispatch.demo.load import load_demo
 from dispatch.migrate import upgrade
 from dispatch.models import Patient
@@ -30,7 +30,6 @@ from dispatch.simulation.engine import Simulation
 from dispatch.simulation.kpis import VisitRecord, collect
 from dispatch.simulation.types import POLICIES, SimulationConfig, WorkerLog
 
-LONDON: Final = ZoneInfo("Europe/London")
 TEMPLATE_NAME: Final = "template.sqlite3"
 
 Progress = Callable[[str], None]

@@ -35,11 +35,9 @@ import random
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Final, NamedTuple
-from zoneinfo import ZoneInfo
 
+from dispatch.config import LONDON
 from dispatch.simulation.types import ReferralSpec
-
-LONDON: Final = ZoneInfo("Europe/London")
 
 #: Emergency admissions per head a year by stratum (seeds/002; the last two are assumptions).
 TIER_RATES: Final[Mapping[str, float]] = {

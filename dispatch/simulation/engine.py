@@ -26,7 +26,7 @@ from sqlalchemy import orm as so
 
 from dispatch import states
 from dispatch.actors import Actor
-from dispatch.db import Database
+from dispatch.database import Database
 from dispatch.models import Patient, Referral, Shift, Staff, StaffBase, Visit
 from dispatch.planning import jeopardy
 from dispatch.planning.problem import FIELD_ROLES
@@ -358,7 +358,7 @@ class Simulation:
     def _on_reoptimise(self) -> None:
         with self.db.session_scope() as session:  # only networks with something to move
             ids = session.scalars(sa.select(Visit.network_id).where(
-                Visit.status.in_(("unassigned", "assigned", "offered")),
+                Visit.status.in_(states.VISIT_MOVABLE_STATUSES),
                 Visit.network_id.is_not(None)).distinct().order_by(Visit.network_id)).all()
         for network_id in ids:
             if network_id is not None:

@@ -24,11 +24,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch import states
+from dispatch.config import LONDON
 from dispatch.models import Referral, Shift, Staff, Visit
 from dispatch.planning.problem import FIELD_ROLES
 from dispatch.reports.metrics import UCR_CLOSES, UCR_OPENS
@@ -36,10 +37,9 @@ from dispatch.services.outbox import find_ig_breaches
 from dispatch.simulation.errors import UnaccountedReferral
 from dispatch.simulation.types import VisitLog, WorkerLog
 
-LONDON: Final = ZoneInfo("Europe/London")
 OUTCOMES: Final = ("served", "open", "escalated", "emergency_999")
 CATEGORY_KEYS: Final = ("urgent_2h", "response_24h", "planned")
-OPEN_REFERRAL: Final = ("scheduled", "in_progress", "escalated")
+OPEN_REFERRAL: Final = states.REFERRAL_ACTIVE_STATUSES
 UCR_OPENS_HOUR: Final = UCR_OPENS.hour
 UCR_CLOSES_HOUR: Final = UCR_CLOSES.hour
 
@@ -70,7 +70,7 @@ def outcome_of(referral: Referral, visits: Sequence[Visit]) -> str:
         return "emergency_999"
     if referral.status in OPEN_REFERRAL:
         if referral.status == "escalated" or any(v.jeopardy_cause for v in visits
-                                                 if v.status not in ("completed", "cancelled")):
+                                                 if v.status not in states.VISIT_FINAL_STATUSES):
             return "escalated"
         return "open"
     raise UnaccountedReferral(f"referral {referral.id} ended the day as {referral.status!r}, "

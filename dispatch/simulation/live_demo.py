@@ -39,6 +39,7 @@ from flask import Flask
 from sqlalchemy import orm as so
 
 from dispatch.actors import Actor
+from dispatch.config import DEFAULTS
 from dispatch.db import Database, get_database
 from dispatch.errors import DispatchError
 from dispatch.jobs.wakeup import wake
@@ -98,9 +99,10 @@ class DemoSettings:
         waiting for the first arrival; slots already logged are skipped by their keys.
     """
 
-    seed: int = 1
-    interval_seconds: float = 20.0
-    referrals_per_hour: float = 40.0
+    # The defaults are the settings' defaults (dispatch.config.DEFAULTS), not a second copy.
+    seed: int = int(DEFAULTS["DEMO_ACTIVITY_SEED"])
+    interval_seconds: float = float(DEFAULTS["DEMO_ACTIVITY_INTERVAL"])
+    referrals_per_hour: float = float(DEFAULTS["DEMO_REFERRALS_PER_HOUR"])
     max_referrals_per_tick: int = 5
     max_actions_per_tick: int = 30
     catch_up_minutes: float = 30.0

@@ -25,6 +25,7 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch import states
 from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
 from dispatch.planning import live
 from dispatch.planning.apply import ApplyReport, apply_plan
@@ -38,7 +39,7 @@ from routing.types import RoutingProblem
 log = logging.getLogger(__name__)
 
 #: Visits in a worker's queue: they hold the worker until done.
-QUEUED: Final = ("assigned", "offered", "accepted", "en_route", "on_site")
+QUEUED: Final = states.VISIT_ACTIVE_STATUSES
 
 
 @dataclass
@@ -50,6 +51,8 @@ class PlannerStats:
     replans: int = 0
     replan_fallbacks: int = 0
     failures: int = 0
+    #: Applies refused because they would have double-booked a worker (hazard H-013).
+    refused_applies: int = 0
 
 
 def relaxed(problem: RoutingProblem) -> RoutingProblem:
@@ -72,7 +75,9 @@ def place(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
     stats.placements += 1
     try:
         with session.begin_nested():
-            live.place_new_visits(session, now=now, provider=provider, seconds=seconds)
+            reports = live.place_new_visits(session, now=now, provider=provider,
+                                            seconds=seconds)
+        stats.refused_applies += sum(bool(r.apply.refused) for r in reports)
         return
     except RoutingInfeasible:
         stats.placement_fallbacks += 1
@@ -106,7 +111,7 @@ def _place_network(session: so.Session, *, now: datetime, provider: TravelTimePr
         stats.failures += 1
         log.warning("placing in network %s failed at %s: %s", network_id, now, exc)
         return
-    apply_plan(session, plan=plan, index=index, now=now)
+    stats.refused_applies += bool(apply_plan(session, plan=plan, index=index, now=now).refused)
     live.unplaced_urgent(session, plan, index, now, provider)
 
 
@@ -132,6 +137,7 @@ def replan_network(
             log.warning("re-optimising network %s failed at %s: %s", network_id, now, exc)
             return None
     report = apply_plan(session, plan=plan, index=index, now=now)
+    stats.refused_applies += bool(report.refused)
     live.unplaced_urgent(session, plan, index, now, provider)  # as production's replan
     return report
 

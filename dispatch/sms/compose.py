@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from dispatch.config import LONDON
 from dispatch.sms.errors import InformationGovernanceError
 
-LONDON = ZoneInfo("Europe/London")
 CATEGORY_LABELS = {"urgent_2h": "urgent 2h", "response_24h": "24h", "planned": "planned"}
 
 # A UK postcode: outward code (area letters, district digit(s), optional letter) and inward

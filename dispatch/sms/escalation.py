@@ -278,7 +278,7 @@ def send_grouped(
     unless it was texted less than ``interval`` ago; returns the texts queued in the outbox."""
     from dispatch.services.outbox import enqueue, forbidden_for_visit
 
-    gap = escalation_text_interval(interval)
+    gap = escalation_text_interval(session, interval)
     waiting = sorted({e.to_number for e in session.scalars(_queued(numbers)) if e.to_number})
     sent = []
     for number in waiting:
@@ -297,8 +297,8 @@ def send_grouped(
         forbidden = [term for v in visits.values() for term in forbidden_for_visit(session, v)]
         names = sorted(set(session.scalars(sa.select(Network.name).where(
             Network.id.in_({e.network_id for e in rows if e.network_id})))))
-        body = compose.grouped_escalation_text(items, now=now, base_url=public_base_url(base_url),
-                                               network=", ".join(names))
+        body = compose.grouped_escalation_text(
+            items, now=now, base_url=public_base_url(session, base_url), network=", ".join(names))
         message = enqueue(session, to=number, body=body, now=now, forbidden=forbidden,
                           visit_id=rows[0].visit_id if len(visits) == 1 and len(rows) == 1
                           else None)

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 from dispatch import forms
 from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
+from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Network, Patient, Shift, Staff, User, Visit
@@ -34,7 +35,6 @@ from dispatch.services.patients import postcode_district
 from dispatch.web.common import bp, london_time
 from dispatch.web.drawings import map_drawing, timeline_drawing
 from dispatch.web.pageforms import AssignForm, JeopardyDecisionForm, PinForm, UnassignForm
-from triage.timing import LONDON
 
 POLL_SECONDS = 20  # how often board.js asks for fresh lists
 START_ROUNDING = timedelta(minutes=5)
@@ -215,7 +215,7 @@ def board_assign(visit_id: int) -> ResponseReturnValue:
             if staff is None:
                 raise InvalidInput("invalid", errors={"staff_id": ["no such member of staff"]})
             check = manual.check_assignment(session, visit=visit, staff=staff, start=start,
-                                            provider=provider_for(current_app))
+                                            provider=provider_for(current_app), now=now())
             if not check.ok:
                 session.rollback()
                 form.confirm.data = "yes"

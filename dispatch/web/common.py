@@ -255,8 +255,8 @@ def _safe_next(target: str | None) -> str | None:
 @bp.errorhandler(DispatchError)
 def _dispatch_error(exc: DispatchError) -> ResponseReturnValue:
     """A service error on a page; a page script's fetch asking for JSON gets the API's JSON."""
-    from dispatch.api import handle_dispatch_error
     from dispatch.error_pages import wants_json
+    from dispatch.http_errors import handle_dispatch_error
 
     if wants_json():
         return handle_dispatch_error(exc)

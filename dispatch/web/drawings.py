@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from dispatch import states
+from dispatch.config import LONDON
 from dispatch.services.board import Board, BoardVisit, Timeline, day_bounds
 
-LONDON = ZoneInfo("Europe/London")
 # Timelines: a label column, then the plot; units are SVG user units (scaled to fit the page).
 LABEL_WIDTH, PLOT_WIDTH, ROW_HEIGHT, AXIS_HEIGHT = 190.0, 810.0, 26.0, 22.0
 # Map: a 4:3 canvas with a margin so dots on the edge stay whole.
@@ -131,7 +131,7 @@ DRAW_ORDER = {"app-map-visit--closed": 0, "app-map-visit--planned": 1, "app-map-
 
 def visit_css(visit: BoardVisit) -> str:
     """The map's colour class: jeopardy, unassigned, under way, planned or closed."""
-    if visit.status in ("completed", "cancelled"):
+    if visit.status in states.VISIT_FINAL_STATUSES:
         return "app-map-visit--closed"
     if visit.cause:
         return "app-map-visit--jeopardy"

@@ -14,6 +14,7 @@ from dispatch import forms
 from dispatch.api.clock import now
 from dispatch.api.schemas import ReferralCreateSchema
 from dispatch.auth import current_actor, request_id
+from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import Patient, Referral
@@ -24,7 +25,7 @@ from dispatch.services.patient_matching import PatientMismatch
 from dispatch.services.referral_commands import NewReferral
 from dispatch.web.common import bp, london_time
 from triage import CFS_NAMES, NEEDS, RED_FLAGS, UCR_NEEDS
-from triage.timing import LONDON, local
+from triage.timing import local
 
 
 @bp.get("/referrals/new")

@@ -19,9 +19,10 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from dispatch import forms
+from dispatch import forms, states
 from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
+from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Patient, Referral, Staff, Visit
@@ -31,11 +32,10 @@ from dispatch.services import care_plan_access as access
 from dispatch.services.board import day_bounds
 from dispatch.web.common import bp
 from dispatch.web.pageforms import OUTCOME_LABELS, ActionForm, CompleteForm, DeclineForm
-from triage.timing import LONDON
 
 PURPOSE = "attend visit"
 EXPIRED = [{"text": "The form expired; try again"}]
-ACTIVE = ("assigned", "offered", "accepted", "en_route", "on_site")
+ACTIVE = states.VISIT_ACTIVE_STATUSES
 PLAN_REFUSALS = {
     "no_consent": "The patient has not consented to share their care plan. Ask the "
                   "coordinator if you need more information.",

@@ -9,12 +9,14 @@ reload; then approves the package. Screenshots go to test-artifacts/screenshots/
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.board_day import COORDINATOR, PASSWORD, SeededDay, add_open_visits
 from tests.browser.conftest import Blocked
@@ -125,13 +127,13 @@ def test_board_jeopardy_first_and_manual_assign_with_confirm(
     row = page.locator(f"#attention tr[data-visit='{reference}']").inner_text()
     assert "planned arrival after the deadline" in row
 
-    before = page.locator("[data-board-live]").get_attribute("data-board-updated")
+    live = page.locator("[data-board-live]")
+    before = live.get_attribute("data-board-updated")  # None until the first refresh
     page.evaluate("window.dispatchBoardRefresh()")
-    for _ in range(50):  # the page's CSP forbids eval, so poll from here
-        if page.locator("[data-board-live]").get_attribute("data-board-updated") != before:
-            break
-        page.wait_for_timeout(100)
-    assert page.locator("[data-board-live]").get_attribute("data-board-updated") != before
+    # Wait on the page's state, not a fixed time: Playwright's assertion retries until the
+    # attribute holds a new value (its own selector engine; the page's CSP forbids eval).
+    changed = re.compile(".+" if before is None else f"^(?!{re.escape(before)}$).+")
+    expect(live).to_have_attribute("data-board-updated", changed, timeout=30_000)
     assert "As of" in page.locator("[data-board-status]").inner_text()
     assert page.locator("#attention tbody tr").count() > 0
     assert all("127.0.0.1" not in u for u in blocked.urls)

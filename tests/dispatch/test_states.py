@@ -69,3 +69,29 @@ def test_happy_path_visit() -> None:
     for status in ("assigned", "offered", "accepted", "en_route", "on_site", "completed"):
         move("visit", visit, status)
     assert visit.status == "completed"
+
+
+def test_status_groups_follow_the_tables() -> None:
+    """The named status groups (the only copies of status lists in the code) agree with the
+    transition tables: final statuses have no way out, pinned ones cannot go back to an
+    offer, movable ones can be (re)offered, and each group holds only real statuses."""
+    from dispatch import states
+
+    groups = {name: value for name, value in vars(states).items()
+              if name.endswith("_STATUSES") and name not in ("VISIT_STATUSES",
+                                                             "REFERRAL_STATUSES")}
+    assert len(groups) >= 10
+    for name, group in groups.items():
+        every = REFERRAL_STATUSES if name.startswith("REFERRAL") else VISIT_STATUSES
+        assert set(group) <= set(every), name
+        assert len(set(group)) == len(group), name
+    assert set(states.VISIT_FINAL_STATUSES) == {"completed", "cancelled"}
+    assert set(states.VISIT_OPEN_STATUSES) == set(VISIT_STATUSES) - {"completed", "cancelled"}
+    for status in states.VISIT_PINNED_STATUSES:
+        assert not VISIT_TRANSITIONS[status] & {"assigned", "offered"}, status
+    for status in states.VISIT_MOVABLE_STATUSES:
+        assert "assigned" in VISIT_TRANSITIONS[status] or status == "assigned", status
+    for status in states.REFERRAL_ACTIVE_STATUSES:
+        assert "completed" in REFERRAL_TRANSITIONS[status], status
+    assert set(states.VISIT_ACTIVE_STATUSES) == (set(states.VISIT_OPEN_STATUSES)
+                                                 - {"unassigned"})

@@ -13,7 +13,7 @@ from sqlalchemy import orm as so
 
 from dispatch import models as m
 from dispatch.services.board import load_board
-from routing.travel import make_provider
+from routing.providers import make_provider
 from tests.dispatch.test_web_day import NOW, make_day, office_client
 
 

@@ -124,9 +124,10 @@ def test_two_coordinators_assigning_one_visit_exactly_one_wins(server: Server) -
     applied, the other gets 409; repeated over 10 visits."""
     # Arrange
     with session_for(server.url) as session:
-        world = seed_world(session, now=NOW, staff=2, patients=3, serial=2)
+        world = seed_world(session, now=NOW, staff=2, patients=3, serial=2,
+                           shift_hours=(-1, 11))
         visit_ids = seed_visits(session, world, now=NOW, count=ASSIGN_RACES,
-                                window=(0, 9), reference_from=200_000)
+                                window=(0, 11), reference_from=200_000)
     (nurse_a, _), (nurse_b, _) = world.staff
     results = []
 
@@ -134,7 +135,9 @@ def test_two_coordinators_assigning_one_visit_exactly_one_wins(server: Server) -
     for i, visit_id in enumerate(visit_ids):
         version = call("GET", f"{server.base}/api/visits/{visit_id}",
                        headers=server.auth).body["version"]
-        start = (NOW + timedelta(minutes=15 + 50 * i)).isoformat()
+        # An hour apart: 45 minutes on site plus the drive (a booking with no time to drive
+        # from the one before is refused as a double booking, hazard H-013).
+        start = (NOW + timedelta(minutes=15 + 60 * i)).isoformat()
         payloads = [{"staff_id": nurse, "start": start, "version": version, "confirm": True}
                     for nurse in (nurse_a, nurse_b)]
         target = f"{server.base}/api/visits/{visit_id}/assign"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from routing.checker import check_plan
@@ -124,3 +125,32 @@ def test_check_plan_shift_end(make_problem: ProblemFactory) -> None:
     problem = make_problem([make_visit("a", 2)], [make_shift(end=2400)])
     route = _route([("a", 600, 1800)], return_time=2400)
     assert any("ends after" in p or "back at base" in p for p in check_plan(problem, _plan(route)))
+
+
+@pytest.mark.safety("H-013")
+def test_double_bookings_counts_travel_between_visits() -> None:
+    """Back to back is fine where the two are in one place; ten minutes' drive apart it is a
+    double booking. Other workers' bookings never clash with these."""
+    from routing.checker import Booking, double_bookings
+
+    travel = np.array([[0, 600], [600, 0]])
+    here = [Booking("a", "w1", 0, 1800, 0), Booking("b", "w1", 1800, 3600, 0)]
+    apart = [Booking("a", "w1", 0, 1800, 0), Booking("b", "w1", 2000, 3600, 1)]
+    spaced = [Booking("a", "w1", 0, 1800, 0), Booking("b", "w1", 2400, 3600, 1)]
+    others = [Booking("a", "w1", 0, 1800, 0), Booking("b", "w2", 0, 1800, 1)]
+    assert double_bookings(here, travel) == []
+    assert [(a.visit_id, b.visit_id) for a, b in double_bookings(apart, travel)] == [("a", "b")]
+    assert double_bookings(spaced, travel) == []
+    assert double_bookings(others, travel) == []
+
+
+@pytest.mark.safety("H-013")
+def test_double_bookings_finds_a_visit_inside_another() -> None:
+    """A short visit wholly inside a long one clashes, whatever comes after both."""
+    from routing.checker import Booking, double_bookings
+
+    travel = np.zeros((1, 1), dtype=np.int64)
+    held = [Booking("long", "w", 0, 7200, 0), Booking("short", "w", 600, 1200, 0),
+            Booking("later", "w", 7200, 7800, 0)]
+    assert [(a.visit_id, b.visit_id) for a, b in double_bookings(held, travel)] == [
+        ("long", "short")]

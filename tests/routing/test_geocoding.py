@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import csv
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 
 import pytest
@@ -17,10 +14,12 @@ from routing.geocoding import (
     OfflinePostcodeGeocoder,
     load_outcodes,
     locate,
+    locate_postcode,
     make_geocoder,
     outward_code,
 )
 from routing.travel_errors import GeocoderUnavailableError, UnknownLocationError
+from tests.fakes.nominatim_server import running_nominatim
 
 # Rough bounding box of Greater London, to catch swapped or garbled coordinates.
 LONDON_LAT = (51.28, 51.70)
@@ -156,38 +155,12 @@ def test_make_geocoder_bad_url_rejected() -> None:
         make_geocoder("nominatim.internal")
 
 
-class _FakeNominatim(BaseHTTPRequestHandler):
-    """Answers /search like Nominatim: W12 found, anything else empty, 'fail' is a 503."""
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
-        self.server.paths.append(self.path)  # type: ignore[attr-defined]
-        if "fail" in self.path:
-            self.send_response(503)
-            self.end_headers()
-            return
-        found = [{"lat": "51.5095", "lon": "-0.2398", "display_name": "W12, London", "place_id": 1}]
-        body = json.dumps(found if "W12" in self.path else []).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        """Keep test output quiet."""
-
-
 @pytest.fixture()
 def nominatim_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[str]]]:
+    """A fake Nominatim that knows W12 (tests/fakes/nominatim_server.py)."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeNominatim)
-    server.paths = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/", server.paths  # type: ignore[attr-defined]
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with running_nominatim({"W12": (51.5095, -0.2398)}) as server:
+        yield server.url, server.paths
 
 
 def test_nominatim_fake_server_found(nominatim_url: tuple[str, list[str]]) -> None:
@@ -209,3 +182,19 @@ def test_nominatim_fake_server_failure_wrapped(nominatim_url: tuple[str, list[st
     """A geopy failure (503 here) is wrapped in our GeocoderUnavailableError."""
     with pytest.raises(GeocoderUnavailableError, match="geocoding 'fail' failed"):
         locate(make_geocoder(nominatim_url[0]), "fail")
+
+
+def test_locate_postcode_nominatim_structured_uk_query(
+    nominatim_url: tuple[str, list[str]],
+) -> None:
+    """A postcode goes to Nominatim as a structured postcode search limited to the UK, not
+    as free text that could match a street or a postcode abroad."""
+    url, paths = nominatim_url
+    assert locate_postcode(make_geocoder(url), "W12 8QT") == (51.5095, -0.2398)
+    assert "postalcode=W12+8QT" in paths[0] and "countrycodes=gb" in paths[0]
+    assert "q=" not in paths[0]
+
+
+def test_locate_postcode_offline_uses_the_district(geocoder: OfflinePostcodeGeocoder) -> None:
+    """The offline geocoder takes the postcode itself (its district's centre)."""
+    assert locate_postcode(geocoder, "W12 8QT") == locate(geocoder, "W12")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from routing.checker import check_plan
 from routing.solver import decline, improve, insert_urgent, solve
 from routing.types import PRIORITY_URGENT_2H, RoutingProblem
@@ -141,3 +143,18 @@ def test_a_worker_who_cannot_get_back_to_base_in_time_does_not_stop_the_plan(
 
     assert check_plan(problem, plan) == []
     assert {r.shift_id for r in plan.routes} == {"other"} and plan.unassigned == ()
+
+
+@pytest.mark.safety("H-013")
+def test_insert_urgent_leaves_a_routed_visit_where_it_is(make_problem: ProblemFactory) -> None:
+    """Asked to insert a visit the plan already routes (it was booked while the placer was
+    working), the plan comes back unchanged: a second copy routed it twice and the next warm
+    start named its node twice ("Index ... is used multiple times" from OR-Tools)."""
+    problem = _day(make_problem)
+    plan = solve(problem, seconds=30, workers=1, solution_limit=20)
+    routed = plan.routes[0].stops[-1].visit_id
+
+    updated = insert_urgent(plan, problem, problem.visit(routed), seconds=0.5)
+
+    assert updated.routes == plan.routes
+    assert check_plan(problem, updated) == []

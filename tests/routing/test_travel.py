@@ -17,15 +17,15 @@ import pytest
 from geopy.distance import great_circle
 
 import routing.travel as travel
+from routing.osrm import OsrmTravelTime
+from routing.providers import make_provider
 from routing.travel import (
     DEFAULT_ALLOWANCE_S,
     DEFAULT_CIRCUITY,
     DEFAULT_SPEED_KMH,
     GeodesicTravelTime,
-    OsrmTravelTime,
     TravelTimeProvider,
     great_circle_metres,
-    make_provider,
 )
 from routing.travel_errors import (
     OsrmConnectionError,

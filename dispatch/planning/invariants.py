@@ -1,0 +1,169 @@
+"""One person, one place: no worker holds two open visits they cannot both do (hazard H-013).
+
+A visit holds its worker (``dispatch.states.VISIT_OCCUPYING_STATUSES``) from its planned start
+for its duration; a visit under way from when it began (arrival, else its planned start) until
+it should end or now, whichever is later, which is how :mod:`dispatch.planning.problem` frees
+the worker. Two such visits of one worker clash when neither ends in time to drive to the
+other (car travel from the provider the plan used). The pure rule is
+:func:`routing.checker.double_bookings`; this module reads the rows for it.
+
+Used by :func:`dispatch.planning.apply.apply_plan` (each write is checked against the worker's
+other bookings, and the whole apply is refused when it leaves a clash) and by the
+coordinator's manual assignment (:func:`dispatch.services.manual.check_assignment`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch.models import Patient, Visit
+from dispatch.planning.problem import TRAVEL_MODE, UNDER_WAY
+from dispatch.states import VISIT_OCCUPYING_STATUSES
+from routing.checker import Booking, double_bookings
+from routing.travel import TravelTimeProvider
+
+LatLon = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Held:
+    """One visit holding a worker: from when, until when, and where (None: not geocoded)."""
+
+    visit_id: int
+    staff_id: int
+    start: datetime
+    end: datetime
+    where: LatLon | None
+
+
+@dataclass(frozen=True)
+class Clash:
+    """Two visits of one worker that cannot both be done. Ids only: no patient data."""
+
+    staff_id: int
+    first: int
+    second: int
+
+    def __str__(self) -> str:
+        return (f"worker {self.staff_id}: visits {self.first} and {self.second} overlap "
+                "(travel included)")
+
+
+def held(visit: Visit, where: LatLon | None, now: datetime) -> Held | None:
+    """How ``visit`` holds its worker now, or None (no worker, no time, or not open)."""
+    if visit.status not in VISIT_OCCUPYING_STATUSES or visit.assigned_staff_id is None:
+        return None
+    length = timedelta(minutes=visit.duration_minutes)
+    if visit.status in UNDER_WAY:
+        began = visit.arrived_at or visit.planned_start or now
+        return Held(visit.id, visit.assigned_staff_id, began, max(now, began + length), where)
+    if visit.planned_start is None:
+        return None
+    return Held(visit.id, visit.assigned_staff_id, visit.planned_start,
+                visit.planned_start + length, where)
+
+
+def location_of(patient: Patient | None) -> LatLon | None:
+    if patient is None or patient.lat is None or patient.lon is None:
+        return None
+    return (round(patient.lat, 6), round(patient.lon, 6))
+
+
+def holdings(
+    session: so.Session, staff_ids: Iterable[int], now: datetime,
+    exclude: Iterable[int] = (),
+) -> list[Held]:
+    """Every booking of ``staff_ids`` as the rows stand (visits in ``exclude`` left out)."""
+    staff, skip = set(staff_ids), set(exclude)
+    if not staff:
+        return []
+    rows = session.execute(
+        sa.select(Visit, Patient)
+        .join(Patient, Patient.id == Visit.patient_id)
+        .where(Visit.assigned_staff_id.in_(staff), Visit.status.in_(VISIT_OCCUPYING_STATUSES))
+        .order_by(Visit.id)
+    ).all()
+    found = []
+    for visit, patient in rows:
+        if visit.id in skip:
+            continue
+        item = held(visit, location_of(patient), now)
+        if item is not None:
+            found.append(item)
+    return found
+
+
+class Travel:
+    """Car travel between booking locations from one provider, one matrix call per new place."""
+
+    def __init__(self, provider: TravelTimeProvider | None) -> None:
+        self.provider = provider
+        self.points: list[LatLon] = []
+        self.index: dict[LatLon, int] = {}
+        self.matrix = np.zeros((1, 1), dtype=np.int64)
+
+    def prepare(self, places: Iterable[LatLon | None]) -> None:
+        """Make sure the matrix covers ``places`` (asks the provider only for new ones)."""
+        new = [p for p in dict.fromkeys(places) if p is not None and p not in self.index]
+        if not new:
+            return
+        self.points += new
+        self.index = {p: k for k, p in enumerate(self.points)}
+        size = len(self.points)
+        matrix = np.zeros((size + 1, size + 1), dtype=np.int64)  # the last row: unknown place
+        if self.provider is not None:
+            matrix[:size, :size] = self.provider.matrix(self.points, self.points,
+                                                        mode=TRAVEL_MODE)
+        self.matrix = matrix
+
+    def location(self, where: LatLon | None) -> int:
+        """Index of ``where`` in the matrix; an unknown place travels nowhere in no time."""
+        return self.index[where] if where is not None else self.matrix.shape[0] - 1
+
+
+def clashes(items: Sequence[Held], travel: Travel) -> list[Clash]:
+    """Pairs of one worker's bookings in ``items`` that cannot both be kept."""
+    if len(items) < 2:
+        return []
+    travel.prepare(item.where for item in items)
+
+    def seconds(moment: datetime) -> int:
+        # Whole seconds since the epoch, rounded down as the plan rounds: a visit under way
+        # since 06:10:10.46 frees its worker at 06:40:10 in the plan, so a visit 427 seconds'
+        # drive away may start at 06:47:17 (counting from a fractional origin made that a
+        # clash by half a second, and the simulated day skipped 80 such writes).
+        return math.floor(moment.timestamp())
+
+    bookings = [
+        Booking(str(item.visit_id), str(item.staff_id), seconds(item.start), seconds(item.end),
+                travel.location(item.where))
+        for item in items
+    ]
+    return [
+        Clash(int(a.worker_id), int(a.visit_id), int(b.visit_id))
+        for a, b in double_bookings(bookings, travel.matrix)
+    ]
+
+
+def clashes_with(candidate: Held, others: Sequence[Held], travel: Travel) -> list[int]:
+    """Ids of the visits in ``others`` (same worker) that ``candidate`` cannot be kept with."""
+    mine = [o for o in others if o.staff_id == candidate.staff_id
+            and o.visit_id != candidate.visit_id]
+    return sorted({c.second if c.first == candidate.visit_id else c.first
+                   for c in clashes([candidate, *mine], travel)
+                   if candidate.visit_id in (c.first, c.second)})
+
+
+def worker_clashes(
+    session: so.Session, *, staff_ids: Iterable[int], now: datetime,
+    provider: TravelTimeProvider | None, travel: Travel | None = None,
+) -> list[Clash]:
+    """Every clash among the bookings of ``staff_ids`` as the rows stand."""
+    return clashes(holdings(session, staff_ids, now), travel or Travel(provider))
