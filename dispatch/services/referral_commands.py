@@ -23,7 +23,7 @@ from dispatch.errors import InvalidInput
 from triage import TriageInput, TriageInputError, parse_triage_input
 
 # Triage fields the service derives itself rather than taking from the caller.
-DERIVED_TRIAGE_FIELDS = frozenset({"age"})
+DERIVED_TRIAGE_FIELDS = frozenset({"age", "date_of_birth"})
 # The one list of triage fields a referral carries: the inputs of ``TriageInput`` (a field
 # added there is carried by every way in without another list to update).
 TRIAGE_FIELDS: tuple[str, ...] = tuple(

@@ -25,11 +25,15 @@ from dispatch.services.patient_matching import PatientMatch, match_or_create
 from dispatch.services.referral_commands import NewReferral, request_hash
 from rosters.roles import split_by_role
 from triage import TriageInput, TriageInputError, disposition_to_dict, triage
+from triage.errors import IncompleteScreeningError
+from triage.screening import check_screening
 from triage.types import Disposition
 
 VISIT_CATEGORIES = ("urgent_2h", "response_24h", "planned")
 # Where each category leaves the referral after triage.
-STATUS_AFTER_TRIAGE = {"emergency_999": "sent_to_999", "signpost": "signposted"}
+STATUS_AFTER_TRIAGE = {
+    "emergency_999": "sent_to_999", "signpost": "signposted", "out_of_scope": "out_of_scope",
+}
 REFERENCE_DIGITS = 4  # "ACCEPT 4821": short enough to type on a phone
 REFERENCE_TRIES = 30
 # Clocks on other systems drift; a call "received" further in the future than this is an error.
@@ -88,11 +92,16 @@ def create_referral(
                 "received_at": [f"is in the future (now is {now.isoformat(timespec='seconds')})"]
             },
         )
+    try:
+        check_screening(inp)  # issue 13, H-003: nothing to triage is refused, not signposted
+    except IncompleteScreeningError as exc:
+        raise InvalidInput(exc.message, errors=exc.errors) from exc
     disposition = triage(inp, now=now)
     referral = _new_referral(command, patient, inp, disposition, actor, now)
     referral.idempotency_key = idempotency_key
     referral.request_hash = fingerprint
     referral.external_id = external_id
+    referral.red_flag_answers = dict(inp.red_flag_answers)
     session.add(referral)
     _flush_or_conflict(session, idempotency_key)
     states.move("referral", referral, "triaged")
@@ -170,14 +179,14 @@ def _triage_input(command: NewReferral, patient: Patient) -> TriageInput:
     """The command's parsed triage input, with the register's frailty and tier where not given
     and the patient's age on the day of the call (NEWS2 is for adults only)."""
     inp = command.triage
-    day = inp.received_at.date()
-    dob = patient.date_of_birth
     try:
         return dataclasses.replace(
             inp,
             frailty=inp.frailty if inp.frailty is not None else patient.frailty,
             risk_tier=inp.risk_tier if inp.risk_tier is not None else patient.risk_tier,
-            age=day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day)),
+            # Triage works out the age on the London day of the call (children's rules;
+            # NEWS2 is not scored under 16), from the registered date of birth.
+            date_of_birth=patient.date_of_birth,
         )
     except TriageInputError as exc:
         raise InvalidInput("invalid referral", errors=exc.errors) from exc

@@ -1,7 +1,7 @@
 """patients without an NHS number; referrals marked as duplicates
 
 Revision ID: 0003_intake
-Revises: 0005_planner
+Revises: 0007_websec
 Create Date: 2026-12-05 21:40:00
 
 Hazard H-001: a caller who does not know the NHS number must not be pushed into guessing one,
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0003_intake'
-down_revision: str | None = '0005_planner'
+down_revision: str | None = '0007_websec'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -346,6 +346,7 @@ def test_referral_text_with_nul_or_lone_surrogate_is_422(
     response = client.post("/api/referrals", data=raw, headers={
         **handler, "Content-Type": "application/json"})
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
-    errors = response.json["errors"]["json"]
-    assert (errors[outer][inner] if inner else errors[outer])[0].startswith("contains")
+    # Refused before the view by dispatch/input_guard.py (every JSON body), naming the place;
+    # the referral schema's Text fields refuse the same characters for any other caller.
+    assert outer in json.dumps(response.json["errors"])
     assert _count(session, m.Referral) == 0
