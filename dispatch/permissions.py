@@ -81,6 +81,8 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.consent_withdraw", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
     ("referrals.Referrals", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("referrals.ReferralById", "GET"): OFFICE,
+    # Marking a duplicate cancels visits: a coordinator's decision (hazard H-002).
+    ("referrals.DuplicateOf", "POST"): frozenset({COORDINATOR}),
     # FHIR: a 111/999 system posts with the API token of a call_handler (system) user.
     ("fhir.ProcessMessage", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("fhir.TaskById", "GET"): OFFICE,
