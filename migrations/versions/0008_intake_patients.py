@@ -1,6 +1,6 @@
 """patients without an NHS number; referrals marked as duplicates
 
-Revision ID: 0003_intake
+Revision ID: 0008_intake
 Revises: 0007_websec
 Create Date: 2026-12-05 21:40:00
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003_intake'
+revision: str = '0008_intake'
 down_revision: str | None = '0007_websec'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -49,7 +49,7 @@ def downgrade() -> None:
         "SELECT count(*) FROM patients WHERE nhs_number IS NULL"))
     if unknown:
         raise RuntimeError(f"{unknown} patients have no NHS number; trace them before "
-                           "downgrading below 0003_intake")
+                           "downgrading below 0008_intake")
     with op.batch_alter_table('patients', schema=None) as batch_op:
         batch_op.drop_constraint('nhs_number_status_matches', type_='check')
         batch_op.drop_constraint('nhs_number_status', type_='check')
