@@ -20,6 +20,11 @@ if TYPE_CHECKING:  # Flask is imported when an app is built, not by every ``disp
 __all__ = ["create_app", "ConfigurationError"]
 
 
+# Sessions and CSRF tokens are signed with SECRET_KEY: a short one can be guessed offline
+# from any cookie (itsdangerous HMAC-SHA1), so production refuses it.
+MIN_SECRET_KEY_BYTES = 32
+
+
 class ConfigurationError(RuntimeError):
     """A setting production cannot run without; the message says which and how to set it."""
 
@@ -105,6 +110,13 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
     if missing:
         hints = ", ".join(f"DISPATCH_{key}" for key in missing)
         problems.append(f"production needs these settings: {hints}")
+    key = config.get("SECRET_KEY") or ""
+    if "SECRET_KEY" not in missing and (
+        len(key.encode() if isinstance(key, str) else bytes(key)) < MIN_SECRET_KEY_BYTES
+    ):
+        problems.append(
+            f"DISPATCH_SECRET_KEY is too short for production: at least {MIN_SECRET_KEY_BYTES} "
+            "bytes (for example: python -c 'import secrets; print(secrets.token_hex(32))')")
     sms = sms_backend_problem(config)
     if sms:
         problems.append(sms)

@@ -60,11 +60,11 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.board_unassign", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_pin", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # Text messages (dispatch/web/messages.py): the SMS outbox and inbox, live. The people who
-    # dispatch and follow up (coordinators), managers and admins. Not call handlers, although
-    # /api/messages is open to them: the page shows which worker goes to which visit and when,
-    # dispatch detail they do not get on the board either, and their own referral page already
-    # shows each visit's status (offered, accepted, en route...). Field staff read their own
-    # texts on their phones.
+    # dispatch and follow up (coordinators), managers and admins. Not call handlers: the texts
+    # show which worker goes to which visit and when, dispatch detail they do not get on the
+    # board either, and their own referral page already shows each visit's status (offered,
+    # accepted, en route...). Field staff read their own texts on their phones. /api/messages
+    # follows the same roles (issue 20 item 13: it used to admit call handlers too).
     ("web.messages_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.messages_data", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # Performance (dispatch/web/reports.py), as /api/kpis.
@@ -85,6 +85,8 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.consent_withdraw", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
     ("referrals.Referrals", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("referrals.ReferralById", "GET"): OFFICE,
+    # Marking a duplicate cancels visits: a coordinator's decision (hazard H-002).
+    ("referrals.DuplicateOf", "POST"): frozenset({COORDINATOR}),
     # FHIR: a 111/999 system posts with the API token of a call_handler (system) user.
     ("fhir.ProcessMessage", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("fhir.TaskById", "GET"): OFFICE,
@@ -107,7 +109,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.board_jeopardy_decision", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("visits.Visits", "GET"): ALL_ROLES,
     ("visits.VisitById", "GET"): ALL_ROLES,
-    ("messages.Messages", "GET"): OFFICE,
+    ("messages.Messages", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("sms.Inbound", "POST"): SIGNATURE,
     ("sms.Status", "POST"): SIGNATURE,
     # Care packages (dispatch/api/packages.py). Coordinators build and decide within their

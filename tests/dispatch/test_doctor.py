@@ -49,7 +49,8 @@ def test_doctor_database_behind_head_says_so(tmp_path: Path) -> None:
 
 def test_doctor_unreachable_database_in_words(tmp_path: Path) -> None:
     """A database that cannot be opened is a failure naming where it was looked for."""
-    url = f"sqlite:///{tmp_path / 'no-such-dir' / 'x.sqlite3'}"
+    (tmp_path / "a-file").write_text("not a folder")
+    url = f"sqlite:///{tmp_path / 'a-file' / 'x.sqlite3'}"
     [finding] = check_database(url)
     assert finding.status == FAIL
     assert finding.message.startswith("cannot reach the database at")
@@ -62,7 +63,7 @@ def test_doctor_production_problems_listed(tmp_path: Path) -> None:
                             "DATABASE_URL": _url(tmp_path), "OSRM_URL": "http://127.0.0.1:9"})
     migrate.upgrade(_url(tmp_path))
     failures = [f.message for f in run_checks(config) if f.status == FAIL]
-    assert any("DISPATCH_SECRET_KEY is 5 characters" in m for m in failures)
+    assert any("DISPATCH_SECRET_KEY is too short" in m for m in failures)
     assert any("DISPATCH_SMS_BACKEND=local" in m for m in failures)
     assert any(m.startswith("OSRM at http://127.0.0.1:9 is not reachable") for m in failures)
     assert len(failures) == 3
