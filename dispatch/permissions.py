@@ -19,11 +19,15 @@ ALL_ROLES = frozenset(USER_ROLES)
 OFFICE = frozenset({CALL_HANDLER, COORDINATOR, MANAGER, ADMIN})
 PUBLIC = "public"  # no sign-in (health checks, docs, static assets)
 SIGNATURE = "signature"  # authenticated by a provider signature (twilio webhooks), not by user
+# /metrics: open like the health check unless DISPATCH_METRICS_TOKEN is set, then that bearer
+# token (a scraper's secret, not a user's token); checked in dispatch/auth.py.
+METRICS_TOKEN = "metrics_token"
 
 Rule = frozenset[str] | str
 
 PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("health.Health", "*"): PUBLIC,
+    ("metrics.metrics", "GET"): METRICS_TOKEN,
     ("api-docs.openapi_json", "*"): PUBLIC,
     ("api-docs.openapi_swagger_ui", "*"): PUBLIC,
     ("static", "*"): PUBLIC,
@@ -140,10 +144,10 @@ def rule_for(endpoint: str | None, method: str) -> Rule | None:
 def allowed(rule: Rule, role: str | None) -> bool:
     """Whether a user of ``role`` passes ``rule``.
 
-    Public and signature rules are checked elsewhere.
+    Public, signature and metrics-token rules are checked elsewhere.
     """
     if isinstance(rule, str):
-        return rule in (PUBLIC, SIGNATURE)
+        return rule in (PUBLIC, SIGNATURE, METRICS_TOKEN)
     return role is not None and role in rule
 
 
