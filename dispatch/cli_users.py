@@ -10,12 +10,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import orm as so
 
 from dispatch.errors import DispatchError
+
+if TYPE_CHECKING:
+    from sqlalchemy import orm as so
 
 PURPOSE = "account administration"
 

@@ -197,8 +197,6 @@ class ReferralForm(FlaskForm):
     referrer_role = StringField("Referrer's role", validators=[Optional(), Length(max=80)])
     referrer_organisation = StringField("Organisation", validators=[Optional(), Length(max=120)])
     needs = SelectMultipleField("Needs", choices=options((c, n.label) for c, n in NEEDS.items()))
-    red_flags = SelectMultipleField(
-        "Red flags", choices=options((c, f.label) for c, f in RED_FLAGS.items()))
     respiration_rate = whole("respiration rate", 0, 80)
     spo2 = whole("SpO2", 0, 100)
     spo2_scale = RadioField("SpO2 scale", default="1", choices=options([
@@ -233,7 +231,7 @@ class ReferralForm(FlaskForm):
                                          "organisation": self.referrer_organisation.data}),
             "received_at": self.received_at.data or None,
             "needs": list(self.needs.data or []),
-            "red_flags": list(self.red_flags.data or []),
+            "red_flag_answers": self.red_flag_answers(),
             "observations": self._observations(),
             "frailty": int(self.frailty.data) if self.frailty.data else None,
             "pathways_disposition": (self.pathways_disposition.data or "").strip() or None,
@@ -250,6 +248,15 @@ class ReferralForm(FlaskForm):
             body["confirm_patient_id"] = int(decision[5:])
         body = {k: v for k, v in body.items() if v not in (None, {}, "")}
         return None if any(f.errors for f in self) else body
+
+    def red_flag_fields(self) -> list[Any]:
+        """The red-flag questions, one radio group each, in the catalogue's order."""
+        return [getattr(self, red_flag_field_name(code)) for code in RED_FLAGS]
+
+    def red_flag_answers(self) -> dict[str, str]:
+        """Each red-flag question's answer (yes / no / not_asked), as triage takes them."""
+        return {code: field.data for code, field in zip(RED_FLAGS, self.red_flag_fields(),
+                                                        strict=True) if field.data}
 
     def _observations(self) -> dict[str, Any]:
         obs: dict[str, Any] = {name: getattr(self, name).data for name in
@@ -348,3 +355,21 @@ def error_list(form: FlaskForm, extra: Iterable[str] = ()) -> list[dict[str, str
         elif field.errors:
             items.append({"text": "The form expired; please submit it again"})
     return items
+
+
+RED_FLAG_CHOICES = (("yes", "Yes"), ("no", "No"), ("not_asked", "Not asked"))
+
+
+def red_flag_field_name(code: str) -> str:
+    """The form field of one red-flag question (``red_flag__chest_pain``)."""
+    return f"red_flag__{code}"
+
+
+# One required radio group per red-flag question (issue 13, H-003): the handler answers each
+# yes, no or "not asked"; the form cannot be sent with one left blank, so a question skipped
+# by accident is never read as "no". Added to the class after its body so the catalogue in
+# triage/ stays the only list of questions.
+for _code, _flag in RED_FLAGS.items():
+    setattr(ReferralForm, red_flag_field_name(_code), RadioField(
+        _flag.label, choices=options(RED_FLAG_CHOICES), validators=[InputRequired(
+            f"Answer '{_flag.label}': yes, no or not asked")]))

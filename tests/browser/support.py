@@ -26,3 +26,24 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def answer_red_flags(
+    page: Any, *, yes: tuple[str, ...] = (), skip: tuple[str, ...] = (), keyboard: bool = False
+) -> None:
+    """Answer every red-flag question on the referral form (issue 13, H-003: the form cannot
+    be sent with one unanswered): "yes" for the codes in ``yes``, "no" for the rest. With
+    ``keyboard`` each answer is chosen by focusing its radio and pressing Space; the codes in
+    ``skip`` are left unanswered."""
+    from triage import RED_FLAGS
+
+    for code in RED_FLAGS:
+        if code in skip:
+            continue
+        answer = "yes" if code in yes else "no"
+        radio = page.locator(f"#referral-form input[name=red_flag__{code}][value={answer}]")
+        if keyboard:
+            radio.focus()
+            page.keyboard.press("Space")
+        else:
+            radio.check()

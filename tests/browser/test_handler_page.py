@@ -12,8 +12,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from tests.browser.conftest import Blocked
-from tests.browser.support import NHS_BLUE, NHS_RED, PASSWORD, USERNAME, screenshot
+from tests.browser.support import (
+    NHS_BLUE,
+    NHS_RED,
+    PASSWORD,
+    USERNAME,
+    answer_red_flags,
+    screenshot,
+)
 
 
 def _sign_in(page: Any, base: str) -> None:
@@ -90,6 +99,7 @@ def test_handler_logs_an_urgent_referral(page: Any, live_server: str, blocked: B
     assert "Key safe 4821" in page.locator("#care-plan-card").inner_text()
     screenshot(page, "handler-patient-selected")
     _type_into(page, "Referrer's name", "Ann Handler")
+    answer_red_flags(page, keyboard=True)
     _tick(page, "Fall without serious injury")
     _tick(page, "Sudden confusion or delirium")
     _type_into(page, "Respiration rate (breaths a minute)", "22")
@@ -116,7 +126,7 @@ def test_handler_sees_999_alert_first(page: Any, live_server: str, blocked: Bloc
     _sign_in(page, live_server)
     _find_and_select_demo_patient(page)
     _type_into(page, "Referrer's name", "Ann Handler")
-    _tick(page, "Chest pain")
+    answer_red_flags(page, yes=("chest_pain",), keyboard=True)
     _submit_referral(page)
 
     alert = page.get_by_role("alert")
@@ -138,6 +148,7 @@ def test_handler_bad_input_gets_focused_error_summary(
     _sign_in(page, live_server)
     _find_and_select_demo_patient(page)
     _type_into(page, "Referrer's name", "Ann Handler")
+    answer_red_flags(page)
     _type_into(page, "SpO2 (%)", "101")
     _submit_referral(page)
 
@@ -161,7 +172,32 @@ def test_handler_page_works_without_javascript(
     _sign_in(page, live_server)
     _find_and_select_demo_patient(page)
     _type_into(page, "Referrer's name", "Ann Handler")
+    answer_red_flags(page)
     _tick(page, "Urgent catheter care")
     _submit_referral(page)
     assert "Urgent community response within 2 hours" in page.locator("#disposition").inner_text()
     _assert_looks_like_nhs_page(page, blocked)
+
+
+@pytest.mark.safety("H-003")
+def test_handler_cannot_send_with_a_red_flag_question_unanswered(
+    page: Any, live_server: str, blocked: Blocked
+) -> None:
+    """A skipped red-flag question stops the referral: the summary names it and links to its
+    answers, nothing is logged, and answering it lets the referral through."""
+    _sign_in(page, live_server)
+    _find_and_select_demo_patient(page)
+    _type_into(page, "Referrer's name", "Ann Handler")
+    _tick(page, "Fall without serious injury")
+    answer_red_flags(page, skip=("stroke_symptoms",))
+    _submit_referral(page)
+
+    assert page.url.endswith("/referrals/new")
+    summary = page.locator(".nhsuk-error-summary")
+    assert "Answer 'Stroke symptoms (FAST positive)': yes, no or not asked" in (
+        summary.inner_text())
+    assert summary.get_by_role("link").count() == 1
+    page.locator("#referral-form input[name=red_flag__stroke_symptoms][value=no]").check()
+    _submit_referral(page)
+    assert re.search(r"/referrals/\d+$", page.url)
+    screenshot(page, "handler-red-flag-unanswered")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Blocked
-from tests.browser.support import PASSWORD, USERNAME, screenshot
+from tests.browser.support import PASSWORD, USERNAME, answer_red_flags, screenshot
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
@@ -38,6 +38,7 @@ def _demo_patient_id(page: Any) -> int:
 def _log_fall(page: Any) -> None:
     page.get_by_label("Referrer's name", exact=True).fill("Ann Handler")
     page.get_by_label("Fall without serious injury", exact=True).check()
+    answer_red_flags(page)
     with page.expect_navigation():
         page.locator("#submit-referral").click()
 

@@ -207,6 +207,45 @@ def test_chest_pain_shows_the_999_card(app: Flask, session: so.Session) -> None:
     assert _referrals(session)[0].status == "sent_to_999"
 
 
+@pytest.mark.safety("H-003")
+def test_referral_form_refuses_unanswered_red_flag_questions(
+    app: Flask, session: so.Session
+) -> None:
+    """A red-flag question left blank stops the form (a skipped question is never read as
+    "no"): each unanswered one is named and linked, the answers given are kept, nothing is
+    logged."""
+    patient = patient_with_plan(session, consent=True)
+    client = signed_in_client(app, session, "call_handler")
+    form = referral_form(patient.id, red_flags=["seizure"])
+    del form["red_flag__chest_pain"], form["red_flag__sepsis_suspected"]
+    response = client.post("/referrals/new", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and _referrals(session) == []
+    assert "Answer &#39;Chest pain&#39;: yes, no or not asked" in html
+    assert "Answer &#39;Suspected sepsis&#39;: yes, no or not asked" in html
+    assert 'href="#red_flag__chest_pain"' in html
+    assert "Answer &#39;Seizure&#39;" not in html
+    assert re.search(r'name="red_flag__seizure"[^>]*value="yes"[^>]*checked', html)
+
+
+@pytest.mark.safety("H-003")
+def test_referral_form_sends_each_red_flag_answer(app: Flask, session: so.Session) -> None:
+    """Every question's answer reaches triage and the referral: "not asked" is recorded as
+    such (and named in the reasons), a "yes" sends the patient to 999."""
+    patient = patient_with_plan(session, consent=True)
+    client = signed_in_client(app, session, "call_handler")
+    response = client.post("/referrals/new", data=referral_form(
+        patient.id, red_flag__anaphylaxis="not_asked"))
+    assert response.status_code == 303
+    [referral] = _referrals(session)
+    assert referral.red_flag_answers is not None
+    assert referral.red_flag_answers["anaphylaxis"] == "not_asked"
+    assert referral.red_flag_answers["chest_pain"] == "no"
+    assert referral.category == "urgent_2h"
+    assert any("Anaphylaxis" in r or "anaphylaxis" in r
+               for r in referral.disposition["reasons"])  # type: ignore[index]
+
+
 def test_register_new_patient_with_the_referral(app: Flask, session: so.Session) -> None:
     """A patient not on the register is created from the form's details."""
     f.network(session)

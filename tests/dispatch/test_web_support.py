@@ -22,6 +22,7 @@ from dispatch import models as m
 from dispatch.services.users import add_user
 from tests.dispatch import factories as f
 from tests.dispatch.factories import NOW
+from triage import RED_FLAGS
 
 PASSWORD = "correct horse battery staple"
 
@@ -94,6 +95,9 @@ def referral_form(patient_id: int | None, **overrides: Any) -> dict[str, Any]:
         "on_oxygen": "air", "systolic_bp": "130", "pulse": "80", "consciousness": "alert",
         "temperature": "36.8", "frailty": "", "pathways_disposition": "", "notes": "",
     }
+    # Every red-flag question answered (issue 13, H-003): "no", or "yes" for those in red_flags.
+    flagged = set(overrides.pop("red_flags", []))
+    data.update({f"red_flag__{code}": "yes" if code in flagged else "no" for code in RED_FLAGS})
     if patient_id is not None:
         data["patient_id"] = str(patient_id)
     data.update(overrides)
