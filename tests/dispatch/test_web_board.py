@@ -90,7 +90,7 @@ def test_board_assign_with_warning_asks_confirm_then_saves(
     first = client.post(f"/board/visits/{day.late.id}/assign", data=form)
     html = first.get_data(as_text=True)
     assert first.status_code == 200 and "Check before you assign" in html
-    assert "does not hold: catheter_care" in html and 'id="confirm-assign"' in html
+    assert "lacks catheter care" in html and 'id="confirm-assign"' in html
     session.expire_all()
     assert session.get(m.Visit, day.late.id).status == "unassigned"  # type: ignore[union-attr]
     second = client.post(f"/board/visits/{day.late.id}/assign", data={**form, "confirm": "yes"})
@@ -131,7 +131,7 @@ def test_board_assign_double_booking_never_saved(app: Flask, session: so.Session
         "staff_id": str(day.nurse.id), "start_time": "10:45", "version": str(day.late.version),
         "confirm": "yes"})
     assert response.status_code == 409
-    assert "already booked for visit 4821" in response.get_data(as_text=True)
+    assert "already has visit 4821 from" in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(m.Visit, day.late.id).status == "unassigned"  # type: ignore[union-attr]
 
