@@ -30,7 +30,7 @@ from dispatch import states
 from dispatch.actors import SYSTEM, Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Network, Referral, Staff, Visit
-from dispatch.planning.problem import FIELD_ROLES, ProblemIndex, build_problem
+from dispatch.planning.problem import FIELD_ROLES, ProblemIndex, build_problem, seconds_between
 from dispatch.services import audit, cover, visit_actions
 from dispatch.sms.escalation import clear_visit_escalations, escalate_visit
 from routing.insertion import cheapest_insertion
@@ -233,14 +233,17 @@ class Insertion:
 
 def insertions(
     session: so.Session, visit: Visit, network_id: int | None, *, now: datetime,
-    provider: TravelTimeProvider, fitting_only: bool = True,
+    provider: TravelTimeProvider, fitting_only: bool = True, staff_id: int | None = None,
+    start: datetime | None = None,
 ) -> list[Insertion]:
     """Each skilled, not excluded worker's earliest place for ``visit`` in the current plan.
 
     The visit is put into each eligible shift of ``network_id`` (all networks when None) as
     it stands (no other visit moves; breaks, shift ends and accepted visits kept), late if
     need be (the caller says what lateness means). With ``fitting_only`` shifts it does not
-    fit are left out; otherwise they come back with ``route`` None.
+    fit are left out; otherwise they come back with ``route`` None. ``staff_id`` looks at
+    that worker only; ``start`` holds the visit at that start (a coordinator's choice), so
+    the worker's later visits are re-timed round it.
     """
     from dispatch.planning.live import current_plan
 
@@ -251,6 +254,9 @@ def insertions(
         return []
     target = dataclasses.replace(problem.visit(vid), late_limit=None, late_workers=frozenset(),
                                  pinned_to=None, pinned_start=None)
+    if start is not None:  # not before then (the caller checks it is not later either)
+        at = seconds_between(index.start, start)
+        target = dataclasses.replace(target, earliest=at, deadline=max(target.deadline, at))
     problem = dataclasses.replace(
         problem, late_policy="serve_late",
         visits=tuple(target if v.id == vid else v for v in problem.visits))
@@ -261,7 +267,8 @@ def insertions(
         for r in plan.routes))
     routes = {r.shift_id: r for r in plan.routes}
     eligible = [k for k, s in enumerate(problem.shifts)
-                if target.skills <= s.skills and s.worker_id not in target.excluded_workers]
+                if target.skills <= s.skills and s.worker_id not in target.excluded_workers
+                and (staff_id is None or index.staff_of_shift[s.id] == staff_id)]
     staff = {s.id: s for s in session.scalars(sa.select(Staff).where(
         Staff.id.in_({index.staff_of_shift[problem.shifts[k].id] for k in eligible}),
         Staff.role.in_(FIELD_ROLES), Staff.active.is_(True)))}

@@ -25,7 +25,7 @@ from sqlalchemy import orm as so
 
 from dispatch.errors import NotFound
 from dispatch.models import Shift, Staff, Visit
-from dispatch.planning.jeopardy import Insertion, insertions
+from dispatch.planning.jeopardy import Insertion, insertions, is_urgent
 from dispatch.planning.problem import FIELD_ROLES
 from dispatch.services import manual
 from dispatch.services.manual import hm, skill_names
@@ -130,38 +130,64 @@ def _candidate(
     start, arrival = index.at(stop.start), index.at(stop.arrival)
     check = manual.check_assignment(session, visit=visit, staff=staff, start=start,
                                     provider=provider, now=now)
-    if check.double_booked:
+    moved = _moved(session, placed)
+    pushed = {row.id for row, _, _ in moved}
+    clashing = manual.clashes(session, visit=visit, staff=staff, start=start, provider=provider,
+                              now=now)
+    if any(h.visit_id not in pushed for h in clashing):
         clash = _clash_text(session, visit, staff, start, now=now, provider=provider)
         return _refused(session, visit, staff, clash or "already booked then")
+    for row, _, new in moved:
+        if row.status not in manual.PUSHABLE or (row.pinned and row.status != "accepted"):
+            return _refused(session, visit, staff, (
+                f"would move visit {row.reference}, which is {row.status.replace('_', ' ')}"
+                f"{' and pinned' if row.pinned else ''}"))
+        if is_urgent(row) and new > row.deadline and row.late_allowed_until is None:
+            return _refused(session, visit, staff, (
+                f"would push 2-hour visit {row.reference} past its deadline "
+                f"({hm(row.deadline, now)})"))
     pushes = _pushes(session, placed)
-    warnings = list(check.warnings)
-    for push in pushes:
-        pushed = session.get(Visit, push.visit_id)
-        if pushed is None:
-            continue
-        new_start = index.at(next(s.start for s in stops
-                                  if index.visits.get(s.visit_id) == pushed.id))
-        if new_start > pushed.deadline >= new_start - timedelta(minutes=push.minutes):
-            warnings.append(f"visit {pushed.reference} would then start after its deadline "
-                            f"({hm(pushed.deadline, now)})")
+    warnings = [w for w in check.warnings if not check.double_booked or "already has visit"
+                not in w]
+    warnings += [f"visit {row.reference} would then start after its deadline "
+                 f"({hm(row.deadline, now)})" for row, _, new in moved if new > row.deadline]
     return Candidate(staff.id, staff.name, travel, start, arrival,
                      arrival <= visit.deadline, tuple(pushes), tuple(warnings))
 
 
 def _pushes(session: so.Session, placed: Insertion) -> list[Push]:
-    """The worker's visits that start later with this one in their day."""
-    if placed.before is None or placed.route is None:
+    """The worker's booked visits that would start later than booked with this one in their
+    day (what :func:`moves_for` would re-time on assigning)."""
+    return [Push(row.id, row.reference, math.ceil((new - old).total_seconds() / 60))
+            for row, old, new in _moved(session, placed)]
+
+
+def _moved(session: so.Session, placed: Insertion) -> list[tuple[Visit, datetime, datetime]]:
+    if placed.route is None:
         return []
-    before = {s.visit_id: s.start for s in placed.before.stops}
-    pushes = []
+    moved = []
     for stop in placed.route.stops:
-        if stop.visit_id == placed.vid or stop.visit_id not in before:
-            continue
-        minutes = math.ceil((stop.start - before[stop.visit_id]) / 60)
         row = session.get(Visit, placed.index.visits.get(stop.visit_id, -1))
-        if minutes > 0 and row is not None:
-            pushes.append(Push(row.id, row.reference, minutes))
-    return pushes
+        if stop.visit_id == placed.vid or row is None or row.planned_start is None:
+            continue
+        new = placed.index.at(stop.start)
+        if new - row.planned_start >= timedelta(minutes=1):
+            moved.append((row, row.planned_start, new))
+    return moved
+
+
+def moves_for(
+    session: so.Session, visit: Visit, staff: Staff, start: datetime, *, now: datetime,
+    provider: TravelTimeProvider,
+) -> list[tuple[Visit, datetime]] | None:
+    """The worker's visits to start later so that ``visit`` can start at ``start`` in their
+    day (the ``pushes`` of a candidate), or None when it does not fit their day then."""
+    network_id = staff.network_id if staff.network_id is not None else visit.network_id
+    for placed in insertions(session, visit, network_id, now=now, provider=provider,
+                             staff_id=staff.id, start=start):
+        if abs(placed.start - start) < timedelta(minutes=1):
+            return [(row, new) for row, _, new in _moved(session, placed)]
+    return None
 
 
 def _clash_text(

@@ -71,6 +71,8 @@ class ManualResult:
     visit: Visit
     applied: bool
     warnings: tuple[str, ...]
+    #: Refused outright (confirming would not help): the worker is booked elsewhere then.
+    double_booked: bool = False
 
 
 def lock_worker(session: so.Session, staff_id: int) -> Staff:
@@ -213,9 +215,13 @@ def assign_manually(
     staff = lock_worker(session, staff_id)
     check = check_assignment(session, visit=visit, staff=staff, start=start, provider=provider,
                              now=now)
+    if check.double_booked:
+        # It may fit by pushing the worker's later visits on (a candidate's ``pushes``).
+        check = _push_later(session, visit=visit, staff=staff, start=start, now=now,
+                            provider=provider, check=check, actor=actor)
     if check.double_booked or (check.warnings and not confirm):
         # Double-booking is never allowed, even confirmed: one person, one place.
-        return ManualResult(visit, False, tuple(check.warnings))
+        return ManualResult(visit, False, tuple(check.warnings), check.double_booked)
     visit_actions.assign(
         session,
         visit=visit,
@@ -229,6 +235,53 @@ def assign_manually(
         visit.pinned = True
         session.flush()
     return ManualResult(visit, True, tuple(check.warnings))
+
+
+#: Statuses of the worker's other visits that an assignment may push later.
+PUSHABLE = ("assigned", "offered", "accepted")
+
+
+def _push_later(
+    session: so.Session, *, visit: Visit, staff: Staff, start: datetime, now: datetime,
+    provider: TravelTimeProvider, check: AssignmentCheck, actor: Actor,
+) -> AssignmentCheck:
+    """Re-time the worker's later visits round ``visit`` at ``start`` when that is what
+    clashes, then check again. Never pushes a visit under way, a visit the coordinator
+    pinned, or a 2-hour visit past its deadline (hazard H-110): the clash then stands.
+    Changes are only flushed; the caller rolls back when nothing is saved."""
+    from dispatch.planning.jeopardy import is_urgent
+    from dispatch.services.candidates import moves_for
+
+    moves = moves_for(session, visit, staff, start, now=now, provider=provider)
+    if not moves:
+        return check
+    for other, new in moves:
+        if other.status not in PUSHABLE or (other.pinned and other.status != "accepted"):
+            return check
+        if is_urgent(other) and new > other.deadline and other.late_allowed_until is None:
+            check.warnings.append(
+                f"would push 2-hour visit {other.reference} past its deadline "
+                f"({hm(other.deadline, now)}); choose another worker or time")
+            return check
+    for other, new in moves:
+        if other.status == "accepted":
+            visit_actions.retime_accepted(session, visit=other, planned_start=new, now=now)
+        else:
+            other.planned_start = new
+        from dispatch.services import audit
+
+        audit.record(session, actor=actor, action="retime_visit", now=now,
+                     patient_id=other.patient_id, entity=("visit", other.id),
+                     purpose="pushed later by a manual assignment",
+                     details={"reference": other.reference, "staff_id": staff.id,
+                              "planned_start": new.isoformat(), "for": visit.reference})
+    session.flush()
+    again = check_assignment(session, visit=visit, staff=staff, start=start, provider=provider,
+                             now=now)
+    again.warnings.extend(
+        f"visit {other.reference} would then start after its deadline ({hm(other.deadline, now)})"
+        for other, new in moves if new > other.deadline)
+    return again
 
 
 def unassign_manually(

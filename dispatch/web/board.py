@@ -222,16 +222,6 @@ def board_assign(visit_id: int) -> ResponseReturnValue:
     confirmed = form.confirm.data == "yes"
     try:
         start = _start_today(form.start_time.data or "", form.start.data or "")
-        if not confirmed:  # first the planner's checks, nothing saved
-            staff = session.get(Staff, form.staff_id.data)
-            if staff is None:
-                raise InvalidInput("invalid", errors={"staff_id": ["no such member of staff"]})
-            check = manual.check_assignment(session, visit=visit, staff=staff, start=start,
-                                            provider=provider_for(current_app), now=now())
-            if not check.ok:
-                session.rollback()
-                form.confirm.data = "yes"
-                return _render_visit(visit, form, warnings=tuple(check.warnings))
         result = manual.assign_manually(
             session, visit_id=visit.id, staff_id=form.staff_id.data, start=start,
             version=form.version.data or 0, confirm=confirmed, pin=bool(form.pin.data),
@@ -243,8 +233,11 @@ def board_assign(visit_id: int) -> ResponseReturnValue:
                              status=exc.status)
     if not result.applied:
         session.rollback()
+        if not result.double_booked:  # warnings the service accepts once confirmed
+            form.confirm.data = "yes"
+            return _render_visit(_visit(visit_id), form, warnings=result.warnings)
         form.confirm.data = ""
-        return _render_visit(visit, form, warnings=result.warnings, errors=[{
+        return _render_visit(_visit(visit_id), form, warnings=result.warnings, errors=[{
             "text": DOUBLE_BOOKED}],
             status=409)
     session.commit()
