@@ -254,13 +254,20 @@ def insertions(
         return []
     target = dataclasses.replace(problem.visit(vid), late_limit=None, late_workers=frozenset(),
                                  pinned_to=None, pinned_start=None)
-    if start is not None:  # not before then (the caller checks it is not later either)
-        at = seconds_between(index.start, start)
-        target = dataclasses.replace(target, earliest=at, deadline=max(target.deadline, at))
+    at = None if start is None else seconds_between(index.start, start)
+    others = problem.visits
+    if start is not None:
+        # A coordinator's start: see how late it would make the others (the caller refuses
+        # or warns) rather than finding no place at all.
+        others = tuple(dataclasses.replace(v, late_limit=None, late_workers=frozenset())
+                       for v in others)
     problem = dataclasses.replace(
         problem, late_policy="serve_late",
-        visits=tuple(target if v.id == vid else v for v in problem.visits))
+        visits=tuple(target if v.id == vid else v for v in others))
     screening = screen(problem)
+    if start is not None:
+        screening = dataclasses.replace(screening,
+                                        late=frozenset(v.id for v in problem.visits))
     plan = current_plan(session, problem, index)
     plan = dataclasses.replace(plan, routes=tuple(
         dataclasses.replace(r, stops=tuple(s for s in r.stops if s.visit_id != vid))
@@ -279,7 +286,9 @@ def insertions(
             continue
         one = dataclasses.replace(screening, candidates={**screening.candidates, vid: (k,)},
                                   late=screening.late | {vid})
-        placed = cheapest_insertion(problem, one, plan, target)
+        goal = target if at is None else dataclasses.replace(
+            target, pinned_to=problem.shifts[k].id, pinned_start=at)
+        placed = cheapest_insertion(problem, one, plan, goal)
         route = placed.route_of(vid) if placed is not None else None
         if route is None and fitting_only:
             continue
