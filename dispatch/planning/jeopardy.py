@@ -255,7 +255,16 @@ def insertions(
     target = dataclasses.replace(problem.visit(vid), late_limit=None, late_workers=frozenset(),
                                  pinned_to=None, pinned_start=None)
     at = None if start is None else seconds_between(index.start, start)
-    others = problem.visits
+    # Nobody's booked visit moves earlier than booked (their day as it stands): only later.
+    booked = {st.visit_id: st.start for r in current_plan(session, problem, index).routes
+              for st in r.stops if st.visit_id != vid}
+    others = tuple(
+        dataclasses.replace(
+            v, earliest=max(v.earliest, booked[v.id]),
+            deadline=max(v.deadline, v.earliest, booked[v.id]),
+            late_limit=None if v.late_limit is None else max(v.late_limit, booked[v.id]))
+        if v.id in booked and v.pinned_start is None else v
+        for v in problem.visits)
     if start is not None:
         # A coordinator's start: see how late it would make the others (the caller refuses
         # or warns) rather than finding no place at all.
