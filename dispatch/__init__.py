@@ -7,6 +7,7 @@ tests call it with a mapping of settings.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,11 @@ if TYPE_CHECKING:  # Flask is imported when an app is built, not by every ``disp
     from flask import Flask
 
 __all__ = ["create_app", "ConfigurationError"]
+
+
+# Sessions and CSRF tokens are signed with SECRET_KEY: a short one can be guessed offline
+# from any cookie (itsdangerous HMAC-SHA1), so production refuses it.
+MIN_SECRET_KEY_BYTES = 32
 
 
 class ConfigurationError(RuntimeError):
@@ -42,12 +48,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
 
-    from dispatch import auth, db, error_pages, security, web
+    from dispatch import auth, db, error_pages, metrics, security, web
     from dispatch.api import api, init_api
 
     security.init_app(app)  # first: the bounded id converter must exist before any route
     db.init_app(app, app.config["DATABASE_URL"])
     auth.init_app(app)
+    metrics.init_app(app)
     init_api(app)
     web.init_app(app)
     # Last: replaces flask-smorest's HTTPException handler and hands JSON requests back to it.
@@ -64,7 +71,11 @@ def _instance_path() -> str:
     env = os.environ.get("DISPATCH_INSTANCE_PATH")
     if env:
         return str(Path(env).resolve())
-    return str(Path(__file__).resolve().parent.parent / "instance")
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file():  # a checkout: ./instance, as the README says
+        return str(root / "instance")
+    # An installed wheel: never write into site-packages; Flask's place for installed apps.
+    return str(Path(sys.prefix) / "var" / "dispatch-instance")
 
 
 def _check_geocoder(app: Flask) -> None:
@@ -80,13 +91,54 @@ def _check_geocoder(app: Flask) -> None:
 
 
 def _check_production(app: Flask) -> None:
-    if app.config.get("ENV") != "production":
-        return
+    problems = production_problems(app.config)
+    if problems:
+        raise ConfigurationError("production cannot start: " + "; ".join(problems))
+
+
+def production_problems(config: Mapping[str, Any]) -> list[str]:
+    """What production (``ENV=production``) lacks, in words with the setting to fix; empty
+    outside production. ``create_app`` refuses to start on any; ``dispatch doctor`` lists them."""
+    if config.get("ENV") != "production":
+        return []
+    problems = []
     missing = [
         key
         for key in default_config.PRODUCTION_REQUIRED
-        if not app.config.get(key) or app.config.get(key) == default_config.DEFAULTS.get(key)
+        if not config.get(key) or config.get(key) == default_config.DEFAULTS.get(key)
     ]
     if missing:
         hints = ", ".join(f"DISPATCH_{key}" for key in missing)
-        raise ConfigurationError(f"production needs these settings: {hints}")
+        problems.append(f"production needs these settings: {hints}")
+    key = config.get("SECRET_KEY") or ""
+    if "SECRET_KEY" not in missing and (
+        len(key.encode() if isinstance(key, str) else bytes(key)) < MIN_SECRET_KEY_BYTES
+    ):
+        problems.append(
+            f"DISPATCH_SECRET_KEY is too short for production: at least {MIN_SECRET_KEY_BYTES} "
+            "bytes (for example: python -c 'import secrets; print(secrets.token_hex(32))')")
+    sms = sms_backend_problem(config)
+    if sms:
+        problems.append(sms)
+    return problems
+
+
+def sms_backend_problem(config: Mapping[str, Any]) -> str | None:
+    """Production must choose its SMS backend on purpose: texts silently kept in the local
+    outbox would mean workers never hear of urgent visits."""
+    choice = (config.get("SMS_BACKEND") or "").strip().lower()
+    twilio_ready = bool(
+        config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN")
+        and (config.get("TWILIO_FROM") or config.get("TWILIO_MESSAGING_SERVICE_SID"))
+    )
+    if choice == "local":
+        return None
+    if choice not in ("", "twilio"):
+        return f"DISPATCH_SMS_BACKEND={choice!r} is not a backend: use 'twilio' or 'local'"
+    if twilio_ready:
+        return None
+    return (
+        "no SMS backend chosen: set DISPATCH_TWILIO_ACCOUNT_SID, DISPATCH_TWILIO_AUTH_TOKEN and "
+        "DISPATCH_TWILIO_FROM (or DISPATCH_TWILIO_MESSAGING_SERVICE_SID) to text staff, or "
+        "DISPATCH_SMS_BACKEND=local to keep texts in the local outbox on purpose"
+    )

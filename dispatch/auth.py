@@ -15,7 +15,7 @@ from dispatch.actors import SYSTEM, Actor
 from dispatch.db import get_session
 from dispatch.error_pages import forbidden_page, is_api_path, wants_json
 from dispatch.http_errors import error_body
-from dispatch.permissions import PUBLIC, SIGNATURE, allowed, rule_for
+from dispatch.permissions import METRICS_TOKEN, PUBLIC, SIGNATURE, allowed, rule_for
 from dispatch.services.users import user_for_token
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,11 @@ def current_actor() -> Actor:
 
 
 def request_id() -> str:
+    """This request's reference: the caller's ``X-Request-Id`` (printable ASCII only, at most
+    64 characters: it goes into logs, the audit trail and error pages) or a new one."""
     if "request_id" not in g:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        given = "".join(c for c in request.headers.get("X-Request-Id", "") if 32 <= ord(c) < 127)
+        g.request_id = given[:64] or uuid.uuid4().hex
     return str(g.request_id)
 
 
@@ -45,6 +48,8 @@ def _authenticate_and_authorise() -> ResponseReturnValue | None:
         return _deny(403, "this route has no permission rule")
     if rule in (PUBLIC, SIGNATURE):
         return None
+    if rule == METRICS_TOKEN:
+        return _check_metrics_token()
     actor = _actor_from_request()
     if actor is None:
         if _is_page_request():
@@ -54,6 +59,20 @@ def _authenticate_and_authorise() -> ResponseReturnValue | None:
     if not allowed(rule, actor.role):
         return _deny(403, f"the {actor.role} role may not do this")
     return None
+
+
+def _check_metrics_token() -> ResponseReturnValue | None:
+    """/metrics: open unless ``METRICS_TOKEN`` is set; then exactly that bearer token."""
+    import hmac
+
+    expected = str(current_app.config.get("METRICS_TOKEN") or "")
+    if not expected:
+        return None
+    header = request.headers.get("Authorization", "")
+    given = header[len("Bearer "):] if header.startswith("Bearer ") else ""
+    if given and hmac.compare_digest(given.encode(), expected.encode()):
+        return None
+    return _deny(401, "send the metrics token (Authorization: Bearer <DISPATCH_METRICS_TOKEN>)")
 
 
 def _actor_from_request() -> Actor | None:

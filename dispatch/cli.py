@@ -10,19 +10,31 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask import Flask
 
 from dispatch.clock import wall_clock
 from dispatch.errors import DispatchError
 
+if TYPE_CHECKING:
+    from flask import Flask
+
+# Import time matters here: `dispatch --help` must answer at once, so this module and the
+# modules it imports at the top stay light (click, the standard library). Each command imports
+# the app, the database, the solver, twilio or matplotlib inside its own body.
+
 
 def _app() -> Flask:
-    from dispatch import create_app
+    """The app from the DISPATCH_* settings; a setting production refuses is a message and
+    exit 2, not a traceback."""
+    from dispatch import ConfigurationError, create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigurationError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
 
 
 def _now() -> datetime:
@@ -36,6 +48,10 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    package_name="rapid-response-dispatch", prog_name="dispatch",
+    message="%(prog)s %(version)s",
+)
 def main() -> None:
     """Rapid-response dispatch: referrals, triage, scheduling and SMS dispatch."""
 
@@ -118,6 +134,12 @@ def user_add(
         return
     click.echo(f"created {username} ({user_role}); the API token is shown only once:")
     click.echo(created.token)
+
+
+from dispatch.cli_users import COMMANDS as _USER_COMMANDS  # noqa: E402
+
+for _command in _USER_COMMANDS:  # list, disable, unlock, revoke-token
+    user.add_command(_command)
 
 
 # --- audit ------------------------------------------------------------------------------------
@@ -203,6 +225,9 @@ def demo_data(seed: int, patients: int | None, at: str | None, if_empty: bool) -
     if when.tzinfo is None:
         _fail("--now needs a time zone, for example 2026-12-01T09:00:00+00:00")
     app = _app()
+    if app.config.get("ENV") == "production":
+        _fail("demo-data is refused when DISPATCH_ENV is production: it loads synthetic "
+              "patients and users whose passwords it prints")
     migrate.upgrade(app.config["DATABASE_URL"])
     try:
         summary = load_demo(
@@ -519,6 +544,26 @@ def roster_export(path: str, start: datetime | None, end: datetime | None) -> No
 
 def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+@main.command()
+@click.option("--offline", is_flag=True,
+              help="Skip the network checks (OSRM / Nominatim reachability).")
+def doctor(offline: bool) -> None:
+    """Check the configuration, database, SMS, travel provider and scheduler; say what is wrong.
+
+    Exits 1 when something would stop the service doing its job.
+    """
+    from dispatch.doctor import FAIL, load_settings, run_checks
+
+    findings = run_checks(load_settings(), network=not offline)
+    for finding in findings:
+        click.echo(f"{finding.status:<4}  {finding.area:<13} {finding.message}")
+    failed = [f for f in findings if f.status == FAIL]
+    if failed:
+        click.echo(f"{len(failed)} problem(s) found", err=True)
+        sys.exit(1)
+    click.echo("no problems found")
 
 
 from dispatch.simulation.cli import simulate  # noqa: E402  (the simulate command)

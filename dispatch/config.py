@@ -27,6 +27,12 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "OSRM_URL": None,
     "NOMINATIM_URL": None,
+    # "twilio" or "local" (the outbox, nothing leaves the machine). Unset: Twilio when its
+    # settings are complete, else the local outbox -- except in production, which refuses to
+    # start until the backend is chosen explicitly (Twilio settings or "local").
+    "SMS_BACKEND": None,
+    # Bearer token for /metrics; unset, /metrics is open like /healthz.
+    "METRICS_TOKEN": None,
     "TWILIO_ACCOUNT_SID": None,
     "TWILIO_AUTH_TOKEN": None,
     "TWILIO_FROM": None,

@@ -122,7 +122,8 @@ class DateParts:
 
 
 class FindPatientForm(FlaskForm):
-    """Step 1: find the patient by NHS number, or family name, date of birth and postcode."""
+    """Step 1: find the patient by NHS number, or family name and date of birth (and the
+    postcode, if the caller knows it)."""
 
     nhs_number = StringField("NHS number", validators=[Optional(), Length(max=20)])
     family_name = StringField("Family name", validators=[Optional(), Length(max=80)])
@@ -139,19 +140,19 @@ class FindPatientForm(FlaskForm):
                  self.dob_month.data, self.dob_year.data]
         if not any(given) and not any(f.errors for f in self):
             self.nhs_number.errors = [
-                "Enter an NHS number, or the family name, date of birth and postcode"]
+                "Enter an NHS number, or the family name and date of birth"]
             return None
         dob = DateParts.read(self.dob_day, self.dob_month, self.dob_year, what="Date of birth")
         if dob is None and not self.dob_day.errors:
             self.dob_day.errors = ["Enter the date of birth"]
-        for field, message in ((self.family_name, "Enter the family name"),
-                               (self.postcode, "Enter the postcode")):
-            if not (field.data or "").strip():
-                field.errors = [*field.errors, message]
+        if not (self.family_name.data or "").strip():
+            self.family_name.errors = [*self.family_name.errors, "Enter the family name"]
         if any(f.errors for f in self):
             return None
-        return {"family_name": self.family_name.data, "date_of_birth": dob,
-                "postcode": self.postcode.data}
+        terms: dict[str, Any] = {"family_name": self.family_name.data, "date_of_birth": dob}
+        if (self.postcode.data or "").strip():
+            terms["postcode"] = self.postcode.data
+        return terms
 
 
 class CarePlanOverrideForm(FlaskForm):
@@ -176,6 +177,9 @@ class ReferralForm(FlaskForm):
     form_token = HiddenField()
     received_at = HiddenField()
     patient_id = IntegerField(validators=[Optional()])
+    # After a patient mismatch (H-001): "same:<id>" (confirm that registered patient), "new"
+    # (somebody else: register them) or "" (the details were corrected).
+    patient_decision = StringField(validators=[Optional(), Length(max=20)])
     nhs_number = StringField("NHS number", validators=[Optional(), Length(max=20)])
     given_name = StringField("Given name", validators=[Optional(), Length(max=80)])
     family_name = StringField("Family name", validators=[Optional(), Length(max=80)])
@@ -239,6 +243,11 @@ class ReferralForm(FlaskForm):
             body["patient_id"] = self.patient_id.data
         else:
             body["patient"] = self._patient()
+        decision = (self.patient_decision.data or "").strip()
+        if decision == "new":
+            body["new_patient"] = True
+        elif decision.startswith("same:") and decision[5:].isdigit() and decision[5:].isascii():
+            body["confirm_patient_id"] = int(decision[5:])
         body = {k: v for k, v in body.items() if v not in (None, {}, "")}
         return None if any(f.errors for f in self) else body
 

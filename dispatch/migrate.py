@@ -1,19 +1,34 @@
-"""Schema changes, only ever through Alembic (the migrations in the top-level ``migrations/``)."""
+"""Schema changes, only ever through Alembic.
+
+The scripts live in the repository's top-level ``migrations/`` folder, which is installed as the
+``dispatch.migrations`` package (setup.py maps it), so a checkout (editable install) and an
+installed wheel find them the same way: through :mod:`importlib.resources`.
+"""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+_resources = ExitStack()
+
+
+def migrations_dir() -> Path:
+    """The folder holding ``env.py`` and ``versions/`` (a real folder: Alembic needs paths)."""
+    traversable = resources.files("dispatch.migrations")
+    # as_file is a no-op for a normal install or a checkout; it extracts from a zipped install.
+    return Path(_resources.enter_context(resources.as_file(traversable)))
 
 
 def alembic_config(url: str) -> Config:
     """An Alembic config pointing at our migrations and at ``url``."""
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
@@ -21,6 +36,11 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Create or upgrade the schema at ``url`` to ``revision``."""
     command.upgrade(alembic_config(url), revision)
+
+
+def heads() -> tuple[str, ...]:
+    """The newest revision(s) the installed scripts know."""
+    return tuple(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
 def current(url: str) -> str | None:

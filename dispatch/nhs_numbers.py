@@ -2,6 +2,12 @@
 
 The check itself is the well-kept ``nhs-number`` package; this module only normalises input
 ("943 476 5919", "943-476-5919") and turns failure into a sentence a call handler can read.
+
+Two things pass the modulus-11 check and are still refused (hazard H-017): a placeholder of
+one digit repeated (0000000000 and 1111111111 ... 9999999999 all pass it), which systems
+type when the number is not known, and digits that are not ASCII 0-9 (full-width "９",
+Arabic-Indic "٩"): Python's ``isdigit`` accepts them, and silently converting them would hide
+a copy-and-paste from somewhere we should not trust.
 """
 
 from __future__ import annotations
@@ -17,11 +23,20 @@ class InvalidNhsNumber(ValueError):
     """An NHS number that is malformed or fails its check digit."""
 
 
+_ASCII_DIGITS = frozenset("0123456789")
+
+
 def normalise_nhs_number(raw: str) -> str:
     """Return the ten digits of ``raw`` or raise :class:`InvalidNhsNumber` saying why."""
     digits = _SEPARATORS.sub("", raw or "")
-    if not digits.isdigit() or len(digits) != 10:
+    if any(ch.isdigit() and ch not in _ASCII_DIGITS for ch in digits):
+        raise InvalidNhsNumber("an NHS number is written with the digits 0-9 only; this one has "
+                               "other digits (full-width or non-Latin): type it again")
+    if not (set(digits) <= _ASCII_DIGITS) or len(digits) != 10:
         raise InvalidNhsNumber("an NHS number is 10 digits (spaces or dashes allowed)")
+    if len(set(digits)) == 1:
+        raise InvalidNhsNumber("this is a placeholder, not an NHS number; if the number is not "
+                               "known, leave it out")
     if not nhs_number.is_valid(digits):
         raise InvalidNhsNumber("this NHS number fails its check digit; please re-check it")
     return digits

@@ -19,11 +19,15 @@ ALL_ROLES = frozenset(USER_ROLES)
 OFFICE = frozenset({CALL_HANDLER, COORDINATOR, MANAGER, ADMIN})
 PUBLIC = "public"  # no sign-in (health checks, docs, static assets)
 SIGNATURE = "signature"  # authenticated by a provider signature (twilio webhooks), not by user
+# /metrics: open like the health check unless DISPATCH_METRICS_TOKEN is set, then that bearer
+# token (a scraper's secret, not a user's token); checked in dispatch/auth.py.
+METRICS_TOKEN = "metrics_token"
 
 Rule = frozenset[str] | str
 
 PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("health.Health", "*"): PUBLIC,
+    ("metrics.metrics", "GET"): METRICS_TOKEN,
     ("api-docs.openapi_json", "*"): PUBLIC,
     ("api-docs.openapi_swagger_ui", "*"): PUBLIC,
     ("static", "*"): PUBLIC,
@@ -56,11 +60,11 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.board_unassign", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_pin", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # Text messages (dispatch/web/messages.py): the SMS outbox and inbox, live. The people who
-    # dispatch and follow up (coordinators), managers and admins. Not call handlers, although
-    # /api/messages is open to them: the page shows which worker goes to which visit and when,
-    # dispatch detail they do not get on the board either, and their own referral page already
-    # shows each visit's status (offered, accepted, en route...). Field staff read their own
-    # texts on their phones.
+    # dispatch and follow up (coordinators), managers and admins. Not call handlers: the texts
+    # show which worker goes to which visit and when, dispatch detail they do not get on the
+    # board either, and their own referral page already shows each visit's status (offered,
+    # accepted, en route...). Field staff read their own texts on their phones. /api/messages
+    # follows the same roles (issue 20 item 13: it used to admit call handlers too).
     ("web.messages_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.messages_data", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # Performance (dispatch/web/reports.py), as /api/kpis.
@@ -81,6 +85,8 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.consent_withdraw", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
     ("referrals.Referrals", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("referrals.ReferralById", "GET"): OFFICE,
+    # Marking a duplicate cancels visits: a coordinator's decision (hazard H-002).
+    ("referrals.DuplicateOf", "POST"): frozenset({COORDINATOR}),
     # FHIR: a 111/999 system posts with the API token of a call_handler (system) user.
     ("fhir.ProcessMessage", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("fhir.TaskById", "GET"): OFFICE,
@@ -104,7 +110,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.board_jeopardy_decision", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("visits.Visits", "GET"): ALL_ROLES,
     ("visits.VisitById", "GET"): ALL_ROLES,
-    ("messages.Messages", "GET"): OFFICE,
+    ("messages.Messages", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("sms.Inbound", "POST"): SIGNATURE,
     ("sms.Status", "POST"): SIGNATURE,
     # Care packages (dispatch/api/packages.py). Coordinators build and decide within their
@@ -139,10 +145,10 @@ def rule_for(endpoint: str | None, method: str) -> Rule | None:
 def allowed(rule: Rule, role: str | None) -> bool:
     """Whether a user of ``role`` passes ``rule``.
 
-    Public and signature rules are checked elsewhere.
+    Public, signature and metrics-token rules are checked elsewhere.
     """
     if isinstance(rule, str):
-        return rule in (PUBLIC, SIGNATURE)
+        return rule in (PUBLIC, SIGNATURE, METRICS_TOKEN)
     return role is not None and role in rule
 
 

@@ -41,6 +41,8 @@ VISIT_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 REFERRAL_STATUSES = tuple(REFERRAL_TRANSITIONS)
+# Referrals still being acted on (their care has not ended one way or another).
+REFERRAL_OPEN_STATUSES = ("received", "triaged", "scheduled", "in_progress", "escalated")
 VISIT_STATUSES = tuple(VISIT_TRANSITIONS)
 
 # Groups of statuses: named here once, imported wherever a rule needs one (never copied).

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from flask import request
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from werkzeug.http import HTTP_STATUS_CODES
 
+from dispatch.actors import Actor
 from dispatch.api.clock import now
-from dispatch.api.schemas import ReferralCreateSchema, ReferralSchema
+from dispatch.api.schemas import PatientMismatchSchema, ReferralCreateSchema, ReferralSchema
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.jobs.wakeup import wake
 from dispatch.models import Referral
-from dispatch.services import audit
+from dispatch.services import audit, duplicates
 from dispatch.services import referrals as service
+from dispatch.services.patient_matching import PatientMismatch
+from dispatch.services.referral_commands import NewReferral
 
 blp = Blueprint(
     "referrals",
@@ -26,10 +32,17 @@ blp = Blueprint(
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 100
+KEY_COLUMN_LENGTH = 100  # Referral.idempotency_key
 
 
-def serialise(referral: Referral) -> dict[str, Any]:
-    """The referral as the API shows it (with its visits' summaries)."""
+def serialise(
+    referral: Referral, possible_duplicates: list[duplicates.PossibleDuplicate] | None = None
+) -> dict[str, Any]:
+    """The referral as the API shows it (with its visits' summaries and the patient's other
+    open referrals)."""
+    if possible_duplicates is None:
+        possible_duplicates = duplicates.possible_duplicates(
+            get_session(), referral.patient_id, exclude=referral.id)
     return {
         "id": referral.id,
         "status": referral.status,
@@ -44,14 +57,30 @@ def serialise(referral: Referral) -> dict[str, Any]:
             {"id": v.id, "reference": v.reference, "status": v.status, "deadline": v.deadline}
             for v in referral.visits
         ],
+        "possible_duplicates": possible_duplicates,
+        "duplicate_of_id": referral.duplicate_of_id,
     }
+
+
+@blp.errorhandler(PatientMismatch)
+def patient_mismatch(exc: PatientMismatch) -> ResponseReturnValue:
+    """409 naming the fields that differ, never the registered patient's values (H-001)."""
+    return jsonify({
+        "code": exc.code, "status": HTTP_STATUS_CODES[409], "message": exc.message,
+        "fields": exc.fields, "patient_ids": exc.patient_ids,
+        "patient_id": exc.patient_ids[0] if len(exc.patient_ids) == 1 else None,
+    }), 409
 
 
 @blp.route("")
 class Referrals(MethodView):
     @blp.arguments(ReferralCreateSchema)
     @blp.response(201, ReferralSchema)
-    @blp.alt_response(409, description="Idempotency-Key reused with a different body")
+    @blp.alt_response(409, schema=PatientMismatchSchema, description=(
+        "patient_mismatch: the patient details disagree with the registered patient they "
+        "would match (only the differing fields are named; resend with confirm_patient_id "
+        "after checking). Also: Idempotency-Key reused with a different body (the common "
+        "error shape)"))
     @blp.doc(
         parameters=[
             {
@@ -59,16 +88,22 @@ class Referrals(MethodView):
                 "name": IDEMPOTENCY_HEADER,
                 "required": False,
                 "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
-                "description": "Retries with the same key and body return the same referral",
+                "description": "Retries by the same user with the same key and body return "
+                "the same referral; keys are scoped to the calling user, so another user's "
+                "same key makes a new referral",
             }
         ]
     )
-    def post(self, payload: dict[str, Any]) -> Any:
+    def post(self, command: NewReferral) -> Any:
         """Log a referral: match or register the patient, triage, and make its visit.
 
         Returns the referral with its disposition (category, deadline, NEWS2, reasons) and the
-        visit made for urgent, 24-hour and planned responses. A retry with the same
+        visit made for urgent, 24-hour and planned responses, and the patient's other open
+        referrals as ``possible_duplicates`` (it is logged anyway). A retry with the same
         Idempotency-Key and body returns the same referral (header ``Idempotent-Replayed``).
+        A patient whose registered family name, date of birth or postcode disagree with the
+        details given is never matched silently: 409 ``patient_mismatch``. Without an NHS
+        number the patient is registered with ``nhs_number_status`` ``not_known``.
         """
         key = request.headers.get(IDEMPOTENCY_HEADER) or None
         if key is not None and len(key) > MAX_KEY_LENGTH:
@@ -78,19 +113,36 @@ class Referrals(MethodView):
                 errors={"headers": {IDEMPOTENCY_HEADER: [f"at most {MAX_KEY_LENGTH} characters"]}},
             )
         session = get_session()
+        actor = current_actor()
         result = service.create_referral(
             session,
-            payload=payload,
-            actor=current_actor(),
+            command=command,
+            actor=actor,
             now=now(),
-            idempotency_key=key,
+            idempotency_key=caller_key(actor, key),
             request_id=request_id(),
         )
         session.commit()
         if result.created and result.referral.visits:
             wake()  # place the new visit now, not at the next tick
         headers = {"Idempotent-Replayed": "true"} if not result.created else {}
-        return serialise(result.referral), 201, headers
+        return serialise(result.referral, list(result.possible_duplicates)), 201, headers
+
+
+def caller_key(actor: Actor, key: str | None) -> str | None:
+    """The stored form of a client's Idempotency-Key: scoped to the calling user, so another
+    user sending the same key makes their own referral instead of reading the first user's,
+    and kept apart from the web form's (``web-``) and FHIR's (``fhir:``) keys.
+
+    ``api:<user id>:<key>``; a key too long for the column with that prefix is stored as
+    its SHA-256 (``api:<user id>:sha256:<hex>``), the same for every retry.
+    """
+    if key is None:
+        return None
+    scoped = f"api:{actor.user_id or 0}:{key}"
+    if len(scoped) <= KEY_COLUMN_LENGTH:
+        return scoped
+    return f"api:{actor.user_id or 0}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 @blp.route("/<int:referral_id>")
@@ -104,5 +156,22 @@ class ReferralById(MethodView):
         audit.record(session, actor=current_actor(), action="view_referral", now=now(),
                      patient_id=referral.patient_id, entity=("referral", referral.id),
                      purpose="read the referral (API)", request_id=request_id())
+        session.commit()
+        return serialise(referral)
+
+
+@blp.route("/<int:referral_id>/duplicate-of/<int:other_id>")
+class DuplicateOf(MethodView):
+    @blp.response(200, ReferralSchema)
+    @blp.alt_response(404, description="No such referral")
+    @blp.alt_response(409, description="The same referral, referrals of different patients, "
+                      "or one already closed (or its visit under way)")
+    def post(self, referral_id: int, other_id: int) -> Any:
+        """Mark a referral a duplicate of another (coordinators): its open visits are cancelled
+        with that reason and the referral is cancelled, audited."""
+        session = get_session()
+        referral = duplicates.mark_duplicate(session, referral_id=referral_id, of_id=other_id,
+                                             actor=current_actor(), now=now(),
+                                             request_id=request_id())
         session.commit()
         return serialise(referral)

@@ -8,18 +8,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from dispatch.models.vocab import REFERRAL_SOURCES
+from dispatch.services import referral_commands as commands
 from dispatch.services.care_plan_access import (
     MAX_OVERRIDE_TEXT,
     MIN_OVERRIDE_TEXT,
     OVERRIDE_PURPOSES,
 )
-from triage import CATEGORIES, RED_FLAGS, TriageInputError, parse_triage_input
+from dispatch.services.text import storable
+from triage import CATEGORIES, RED_FLAGS, TriageInputError
 from triage.types import RED_FLAG_ANSWERS
 
 NAME = validate.Length(min=1, max=80)
+# Where ``ReferralCreateSchema`` keeps the triage input it parsed, between its validator and
+# its post_load (the loaded dict is per call, so this is safe with a shared schema instance).
+_PARSED_TRIAGE = "__parsed_triage__"
+
+
+class Text(fields.String):
+    """A string that the database can store: no NUL byte, no unpaired surrogate (422)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        problem = storable(text)
+        if problem:
+            raise ValidationError(problem)
+        return text
 
 
 class StrictSchema(Schema):
@@ -28,21 +52,23 @@ class StrictSchema(Schema):
 
 
 class ReferrerSchema(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    role = fields.String(validate=validate.Length(max=80))
-    organisation = fields.String(validate=validate.Length(max=120))
+    name = Text(required=True, validate=validate.Length(min=1, max=120))
+    role = Text(validate=validate.Length(max=80))
+    organisation = Text(validate=validate.Length(max=120))
 
 
 class PatientDetailsSchema(StrictSchema):
-    nhs_number = fields.String(validate=validate.Length(max=20))
-    given_name = fields.String(validate=NAME)
-    family_name = fields.String(validate=NAME)
+    nhs_number = Text(validate=validate.Length(max=20), metadata={
+        "description": "Optional: without it the patient is registered with "
+                       "nhs_number_status not_known and flagged for tracing"})
+    given_name = Text(validate=NAME)
+    family_name = Text(validate=NAME)
     date_of_birth = fields.Date()
-    address = fields.String(validate=validate.Length(min=1, max=200))
-    postcode = fields.String(validate=validate.Regexp(
+    address = Text(validate=validate.Length(min=1, max=200))
+    postcode = Text(validate=validate.Regexp(
         r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}\s*$",
         error="not a UK postcode (for example W12 7RQ)"))
-    phone = fields.String(validate=validate.Length(max=16))
+    phone = Text(validate=validate.Length(max=16))
 
 
 class ReferralCreateSchema(StrictSchema):
@@ -52,7 +78,14 @@ class ReferralCreateSchema(StrictSchema):
     referrer = fields.Nested(ReferrerSchema, required=True)
     patient_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
     patient = fields.Nested(PatientDetailsSchema)
-    notes = fields.String(validate=validate.Length(max=2000))
+    confirm_patient_id = fields.Integer(
+        strict=True, validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "After a 409 patient_mismatch: the registered patient's id, "
+                                 "once the caller has checked it is the same person"})
+    new_patient = fields.Boolean(metadata={
+        "description": "After a 409 patient_mismatch without an NHS number: the caller checked "
+                       "that the registered patient is somebody else; register a new one"})
+    notes = Text(validate=validate.Length(max=2000))
     received_at = fields.Raw(required=True, metadata={
         "type": "string", "format": "date-time", "example": "2026-12-01T10:15:00+00:00"})
     needs = fields.Raw(metadata={"type": "array", "items": {"type": "string"},
@@ -84,18 +117,20 @@ class ReferralCreateSchema(StrictSchema):
             return
         if original.get("patient_id") is None and not original.get("patient"):
             errors["patient"] = ["give patient_id or patient details"]
-        triage_keys = set(ReferralCreateSchema.TRIAGE_FIELDS)
         try:
-            parse_triage_input({k: v for k, v in original.items() if k in triage_keys})
+            # Parsed once per request: the command built below carries the result.
+            data[_PARSED_TRIAGE] = commands.parse_triage(original)
         except TriageInputError as exc:
             errors.update(exc.errors)
         if errors:
             raise ValidationError(errors)
 
-    TRIAGE_FIELDS = (
-        "received_at", "needs", "red_flags", "red_flag_answers", "observations", "frailty",
-        "risk_tier", "pathways_disposition", "pathways_timeframe_minutes",
-    )
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> commands.NewReferral:
+        triage = data.pop(_PARSED_TRIAGE)
+        return commands.build(data, triage)
+
+    TRIAGE_FIELDS = commands.TRIAGE_FIELDS
 
 
 class News2Schema(Schema):
@@ -141,6 +176,24 @@ class VisitSummarySchema(Schema):
     deadline = fields.DateTime()
 
 
+class OpenVisitSchema(Schema):
+    reference = fields.String()
+    status = fields.String()
+    deadline = fields.DateTime()
+    planned_start = fields.DateTime(allow_none=True)
+
+
+class PossibleDuplicateSchema(Schema):
+    """Another open referral of the same patient (hazard H-002)."""
+
+    referral_id = fields.Integer()
+    received_at = fields.DateTime()
+    category = fields.String(allow_none=True)
+    status = fields.String()
+    deadline = fields.DateTime(allow_none=True)
+    visits = fields.List(fields.Nested(OpenVisitSchema))
+
+
 class ReferralSchema(Schema):
     id = fields.Integer()
     status = fields.String()
@@ -152,6 +205,28 @@ class ReferralSchema(Schema):
     disposition = fields.Nested(DispositionSchema, allow_none=True)
     safety_netting = fields.String(allow_none=True, metadata=SAFETY_NETTING_FIELD)
     visits = fields.List(fields.Nested(VisitSummarySchema))
+    possible_duplicates = fields.List(fields.Nested(PossibleDuplicateSchema), metadata={
+        "description": "The patient's other open referrals (always present, possibly empty); "
+                       "the referral is logged anyway"})
+    duplicate_of_id = fields.Integer(allow_none=True, metadata={
+        "description": "Set when a coordinator marked this referral a duplicate of another"})
+
+
+class PatientMismatchSchema(Schema):
+    """409 ``patient_mismatch``: the details disagree with the registered patient (H-001).
+
+    Only the names of the differing fields are given, never the stored values.
+    """
+
+    code = fields.String(metadata={"example": "patient_mismatch"})
+    status = fields.String(metadata={"example": "Conflict"})
+    message = fields.String()
+    fields_ = fields.List(fields.String(), data_key="fields", metadata={
+        "example": ["family_name", "postcode"]})
+    patient_id = fields.Integer(allow_none=True, metadata={
+        "description": "The registered patient to confirm with confirm_patient_id (null when "
+                       "several are alike: see patient_ids)"})
+    patient_ids = fields.List(fields.Integer())
 
 
 class VisitSchema(Schema):
@@ -188,15 +263,17 @@ class VisitQuerySchema(StrictSchema):
 
 
 class PatientQuerySchema(StrictSchema):
-    nhs_number = fields.String(validate=validate.Length(max=20))
-    family_name = fields.String(validate=NAME)
+    nhs_number = Text(validate=validate.Length(max=20))
+    family_name = Text(validate=NAME)
     date_of_birth = fields.Date()
-    postcode = fields.String(validate=validate.Length(max=10))
+    postcode = Text(validate=validate.Length(max=10))
 
 
 class PatientSchema(Schema):
     id = fields.Integer()
-    nhs_number = fields.String()
+    nhs_number = fields.String(allow_none=True)
+    nhs_number_status = fields.String(metadata={
+        "description": "present, or not_known: registered without one, flagged for tracing"})
     given_name = fields.String()
     family_name = fields.String()
     date_of_birth = fields.Date()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
@@ -25,13 +24,15 @@ from dispatch.config import LONDON
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.fhir.bundle import read_bundle
 from dispatch.fhir.errors import BundleInvalid, MessageConflict, TaskNotFound
-from dispatch.fhir.outcome import issues_from_field_errors
+from dispatch.fhir.outcome import issues_from_field_errors, origin_of
 from dispatch.fhir.referral_map import to_referral_message
 from dispatch.fhir.task import TaskFacts
 from dispatch.fhir.types import Issue, ReferralMessage
 from dispatch.models import Network, Patient, Referral, Staff, Visit
 from dispatch.services import audit, visit_actions
 from dispatch.services.consent import record_episode_consent
+from dispatch.services.patient_matching import PatientMismatch
+from dispatch.services.referral_commands import NewReferral
 from dispatch.services.referrals import VISIT_CATEGORIES, create_referral
 from dispatch.states import VISIT_OPEN_STATUSES
 
@@ -76,12 +77,14 @@ def _create(
     request_id: str | None,
 ) -> IntakeResult:
     _refuse_duplicate(session, message)
-    payload = _validated(message)
+    command = _validated(message)
     try:
         result = create_referral(
-            session, payload=payload, actor=actor, now=now, request_id=request_id,
+            session, command=command, actor=actor, now=now, request_id=request_id,
             idempotency_key=message.idempotency_key, external_id=message.external_id,
         )
+    except PatientMismatch as exc:
+        raise MessageConflict([_mismatch_issue(exc, message)]) from exc
     except InvalidInput as exc:
         issues = issues_from_field_errors(exc.errors, message.origins)
         raise BundleInvalid(issues or [Issue("invalid", exc.message, "Bundle")]) from exc
@@ -123,10 +126,21 @@ def _by_external_id(session: so.Session, external_id: str) -> Referral | None:
     return session.scalar(sa.select(Referral).where(Referral.external_id == external_id))
 
 
-def _validated(message: ReferralMessage) -> dict[str, Any]:
+def _mismatch_issue(exc: PatientMismatch, message: ReferralMessage) -> Issue:
+    """Hazard H-001: name the differing Patient elements, never the registered values."""
+    fields = ", ".join(exc.fields) or "none (several registered patients are alike)"
+    return Issue(
+        "business-rule",
+        f"patient_mismatch: the NHS number belongs to a registered patient whose details "
+        f"differ in: {fields}. The referral was not made: check the Patient's name, birth date "
+        f"and address with the patient and send the message again corrected, or phone the "
+        f"rapid response team", origin_of("patient", message.origins))
+
+
+def _validated(message: ReferralMessage) -> NewReferral:
     """The payload through the same schema as ``POST /api/referrals`` (one set of rules)."""
     try:
-        loaded: dict[str, Any] = ReferralCreateSchema().load(message.payload)
+        loaded: NewReferral = ReferralCreateSchema().load(message.payload)
     except ValidationError as exc:
         errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         raise BundleInvalid(issues_from_field_errors(errors, message.origins)) from exc

@@ -77,7 +77,7 @@ class TaskFacts:
     last_modified: datetime
     arrived_at: datetime | None
     completed_at: datetime | None
-    nhs_number: str
+    nhs_number: str | None
     external_id: str | None
     owner_name: str | None
     owner_code: str | None
@@ -101,8 +101,10 @@ def task_resource(facts: TaskFacts) -> dict[str, Any]:
         "identifier": [{"system": c.TASK_ID_SYSTEM, "value": str(facts.referral_id)}],
         "status": status,
         "intent": "order",
+        # A patient registered without an NHS number (awaiting tracing) has no identifier.
         "for": {"type": "Patient", "identifier": {"system": c.NHS_NUMBER_SYSTEM,
-                                                    "value": facts.nhs_number}},
+                                                    "value": facts.nhs_number}}
+        if facts.nhs_number else {"type": "Patient", "display": "NHS number not known"},
         "authoredOn": _iso(facts.authored_on),
         "lastModified": _iso(max(facts.last_modified, facts.authored_on)),
         "owner": _owner(facts),

@@ -12,6 +12,10 @@ from dispatch.models.base import Base, created_at_column, in_list
 from dispatch.models.vocab import RISK_TIERS
 from dispatch.nhs_numbers import check_digit_sql, digits_only_sql
 
+# "present": the patient has an NHS number; "not_known": registered without one (the caller
+# did not know it) and flagged for tracing (hazard H-001).
+NHS_NUMBER_STATUSES = ("present", "not_known")
+
 
 class Patient(Base):
     """A person on the register. The NHS number is checked by Python and by the database."""
@@ -21,6 +25,10 @@ class Patient(Base):
         sa.CheckConstraint(digits_only_sql("nhs_number"), name="nhs_number_digits"),
         sa.CheckConstraint(check_digit_sql("nhs_number"), name="nhs_number_check_digit"),
         sa.CheckConstraint(in_list("risk_tier", RISK_TIERS), name="risk_tier"),
+        sa.CheckConstraint(in_list("nhs_number_status", NHS_NUMBER_STATUSES),
+                           name="nhs_number_status"),
+        sa.CheckConstraint("(nhs_number IS NULL) = (nhs_number_status = 'not_known')",
+                           name="nhs_number_status_matches"),
         sa.CheckConstraint("frailty IS NULL OR frailty BETWEEN 1 AND 9", name="frailty"),
         sa.CheckConstraint(
             "NOT consent_to_share OR "
@@ -33,7 +41,9 @@ class Patient(Base):
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    nhs_number: so.Mapped[str] = so.mapped_column(sa.String(10), unique=True)
+    nhs_number: so.Mapped[str | None] = so.mapped_column(sa.String(10), unique=True)
+    nhs_number_status: so.Mapped[str] = so.mapped_column(
+        sa.String(10), default="present", server_default="present")
     given_name: so.Mapped[str] = so.mapped_column(sa.String(80))
     family_name: so.Mapped[str] = so.mapped_column(sa.String(80))
     date_of_birth: so.Mapped[date] = so.mapped_column(sa.Date)

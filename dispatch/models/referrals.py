@@ -73,6 +73,8 @@ class Referral(Base):
     idempotency_key: so.Mapped[str | None] = so.mapped_column(sa.String(100), unique=True)
     request_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     external_id: so.Mapped[str | None] = so.mapped_column(sa.String(100), unique=True)
+    # Set when a coordinator marks this referral a duplicate of another (hazard H-002).
+    duplicate_of_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("referrals.id"))
     created_by: so.Mapped[str | None] = so.mapped_column(sa.String(120))
     # A FHIR Consent in the referral message: it covers this referral's episode only and never
     # changes the patient's recorded consent (dispatch.services.care_plan_access).

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from geopy.location import Location
@@ -15,6 +13,8 @@ from dispatch.database import settings_of
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.models import Network, Patient, StaffBase
 from dispatch.nhs_numbers import InvalidNhsNumber, normalise_nhs_number
+from dispatch.services.referral_commands import PatientDetails
+from dispatch.services.text import storable
 from routing.geocoding import OfflinePostcodeGeocoder, locate_postcode, make_geocoder, outward_code
 from routing.travel import great_circle_metres
 from routing.travel_errors import GeocoderUnavailableError, UnknownLocationError
@@ -51,11 +51,19 @@ def find_patients(
 ) -> list[Patient]:
     """Search by NHS number, or by any of family name, date of birth and postcode.
 
+    Family name and date of birth alone find a patient whose postcode the caller does not
+    know (or who has moved).
+
     Raises
     ------
     InvalidInput
         A malformed NHS number, or no search term at all (we never list the whole register).
     """
+    bad = {name: [problem] for name, value in
+           (("nhs_number", nhs_number), ("family_name", family_name), ("postcode", postcode))
+           if value and (problem := storable(value))}
+    if bad:
+        raise InvalidInput("invalid search", errors=bad)
     stmt = sa.select(Patient)
     if nhs_number:
         try:
@@ -64,7 +72,8 @@ def find_patients(
             raise InvalidInput("invalid search", errors={"nhs_number": [str(exc)]}) from exc
     elif family_name or date_of_birth or postcode:
         if family_name:
-            stmt = stmt.where(sa.func.lower(Patient.family_name) == family_name.strip().lower())
+            family = " ".join(family_name.split()).lower()
+            stmt = stmt.where(sa.func.lower(Patient.family_name) == family)
         if date_of_birth:
             stmt = stmt.where(Patient.date_of_birth == date_of_birth)
         if postcode:
@@ -77,81 +86,32 @@ def find_patients(
     return list(session.scalars(stmt.order_by(Patient.family_name, Patient.id).limit(limit)))
 
 
-@dataclass(frozen=True)
-class PatientMatch:
-    patient: Patient
-    created: bool
-    matched_by: str  # "id", "nhs_number", "demographics" or "created"
-
-
-def match_or_create(
-    session: so.Session, *, patient_id: int | None, details: dict[str, Any] | None, now: datetime
-) -> PatientMatch:
-    """The referral's patient: by id, by NHS number, by name + date of birth + postcode, or new.
+def register_patient(
+    session: so.Session, details: PatientDetails, nhs: str | None, now: datetime
+) -> Patient:
+    """Register a patient; without an NHS number they are flagged for tracing (``not_known``).
 
     Raises
     ------
     InvalidInput
-        Unknown id, invalid NHS number, or too few details to create a patient.
+        Naming each detail missing to register someone.
     """
-    if patient_id is not None:
-        patient = session.get(Patient, patient_id)
-        if patient is None:
-            raise InvalidInput("unknown patient", errors={"patient_id": ["no such patient"]})
-        return PatientMatch(patient, False, "id")
-    details = details or {}
-    nhs = details.get("nhs_number")
-    if nhs:
-        try:
-            nhs = normalise_nhs_number(nhs)
-        except InvalidNhsNumber as exc:
-            raise InvalidInput(
-                "invalid patient", errors={"patient.nhs_number": [str(exc)]}
-            ) from exc
-        found = session.scalar(sa.select(Patient).where(Patient.nhs_number == nhs))
-        if found is not None:
-            return PatientMatch(found, False, "nhs_number")
-    found = _by_demographics(session, details) if not nhs else None
-    if found is not None:
-        return PatientMatch(found, False, "demographics")
-    return PatientMatch(_create(session, details, nhs, now), True, "created")
-
-
-def _by_demographics(session: so.Session, details: dict[str, Any]) -> Patient | None:
-    if not all(details.get(k) for k in ("family_name", "date_of_birth", "postcode")):
-        return None
-    stmt = sa.select(Patient).where(
-        sa.func.lower(Patient.family_name) == str(details["family_name"]).strip().lower(),
-        Patient.date_of_birth == details["date_of_birth"],
-        Patient.postcode == normalise_postcode(str(details["postcode"])),
-    )
-    matches = list(session.scalars(stmt.limit(2)))
-    given = str(details.get("given_name") or "").strip().lower()
-    if given:
-        matches = [p for p in matches if p.given_name.lower() == given]
-    # Two people with the same name, birthday and postcode: too ambiguous to pick one.
-    return matches[0] if len(matches) == 1 else None
-
-
-def _create(
-    session: so.Session, details: dict[str, Any], nhs: str | None, now: datetime
-) -> Patient:
-    missing = [k for k in REQUIRED_FOR_NEW if not details.get(k)]
+    given = details.given()
+    missing = [k for k in REQUIRED_FOR_NEW if not given.get(k)]
     errors = {f"patient.{k}": ["required to register a new patient"] for k in missing}
-    if not nhs:
-        errors["patient.nhs_number"] = ["required to register a new patient"]
     if errors:
         raise InvalidInput("the patient is not on the register; more details needed", errors=errors)
-    postcode = normalise_postcode(str(details["postcode"]))
+    postcode = normalise_postcode(str(details.postcode))
     lat, lon = postcode_location(session, postcode)
     patient = Patient(
         nhs_number=nhs,
-        given_name=details["given_name"],
-        family_name=details["family_name"],
-        date_of_birth=details["date_of_birth"],
-        address=details["address"],
+        nhs_number_status="present" if nhs else "not_known",
+        given_name=details.given_name,
+        family_name=details.family_name,
+        date_of_birth=details.date_of_birth,
+        address=details.address,
         postcode=postcode,
-        phone=details.get("phone"),
+        phone=details.phone or None,
         lat=lat,
         lon=lon,
         network_id=_nearest_network(session, lat, lon),
@@ -165,7 +125,8 @@ def _create(
     except sa.exc.IntegrityError:
         # A concurrent request registered this NHS number first (PostgreSQL made us wait
         # for its commit): use that row rather than fail the referral with a 500.
-        existing = session.scalar(sa.select(Patient).where(Patient.nhs_number == nhs))
+        existing = (session.scalar(sa.select(Patient).where(Patient.nhs_number == nhs))
+                    if nhs else None)
         if existing is None:
             raise
         return existing

@@ -6,12 +6,10 @@ written or none is.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import dataclasses
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -22,9 +20,11 @@ from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Network, Patient, Referral, Visit
 from dispatch.services import audit
 from dispatch.services.cover import covering_network
-from dispatch.services.patients import match_or_create
+from dispatch.services.duplicates import PossibleDuplicate, possible_duplicates
+from dispatch.services.patient_matching import PatientMatch, match_or_create
+from dispatch.services.referral_commands import NewReferral, request_hash
 from rosters.roles import split_by_role
-from triage import TriageInput, TriageInputError, disposition_to_dict, parse_triage_input, triage
+from triage import TriageInput, TriageInputError, disposition_to_dict, triage
 from triage.errors import IncompleteScreeningError
 from triage.screening import check_screening
 from triage.types import Disposition
@@ -40,22 +40,22 @@ REFERENCE_TRIES = 30
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
+__all__ = ["NewReferral", "ReferralResult", "create_referral", "get_referral", "request_hash"]
+
+
 @dataclass(frozen=True)
 class ReferralResult:
+    """The referral logged (or found again), and the patient's other open referrals."""
+
     referral: Referral
     created: bool
-
-
-def request_hash(payload: dict[str, Any]) -> str:
-    """A stable fingerprint of a request body, to tell a retry from a different request."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    possible_duplicates: tuple[PossibleDuplicate, ...] = ()
 
 
 def create_referral(
     session: so.Session,
     *,
-    payload: dict[str, Any],
+    command: NewReferral,
     actor: Actor,
     now: datetime,
     idempotency_key: str | None = None,
@@ -63,21 +63,28 @@ def create_referral(
     external_id: str | None = None,
     rng: random.Random | None = None,
 ) -> ReferralResult:
-    """Log a referral from a validated payload (see ``dispatch.api.schemas.ReferralCreateSchema``).
+    """Log the referral ``command`` asks for (built by the API schema, FHIR, the form, the demo).
 
     The same ``idempotency_key`` with the same body returns the first referral; with another body
-    it is a :class:`Conflict`. Raises :class:`InvalidInput` naming every bad field.
+    it is a :class:`Conflict`. Raises :class:`InvalidInput` naming every bad field, and
+    :class:`~dispatch.services.patient_matching.PatientMismatch` when the patient details
+    disagree with the registered patient they would match (hazard H-001). The patient's other
+    open referrals come back as ``possible_duplicates``; the referral is logged anyway (a
+    second call can mean the patient got worse, hazard H-002).
     """
-    fingerprint = request_hash(payload)
+    fingerprint = command.fingerprint()
     if idempotency_key:
         existing = _by_key(session, idempotency_key, fingerprint)
         if existing is not None:
-            return ReferralResult(existing, created=False)
+            return ReferralResult(existing, created=False, possible_duplicates=tuple(
+                possible_duplicates(session, existing.patient_id, exclude=existing.id)))
     match = match_or_create(
-        session, patient_id=payload.get("patient_id"), details=payload.get("patient"), now=now
+        session, patient_id=command.patient_id, details=command.patient,
+        confirm_patient_id=command.confirm_patient_id, new_patient=command.new_patient, now=now,
     )
     patient = match.patient
-    inp = _triage_input(payload, patient)
+    duplicates = tuple(possible_duplicates(session, patient.id)) if not match.created else ()
+    inp = _triage_input(command, patient)
     if inp.received_at > now + MAX_CLOCK_SKEW:
         raise InvalidInput(
             "invalid referral",
@@ -90,7 +97,7 @@ def create_referral(
     except IncompleteScreeningError as exc:
         raise InvalidInput(exc.message, errors=exc.errors) from exc
     disposition = triage(inp, now=now)
-    referral = _new_referral(payload, patient, inp, disposition, actor, now)
+    referral = _new_referral(command, patient, inp, disposition, actor, now)
     referral.idempotency_key = idempotency_key
     referral.request_hash = fingerprint
     referral.external_id = external_id
@@ -126,9 +133,27 @@ def create_referral(
         entity=("referral", referral.id),
         purpose="referral for urgent community care",
         request_id=request_id,
-        details={"category": disposition.category, "patient_matched_by": match.matched_by},
+        details={"category": disposition.category, "patient_matched_by": match.matched_by,
+                 "possible_duplicates": [d.referral_id for d in duplicates]},
     )
-    return ReferralResult(referral, created=True)
+    _audit_match(session, match, referral, actor, now, request_id)
+    return ReferralResult(referral, created=True, possible_duplicates=duplicates)
+
+
+def _audit_match(
+    session: so.Session, match: PatientMatch, referral: Referral, actor: Actor, now: datetime,
+    request_id: str | None,
+) -> None:
+    """Who confirmed a patient whose details differed, and which fields (never the values)."""
+    if match.matched_by == "confirmed":
+        audit.record(session, actor=actor, action="confirm_patient_mismatch", now=now,
+                     patient_id=match.patient.id, entity=("referral", referral.id),
+                     purpose="caller confirmed the registered patient despite differing details",
+                     request_id=request_id, details={"fields": list(match.differing)})
+    elif match.created and match.patient.nhs_number is None:
+        audit.record(session, actor=actor, action="register_without_nhs_number", now=now,
+                     patient_id=match.patient.id, entity=("patient", match.patient.id),
+                     purpose="NHS number not known: flagged for tracing", request_id=request_id)
 
 
 def _by_key(session: so.Session, key: str, fingerprint: str) -> Referral | None:
@@ -150,60 +175,48 @@ def _flush_or_conflict(session: so.Session, key: str | None) -> None:
         raise
 
 
-def _triage_input(payload: dict[str, Any], patient: Patient) -> TriageInput:
-    """Triage input from the payload, with the register's frailty and tier where not given."""
-    data = {k: payload[k] for k in TRIAGE_KEYS if payload.get(k) is not None}
-    data.setdefault("frailty", patient.frailty)
-    data.setdefault("risk_tier", patient.risk_tier)
-    if data.get("frailty") is None:
-        data.pop("frailty")
-    # Triage works out the age on the London day of the call (children's rules; NEWS2 is
-    # not scored under 16), from the registered date of birth.
-    data["date_of_birth"] = patient.date_of_birth
+def _triage_input(command: NewReferral, patient: Patient) -> TriageInput:
+    """The command's parsed triage input, with the register's frailty and tier where not given
+    and the patient's age on the day of the call (NEWS2 is for adults only)."""
+    inp = command.triage
     try:
-        return parse_triage_input(data)
+        return dataclasses.replace(
+            inp,
+            frailty=inp.frailty if inp.frailty is not None else patient.frailty,
+            risk_tier=inp.risk_tier if inp.risk_tier is not None else patient.risk_tier,
+            # Triage works out the age on the London day of the call (children's rules;
+            # NEWS2 is not scored under 16), from the registered date of birth.
+            date_of_birth=patient.date_of_birth,
+        )
     except TriageInputError as exc:
         raise InvalidInput("invalid referral", errors=exc.errors) from exc
 
 
-TRIAGE_KEYS = (
-    "received_at",
-    "needs",
-    "red_flags",
-    "red_flag_answers",
-    "observations",
-    "frailty",
-    "risk_tier",
-    "pathways_disposition",
-    "pathways_timeframe_minutes",
-)
-
-
 def _new_referral(
-    payload: dict[str, Any],
+    command: NewReferral,
     patient: Patient,
     inp: TriageInput,
     d: Disposition,
     actor: Actor,
     now: datetime,
 ) -> Referral:
-    referrer = payload.get("referrer") or {}
+    referrer = command.referrer
     return Referral(
         patient_id=patient.id,
         network_id=patient.network_id,
-        source=payload["source"],
-        referrer_name=referrer.get("name") or actor.username,
-        referrer_role=referrer.get("role"),
-        referrer_organisation=referrer.get("organisation"),
+        source=command.source,
+        referrer_name=referrer.name or actor.username,
+        referrer_role=referrer.role,
+        referrer_organisation=referrer.organisation,
         received_at=inp.received_at,
         needs=list(inp.needs),
         red_flags=list(inp.red_flags),
-        observations=payload.get("observations") or {},
+        observations=dict(command.triage_data.get("observations") or {}),
         frailty=inp.frailty,
         risk_tier=inp.risk_tier,
         pathways_disposition=inp.pathways_disposition,
         pathways_timeframe_minutes=inp.pathways_timeframe_minutes,
-        notes=payload.get("notes"),
+        notes=command.notes,
         disposition=disposition_to_dict(d),
         category=d.category,
         priority=d.priority,

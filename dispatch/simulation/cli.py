@@ -7,13 +7,15 @@ import logging
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from dispatch.simulation import day as days
-from dispatch.simulation.day import DayResult, compare
 from dispatch.simulation.demand import default_daily_referrals
 from dispatch.simulation.types import POLICIES, SimulationConfig
+
+if TYPE_CHECKING:  # the engine imports the solver: only the command itself loads it
+    from dispatch.simulation.day import DayResult
 
 DEFAULT_REFERRALS = float(round(default_daily_referrals()))
 
@@ -54,6 +56,8 @@ def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
     and now and then fall ill; the planner, the deadline watch and the outbox run on a
     simulated clock. Progress goes to stderr, the KPIs to stdout.
     """
+    from dispatch.simulation import day as days
+
     logging.getLogger("dispatch").setLevel(logging.ERROR)
     try:
         config = SimulationConfig(seed=seed, day=date(day.year, day.month, day.day),
@@ -65,7 +69,7 @@ def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
         raise click.UsageError("--compare runs on temporary databases; leave out --database")
     progress = None if quiet else _progress
     if both:
-        results = compare(config, progress=progress)
+        results = days.compare(config, progress=progress)
     else:
         results = {policy: days.simulate(replace(config, policy=policy), database_url=database,
                                     progress=progress)}

@@ -31,6 +31,7 @@ from dispatch.models import Patient, Referral, Shift, Staff, StaffBase, Visit
 from dispatch.planning import jeopardy
 from dispatch.planning.problem import FIELD_ROLES
 from dispatch.services import outbox, visit_actions
+from dispatch.services.referral_commands import new_referral_from_json
 from dispatch.services.referrals import create_referral
 from dispatch.services.watch import watch_deadlines
 from dispatch.simulation import field as fieldwork
@@ -158,7 +159,8 @@ class Simulation:
 
     def _on_referral(self, spec: ReferralSpec) -> None:
         with self.db.session_scope() as session:
-            result = create_referral(session, payload=spec.payload(), actor=SIM_ACTOR,
+            result = create_referral(session, command=new_referral_from_json(spec.payload()),
+                                     actor=SIM_ACTOR,
                                      now=self.now, idempotency_key=f"sim-{spec.index}",
                                      rng=self.ref_rng)
             self.referral_of_spec[spec.index] = result.referral.id

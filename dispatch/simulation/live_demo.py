@@ -44,6 +44,7 @@ from dispatch.db import Database, get_database
 from dispatch.errors import DispatchError
 from dispatch.jobs.wakeup import wake
 from dispatch.models import Message, Patient, Referral, Staff, StaffBase, Visit
+from dispatch.services.referral_commands import new_referral_from_json
 from dispatch.services.referrals import create_referral
 from dispatch.simulation import field as fieldwork
 from dispatch.simulation.demand import LONDON, TIER_RATES, PatientInfo, generate_day
@@ -437,8 +438,8 @@ class _Row:
 def _log_referral(session: so.Session, *, payload: dict[str, Any], key: str,
                   now: datetime) -> bool:
     """One demo referral, as the 111 service would send it; True if it is new."""
-    return create_referral(session, payload=payload, actor=DEMO_ACTOR, now=now,
-                           idempotency_key=key).created
+    return create_referral(session, command=new_referral_from_json(payload), actor=DEMO_ACTOR,
+                           now=now, idempotency_key=key).created
 
 
 def _offer_sent_at(session: so.Session, visit_id: int, staff_id: int,

@@ -187,7 +187,10 @@ def status_callback_url(public_base_url: str | None) -> str | None:
 
 
 def backend_from_config(config: Mapping[str, Any]) -> SmsBackend:
-    """Twilio when an account sid, auth token and a sender are configured; else the local outbox."""
+    """Twilio when an account sid, auth token and a sender are configured; else the local outbox.
+    ``SMS_BACKEND=local`` keeps texts in the local outbox even with Twilio settings present."""
+    if str(config.get("SMS_BACKEND") or "").strip().lower() == "local":
+        return LocalOutboxBackend()
     sid, token = config.get("TWILIO_ACCOUNT_SID"), config.get("TWILIO_AUTH_TOKEN")
     sender, service = config.get("TWILIO_FROM"), config.get("TWILIO_MESSAGING_SERVICE_SID")
     if sid and token and (sender or service):

@@ -20,6 +20,9 @@ from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import Patient, Referral
 from dispatch.services import audit, bookings, patients, referrals
 from dispatch.services import care_plan_access as access
+from dispatch.services.duplicates import possible_duplicates
+from dispatch.services.patient_matching import PatientMismatch
+from dispatch.services.referral_commands import NewReferral
 from dispatch.web.common import bp, london_time
 from triage import CFS_NAMES, NEEDS, RED_FLAGS, UCR_NEEDS
 from triage.timing import local
@@ -36,45 +39,67 @@ def new_referral() -> str:
     return _render_new(form=form, register="register" in request.args, **context)
 
 
+class _Mismatch:
+    """What the page says about a patient_mismatch (field names only, never stored values)."""
+
+    def __init__(self, exc: PatientMismatch, *, nhs_number_given: bool) -> None:
+        self.fields = [f.replace("_", " ") for f in exc.fields]
+        self.patient_ids = exc.patient_ids
+        self.nhs_number_given = nhs_number_given
+
+
 @bp.post("/referrals/new")
 def create_referral() -> ResponseReturnValue:
     """Log the referral: triage it and show the result (a double submit makes one referral)."""
     form = forms.ReferralForm()
     unplaced: list[str] = []
+    mismatch: _Mismatch | None = None
     if form.validate():
         result = _submit(form)
         if isinstance(result, Referral):
             return redirect(url_for("web.referral_page", referral_id=result.id), code=303)
-        unplaced = result
+        if isinstance(result, _Mismatch):
+            mismatch = result
+        else:
+            unplaced = result
     patient = _selected_patient(form.patient_id.data) if form.patient_id.data else None
     form.prepare(now=now(), patient_id=patient.id if patient else None)
+    form.patient_decision.data = ""  # a confirmation is asked each time, never carried over
     context = _patient_context(patient, override=None)
     get_session().commit()
-    return _render_new(form=form, register=patient is None, errors=forms.error_list(form, unplaced),
+    errors = forms.error_list(form, unplaced)
+    if mismatch is not None:
+        errors = [{"text": "Check the patient's details: they differ from the registered "
+                   "patient's", "href": "#patient-mismatch"}, *errors]
+    return _render_new(form=form, register=patient is None, errors=errors, mismatch=mismatch,
                        **context)
 
 
-def _submit(form: forms.ReferralForm) -> Referral | list[str]:
-    """The referral made (or already made by this form), or messages for the summary."""
+def _submit(form: forms.ReferralForm) -> Referral | list[str] | _Mismatch:
+    """The referral made (or already made by this form), the patient mismatch to ask about,
+    or messages for the summary."""
     payload = form.payload()
     if payload is None:
         return []
     try:
-        loaded = ReferralCreateSchema().load(payload)
+        loaded: NewReferral = ReferralCreateSchema().load(payload)
     except ValidationError as exc:
         return forms.put_errors(form, exc.normalized_messages())
     session = get_session()
     key = f"web-{form.form_token.data}" if form.form_token.data else None
     try:
-        made = referrals.create_referral(session, payload=loaded, actor=current_actor(),
+        made = referrals.create_referral(session, command=loaded, actor=current_actor(),
                                          now=now(), idempotency_key=key, request_id=request_id())
+    except PatientMismatch as exc:
+        session.rollback()
+        return _Mismatch(exc, nhs_number_given=bool(loaded.patient and loaded.patient.nhs_number))
     except InvalidInput as exc:
         session.rollback()
         return forms.put_errors(form, exc.errors or {"form": [exc.message]})
     except Conflict:
         session.rollback()
         earlier = session.scalar(sa.select(Referral).where(Referral.idempotency_key == key))
-        if earlier is not None and earlier.request_hash == referrals.request_hash(loaded):
+        if earlier is not None and earlier.request_hash == loaded.fingerprint():
             return earlier  # the first of a double submit won: show its result
         form.form_token.data = forms.new_form_token()
         return ["This form was already used for another referral. Check the details and "
@@ -158,9 +183,11 @@ def _patient_context(
     actor = current_actor()
     context: dict[str, Any] = {"patient": patient, "care_plan": None, "care_plan_basis": None,
                                "may_override": access.may_override(actor),
-                               "override_purposes": access.OVERRIDE_PURPOSES}
+                               "override_purposes": access.OVERRIDE_PURPOSES, "duplicates": []}
     if patient is None:
         return context
+    # Hazard H-002: the patient's open referrals, shown before another is logged.
+    context["duplicates"] = possible_duplicates(get_session(), patient.id)
     override_form = override_form or forms.CarePlanOverrideForm(formdata=None)
     override_form.patient_id.data = patient.id
     context["override_form"] = override_form
@@ -184,6 +211,8 @@ def _render_new(**context: Any) -> str:
     context.setdefault("find", forms.FindPatientForm(formdata=None))
     context.setdefault("errors", [])
     context.setdefault("patient", None)
+    context.setdefault("mismatch", None)
+    context.setdefault("duplicates", [])
     return render_template(
         "referrals/new.html", needs=NEEDS, ucr_needs=UCR_NEEDS,
         other_needs=forms.OTHER_NEEDS, red_flags=RED_FLAGS, cfs_names=CFS_NAMES, **context)
@@ -272,6 +301,8 @@ def _render_result(referral: Referral, form: forms.BookingForm, **context: Any) 
             check = bookings.check_booking(referral, visit, start=context["start"])
     patient = get_session().get(Patient, referral.patient_id)
     context.setdefault("errors", [])
+    context["duplicates"] = possible_duplicates(get_session(), referral.patient_id,
+                                                exclude=referral.id)
     return render_template(
         "referrals/show.html", referral=referral, d=referral.disposition or {}, patient=patient,
         visit=visit, visits=referral.visits, booking=form, check=check, timeframe=frame,

@@ -15,8 +15,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import dispatch.models.base
-
 revision: str = '0003_access'
 down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
@@ -32,7 +30,7 @@ def upgrade() -> None:
     sa.Column('given_by', sa.String(length=12), nullable=False),
     sa.Column('recorded_by', sa.String(length=120), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
-    sa.Column('at', dispatch.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("decision IN ('given', 'withdrawn')", name=op.f('ck_consent_records_decision')),
     sa.CheckConstraint("scope IN ('care_plan_direct_care')", name=op.f('ck_consent_records_scope')),
     sa.CheckConstraint("given_by IN ('patient', 'attorney', 'deputy')", name=op.f('ck_consent_records_given_by')),
@@ -46,7 +44,7 @@ def upgrade() -> None:
     op.add_column('referrals', sa.Column('episode_consent_by', sa.String(length=120),
                                          nullable=True))
     op.add_column('referrals', sa.Column('episode_consent_at',
-                                         dispatch.models.base.UTCDateTime(timezone=True),
+                                         sa.DateTime(timezone=True),
                                          nullable=True))
 
 

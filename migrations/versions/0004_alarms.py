@@ -15,8 +15,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import dispatch.models.base
-
 revision: str = '0004_alarms'
 down_revision: str | None = '0003_access'
 branch_labels: str | Sequence[str] | None = None
@@ -26,7 +24,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table('on_call_texts',
     sa.Column('to_number', sa.String(length=16), nullable=False),
-    sa.Column('last_sent_at', dispatch.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('to_number', name=op.f('pk_on_call_texts'))
     )
     op.create_table('escalations',
@@ -39,8 +37,8 @@ def upgrade() -> None:
     sa.Column('staff_id', sa.Integer(), nullable=True),
     sa.Column('to_number', sa.String(length=16), nullable=True),
     sa.Column('message_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', dispatch.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('cleared_at', dispatch.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('cleared_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['message_id'], ['messages.id'],
                             name=op.f('fk_escalations_message_id_messages')),
     sa.ForeignKeyConstraint(['network_id'], ['networks.id'],

@@ -15,8 +15,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from dispatch.models.base import UTCDateTime
-
 revision: str = '0005_planner'
 down_revision: str | None = '0004_alarms'
 branch_labels: str | Sequence[str] | None = None
@@ -29,7 +27,7 @@ NEW_CAUSES = ("('unassigned', 'not_accepted', 'late_arrival', 'sms_failed', 'dec
 
 def upgrade() -> None:
     with op.batch_alter_table('visits') as batch:
-        batch.add_column(sa.Column('late_allowed_until', UTCDateTime(timezone=True),
+        batch.add_column(sa.Column('late_allowed_until', sa.DateTime(timezone=True),
                                    nullable=True))
         batch.add_column(sa.Column('late_allowed_staff_id', sa.Integer(), nullable=True))
         batch.create_foreign_key(op.f('fk_visits_late_allowed_staff_id_staff'), 'staff',

@@ -11,6 +11,7 @@ from sqlalchemy import orm as so
 from dispatch import models as m
 from dispatch.actors import Actor
 from dispatch.services.cover import covering_network
+from dispatch.services.referral_commands import new_referral_from_json
 from dispatch.services.referrals import create_referral
 from tests.dispatch import factories as f
 from tests.fakes.dispatch_world import NOW
@@ -54,7 +55,8 @@ def _refer(session: so.Session, patient: m.Patient, needs: list[str]) -> m.Visit
                          "consciousness": "alert", "temperature": 36.9},
         "patient": {"nhs_number": patient.nhs_number},
     }
-    result = create_referral(session, payload=payload, actor=HANDLER, now=NOW)
+    result = create_referral(session, command=new_referral_from_json(payload), actor=HANDLER,
+                             now=NOW)
     [visit] = result.referral.visits
     return visit
 

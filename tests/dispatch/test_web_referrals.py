@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import orm as so
@@ -35,14 +36,22 @@ def test_find_patient_by_nhs_number_with_spaces(app: Flask, session: so.Session)
     assert audit_actions(session, patient_id=patient.id) == ["search_patient"]
 
 
-def test_find_patient_by_demographics_needs_all_three(app: Flask, session: so.Session) -> None:
-    """Without an NHS number, family name, date of birth and postcode are all asked for."""
+@pytest.mark.safety("H-001")
+def test_find_patient_by_name_and_date_of_birth_without_postcode(
+    app: Flask, session: so.Session
+) -> None:
+    """Without an NHS number, family name and date of birth are asked for; the postcode is
+    optional, so a caller who does not know it (or a patient who moved) still finds them."""
     patient_with_plan(session, consent=True)
     client = signed_in_client(app, session, "call_handler")
     partial = client.post("/referrals/new/find", data={"family_name": "Bloggs"})
     html = partial.get_data(as_text=True)
-    assert "Enter the date of birth" in html and "Enter the postcode" in html
-    assert 'href="#dob_day"' in html and 'href="#postcode"' in html
+    assert "Enter the date of birth" in html and 'href="#dob_day"' in html
+    assert "Enter the postcode" not in html
+    without_postcode = client.post("/referrals/new/find", data={
+        "family_name": " bloggs ", "dob_day": "2", "dob_month": "3", "dob_year": "1941"}
+    ).get_data(as_text=True)
+    assert "1 patient found" in without_postcode
     full = client.post("/referrals/new/find", data={
         "family_name": "bloggs", "dob_day": "2", "dob_month": "3", "dob_year": "1941",
         "postcode": "w12 7rq"}).get_data(as_text=True)
@@ -216,13 +225,15 @@ def test_register_new_patient_with_the_referral(app: Flask, session: so.Session)
 
 
 def test_register_new_patient_missing_details(app: Flask, session: so.Session) -> None:
-    """Registering without the required details names each missing field."""
+    """Registering without the required details names each missing field (the NHS number is
+    not one of them: a patient may be registered without it, flagged for tracing)."""
     client = signed_in_client(app, session, "call_handler")
     html = client.post("/referrals/new", data=referral_form(
         None, given_name="Ada")).get_data(as_text=True)
     assert _referrals(session) == []
-    for field in ("nhs_number", "family_name", "dob_day", "address", "postcode"):
+    for field in ("family_name", "dob_day", "address", "postcode"):
         assert f'href="#{field}"' in html, field
+    assert 'href="#nhs_number"' not in html
 
 
 def test_field_staff_may_not_open_the_handler_page(app: Flask, session: so.Session) -> None:

@@ -1,7 +1,7 @@
 """the planner's reason for leaving a visit unassigned or late
 
-Revision ID: 0007_control
-Revises: 0006_triage
+Revision ID: 0009_control
+Revises: 0008_intake
 Create Date: 2026-12-05 22:50:00
 
 ``visits.reason`` is triage's reason for the visit; the planner's own reason for not placing
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0007_control'
-down_revision: str | None = '0006_triage'
+revision: str = '0009_control'
+down_revision: str | None = '0008_intake'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,218 @@
+"""``dispatch doctor``: check a deployment and say in words what is wrong.
+
+Each check returns :class:`Finding` rows: ``ok``, ``warn`` (works, but look at it) or ``fail``
+(the service will not do its job). The command exits 1 when any check fails. Nothing here
+changes data; the only network calls are to the travel provider's URLs (short timeout), and
+only when ``network`` is true. Secrets are never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+NETWORK_TIMEOUT_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    area: str
+    status: str
+    message: str
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The settings ``create_app`` would use (defaults, ``DISPATCH_*``, ``overrides``), without
+    building the app, so that a configuration production refuses can still be examined."""
+    from flask import Config
+
+    from dispatch import _instance_path, default_database_url
+    from dispatch import config as default_config
+
+    cfg = Config(os.getcwd())
+    cfg.from_mapping(default_config.DEFAULTS)
+    cfg.from_prefixed_env("DISPATCH")
+    if overrides:
+        cfg.from_mapping(overrides)
+    if not cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = default_database_url(_instance_path())
+    return dict(cfg)
+
+
+def check_configuration(config: Mapping[str, Any]) -> list[Finding]:
+    from dispatch import config as default_config
+    from dispatch import production_problems, sms_backend_problem
+
+    env = config.get("ENV") or "development"
+    found = [Finding("configuration", OK, f"ENV is {env}")]
+    key = str(config.get("SECRET_KEY") or "")
+    if env == "production":
+        sms = sms_backend_problem(config)  # reported under "sms"
+        found += [Finding("configuration", FAIL, problem)
+                  for problem in production_problems(config) if problem != sms]
+        if str(config.get("DATABASE_URL") or "").startswith("sqlite"):
+            found.append(Finding("configuration", WARN,
+                                 "production on SQLite: one machine only; PostgreSQL is the "
+                                 "production database (DISPATCH_DATABASE_URL)"))
+    elif key == default_config.DEFAULTS["SECRET_KEY"]:
+        found.append(Finding("configuration", OK,
+                             "development secret key (fine for the demo; production refuses it)"))
+    return found
+
+
+def check_database(url: str) -> list[Finding]:
+    import sqlalchemy as sa
+
+    from dispatch import migrate
+    from dispatch.database import make_engine
+
+    where = _describe_url(url)
+    engine = None
+    try:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure to connect is the finding
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return [Finding("database", FAIL, f"cannot reach the database at {where}: {reason}")]
+    finally:
+        if engine is not None:
+            engine.dispose()
+    heads = migrate.heads()
+    current = migrate.current(url)
+    head_text = ", ".join(heads)
+    if current is None:
+        return [Finding("database", FAIL,
+                        f"the database at {where} is reachable but has no schema: "
+                        "run `dispatch db upgrade`")]
+    if current in heads:
+        return [Finding("database", OK,
+                        f"reachable at {where}; migrations up to date (revision {current})")]
+    known = _known_revisions()
+    if current in known:
+        return [Finding("database", FAIL,
+                        f"the database at {where} is at revision {current}, behind this "
+                        f"release's {head_text}: run `dispatch db upgrade`")]
+    return [Finding("database", FAIL,
+                    f"the database at {where} is at revision {current}, which this release "
+                    f"does not know (newer software migrated it?); this release expects "
+                    f"{head_text}")]
+
+
+def check_sms(config: Mapping[str, Any]) -> list[Finding]:
+    """Which backend texts go to; no call to Twilio is made."""
+    from dispatch import sms_backend_problem
+
+    choice = str(config.get("SMS_BACKEND") or "").strip().lower()
+    sid, token = config.get("TWILIO_ACCOUNT_SID"), config.get("TWILIO_AUTH_TOKEN")
+    sender = config.get("TWILIO_FROM") or config.get("TWILIO_MESSAGING_SERVICE_SID")
+    problem = sms_backend_problem(config)
+    if config.get("ENV") == "production" and problem:
+        return [Finding("sms", FAIL, problem)]
+    if choice == "local":
+        return [Finding("sms", OK, "local outbox chosen (DISPATCH_SMS_BACKEND=local): "
+                                   "texts are recorded, none is sent")]
+    if sid and token and sender:
+        return [Finding("sms", OK, f"Twilio credentials present (account ending "
+                                   f"{str(sid)[-4:]}); not contacted (no network check)")]
+    if sid or token or sender or choice == "twilio":
+        return [Finding("sms", WARN,
+                        "Twilio settings incomplete (need DISPATCH_TWILIO_ACCOUNT_SID, "
+                        "DISPATCH_TWILIO_AUTH_TOKEN and DISPATCH_TWILIO_FROM or "
+                        "DISPATCH_TWILIO_MESSAGING_SERVICE_SID): texts go to the local outbox")]
+    return [Finding("sms", OK, "local outbox (no Twilio settings): texts are recorded, "
+                               "none is sent -- the demo default")]
+
+
+def check_travel(config: Mapping[str, Any], *, network: bool = True) -> list[Finding]:
+    found = []
+    osrm = config.get("OSRM_URL")
+    if not osrm:
+        found.append(Finding("travel", OK, "no OSRM server configured: travel times are "
+                                           "straight-line estimates (the offline default)"))
+    elif network:
+        # A two-point table around Charing Cross: the call the planner makes, in miniature.
+        probe = f"{str(osrm).rstrip('/')}/table/v1/driving/-0.1276,51.5072;-0.1420,51.5010"
+        found.append(_probe("travel", "OSRM", str(osrm), probe))
+    else:
+        found.append(Finding("travel", WARN, f"OSRM at {osrm} not checked (--offline)"))
+    nominatim = config.get("NOMINATIM_URL")
+    if nominatim and network:
+        found.append(_probe("travel", "Nominatim", str(nominatim),
+                            f"{str(nominatim).rstrip('/')}/status"))
+    elif nominatim:
+        found.append(Finding("travel", WARN, f"Nominatim at {nominatim} not checked (--offline)"))
+    return found
+
+
+def check_scheduler(url: str) -> list[Finding]:
+    """Whether a scheduler (the process running SMS sending, placement and the deadline watch)
+    holds the leader lock. Taking the lock for an instant is the only way to know; it is
+    released at once."""
+    from dispatch.database import make_engine
+    from dispatch.jobs.lock import LeaderLock
+
+    engine = make_engine(url)
+    try:
+        lock = LeaderLock(engine)
+        try:
+            free = lock.acquire()
+        except Exception as exc:  # noqa: BLE001 - reported in words
+            return [Finding("planner", WARN, f"could not read the scheduler lock: {exc}")]
+        if free:
+            lock.release()
+            return [Finding("planner", WARN,
+                            "no scheduler is running: texts are not sent and visits are not "
+                            "planned until `dispatch scheduler` (or `dispatch serve`) runs")]
+        return [Finding("planner", OK, "a scheduler holds the lock (jobs are running)")]
+    finally:
+        engine.dispose()
+
+
+def run_checks(config: Mapping[str, Any], *, network: bool = True) -> list[Finding]:
+    found = check_configuration(config)
+    database = check_database(str(config["DATABASE_URL"]))
+    found += database
+    found += check_sms(config)
+    found += check_travel(config, network=network)
+    if all(f.status != FAIL for f in database):
+        found += check_scheduler(str(config["DATABASE_URL"]))
+    else:
+        found.append(Finding("planner", WARN, "scheduler not checked (database unavailable)"))
+    return found
+
+
+def _probe(area: str, what: str, base: str, url: str) -> Finding:
+    try:
+        with urllib.request.urlopen(url, timeout=NETWORK_TIMEOUT_SECONDS) as response:  # noqa: S310
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        return Finding(area, FAIL, f"{what} at {base} answered HTTP {exc.code}")
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return Finding(area, FAIL, f"{what} at {base} is not reachable: {reason}")
+    return Finding(area, OK, f"{what} at {base} reachable (HTTP {status})")
+
+
+def _describe_url(url: str) -> str:
+    """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "(unparseable DISPATCH_DATABASE_URL)"
+
+
+def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    from dispatch import migrate
+
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    return {rev.revision for rev in script.walk_revisions()}

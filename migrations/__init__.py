@@ -1,0 +1,1 @@
+"""Alembic migrations, installed as ``dispatch.migrations`` (see pyproject ``package-dir``)."""
