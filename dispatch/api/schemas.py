@@ -246,6 +246,9 @@ class VisitSchema(Schema):
     assigned_staff_id = fields.Integer(allow_none=True)
     planned_start = fields.DateTime(allow_none=True)
     pinned = fields.Boolean()
+    unassigned_reason = fields.String(
+        allow_none=True, metadata={"description": "The planner's reason for leaving the visit "
+                                   "unassigned or planning it late (null when placed in time)"})
     jeopardy_cause = fields.String(allow_none=True)
     late_allowed_until = fields.DateTime(allow_none=True)
     late_allowed_staff_id = fields.Integer(allow_none=True)

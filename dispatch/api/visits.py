@@ -15,7 +15,7 @@ from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.planning import jeopardy
 from dispatch.planning.runs import provider_for
-from dispatch.services import audit, manual
+from dispatch.services import audit, candidates, manual
 from dispatch.services import visits as service
 
 blp = Blueprint("visits", __name__, url_prefix="/api/visits", description="Visits")
@@ -72,12 +72,48 @@ class AssignSchema(StrictSchema):
         load_default=False,
         metadata={"description": "Save despite warnings (never a double booking)"},
     )
-    pin = fields.Boolean(load_default=False)
+    pin = fields.Boolean(
+        load_default=True,
+        metadata={"description": "Pin it as the coordinator's decision (default): the planner "
+                                 "keeps it with this worker at this time"})
 
 
 class UnassignSchema(StrictSchema):
     version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    reason = fields.String(required=True, validate=validate.Length(min=3, max=300))
+    reason = fields.String(
+        required=True, validate=validate.Length(min=3, max=300),
+        metadata={"description": "Why (recorded in the audit log)"})
+    keep_off = fields.Boolean(
+        load_default=True,
+        metadata={"description": "Keep this worker off the visit (default): neither the "
+                                 "planner nor the candidates list offers it to them again. "
+                                 "false: an unanswered offer is only asked of others first"})
+
+
+class PushSchema(Schema):
+    visit_id = fields.Integer()
+    reference = fields.String()
+    minutes = fields.Integer(metadata={"description": "How much later it would start"})
+
+
+class CandidateSchema(Schema):
+    staff_id = fields.Integer()
+    name = fields.String()
+    travel_minutes = fields.Integer(
+        allow_none=True, metadata={"description": "From their previous visit in the plan, "
+                                   "else their base"})
+    start = fields.DateTime(
+        allow_none=True, metadata={"description": "The start to pass to "
+                                   "POST /api/visits/{id}/assign (null when refused)"})
+    arrival = fields.DateTime(allow_none=True)
+    arrival_before_deadline = fields.Boolean()
+    pushes = fields.List(fields.Nested(PushSchema),
+                         metadata={"description": "Their visits it would make start later"})
+    warnings = fields.List(fields.String(), metadata={
+        "description": "In words; with any, assign saves only with confirm (Assign anyway)"})
+    refused = fields.Boolean(metadata={"description": "Cannot take it; see reason"})
+    reason = fields.String(allow_none=True, metadata={
+        "description": "Why not, in words with times and skill names"})
 
 
 class PinSchema(StrictSchema):
@@ -89,6 +125,27 @@ class ManualResultSchema(Schema):
     applied = fields.Boolean()
     warnings = fields.List(fields.String())
     visit = fields.Nested(VisitSchema)
+
+
+@blp.route("/<int:visit_id>/candidates")
+class VisitCandidates(MethodView):
+    @blp.response(200, CandidateSchema(many=True))
+    @blp.alt_response(404, description="No such visit")
+    def get(self, visit_id: int) -> Any:
+        """Workers of the visit's network who could take it, best first (arriving before the
+        deadline, no warnings, earliest start, least travel), each with the start to pass to
+        ``assign``, travel, what it would push later and warnings; those who cannot are
+        last with ``refused: true`` and the reason. Empty once the visit is under way or
+        closed. The read is audited."""
+        session, actor = get_session(), current_actor()
+        found = candidates.candidates_for(session, visit_id, now=now(),
+                                          provider=provider_for(current_app))
+        visit = service.get_visit(session, visit_id, actor=actor)
+        audit.record(session, actor=actor, action="view_visit_candidates", now=now(),
+                     patient_id=visit.patient_id, entity=("visit", visit.id),
+                     purpose="choose a worker (API)", request_id=request_id())
+        session.commit()
+        return found
 
 
 @blp.route("/<int:visit_id>/assign")
@@ -134,6 +191,7 @@ class UnassignVisit(MethodView):
             reason=data["reason"],
             actor=current_actor(),
             now=now(),
+            keep_off=data["keep_off"],
         )
         session.commit()
         return visit

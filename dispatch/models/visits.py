@@ -74,6 +74,9 @@ class Visit(Base):
     deadline: so.Mapped[datetime]
     priority: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
     reason: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    #: The planner's reason for leaving the visit unassigned, or for planning it late (not
+    #: triage's ``reason``); cleared when a plan places it in time.
+    unassigned_reason: so.Mapped[str | None] = so.mapped_column(sa.String(300))
     assigned_staff_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("staff.id"), index=True
     )

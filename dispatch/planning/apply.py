@@ -209,4 +209,29 @@ def _apply(
         if visit is not None and visit.status in ("assigned", "offered") and not visit.pinned:
             visit_actions.unassign(session, visit=visit, now=now, reason=item.reason)
             report.unassigned += 1
+    _record_reasons(session, plan=plan, index=index)
     return report, written
+
+
+def _record_reasons(session: so.Session, *, plan: RoutingPlan, index: ProblemIndex) -> None:
+    """Store the planner's reason on each visit it left unassigned or planned late (issue 14:
+    ``unassigned_reason``), and clear it on those it placed in time. Only a changed value is
+    written (the visit's version moves only then)."""
+    reasons: dict[int, str | None] = {}
+    for route in plan.routes:
+        for stop in route.stops:
+            visit = session.get(Visit, index.visits[stop.visit_id])
+            if visit is None or visit.planned_start is None:
+                continue
+            late = int((visit.planned_start - visit.deadline).total_seconds() // 60)
+            reasons[visit.id] = (
+                f"planned {late} min after its deadline: no one could reach it sooner"
+                if late > 0 and visit.assigned_staff_id is not None else None)
+    for item in plan.unassigned:
+        visit = session.get(Visit, index.visits[item.visit_id])
+        if visit is not None and visit.status == "unassigned":
+            reasons[visit.id] = item.reason[:300]
+    for visit_id, reason in reasons.items():
+        visit = session.get(Visit, visit_id)
+        if visit is not None and visit.unassigned_reason != reason:
+            visit.unassigned_reason = reason

@@ -30,13 +30,13 @@ from dispatch import states
 from dispatch.actors import SYSTEM, Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Network, Referral, Staff, Visit
-from dispatch.planning.problem import FIELD_ROLES, ProblemIndex, build_problem
+from dispatch.planning.problem import FIELD_ROLES, ProblemIndex, build_problem, seconds_between
 from dispatch.services import audit, cover, visit_actions
 from dispatch.sms.escalation import clear_visit_escalations, escalate_visit
 from routing.insertion import cheapest_insertion
 from routing.screening import screen
 from routing.travel import TravelTimeProvider
-from routing.types import PRIORITY_URGENT_2H, RoutingPlan
+from routing.types import PRIORITY_URGENT_2H, Route, RoutingPlan, RoutingProblem, Stop
 
 NEEDS_DECISION = "needs_decision"
 CHOICES = ("allow_late", "cover", "hand_back")
@@ -192,6 +192,59 @@ def _late_options(
     session: so.Session, visit: Visit, network_id: int | None, *, now: datetime,
     provider: TravelTimeProvider,
 ) -> list[LateOption]:
+    found = []
+    for placed in insertions(session, visit, network_id, now=now, provider=provider):
+        minutes = max(0, math.ceil((placed.start - visit.deadline).total_seconds() / 60))
+        found.append(LateOption(placed.staff.id, placed.staff.name, placed.staff.network_id,
+                                placed.arrival, placed.start, minutes))
+    return found
+
+
+@dataclass(frozen=True)
+class Insertion:
+    """``visit`` put into one eligible worker's shift as their day stands (nothing else moves).
+
+    ``route`` is ``None`` when it does not fit; ``before`` is the shift's route without it
+    (``None`` when the shift had nothing planned). Times in ``route`` are seconds from
+    ``index.start``.
+    """
+
+    staff: Staff
+    shift: int  # the index of the shift in ``problem.shifts``
+    problem: RoutingProblem
+    index: ProblemIndex
+    vid: str
+    before: Route | None
+    route: Route | None
+
+    @property
+    def stop(self) -> Stop:
+        assert self.route is not None
+        return next(s for s in self.route.stops if s.visit_id == self.vid)
+
+    @property
+    def start(self) -> datetime:
+        return self.index.at(self.stop.start)
+
+    @property
+    def arrival(self) -> datetime:
+        return self.index.at(self.stop.arrival)
+
+
+def insertions(
+    session: so.Session, visit: Visit, network_id: int | None, *, now: datetime,
+    provider: TravelTimeProvider, fitting_only: bool = True, staff_id: int | None = None,
+    start: datetime | None = None,
+) -> list[Insertion]:
+    """Each skilled, not excluded worker's earliest place for ``visit`` in the current plan.
+
+    The visit is put into each eligible shift of ``network_id`` (all networks when None) as
+    it stands (no other visit moves; breaks, shift ends and accepted visits kept), late if
+    need be (the caller says what lateness means). With ``fitting_only`` shifts it does not
+    fit are left out; otherwise they come back with ``route`` None. ``staff_id`` looks at
+    that worker only; ``start`` holds the visit at that start (a coordinator's choice), so
+    the worker's later visits are re-timed round it.
+    """
     from dispatch.planning.live import current_plan
 
     problem, index = build_problem(session, now=now, provider=provider, network_id=network_id,
@@ -199,34 +252,57 @@ def _late_options(
     vid = next((k for k, row in index.visits.items() if row == visit.id), None)
     if vid is None:
         return []
-    target = dataclasses.replace(problem.visit(vid), late_limit=None, late_workers=frozenset())
+    target = dataclasses.replace(problem.visit(vid), late_limit=None, late_workers=frozenset(),
+                                 pinned_to=None, pinned_start=None)
+    at = None if start is None else seconds_between(index.start, start)
+    # Nobody's booked visit moves earlier than booked (their day as it stands): only later.
+    booked = {st.visit_id: st.start for r in current_plan(session, problem, index).routes
+              for st in r.stops if st.visit_id != vid}
+    others = tuple(
+        dataclasses.replace(
+            v, earliest=max(v.earliest, booked[v.id]),
+            deadline=max(v.deadline, v.earliest, booked[v.id]),
+            late_limit=None if v.late_limit is None else max(v.late_limit, booked[v.id]))
+        if v.id in booked and v.pinned_start is None else v
+        for v in problem.visits)
+    if start is not None:
+        # A coordinator's start: see how late it would make the others (the caller refuses
+        # or warns) rather than finding no place at all.
+        others = tuple(dataclasses.replace(v, late_limit=None, late_workers=frozenset())
+                       for v in others)
     problem = dataclasses.replace(
         problem, late_policy="serve_late",
-        visits=tuple(target if v.id == vid else v for v in problem.visits))
+        visits=tuple(target if v.id == vid else v for v in others))
     screening = screen(problem)
+    if start is not None:
+        screening = dataclasses.replace(screening,
+                                        late=frozenset(v.id for v in problem.visits))
     plan = current_plan(session, problem, index)
     plan = dataclasses.replace(plan, routes=tuple(
         dataclasses.replace(r, stops=tuple(s for s in r.stops if s.visit_id != vid))
         for r in plan.routes))
+    routes = {r.shift_id: r for r in plan.routes}
     eligible = [k for k, s in enumerate(problem.shifts)
-                if target.skills <= s.skills and s.worker_id not in target.excluded_workers]
+                if target.skills <= s.skills and s.worker_id not in target.excluded_workers
+                and (staff_id is None or index.staff_of_shift[s.id] == staff_id)]
     staff = {s.id: s for s in session.scalars(sa.select(Staff).where(
         Staff.id.in_({index.staff_of_shift[problem.shifts[k].id] for k in eligible}),
         Staff.role.in_(FIELD_ROLES), Staff.active.is_(True)))}
     found = []
     for k in eligible:
+        member = staff.get(index.staff_of_shift[problem.shifts[k].id])
+        if member is None:
+            continue
         one = dataclasses.replace(screening, candidates={**screening.candidates, vid: (k,)},
                                   late=screening.late | {vid})
-        placed = cheapest_insertion(problem, one, plan, target)
+        goal = target if at is None else dataclasses.replace(
+            target, pinned_to=problem.shifts[k].id, pinned_start=at)
+        placed = cheapest_insertion(problem, one, plan, goal)
         route = placed.route_of(vid) if placed is not None else None
-        member = staff.get(index.staff_of_shift[problem.shifts[k].id])
-        if route is None or member is None:
+        if route is None and fitting_only:
             continue
-        stop = next(s for s in route.stops if s.visit_id == vid)
-        start = index.at(stop.start)
-        minutes = max(0, math.ceil((start - visit.deadline).total_seconds() / 60))
-        found.append(LateOption(member.id, member.name, member.network_id,
-                                index.at(stop.arrival), start, minutes))
+        found.append(Insertion(member, k, problem, index, vid,
+                               routes.get(problem.shifts[k].id), route))
     return found
 
 

@@ -15,6 +15,7 @@ are told apart by its ``version`` (optimistic locking): the second gets a 409.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,17 +24,42 @@ from sqlalchemy import orm as so
 
 from dispatch import states
 from dispatch.actors import Actor
+from dispatch.config import LONDON
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
 from dispatch.planning import invariants
 from dispatch.services import visit_actions
 from routing.travel import TravelTimeProvider
 
+#: Skill codes whose words are not just the code with spaces.
+_SKILL_WORDS = {"iv_therapy": "IV therapy"}
+
+
+def skill_name(code: str) -> str:
+    """The skill in words: ``catheter_care`` -> "catheter care" (never the code)."""
+    return _SKILL_WORDS.get(code, code.replace("_", " "))
+
+
+def skill_names(codes: Iterable[str]) -> str:
+    """Several skills in words, joined with commas and "and"."""
+    names = [skill_name(c) for c in sorted(codes)]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def hm(moment: datetime, now: datetime | None = None) -> str:
+    """London wall-clock time, with the day when it is not ``now``'s day."""
+    local = moment.astimezone(LONDON)
+    if now is not None and local.date() != now.astimezone(LONDON).date():
+        return f"{local:%a %d %b %H:%M}"
+    return f"{local:%H:%M}"
+
 
 @dataclass
 class AssignmentCheck:
     warnings: list[str] = field(default_factory=list)
     shift: Shift | None = None
+    #: Another booking of the worker's clashes: never saved, even confirmed.
+    double_booked: bool = False
 
     @property
     def ok(self) -> bool:
@@ -45,6 +71,8 @@ class ManualResult:
     visit: Visit
     applied: bool
     warnings: tuple[str, ...]
+    #: Refused outright (confirming would not help): the worker is booked elsewhere then.
+    double_booked: bool = False
 
 
 def lock_worker(session: so.Session, staff_id: int) -> Staff:
@@ -81,11 +109,11 @@ def check_assignment(
     ``now`` places visits under way (default ``start``)."""
     check = AssignmentCheck()
     end = start + timedelta(minutes=visit.duration_minutes)
-    missing = sorted(set(visit.skills) - set(staff.skills))
+    missing = set(visit.skills) - set(staff.skills)
     if missing:
-        check.warnings.append(f"{staff.name} does not hold: {', '.join(missing)}")
+        check.warnings.append(f"{staff.name} lacks {skill_names(missing)}")
     if staff.id in (visit.excluded_staff_ids or []):
-        check.warnings.append(f"{staff.name} declined this visit")
+        check.warnings.append(f"{staff.name} declined this visit or was taken off it")
     check.shift = session.scalar(
         sa.select(Shift).where(
             Shift.staff_id == staff.id, Shift.starts_at <= start, Shift.ends_at >= end
@@ -95,38 +123,49 @@ def check_assignment(
         check.warnings.append(f"{staff.name} is not on shift for the whole visit")
     elif check.shift.sick_from is not None and check.shift.sick_from < end:
         check.warnings.append(
-            f"{staff.name} is off sick from {check.shift.sick_from.isoformat(timespec='minutes')}"
+            f"{staff.name} is off sick from {hm(check.shift.sick_from, now or start)}"
         )
     if start > visit.deadline:
         late = int((start - visit.deadline).total_seconds() // 60)
-        check.warnings.append(f"starts {late} min after the deadline")
+        check.warnings.append(
+            f"starts {late} min after the deadline ({hm(visit.deadline, now or start)})")
     if start < visit.earliest_start:
-        check.warnings.append("starts before the visit's earliest start")
+        check.warnings.append(
+            f"starts before the visit's earliest start ({hm(visit.earliest_start, now or start)})")
     travel = _travel_from_base(session, staff, check.shift, visit, provider)
     if travel is not None and check.shift is not None and start - travel < check.shift.starts_at:
         check.warnings.append(
             f"needs {int(travel.total_seconds() // 60)} min travel from base "
             "after the shift starts; cannot arrive by then"
         )
-    for other in _clashes(session, visit=visit, staff=staff, start=start, provider=provider,
-                          now=now or start):
+    for other in clashes(session, visit=visit, staff=staff, start=start, provider=provider,
+                         now=now or start):
+        check.double_booked = True
         check.warnings.append(
-            f"{staff.name} is already booked for visit {other.reference} then "
+            f"{staff.name} {clash_text(session, other, now or start)} "
             "(or cannot travel between the two in time)")
     return check
 
 
-def _clashes(
+def clashes(
     session: so.Session, *, visit: Visit, staff: Staff, start: datetime,
     provider: TravelTimeProvider, now: datetime,
-) -> list[Visit]:
-    """The worker's other bookings that ``visit`` at ``start`` cannot be kept with."""
+) -> list[invariants.Held]:
+    """The worker's other bookings that ``visit`` at ``start`` cannot be kept with, earliest
+    first."""
     where = invariants.location_of(session.get(Patient, visit.patient_id))
     candidate = invariants.Held(visit.id, staff.id, start,
                                 start + timedelta(minutes=visit.duration_minutes), where)
     others = invariants.holdings(session, [staff.id], now, exclude=[visit.id])
-    ids = invariants.clashes_with(candidate, others, invariants.Travel(provider))
-    return [v for v in (session.get(Visit, i) for i in ids) if v is not None]
+    ids = set(invariants.clashes_with(candidate, others, invariants.Travel(provider)))
+    return sorted((h for h in others if h.visit_id in ids), key=lambda h: (h.start, h.visit_id))
+
+
+def clash_text(session: so.Session, held: invariants.Held, now: datetime) -> str:
+    """"already has visit 3134 from 14:10 to 14:55"."""
+    row = session.get(Visit, held.visit_id)
+    reference = row.reference if row is not None else str(held.visit_id)
+    return f"already has visit {reference} from {hm(held.start, now)} to {hm(held.end, now)}"
 
 
 def _travel_from_base(
@@ -172,17 +211,17 @@ def assign_manually(
     if visit is None:
         raise NotFound(f"visit {visit_id} not found")
     if visit.version != version:
-        raise Conflict(
-            f"visit {visit.reference} was changed by someone else (version "
-            f"{visit.version}, you had {version}); reload it and try again"
-        )
+        raise Conflict(stale_message(session, visit, now))
     staff = lock_worker(session, staff_id)
     check = check_assignment(session, visit=visit, staff=staff, start=start, provider=provider,
                              now=now)
-    double_booked = any("already booked" in w for w in check.warnings)
-    if double_booked or (check.warnings and not confirm):
+    if check.double_booked:
+        # It may fit by pushing the worker's later visits on (a candidate's ``pushes``).
+        check = _push_later(session, visit=visit, staff=staff, start=start, now=now,
+                            provider=provider, check=check, actor=actor)
+    if check.double_booked or (check.warnings and not confirm):
         # Double-booking is never allowed, even confirmed: one person, one place.
-        return ManualResult(visit, False, tuple(check.warnings))
+        return ManualResult(visit, False, tuple(check.warnings), check.double_booked)
     visit_actions.assign(
         session,
         visit=visit,
@@ -198,23 +237,125 @@ def assign_manually(
     return ManualResult(visit, True, tuple(check.warnings))
 
 
+#: Statuses of the worker's other visits that an assignment may push later.
+PUSHABLE = ("assigned", "offered", "accepted")
+
+
+def _push_later(
+    session: so.Session, *, visit: Visit, staff: Staff, start: datetime, now: datetime,
+    provider: TravelTimeProvider, check: AssignmentCheck, actor: Actor,
+) -> AssignmentCheck:
+    """Re-time the worker's later visits round ``visit`` at ``start`` when that is what
+    clashes, then check again. Never pushes a visit under way, a visit the coordinator
+    pinned, or a 2-hour visit past its deadline (hazard H-110): the clash then stands.
+    Changes are only flushed; the caller rolls back when nothing is saved."""
+    from dispatch.planning.jeopardy import is_urgent
+    from dispatch.services.candidates import moves_for
+
+    moves = moves_for(session, visit, staff, start, now=now, provider=provider)
+    if not moves:
+        return check
+    for other, new in moves:
+        if other.status not in PUSHABLE or (other.pinned and other.status != "accepted"):
+            return check
+        if is_urgent(other) and new > other.deadline and other.late_allowed_until is None:
+            check.warnings.append(
+                f"would push 2-hour visit {other.reference} past its deadline "
+                f"({hm(other.deadline, now)}); choose another worker or time")
+            return check
+    for other, new in moves:
+        if other.status == "accepted":
+            visit_actions.retime_accepted(session, visit=other, planned_start=new, now=now)
+        else:
+            other.planned_start = new
+        from dispatch.services import audit
+
+        audit.record(session, actor=actor, action="retime_visit", now=now,
+                     patient_id=other.patient_id, entity=("visit", other.id),
+                     purpose="pushed later by a manual assignment",
+                     details={"reference": other.reference, "staff_id": staff.id,
+                              "planned_start": new.isoformat(), "for": visit.reference})
+    session.flush()
+    again = check_assignment(session, visit=visit, staff=staff, start=start, provider=provider,
+                             now=now)
+    again.warnings.extend(
+        f"visit {other.reference} would then start after its deadline ({hm(other.deadline, now)})"
+        for other, new in moves if new > other.deadline)
+    return again
+
+
 def unassign_manually(
-    session: so.Session, *, visit_id: int, version: int, reason: str, actor: Actor, now: datetime
+    session: so.Session, *, visit_id: int, version: int, reason: str, actor: Actor, now: datetime,
+    keep_off: bool = True,
 ) -> Visit:
     """Take a visit off its worker by hand (it returns to the planner).
 
-    An offer still waiting for its answer is withdrawn as unanswered: the planner then asks
-    someone else first, and that worker again only if no one else can do as well.
+    With ``keep_off`` (the default) the worker is kept off the visit: they join
+    ``excluded_staff_ids``, so neither the planner nor the candidates list offers it to them
+    again (a coordinator may still assign them by hand, with a warning). Without it an offer
+    still waiting for its answer is withdrawn as unanswered (the planner asks someone else
+    first, and that worker again only if no one else can do as well), and an assignment
+    simply returns to the planner.
     """
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFound(f"visit {visit_id} not found")
     if visit.version != version:
-        raise Conflict(f"visit {visit.reference} was changed by someone else; reload it")
-    if visit.status == "offered" and visit.assigned_staff_id is not None:
+        raise Conflict(stale_message(session, visit, now))
+    if not keep_off and visit.status == "offered" and visit.assigned_staff_id is not None:
         return visit_actions.withdraw_unanswered(session, visit=visit, now=now, reason=reason,
                                                  actor=actor)
-    return visit_actions.unassign(session, visit=visit, now=now, reason=reason, actor=actor)
+    previous = visit.assigned_staff_id
+    visit = visit_actions.unassign(session, visit=visit, now=now, reason=reason, actor=actor)
+    if keep_off and previous is not None and previous not in (visit.excluded_staff_ids or []):
+        visit.excluded_staff_ids = sorted({*(visit.excluded_staff_ids or []), previous})
+        visit_actions._flush(session, visit)
+    return visit
+
+
+#: What each audited change to a visit did, in words (the 409 message says it).
+_CHANGES = {
+    "assign_visit": "assigned to {staff}", "unassign_visit": "taken off {staff}",
+    "retime_visit": "re-timed for {staff}", "accept_visit": "accepted by {staff}",
+    "decline_visit": "declined by {staff}", "arrive_visit": "{staff} arrived",
+    "complete_visit": "completed by {staff}", "cancel_visit": "cancelled",
+    "pin_visit": "pinned", "unpin_visit": "unpinned",
+    "jeopardy_decision": "a decision on its jeopardy was recorded",
+}
+
+
+def stale_message(session: so.Session, visit: Visit, now: datetime) -> str:
+    """A version clash in words: who changed what, when, and how the visit stands now.
+
+    "Visit 4821 was changed by alice at 14:03: assigned to Sam Lee. It is now offered to Sam
+    Lee for 14:30. Your change was not saved; check it and try again." (not "version 13, you
+    had 11"). The change is the visit's latest audited change (the system's planner shows as
+    "system").
+    """
+    from dispatch.models import AuditEvent
+
+    event = session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.entity_type == "visit", AuditEvent.entity_id == str(visit.id),
+            AuditEvent.action.in_(_CHANGES))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1))
+    worker = session.get(Staff, visit.assigned_staff_id) if visit.assigned_staff_id else None
+    state = visit.status.replace("_", " ")
+    if worker is not None:
+        state += f" {'to' if visit.status == 'offered' else 'with'} {worker.name}"
+        if visit.planned_start is not None:
+            state += f" for {hm(visit.planned_start, now)}"
+    if visit.pinned:
+        state += " (pinned)"
+    if event is None:
+        change = f"Visit {visit.reference} was changed by someone else"
+    else:
+        staff_id = (event.details or {}).get("staff_id")
+        named = session.get(Staff, staff_id) if isinstance(staff_id, int) else None
+        what = _CHANGES[event.action].format(staff=named.name if named else "a worker")
+        change = (f"Visit {visit.reference} was changed by {event.username or 'system'} at "
+                  f"{hm(event.at, now)}: {what}")
+    return f"{change}. It is now {state}. Your change was not saved; check it and try again."
 
 
 def set_pin(
@@ -225,7 +366,7 @@ def set_pin(
     if visit is None:
         raise NotFound(f"visit {visit_id} not found")
     if visit.version != version:
-        raise Conflict(f"visit {visit.reference} was changed by someone else; reload it")
+        raise Conflict(stale_message(session, visit, now))
     if pinned and visit.assigned_staff_id is None:
         raise Conflict(f"visit {visit.reference} has no worker to pin it to")
     if not pinned and visit.status in states.VISIT_PINNED_STATUSES:

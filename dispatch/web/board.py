@@ -31,6 +31,7 @@ from dispatch.planning import jeopardy
 from dispatch.planning.runs import provider_for
 from dispatch.services import audit, manual
 from dispatch.services import board as service
+from dispatch.services import candidates as ranking
 from dispatch.services.patients import postcode_district
 from dispatch.web.common import bp, london_time
 from dispatch.web.drawings import map_drawing, timeline_drawing
@@ -161,11 +162,11 @@ def _render_visit(
     if assign is None:
         assign = AssignForm(formdata=None, version=visit.version,
                             start_time=_default_start(visit),
-                            staff_id=visit.assigned_staff_id)
+                            staff_id=visit.assigned_staff_id, pin=True)
     assign.staff_id.choices = forms.options(
         [("", "Choose a worker"),
          *((str(s.id), _choice_label(s, sh, visit)) for s, sh in candidates)])
-    unassign = UnassignForm(formdata=None, version=visit.version)
+    unassign = UnassignForm(formdata=None, version=visit.version, keep_off=True)
     pin = PinForm(formdata=None, version=visit.version, pinned="0" if visit.pinned else "1")
     worker = session.get(Staff, visit.assigned_staff_id) if visit.assigned_staff_id else None
     patient = session.get(Patient, visit.patient_id)
@@ -175,9 +176,11 @@ def _render_visit(
         cause = visit.jeopardy_cause or service.jeopardy_cause(visit, now=now())
     choices = (jeopardy.options(session, visit, now=now(), provider=provider_for(current_app))
                if cause == jeopardy.NEEDS_DECISION else None)
+    ranked = ranking.candidates(session, visit, now=now(), provider=provider_for(current_app))
     session.commit()
     return render_template(
         "board/visit.html", visit=visit, worker=worker, assign=assign, unassign=unassign,
+        candidates=ranked, candidate_form=AssignForm(formdata=None, version=visit.version),
         pin=pin, warnings=warnings, errors=errors or [], district=district,
         minutes_left=int((visit.deadline - now()).total_seconds() // 60),
         network_arg=request.values.get("network", visit.network_id or 0),
@@ -191,7 +194,16 @@ def board_visit(visit_id: int) -> ResponseReturnValue:
     return _render_visit(_visit(visit_id))
 
 
-def _start_today(text: str) -> datetime:
+def _start_today(text: str, exact: str = "") -> datetime:
+    """The start: a candidate's exact ISO start when given, else HH:MM today (London)."""
+    if exact:
+        try:
+            moment = datetime.fromisoformat(exact)
+        except ValueError:
+            raise InvalidInput("invalid start", errors={"start": ["not a date and time"]}) from None
+        if moment.tzinfo is None:
+            raise InvalidInput("invalid start", errors={"start": ["needs a time zone"]})
+        return moment
     hour, minute = (int(p) for p in text.split(":"))
     day = now().astimezone(LONDON).date()
     return datetime.combine(day, time(hour, minute), tzinfo=LONDON)
@@ -207,19 +219,9 @@ def board_assign(visit_id: int) -> ResponseReturnValue:
     if not form.validate() or not form.staff_id.data:
         return _render_visit(visit, form, errors=forms.error_list(form), status=422)
     session = get_session()
-    start = _start_today(form.start_time.data or "")
     confirmed = form.confirm.data == "yes"
     try:
-        if not confirmed:  # first the planner's checks, nothing saved
-            staff = session.get(Staff, form.staff_id.data)
-            if staff is None:
-                raise InvalidInput("invalid", errors={"staff_id": ["no such member of staff"]})
-            check = manual.check_assignment(session, visit=visit, staff=staff, start=start,
-                                            provider=provider_for(current_app), now=now())
-            if not check.ok:
-                session.rollback()
-                form.confirm.data = "yes"
-                return _render_visit(visit, form, warnings=tuple(check.warnings))
+        start = _start_today(form.start_time.data or "", form.start.data or "")
         result = manual.assign_manually(
             session, visit_id=visit.id, staff_id=form.staff_id.data, start=start,
             version=form.version.data or 0, confirm=confirmed, pin=bool(form.pin.data),
@@ -231,8 +233,11 @@ def board_assign(visit_id: int) -> ResponseReturnValue:
                              status=exc.status)
     if not result.applied:
         session.rollback()
+        if not result.double_booked:  # warnings the service accepts once confirmed
+            form.confirm.data = "yes"
+            return _render_visit(_visit(visit_id), form, warnings=result.warnings)
         form.confirm.data = ""
-        return _render_visit(visit, form, warnings=result.warnings, errors=[{
+        return _render_visit(_visit(visit_id), form, warnings=result.warnings, errors=[{
             "text": DOUBLE_BOOKED}],
             status=409)
     session.commit()
@@ -263,7 +268,7 @@ def board_unassign(visit_id: int) -> ResponseReturnValue:
     try:
         manual.unassign_manually(session, visit_id=visit.id, version=form.version.data or 0,
                                  reason=(form.reason.data or "").strip(), actor=current_actor(),
-                                 now=now())
+                                 now=now(), keep_off=bool(form.keep_off.data))
     except Conflict as exc:
         session.rollback()
         return _render_visit(_visit(visit_id), errors=[{"text": exc.message}], status=409)

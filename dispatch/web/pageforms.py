@@ -69,12 +69,16 @@ class AssignForm(FlaskForm):
     pin = BooleanField("Pin to this worker (the planner will not move it)")
     version = IntegerField(validators=list(VERSION))
     confirm = HiddenField(default="")
+    #: A candidate's exact start (ISO 8601, from the candidates list); overrides start_time.
+    start = HiddenField(default="")
 
 
 class UnassignForm(FlaskForm):
     reason = StringField("Reason for taking the visit off its worker", validators=[
         DataRequired("Give a reason"), Length(min=MIN_REASON, max=300,
                                               message="Give a reason of 3 to 300 characters")])
+    keep_off = BooleanField("Keep this worker off the visit (the planner will not offer it "
+                            "to them again)")
     version = IntegerField(validators=list(VERSION))
 
 

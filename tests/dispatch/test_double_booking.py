@@ -278,7 +278,7 @@ def test_coordinator_cannot_book_a_visit_with_no_time_to_drive_there(
 
     tight = book(105)
     assert not tight.applied
-    assert any("already booked for visit A" in text for text in tight.warnings)
+    assert any("already has visit A from" in text for text in tight.warnings)
     assert book(120).applied
 
 

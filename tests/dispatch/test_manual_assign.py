@@ -31,7 +31,7 @@ def test_assign_warns_on_missing_skill_and_saves_only_when_confirmed(
     first = _assign(client, headers, falls, world["hybrid"], start)
     assert first.status_code == 200
     assert first.json["applied"] is False
-    assert any("falls_assessment" in w for w in first.json["warnings"])
+    assert any("lacks falls assessment" in w for w in first.json["warnings"])
     session.expire_all()
     assert falls.status == "unassigned"
     second = _assign(client, headers, falls, world["hybrid"], start, confirm=True)
@@ -52,7 +52,8 @@ def test_stale_version_is_409(
     client: FlaskClient, token_for: Callable[..., dict[str, str]],
     world: dict[str, Any],  # noqa: F811
 ) -> None:
-    """Two coordinators on the same visit: the one with the old version loses with a 409."""
+    """Two coordinators on the same visit: the one with the old version loses with a 409 that
+    says who changed what and how the visit stands now, not "version 13, you had 11"."""
     headers = token_for("coordinator")
     falls = world["visits"][0]
     seen = falls.version
@@ -61,7 +62,11 @@ def test_stale_version_is_409(
     late = client.post(f"/api/visits/{falls.id}/assign", headers=headers, json={
         "staff_id": world["nurse"].id, "start": (NOW + timedelta(minutes=50)).isoformat(),
         "version": seen})
-    assert late.status_code == 409 and "changed by someone else" in late.json["message"]
+    assert late.status_code == 409
+    message = late.json["message"]
+    assert "was changed by coordinator" in message and "at 10:20: assigned to Nurse One" in message
+    assert "It is now offered to Nurse One for 11:00 (pinned)" in message
+    assert "version" not in message
 
 
 def test_double_booking_refused_even_confirmed(
@@ -76,7 +81,7 @@ def test_double_booking_refused_even_confirmed(
     clash = _assign(client, headers, personal, world["nurse"], start + timedelta(minutes=10),
                     confirm=True)
     assert clash.json["applied"] is False
-    assert any("already booked" in w for w in clash.json["warnings"])
+    assert any("already has visit" in w for w in clash.json["warnings"])
 
 
 def test_pinned_visit_is_kept_by_the_planner(
@@ -102,8 +107,8 @@ def test_unassigning_a_waiting_offer_asks_someone_else_first(
     client: FlaskClient, token_for: Callable[..., dict[str, str]], session: so.Session,
     world: dict[str, Any],  # noqa: F811
 ) -> None:
-    """A coordinator taking back an offer nobody answered: the worker is not barred, but the
-    next problem asks others first (avoided, not excluded)."""
+    """A coordinator taking back an offer nobody answered, not keeping the worker off: they
+    are not barred, but the next problem asks others first (avoided, not excluded)."""
     headers = token_for("coordinator")
     falls = world["visits"][0]
     offered = _assign(client, headers, falls, world["nurse"], NOW + timedelta(minutes=40))
@@ -111,7 +116,8 @@ def test_unassigning_a_waiting_offer_asks_someone_else_first(
 
     response = client.post(f"/api/visits/{falls.id}/unassign", headers=headers,
                            json={"version": offered.json["visit"]["version"],
-                                 "reason": "no answer to the offer after 15 minutes"})
+                                 "reason": "no answer to the offer after 15 minutes",
+                                 "keep_off": False})
 
     assert response.status_code == 200 and response.json["status"] == "unassigned"
     session.expire_all()

@@ -90,7 +90,7 @@ def test_board_assign_with_warning_asks_confirm_then_saves(
     first = client.post(f"/board/visits/{day.late.id}/assign", data=form)
     html = first.get_data(as_text=True)
     assert first.status_code == 200 and "Check before you assign" in html
-    assert "does not hold: catheter_care" in html and 'id="confirm-assign"' in html
+    assert "lacks catheter care" in html and 'id="confirm-assign"' in html
     session.expire_all()
     assert session.get(m.Visit, day.late.id).status == "unassigned"  # type: ignore[union-attr]
     second = client.post(f"/board/visits/{day.late.id}/assign", data={**form, "confirm": "yes"})
@@ -131,7 +131,7 @@ def test_board_assign_double_booking_never_saved(app: Flask, session: so.Session
         "staff_id": str(day.nurse.id), "start_time": "10:45", "version": str(day.late.version),
         "confirm": "yes"})
     assert response.status_code == 409
-    assert "already booked for visit 4821" in response.get_data(as_text=True)
+    assert "already has visit 4821 from" in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(m.Visit, day.late.id).status == "unassigned"  # type: ignore[union-attr]
 
@@ -159,3 +159,33 @@ def test_coordinator_home_is_the_board(app: Flask, session: so.Session) -> None:
     """Coordinators land on the board after signing in."""
     client, _ = office_client(app, session, "coordinator")
     assert client.get("/").headers["Location"] == "/board"
+
+
+def test_board_visit_page_lists_candidates_and_one_post_assigns_pinned(
+    app: Flask, session: so.Session
+) -> None:
+    """The visit page lists who could take it with a button posting the candidate's exact
+    start, shows the planner's note, and that one post assigns and pins (issue 14)."""
+    day = make_day(session)
+    day.late.deadline = NOW + timedelta(hours=3)
+    day.late.unassigned_reason = "no worker with the skills is free before the deadline"
+    for visit in (day.mine, day.theirs):  # booked on their shifts, as the planner books
+        visit.shift_id = session.scalar(sa.select(m.Shift.id).where(
+            m.Shift.staff_id == visit.assigned_staff_id))
+    session.commit()
+    client, _ = office_client(app, session, "coordinator", network_id=day.network.id)
+    html = client.get(f"/board/visits/{day.late.id}").get_data(as_text=True)
+    assert 'id="candidates"' in html and "Who could take it, best first" in html
+    assert "no worker with the skills is free before the deadline" in html
+    start = re.search(r'name="start" value="([^"]+)"', html)
+    staff = re.search(r'class="app-candidate" data-staff-id="(\d+)"', html)
+    assert start is not None and staff is not None
+    response = client.post(f"/board/visits/{day.late.id}/assign", data={
+        "staff_id": staff.group(1), "start": start.group(1), "start_time": "00:00",
+        "pin": "y", "version": str(day.late.version)})
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    session.expire_all()
+    visit = session.get(m.Visit, day.late.id)
+    assert visit is not None and visit.pinned and visit.assigned_staff_id == int(staff.group(1))
+    assert visit.planned_start is not None
+    assert visit.planned_start.isoformat() == start.group(1)
