@@ -85,8 +85,10 @@ def test_production_short_secret_key_refused(tmp_path: Path) -> None:
     """A secret key under 32 bytes stops production at start-up, saying how to make one."""
     url = f"sqlite:///{tmp_path / 'p.sqlite3'}"
     with pytest.raises(ConfigurationError, match="at least 32 bytes"):
-        create_app({"ENV": "production", "SECRET_KEY": "s" * 31, "DATABASE_URL": url})
-    app = create_app({"ENV": "production", "SECRET_KEY": "s" * 32, "DATABASE_URL": url})
+        create_app({"ENV": "production", "SECRET_KEY": "s" * 31, "DATABASE_URL": url,
+                    "SMS_BACKEND": "local"})
+    app = create_app({"ENV": "production", "SECRET_KEY": "s" * 32, "DATABASE_URL": url,
+                      "SMS_BACKEND": "local"})
     assert app.config["SECRET_KEY"] == "s" * 32
 
 
@@ -97,6 +99,7 @@ def test_demo_data_refused_in_production(
     db = tmp_path / "prod.sqlite3"
     monkeypatch.setenv("DISPATCH_ENV", "production")
     monkeypatch.setenv("DISPATCH_SECRET_KEY", LONG_KEY)
+    monkeypatch.setenv("DISPATCH_SMS_BACKEND", "local")
     monkeypatch.setenv("DISPATCH_DATABASE_URL", f"sqlite:///{db}")
     monkeypatch.setenv("DISPATCH_INSTANCE_PATH", str(tmp_path))
 
