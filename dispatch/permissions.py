@@ -93,6 +93,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("staff.RosterImport", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.Plans", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("plans.PlanById", "DELETE"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.AssignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.UnassignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.PinVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
