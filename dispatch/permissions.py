@@ -94,6 +94,8 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("plans.Plans", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "DELETE"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Re-plan now (issue 14): the people who run a network's day.
+    ("networks.NetworkReplan", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("visits.AssignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.UnassignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.PinVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),

@@ -46,6 +46,7 @@ class PlanRequestSchema(StrictSchema):
 class PlanSchema(Schema):
     id = fields.Integer()
     status = fields.String()
+    kind = fields.String(metadata={"description": "proposal (POST /api/plans) or replan"})
     network_id = fields.Integer(allow_none=True)
     horizon_start = fields.DateTime()
     horizon_end = fields.DateTime()
@@ -121,3 +122,69 @@ class PlanById(MethodView):
         plan = runs.cancel_plan(session, plan_id, now=now())
         session.commit()
         return plan
+
+
+networks_blp = Blueprint(
+    "networks",
+    __name__,
+    url_prefix="/api/networks",
+    description="A network's plan: re-plan now",
+)
+
+
+class ChangeSchema(Schema):
+    visit_id = fields.Integer()
+    reference = fields.String()
+    from_ = fields.Dict(allow_none=True, attribute="from", data_key="from",
+                        metadata={"description": "{staff_id, start} before; null if unassigned"})
+    to = fields.Dict(allow_none=True,
+                     metadata={"description": "{staff_id, start} after; null if unassigned"})
+
+
+class UnassignedSchema(Schema):
+    visit_id = fields.Integer()
+    reference = fields.String(allow_none=True)
+    reason = fields.String()
+    code = fields.String()
+
+
+class ReplanSchema(Schema):
+    network_id = fields.Integer()
+    run_id = fields.Integer()
+    status = fields.String(metadata={"description": "done, failed, cancelled; pending or "
+                                     "running with 202"})
+    changed = fields.List(fields.Nested(ChangeSchema))
+    unassigned = fields.List(fields.Nested(UnassignedSchema))
+    error = fields.String(allow_none=True)
+
+
+@networks_blp.route("/<int:network_id>/replan")
+class NetworkReplan(MethodView):
+    @networks_blp.response(200, ReplanSchema)
+    @networks_blp.alt_response(202, schema=ReplanSchema,
+                               description="Still running after REPLAN_WAIT_SECONDS: poll "
+                               "GET /api/plans/{run_id}")
+    @networks_blp.alt_response(404, description="No such network")
+    def post(self, network_id: int) -> Any:
+        """Re-optimise the network now and apply it; answers once applied, with what changed.
+
+        Runs as the ``run_plans`` job (the request waits for it, at most
+        ``REPLAN_WAIT_SECONDS``). Pinned (coordinator) and accepted visits stay with their
+        worker, pinned ones at their time too, exactly as in the scheduled re-optimisation.
+        """
+        session = get_session()
+        plan = runs.request_replan(
+            session, network_id=network_id,
+            seconds=float(current_app.config.get("REOPTIMISE_SECONDS",
+                                                 DEFAULTS["REOPTIMISE_SECONDS"])),
+            now=now(), requested_by=current_actor().username)
+        session.commit()
+        wake("run_plans")
+        limit = float(current_app.config.get("REPLAN_WAIT_SECONDS",
+                                             DEFAULTS["REPLAN_WAIT_SECONDS"]))
+        plan = runs.wait_for(session, plan.id, seconds=limit)
+        body: dict[str, Any] = {"network_id": network_id, "run_id": plan.id,
+                                "status": plan.status, "changed": [], "unassigned": []}
+        result = plan.result or {}
+        body.update({k: result[k] for k in ("changed", "unassigned", "error") if k in result})
+        return body, 202 if plan.status in ("pending", "running") else 200

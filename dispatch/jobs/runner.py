@@ -142,8 +142,8 @@ def reoptimise(app: Flask) -> Any:
 
 def run_plans(app: Flask) -> Any:
     """Solve pending plan requests (``POST /api/plans``) through the planning pipeline."""
-    return run_phased_job(app, "run_plans", lambda database, _now: runs.run_pending(
-        ShortTransactions(database), provider=provider_for(app)))
+    return run_phased_job(app, "run_plans", lambda database, now: runs.run_pending(
+        ShortTransactions(database), provider=provider_for(app), now=now))
 
 
 JOBS: dict[str, tuple[str, Callable[[Flask], Any]]] = {

@@ -120,6 +120,10 @@ def unplaced_urgent(
 AFTER_APPLY: tuple[AfterApply, ...] = (unplaced_urgent,)
 
 
+class Cancelled(Exception):
+    """The run was cancelled between its solve and its apply: nothing was applied."""
+
+
 @dataclass
 class Read:
     """What the read phase found: the problem, its index to database ids, the current plan."""
@@ -221,11 +225,14 @@ def run(
     tx: Transactions, *, now: datetime, provider: TravelTimeProvider, network_id: int | None,
     options: Options, new_ids: Sequence[int] | None = None,
     after_apply: Sequence[AfterApply] = AFTER_APPLY,
+    proceed: Callable[[], bool] | None = None,
 ) -> Report:
     """Read, solve and apply one network. A network with no open visits is left alone.
 
     ``new_ids``: the visits to insert (``method="insert"``); ``None`` for the others.
+    ``proceed``, if given, is asked after the solve whether to apply (a cancel flag).
     :raise RoutingInfeasible: no plan was found (nothing is applied).
+    :raise Cancelled: ``proceed`` said no (nothing is applied).
     """
     with tx.session() as session:
         found = read(session, now=now, provider=provider, network_id=network_id,
@@ -233,6 +240,8 @@ def run(
     if not found.problem.visits and new_ids is None:
         return Report(network_id, 0, 0, ApplyReport())
     plan, was_relaxed = solve(found, options=options, new_ids=new_ids or ())
+    if proceed is not None and not proceed():
+        raise Cancelled(f"network {network_id}: cancelled before apply")
     report = apply(tx, plan=plan, index=found.index, now=now, provider=provider,
                    after_apply=after_apply)
     return Report(network_id, len(found.problem.visits),

@@ -208,7 +208,7 @@ def test_plan_cancelled_while_solving_stores_nothing(
     monkeypatch.setattr(pipeline, "solve", cancelled_meanwhile)
 
     status = runs.execute_plan(pipeline.ShortTransactions(database), plan_id=plan.id,
-                               provider=GeodesicTravelTime(), workers=1)
+                               provider=GeodesicTravelTime(), now=NOW, workers=1)
 
     assert status == "cancelled"
     session.expire_all()
