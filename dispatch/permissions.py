@@ -55,6 +55,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.board_assign", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_unassign", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_pin", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.board_replan", "POST"): frozenset({COORDINATOR, MANAGER}),
     # Text messages (dispatch/web/messages.py): the SMS outbox and inbox, live. The people who
     # dispatch and follow up (coordinators), managers and admins. Not call handlers, although
     # /api/messages is open to them: the page shows which worker goes to which visit and when,

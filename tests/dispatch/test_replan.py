@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import orm as so
@@ -15,9 +16,12 @@ from sqlalchemy import orm as so
 from dispatch import models as m
 from dispatch.api import plans as plans_api
 from dispatch.jobs.runner import run_plans
+from dispatch.web import board as board_web
 from tests.dispatch import factories as f
 from tests.dispatch.test_double_booking import _visit, pin, pinned_world  # noqa: F401
 from tests.dispatch.test_planning import NOW
+from tests.dispatch.test_web_day import make_day, office_client
+from tests.dispatch.test_web_support import csrf_token
 
 
 @pytest.fixture
@@ -102,3 +106,25 @@ def test_replan_refuses_unknown_network_and_other_roles(
                        headers=token_for("coordinator")).status_code == 404
     assert client.post(f"/api/networks/{net.id}/replan",
                        headers=token_for("call_handler")).status_code == 403
+
+
+def test_board_replan_button_posts_with_csrf_and_reports(
+    app: Flask, session: so.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The board shows "Re-plan now" to a coordinator; the form carries a CSRF token and a
+    post without it is refused; with it the re-plan runs and the board says what changed."""
+    monkeypatch.setattr(board_web, "wake", lambda job: run_plans(app))
+    day = make_day(session)
+    client, _ = office_client(app, session, "coordinator", network_id=day.network.id)
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get(f"/board?network={day.network.id}").get_data(as_text=True)
+    assert "Re-plan now" in page
+    url = f"/board/networks/{day.network.id}/replan"
+    assert client.post(url).status_code == 400  # no CSRF token
+
+    done = client.post(url, data={"csrf_token": csrf_token(page)}, follow_redirects=True)
+
+    assert done.status_code == 200
+    assert "Re-planned:" in done.get_data(as_text=True)
+    run = session.scalars(sa.select(m.Plan).where(m.Plan.kind == "replan")).one()
+    assert (run.network_id, run.status) == (day.network.id, "done")
