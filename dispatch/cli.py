@@ -335,8 +335,10 @@ def triage_command(source: Any) -> None:
     """Triage one referral's answers and observations (JSON) and print the disposition as JSON.
 
     The input is the triage JSON of the API (received_at with a zone, needs, red_flags,
-    observations, frailty, risk_tier, pathways_disposition, pathways_timeframe_minutes).
-    Exits 2 with the reasons on invalid input.
+    red_flag_answers, observations, frailty, risk_tier, pathways_disposition,
+    pathways_timeframe_minutes, age or age_years or date_of_birth). Exits 2 with the reasons
+    on invalid input, and when there is nothing to triage (no needs, no red-flag answer, no
+    observations).
     """
     from triage import TriageInputError
     from triage.parsing import triage_dict

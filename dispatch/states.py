@@ -14,12 +14,13 @@ from dispatch.errors import IllegalTransition
 # Referral: received -> triaged -> one of the dispositions' paths.
 REFERRAL_TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"triaged", "cancelled", "rejected"}),
-    "triaged": frozenset({"sent_to_999", "signposted", "scheduled", "cancelled"}),
+    "triaged": frozenset({"sent_to_999", "signposted", "out_of_scope", "scheduled", "cancelled"}),
     "scheduled": frozenset({"in_progress", "escalated", "completed", "cancelled"}),
     "in_progress": frozenset({"completed", "escalated", "scheduled"}),
     "escalated": frozenset({"scheduled", "in_progress", "completed", "sent_to_999", "cancelled"}),
     "sent_to_999": frozenset(),
     "signposted": frozenset(),
+    "out_of_scope": frozenset(),  # handed to the children's pathway (issue 13, H-004)
     "completed": frozenset(),
     "cancelled": frozenset(),
     "rejected": frozenset(),

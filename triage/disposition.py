@@ -3,12 +3,21 @@
 Policy, in the order it is applied:
 
 1. Every rule in ``triage.rules`` gives findings; the most urgent category asked for wins
-   and every reason is kept, after a one-line summary, in rule order: red flags, NEWS2,
-   needs, Pathways, frailty, risk tier, then timing and priority notes. (CLINICAL.md: red
+   and every reason is kept, after a one-line summary, in rule order: red flags, red-flag
+   questions not asked, age, NEWS2, needs, Pathways, frailty, risk tier, then timing and
+   priority notes. (CLINICAL.md: red
    flags or NEWS2 7+ mean 999; 5-6 or a single 3 mean at least the 2-hour response.)
-   With no finding asking for a category the answer is ``signpost``.
+   With no finding asking for a category the answer is ``signpost``. A referral with nothing
+   to triage (no needs, no red-flag answer, no observation) is refused first
+   (``screening.check_screening``, H-003).
+   Under 18 (H-004) a finding asks for ``out_of_scope``, which outranks every community
+   category: a child is never given a visit or a signpost, only 999 (a red flag; NEWS2 7+
+   at 16-17; NEWS2 is not scored under 16) or the children's pathway: within 2 hours when
+   another finding asks for the 2-hour response or when a child's observations could not be
+   scored, else today.
 2. Deadline = time received + the category's window (``timing.RESPONSE_WINDOWS``: 2 h, 24 h,
-   72 h for planned). ``emergency_999`` is due now; ``signpost`` has no deadline. A Pathways
+   72 h for planned). ``emergency_999`` is due now; ``signpost`` and ``out_of_scope`` have
+   no deadline (no visit). A Pathways
    timeframe shorter than that window brings the deadline forward.
 3. Urgent community response runs 08:00-20:00 Europe/London. An ``urgent_2h`` referral
    received outside those hours keeps its category and we say what happens:
@@ -26,6 +35,7 @@ Policy, in the order it is applied:
    scheduler drops it last without pretending it is an emergency.
 5. Skills: those of every need that warrants a visit, clinical assessment when the
    observations or Pathways call for one, and frailty's own (``frailty.frailty_skills``).
+6. Every disposition ends with safety netting (``safety_netting.safety_netting``).
 """
 
 from __future__ import annotations
@@ -38,16 +48,20 @@ from triage.needs import NEEDS, visit_duration
 from triage.news2 import score_news2
 from triage.pathways import pathways_timeframe
 from triage.rules import (
+    age_findings,
     describe_minutes,
     frailty_findings,
-    is_child,
     need_findings,
     news2_findings,
+    news2_not_validated,
+    partial_treated_as_medium,
     pathways_findings,
     raises_priority,
     red_flag_findings,
     risk_findings,
 )
+from triage.safety_netting import safety_netting
+from triage.screening import check_screening, has_observations, screening_findings
 from triage.timing import (
     RESPONSE_WINDOWS,
     UCR_CLOSES,
@@ -108,6 +122,8 @@ def triage(inp: TriageInput, *, now: datetime | None = None) -> Disposition:
 
     Raises
     ------
+    IncompleteScreeningError
+        If there is nothing to triage: no needs, no red-flag answer, no observation.
     ValueError
         If ``now`` is naive.
     """
@@ -115,9 +131,12 @@ def triage(inp: TriageInput, *, now: datetime | None = None) -> Disposition:
         now = inp.received_at
     elif now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    news2 = None if is_child(inp.age) else score_news2(inp.observations)
+    check_screening(inp)
+    news2 = None if news2_not_validated(inp.age) else score_news2(inp.observations)
     findings = [
         *red_flag_findings(inp),
+        *screening_findings(inp),
+        *age_findings(inp),
         *news2_findings(inp, news2),
         *need_findings(inp),
         *pathways_findings(inp),
@@ -135,15 +154,33 @@ def triage(inp: TriageInput, *, now: datetime | None = None) -> Disposition:
             category=category, deadline=local(now), earliest_start=None,
             priority=PRIORITY_BY_CATEGORY[category], skills=(), visit_duration_minutes=0,
             news2=news2, reasons=(summary, *ordered),
+            safety_netting=safety_netting(inp, category=category, deadline=None, news2=news2),
         )
-    if category == "signpost":
-        summary = "No visit needed: signpost to advice or another service."
+    if category in ("signpost", "out_of_scope"):
+        unscored = news2 is None and has_observations(inp.observations)
+        summary = _no_visit_summary(category, findings, unscored_observations=unscored)
         return Disposition(
             category=category, deadline=None, earliest_start=None,
             priority=PRIORITY_BY_CATEGORY[category], skills=(), visit_duration_minutes=0,
             news2=news2, reasons=(summary, *ordered),
+            safety_netting=safety_netting(inp, category=category, deadline=None, news2=news2),
         )
     return _visit(inp, now, news2, findings, category, ordered)
+
+
+def _no_visit_summary(
+    category: str, findings: list[Finding], *, unscored_observations: bool
+) -> str:
+    if category == "signpost":
+        return "No visit needed: signpost to advice or another service."
+    # A child's observations cannot be scored here, so they are treated as urgent.
+    urgent = unscored_observations or any(f.category == "urgent_2h" for f in findings)
+    when = "within 2 hours" if urgent else "today"
+    return (
+        "Out of scope: urgent community response is for adults. Pass this child to the "
+        f"children's pathway now: an urgent clinical assessment through NHS 111 or their GP "
+        f"{when}; 999 for any red-flag sign. No visit is booked."
+    )
 
 
 def _visit(
@@ -169,6 +206,9 @@ def _visit(
         visit_duration_minutes=visit_duration(inp.needs),
         news2=news2,
         reasons=(summary, *ordered, *timing_reasons, *priority_reasons, *late),
+        safety_netting=safety_netting(
+            inp, category=category, deadline=timing.deadline, news2=news2
+        ),
         out_of_hours=timing.out_of_hours,
         ucr_hours_note=timing.note,
     )
@@ -251,7 +291,7 @@ def _priority(inp: TriageInput, category: str) -> tuple[int, list[str]]:
 def _skills(inp: TriageInput, news2: News2Score | None) -> tuple[str, ...]:
     wanted = {s for c in inp.needs for s in NEEDS[c].skills}
     # Observations that call for an urgent clinical assessment need someone who can do one.
-    if news2 is not None and (news2.band != "low"):
+    if news2 is not None and (news2.band != "low" or partial_treated_as_medium(news2)):
         wanted.add("clinical_assessment")
     wanted.update(frailty_skills(inp.frailty))
     if not wanted:  # e.g. only a Pathways timeframe: someone must assess the person

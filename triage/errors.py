@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-__all__ = ["TriageError", "TriageInputError"]
+__all__ = ["IncompleteScreeningError", "TriageError", "TriageInputError"]
 
 
 class TriageError(Exception):
@@ -41,3 +41,37 @@ class TriageInputError(TriageError, ValueError):
         super().__init__(
             "; ".join(f"{field}: {msg}" for field, msgs in self.errors.items() for msg in msgs)
         )
+
+
+class IncompleteScreeningError(TriageInputError):
+    """Nothing to triage: no needs, no red-flag question answered yes or no, no observations.
+
+    Issue 13, hazard H-003: such a referral used to be accepted as "signpost". It is refused
+    instead (the API answers 422, ``dispatch triage`` exits non-zero). ``message`` is one
+    sentence naming what is missing; ``errors`` names each missing field, like any input error.
+
+    Parameters
+    ----------
+    missing
+        The missing fields, from ``needs``, ``red_flag_answers`` and ``observations``.
+    """
+
+    REASONS = {
+        "needs": "none recorded",
+        "red_flag_answers": "no red-flag question was answered yes or no",
+        "observations": "none recorded",
+    }
+
+    def __init__(self, missing: Sequence[str]) -> None:
+        super().__init__({name: [self.REASONS.get(name, "missing")] for name in missing})
+        self.missing = tuple(missing)
+        self.message = (
+            "Incomplete screening: nothing to triage. Missing: "
+            + ", ".join(self.missing)
+            + ". Record at least one need, answer the red-flag questions (yes or no) or "
+            "record observations."
+        )
+        self.args = (self.message,)
+
+    def __str__(self) -> str:
+        return self.message

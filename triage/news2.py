@@ -10,8 +10,11 @@ Rules we follow, all from the RCP publication or CLINICAL.md:
 - SpO2 scale 2 is used only when the observations say so (confirmed hypercapnic respiratory
   failure, chosen by a clinician); otherwise scale 1.
 - A parameter that was not recorded is listed in ``missing`` and never guessed. On scale 2
-  an SpO2 of 93% or more scores 0 on air but 1-3 on oxygen, so if we are not told whether
-  the person is on oxygen such a reading cannot be scored and is listed as missing too.
+  an SpO2 of 93% or more scores 0 on air but 1-3 on oxygen. If we are not told whether the
+  person is on oxygen, the reading is scored conservatively: the higher of its two possible
+  scores, i.e. the on-oxygen score (issue 13, H-005). It is named in ``conservative`` and the
+  reasons say so; "air or oxygen" itself stays missing (its 2 points are not guessed). Before
+  this, such a reading was dropped, and a scale-2 SpO2 alone gave "No NEWS2 observations".
 - Temperatures are charted to one decimal place. A reading with more decimals is first
   rounded to one decimal, half up, as a one-decimal thermometer display would show it
   (35.05 -> 35.1 scores 1; 38.05 -> 38.1 scores 1; 35.04 -> 35.0 scores 3). We round the
@@ -47,6 +50,7 @@ __all__ = [
     "score_pulse",
     "score_respiration_rate",
     "score_spo2",
+    "score_spo2_conservative",
     "score_systolic_bp",
     "score_temperature",
 ]
@@ -127,6 +131,18 @@ def score_spo2(spo2: int, *, scale: int = 1, on_oxygen: bool | None = None) -> i
     return _band_score(spo2, SPO2_SCALE2_OXYGEN_BANDS, SPO2_SCALE2_OXYGEN_ABOVE)
 
 
+def score_spo2_conservative(spo2: int, *, scale: int = 1) -> int:
+    """The highest score an SpO2 could have on air or on oxygen (oxygen not stated).
+
+    On scale 1 oxygen does not change the SpO2 score; on scale 2 above the target range the
+    on-oxygen score (1-3) is always at least the on-air score (0).
+    """
+    on_air = score_spo2(spo2, scale=scale, on_oxygen=False)
+    on_oxygen = score_spo2(spo2, scale=scale, on_oxygen=True)
+    assert on_air is not None and on_oxygen is not None  # oxygen was stated both times
+    return max(on_air, on_oxygen)
+
+
 def score_on_oxygen(on_oxygen: bool) -> int:
     """Score the "air or oxygen" parameter: supplemental oxygen scores 2, air 0."""
     return OXYGEN_SCORE if on_oxygen else 0
@@ -172,13 +188,18 @@ def news2_band(total: int, any_single_three: bool) -> str:
     return "low"
 
 
-def _parts(obs: Observations) -> dict[str, int | None]:
-    """Score each recorded parameter; None marks one recorded but not scorable."""
-    parts: dict[str, int | None] = {}
+def _parts(obs: Observations) -> tuple[dict[str, int], tuple[str, ...]]:
+    """Score each recorded parameter; also name those scored conservatively."""
+    parts: dict[str, int] = {}
+    conservative: tuple[str, ...] = ()
     if obs.respiration_rate is not None:
         parts["respiration_rate"] = score_respiration_rate(obs.respiration_rate)
     if obs.spo2 is not None:
-        parts["spo2"] = score_spo2(obs.spo2, scale=obs.spo2_scale, on_oxygen=obs.on_oxygen)
+        spo2 = score_spo2(obs.spo2, scale=obs.spo2_scale, on_oxygen=obs.on_oxygen)
+        if spo2 is None:  # scale 2, above the target range, oxygen not stated
+            spo2 = score_spo2_conservative(obs.spo2, scale=obs.spo2_scale)
+            conservative = ("spo2",)
+        parts["spo2"] = spo2
     if obs.on_oxygen is not None:
         parts["on_oxygen"] = score_on_oxygen(obs.on_oxygen)
     if obs.systolic_bp is not None:
@@ -189,7 +210,7 @@ def _parts(obs: Observations) -> dict[str, int | None]:
         parts["consciousness"] = score_consciousness(obs.consciousness)
     if obs.temperature is not None:
         parts["temperature"] = score_temperature(obs.temperature)
-    return parts
+    return parts, conservative
 
 
 def score_news2(obs: Observations) -> News2Score:
@@ -204,10 +225,10 @@ def score_news2(obs: Observations) -> News2Score:
     -------
     News2Score
         Total of the scored parts, the parts by parameter name (input key names), the
-        missing parameters in chart order, the risk band and whether any part scored 3.
+        missing parameters in chart order, the risk band, whether any part scored 3 and
+        which parts were scored conservatively.
     """
-    raw = _parts(obs)
-    parts = {name: score for name, score in raw.items() if score is not None}
+    parts, conservative = _parts(obs)
     missing = tuple(p for p in NEWS2_PARAMETERS if p not in parts)
     total = sum(parts.values())
     single_three = any(score == NEWS2_MAX_PART for score in parts.values())
@@ -218,4 +239,5 @@ def score_news2(obs: Observations) -> News2Score:
         band=news2_band(total, single_three),
         any_single_three=single_three,
         scale=obs.spo2_scale,
+        conservative=conservative,
     )

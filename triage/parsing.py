@@ -5,12 +5,17 @@ problem (``TriageInputError.errors``, keyed by field path such as ``observations
 Unknown top-level keys are ignored because a referral request carries the triage input
 plus other fields (source, referrer, patient); unknown keys inside ``observations`` are
 errors because a misspelt observation would otherwise silently go unscored.
+
+Second round (issue 13): ``red_flag_answers`` (``{"chest_pain": "no", ...}``, each ``yes``,
+``no`` or ``not_asked``) alongside ``red_flags`` (still the yes answers); ``date_of_birth``
+(``YYYY-MM-DD``) and ``age_years`` (the same as ``age``) for the children's rules. The output
+adds ``safety_netting`` and ``news2.conservative``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from triage.disposition import triage
@@ -63,15 +68,48 @@ def parse_triage_input(data: Mapping[str, Any]) -> TriageInput:
     received_at = _received_at(data.get("received_at"), errors)
     needs = _codes(data.get("needs"), "needs", NEEDS, errors)
     red_flags = _codes(data.get("red_flags"), "red_flags", RED_FLAGS, errors)
+    answers = _answers(data.get("red_flag_answers"), errors)
     observations = _observations(data.get("observations"), errors)
     scalars = {name: _scalar(name, data.get(name), check, errors)
                for name, check in INPUT_CHECKS.items()}
+    age_years = _scalar("age", data.get("age_years"), INPUT_CHECKS["age"], errors)
+    if age_years is not None and "age" not in errors:
+        if scalars["age"] is not None and scalars["age"] != age_years:
+            errors["age_years"] = [f"is {age_years} but age is {scalars['age']}"]
+        scalars["age"] = age_years
+    born = _date_of_birth(data.get("date_of_birth"), errors)
     if errors or received_at is None or observations is None:
         raise TriageInputError(errors)
     return TriageInput(
         received_at=received_at, needs=needs, red_flags=red_flags,
-        observations=observations, **scalars,
+        observations=observations, red_flag_answers=answers, date_of_birth=born, **scalars,
     )
+
+
+def _answers(value: Any, errors: Errors) -> dict[str, str]:
+    """The red-flag answers object; each value is checked by ``TriageInput``."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        errors["red_flag_answers"] = [
+            f"must be an object of red flag code to yes, no or not_asked, got {value!r}"
+        ]
+        return {}
+    return {str(code): answer for code, answer in value.items()}
+
+
+def _date_of_birth(value: Any, errors: Errors) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    errors["date_of_birth"] = [f"must be a date like 1941-03-02, got {value!r}"]
+    return None
 
 
 def _received_at(value: Any, errors: Errors) -> datetime | None:
@@ -154,7 +192,8 @@ def news2_to_dict(score: News2Score | None) -> dict[str, Any]:
     """
     if score is None:
         return {"total": None, "parts": {}, "missing": [], "band": None, "scored": False,
-                "complete": False, "scale": None, "any_single_three": False}
+                "complete": False, "scale": None, "any_single_three": False,
+                "conservative": []}
     scored = bool(score.parts)
     # Nothing recorded is not "0, low risk": say so with nulls rather than a reassuring score.
     return {
@@ -166,13 +205,15 @@ def news2_to_dict(score: News2Score | None) -> dict[str, Any]:
         "complete": score.complete,
         "scale": score.scale,
         "any_single_three": score.any_single_three,
+        "conservative": list(score.conservative),
     }
 
 
 def disposition_to_dict(d: Disposition) -> dict[str, Any]:
     """The DESIGN.md triage output shape, plus the extra fields the scheduler uses.
 
-    Times are ISO 8601 with the Europe/London offset; ``deadline`` is null for signposting.
+    Times are ISO 8601 with the Europe/London offset; ``deadline`` is null for signposting
+    and out of scope. ``safety_netting`` is the advice read back last.
     """
     return {
         "category": d.category,
@@ -186,6 +227,7 @@ def disposition_to_dict(d: Disposition) -> dict[str, Any]:
         "reasons": list(d.reasons),
         "out_of_hours": d.out_of_hours,
         "ucr_hours_note": d.ucr_hours_note,
+        "safety_netting": d.safety_netting,
     }
 
 
@@ -195,6 +237,7 @@ def triage_dict(data: Mapping[str, Any], *, now: datetime | None = None) -> dict
     Raises
     ------
     TriageInputError
-        When the input is invalid (see ``parse_triage_input``).
+        When the input is invalid (see ``parse_triage_input``), including
+        ``IncompleteScreeningError`` when there is nothing to triage.
     """
     return disposition_to_dict(triage(parse_triage_input(data), now=now))

@@ -14,15 +14,28 @@ from triage.needs import NEEDS
 from triage.news2 import ADULT_AGE, HIGH_THRESHOLD, MEDIUM_THRESHOLD
 from triage.pathways import PATHWAYS_TIMEFRAMES, category_for_timeframe, pathways_timeframe
 from triage.red_flags import RED_FLAGS
-from triage.types import NEWS2_MAX_PART, Finding, News2Score, Observations, TriageInput
+from triage.types import (
+    ADULT_SERVICE_AGE,
+    NEWS2_MAX_PART,
+    NEWS2_PARAMETERS,
+    Finding,
+    News2Score,
+    Observations,
+    TriageInput,
+)
 
 __all__ = [
     "CFS_VALIDATED_AGE",
+    "PARTIAL_MEDIUM_MISSING",
+    "PARTIAL_MEDIUM_TOTAL",
+    "age_findings",
     "describe_minutes",
     "frailty_findings",
-    "is_child",
+    "is_minor",
     "need_findings",
+    "news2_not_validated",
     "news2_findings",
+    "partial_treated_as_medium",
     "pathways_findings",
     "red_flag_findings",
     "risk_findings",
@@ -54,9 +67,50 @@ _CATEGORY_WORDS = {
 }
 
 
-def is_child(age: int | None) -> bool:
+# A partial NEWS2 (issue 13, H-005) of 3 or 4 with at least two parameters missing is
+# treated as medium: see ``partial_treated_as_medium``.
+PARTIAL_MEDIUM_TOTAL = 3
+PARTIAL_MEDIUM_MISSING = 2
+
+
+def news2_not_validated(age: int | None) -> bool:
     """True when an age was given and it is under 16, the lower limit for NEWS2."""
     return age is not None and age < ADULT_AGE
+
+
+def is_minor(age: int | None) -> bool:
+    """True when an age was given and it is under 18: urgent community response is for adults."""
+    return age is not None and age < ADULT_SERVICE_AGE
+
+
+def partial_treated_as_medium(score: News2Score) -> bool:
+    """Whether a partial NEWS2 below 5 is treated as medium (at least the 2-hour response).
+
+    Policy for partial scores (issue 13, H-005), from CLINICAL.md "score what is given, and
+    say which parameters were missing; never guess a missing parameter":
+
+    - The recorded parameters are scored exactly and the total is a minimum: a partial 7+
+      still means 999, a partial 5-6 or a single 3 still means at least the 2-hour response.
+      Missing parameters never lower what the recorded ones imply.
+    - A partial total of 3 or 4 with two or more parameters missing is treated as medium (at
+      least the 2-hour response, with a clinical assessment). Each missing parameter can add
+      up to 3 points, so such a person may well be at 5-6 (CLINICAL.md: urgent clinical
+      assessment), and the visit is where the score gets completed. With one parameter missing,
+      or a partial total of 0-2, we do not escalate: that would send most telephone referrals
+      with a few observations as urgent on a guess.
+    - We do not raise a partial 5-6 to 999 on what the missing parameters might score: 999 is
+      for an observed 7+ or a red flag (CLINICAL.md). The reasons tell the visiting clinician
+      to complete the score on arrival and call 999 if it reaches 7.
+
+    This means recording a missing parameter that scores 0 can lower the category (a partial
+    3 with two missing becomes a complete, low 3): completing the observations removes the
+    uncertainty the rule was guarding against.
+    """
+    return (
+        not score.complete
+        and len(score.missing) >= PARTIAL_MEDIUM_MISSING
+        and PARTIAL_MEDIUM_TOTAL <= score.total < MEDIUM_THRESHOLD
+    )
 
 
 def describe_minutes(minutes: int) -> str:
@@ -89,9 +143,15 @@ def _parts_sentence(score: News2Score, obs: Observations) -> str:
         if points
     ]
     detail = "; ".join(scoring) if scoring else "every recorded parameter scores 0"
+    if score.complete:
+        return (
+            f"NEWS2 is {score.total} ({_BAND_WORDS[score.band]}, SpO2 scale {score.scale}): "
+            f"{detail}."
+        )
     return (
-        f"NEWS2 is {score.total} ({_BAND_WORDS[score.band]}, SpO2 scale {score.scale}): "
-        f"{detail}."
+        f"NEWS2 is at least {score.total} from {len(score.parts)} of {len(NEWS2_PARAMETERS)} "
+        f"parameters ({_BAND_WORDS[score.band]} on what was recorded, SpO2 scale "
+        f"{score.scale}): {detail}."
     )
 
 
@@ -117,23 +177,33 @@ def _news2_decision(score: News2Score) -> Finding | None:
             "assessment: at least the 2-hour response.",
             clinical=True,
         )
+    if partial_treated_as_medium(score):
+        return Finding(
+            "urgent_2h",
+            f"A partial NEWS2 of {score.total} with {len(score.missing)} parameters missing is "
+            "treated as medium (the missing ones could take it to 5 or more): an urgent "
+            "clinical assessment within 2 hours, to complete the score.",
+            clinical=True,
+        )
     return None
 
 
 def news2_findings(inp: TriageInput, score: News2Score | None) -> list[Finding]:
     """Score thresholds from RCP 2017 as applied in the community (CLINICAL.md).
 
-    7+ asks for 999; 5-6 or any single 3 asks for at least the 2-hour response. Missing
-    parameters are named, never guessed, and a child's observations are not scored.
+    7+ asks for 999; 5-6 or any single 3 asks for at least the 2-hour response; a partial
+    score is treated conservatively (``partial_treated_as_medium``). Missing parameters are
+    named, never guessed; an ambiguous one is scored at its highest and said so; a child's
+    observations (under 16) are not scored.
     """
     obs = inp.observations
     if score is None:
         return [
             Finding(
                 None,
-                f"NEWS2 is for adults aged {ADULT_AGE} and over, so it was not scored for a "
-                f"person aged {inp.age}: use clinical judgement or a paediatric early "
-                "warning score.",
+                f"NEWS2 is for adults aged {ADULT_AGE} and over and is not validated for "
+                f"children, so it was not scored for a person aged {inp.age}: the children's "
+                "service must assess the observations (a paediatric early warning score).",
             )
         ]
     if not score.parts:
@@ -142,11 +212,13 @@ def news2_findings(inp: TriageInput, score: News2Score | None) -> list[Finding]:
     decision = _news2_decision(score)
     if decision is not None:
         findings.append(decision)
-    if obs.spo2 is not None and "spo2" in score.missing:
+    if "spo2" in score.conservative:
+        points = score.parts["spo2"]
         findings.append(
             Finding(
                 None,
-                f"SpO2 {obs.spo2}% on scale 2 cannot be scored without knowing whether the "
+                f"SpO2 {obs.spo2}% on scale 2 with oxygen not stated was scored {points}, the "
+                f"higher of its scores on air (0) and on oxygen ({points}): record whether the "
                 "person is on oxygen.",
             )
         )
@@ -155,11 +227,53 @@ def news2_findings(inp: TriageInput, score: News2Score | None) -> list[Finding]:
         findings.append(
             Finding(None, f"Not recorded, so not scored: {names}. The full NEWS2 may be higher.")
         )
+        if score.total >= MEDIUM_THRESHOLD and score.total < HIGH_THRESHOLD:
+            findings.append(
+                Finding(
+                    None,
+                    "The clinician must complete NEWS2 on arrival and call 999 if it is "
+                    f"{HIGH_THRESHOLD} or more.",
+                )
+            )
     return findings
 
 
+def age_findings(inp: TriageInput) -> list[Finding]:
+    """Under 18 asks for ``out_of_scope``: urgent community response is an adult service.
+
+    The finding outranks every community category (``URGENCY_RANK``), so a child is never
+    given a community visit or a signpost; a red flag (or, aged 16-17, a NEWS2 of 7+) still
+    wins with 999. Without an age (no date of birth either) adult rules apply and the reasons
+    say so (hazard H-020).
+    """
+    if inp.age is None:
+        return [
+            Finding(
+                None,
+                "Age not given, so adult rules were applied: under 18 is out of scope for "
+                "this service (children's pathway: 111 or the GP, 999 for red flags).",
+            )
+        ]
+    if not is_minor(inp.age):
+        return []
+    return [
+        Finding(
+            "out_of_scope",
+            f"Aged {inp.age}: urgent community response is an adult service, so this referral "
+            "is out of scope. Children's pathway: an urgent clinical assessment through NHS "
+            "111 (or the child's GP), and 999 for any red-flag sign.",
+            clinical=True,
+        )
+    ]
+
+
 def need_findings(inp: TriageInput) -> list[Finding]:
-    """Each presenting need asks for the response its catalogue entry warrants."""
+    """Each presenting need asks for the response its catalogue entry warrants.
+
+    For a child (under 18) the needs are only named: they ask for no adult community response.
+    """
+    if is_minor(inp.age):
+        return [Finding(None, f"{NEEDS[c].label}: recorded.") for c in inp.needs]
     return [
         Finding(
             NEEDS[c].category,

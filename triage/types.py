@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -21,14 +21,17 @@ from triage.frailty import check_frailty
 
 __all__ = [
     "AGE_RANGE",
+    "ADULT_SERVICE_AGE",
     "CATEGORIES",
     "CATEGORY_LABELS",
+    "COMMUNITY_CATEGORIES",
     "CONSCIOUSNESS_LEVELS",
     "Disposition",
     "Finding",
     "INPUT_CHECKS",
     "NEWS2_BANDS",
     "NEWS2_PARAMETERS",
+    "NO_DEADLINE_CATEGORIES",
     "NeedSpec",
     "News2Score",
     "OBSERVATION_CHECKS",
@@ -37,20 +40,38 @@ __all__ = [
     "PATHWAYS_CODE_PATTERN",
     "PATHWAYS_TIMEFRAME_RANGE",
     "PRIORITY_BY_CATEGORY",
+    "RED_FLAG_ANSWERS",
     "RISK_TIERS",
     "RedFlagSpec",
     "SKILLS",
     "SPO2_SCALES",
     "TriageInput",
+    "URGENCY_ORDER",
     "URGENCY_RANK",
+    "age_on",
     "code_tuple",
 ]
 
-# Most urgent first; the position is the urgency rank used to let "the more urgent rule win".
-CATEGORIES: tuple[str, ...] = ("emergency_999", "urgent_2h", "response_24h", "planned", "signpost")
-URGENCY_RANK: Mapping[str, int] = MappingProxyType({c: i for i, c in enumerate(CATEGORIES)})
+# Every category a disposition can have. ``out_of_scope`` (issue 13, H-004) was added last so
+# the five community categories keep their order and their priorities 1-5.
+CATEGORIES: tuple[str, ...] = (
+    "emergency_999", "urgent_2h", "response_24h", "planned", "signpost", "out_of_scope",
+)
+# The categories a need in the catalogue can ask for (a community service's answers).
+COMMUNITY_CATEGORIES: tuple[str, ...] = ("urgent_2h", "response_24h", "planned", "signpost")
+# Categories with no visit and so no deadline.
+NO_DEADLINE_CATEGORIES: tuple[str, ...] = ("signpost", "out_of_scope")
+# Which finding wins when rules disagree, most urgent first. ``out_of_scope`` outranks every
+# community category (a child never gets an adult visit or a signpost) but not 999.
+URGENCY_ORDER: tuple[str, ...] = (
+    "emergency_999", "out_of_scope", "urgent_2h", "response_24h", "planned", "signpost",
+)
+URGENCY_RANK: Mapping[str, int] = MappingProxyType({c: i for i, c in enumerate(URGENCY_ORDER)})
+# 1 (emergency) to 5 (signpost). ``out_of_scope`` is 2: the hand-over to the children's
+# pathway has to happen while the caller is on the line, but it is not a 999 call.
 PRIORITY_BY_CATEGORY: Mapping[str, int] = MappingProxyType(
-    {c: i + 1 for i, c in enumerate(CATEGORIES)}
+    {"emergency_999": 1, "urgent_2h": 2, "response_24h": 3, "planned": 4, "signpost": 5,
+     "out_of_scope": 2}
 )
 CATEGORY_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -59,8 +80,11 @@ CATEGORY_LABELS: Mapping[str, str] = MappingProxyType(
         "response_24h": "Community response within 24 hours",
         "planned": "Planned visit",
         "signpost": "Signpost: advice or another service, no visit",
+        "out_of_scope": "Out of scope: not for urgent community response (children's pathway)",
     }
 )
+# Each red-flag question is answered yes, no or not asked (issue 13, H-003).
+RED_FLAG_ANSWERS: tuple[str, ...] = ("yes", "no", "not_asked")
 
 # The skill codes a visit can require and a worker can hold (rosters/ uses the same codes).
 SKILLS: tuple[str, ...] = (
@@ -107,6 +131,8 @@ OBSERVATION_RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
     }
 )
 AGE_RANGE = (0, 130)
+# Urgent community response is an adult service: under 18 goes to the children's pathway.
+ADULT_SERVICE_AGE = 18
 # Pathways timeframes run from minutes to days; two weeks is a generous ceiling.
 PATHWAYS_TIMEFRAME_RANGE = (1, 14 * 24 * 60)
 # NHS Pathways disposition codes look like Dx05, Dx011, Dx0121.
@@ -229,6 +255,8 @@ class News2Score:
 
     ``total`` is the sum of the parameters that were recorded; ``missing`` lists those that
     were not (never guessed), so an incomplete total is a minimum, not the full score.
+    ``conservative`` lists recorded parameters whose score depended on something not recorded
+    and were given the highest score they could have (scale-2 SpO2 with oxygen not stated).
     """
 
     total: int
@@ -237,10 +265,14 @@ class News2Score:
     band: str
     any_single_three: bool
     scale: int = 1
+    conservative: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parts", MappingProxyType(dict(self.parts)))
         object.__setattr__(self, "missing", tuple(self.missing))
+        object.__setattr__(self, "conservative", tuple(self.conservative))
+        if any(p not in self.parts for p in self.conservative):
+            raise ValueError("a conservatively scored NEWS2 parameter must be among the parts")
         unknown = [p for p in (*self.parts, *self.missing) if p not in NEWS2_PARAMETERS]
         if unknown:
             raise ValueError(f"unknown NEWS2 parameter(s): {', '.join(unknown)}")
@@ -269,6 +301,15 @@ class TriageInput:
 
     ``received_at`` must be timezone-aware: the two-hour clock and the 08:00-20:00 urgent
     community response hours are meaningless on a naive time.
+
+    Red flags (issue 13, H-003) come two ways, both kept: ``red_flags`` lists the questions
+    answered yes (the original contract), and ``red_flag_answers`` maps a red-flag code to
+    ``"yes"``, ``"no"`` or ``"not_asked"``. After construction ``red_flag_answers`` holds every
+    explicit answer with each listed flag as ``"yes"``, and ``red_flags`` every yes answer; a
+    question in neither was not asked. A flag listed as yes but answered otherwise is an error.
+
+    ``age`` is in whole years; ``date_of_birth`` gives it on the London date the referral was
+    received (both given must agree). Either decides the children's rules (H-004).
     """
 
     received_at: datetime
@@ -280,10 +321,15 @@ class TriageInput:
     pathways_disposition: str | None = None
     pathways_timeframe_minutes: int | None = None
     age: int | None = None
+    red_flag_answers: Mapping[str, str] = field(default_factory=dict)
+    date_of_birth: date | None = None
 
     def __post_init__(self) -> None:
         errors = _collect(self, INPUT_CHECKS)
-        if not isinstance(self.received_at, datetime) or self.received_at.utcoffset() is None:
+        received_ok = (
+            isinstance(self.received_at, datetime) and self.received_at.utcoffset() is not None
+        )
+        if not received_ok:
             errors["received_at"] = ["must be a date-time with a time zone"]
         if not isinstance(self.observations, Observations):
             errors["observations"] = ["must be an Observations instance"]
@@ -292,11 +338,86 @@ class TriageInput:
             object.__setattr__(self, name, codes)
             if problems:
                 errors[name] = problems
+        self._merge_answers(errors)
+        if received_ok and "age" not in errors:
+            self._age_from_birth(errors)
         if errors:
             raise TriageInputError(errors)
         if self.pathways_disposition is not None:
             code = _normalise_dx(self.pathways_disposition)
             object.__setattr__(self, "pathways_disposition", code)
+
+    def _merge_answers(self, errors: dict[str, list[str]]) -> None:
+        from triage.red_flags import RED_FLAGS
+
+        answers = self.red_flag_answers
+        if answers is None:
+            answers = {}
+        if not isinstance(answers, Mapping):
+            errors["red_flag_answers"] = [
+                f"must be an object of red flag code to yes, no or not_asked, got {answers!r}"
+            ]
+            answers = {}
+        merged: dict[str, str] = {}
+        choices = ", ".join(RED_FLAG_ANSWERS)
+        for code, answer in answers.items():
+            key = f"red_flag_answers.{code}"
+            if code not in RED_FLAGS:
+                errors[key] = [f"unknown red flag code {code!r}"]
+            elif answer not in RED_FLAG_ANSWERS:
+                errors[key] = [f"must be one of {choices}, got {answer!r}"]
+            elif code in self.red_flags and answer != "yes":
+                errors[key] = [f"is {answer!r} but {code} is listed in red_flags (a yes)"]
+            else:
+                merged[code] = answer
+        for code in self.red_flags:
+            merged[code] = "yes"
+        yes = tuple(c for c, a in merged.items() if a == "yes" and c not in self.red_flags)
+        object.__setattr__(self, "red_flags", (*self.red_flags, *yes))
+        ordered = {c: merged[c] for c in RED_FLAGS if c in merged}
+        object.__setattr__(self, "red_flag_answers", MappingProxyType(ordered))
+
+    def _age_from_birth(self, errors: dict[str, list[str]]) -> None:
+        born = self.date_of_birth
+        if born is None:
+            return
+        if isinstance(born, datetime) or not isinstance(born, date):
+            errors["date_of_birth"] = [f"must be a date (YYYY-MM-DD), got {born!r}"]
+            return
+        day = _london_date(self.received_at)
+        if born > day:
+            errors["date_of_birth"] = [f"is after the day the referral was received ({day})"]
+            return
+        years = age_on(born, day)
+        if self.age is not None and self.age != years:
+            errors["age"] = [f"is {self.age} but date_of_birth {born} gives {years} on {day}"]
+            return
+        object.__setattr__(self, "age", years)
+
+    @property
+    def screened(self) -> bool:
+        """True when at least one red-flag question was answered yes or no."""
+        return any(a in ("yes", "no") for a in self.red_flag_answers.values())
+
+    @property
+    def not_asked(self) -> tuple[str, ...]:
+        """Red-flag codes not answered yes or no (absent or ``not_asked``), catalogue order."""
+        from triage.red_flags import RED_FLAGS
+
+        return tuple(
+            c for c in RED_FLAGS if self.red_flag_answers.get(c, "not_asked") == "not_asked"
+        )
+
+
+def age_on(born: date, day: date) -> int:
+    """Whole years of age on ``day`` (a birthday on 29 February counts from 1 March)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _london_date(moment: datetime) -> date:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo("Europe/London")).date()
 
 
 def _known_codes() -> dict[str, Iterable[str]]:
@@ -343,7 +464,7 @@ class NeedSpec:
     ucr: bool = False
 
     def __post_init__(self) -> None:
-        if self.category not in CATEGORIES[1:]:
+        if self.category not in COMMUNITY_CATEGORIES:
             raise ValueError(f"need {self.code!r}: category must be a community category")
         unknown = [s for s in self.skills if s not in SKILLS]
         if unknown:
@@ -380,10 +501,12 @@ class Finding:
 class Disposition:
     """The triage answer a call handler reads back and the scheduler acts on.
 
-    ``deadline`` is when care must start (None for signposting); ``earliest_start`` is when a
-    visit may start (None when there is no visit). ``out_of_hours`` says an urgent referral
-    outside 08:00-20:00 goes to the out-of-hours nursing service; ``ucr_hours_note`` says in
-    words what happens outside those hours.
+    ``deadline`` is when care must start (None for signposting and out of scope: no visit);
+    ``earliest_start`` is when a visit may start (None when there is no visit).
+    ``out_of_hours`` says an urgent referral outside 08:00-20:00 goes to the out-of-hours
+    nursing service; ``ucr_hours_note`` says in words what happens outside those hours.
+    ``safety_netting`` is what the call handler reads back last: what to do if things get worse
+    (999 for the signs named, 111 otherwise; for 999, what to do while waiting).
     """
 
     category: str
@@ -394,6 +517,7 @@ class Disposition:
     visit_duration_minutes: int
     news2: News2Score | None
     reasons: tuple[str, ...]
+    safety_netting: str
     out_of_hours: bool = False
     ucr_hours_note: str | None = None
 
@@ -406,8 +530,8 @@ class Disposition:
             moment = getattr(self, name)
             if moment is not None and moment.utcoffset() is None:
                 raise ValueError(f"{name} must be timezone-aware")
-        if (self.deadline is None) != (self.category == "signpost"):
-            raise ValueError("only a signpost disposition has no deadline")
+        if (self.deadline is None) != (self.category in NO_DEADLINE_CATEGORIES):
+            raise ValueError("only a signpost or out_of_scope disposition has no deadline")
         unknown = [s for s in self.skills if s not in SKILLS]
         if unknown:
             raise ValueError(f"unknown skill(s): {', '.join(unknown)}")
@@ -415,5 +539,7 @@ class Disposition:
             raise ValueError("visit_duration_minutes must not be negative")
         if not self.reasons:
             raise ValueError("a disposition must give at least one reason")
+        if not isinstance(self.safety_netting, str) or not self.safety_netting.strip():
+            raise ValueError("a disposition must carry safety-netting advice")
         object.__setattr__(self, "skills", tuple(self.skills))
         object.__setattr__(self, "reasons", tuple(self.reasons))

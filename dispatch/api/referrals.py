@@ -39,6 +39,7 @@ def serialise(referral: Referral) -> dict[str, Any]:
         "category": referral.category,
         "deadline": referral.deadline,
         "disposition": referral.disposition,
+        "safety_netting": (referral.disposition or {}).get("safety_netting"),
         "visits": [
             {"id": v.id, "reference": v.reference, "status": v.status, "deadline": v.deadline}
             for v in referral.visits

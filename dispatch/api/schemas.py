@@ -16,7 +16,8 @@ from dispatch.services.care_plan_access import (
     MIN_OVERRIDE_TEXT,
     OVERRIDE_PURPOSES,
 )
-from triage import TriageInputError, parse_triage_input
+from triage import CATEGORIES, RED_FLAGS, TriageInputError, parse_triage_input
+from triage.types import RED_FLAG_ANSWERS
 
 NAME = validate.Length(min=1, max=80)
 
@@ -56,7 +57,18 @@ class ReferralCreateSchema(StrictSchema):
         "type": "string", "format": "date-time", "example": "2026-12-01T10:15:00+00:00"})
     needs = fields.Raw(metadata={"type": "array", "items": {"type": "string"},
                                  "example": ["fall_no_injury"]})
-    red_flags = fields.Raw(metadata={"type": "array", "items": {"type": "string"}})
+    red_flags = fields.Raw(metadata={
+        "type": "array", "items": {"type": "string", "enum": list(RED_FLAGS)},
+        "description": "Red-flag questions answered yes"})
+    red_flag_answers = fields.Raw(metadata={
+        "type": "object",
+        "description": "Each red-flag question's answer: yes, no or not_asked (absent means "
+                       "not asked). A referral with no needs, no red-flag question answered "
+                       "yes or no and no observations is refused with 422.",
+        "properties": {code: {"type": "string", "enum": list(RED_FLAG_ANSWERS)}
+                       for code in RED_FLAGS},
+        "additionalProperties": False,
+        "example": {"chest_pain": "no", "stroke_symptoms": "no"}})
     observations = fields.Raw(metadata={"type": "object", "example": {
         "respiration_rate": 22, "spo2": 95, "spo2_scale": 1, "on_oxygen": False,
         "systolic_bp": 105, "pulse": 95, "consciousness": "alert", "temperature": 38.2}})
@@ -81,8 +93,8 @@ class ReferralCreateSchema(StrictSchema):
             raise ValidationError(errors)
 
     TRIAGE_FIELDS = (
-        "received_at", "needs", "red_flags", "observations", "frailty", "risk_tier",
-        "pathways_disposition", "pathways_timeframe_minutes",
+        "received_at", "needs", "red_flags", "red_flag_answers", "observations", "frailty",
+        "risk_tier", "pathways_disposition", "pathways_timeframe_minutes",
     )
 
 
@@ -91,10 +103,24 @@ class News2Schema(Schema):
     parts = fields.Dict(keys=fields.String(), values=fields.Integer())
     missing = fields.List(fields.String())
     band = fields.String(allow_none=True)
+    scored = fields.Boolean()
+    complete = fields.Boolean()
+    scale = fields.Integer(allow_none=True)
+    any_single_three = fields.Boolean()
+    conservative = fields.List(fields.String(), metadata={
+        "description": "Parameters scored at the highest value they could have (scale-2 SpO2 "
+                       "with oxygen not stated)"})
+
+
+CATEGORY_FIELD = {"type": "string", "enum": list(CATEGORIES),
+                  "description": "out_of_scope: a child (under 18) or anyone else urgent "
+                                 "community response does not serve; never a visit"}
+SAFETY_NETTING_FIELD = {"description": "Advice read back to the caller: call 999 for the signs "
+                                       "named, 111 otherwise; for 999, what to do while waiting"}
 
 
 class DispositionSchema(Schema):
-    category = fields.String()
+    category = fields.String(metadata=CATEGORY_FIELD)
     label = fields.String()
     deadline = fields.String(allow_none=True)
     earliest_start = fields.String(allow_none=True)
@@ -105,6 +131,7 @@ class DispositionSchema(Schema):
     reasons = fields.List(fields.String())
     out_of_hours = fields.Boolean()
     ucr_hours_note = fields.String(allow_none=True)
+    safety_netting = fields.String(metadata=SAFETY_NETTING_FIELD)
 
 
 class VisitSummarySchema(Schema):
@@ -120,9 +147,10 @@ class ReferralSchema(Schema):
     patient_id = fields.Integer()
     source = fields.String()
     received_at = fields.DateTime()
-    category = fields.String(allow_none=True)
+    category = fields.String(allow_none=True, metadata=CATEGORY_FIELD)
     deadline = fields.DateTime(allow_none=True)
     disposition = fields.Nested(DispositionSchema, allow_none=True)
+    safety_netting = fields.String(allow_none=True, metadata=SAFETY_NETTING_FIELD)
     visits = fields.List(fields.Nested(VisitSummarySchema))
 
 

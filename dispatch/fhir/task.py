@@ -12,6 +12,7 @@ visit en_route / on_site                          in-progress
 visit completed, or referral completed            completed
 referral sent_to_999                              rejected        sent to 999 / ED + reasons
 referral signposted                               rejected        signposted + reasons
+referral out_of_scope (a child)                   rejected        children's pathway + reasons
 referral cancelled                                rejected        cancelled by the referrer
 referral rejected                                 rejected        not accepted
 referral received / triaged, or no open visit     requested
@@ -47,13 +48,15 @@ VISIT_TASK_STATUS: Mapping[str, str] = MappingProxyType({
 REJECTED_REFERRAL_REASONS: Mapping[str, str] = MappingProxyType({
     "sent_to_999": "Not for a community visit: sent to 999 / the emergency department",
     "signposted": "No visit needed: signposted to advice or another service",
+    "out_of_scope": "Out of scope: urgent community response is an adult service; children's "
+                    "pathway (111 clinical assessment or GP, 999 for red flags)",
     "cancelled": "Cancelled by the referrer",
     "rejected": "Not accepted by the rapid response service",
 })
 # Task.priority (routine | urgent | asap | stat) for each disposition category.
 TASK_PRIORITY: Mapping[str, str] = MappingProxyType({
     "emergency_999": "stat", "urgent_2h": "asap", "response_24h": "urgent",
-    "planned": "routine", "signpost": "routine",
+    "planned": "routine", "signpost": "routine", "out_of_scope": "urgent",
 })
 DEFAULT_OWNER = "Rapid response single point of access"
 

@@ -56,6 +56,8 @@ class Referral(Base):
     received_at: so.Mapped[datetime] = so.mapped_column(index=True)
     needs: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
     red_flags: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    # Each red-flag question asked: code -> "yes" | "no" | "not_asked" (issue 13, H-003).
+    red_flag_answers: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON, default=dict)
     observations: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
     frailty: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
     risk_tier: so.Mapped[str | None] = so.mapped_column(sa.String(10))

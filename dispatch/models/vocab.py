@@ -19,7 +19,10 @@ REFERRAL_SOURCES = (
     "self_or_carer",
 )
 
-CATEGORIES = ("emergency_999", "urgent_2h", "response_24h", "planned", "signpost")
+# ``out_of_scope`` (issue 13, H-004): a child or anyone else the service does not serve; no visit.
+CATEGORIES = (
+    "emergency_999", "urgent_2h", "response_24h", "planned", "signpost", "out_of_scope",
+)
 
 STAFF_ROLES = ("district_nurse", "hybrid_worker", "therapist", "social_worker", "coordinator")
 

@@ -25,11 +25,15 @@ from dispatch.services.cover import covering_network
 from dispatch.services.patients import match_or_create
 from rosters.roles import split_by_role
 from triage import TriageInput, TriageInputError, disposition_to_dict, parse_triage_input, triage
+from triage.errors import IncompleteScreeningError
+from triage.screening import check_screening
 from triage.types import Disposition
 
 VISIT_CATEGORIES = ("urgent_2h", "response_24h", "planned")
 # Where each category leaves the referral after triage.
-STATUS_AFTER_TRIAGE = {"emergency_999": "sent_to_999", "signpost": "signposted"}
+STATUS_AFTER_TRIAGE = {
+    "emergency_999": "sent_to_999", "signpost": "signposted", "out_of_scope": "out_of_scope",
+}
 REFERENCE_DIGITS = 4  # "ACCEPT 4821": short enough to type on a phone
 REFERENCE_TRIES = 30
 # Clocks on other systems drift; a call "received" further in the future than this is an error.
@@ -81,11 +85,16 @@ def create_referral(
                 "received_at": [f"is in the future (now is {now.isoformat(timespec='seconds')})"]
             },
         )
+    try:
+        check_screening(inp)  # issue 13, H-003: nothing to triage is refused, not signposted
+    except IncompleteScreeningError as exc:
+        raise InvalidInput(exc.message, errors=exc.errors) from exc
     disposition = triage(inp, now=now)
     referral = _new_referral(payload, patient, inp, disposition, actor, now)
     referral.idempotency_key = idempotency_key
     referral.request_hash = fingerprint
     referral.external_id = external_id
+    referral.red_flag_answers = dict(inp.red_flag_answers)
     session.add(referral)
     _flush_or_conflict(session, idempotency_key)
     states.move("referral", referral, "triaged")
@@ -148,16 +157,9 @@ def _triage_input(payload: dict[str, Any], patient: Patient) -> TriageInput:
     data.setdefault("risk_tier", patient.risk_tier)
     if data.get("frailty") is None:
         data.pop("frailty")
-    received = data.get("received_at")
-    if isinstance(received, str):
-        try:
-            day = datetime.fromisoformat(received).date()
-        except ValueError:
-            day = None  # parse_triage_input reports the bad value
-        if day is not None:
-            # NEWS2 is for adults only: triage needs the age on the day of the call.
-            dob = patient.date_of_birth
-            data["age"] = day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+    # Triage works out the age on the London day of the call (children's rules; NEWS2 is
+    # not scored under 16), from the registered date of birth.
+    data["date_of_birth"] = patient.date_of_birth
     try:
         return parse_triage_input(data)
     except TriageInputError as exc:
@@ -168,6 +170,7 @@ TRIAGE_KEYS = (
     "received_at",
     "needs",
     "red_flags",
+    "red_flag_answers",
     "observations",
     "frailty",
     "risk_tier",

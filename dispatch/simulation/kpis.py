@@ -3,7 +3,8 @@
 Outcomes (every referral is exactly one; anything else is a bug and raises):
 
 - ``served``: the referral is completed (a visit was completed, whatever its outcome), or it
-  was signposted (advice or another service was the answer; no visit was needed);
+  was signposted (advice or another service was the answer; no visit was needed), or it was
+  out of scope (a child handed to the children's pathway; no visit);
 - ``emergency_999``: triage sent it to 999;
 - ``escalated``: its visit is still open and in jeopardy (the deadline watch has escalated it);
 - ``open``: its visit is still open and not in jeopardy (for example due tomorrow).
@@ -64,7 +65,7 @@ def in_hours(record: VisitRecord) -> bool:
 
 def outcome_of(referral: Referral, visits: Sequence[Visit]) -> str:
     """The one outcome of a referral (module docstring). :raise UnaccountedReferral:"""
-    if referral.status in ("completed", "signposted"):
+    if referral.status in ("completed", "signposted", "out_of_scope"):
         return "served"
     if referral.status == "sent_to_999":
         return "emergency_999"

@@ -182,7 +182,8 @@ def clock(moment: datetime | None, today: datetime | None = None) -> str:
 
 
 CATEGORY_NAMES = {"emergency_999": "999 emergency", "urgent_2h": "2-hour urgent",
-                  "response_24h": "24-hour", "planned": "Planned", "signpost": "Signpost"}
+                  "response_24h": "24-hour", "planned": "Planned", "signpost": "Signpost",
+                  "out_of_scope": "Out of scope (children's pathway)"}
 
 
 NEWS2_NAMES = {

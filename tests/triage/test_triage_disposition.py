@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,9 +55,9 @@ def test_triage_signpost_has_no_deadline_or_visit() -> None:
     assert (result.skills, result.visit_duration_minutes, result.priority) == ((), 0, 5)
 
 
-def test_triage_nothing_recorded_is_signpost_with_reason() -> None:
-    """No needs, flags or observations: nothing asks for a visit, and the reasons say so."""
-    result = triage(make())
+def test_triage_needs_without_observations_says_news2_not_scored() -> None:
+    """A need without observations is triaged on the need, and the reasons say NEWS2 is absent."""
+    result = triage(make(needs=("social_isolation",)))
 
     assert result.category == "signpost"
     assert any("No NEWS2 observations" in r for r in result.reasons)
@@ -72,21 +73,29 @@ def test_triage_red_flag_is_emergency_and_not_a_visit() -> None:
     assert any("Chest pain" in r for r in result.reasons)
 
 
+# A complete set of observations scoring 0; the threshold cases change some of them, so the
+# band edges are tested on full scores (a partial score has its own rules, H-005).
+NORMAL_OBS = Observations(respiration_rate=16, spo2=97, on_oxygen=False, systolic_bp=130,
+                          pulse=70, consciousness="alert", temperature=37.0)
+
+
 @pytest.mark.parametrize(
-    ("obs", "expected"),
+    ("changes", "expected"),
     [
-        (Observations(respiration_rate=21, pulse=111), "signpost"),
-        (Observations(consciousness="new_confusion"), "urgent_2h"),
-        (Observations(respiration_rate=21, pulse=111, temperature=38.1), "urgent_2h"),
-        (Observations(respiration_rate=21, pulse=111, temperature=38.1, systolic_bp=110),
+        ({"respiration_rate": 21, "pulse": 111}, "signpost"),
+        ({"consciousness": "new_confusion"}, "urgent_2h"),
+        ({"respiration_rate": 21, "pulse": 111, "temperature": 38.1}, "urgent_2h"),
+        ({"respiration_rate": 21, "pulse": 111, "temperature": 38.1, "systolic_bp": 110},
          "urgent_2h"),
-        (Observations(respiration_rate=21, pulse=111, temperature=38.1, systolic_bp=110,
-                      spo2=95), "emergency_999"),
+        ({"respiration_rate": 21, "pulse": 111, "temperature": 38.1, "systolic_bp": 110,
+          "spo2": 95}, "emergency_999"),
     ],
     ids=["total4", "single3", "total5", "total6", "total7"],
 )
-def test_triage_news2_thresholds(obs: Observations, expected: str) -> None:
-    """4 alone asks nothing; a single 3 or 5-6 asks for 2 hours; 7 asks for 999."""
+def test_triage_news2_thresholds(changes: dict[str, Any], expected: str) -> None:
+    """Complete scores: 4 asks nothing; a single 3 or 5-6 asks for 2 hours; 7 asks for 999."""
+    obs = replace(NORMAL_OBS, **changes)
+
     assert triage(make(observations=obs)).category == expected
 
 
@@ -106,11 +115,11 @@ def test_triage_news2_raises_a_24h_need_and_adds_clinical_assessment() -> None:
 
 
 def test_triage_child_not_scored_and_says_so() -> None:
-    """NEWS2 is for adults: under 16 it is not scored, and the reasons explain why."""
+    """NEWS2 is for adults: under 16 it is not scored, the reasons explain why, no visit."""
     result = triage(make(age=15, observations=Observations(consciousness="pain")))
 
     assert result.news2 is None
-    assert result.category == "signpost"
+    assert result.category == "out_of_scope"
     assert any("not scored for a person aged 15" in r for r in result.reasons)
 
 

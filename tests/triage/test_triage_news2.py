@@ -193,12 +193,22 @@ def test_score_news2_scale2_only_when_flagged() -> None:
     assert (flagged.parts["spo2"], flagged.scale) == (0, 2)
 
 
-def test_score_news2_scale2_high_spo2_without_oxygen_status_is_missing() -> None:
-    """95% on scale 2 with oxygen unknown is listed as missing, not scored 0 or 2."""
-    score = score_news2(Observations(spo2=95, spo2_scale=2))
+@pytest.mark.safety("H-005")
+@pytest.mark.parametrize(("spo2", "points"), [(92, 0), (93, 1), (94, 1), (95, 2), (96, 2),
+                                              (97, 3), (100, 3)])
+def test_score_news2_scale2_high_spo2_without_oxygen_status_is_conservative(
+    spo2: int, points: int
+) -> None:
+    """Scale 2 with oxygen unknown scores the higher of air and oxygen; air-or-oxygen stays missing.
 
-    assert "spo2" not in score.parts
-    assert {"spo2", "on_oxygen"} <= set(score.missing)
+    Issue 13 (H-005): this reading used to be dropped, so a scale-2 SpO2 alone gave "no NEWS2
+    observations". 92 is inside the target range (0 either way), so it is not conservative.
+    """
+    score = score_news2(Observations(spo2=spo2, spo2_scale=2))
+
+    assert score.parts["spo2"] == points
+    assert "on_oxygen" in score.missing and "spo2" not in score.missing
+    assert score.conservative == (("spo2",) if spo2 > 92 else ())
 
 
 # Every value on a fine grid, per parameter and (for SpO2) per scale and oxygen status,

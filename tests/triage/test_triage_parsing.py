@@ -187,7 +187,7 @@ def test_disposition_to_dict_child_not_scored() -> None:
 
     assert out["news2"] == {"total": None, "parts": {}, "missing": [], "band": None,
                             "scored": False, "complete": False, "scale": None,
-                            "any_single_three": False}
+                            "any_single_three": False, "conservative": []}
 
 
 def test_triage_dict_emergency_output() -> None:

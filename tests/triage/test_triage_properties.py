@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from triage.disposition import triage
 from triage.needs import NEEDS
 from triage.red_flags import RED_FLAGS
+from triage.rules import partial_treated_as_medium
+from triage.screening import missing_screening
 from triage.timing import LONDON
 from triage.types import (
     CONSCIOUSNESS_LEVELS,
@@ -74,6 +76,7 @@ observations = st.builds(
 received = st.datetimes(
     min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(LONDON)
 )
+# Inputs with something to triage (an empty referral is refused: H-003, tested on its own).
 inputs = st.builds(
     TriageInput,
     received_at=received,
@@ -85,7 +88,7 @@ inputs = st.builds(
     pathways_disposition=st.none() | st.sampled_from(("Dx05", "Dx06", "Dx07", "Dx08", "Dx11")),
     pathways_timeframe_minutes=st.none() | st.integers(1, 4000),
     age=st.none() | st.integers(16, 105),
-)
+).filter(lambda inp: not missing_screening(inp))
 
 
 @EXAMPLES
@@ -166,12 +169,24 @@ def test_worse_observation_never_less_urgent(pair: tuple[TriageInput, TriageInpu
 def test_recording_a_missing_observation_never_less_urgent(
     inp: TriageInput, name: str, data: st.DataObject
 ) -> None:
-    """Recording a parameter that was missing can only add to the score."""
+    """Recording a parameter that was missing can only add to the score.
+
+    Except where the missing parameter was what made the score uncertain (H-005): a partial
+    score treated as medium, or a scale-2 SpO2 scored at its worst because oxygen was not
+    stated. Completing those may lower the category, which is the point of recording them
+    (``test_triage_partial_completed_with_normal_values_is_no_longer_urgent``).
+    """
     emptied = replace(inp, observations=_with(inp.observations, name, None))
     value = data.draw(STRATEGIES[name])
     filled = replace(inp, observations=_with(inp.observations, name, value))
+    if missing_screening(emptied):
+        return  # nothing left to triage: refused, not less urgent
 
     before, after = triage(emptied), triage(filled)
+    if before.news2 is not None and (
+        before.news2.conservative or partial_treated_as_medium(before.news2)
+    ):
+        return
 
     assert URGENCY_RANK[after.category] <= URGENCY_RANK[before.category]
     assert _deadline(after) <= _deadline(before)

@@ -81,12 +81,13 @@ def test_news2_score_parts_are_read_only() -> None:
     ("changes", "message"),
     [
         ({"category": "soon"}, "category must be one of emergency_999, urgent_2h, "
-                               "response_24h, planned, signpost"),
+                               "response_24h, planned, signpost, out_of_scope"),
         ({"priority": 0}, "priority must be between 1 and 5"),
-        ({"deadline": None}, "only a signpost disposition has no deadline"),
+        ({"deadline": None}, "only a signpost or out_of_scope disposition has no deadline"),
         ({"deadline": datetime(2025, 1, 15, 13, 0)}, "deadline must be timezone-aware"),
         ({"skills": ("juggling",)}, "unknown skill(s): juggling"),
         ({"reasons": ()}, "a disposition must give at least one reason"),
+        ({"safety_netting": " "}, "a disposition must carry safety-netting advice"),
     ],
 )
 def test_disposition_rejects_bad_data(changes: dict[str, Any], message: str) -> None:
@@ -94,7 +95,7 @@ def test_disposition_rejects_bad_data(changes: dict[str, Any], message: str) -> 
     fields: dict[str, Any] = {
         "category": "urgent_2h", "deadline": NOW, "earliest_start": NOW, "priority": 2,
         "skills": ("falls_assessment",), "visit_duration_minutes": 60, "news2": None,
-        "reasons": ("Because.",),
+        "reasons": ("Because.",), "safety_netting": "Call 999 if worse.",
     }
     fields.update(changes)
 
