@@ -1,7 +1,7 @@
 """a stored run is a proposal or a coordinator's re-plan
 
-Revision ID: 0006_pipeline
-Revises: 0005_planner
+Revision ID: 0007_pipeline
+Revises: 0006_triage
 Create Date: 2026-12-05 22:55:00
 
 ``POST /api/networks/{id}/replan`` is recorded as a ``plans`` row like a plan request, solved
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0006_pipeline'
-down_revision: str | None = '0005_planner'
+revision: str = '0007_pipeline'
+down_revision: str | None = '0006_triage'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
