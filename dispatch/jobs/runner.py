@@ -177,11 +177,10 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
         add_job(scheduler, app)
     SCHEDULERS.append(scheduler)
     # A decline (SMS or page) re-plans at once: the declined visit is unassigned again and the
-    # placer runs now, excluding the worker who declined.
-    from dispatch.services.visit_actions import REPLAN_HOOKS
-
-    if _wake_placer not in REPLAN_HOOKS:
-        REPLAN_HOOKS.append(_wake_placer)
+    # placer runs now, excluding the worker who declined. The hook is this app's database's.
+    hooks = get_database(app).replan_hooks
+    if _wake_placer not in hooks:
+        hooks.append(_wake_placer)
     return scheduler
 
 
