@@ -24,6 +24,7 @@ from routing.types import (
     PRIORITY_24H,
     PRIORITY_URGENT_2H,
     Break,
+    Link,
     RoutingPlan,
     RoutingProblem,
     Shift,
@@ -79,6 +80,22 @@ def synthetic_day(shifts: int, visits: int, seed: int) -> RoutingProblem:
     return RoutingProblem(tuple(visit_list), tuple(shift_list), travel, seed=seed)
 
 
+def link_some(problem: RoutingProblem, share: float, seed: int) -> RoutingProblem:
+    """Make ``share`` of the visits double-handed: pairs (v2k, v2k+1) at one place and window,
+    linked with gap 0..0 and different workers (issue 15)."""
+    if share <= 0:
+        return problem
+    rng = random.Random(seed)
+    visits = list(problem.visits)
+    pairs = rng.sample(range(len(visits) // 2), int(len(visits) * share / 2))
+    links = []
+    for k in sorted(pairs):
+        first = visits[2 * k]
+        visits[2 * k + 1] = dataclasses.replace(first, id=visits[2 * k + 1].id)
+        links.append(Link(first.id, visits[2 * k + 1].id, 0, 0, "different"))
+    return dataclasses.replace(problem, visits=tuple(visits), links=tuple(links))
+
+
 def pin_some(problem: RoutingProblem, plan: RoutingPlan, share: float, seed: int) -> RoutingProblem:
     """Pin ``share`` of the routed visits to their planned shift and start (accepted)."""
     rng = random.Random(seed)
@@ -101,8 +118,10 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=0.8, help="insert_urgent seconds")
     parser.add_argument("--plan-seconds", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--linked", type=float, default=0.0,
+                        help="share of visits made double-handed pairs (e.g. 0.2)")
     args = parser.parse_args()
-    problem = synthetic_day(args.shifts, args.visits, args.seed)
+    problem = link_some(synthetic_day(args.shifts, args.visits, args.seed), args.linked, args.seed)
     plan = solve(problem, seconds=args.plan_seconds, workers=2)
     problem = pin_some(problem, plan, 0.2, args.seed)
     print(

@@ -19,6 +19,11 @@ if TYPE_CHECKING:  # Flask is imported when an app is built, not by every ``disp
 __all__ = ["create_app", "ConfigurationError"]
 
 
+# Sessions and CSRF tokens are signed with SECRET_KEY: a short one can be guessed offline
+# from any cookie (itsdangerous HMAC-SHA1), so production refuses it.
+MIN_SECRET_KEY_BYTES = 32
+
+
 class ConfigurationError(RuntimeError):
     """A setting production cannot run without; the message says which and how to set it."""
 
@@ -90,3 +95,8 @@ def _check_production(app: Flask) -> None:
     if missing:
         hints = ", ".join(f"DISPATCH_{key}" for key in missing)
         raise ConfigurationError(f"production needs these settings: {hints}")
+    key = app.config["SECRET_KEY"]
+    if len(key.encode() if isinstance(key, str) else bytes(key)) < MIN_SECRET_KEY_BYTES:
+        raise ConfigurationError(
+            f"DISPATCH_SECRET_KEY is too short for production: at least {MIN_SECRET_KEY_BYTES} "
+            "bytes (for example: python -c 'import secrets; print(secrets.token_hex(32))')")

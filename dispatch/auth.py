@@ -32,8 +32,11 @@ def current_actor() -> Actor:
 
 
 def request_id() -> str:
+    """This request's reference: the caller's ``X-Request-Id`` (printable ASCII only, at most
+    64 characters: it goes into logs, the audit trail and error pages) or a new one."""
     if "request_id" not in g:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        given = "".join(c for c in request.headers.get("X-Request-Id", "") if 32 <= ord(c) < 127)
+        g.request_id = given[:64] or uuid.uuid4().hex
     return str(g.request_id)
 
 

@@ -20,9 +20,15 @@ from dispatch.errors import DispatchError
 
 
 def _app() -> Flask:
-    from dispatch import create_app
+    """The app from the DISPATCH_* settings; a setting production refuses is a message and
+    exit 2, not a traceback."""
+    from dispatch import ConfigurationError, create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigurationError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
 
 
 def _now() -> datetime:
@@ -120,6 +126,12 @@ def user_add(
     click.echo(created.token)
 
 
+from dispatch.cli_users import COMMANDS as _USER_COMMANDS  # noqa: E402
+
+for _command in _USER_COMMANDS:  # list, disable, unlock, revoke-token
+    user.add_command(_command)
+
+
 # --- audit ------------------------------------------------------------------------------------
 
 
@@ -203,6 +215,9 @@ def demo_data(seed: int, patients: int | None, at: str | None, if_empty: bool) -
     if when.tzinfo is None:
         _fail("--now needs a time zone, for example 2026-12-01T09:00:00+00:00")
     app = _app()
+    if app.config.get("ENV") == "production":
+        _fail("demo-data is refused when DISPATCH_ENV is production: it loads synthetic "
+              "patients and users whose passwords it prints")
     migrate.upgrade(app.config["DATABASE_URL"])
     try:
         summary = load_demo(

@@ -10,8 +10,10 @@ session its caller passed, not from a web framework's global.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,6 +67,7 @@ def make_engine(url: str, *, echo: bool = False) -> sa.Engine:
     # them out of exception messages, tracebacks and echo logs (H-014).
     kwargs: dict[str, Any] = {"echo": echo, "future": True, "hide_parameters": True}
     if url.startswith("sqlite"):
+        create_private_sqlite_file(url)
         # Foreign keys are off by default in SQLite; WAL lets the scheduler read while the
         # web process writes; the busy timeout turns brief lock contention into a wait.
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
@@ -74,6 +77,24 @@ def make_engine(url: str, *, echo: bool = False) -> sa.Engine:
         return engine
     kwargs["pool_pre_ping"] = True
     return sa.create_engine(url, **kwargs)
+
+
+def create_private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600) before SQLite makes it
+    with the process's umask (often world-readable): the file holds patient data. SQLite gives
+    its -wal and -shm files the database file's permissions. An existing file is left as it
+    is; in-memory databases have no file."""
+    database = sa.engine.make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # another process made it first
+        return
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

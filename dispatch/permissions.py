@@ -57,11 +57,11 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.board_pin", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_replan", "POST"): frozenset({COORDINATOR, MANAGER}),
     # Text messages (dispatch/web/messages.py): the SMS outbox and inbox, live. The people who
-    # dispatch and follow up (coordinators), managers and admins. Not call handlers, although
-    # /api/messages is open to them: the page shows which worker goes to which visit and when,
-    # dispatch detail they do not get on the board either, and their own referral page already
-    # shows each visit's status (offered, accepted, en route...). Field staff read their own
-    # texts on their phones.
+    # dispatch and follow up (coordinators), managers and admins. Not call handlers: the texts
+    # show which worker goes to which visit and when, dispatch detail they do not get on the
+    # board either, and their own referral page already shows each visit's status (offered,
+    # accepted, en route...). Field staff read their own texts on their phones. /api/messages
+    # follows the same roles (issue 20 item 13: it used to admit call handlers too).
     ("web.messages_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.messages_data", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # Performance (dispatch/web/reports.py), as /api/kpis.
@@ -107,7 +107,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.board_jeopardy_decision", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("visits.Visits", "GET"): ALL_ROLES,
     ("visits.VisitById", "GET"): ALL_ROLES,
-    ("messages.Messages", "GET"): OFFICE,
+    ("messages.Messages", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("sms.Inbound", "POST"): SIGNATURE,
     ("sms.Status", "POST"): SIGNATURE,
     # Care packages (dispatch/api/packages.py). Coordinators build and decide within their

@@ -1,6 +1,7 @@
 """HTTP hardening shared by every response: headers, bounded path ids, redacted logs.
 
-- Headers: a Content-Security-Policy that allows only our own origin (the Swagger UI page
+- Headers: ``Cache-Control: no-store`` on everything but static files; a
+  Content-Security-Policy that allows only our own origin (the Swagger UI page
   additionally needs its inline bootstrap script), no MIME sniffing, no framing, no referrer
   leakage, and HSTS when the service is reached over TLS.
 - Path ids: ``<int:...>`` converters refuse numbers outside PostgreSQL's INTEGER range, so a
@@ -20,6 +21,8 @@ from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
+from dispatch import input_guard
+
 MAX_ID = 2**31 - 1
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -30,6 +33,10 @@ CSP_DOCS = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
     "style-src 'self'", "style-src 'self' 'unsafe-inline'"
 )
 DOCS_PATHS = ("/api/docs",)
+# Static files may be cached; everything else (patient pages, API answers, the sign-in page)
+# is ``Cache-Control: no-store``, so a shared or stolen computer keeps no copy of patient data
+# in its browser cache and the back button after signing out shows nothing.
+CACHEABLE_PATHS = ("/static/", "/assets/")
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -45,6 +52,7 @@ def init_app(app: Flask) -> None:
     """Call before any blueprint is registered (the converter applies to routes added later)."""
     app.url_map.converters["int"] = BoundedIntConverter
     app.after_request(_headers)
+    input_guard.init_app(app)  # NUL, lone surrogates, deep JSON: 4xx before any view
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     if str(app.config.get("PUBLIC_BASE_URL", "")).startswith("https://"):
@@ -58,6 +66,8 @@ def _headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.path.startswith(CACHEABLE_PATHS):
+        response.headers.setdefault("Cache-Control", "no-store")
     if request.is_secure or request.headers.get("X-Forwarded-Proto") == "https":
         response.headers.setdefault(
             "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

@@ -35,6 +35,7 @@ from dispatch.http_errors import error_body
 from dispatch.models import User
 from dispatch.permissions import SIGNATURE, rule_for
 from dispatch.services import audit
+from dispatch.services.users import end_all_sessions
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,10 @@ csrf = CSRFProtect()
 class SessionUser(UserMixin):
     """The signed-in user as flask-login holds it for one request.
 
-    ``marker`` is a fingerprint of the password hash: the session id is ``"<id>:<marker>"``,
-    so changing a password (or removing it) ends every session signed in with the old one.
+    ``marker`` is a fingerprint of the password hash and ``generation`` the user's
+    ``session_generation``: the session id is ``"<id>:<marker>:<generation>"``, so changing a
+    password, signing out, or disabling the account ends every session signed in before, even
+    a copy of its cookie kept elsewhere (the server decides, not the browser).
     """
 
     id: int
@@ -65,9 +68,10 @@ class SessionUser(UserMixin):
     role: str
     staff_id: int | None
     marker: str
+    generation: int = 0
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.marker}"
+        return f"{self.id}:{self.marker}:{self.generation}"
 
     @property
     def actor(self) -> Actor:
@@ -77,7 +81,8 @@ class SessionUser(UserMixin):
     @classmethod
     def from_user(cls, user: User) -> SessionUser:
         return cls(id=user.id, username=user.username, display_name=user.display_name,
-                   role=user.role, staff_id=user.staff_id, marker=_marker(user))
+                   role=user.role, staff_id=user.staff_id, marker=_marker(user),
+                   generation=user.session_generation or 0)
 
 
 def _marker(user: User) -> str:
@@ -110,11 +115,13 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(session_id: str) -> SessionUser | None:
-    user_id, _, marker = session_id.partition(":")
-    if not user_id.isdigit():
+    user_id, _, rest = session_id.partition(":")
+    marker, _, generation = rest.partition(":")
+    if not user_id.isdigit() or not generation.isdigit():
         return None
     user = get_session().get(User, int(user_id))
-    if user is None or not user.active or not user.password_hash or _marker(user) != marker:
+    if (user is None or not user.active or not user.password_hash or _marker(user) != marker
+            or (user.session_generation or 0) != int(generation)):
         return None
     return SessionUser.from_user(user)
 
@@ -159,10 +166,19 @@ def authenticate(
     :data:`LOCKOUT_THRESHOLD` in a row. Stages the user's counters and an audit event; the
     caller commits.
 
+    Parallel guesses are counted as if made one after another: the user's row is locked
+    (``SELECT ... FOR UPDATE`` on PostgreSQL) from the lock-out check until the caller
+    commits, and a failure is counted by the database itself (``failed_logins + 1``), never
+    by writing back a number read earlier. So forty simultaneous wrong passwords lock the
+    account at the fifth, and a right one hidden among them signs in only if fewer than five
+    wrong ones came first.
+
     Unknown users get the same message and take the same time as a wrong password, so the
     form does not reveal who has an account.
     """
-    user = session.scalar(sa.select(User).where(User.username == username.strip()))
+    user = session.scalar(
+        sa.select(User).where(User.username == username.strip()).with_for_update()
+        .execution_options(populate_existing=True))
     if user is None or not user.active or not user.password_hash:
         check_password_hash(_dummy_hash(), password)
         log.info("sign-in refused for unknown or inactive user %r", username[:80])
@@ -179,16 +195,24 @@ def authenticate(
 
 
 def _failed(session: so.Session, user: User, now: datetime) -> SignInResult:
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins < LOCKOUT_THRESHOLD:
-        _audit(session, user, "sign_in_failed", now, {"failed_logins": user.failed_logins})
+    """Count one failure in the database; the one that reaches the threshold locks."""
+    until = now + LOCKOUT_DURATION
+    reaches = User.failed_logins + 1 >= LOCKOUT_THRESHOLD
+    row = session.execute(
+        sa.update(User).where(User.id == user.id)
+        .values(failed_logins=sa.case((reaches, 0), else_=User.failed_logins + 1),
+                locked_until=sa.case((reaches, until), else_=User.locked_until))
+        .returning(User.failed_logins, User.locked_until)
+        .execution_options(synchronize_session=False)).one()
+    session.refresh(user, ["failed_logins", "locked_until"])
+    failures, locked_until = row
+    if locked_until is None or locked_until <= now or failures != 0:
+        _audit(session, user, "sign_in_failed", now, {"failed_logins": failures})
         return SignInResult(None, GENERIC_FAILURE)
-    user.failed_logins = 0
-    user.locked_until = now + LOCKOUT_DURATION
-    _audit(session, user, "account_locked", now, {"locked_until": user.locked_until.isoformat()})
+    _audit(session, user, "account_locked", now, {"locked_until": until.isoformat()})
     log.warning("user %s locked until %s after %d failed sign-ins", user.username,
-                user.locked_until.isoformat(), LOCKOUT_THRESHOLD)
-    return SignInResult(None, _locked_message(user.locked_until), user.locked_until)
+                until.isoformat(), LOCKOUT_THRESHOLD)
+    return SignInResult(None, _locked_message(until), until)
 
 
 def _locked_message(until: datetime) -> str:
@@ -213,8 +237,10 @@ def start_session(user: User) -> None:
 
 
 def end_session(db_session: so.Session, *, actor: Actor, now: datetime) -> None:
-    """Sign out: audit it, forget the user and clear the whole session cookie."""
+    """Sign out: end every session of the user on the server (a copied cookie stops working
+    too), audit it, forget the user and clear the whole session cookie."""
     if actor.user_id is not None:
+        end_all_sessions(db_session, actor.user_id)
         audit.record(db_session, actor=actor, action="sign_out", now=now,
                      entity=("user", actor.user_id), purpose=SIGN_IN_PURPOSE)
     logout_user()

@@ -54,6 +54,9 @@ Columns
 
 Export writes every column, times with their Europe/London offset, and reads back to an equal
 roster (break times are written to the minute, or to the second when they have seconds).
+A cell a spreadsheet would run as a formula (a name starting with ``=``, ``+``, ``-``, ``@``,
+TAB or CR) is written with a leading apostrophe and read back without it
+(``rosters.csv_cells``); phone numbers are E.164 digits and stay as they are.
 
 Errors
 ------
@@ -74,6 +77,7 @@ from datetime import datetime
 from typing import Final
 
 from rosters.availability import overlapping_shifts
+from rosters.csv_cells import read_cell, safe_cell
 from rosters.csv_fields import (
     LONDON,
     BreakSpan,
@@ -156,7 +160,8 @@ def parse_roster_csv(text: str) -> Roster:
                 RosterLineError(line, "file", f"expected {len(header)} values, found {len(cells)}")
             )
             continue
-        _parse_row(line, dict(zip(header, (cell.strip() for cell in cells), strict=True)), state)
+        values = (read_cell(cell.strip()) for cell in cells)
+        _parse_row(line, dict(zip(header, values, strict=True)), state)
     _check_overlaps(state)
     if state.errors:
         raise RosterImportError(sorted(state.errors, key=lambda error: error.line))
@@ -179,9 +184,9 @@ def write_roster_csv(roster: Roster) -> str:
         staff_cells = _staff_cells(member)
         shifts = roster.shifts_of(member.id)
         if not shifts:
-            writer.writerow(staff_cells + [""] * len(SHIFT_COLUMNS))
+            writer.writerow([safe_cell(c) for c in staff_cells + [""] * len(SHIFT_COLUMNS)])
         for shift in shifts:
-            writer.writerow(staff_cells + _shift_cells(shift))
+            writer.writerow([safe_cell(c) for c in staff_cells + _shift_cells(shift)])
     return out.getvalue()
 
 

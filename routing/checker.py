@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from routing.links import check_links
 from routing.types import Matrix, PlacedBreak, Route, RoutingPlan, RoutingProblem, Shift, Visit
 
 
@@ -19,7 +20,9 @@ def check_plan(problem: RoutingProblem, plan: RoutingPlan) -> list[str]:
 
     Checked: each visit routed at most once and either routed or unassigned; shifts and
     workers exist; skills and declined workers; time windows (late only where allowed);
-    travel between stops; shift start and end; breaks; pins; capacity.
+    travel between stops by each worker's own travel profile; shift start and end; breaks;
+    pins; capacity; links (both halves or neither, the gap, the workers); every late start
+    listed in ``plan.late`` with its true lateness.
     """
     visits = {v.id: v for v in problem.visits}
     shifts = {s.id: s for s in problem.shifts}
@@ -39,7 +42,40 @@ def check_plan(problem: RoutingProblem, plan: RoutingPlan) -> list[str]:
         problems += _check_times(problem, shift, route, visits, late_ok)
         problems += _check_breaks(shift, route)
     problems += _check_pins(plan, visits)
+    problems += check_links(problem, plan)
+    problems += _check_late_list(plan, visits)
     return problems
+
+
+def _check_late_list(plan: RoutingPlan, visits: dict[str, Visit]) -> list[str]:
+    """Every visit served after its deadline is reported in ``plan.late``, truthfully."""
+    found: list[str] = []
+    listed = {item.visit_id: item for item in plan.late}
+    for route in plan.routes:
+        for stop in route.stops:
+            visit = visits.get(stop.visit_id)
+            if visit is None or stop.start <= visit.deadline:
+                continue
+            item = listed.get(visit.id)
+            if item is None:
+                found.append(f"visit {visit.id}: late by {stop.start - visit.deadline} s "
+                             "but not listed as late")
+            elif item.start != stop.start or item.deadline != visit.deadline:
+                found.append(f"visit {visit.id}: listed lateness is not its true lateness")
+    return found
+
+
+def lateness_of(problem: RoutingProblem, plan: RoutingPlan) -> tuple[int, int]:
+    """Total and largest lateness (seconds after the deadline) of the served visits,
+    recomputed from the plan's starts."""
+    deadlines = {v.id: v.deadline for v in problem.visits}
+    late = [
+        max(0, stop.start - deadlines[stop.visit_id])
+        for route in plan.routes
+        for stop in route.stops
+        if stop.visit_id in deadlines
+    ]
+    return sum(late), max(late, default=0)
 
 
 def _check_accounting(
@@ -88,12 +124,13 @@ def _check_times(
     found: list[str] = []
     if route.departure < shift.start:
         found.append(f"shift {shift.id}: leaves base before the shift starts")
+    travel = problem.travel_of(shift)
     where, ready = shift.start_location, route.departure
     for stop in route.stops:
         visit = visits.get(stop.visit_id)
         if visit is None:
             continue
-        earliest = ready + int(problem.travel[where, visit.location])
+        earliest = ready + int(travel[where, visit.location])
         earliest += _breaks_within(route.breaks, ready, stop.start)
         if stop.start < earliest:
             found.append(
@@ -110,7 +147,7 @@ def _check_times(
         if stop.end != stop.start + visit.duration:
             found.append(f"visit {visit.id}: end is not start + duration")
         where, ready = visit.location, stop.start + visit.duration
-    home = ready + int(problem.travel[where, shift.end_location])
+    home = ready + int(travel[where, shift.end_location])
     home += _breaks_within(route.breaks, ready, route.return_time)
     if route.return_time < home:
         found.append(f"shift {shift.id}: cannot be back at base by {route.return_time}")
@@ -125,15 +162,17 @@ def _may_be_late(problem: RoutingProblem, visit: Visit, late_ok: set[str]) -> bo
         return True  # an under-way visit keeps its recorded start
     if visit.id not in late_ok:
         return False
+    if problem.lateness is not None:
+        return True  # lateness as a cost: any visit may be late (serve_late checked above)
     for shift in problem.shifts:
         if not visit.skills <= shift.skills or shift.worker_id in visit.excluded_workers:
             continue
         if shift.capacity is not None and visit.demand > shift.capacity:
             continue
-        arrive = max(
-            shift.start + int(problem.travel[shift.start_location, visit.location]), visit.earliest
-        )
-        back = arrive + visit.duration + int(problem.travel[visit.location, shift.end_location])
+        travel = problem.travel_of(shift)
+        leg = int(travel[shift.start_location, visit.location])
+        arrive = max(shift.start + leg, visit.earliest)
+        back = arrive + visit.duration + int(travel[visit.location, shift.end_location])
         if arrive <= visit.deadline and back <= shift.end:
             return False
     return True

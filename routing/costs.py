@@ -76,3 +76,50 @@ def margin_start(problem: RoutingProblem, visit: Visit) -> int | None:
             or visit.pinned_to is not None):
         return None
     return max(visit.earliest, visit.deadline - SAFETY_MARGIN)
+
+
+def priority_scale(visit: Visit) -> int:
+    """How much more a second of lateness weighs for a more urgent visit: 3 for priority 1,
+    2 for a 2-hour visit (priority 2), 1 for 24-hour and planned visits (priority 3 and up),
+    so a problem whose visits all have the default priority pays exactly ``cost_per_second``."""
+    return max(1, PRIORITY_24H + 1 - visit.priority)
+
+
+#: Arc costs are multiplied by this when a lateness cost has a fraction (e.g. 0.5 per second),
+#: so the search's integer costs keep two decimals of the ratio.
+FRACTIONAL_COST_SCALE = 100
+
+
+def cost_scale(problem: RoutingProblem) -> int:
+    """Multiplier of arc costs (and lateness costs) in the search's integer objective: 1, or
+    :data:`FRACTIONAL_COST_SCALE` when ``lateness`` has a fractional cost. Other soft costs
+    (urgent waiting, continuity) are not scaled, so weigh less beside such a problem's costs."""
+    late = problem.lateness
+    if late is None:
+        return 1
+    if float(late.cost_per_second).is_integer() and float(late.max_cost_per_second).is_integer():
+        return 1
+    return FRACTIONAL_COST_SCALE
+
+
+def max_late_cost_per_second(problem: RoutingProblem) -> int:
+    """Integer cost of each second of the plan's largest lateness (0 without lateness)."""
+    if problem.lateness is None:
+        return 0
+    return round(problem.lateness.max_cost_per_second * cost_scale(problem))
+
+
+def late_cost_per_second(problem: RoutingProblem, visit: Visit) -> int:
+    """Cost of each second ``visit`` starts after its deadline: ``lateness.cost_per_second``
+    times :func:`priority_scale` when the problem sets lateness costs, else
+    :data:`LATE_COST_PER_SECOND`."""
+    if problem.lateness is None:
+        return LATE_COST_PER_SECOND
+    return round(problem.lateness.cost_per_second * cost_scale(problem) * priority_scale(visit))
+
+
+def lateness_as_cost(problem: RoutingProblem) -> bool:
+    """Whether every visit may start after its deadline at a cost (``late_policy`` is
+    ``serve_late`` and ``lateness`` is given); otherwise only a visit no one can reach in time
+    is served late under ``serve_late``."""
+    return problem.late_policy == "serve_late" and problem.lateness is not None

@@ -8,30 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-import numpy.typing as npt
-
-from routing.costs import (
-    LATE_COST_PER_SECOND,
-    MARGIN_COST_PER_SECOND,
-    URGENCY_COST_PER_SECOND,
-    is_urgent,
-    margin_start,
-    worker_cost,
-)
+from routing.linked_insertion import insert_group, linked_start
 from routing.screening import Screening
-from routing.types import (
-    Fallback,
-    LateVisit,
-    PlacedBreak,
-    Route,
-    RoutingPlan,
-    RoutingProblem,
-    Shift,
-    Stop,
-    Unassigned,
-    Visit,
-)
+from routing.timing import Timed, replace_route, retime
+from routing.types import Fallback, RoutingPlan, RoutingProblem, Shift, Unassigned, Visit
+
+__all__ = ["GREEDY_NOTE", "Timed", "cheapest_insertion", "greedy_plan", "replace_route", "retime"]
 
 #: What a fallback plan says about itself (``RoutingPlan.note``).
 GREEDY_NOTE = (
@@ -39,17 +21,6 @@ GREEDY_NOTE = (
     "greedy insertion plan. Every visit is placed where it fits, most urgent first, and "
     "nothing is optimised; the next re-optimisation improves it."
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class Timed:
-    """A re-timed route: its stops, placed breaks, return time, travel and cost."""
-
-    stops: tuple[Stop, ...]
-    breaks: tuple[PlacedBreak, ...]
-    return_time: int
-    travel: int
-    cost: int
 
 
 def cheapest_insertion(
@@ -66,6 +37,9 @@ def cheapest_insertion(
     routes = {route.shift_id: route for route in plan.routes}
     if any(s.visit_id not in visits for r in plan.routes for s in r.stops):
         return None  # the plan is stale; let the full search rebuild it
+    if problem.links:
+        # Linked visits move together (a pair in one step; a delay passes to the partner).
+        return insert_group(problem, screening, plan, visit.id)
     best: tuple[int, int, Timed] | None = None
     for vehicle in screening.candidates[visit.id]:
         shift = problem.shifts[vehicle]
@@ -84,113 +58,6 @@ def cheapest_insertion(
         return None
     return replace_route(problem, plan, problem.shifts[best[1]], best[2])
 
-
-def retime(
-    problem: RoutingProblem, screening: Screening, shift: Shift, sequence: list[Visit]
-) -> Timed | None:
-    """Earliest schedule of ``sequence`` on ``shift``, or None if it breaks a hard rule."""
-    if shift.capacity is not None and sum(v.demand for v in sequence) > shift.capacity:
-        return None
-    cost_matrix = problem.distance if problem.objective == "distance" else problem.travel
-    assert cost_matrix is not None
-    pending = sorted(shift.breaks, key=lambda b: (b.start_max, b.start_min))
-    placed: list[PlacedBreak] = []
-    stops: list[Stop] = []
-    where, ready, travel, cost = shift.start_location, shift.start, 0, 0
-    for visit in [*sequence, None]:
-        location = shift.end_location if visit is None else visit.location
-        leg = int(problem.travel[where, location])
-        earliest = shift.end if visit is None else visit.earliest
-        service = 0 if visit is None else visit.duration
-        while pending:
-            item = pending[0]
-            at = max(ready, item.start_min)
-            if at > item.start_max:
-                return None
-            start = max(ready + leg, earliest) if visit is not None else ready + leg
-            delays = at + item.duration + leg > start
-            if visit is not None and delays and item.start_max >= start + service:
-                break  # it can wait until after this visit, so do not delay the visit now
-            placed.append(PlacedBreak(at, at + item.duration))
-            ready = at + item.duration
-            pending.pop(0)
-        arrival = ready + leg
-        travel += leg
-        cost += int(cost_matrix[where, location])
-        if visit is None:
-            return (
-                None
-                if arrival > shift.end
-                else Timed(tuple(stops), tuple(placed), arrival, travel, cost)
-            )
-        start = max(arrival, visit.earliest)
-        if visit.pinned_start is not None:
-            if arrival > visit.pinned_start:
-                return None
-            start = visit.pinned_start
-        elif start > visit.deadline and (
-            visit.id not in screening.late or not visit.may_start_late(start, shift.worker_id)
-        ):
-            return None
-        stops.append(Stop(visit.id, arrival, start, start + visit.duration))
-        # The same soft costs the full model charges: waiting for urgent visits, the safety
-        # margin, lateness, continuity missed and a silent worker asked again (not balance).
-        margin = None if visit.id in screening.late else margin_start(problem, visit)
-        if is_urgent(problem, visit):
-            cost += URGENCY_COST_PER_SECOND * (start - visit.earliest)
-        elif margin is not None:
-            cost += MARGIN_COST_PER_SECOND * max(0, start - margin)
-        cost += LATE_COST_PER_SECOND * max(0, start - visit.deadline)
-        cost += worker_cost(visit, shift.worker_id)
-        where, ready = location, start + visit.duration
-    return None  # unreachable: the loop returns at the end marker
-
-
-def replace_route(
-    problem: RoutingProblem, plan: RoutingPlan, shift: Shift, timed: Timed
-) -> RoutingPlan:
-    route = Route(
-        shift.id,
-        shift.worker_id,
-        timed.stops,
-        shift.start,
-        timed.return_time,
-        timed.breaks,
-        timed.travel,
-    )
-    others = [r for r in plan.routes if r.shift_id != shift.id]
-    order = {s.id: k for k, s in enumerate(problem.shifts)}
-    routes = tuple(sorted([*others, route], key=lambda r: order.get(r.shift_id, len(order))))
-    old = next((r for r in plan.routes if r.shift_id == shift.id), None)
-    distance = problem.distance if problem.distance is not None else problem.travel
-    added = _route_distance(problem, distance, shift, route) - (
-        _route_distance(problem, distance, shift, old) if old is not None else 0
-    )
-    served = {s.visit_id for s in route.stops}
-    late = tuple(x for x in plan.late if x.visit_id not in served) + tuple(
-        LateVisit(s.visit_id, problem.visit(s.visit_id).deadline, s.start)
-        for s in route.stops
-        if s.start > problem.visit(s.visit_id).deadline
-    )
-    return dataclasses.replace(
-        plan,
-        routes=routes,
-        unassigned=tuple(u for u in plan.unassigned if u.visit_id not in served),
-        travel_total=plan.travel_total + timed.travel - (old.travel if old else 0),
-        distance_total=plan.distance_total + added / problem.distance_scale,
-        vehicles_used=len(routes),
-        late=late,
-    )
-
-
-def _route_distance(
-    problem: RoutingProblem, distance: npt.NDArray[np.int64], shift: Shift, route: Route
-) -> int:
-    inner = [problem.visit(s.visit_id).location for s in route.stops]
-    locations = [shift.start_location, *inner, shift.end_location]
-    return int(sum(distance[a, b] for a, b in zip(locations, locations[1:], strict=False)))
-
-
 def greedy_plan(
     problem: RoutingProblem, screening: Screening, start: RoutingPlan | None = None,
     *, fallback: Fallback = "greedy_insertion", note: str = GREEDY_NOTE,
@@ -205,6 +72,10 @@ def greedy_plan(
     visits = {v.id: v for v in problem.visits}
     shifts = {s.id: (k, s) for k, s in enumerate(problem.shifts)}
     plan = RoutingPlan((), (), 0, 0.0, 0, 0, 0.0)
+    if problem.links:
+        # Routes re-timed one by one could part a linked pair in time: build pair-aware.
+        plan = linked_start(problem, screening)
+        start = None
     for route in start.routes if start is not None else ():
         if route.shift_id not in shifts:
             continue

@@ -18,11 +18,40 @@ locations index the ``travel`` matrix (seconds)::
                   "avoided_workers": [], "late_limit": null, "late_workers": []}],
       "shifts": [{"id": "s1", "worker_id": "w1", "start_location": 0, "end_location": 0,
                   "start": 0, "end": 28800, "skills": ["nurse"], "capacity": null,
-                  "breaks": [{"start_min": 14400, "start_max": 16200, "duration": 1800}]}]
+                  "profile": "travel",                 # a travel_profiles key, or "travel"
+                  "breaks": [{"start_min": 14400, "start_max": 16200, "duration": 1800}]}],
+      "links": [{"first": "v1", "second": "v2", "min_gap": 0, "max_gap": 0,
+                 "workers": "different"}],            # optional
+      "lateness": {"cost_per_second": 1, "max_cost_per_second": 1},   # optional
+      "travel_profiles": {"walk": [[0, 1800], [1800, 0]]}             # optional
     }
 
+Care work (issue 15):
+
+- ``links``: ``start(second) - start(first)`` must lie in ``[min_gap, max_gap]`` seconds (both
+  may be negative; default 0..0) and the two visits are served by ``different`` workers, the
+  ``same`` worker or ``any`` (default). A double-handed visit is two visits with gap 0..0 and
+  ``different`` workers. Links are hard: both visits are served or both are reported in
+  ``unassigned`` with the reason, never one alone. A visit may be in one link.
+- ``lateness``: with ``late_policy: "serve_late"`` every visit may start after its deadline;
+  each second late costs ``cost_per_second`` x the priority scale (3 for priority 1, 2 for
+  priority 2, 1 otherwise: with the default priority 3 exactly ``cost_per_second``) and the
+  largest lateness in the plan costs ``max_cost_per_second`` per second. A document with
+  ``lateness`` and no ``late_policy`` is ``serve_late``; ``late_policy: "drop"`` keeps
+  deadlines hard. Without ``lateness``, ``serve_late`` only lets a visit no one can reach in
+  time start late (the dispatch service's use). Costs are in the objective's units: seconds of
+  travel, or distance units with ``objective: "distance"``; they may have a fraction (0.5), the
+  search then scales its integer costs by 100.
+- ``travel_profiles``: named square matrices (seconds) of the ``travel`` matrix's shape, e.g.
+  ``walk``, ``cycle``, ``public_transport``, ``car``; a shift's ``profile`` picks its worker's
+  (default ``"travel"``, the main matrix). Its route is timed and its travel counted with it.
+  ``distance`` (when given) stays one matrix for everyone.
+
 The **plan** document is the DESIGN.md shape (``routes``/``distance``/``travel_minutes``/
-``vehicles``/``unassigned``/``seconds``) plus ``starts``, ``worker``, ``late`` and ``code``, and
+``vehicles``/``unassigned``/``seconds``) plus ``starts`` (service start per visit, minutes;
+for linked visits both starts are there), ``worker``, ``code``, ``late``:
+``[{"id", "minutes", "deadline", "start"}]``, every visit that starts after its deadline with
+its lateness in minutes (and its deadline and start, minutes from the horizon start), and
 ``fallback`` (null, or ``"greedy_insertion"`` when the search found no plan in time) with its
 ``note``.
 """
@@ -34,8 +63,11 @@ from typing import Any
 
 from routing.errors import PlanFormatError
 from routing.types import (
+    DEFAULT_PROFILE,
     Break,
+    Lateness,
     LateVisit,
+    Link,
     PlacedBreak,
     Route,
     RoutingPlan,
@@ -66,8 +98,13 @@ def problem_from_dict(data: Mapping[str, Any]) -> RoutingProblem:
             distance=data.get("distance"),
             distance_scale=float(data.get("distance_scale", 1.0)),
             objective=data.get("objective", "time"),
-            late_policy=data.get("late_policy", "drop"),
+            late_policy=data.get(
+                "late_policy", "serve_late" if data.get("lateness") is not None else "drop"
+            ),
             seed=int(data.get("seed", 0)),
+            links=tuple(_link(x) for x in data.get("links") or ()),
+            lateness=_lateness(data.get("lateness")),
+            travel_profiles=dict(data.get("travel_profiles") or {}),
         )
     except KeyError as exc:
         raise PlanFormatError(f"missing key {exc.args[0]!r} in problem") from exc
@@ -95,6 +132,45 @@ def _visit(data: Mapping[str, Any]) -> Visit:
     )
 
 
+def _link(data: Mapping[str, Any]) -> Link:
+    return Link(
+        first=str(data["first"]),
+        second=str(data["second"]),
+        min_gap=_integer(data.get("min_gap", 0), "link min_gap"),
+        max_gap=_integer(data.get("max_gap", 0), "link max_gap"),
+        workers=data.get("workers", "any"),
+    )
+
+
+def _lateness(data: Mapping[str, Any] | None) -> Lateness | None:
+    if data is None:
+        return None
+    return Lateness(
+        cost_per_second=_number(data.get("cost_per_second", 1), "lateness cost_per_second"),
+        max_cost_per_second=_number(
+            data.get("max_cost_per_second", 0), "lateness max_cost_per_second"
+        ),
+    )
+
+
+def _number(value: Any, name: str) -> float:
+    """A cost: an integer as is, a float kept (the search scales fractional costs)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number")
+    return value
+
+
+def _integer(value: Any, name: str) -> int:
+    """An integer, also from a float with no fraction (e.g. 1.0); else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"{name} must be a whole number of seconds")
+        return int(value)
+    return value
+
+
 def _shift(data: Mapping[str, Any]) -> Shift:
     return Shift(
         id=str(data["id"]),
@@ -109,6 +185,7 @@ def _shift(data: Mapping[str, Any]) -> Shift:
             for b in data.get("breaks", ())
         ),
         capacity=data.get("capacity"),
+        profile=str(data.get("profile") or DEFAULT_PROFILE),
     )
 
 
@@ -121,6 +198,23 @@ def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
         "objective": problem.objective,
         "late_policy": problem.late_policy,
         "seed": problem.seed,
+        "links": [
+            {
+                "first": x.first,
+                "second": x.second,
+                "min_gap": x.min_gap,
+                "max_gap": x.max_gap,
+                "workers": x.workers,
+            }
+            for x in problem.links
+        ],
+        "lateness": None
+        if problem.lateness is None
+        else {
+            "cost_per_second": problem.lateness.cost_per_second,
+            "max_cost_per_second": problem.lateness.max_cost_per_second,
+        },
+        "travel_profiles": {k: m.tolist() for k, m in problem.travel_profiles.items()},
         "visits": [
             {
                 "id": v.id,
@@ -151,6 +245,7 @@ def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
                 "end": s.end,
                 "skills": sorted(s.skills),
                 "capacity": s.capacity,
+                "profile": s.profile,
                 "breaks": [
                     {"start_min": b.start_min, "start_max": b.start_max, "duration": b.duration}
                     for b in s.breaks
@@ -205,6 +300,7 @@ def plan_to_dict(
         "late": [
             {
                 "id": item.visit_id,
+                "minutes": round(item.seconds / time_unit, 3),
                 "deadline": round(item.deadline / time_unit, 3),
                 "start": round(item.start / time_unit, 3),
             }

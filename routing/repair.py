@@ -37,7 +37,7 @@ def repair_urgent(problem: RoutingProblem, screening: Screening, plan: RoutingPl
     repaired = plan
     for visit in dropped:
         placed = cheapest_insertion(problem, screening, repaired, visit)
-        if placed is None:
+        if placed is None and not problem.links:  # a swap could split a linked pair
             placed = _swap_in(problem, screening, repaired, visit)
         if placed is not None:
             repaired = placed

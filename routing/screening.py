@@ -16,9 +16,14 @@ from routing.costs import (
     MAX_DROP_PENALTY,
     SAFETY_MARGIN,
     URGENCY_COST_PER_SECOND,
+    cost_scale,
     horizon_of,
     is_urgent,
+    late_cost_per_second,
+    lateness_as_cost,
+    max_late_cost_per_second,
 )
+from routing.links import screen_links
 from routing.types import RoutingProblem, Shift, Unassigned, Visit
 
 
@@ -63,7 +68,10 @@ def screen(problem: RoutingProblem) -> Screening:
         candidates[visit.id] = shifts
         if is_late:
             late.add(visit.id)
+    screen_links(problem, candidates, unassigned, late)
+    late &= set(candidates)
     penalties = drop_penalties(problem, candidates, late)
+    penalties = _pair_penalties(problem, penalties)
     return Screening(candidates, frozenset(late), tuple(unassigned), penalties)
 
 
@@ -85,6 +93,17 @@ def _screen_visit(
             visit.id, "no capacity left: it exceeds every shift's capacity", "no_capacity"
         )
     timely = [k for k in roomy if _reachable(problem, problem.shifts[k], visit, True)]
+    if (
+        lateness_as_cost(problem)
+        and not visit.late_workers
+        and (visit.late_limit is None or visit.late_limit > visit.deadline)
+    ):
+        # Every visit may start late at a cost: anyone who can get there and home may serve
+        # it (up to its late_limit). A visit whose lateness a coordinator gave to named
+        # workers, or that must never be late, keeps the rule below (H-006).
+        lateable = [k for k in roomy if _reachable(problem, problem.shifts[k], visit, False)]
+        if lateable:
+            return tuple(lateable), True
     if timely:
         return tuple(timely), False
     if problem.late_policy == "serve_late" and (
@@ -106,7 +125,7 @@ def _fits_capacity(shift: Shift, visit: Visit) -> bool:
 
 def _reachable(problem: RoutingProblem, shift: Shift, visit: Visit, by_deadline: bool) -> bool:
     """Can ``shift`` go straight from base to the visit, serve it and get home in time?"""
-    travel = problem.travel
+    travel = problem.travel_of(shift)
     arrive = shift.start + int(travel[shift.start_location, visit.location])
     start = max(arrive, visit.earliest)
     if by_deadline and start > visit.deadline:
@@ -132,9 +151,16 @@ def drop_penalties(
     assert cost is not None
     horizon = horizon_of(problem)
     arcs = len(problem.visits) + 2 * len(problem.shifts)
+    if problem.objective != "distance":
+        cost = max([cost, *problem.travel_profiles.values()], key=lambda m: int(m.max()))
+    late_rate = max(
+        [LATE_COST_PER_SECOND] + [late_cost_per_second(problem, v) for v in problem.visits]
+    )
+    max_rate = max_late_cost_per_second(problem)
     soft = (
-        int(cost.max()) * arcs
-        + LATE_COST_PER_SECOND * horizon * len(late)
+        int(cost.max()) * arcs * cost_scale(problem)
+        + late_rate * horizon * len(late)
+        + max_rate * horizon
         + (CONTINUITY_COST + AVOID_COST) * len(problem.visits)
         + BALANCE_COST_PER_SECOND * horizon * 4 * len(problem.shifts)
         + URGENCY_COST_PER_SECOND * horizon * sum(is_urgent(problem, v) for v in problem.visits)
@@ -152,3 +178,14 @@ def drop_penalties(
     return {
         visit.id: per_level[visit.priority] for visit in problem.visits if visit.id in candidates
     }
+
+
+def _pair_penalties(problem: RoutingProblem, penalties: dict[str, int]) -> dict[str, int]:
+    """Both halves of a link carry the larger of their two drop penalties (as one visit of
+    that priority: dropping the pair costs twice that), so an urgent half is not traded."""
+    result = dict(penalties)
+    for link in problem.links:
+        if link.first in result and link.second in result:
+            top = max(result[link.first], result[link.second])
+            result[link.first] = result[link.second] = top
+    return result

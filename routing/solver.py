@@ -33,16 +33,20 @@ from routing.costs import (
     AVOID_COST,
     BALANCE_COST_PER_SECOND,
     CONTINUITY_COST,
-    LATE_COST_PER_SECOND,
     MARGIN_COST_PER_SECOND,
     PINNED_DROP_PENALTY,
     URGENCY_COST_PER_SECOND,
+    cost_scale,
     horizon_of,
     is_urgent,
+    late_cost_per_second,
+    lateness_as_cost,
     margin_start,
+    max_late_cost_per_second,
     worker_cost,
 )
 from routing.insertion import cheapest_insertion, greedy_plan
+from routing.linked_insertion import linked_start, repair_links
 from routing.repair import repair_urgent
 from routing.screening import Screening, screen
 from routing.types import (
@@ -89,6 +93,8 @@ class _Model:
     node_location: list[int]
     visit_node: dict[str, int]
     breaks: dict[int, list[pywrapcp.IntervalVar]]
+    #: Per shift (vehicle): the registered time evaluator of its travel profile.
+    time_evals: list[int] = dataclasses.field(default_factory=list)
 
 
 def solve(
@@ -121,9 +127,13 @@ def solve(
     if not problem.shifts:
         return RoutingPlan((), screening.unassigned, 0, 0.0, 0, 0, 0.0)
     strategies = WORKER_STRATEGIES[: max(1, min(workers, len(WORKER_STRATEGIES)))]
+    # With links the first search starts from a pair-aware insertion plan: the library's
+    # heuristics place one node at a time and cannot bring in a pair (routing.linked_insertion).
+    start = linked_start(problem, screening) if problem.links else None
     jobs = [
-        _SearchJob(problem, screening, seconds, strategy, solution_limit, None, False)
-        for strategy in strategies
+        _SearchJob(problem, screening, seconds, strategy, solution_limit,
+                   start if k == 0 else None, False)
+        for k, strategy in enumerate(strategies)
     ]
     return _repaired(problem, screening, _run_parallel(jobs))
 
@@ -179,8 +189,12 @@ def insert_urgent(
     if not any(v.id == visit.id for v in problem.visits):
         problem = dataclasses.replace(problem, visits=(*problem.visits, visit))
     screening = screen(problem)
+    partner = problem.partner(visit.id)
     if visit.id not in screening.candidates:
-        return _stamp(_with_unassigned(plan, screening, visit.id), started)
+        found = _with_unassigned(plan, screening, visit.id)
+        if partner is not None and _untracked(found, partner):
+            found = _with_unassigned(found, screening, partner)
+        return _stamp(found, started)
     fast = cheapest_insertion(problem, screening, plan, visit)
     if fast is not None:
         return _stamp(fast, started)
@@ -219,8 +233,20 @@ def insert_urgent(
             "no_capacity",
         )
         kept = tuple(u for u in base.unassigned if u.visit_id != visit.id)
-        return _stamp(dataclasses.replace(base, unassigned=(*kept, missing)), started)
+        found = dataclasses.replace(base, unassigned=(*kept, missing))
+        if partner is not None and _untracked(found, partner):
+            # A linked visit's partner goes out with it, never served alone (H-100).
+            also = dataclasses.replace(missing, visit_id=partner)
+            found = dataclasses.replace(found, unassigned=(*found.unassigned, also))
+        return _stamp(found, started)
     return _stamp(result, started)
+
+
+def _untracked(plan: RoutingPlan, visit_id: str) -> bool:
+    """Whether ``visit_id`` is neither routed nor reported in ``plan``."""
+    return plan.route_of(visit_id) is None and all(
+        u.visit_id != visit_id for u in plan.unassigned
+    )
 
 
 def decline(problem: RoutingProblem, visit_id: str, worker_id: str) -> RoutingProblem:
@@ -246,6 +272,8 @@ def _repaired(problem: RoutingProblem, screening: Screening, plan: RoutingPlan) 
     :mod:`routing.repair`); the repair's time counts in ``plan.seconds``."""
     started = time.perf_counter()
     repaired = repair_urgent(problem, screening, plan)
+    if problem.links:
+        repaired = repair_links(problem, screening, repaired)
     if repaired is plan:
         return plan
     return dataclasses.replace(repaired, seconds=plan.seconds + time.perf_counter() - started)
@@ -416,14 +444,20 @@ def _insertion_operators_only(params: pywrapcp.RoutingSearchParameters) -> None:
 
 def _build_model(problem: RoutingProblem, screening: Screening, fixed: dict[str, str]) -> _Model:
     model = _index_model(problem, screening)
-    time_eval, cost_eval = _register_matrices(model)
-    model.routing.SetArcCostEvaluatorOfAllVehicles(cost_eval)
-    _add_time_dimension(model, time_eval)
+    time_evals, cost_evals = _register_matrices(model)
+    model.time_evals = time_evals
+    for vehicle, cost_eval in enumerate(cost_evals):
+        model.routing.SetArcCostEvaluatorOfVehicle(cost_eval, vehicle)
+    _add_time_dimension(model, time_evals)
     _add_capacity_dimension(model)
     _add_continuity_dimension(model)
-    if problem.objective == "time" and len(problem.shifts) > 1:
-        _add_balance_dimension(model, time_eval)
+    if problem.objective == "time" and len(problem.shifts) > 1 and problem.lateness is None:
+        # A problem that prices lateness states its whole objective (travel plus lateness,
+        # as published home-care benchmarks score it): no load balancing on top.
+        _add_balance_dimension(model, time_evals)
     _add_visit_rules(model, fixed)
+    _add_links(model)
+    _add_max_lateness(model)
     _add_breaks(model)
     _add_finalizers(model)
     model.routing.solver().ReSeed(problem.seed)
@@ -449,39 +483,60 @@ def _index_model(problem: RoutingProblem, screening: Screening) -> _Model:
     )
 
 
-def _register_matrices(model: _Model) -> tuple[int, int]:
-    """Register the time (travel + service of the from-node) and cost matrices in C++."""
+def _register_matrices(model: _Model) -> tuple[list[int], list[int]]:
+    """Register the time (travel + service of the from-node) and cost matrices in C++, one
+    pair per travel profile in use; returns each shift's (vehicle's) time and cost evaluator.
+
+    Each worker travels by their own profile (``Shift.profile``: walking, cycling, public
+    transport or the problem's own ``travel``), so the time dimension has per-vehicle transits.
+    """
     problem = model.problem
     loc = model.node_location
-    travel = problem.travel[loc][:, loc]
-    service = [0 if v is None else v.duration for v in model.node_visit]
-    time_matrix = travel + _column(service)
+    service = _column([0 if v is None else v.duration for v in model.node_visit])
+    scale = cost_scale(problem)  # > 1 only when a lateness cost has a fraction
+    distance_cost = None
     if problem.objective == "distance" and problem.distance is not None:
-        cost = problem.distance[loc][:, loc]
-    else:
-        cost = travel
-    time_eval = model.routing.RegisterTransitMatrix(time_matrix.tolist())
-    cost_eval = model.routing.RegisterTransitMatrix(cost.tolist())
-    return time_eval, cost_eval
+        distance_cost = model.routing.RegisterTransitMatrix(
+            (problem.distance[loc][:, loc] * scale).tolist()
+        )
+    evaluators: dict[str, tuple[int, int]] = {}
+    time_evals: list[int] = []
+    cost_evals: list[int] = []
+    for shift in problem.shifts:
+        if shift.profile not in evaluators:
+            travel = problem.travel_of(shift)[loc][:, loc]
+            time_eval = model.routing.RegisterTransitMatrix((travel + service).tolist())
+            cost_eval = (
+                distance_cost
+                if distance_cost is not None
+                else model.routing.RegisterTransitMatrix((travel * scale).tolist())
+            )
+            evaluators[shift.profile] = (time_eval, cost_eval)
+        time_evals.append(evaluators[shift.profile][0])
+        cost_evals.append(evaluators[shift.profile][1])
+    return time_evals, cost_evals
 
 
 def _column(values: list[int]) -> npt.NDArray[np.int64]:
     return np.asarray(values, dtype=np.int64).reshape(-1, 1)
 
 
-def _add_time_dimension(model: _Model, time_eval: int) -> None:
+def _add_time_dimension(model: _Model, time_evals: list[int]) -> None:
     problem = model.problem
     # A worker who is away from base with less shift left than the drive back (a visit ran
     # to the end of their shift) still gets home: their empty route may end then. Without
     # this one such shift made the whole network's model infeasible (seen on the heavy
     # simulated day); no visit can be added to it, since any visit ends later still.
     homes = [
-        max(s.end, s.start + int(problem.travel[s.start_location, s.end_location]))
+        max(s.end, s.start + int(problem.travel_of(s)[s.start_location, s.end_location]))
         for s in problem.shifts
     ]
     horizon = max([horizon_of(problem), *homes])
-    model.routing.AddDimension(
-        time_eval,
+    if lateness_as_cost(problem):
+        # Any visit may start late: up to the end of the latest shift.
+        horizon = max(horizon, max(homes))
+    model.routing.AddDimensionWithVehicleTransits(
+        time_evals,
         horizon,  # slack: waiting and breaks
         horizon,  # capacity: latest cumul
         False,  # fix_start_cumul_to_zero: shifts start at their own time
@@ -547,10 +602,10 @@ def _add_continuity_dimension(model: _Model) -> None:
         dim.SetSpanCostCoefficientForVehicle(CONTINUITY_COST, vehicle)
 
 
-def _add_balance_dimension(model: _Model, time_eval: int) -> None:
+def _add_balance_dimension(model: _Model, time_evals: list[int]) -> None:
     """Soft cap each shift's work at the fair share so the load spreads across staff."""
     horizon = horizon_of(model.problem)
-    model.routing.AddDimension(time_eval, 0, horizon * 4, True, "Work")
+    model.routing.AddDimensionWithVehicleTransits(time_evals, 0, horizon * 4, True, "Work")
     dim = model.routing.GetDimensionOrDie("Work")
     total = sum(v.duration for v in model.node_visit if v is not None)
     fair = total // len(model.problem.shifts) + 1
@@ -580,7 +635,7 @@ def _add_visit_rules(model: _Model, fixed: dict[str, str]) -> None:
                 shift = problem.shifts[vehicle]
                 cumul.SetMin(max(shift.start, min(visit.earliest, shift.end - visit.duration)))
                 model.time_dim.SetCumulVarSoftUpperBound(
-                    index, visit.deadline, LATE_COST_PER_SECOND
+                    index, visit.deadline, late_cost_per_second(problem, visit)
                 )
             # Kept unless the worker's shift cannot hold all they accepted (see the penalty).
             routing.AddDisjunction([index], PINNED_DROP_PENALTY)
@@ -594,7 +649,9 @@ def _add_visit_rules(model: _Model, fixed: dict[str, str]) -> None:
         if visit_id in screening.late:
             latest = horizon if visit.late_limit is None else min(horizon, visit.late_limit)
             cumul.SetRange(visit.earliest, max(visit.earliest, latest))
-            model.time_dim.SetCumulVarSoftUpperBound(index, visit.deadline, LATE_COST_PER_SECOND)
+            model.time_dim.SetCumulVarSoftUpperBound(
+                index, visit.deadline, late_cost_per_second(problem, visit)
+            )
         else:
             cumul.SetRange(visit.earliest, visit.deadline)
             margin = margin_start(problem, visit)
@@ -624,6 +681,71 @@ def _add_breaks(model: _Model) -> None:
         if intervals:
             model.time_dim.SetBreakIntervalsOfVehicle(intervals, vehicle, visit_transits)
             model.breaks[vehicle] = intervals
+
+
+def _add_links(model: _Model) -> None:
+    """Linked visits (:mod:`routing.links`): both halves performed or neither, the workers
+    different or the same as the link asks, and ``start(second) - start(first)`` within the
+    gap. A dropped node's vehicle is -1, so the worker and gap rules hold only when active."""
+    problem, routing, manager = model.problem, model.routing, model.manager
+    if not problem.links:
+        return
+    solver = routing.solver()
+    workers = sorted({s.worker_id for s in problem.shifts})
+    one_each = len(workers) == len(problem.shifts)
+    # worker number of vehicle v at position v + 1; position 0 (vehicle -1, dropped) is -1.
+    worker_of = [-1] + [workers.index(s.worker_id) for s in problem.shifts]
+    big = 2 * horizon_of(problem) + max(
+        (max(abs(link.min_gap), abs(link.max_gap)) for link in problem.links), default=0
+    ) + max(s.end for s in problem.shifts)
+    for link in problem.links:
+        node_a, node_b = model.visit_node.get(link.first), model.visit_node.get(link.second)
+        if node_a is None or node_b is None:
+            continue  # screened out together (routing.links.screen_links)
+        a, b = manager.NodeToIndex(node_a), manager.NodeToIndex(node_b)
+        active = routing.ActiveVar(a)
+        solver.Add(active == routing.ActiveVar(b))
+        if link.workers != "any":
+            if one_each:
+                who_a, who_b = routing.VehicleVar(a), routing.VehicleVar(b)
+            else:
+                who_a = solver.Element(worker_of, (routing.VehicleVar(a) + 1).Var())
+                who_b = solver.Element(worker_of, (routing.VehicleVar(b) + 1).Var())
+            if link.workers == "same":
+                solver.Add(who_a == who_b)  # both dropped: -1 == -1
+            else:
+                solver.Add((who_a != who_b) >= active)
+        gap = model.time_dim.CumulVar(b) - model.time_dim.CumulVar(a)
+        solver.Add(gap + big - big * active >= link.min_gap)
+        solver.Add(gap - big + big * active <= link.max_gap)
+
+
+def _add_max_lateness(model: _Model) -> None:
+    """Charge ``lateness.max_cost_per_second`` for each second of the plan's largest lateness.
+
+    Method (a global span): a "MaxLate" dimension with zero transits and free slack, starting
+    at 0, so its cumul never falls along a route; each visit's cumul is held at or above its
+    lateness (start - deadline), so every route's end cumul is at least the largest lateness
+    on it. The global span cost (largest end minus smallest start, the starts being 0) is then
+    the largest lateness in the plan, and the finalizer minimises the end cumuls to it.
+    """
+    problem, routing = model.problem, model.routing
+    if not lateness_as_cost(problem) or problem.lateness is None:
+        return
+    if max_late_cost_per_second(problem) <= 0 or not model.visit_node:
+        return
+    horizon = 1 + max(model.time_dim.CumulVar(i).Max() for i in range(routing.Size()))
+    zero = routing.RegisterUnaryTransitVector([0] * len(model.node_visit))
+    routing.AddDimension(zero, horizon, horizon, True, "MaxLate")
+    dim = routing.GetDimensionOrDie("MaxLate")
+    solver = routing.solver()
+    for visit_id, node in model.visit_node.items():
+        index = model.manager.NodeToIndex(node)
+        deadline = problem.visit(visit_id).deadline
+        solver.Add(dim.CumulVar(index) >= model.time_dim.CumulVar(index) - deadline)
+    dim.SetGlobalSpanCostCoefficient(max_late_cost_per_second(problem))
+    for vehicle in range(len(problem.shifts)):
+        routing.AddVariableMinimizedByFinalizer(dim.CumulVar(routing.End(vehicle)))
 
 
 def _node_service(model: _Model, node: int) -> int:
@@ -725,7 +847,8 @@ def _read_route(
 ) -> tuple[Route, int, int]:
     problem, routing = model.problem, model.routing
     shift = problem.shifts[vehicle]
-    distance = problem.distance if problem.distance is not None else problem.travel
+    own_travel = problem.travel_of(shift)
+    distance = problem.distance if problem.distance is not None else own_travel
     index = routing.Start(vehicle)
     departure = solution.Value(model.time_dim.CumulVar(index))
     previous, ready = shift.start_location, departure
@@ -735,7 +858,7 @@ def _read_route(
         index = solution.Value(routing.NextVar(index))
         node = model.manager.IndexToNode(index)
         location = model.node_location[node]
-        travel_sum += int(problem.travel[previous, location])
+        travel_sum += int(own_travel[previous, location])
         distance_sum += int(distance[previous, location])
         if routing.IsEnd(index):
             break
@@ -743,7 +866,7 @@ def _read_route(
         assert visit is not None
         start = solution.Value(model.time_dim.CumulVar(index))
         gap = sum(b.end - b.start for b in breaks if ready <= b.start < start)
-        arrival = min(start, ready + int(problem.travel[previous, location]) + gap)
+        arrival = min(start, ready + int(own_travel[previous, location]) + gap)
         stops.append(Stop(visit.id, arrival, start, start + visit.duration))
         previous, ready = location, start + visit.duration
     return_time = solution.Value(model.time_dim.CumulVar(index))

@@ -8,6 +8,7 @@ never sees an inconsistent problem.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -19,6 +20,10 @@ LatePolicy = Literal["drop", "serve_late"]
 Fallback = Literal["greedy_insertion"]
 Objective = Literal["time", "distance"]
 UnassignedCode = Literal["no_skill", "unreachable", "no_capacity", "excluded"]
+LinkWorkers = Literal["different", "same", "any"]
+LINK_WORKERS: tuple[str, ...] = ("different", "same", "any")
+#: Name of the default travel profile: the problem's own ``travel`` matrix.
+DEFAULT_PROFILE = "travel"
 
 #: Priority of a 2-hour urgent community response visit (smaller is more urgent).
 PRIORITY_URGENT_2H = 2
@@ -126,6 +131,47 @@ class Visit:
 
 
 @dataclass(frozen=True)
+class Link:
+    """Two visits tied together: ``start(second) - start(first)`` lies in ``[min_gap,
+    max_gap]`` seconds, served by ``different`` workers, the ``same`` worker or ``any``.
+
+    A double-handed visit (two carers at once) is two visits linked with gap 0..0 and
+    ``different`` workers. Links are hard: both visits are served or neither is.
+    """
+
+    first: str
+    second: str
+    min_gap: int = 0
+    max_gap: int = 0
+    workers: LinkWorkers = "any"
+
+    def __post_init__(self) -> None:
+        if self.first == self.second:
+            raise ValueError(f"link {self.first}: a visit cannot be linked to itself")
+        if self.min_gap > self.max_gap:
+            raise ValueError(f"link {self.first}-{self.second}: min_gap must not exceed max_gap")
+        if self.workers not in LINK_WORKERS:
+            raise ValueError(
+                f"link {self.first}-{self.second}: workers must be 'different', 'same' or 'any'"
+            )
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """Lateness as a cost (used with ``late_policy='serve_late'``): each second a visit
+    starts after its deadline costs ``cost_per_second`` times its priority scale
+    (:func:`routing.costs.priority_scale`), and the largest lateness in the plan costs
+    ``max_cost_per_second`` per second on top."""
+
+    cost_per_second: float = 1
+    max_cost_per_second: float = 0
+
+    def __post_init__(self) -> None:
+        if self.cost_per_second < 0 or self.max_cost_per_second < 0:
+            raise ValueError("lateness costs must not be negative")
+
+
+@dataclass(frozen=True)
 class Shift:
     """One worker's rostered shift: a route from ``start_location`` to ``end_location``."""
 
@@ -138,6 +184,9 @@ class Shift:
     skills: frozenset[str] = frozenset()
     breaks: tuple[Break, ...] = ()
     capacity: int | None = None
+    #: Travel profile: a key of ``RoutingProblem.travel_profiles`` or ``"travel"`` (the
+    #: problem's own matrix), e.g. ``"walk"`` for a worker on foot.
+    profile: str = DEFAULT_PROFILE
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -169,11 +218,23 @@ class RoutingProblem:
     objective: Objective = "time"
     distance: Matrix | None = None
     distance_scale: float = 1.0
+    links: tuple[Link, ...] = ()
+    lateness: Lateness | None = None
+    travel_profiles: Mapping[str, Matrix] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "visits", tuple(self.visits))
         object.__setattr__(self, "shifts", tuple(self.shifts))
+        object.__setattr__(self, "links", tuple(self.links))
         object.__setattr__(self, "travel", as_matrix(self.travel, "travel"))
+        profiles = {}
+        for name, matrix in dict(self.travel_profiles).items():
+            if name == DEFAULT_PROFILE:
+                raise ValueError(f"travel profile {DEFAULT_PROFILE!r} is the travel matrix")
+            profiles[str(name)] = as_matrix(matrix, f"travel profile {name}")
+            if profiles[str(name)].shape != self.travel.shape:
+                raise ValueError(f"travel profile {name} must have the same shape as travel")
+        object.__setattr__(self, "travel_profiles", profiles)
         if self.distance is not None:
             distance = as_matrix(self.distance, "distance")
             if distance.shape != self.travel.shape:
@@ -205,6 +266,39 @@ class RoutingProblem:
         for shift in self.shifts:
             if max(shift.start_location, shift.end_location) >= size:
                 raise ValueError(f"shift {shift.id}: location outside the travel matrix")
+            if shift.profile != DEFAULT_PROFILE and shift.profile not in self.travel_profiles:
+                raise ValueError(f"shift {shift.id}: unknown travel profile {shift.profile!r}")
+        ids = set(visit_ids)
+        linked: set[str] = set()
+        for link in self.links:
+            for visit_id in (link.first, link.second):
+                if visit_id not in ids:
+                    raise ValueError(f"link: unknown visit {visit_id}")
+            pair = frozenset((link.first, link.second))
+            if pair & linked:
+                # One link per visit keeps "both or neither" a pair rule (no chains).
+                raise ValueError(f"link {link.first}-{link.second}: a visit is in two links")
+            linked |= pair
+
+    def travel_of(self, shift: Shift) -> Matrix:
+        """The travel matrix (seconds) of ``shift``'s worker: their profile's, or ``travel``."""
+        if shift.profile == DEFAULT_PROFILE:
+            return self.travel
+        return self.travel_profiles[shift.profile]
+
+    def link_of(self, visit_id: str) -> Link | None:
+        """The link ``visit_id`` is in, or None."""
+        for link in self.links:
+            if visit_id in (link.first, link.second):
+                return link
+        return None
+
+    def partner(self, visit_id: str) -> str | None:
+        """The other visit of ``visit_id``'s link, or None."""
+        link = self.link_of(visit_id)
+        if link is None:
+            return None
+        return link.second if link.first == visit_id else link.first
 
     def visit(self, visit_id: str) -> Visit:
         """Return the visit with ``visit_id`` (KeyError if absent)."""
@@ -265,6 +359,11 @@ class LateVisit:
     visit_id: str
     deadline: int
     start: int
+
+    @property
+    def seconds(self) -> int:
+        """How late it starts, in seconds."""
+        return self.start - self.deadline
 
 
 @dataclass(frozen=True)

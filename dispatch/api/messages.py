@@ -51,8 +51,12 @@ class MessageSchema(Schema):
 class Messages(MethodView):
     @blp.arguments(MessageQuerySchema, location="query")
     @blp.response(200, MessageSchema(many=True))
+    @blp.alt_response(403, description="Not a coordinator, manager or admin")
     def get(self, query: dict[str, Any]) -> Any:
-        """Texts out and in, newest first, optionally for one visit, direction or status."""
+        """Texts out and in, newest first, optionally for one visit, direction or status.
+
+        For coordinators, managers and admins: the roles of the /messages page.
+        """
         return service.list_messages(
             get_session(), visit_id=query.get("visit_id"), direction=query.get("direction"),
             status=query.get("status"), limit=query["limit"])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from dispatch.actors import Actor
 from dispatch.api.clock import now
 from dispatch.api.schemas import ReferralCreateSchema, ReferralSchema
 from dispatch.auth import current_actor, request_id
@@ -26,6 +28,7 @@ blp = Blueprint(
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 100
+KEY_COLUMN_LENGTH = 100  # Referral.idempotency_key
 
 
 def serialise(referral: Referral) -> dict[str, Any]:
@@ -59,7 +62,9 @@ class Referrals(MethodView):
                 "name": IDEMPOTENCY_HEADER,
                 "required": False,
                 "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
-                "description": "Retries with the same key and body return the same referral",
+                "description": "Retries by the same user with the same key and body return "
+                "the same referral; keys are scoped to the calling user, so another user's "
+                "same key makes a new referral",
             }
         ]
     )
@@ -78,12 +83,13 @@ class Referrals(MethodView):
                 errors={"headers": {IDEMPOTENCY_HEADER: [f"at most {MAX_KEY_LENGTH} characters"]}},
             )
         session = get_session()
+        actor = current_actor()
         result = service.create_referral(
             session,
             payload=payload,
-            actor=current_actor(),
+            actor=actor,
             now=now(),
-            idempotency_key=key,
+            idempotency_key=caller_key(actor, key),
             request_id=request_id(),
         )
         session.commit()
@@ -91,6 +97,22 @@ class Referrals(MethodView):
             wake()  # place the new visit now, not at the next tick
         headers = {"Idempotent-Replayed": "true"} if not result.created else {}
         return serialise(result.referral), 201, headers
+
+
+def caller_key(actor: Actor, key: str | None) -> str | None:
+    """The stored form of a client's Idempotency-Key: scoped to the calling user, so another
+    user sending the same key makes their own referral instead of reading the first user's,
+    and kept apart from the web form's (``web-``) and FHIR's (``fhir:``) keys.
+
+    ``api:<user id>:<key>``; a key too long for the column with that prefix is stored as
+    its SHA-256 (``api:<user id>:sha256:<hex>``), the same for every retry.
+    """
+    if key is None:
+        return None
+    scoped = f"api:{actor.user_id or 0}:{key}"
+    if len(scoped) <= KEY_COLUMN_LENGTH:
+        return scoped
+    return f"api:{actor.user_id or 0}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 @blp.route("/<int:referral_id>")

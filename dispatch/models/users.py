@@ -35,6 +35,11 @@ class User(Base):
     failed_logins: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
     locked_until: so.Mapped[datetime | None]
     active: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=True)
+    # Part of every web session's id: signing out, disabling the account or
+    # ``dispatch user sign-out`` adds one, and every session signed in before stops working,
+    # copies of its cookie included.
+    session_generation: so.Mapped[int] = so.mapped_column(
+        sa.Integer, default=0, server_default=sa.text("0"))
     created_at: so.Mapped[datetime] = created_at_column()
 
 

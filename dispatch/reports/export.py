@@ -15,21 +15,17 @@ from typing import Any
 
 from dispatch.reports import metrics
 from dispatch.reports.types import DayRows
+from rosters.csv_cells import safe_cell
 
 TABLES = ("responses", "workers", "declines", "bookings")
 
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection); decline
-# reasons come from SMS replies, so free text is defused with a leading apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Decline reasons come from SMS replies: every cell goes through the shared spreadsheet-safe
+# rule (rosters.csv_cells.safe_cell) against CSV injection.
 
 
 def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """A spreadsheet-safe cell (``rosters.csv_cells``: formulas neutralised, None empty)."""
+    return safe_cell(value)
 
 
 def _time(value: datetime | None) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy import orm as so
 
 from dispatch.config import LONDON
 from dispatch.models import AuditEvent
+from rosters.csv_cells import safe_cell
 
 PER_PAGE = 50
 MAX_EXPORT_ROWS = 100_000  # one download; narrow the filter for more
@@ -125,12 +126,12 @@ def csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
     writer.writerow(CSV_COLUMNS)
     yield _drain(buffer)
     for event in events:
-        writer.writerow([
-            event.id, event.at.isoformat(), event.user_id or "", event.username or "",
-            event.role or "", event.action, event.entity_type or "", event.entity_id or "",
-            event.patient_id or "", _safe(event.purpose), event.request_id or "",
-            _safe(json.dumps(event.details or {}, sort_keys=True, default=str)),
-        ])
+        writer.writerow([safe_cell(cell) for cell in (
+            event.id, event.at.isoformat(), event.user_id, event.username,
+            event.role, event.action, event.entity_type, event.entity_id,
+            event.patient_id, event.purpose, event.request_id,
+            json.dumps(event.details or {}, sort_keys=True, default=str),
+        )])
         yield _drain(buffer)
 
 
@@ -139,9 +140,3 @@ def _drain(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
-
-
-def _safe(value: str | None) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): a leading =, +, - or @ is quoted."""
-    text = value or ""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text

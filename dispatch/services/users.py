@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 from werkzeug.security import generate_password_hash
 
-from dispatch.errors import Conflict, InvalidInput
+from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import ApiToken, Staff, User
 from dispatch.models.vocab import USER_ROLES
 
@@ -94,3 +94,87 @@ def user_for_token(session: so.Session, token: str) -> User | None:
         .where(User.active.is_(True))
     )
     return session.scalar(stmt)
+
+
+# --- account administration (``dispatch user list / disable / unlock / revoke-token``) ------
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    """One line of ``dispatch user list``: no hashes, no tokens."""
+
+    username: str
+    display_name: str
+    role: str
+    active: bool
+    staff_id: int | None
+    locked_until: datetime | None
+    failed_logins: int
+    live_tokens: int
+    has_password: bool
+
+
+def list_users(session: so.Session) -> list[UserSummary]:
+    """Every user, by username, with their number of unrevoked tokens."""
+    live = (sa.select(ApiToken.user_id, sa.func.count().label("n"))
+            .where(ApiToken.revoked_at.is_(None)).group_by(ApiToken.user_id).subquery())
+    rows = session.execute(
+        sa.select(User, sa.func.coalesce(live.c.n, 0))
+        .outerjoin(live, live.c.user_id == User.id).order_by(User.username))
+    return [UserSummary(username=u.username, display_name=u.display_name, role=u.role,
+                        active=bool(u.active), staff_id=u.staff_id, locked_until=u.locked_until,
+                        failed_logins=u.failed_logins or 0, live_tokens=int(n),
+                        has_password=bool(u.password_hash))
+            for u, n in rows]
+
+
+def end_all_sessions(session: so.Session, user_id: int) -> None:
+    """End every web session of the user (the session id carries this generation)."""
+    session.execute(
+        sa.update(User).where(User.id == user_id)
+        .values(session_generation=User.session_generation + 1)
+        .execution_options(synchronize_session=False))
+
+
+def _user(session: so.Session, username: str) -> User:
+    user = session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user called {username!r}")
+    return user
+
+
+def disable_user(session: so.Session, *, username: str, now: datetime) -> int:
+    """Disable an account: no sign-in, every web session ended, every API token revoked.
+    Returns how many tokens were revoked. :raise NotFound: no such user.
+    """
+    user = _user(session, username)
+    user.active = False
+    session.flush()
+    end_all_sessions(session, user.id)
+    return revoke_tokens(session, username=username, now=now)
+
+
+def unlock_user(session: so.Session, *, username: str) -> User:
+    """Lift a lock-out and forget the failed sign-ins. :raise NotFound: no such user."""
+    user = _user(session, username)
+    user.locked_until = None
+    user.failed_logins = 0
+    return user
+
+
+def revoke_tokens(session: so.Session, *, username: str, now: datetime,
+                  token: str | None = None) -> int:
+    """Revoke the user's API tokens (all, or the one given in clear); returns how many.
+
+    :raise NotFound: no such user, or ``token`` is not one of theirs and live.
+    """
+    user = _user(session, username)
+    stmt = sa.update(ApiToken).where(ApiToken.user_id == user.id,
+                                     ApiToken.revoked_at.is_(None))
+    if token is not None:
+        stmt = stmt.where(ApiToken.token_hash == hash_token(token))
+    count = len(session.execute(stmt.values(revoked_at=now).returning(ApiToken.id)
+                                .execution_options(synchronize_session=False)).all())
+    if token is not None and not count:
+        raise NotFound(f"that token is not a live token of {username!r}")
+    return count

@@ -106,11 +106,16 @@ def init_app(app: Flask) -> None:
     """Templates (ours, then nhsuk-frontend-jinja's), sign-in and CSRF, and the pages."""
     templates = Path(__file__).resolve().parent.parent / "templates"
     loader = ChoiceLoader([FileSystemLoader(templates), PackageLoader("nhsuk_frontend_jinja")])
+    # Escape every template, whatever its extension: the NHS.UK components end in ``.jinja``,
+    # which Flask's default (only .html, .xml...) leaves raw, so text passed to a component
+    # (a patient's address, a referral note, a display name) would be rendered as markup.
+    # Only what we build is marked safe (``{% set %}`` blocks, ``caller()``, WTForms fields).
     app.jinja_options = {**app.jinja_options, "undefined": ChainableUndefined,
-                         "bytecode_cache": BYTECODE_CACHE}
+                         "bytecode_cache": BYTECODE_CACHE, "autoescape": True}
     app.jinja_loader = loader
     if "jinja_env" in app.__dict__:  # something rendered already: adjust the live env
         app.jinja_env.undefined = ChainableUndefined
+        app.jinja_env.autoescape = True
     webauth.init_app(app)
     app.register_blueprint(bp)
     for name, function in TEMPLATE_FILTERS.items():
@@ -253,6 +258,11 @@ def _safe_next(target: str | None) -> str | None:
     return target.rstrip("?") or None
 
 
+def _has_control_characters(value: str | None) -> bool:
+    """CR, LF and other control characters in a return address (header splitting)."""
+    return any(ord(c) < 32 or ord(c) == 127 for c in value or "")
+
+
 @bp.errorhandler(DispatchError)
 def _dispatch_error(exc: DispatchError) -> ResponseReturnValue:
     """A service error on a page; a page script's fetch asking for JSON gets the API's JSON."""
@@ -302,6 +312,14 @@ def home() -> str:
 def sign_in() -> ResponseReturnValue:
     """Sign in with a username and password; five wrong passwords lock the account."""
     form = forms.SignInForm()
+    if _has_control_characters(request.args.get("next")) or _has_control_characters(
+            request.form.get("next")):
+        from dispatch.error_pages import page_text
+
+        return render_template(
+            "errors/error.html", status=400, text=page_text(400),
+            message="The return address in this link is not valid (it contains line breaks "
+                    "or control characters). Open the service from its start page."), 400
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(_home_url())

@@ -186,7 +186,7 @@ def test_serve_demo_activity_in_production_exits_2(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """`dispatch serve --demo-activity` with ENV=production stops before serving, saying why."""
     monkeypatch.setenv("DISPATCH_ENV", "production")
-    monkeypatch.setenv("DISPATCH_SECRET_KEY", "a-real-secret-for-this-test")
+    monkeypatch.setenv("DISPATCH_SECRET_KEY", "a-real-secret-for-this-test-32-bytes-long")
     monkeypatch.setenv("DISPATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite3'}")
     monkeypatch.setenv("DISPATCH_INSTANCE_PATH", str(tmp_path))
     result = CliRunner().invoke(main, ["serve", "--demo-activity", "--no-upgrade", "--no-jobs"])

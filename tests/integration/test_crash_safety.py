@@ -81,11 +81,14 @@ def burst_until_killed(
 
 
 def referrals_by_key(url: str) -> dict[str, list[int]]:
+    """Referral ids by the client's Idempotency-Key (stored scoped to the caller as
+    ``api:<user id>:<key>``; one caller here)."""
     with session_for(url) as session:
         rows = session.execute(sa.select(m.Referral.idempotency_key, m.Referral.id)).all()
     found: dict[str, list[int]] = {}
     for key, rid in rows:
-        found.setdefault(key or "", []).append(rid)
+        client_key = key.split(":", 2)[2] if key and key.startswith("api:") else key
+        found.setdefault(client_key or "", []).append(rid)
     return found
 
 

@@ -1,7 +1,7 @@
 """a stored run is a proposal or a coordinator's re-plan
 
-Revision ID: 0007_pipeline
-Revises: 0006_triage
+Revision ID: 0008_pipeline
+Revises: 0007_websec
 Create Date: 2026-12-05 22:55:00
 
 ``POST /api/networks/{id}/replan`` is recorded as a ``plans`` row like a plan request, solved
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0007_pipeline'
-down_revision: str | None = '0006_triage'
+revision: str = '0008_pipeline'
+down_revision: str | None = '0007_websec'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
