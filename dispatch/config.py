@@ -52,6 +52,13 @@ DEFAULTS: dict[str, Any] = {
     "REOPTIMISE_INTERVAL": 300,
     "REOPTIMISE_SECONDS": 3.0,
     "PLACE_SECONDS": 1.0,
+    # Plan requests (POST /api/plans) are solved by the run_plans job; the POST wakes it when
+    # the scheduler runs in the same process, else it polls this often.
+    "PLANS_INTERVAL": 2,
+    # POST /api/plans with "wait": true waits at most this many seconds for the job.
+    "PLAN_WAIT_SECONDS": 30.0,
+    # POST /api/networks/{id}/replan answers 202 with the run id after this many seconds.
+    "REPLAN_WAIT_SECONDS": 30.0,
     # The deadline watch looks only at visits due within this many hours (issue 13, hazard 7:
     # a six-week package must not raise alarms for visits due weeks ahead).
     "WATCH_HORIZON_HOURS": 24,

@@ -11,7 +11,7 @@ session its caller passed, not from a web framework's global.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,10 @@ from sqlalchemy import event
 from sqlalchemy import orm as so
 
 SETTINGS_KEY = "dispatch.settings"
+#: Where a session finds the callables that re-plan a network after a commit (see
+#: :func:`dispatch.services.visit_actions.replan_after_commit`).
+REPLAN_HOOKS_KEY = "dispatch.replan_hooks"
+ReplanHook = Callable[[int | None], None]
 
 
 class Database:
@@ -30,9 +34,15 @@ class Database:
                  settings: Mapping[str, Any] | None = None) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
+        #: What re-plans a network after a commit that needs it (a decline): passed in by
+        #: whoever runs the planner here (``build_scheduler``), read by sessions of this
+        #: database only, never a module-level registry.
+        self.replan_hooks: list[ReplanHook] = []
         # Session.info is a fresh dict per session, updated from this one: the mapping itself is
         # shared, so a setting changed on the app later is seen by the next session too.
-        info = {SETTINGS_KEY: settings} if settings is not None else {}
+        info: dict[str, Any] = {REPLAN_HOOKS_KEY: self.replan_hooks}
+        if settings is not None:
+            info[SETTINGS_KEY] = settings
         self.sessions = so.sessionmaker(self.engine, expire_on_commit=False, info=info)
 
     @contextmanager

@@ -59,6 +59,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.board_assign", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_unassign", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_pin", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.board_replan", "POST"): frozenset({COORDINATOR, MANAGER}),
     # Text messages (dispatch/web/messages.py): the SMS outbox and inbox, live. The people who
     # dispatch and follow up (coordinators), managers and admins. Not call handlers: the texts
     # show which worker goes to which visit and when, dispatch detail they do not get on the
@@ -100,6 +101,9 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("plans.Plans", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.VisitCandidates", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("plans.PlanById", "DELETE"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Re-plan now (issue 14): the people who run a network's day.
+    ("networks.NetworkReplan", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("visits.AssignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.UnassignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.PinVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),

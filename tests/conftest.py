@@ -84,9 +84,6 @@ def app(database_url: str, connection: sa.Connection, tmp_path: Path) -> Iterato
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test",
             "FIXED_NOW": FIXED_NOW,
-            # Request sessions share the test's connection; a solver thread must not use it
-            # concurrently (tests/fuzz exercises the background path on its own database).
-            "PLANS_IN_BACKGROUND": False,
         }
     )
     get_database(application).sessions.configure(

@@ -36,5 +36,6 @@ def init_api(app: Flask) -> None:
     for module in (health, referrals, patients, visits, staff, plans, messages, sms, fhir,
                    packages, kpis):
         api.register_blueprint(module.blp)
+    api.register_blueprint(plans.networks_blp)
     app.register_error_handler(DispatchError, handle_dispatch_error)
     app.register_error_handler(StaleDataError, handle_stale_data)

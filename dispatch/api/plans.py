@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Any
 
-from flask import Flask, current_app
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -14,17 +12,17 @@ from marshmallow import Schema, fields, validate
 from dispatch.api.clock import now
 from dispatch.api.schemas import StrictSchema
 from dispatch.auth import current_actor, request_id
-from dispatch.db import get_database, get_session
+from dispatch.config import DEFAULTS
+from dispatch.db import get_session
+from dispatch.jobs.wakeup import wake
 from dispatch.planning import runs
 from dispatch.services import audit
-
-log = logging.getLogger(__name__)
 
 blp = Blueprint(
     "plans",
     __name__,
     url_prefix="/api/plans",
-    description="Scheduling runs: POST returns a plan id, GET polls it",
+    description="Scheduling runs: POST returns a plan id, GET polls it, DELETE cancels it",
 )
 
 
@@ -39,13 +37,16 @@ class PlanRequestSchema(StrictSchema):
     )
     seconds = fields.Float(load_default=5.0, validate=validate.Range(min=0.1, max=runs.MAX_SECONDS))
     wait = fields.Boolean(
-        load_default=False, metadata={"description": "Solve within the request (for short runs)"}
+        load_default=False,
+        metadata={"description": "Answer once the plan job has finished it (at most "
+                  "PLAN_WAIT_SECONDS)"},
     )
 
 
 class PlanSchema(Schema):
     id = fields.Integer()
     status = fields.String()
+    kind = fields.String(metadata={"description": "proposal (POST /api/plans) or replan"})
     network_id = fields.Integer(allow_none=True)
     horizon_start = fields.DateTime()
     horizon_end = fields.DateTime()
@@ -71,6 +72,9 @@ class Plans(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Request a plan for a network over a horizon; poll GET /api/plans/{id} for the result.
 
+        The request is recorded ``pending`` and solved by the ``run_plans`` job (woken now),
+        never in the web request. ``wait`` holds the answer until the job has finished it (at
+        most ``PLAN_WAIT_SECONDS``; the plan may still be pending or running when it answers).
         The plan is a proposal: it does not change any assignment (the re-optimise job does).
         """
         session = get_session()
@@ -83,13 +87,11 @@ class Plans(MethodView):
             requested_by=current_actor().username,
         )
         session.commit()
-        if data["wait"] or not current_app.config.get("PLANS_IN_BACKGROUND", True):
-            runs.execute_plan(
-                session, plan_id=plan.id, provider=runs.provider_for(current_app), workers=1
-            )
-        else:
-            app = current_app._get_current_object()  # type: ignore[attr-defined]
-            threading.Thread(target=_run_in_background, args=(app, plan.id), daemon=True).start()
+        wake("run_plans")
+        if data["wait"]:
+            limit = float(current_app.config.get("PLAN_WAIT_SECONDS",
+                                                 DEFAULTS["PLAN_WAIT_SECONDS"]))
+            runs.wait_for(session, plan.id, seconds=limit)
         return plan
 
 
@@ -109,12 +111,80 @@ class PlanById(MethodView):
         session.commit()
         return plan
 
+    @blp.response(200, PlanSchema)
+    @blp.alt_response(404, description="No such plan")
+    @blp.alt_response(409, description="The plan has already finished (done, failed or "
+                      "cancelled)")
+    def delete(self, plan_id: int) -> Any:
+        """Cancel a pending or running plan request (status ``cancelled``); a running solve
+        stores nothing when it ends."""
+        session = get_session()
+        plan = runs.cancel_plan(session, plan_id, now=now())
+        session.commit()
+        return plan
 
-def _run_in_background(app: Flask, plan_id: int) -> None:
-    try:
-        with app.app_context():
-            runs.execute_plan(
-                get_database(app).sessions, plan_id=plan_id, provider=runs.provider_for(app)
-            )
-    except Exception:
-        log.exception("plan %s failed", plan_id)
+
+networks_blp = Blueprint(
+    "networks",
+    __name__,
+    url_prefix="/api/networks",
+    description="A network's plan: re-plan now",
+)
+
+
+class ChangeSchema(Schema):
+    visit_id = fields.Integer()
+    reference = fields.String()
+    from_ = fields.Dict(allow_none=True, attribute="from", data_key="from",
+                        metadata={"description": "{staff_id, start} before; null if unassigned"})
+    to = fields.Dict(allow_none=True,
+                     metadata={"description": "{staff_id, start} after; null if unassigned"})
+
+
+class UnassignedSchema(Schema):
+    visit_id = fields.Integer()
+    reference = fields.String(allow_none=True)
+    reason = fields.String()
+    code = fields.String()
+
+
+class ReplanSchema(Schema):
+    network_id = fields.Integer()
+    run_id = fields.Integer()
+    status = fields.String(metadata={"description": "done, failed, cancelled; pending or "
+                                     "running with 202"})
+    changed = fields.List(fields.Nested(ChangeSchema))
+    unassigned = fields.List(fields.Nested(UnassignedSchema))
+    error = fields.String(allow_none=True)
+
+
+@networks_blp.route("/<int:network_id>/replan")
+class NetworkReplan(MethodView):
+    @networks_blp.response(200, ReplanSchema)
+    @networks_blp.alt_response(202, schema=ReplanSchema,
+                               description="Still running after REPLAN_WAIT_SECONDS: poll "
+                               "GET /api/plans/{run_id}")
+    @networks_blp.alt_response(404, description="No such network")
+    def post(self, network_id: int) -> Any:
+        """Re-optimise the network now and apply it; answers once applied, with what changed.
+
+        Runs as the ``run_plans`` job (the request waits for it, at most
+        ``REPLAN_WAIT_SECONDS``). Pinned (coordinator) and accepted visits stay with their
+        worker, pinned ones at their time too, exactly as in the scheduled re-optimisation.
+        """
+        session = get_session()
+        plan = runs.request_replan(
+            session, network_id=network_id,
+            seconds=float(current_app.config.get("REOPTIMISE_SECONDS",
+                                                 DEFAULTS["REOPTIMISE_SECONDS"])),
+            now=now(), requested_by=current_actor().username)
+        session.commit()
+        wake("run_plans")
+        limit = float(current_app.config.get("REPLAN_WAIT_SECONDS",
+                                             DEFAULTS["REPLAN_WAIT_SECONDS"]))
+        plan = runs.wait_for(session, plan.id, seconds=limit)
+        body: dict[str, Any] = {"network_id": network_id, "run_id": plan.id,
+                                "status": plan.status, "changed": [], "unassigned": []}
+        result = plan.result or {}
+        body.update({k: result[k] for k in ("changed", "unassigned", "error") if k in result})
+        return body, 202 if plan.status in ("pending", "running") else 200

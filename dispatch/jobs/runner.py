@@ -1,9 +1,10 @@
 """The job runner: which jobs, how often, and the guard that runs each in one place.
 
 Intervals and solver time are settings, with their defaults in :data:`dispatch.config.DEFAULTS`
-only: ``SEND_INTERVAL``, ``PLACE_INTERVAL``, ``WATCH_INTERVAL``, ``REOPTIMISE_INTERVAL`` (seconds),
-``PLACE_SECONDS`` and ``REOPTIMISE_SECONDS`` (solver seconds per network). New referrals also
-wake the placer at once (:func:`wake`).
+only: ``SEND_INTERVAL``, ``PLACE_INTERVAL``, ``WATCH_INTERVAL``, ``REOPTIMISE_INTERVAL``,
+``PLANS_INTERVAL`` (seconds), ``PLACE_SECONDS`` and ``REOPTIMISE_SECONDS`` (solver seconds per
+network). New referrals also wake the placer at once, and plan requests the plan job
+(:func:`wake`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from dispatch.db import get_database
 from dispatch.jobs.lock import job_lock, try_job_lock
 from dispatch.jobs.wakeup import SCHEDULERS, running, wake
 from dispatch.models import Network
-from dispatch.planning import live
+from dispatch.planning import live, runs
+from dispatch.planning.pipeline import ShortTransactions
 from dispatch.planning.runs import provider_for
 from dispatch.services.watch import watch_deadlines
 
@@ -138,11 +140,18 @@ def reoptimise(app: Flask) -> Any:
     return result
 
 
+def run_plans(app: Flask) -> Any:
+    """Solve pending plan requests (``POST /api/plans``) through the planning pipeline."""
+    return run_phased_job(app, "run_plans", lambda database, now: runs.run_pending(
+        ShortTransactions(database), provider=provider_for(app), now=now))
+
+
 JOBS: dict[str, tuple[str, Callable[[Flask], Any]]] = {
     "send_messages": ("SEND_INTERVAL", send_messages),
     "place_new": ("PLACE_INTERVAL", place_new),
     "watch_deadlines": ("WATCH_INTERVAL", watch),
     "reoptimise": ("REOPTIMISE_INTERVAL", reoptimise),
+    "run_plans": ("PLANS_INTERVAL", run_plans),
 }
 
 
@@ -168,11 +177,10 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
         add_job(scheduler, app)
     SCHEDULERS.append(scheduler)
     # A decline (SMS or page) re-plans at once: the declined visit is unassigned again and the
-    # placer runs now, excluding the worker who declined.
-    from dispatch.services.visit_actions import REPLAN_HOOKS
-
-    if _wake_placer not in REPLAN_HOOKS:
-        REPLAN_HOOKS.append(_wake_placer)
+    # placer runs now, excluding the worker who declined. The hook is this app's database's.
+    hooks = get_database(app).replan_hooks
+    if _wake_placer not in hooks:
+        hooks.append(_wake_placer)
     return scheduler
 
 

@@ -52,3 +52,6 @@ MESSAGE_STATUSES = (
 )
 
 PLAN_STATUSES = ("pending", "running", "done", "failed", "cancelled")
+#: A stored run: a ``proposal`` (POST /api/plans, never applied) or a coordinator's ``replan``
+#: (POST /api/networks/{id}/replan, applied).
+PLAN_KINDS = ("proposal", "replan")

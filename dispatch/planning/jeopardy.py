@@ -30,7 +30,13 @@ from dispatch import states
 from dispatch.actors import SYSTEM, Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Network, Referral, Staff, Visit
-from dispatch.planning.problem import FIELD_ROLES, ProblemIndex, build_problem, seconds_between
+from dispatch.planning.problem import (
+    FIELD_ROLES,
+    ProblemIndex,
+    build_problem,
+    current_plan,
+    seconds_between,
+)
 from dispatch.services import audit, cover, visit_actions
 from dispatch.sms.escalation import clear_visit_escalations, escalate_visit
 from routing.insertion import cheapest_insertion
@@ -245,8 +251,6 @@ def insertions(
     that worker only; ``start`` holds the visit at that start (a coordinator's choice), so
     the worker's later visits are re-timed round it.
     """
-    from dispatch.planning.live import current_plan
-
     problem, index = build_problem(session, now=now, provider=provider, network_id=network_id,
                                    include_visits=[visit.id])
     vid = next((k for k, row in index.visits.items() if row == visit.id), None)

@@ -172,6 +172,37 @@ def build_problem(
     return problem, index
 
 
+def current_plan(
+    session: so.Session, problem: rt.RoutingProblem, index: ProblemIndex
+) -> rt.RoutingPlan:
+    """The assignments as they stand, as a plan the solver can warm-start from."""
+    by_row = {row_id: vid for vid, row_id in index.visits.items()}
+    shift_of_row = {row_id: sid for sid, row_id in index.shifts.items()}
+    visits = session.scalars(sa.select(Visit).where(Visit.id.in_(by_row))).all()
+    stops: dict[str, list[tuple[int, rt.Stop]]] = {}
+    for visit in visits:
+        sid = shift_of_row.get(visit.shift_id or -1)
+        if sid is None or visit.assigned_staff_id is None or visit.status == "unassigned":
+            continue
+        start = seconds_between(index.start, visit.planned_start or index.start)
+        stop = rt.Stop(by_row[visit.id], start, start, start + visit.duration_minutes * 60)
+        stops.setdefault(sid, []).append((start, stop))
+    routes = []
+    for shift in problem.shifts:
+        ordered = tuple(stop for _, stop in sorted(stops.get(shift.id, []), key=lambda p: p[0]))
+        if ordered:
+            routes.append(rt.Route(shift_id=shift.id, worker_id=shift.worker_id, stops=ordered))
+    return rt.RoutingPlan(
+        routes=tuple(routes),
+        unassigned=(),
+        travel_total=0,
+        distance_total=0.0,
+        vehicles_used=len(routes),
+        objective=0,
+        seconds=0.0,
+    )
+
+
 def _hold_pinned_times(
     routing_visits: list[rt.Visit],
     rows: list[Visit],

@@ -1,22 +1,31 @@
-"""Solves as stored resources: a ``Plan`` row records what was asked and what came back."""
+"""Solves as stored resources: a ``Plan`` row records what was asked and what came back.
+
+A request is recorded ``pending`` (:func:`create_plan`); the ``run_plans`` job solves it
+through the planning pipeline (:func:`run_pending`), never a web thread; it can be cancelled
+while pending or running (:func:`cancel_plan`).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from dispatch.errors import InvalidInput, NotFound
-from dispatch.models import Network, Plan
+from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.models import Network, Plan, Visit
 from dispatch.models.base import utcnow
-from dispatch.planning.problem import DEFAULT_HORIZON, ProblemIndex, build_problem
-from routing import solver
+from dispatch.planning import pipeline
+from dispatch.planning.problem import DEFAULT_HORIZON, ProblemIndex
+from dispatch.states import VISIT_OPEN_STATUSES
 from routing.errors import RoutingError
 from routing.providers import make_provider
 from routing.travel import TravelTimeProvider
-from routing.types import RoutingPlan, RoutingProblem
+from routing.types import RoutingPlan
 
 MAX_SECONDS = 120.0
 
@@ -108,65 +117,195 @@ def create_plan(
     return plan
 
 
-def prepare_plan(
-    session: so.Session, *, plan_id: int, provider: TravelTimeProvider
-) -> tuple[RoutingProblem, ProblemIndex]:
-    """Mark a stored request running and build its problem (the caller commits, then solves
-    outside any transaction so no database lock is held during the search)."""
-    plan = get_plan(session, plan_id)
-    plan.status = "running"
-    problem, index = build_problem(
-        session,
-        now=plan.horizon_start,
-        provider=provider,
-        network_id=plan.network_id,
-        horizon=plan.horizon_end - plan.horizon_start,
-    )
-    session.flush()
-    return problem, index
-
-
-def solve_problem(problem: RoutingProblem, *, seconds: float, workers: int) -> RoutingPlan | str:
-    """The solver's plan, or the reason it failed (recorded, never lost)."""
-    try:
-        return solver.solve(problem, seconds=seconds, workers=workers)
-    except RoutingError as exc:
-        return str(exc)
-
-
-def finish_plan(
-    session: so.Session, *, plan_id: int, outcome: RoutingPlan | str, index: ProblemIndex
+def request_replan(
+    session: so.Session, *, network_id: int, seconds: float, now: datetime, requested_by: str,
 ) -> Plan:
-    """Store the result (status ``done``) or the failure (status ``failed``)."""
-    plan = get_plan(session, plan_id)
-    if isinstance(outcome, str):
-        plan.status, plan.result = "failed", {"error": outcome}
-    else:
-        plan.status, plan.result = "done", plan_result(outcome, index)
-    plan.finished_at = utcnow()  # bookkeeping, not a rule
+    """Record a coordinator's "re-plan now" for ``network_id`` (status ``pending``, kind
+    ``replan``); the ``run_plans`` job re-optimises it from its current plan and applies it.
+    :raise NotFound: no such network."""
+    if session.get(Network, network_id) is None:
+        raise NotFound(f"network {network_id} not found")
+    plan = Plan(network_id=network_id, kind="replan", status="pending", horizon_start=now,
+                horizon_end=now + DEFAULT_HORIZON, seconds=seconds, requested_by=requested_by,
+                created_at=now)
+    session.add(plan)
     session.flush()
     return plan
 
 
+def cancel_plan(session: so.Session, plan_id: int, *, now: datetime) -> Plan:
+    """Cancel a pending or running request (a running solve stores nothing when it ends).
+
+    :raise NotFound: no such plan. :raise Conflict: it has already finished.
+    """
+    plan = get_plan(session, plan_id)
+    if plan.status not in ("pending", "running"):
+        raise Conflict(f"plan {plan_id} is {plan.status}: only a pending or running plan "
+                       "can be cancelled")
+    plan.status, plan.finished_at = "cancelled", now
+    session.flush()
+    return plan
+
+
+def next_pending(session: so.Session) -> int | None:
+    """The oldest pending request's id, if any."""
+    return session.scalars(
+        sa.select(Plan.id).where(Plan.status == "pending").order_by(Plan.id).limit(1)
+    ).first()
+
+
 def execute_plan(
-    sessions: so.sessionmaker[so.Session] | so.Session,
+    tx: pipeline.Transactions,
     *,
     plan_id: int,
     provider: TravelTimeProvider,
+    now: datetime,
     workers: int = 2,
-) -> None:
-    """Prepare, solve and finish a stored request, committing around the solve."""
-    session = sessions if isinstance(sessions, so.Session) else sessions()
+) -> str:
+    """Run one stored request through the pipeline's read and solve (a requested plan is a
+    proposal: it is stored, never applied; a ``replan`` is applied at ``now``). Returns the
+    plan's final status.
+
+    Under :class:`~dispatch.planning.pipeline.ShortTransactions` the row is marked running
+    and the problem read in one transaction, the solve runs with none open, and the result is
+    stored in another; a cancel meanwhile (:func:`cancel_plan`) wins: the result is dropped.
+    """
+    with tx.session() as session:
+        plan = get_plan(session, plan_id)
+        if plan.status != "pending":
+            return plan.status
+        plan.status = "running"
+        options = pipeline.Options(method="solve", seconds=plan.seconds, workers=workers,
+                                   horizon=plan.horizon_end - plan.horizon_start)
+        if plan.kind == "replan":
+            assert plan.network_id is not None
+            network_id = plan.network_id
+        else:
+            found = pipeline.read(session, now=plan.horizon_start, provider=provider,
+                                  network_id=plan.network_id, horizon=options.horizon)
+    if plan.kind == "replan":
+        return _execute_replan(tx, plan_id=plan_id, network_id=network_id, now=now,
+                               provider=provider, options=dataclasses.replace(
+                                   options, method="improve", horizon=None))
+    outcome: RoutingPlan | str
+    if _cancelled(tx, plan_id):
+        return "cancelled"
     try:
-        problem, index = prepare_plan(session, plan_id=plan_id, provider=provider)
-        seconds = get_plan(session, plan_id).seconds
-        session.commit()
-        outcome = solve_problem(problem, seconds=seconds, workers=workers)
-        finish_plan(session, plan_id=plan_id, outcome=outcome, index=index)
-        session.commit()
-    finally:
-        if not isinstance(sessions, so.Session):
-            session.close()
+        outcome, _relaxed = pipeline.solve(found, options=options)
+    except RoutingError as exc:
+        outcome = str(exc)
+    with tx.session() as session:
+        plan = get_plan(session, plan_id)
+        if plan.status == "cancelled":
+            return plan.status
+        if isinstance(outcome, str):
+            plan.status, plan.result = "failed", {"error": outcome}
+        else:
+            plan.status, plan.result = "done", plan_result(outcome, found.index)
+        plan.finished_at = utcnow()  # bookkeeping, not a rule
+        return plan.status
+
+
+def _execute_replan(
+    tx: pipeline.Transactions, *, plan_id: int, network_id: int, now: datetime,
+    provider: TravelTimeProvider, options: pipeline.Options,
+) -> str:
+    """Re-optimise the network from its current plan and apply it (the re-optimise job's
+    run: pins and accepted visits are held by the problem itself), then store what changed."""
+    with tx.session() as session:
+        before = _assignments(session, network_id)
+    try:
+        report = pipeline.run(tx, now=now, provider=provider, network_id=network_id,
+                              options=options, proceed=lambda: not _cancelled(tx, plan_id))
+    except pipeline.Cancelled:
+        return "cancelled"
+    except RoutingError as exc:
+        outcome: dict[str, Any] | str = str(exc)
+    else:
+        with tx.session() as session:
+            after = _assignments(session, network_id)
+        outcome = replan_result(network_id, before, after, report)
+    with tx.session() as session:
+        plan = get_plan(session, plan_id)
+        if plan.status == "cancelled":  # cancelled after the apply: it stands, and says so
+            return plan.status
+        if isinstance(outcome, str):
+            plan.status, plan.result = "failed", {"error": outcome}
+        else:
+            plan.status, plan.result = "done", outcome
+        plan.finished_at = utcnow()  # bookkeeping, not a rule
+        return plan.status
+
+
+Assignment = tuple[str, int | None, datetime | None]  # reference, staff, planned start
+
+
+def _assignments(session: so.Session, network_id: int) -> dict[int, Assignment]:
+    rows = session.execute(
+        sa.select(Visit.id, Visit.reference, Visit.assigned_staff_id, Visit.planned_start)
+        .where(Visit.network_id == network_id, Visit.status.in_(VISIT_OPEN_STATUSES))
+    ).all()
+    return {row.id: (row.reference, row.assigned_staff_id, row.planned_start) for row in rows}
+
+
+def replan_result(
+    network_id: int, before: Mapping[int, Assignment], after: Mapping[int, Assignment],
+    report: pipeline.Report,
+) -> dict[str, Any]:
+    """What a re-plan changed (worker or start, per visit) and what it left unassigned."""
+    def where(found: Assignment | None) -> dict[str, Any] | None:
+        if found is None or found[1] is None:
+            return None
+        return {"staff_id": found[1], "start": found[2].isoformat() if found[2] else None}
+
+    changed = [
+        {"visit_id": visit_id, "reference": after[visit_id][0],
+         "from": where(before.get(visit_id)), "to": where(after[visit_id])}
+        for visit_id in sorted(after)
+        if where(before.get(visit_id)) != where(after[visit_id])
+    ]
+    unassigned = []
+    if report.plan is not None and report.index is not None:
+        for item in report.plan.unassigned:
+            visit_id = report.index.visits[item.visit_id]
+            found = after.get(visit_id) or before.get(visit_id)
+            unassigned.append({"visit_id": visit_id,
+                               "reference": found[0] if found else None,
+                               "reason": item.reason, "code": item.code})
+    return {"network_id": network_id, "changed": changed, "unassigned": unassigned}
+
+
+def _cancelled(tx: pipeline.Transactions, plan_id: int) -> bool:
+    with tx.session() as session:
+        return get_plan(session, plan_id).status == "cancelled"
+
+
+def run_pending(
+    tx: pipeline.Transactions, *, provider: TravelTimeProvider, now: datetime,
+    workers: int = 2, limit: int = 10,
+) -> list[int]:
+    """The plan-request job: solve pending requests, oldest first (at most ``limit`` a run)."""
+    done: list[int] = []
+    for _ in range(limit):
+        with tx.session() as session:
+            plan_id = next_pending(session)
+        if plan_id is None:
+            break
+        execute_plan(tx, plan_id=plan_id, provider=provider, now=now, workers=workers)
+        done.append(plan_id)
+    return done
+
+
+def wait_for(session: so.Session, plan_id: int, *, seconds: float, poll: float = 0.2) -> Plan:
+    """Re-read the plan until the job has finished it or ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    while True:
+        session.expire_all()
+        plan = get_plan(session, plan_id)
+        session.rollback()  # end the read so the job's commit is visible next time
+        if plan.status not in ("pending", "running") or time.monotonic() >= deadline:
+            return plan
+        time.sleep(poll)
 
 
 def get_plan(session: so.Session, plan_id: int) -> Plan:

@@ -20,7 +20,7 @@ from geopy.distance import great_circle
 from sqlalchemy import orm as so
 
 from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
-from dispatch.planning.problem import FIELD_ROLES
+from dispatch.planning.problem import FIELD_ROLES, build_problem, current_plan
 from routing.travel import TravelTimeProvider
 
 
@@ -132,8 +132,6 @@ def find_cover(
     covering network only when it was placed; otherwise it is left where it was.
     """
     from dispatch.planning.apply import apply_plan
-    from dispatch.planning.live import current_plan
-    from dispatch.planning.problem import build_problem
     from routing import solver
 
     for network_id in networks_by_distance(session, visit, start=now,

@@ -410,7 +410,7 @@ def activate_package(
 
     Visits run from the later of the start date and today for each line's weeks (cut at
     ``end_date`` if set); windows already over are skipped. They are unassigned for the live
-    planner (``dispatch.planning.live.place_new_visits``) to place.
+    planner (``dispatch.planning.pipeline.place_new``) to place.
     """
     package = get_package(session, package_id)
     _move(package, "active")

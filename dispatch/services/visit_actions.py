@@ -7,7 +7,7 @@ Each action checks that it makes sense *for this worker now* (a stale or foreign
 
 Two people changing one visit at once cannot both win: the visit's ``version`` column makes the
 loser's flush fail, and that becomes a Conflict too. Re-planning after a decline is a side
-effect that must wait for the commit: :data:`REPLAN_HOOKS` run only once it has happened.
+effect that must wait for the commit: the session's re-plan hooks run only once it has happened.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch import states
 from dispatch.actors import SYSTEM, Actor
+from dispatch.database import REPLAN_HOOKS_KEY, ReplanHook
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import Message, Patient, Referral, Shift, Staff, Visit
 from dispatch.models.vocab import VISIT_OUTCOMES
@@ -33,9 +34,6 @@ from dispatch.sms.settings import public_base_url
 
 log = logging.getLogger(__name__)
 
-# Called with a network id after a commit that needs the plan redone (a decline). The lead
-# registers the planner here; hooks must open their own session and must not raise.
-REPLAN_HOOKS: list[Callable[[int | None], None]] = []
 # A re-timed offer is texted again only when the window moved at least this much.
 RETIME_NOTICE = timedelta(minutes=15)
 OFFERED = states.VISIT_PROPOSED_STATUSES
@@ -73,9 +71,14 @@ def _drop_pending(session: so.Session, previous_transaction: so.SessionTransacti
 
 
 def replan_after_commit(session: so.Session, network_id: int | None) -> None:
-    """Ask every registered planner to re-plan ``network_id`` once this change has committed."""
+    """Ask the session's planners to re-plan ``network_id`` once this change has committed.
+
+    The hooks are the session's database's (``Database.replan_hooks``, in ``session.info``),
+    passed in by whoever runs the planner in this process; each opens its own session."""
+    hooks: list[ReplanHook] = list(session.info.get(REPLAN_HOOKS_KEY) or ())
+
     def run() -> None:
-        for hook in list(REPLAN_HOOKS):
+        for hook in hooks:
             try:
                 hook(network_id)
             except Exception:

@@ -1,16 +1,18 @@
 """The two dispatch policies the simulator compares on the same demand.
 
-``optimised`` is the production planner: new visits are inserted at once
-(:func:`dispatch.planning.live.place_new_visits`) and each network is re-optimised every half
-hour from its current plan. ``nearest`` is what a dispatcher with a phone list does: offer each
-visit, as it comes, to the nearest free worker who has the skills, else to whoever can get
-there first, and never move anything afterwards.
+``optimised`` is the production planner: new visits are inserted at once and each network is
+re-optimised every half hour from its current plan, both through the one planning pipeline
+(:mod:`dispatch.planning.pipeline`) in the simulator's one session. ``nearest`` is what a
+dispatcher with a phone list does: offer each visit, as it comes, to the nearest free worker
+who has the skills, else to whoever can get there first, and never move anything afterwards.
 
-Why :func:`replan_network` and not ``live.replan``: the same steps (build the problem from
-the rows, warm-start from the current assignments, improve, apply), but with a cap on
-accepted solutions. A time-limited guided local search stops wherever the wall clock says,
-so two runs of the same seed would differ; a solution cap makes the re-optimisation a pure
-function of the database, which is what makes a simulated day reproducible.
+Why :func:`replan_network` and not ``live.replan``: the same pipeline (build the problem from
+the rows, warm-start from the current assignments, improve, apply), but with a cap on accepted
+solutions, and accepted visits' times relaxed when the network is infeasible as it stands
+(``pipeline.relaxed``: production's placer and re-optimiser would otherwise do nothing). A
+time-limited guided local search stops wherever the wall clock says, so two runs of the same
+seed would differ; a solution cap makes the re-optimisation a pure function of the database,
+which is what makes a simulated day reproducible.
 """
 
 from __future__ import annotations
@@ -27,14 +29,12 @@ from sqlalchemy import orm as so
 
 from dispatch import states
 from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
-from dispatch.planning import live
-from dispatch.planning.apply import ApplyReport, apply_plan
-from dispatch.planning.problem import FIELD_ROLES, TRAVEL_MODE, build_problem
+from dispatch.planning import pipeline
+from dispatch.planning.apply import ApplyReport
+from dispatch.planning.problem import FIELD_ROLES, TRAVEL_MODE
 from dispatch.services import visit_actions
-from routing import solver
 from routing.errors import RoutingInfeasible
 from routing.travel import LatLon, TravelTimeProvider
-from routing.types import RoutingProblem
 
 log = logging.getLogger(__name__)
 
@@ -55,28 +55,15 @@ class PlannerStats:
     refused_applies: int = 0
 
 
-def relaxed(problem: RoutingProblem) -> RoutingProblem:
-    """The problem with every accepted visit kept on its worker but free to move in time.
-
-    Why: ``build_problem`` pins an accepted visit to its agreed start, and starts an idle
-    worker's route at their base at ``now``. When the agreed start was planned from somewhere
-    nearer (or earlier), the pin cannot be met and the whole network becomes infeasible, so
-    production's placer and re-optimiser would do nothing. Relaxing the time (not the
-    worker) is what a coordinator would do: the worker is told the visit runs a little late.
-    """
-    visits = tuple(dataclasses.replace(v, pinned_start=None) if v.pinned_start is not None
-                   else v for v in problem.visits)
-    return dataclasses.replace(problem, visits=visits)
-
-
 def place(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
           seconds: float, stats: PlannerStats) -> None:
     """Insert never-planned visits with production's placer; relax pins if it cannot."""
     stats.placements += 1
+    tx = pipeline.OneSession(session)
+    options = pipeline.Options(method="insert", seconds=seconds)
     try:
         with session.begin_nested():
-            reports = live.place_new_visits(session, now=now, provider=provider,
-                                            seconds=seconds)
+            reports = pipeline.place_new(tx, now=now, provider=provider, options=options)
         stats.refused_applies += sum(bool(r.apply.refused) for r in reports)
         return
     except RoutingInfeasible:
@@ -85,34 +72,18 @@ def place(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
         sa.select(Visit.network_id).where(
             Visit.status == "unassigned", Visit.jeopardy_cause.is_(None),
             Visit.network_id.is_not(None)).distinct().order_by(Visit.network_id)).all()
+    relaxed = dataclasses.replace(options, relax="always")
     for network_id in network_ids:
         if network_id is None:
             continue
-        _place_network(session, now=now, provider=provider, network_id=network_id,
-                       seconds=seconds, stats=stats)
-
-
-def _place_network(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
-                   network_id: int, seconds: float, stats: PlannerStats) -> None:
-    """``live.place_new_visits`` for one network, on the relaxed problem."""
-    problem, index = build_problem(session, now=now, provider=provider, network_id=network_id)
-    problem = relaxed(problem)
-    plan = live.current_plan(session, problem, index)
-    new = session.scalars(sa.select(Visit.id).where(
-        Visit.status == "unassigned", Visit.jeopardy_cause.is_(None),
-        Visit.network_id == network_id).order_by(Visit.priority, Visit.deadline)).all()
-    by_row = {row_id: vid for vid, row_id in index.visits.items()}
-    try:
-        for row_id in new:
-            if row_id in by_row:
-                plan = solver.insert_urgent(plan, problem, problem.visit(by_row[row_id]),
-                                            seconds=seconds)
-    except RoutingInfeasible as exc:
-        stats.failures += 1
-        log.warning("placing in network %s failed at %s: %s", network_id, now, exc)
-        return
-    stats.refused_applies += bool(apply_plan(session, plan=plan, index=index, now=now).refused)
-    live.unplaced_urgent(session, plan, index, now, provider)
+        try:
+            reports = pipeline.place_new(tx, now=now, provider=provider, options=relaxed,
+                                         network_ids=[network_id])
+        except RoutingInfeasible as exc:
+            stats.failures += 1
+            log.warning("placing in network %s failed at %s: %s", network_id, now, exc)
+            continue
+        stats.refused_applies += sum(bool(r.apply.refused) for r in reports)
 
 
 def replan_network(
@@ -120,26 +91,23 @@ def replan_network(
     seconds: float, solutions: int, stats: PlannerStats,
 ) -> ApplyReport | None:
     """Re-optimise one network from its current plan and apply it (see module docstring)."""
-    problem, index = build_problem(session, now=now, provider=provider, network_id=network_id)
-    if not problem.visits:
+    options = pipeline.Options(method="improve", seconds=seconds, workers=1,
+                               solution_limit=solutions, relax="on_infeasible")
+    try:
+        report = pipeline.run(pipeline.OneSession(session), now=now, provider=provider,
+                              network_id=network_id, options=options)
+    except RoutingInfeasible as exc:
+        stats.replans += 1
+        stats.replan_fallbacks += 1
+        stats.failures += 1
+        log.warning("re-optimising network %s failed at %s: %s", network_id, now, exc)
+        return None
+    if not report.visits:
         return None
     stats.replans += 1
-    start = live.current_plan(session, problem, index)
-    try:
-        plan = solver.improve(start, problem, seconds, workers=1, solution_limit=solutions)
-    except RoutingInfeasible:
-        stats.replan_fallbacks += 1
-        try:
-            plan = solver.improve(start, relaxed(problem), seconds, workers=1,
-                                  solution_limit=solutions)
-        except RoutingInfeasible as exc:
-            stats.failures += 1
-            log.warning("re-optimising network %s failed at %s: %s", network_id, now, exc)
-            return None
-    report = apply_plan(session, plan=plan, index=index, now=now)
-    stats.refused_applies += bool(report.refused)
-    live.unplaced_urgent(session, plan, index, now, provider)  # as production's replan
-    return report
+    stats.replan_fallbacks += report.relaxed
+    stats.refused_applies += bool(report.apply.refused)
+    return report.apply
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,11 +23,12 @@ from werkzeug.wrappers import Response
 from dispatch import forms
 from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
-from dispatch.config import LONDON
+from dispatch.config import DEFAULTS, LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.jobs.wakeup import wake
 from dispatch.models import Network, Patient, Shift, Staff, User, Visit
-from dispatch.planning import jeopardy
+from dispatch.planning import jeopardy, runs
 from dispatch.planning.runs import provider_for
 from dispatch.services import audit, manual
 from dispatch.services import board as service
@@ -323,3 +324,28 @@ def board_jeopardy_decision(visit_id: int) -> ResponseReturnValue:
             "hand_back": "is cancelled and handed back to 111/999"}
     flash(f"Visit {visit.reference} {done.get(choice, 'is decided')}; your decision is recorded")
     return _back_to_board(visit)
+
+
+@bp.post("/board/networks/<int:network_id>/replan")
+def board_replan(network_id: int) -> ResponseReturnValue:
+    """"Re-plan now": the same run as ``POST /api/networks/{id}/replan`` (a job the request
+    waits for); pinned and accepted visits stay where they are."""
+    session = get_session()
+    run = runs.request_replan(
+        session, network_id=network_id,
+        seconds=float(current_app.config.get("REOPTIMISE_SECONDS",
+                                             DEFAULTS["REOPTIMISE_SECONDS"])),
+        now=now(), requested_by=current_actor().username)
+    session.commit()
+    wake("run_plans")
+    run = runs.wait_for(session, run.id, seconds=float(current_app.config.get(
+        "REPLAN_WAIT_SECONDS", DEFAULTS["REPLAN_WAIT_SECONDS"])))
+    result = run.result or {}
+    if run.status == "done":
+        flash(f"Re-planned: {len(result.get('changed', []))} visit(s) changed, "
+              f"{len(result.get('unassigned', []))} unassigned")
+    elif run.status in ("pending", "running"):
+        flash(f"Re-plan {run.id} is still running; the board shows it once applied")
+    else:
+        flash(f"Re-plan {run.id} {run.status}: {result.get('error', 'nothing applied')}")
+    return redirect(url_for("web.board", network=network_id), code=303)

@@ -39,8 +39,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="board-timing-"))
     url = f"sqlite:///{folder / 'dispatch.sqlite3'}"
     upgrade(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "timing", "FIXED_NOW": FIXED_NOW,
-                      "PLANS_IN_BACKGROUND": False})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "timing", "FIXED_NOW": FIXED_NOW})
     now = datetime.fromisoformat(FIXED_NOW)
     database = get_database(app)
     started = time.perf_counter()

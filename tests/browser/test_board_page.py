@@ -37,8 +37,7 @@ def board_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
 
     url = f"sqlite:///{tmp_path_factory.mktemp('board-db') / 'dispatch.sqlite3'}"
     upgrade(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests", "FIXED_NOW": FIXED_NOW,
-                      "PLANS_IN_BACKGROUND": False})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests", "FIXED_NOW": FIXED_NOW})
     seeded, package_id = _seed(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="board-server", daemon=True)

@@ -16,7 +16,7 @@ from sqlalchemy import orm as so
 
 from dispatch import models as m
 from dispatch.actors import Actor
-from dispatch.planning import live
+from dispatch.planning import live, pipeline
 from dispatch.services import manual, visit_actions
 from routing.travel import GeodesicTravelTime, TravelTimeProvider
 from tests.dispatch import factories as f
@@ -161,7 +161,7 @@ def test_placer_skips_visit_a_coordinator_booked_meanwhile(
     _visit(session, ref_id, w["patients"][2].id, "D", net_id, 10, 20)
     session.commit()
     database = get_database(app)
-    listed = live._networks_with_new_visits
+    listed = pipeline.networks_with_new_visits
 
     def coordinator_books_b_meanwhile(s: so.Session) -> dict[int, list[int]]:
         found = listed(s)
@@ -174,14 +174,14 @@ def test_placer_skips_visit_a_coordinator_booked_meanwhile(
         return found
 
     plans = []
-    applied = live.apply_plan
+    applied = pipeline.apply_plan
 
     def record(*args: Any, **kw: Any) -> Any:
         plans.append(kw["plan"])
         return applied(*args, **kw)
 
-    monkeypatch.setattr(live, "_networks_with_new_visits", coordinator_books_b_meanwhile)
-    monkeypatch.setattr(live, "apply_plan", record)
+    monkeypatch.setattr(pipeline, "networks_with_new_visits", coordinator_books_b_meanwhile)
+    monkeypatch.setattr(pipeline, "apply_plan", record)
     live.place_new_in(database, now=NOW, provider=GeodesicTravelTime(), seconds=0.5)
 
     routed = [s.visit_id for plan in plans for r in plan.routes for s in r.stops]

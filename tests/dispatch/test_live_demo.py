@@ -30,7 +30,7 @@ from dispatch.jobs import runner
 from dispatch.migrate import upgrade
 from dispatch.models import Message, Referral, Visit
 from dispatch.planning import live
-from dispatch.services import outbox, visit_actions
+from dispatch.services import outbox
 from dispatch.simulation import field as fieldwork
 from dispatch.simulation.live_demo import (
     DEMO_ORGANISATION,
@@ -199,7 +199,6 @@ def test_build_scheduler_adds_the_job_only_when_asked(
         database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """The demo job is in the scheduler with DEMO_ACTIVITY, and absent by default."""
     monkeypatch.setattr(runner, "SCHEDULERS", [])
-    monkeypatch.setattr(visit_actions, "REPLAN_HOOKS", [])
     jobs = {}
     for flag in (False, True):
         app = create_app({"DATABASE_URL": database.url, "TESTING": True,

@@ -7,10 +7,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import orm as so
 
 from dispatch import models as m
+from dispatch.db import get_database
+from dispatch.jobs.runner import run_plans
+from dispatch.planning import pipeline, runs
 from dispatch.planning.problem import build_problem
 from routing.checker import check_plan
 from routing.solver import solve
@@ -137,13 +141,19 @@ def test_solved_problem_is_feasible(session: so.Session, world: dict[str, Any]) 
 
 
 def test_plans_api_round_trip(
-    client: FlaskClient, token_for: Callable[..., dict[str, str]], world: dict[str, Any]
+    app: Flask, client: FlaskClient, token_for: Callable[..., dict[str, str]],
+    world: dict[str, Any],
 ) -> None:
-    """POST /api/plans (wait) stores a plan; GET shows routes in database ids with reasons."""
+    """POST /api/plans records a pending plan and solves nothing in the request; the plan job
+    solves it; GET shows routes in database ids with reasons."""
     headers = token_for("coordinator")
-    created = client.post("/api/plans", json={"network": world["network"].id, "seconds": 1,
-                                               "wait": True}, headers=headers)
+    created = client.post("/api/plans", json={"network": world["network"].id, "seconds": 1},
+                          headers=headers)
     assert created.status_code == 201, created.json
+    assert created.json["status"] == "pending" and created.json["result"] is None
+
+    assert run_plans(app) == [created.json["id"]]
+
     got = client.get(f"/api/plans/{created.json['id']}", headers=headers).json
     assert got["status"] == "done"
     result = got["result"]
@@ -153,6 +163,57 @@ def test_plans_api_round_trip(
     [unassigned] = result["unassigned"]
     assert unassigned["id"] == str(world["visits"][2].id)
     assert unassigned["code"] == "no_skill" and "skill" in unassigned["reason"]
+
+
+def test_plans_api_delete_cancels_pending(
+    app: Flask, client: FlaskClient, token_for: Callable[..., dict[str, str]],
+    world: dict[str, Any],
+) -> None:
+    """DELETE cancels a pending request: the job then skips it, and a second DELETE is a 409
+    (it has finished); an unknown plan is a 404."""
+    headers = token_for("coordinator")
+    plan_id = client.post("/api/plans", json={"network": world["network"].id, "seconds": 1},
+                          headers=headers).json["id"]
+
+    cancelled = client.delete(f"/api/plans/{plan_id}", headers=headers)
+
+    assert cancelled.status_code == 200, cancelled.json
+    assert cancelled.json["status"] == "cancelled" and cancelled.json["finished_at"]
+    assert run_plans(app) == []
+    got = client.get(f"/api/plans/{plan_id}", headers=headers).json
+    assert (got["status"], got["result"]) == ("cancelled", None)
+    again = client.delete(f"/api/plans/{plan_id}", headers=headers)
+    assert again.status_code == 409 and "cancelled" in again.json["message"]
+    assert client.delete("/api/plans/424242", headers=headers).status_code == 404
+    assert client.delete(f"/api/plans/{plan_id}",
+                         headers=token_for("call_handler", username="ch")).status_code == 403
+
+
+def test_plan_cancelled_while_solving_stores_nothing(
+    app: Flask, session: so.Session, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cancel that arrives while the solve runs wins: the job drops the result instead of
+    overwriting ``cancelled`` with ``done``."""
+    plan = runs.create_plan(session, network_id=world["network"].id, horizon_hours=8,
+                            seconds=1, now=NOW, requested_by="coordinator")
+    session.commit()
+    database = get_database(app)
+    solve_now = pipeline.solve
+
+    def cancelled_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        with database.session_scope() as other:
+            runs.cancel_plan(other, plan.id, now=NOW)
+        return solve_now(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "solve", cancelled_meanwhile)
+
+    status = runs.execute_plan(pipeline.ShortTransactions(database), plan_id=plan.id,
+                               provider=GeodesicTravelTime(), now=NOW, workers=1)
+
+    assert status == "cancelled"
+    session.expire_all()
+    stored = session.get(m.Plan, plan.id)
+    assert stored is not None and (stored.status, stored.result) == ("cancelled", None)
 
 
 def test_plans_api_validates(

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch.database import REPLAN_HOOKS_KEY
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import AuditEvent, Message, Staff
 from dispatch.services import visit_actions as va
@@ -24,12 +25,12 @@ def world(session: so.Session) -> World:
 
 
 @pytest.fixture
-def replans() -> Iterator[list[int | None]]:
-    """Record re-plan requests through the real hook list."""
+def replans(session: so.Session) -> Iterator[list[int | None]]:
+    """Record re-plan requests through the session's hook list (as a Database passes it)."""
     calls: list[int | None] = []
-    va.REPLAN_HOOKS.append(calls.append)
+    session.info[REPLAN_HOOKS_KEY] = [calls.append]
     yield calls
-    va.REPLAN_HOOKS.remove(calls.append)
+    del session.info[REPLAN_HOOKS_KEY]
 
 
 def _texts(session: so.Session, staff_id: int) -> list[str]:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from dispatch import models as m
 from dispatch.db import Database
 from dispatch.errors import Conflict
-from dispatch.planning import live
+from dispatch.planning import live, pipeline
 from routing.travel import GeodesicTravelTime
 from tests.integration.support import (
     POSTGRES,
@@ -237,7 +237,7 @@ def test_planner_sees_a_manual_booking_made_while_it_was_solving(
         (iv,) = seed_visits(session, world, now=NOW, count=1, skills=("iv_therapy",),
                             window=(0, 2), reference_from=410_000)
     nurse = world.staff[0][0]
-    solve = live.solver.insert_urgent
+    solve = pipeline.solver.insert_urgent
     booked: list[Reply] = []
 
     def coordinator_books_meanwhile(*args: object, **kwargs: object) -> object:
@@ -250,7 +250,7 @@ def test_planner_sees_a_manual_booking_made_while_it_was_solving(
                            "confirm": True}))
         return solve(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(live.solver, "insert_urgent", coordinator_books_meanwhile)
+    monkeypatch.setattr(pipeline.solver, "insert_urgent", coordinator_books_meanwhile)
     database = Database(server.url)
 
     # Act

@@ -1,0 +1,293 @@
+"""The one planning pipeline: read, solve, apply.
+
+Every planner in the service goes through here: the jobs' placer and re-optimiser
+(:mod:`dispatch.planning.live`), the simulator's optimised policy
+(:mod:`dispatch.simulation.policies`), plan requests (:mod:`dispatch.planning.runs`, which stop
+before apply: a requested plan is a proposal) and a coordinator's "re-plan now".
+
+- **read** builds a network's routing problem from the rows and the current assignments as a
+  plan (:func:`read`);
+- **solve** places new visits by fast insertion, re-optimises from the current plan, or solves
+  from scratch, as :class:`Options` says (:func:`solve`);
+- **apply** writes the plan back (``apply_plan``) then runs the after-apply steps it is given
+  (by default :func:`unplaced_urgent`: cover or jeopardy for a 2-hour visit left unplaced);
+  a refused apply is reported in :class:`Report` (``apply.refused``).
+
+How the phases meet the database is a :class:`Transactions` policy: production jobs use
+:class:`ShortTransactions` (each phase its own short transaction; the solve runs with none
+open, so no row or SQLite write lock is held for seconds, and ``apply_plan`` leaves visits
+changed meanwhile as they are); the simulator uses :class:`OneSession` (one session on its
+simulated clock).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch.database import Database
+from dispatch.models import Network, Visit
+from dispatch.planning import jeopardy
+from dispatch.planning.apply import ApplyReport, apply_plan
+from dispatch.planning.problem import (
+    DEFAULT_HORIZON,
+    ProblemIndex,
+    build_problem,
+    current_plan,
+)
+from routing import solver
+from routing.errors import RoutingInfeasible
+from routing.travel import TravelTimeProvider
+from routing.types import RoutingPlan, RoutingProblem
+
+#: How a plan is found: ``insert`` the new visits one by one into the current plan (moving as
+#: little as possible), ``improve`` the current plan, or ``solve`` from scratch.
+Method = Literal["insert", "improve", "solve"]
+#: When accepted visits' agreed times may slide (the worker stays): ``never``, only if the
+#: problem is infeasible as it stands (``on_infeasible``), or ``always``.
+Relax = Literal["never", "on_infeasible", "always"]
+
+#: How long a visit the placer could not place waits before it is tried again.
+RETRY_AFTER = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Options:
+    """How to solve. ``solution_limit`` makes a search a pure function of the rows (tests and
+    the simulator); ``seconds`` bounds it by the wall clock (production)."""
+
+    method: Method
+    seconds: float
+    workers: int = 1
+    solution_limit: int | None = None
+    relax: Relax = "never"
+    #: The planning horizon from ``now`` (``None``: build_problem's default).
+    horizon: timedelta | None = None
+
+
+class Transactions(Protocol):
+    """Where each phase's session comes from."""
+
+    def session(self) -> AbstractContextManager[so.Session]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ShortTransactions:
+    """Production: every phase in its own short transaction, committed at its end."""
+
+    database: Database
+
+    def session(self) -> AbstractContextManager[so.Session]:
+        return self.database.session_scope()
+
+
+@dataclass(frozen=True, slots=True)
+class OneSession:
+    """The simulator (and single-session callers): every phase in the caller's session, which
+    the caller commits."""
+
+    current: so.Session
+
+    def session(self) -> AbstractContextManager[so.Session]:
+        return _same(self.current)
+
+
+@contextmanager
+def _same(session: so.Session) -> Iterator[so.Session]:
+    yield session
+
+
+#: A step run after a plan is applied, in the apply's transaction policy.
+AfterApply = Callable[[so.Session, RoutingPlan, ProblemIndex, datetime, TravelTimeProvider], None]
+
+
+def unplaced_urgent(
+    session: so.Session, plan: RoutingPlan, index: ProblemIndex, now: datetime,
+    provider: TravelTimeProvider,
+) -> None:
+    """A 2-hour visit the plan could not place in time: cover from another network on
+    capacity, else jeopardy at once for a person to decide (hazard H-006)."""
+    jeopardy.after_plan(session, plan=plan, index=index, now=now, provider=provider)
+
+
+AFTER_APPLY: tuple[AfterApply, ...] = (unplaced_urgent,)
+
+
+class Cancelled(Exception):
+    """The run was cancelled between its solve and its apply: nothing was applied."""
+
+
+@dataclass
+class Read:
+    """What the read phase found: the problem, its index to database ids, the current plan."""
+
+    problem: RoutingProblem
+    index: ProblemIndex
+    current: RoutingPlan
+
+
+@dataclass
+class Report:
+    network_id: int | None
+    visits: int
+    placed: int
+    apply: ApplyReport
+    #: Whether accepted visits' times had to slide to find a plan (``Options.relax``).
+    relaxed: bool = False
+    plan: RoutingPlan | None = field(default=None, repr=False)
+    index: ProblemIndex | None = field(default=None, repr=False)
+
+
+def read(
+    session: so.Session, *, now: datetime, provider: TravelTimeProvider,
+    network_id: int | None, horizon: timedelta | None = None,
+) -> Read:
+    """Build ``network_id``'s problem from the rows, with the assignments as they stand."""
+    problem, index = build_problem(session, now=now, provider=provider, network_id=network_id,
+                                   horizon=DEFAULT_HORIZON if horizon is None else horizon)
+    return Read(problem, index, current_plan(session, problem, index))
+
+
+def relaxed(problem: RoutingProblem) -> RoutingProblem:
+    """The problem with every accepted visit kept on its worker but free to move in time.
+
+    Why: ``build_problem`` pins an accepted visit to its agreed start, and starts an idle
+    worker's route at their base at ``now``. When the agreed start was planned from somewhere
+    nearer (or earlier), the pin cannot be met and the whole network becomes infeasible.
+    Relaxing the time (not the worker) is what a coordinator would do: the worker is told the
+    visit runs a little late.
+    """
+    visits = tuple(dataclasses.replace(v, pinned_start=None) if v.pinned_start is not None
+                   else v for v in problem.visits)
+    return dataclasses.replace(problem, visits=visits)
+
+
+def solve(
+    found: Read, *, options: Options, new_ids: Sequence[int] = (),
+) -> tuple[RoutingPlan, bool]:
+    """The plan ``options`` asks for, and whether the problem had to be relaxed.
+
+    ``new_ids`` (database ids, most urgent first) are the visits ``insert`` places.
+    :raise RoutingInfeasible: no plan (after relaxing, if ``options.relax`` allows it).
+    """
+    if options.relax == "always":
+        return _solve(found, relaxed(found.problem), options, new_ids), True
+    try:
+        return _solve(found, found.problem, options, new_ids), False
+    except RoutingInfeasible:
+        if options.relax != "on_infeasible":
+            raise
+    return _solve(found, relaxed(found.problem), options, new_ids), True
+
+
+def _solve(found: Read, problem: RoutingProblem, options: Options,
+           new_ids: Sequence[int]) -> RoutingPlan:
+    if options.method == "solve":
+        return solver.solve(problem, seconds=options.seconds, workers=options.workers,
+                            solution_limit=options.solution_limit)
+    if options.method == "improve":
+        return solver.improve(found.current, problem, options.seconds, workers=options.workers,
+                              solution_limit=options.solution_limit)
+    plan = found.current
+    by_row = {row_id: vid for vid, row_id in found.index.visits.items()}
+    for row_id in new_ids:
+        # A visit listed as new may have been booked since (the placer lists in one
+        # transaction and plans in the next): it is in the current plan already, and
+        # inserting it again routed it twice (issue 20: "Index ... is used multiple times").
+        if row_id in by_row and plan.route_of(by_row[row_id]) is None:
+            plan = solver.insert_urgent(plan, problem, problem.visit(by_row[row_id]),
+                                        seconds=options.seconds)
+    return plan
+
+
+def apply(
+    tx: Transactions, *, plan: RoutingPlan, index: ProblemIndex, now: datetime,
+    provider: TravelTimeProvider, after_apply: Sequence[AfterApply] = AFTER_APPLY,
+) -> ApplyReport:
+    """Write ``plan`` back, then run each after-apply step (each in its own transaction under
+    :class:`ShortTransactions`)."""
+    with tx.session() as session:
+        report = apply_plan(session, plan=plan, index=index, now=now)
+    for step in after_apply:
+        with tx.session() as session:
+            step(session, plan, index, now, provider)
+    return report
+
+
+def run(
+    tx: Transactions, *, now: datetime, provider: TravelTimeProvider, network_id: int | None,
+    options: Options, new_ids: Sequence[int] | None = None,
+    after_apply: Sequence[AfterApply] = AFTER_APPLY,
+    proceed: Callable[[], bool] | None = None,
+) -> Report:
+    """Read, solve and apply one network. A network with no open visits is left alone.
+
+    ``new_ids``: the visits to insert (``method="insert"``); ``None`` for the others.
+    ``proceed``, if given, is asked after the solve whether to apply (a cancel flag).
+    :raise RoutingInfeasible: no plan was found (nothing is applied).
+    :raise Cancelled: ``proceed`` said no (nothing is applied).
+    """
+    with tx.session() as session:
+        found = read(session, now=now, provider=provider, network_id=network_id,
+                     horizon=options.horizon)
+    if not found.problem.visits and new_ids is None:
+        return Report(network_id, 0, 0, ApplyReport())
+    plan, was_relaxed = solve(found, options=options, new_ids=new_ids or ())
+    if proceed is not None and not proceed():
+        raise Cancelled(f"network {network_id}: cancelled before apply")
+    report = apply(tx, plan=plan, index=found.index, now=now, provider=provider,
+                   after_apply=after_apply)
+    return Report(network_id, len(found.problem.visits),
+                  sum(len(r.stops) for r in plan.routes), report, was_relaxed, plan, found.index)
+
+
+def networks_with_new_visits(session: so.Session) -> dict[int, list[int]]:
+    """Never-planned visits (unassigned, not in jeopardy) by network, most urgent first."""
+    rows = session.execute(
+        sa.select(Visit.id, Visit.network_id)
+        .join(Network, Network.id == Visit.network_id)
+        .where(Visit.status == "unassigned", Visit.jeopardy_cause.is_(None))
+        .order_by(Visit.priority, Visit.deadline)
+    ).all()
+    found: dict[int, list[int]] = {}
+    for row in rows:
+        found.setdefault(row.network_id, []).append(row.id)
+    return found
+
+
+def place_new(
+    tx: Transactions, *, now: datetime, provider: TravelTimeProvider, options: Options,
+    network_ids: Sequence[int] | None = None, attempts: dict[int, datetime] | None = None,
+    retry_after: timedelta = RETRY_AFTER, after_apply: Sequence[AfterApply] = AFTER_APPLY,
+) -> list[Report]:
+    """Insert each network's never-planned visits (urgent first), one :func:`run` a network.
+
+    ``attempts`` (kept by the caller across runs) remembers when a visit was last tried, so a
+    visit with no room is retried every ``retry_after`` rather than on every tick; the
+    re-optimisation and the deadline watch look after it meanwhile. ``network_ids`` limits the
+    networks.
+    """
+    attempts = {} if attempts is None else attempts
+    with tx.session() as session:
+        networks = networks_with_new_visits(session)
+    reports = []
+    for network_id, new_ids in networks.items():
+        if network_ids is not None and network_id not in network_ids:
+            continue
+        due = [v for v in new_ids if v not in attempts or now - attempts[v] >= retry_after]
+        if not due:
+            continue
+        report = run(tx, now=now, provider=provider, network_id=network_id,
+                     options=dataclasses.replace(options, method="insert"), new_ids=due,
+                     after_apply=after_apply)
+        for visit_id in due:
+            attempts[visit_id] = now
+        reports.append(report)
+    return reports
