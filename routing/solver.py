@@ -47,6 +47,7 @@ from routing.costs import (
 )
 from routing.insertion import cheapest_insertion, greedy_plan
 from routing.linked_insertion import linked_start, repair_links
+from routing.links import check_links
 from routing.repair import repair_urgent
 from routing.screening import Screening, screen
 from routing.types import (
@@ -165,6 +166,37 @@ def improve(
 
 
 def insert_urgent(
+    plan: RoutingPlan,
+    problem: RoutingProblem,
+    visit: Visit,
+    *,
+    seconds: float = 1.0,
+) -> RoutingPlan:
+    """Place one new visit into ``plan`` moving as little as possible (see
+    :func:`_insert_urgent`), never at the price of a linked pair's rule.
+
+    Why the check (H-101): the property test found an insertion that re-timed a route so that
+    an existing pair's starts drifted out of their gap. A result that breaks a link the
+    current plan kept is not returned: the plan stands and the new visit (with its partner)
+    is reported, so a person sees it instead of a pair being split silently.
+    """
+    started = time.perf_counter()
+    result = _insert_urgent(plan, problem, visit, seconds=seconds)
+    if not problem.links:
+        return result
+    full = problem if any(v.id == visit.id for v in problem.visits) else dataclasses.replace(
+        problem, visits=(*problem.visits, visit))
+    if set(check_links(full, result)) <= set(check_links(full, plan)):
+        return result
+    reason = ("placing it would break the timing of a linked pair in the current plan: "
+              "left for a person to decide")
+    ids = {visit.id, *filter(None, [full.partner(visit.id)])}
+    kept = tuple(u for u in plan.unassigned if u.visit_id not in ids)
+    missing = tuple(Unassigned(i, reason, "no_capacity") for i in sorted(ids))
+    return _stamp(dataclasses.replace(plan, unassigned=(*kept, *missing)), started)
+
+
+def _insert_urgent(
     plan: RoutingPlan,
     problem: RoutingProblem,
     visit: Visit,
