@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -134,6 +134,14 @@ def london_time(moment: datetime | str | None) -> str:
     return f"{wall:%H:%M} on {wall:%A} {wall.day} {wall:%B %Y}"
 
 
+def uk_date(value: date | datetime | None) -> str:
+    """"1 December 2026": a date as people in the UK write it (a moment: its London date)."""
+    if value is None:
+        return ""
+    day = local(value).date() if isinstance(value, datetime) else value
+    return f"{day.day} {day:%B %Y}"
+
+
 def nhs_number(value: str | None) -> str:
     """"9434765919" -> "943 476 5919", the way NHS numbers are printed and read aloud."""
     digits = value or ""
@@ -197,7 +205,7 @@ NEWS2_NAMES = {
     "consciousness": "Consciousness", "temperature": "Temperature",
 }
 TEMPLATE_FILTERS: dict[str, Callable[..., Any]] = {
-    "london": london_time, "nhs_number": nhs_number, "duration": duration,
+    "london": london_time, "uk_date": uk_date, "nhs_number": nhs_number, "duration": duration,
     "plan_value": plan_value, "nhs_items": choice_items,
     "news2_name": lambda name: NEWS2_NAMES.get(name, name),
     "countdown": countdown, "hm": clock,
