@@ -132,8 +132,11 @@ def find_patient() -> str:
 
 
 def _register_prefill(find: forms.FindPatientForm) -> dict[str, Any]:
-    return {name: getattr(find, name).data for name in
-            ("nhs_number", "family_name", "dob_day", "dob_month", "dob_year", "postcode")}
+    """What was searched, carried into the register form ("Joe Bloggs": given and family)."""
+    data = {name: getattr(find, name).data for name in
+            ("nhs_number", "dob_day", "dob_month", "dob_year", "postcode")}
+    *given, family = (find.family_name.data or "").split() or [""]
+    return {**data, "given_name": " ".join(given) or None, "family_name": family or None}
 
 
 @bp.post("/referrals/new/care-plan")
@@ -288,6 +291,20 @@ def _read_referral(referral_id: int) -> Referral:
     return referral
 
 
+def read_back_reasons(disposition: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The disposition's reasons split for the read-back, each said once.
+
+    The first reason is triage's summary of the category and deadline, which the page already
+    says in its card; for a 999 disposition the reasons that call for 999 go in the red card
+    and the rest under "Why". Repeats (the same reason from two findings) are dropped.
+    """
+    reasons = list(dict.fromkeys(disposition.get("reasons") or []))[1:]
+    if disposition.get("category") != "emergency_999":
+        return [], reasons
+    urgent = [r for r in reasons if "999" in r]
+    return urgent, [r for r in reasons if r not in urgent]
+
+
 def _open_visit(referral: Referral) -> Any:
     return next((v for v in referral.visits if v.status in bookings.BOOKABLE_STATUSES), None)
 
@@ -303,8 +320,11 @@ def _render_result(referral: Referral, form: forms.BookingForm, **context: Any) 
     context.setdefault("errors", [])
     context["duplicates"] = possible_duplicates(get_session(), referral.patient_id,
                                                 exclude=referral.id)
+    disposition = referral.disposition or {}
+    urgent_reasons, other_reasons = read_back_reasons(disposition)
     return render_template(
-        "referrals/show.html", referral=referral, d=referral.disposition or {}, patient=patient,
+        "referrals/show.html", referral=referral, d=disposition, patient=patient,
+        urgent_reasons=urgent_reasons, other_reasons=other_reasons,
         visit=visit, visits=referral.visits, booking=form, check=check, timeframe=frame,
         approval_timeframe=bookings.APPROVAL_TIMEFRAME, needs=NEEDS, red_flags=RED_FLAGS,
         **context)

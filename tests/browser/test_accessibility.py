@@ -1,5 +1,8 @@
 """axe-core on every page of every role, on a desktop (1280 px) and a 390 px phone.
 
+(axe 4.x no longer reports duplicate ids, so the test looks for them itself: every field has
+its own id and label.)
+
 The quality bar of issue 14: no violation of impact moderate, serious or critical anywhere.
 Each role signs in with its demo sign-in and opens every page the permission table lets it
 GET (``every_page.pages_for``), plus the states a page only reaches by acting: the call
@@ -20,6 +23,14 @@ from tests.browser.conftest import Blocked
 
 ROLES = ("call_handler", "coordinator", "manager", "field_staff", "admin")
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
+#: Ids given to more than one element (a label or an error link would find the wrong one).
+#: Hidden inputs (each form's CSRF token) have no label and are never focused: not counted.
+DUPLICATE_IDS = """() => {
+    const seen = {};
+    document.querySelectorAll('[id]:not(input[type=hidden])').forEach(
+        e => { seen[e.id] = (seen[e.id] || 0) + 1; });
+    return Object.keys(seen).filter(id => seen[id] > 1);
+}"""
 #: The innermost elements sticking out past the right edge (to say what to fix).
 WIDEST = """() => {
     const edge = document.documentElement.clientWidth;
@@ -52,6 +63,9 @@ def _sign_in(page: Any, site: every_page.EveryPage, role: str) -> None:
 def _check(page: Any, label: str, width: int) -> list[str]:
     """axe's refused violations on the page as it is, and a sideways scroll if any."""
     found: list[Violation | str] = [*violations(page, label)]
+    duplicates = page.evaluate(DUPLICATE_IDS)
+    if duplicates:
+        found.append(f"{label}: ids used more than once: {', '.join(duplicates)}")
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth")
     if overflow > 0:

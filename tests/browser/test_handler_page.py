@@ -121,6 +121,7 @@ def test_handler_logs_an_urgent_referral(page: Any, live_server: str, blocked: B
     screenshot(page, "handler-urgent-disposition")
 
 
+@pytest.mark.safety("H-161")
 def test_handler_sees_999_alert_first(page: Any, live_server: str, blocked: Blocked) -> None:
     """Chest pain: the red 'Call 999 now' card is the first thing on the page, as an alert."""
     _sign_in(page, live_server)
@@ -133,6 +134,7 @@ def test_handler_sees_999_alert_first(page: Any, live_server: str, blocked: Bloc
     assert alert.count() == 1 and alert.is_visible()
     assert "Call 999 now" in alert.inner_text()
     assert "Chest pain may be a heart attack" in alert.inner_text()
+    assert "Chest pain" not in page.locator("#reasons").inner_text()  # said once, in the card
     assert alert.bounding_box()["y"] < page.locator("h1").bounding_box()["y"]
     colours = alert.evaluate("""el => [el, ...el.querySelectorAll('*')]
         .map(e => getComputedStyle(e).backgroundColor)""")
