@@ -174,6 +174,25 @@ class CarePlanOverrideForm(FlaskForm):
         DataRequired("Enter what the emergency is"), Length(max=MAX_OVERRIDE_TEXT)])
 
 
+#: What a date box's error says: the UK way to write a date (the browser's date picker shows
+#: dd/mm/yyyy in en-GB and sends ISO; both are read).
+DATE_EXAMPLE = "1/12/2026"
+BAD_DATE = f"Enter a real date, like {DATE_EXAMPLE}"
+
+
+def read_date(text: str) -> date:
+    """A date typed the UK way ("1/12/2026", "01/12/2026", "1-12-2026") or sent by a date
+    picker ("2026-12-01"). :raise ValueError: anything else, or no such day."""
+    text = text.strip()
+    parts = text.replace("-", "/").replace(".", "/").split("/")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        if len(parts[0]) == 4:  # ISO: year first
+            return date(int(parts[0]), int(parts[1]), int(parts[2]))
+        if len(parts[2]) == 4:
+            return date(int(parts[2]), int(parts[1]), int(parts[0]))
+    raise ValueError(f"not a date: {text!r}")
+
+
 def new_form_token() -> str:
     """The hidden token that makes a double submit one referral (the idempotency key)."""
     return secrets.token_urlsafe(24)

@@ -15,6 +15,7 @@ from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import close_session, get_database, get_session
 from dispatch.errors import InvalidInput
+from dispatch.forms import BAD_DATE, read_date
 from dispatch.services import audit
 from dispatch.services import audit_view as service
 from dispatch.services import care_plan_access as access
@@ -39,9 +40,9 @@ def _filters() -> service.AuditFilter:
     for name in ("date_from", "date_to"):
         raw = args.get(name, "").strip()
         try:
-            days[name] = date.fromisoformat(raw) if raw else None
+            days[name] = read_date(raw) if raw else None
         except ValueError:
-            errors[name] = ["Enter a real date, like 2026-12-01"]
+            errors[name] = [BAD_DATE]
     if errors:
         raise InvalidInput("invalid audit filter", errors=errors)
     try:
@@ -112,10 +113,10 @@ def override_report() -> ResponseReturnValue:
     (who, patient, purpose, reason, when); today unless ``date`` is given."""
     raw = request.args.get("date", "").strip()
     try:
-        day = date.fromisoformat(raw) if raw else now().astimezone(LONDON).date()
+        day = read_date(raw) if raw else now().astimezone(LONDON).date()
     except ValueError:
         return render_template("admin/overrides.html", day=None, entries=[], raw=raw, errors=[
-            {"text": "Enter a real date, like 2026-12-01", "href": "#date"}]), 422
+            {"text": BAD_DATE, "href": "#date"}]), 422
     session = get_session()
     entries = access.overrides_on(session, day=day)
     audit.record(session, actor=current_actor(), action="view_override_report", now=now(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -261,9 +261,9 @@ def book_later_start(referral_id: int) -> ResponseReturnValue:
 def _booking_start(form: forms.BookingForm) -> datetime | None:
     """The requested start as London wall-clock time; errors go on the fields."""
     try:
-        day = date.fromisoformat((form.start_day.data or "").strip())
+        day = forms.read_date(form.start_day.data or "")
     except ValueError:
-        form.start_day.errors = [*form.start_day.errors, "Enter a real date, like 2026-12-01"]
+        form.start_day.errors = [*form.start_day.errors, forms.BAD_DATE]
         return None
     try:
         at = time.fromisoformat((form.start_time.data or "").strip())
