@@ -35,6 +35,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.index", "*"): PUBLIC,
     # Web pages (dispatch/web/): anonymous visitors are sent to sign in, not told 401.
     ("web.nhsuk_assets", "*"): PUBLIC,
+    ("web.favicon", "*"): PUBLIC,
     ("web.sign_in", "*"): PUBLIC,
     ("web.sign_out", "POST"): ALL_ROLES,
     ("web.home", "GET"): ALL_ROLES,
