@@ -75,10 +75,11 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.package_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.package_approve", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.package_reject", "POST"): frozenset({COORDINATOR, MANAGER}),
-    # The audit trail (dispatch/web/admin.py): read-only, administrators only; the daily
-    # emergency-override report is for the Caldicott guardian (an administrator).
-    ("web.audit_page", "GET"): frozenset({ADMIN}),
-    ("web.audit_csv", "GET"): frozenset({ADMIN}),
+    # The audit trail (dispatch/web/admin.py): read-only, administrators and managers (who
+    # answer for their teams' access to records; issue 14); the daily emergency-override
+    # report is for the Caldicott guardian (an administrator).
+    ("web.audit_page", "GET"): frozenset({ADMIN, MANAGER}),
+    ("web.audit_csv", "GET"): frozenset({ADMIN, MANAGER}),
     ("web.override_report", "GET"): frozenset({ADMIN}),
     # Consent to share the care plan (dispatch/web/consent.py): recorded by the people who
     # talk to the patient and their carers.

@@ -21,7 +21,8 @@ from tests.browser.support import FIXED_NOW
 #: GET endpoints that are not pages a person reads (JSON for scripts, downloads, redirects,
 #: files).
 NOT_PAGES = frozenset({
-    "web.vendor", "web.nhsuk_assets", "web.index", "web.board_data", "web.messages_data",
+    "web.vendor", "web.nhsuk_assets", "web.favicon", "web.index", "web.board_data",
+    "web.messages_data",
     "web.audit_csv", "web.kpi_csv", "web.kpi_chart",
 })
 #: Extra states of a page worth their own check (query strings the pages link to).
