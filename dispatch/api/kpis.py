@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -129,7 +130,8 @@ class KpiCsv(MethodView):
         """Download the rows behind the day's figures as CSV (``table``: responses, workers,
         declines or bookings). No patient identifiers; each export is audited."""
         rows, _ = _rows(query)
-        text = export.to_csv(rows, table=query["table"], as_of=now())
+        names = {i: n for i, n in get_session().execute(sa.select(Network.id, Network.name))}
+        text = export.to_csv(rows, table=query["table"], as_of=now(), network_names=names)
         session = get_session()
         audit.record(session, actor=current_actor(), action="export_kpis", now=now(),
                      purpose="performance reporting", request_id=request_id(),
