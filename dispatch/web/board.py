@@ -41,7 +41,7 @@ from dispatch.web.pageforms import AssignForm, JeopardyDecisionForm, PinForm, Un
 POLL_SECONDS = 20  # how often board.js asks for fresh lists
 START_ROUNDING = timedelta(minutes=5)
 DOUBLE_BOOKED = "Not saved: one person cannot be in two places. Choose another worker or time"
-PARTS = ("counts", "attention", "planned", "timelines", "map")
+PARTS = ("counts", "attention", "planned", "closed", "timelines", "map")
 
 
 def _network_id() -> int | None:
