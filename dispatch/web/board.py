@@ -42,6 +42,7 @@ POLL_SECONDS = 20  # how often board.js asks for fresh lists
 START_ROUNDING = timedelta(minutes=5)
 DOUBLE_BOOKED = "Not saved: one person cannot be in two places. Choose another worker or time"
 PARTS = ("counts", "attention", "planned", "closed", "timelines", "map")
+VISIT_ID_SLOT = 2147483647  # a placeholder id in the visit link template (never a real row)
 
 
 def _network_id() -> int | None:
@@ -66,8 +67,12 @@ def _load(network_id: int | None) -> service.Board:
 
 
 def _parts(board: service.Board) -> dict[str, Any]:
+    network_arg = board.network_id or 0
+    # One url_for, not one per row: building a URL is a fifth of rendering 1,000 rows.
+    template = url_for("web.board_visit", visit_id=VISIT_ID_SLOT, network=network_arg)
     return {"board": board, "timeline": timeline_drawing(board), "map": map_drawing(board),
-            "counts": board.counts(), "network_arg": board.network_id or 0}
+            "counts": board.counts(), "network_arg": network_arg,
+            "visit_href": lambda visit_id: template.replace(str(VISIT_ID_SLOT), str(visit_id))}
 
 
 @bp.get("/board")
