@@ -121,6 +121,7 @@ class Timeline:
     ends_at: datetime
     sick_from: datetime | None
     segments: tuple[Segment, ...]
+    network_id: int | None = None  # the worker's network (the all-networks view groups by it)
 
 
 @dataclass(frozen=True)
@@ -315,7 +316,7 @@ def _timelines(
         segments = _segments(shift, mine, base.point if base else None, worker.travel_mode,
                              provider)
         out.append(Timeline(worker.id, shift.id, worker.name, worker.role, shift.starts_at,
-                            shift.ends_at, shift.sick_from, segments))
+                            shift.ends_at, shift.sick_from, segments, worker.network_id))
     return tuple(sorted(out, key=lambda t: (t.role, t.name, t.starts_at)))
 
 

@@ -10,6 +10,7 @@ against that patient.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -66,11 +67,26 @@ def _load(network_id: int | None) -> service.Board:
                               provider=provider_for(current_app))
 
 
+def _timeline_groups(board: service.Board) -> list[tuple[str, int, Any]]:
+    """All networks: one timeline drawing per network (name, shifts, drawing), folded on the
+    page; one network: none (its single drawing is ``timeline``)."""
+    if board.network_id is not None:
+        return []
+    groups = []
+    for network_id, name in board.networks:
+        mine = tuple(t for t in board.timelines if t.network_id == network_id)
+        if mine:
+            groups.append((name, len(mine),
+                           timeline_drawing(dataclasses.replace(board, timelines=mine))))
+    return groups
+
+
 def _parts(board: service.Board) -> dict[str, Any]:
     network_arg = board.network_id or 0
     # One url_for, not one per row: building a URL is a fifth of rendering 1,000 rows.
     template = url_for("web.board_visit", visit_id=VISIT_ID_SLOT, network=network_arg)
     return {"board": board, "timeline": timeline_drawing(board), "map": map_drawing(board),
+            "timeline_groups": _timeline_groups(board),
             "counts": board.counts(), "network_arg": network_arg,
             "visit_href": lambda visit_id: template.replace(str(VISIT_ID_SLOT), str(visit_id))}
 

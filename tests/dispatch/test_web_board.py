@@ -220,3 +220,17 @@ def test_board_closed_today_counts_by_london_day_of_closing(
     html = client.get(f"/board?network={day.network.id}").get_data(as_text=True)
     closed = html[html.index('id="closed-visits"'):]
     assert f"<strong>{done_today.reference}</strong>" in closed and "visit completed" in closed
+
+
+def test_all_networks_board_groups_timelines_by_network(
+    app: Flask, session: so.Session
+) -> None:
+    """For all networks the timelines are one folded drawing per network (details/summary),
+    named with its shift count; one network keeps a single drawing."""
+    day = make_day(session)
+    client, _ = office_client(app, session, "coordinator")
+    every = client.get("/board?network=0").get_data(as_text=True)
+    assert '<details class="nhsuk-details app-timeline-group" id="timelines-1" open>' in every
+    assert f"{day.network.name} (".replace("&", "&amp;") in every and " shifts)</span>" in every
+    one = client.get(f"/board?network={day.network.id}").get_data(as_text=True)
+    assert "app-timeline-group" not in one and '<svg id="timelines"' in one
