@@ -1,4 +1,4 @@
-"""``dispatch user list / disable / unlock / revoke-token``: account administration.
+"""``dispatch user add / networks / list / disable / unlock / revoke-token``: accounts.
 
 Kept apart from ``dispatch/cli.py`` (which registers these on its ``user`` group) so the
 commands that touch accounts read together. Every change is audited with the operator's
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dispatch.errors import DispatchError
+from dispatch.errors import NotFound as NotFoundError
 
 if TYPE_CHECKING:
     from sqlalchemy import orm as so
@@ -50,17 +51,18 @@ def user_list() -> None:
     with get_database(_app()).session_scope() as session:
         users = list_users(session)
     click.echo(f"{'USERNAME':<24} {'ROLE':<13} {'STATE':<9} {'TOKENS':>6}  "
-               f"{'PASSWORD':<8} {'STAFF':>5}  DISPLAY NAME")
+               f"{'PASSWORD':<8} {'STAFF':>5}  {'NETWORKS':<10} DISPLAY NAME")
     for u in users:
         state = "active" if u.active else "disabled"
         if u.locked_until is not None and u.locked_until > datetime.now(UTC):
             state = "locked"
         click.echo(f"{u.username:<24} {u.role:<13} {state:<9} {u.live_tokens:>6}  "
                    f"{'yes' if u.has_password else 'no':<8} {u.staff_id or '-':>5}  "
-                   f"{u.display_name}")
+                   f"{u.networks or '-':<10} {u.display_name}")
 
 
-def _run(action: str, name: str, work: Callable[[so.Session, datetime], int | None]) -> int:
+def _run(action: str, name: str, work: Callable[[so.Session, datetime], int | None],
+         details: dict[str, Any] | None = None) -> int:
     """Do ``work`` in one transaction with its audit event; a service error exits 2."""
     from dispatch.cli import _app
     from dispatch.db import get_database
@@ -71,10 +73,98 @@ def _run(action: str, name: str, work: Callable[[so.Session, datetime], int | No
     try:
         with get_database(app).session_scope() as session:
             result = work(session, now)
-            _audit(session, action, name, now, {"count": result} if result is not None else None)
+            _audit(session, action, name, now,
+                   {"count": result} if result is not None else details)
     except DispatchError as exc:
-        _fail(exc.message)
+        detail = "; ".join(f"{', '.join(v)}" for v in exc.errors.values())
+        _fail(f"{exc.message}{': ' + detail if detail else ''}")
     return result or 0
+
+
+def _networks_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--all-networks", is_flag=True, default=False,
+        help="Coordinator: a hub coordinator, who sees and acts on every network.")(command)
+    return click.option(
+        "--network", "network_ids", type=int, multiple=True, metavar="ID",
+        help="Coordinator: a network they see and act on (repeat for several; the first is "
+             "where their board opens).")(command)
+
+
+def _network_choice(role: str, network_ids: tuple[int, ...], all_networks: bool) -> None:
+    """Exit 2 unless a coordinator is given networks or --all-networks (not both)."""
+    from dispatch.permissions import COORDINATOR
+    from dispatch.services.network_scope import NEEDS_NETWORKS
+
+    if network_ids and all_networks:
+        _fail("give --network ID (one or more) or --all-networks, not both")
+    if role == COORDINATOR and not network_ids and not all_networks:
+        _fail(NEEDS_NETWORKS)
+    if role != COORDINATOR and (network_ids or all_networks):
+        _fail("--network and --all-networks are for coordinators (other roles are not "
+              "limited by network)")
+
+
+@click.command("add")
+@click.argument("name")
+@click.option(
+    "--role", required=True, help="call_handler, coordinator, field_staff, manager or admin."
+)
+@click.option("--display-name", default=None, help="Name shown on screens (defaults to NAME).")
+@click.option("--password", default=None, help="Web sign-in password (omit for API-only users).")
+@click.option("--staff", "staff_id", type=int, default=None,
+              help="Field staff: the staff id this account is (required for field_staff; an "
+                   "unlinked field-staff account would see nothing).")
+@_networks_options
+def user_add(name: str, role: str, display_name: str | None, password: str | None,
+             staff_id: int | None, network_ids: tuple[int, ...], all_networks: bool) -> None:
+    """Create a user and print their API token once, alone on the last line.
+
+    A coordinator needs --network ID (repeatable) or --all-networks.
+    """
+    from dispatch.cli import _app
+    from dispatch.db import get_database
+    from dispatch.permissions import FIELD_STAFF
+    from dispatch.services.users import add_user
+
+    if role == FIELD_STAFF and staff_id is None:
+        _fail("a field_staff user needs --staff ID (the member of staff they are)")
+    _network_choice(role, network_ids, all_networks)
+    try:
+        with get_database(_app()).session_scope() as session:
+            created = add_user(session, username=name, role=role, display_name=display_name,
+                               password=password, staff_id=staff_id, now=datetime.now(UTC),
+                               network_ids=network_ids, all_networks=all_networks)
+            username, user_role = created.user.username, created.user.role
+    except DispatchError as exc:
+        detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.errors.items())
+        _fail(f"{exc.message}{': ' + detail if detail else ''}")
+        return
+    click.echo(f"created {username} ({user_role}); the API token is shown only once:")
+    click.echo(created.token)
+
+
+@click.command("networks")
+@click.argument("name")
+@_networks_options
+def user_networks(name: str, network_ids: tuple[int, ...], all_networks: bool) -> None:
+    """Change the networks coordinator NAME sees and acts on (audited)."""
+    import sqlalchemy as sa
+
+    from dispatch.models import User
+    from dispatch.services.network_scope import set_networks
+
+    def change(session: so.Session, now: datetime) -> None:
+        user = session.scalar(sa.select(User).where(User.username == name))
+        if user is None:
+            raise NotFoundError(f"no user called {name!r}")
+        _network_choice(user.role, network_ids, all_networks)
+        set_networks(session, user=user, network_ids=network_ids, all_networks=all_networks)
+
+    _run("user_networks_changed", name, change, details={
+        "networks": list(network_ids), "all_networks": all_networks})
+    click.echo(f"{name}: " + ("every network" if all_networks else
+                              "networks " + ", ".join(map(str, network_ids))))
 
 
 @click.command("disable")
@@ -114,4 +204,6 @@ def user_revoke_token(name: str, token: str | None) -> None:
     click.echo(f"revoked {revoked} API token(s) of {name}")
 
 
-COMMANDS = (user_list, user_disable, user_unlock, user_revoke_token)
+# ``add`` replaces the one dispatch/cli.py registers first (same name): it asks coordinators for
+# their networks. The older definition in cli.py can go when the CLI becomes a package.
+COMMANDS = (user_add, user_networks, user_list, user_disable, user_unlock, user_revoke_token)

@@ -79,6 +79,10 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.audit_page", "GET"): frozenset({ADMIN}),
     ("web.audit_csv", "GET"): frozenset({ADMIN}),
     ("web.override_report", "GET"): frozenset({ADMIN}),
+    # Accounts (dispatch/web/users.py): administrators, as `dispatch user` on the server.
+    ("web.users_page", "GET"): frozenset({ADMIN}),
+    ("web.user_networks_page", "GET"): frozenset({ADMIN}),
+    ("web.user_networks_save", "POST"): frozenset({ADMIN}),
     # Consent to share the care plan (dispatch/web/consent.py): recorded by the people who
     # talk to the patient and their carers.
     ("web.consent_page", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),

@@ -11,7 +11,7 @@ from dispatch.models.patients import CarePlan, Patient
 from dispatch.models.plans import Plan
 from dispatch.models.referrals import Referral
 from dispatch.models.staff import Shift, Staff
-from dispatch.models.users import ApiToken, User
+from dispatch.models.users import ApiToken, User, UserNetwork
 from dispatch.models.visits import Visit
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "StaffBase",
     "TariffItem",
     "User",
+    "UserNetwork",
     "UTCDateTime",
     "Visit",
 ]

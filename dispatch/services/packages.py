@@ -43,7 +43,7 @@ from dispatch.models import (
     User,
     Visit,
 )
-from dispatch.services import audit, tariffs, visit_actions
+from dispatch.services import audit, network_scope, tariffs, visit_actions
 from dispatch.services.referrals import new_reference
 
 COORDINATOR, MANAGER = "coordinator", "manager"
@@ -343,9 +343,9 @@ def approval_check(
     user = session.get(User, actor.user_id) if actor.user_id is not None else None
     if user is None or not user.active:
         return "only a signed-in coordinator or manager can decide care packages"
-    if (user.role == COORDINATOR and user.network_id is not None
-            and package.network_id is not None and user.network_id != package.network_id):
-        return "a coordinator decides packages for their own network only"
+    if user.role == COORDINATOR and not network_scope.may_act(session, user,
+                                                              package.network_id):
+        return "a coordinator decides packages for their own networks only"
     return approval_refusal(package.total_cost_pence, user.role, user.approval_limit_pence,
                             approval_limits(limits))
 

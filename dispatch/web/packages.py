@@ -19,7 +19,7 @@ from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import Patient, User
-from dispatch.services import audit
+from dispatch.services import audit, network_scope
 from dispatch.services import packages as service
 from dispatch.web.common import bp
 from dispatch.web.pageforms import ApproveForm, RejectForm
@@ -36,6 +36,7 @@ def _render(package_id: int, *, approve: ApproveForm | None = None,
             status: int = 200) -> ResponseReturnValue:
     session, actor = get_session(), current_actor()
     package = service.get_package(session, package_id)
+    network_scope.require(session, actor, package.network_id, what=f"Care package {package.id}")
     view = service.describe(session, package, _limits())
     audit.record(session, actor=actor, action="view_package", now=now(),
                  patient_id=package.patient_id, entity=("care_package", package.id),
