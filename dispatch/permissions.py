@@ -99,6 +99,12 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("patients.CarePlan", "GET"): frozenset({CALL_HANDLER, COORDINATOR, FIELD_STAFF, ADMIN}),
     ("staff.StaffCollection", "GET"): OFFICE,
     ("staff.StaffCollection", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Absence (issue 14): the people who run the day mark a worker off and re-plan.
+    ("absences.StaffAbsence", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("absences.StaffAbsenceById", "DELETE"): frozenset({COORDINATOR, MANAGER}),
+    ("web.absence_page", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.absence_record", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.absence_cancel", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("staff.ShiftCollection", "GET"): OFFICE,
     ("staff.ShiftCollection", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("staff.RosterImport", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),

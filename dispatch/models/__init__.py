@@ -10,11 +10,12 @@ from dispatch.models.packages import CarePackage, CarePackageItem, TariffItem
 from dispatch.models.patients import CarePlan, Patient
 from dispatch.models.plans import Plan
 from dispatch.models.referrals import Referral
-from dispatch.models.staff import Shift, Staff
+from dispatch.models.staff import Absence, Shift, Staff
 from dispatch.models.users import ApiToken, User, UserNetwork
 from dispatch.models.visits import Visit
 
 __all__ = [
+    "Absence",
     "ApiToken",
     "AuditEvent",
     "Base",

@@ -20,6 +20,7 @@ modules registers their routes.
 
 from __future__ import annotations
 
+import dispatch.web.absence
 import dispatch.web.admin
 import dispatch.web.board
 import dispatch.web.consent

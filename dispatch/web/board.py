@@ -31,7 +31,7 @@ from dispatch.jobs.wakeup import wake
 from dispatch.models import Network, Patient, Shift, Staff, User, Visit
 from dispatch.planning import jeopardy, runs
 from dispatch.planning.runs import provider_for
-from dispatch.services import audit, manual, network_scope
+from dispatch.services import absence, audit, manual, network_scope
 from dispatch.services import board as service
 from dispatch.services import candidates as ranking
 from dispatch.services.patients import postcode_district
@@ -92,8 +92,14 @@ def board() -> str:
     audit.record(session, actor=current_actor(), action="view_board", now=now(),
                  entity=("network", network_id), purpose="dispatch board",
                  request_id=request_id(), details={"visits": len(board_rows.visits)})
+    start, end = service.day_bounds(board_rows.day)
+    off = [(a, s) for a, s in absence.on_board(session, network_id=network_id, start=start,
+                                                end=end) if current_actor().covers(s.network_id)]
     session.commit()
-    return render_template("board/board.html", poll_seconds=POLL_SECONDS, **_parts(board_rows))
+    return render_template("board/board.html", poll_seconds=POLL_SECONDS, absences=off,
+                           absence_words=absence.REASON_WORDS,
+                           can_mark_absence=current_actor().role in ("coordinator", "manager"),
+                           **_parts(board_rows))
 
 
 @bp.get("/board/data")

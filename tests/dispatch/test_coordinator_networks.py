@@ -108,6 +108,7 @@ def test_replan_of_another_network_is_refused(
     assert session.scalar(sa.select(sa.func.count()).select_from(m.Plan)) == 0
 
 
+@pytest.mark.safety("H-111")
 def test_a_coordinator_of_both_networks_and_a_manager_see_both(
     app: Flask, session: so.Session, two_networks: dict[str, Any],
     token_for: Callable[..., dict[str, str]],
@@ -248,6 +249,7 @@ def test_admin_page_lists_and_changes_a_coordinators_networks(
     assert "user_networks_changed" in set(session.scalars(sa.select(m.AuditEvent.action)))
 
 
+@pytest.mark.safety("H-111")
 def test_admin_page_refuses_a_coordinator_with_no_network(
     app: Flask, session: so.Session, two_networks: dict[str, Any],
 ) -> None:
@@ -273,3 +275,29 @@ def test_admin_pages_are_for_administrators_only(
     assert coordinator.get("/admin/users").status_code == 403
     assert coordinator.post(f"/admin/users/{user.id}/networks",
                             data={"all_networks": "y"}).status_code == 403
+
+
+@pytest.mark.safety("H-111")
+def test_migration_makes_existing_users_hub_coordinators(tmp_path: Path) -> None:
+    """0011: a user of before keeps every network (nothing they ran is taken away mid-shift)
+    and their home network is listed; an administrator narrows them afterwards."""
+    from alembic import command
+
+    from dispatch.migrate import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'before.sqlite3'}"
+    command.upgrade(alembic_config(url), "0010_pipeline")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO networks (id, code, name, borough) "
+                             "VALUES (7, 'HF-N1', 'H&F North', 'Hammersmith & Fulham')"))
+        conn.execute(sa.text(
+            "INSERT INTO users (id, username, display_name, role, network_id, failed_logins, "
+            "active, session_generation, created_at) VALUES (3, 'ann', 'Ann', 'coordinator', 7, "
+            "0, 1, 0, '2026-12-01 09:00:00')"))
+    upgrade(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT all_networks FROM users")).scalar_one() in (1, True)
+        assert conn.execute(sa.text("SELECT user_id, network_id FROM user_networks")).all() == [
+            (3, 7)]
+    engine.dispose()
