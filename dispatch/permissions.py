@@ -72,6 +72,12 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.kpi_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # Care package decisions (dispatch/web/packages.py), as /api/packages/<id>/approve.
     ("web.package_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.packages_list", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.package_new", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_create", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_submit", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_activate", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_end", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.package_approve", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.package_reject", "POST"): frozenset({COORDINATOR, MANAGER}),
     # The audit trail (dispatch/web/admin.py): read-only, administrators only; the daily

@@ -26,6 +26,7 @@ import dispatch.web.board
 import dispatch.web.consent
 import dispatch.web.handler
 import dispatch.web.messages
+import dispatch.web.package_pages
 import dispatch.web.packages
 import dispatch.web.reports
 import dispatch.web.users

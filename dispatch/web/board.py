@@ -95,8 +95,12 @@ def board() -> str:
     start, end = service.day_bounds(board_rows.day)
     off = [(a, s) for a, s in absence.on_board(session, network_id=network_id, start=start,
                                                 end=end) if current_actor().covers(s.network_id)]
+    from dispatch.web.package_pages import waiting_for
+
+    waiting = waiting_for(session, current_actor())
     session.commit()
     return render_template("board/board.html", poll_seconds=POLL_SECONDS, absences=off,
+                           waiting_packages=waiting,
                            absence_words=absence.REASON_WORDS,
                            can_mark_absence=current_actor().role in ("coordinator", "manager"),
                            **_parts(board_rows))

@@ -301,8 +301,17 @@ def index() -> Response:
 
 @bp.get("/home")
 def home() -> str:
-    """Links to the pages the signed-in role may use."""
-    return render_template("home.html")
+    """Links to the pages the signed-in role may use; for coordinators and managers, the care
+    packages waiting for their decision first."""
+    from dispatch.auth import current_actor
+    from dispatch.db import get_session
+    from dispatch.web.package_pages import waiting_for
+
+    actor = current_actor()
+    waiting = (waiting_for(get_session(), actor)
+               if actor.role in ("coordinator", "manager") else [])
+    get_session().commit()
+    return render_template("home.html", waiting_packages=waiting)
 
 
 # --- sign in and out -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
@@ -22,6 +23,7 @@ from dispatch.models import Patient, User
 from dispatch.services import audit, network_scope
 from dispatch.services import packages as service
 from dispatch.web.common import bp
+from dispatch.web.package_pages import ends_on
 from dispatch.web.pageforms import ApproveForm, RejectForm
 
 PURPOSE = "commission a care package"
@@ -47,9 +49,13 @@ def _render(package_id: int, *, approve: ApproveForm | None = None,
     refusal = service.approval_check(session, package=package, actor=actor, limits=_limits())
     routing = service.route_for(package.total_cost_pence, _limits())
     patient = session.get(Patient, package.patient_id)
+    weeks = max((line.item.weeks for line in view.lines), default=0)
+    names = dict(session.execute(sa.select(User.username, User.display_name)).all())
     session.commit()
     return render_template(
         "packages/show.html", package=package, view=view, patient=patient, limit=limit,
+        ends=ends_on(package, weeks), weeks=weeks, names=names,
+        can_act=actor.role in ("coordinator", "manager"),
         refusal=refusal, routing=routing, pounds=service.pounds, limits=_limits(),
         approve=approve or ApproveForm(formdata=None), reject=reject or RejectForm(formdata=None),
         errors=errors or []), status
