@@ -31,7 +31,7 @@ from dispatch.jobs.wakeup import wake
 from dispatch.models import Network, Patient, Shift, Staff, User, Visit
 from dispatch.planning import jeopardy, runs
 from dispatch.planning.runs import provider_for
-from dispatch.services import absence, audit, manual, network_scope
+from dispatch.services import absence, audit, manual, network_scope, pin_warnings
 from dispatch.services import board as service
 from dispatch.services import candidates as ranking
 from dispatch.services.patients import postcode_district
@@ -79,6 +79,7 @@ def _parts(board: service.Board) -> dict[str, Any]:
         board = dataclasses.replace(board, networks=tuple(
             (i, n) for i, n in board.networks if i in actor.networks))
     return {"board": board, "every_network": actor.networks is None,
+            "pin_warnings": pin_warnings.pinned_costs(board),
             "timeline": timeline_drawing(board), "map": map_drawing(board),
             "counts": board.counts(), "network_arg": board.network_id or 0}
 
