@@ -82,20 +82,26 @@ class PossibleDuplicateSchema(Schema):
 
 
 class ReferralSchema(Schema):
-    id = fields.Integer()
-    status = fields.String()
-    patient_id = fields.Integer()
-    source = fields.String()
-    received_at = fields.DateTime()
-    category = fields.String(allow_none=True, metadata=CATEGORY_FIELD)
-    deadline = fields.DateTime(allow_none=True)
-    disposition = fields.Nested(DispositionSchema, allow_none=True)
+    """A referral as the API shows it (dumps a :class:`dispatch.services.duplicates.ReferralRead`:
+    the referral's own fields, its visits, and the patient's other open referrals)."""
+
+    id = fields.Integer(attribute="referral.id")
+    status = fields.String(attribute="referral.status")
+    patient_id = fields.Integer(attribute="referral.patient_id")
+    source = fields.String(attribute="referral.source")
+    received_at = fields.DateTime(attribute="referral.received_at")
+    category = fields.String(attribute="referral.category", allow_none=True,
+                             metadata=CATEGORY_FIELD)
+    deadline = fields.DateTime(attribute="referral.deadline", allow_none=True)
+    disposition = fields.Nested(DispositionSchema, attribute="referral.disposition",
+                                allow_none=True)
     safety_netting = fields.String(allow_none=True, metadata=SAFETY_NETTING_FIELD)
-    visits = fields.List(fields.Nested(VisitSummarySchema))
+    visits = fields.List(fields.Nested(VisitSummarySchema), attribute="referral.visits")
     possible_duplicates = fields.List(fields.Nested(PossibleDuplicateSchema), metadata={
         "description": "The patient's other open referrals (always present, possibly empty); "
                        "the referral is logged anyway"})
-    duplicate_of_id = fields.Integer(allow_none=True, metadata={
+    duplicate_of_id = fields.Integer(attribute="referral.duplicate_of_id", allow_none=True,
+                                     metadata={
         "description": "Set when a coordinator marked this referral a duplicate of another"})
 
 
