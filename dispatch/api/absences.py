@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -18,12 +17,10 @@ from marshmallow import Schema, fields, validate
 from dispatch.api.clock import now
 from dispatch.api.schemas import StrictSchema
 from dispatch.auth import current_actor
-from dispatch.config import DEFAULTS
 from dispatch.db import get_session
-from dispatch.jobs.wakeup import wake
-from dispatch.models import Plan, Visit
+from dispatch.jobs.replan_request import replan_now
+from dispatch.models import Visit
 from dispatch.models.vocab import ABSENCE_REASONS
-from dispatch.planning import runs
 from dispatch.services import absence as service
 from dispatch.services import network_scope
 
@@ -71,26 +68,6 @@ class AbsenceOutcomeSchema(Schema):
                        "or running if it had not finished in REPLAN_WAIT_SECONDS"})
 
 
-def replan_now(network_id: int | None) -> dict[str, Any] | None:
-    """Ask for a re-plan of ``network_id`` (committing the request), wake the job and wait for
-    it (at most ``REPLAN_WAIT_SECONDS``); what it changed, or None with no network."""
-    if network_id is None:
-        return None
-    config = current_app.config
-    session = get_session()
-    plan: Plan = runs.request_replan(
-        session, network_id=network_id,
-        seconds=float(config.get("REOPTIMISE_SECONDS", DEFAULTS["REOPTIMISE_SECONDS"])),
-        now=now(), requested_by=current_actor().username)
-    session.commit()
-    wake("run_plans")
-    plan = runs.wait_for(session, plan.id, seconds=float(
-        config.get("REPLAN_WAIT_SECONDS", DEFAULTS["REPLAN_WAIT_SECONDS"])))
-    result = plan.result or {}
-    return {"run_id": plan.id, "status": plan.status,
-            **{k: result[k] for k in ("changed", "unassigned", "error") if k in result}}
-
-
 def _refs(visits: tuple[Visit, ...]) -> list[dict[str, Any]]:
     return [{"visit_id": v.id, "reference": v.reference, "status": v.status} for v in visits]
 
@@ -118,7 +95,8 @@ class StaffAbsence(MethodView):
         body = {"absence": outcome.absence, "released": _refs(outcome.released),
                 "kept": _refs(outcome.kept),
                 "summary": service.describe(outcome.absence, outcome.staff, now())}
-        body["replan"] = replan_now(outcome.staff.network_id)
+        body["replan"] = replan_now(session, outcome.staff.network_id, now=now(),
+                                    requested_by=actor.username)
         return body
 
 
@@ -135,5 +113,5 @@ class StaffAbsenceById(MethodView):
         absence = service.cancel_absence(session, absence_id=absence_id, staff_id=staff_id,
                                          actor=actor, now=now())
         session.commit()
-        replan_now(staff.network_id)
+        replan_now(session, staff.network_id, now=now(), requested_by=actor.username)
         return absence

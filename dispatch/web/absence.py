@@ -18,12 +18,12 @@ from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from dispatch import forms
-from dispatch.api.absences import replan_now
 from dispatch.api.clock import now
 from dispatch.auth import current_actor
 from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import InvalidInput
+from dispatch.jobs.replan_request import replan_now
 from dispatch.models import Shift, Staff
 from dispatch.services import absence as service
 from dispatch.services import network_scope
@@ -117,7 +117,8 @@ def absence_record() -> ResponseReturnValue:
             field.errors = [messages[0][0].upper() + messages[0][1:]]
         return _render(form, network_id, 422)
     session.commit()
-    replan = replan_now(outcome.staff.network_id) or {}
+    replan = replan_now(session, outcome.staff.network_id, now=now(),
+                        requested_by=actor.username) or {}
     text = service.describe(outcome.absence, outcome.staff, now())
     moved = ", ".join(v.reference for v in outcome.released)
     flash(f"{text}. {len(outcome.released)} visit(s) taken off them and re-planned"
@@ -138,7 +139,7 @@ def absence_cancel(absence_id: int) -> ResponseReturnValue:
     staff = network_scope.require_staff(session, actor, row.staff_id)
     service.cancel_absence(session, absence_id=absence_id, actor=actor, now=now())
     session.commit()
-    replan_now(staff.network_id)
+    replan_now(session, staff.network_id, now=now(), requested_by=actor.username)
     flash(f"Cancelled the absence of {staff.name}; the planner can give them visits again.")
     return _to_board(_network_arg() or staff.network_id)
 

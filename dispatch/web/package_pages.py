@@ -25,7 +25,7 @@ from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.jobs.wakeup import wake
 from dispatch.models import CarePackage, Patient, User
-from dispatch.services import network_scope, tariffs
+from dispatch.services import network_scope, package_queue, tariffs
 from dispatch.services import packages as service
 from dispatch.services.patients import find_patients
 from dispatch.web.common import bp
@@ -59,9 +59,7 @@ def ends_on(package: CarePackage, weeks: int) -> date | None:
 
 def waiting_for(session: Any, actor: Any) -> list[CarePackage]:
     """Submitted packages ``actor`` may decide (their networks, within their limit)."""
-    found = service.list_packages(session, status="submitted", limit=200)
-    return [p for p in found if actor.covers(p.network_id)
-            and service.approval_check(session, package=p, actor=actor, limits=_limits()) is None]
+    return package_queue.waiting_for(session, actor, _limits())
 
 
 @bp.get("/packages")

@@ -47,10 +47,10 @@ def control_server(
     # The jobs process is stood in for by running the plan job when a page wakes it (the web
     # request waits for the re-plan; SQLite would not let a second process commit meanwhile).
     patcher = pytest.MonkeyPatch()
-    from dispatch.api import absences
+    from dispatch.jobs import replan_request
     from dispatch.web import board
 
-    for module in (absences, board):
+    for module in (replan_request, board):
         patcher.setattr(module, "wake", lambda job: run_plans(app))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="control-server", daemon=True)

@@ -24,10 +24,10 @@ from tests.dispatch.test_planning import NOW
 def job_runs_on_wake(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     """No scheduler runs in tests: a wake runs the plan job at once, as one in this process
     would."""
-    from dispatch.api import absences
+    from dispatch.jobs import replan_request
     from dispatch.jobs.runner import run_plans
 
-    monkeypatch.setattr(absences, "wake", lambda job: run_plans(app))
+    monkeypatch.setattr(replan_request, "wake", lambda job: run_plans(app))
 
 
 @pytest.fixture
@@ -150,9 +150,9 @@ def test_finishing_early_ends_at_the_end_of_the_shift(
 ) -> None:
     """Finishing early from 14:00 with no until: until the shift's end (16:20); the shift
     ends at 14:00 for the planner and the board."""
-    from dispatch.api import absences
+    from dispatch.jobs import replan_request
 
-    monkeypatch.setattr(absences, "wake", lambda job: None)
+    monkeypatch.setattr(replan_request, "wake", lambda job: None)
     app.config["REPLAN_WAIT_SECONDS"] = 0  # no job runs here: answer with the run pending
     w = two_nurses
 

@@ -1,21 +1,19 @@
 """``dispatch user add / networks / list / disable / unlock / revoke-token``: accounts.
 
-Kept apart from ``dispatch/cli.py`` (which registers these on its ``user`` group) so the
-commands that touch accounts read together. Every change is audited with the operator's
-purpose "account administration" and the actor SYSTEM (the CLI has no signed-in user).
+Every change is audited with the operator's purpose "account administration" and the actor
+SYSTEM (the CLI has no signed-in user).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from dispatch.cli.common import app, fail, now
 from dispatch.errors import DispatchError
-from dispatch.errors import NotFound as NotFoundError
 
 if TYPE_CHECKING:
     from sqlalchemy import orm as so
@@ -23,62 +21,9 @@ if TYPE_CHECKING:
 PURPOSE = "account administration"
 
 
-def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def _audit(session: so.Session, action: str, username: str, now: datetime,
-           details: dict[str, Any] | None = None) -> None:
-    import sqlalchemy as sa
-
-    from dispatch.actors import SYSTEM
-    from dispatch.models import User
-    from dispatch.services import audit
-
-    user_id = session.scalar(sa.select(User.id).where(User.username == username))
-    audit.record(session, actor=SYSTEM, action=action, now=now,
-                 entity=("user", user_id or 0), purpose=PURPOSE, details=details or {})
-
-
-@click.command("list")
-def user_list() -> None:
-    """List users: role, active or disabled, lock-out, live API tokens (never the tokens)."""
-    from dispatch.cli import _app
-    from dispatch.db import get_database
-    from dispatch.services.users import list_users
-
-    with get_database(_app()).session_scope() as session:
-        users = list_users(session)
-    click.echo(f"{'USERNAME':<24} {'ROLE':<13} {'STATE':<9} {'TOKENS':>6}  "
-               f"{'PASSWORD':<8} {'STAFF':>5}  {'NETWORKS':<10} DISPLAY NAME")
-    for u in users:
-        state = "active" if u.active else "disabled"
-        if u.locked_until is not None and u.locked_until > datetime.now(UTC):
-            state = "locked"
-        click.echo(f"{u.username:<24} {u.role:<13} {state:<9} {u.live_tokens:>6}  "
-                   f"{'yes' if u.has_password else 'no':<8} {u.staff_id or '-':>5}  "
-                   f"{u.networks or '-':<10} {u.display_name}")
-
-
-def _run(action: str, name: str, work: Callable[[so.Session, datetime], int | None],
-         details: dict[str, Any] | None = None) -> int:
-    """Do ``work`` in one transaction with its audit event; a service error exits 2."""
-    from dispatch.cli import _app
-    from dispatch.db import get_database
-
-    now = datetime.now(UTC)
-    result: int | None = None
-    app = _app()
-    try:
-        with get_database(app).session_scope() as session:
-            result = work(session, now)
-            _audit(session, action, name, now,
-                   {"count": result} if result is not None else details)
-    except DispatchError as exc:
-        detail = "; ".join(f"{', '.join(v)}" for v in exc.errors.values())
-        _fail(f"{exc.message}{': ' + detail if detail else ''}")
-    return result or 0
+@click.group()
+def user() -> None:
+    """User accounts and API tokens."""
 
 
 def _networks_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -97,15 +42,15 @@ def _network_choice(role: str, network_ids: tuple[int, ...], all_networks: bool)
     from dispatch.services.network_scope import NEEDS_NETWORKS
 
     if network_ids and all_networks:
-        _fail("give --network ID (one or more) or --all-networks, not both")
+        fail("give --network ID (one or more) or --all-networks, not both")
     if role == COORDINATOR and not network_ids and not all_networks:
-        _fail(NEEDS_NETWORKS)
+        fail(NEEDS_NETWORKS)
     if role != COORDINATOR and (network_ids or all_networks):
-        _fail("--network and --all-networks are for coordinators (other roles are not "
-              "limited by network)")
+        fail("--network and --all-networks are for coordinators (other roles are not "
+             "limited by network)")
 
 
-@click.command("add")
+@user.command("add")
 @click.argument("name")
 @click.option(
     "--role", required=True, help="call_handler, coordinator, field_staff, manager or admin."
@@ -122,42 +67,41 @@ def user_add(name: str, role: str, display_name: str | None, password: str | Non
 
     A coordinator needs --network ID (repeatable) or --all-networks.
     """
-    from dispatch.cli import _app
     from dispatch.db import get_database
     from dispatch.permissions import FIELD_STAFF
     from dispatch.services.users import add_user
 
     if role == FIELD_STAFF and staff_id is None:
-        _fail("a field_staff user needs --staff ID (the member of staff they are)")
+        fail("a field_staff user needs --staff ID (the member of staff they are)")
     _network_choice(role, network_ids, all_networks)
     try:
-        with get_database(_app()).session_scope() as session:
+        with get_database(app()).session_scope() as session:
             created = add_user(session, username=name, role=role, display_name=display_name,
-                               password=password, staff_id=staff_id, now=datetime.now(UTC),
+                               password=password, staff_id=staff_id, now=now(),
                                network_ids=network_ids, all_networks=all_networks)
             username, user_role = created.user.username, created.user.role
     except DispatchError as exc:
         detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.errors.items())
-        _fail(f"{exc.message}{': ' + detail if detail else ''}")
-        return
+        fail(f"{exc.message}{': ' + detail if detail else ''}")
     click.echo(f"created {username} ({user_role}); the API token is shown only once:")
     click.echo(created.token)
 
 
-@click.command("networks")
+@user.command("networks")
 @click.argument("name")
 @_networks_options
 def user_networks(name: str, network_ids: tuple[int, ...], all_networks: bool) -> None:
     """Change the networks coordinator NAME sees and acts on (audited)."""
     import sqlalchemy as sa
 
+    from dispatch.errors import NotFound
     from dispatch.models import User
     from dispatch.services.network_scope import set_networks
 
-    def change(session: so.Session, now: datetime) -> None:
+    def change(session: so.Session, at: datetime) -> None:
         user = session.scalar(sa.select(User).where(User.username == name))
         if user is None:
-            raise NotFoundError(f"no user called {name!r}")
+            raise NotFound(f"no user called {name!r}")
         _network_choice(user.role, network_ids, all_networks)
         set_networks(session, user=user, network_ids=network_ids, all_networks=all_networks)
 
@@ -167,31 +111,82 @@ def user_networks(name: str, network_ids: tuple[int, ...], all_networks: bool) -
                               "networks " + ", ".join(map(str, network_ids))))
 
 
-@click.command("disable")
+def _audit(session: so.Session, action: str, username: str, at: datetime,
+           details: dict[str, Any] | None = None) -> None:
+    import sqlalchemy as sa
+
+    from dispatch.actors import SYSTEM
+    from dispatch.models import User
+    from dispatch.services import audit
+
+    user_id = session.scalar(sa.select(User.id).where(User.username == username))
+    audit.record(session, actor=SYSTEM, action=action, now=at,
+                 entity=("user", user_id or 0), purpose=PURPOSE, details=details or {})
+
+
+@user.command("list")
+def user_list() -> None:
+    """List users: role, active or disabled, lock-out, live API tokens (never the tokens)."""
+    from dispatch.db import get_database
+    from dispatch.services.users import list_users
+
+    with get_database(app()).session_scope() as session:
+        users = list_users(session)
+    click.echo(f"{'USERNAME':<24} {'ROLE':<13} {'STATE':<9} {'TOKENS':>6}  "
+               f"{'PASSWORD':<8} {'STAFF':>5}  {'NETWORKS':<10} DISPLAY NAME")
+    for u in users:
+        state = "active" if u.active else "disabled"
+        if u.locked_until is not None and u.locked_until > datetime.now(UTC):
+            state = "locked"
+        click.echo(f"{u.username:<24} {u.role:<13} {state:<9} {u.live_tokens:>6}  "
+                   f"{'yes' if u.has_password else 'no':<8} {u.staff_id or '-':>5}  "
+                   f"{u.networks or '-':<10} {u.display_name}")
+
+
+def _run(action: str, name: str, work: Callable[[so.Session, datetime], int | None],
+         details: dict[str, Any] | None = None) -> int:
+    """Do ``work`` in one transaction with its audit event; a service error exits 2."""
+    from dispatch.db import get_database
+
+    at = datetime.now(UTC)
+    result: int | None = None
+    flask_app = app()
+    try:
+        with get_database(flask_app).session_scope() as session:
+            result = work(session, at)
+            _audit(session, action, name, at,
+                   {"count": result} if result is not None else details)
+    except DispatchError as exc:
+        detail = "; ".join(", ".join(v) for v in exc.errors.values())
+        fail(f"{exc.message}{': ' + detail if detail else ''}")
+    return result or 0
+
+
+@user.command("disable")
 @click.argument("name")
 def user_disable(name: str) -> None:
     """Disable NAME: no sign-in, every web session ended, every API token revoked."""
     from dispatch.services.users import disable_user
 
     revoked = _run("user_disabled", name,
-                   lambda s, now: disable_user(s, username=name, now=now))
+                   lambda s, at: disable_user(s, username=name, now=at))
     click.echo(f"disabled {name}: signed out everywhere, {revoked} API token(s) revoked")
 
 
-@click.command("unlock")
+@user.command("unlock")
 @click.argument("name")
 def user_unlock(name: str) -> None:
     """Lift NAME's lock-out after too many wrong passwords."""
     from dispatch.services.users import unlock_user
 
-    def unlock(session: so.Session, now: datetime) -> None:
+    def unlock(session: so.Session, at: datetime) -> None:
         unlock_user(session, username=name)
 
     _run("user_unlocked", name, unlock)
     click.echo(f"unlocked {name}")
 
 
-@click.command("revoke-token")
+@user.command("revoke-token")
 @click.argument("name")
 @click.option("--token", "token", default=None,
               help="Revoke only this token (as printed by `user add`); default: all of them.")
@@ -200,10 +195,5 @@ def user_revoke_token(name: str, token: str | None) -> None:
     from dispatch.services.users import revoke_tokens
 
     revoked = _run("tokens_revoked", name,
-                   lambda s, now: revoke_tokens(s, username=name, now=now, token=token))
+                   lambda s, at: revoke_tokens(s, username=name, now=at, token=token))
     click.echo(f"revoked {revoked} API token(s) of {name}")
-
-
-# ``add`` replaces the one dispatch/cli.py registers first (same name): it asks coordinators for
-# their networks. The older definition in cli.py can go when the CLI becomes a package.
-COMMANDS = (user_add, user_networks, user_list, user_disable, user_unlock, user_revoke_token)
