@@ -114,3 +114,19 @@ def visible(actor: Actor, column: so.InstrumentedAttribute[int | None]
     if actor.networks is None:
         return sa.true()
     return sa.or_(column.is_(None), column.in_(sorted(actor.networks)))
+
+
+def messages_visible(actor: Actor) -> sa.ColumnElement[bool]:
+    """A WHERE clause on ``Message`` keeping texts about the actor's networks: the visit's
+    network, else the worker's; a text about neither (an unknown sender) is everyone's."""
+    from dispatch.models import Message
+
+    if actor.networks is None:
+        return sa.true()
+    visit, staff = so.aliased(Visit), so.aliased(Staff)  # the outer query may join both
+    visit_network = (sa.select(visit.network_id).where(visit.id == Message.visit_id)
+                     .scalar_subquery())
+    staff_network = (sa.select(staff.network_id).where(staff.id == Message.staff_id)
+                     .scalar_subquery())
+    network = sa.func.coalesce(visit_network, staff_network)
+    return sa.or_(network.is_(None), network.in_(sorted(actor.networks)))

@@ -301,3 +301,27 @@ def test_migration_makes_existing_users_hub_coordinators(tmp_path: Path) -> None
         assert conn.execute(sa.text("SELECT user_id, network_id FROM user_networks")).all() == [
             (3, 7)]
     engine.dispose()
+
+
+def test_messages_show_only_the_coordinators_networks(
+    app: Flask, session: so.Session, two_networks: dict[str, Any],
+) -> None:
+    """A text about B's visit is not in /api/messages or /messages for A's coordinator; A's
+    is."""
+    from datetime import UTC, datetime
+
+    day = two_networks["day"]
+    for visit, body in ((day.mine, "about A"), (two_networks["b_visit"], "about B")):
+        session.add(m.Message(direction="outbound", to_number="+447700900001", body=body,
+                              status="sent", visit_id=visit.id,
+                              created_at=datetime(2026, 12, 1, 9, tzinfo=UTC)))
+    session.commit()
+    headers = _bearer(app, session, two_networks["a"])
+    client, _ = _coordinator_of(app, session, two_networks["a"])
+
+    bodies = {row["body"] for row in app.test_client().get("/api/messages",
+                                                           headers=headers).json}
+    page = client.get("/messages").get_data(as_text=True)
+
+    assert "about A" in bodies and "about B" not in bodies
+    assert "9191" not in page and day.mine.reference in page
