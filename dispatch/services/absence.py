@@ -24,10 +24,10 @@ from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Absence, Shift, Staff, Visit
 from dispatch.models.vocab import ABSENCE_REASONS
 from dispatch.services import audit, visit_actions
-from dispatch.services.manual import hm
+from dispatch.services.manual import ABSENCE_WORDS, hm
 
 #: How each reason reads in messages and on the board.
-REASON_WORDS = {"sick": "off sick", "absent": "absent", "finishing_early": "finishing early"}
+REASON_WORDS = ABSENCE_WORDS
 #: Longer absences belong in the roster, not on today's board.
 MAX_LENGTH = timedelta(days=28)
 #: Open visits taken off an absent worker; ``on_site`` (arrived) stays with them.

@@ -255,3 +255,30 @@ def test_board_page_says_what_is_wrong_with_the_times(
     assert answer.status_code == 422
     assert "Must be after the start of the absence" in answer.get_data(as_text=True)
     assert session.scalar(sa.select(sa.func.count()).select_from(m.Absence)) == 0
+
+
+@pytest.mark.safety("H-112")
+def test_assigning_by_hand_inside_an_absence_warns(
+    client: FlaskClient, token_for: Callable[..., dict[str, str]], session: so.Session,
+    two_nurses: dict[str, Any], monkeypatch: pytest.MonkeyPatch, app: Flask,
+) -> None:
+    """Nurse Two absent 11:00-12:30: assigning her C at 11:30 by hand is not saved without
+    "assign anyway", and the warning says she is absent, with the times."""
+    from dispatch.jobs import replan_request
+
+    monkeypatch.setattr(replan_request, "wake", lambda job: None)
+    app.config["REPLAN_WAIT_SECONDS"] = 0
+    w = two_nurses
+    headers = token_for("coordinator")
+    _sick(client, headers, w["other"].id, reason="absent",
+          **{"from": (NOW + timedelta(minutes=40)).isoformat(),
+             "until": (NOW + timedelta(minutes=130)).isoformat()})
+    visit = _visit(session, w["referral"].id, w["patients"][3].id, "C", w["network"].id, 0, 300)
+    session.commit()
+
+    answer = client.post(f"/api/visits/{visit.id}/assign", headers=headers, json={
+        "staff_id": w["other"].id, "start": (NOW + timedelta(minutes=70)).isoformat(),
+        "version": visit.version})
+
+    assert answer.status_code == 200 and answer.json["applied"] is False
+    assert any("is absent from 11:00 until 12:30" in x for x in answer.json["warnings"])
