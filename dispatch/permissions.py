@@ -75,6 +75,8 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.packages_list", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.package_new", "GET"): frozenset({COORDINATOR, MANAGER}),
     ("web.package_create", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_edit", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_update", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.package_submit", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.package_activate", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.package_end", "POST"): frozenset({COORDINATOR, MANAGER}),

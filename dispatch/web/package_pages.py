@@ -90,8 +90,9 @@ def packages_list() -> ResponseReturnValue:
 # --- building a package -------------------------------------------------------------------------
 
 
-def _form_lines() -> list[dict[str, str]]:
-    values = request.form if request.method == "POST" else request.args
+def _form_lines(values: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+    if values is None:
+        values = request.form if request.method == "POST" else request.args
     return [{"code": values.get(f"code_{n}", ""), "units": values.get(f"units_{n}", ""),
              "weeks": values.get(f"weeks_{n}", "")} for n in range(LINES)]
 
@@ -153,15 +154,18 @@ def _quote(session: Any, start: date | None, lines: list[service.LineRequest]
 
 
 def _render_new(errors: dict[str, list[str]] | None = None, status: int = 200,
-                quote: tuple[list[dict[str, Any]], int, int] | None = None
+                quote: tuple[list[dict[str, Any]], int, int] | None = None,
+                package: CarePackage | None = None, values: Mapping[str, str] | None = None,
                 ) -> ResponseReturnValue:
     session = get_session()
     today = now().astimezone(LONDON).date()
-    values = request.form if request.method == "POST" else request.args
+    if values is None:
+        values = request.form if request.method == "POST" else request.args
     routing = service.route_for(quote[2], _limits()) if quote and quote[1] else None
     summary = [{"text": msgs[0], "href": f"#{name}"} for name, msgs in (errors or {}).items()]
     page = render_template(
-        "packages/new.html", tariff=tariffs.tariff_on(session, today), lines=_form_lines(),
+        "packages/new.html", tariff=tariffs.tariff_on(session, today),
+        lines=_form_lines(values), package=package,
         values=values, field_errors=errors or {}, errors=summary, quote=quote,
         routing=routing, pounds=service.pounds, default_start=today + timedelta(days=1))
     session.commit()
@@ -216,6 +220,59 @@ def _field_errors(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
             key = "code_0"
         out[key] = [messages[0][:1].upper() + messages[0][1:]]
     return out
+
+
+@bp.get("/packages/<int:package_id>/edit")
+def package_edit(package_id: int) -> ResponseReturnValue:
+    """A draft's form, filled in as saved."""
+    session, actor = get_session(), current_actor()
+    package = service.get_package(session, package_id)
+    network_scope.require(session, actor, package.network_id, what=f"Care package {package_id}")
+    patient = session.get(Patient, package.patient_id)
+    codes = {t.id: t.code for t in tariffs.tariff_on(session, package.start_date)}
+    values = {"nhs_number": patient.nhs_number or "" if patient else "",
+              "start_date": package.start_date.isoformat(),
+              "end_date": package.end_date.isoformat() if package.end_date else ""}
+    for n, item in enumerate(sorted(package.items, key=lambda i: i.id)[:LINES]):
+        values.update({f"code_{n}": codes.get(item.tariff_item_id, ""),
+                       f"units_{n}": f"{item.units_per_week:g}", f"weeks_{n}": str(item.weeks)})
+    start = package.start_date
+    lines = [service.LineRequest(values[f"code_{n}"], float(values[f"units_{n}"]),
+                                 int(values[f"weeks_{n}"]))
+             for n in range(LINES) if values.get(f"code_{n}")]
+    return _render_new(quote=_quote(session, start, lines), package=package, values=values)
+
+
+@bp.post("/packages/<int:package_id>/edit")
+def package_update(package_id: int) -> ResponseReturnValue:
+    """Save a changed draft ("Work out the cost" only re-renders)."""
+    session, actor = get_session(), current_actor()
+    package = service.get_package(session, package_id)
+    network_scope.require(session, actor, package.network_id, what=f"Care package {package_id}")
+    _, start, end, lines, errors = _parse(session)
+    errors.pop("nhs_number", None)  # the patient of a package does not change
+    quote = _quote(session, start, lines)
+    if request.form.get("action") == "quote" or errors:
+        return _render_new(errors, 422 if errors and request.form.get("action") != "quote"
+                           else 200, quote, package=package)
+    assert start is not None
+    try:
+        service.update_draft(session, package_id=package_id, start_date=start, end_date=end,
+                             lines=lines, actor=actor, now=now(), request_id=request_id())
+        if request.form.get("action") == "submit":
+            service.submit_package(session, package_id=package_id, actor=actor, now=now(),
+                                   limits=_limits(), request_id=request_id())
+    except InvalidInput as exc:
+        session.rollback()
+        return _render_new(_field_errors(exc.errors or {}), 422, quote, package=package)
+    except Conflict as exc:
+        session.rollback()
+        flash(exc.message[:1].upper() + exc.message[1:], "error")
+        return redirect(url_for("web.package_page", package_id=package_id), code=303)
+    session.commit()
+    flash(f"Care package {package_id} saved"
+          f"{' and sent for approval' if request.form.get('action') == 'submit' else ''}.")
+    return redirect(url_for("web.package_page", package_id=package_id), code=303)
 
 
 # --- later steps ----------------------------------------------------------------------------------

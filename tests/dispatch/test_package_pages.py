@@ -107,3 +107,28 @@ def test_draft_submit_then_activate_and_end_from_the_page(app: Flask,
     assert client.post(f"/packages/{package.id}/end").status_code == 303
     session.expire_all()
     assert session.get(m.CarePackage, package.id).status == "ended"  # type: ignore[union-attr]
+
+
+def test_a_draft_is_changed_and_priced_again(app: Flask, session: so.Session) -> None:
+    """Change the draft's 10 hours a week to 12: the form opens filled in as saved; saved, the
+    package costs £402.00 a week (£2,412.00 for 6 weeks), and a submitted one cannot change."""
+    _patient(session)
+    client, _ = office_client(app, session, "coordinator")
+    client.post("/packages/new", data=_form("draft"))
+    package = session.query(m.CarePackage).one()
+
+    form = client.get(f"/packages/{package.id}/edit").get_data(as_text=True)
+    assert 'name="units_0" type="text" inputmode="decimal" value="10"' in form
+    assert "in total <strong>£2,010.00</strong>" in form
+    saved = client.post(f"/packages/{package.id}/edit", data=_form("draft", hours="12"))
+
+    assert saved.status_code == 303
+    session.expire_all()
+    changed = session.get(m.CarePackage, package.id)
+    assert changed is not None and changed.total_cost_pence == 241_200
+    assert [i.units_per_week for i in changed.items] == [12.0]
+    client.post(f"/packages/{package.id}/submit")
+    refused = client.post(f"/packages/{package.id}/edit", data=_form("draft", hours="1"))
+    assert refused.status_code == 303
+    session.expire_all()
+    assert session.get(m.CarePackage, package.id).total_cost_pence == 241_200  # type: ignore[union-attr]
