@@ -66,6 +66,8 @@ def control_server(
 
 
 def _seed(session: Any) -> dict[str, int]:
+    import sqlalchemy as sa
+
     from dispatch import models as m
     from dispatch.services.network_scope import set_networks
     from dispatch.services.users import add_user
@@ -96,6 +98,15 @@ def _seed(session: Any) -> dict[str, int]:
                         deadline=now + timedelta(hours=6), category="response_24h",
                         priority=3)
         ids[reference] = visit.id
+    # P001: pinned by hand to Dee Nurse for 11:50, after its 11:20 deadline (the board warns).
+    dee_shift = session.scalar(sa.select(m.Shift.id).where(m.Shift.code == "sh-dn1"))
+    patient = f.patient(session, nhs_number="9434765838", family_name="P9", lat=51.52,
+                        lon=-0.225, network_id=north.id)
+    referral = f.referral(session, patient.id, network_id=north.id)
+    f.visit(session, referral.id, patient.id, reference="P001", network_id=north.id,
+            earliest_start=now, deadline=now + timedelta(hours=1), status="offered",
+            assigned_staff_id=ids["dn1"], shift_id=dee_shift, pinned=True,
+            planned_start=now + timedelta(minutes=90), category="response_24h", priority=3)
     cara = add_user(session, username="cara", role="coordinator", password=PASSWORD, now=now,
                     display_name="Cara Coordinator", network_ids=[north.id],
                     all_networks=False).user
@@ -133,13 +144,16 @@ def test_coordinator_sees_only_their_network(
     page: Any, blocked: Blocked, control_server: tuple[str, dict[str, int]],
     size: tuple[int, int],
 ) -> None:
-    """Cara runs H&F North: her board has no "All networks" and no Kensington South; asking
-    for it, or for its visit, shows the refusal naming both networks."""
+    """Cara runs H&F North: her board has no "All networks" and no Kensington South, and warns
+    that her pinned P001 now misses its deadline; asking for Kensington South's visit shows
+    the refusal naming both networks."""
     base, ids = control_server
     page.set_viewport_size({"width": size[0], "height": size[1]})
     _sign_in(page, base, "cara", "/board?network=all")
 
     assert page.locator("h1").inner_text() == "H&F North"
+    warning = page.locator("#pin-warnings").inner_text()
+    assert "Visit P001 is pinned to Dee Nurse at 11:50, after its deadline 11:20" in warning
     options = page.locator("#network option").all_inner_texts()
     assert options == ["H&F North"]
     _fits(page, size[0])
