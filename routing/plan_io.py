@@ -23,7 +23,10 @@ locations index the ``travel`` matrix (seconds)::
       "links": [{"first": "v1", "second": "v2", "min_gap": 0, "max_gap": 0,
                  "workers": "different"}],            # optional
       "lateness": {"cost_per_second": 1, "max_cost_per_second": 1},   # optional
-      "travel_profiles": {"walk": [[0, 1800], [1800, 0]]}             # optional
+      "travel_profiles": {"walk": [[0, 1800], [1800, 0]]},            # optional
+      "slots": {"visit": {"id": "new", "location": 1, "duration": 1800,
+                          "earliest": 0, "deadline": 28800},
+                "k": 3, "step": 1800, "width": 3600}                    # optional
     }
 
 Care work (issue 15):
@@ -47,6 +50,18 @@ Care work (issue 15):
   (default ``"travel"``, the main matrix). Its route is timed and its travel counted with it.
   ``distance`` (when given) stays one matrix for everyone.
 
+Slots to offer (issue 15 item 5):
+
+- ``slots`` asks, after the plan is made, for the ``k`` (default 3) best windows of ``width``
+  seconds (default 3600) for a new visit (a visit object as above; its ``earliest`` and
+  ``deadline`` are the range the windows may take, tried every ``step`` seconds, default
+  1800), cheapest first, never overlapping (:func:`routing.slots.recommend_slots`). The visit
+  is not added to the plan. It may name a visit of the document (then that visit's place in
+  the plan is ignored, and a linked partner moves with it). The plan document then has
+  ``slots: [{"earliest", "deadline", "start", "vehicle", "worker", "cost"}]``: the window and
+  the start the plan would give (minutes from the horizon start), the shift and worker, and
+  the cost it adds (objective units); an empty list when no window fits.
+
 The **plan** document is the DESIGN.md shape (``routes``/``distance``/``travel_minutes``/
 ``vehicles``/``unassigned``/``seconds``) plus ``starts`` (service start per visit, minutes;
 for linked visits both starts are there), ``worker``, ``code``, ``late``:
@@ -62,6 +77,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from routing.errors import PlanFormatError
+from routing.slots import Slot, SlotRequest
 from routing.types import (
     DEFAULT_PROFILE,
     Break,
@@ -130,6 +146,47 @@ def _visit(data: Mapping[str, Any]) -> Visit:
         late_limit=None if data.get("late_limit") is None else int(data["late_limit"]),
         late_workers=frozenset(data.get("late_workers", ())),
     )
+
+
+def slot_request_from_dict(data: Mapping[str, Any]) -> SlotRequest | None:
+    """The problem document's ``slots`` question, or None when it asks none.
+
+    Raises
+    ------
+    PlanFormatError
+        If the question is malformed (the message says which part).
+    """
+    question = data.get("slots")
+    if question is None:
+        return None
+    try:
+        return SlotRequest(
+            visit=_visit(question["visit"]),
+            k=_integer(question.get("k", 3), "slots k"),
+            step=_integer(question.get("step", 1800), "slots step"),
+            width=_integer(question.get("width", 3600), "slots width"),
+        )
+    except KeyError as exc:
+        raise PlanFormatError(f"missing key {exc.args[0]!r} in slots") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise PlanFormatError(f"invalid slots: {exc}") from exc
+
+
+def slots_to_dict(
+    slots: tuple[Slot, ...], *, time_unit: float = SECONDS_PER_MINUTE
+) -> list[dict[str, Any]]:
+    """The plan document's ``slots`` list (times in minutes from the horizon start)."""
+    return [
+        {
+            "earliest": round(s.earliest / time_unit, 3),
+            "deadline": round(s.deadline / time_unit, 3),
+            "start": round(s.start / time_unit, 3),
+            "vehicle": s.shift_id,
+            "worker": s.worker_id,
+            "cost": s.cost,
+        }
+        for s in slots
+    ]
 
 
 def _link(data: Mapping[str, Any]) -> Link:
