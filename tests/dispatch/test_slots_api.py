@@ -29,6 +29,7 @@ def _busy_nurse(session: so.Session, world: dict[str, Any]) -> None:  # noqa: F8
     session.commit()
 
 
+@pytest.mark.safety("H-140")
 def test_slots_cheapest_first_never_overlapping_around_the_busy_time(
     client: FlaskClient, token_for: Callable[..., dict[str, str]], session: so.Session,
     world: dict[str, Any],  # noqa: F811
