@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
+from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from dispatch.cli import main
 from routing.checker import check_plan
 from routing.insertion import cheapest_insertion, greedy_plan
 from routing.screening import screen
@@ -133,3 +138,31 @@ def test_slots_question_in_the_problem_document() -> None:
         slot_request_from_dict({"slots": {"k": 2}})
     with pytest.raises(PlanFormatError, match="slots"):
         slot_request_from_dict({"slots": {"visit": document["slots"]["visit"], "k": 0}})
+
+
+def test_cli_solve_answers_the_slots_question(tmp_path: Path) -> None:
+    """`dispatch solve --format problem --json` with a ``slots`` question: the plan document
+    has the windows; a malformed question is refused with a message and a non-zero exit."""
+    document: dict[str, Any] = {
+        "travel": [[0, 600], [600, 0]],
+        "visits": [{"id": "v1", "location": 1, "duration": 1800, "earliest": 0,
+                    "deadline": 2 * HOUR}],
+        "shifts": [{"id": "s1", "worker_id": "w1", "start_location": 0, "start": 0,
+                    "end": 8 * HOUR}],
+        "slots": {"visit": {"id": "new", "location": 1, "duration": 1800, "earliest": 0,
+                            "deadline": 8 * HOUR}, "k": 3},
+    }
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(document))
+    result = CliRunner().invoke(main, ["solve", str(path), "--format", "problem", "--json",
+                                       "--workers", "1", "--seconds", "1"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output[result.output.index("{"):])
+    assert [s["vehicle"] for s in plan["slots"]] == ["s1", "s1", "s1"]
+    assert all(s["start"] >= s["earliest"] for s in plan["slots"])
+    assert "new" not in [v for r in plan["routes"] for v in r["visits"]]
+    document["slots"]["visit"]["location"] = 7
+    path.write_text(json.dumps(document))
+    result = CliRunner().invoke(main, ["solve", str(path), "--format", "problem",
+                                       "--workers", "1", "--seconds", "1"])
+    assert result.exit_code != 0 and "slots" in result.output
