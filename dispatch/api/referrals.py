@@ -24,9 +24,8 @@ from dispatch.api.schemas import (
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.jobs.wakeup import wake
-from dispatch.models import Referral
 from dispatch.planning.runs import provider_for
-from dispatch.services import audit, duplicates, slots
+from dispatch.services import duplicates, slots
 from dispatch.services import referrals as service
 from dispatch.services.patient_matching import PatientMismatch
 from dispatch.services.referral_commands import NewReferral
@@ -41,33 +40,6 @@ blp = Blueprint(
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 100
 KEY_COLUMN_LENGTH = 100  # Referral.idempotency_key
-
-
-def serialise(
-    referral: Referral, possible_duplicates: list[duplicates.PossibleDuplicate] | None = None
-) -> dict[str, Any]:
-    """The referral as the API shows it (with its visits' summaries and the patient's other
-    open referrals)."""
-    if possible_duplicates is None:
-        possible_duplicates = duplicates.possible_duplicates(
-            get_session(), referral.patient_id, exclude=referral.id)
-    return {
-        "id": referral.id,
-        "status": referral.status,
-        "patient_id": referral.patient_id,
-        "source": referral.source,
-        "received_at": referral.received_at,
-        "category": referral.category,
-        "deadline": referral.deadline,
-        "disposition": referral.disposition,
-        "safety_netting": (referral.disposition or {}).get("safety_netting"),
-        "visits": [
-            {"id": v.id, "reference": v.reference, "status": v.status, "deadline": v.deadline}
-            for v in referral.visits
-        ],
-        "possible_duplicates": possible_duplicates,
-        "duplicate_of_id": referral.duplicate_of_id,
-    }
 
 
 @blp.errorhandler(PatientMismatch)
@@ -134,7 +106,7 @@ class Referrals(MethodView):
         if result.created and result.referral.visits:
             wake()  # place the new visit now, not at the next tick
         headers = {"Idempotent-Replayed": "true"} if not result.created else {}
-        return serialise(result.referral, list(result.possible_duplicates)), 201, headers
+        return result.read, 201, headers
 
 
 def caller_key(actor: Actor, key: str | None) -> str | None:
@@ -160,12 +132,10 @@ class ReferralById(MethodView):
     def get(self, referral_id: int) -> Any:
         """One referral with its disposition and visits; the read is audited."""
         session = get_session()
-        referral = service.get_referral(session, referral_id)
-        audit.record(session, actor=current_actor(), action="view_referral", now=now(),
-                     patient_id=referral.patient_id, entity=("referral", referral.id),
-                     purpose="read the referral (API)", request_id=request_id())
+        read = service.read_referral(session, referral_id, actor=current_actor(), now=now(),
+                                     purpose="read the referral (API)", request_id=request_id())
         session.commit()
-        return serialise(referral)
+        return read
 
 
 @blp.route("/<int:referral_id>/duplicate-of/<int:other_id>")
@@ -178,11 +148,11 @@ class DuplicateOf(MethodView):
         """Mark a referral a duplicate of another (coordinators): its open visits are cancelled
         with that reason and the referral is cancelled, audited."""
         session = get_session()
-        referral = duplicates.mark_duplicate(session, referral_id=referral_id, of_id=other_id,
-                                             actor=current_actor(), now=now(),
-                                             request_id=request_id())
+        read = duplicates.mark_duplicate(session, referral_id=referral_id, of_id=other_id,
+                                         actor=current_actor(), now=now(),
+                                         request_id=request_id())
         session.commit()
-        return serialise(referral)
+        return read
 
 
 class SlotQuerySchema(StrictSchema):
@@ -219,12 +189,10 @@ class ReferralSlots(MethodView):
         ``POST`` of the start on the handler's page or the visit's booking. Empty when the
         referral has no open visit or nothing fits. The read is audited."""
         session = get_session()
-        referral = service.get_referral(session, referral_id)
-        found = slots.slots_for_referral(
-            session, referral_id, now=now(), provider=provider_for(current_app), k=args["k"],
-            ahead=timedelta(hours=args["hours"]), step=timedelta(minutes=args["step"]))
-        audit.record(session, actor=current_actor(), action="view_referral_slots", now=now(),
-                     patient_id=referral.patient_id, entity=("referral", referral.id),
-                     purpose="offer the caller a time (API)", request_id=request_id())
+        found = slots.offer_slots(
+            session, referral_id, actor=current_actor(), now=now(),
+            provider=provider_for(current_app), purpose="offer the caller a time (API)",
+            request_id=request_id(), k=args["k"], ahead=timedelta(hours=args["hours"]),
+            step=timedelta(minutes=args["step"]))
         session.commit()
         return found

@@ -11,7 +11,8 @@ A window may end after the visit's deadline: booking one is still a booking outs
 timeframe, with the warning, reason and (6 hours or less) the clinician's approval of
 :mod:`dispatch.services.bookings`; ``after_deadline`` says so (hazard H-140).
 
-Read-only: nothing is written, nothing is audited here (the caller audits the read).
+Read-only: nothing is booked. :func:`offer_slots` audits the read (the views call it);
+:func:`slots_for_referral` and :func:`slots_for_visit` audit nothing.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch.actors import Actor
 from dispatch.models import Staff, Visit
 from dispatch.planning.problem import build_problem, current_plan, seconds_between
-from dispatch.services import bookings, referrals
+from dispatch.services import audit, bookings, referrals
 from routing.slots import recommend_slots
 from routing.travel import TravelTimeProvider
 
@@ -48,6 +50,30 @@ class OfferedSlot:
     staff_name: str
     cost: int
     after_deadline: bool
+
+
+def offer_slots(
+    session: so.Session,
+    referral_id: int,
+    *,
+    actor: Actor,
+    now: datetime,
+    provider: TravelTimeProvider,
+    purpose: str,
+    request_id: str | None = None,
+    k: int = DEFAULT_COUNT,
+    ahead: timedelta = DEFAULT_AHEAD,
+    step: timedelta = DEFAULT_STEP,
+) -> list[OfferedSlot]:
+    """:func:`slots_for_referral`, the read audited (``view_referral_slots``); flushes.
+    :raise NotFound: no such referral."""
+    referral = referrals.get_referral(session, referral_id)
+    found = slots_for_referral(session, referral_id, now=now, provider=provider, k=k,
+                               ahead=ahead, step=step)
+    audit.record(session, actor=actor, action="view_referral_slots", now=now,
+                 patient_id=referral.patient_id, entity=("referral", referral.id),
+                 purpose=purpose, request_id=request_id)
+    return found
 
 
 def slots_for_referral(

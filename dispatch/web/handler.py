@@ -12,13 +12,13 @@ from marshmallow import ValidationError
 
 from dispatch import forms
 from dispatch.api.clock import now
-from dispatch.api.schemas import ReferralCreateSchema
 from dispatch.auth import current_actor, request_id
 from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import Patient, Referral
 from dispatch.planning.runs import provider_for
+from dispatch.schemas.referrals import ReferralCreateSchema
 from dispatch.services import audit, bookings, patients, referrals, slots
 from dispatch.services import care_plan_access as access
 from dispatch.services.duplicates import possible_duplicates
@@ -236,13 +236,9 @@ def _offered_slots(referral: Referral) -> list[slots.OfferedSlot] | None:
     there is no visit to book."""
     if _open_visit(referral) is None:
         return None
-    session = get_session()
-    found = slots.slots_for_referral(session, referral.id, now=now(),
-                                     provider=provider_for(current_app))
-    audit.record(session, actor=current_actor(), action="view_referral_slots", now=now(),
-                 patient_id=referral.patient_id, entity=("referral", referral.id),
-                 purpose="offer the caller a time", request_id=request_id())
-    return found
+    return slots.offer_slots(get_session(), referral.id, actor=current_actor(), now=now(),
+                             provider=provider_for(current_app),
+                             purpose="offer the caller a time", request_id=request_id())
 
 
 @bp.post("/referrals/<int:referral_id>/booking")
