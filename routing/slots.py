@@ -24,7 +24,7 @@ import dataclasses
 from collections.abc import Iterable
 
 from routing.insertion import cheapest_insertion, greedy_plan
-from routing.linked_insertion import _bound
+from routing.linked_insertion import link_bound
 from routing.screening import Screening, screen
 from routing.timing import retime
 from routing.types import RoutingPlan, RoutingProblem, Visit
@@ -203,7 +203,7 @@ def _cost(
         sequence = [visits[s.visit_id] for s in route.stops] if route is not None else []
         bounds = {
             v.id: bound for v in sequence
-            if (bound := _bound(links.get(v.id), v.id, starts)) is not None
+            if (bound := link_bound(links.get(v.id), v.id, starts)) is not None
         }
         timed = retime(problem, screening, shifts[shift_id], sequence, bounds)
         if timed is None:

@@ -123,3 +123,20 @@ def test_week_fields_in_the_problem_document(make_problem: ProblemFactory) -> No
                 {"continuity": "yes"}):
         with pytest.raises(PlanFormatError):
             problem_from_dict({**document, **bad})
+
+
+@pytest.mark.safety("H-141")
+def test_greedy_plan_with_links_keeps_the_spacing(make_problem: ProblemFactory) -> None:
+    """The pair-aware first plan (links present) refuses a pair that would crowd a call."""
+    from routing.types import Link
+
+    calls = [make_visit("c0", 5, duration=900), make_visit("c1", 5, duration=900),
+             make_visit("c1b", 5, duration=900)]
+    problem = make_problem(calls, [make_shift("s1"), make_shift("s2")],
+                           links=(Link("c1", "c1b", 0, 0, "different"),),
+                           spacing=(Spacing(("c0", "c1"), 3 * HOUR),))
+    plan = greedy_plan(problem, screen(problem))
+    assert check_plan(problem, plan) == []
+    starts = _starts(plan)
+    if "c0" in starts and "c1" in starts:
+        assert starts["c1"] - starts["c0"] >= 3 * HOUR
