@@ -38,7 +38,7 @@ def cheapest_insertion(
     routes = {route.shift_id: route for route in plan.routes}
     if any(s.visit_id not in visits for r in plan.routes for s in r.stops):
         return None  # the plan is stale; let the full search rebuild it
-    starts = starts_of(plan)
+    starts = starts_of(plan) if problem.spacing else {}
     broken = len(check_spacing(problem, starts)) if problem.spacing else 0
     if problem.links:
         # Linked visits move together (a pair in one step; a delay passes to the partner).
