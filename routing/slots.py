@@ -73,6 +73,7 @@ def recommend_slots(
     plan: RoutingPlan | None = None,
     step: int = DEFAULT_STEP,
     width: int = DEFAULT_WIDTH,
+    keep_deadline: int | None = None,
 ) -> tuple[Slot, ...]:
     """The ``k`` cheapest non-overlapping windows of ``width`` seconds, starting from
     ``visit.earliest`` every ``step`` seconds and ending by ``visit.deadline`` (a range
@@ -81,7 +82,9 @@ def recommend_slots(
     ``visit`` may be new or already in ``problem`` (then its current place in ``plan``, if
     any, is ignored: where else could it go). Its pin is ignored. ``plan`` defaults to the
     greedy insertion plan of ``problem`` without the visit (deterministic, no search). An
-    empty tuple means no window fits.
+    empty tuple means no window fits. ``keep_deadline``: a window starting by it ends by it
+    (booking a start before the deadline keeps the deadline, see
+    :mod:`dispatch.services.bookings`); one starting after it lasts ``width``.
 
     Raises
     ------
@@ -113,7 +116,10 @@ def recommend_slots(
         return ()
     found: list[Slot] = []
     for at in range(visit.earliest, last + 1, step):
-        slot = _try_window(base_problem, screening, plan, visit, partner_id, at, width)
+        end = min(at + width, visit.deadline)
+        if keep_deadline is not None and at <= keep_deadline:
+            end = min(end, keep_deadline)
+        slot = _try_window(base_problem, screening, plan, visit, partner_id, at, end)
         if slot is not None:
             found.append(slot)
     chosen: list[Slot] = []
@@ -125,7 +131,8 @@ def recommend_slots(
     return tuple(chosen)
 
 
-def answer(problem: RoutingProblem, plan: RoutingPlan, request: SlotRequest) -> tuple[Slot, ...]:
+def answer(problem: RoutingProblem, plan: RoutingPlan, request: SlotRequest
+           ) -> tuple[Slot, ...]:
     """:func:`recommend_slots` for a :class:`SlotRequest` against ``plan``."""
     return recommend_slots(problem, request.visit, request.k, plan=plan, step=request.step,
                            width=request.width)
@@ -151,10 +158,9 @@ def _try_window(
     visit: Visit,
     partner_id: str | None,
     at: int,
-    width: int,
+    end: int,
 ) -> Slot | None:
     shift = at - visit.earliest
-    end = min(at + width, visit.deadline)
     target = dataclasses.replace(
         visit, earliest=at, deadline=end, late_limit=end, late_workers=frozenset(),
         pinned_to=None, pinned_start=None)

@@ -131,8 +131,11 @@ def slots_for_visit(
     if earliest >= last:
         return []
     target = dataclasses.replace(target, earliest=earliest, deadline=last)
+    # A start booked before the deadline keeps the deadline (bookings.check_booking): such a
+    # window ends there, so the plan is asked exactly what the booking will hold.
     found = recommend_slots(problem, target, k, plan=plan, step=int(step.total_seconds()),
-                            width=int(width.total_seconds()))
+                            width=int(width.total_seconds()),
+                            keep_deadline=seconds_between(index.start, visit.deadline))
     staff = {s.id: s for s in session.scalars(sa.select(Staff).where(
         Staff.id.in_({index.staff_of_shift[s.shift_id] for s in found})))}
     out = []

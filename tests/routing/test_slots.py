@@ -166,3 +166,12 @@ def test_cli_solve_answers_the_slots_question(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["solve", str(path), "--format", "problem",
                                        "--workers", "1", "--seconds", "1"])
     assert result.exit_code != 0 and "slots" in result.output
+
+
+def test_windows_starting_by_a_kept_deadline_end_there(make_problem: ProblemFactory) -> None:
+    problem = _busy_day(make_problem)
+    new = make_visit("n", 5, earliest=0, deadline=8 * HOUR)
+    slots = recommend_slots(problem, new, k=10, step=HOUR, width=HOUR, keep_deadline=HOUR + 900)
+    spans = {(s.earliest, s.deadline) for s in slots}
+    assert (0, HOUR) in spans and (HOUR, HOUR + 900) in spans
+    assert all(d - e == HOUR for e, d in spans if e > HOUR + 900)
