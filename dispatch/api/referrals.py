@@ -185,7 +185,8 @@ class ReferralSlots(MethodView):
     def get(self, args: dict[str, Any], referral_id: int) -> Any:
         """The ``k`` best one-hour windows to offer a caller who asks for a later start for
         the referral's open visit, cheapest for the plan first, never overlapping, from its
-        current earliest start (or now) to ``hours`` ahead. Nothing is booked: book with
+        current earliest start (or now) to ``hours`` ahead; a window starting by the deadline
+        ends at it. Nothing is booked: book with
         ``POST`` of the start on the handler's page or the visit's booking. Empty when the
         referral has no open visit or nothing fits. The read is audited."""
         session = get_session()
