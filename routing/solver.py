@@ -68,14 +68,22 @@ def solve(
     With ``problem.continuity`` (a week's horizon) the budget is split in two phases: a plan,
     then each patient's visits prefer the worker serving most of them in it
     (:func:`routing.spacing.with_key_workers`) and that plan is improved; the plan returned
-    is the second's (its objective counts the continuity misses).
+    is the second's (its objective counts the continuity misses), unless it serves fewer
+    visits than the first.
     """
     if problem.continuity and any(v.patient is not None for v in problem.visits):
         first = _solve(problem, seconds=seconds / 2, workers=workers,
                        solution_limit=solution_limit)
-        return improve(first, with_key_workers(problem, first), seconds / 2,
-                       workers=workers, solution_limit=solution_limit)
+        second = improve(first, with_key_workers(problem, first), seconds / 2,
+                         workers=workers, solution_limit=solution_limit)
+        # Serving beats dropping at any continuity cost (drop penalties dominate): a second
+        # phase that serves fewer (its warm start not restored, a loaded machine) lost.
+        return second if _served(second) >= _served(first) else first
     return _solve(problem, seconds=seconds, workers=workers, solution_limit=solution_limit)
+
+
+def _served(plan: RoutingPlan) -> int:
+    return sum(len(route.stops) for route in plan.routes)
 
 
 def _solve(

@@ -140,3 +140,17 @@ def test_greedy_plan_with_links_keeps_the_spacing(make_problem: ProblemFactory) 
     starts = _starts(plan)
     if "c0" in starts and "c1" in starts:
         assert starts["c1"] - starts["c0"] >= 3 * HOUR
+
+
+def test_continuity_never_serves_fewer_than_its_first_phase(
+    make_problem: ProblemFactory, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A second phase that lost visits (its warm start not restored on a loaded machine) does
+    not replace the first: serving beats any continuity cost."""
+    from routing import solver
+
+    problem = _week(make_problem, continuity=True)
+    empty = RoutingPlan((), (), 0, 0.0, 0, 0, 0.0)
+    monkeypatch.setattr(solver, "improve", lambda *args, **kwargs: empty)
+    plan = solve_checked(problem)
+    assert len(_starts(plan)) == 3
