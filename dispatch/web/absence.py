@@ -55,11 +55,12 @@ def _workers(network_id: int | None) -> list[Staff]:
     session, actor = get_session(), current_actor()
     today = now().astimezone(LONDON).date()
     start = datetime.combine(today, time(), tzinfo=LONDON)
-    stmt = (sa.select(Staff).join(Shift, Shift.staff_id == Staff.id)
+    on_shift = sa.select(Shift.staff_id).where(
+        Shift.ends_at > start, Shift.starts_at < start + timedelta(days=1))
+    stmt = (sa.select(Staff)  # no DISTINCT: PostgreSQL cannot compare the JSON skills column
             .where(Staff.active.is_(True), Staff.role != "coordinator",
-                   Shift.ends_at > start, Shift.starts_at < start + timedelta(days=1),
-                   network_scope.visible(actor, Staff.network_id))
-            .distinct().order_by(Staff.name))
+                   Staff.id.in_(on_shift), network_scope.visible(actor, Staff.network_id))
+            .order_by(Staff.name))
     if network_id is not None:
         stmt = stmt.where(Staff.network_id == network_id)
     return list(session.scalars(stmt))
