@@ -134,6 +134,22 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("kpis.Kpis", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("kpis.KpiChart", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("kpis.KpiCsv", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # --- Integrated care around the person (issue 16) ----------------------------------------
+    # Practices and groups hold no patient data: every office role reads them; managers and
+    # admins keep them. Registering a patient and naming a coordinator are coordinators' work.
+    ("practices.Practices", "GET"): OFFICE,
+    ("practices.Practices", "POST"): frozenset({MANAGER, ADMIN}),
+    ("practices.Registrations", "POST"): frozenset({COORDINATOR, ADMIN}),
+    ("groups.Groups", "GET"): OFFICE,
+    ("groups.Groups", "POST"): frozenset({MANAGER, ADMIN}),
+    ("groups.GroupById", "GET"): OFFICE,
+    ("groups.GroupMembers", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("coordinators.PatientCoordinator", "PUT"): frozenset({COORDINATOR, MANAGER}),
+    ("coordinators.Caseloads", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # A caseload names patients: the people who coordinate their care.
+    ("coordinators.Caseload", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.practices_page", "GET"): OFFICE,
+    ("web.caseloads_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
 }
 
 

@@ -27,6 +27,7 @@ def init_api(app: Flask) -> None:
         packages,
         patients,
         plans,
+        practices,
         referrals,
         sms,
         staff,
@@ -37,5 +38,8 @@ def init_api(app: Flask) -> None:
                    packages, kpis):
         api.register_blueprint(module.blp)
     api.register_blueprint(plans.networks_blp)
+    # Integrated care around the person (issue 16).
+    for blueprint in (practices.blp, practices.groups_blp, practices.coordinators_blp):
+        api.register_blueprint(blueprint)
     app.register_error_handler(DispatchError, handle_dispatch_error)
     app.register_error_handler(StaleDataError, handle_stale_data)

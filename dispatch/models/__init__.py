@@ -9,6 +9,13 @@ from dispatch.models.networks import Network, StaffBase
 from dispatch.models.packages import CarePackage, CarePackageItem, TariffItem
 from dispatch.models.patients import CarePlan, Patient
 from dispatch.models.plans import Plan
+from dispatch.models.practices import (
+    CareCoordination,
+    GpPractice,
+    MdGroup,
+    MdGroupMember,
+    PracticeRegistration,
+)
 from dispatch.models.referrals import Referral
 from dispatch.models.staff import Shift, Staff
 from dispatch.models.users import ApiToken, User
@@ -18,16 +25,21 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "CareCoordination",
     "CarePackage",
     "CarePackageItem",
     "CarePlan",
     "ConsentRecord",
     "Escalation",
+    "GpPractice",
+    "MdGroup",
+    "MdGroupMember",
     "Message",
     "Network",
     "OnCallText",
     "Patient",
     "Plan",
+    "PracticeRegistration",
     "Referral",
     "Shift",
     "Staff",

@@ -25,6 +25,7 @@ import dispatch.web.consent
 import dispatch.web.handler
 import dispatch.web.messages
 import dispatch.web.packages
+import dispatch.web.practices
 import dispatch.web.reports
 import dispatch.web.visits  # noqa: F401  (each registers its routes on ``bp``)
 from dispatch.web.common import ROLE_HOME, bp, init_app, london_time

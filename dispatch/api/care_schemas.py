@@ -1,0 +1,112 @@
+"""Schemas (marshmallow) of the integrated-care resources (issue 16): practices, groups,
+coordinators, care plans, carers, onward referrals and tasks.
+
+Kept apart from ``dispatch.api.schemas`` (the referral intake's) so that the two grow without
+treading on each other.
+"""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from dispatch.api.schemas import StrictSchema, Text
+from dispatch.models.practices import MDG_CADENCES, MDG_ROLES
+
+ID = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class PracticeCreateSchema(StrictSchema):
+    ods_code = Text(required=True, validate=validate.Length(min=1, max=8),
+                    metadata={"description": "ODS code of a GP practice: a letter and five "
+                                             "digits, e.g. E85001"})
+    name = Text(required=True, validate=validate.Length(min=1, max=120))
+    network_id = ID
+    phone = Text(validate=validate.Length(max=16))
+
+
+class PracticeSchema(StrictSchema):
+    id = fields.Integer()
+    ods_code = fields.String()
+    name = fields.String()
+    network_id = fields.Integer()
+    phone = fields.String(allow_none=True)
+
+
+class NetworkQuerySchema(StrictSchema):
+    network_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class RegistrationCreateSchema(StrictSchema):
+    patient_id = ID
+
+
+class RegistrationSchema(StrictSchema):
+    patient_id = fields.Integer()
+    practice_id = fields.Integer()
+    registered_at = fields.DateTime()
+    recorded_by = fields.String()
+
+
+class MemberCreateSchema(StrictSchema):
+    name = Text(required=True, validate=validate.Length(min=1, max=120))
+    role = fields.String(required=True, validate=validate.OneOf(MDG_ROLES))
+    organisation = Text(validate=validate.Length(max=120))
+    user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class MemberSchema(StrictSchema):
+    id = fields.Integer()
+    name = fields.String()
+    role = fields.String()
+    organisation = fields.String(allow_none=True)
+    user_id = fields.Integer(allow_none=True)
+
+
+class GroupCreateSchema(StrictSchema):
+    network_id = ID
+    name = Text(required=True, validate=validate.Length(min=1, max=120))
+    cadence = fields.String(load_default="monthly", validate=validate.OneOf(MDG_CADENCES))
+    manager_user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class GroupSchema(StrictSchema):
+    id = fields.Integer()
+    network_id = fields.Integer()
+    name = fields.String()
+    cadence = fields.String()
+    manager_user_id = fields.Integer(allow_none=True)
+    members = fields.List(fields.Nested(MemberSchema))
+
+
+class CoordinatorAssignSchema(StrictSchema):
+    coordinator_user_id = ID
+
+
+class CoordinationSchema(StrictSchema):
+    patient_id = fields.Integer()
+    coordinator_user_id = fields.Integer()
+    assigned_at = fields.DateTime()
+    assigned_by = fields.String()
+
+
+class CaseloadSizeSchema(StrictSchema):
+    user_id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    network_id = fields.Integer(allow_none=True)
+    patients = fields.Integer()
+    by_tier = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class CaseloadsSchema(StrictSchema):
+    coordinators = fields.List(fields.Nested(CaseloadSizeSchema))
+    uncoordinated = fields.Integer(metadata={
+        "description": "patients in the top three risk tiers with no named care coordinator"})
+
+
+class CaseloadPatientSchema(StrictSchema):
+    patient_id = fields.Integer()
+    name = fields.String()
+    nhs_number = fields.String(allow_none=True)
+    risk_tier = fields.String()
+    practice = fields.String(allow_none=True)
