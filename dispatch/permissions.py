@@ -150,6 +150,16 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("coordinators.Caseload", "GET"): frozenset({COORDINATOR, MANAGER}),
     ("web.practices_page", "GET"): OFFICE,
     ("web.caseloads_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Care plan versions: read by whoever may read the current plan (H-009 rules inside);
+    # written by coordinators (the GP-led plan is typed in by the patient's coordinator).
+    ("care_plans.CarePlanVersions", "GET"): frozenset({CALL_HANDLER, COORDINATOR, FIELD_STAFF,
+                                                       ADMIN}),
+    ("care_plans.CarePlanVersions", "POST"): frozenset({COORDINATOR}),
+    ("care_plans.OverdueReviews", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.care_plan_page", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.care_plan_new", "GET"): frozenset({COORDINATOR}),
+    ("web.care_plan_create", "POST"): frozenset({COORDINATOR}),
+    ("web.my_caseload", "GET"): frozenset({COORDINATOR}),
 }
 
 

@@ -20,6 +20,7 @@ def init_api(app: Flask) -> None:
     """Bind the API to ``app``, register every blueprint and the domain-error handler."""
     api.init_app(app)
     from dispatch.api import (
+        care_plans,
         fhir,
         health,
         kpis,
@@ -39,7 +40,8 @@ def init_api(app: Flask) -> None:
         api.register_blueprint(module.blp)
     api.register_blueprint(plans.networks_blp)
     # Integrated care around the person (issue 16).
-    for blueprint in (practices.blp, practices.groups_blp, practices.coordinators_blp):
+    for blueprint in (practices.blp, practices.groups_blp, practices.coordinators_blp,
+                      care_plans.blp):
         api.register_blueprint(blueprint)
     app.register_error_handler(DispatchError, handle_dispatch_error)
     app.register_error_handler(StaleDataError, handle_stale_data)

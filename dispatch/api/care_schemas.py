@@ -10,6 +10,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from dispatch.api.schemas import StrictSchema, Text
+from dispatch.models.care_plans import RESUSCITATION_STATUSES
 from dispatch.models.practices import MDG_CADENCES, MDG_ROLES
 
 ID = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
@@ -110,3 +111,58 @@ class CaseloadPatientSchema(StrictSchema):
     nhs_number = fields.String(allow_none=True)
     risk_tier = fields.String()
     practice = fields.String(allow_none=True)
+
+
+# --- care plans (item 2) ----------------------------------------------------------------------
+
+
+class CarePlanVersionCreateSchema(StrictSchema):
+    summary = Text(required=True, validate=validate.Length(min=1, max=2000))
+    goals = fields.List(Text(validate=validate.Length(max=200)), load_default=list)
+    needs = fields.List(Text(validate=validate.Length(max=200)), load_default=list)
+    crisis_plan = Text(required=True, validate=validate.Length(min=1, max=2000),
+                       metadata={"description": "what to do in a crisis"})
+    next_of_kin = Text(load_default="", validate=validate.Length(max=300))
+    dnacpr = fields.String(required=True, validate=validate.OneOf(RESUSCITATION_STATUSES))
+    respect = fields.String(required=True, validate=validate.OneOf(RESUSCITATION_STATUSES),
+                            metadata={"description": "ReSPECT form status"})
+    review_due = fields.Date(required=True, metadata={"description": "after today, within a year"})
+    reviewer = Text(required=True, validate=validate.Length(min=1, max=120))
+    reviewer_user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class CarePlanVersionSchema(StrictSchema):
+    version = fields.Integer()
+    summary = fields.String()
+    content = fields.Dict()
+    author = fields.String()
+    created_at = fields.DateTime()
+    review_due = fields.Date(allow_none=True)
+    reviewer = fields.String(allow_none=True)
+    past_review = fields.Boolean()
+    warnings = fields.List(fields.String(), metadata={
+        "description": "DNACPR / ReSPECT in words: show as a warning banner"})
+
+
+class CarePlanVersionsSchema(StrictSchema):
+    patient_id = fields.Integer()
+    access_basis = fields.String()
+    versions = fields.List(fields.Nested(CarePlanVersionSchema))
+
+
+class CarePlanVersionsQuerySchema(StrictSchema):
+    purpose = Text(load_default="review the care plan", validate=validate.Length(min=1, max=200))
+    override_purpose = fields.String()
+    override_reason = Text(validate=validate.Length(max=400))
+
+
+class OverdueQuerySchema(StrictSchema):
+    coordinator_user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class OverdueReviewSchema(StrictSchema):
+    patient_id = fields.Integer()
+    version = fields.Integer()
+    review_due = fields.Date()
+    reviewer = fields.String()
+    coordinator_user_id = fields.Integer(allow_none=True)

@@ -2,6 +2,7 @@
 
 from dispatch.models.audit import AuditEvent
 from dispatch.models.base import Base, UTCDateTime
+from dispatch.models.care_plans import CarePlanReview
 from dispatch.models.consent import ConsentRecord
 from dispatch.models.escalations import Escalation, OnCallText
 from dispatch.models.messages import Message
@@ -29,6 +30,7 @@ __all__ = [
     "CarePackage",
     "CarePackageItem",
     "CarePlan",
+    "CarePlanReview",
     "ConsentRecord",
     "Escalation",
     "GpPractice",

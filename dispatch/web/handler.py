@@ -18,7 +18,7 @@ from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import Patient, Referral
-from dispatch.services import audit, bookings, patients, referrals
+from dispatch.services import audit, bookings, care_plans, patients, referrals
 from dispatch.services import care_plan_access as access
 from dispatch.services.duplicates import possible_duplicates
 from dispatch.services.patient_matching import PatientMismatch
@@ -203,8 +203,12 @@ def _patient_context(
         override_form.reason.errors = [*override_form.reason.errors,
                                        exc.message[:1].upper() + exc.message[1:]]
         return context
+    # Issue 16: the version's review date; a plan past it is marked on the 111 view.
+    review = care_plans.review_of(session, read.plan)
+    past = read.plan is not None and care_plans.PlanVersion(read.plan, review).past_review(now())
     return {**context, "care_plan": read.plan, "care_plan_basis": read.basis,
-            "care_plan_override": read.override}
+            "care_plan_override": read.override, "care_plan_review": review,
+            "care_plan_past_review": past}
 
 
 def _render_new(**context: Any) -> str:

@@ -1,0 +1,55 @@
+"""A care coordinator's caseload with what needs doing for each patient (issue 16).
+
+One read model for the coordinator's page: their patients, highest risk first, each with the
+things that fall to the coordinator (a care plan past its review date, no plan at all). Every
+patient listed is audited, since the list names them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import orm as so
+
+from dispatch.actors import Actor
+from dispatch.models import Patient
+from dispatch.services import care_plans, practices
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    """One patient on the caseload and the flags the coordinator must act on."""
+
+    patient: Patient
+    practice: str | None
+    plan_version: int | None
+    review_due: date | None
+    past_review: bool
+    flags: tuple[str, ...] = field(default=())
+
+
+def caseload_rows(
+    session: so.Session, *, actor: Actor, coordinator_user_id: int, now: datetime,
+    request_id: str | None,
+) -> list[CaseloadRow]:
+    """The coordinator's patients with their flags, patients with flags first; audited."""
+    patients = practices.caseload(session, coordinator_user_id=coordinator_user_id)
+    practices.audit_caseload_read(session, actor=actor, patients=patients, now=now,
+                                  request_id=request_id)
+    rows = []
+    for patient in patients:
+        latest = patient.care_plans[-1] if patient.care_plans else None
+        review = care_plans.review_of(session, latest)
+        version = care_plans.PlanVersion(latest, review) if latest is not None else None
+        past = bool(version and version.past_review(now))
+        flags: list[str] = []
+        if latest is None:
+            flags.append("No care plan")
+        elif past and review is not None:
+            flags.append(f"Care plan review overdue (due {review.review_due:%-d %b %Y})")
+        practice = practices.practice_of(session, patient.id)
+        rows.append(CaseloadRow(patient, practice.name if practice else patient.gp_practice,
+                                latest.version if latest else None,
+                                review.review_due if review else None, past, tuple(flags)))
+    return sorted(rows, key=lambda r: not r.flags)
