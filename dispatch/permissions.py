@@ -160,6 +160,21 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.care_plan_new", "GET"): frozenset({COORDINATOR}),
     ("web.care_plan_create", "POST"): frozenset({COORDINATOR}),
     ("web.my_caseload", "GET"): frozenset({COORDINATOR}),
+    # Referrals out and hand-overs (H-022): whoever logs referrals or coordinates care may
+    # send one and record what the other service did; tasks likewise.
+    ("onward.OnwardReferrals", "GET"): frozenset({CALL_HANDLER, COORDINATOR, MANAGER}),
+    ("onward.OnwardReferrals", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("onward.OnwardById", "GET"): frozenset({CALL_HANDLER, COORDINATOR, MANAGER}),
+    ("onward.OnwardStatus", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("tasks.Tasks", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("tasks.Tasks", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("tasks.TaskDone", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.onward_page", "GET"): frozenset({CALL_HANDLER, COORDINATOR, MANAGER}),
+    ("web.onward_status", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.patient_onward", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.patient_onward_create", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.patient_task_create", "POST"): frozenset({COORDINATOR}),
+    ("web.task_done", "POST"): frozenset({COORDINATOR, MANAGER}),
 }
 
 

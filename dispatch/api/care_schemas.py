@@ -11,6 +11,7 @@ from marshmallow import fields, validate
 
 from dispatch.api.schemas import StrictSchema, Text
 from dispatch.models.care_plans import RESUSCITATION_STATUSES
+from dispatch.models.onward import ONWARD_SERVICES, ONWARD_STATUSES
 from dispatch.models.practices import MDG_CADENCES, MDG_ROLES
 
 ID = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
@@ -166,3 +167,76 @@ class OverdueReviewSchema(StrictSchema):
     review_due = fields.Date()
     reviewer = fields.String()
     coordinator_user_id = fields.Integer(allow_none=True)
+
+
+# --- onward referrals and tasks (item 4) ---------------------------------------------------
+
+
+class OnwardCreateSchema(StrictSchema):
+    patient_id = ID
+    service = fields.String(required=True, validate=validate.OneOf(ONWARD_SERVICES))
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
+    referral_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    due_at = fields.AwareDateTime(metadata={"description": "default: the service's usual time"})
+    handover = fields.Boolean(load_default=False, metadata={
+        "description": "someone must confirm the other service took the person"})
+
+
+class OnwardStatusSchema(StrictSchema):
+    status = fields.String(required=True, validate=validate.OneOf(ONWARD_STATUSES))
+    contact = Text(validate=validate.Length(max=120),
+                   metadata={"description": "who took it (required to accept)"})
+    outcome = Text(validate=validate.Length(max=300),
+                   metadata={"description": "what happened (required to decline)"})
+    service = fields.String(validate=validate.OneOf(ONWARD_SERVICES))
+
+
+class OnwardSchema(StrictSchema):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    referral_id = fields.Integer(allow_none=True)
+    service = fields.String()
+    reason = fields.String()
+    status = fields.String()
+    handover = fields.Boolean()
+    due_at = fields.DateTime()
+    overdue = fields.Boolean()
+    contact = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    created_by = fields.String()
+    updated_at = fields.DateTime()
+    updated_by = fields.String()
+
+
+class OnwardQuerySchema(StrictSchema):
+    patient_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    status = fields.String(validate=validate.OneOf(ONWARD_STATUSES))
+    open = fields.Boolean(load_default=False)
+
+
+class TaskCreateSchema(StrictSchema):
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    due = fields.Date(required=True)
+    patient_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    owner_user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    owner_name = Text(load_default="", validate=validate.Length(max=120))
+    onward_referral_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class TaskSchema(StrictSchema):
+    id = fields.Integer()
+    patient_id = fields.Integer(allow_none=True)
+    title = fields.String()
+    owner_user_id = fields.Integer(allow_none=True)
+    owner_name = fields.String()
+    due = fields.Date()
+    onward_referral_id = fields.Integer(allow_none=True)
+    done_at = fields.DateTime(allow_none=True)
+    done_by = fields.String(allow_none=True)
+
+
+class TaskQuerySchema(StrictSchema):
+    owner_user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    patient_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    open = fields.Boolean(load_default=False)

@@ -7,6 +7,7 @@ from dispatch.models.consent import ConsentRecord
 from dispatch.models.escalations import Escalation, OnCallText
 from dispatch.models.messages import Message
 from dispatch.models.networks import Network, StaffBase
+from dispatch.models.onward import OnwardReferral, Task
 from dispatch.models.packages import CarePackage, CarePackageItem, TariffItem
 from dispatch.models.patients import CarePlan, Patient
 from dispatch.models.plans import Plan
@@ -39,6 +40,7 @@ __all__ = [
     "Message",
     "Network",
     "OnCallText",
+    "OnwardReferral",
     "Patient",
     "Plan",
     "PracticeRegistration",
@@ -46,6 +48,7 @@ __all__ = [
     "Shift",
     "Staff",
     "StaffBase",
+    "Task",
     "TariffItem",
     "User",
     "UTCDateTime",

@@ -14,7 +14,8 @@ from sqlalchemy import orm as so
 
 from dispatch.actors import Actor
 from dispatch.models import Patient
-from dispatch.services import care_plans, practices
+from dispatch.services import care_plans, onward, practices
+from triage.timing import local
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,13 @@ def caseload_rows(
             flags.append("No care plan")
         elif past and review is not None:
             flags.append(f"Care plan review overdue (due {review.review_due:%-d %b %Y})")
+        for row in onward.list_onward(session, patient_id=patient.id, open_only=True):
+            if onward.is_overdue(row, now):
+                flags.append(f"Referral to {onward.SERVICE_NAMES[row.service]} overdue")
+        today = local(now).date()
+        for task in onward.list_tasks(session, patient_id=patient.id, open_only=True):
+            if task.due < today:
+                flags.append(f"Task overdue: {task.title}")
         practice = practices.practice_of(session, patient.id)
         rows.append(CaseloadRow(patient, practice.name if practice else patient.gp_practice,
                                 latest.version if latest else None,

@@ -25,6 +25,7 @@ import dispatch.web.care_plans
 import dispatch.web.consent
 import dispatch.web.handler
 import dispatch.web.messages
+import dispatch.web.onward
 import dispatch.web.packages
 import dispatch.web.practices
 import dispatch.web.reports

@@ -30,7 +30,7 @@ from dispatch.jobs.wakeup import wake
 from dispatch.models import Network, Patient, Shift, Staff, User, Visit
 from dispatch.planning import jeopardy, runs
 from dispatch.planning.runs import provider_for
-from dispatch.services import audit, manual
+from dispatch.services import audit, manual, onward
 from dispatch.services import board as service
 from dispatch.services import candidates as ranking
 from dispatch.services.patients import postcode_district
@@ -80,7 +80,9 @@ def board() -> str:
                  entity=("network", network_id), purpose="dispatch board",
                  request_id=request_id(), details={"visits": len(board_rows.visits)})
     session.commit()
-    return render_template("board/board.html", poll_seconds=POLL_SECONDS, **_parts(board_rows))
+    handovers = onward.board_items(session, network_id=network_id, now=now())  # H-022
+    return render_template("board/board.html", poll_seconds=POLL_SECONDS, handovers=handovers,
+                           **_parts(board_rows))
 
 
 @bp.get("/board/data")

@@ -18,7 +18,7 @@ from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import Patient, Referral
-from dispatch.services import audit, bookings, care_plans, patients, referrals
+from dispatch.services import audit, bookings, care_plans, onward, patients, referrals
 from dispatch.services import care_plan_access as access
 from dispatch.services.duplicates import possible_duplicates
 from dispatch.services.patient_matching import PatientMismatch
@@ -307,6 +307,7 @@ def _render_result(referral: Referral, form: forms.BookingForm, **context: Any) 
     context.setdefault("errors", [])
     context["duplicates"] = possible_duplicates(get_session(), referral.patient_id,
                                                 exclude=referral.id)
+    context["handovers"] = onward.for_referral(get_session(), referral.id)  # H-022
     return render_template(
         "referrals/show.html", referral=referral, d=referral.disposition or {}, patient=patient,
         visit=visit, visits=referral.visits, booking=form, check=check, timeframe=frame,
