@@ -175,6 +175,23 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.patient_onward_create", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
     ("web.patient_task_create", "POST"): frozenset({COORDINATOR}),
     ("web.task_done", "POST"): frozenset({COORDINATOR, MANAGER}),
+    # Carers: the people who talk to patients and carers (call handlers see who to call in a
+    # carer breakdown); texting a carer about a visit is the coordinator's.
+    ("carers.Carers", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.Carers", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.CarerById", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.CarerLinks", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.CarerContactConsent", "PUT"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.CarerVisitText", "POST"): frozenset({COORDINATOR}),
+    ("carers.CarerAssessments", "GET"): frozenset({COORDINATOR}),
+    ("carers.CarerAssessments", "POST"): frozenset({COORDINATOR}),
+    ("carers.CarerAssessmentDone", "POST"): frozenset({COORDINATOR}),
+    ("web.patient_carers", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.patient_carer_add", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.carer_page", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.carer_assessment_plan", "POST"): frozenset({COORDINATOR}),
+    ("web.carer_assessment_done", "POST"): frozenset({COORDINATOR}),
+    ("web.carer_visit_text", "POST"): frozenset({COORDINATOR}),
 }
 
 

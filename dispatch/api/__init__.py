@@ -21,6 +21,7 @@ def init_api(app: Flask) -> None:
     api.init_app(app)
     from dispatch.api import (
         care_plans,
+        carers,
         fhir,
         health,
         kpis,
@@ -42,7 +43,7 @@ def init_api(app: Flask) -> None:
     api.register_blueprint(plans.networks_blp)
     # Integrated care around the person (issue 16).
     for blueprint in (practices.blp, practices.groups_blp, practices.coordinators_blp,
-                      care_plans.blp, onward.blp, onward.tasks_blp):
+                      care_plans.blp, onward.blp, onward.tasks_blp, carers.blp):
         api.register_blueprint(blueprint)
     app.register_error_handler(DispatchError, handle_dispatch_error)
     app.register_error_handler(StaleDataError, handle_stale_data)

@@ -240,3 +240,83 @@ class TaskQuerySchema(StrictSchema):
     owner_user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     patient_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     open = fields.Boolean(load_default=False)
+
+
+# --- carers (item 3) -------------------------------------------------------------------------
+
+
+class LinkFields(StrictSchema):
+    relationship = Text(required=True, validate=validate.Length(min=1, max=40))
+    lives_with_patient = fields.Boolean(load_default=False)
+    next_of_kin = fields.Boolean(load_default=False)
+    consent_to_contact = fields.Boolean(load_default=False, metadata={
+        "description": "the patient consented to the service contacting this carer"})
+
+
+class CarerCreateSchema(LinkFields):
+    patient_id = ID
+    name = Text(required=True, validate=validate.Length(min=1, max=120))
+    phone = Text(validate=validate.Length(max=20))
+    email = fields.Email(validate=validate.Length(max=120))
+
+
+class LinkCreateSchema(LinkFields):
+    patient_id = ID
+
+
+class LinkSchema(StrictSchema):
+    id = fields.Integer()
+    carer_id = fields.Integer()
+    patient_id = fields.Integer()
+    relationship = fields.String()
+    lives_with_patient = fields.Boolean()
+    next_of_kin = fields.Boolean()
+    consent_to_contact = fields.Boolean()
+    consent_recorded_by = fields.String(allow_none=True)
+    consent_recorded_at = fields.DateTime(allow_none=True)
+
+
+class CarerSchema(StrictSchema):
+    id = fields.Integer()
+    name = fields.String()
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    links = fields.List(fields.Nested(LinkSchema))
+
+
+class CarerQuerySchema(StrictSchema):
+    patient_id = ID
+
+
+class AssessmentCreateSchema(StrictSchema):
+    due = fields.Date(required=True)
+
+
+class AssessmentDoneSchema(StrictSchema):
+    outcome = Text(required=True, validate=validate.Length(min=1, max=500))
+    assessor = Text(required=True, validate=validate.Length(min=1, max=120))
+
+
+class AssessmentSchema(StrictSchema):
+    id = fields.Integer()
+    carer_id = fields.Integer()
+    due = fields.Date()
+    done_at = fields.DateTime(allow_none=True)
+    assessor = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+
+
+class ConsentChangeSchema(StrictSchema):
+    consent_to_contact = fields.Boolean(required=True)
+
+
+class VisitTextSchema(StrictSchema):
+    visit_id = ID
+
+
+class SentTextSchema(StrictSchema):
+    id = fields.Integer()
+    to = fields.String(attribute="to_number")
+    body = fields.String()
+    status = fields.String()
+    visit_id = fields.Integer()

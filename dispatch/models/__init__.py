@@ -3,6 +3,7 @@
 from dispatch.models.audit import AuditEvent
 from dispatch.models.base import Base, UTCDateTime
 from dispatch.models.care_plans import CarePlanReview
+from dispatch.models.carers import Carer, CarerAssessment, CarerLink
 from dispatch.models.consent import ConsentRecord
 from dispatch.models.escalations import Escalation, OnCallText
 from dispatch.models.messages import Message
@@ -32,6 +33,9 @@ __all__ = [
     "CarePackageItem",
     "CarePlan",
     "CarePlanReview",
+    "Carer",
+    "CarerAssessment",
+    "CarerLink",
     "ConsentRecord",
     "Escalation",
     "GpPractice",

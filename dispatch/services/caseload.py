@@ -14,7 +14,7 @@ from sqlalchemy import orm as so
 
 from dispatch.actors import Actor
 from dispatch.models import Patient
-from dispatch.services import care_plans, onward, practices
+from dispatch.services import care_plans, carers, onward, practices
 from triage.timing import local
 
 
@@ -56,6 +56,10 @@ def caseload_rows(
         for task in onward.list_tasks(session, patient_id=patient.id, open_only=True):
             if task.due < today:
                 flags.append(f"Task overdue: {task.title}")
+        for carer, assessment in carers.overdue_assessments(session, patient_id=patient.id,
+                                                            now=now):
+            flags.append(f"Carer's assessment overdue: {carer.name} "
+                         f"(due {assessment.due:%-d %b %Y})")
         practice = practices.practice_of(session, patient.id)
         rows.append(CaseloadRow(patient, practice.name if practice else patient.gp_practice,
                                 latest.version if latest else None,

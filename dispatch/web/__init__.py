@@ -22,6 +22,7 @@ from __future__ import annotations
 import dispatch.web.admin
 import dispatch.web.board
 import dispatch.web.care_plans
+import dispatch.web.carers
 import dispatch.web.consent
 import dispatch.web.handler
 import dispatch.web.messages

@@ -22,7 +22,7 @@ from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Forbidden, InvalidInput
 from dispatch.models import Patient
-from dispatch.services import audit, onward, patients
+from dispatch.services import audit, carers, onward, patients
 from dispatch.services import care_plans as service
 from dispatch.services.caseload import caseload_rows
 from dispatch.web.common import bp
@@ -91,9 +91,13 @@ def care_plan_page(patient_id: int) -> ResponseReturnValue:
         return _refused(patient)
     read, versions = found
     get_session().commit()
+    links = carers.links_of_patient(get_session(), patient.id)
+    carers.audit_carer_read(get_session(), actor=current_actor(), links=links, now=now(),
+                            purpose=PURPOSE, request_id=request_id())
+    get_session().commit()
     return render_template("integrated/care_plan.html", patient=patient, basis=read.basis,
                            versions=versions, current=versions[0] if versions else None,
-                           now=now())
+                           now=now(), carer_links=links)
 
 
 @bp.get("/patients/<int:patient_id>/care-plan/new")

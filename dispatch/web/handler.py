@@ -18,7 +18,15 @@ from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import Patient, Referral
-from dispatch.services import audit, bookings, care_plans, onward, patients, referrals
+from dispatch.services import (
+    audit,
+    bookings,
+    care_plans,
+    carers,
+    onward,
+    patients,
+    referrals,
+)
 from dispatch.services import care_plan_access as access
 from dispatch.services.duplicates import possible_duplicates
 from dispatch.services.patient_matching import PatientMismatch
@@ -308,6 +316,15 @@ def _render_result(referral: Referral, form: forms.BookingForm, **context: Any) 
     context["duplicates"] = possible_duplicates(get_session(), referral.patient_id,
                                                 exclude=referral.id)
     context["handovers"] = onward.for_referral(get_session(), referral.id)  # H-022
+    # Issue 16: a carer breakdown shows who the carer is (links, audited as a carer read).
+    context["carer_links"] = []
+    if set(referral.needs or ()) & set(carers.CARER_NEEDS):
+        context["carer_links"] = carers.links_of_patient(get_session(), referral.patient_id)
+        carers.audit_carer_read(get_session(), actor=current_actor(),
+                                links=context["carer_links"], now=now(),
+                                purpose="carer breakdown: who the carer is",
+                                request_id=request_id())
+        get_session().commit()  # the page's own reads were committed before this one
     return render_template(
         "referrals/show.html", referral=referral, d=referral.disposition or {}, patient=patient,
         visit=visit, visits=referral.visits, booking=form, check=check, timeframe=frame,
