@@ -192,6 +192,10 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.carer_assessment_plan", "POST"): frozenset({COORDINATOR}),
     ("web.carer_assessment_done", "POST"): frozenset({COORDINATOR}),
     ("web.carer_visit_text", "POST"): frozenset({COORDINATOR}),
+    # Hospital discharges: a hospital's system posts with a call_handler (system) token, like
+    # FHIR referrals; coordinators log them by hand. The KPI is figures only.
+    ("discharges.Discharges", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("discharges.DischargeKpi", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
 }
 
 

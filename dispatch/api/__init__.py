@@ -22,6 +22,7 @@ def init_api(app: Flask) -> None:
     from dispatch.api import (
         care_plans,
         carers,
+        discharges,
         fhir,
         health,
         kpis,
@@ -43,7 +44,8 @@ def init_api(app: Flask) -> None:
     api.register_blueprint(plans.networks_blp)
     # Integrated care around the person (issue 16).
     for blueprint in (practices.blp, practices.groups_blp, practices.coordinators_blp,
-                      care_plans.blp, onward.blp, onward.tasks_blp, carers.blp):
+                      care_plans.blp, onward.blp, onward.tasks_blp, carers.blp,
+                      discharges.blp):
         api.register_blueprint(blueprint)
     app.register_error_handler(DispatchError, handle_dispatch_error)
     app.register_error_handler(StaleDataError, handle_stale_data)

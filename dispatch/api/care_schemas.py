@@ -320,3 +320,43 @@ class SentTextSchema(StrictSchema):
     body = fields.String()
     status = fields.String()
     visit_id = fields.Integer()
+
+
+# --- hospital discharge (item 5) -------------------------------------------------------------
+
+
+class DischargeCreateSchema(StrictSchema):
+    patient_id = ID
+    hospital = Text(required=True, validate=validate.Length(min=1, max=120))
+    ward = Text(validate=validate.Length(max=80))
+    discharged_at = fields.AwareDateTime(required=True)
+    follow_up_hours = fields.Integer(required=True, validate=validate.OneOf((24, 48)))
+    summary = Text(required=True, validate=validate.Length(min=1, max=2000))
+    needs = fields.List(fields.String(), load_default=list, metadata={
+        "description": "triage need codes for the follow-up (default: medication_review)"})
+    care_package_needed = fields.Boolean(load_default=False)
+
+
+class DischargeSchema(StrictSchema):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    referral_id = fields.Integer()
+    hospital = fields.String()
+    discharged_at = fields.DateTime()
+    follow_up_hours = fields.Integer()
+    care_package_needed = fields.Boolean()
+    visits = fields.List(fields.Dict(), metadata={
+        "description": "the follow-up visit(s): id, reference, status, deadline"})
+
+
+class DischargeKpiQuerySchema(StrictSchema):
+    since = fields.AwareDateTime(required=True)
+    until = fields.AwareDateTime(required=True)
+
+
+class DischargeKpiSchema(StrictSchema):
+    count = fields.Integer()
+    met = fields.Integer()
+    missed = fields.Integer()
+    open = fields.Integer()
+    compliance = fields.Float(allow_none=True)

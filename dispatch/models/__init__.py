@@ -5,6 +5,7 @@ from dispatch.models.base import Base, UTCDateTime
 from dispatch.models.care_plans import CarePlanReview
 from dispatch.models.carers import Carer, CarerAssessment, CarerLink
 from dispatch.models.consent import ConsentRecord
+from dispatch.models.discharges import HospitalDischarge
 from dispatch.models.escalations import Escalation, OnCallText
 from dispatch.models.messages import Message
 from dispatch.models.networks import Network, StaffBase
@@ -39,6 +40,7 @@ __all__ = [
     "ConsentRecord",
     "Escalation",
     "GpPractice",
+    "HospitalDischarge",
     "MdGroup",
     "MdGroupMember",
     "Message",
