@@ -196,6 +196,18 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     # FHIR referrals; coordinators log them by hand. The KPI is figures only.
     ("discharges.Discharges", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
     ("discharges.DischargeKpi", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Case conferences: run by coordinators and the MDG manager (a coordinator or manager
+    # account); they name patients, so not admins.
+    ("conferences.GroupConferences", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("conferences.ConferenceById", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("conferences.ConferencePicks", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("conferences.ConferenceCaseById", "PATCH"): frozenset({COORDINATOR, MANAGER}),
+    ("conferences.ConferenceActions", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.conference_page", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.conference_case_save", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.conference_action_add", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.group_conferences", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.group_conference_build", "POST"): frozenset({COORDINATOR, MANAGER}),
 }
 
 

@@ -22,6 +22,7 @@ def init_api(app: Flask) -> None:
     from dispatch.api import (
         care_plans,
         carers,
+        conferences,
         discharges,
         fhir,
         health,
@@ -45,7 +46,7 @@ def init_api(app: Flask) -> None:
     # Integrated care around the person (issue 16).
     for blueprint in (practices.blp, practices.groups_blp, practices.coordinators_blp,
                       care_plans.blp, onward.blp, onward.tasks_blp, carers.blp,
-                      discharges.blp):
+                      discharges.blp, conferences.blp):
         api.register_blueprint(blueprint)
     app.register_error_handler(DispatchError, handle_dispatch_error)
     app.register_error_handler(StaleDataError, handle_stale_data)

@@ -11,6 +11,7 @@ from marshmallow import fields, validate
 
 from dispatch.api.schemas import StrictSchema, Text
 from dispatch.models.care_plans import RESUSCITATION_STATUSES
+from dispatch.models.conferences import ROOT_CAUSES
 from dispatch.models.onward import ONWARD_SERVICES, ONWARD_STATUSES
 from dispatch.models.practices import MDG_CADENCES, MDG_ROLES
 
@@ -360,3 +361,50 @@ class DischargeKpiSchema(StrictSchema):
     missed = fields.Integer()
     open = fields.Integer()
     compliance = fields.Float(allow_none=True)
+
+
+# --- case conferences (item 6) ---------------------------------------------------------------
+
+
+class ConferenceCreateSchema(StrictSchema):
+    held_at = fields.AwareDateTime(required=True)
+
+
+class ActionSchema(TaskSchema):
+    conference_case_id = fields.Integer(allow_none=True)
+
+
+class ConferenceCaseSchema(StrictSchema):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    reasons = fields.List(fields.String(), metadata={
+        "description": "sent_to_999, admitted, discharged, jeopardy, coordinator_pick"})
+    notes = fields.String(allow_none=True)
+    root_cause = fields.String(allow_none=True)
+    picked_by = fields.String(allow_none=True)
+    actions = fields.List(fields.Nested(ActionSchema))
+
+
+class ConferenceSchema(StrictSchema):
+    id = fields.Integer()
+    group_id = fields.Integer()
+    held_at = fields.DateTime()
+    since = fields.DateTime()
+    cases = fields.List(fields.Nested(ConferenceCaseSchema))
+
+
+class PickSchema(StrictSchema):
+    patient_id = ID
+    note = Text(validate=validate.Length(max=2000))
+
+
+class CaseUpdateSchema(StrictSchema):
+    notes = Text(validate=validate.Length(max=5000))
+    root_cause = fields.String(validate=validate.OneOf(ROOT_CAUSES))
+
+
+class ActionCreateSchema(StrictSchema):
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    due = fields.Date(required=True)
+    owner_user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    owner_name = Text(load_default="", validate=validate.Length(max=120))

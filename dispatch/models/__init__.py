@@ -4,6 +4,7 @@ from dispatch.models.audit import AuditEvent
 from dispatch.models.base import Base, UTCDateTime
 from dispatch.models.care_plans import CarePlanReview
 from dispatch.models.carers import Carer, CarerAssessment, CarerLink
+from dispatch.models.conferences import CaseConference, ConferenceCase
 from dispatch.models.consent import ConsentRecord
 from dispatch.models.discharges import HospitalDischarge
 from dispatch.models.escalations import Escalation, OnCallText
@@ -31,6 +32,8 @@ __all__ = [
     "Base",
     "CareCoordination",
     "CarePackage",
+    "CaseConference",
+    "ConferenceCase",
     "CarePackageItem",
     "CarePlan",
     "CarePlanReview",

@@ -71,6 +71,9 @@ class Task(Base):
     due: so.Mapped[date] = so.mapped_column(sa.Date)
     onward_referral_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("onward_referrals.id"))
+    #: An action agreed at a case conference about this case.
+    conference_case_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("conference_cases.id"), index=True)
     done_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     done_by: so.Mapped[str | None] = so.mapped_column(sa.String(120))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())

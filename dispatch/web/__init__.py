@@ -23,6 +23,7 @@ import dispatch.web.admin
 import dispatch.web.board
 import dispatch.web.care_plans
 import dispatch.web.carers
+import dispatch.web.conferences
 import dispatch.web.consent
 import dispatch.web.handler
 import dispatch.web.messages
