@@ -132,7 +132,8 @@ def _joe_and_annie(session: so.Session, coordinator: User, group: MdGroup | None
         next_of_kin="Annie (wife), lives with Joe", dnacpr="not_discussed",
         respect="not_in_place", review_due=today + timedelta(days=60),
         reviewer="Dr Anita Patel (GP)"))
-    link = carers.add_carer(session, patient=joe, name="Annie", phone="07700 900123",
+    link = carers.add_carer(session, patient=joe, name=f"Annie {joe.family_name}",
+                            phone="07700 900123",
                             actor=actor, now=now, link=carers.NewLink(
                                 relationship="wife", lives_with_patient=True, next_of_kin=True,
                                 consent_to_contact=True))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
@@ -195,6 +195,7 @@ def task_done(task_id: int) -> ResponseReturnValue:
                           request_id=request_id())
     session.commit()
     flash(f"Task done: {task.title}.")
-    target: Any = (url_for("web.patient_onward", patient_id=task.patient_id)
-                   if task.patient_id else url_for("web.my_caseload"))
+    from_caseload = request.form.get("back") == "caseload" or not task.patient_id
+    target: Any = (url_for("web.my_caseload") if from_caseload
+                   else url_for("web.patient_onward", patient_id=task.patient_id))
     return redirect(target, code=303)
