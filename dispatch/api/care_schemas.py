@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from dispatch.api.schemas import StrictSchema, Text
 from dispatch.models.care_plans import RESUSCITATION_STATUSES
 from dispatch.models.conferences import ROOT_CAUSES
 from dispatch.models.onward import ONWARD_SERVICES, ONWARD_STATUSES
 from dispatch.models.practices import MDG_CADENCES, MDG_ROLES
+from dispatch.schemas.referrals import StrictSchema, Text
 
 ID = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
 
