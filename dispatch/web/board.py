@@ -41,7 +41,7 @@ from dispatch.web.pageforms import AssignForm, JeopardyDecisionForm, PinForm, Un
 POLL_SECONDS = 20  # how often board.js asks for fresh lists
 START_ROUNDING = timedelta(minutes=5)
 DOUBLE_BOOKED = "Not saved: one person cannot be in two places. Choose another worker or time"
-PARTS = ("counts", "attention", "planned", "timelines", "map")
+PARTS = ("counts", "attention", "planned", "timelines", "map", "handovers")
 
 
 def _network_id() -> int | None:
@@ -66,8 +66,11 @@ def _load(network_id: int | None) -> service.Board:
 
 
 def _parts(board: service.Board) -> dict[str, Any]:
+    # H-022: unconfirmed hand-overs and overdue referrals out, refreshed with the rest.
+    handovers = onward.board_items(get_session(), network_id=board.network_id, now=board.now)
     return {"board": board, "timeline": timeline_drawing(board), "map": map_drawing(board),
-            "counts": board.counts(), "network_arg": board.network_id or 0}
+            "counts": board.counts(), "network_arg": board.network_id or 0,
+            "handovers": handovers}
 
 
 @bp.get("/board")
@@ -80,9 +83,7 @@ def board() -> str:
                  entity=("network", network_id), purpose="dispatch board",
                  request_id=request_id(), details={"visits": len(board_rows.visits)})
     session.commit()
-    handovers = onward.board_items(session, network_id=network_id, now=now())  # H-022
-    return render_template("board/board.html", poll_seconds=POLL_SECONDS, handovers=handovers,
-                           **_parts(board_rows))
+    return render_template("board/board.html", poll_seconds=POLL_SECONDS, **_parts(board_rows))
 
 
 @bp.get("/board/data")

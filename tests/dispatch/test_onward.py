@@ -47,6 +47,8 @@ def test_out_of_scope_child_opens_a_handover_to_confirm(
     sign_in(web, coordinator.username)
     board = web.get("/board").get_data(as_text=True)
     assert f'data-onward="{row["id"]}"' in board and "Hand-over to confirm" in board
+    polled = web.get("/board/data").get_json()["html"]["handovers"]  # the live refresh
+    assert f'data-onward="{row["id"]}"' in polled
     page = web.get(f"/referrals/{referral['id']}").get_data(as_text=True)
     assert 'id="confirm-handover"' in page
 
