@@ -208,6 +208,9 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.conference_action_add", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.group_conferences", "GET"): frozenset({COORDINATOR, MANAGER}),
     ("web.group_conference_build", "POST"): frozenset({COORDINATOR, MANAGER}),
+    # Consent by API: as the consent page (the people who talk to patients and carers).
+    ("consents.Consents", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("consents.Consents", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
 }
 
 

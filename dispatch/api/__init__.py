@@ -23,6 +23,7 @@ def init_api(app: Flask) -> None:
         care_plans,
         carers,
         conferences,
+        consents,
         discharges,
         fhir,
         health,
@@ -46,7 +47,7 @@ def init_api(app: Flask) -> None:
     # Integrated care around the person (issue 16).
     for blueprint in (practices.blp, practices.groups_blp, practices.coordinators_blp,
                       care_plans.blp, onward.blp, onward.tasks_blp, carers.blp,
-                      discharges.blp, conferences.blp):
+                      discharges.blp, conferences.blp, consents.blp):
         api.register_blueprint(blueprint)
     app.register_error_handler(DispatchError, handle_dispatch_error)
     app.register_error_handler(StaleDataError, handle_stale_data)

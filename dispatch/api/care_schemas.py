@@ -11,6 +11,7 @@ from marshmallow import fields, validate
 
 from dispatch.models.care_plans import RESUSCITATION_STATUSES
 from dispatch.models.conferences import ROOT_CAUSES
+from dispatch.models.consent import CONSENT_DECISIONS, CONSENT_GIVERS, CONSENT_SCOPES
 from dispatch.models.onward import ONWARD_SERVICES, ONWARD_STATUSES
 from dispatch.models.practices import MDG_CADENCES, MDG_ROLES
 from dispatch.schemas.referrals import StrictSchema, Text
@@ -408,3 +409,29 @@ class ActionCreateSchema(StrictSchema):
     due = fields.Date(required=True)
     owner_user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     owner_name = Text(load_default="", validate=validate.Length(max=120))
+
+
+# --- consent by API (issue 16, consent) -------------------------------------------------------
+
+
+class ConsentDecisionSchema(StrictSchema):
+    decision = fields.String(required=True, validate=validate.OneOf(CONSENT_DECISIONS))
+    given_by = fields.String(required=True, validate=validate.OneOf(CONSENT_GIVERS))
+    scope = fields.String(load_default=CONSENT_SCOPES[0], validate=validate.OneOf(CONSENT_SCOPES))
+
+
+class ConsentRecordSchema(StrictSchema):
+    id = fields.Integer()
+    decision = fields.String()
+    scope = fields.String()
+    given_by = fields.String()
+    recorded_by = fields.String()
+    at = fields.DateTime()
+
+
+class ConsentStateSchema(StrictSchema):
+    patient_id = fields.Integer()
+    consent_to_share = fields.Boolean()
+    recorded_by = fields.String(allow_none=True)
+    recorded_at = fields.DateTime(allow_none=True)
+    history = fields.List(fields.Nested(ConsentRecordSchema))
