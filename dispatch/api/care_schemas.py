@@ -327,6 +327,12 @@ class SentTextSchema(StrictSchema):
 # --- hospital discharge (item 5) -------------------------------------------------------------
 
 
+class PackageLineSchema(StrictSchema):
+    tariff_code = Text(required=True, validate=validate.Length(min=1, max=32))
+    units_per_week = fields.Float(required=True, validate=validate.Range(min=0.5, max=100))
+    weeks = fields.Integer(required=True, validate=validate.Range(min=1, max=52))
+
+
 class DischargeCreateSchema(StrictSchema):
     patient_id = ID
     hospital = Text(required=True, validate=validate.Length(min=1, max=120))
@@ -337,6 +343,8 @@ class DischargeCreateSchema(StrictSchema):
     needs = fields.List(fields.String(), load_default=list, metadata={
         "description": "triage need codes for the follow-up (default: medication_review)"})
     care_package_needed = fields.Boolean(load_default=False)
+    care_package = fields.List(fields.Nested(PackageLineSchema), load_default=list, metadata={
+        "description": "care at home the discharge summary asks for: a draft package"})
 
 
 class DischargeSchema(StrictSchema):
@@ -347,6 +355,7 @@ class DischargeSchema(StrictSchema):
     discharged_at = fields.DateTime()
     follow_up_hours = fields.Integer()
     care_package_needed = fields.Boolean()
+    package_id = fields.Integer(allow_none=True)
     visits = fields.List(fields.Dict(), metadata={
         "description": "the follow-up visit(s): id, reference, status, deadline"})
 

@@ -16,6 +16,7 @@ from dispatch.db import get_session
 from dispatch.models import Visit
 from dispatch.services import discharges as service
 from dispatch.services import patients as patient_service
+from dispatch.services.packages import LineRequest
 
 blp = Blueprint("discharges", __name__, url_prefix="/api/discharges",
                 description="Hospital discharges followed up at home")
@@ -31,13 +32,15 @@ class Discharges(MethodView):
         due within 24 or 48 hours of discharge; audited."""
         session = get_session()
         patient = patient_service.get_patient(session, data.pop("patient_id"))
+        lines = [LineRequest(**line) for line in data.pop("care_package")]
         row = service.refer_discharge(session, patient=patient, actor=current_actor(),
-                                      now=now(), request_id=request_id(), **data)
+                                      now=now(), request_id=request_id(), package_lines=lines,
+                                      **data)
         session.commit()
         visits = session.scalars(sa.select(Visit).where(Visit.referral_id == row.referral_id))
         return {**{c: getattr(row, c) for c in (
             "id", "patient_id", "referral_id", "hospital", "discharged_at", "follow_up_hours",
-            "care_package_needed")},
+            "care_package_needed", "package_id")},
             "visits": [{"id": v.id, "reference": v.reference, "status": v.status,
                         "deadline": v.deadline.isoformat()} for v in visits]}
 

@@ -31,5 +31,7 @@ class HospitalDischarge(Base):
     follow_up_hours: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
     summary: so.Mapped[str] = so.mapped_column(sa.String(2000))
     care_package_needed: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False)
+    #: The draft care package the discharge summary asked for (approved as any other).
+    package_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("care_packages.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     created_by: so.Mapped[str] = so.mapped_column(sa.String(120))

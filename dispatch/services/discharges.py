@@ -20,9 +20,10 @@ from dispatch.actors import Actor
 from dispatch.errors import InvalidInput
 from dispatch.models import HospitalDischarge, Patient, Visit
 from dispatch.models.discharges import FOLLOW_UP_HOURS
-from dispatch.services import audit, referrals
+from dispatch.services import audit, packages, referrals
 from dispatch.services.referral_commands import new_referral_from_json
 from triage import NEEDS, RED_FLAGS
+from triage.timing import local
 
 #: The follow-up visit checks how the person is managing at home after discharge.
 DEFAULT_NEEDS = ("medication_review",)
@@ -32,9 +33,12 @@ def refer_discharge(
     session: so.Session, *, patient: Patient, hospital: str, discharged_at: datetime,
     follow_up_hours: int, summary: str, actor: Actor, now: datetime,
     needs: Sequence[str] = (), ward: str | None = None, care_package_needed: bool = False,
-    request_id: str | None = None,
+    package_lines: Sequence[packages.LineRequest] = (), request_id: str | None = None,
 ) -> HospitalDischarge:
-    """Log the discharge and its follow-up referral (with its visit); audited.
+    """Log the discharge and its follow-up referral (with its visit); audited. Where the
+    discharge summary asks for care at home (``package_lines``: tariff code, units a week,
+    weeks), a draft care package starting on the discharge day is made, to be submitted and
+    approved within the coordinator's threshold as any other.
 
     :raise InvalidInput: a follow-up other than 24 or 48 hours, an unknown need, a discharge
         in the future, or no summary.
@@ -68,6 +72,12 @@ def refer_discharge(
         ward=ward, discharged_at=discharged_at, follow_up_hours=follow_up_hours,
         summary=summary.strip()[:2000], care_package_needed=care_package_needed,
         created_at=now, created_by=actor.username[:120])
+    if package_lines:
+        package = packages.create_package(
+            session, patient_id=patient.id, start_date=local(discharged_at).date(),
+            end_date=None, lines=package_lines, actor=actor, now=now, request_id=request_id)
+        row.package_id = package.id
+        row.care_package_needed = True
     session.add(row)
     session.flush()
     audit.record(session, actor=actor, action="hospital_discharge", now=now,

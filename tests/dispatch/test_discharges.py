@@ -58,3 +58,27 @@ def test_discharge_kpi_counts_follow_ups_met(
         "patient_id": joe.id, "hospital": "X", "discharged_at": "2026-12-01T09:00:00+00:00",
         "follow_up_hours": 72, "summary": "x"}, headers=headers)
     assert bad.status_code == 422
+
+
+def test_discharge_summary_asking_for_care_makes_a_draft_package(
+    client: FlaskClient, token_for: Auth, session: so.Session
+) -> None:
+    """Care at home in the discharge summary becomes a draft care package from the discharge
+    day, priced from the tariff, to be approved as any other."""
+    from datetime import date
+
+    from dispatch.services import tariffs
+
+    tariffs.ensure_default_tariff(session, date(2026, 12, 1))
+    joe = f.patient(session, network_id=f.network(session).id)
+    session.commit()
+    answer = client.post("/api/discharges", json={
+        "patient_id": joe.id, "hospital": "Charing Cross Hospital",
+        "discharged_at": "2026-12-01T09:00:00+00:00", "follow_up_hours": 24,
+        "summary": "Reablement twice a day for two weeks",
+        "care_package": [{"tariff_code": "reablement_visit", "units_per_week": 14,
+                          "weeks": 2}]}, headers=token_for("coordinator"))
+    assert answer.status_code == 201, answer.json
+    package = session.get(m.CarePackage, answer.json["package_id"])
+    assert package is not None and package.status == "draft"
+    assert package.start_date == date(2026, 12, 1) and answer.json["care_package_needed"]
