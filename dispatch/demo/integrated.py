@@ -34,6 +34,8 @@ from triage.timing import local
 
 #: Each demo network's practice: a made-up ODS code (letter and five digits).
 ODS_PREFIX: Final = "Y9"
+#: Patients the demo coordinator coordinates (a full-time coordinator's caseload).
+DEMO_CASELOAD: Final = 80
 MDG_MEMBERS: Final = (("Dr Anita Patel", "gp", "GP practice"),
                       ("Dee Okafor", "district_nurse", "Community nursing"),
                       ("Sam Reid", "social_worker", "Council adult social care"),
@@ -87,10 +89,14 @@ def _register_all(session: so.Session, practice: GpPractice, now: datetime) -> N
 
 
 def _coordinate_top_tiers(session: so.Session, coordinator: User, now: datetime) -> int:
-    """The demo coordinator coordinates their network's top three tiers."""
+    """The demo coordinator takes a real caseload of their network's top tiers (highest risk
+    first, at most :data:`DEMO_CASELOAD`); the rest show as "no coordinator" on /caseloads,
+    the gap a network would staff."""
+    order = sa.case({t: i for i, t in enumerate(COORDINATED_TIERS)}, value=Patient.risk_tier)
     stmt = sa.select(Patient.id, sa.literal(coordinator.id), sa.literal(
         now, type_=sa.DateTime(True)), sa.literal("demo")).where(
-        Patient.risk_tier.in_(COORDINATED_TIERS), Patient.network_id == coordinator.network_id)
+        Patient.risk_tier.in_(COORDINATED_TIERS), Patient.network_id == coordinator.network_id
+    ).order_by(order, Patient.id).limit(DEMO_CASELOAD)
     result = session.execute(sa.insert(CareCoordination).from_select(
         ["patient_id", "coordinator_user_id", "assigned_at", "assigned_by"], stmt))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

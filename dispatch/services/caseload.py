@@ -30,12 +30,18 @@ class CaseloadRow:
     flags: tuple[str, ...] = field(default=())
 
 
+#: The most patients one page lists (with their flags); a real caseload is well under it.
+PAGE_LIMIT = 200
+
+
 def caseload_rows(
     session: so.Session, *, actor: Actor, coordinator_user_id: int, now: datetime,
-    request_id: str | None,
+    request_id: str | None, limit: int = PAGE_LIMIT,
 ) -> list[CaseloadRow]:
-    """The coordinator's patients with their flags, patients with flags first; audited."""
-    patients = practices.caseload(session, coordinator_user_id=coordinator_user_id)
+    """The coordinator's patients (highest risk first, at most ``limit``) with their flags,
+    patients with flags first; audited."""
+    patients = practices.caseload(session, coordinator_user_id=coordinator_user_id,
+                                  limit=limit)
     practices.audit_caseload_read(session, actor=actor, patients=patients, now=now,
                                   request_id=request_id)
     rows = []

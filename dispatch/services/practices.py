@@ -252,14 +252,21 @@ def caseloads(session: so.Session, *, network_id: int | None = None) -> list[Cas
     return sorted(out, key=lambda c: (-c.patients, c.display_name))
 
 
-def caseload(session: so.Session, *, coordinator_user_id: int) -> list[Patient]:
-    """The coordinator's patients, highest risk first (identifiers: audit the read)."""
+def caseload(session: so.Session, *, coordinator_user_id: int,
+             limit: int | None = None) -> list[Patient]:
+    """The coordinator's patients, highest risk first, the first ``limit`` of them
+    (identifiers: audit the read)."""
     order = sa.case({t: i for i, t in enumerate(COORDINATED_TIERS)}, value=Patient.risk_tier,
                     else_=len(COORDINATED_TIERS))
     stmt = (sa.select(Patient).join(CareCoordination, CareCoordination.patient_id == Patient.id)
             .where(CareCoordination.coordinator_user_id == coordinator_user_id)
             .order_by(order, Patient.family_name, Patient.id))
-    return list(session.scalars(stmt))
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def caseload_size(session: so.Session, *, coordinator_user_id: int) -> int:
+    return int(session.scalar(sa.select(sa.func.count()).where(
+        CareCoordination.coordinator_user_id == coordinator_user_id)) or 0)
 
 
 def uncoordinated_count(session: so.Session, *, network_id: int | None = None) -> int:

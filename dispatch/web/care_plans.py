@@ -22,7 +22,7 @@ from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Forbidden, InvalidInput
 from dispatch.models import Patient
-from dispatch.services import audit, carers, onward, patients
+from dispatch.services import audit, carers, onward, patients, practices
 from dispatch.services import care_plans as service
 from dispatch.services.caseload import caseload_rows
 from dispatch.web.common import bp
@@ -188,5 +188,6 @@ def my_caseload() -> str:
                          patient_id=task.patient_id, entity=("task", task.id),
                          purpose="the owner's open tasks", request_id=request_id())
     session.commit()
+    total = practices.caseload_size(session, coordinator_user_id=actor.user_id or 0)
     return render_template("integrated/caseload.html", rows=rows, now=now(), tasks=tasks,
-                           today=local(now()).date())
+                           today=local(now()).date(), total=total)
