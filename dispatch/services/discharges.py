@@ -103,11 +103,15 @@ class DischargeKpi:
 
 
 def discharge_kpi(session: so.Session, *, since: datetime, until: datetime,
-                  now: datetime) -> DischargeKpi:
-    """Follow-ups of discharges in ``[since, until)``: a follow-up is met when a visit of its
-    referral arrived by the deadline; missed when none did and the deadline has passed."""
+                  now: datetime, network_id: int | None = None) -> DischargeKpi:
+    """Follow-ups of discharges in ``[since, until)`` (of one network's patients with
+    ``network_id``): met when a visit of its referral arrived by the deadline; missed when
+    none did and the deadline has passed; else open."""
     stmt = sa.select(HospitalDischarge).where(HospitalDischarge.discharged_at >= since,
                                               HospitalDischarge.discharged_at < until)
+    if network_id is not None:
+        stmt = stmt.join(Patient, Patient.id == HospitalDischarge.patient_id).where(
+            Patient.network_id == network_id)
     met = missed = still_open = 0
     discharges = list(session.scalars(stmt))
     for row in discharges:

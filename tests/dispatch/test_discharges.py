@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import orm as so
 
@@ -82,3 +83,19 @@ def test_discharge_summary_asking_for_care_makes_a_draft_package(
     package = session.get(m.CarePackage, answer.json["package_id"])
     assert package is not None and package.status == "draft"
     assert package.start_date == date(2026, 12, 1) and answer.json["care_package_needed"]
+
+
+def test_performance_page_shows_discharge_follow_ups(app: Flask, session: so.Session) -> None:
+    """The managers' performance page reports the day's discharge follow-ups."""
+    from tests.dispatch.test_web_support import signed_in_client
+
+    joe = f.patient(session)
+    referral = f.referral(session, joe.id, source="hospital_discharge")
+    session.add(m.HospitalDischarge(
+        patient_id=joe.id, referral_id=referral.id, hospital="Charing Cross Hospital",
+        discharged_at=f.NOW - timedelta(hours=1), follow_up_hours=24, summary="Home",
+        created_at=f.NOW, created_by="x"))
+    session.commit()
+    page = signed_in_client(app, session, "manager").get("/reports/kpis?date=2026-12-01")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "1 discharge this day" in text
