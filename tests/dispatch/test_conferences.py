@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import orm as so
@@ -91,6 +92,7 @@ def test_next_conference_starts_where_the_last_ended(
     assert built.json["since"].startswith("2026-11-24")
 
 
+@pytest.mark.safety("H-204")
 def test_conference_pages_and_actions_on_home(app: Flask, session: so.Session) -> None:
     """The group page builds the list; the conference page saves notes and adds an action;
     the owner's home page shows it until done."""

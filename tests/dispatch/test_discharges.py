@@ -18,6 +18,7 @@ Auth = Callable[..., dict[str, str]]
 
 @pytest.mark.parametrize(("hours", "deadline"), [(24, "2026-12-02T09:00:00+00:00"),
                                                  (48, "2026-12-03T09:00:00+00:00")])
+@pytest.mark.safety("H-205")
 def test_discharge_creates_follow_up_within_24_or_48_hours(
     client: FlaskClient, token_for: Auth, session: so.Session, hours: int, deadline: str
 ) -> None:
@@ -37,6 +38,7 @@ def test_discharge_creates_follow_up_within_24_or_48_hours(
     assert referral is not None and referral.source == "hospital_discharge"
 
 
+@pytest.mark.safety("H-205")
 def test_discharge_kpi_counts_follow_ups_met(
     client: FlaskClient, token_for: Auth, session: so.Session
 ) -> None:

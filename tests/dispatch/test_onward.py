@@ -122,6 +122,7 @@ def test_onward_referral_statuses(
     assert bad.status_code == 422
 
 
+@pytest.mark.safety("H-204")
 def test_tasks_created_listed_and_done_on_the_owners_caseload(
     app: Flask, client: FlaskClient, token_for: Auth, session: so.Session
 ) -> None:
@@ -148,6 +149,7 @@ def test_tasks_created_listed_and_done_on_the_owners_caseload(
     assert late.status_code == 422 and "due" in late.json["errors"]
 
 
+@pytest.mark.safety("H-204")
 def test_overdue_onward_referral_flagged_on_caseload(app: Flask, session: so.Session) -> None:
     """A referral out past its due time is flagged on the patient's coordinator's caseload."""
     coordinator = add_web_user(session, "coordinator")
