@@ -23,11 +23,16 @@ from __future__ import annotations
 import dispatch.web.absence
 import dispatch.web.admin
 import dispatch.web.board
+import dispatch.web.care_plans
+import dispatch.web.carers
+import dispatch.web.conferences
 import dispatch.web.consent
 import dispatch.web.handler
 import dispatch.web.messages
+import dispatch.web.onward
 import dispatch.web.package_pages
 import dispatch.web.packages
+import dispatch.web.practices
 import dispatch.web.reports
 import dispatch.web.users
 import dispatch.web.visits  # noqa: F401  (each registers its routes on ``bp``)

@@ -31,7 +31,7 @@ from dispatch.jobs.wakeup import wake
 from dispatch.models import Network, Patient, Shift, Staff, User, Visit
 from dispatch.planning import jeopardy, runs
 from dispatch.planning.runs import provider_for
-from dispatch.services import absence, audit, manual, network_scope, pin_warnings
+from dispatch.services import absence, audit, manual, network_scope, onward, pin_warnings
 from dispatch.services import board as service
 from dispatch.services import candidates as ranking
 from dispatch.services.patients import postcode_district
@@ -42,7 +42,7 @@ from dispatch.web.pageforms import AssignForm, JeopardyDecisionForm, PinForm, Un
 POLL_SECONDS = 20  # how often board.js asks for fresh lists
 START_ROUNDING = timedelta(minutes=5)
 DOUBLE_BOOKED = "Not saved: one person cannot be in two places. Choose another worker or time"
-PARTS = ("counts", "attention", "planned", "timelines", "map")
+PARTS = ("counts", "attention", "planned", "timelines", "map", "handovers")
 
 
 def _network_id() -> int | None:
@@ -78,10 +78,13 @@ def _parts(board: service.Board) -> dict[str, Any]:
     if actor.networks is not None:  # the network list shows only the coordinator's own
         board = dataclasses.replace(board, networks=tuple(
             (i, n) for i, n in board.networks if i in actor.networks))
+    # H-022: unconfirmed hand-overs and overdue referrals out, refreshed with the rest.
+    handovers = onward.board_items(get_session(), network_id=board.network_id, now=board.now)
     return {"board": board, "every_network": actor.networks is None,
             "pin_warnings": pin_warnings.pinned_costs(board),
             "timeline": timeline_drawing(board), "map": map_drawing(board),
-            "counts": board.counts(), "network_arg": board.network_id or 0}
+            "counts": board.counts(), "network_arg": board.network_id or 0,
+            "handovers": handovers}
 
 
 @bp.get("/board")

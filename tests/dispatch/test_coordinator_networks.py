@@ -279,14 +279,14 @@ def test_admin_pages_are_for_administrators_only(
 
 @pytest.mark.safety("H-111")
 def test_migration_makes_existing_users_hub_coordinators(tmp_path: Path) -> None:
-    """0011: a user of before keeps every network (nothing they ran is taken away mid-shift)
+    """0017: a user of before keeps every network (nothing they ran is taken away mid-shift)
     and their home network is listed; an administrator narrows them afterwards."""
     from alembic import command
 
     from dispatch.migrate import alembic_config, upgrade
 
     url = f"sqlite:///{tmp_path / 'before.sqlite3'}"
-    command.upgrade(alembic_config(url), "0010_pipeline")
+    command.upgrade(alembic_config(url), "0016_integrated")
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO networks (id, code, name, borough) "

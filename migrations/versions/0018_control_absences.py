@@ -1,7 +1,7 @@
 """absences: a worker off sick, absent or finishing early
 
-Revision ID: 0012_control
-Revises: 0011_control
+Revision ID: 0018_control
+Revises: 0017_control
 Create Date: 2026-12-06 00:45:00
 
 A coordinator marks a worker off from a time until a time (``POST /api/staff/{id}/absence``
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0012_control'
-down_revision: str | None = '0011_control'
+revision: str = '0018_control'
+down_revision: str | None = '0017_control'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """coordinators' networks: the networks a coordinator sees and acts on
 
-Revision ID: 0011_control
-Revises: 0010_pipeline
+Revision ID: 0017_control
+Revises: 0016_integrated
 Create Date: 2026-12-06 00:30:00
 
 ``user_networks`` lists the networks a coordinator coordinates; ``users.all_networks`` marks a
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0011_control'
-down_revision: str | None = '0010_pipeline'
+revision: str = '0017_control'
+down_revision: str | None = '0016_integrated'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
