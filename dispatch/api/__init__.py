@@ -20,6 +20,7 @@ def init_api(app: Flask) -> None:
     """Bind the API to ``app``, register every blueprint and the domain-error handler."""
     api.init_app(app)
     from dispatch.api import (
+        absences,
         care_plans,
         carers,
         conferences,
@@ -41,7 +42,7 @@ def init_api(app: Flask) -> None:
     )
 
     for module in (health, referrals, patients, visits, staff, plans, messages, sms, fhir,
-                   packages, kpis):
+                   packages, kpis, absences):
         api.register_blueprint(module.blp)
     api.register_blueprint(plans.networks_blp)
     # Integrated care around the person (issue 16).
