@@ -25,9 +25,12 @@ from sqlalchemy import orm as so
 from dispatch import states
 from dispatch.actors import Actor
 from dispatch.config import LONDON
-from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
+from dispatch.errors import Conflict, NotFound
+from dispatch.models import Absence, Patient, Shift, Staff, StaffBase, Visit
 from dispatch.planning import invariants
+from dispatch.planning.invariants import lock_worker
+from dispatch.planning.jeopardy import moves_for
+from dispatch.planning.problem import is_urgent
 from dispatch.services import visit_actions
 from routing.travel import TravelTimeProvider
 
@@ -44,6 +47,10 @@ def skill_names(codes: Iterable[str]) -> str:
     """Several skills in words, joined with commas and "and"."""
     names = [skill_name(c) for c in sorted(codes)]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+#: How each absence reason reads (as dispatch.services.absence.REASON_WORDS).
+ABSENCE_WORDS = {"sick": "off sick", "absent": "absent", "finishing_early": "finishing early"}
 
 
 def hm(moment: datetime, now: datetime | None = None) -> str:
@@ -73,26 +80,6 @@ class ManualResult:
     warnings: tuple[str, ...]
     #: Refused outright (confirming would not help): the worker is booked elsewhere then.
     double_booked: bool = False
-
-
-def lock_worker(session: so.Session, staff_id: int) -> Staff:
-    """Lock the worker's row for this transaction: assignments to one worker are serialised.
-
-    ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: it still excludes every other assigner, but not
-    the foreign-key checks of rows that merely name the worker (a text to them, an audit
-    event). With ``FOR UPDATE`` a coordinator holding worker 2 who texted worker 1 ("no
-    longer needed") waited for the planner holding worker 1, which waited for worker 2:
-    PostgreSQL found the deadlock and the coordinator got a 500 (the pin race test).
-    """
-    staff = session.scalar(
-        sa.select(Staff)
-        .where(Staff.id == staff_id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    )
-    if staff is None:
-        raise InvalidInput("invalid assignment", errors={"staff_id": ["no such member of staff"]})
-    return staff
 
 
 def check_assignment(
@@ -125,6 +112,14 @@ def check_assignment(
         check.warnings.append(
             f"{staff.name} is off sick from {hm(check.shift.sick_from, now or start)}"
         )
+    for absence in session.scalars(sa.select(Absence).where(
+            Absence.staff_id == staff.id, Absence.cancelled_at.is_(None),
+            Absence.starts_at < end, Absence.ends_at > start)):
+        if check.shift is not None and check.shift.sick_from == absence.starts_at:
+            continue  # said above
+        check.warnings.append(
+            f"{staff.name} is {ABSENCE_WORDS[absence.reason]} from "
+            f"{hm(absence.starts_at, now or start)} until {hm(absence.ends_at, now or start)}")
     if start > visit.deadline:
         late = int((start - visit.deadline).total_seconds() // 60)
         check.warnings.append(
@@ -249,9 +244,6 @@ def _push_later(
     clashes, then check again. Never pushes a visit under way, a visit the coordinator
     pinned, or a 2-hour visit past its deadline (hazard H-110): the clash then stands.
     Changes are only flushed; the caller rolls back when nothing is saved."""
-    from dispatch.planning.jeopardy import is_urgent
-    from dispatch.services.candidates import moves_for
-
     moves = moves_for(session, visit, staff, start, now=now, provider=provider)
     if not moves:
         return check

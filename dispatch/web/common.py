@@ -25,6 +25,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -59,6 +60,7 @@ from dispatch.permissions import (
     allowed,
     rule_for,
 )
+from dispatch.wording import london_time
 from triage.timing import local
 
 VENDOR_PACKAGES = ("nhsuk-frontend", "swagger-ui-dist")
@@ -127,16 +129,6 @@ def init_app(app: Flask) -> None:
         app.add_template_filter(function, name)
     app.context_processor(_page_context)
     app.after_request(_allow_page_scripts)
-
-
-def london_time(moment: datetime | str | None) -> str:
-    """"12:20 on Tuesday 1 December 2026": the wall-clock time a London call handler reads."""
-    if moment is None:
-        return ""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    wall = local(moment)
-    return f"{wall:%H:%M} on {wall:%A} {wall.day} {wall:%B %Y}"
 
 
 def uk_date(value: date | datetime | None) -> str:
@@ -334,8 +326,19 @@ def index() -> Response:
 
 @bp.get("/home")
 def home() -> str:
-    """Links to the pages the signed-in role may use."""
-    return render_template("home.html")
+    """Links to the pages the signed-in role may use; for coordinators and managers, the care
+    packages waiting for their decision first."""
+    from dispatch.auth import current_actor
+    from dispatch.db import get_session
+    from dispatch.services.package_queue import waiting_for
+    from dispatch.services.packages import approval_limits
+
+    actor = current_actor()
+    limits = approval_limits(current_app.config.get("APPROVAL_LIMITS_PENCE"))
+    waiting = (waiting_for(get_session(), actor, limits)
+               if actor.role in ("coordinator", "manager") else [])
+    get_session().commit()
+    return render_template("home.html", waiting_packages=waiting)
 
 
 # --- sign in and out -------------------------------------------------------------------------

@@ -7,23 +7,22 @@ cookie, so the page, the API and the files can never disagree.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
+from dispatch.config import LONDON
 from dispatch.db import get_session
-from dispatch.errors import InvalidInput, NotFound
+from dispatch.errors import InvalidInput
 from dispatch.forms import BAD_DATE, read_date
-from dispatch.models import Network
 from dispatch.planning.runs import provider_for
 from dispatch.reports import charts, export, metrics
-from dispatch.services import audit, kpis
+from dispatch.services import discharges, kpis
 from dispatch.web.common import bp
 
 CHART_TITLES = {
@@ -62,15 +61,13 @@ def kpi_page() -> ResponseReturnValue:
     """Headline tiles, charts, tables and definitions for one day (and network)."""
     day, network_id = _query()
     session = get_session()
-    networks = [(i, n) for i, n in session.execute(
-        sa.select(Network.id, Network.name).order_by(Network.name))]
-    if network_id is not None and network_id not in dict(networks):
-        raise NotFound(f"network {network_id} not found")
-    report = kpis.kpi_report(session, day=day, now=now(), network_id=network_id,
-                             provider=provider_for(current_app))
-    audit.record(session, actor=current_actor(), action="view_kpis", now=now(),
-                 purpose="performance reporting", request_id=request_id(),
-                 details={"date": day.isoformat(), "network": network_id})
+    report = kpis.view_report(session, day=day, now=now(), network_id=network_id,
+                              provider=provider_for(current_app), actor=current_actor(),
+                              request_id=request_id())
+    networks = kpis.network_choices(session)
+    start = datetime.combine(day, time.min, tzinfo=LONDON)  # issue 16: discharge follow-ups
+    follow_ups = discharges.discharge_kpi(session, since=start, until=start + timedelta(days=1),
+                                          now=now(), network_id=network_id)
     session.commit()
     args = {"date": day.isoformat(), **({"network": network_id} if network_id else {})}
     return render_template(
@@ -80,7 +77,7 @@ def kpi_page() -> ResponseReturnValue:
                  f"/api/kpis/charts/{name}.svg?{urlencode(args)}") for name in charts.CHARTS],
         csvs=[(t, TABLE_TITLES.get(t, t), f"/api/kpis.csv?{urlencode({**args, 'table': t})}")
               for t in export.TABLES],
-        target=metrics.UCR_AMBITION, team_rows=team_rows(report))
+        target=metrics.UCR_AMBITION, team_rows=team_rows(report), follow_ups=follow_ups)
 
 
 def team_rows(report: dict[str, Any]) -> list[tuple[str, dict[str, Any], bool]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import orm as so
@@ -64,7 +65,8 @@ def test_board_data_json_has_lists_and_parts(app: Flask, session: so.Session) ->
     assert data["attention"][0]["reference"] == "7777"
     assert data["attention"][0]["cause"] == "unassigned"
     assert data["counts"]["jeopardy"] == 1 and data["counts"]["staff_on_shift"] == 2
-    assert set(data["html"]) == {"counts", "attention", "planned", "closed", "timelines", "map"}
+    assert set(data["html"]) == {"counts", "attention", "planned", "closed", "timelines", "map",
+                                 "handovers"}
 
 
 def test_board_read_model_travel_before_visit(session: so.Session) -> None:
@@ -234,3 +236,28 @@ def test_all_networks_board_groups_timelines_by_network(
     assert f"{day.network.name} (".replace("&", "&amp;") in every and " shifts)</span>" in every
     one = client.get(f"/board?network={day.network.id}").get_data(as_text=True)
     assert "app-timeline-group" not in one and '<svg id="timelines"' in one
+
+
+@pytest.mark.safety("H-113")
+def test_board_warns_when_a_pinned_decision_costs_a_deadline(
+    app: Flask, session: so.Session,
+) -> None:
+    """A visit pinned by hand for after its deadline, and the next visit of the same worker
+    late behind it: the board says so in words, naming both, with times (issue 14)."""
+
+    day = make_day(session)
+    day.mine.pinned, day.mine.status = True, "offered"
+    day.mine.planned_start = day.mine.deadline + timedelta(minutes=15)
+    day.theirs.assigned_staff_id, day.theirs.shift_id = day.mine.assigned_staff_id, \
+        day.mine.shift_id
+    day.theirs.planned_start = day.mine.planned_start + timedelta(minutes=60)
+    day.theirs.deadline = day.theirs.planned_start - timedelta(minutes=5)
+    session.commit()
+    client, _ = office_client(app, session, "coordinator")
+
+    page = client.get("/board").get_data(as_text=True)
+
+    assert "A pinned decision now costs a deadline" in page
+    assert f"Visit {day.mine.reference} is pinned to" in page and "after its deadline" in page
+    assert f"Visit {day.theirs.reference} with" in page
+    assert f"behind visit {day.mine.reference} pinned" in page
