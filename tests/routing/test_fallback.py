@@ -135,3 +135,20 @@ def test_fallback_survives_the_plan_document(
     assert (again.fallback, again.note) == (plan.fallback, plan.note)
     normal = dataclasses.replace(plan, fallback=None, note=None)
     assert plan_io.plan_to_dict(normal, problem)["fallback"] is None
+
+
+def test_a_search_cut_off_before_placing_anyone_gives_the_greedy_plan(
+    make_problem: ProblemFactory, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under heavy load the first-solution heuristic of a 500-visit day ran out of time and
+    OR-Tools returned its partial assignment with every visit unperformed: a "plan" serving
+    nobody, with no fallback. The search's result is replaced here by exactly that."""
+    problem = _day(make_problem)
+    nobody = RoutingPlan((), (), 0, 0.0, 0, 10**9, 1.0)
+    monkeypatch.setattr(solver._SearchJob, "run", lambda self: nobody)
+
+    plan = solve(problem, seconds=1.0, workers=1)
+
+    assert plan.fallback == "greedy_insertion"
+    assert check_plan(problem, plan) == []
+    assert {s.visit_id for r in plan.routes for s in r.stops} == {v.id for v in problem.visits}
