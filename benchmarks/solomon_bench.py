@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import statistics
 import time
 from collections import defaultdict
@@ -38,7 +39,10 @@ try:
 except ImportError:  # run as a script: benchmarks/ is on sys.path, not the repo root
     from solomon_gen import generate  # type: ignore[no-redef]
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "solomon"
+#: The published files: ``../shared/data/solomon`` beside the checkout, or ``SOLOMON_DATA``.
+DATA = Path(
+    os.environ.get("SOLOMON_DATA", Path(__file__).resolve().parents[2] / "shared/data/solomon")
+)
 
 #: Published instances the search settings were chosen on.
 TUNING_PUBLISHED = (
