@@ -187,7 +187,8 @@ def run(names: list[SolomonInstance], seconds: float, modes: list[str], out: Pat
         label: str) -> dict[str, dict[str, Outcome]]:
     """Run every mode on every instance, interleaved; print one line per instance."""
     results: dict[str, dict[str, Outcome]] = {}
-    print(f"{'instance':16} " + " ".join(f"{m:>18}" for m in modes) + "   w1/pyvrp  w2/pyvrp")
+    ratios = [f"{m}/pyvrp" for m in ("w1", "w2") if m in modes and "pyvrp" in modes]
+    print(f"{'instance':16} " + " ".join(f"{m:>18}" for m in modes) + "   " + "  ".join(ratios))
     for instance in names:
         row = {mode: MODES[mode](instance, seconds) for mode in modes}
         results[instance.name] = row
