@@ -141,20 +141,29 @@ def run_parallel(jobs: Sequence[SearchJob]) -> RoutingPlan:
     else:
         children = [_fork(job) for job in jobs[1:]]
         results = [jobs[0].run(), *(_collect(child) for child in children)]
-    found = [(plan.objective, index, plan) for index, plan in enumerate(results) if plan]
-    first = jobs[0]
+    found = [
+        (plan.objective, index, plan)
+        for index, plan in enumerate(results)
+        if plan and not _empty_by_timeout(plan, jobs[index])
+    ]
     if not found:
         # Out of time before a first solution (a loaded machine): never no plan at all.
+        first = jobs[0]
         return greedy_plan(first.problem, first.screening, first.warm)
-    best = min(found, key=lambda item: (item[0], item[1]))[2]
-    if not best.routes and first.screening.candidates:
-        # The first-solution heuristic was cut off by the time limit: OR-Tools then leaves
-        # every visit it had not placed unperformed, so the "plan" serves nobody (seen at
-        # 500 visits, 10 s, load 15). Place what fits greedily instead.
-        greedy = greedy_plan(first.problem, first.screening, first.warm)
-        if greedy.routes:
-            return greedy
-    return best
+    return min(found, key=lambda item: (item[0], item[1]))[2]
+
+
+def _empty_by_timeout(plan: RoutingPlan, job: SearchJob) -> bool:
+    """Whether ``plan`` serves nothing although some visit has an eligible shift: what the
+    library hands back when its time runs out while it is still building the first plan
+    (every visit left out). Seen under heavy load (H-142): 693 visits on 84 shifts, two
+    10 s searches at load 13 on 2 cores, both returned no visit served, and the plan was
+    taken as the answer. It is no solution: the greedy fallback serves what fits."""
+    return not any(route.stops for route in plan.routes) and any(
+        job.screening.candidates.get(v.id) or v.pinned_to is not None
+        for v in job.problem.visits
+        if v.id in job.screening.candidates
+    )
 
 
 _Child = tuple[multiprocessing.process.BaseProcess, Connection]
@@ -229,11 +238,13 @@ def search_parameters(
 
 def is_distance_vrptw(problem: RoutingProblem) -> bool:
     """A plain distance-minimising problem with windows (Solomon-style): the distance
-    objective, no lateness priced, no linked visits, no breaks, one travel profile."""
+    objective, no lateness priced, no linked or spaced visits, no breaks, one travel
+    profile."""
     return (
         problem.objective == "distance"
         and problem.lateness is None
         and not problem.links
+        and not problem.spacing
         and all(not s.breaks and s.profile == problem.shifts[0].profile for s in problem.shifts)
     )
 

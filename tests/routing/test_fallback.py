@@ -137,17 +137,19 @@ def test_fallback_survives_the_plan_document(
     assert plan_io.plan_to_dict(normal, problem)["fallback"] is None
 
 
-def test_a_search_cut_off_before_placing_anyone_gives_the_greedy_plan(
-    make_problem: ProblemFactory, monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.safety("H-142")
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_search_that_served_nothing_is_no_solution(
+    make_problem: ProblemFactory, monkeypatch: pytest.MonkeyPatch, workers: int,
 ) -> None:
-    """Under heavy load the first-solution heuristic of a 500-visit day ran out of time and
-    OR-Tools returned its partial assignment with every visit unperformed: a "plan" serving
-    nobody, with no fallback. The search's result is replaced here by exactly that."""
+    """A search whose time ran out while it built its first plan hands back every visit left
+    out (seen at load 13 on 2 cores: 693 visits, nothing served, taken as the plan). That is
+    treated as no solution: the greedy fallback serves what fits, and says so."""
     problem = _day(make_problem)
-    nobody = RoutingPlan((), (), 0, 0.0, 0, 10**9, 1.0)
-    monkeypatch.setattr(solver._SearchJob, "run", lambda self: nobody)
+    nothing = RoutingPlan((), (), 0, 0.0, 0, 10**12, 1.0)
+    monkeypatch.setattr(solver._SearchJob, "run", lambda self: nothing)
 
-    plan = solve(problem, seconds=1.0, workers=1)
+    plan = solve(problem, seconds=1.0, workers=workers)
 
     assert plan.fallback == "greedy_insertion"
     assert check_plan(problem, plan) == []
