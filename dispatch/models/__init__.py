@@ -12,7 +12,7 @@ from dispatch.models.plans import Plan
 from dispatch.models.referrals import Referral
 from dispatch.models.staff import Shift, Staff
 from dispatch.models.users import ApiToken, User
-from dispatch.models.visits import Visit
+from dispatch.models.visits import Visit, VisitLink
 
 __all__ = [
     "ApiToken",
@@ -36,4 +36,5 @@ __all__ = [
     "User",
     "UTCDateTime",
     "Visit",
+    "VisitLink",
 ]

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -21,6 +22,8 @@ from sqlalchemy import orm as so
 
 from dispatch import states
 from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
+from dispatch.planning import pairs
+from dispatch.services import pairs as visit_pairs
 from routing import types as rt
 from routing.travel import TravelTimeProvider
 
@@ -48,6 +51,8 @@ class ProblemIndex:
     staff_of_shift: dict[str, int] = field(default_factory=dict)
     #: The travel times the problem was built with (apply checks bookings with the same).
     provider: TravelTimeProvider | None = None
+    #: Linked visits (problem ids), each to its partner, both ways (issue 15).
+    partners: dict[str, str] = field(default_factory=dict)
 
     def at(self, seconds: int) -> datetime:
         return self.start + timedelta(seconds=seconds)
@@ -162,14 +167,38 @@ def build_problem(
         )
     matrix = (provider.matrix(points, points, mode=TRAVEL_MODE) if points
               else np.zeros((1, 1), dtype=np.int64))
+    links = _links(session, index)
     problem = rt.RoutingProblem(
         visits=_hold_pinned_times(routing_visits, visits, routing_shifts, matrix, start),
         shifts=tuple(routing_shifts),
         travel=matrix,
         late_policy=late_policy,
         seed=seed,
+        links=links,
     )
+    index.partners = pairs.partners(problem)
     return problem, index
+
+
+def _links(session: so.Session, index: ProblemIndex) -> tuple[rt.Link, ...]:
+    """The links between the problem's visits, as the scheduler's (gaps in seconds).
+
+    A link with one half outside the problem (under way, or without a location) is left out:
+    the half in the problem is then planned on its own terms, since its partner is already
+    being served or cannot be planned at all (the deadline watch reports that one).
+    """
+    ids = {row: vid for vid, row in index.visits.items()}
+    out: list[rt.Link] = []
+    used: set[str] = set()
+    for row in visit_pairs.links_among(session, ids):
+        first, second = ids.get(row.first_visit_id), ids.get(row.second_visit_id)
+        if first is None or second is None or {first, second} & used:
+            continue
+        used |= {first, second}
+        out.append(rt.Link(first=first, second=second, min_gap=row.min_gap_minutes * 60,
+                           max_gap=row.max_gap_minutes * 60,
+                           workers=cast(rt.LinkWorkers, row.workers)))
+    return tuple(out)
 
 
 def current_plan(

@@ -12,6 +12,7 @@ its reference, the postcode district and the reason. Coordinates are rounded to
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,6 +24,7 @@ from sqlalchemy import orm as so
 from dispatch import states
 from dispatch.config import LONDON
 from dispatch.models import Escalation, Message, Network, Patient, Shift, Staff, StaffBase, Visit
+from dispatch.services import pairs as visit_pairs
 from dispatch.services.patients import postcode_district
 from dispatch.services.watch import CAUSE_TEXT, jeopardy_cause
 from routing.travel import TravelTimeProvider
@@ -59,6 +61,9 @@ class BoardVisit:
     cause: str | None
     minutes_left: int
     point: tuple[float, float] | None
+    #: For a double-handed visit: "2 staff, with <worker>" (the partner's worker, or "a
+    #: second worker" while none is chosen); None for a visit one person does.
+    pair: str | None = None
 
     @property
     def cause_text(self) -> str | None:
@@ -177,7 +182,9 @@ def load_board(
                      {e.visit_id for e in escalations if e.visit_id is not None})
     staff = _staff(session, network_id, {v.assigned_staff_id for v in visits})
     places = _places(session, {v.patient_id for v in visits})
-    rows = [_row(v, staff, places, now) for v in visits]
+    pair_text = _pairs(session, visits)
+    rows = [dataclasses.replace(r, pair=pair_text.get(r.id))
+            for r in (_row(v, staff, places, now) for v in visits)]
     attention = sorted(
         (r for r in rows if r.status in OPEN and (r.cause or r.status == "unassigned")),
         key=lambda r: (r.cause is None, r.deadline, r.priority))
@@ -189,6 +196,17 @@ def load_board(
     timelines = _timelines(session, network_id, start, end, rows, staff, bases, places, provider)
     return Board(network_id, name, networks, now, day, tuple(attention), tuple(planned),
                  tuple(closed), timelines, tuple(bases.values()), escalations)
+
+
+def _pairs(session: so.Session, visits: list[Visit]) -> dict[int, str]:
+    """Each double-handed visit's pair text (issue 15): who the other worker is."""
+    out: dict[int, str] = {}
+    for visit, item in zip(visits, visit_pairs.with_partners(session, visits), strict=True):
+        if item.partner is None or item.partner.kind != visit_pairs.DOUBLE_HANDED:
+            continue
+        name = item.partner.staff_name or "a second worker not yet chosen"
+        out[visit.id] = f"2 staff, with {name} (visit {item.partner.reference})"
+    return out
 
 
 def _escalations(session: so.Session, network_id: int | None, now: datetime

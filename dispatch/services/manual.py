@@ -28,7 +28,7 @@ from dispatch.config import LONDON
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
 from dispatch.planning import invariants
-from dispatch.services import visit_actions
+from dispatch.services import pairs, visit_actions
 from routing.travel import TravelTimeProvider
 
 #: Skill codes whose words are not just the code with spaces.
@@ -313,6 +313,26 @@ def unassign_manually(
     return visit
 
 
+def double_handed(
+    session: so.Session, *, visit_id: int, version: int, reason: str, actor: Actor,
+    now: datetime,
+) -> Visit:
+    """A coordinator's decision that a visit needs two staff at once (issue 15): a second
+    worker's half is created and linked; the planner places both together and re-plans now.
+
+    :raise NotFound: no such visit. :raise Conflict: stale version, closed, under way or
+    already linked.
+    """
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFound(f"visit {visit_id} not found")
+    if visit.version != version:
+        raise Conflict(stale_message(session, visit, now))
+    pairs.make_double_handed(session, visit=visit, now=now, actor=actor, reason=reason)
+    visit_actions.replan_after_commit(session, visit.network_id)
+    return visit
+
+
 #: What each audited change to a visit did, in words (the 409 message says it).
 _CHANGES = {
     "assign_visit": "assigned to {staff}", "unassign_visit": "taken off {staff}",
@@ -321,6 +341,7 @@ _CHANGES = {
     "complete_visit": "completed by {staff}", "cancel_visit": "cancelled",
     "pin_visit": "pinned", "unpin_visit": "unpinned",
     "jeopardy_decision": "a decision on its jeopardy was recorded",
+    "make_double_handed": "made double-handed (two staff)",
 }
 
 

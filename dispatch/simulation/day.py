@@ -122,7 +122,8 @@ def _play(config: SimulationConfig, database: Database, progress: Progress | Non
     specs = generate_day(seed=config.seed, day=config.day, patients=patients,
                          referrals=config.referrals, booked=config.booked,
                          arrivals_from=config.arrivals_from,
-                         arrivals_until=config.arrivals_until, day_start=config.day_start)
+                         arrivals_until=config.arrivals_until, day_start=config.day_start,
+                         double_handed=config.double_handed)
     simulation = Simulation(config, database, start=start, end=end, specs=specs,
                             progress=progress)
     simulation.run()
