@@ -141,7 +141,8 @@ def _apply(
         sa.select(Visit).where(Visit.id.in_(in_plan)).execution_options(populate_existing=True)
     ).all()
     ours = in_plan - {v.id for v in fresh if _changed_since_planning(v, index)}
-    bookings = _Bookings(session, staff_ids, ours, now, invariants.Travel(index.provider))
+    bookings = _Bookings(session, staff_ids, ours, now,
+                         invariants.Travel(index.provider, index.modes))
     for route in plan.routes:
         shift = session.get(Shift, index.shifts[route.shift_id])
         staff = session.get(Staff, index.staff_of_shift[route.shift_id])

@@ -34,6 +34,9 @@ OPEN = states.VISIT_OPEN_STATUSES
 CLOSED = states.VISIT_FINAL_STATUSES
 MAP_DECIMALS = 3  # ~100 m: a dot on a borough map, not a front door
 EXTRA_CAUSE_TEXT = {"sms_failed": "offer text not delivered", "declined": "declined by worker"}
+#: A travel bar's label by the worker's mode (issue 15: each worker's own travel).
+MODE_WORDS = {"car": "Drive", "bicycle": "Cycle", "walk": "Walk",
+              "public_transport": "Bus or train"}
 #: How far back the board lists escalations not yet cleared (their visit still open).
 ESCALATIONS_SHOWN_FOR = timedelta(hours=24)
 
@@ -124,6 +127,8 @@ class Timeline:
     ends_at: datetime
     sick_from: datetime | None
     segments: tuple[Segment, ...]
+    #: How the worker travels (the roster's mode); their travel bars are timed by it.
+    mode: str = "car"
 
 
 @dataclass(frozen=True)
@@ -321,7 +326,7 @@ def _timelines(
         segments = _segments(shift, mine, base.point if base else None, worker.travel_mode,
                              provider)
         out.append(Timeline(worker.id, shift.id, worker.name, worker.role, shift.starts_at,
-                            shift.ends_at, shift.sick_from, segments))
+                            shift.ends_at, shift.sick_from, segments, worker.travel_mode))
     return tuple(sorted(out, key=lambda t: (t.role, t.name, t.starts_at)))
 
 
@@ -341,7 +346,8 @@ def _segments(
             leave = max(previous_end, visit.planned_start - timedelta(seconds=seconds))
             if leave < visit.planned_start:
                 segments.append(Segment("travel", leave, visit.planned_start,
-                                        f"Travel {round(seconds / 60)} min"))
+                                        f"{MODE_WORDS.get(mode, 'Travel')} "
+                                        f"{round(seconds / 60)} min"))
         segments.append(Segment("visit", visit.planned_start, visit.planned_end,
                                 f"Visit {visit.reference}", visit.status, bool(visit.cause)))
         previous_end = visit.planned_end

@@ -157,7 +157,8 @@ def clashes(
     candidate = invariants.Held(visit.id, staff.id, start,
                                 start + timedelta(minutes=visit.duration_minutes), where)
     others = invariants.holdings(session, [staff.id], now, exclude=[visit.id])
-    ids = set(invariants.clashes_with(candidate, others, invariants.Travel(provider)))
+    travel = invariants.Travel(provider, invariants.staff_modes(session, {staff.id}))
+    ids = set(invariants.clashes_with(candidate, others, travel))
     return sorted((h for h in others if h.visit_id in ids), key=lambda h: (h.start, h.visit_id))
 
 

@@ -239,8 +239,8 @@ def pair_arrivals(session: so.Session, visits: Sequence[Visit]) -> dict[int, dat
     wanted = [p for p in partner_of.values() if p not in ids]
     known = {v.id: v.arrived_at for v in visits}
     if wanted:
-        known.update(dict(session.execute(
-            sa.select(Visit.id, Visit.arrived_at).where(Visit.id.in_(wanted))).tuples().all()))
+        known.update({row.id: row.arrived_at for row in session.execute(
+            sa.select(Visit.id, Visit.arrived_at).where(Visit.id.in_(wanted)))})
     out: dict[int, datetime | None] = {}
     for visit in visits:
         if visit.id in seconds:

@@ -38,7 +38,8 @@ def _progress(line: str) -> None:
 @click.option("--booked", type=int, default=60, show_default=True,
               help="District nursing visits already on the books at the start of the day.")
 @click.option("--staff-travel-modes", is_flag=True,
-              help="Workers travel by their own mode (the planner assumes car for everyone).")
+              help="Workers travel by their roster's mode, planned and moved alike "
+                   "(default: everyone by car).")
 @click.option("--double-handed", "double_handed", type=click.FloatRange(0, 1), default=0.0,
               show_default=True,
               help="Share of day-response referrals that are two-person hoist transfers.")

@@ -207,7 +207,7 @@ class Simulation:
             home = (patient.lat, patient.lon)
             if shift is not None and shift.starts_at > worker.free_since:
                 worker.location = worker.base  # a new shift starts from the base
-            estimate = self._travel(worker.location, home, "car")
+            estimate = self._travel(worker.location, home, worker.mode)
             leave = max(self.now, (visit.planned_start or self.now)
                         - timedelta(seconds=estimate))
             if shift is not None:
@@ -219,7 +219,7 @@ class Simulation:
                 return
             states.move("visit", visit, "en_route")
             session.flush()
-            mode = worker.mode if self.cfg.staff_travel_modes else "car"
+            mode = worker.mode  # the roster's, as the planner planned it (issue 15)
             seconds = fieldwork.travel_seconds(
                 self.cfg.field, self.cfg.seed, self._travel(worker.location, home, mode),
                 visit.id, staff_id)

@@ -71,6 +71,8 @@ class SimulationConfig:
     reoptimise_every_minutes: int = 30
     watch_every_minutes: int = 5
     tick_every_minutes: int = 5
+    #: Staff travel by their roster's mode (walk, bicycle, public transport, car), planner and
+    #: field alike; False: everyone by car (the figures before issue 15).
     staff_travel_modes: bool = False
     #: Share of day-response referrals that are two-person hoist transfers (double-handed
     #: visits, issue 15); 0 leaves the day as it was.

@@ -186,3 +186,29 @@ def test_referral_with_a_hoist_transfer_books_two_linked_visits(
     assert len(ids) == 2
     link = pairs.link_of(session, ids[0])
     assert link is not None and link.partner_of(ids[0]) == ids[1]
+
+
+@pytest.mark.safety("H-130")
+def test_half_whose_partner_is_under_way_is_held_to_the_partners_start(
+    session: so.Session, carers: dict[str, Any]
+) -> None:
+    """Once one carer is on the way, the other half is planned to start when that carer's
+    visit does (the simulated day moved it elsewhere in 3 of 10 pairs before): its window
+    is the partner's start."""
+    from dispatch.planning.problem import build_problem
+
+    _place(session)
+    first, second = carers["first"], carers["second"]
+    for visit in (first, second):
+        worker = session.get(m.Staff, visit.assigned_staff_id)
+        assert worker is not None
+        visit_actions.accept(session, visit=visit, staff=worker, now=NOW)
+    first.status = "en_route"
+    session.commit()
+    problem, index = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                                   network_id=carers["network"].id)
+    assert first.planned_start is not None
+    at = int((first.planned_start - index.start).total_seconds())
+    held = problem.visit(str(second.id))
+    assert (held.earliest, held.deadline) == (at, at)
+    assert problem.links == ()
