@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import pytest
 from sqlalchemy import orm as so
 
 from dispatch.planning import invariants, live
@@ -15,7 +16,8 @@ from routing.travel import GeodesicTravelTime
 from tests.dispatch.test_planning import NOW, world  # noqa: F401  (fixture)
 
 
-def test_build_problem_gives_each_worker_their_modes_profile(
+@pytest.mark.safety("H-131")
+def test_build_problem_gives_each_workers_modes_profile(
     session: so.Session, world: dict[str, Any]  # noqa: F811
 ) -> None:
     """The walking worker's shift plans on the walking matrix (the provider's for that mode);
@@ -37,6 +39,7 @@ def test_build_problem_gives_each_worker_their_modes_profile(
     assert index.modes == {world["hybrid"].id: "walk", world["nurse"].id: "car"}
 
 
+@pytest.mark.safety("H-131")
 def test_walking_worker_is_offered_a_start_they_can_walk_to(
     session: so.Session, world: dict[str, Any]  # noqa: F811
 ) -> None:
@@ -58,6 +61,7 @@ def test_walking_worker_is_offered_a_start_they_can_walk_to(
     assert personal.planned_start >= NOW + timedelta(seconds=walk)
 
 
+@pytest.mark.safety("H-131")
 def test_clash_check_uses_each_workers_mode() -> None:
     """Two bookings 250 m apart with just the walk between them: a walker can make it (no
     parking), a driver cannot (5 minutes' parking on top): the check follows the mode."""
