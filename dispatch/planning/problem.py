@@ -101,6 +101,7 @@ def build_problem(
         return point_ids[key]
 
     visits = _open_visits(session, network_id, end, include_visits)
+    visits += _partners_elsewhere(session, visits)
     patients = {
         p.id: p
         for p in session.scalars(
@@ -337,6 +338,22 @@ def _open_visits(
         mine = Visit.network_id == network_id
         stmt = stmt.where(sa.or_(mine, Visit.id.in_(list(include))) if include else mine)
     return list(session.scalars(stmt))
+
+
+def _partners_elsewhere(session: so.Session, visits: list[Visit]) -> list[Visit]:
+    """The open partners of linked visits that the network filter (or the horizon) left
+    out: a pair is planned together, never one half alone (H-130), even when cover moved
+    one half to another network."""
+    have = {v.id for v in visits}
+    open_ids = [v.id for v in visits if v.status in PLANNABLE + PINNED]
+    wanted = {row.partner_of(row.first_visit_id if row.first_visit_id in have
+                             else row.second_visit_id)
+              for row in visit_pairs.links_among(session, open_ids)} - have
+    if not wanted:
+        return []
+    return list(session.scalars(sa.select(Visit).where(
+        Visit.id.in_(wanted), Visit.status.in_(PLANNABLE + PINNED + UNDER_WAY))
+        .order_by(Visit.deadline, Visit.id)))
 
 
 def _shifts(

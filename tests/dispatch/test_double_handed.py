@@ -212,3 +212,20 @@ def test_half_whose_partner_is_under_way_is_held_to_the_partners_start(
     held = problem.visit(str(second.id))
     assert (held.earliest, held.deadline) == (at, at)
     assert problem.links == ()
+
+
+@pytest.mark.safety("H-130")
+def test_a_half_moved_to_another_network_is_still_planned_with_its_partner(
+    session: so.Session, carers: dict[str, Any]
+) -> None:
+    """Cover moved one half to another network: this network's problem still holds both
+    halves and their link (never one half planned alone)."""
+    from dispatch.planning.problem import build_problem
+
+    other = f.network(session, code="KC-1", name="K&C", borough="Kensington & Chelsea")
+    carers["second"].network_id = other.id
+    session.commit()
+    problem, _ = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                               network_id=carers["network"].id)
+    assert {v.id for v in problem.visits} == {str(carers["first"].id), str(carers["second"].id)}
+    assert len(problem.links) == 1
