@@ -23,6 +23,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch.errors import InvalidInput
 from dispatch.models import Patient, Staff, Visit
 from dispatch.planning.problem import TRAVEL_MODE, UNDER_WAY
 from dispatch.states import VISIT_OCCUPYING_STATUSES
@@ -195,3 +196,23 @@ def worker_clashes(
     ids = set(staff_ids)
     return clashes(holdings(session, ids, now),
                    travel or Travel(provider, staff_modes(session, ids)))
+
+
+def lock_worker(session: so.Session, staff_id: int) -> Staff:
+    """Lock the worker's row for this transaction: assignments to one worker are serialised.
+
+    ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: it still excludes every other assigner, but not
+    the foreign-key checks of rows that merely name the worker (a text to them, an audit
+    event). With ``FOR UPDATE`` a coordinator holding worker 2 who texted worker 1 ("no
+    longer needed") waited for the planner holding worker 1, which waited for worker 2:
+    PostgreSQL found the deadlock and the coordinator got a 500 (the pin race test).
+    """
+    staff = session.scalar(
+        sa.select(Staff)
+        .where(Staff.id == staff_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    if staff is None:
+        raise InvalidInput("invalid assignment", errors={"staff_id": ["no such member of staff"]})
+    return staff
