@@ -63,7 +63,8 @@ def _seed(session: Any) -> dict[str, int]:
     for k, name in enumerate(("Hana Hoist", "Rob Lift")):
         member = f.staff(session, code=f"hw{k}", name=name, role="hybrid_worker",
                          skills=["personal_care"], phone=f"+4477009002{k:02d}",
-                         network_id=net.id, base_id=base.id)
+                         network_id=net.id, base_id=base.id,
+                         travel_mode=("car", "bicycle")[k])
         shift = m.Shift(code=f"sh-hw{k}", staff_id=member.id, base_id=base.id,
                         starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=7),
                         breaks=[])
@@ -105,7 +106,8 @@ def test_board_visit_page_shows_the_pair(
     page: Any, blocked: Blocked, pair_server: tuple[str, dict[str, int]], size: tuple[int, int],
 ) -> None:
     """The board's visit page says two staff, with the other worker, linking to the partner
-    (nothing overflows on a phone); the board lists the pair."""
+    (nothing overflows on a phone); the board lists the pair, and its timeline each
+    worker's travel mode."""
     base, ids = pair_server
     page.set_viewport_size({"width": size[0], "height": size[1]})
     _sign_in(page, base, "cara", f"/board/visits/{ids['first']}")
@@ -119,6 +121,9 @@ def test_board_visit_page_shows_the_pair(
     screenshot(page, f"board-pair-{'phone' if size[0] < 500 else 'desktop'}")
     page.goto(f"{base}/board")
     assert "2 staff, with Rob Lift (visit" in page.locator("main").inner_text()
+    timelines = page.locator("#timelines").inner_html()
+    assert "Hana Hoist (car)" in timelines and "Rob Lift (bike)" in timelines
+    screenshot(page, f"board-with-pair-{'phone' if size[0] < 500 else 'desktop'}")
     # (The board's timeline drawing is wider than a phone and scrolls; not this change's.)
     assert all("127.0.0.1" not in u for u in blocked.urls)
 
