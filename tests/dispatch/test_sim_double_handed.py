@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, time
 
 from dispatch.simulation.demand import DAY_NEEDS, PatientInfo, generate_day
+from dispatch.simulation.types import ReferralSpec
 
 
-def _day(share: float) -> list:  # type: ignore[type-arg]
+def _day(share: float) -> list[ReferralSpec]:
     patients = [PatientInfo(k, ("very_high", "high", "moderate")[k % 3], 6, ())
                 for k in range(1, 400)]
     return generate_day(seed=3, day=date(2026, 12, 1), patients=patients, referrals=120,
