@@ -195,9 +195,18 @@ def refused_text(*, reference: str, reason: str) -> str:
 
 
 def accepted_text(*, reference: str, start: datetime | None, end: datetime | None,
-                  now: datetime) -> str:
+                  now: datetime, partner: str | None = None,
+                  partner_accepted: bool = False) -> str:
+    """The answer to ACCEPT; for a double-handed visit, who the other worker is and whether
+    they have accepted yet (``partner``: their staff code; a two-person transfer must not be
+    started alone)."""
     when = f" ({window_text(start, end, now)})" if start and end else ""
-    return f"Thanks, visit {reference} is yours{when}. Reply ARRIVED {reference} on arrival."
+    pair = ""
+    if partner:
+        state = "has accepted" if partner_accepted else "has not accepted yet"
+        pair = f" 2 staff: {partner} {state}; do not start the transfer alone."
+    return (f"Thanks, visit {reference} is yours{when}.{pair} "
+            f"Reply ARRIVED {reference} on arrival.")
 
 
 def replanned_text(*, reference: str, start: datetime, end: datetime, now: datetime) -> str:

@@ -229,3 +229,27 @@ def test_a_half_moved_to_another_network_is_still_planned_with_its_partner(
                                network_id=carers["network"].id)
     assert {v.id for v in problem.visits} == {str(carers["first"].id), str(carers["second"].id)}
     assert len(problem.links) == 1
+
+
+@pytest.mark.safety("H-100")
+def test_each_acceptance_by_sms_says_whether_the_other_carer_has_accepted(
+    session: so.Session, carers: dict[str, Any]
+) -> None:
+    """Both must accept: the first ACCEPT is told its partner has not accepted yet (do not
+    start alone), the second that the first has."""
+    from dispatch.sms.inbound import handle_inbound
+
+    _place(session)
+    first, second = carers["first"], carers["second"]
+    answers = []
+    for visit, other in ((first, second), (second, first)):
+        worker = session.get(m.Staff, visit.assigned_staff_id)
+        partner = session.get(m.Staff, other.assigned_staff_id)
+        assert worker is not None and partner is not None
+        result = handle_inbound(session, from_number=worker.phone, to_number="+447700900999",
+                                body=f"ACCEPT {visit.reference}", provider_sid=None, now=NOW)
+        answers.append((result.answer or "", partner.code))
+    assert f"2 staff: {answers[0][1]} has not accepted yet" in answers[0][0]
+    assert "do not start the transfer alone" in answers[0][0]
+    assert f"2 staff: {answers[1][1]} has accepted" in answers[1][0]
+    assert first.status == second.status == "accepted"
