@@ -127,7 +127,27 @@ def check_assignment(
         check.warnings.append(
             f"{staff.name} {clash_text(session, other, now or start)} "
             "(or cannot travel between the two in time)")
+    _check_partner(session, check, visit=visit, staff=staff, start=start, now=now or start)
     return check
+
+
+def _check_partner(session: so.Session, check: AssignmentCheck, *, visit: Visit, staff: Staff,
+                   start: datetime, now: datetime) -> None:
+    """A double-handed visit needs a second person at the same time (issue 15, H-130): its
+    other half's worker is refused (never saved), another start is a warning."""
+    other = pairs.partner(session, visit)
+    if other is None or other.visit.status in states.VISIT_FINAL_STATUSES:
+        return
+    if other.link.workers == "different" and other.visit.assigned_staff_id == staff.id:
+        check.double_booked = True
+        check.warnings.append(
+            f"{staff.name} already has the other half of this visit (visit "
+            f"{other.visit.reference}); it needs a second person")
+    elif other.kind == pairs.DOUBLE_HANDED and other.visit.planned_start is not None \
+            and other.visit.planned_start != start:
+        check.warnings.append(
+            f"the other carer starts at {hm(other.visit.planned_start, now)}; a two-staff "
+            "visit starts together")
 
 
 def clashes(

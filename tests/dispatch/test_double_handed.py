@@ -253,3 +253,29 @@ def test_each_acceptance_by_sms_says_whether_the_other_carer_has_accepted(
     assert "do not start the transfer alone" in answers[0][0]
     assert f"2 staff: {answers[1][1]} has accepted" in answers[1][0]
     assert first.status == second.status == "accepted"
+
+
+@pytest.mark.safety("H-130")
+def test_manual_assign_refuses_the_partners_own_worker(
+    session: so.Session, carers: dict[str, Any]
+) -> None:
+    """By hand, a coordinator cannot give both halves to one person (never saved, even
+    confirmed); another carer at another start is a warning to confirm."""
+    from dispatch.services import manual
+
+    _place(session)
+    first, second = carers["first"], carers["second"]
+    worker = session.get(m.Staff, first.assigned_staff_id)
+    assert worker is not None and first.planned_start is not None
+    same = manual.check_assignment(session, visit=second, staff=worker,
+                                   start=first.planned_start, provider=GeodesicTravelTime(),
+                                   now=NOW)
+    assert same.double_booked
+    assert any("other half of this visit" in w for w in same.warnings)
+    third = next(w for w in carers["workers"]
+                 if w.id not in (first.assigned_staff_id, second.assigned_staff_id))
+    later = manual.check_assignment(session, visit=second, staff=third,
+                                    start=first.planned_start + timedelta(minutes=30),
+                                    provider=GeodesicTravelTime(), now=NOW)
+    assert not later.double_booked
+    assert any("starts together" in w for w in later.warnings)
