@@ -279,3 +279,25 @@ def test_manual_assign_refuses_the_partners_own_worker(
                                     provider=GeodesicTravelTime(), now=NOW)
     assert not later.double_booked
     assert any("starts together" in w for w in later.warnings)
+
+
+def test_a_visit_made_double_handed_after_its_offer_gets_a_second_carer_at_its_time(
+    session: so.Session, carers: dict[str, Any]
+) -> None:
+    """The coordinator decides a visit already offered needs two staff: the placer books a
+    second, different carer for the same start (the first keeps the offer or moves with it)."""
+    ref = session.get(m.Referral, carers["first"].referral_id)
+    assert ref is not None
+    lone = f.visit(session, ref.id, carers["first"].patient_id, reference="2003",
+                   network_id=carers["network"].id, skills=["personal_care"],
+                   category="response_24h", priority=3, earliest_start=NOW,
+                   deadline=NOW + timedelta(hours=6))
+    session.commit()
+    _place(session)
+    assert lone.status == "offered"
+    second = pairs.make_double_handed(session, visit=lone, now=NOW, actor=SYSTEM)
+    session.commit()
+    _place(session)
+    assert lone.status == second.status == "offered"
+    assert lone.assigned_staff_id != second.assigned_staff_id
+    assert lone.planned_start == second.planned_start
