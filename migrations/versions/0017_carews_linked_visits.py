@@ -1,7 +1,7 @@
 """linked visits (double-handed, follow-on, spacing) and package lines that ask for them
 
-Revision ID: 0011_carews
-Revises: 0010_pipeline
+Revision ID: 0017_carews
+Revises: 0016_integrated
 Create Date: 2026-12-06 00:40:00
 
 Issue 15: a visit that needs two staff is stored as two visits joined by a ``visit_links``
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0011_carews'
-down_revision: str | None = '0010_pipeline'
+revision: str = '0017_carews'
+down_revision: str | None = '0016_integrated'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
