@@ -61,6 +61,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.board_assign", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_unassign", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_pin", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.board_double_handed", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_replan", "POST"): frozenset({COORDINATOR, MANAGER}),
     # Text messages (dispatch/web/messages.py): the SMS outbox and inbox, live. The people who
     # dispatch and follow up (coordinators), managers and admins. Not call handlers: the texts
@@ -128,6 +129,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("visits.AssignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.UnassignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.PinVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("visits.DoubleHandedVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # A 2-hour visit nobody can reach in time (H-006): a clinical call for the people who
     # dispatch, not for administrators (as package decisions).
     ("visits.JeopardyOptions", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),

@@ -24,7 +24,7 @@ from dispatch.models.practices import (
 from dispatch.models.referrals import Referral
 from dispatch.models.staff import Absence, Shift, Staff
 from dispatch.models.users import ApiToken, User, UserNetwork
-from dispatch.models.visits import Visit
+from dispatch.models.visits import Visit, VisitLink
 
 __all__ = [
     "Absence",
@@ -64,4 +64,5 @@ __all__ = [
     "UserNetwork",
     "UTCDateTime",
     "Visit",
+    "VisitLink",
 ]

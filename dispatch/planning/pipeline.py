@@ -34,7 +34,7 @@ from sqlalchemy import orm as so
 
 from dispatch.database import Database
 from dispatch.models import Network, Visit
-from dispatch.planning import jeopardy
+from dispatch.planning import jeopardy, pairs
 from dispatch.planning.apply import ApplyReport, apply_plan
 from dispatch.planning.problem import (
     DEFAULT_HORIZON,
@@ -152,7 +152,9 @@ def read(
     """Build ``network_id``'s problem from the rows, with the assignments as they stand."""
     problem, index = build_problem(session, now=now, provider=provider, network_id=network_id,
                                    horizon=DEFAULT_HORIZON if horizon is None else horizon)
-    return Read(problem, index, current_plan(session, problem, index))
+    # A pair half-held in the rows (one worker declined) is placed afresh, as a pair.
+    current = pairs.without_lone_halves(problem, current_plan(session, problem, index))
+    return Read(problem, index, current)
 
 
 def relaxed(problem: RoutingProblem) -> RoutingProblem:
@@ -178,13 +180,18 @@ def solve(
     :raise RoutingInfeasible: no plan (after relaxing, if ``options.relax`` allows it).
     """
     if options.relax == "always":
-        return _solve(found, relaxed(found.problem), options, new_ids), True
+        return _whole(found, _solve(found, relaxed(found.problem), options, new_ids)), True
     try:
-        return _solve(found, found.problem, options, new_ids), False
+        return _whole(found, _solve(found, found.problem, options, new_ids)), False
     except RoutingInfeasible:
         if options.relax != "on_infeasible":
             raise
-    return _solve(found, relaxed(found.problem), options, new_ids), True
+    return _whole(found, _solve(found, relaxed(found.problem), options, new_ids)), True
+
+
+def _whole(found: Read, plan: RoutingPlan) -> RoutingPlan:
+    """Never one half of a linked pair served alone (H-100, :mod:`dispatch.planning.pairs`)."""
+    return pairs.whole_pairs(found.problem, plan)
 
 
 def _solve(found: Read, problem: RoutingProblem, options: Options,

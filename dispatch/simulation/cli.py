@@ -38,7 +38,11 @@ def _progress(line: str) -> None:
 @click.option("--booked", type=int, default=60, show_default=True,
               help="District nursing visits already on the books at the start of the day.")
 @click.option("--staff-travel-modes", is_flag=True,
-              help="Workers travel by their own mode (the planner assumes car for everyone).")
+              help="Workers travel by their roster's mode, planned and moved alike "
+                   "(default: everyone by car).")
+@click.option("--double-handed", "double_handed", type=click.FloatRange(0, 1), default=0.0,
+              show_default=True,
+              help="Share of day-response referrals that are two-person hoist transfers.")
 @click.option("--database", default=None,
               help="An empty database URL to use (default: a temporary SQLite file).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
@@ -47,8 +51,8 @@ def _progress(line: str) -> None:
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
                      referrals: float, booked: int, staff_travel_modes: bool,
-                     database: str | None, report_path: str | None, as_json: bool,
-                     quiet: bool) -> None:
+                     double_handed: float, database: str | None, report_path: str | None,
+                     as_json: bool, quiet: bool) -> None:
     """Play a simulated day of the service on the real code and print its KPIs.
 
     Referrals arrive through the day (rates from the seeds' risk strata, see
@@ -62,7 +66,8 @@ def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
     try:
         config = SimulationConfig(seed=seed, day=date(day.year, day.month, day.day),
                                   policy=policy, patients=patients, referrals=referrals,
-                                  booked=booked, staff_travel_modes=staff_travel_modes)
+                                  booked=booked, staff_travel_modes=staff_travel_modes,
+                                  double_handed=double_handed)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     if both and database:

@@ -24,7 +24,7 @@ from dispatch.config import LONDON
 from dispatch.database import Database, make_engine
 from dispatch.demo.load import load_demo
 from dispatch.migrate import upgrade
-from dispatch.models import Patient
+from dispatch.models import Patient, Staff
 from dispatch.simulation.demand import PatientInfo, generate_day
 from dispatch.simulation.engine import Simulation
 from dispatch.simulation.kpis import VisitRecord, collect
@@ -69,6 +69,12 @@ def load_into(url: str, config: SimulationConfig, progress: Progress | None = No
     try:
         load_demo(engine, seed=config.seed, patients=config.patients, now=day_bounds(config)[0],
                   progress=progress)
+        if not config.staff_travel_modes:
+            # The whole simulated world travels by car, planner and field alike (the
+            # figures before issue 15); --staff-travel-modes keeps the roster's modes, which
+            # the planner then plans by and the field moves by.
+            with engine.begin() as conn:
+                conn.execute(sa.update(Staff).values(travel_mode="car"))
     finally:
         engine.dispose()
 
@@ -122,7 +128,8 @@ def _play(config: SimulationConfig, database: Database, progress: Progress | Non
     specs = generate_day(seed=config.seed, day=config.day, patients=patients,
                          referrals=config.referrals, booked=config.booked,
                          arrivals_from=config.arrivals_from,
-                         arrivals_until=config.arrivals_until, day_start=config.day_start)
+                         arrivals_until=config.arrivals_until, day_start=config.day_start,
+                         double_handed=config.double_handed)
     simulation = Simulation(config, database, start=start, end=end, specs=specs,
                             progress=progress)
     simulation.run()

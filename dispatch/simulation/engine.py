@@ -30,7 +30,7 @@ from dispatch.database import Database
 from dispatch.models import Patient, Referral, Shift, Staff, StaffBase, Visit
 from dispatch.planning import jeopardy
 from dispatch.planning.problem import FIELD_ROLES
-from dispatch.services import outbox, visit_actions
+from dispatch.services import outbox, pairs, visit_actions
 from dispatch.services.referral_commands import new_referral_from_json
 from dispatch.services.referrals import create_referral
 from dispatch.services.watch import watch_deadlines
@@ -44,6 +44,9 @@ from routing.travel import GeodesicTravelTime, LatLon
 SIM_ACTOR: Final = Actor(user_id=None, username="simulator", role="call_handler")
 SIM_COORDINATOR: Final = Actor(user_id=None, username="simulator-on-call", role="coordinator")
 SERVICE_NUMBER: Final = "+447700900500"
+#: How long the first carer at a double-handed visit waits for the second before starting
+#: what they can alone (issue 15: a two-person transfer starts when both are there).
+PARTNER_WAIT: Final = timedelta(minutes=30)
 PUBLIC_URL: Final = "https://dispatch.example.nhs.uk"
 OFFER = re.compile(r"Reply ACCEPT (\d+)")
 #: A worker finishes the visits they accepted up to this long after the shift ends.
@@ -98,6 +101,9 @@ class Simulation:
         self.sent_seen = 0
         self.placement_due = False
         self.planner = policies.PlannerStats()
+        #: Double-handed halves whose carer is on site waiting for the other: visit id ->
+        #: (their carer, seconds the work will take).
+        self.waiting: dict[int, tuple[int, float]] = {}
         self.ref_rng = random.Random(f"sim-references:{config.seed}")
 
     # ------------------------------------------------------------------ scheduling
@@ -207,7 +213,7 @@ class Simulation:
             home = (patient.lat, patient.lon)
             if shift is not None and shift.starts_at > worker.free_since:
                 worker.location = worker.base  # a new shift starts from the base
-            estimate = self._travel(worker.location, home, "car")
+            estimate = self._travel(worker.location, home, worker.mode)
             leave = max(self.now, (visit.planned_start or self.now)
                         - timedelta(seconds=estimate))
             if shift is not None:
@@ -219,7 +225,7 @@ class Simulation:
                 return
             states.move("visit", visit, "en_route")
             session.flush()
-            mode = worker.mode if self.cfg.staff_travel_modes else "car"
+            mode = worker.mode  # the roster's, as the planner planned it (issue 15)
             seconds = fieldwork.travel_seconds(
                 self.cfg.field, self.cfg.seed, self._travel(worker.location, home, mode),
                 visit.id, staff_id)
@@ -240,12 +246,33 @@ class Simulation:
                                     body=f"ARRIVED {visit.reference}", provider_sid=None,
                                     now=self.now)
             minutes = visit.duration_minutes
+            other = pairs.partner(session, visit)
+            partner_id = other.visit.id if other and other.kind == pairs.DOUBLE_HANDED \
+                else None
+            partner_here = bool(other and other.visit.status in ("on_site", "completed"))
         if not answer.changed:  # withdrawn on the way (the worker fell ill)
             worker.busy_with, worker.free_since = None, self.now
             return
         seconds = fieldwork.visit_seconds(self.cfg.field, self.cfg.seed, minutes, visit_id)
+        if partner_id is not None and partner_id in self.waiting:
+            # The second carer is here: the two start together and finish together.
+            other_staff, _ = self.waiting.pop(partner_id)
+            self._start(other_staff, partner_id, seconds)
+        elif partner_id is not None and not partner_here:
+            self.waiting[visit_id] = (staff_id, seconds)
+            self.at(self.now + PARTNER_WAIT, "wait_over", visit_id)
+            return
+        self._start(staff_id, visit_id, seconds)
+
+    def _start(self, staff_id: int, visit_id: int, seconds: float) -> None:
         self.at(self.now + timedelta(seconds=round(seconds)), "complete", staff_id, visit_id,
                 seconds)
+
+    def _on_wait_over(self, visit_id: int) -> None:
+        """The other carer has not come: the first starts what they can."""
+        if visit_id in self.waiting:
+            staff_id, seconds = self.waiting.pop(visit_id)
+            self._start(staff_id, visit_id, seconds)
 
     def _on_complete(self, staff_id: int, visit_id: int, seconds: float) -> None:
         worker = self.workers[staff_id]

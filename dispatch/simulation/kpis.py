@@ -34,6 +34,7 @@ from dispatch.config import LONDON
 from dispatch.models import Referral, Shift, Staff, Visit
 from dispatch.planning.problem import FIELD_ROLES
 from dispatch.reports.metrics import UCR_CLOSES, UCR_OPENS
+from dispatch.services import pairs
 from dispatch.services.outbox import find_ig_breaches
 from dispatch.simulation.errors import UnaccountedReferral
 from dispatch.simulation.types import VisitLog, WorkerLog
@@ -122,9 +123,15 @@ def collect(
         outcomes[outcome_of(referral, visits_of.get(referral.id, []))] += 1
     assert sum(outcomes.values()) == len(referrals)
     skills = _network_skills(session)
+    # A double-handed visit is one visit to the patient, reached when both workers were
+    # there: its second half is not a record of its own (issue 15).
+    arrival = pairs.pair_arrivals(
+        session, [v for vs in visits_of.values() for v in vs])
     records = [
-        _record(visit, referral, visit_logs.get(visit.id, VisitLog()), skills, end)
+        _record(visit, referral, visit_logs.get(visit.id, VisitLog()), skills, end,
+                arrival[visit.id])
         for referral in referrals for visit in visits_of.get(referral.id, [])
+        if visit.id in arrival
     ]
     kpis: dict[str, Any] = {
         "referrals": len(referrals),
@@ -145,8 +152,8 @@ def collect(
 
 
 def _record(visit: Visit, referral: Referral, log: VisitLog,
-            skills: Mapping[int, list[frozenset[str]]], end: datetime) -> VisitRecord:
-    arrived = visit.arrived_at
+            skills: Mapping[int, list[frozenset[str]]], end: datetime,
+            arrived: datetime | None) -> VisitRecord:
     due = visit.deadline <= end or arrived is not None
     met = arrived is not None and arrived <= visit.deadline
     minutes = None if arrived is None else (arrived - referral.received_at).total_seconds() / 60

@@ -71,7 +71,12 @@ class SimulationConfig:
     reoptimise_every_minutes: int = 30
     watch_every_minutes: int = 5
     tick_every_minutes: int = 5
+    #: Staff travel by their roster's mode (walk, bicycle, public transport, car), planner and
+    #: field alike; False: everyone by car (the figures before issue 15).
     staff_travel_modes: bool = False
+    #: Share of day-response referrals that are two-person hoist transfers (double-handed
+    #: visits, issue 15); 0 leaves the day as it was.
+    double_handed: float = 0.0
     field: FieldSettings = field(default_factory=FieldSettings)
 
     def __post_init__(self) -> None:
@@ -79,6 +84,8 @@ class SimulationConfig:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {self.policy!r}")
         if self.patients < 100:
             raise ValueError(f"patients must be at least 100, got {self.patients}")
+        if not 0.0 <= self.double_handed <= 1.0:
+            raise ValueError("double_handed must be a share between 0 and 1")
         if self.referrals < 0 or self.booked < 0:
             raise ValueError("referrals and booked must be >= 0")
         if not self.day_start <= self.arrivals_from <= self.arrivals_until <= self.day_end:

@@ -97,6 +97,10 @@ class PinForm(FlaskForm):
     version = IntegerField(validators=list(VERSION))
 
 
+class DoubleHandedForm(FlaskForm):
+    version = IntegerField(validators=list(VERSION))
+
+
 class ApproveForm(FlaskForm):
     note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=300)])
 
