@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "audit": "dispatch.cli.audit:audit",
     "db": "dispatch.cli.db:db",
     "demo-data": "dispatch.cli.demo:demo_data",
+    "capacity": "dispatch.capacity.cli:capacity",
     "doctor": "dispatch.cli.doctor:doctor",
     "roster": "dispatch.cli.roster:roster",
     "scheduler": "dispatch.cli.serve:scheduler",

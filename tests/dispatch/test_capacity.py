@@ -212,3 +212,13 @@ def test_capacity_plan_cli_rejects_bad_target() -> None:
 
     assert result.exit_code == 2
     assert "target must be above 0 and at most 1" in result.output
+
+
+def test_capacity_is_a_dispatch_command() -> None:
+    """`dispatch capacity plan --help` answers from the root command group."""
+    from dispatch.cli import main
+
+    result = CliRunner().invoke(main, ["capacity", "plan", "--help"])
+
+    assert result.exit_code == 0
+    assert "--growth" in result.output and "--network" in result.output
