@@ -6,17 +6,12 @@ import json
 import logging
 import sys
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from dispatch.capacity.search import (
-    ALL_NETWORKS,
-    DEFAULT_DAYS,
-    DEFAULT_PATIENTS,
-    DEFAULT_ROUNDS,
-    PlanRequest,
-    PlanResult,
-)
+if TYPE_CHECKING:  # `dispatch --help` must not load the demo, the models or the solver
+    from dispatch.capacity.search import PlanResult
 
 
 @click.group("capacity")
@@ -31,15 +26,16 @@ def capacity() -> None:
               help="Seed of the first day (later days use seed+1, seed+2, ...).")
 @click.option("--target", type=float, default=0.95, show_default=True,
               help="2-hour compliance to meet on every simulated day (0-1).")
-@click.option("--network", "networks", multiple=True, type=click.Choice(ALL_NETWORKS),
-              help="Plan this network only (repeatable). Default: every network.")
+@click.option("--network", "networks", multiple=True,
+              help="Plan this network only, by code, e.g. HF-NORTH (repeatable). "
+                   "Default: every network.")
 @click.option("--growth", type=float, default=1.0, show_default=True,
               help="Demand growth factor: referrals and booked visits times this (1.2: +20 %).")
-@click.option("--days", type=int, default=DEFAULT_DAYS, show_default=True,
+@click.option("--days", type=int, default=2, show_default=True,
               help="Simulated days each candidate staffing must pass.")
-@click.option("--max-rounds", type=int, default=DEFAULT_ROUNDS, show_default=True,
+@click.option("--max-rounds", type=int, default=8, show_default=True,
               help="At most this many candidate staffings.")
-@click.option("--patients", type=int, default=DEFAULT_PATIENTS, show_default=True,
+@click.option("--patients", type=int, default=20_000, show_default=True,
               help="Size of the demo register the referrals are drawn from.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
@@ -54,7 +50,7 @@ def plan_command(day: datetime, seed: int, target: float, networks: tuple[str, .
     The JSON is a staffing file: `dispatch simulate --staffing FILE` plays any other day with
     it. Progress goes to stderr. Exit status 1 when no staffing tried met the target.
     """
-    from dispatch.capacity.search import plan
+    from dispatch.capacity.search import ALL_NETWORKS, PlanRequest, plan
 
     logging.getLogger("dispatch").setLevel(logging.ERROR)
     try:

@@ -2,6 +2,7 @@
 
 from dispatch.models.audit import AuditEvent
 from dispatch.models.base import Base, UTCDateTime
+from dispatch.models.capacity import CapacityPlan
 from dispatch.models.consent import ConsentRecord
 from dispatch.models.escalations import Escalation, OnCallText
 from dispatch.models.messages import Message
@@ -18,6 +19,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "CapacityPlan",
     "CarePackage",
     "CarePackageItem",
     "CarePlan",

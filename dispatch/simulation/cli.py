@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dispatch.demo import staffing as staffing_file
-from dispatch.demo.staffing import Staffing
 from dispatch.simulation.demand import default_daily_referrals
 from dispatch.simulation.types import POLICIES, SimulationConfig
 
 if TYPE_CHECKING:  # the engine imports the solver: only the command itself loads it
+    from dispatch.demo.staffing import Staffing
     from dispatch.simulation.day import DayResult
 
 DEFAULT_REFERRALS = float(round(default_daily_referrals()))
@@ -99,6 +98,7 @@ def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
 
 def read_staffing(path: str) -> Staffing:
     """A staffing file, checked against the demo's networks. :raise StaffingError:"""
+    from dispatch.demo import staffing as staffing_file
     from dispatch.demo.geography import NETWORK_LAYOUT
 
     staffing = staffing_file.load(path)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from dispatch.demo.staffing import Staffing
+if TYPE_CHECKING:  # `dispatch --help` imports this module: keep the demo package unloaded
+    from dispatch.demo.staffing import Staffing
 
 POLICIES: Final = ("optimised", "nearest")
 

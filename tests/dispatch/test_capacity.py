@@ -222,3 +222,15 @@ def test_capacity_is_a_dispatch_command() -> None:
 
     assert result.exit_code == 0
     assert "--growth" in result.output and "--network" in result.output
+
+
+def test_capacity_cli_defaults_are_the_search_defaults() -> None:
+    """The CLI spells its defaults out (so `dispatch --help` loads nothing heavy); they must
+    stay the search's own."""
+    from dispatch.capacity import search
+    from dispatch.capacity.cli import plan_command
+
+    defaults = {p.name: p.default for p in plan_command.params}
+
+    assert (defaults["days"], defaults["max_rounds"], defaults["patients"]) == (
+        search.DEFAULT_DAYS, search.DEFAULT_ROUNDS, search.DEFAULT_PATIENTS)
