@@ -2,6 +2,7 @@
 
 from dispatch.models.audit import AuditEvent
 from dispatch.models.base import Base, UTCDateTime
+from dispatch.models.budgets import NetworkBudget
 from dispatch.models.capacity import CapacityPlan
 from dispatch.models.consent import ConsentRecord
 from dispatch.models.escalations import Escalation, OnCallText
@@ -27,6 +28,7 @@ __all__ = [
     "Escalation",
     "Message",
     "Network",
+    "NetworkBudget",
     "OnCallText",
     "Patient",
     "Plan",
