@@ -20,6 +20,7 @@ def init_api(app: Flask) -> None:
     """Bind the API to ``app``, register every blueprint and the domain-error handler."""
     api.init_app(app)
     from dispatch.api import (
+        budgets,
         capacity,
         fhir,
         health,
@@ -35,7 +36,7 @@ def init_api(app: Flask) -> None:
     )
 
     for module in (health, referrals, patients, visits, staff, plans, messages, sms, fhir,
-                   packages, kpis, capacity):
+                   packages, kpis, capacity, budgets):
         api.register_blueprint(module.blp)
     api.register_blueprint(plans.networks_blp)
     app.register_error_handler(DispatchError, handle_dispatch_error)

@@ -13,14 +13,16 @@ One blueprint (``web``), its pages split by area: ``common`` (sign-in, assets, f
 ``handler`` (the call handler's referral pages), ``visits`` (field staff), ``board``
 (coordinators), ``messages`` (the SMS outbox and inbox), ``reports`` (managers' KPIs),
 ``packages`` (care package decisions), ``consent`` (consent to share the care plan) and
-``capacity`` (the capacity planner, managers), ``admin`` (the audit trail and the
-emergency-override report). Importing the page modules registers their routes.
+``capacity`` (the capacity planner, managers), ``budgets`` (pooled network budgets),
+``admin`` (the audit trail and the emergency-override report). Importing the page modules
+registers their routes.
 """
 
 from __future__ import annotations
 
 import dispatch.web.admin
 import dispatch.web.board
+import dispatch.web.budgets
 import dispatch.web.capacity
 import dispatch.web.consent
 import dispatch.web.handler

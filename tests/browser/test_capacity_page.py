@@ -1,13 +1,13 @@
-"""The capacity planner's page in headless Chromium, on a desktop and on a 390 px phone: a
-manager starts a search (it stays pending: no scheduler runs here, so the page shows its
-progress and refreshes itself), and a finished search shows the staffing and both charts,
-drawn, with nothing overflowing sideways."""
+"""The capacity planner's and the budgets' pages in headless Chromium, on a desktop and on a
+390 px phone: a manager starts a search (it stays pending: no scheduler runs here, so the
+page shows its progress and refreshes itself), a finished search shows the staffing and both
+charts, drawn, and the budgets page its chart, with nothing overflowing sideways."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -26,10 +26,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     from werkzeug.serving import make_server
 
     from dispatch import create_app
+    from dispatch.actors import Actor
     from dispatch.capacity import runs
     from dispatch.db import get_database
     from dispatch.migrate import upgrade
+    from dispatch.services import budgets
     from dispatch.services.users import add_user
+    from tests.dispatch import factories
 
     url = f"sqlite:///{tmp_path_factory.mktemp('capacity-db') / 'dispatch.sqlite3'}"
     upgrade(url)
@@ -38,6 +41,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     now = datetime.fromisoformat(FIXED_NOW).astimezone(UTC)
     with database.session_scope() as session:
         add_user(session, username=MANAGER, role="manager", password=PASSWORD, now=now)
+        network = factories.network(session)
+        session.flush()
+        budgets.set_budget(session, network_id=network.id, period_start=date(2026, 12, 1),
+                           period_end=date(2027, 4, 1), health_pence=600_000,
+                           social_care_pence=400_000, actor=Actor(None, MANAGER, "manager"),
+                           now=now)
         run_id = runs.create(session, now=now, requested_by=MANAGER, data={
             "date": "2026-12-01", "networks": ["HF-NORTH", "KC-SOUTH"], "days": 2}).id
     runs.run_pending(database, clock=lambda: now,
@@ -117,5 +126,24 @@ def test_capacity_page_finished_search(server: tuple[str, int], tab: Any, blocke
             "id => document.getElementById(id).complete", arg=f"chart-{name}")
         assert chart.evaluate("img => img.naturalWidth") > 0
     assert tab.locator('meta[http-equiv="refresh"]').count() == 0
+    _no_sideways_scroll(tab, width)
+    assert blocked.urls == []
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_budgets_page(server: tuple[str, int], tab: Any, blocked: Blocked, width: int,
+                      height: int) -> None:
+    """The budgets page: the network's budget and its month chart, drawn, no sideways
+    scroll."""
+    base, _ = server
+    tab.set_viewport_size({"width": width, "height": height})
+    _sign_in(tab, base)
+    tab.goto(f"{base}/budgets")
+
+    assert "£10,000" in tab.locator("table").first.inner_text()
+    chart = tab.locator("img[id^=chart-budget-]").first
+    chart.scroll_into_view_if_needed()
+    tab.wait_for_function("() => [...document.images].every(i => i.complete)")
+    assert chart.evaluate("img => img.naturalWidth") > 0
     _no_sideways_scroll(tab, width)
     assert blocked.urls == []

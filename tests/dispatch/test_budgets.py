@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import orm as so
@@ -12,7 +13,9 @@ from dispatch.actors import Actor
 from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.services import budgets
 from dispatch.services import packages as svc
+from tests.dispatch import factories as f
 from tests.dispatch.test_packages import NOW, TODAY, _package, _user, priced  # noqa: F401
+from tests.dispatch.test_web_day import office_client
 
 MANAGER_ACTOR = Actor(None, "manager", "manager")
 
@@ -104,3 +107,42 @@ def test_by_month_splits_budget_and_commitments(session: so.Session,
                                     date(2027, 3, 1)]
     assert sum(r[1] for r in rows) == pytest.approx(1_200_000, abs=2)
     assert rows[0][2] == package.weekly_cost_pence * 4 and rows[1][2] == 0
+
+
+def test_api_budgets_set_read_and_chart(app: Any, client: Any, token_for: Any,
+                                        session: so.Session) -> None:
+    """A manager sets a budget; the figures and months come back; the chart draws; a
+    coordinator may read but not set one."""
+    network = f.network(session)
+    session.commit()
+    manager, coordinator = token_for("manager"), token_for("coordinator")
+    body = {"period_start": "2026-12-01", "period_end": "2027-04-01",
+            "health_pence": 600_000, "social_care_pence": 400_000}
+
+    created = client.post(f"/api/networks/{network.id}/budgets", json=body, headers=manager)
+
+    assert created.status_code == 201
+    data = created.get_json()
+    assert data["total_pence"] == 1_000_000 and data["available_pence"] == 1_000_000
+    assert len(data["by_month"]) == 4
+    listed = client.get(f"/api/networks/{network.id}/budgets", headers=coordinator)
+    assert listed.status_code == 200 and listed.get_json()[0]["id"] == data["id"]
+    chart = client.get(f"/api/budgets/{data['id']}/chart.svg", headers=coordinator)
+    assert chart.status_code == 200 and chart.mimetype == "image/svg+xml"
+    refused = client.post(f"/api/networks/{network.id}/budgets", json=body,
+                          headers=coordinator)
+    assert refused.status_code == 403
+    clash = client.post(f"/api/networks/{network.id}/budgets", json=body, headers=manager)
+    assert clash.status_code == 409
+
+
+def test_budgets_page_shows_figures_and_chart(app: Any, session: so.Session,
+                                              priced: m.Patient) -> None:  # noqa: F811
+    """The page lists each network's budget, committed and left, with the month chart."""
+    _budget(session, priced.network_id, 10_000)
+    session.commit()
+    client, _ = office_client(app, session, "manager")
+
+    html = client.get("/budgets").get_data(as_text=True)
+
+    assert "£10,000" in html and 'id="chart-budget-' in html
