@@ -11,12 +11,12 @@ The search is a greedy climb from the smallest team we would roster (:data:`STAR
 nurse and one hybrid worker early, one nurse late): after each trial that misses, every
 network that missed a 2-hour visit gets one more worker, on the shift pattern where its misses
 were received and in the role whose skills they needed (nurses unless only a hybrid worker's
-skills were wanted). The first trial that meets the target is the recommendation; the trial
-before it is the next-cheapest that missed, with how far it fell short. Why greedy and not an
-exhaustive search: one trial costs minutes of solver time, six shift-pattern counts per network
-give thousands of combinations, and adding where the misses were is what a rota manager does.
-Networks do not lend staff to each other (the planner plans per network), so one simulated day
-scores every network's candidate at once.
+skills were wanted, or a therapist for equipment). The first trial that meets the target is
+the recommendation; the trial before it is the next-cheapest that missed, with how far it fell
+short. Why greedy and not an exhaustive search: one trial costs minutes of solver time, six
+shift-pattern counts per network give thousands of combinations, and adding where the misses
+were is what a rota manager does. Networks do not lend staff to each other (the planner plans
+per network), so one simulated day scores every network's candidate at once.
 
 Pure of Flask; it opens its own temporary databases through :mod:`dispatch.simulation.day`.
 """
@@ -281,12 +281,12 @@ def pattern_for(hour: int) -> str:
 
 
 def role_for(skills: Sequence[str]) -> str:
-    """A nurse, unless only a hybrid worker holds every skill the visit needs."""
+    """A nurse, unless only a hybrid worker (or, for equipment, a therapist) holds every skill
+    the visit needs: adding a nurse for an equipment visit would never meet it."""
     wanted = set(skills)
-    if wanted <= default_skills("district_nurse"):
-        return "district_nurse"
-    if wanted <= default_skills("hybrid_worker"):
-        return "hybrid_worker"
+    for role in ("district_nurse", "hybrid_worker", "therapist", "social_worker"):
+        if wanted <= default_skills(role):
+            return role
     return "district_nurse"
 
 

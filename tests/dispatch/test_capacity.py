@@ -135,6 +135,7 @@ def test_role_for_skills() -> None:
     assert role_for(["clinical_assessment", "falls_assessment"]) == "district_nurse"
     assert role_for(["reablement"]) == "hybrid_worker"
     assert role_for(["social_care_assessment", "personal_care"]) == "hybrid_worker"
+    assert role_for(["equipment"]) == "therapist"
 
 
 def test_grow_leaves_networks_without_misses_alone() -> None:
