@@ -50,6 +50,7 @@ def test_committed_spend_counts_approved_packages_weeks_in_the_period(
     assert figures.available_pence == 1_000_000 - approved.weekly_cost_pence * 4
 
 
+@pytest.mark.safety("H-231")
 def test_coordinator_refused_over_budget_with_the_figures(
         session: so.Session, priced: m.Patient) -> None:  # noqa: F811
     """Within the coordinator's limit but over the network's budget: refused, naming the
@@ -70,6 +71,7 @@ def test_coordinator_refused_over_budget_with_the_figures(
     assert package.status == "approved"
 
 
+@pytest.mark.safety("H-231")
 def test_no_budget_no_budget_check(session: so.Session, priced: m.Patient) -> None:  # noqa: F811
     """A network without a budget for the period approves on the limit alone (as before)."""
     package = _submitted(session, priced, 4)

@@ -58,6 +58,7 @@ def fake_player(needed: Mapping[str, int]) -> Any:
     return play
 
 
+@pytest.mark.safety("H-230")
 def test_plan_climbs_to_the_cheapest_that_meets_and_reports_the_miss() -> None:
     """Two networks needing 2 and 3 early nurses: the search adds nurses where the misses
     were until every day meets 100 %, and the trial before is the next cheapest, short by
@@ -79,6 +80,7 @@ def test_plan_climbs_to_the_cheapest_that_meets_and_reports_the_miss() -> None:
     assert set(body["networks"]) == {"HF-NORTH", "KC-SOUTH"}
 
 
+@pytest.mark.safety("H-230")
 def test_plan_result_is_a_staffing_file() -> None:
     """What `capacity plan --json` prints loads as a staffing file with the same teams."""
     request = PlanRequest(day=DAY, seed=1, networks=("HF-NORTH",), days=1)
@@ -91,6 +93,7 @@ def test_plan_result_is_a_staffing_file() -> None:
         ["HF-NORTH"])["networks"]["HF-NORTH"]
 
 
+@pytest.mark.safety("H-230")
 def test_plan_gives_up_after_max_rounds_without_a_recommendation() -> None:
     """A network that never meets the target: no recommendation, every trial a miss."""
     request = PlanRequest(day=DAY, seed=1, networks=("HF-NORTH",), days=1, max_rounds=2)
