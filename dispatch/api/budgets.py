@@ -28,9 +28,12 @@ MAX_PENCE = 10**12  # £10bn: anything above is a typing error
 class BudgetRequestSchema(StrictSchema):
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True, metadata={"description": "Exclusive"})
-    health_pence = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_PENCE))
-    social_care_pence = fields.Integer(required=True,
-                                       validate=validate.Range(min=0, max=MAX_PENCE))
+    health_pence = fields.Integer(load_default=None, validate=validate.Range(min=0, max=MAX_PENCE),
+                                  metadata={"description": "Default: from the seeds' "
+                                            "per-capita spend of the network's register"})
+    social_care_pence = fields.Integer(load_default=None,
+                                       validate=validate.Range(min=0, max=MAX_PENCE),
+                                       metadata={"description": "Default: as health_pence"})
 
 
 class MonthSchema(Schema):

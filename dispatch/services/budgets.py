@@ -64,20 +64,25 @@ def pounds(pence: int) -> str:
 
 def set_budget(
     session: so.Session, *, network_id: int, period_start: date, period_end: date,
-    health_pence: int, social_care_pence: int, actor: Actor, now: datetime,
+    health_pence: int | None, social_care_pence: int | None, actor: Actor, now: datetime,
 ) -> NetworkBudget:
-    """Record a network's budget for a period. :raise NotFound: no network. :raise
-    InvalidInput: bad period or amounts. :raise Conflict: overlaps a budget it already has."""
+    """Record a network's budget for a period; an amount left out is the seeds' per-capita
+    figure for the network's register (:func:`suggested_pence`). :raise NotFound: no network.
+    :raise InvalidInput: bad period or amounts. :raise Conflict: overlaps a budget it has."""
     if session.get(Network, network_id) is None:
         raise NotFound(f"network {network_id} not found")
     errors: dict[str, list[str]] = {}
     if period_end <= period_start:
         errors["period_end"] = ["must be after period_start"]
+    elif health_pence is None or social_care_pence is None:
+        health, social = suggested_pence(session, network_id, (period_end - period_start).days)
+        health_pence = health if health_pence is None else health_pence
+        social_care_pence = social if social_care_pence is None else social_care_pence
     for name, value in (("health_pence", health_pence), ("social_care_pence",
                                                           social_care_pence)):
-        if value < 0:
+        if value is not None and value < 0:
             errors[name] = ["must be 0 or more"]
-    if errors:
+    if errors or health_pence is None or social_care_pence is None:
         raise InvalidInput("invalid budget", errors=errors)
     clash = session.scalars(sa.select(NetworkBudget).where(
         NetworkBudget.network_id == network_id, NetworkBudget.period_start < period_end,

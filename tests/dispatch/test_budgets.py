@@ -148,3 +148,21 @@ def test_budgets_page_shows_figures_and_chart(app: Any, session: so.Session,
     html = client.get("/budgets").get_data(as_text=True)
 
     assert "£10,000" in html and 'id="chart-budget-' in html
+
+
+def test_budget_amounts_default_to_the_seeds_per_capita_spend(session: so.Session) -> None:
+    """Left out, the amounts come from the seeds' per-capita spend of the network's top three
+    strata (5 % pooled): one very high risk patient for a whole year (365 days, 2028 is a
+    leap year) is £13,357 x 5 % of social care and £3,356 x 5 % of community health; the
+    low risk patient adds nothing."""
+    network = f.network(session)
+    f.patient(session, network_id=network.id, risk_tier="very_high")
+    f.patient(session, network_id=network.id, risk_tier="low", nhs_number="9434765870")
+    session.flush()
+
+    budget = budgets.set_budget(session, network_id=network.id, period_start=date(2027, 4, 1),
+                                period_end=date(2028, 3, 31), health_pence=None,
+                                social_care_pence=None, actor=MANAGER_ACTOR, now=NOW)
+
+    assert budget.social_care_pence == 13_357 * 5
+    assert budget.health_pence == 3_356 * 5
