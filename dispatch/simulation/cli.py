@@ -58,11 +58,12 @@ def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
                      quiet: bool) -> None:
     """Play a simulated day of the service on the real code and print its KPIs.
 
-    The roster is the calibrated demo team of each network (busy 60-75 % of rostered time on
-    a normal day) unless --staffing names another. Referrals arrive through the day (rates
-    from the seeds' risk strata, see dispatch/simulation/demand.py), staff answer offers
-    by SMS, travel and visit with noise, and now and then fall ill; the planner, the deadline
-    watch and the outbox run on a simulated clock. Progress goes to stderr, the KPIs to stdout.
+    The roster is the calibrated demo team of each network (the smallest measured to meet
+    95 % of 2-hour responses on the default day) unless --staffing names another.
+    Referrals arrive through the day (rates from the seeds' risk strata, see
+    dispatch/simulation/demand.py), staff answer offers by SMS, travel and visit with noise,
+    and now and then fall ill; the planner, the deadline watch and the outbox run on a
+    simulated clock. Progress goes to stderr, the KPIs to stdout.
     """
     from dispatch.simulation import day as days
 
