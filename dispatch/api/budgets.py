@@ -55,21 +55,6 @@ class BudgetSchema(Schema):
     by_month = fields.List(fields.Nested(MonthSchema))
 
 
-def describe(budget: NetworkBudget) -> dict[str, Any]:
-    """A budget with its figures and months (the API's and the page's shape)."""
-    session = get_session()
-    standing = budgets.figures(session, budget)
-    return {
-        "id": budget.id, "network_id": budget.network_id,
-        "period_start": budget.period_start, "period_end": budget.period_end,
-        "health_pence": budget.health_pence, "social_care_pence": budget.social_care_pence,
-        "total_pence": budget.total_pence, "committed_pence": standing.committed_pence,
-        "available_pence": standing.available_pence,
-        "by_month": [{"month": m, "budget_pence": b, "committed_pence": c}
-                     for m, b, c in budgets.by_month(session, budget)],
-    }
-
-
 @blp.route("/networks/<int:network_id>/budgets")
 class NetworkBudgets(MethodView):
     @blp.response(200, BudgetSchema(many=True))
@@ -79,7 +64,7 @@ class NetworkBudgets(MethodView):
         session = get_session()
         if session.get(Network, network_id) is None:
             raise NotFound(f"network {network_id} not found")
-        return [describe(b) for b in budgets.budgets_of(session, network_id)]
+        return [budgets.describe(session, b) for b in budgets.budgets_of(session, network_id)]
 
     @blp.arguments(BudgetRequestSchema)
     @blp.response(201, BudgetSchema)
@@ -91,7 +76,7 @@ class NetworkBudgets(MethodView):
         budget = budgets.set_budget(session, network_id=network_id, actor=current_actor(),
                                     now=now(), **data)
         session.commit()
-        return describe(budget)
+        return budgets.describe(session, budget)
 
 
 @blp.route("/budgets/<int:budget_id>/chart.svg")

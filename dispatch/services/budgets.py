@@ -23,7 +23,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -168,6 +168,27 @@ def over_budget(session: so.Session, package: CarePackage) -> str | None:
             f"{pounds(budget.total_pence)}, committed {pounds(now_standing.committed_pence)}, "
             f"left {pounds(now_standing.available_pence)}, this package "
             f"{pounds(this)} in the period, {pounds(over)} over; it needs a manager")
+
+
+def describe(session: so.Session, budget: NetworkBudget) -> dict[str, Any]:
+    """A budget with its figures and months (the API's and the page's shape)."""
+    standing = figures(session, budget)
+    return {
+        "id": budget.id, "network_id": budget.network_id,
+        "period_start": budget.period_start, "period_end": budget.period_end,
+        "health_pence": budget.health_pence, "social_care_pence": budget.social_care_pence,
+        "total_pence": budget.total_pence, "committed_pence": standing.committed_pence,
+        "available_pence": standing.available_pence,
+        "by_month": [{"month": m, "budget_pence": b, "committed_pence": c}
+                     for m, b, c in by_month(session, budget)],
+    }
+
+
+def network_budgets(session: so.Session) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(network name, its budgets described) for every network, by name (the page)."""
+    networks = session.execute(sa.select(Network.id, Network.name).order_by(Network.name))
+    return [(name, [describe(session, b) for b in budgets_of(session, network_id)])
+            for network_id, name in networks.all()]
 
 
 def by_month(session: so.Session, budget: NetworkBudget) -> list[tuple[date, int, int]]:
