@@ -184,3 +184,19 @@ def test_simulated_morning_one_network_plays_only_its_demand(template: Path,
 
     assert one["urgent_2h"]["count"] == whole[code]["urgent_2h"]["count"]
     assert set(one["networks"]) <= set(whole)
+
+
+def test_simulated_morning_plays_the_staffing_given() -> None:
+    """`simulate --staffing`: the day is played with exactly the workers the file lists (one
+    nurse on the early pattern in one network here, nobody elsewhere)."""
+    from dispatch.capacity.search import ALL_NETWORKS
+    from dispatch.demo.staffing import Staffing
+
+    teams: dict[str, Any] = {code: {} for code in ALL_NETWORKS}
+    teams["HF-NORTH"] = {"early": {"district_nurse": 1}}
+
+    kpis = simulate(replace(MORNING, staffing=Staffing(teams))).kpis
+
+    assert kpis["utilisation_detail"]["shifts"] == 1
+    assert set(kpis["networks"]) >= {"HF-NORTH"}
+    assert kpis["networks"]["HF-NORTH"]["shifts"] == 1
