@@ -41,6 +41,8 @@ POOLED_SHARE: Final = 0.05
 SOCIAL_CARE_PER_CAPITA: Final = {"very_high": 13_357, "high": 3_280, "moderate": 386}
 COMMUNITY_PER_CAPITA: Final = {"very_high": 3_356, "high": 1_336, "moderate": 766}
 DAYS_PER_YEAR: Final = 365
+#: A budget period is at most five years (a typing error otherwise; the chart is by month).
+MAX_PERIOD_DAYS: Final = 5 * 366
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ def set_budget(
     errors: dict[str, list[str]] = {}
     if period_end <= period_start:
         errors["period_end"] = ["must be after period_start"]
+    elif (period_end - period_start).days > MAX_PERIOD_DAYS:
+        errors["period_end"] = [f"a budget period is at most {MAX_PERIOD_DAYS} days"]
     elif health_pence is None or social_care_pence is None:
         health, social = suggested_pence(session, network_id, (period_end - period_start).days)
         health_pence = health if health_pence is None else health_pence

@@ -93,6 +93,10 @@ def test_budget_overlap_and_bad_period_refused(session: so.Session,
                            period_start=date(2027, 5, 1), period_end=date(2027, 4, 1),
                            health_pence=1, social_care_pence=1, actor=MANAGER_ACTOR, now=NOW)
     assert "period_end" in (bad.value.errors or {})
+    with pytest.raises(InvalidInput, match="invalid budget"):
+        budgets.set_budget(session, network_id=priced.network_id,
+                           period_start=date(2030, 1, 1), period_end=date(9999, 1, 1),
+                           health_pence=1, social_care_pence=1, actor=MANAGER_ACTOR, now=NOW)
 
 
 def test_by_month_splits_budget_and_commitments(session: so.Session,
