@@ -27,8 +27,8 @@ def capacity() -> None:
 @click.option("--target", type=float, default=0.95, show_default=True,
               help="2-hour compliance to meet on every simulated day (0-1).")
 @click.option("--network", "networks", multiple=True,
-              help="Plan this network only, by code, e.g. HF-NORTH (repeatable). "
-                   "Default: every network.")
+              help="Plan this network only, by code (HF-NORTH) or demo id (1-10, in the "
+                   "order the demo loads them) (repeatable). Default: every network.")
 @click.option("--growth", type=float, default=1.0, show_default=True,
               help="Demand growth factor: referrals and booked visits times this (1.2: +20 %).")
 @click.option("--days", type=int, default=2, show_default=True,
@@ -54,8 +54,9 @@ def plan_command(day: datetime, seed: int, target: float, networks: tuple[str, .
 
     logging.getLogger("dispatch").setLevel(logging.ERROR)
     try:
+        codes = tuple(network_code(n) for n in networks)
         request = PlanRequest(day=date(day.year, day.month, day.day), seed=seed, target=target,
-                              networks=networks or ALL_NETWORKS, growth=growth, days=days,
+                              networks=codes or ALL_NETWORKS, growth=growth, days=days,
                               max_rounds=max_rounds, patients=patients)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -71,6 +72,15 @@ def plan_command(day: datetime, seed: int, target: float, networks: tuple[str, .
         click.echo(summary(result))
     if result.recommended is None:
         sys.exit(1)
+
+
+def network_code(value: str) -> str:
+    """A network code from a code or the demo's database id (networks load in layout order)."""
+    from dispatch.capacity.search import ALL_NETWORKS
+
+    if value.isdigit() and 1 <= int(value) <= len(ALL_NETWORKS):
+        return ALL_NETWORKS[int(value) - 1]
+    return value.upper()
 
 
 def summary(result: PlanResult) -> str:

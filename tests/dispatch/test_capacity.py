@@ -238,3 +238,12 @@ def test_capacity_cli_defaults_are_the_search_defaults() -> None:
 
     assert (defaults["days"], defaults["max_rounds"], defaults["patients"]) == (
         search.DEFAULT_DAYS, search.DEFAULT_ROUNDS, search.DEFAULT_PATIENTS)
+
+
+def test_capacity_network_by_code_or_demo_id() -> None:
+    """--network takes a code or the demo's id (networks are loaded in layout order)."""
+    from dispatch.capacity.cli import network_code
+
+    assert network_code("hf-north") == "HF-NORTH"
+    assert network_code("1") == ALL_NETWORKS[0] and network_code("10") == ALL_NETWORKS[9]
+    assert network_code("11") == "11"
