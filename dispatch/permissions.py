@@ -44,6 +44,8 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.care_plan_override", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("web.referral_page", "GET"): OFFICE,
     ("web.book_later_start", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
+    # Slots to offer (issue 15): the windows only, never who would come (dispatch detail).
+    ("web.book_slot", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     # Field staff (dispatch/web/visits.py): a worker sees only their own visits (others 404);
     # only the assigned worker acts on a visit (the SMS state machine).
     ("web.my_visits", "GET"): frozenset({FIELD_STAFF}),
@@ -86,6 +88,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.consent_withdraw", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
     ("referrals.Referrals", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("referrals.ReferralById", "GET"): OFFICE,
+    ("referrals.ReferralSlots", "GET"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     # Marking a duplicate cancels visits: a coordinator's decision (hazard H-002).
     ("referrals.DuplicateOf", "POST"): frozenset({COORDINATOR}),
     # FHIR: a 111/999 system posts with the API token of a call_handler (system) user.
@@ -148,6 +151,83 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("kpis.Kpis", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("kpis.KpiChart", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("kpis.KpiCsv", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # --- Integrated care around the person (issue 16) ----------------------------------------
+    # Practices and groups hold no patient data: every office role reads them; managers and
+    # admins keep them. Registering a patient and naming a coordinator are coordinators' work.
+    ("practices.Practices", "GET"): OFFICE,
+    ("practices.Practices", "POST"): frozenset({MANAGER, ADMIN}),
+    ("practices.Registrations", "POST"): frozenset({COORDINATOR, ADMIN}),
+    ("groups.Groups", "GET"): OFFICE,
+    ("groups.Groups", "POST"): frozenset({MANAGER, ADMIN}),
+    ("groups.GroupById", "GET"): OFFICE,
+    ("groups.GroupMembers", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("coordinators.PatientCoordinator", "PUT"): frozenset({COORDINATOR, MANAGER}),
+    ("coordinators.Caseloads", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # A caseload names patients: the people who coordinate their care.
+    ("coordinators.Caseload", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.practices_page", "GET"): OFFICE,
+    ("web.caseloads_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Care plan versions: read by whoever may read the current plan (H-009 rules inside);
+    # written by coordinators (the GP-led plan is typed in by the patient's coordinator).
+    ("care_plans.CarePlanVersions", "GET"): frozenset({CALL_HANDLER, COORDINATOR, FIELD_STAFF,
+                                                       ADMIN}),
+    ("care_plans.CarePlanVersions", "POST"): frozenset({COORDINATOR}),
+    ("care_plans.OverdueReviews", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.care_plan_page", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.care_plan_new", "GET"): frozenset({COORDINATOR}),
+    ("web.care_plan_create", "POST"): frozenset({COORDINATOR}),
+    ("web.my_caseload", "GET"): frozenset({COORDINATOR}),
+    # Referrals out and hand-overs (H-022): whoever logs referrals or coordinates care may
+    # send one and record what the other service did; tasks likewise.
+    ("onward.OnwardReferrals", "GET"): frozenset({CALL_HANDLER, COORDINATOR, MANAGER}),
+    ("onward.OnwardReferrals", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("onward.OnwardById", "GET"): frozenset({CALL_HANDLER, COORDINATOR, MANAGER}),
+    ("onward.OnwardStatus", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("tasks.Tasks", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("tasks.Tasks", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("tasks.TaskDone", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.onward_page", "GET"): frozenset({CALL_HANDLER, COORDINATOR, MANAGER}),
+    ("web.onward_status", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.patient_onward", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.patient_onward_create", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.patient_task_create", "POST"): frozenset({COORDINATOR}),
+    ("web.task_done", "POST"): frozenset({COORDINATOR, MANAGER}),
+    # Carers: the people who talk to patients and carers (call handlers see who to call in a
+    # carer breakdown); texting a carer about a visit is the coordinator's.
+    ("carers.Carers", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.Carers", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.CarerById", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.CarerLinks", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.CarerContactConsent", "PUT"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.CarerVisitText", "POST"): frozenset({COORDINATOR}),
+    ("carers.CarerAssessments", "GET"): frozenset({COORDINATOR}),
+    ("carers.CarerAssessments", "POST"): frozenset({COORDINATOR}),
+    ("carers.CarerAssessmentDone", "POST"): frozenset({COORDINATOR}),
+    ("web.patient_carers", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.patient_carer_add", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.carer_page", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.carer_assessment_plan", "POST"): frozenset({COORDINATOR}),
+    ("web.carer_assessment_done", "POST"): frozenset({COORDINATOR}),
+    ("web.carer_visit_text", "POST"): frozenset({COORDINATOR}),
+    # Hospital discharges: a hospital's system posts with a call_handler (system) token, like
+    # FHIR referrals; coordinators log them by hand. The KPI is figures only.
+    ("discharges.Discharges", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("discharges.DischargeKpi", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Case conferences: run by coordinators and the MDG manager (a coordinator or manager
+    # account); they name patients, so not admins.
+    ("conferences.GroupConferences", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("conferences.ConferenceById", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("conferences.ConferencePicks", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("conferences.ConferenceCaseById", "PATCH"): frozenset({COORDINATOR, MANAGER}),
+    ("conferences.ConferenceActions", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.conference_page", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.conference_case_save", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.conference_action_add", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.group_conferences", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.group_conference_build", "POST"): frozenset({COORDINATOR, MANAGER}),
+    # Consent by API: as the consent page (the people who talk to patients and carers).
+    ("consents.Consents", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("consents.Consents", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
 }
 
 

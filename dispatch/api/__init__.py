@@ -22,13 +22,20 @@ def init_api(app: Flask) -> None:
     from dispatch.api import (
         budgets,
         capacity,
+        care_plans,
+        carers,
+        conferences,
+        consents,
+        discharges,
         fhir,
         health,
         kpis,
         messages,
+        onward,
         packages,
         patients,
         plans,
+        practices,
         referrals,
         sms,
         staff,
@@ -39,5 +46,10 @@ def init_api(app: Flask) -> None:
                    packages, kpis, capacity, budgets):
         api.register_blueprint(module.blp)
     api.register_blueprint(plans.networks_blp)
+    # Integrated care around the person (issue 16).
+    for blueprint in (practices.blp, practices.groups_blp, practices.coordinators_blp,
+                      care_plans.blp, onward.blp, onward.tasks_blp, carers.blp,
+                      discharges.blp, conferences.blp, consents.blp):
+        api.register_blueprint(blueprint)
     app.register_error_handler(DispatchError, handle_dispatch_error)
     app.register_error_handler(StaleDataError, handle_stale_data)

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "demo-data": "dispatch.cli.demo:demo_data",
     "capacity": "dispatch.capacity.cli:capacity",
     "doctor": "dispatch.cli.doctor:doctor",
+    "plan-week": "dispatch.cli.week:plan_week",
     "roster": "dispatch.cli.roster:roster",
     "scheduler": "dispatch.cli.serve:scheduler",
     "serve": "dispatch.cli.serve:serve",

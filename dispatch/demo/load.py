@@ -110,11 +110,29 @@ def load_demo(
             seed=seed, patients=patients, today=now.astimezone(LONDON).date(), networks=networks
         )
         tiers, plans = _insert_patients(conn, people, network_ids, now, patients, report)
+        plans += _add_integrated_care(conn, now, report)
     return DemoSummary(
         seed=seed, networks=len(networks), bases=len(bases), patients=patients,
         care_plans=plans, staff=len(roster.staff), shifts=len(roster.shifts), users=users,
         tier_counts={tier: tiers[tier] for tier in RISK_TIERS},
     )  # fmt: skip
+
+
+def _add_integrated_care(conn: sa.Connection, now: datetime,
+                         report: Callable[[str], None]) -> int:
+    """Practices, groups, coordinators and Joe and Annie (issue 16), in the same transaction;
+    returns the care plan versions added."""
+    from dispatch.demo.integrated import add_integrated_care
+
+    session = so.Session(bind=conn)  # joins the load's transaction; never commits it
+    try:
+        added = add_integrated_care(session, now=now)
+        session.flush()
+    finally:
+        session.close()
+    report(f"practices: {added.practices}, groups: {added.groups}, coordinated: "
+           f"{added.coordinated}, Joe and Annie: patient {added.joe_patient_id}")
+    return added.care_plans
 
 
 def _silent(_message: str) -> None:

@@ -24,10 +24,15 @@ import dispatch.web.admin
 import dispatch.web.board
 import dispatch.web.budgets
 import dispatch.web.capacity
+import dispatch.web.care_plans
+import dispatch.web.carers
+import dispatch.web.conferences
 import dispatch.web.consent
 import dispatch.web.handler
 import dispatch.web.messages
+import dispatch.web.onward
 import dispatch.web.packages
+import dispatch.web.practices
 import dispatch.web.reports
 import dispatch.web.visits  # noqa: F401  (each registers its routes on ``bp``)
 from dispatch.web.common import ROLE_HOME, bp, init_app, london_time

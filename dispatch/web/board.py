@@ -30,7 +30,7 @@ from dispatch.jobs.wakeup import wake
 from dispatch.models import Network, Patient, Shift, Staff, User, Visit
 from dispatch.planning import jeopardy, runs
 from dispatch.planning.runs import provider_for
-from dispatch.services import audit, manual
+from dispatch.services import audit, manual, onward
 from dispatch.services import board as service
 from dispatch.services import candidates as ranking
 from dispatch.services.patients import postcode_district
@@ -41,7 +41,7 @@ from dispatch.web.pageforms import AssignForm, JeopardyDecisionForm, PinForm, Un
 POLL_SECONDS = 20  # how often board.js asks for fresh lists
 START_ROUNDING = timedelta(minutes=5)
 DOUBLE_BOOKED = "Not saved: one person cannot be in two places. Choose another worker or time"
-PARTS = ("counts", "attention", "planned", "timelines", "map")
+PARTS = ("counts", "attention", "planned", "timelines", "map", "handovers")
 
 
 def _network_id() -> int | None:
@@ -66,8 +66,11 @@ def _load(network_id: int | None) -> service.Board:
 
 
 def _parts(board: service.Board) -> dict[str, Any]:
+    # H-022: unconfirmed hand-overs and overdue referrals out, refreshed with the rest.
+    handovers = onward.board_items(get_session(), network_id=board.network_id, now=board.now)
     return {"board": board, "timeline": timeline_drawing(board), "map": map_drawing(board),
-            "counts": board.counts(), "network_arg": board.network_id or 0}
+            "counts": board.counts(), "network_arg": board.network_id or 0,
+            "handovers": handovers}
 
 
 @bp.get("/board")

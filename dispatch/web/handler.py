@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
@@ -17,8 +17,18 @@ from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import Patient, Referral
+from dispatch.planning.runs import provider_for
 from dispatch.schemas.referrals import ReferralCreateSchema
-from dispatch.services import audit, bookings, patients, referrals
+from dispatch.services import (
+    audit,
+    bookings,
+    care_plans,
+    carers,
+    onward,
+    patients,
+    referrals,
+    slots,
+)
 from dispatch.services import care_plan_access as access
 from dispatch.services.duplicates import possible_duplicates
 from dispatch.services.patient_matching import PatientMismatch
@@ -203,8 +213,12 @@ def _patient_context(
         override_form.reason.errors = [*override_form.reason.errors,
                                        exc.message[:1].upper() + exc.message[1:]]
         return context
+    # Issue 16: the version's review date; a plan past it is marked on the 111 view.
+    review = care_plans.review_of(session, read.plan)
+    past = read.plan is not None and care_plans.PlanVersion(read.plan, review).past_review(now())
     return {**context, "care_plan": read.plan, "care_plan_basis": read.basis,
-            "care_plan_override": read.override}
+            "care_plan_override": read.override, "care_plan_review": review,
+            "care_plan_past_review": past}
 
 
 def _render_new(**context: Any) -> str:
@@ -225,8 +239,19 @@ def _render_new(**context: Any) -> str:
 def referral_page(referral_id: int) -> str:
     """The disposition at once: 999 advice first, category, deadline, NEWS2 and every reason."""
     referral = _read_referral(referral_id)
+    offered = _offered_slots(referral) if request.args.get("slots") else None
     get_session().commit()
-    return _render_result(referral, forms.BookingForm(formdata=None))
+    return _render_result(referral, forms.BookingForm(formdata=None), slots=offered)
+
+
+def _offered_slots(referral: Referral) -> list[slots.OfferedSlot] | None:
+    """The best times to offer for the open visit (issue 15), the read audited; None when
+    there is no visit to book."""
+    if _open_visit(referral) is None:
+        return None
+    return slots.offer_slots(get_session(), referral.id, actor=current_actor(), now=now(),
+                             provider=provider_for(current_app),
+                             purpose="offer the caller a time", request_id=request_id())
 
 
 @bp.post("/referrals/<int:referral_id>/booking")
@@ -236,6 +261,45 @@ def book_later_start(referral_id: int) -> ResponseReturnValue:
     visit = _open_visit(referral)
     form = forms.BookingForm()
     start = _booking_start(form) if form.validate() else None
+    return _book(referral, visit, form, start)
+
+
+@bp.post("/referrals/<int:referral_id>/booking/slot")
+def book_slot(referral_id: int) -> ResponseReturnValue:
+    """Book one of the offered times: within the deadline at once; after it, the booking
+    form comes back filled in with the warning, for the reason (and approval) it needs."""
+    referral = _read_referral(referral_id)
+    visit = _open_visit(referral)
+    choice = forms.SlotChoiceForm()
+    start = _slot_start(choice) if choice.validate() else None
+    form = forms.BookingForm(formdata=None)
+    if start is None or visit is None:
+        get_session().commit()
+        return _render_result(referral, form, slot_form=choice,
+                              errors=forms.error_list(choice))
+    wall = local(start)
+    form.start_day.data, form.start_time.data = wall.date().isoformat(), f"{wall:%H:%M}"
+    if start > visit.deadline:
+        get_session().commit()
+        return _render_result(referral, form, start=start)
+    return _book(referral, visit, form, start)
+
+
+def _slot_start(choice: forms.SlotChoiceForm) -> datetime | None:
+    try:
+        start = datetime.fromisoformat((choice.slot.data or "").strip())
+    except ValueError:
+        start = None
+    if start is None or start.tzinfo is None:
+        choice.slot.errors = [*choice.slot.errors, "Choose one of the times offered"]
+        return None
+    return start
+
+
+def _book(referral: Referral, visit: Any, form: forms.BookingForm,
+          start: datetime | None) -> ResponseReturnValue:
+    """Book ``start`` for the open visit with the form's reason and approval (the
+    safeguards of :mod:`dispatch.services.bookings`); on refusal the page shows why."""
     if start is not None and visit is not None:
         approval = bookings.Approval(form.approver_name.data or "", form.approver_role.data or "")
         session = get_session()
@@ -301,8 +365,20 @@ def _render_result(referral: Referral, form: forms.BookingForm, **context: Any) 
             check = bookings.check_booking(referral, visit, start=context["start"])
     patient = get_session().get(Patient, referral.patient_id)
     context.setdefault("errors", [])
+    context.setdefault("slots", None)
+    context.setdefault("slot_form", forms.SlotChoiceForm(formdata=None))
     context["duplicates"] = possible_duplicates(get_session(), referral.patient_id,
                                                 exclude=referral.id)
+    context["handovers"] = onward.for_referral(get_session(), referral.id)  # H-022
+    # Issue 16: a carer breakdown shows who the carer is (links, audited as a carer read).
+    context["carer_links"] = []
+    if set(referral.needs or ()) & set(carers.CARER_NEEDS):
+        context["carer_links"] = carers.links_of_patient(get_session(), referral.patient_id)
+        carers.audit_carer_read(get_session(), actor=current_actor(),
+                                links=context["carer_links"], now=now(),
+                                purpose="carer breakdown: who the carer is",
+                                request_id=request_id())
+        get_session().commit()  # the page's own reads were committed before this one
     return render_template(
         "referrals/show.html", referral=referral, d=referral.disposition or {}, patient=patient,
         visit=visit, visits=referral.visits, booking=form, check=check, timeframe=frame,

@@ -64,7 +64,8 @@ def test_board_data_json_has_lists_and_parts(app: Flask, session: so.Session) ->
     assert data["attention"][0]["reference"] == "7777"
     assert data["attention"][0]["cause"] == "unassigned"
     assert data["counts"]["jeopardy"] == 1 and data["counts"]["staff_on_shift"] == 2
-    assert set(data["html"]) == {"counts", "attention", "planned", "timelines", "map"}
+    assert set(data["html"]) == {"counts", "attention", "planned", "timelines", "map",
+                                 "handovers"}
 
 
 def test_board_read_model_travel_before_visit(session: so.Session) -> None:
