@@ -74,6 +74,14 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.kpi_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # Care package decisions (dispatch/web/packages.py), as /api/packages/<id>/approve.
     ("web.package_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.packages_list", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.package_new", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_create", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_edit", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_update", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_submit", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_activate", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_end", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.package_approve", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.package_reject", "POST"): frozenset({COORDINATOR, MANAGER}),
     # The audit trail (dispatch/web/admin.py): read-only, administrators only; the daily
@@ -81,6 +89,10 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.audit_page", "GET"): frozenset({ADMIN}),
     ("web.audit_csv", "GET"): frozenset({ADMIN}),
     ("web.override_report", "GET"): frozenset({ADMIN}),
+    # Accounts (dispatch/web/users.py): administrators, as `dispatch user` on the server.
+    ("web.users_page", "GET"): frozenset({ADMIN}),
+    ("web.user_networks_page", "GET"): frozenset({ADMIN}),
+    ("web.user_networks_save", "POST"): frozenset({ADMIN}),
     # Consent to share the care plan (dispatch/web/consent.py): recorded by the people who
     # talk to the patient and their carers.
     ("web.consent_page", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
@@ -98,6 +110,12 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("patients.CarePlan", "GET"): frozenset({CALL_HANDLER, COORDINATOR, FIELD_STAFF, ADMIN}),
     ("staff.StaffCollection", "GET"): OFFICE,
     ("staff.StaffCollection", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Absence (issue 14): the people who run the day mark a worker off and re-plan.
+    ("absences.StaffAbsence", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("absences.StaffAbsenceById", "DELETE"): frozenset({COORDINATOR, MANAGER}),
+    ("web.absence_page", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.absence_record", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.absence_cancel", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("staff.ShiftCollection", "GET"): OFFICE,
     ("staff.ShiftCollection", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("staff.RosterImport", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),

@@ -20,6 +20,7 @@ def init_api(app: Flask) -> None:
     """Bind the API to ``app``, register every blueprint and the domain-error handler."""
     api.init_app(app)
     from dispatch.api import (
+        absences,
         budgets,
         capacity,
         care_plans,
@@ -43,7 +44,7 @@ def init_api(app: Flask) -> None:
     )
 
     for module in (health, referrals, patients, visits, staff, plans, messages, sms, fhir,
-                   packages, kpis, capacity, budgets):
+                   packages, kpis, absences, capacity, budgets):
         api.register_blueprint(module.blp)
     api.register_blueprint(plans.networks_blp)
     # Integrated care around the person (issue 16).

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from dispatch.api.schemas import StrictSchema
+from dispatch.auth import current_actor
 from dispatch.db import get_session
 from dispatch.models.vocab import MESSAGE_DIRECTIONS, MESSAGE_STATUSES
 from dispatch.services import outbox as service
@@ -59,4 +60,4 @@ class Messages(MethodView):
         """
         return service.list_messages(
             get_session(), visit_id=query.get("visit_id"), direction=query.get("direction"),
-            status=query.get("status"), limit=query["limit"])
+            status=query.get("status"), limit=query["limit"], actor=current_actor())

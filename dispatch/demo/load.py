@@ -30,7 +30,16 @@ from dispatch.demo.roster import generate_roster
 from dispatch.demo.staffing import Staffing
 from dispatch.demo.types import DemoPatient, DemoShift, DemoSummary, DemoUser, Roster
 from dispatch.demo.users import demo_users
-from dispatch.models import CarePlan, Network, Patient, Shift, Staff, StaffBase, User
+from dispatch.models import (
+    CarePlan,
+    Network,
+    Patient,
+    Shift,
+    Staff,
+    StaffBase,
+    User,
+    UserNetwork,
+)
 from dispatch.models.vocab import RISK_TIERS
 
 #: Rows per executemany call: big enough to amortise round trips, small enough for memory.
@@ -229,12 +238,18 @@ def _insert_users(
     now: datetime,
 ) -> None:
     for user in users:
-        _insert_one(conn, User, {
+        network_id = network_ids[user.network_code] if user.network_code else None
+        # The demo coordinator is a hub coordinator (every network, as before networks were
+        # per coordinator) whose board opens on their own network.
+        user_id = _insert_one(conn, User, {
             "username": user.username, "display_name": user.display_name, "role": user.role,
             "password_hash": generate_password_hash(user.password),
             "staff_id": staff_ids[user.staff_code] if user.staff_code else None,
-            "network_id": network_ids[user.network_code] if user.network_code else None,
+            "network_id": network_id, "all_networks": user.role == "coordinator",
             "failed_logins": 0, "active": True, "created_at": now})  # fmt: skip
+        if user.role == "coordinator" and network_id is not None:
+            conn.execute(sa.insert(_table(UserNetwork)).values(
+                user_id=user_id, network_id=network_id))
 
 
 def _insert_patients(

@@ -24,11 +24,12 @@ from dispatch.models.practices import (
     PracticeRegistration,
 )
 from dispatch.models.referrals import Referral
-from dispatch.models.staff import Shift, Staff
-from dispatch.models.users import ApiToken, User
+from dispatch.models.staff import Absence, Shift, Staff
+from dispatch.models.users import ApiToken, User, UserNetwork
 from dispatch.models.visits import Visit
 
 __all__ = [
+    "Absence",
     "ApiToken",
     "AuditEvent",
     "Base",
@@ -64,6 +65,7 @@ __all__ = [
     "Task",
     "TariffItem",
     "User",
+    "UserNetwork",
     "UTCDateTime",
     "Visit",
 ]

@@ -14,12 +14,13 @@ One blueprint (``web``), its pages split by area: ``common`` (sign-in, assets, f
 (coordinators), ``messages`` (the SMS outbox and inbox), ``reports`` (managers' KPIs),
 ``packages`` (care package decisions), ``consent`` (consent to share the care plan) and
 ``capacity`` (the capacity planner, managers), ``budgets`` (pooled network budgets),
-``admin`` (the audit trail and the emergency-override report). Importing the page modules
-registers their routes.
+``admin`` (the audit trail and the emergency-override report), ``users`` (accounts and
+coordinators' networks). Importing the page modules registers their routes.
 """
 
 from __future__ import annotations
 
+import dispatch.web.absence
 import dispatch.web.admin
 import dispatch.web.board
 import dispatch.web.budgets
@@ -31,9 +32,11 @@ import dispatch.web.consent
 import dispatch.web.handler
 import dispatch.web.messages
 import dispatch.web.onward
+import dispatch.web.package_pages
 import dispatch.web.packages
 import dispatch.web.practices
 import dispatch.web.reports
+import dispatch.web.users
 import dispatch.web.visits  # noqa: F401  (each registers its routes on ``bp``)
 from dispatch.web.common import ROLE_HOME, bp, init_app, london_time
 

@@ -1,7 +1,7 @@
 """capacity planner runs (issue 17)
 
-Revision ID: 0017_commission
-Revises: 0016_integrated
+Revision ID: 0019_commission
+Revises: 0018_control
 Create Date: 2026-12-06 00:50:00
 
 ``POST /api/capacity-plans`` records a run here; the ``run_capacity_plans`` job plays the
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0017_commission'
-down_revision: str | None = '0016_integrated'
+revision: str = '0019_commission'
+down_revision: str | None = '0018_control'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """pooled network budgets (issue 17)
 
-Revision ID: 0018_commission
-Revises: 0017_commission
+Revision ID: 0020_commission
+Revises: 0019_commission
 Create Date: 2026-12-06 00:55:00
 
 A network's pooled health and social care budget per period; approving a care package checks
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0018_commission'
-down_revision: str | None = '0017_commission'
+revision: str = '0020_commission'
+down_revision: str | None = '0019_commission'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
