@@ -55,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     # Plan requests (POST /api/plans) are solved by the run_plans job; the POST wakes it when
     # the scheduler runs in the same process, else it polls this often.
     "PLANS_INTERVAL": 2,
+    # Capacity-planner runs (POST /api/capacity-plans) are played by the run_capacity_plans
+    # job (minutes each); the POST wakes it, else it polls this often.
+    "CAPACITY_PLANS_INTERVAL": 5,
     # POST /api/plans with "wait": true waits at most this many seconds for the job.
     "PLAN_WAIT_SECONDS": 30.0,
     # POST /api/networks/{id}/replan answers 202 with the run id after this many seconds.

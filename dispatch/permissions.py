@@ -121,6 +121,20 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("staff.ShiftCollection", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("staff.RosterImport", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.Plans", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Capacity planner (dispatch/api/capacity.py, web/capacity.py): commissioning, managers.
+    ("capacity.CapacityPlans", "POST"): frozenset({MANAGER, ADMIN}),
+    ("capacity.CapacityPlanById", "GET"): frozenset({MANAGER, ADMIN}),
+    ("capacity.CapacityPlanById", "DELETE"): frozenset({MANAGER, ADMIN}),
+    ("capacity.CapacityPlanChart", "GET"): frozenset({MANAGER, ADMIN}),
+    ("web.capacity_page", "GET"): frozenset({MANAGER, ADMIN}),
+    ("web.capacity_start", "POST"): frozenset({MANAGER, ADMIN}),
+    ("web.capacity_run", "GET"): frozenset({MANAGER, ADMIN}),
+    # Pooled network budgets (dispatch/api/budgets.py, web/budgets.py): coordinators read
+    # what their network has left; managers set budgets.
+    ("budgets.NetworkBudgets", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("budgets.NetworkBudgets", "POST"): frozenset({MANAGER}),
+    ("budgets.BudgetChart", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.budgets_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.VisitCandidates", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "DELETE"): frozenset({COORDINATOR, MANAGER, ADMIN}),

@@ -160,12 +160,22 @@ def run_plans(app: Flask) -> Any:
         ShortTransactions(database), provider=provider_for(app), now=now))
 
 
+def run_capacity_plans(app: Flask) -> Any:
+    """Play pending capacity-planner runs (``POST /api/capacity-plans``); minutes each, so
+    under their own lock and never in a web request."""
+    from dispatch.capacity import runs as capacity_runs
+
+    return run_phased_job(app, "run_capacity_plans", lambda database, _now: (
+        capacity_runs.run_pending(database, clock=lambda: clock(app))))
+
+
 JOBS: dict[str, tuple[str, Callable[[Flask], Any]]] = {
     "send_messages": ("SEND_INTERVAL", send_messages),
     "place_new": ("PLACE_INTERVAL", place_new),
     "watch_deadlines": ("WATCH_INTERVAL", watch),
     "reoptimise": ("REOPTIMISE_INTERVAL", reoptimise),
     "run_plans": ("PLANS_INTERVAL", run_plans),
+    "run_capacity_plans": ("CAPACITY_PLANS_INTERVAL", run_capacity_plans),
 }
 
 

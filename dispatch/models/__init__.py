@@ -2,6 +2,8 @@
 
 from dispatch.models.audit import AuditEvent
 from dispatch.models.base import Base, UTCDateTime
+from dispatch.models.budgets import NetworkBudget
+from dispatch.models.capacity import CapacityPlan
 from dispatch.models.care_plans import CarePlanReview
 from dispatch.models.carers import Carer, CarerAssessment, CarerLink
 from dispatch.models.conferences import CaseConference, ConferenceCase
@@ -31,6 +33,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "CapacityPlan",
     "CareCoordination",
     "CarePackage",
     "CaseConference",
@@ -49,6 +52,7 @@ __all__ = [
     "MdGroupMember",
     "Message",
     "Network",
+    "NetworkBudget",
     "OnCallText",
     "OnwardReferral",
     "Patient",

@@ -44,7 +44,7 @@ from dispatch.models import (
     User,
     Visit,
 )
-from dispatch.services import audit, network_scope, pairs, tariffs, visit_actions
+from dispatch.services import audit, budgets, network_scope, pairs, tariffs, visit_actions
 from dispatch.services.references import new_reference
 
 COORDINATOR, MANAGER = "coordinator", "manager"
@@ -470,18 +470,26 @@ def approve_package(
     limits: Mapping[str, int] | None = None, note: str | None = None,
     request_id: str | None = None,
 ) -> CarePackage:
-    """Approve a submitted package within the approver's limit.
+    """Approve a submitted package within the approver's limit and the network's budget.
 
-    :raise Forbidden: above the approver's limit (naming the role it needs), or a role that
-        cannot approve. :raise IllegalTransition: not submitted.
+    :raise Forbidden: above the approver's limit (naming the role it needs), a role that
+        cannot approve, or over the network's pooled budget (with the figures) for anyone but
+        a manager (issue 17). :raise IllegalTransition: not submitted.
     """
     package = get_package(session, package_id)
+    over = budgets.over_budget(session, package) if package.status == "submitted" else None
+    if over is not None and approval_check(session, package=package, actor=actor,
+                                           limits=limits) is None:
+        user = session.get(User, actor.user_id) if actor.user_id is not None else None
+        if user is None or user.role != MANAGER:
+            raise Forbidden(over)
     _decide(session, package, actor, "approved", limits)
     package.decision_reason = (note or "").strip()[:300] or None
     package.decided_at = now
     session.flush()
     _audit(session, package, actor, "approve_package", now, request_id,
-           total_cost_pence=package.total_cost_pence, note=package.decision_reason)
+           total_cost_pence=package.total_cost_pence, note=package.decision_reason,
+           **({"over_budget": over} if over else {}))
     return package
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import orm as so
 
 from dispatch import states
 from dispatch.actors import Actor
+from dispatch.config import LONDON
 from dispatch.database import Database
 from dispatch.models import Patient, Referral, Shift, Staff, StaffBase, Visit
 from dispatch.planning import jeopardy
@@ -155,7 +156,8 @@ class Simulation:
                 lo, hi = max(shift.starts_at, self.start), min(shift.ends_at, self.end)
                 self.shift_logs[shift.id] = WorkerLog(
                     staff.id, shift.id, f"{staff.code} {shift.starts_at:%H:%M}",
-                    (hi - lo).total_seconds())
+                    (hi - lo).total_seconds(), network_id=staff.network_id,
+                    rostered_by_hour=_by_hour(lo, hi))
             spans = [(s.id, s.starts_at, s.ends_at) for s, _, _ in rows]
         for shift_id, moment in fieldwork.sickness(self.cfg.field, self.cfg.seed, spans).items():
             if self.start <= moment <= self.end:
@@ -233,7 +235,7 @@ class Simulation:
             log = self.visit_logs.setdefault(visit.id, VisitLog())
             log.travel_seconds += seconds
             log.planned_on_time = (visit.planned_start or self.now) <= visit.deadline
-            self._shift_log(visit.shift_id, travel=seconds)
+            self._shift_log(visit.shift_id, travel=seconds, since=self.now)
             worker.location = home
             self.at(self.now + timedelta(seconds=round(seconds)), "arrive", staff_id, visit.id)
 
@@ -287,7 +289,8 @@ class Simulation:
             else:  # other outcomes are recorded on the visit page
                 visit_actions.complete(session, visit=visit, staff=staff, outcome=result,
                                        now=self.now)
-            log = self._shift_log(visit.shift_id, visit=seconds)
+            log = self._shift_log(visit.shift_id, visit=seconds,
+                                  since=self.now - timedelta(seconds=seconds))
             if log is not None:
                 log.visits += 1
         worker.busy_with, worker.free_since = None, self.now
@@ -464,10 +467,25 @@ class Simulation:
     def _travel(self, origin: LatLon, destination: LatLon, mode: str) -> float:
         return float(self.provider.matrix([origin], [destination], mode=mode)[0][0])
 
-    def _shift_log(self, shift_id: int | None, *, travel: float = 0.0,
+    def _shift_log(self, shift_id: int | None, *, since: datetime, travel: float = 0.0,
                    visit: float = 0.0) -> WorkerLog | None:
         log = self.shift_logs.get(shift_id) if shift_id is not None else None
         if log is not None:
             log.travel_seconds += travel
             log.visit_seconds += visit
+            span = travel + visit
+            for hour, seconds in _by_hour(since, since + timedelta(seconds=span)).items():
+                log.busy_by_hour[hour] = log.busy_by_hour.get(hour, 0.0) + seconds
         return log
+
+
+def _by_hour(start: datetime, end: datetime) -> dict[int, float]:
+    """Seconds of ``start..end`` falling in each Europe/London hour of the day (for charts)."""
+    out: dict[int, float] = {}
+    cursor = start.astimezone(LONDON)
+    stop = end.astimezone(LONDON)
+    while cursor < stop:
+        nxt = min(stop, cursor.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+        out[cursor.hour] = out.get(cursor.hour, 0.0) + (nxt - cursor).total_seconds()
+        cursor = nxt
+    return out

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:  # `dispatch --help` imports this module: keep the demo package unloaded
+    from dispatch.demo.staffing import Staffing
 
 POLICIES: Final = ("optimised", "nearest")
 
@@ -78,6 +81,11 @@ class SimulationConfig:
     #: visits, issue 15); 0 leaves the day as it was.
     double_handed: float = 0.0
     field: FieldSettings = field(default_factory=FieldSettings)
+    #: Workers per network and shift pattern (None: the calibrated demo teams).
+    staffing: Staffing | None = None
+    #: Play only the demand of these networks (codes); None: every network. The capacity
+    #: planner uses it to size one network without simulating the others' work.
+    networks: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -146,3 +154,7 @@ class WorkerLog:
     travel_seconds: float = 0.0
     visit_seconds: float = 0.0
     visits: int = 0
+    network_id: int | None = None
+    #: Seconds on shift and seconds busy (travelling or on site) in each London hour.
+    rostered_by_hour: dict[int, float] = field(default_factory=dict)
+    busy_by_hour: dict[int, float] = field(default_factory=dict)
