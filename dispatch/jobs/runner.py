@@ -10,6 +10,7 @@ network). New referrals also wake the placer at once, and plan requests the plan
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,10 +31,21 @@ from dispatch.models import Network
 from dispatch.planning import live, runs
 from dispatch.planning.pipeline import ShortTransactions
 from dispatch.planning.runs import provider_for
+from dispatch.services import operations
 from dispatch.services.watch import watch_deadlines
 
 log = logging.getLogger(__name__)
 
+
+class _Failed:
+    """What a job returns when it failed (logged, not raised): falsy like "nothing done", so
+    callers that wake others on a result do not, but told apart by :func:`_marked`."""
+
+    def __bool__(self) -> bool:
+        return False
+
+
+FAILED = _Failed()
 
 
 def clock(app: Flask) -> datetime:
@@ -56,7 +68,7 @@ def run_job(app: Flask, name: str, work: Callable[[so.Session, datetime], Any]) 
         return result
     except Exception:
         log.exception("job %s failed", name)
-        return None
+        return FAILED
 
 
 def send_messages(app: Flask) -> Any:
@@ -73,7 +85,7 @@ def send_messages(app: Flask) -> Any:
         )
     except Exception:
         log.exception("job send_messages failed")
-        return None
+        return FAILED
 
 
 def run_phased_job(app: Flask, name: str, work: Callable[[Any, datetime], Any]) -> Any:
@@ -88,7 +100,7 @@ def run_phased_job(app: Flask, name: str, work: Callable[[Any, datetime], Any]) 
             return work(database, clock(app))
     except Exception:
         log.exception("job %s failed", name)
-        return None
+        return FAILED
 
 
 # Visit id -> when the placer last tried it (this process); see live.place_new_in.
@@ -191,8 +203,20 @@ def _setting(app: Flask, key: str) -> Any:
 
 def _marked(job_id: str, func: Callable[[Flask], Any], app: Flask) -> Any:
     """Run a scheduled job marked as running, so a wake during the run re-runs it after."""
+    started_at, started = clock(app), time.perf_counter()
     with running(job_id):
-        return func(app)
+        result = func(app)
+    _heartbeat(app, job_id, started_at, time.perf_counter() - started, ok=result is not FAILED)
+    return result
+
+
+def _heartbeat(app: Flask, job_id: str, started: datetime, seconds: float, *, ok: bool) -> None:
+    """Record the run for ``/metrics`` (job lag, duration, failures); never fails the job."""
+    try:
+        with get_database(app).session_scope() as session:
+            operations.record_job(session, name=job_id, started=started, seconds=seconds, ok=ok)
+    except Exception:
+        log.exception("job %s: heartbeat not recorded", job_id)
 
 
 def _wake_placer(_network_id: int | None) -> None:

@@ -6,6 +6,7 @@ from dispatch.models.consent import ConsentRecord
 from dispatch.models.escalations import Escalation, OnCallText
 from dispatch.models.messages import Message
 from dispatch.models.networks import Network, StaffBase
+from dispatch.models.operations import JobHeartbeat, PlannerRun
 from dispatch.models.packages import CarePackage, CarePackageItem, TariffItem
 from dispatch.models.patients import CarePlan, Patient
 from dispatch.models.plans import Plan
@@ -23,11 +24,13 @@ __all__ = [
     "CarePlan",
     "ConsentRecord",
     "Escalation",
+    "JobHeartbeat",
     "Message",
     "Network",
     "OnCallText",
     "Patient",
     "Plan",
+    "PlannerRun",
     "Referral",
     "Shift",
     "Staff",
