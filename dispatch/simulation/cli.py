@@ -1,4 +1,4 @@
-"""``dispatch simulate``: play a simulated day and print its KPIs (the lead registers it)."""
+"""``dispatch simulate``: play a simulated day and print its KPIs (listed in dispatch.cli)."""
 
 from __future__ import annotations
 
