@@ -68,3 +68,17 @@ def test_configure_twice_keeps_one_handler_and_refuses_unknown_formats(
     assert len(logging.getLogger().handlers) == before + 1
     with pytest.raises(ValueError, match="DISPATCH_LOG_FORMAT must be one of text, json"):
         logs.configure("xml")
+
+
+def test_serve_refuses_an_unknown_log_format_with_a_message(
+    monkeypatch: pytest.MonkeyPatch, restore_root: None
+) -> None:
+    """A typo in DISPATCH_LOG_FORMAT stops `dispatch serve` at once with a message (exit 2)."""
+    from click.testing import CliRunner
+
+    from dispatch.cli import main
+
+    monkeypatch.setenv("DISPATCH_LOG_FORMAT", "jsno")
+    result = CliRunner().invoke(main, ["serve", "--no-jobs"])
+    assert result.exit_code == 2
+    assert "DISPATCH_LOG_FORMAT must be one of text, json, not 'jsno'" in result.output
