@@ -22,7 +22,7 @@ from typing import Any
 
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, session
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 
 from dispatch import webauth
@@ -60,7 +60,8 @@ def role_mapping(config: Any) -> RoleMapping:
 
 
 def init_app(app: Flask) -> None:
-    """Register the provider and the two routes when OIDC is configured."""
+    """Register the two routes (404 unless OIDC is configured) and the provider when it is."""
+    app.register_blueprint(bp)
     if not enabled(app.config):
         return
     mapping = role_mapping(app.config)
@@ -75,7 +76,12 @@ def init_app(app: Flask) -> None:
                        "code_challenge_method": "S256", "timeout": 10},
     )
     app.extensions[EXTENSION_KEY] = (oauth, mapping)
-    app.register_blueprint(bp)
+
+
+@bp.before_request
+def _configured() -> None:
+    if EXTENSION_KEY not in current_app.extensions:
+        abort(404)
 
 
 def _client() -> Any:

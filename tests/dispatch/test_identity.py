@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from sqlalchemy import orm as so
 
 from dispatch import ConfigurationError, create_app
@@ -92,3 +93,9 @@ def test_disabled_user_and_user_without_role_are_refused(session: so.Session) ->
     assert refused.user is None and "disabled" in (refused.message or "")
     assert sign_in_from_claims(session, issuer=ISSUER, claims={"roles": ["coordinator"]},
                                mapping=RoleMapping(), now=f.NOW).user is None
+
+
+def test_oidc_routes_are_404_when_not_configured(client: FlaskClient) -> None:
+    assert client.get("/sign-in/oidc").status_code == 404
+    assert client.get("/sign-in/oidc/callback?code=x&state=y").status_code == 404
+    assert 'id="sign-in-oidc"' not in client.get("/sign-in").get_data(as_text=True)
