@@ -61,6 +61,17 @@ def settings_of(session: so.Session) -> Mapping[str, Any]:
     return settings
 
 
+def health(session: so.Session) -> tuple[bool, str]:
+    """Whether a trivial query succeeds on ``session``'s database, and its dialect's name
+    (``sqlite``, ``postgresql``): the load balancers' check."""
+    dialect = str(session.get_bind().dialect.name)
+    try:
+        session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        return False, dialect
+    return True, dialect
+
+
 def make_engine(url: str, *, echo: bool = False) -> sa.Engine:
     """Create an engine with the settings each database needs to keep its invariants."""
     # hide_parameters: SQL parameters are patient data (NHS numbers, names, addresses); keep

@@ -36,6 +36,7 @@ from dispatch.models import User
 from dispatch.permissions import SIGNATURE, rule_for
 from dispatch.services import audit
 from dispatch.services.users import end_all_sessions
+from dispatch.wording import london_time
 
 log = logging.getLogger(__name__)
 
@@ -218,8 +219,6 @@ def _failed(session: so.Session, user: User, now: datetime) -> SignInResult:
 
 
 def _locked_message(until: datetime) -> str:
-    from dispatch.web import london_time  # the page's own wording of times
-
     return (f"This account is locked after {LOCKOUT_THRESHOLD} wrong passwords. "
             f"Try again after {london_time(until)}, or ask an administrator to unlock it")
 

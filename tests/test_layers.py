@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,11 +117,12 @@ def test_layers_models_load_no_flask_api_or_web() -> None:
 
 @needs_fork
 def test_layers_services_load_no_flask_api_or_web() -> None:
-    """Services, SMS and planning import on their own and load no Flask, no API, no web
-    package and no sign-in code: importing a service no longer drags in the app (the 25-module
-    api <-> services <-> auth cycle of issue 19). The models are preloaded for speed (the test
-    above imports them fresh)."""
-    modules = [m for package in ("dispatch.services", "dispatch.sms", "dispatch.planning")
+    """Services, SMS, planning and the shared schemas import on their own and load no Flask,
+    no API, no web package and no sign-in code: importing a service no longer drags in the app
+    (the 25-module api <-> services <-> auth cycle of issue 19). The models are preloaded for
+    speed (the test above imports them fresh)."""
+    modules = [m for package in ("dispatch.services", "dispatch.sms", "dispatch.planning",
+                                 "dispatch.schemas")
                for m in modules_of(package)]
     results = probe(modules, preload=[*SERVICE_LIBRARIES, "dispatch.models"], watched=WEB)
     assert problems(results) == {}
@@ -138,13 +140,49 @@ def test_layers_fhir_imports_on_its_own() -> None:
 
 
 @needs_fork
-@pytest.mark.xfail(strict=True, reason="dispatch.fhir.intake validates with the API's "
-                   "ReferralCreateSchema, and importing dispatch.api.schemas runs the API "
-                   "package (Flask, flask-smorest); the NewReferral command of issue 19 item 2 "
-                   "removes it. Strict: when it passes, drop this mark.")
 def test_layers_fhir_loads_no_flask() -> None:
     """The FHIR mapping is a service like the others: it should load no Flask or API. The
     package imports all its modules, so importing it covers every one."""
     results = probe(["dispatch.fhir"], preload=[*SERVICE_LIBRARIES, *FHIR_LIBRARIES],
                     watched=WEB)
     assert problems(results) == {}
+
+
+def import_cycles(*packages: str) -> dict[str, list[str]]:
+    """Each module that is part of an import cycle, with one cycle through it
+    (``[module, ..., module]``). Every import counts, at the top or inside a function (a
+    function-level import only hides a cycle until that function runs), except imports under
+    ``if TYPE_CHECKING:``, which never run."""
+    graph = grimp.build_graph(*packages, exclude_type_checking_imports=True, cache_dir=None)
+    cycles: dict[str, list[str]] = {}
+    for module in sorted(graph.modules):
+        around = graph.find_upstream_modules(module) & graph.find_downstream_modules(module)
+        if around:
+            other = min(around)
+            there = graph.find_shortest_chain(importer=module, imported=other) or ()
+            back = graph.find_shortest_chain(importer=other, imported=module) or ()
+            cycles[module] = [*there, *back[1:]]
+    return cycles
+
+
+def test_layers_no_import_cycles() -> None:
+    """No module of dispatch, triage, routing or rosters imports itself through others: each
+    layer can be read, imported and tested without the ones above it (issue 19: the api <->
+    services <-> auth, travel <-> osrm, web <-> webauth, triage types <-> needs, outbox <->
+    escalation, runner <-> live demo and planning <-> manual assignment cycles)."""
+    assert import_cycles("dispatch", "triage", "routing", "rosters") == {}
+
+
+def test_import_cycles_finds_a_cycle_hidden_in_a_function(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check above sees a cycle whose one side imports inside a function."""
+    package = tmp_path / "cyclic_probe"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from cyclic_probe import b\n")
+    (package / "b.py").write_text("def f():\n    from cyclic_probe import a\n    return a\n")
+    (package / "c.py").write_text("from cyclic_probe import a\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cycles = import_cycles("cyclic_probe")
+    assert cycles == {"cyclic_probe.a": ["cyclic_probe.a", "cyclic_probe.b", "cyclic_probe.a"],
+                      "cyclic_probe.b": ["cyclic_probe.b", "cyclic_probe.a", "cyclic_probe.b"]}

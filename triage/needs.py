@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from triage.types import SKILLS, NeedSpec
+from triage.specs import SKILLS, NeedSpec
 
 __all__ = [
     "ASSESSMENT_VISIT_MINUTES",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from triage.types import RedFlagSpec
+from triage.specs import RedFlagSpec
 
 __all__ = ["RED_FLAGS", "red_flag"]
 

@@ -18,6 +18,9 @@ from typing import Any
 
 from triage.errors import TriageInputError
 from triage.frailty import check_frailty
+from triage.needs import NEEDS
+from triage.red_flags import RED_FLAGS
+from triage.specs import COMMUNITY_CATEGORIES, SKILLS, NeedSpec, RedFlagSpec
 
 __all__ = [
     "AGE_RANGE",
@@ -57,8 +60,6 @@ __all__ = [
 CATEGORIES: tuple[str, ...] = (
     "emergency_999", "urgent_2h", "response_24h", "planned", "signpost", "out_of_scope",
 )
-# The categories a need in the catalogue can ask for (a community service's answers).
-COMMUNITY_CATEGORIES: tuple[str, ...] = ("urgent_2h", "response_24h", "planned", "signpost")
 # Categories with no visit and so no deadline.
 NO_DEADLINE_CATEGORIES: tuple[str, ...] = ("signpost", "out_of_scope")
 # Which finding wins when rules disagree, most urgent first. ``out_of_scope`` outranks every
@@ -85,22 +86,6 @@ CATEGORY_LABELS: Mapping[str, str] = MappingProxyType(
 )
 # Each red-flag question is answered yes, no or not asked (issue 13, H-003).
 RED_FLAG_ANSWERS: tuple[str, ...] = ("yes", "no", "not_asked")
-
-# The skill codes a visit can require and a worker can hold (rosters/ uses the same codes).
-SKILLS: tuple[str, ...] = (
-    "iv_therapy",
-    "catheter_care",
-    "wound_care",
-    "insulin_administration",
-    "falls_assessment",
-    "personal_care",
-    "medication_prompt",
-    "end_of_life_care",
-    "equipment",
-    "clinical_assessment",
-    "social_care_assessment",
-    "reablement",
-)
 
 CONSCIOUSNESS_LEVELS: tuple[str, ...] = ("alert", "new_confusion", "voice", "pain", "unresponsive")
 RISK_TIERS: tuple[str, ...] = ("very_high", "high", "moderate", "low", "very_low")
@@ -348,8 +333,6 @@ class TriageInput:
             object.__setattr__(self, "pathways_disposition", code)
 
     def _merge_answers(self, errors: dict[str, list[str]]) -> None:
-        from triage.red_flags import RED_FLAGS
-
         answers = self.red_flag_answers
         if answers is None:
             answers = {}
@@ -402,8 +385,6 @@ class TriageInput:
     @property
     def not_asked(self) -> tuple[str, ...]:
         """Red-flag codes not answered yes or no (absent or ``not_asked``), catalogue order."""
-        from triage.red_flags import RED_FLAGS
-
         return tuple(
             c for c in RED_FLAGS if self.red_flag_answers.get(c, "not_asked") == "not_asked"
         )
@@ -421,10 +402,6 @@ def _london_date(moment: datetime) -> date:
 
 
 def _known_codes() -> dict[str, Iterable[str]]:
-    # Imported here because the catalogues are built from NeedSpec/RedFlagSpec defined below.
-    from triage.needs import NEEDS
-    from triage.red_flags import RED_FLAGS
-
     return {"needs": NEEDS, "red_flags": RED_FLAGS}
 
 
@@ -449,39 +426,6 @@ def code_tuple(codes: Any, known: Iterable[str], noun: str) -> tuple[tuple[str, 
 
 def _normalise_dx(code: str) -> str:
     return "Dx" + code[2:]
-
-
-@dataclass(frozen=True)
-class NeedSpec:
-    """One presenting need in the catalogue: what it warrants and who can meet it."""
-
-    code: str
-    label: str
-    category: str
-    skills: tuple[str, ...]
-    visit_minutes: int
-    clinical: bool
-    ucr: bool = False
-
-    def __post_init__(self) -> None:
-        if self.category not in COMMUNITY_CATEGORIES:
-            raise ValueError(f"need {self.code!r}: category must be a community category")
-        unknown = [s for s in self.skills if s not in SKILLS]
-        if unknown:
-            raise ValueError(f"need {self.code!r}: unknown skill(s) {', '.join(unknown)}")
-        if self.ucr != (self.category == "urgent_2h"):
-            raise ValueError(f"need {self.code!r}: UCR needs and only they are urgent_2h")
-        if self.visit_minutes < 0 or (self.category != "signpost") != (self.visit_minutes > 0):
-            raise ValueError(f"need {self.code!r}: visits need a duration, signposts none")
-
-
-@dataclass(frozen=True)
-class RedFlagSpec:
-    """A red flag: an answer that sends the caller to 999 / ED, never a community visit."""
-
-    code: str
-    label: str
-    sentence: str
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from dispatch.database import health
 from dispatch.db import get_session
 
 blp = Blueprint(
@@ -27,13 +27,7 @@ class Health(MethodView):
     @blp.alt_response(503, description="The database cannot be reached")
     def get(self) -> Any:
         """Report ``ok`` when a trivial query succeeds; 503 otherwise (for load balancers)."""
-        session = get_session()
-        try:
-            session.execute(sa.text("SELECT 1"))
-        except sa.exc.SQLAlchemyError:
-            return {"status": "database unreachable", "database": _dialect(session)}, 503
-        return {"status": "ok", "database": _dialect(session)}
-
-
-def _dialect(session: Any) -> str:
-    return str(session.get_bind().dialect.name)
+        ok, dialect = health(get_session())
+        if not ok:
+            return {"status": "database unreachable", "database": dialect}, 503
+        return {"status": "ok", "database": dialect}

@@ -19,11 +19,10 @@ from dispatch.api.schemas import StrictSchema
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import NotFound
-from dispatch.models import Network
 from dispatch.planning.runs import provider_for
 from dispatch.reports import charts, export
 from dispatch.reports.types import DayRows
-from dispatch.services import audit, kpis
+from dispatch.services import kpis
 
 blp = Blueprint("kpis", __name__, url_prefix="/api",
                 description="Performance: response compliance, breaches, utilisation, travel")
@@ -66,17 +65,8 @@ def _day(query: dict[str, Any]) -> date:
 
 
 def _rows(query: dict[str, Any]) -> tuple[DayRows, str]:
-    session = get_session()
-    network_id = query.get("network")
-    label = _day(query).strftime("%a %d %b %Y")
-    if network_id is not None:
-        network = session.get(Network, network_id)
-        if network is None:
-            raise NotFound(f"network {network_id} not found")
-        label += f", {network.name}"
-    rows = kpis.day_rows(session, day=_day(query), now=now(), network_id=network_id,
-                         provider=provider_for(current_app))
-    return rows, label
+    return kpis.labelled_rows(get_session(), day=_day(query), now=now(),
+                              network_id=query.get("network"), provider=provider_for(current_app))
 
 
 @blp.route("/kpis")
@@ -93,9 +83,6 @@ class Kpis(MethodView):
         Referrals whose deadline has not yet passed and nobody has arrived at are "pending",
         not counted.
         """
-        if query.get("network") is not None and get_session().get(
-                Network, query["network"]) is None:
-            raise NotFound(f"network {query['network']} not found")
         return kpis.kpi_report(get_session(), day=_day(query), now=now(),
                                network_id=query.get("network"),
                                provider=provider_for(current_app))
@@ -128,13 +115,11 @@ class KpiCsv(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """Download the rows behind the day's figures as CSV (``table``: responses, workers,
         declines or bookings). No patient identifiers; each export is audited."""
-        rows, _ = _rows(query)
-        text = export.to_csv(rows, table=query["table"], as_of=now())
         session = get_session()
-        audit.record(session, actor=current_actor(), action="export_kpis", now=now(),
-                     purpose="performance reporting", request_id=request_id(),
-                     details={"table": query["table"], "date": _day(query).isoformat(),
-                              "network": query.get("network")})
+        text = kpis.export_table(session, table=query["table"], day=_day(query), now=now(),
+                                 network_id=query.get("network"),
+                                 provider=provider_for(current_app), actor=current_actor(),
+                                 request_id=request_id())
         session.commit()
         filename = f"kpis-{query['table']}-{_day(query).isoformat()}.csv"
         return Response(text, mimetype="text/csv", headers={

@@ -16,11 +16,8 @@ from dispatch.api.schemas import (
 )
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
-from dispatch.errors import Forbidden
-from dispatch.services import audit
 from dispatch.services import care_plan_access as access
 from dispatch.services import patients as service
-from dispatch.services import referrals as referral_service
 
 blp = Blueprint("patients", __name__, url_prefix="/api/patients", description="Patients")
 
@@ -32,20 +29,9 @@ class Patients(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """Find patients by NHS number, or by family name, date of birth and/or postcode."""
         session = get_session()
-        found = service.find_patients(session, **query)
-        actor = current_actor()
-        for patient in found:
-            audit.record(
-                session,
-                actor=actor,
-                action="search_patient",
-                now=now(),
-                patient_id=patient.id,
-                entity=("patient", patient.id),
-                purpose="find the patient for a referral",
-                request_id=request_id(),
-                details={"terms": sorted(query)},
-            )
+        found = service.search_patients(session, query=query, actor=current_actor(), now=now(),
+                                        purpose="find the patient for a referral",
+                                        request_id=request_id())
         session.commit()
         return found
 
@@ -66,23 +52,18 @@ class CarePlan(MethodView):
         Every read and every refused read is written to the audit trail.
         """
         session = get_session()
-        patient = service.get_patient(session, patient_id)
-        override = access.parse_override(query.get("override_purpose"),
-                                         query.get("override_reason"))
-        referral = (referral_service.get_referral(session, query["referral_id"])
-                    if query.get("referral_id") else None)
-        try:
-            read = access.read_care_plan(
-                session, actor=current_actor(), patient=patient, now=now(),
-                purpose=query["purpose"], override=override, referral=referral,
-                request_id=request_id())
-        except Forbidden:
-            session.commit()  # the refusal stays in the audit trail
-            raise
-        session.commit()
-        plan = read.plan
+        answer = access.answer_request(
+            session, actor=current_actor(), patient_id=patient_id, now=now(),
+            purpose=query["purpose"], override_purpose=query.get("override_purpose"),
+            override_reason=query.get("override_reason"), referral_id=query.get("referral_id"),
+            request_id=request_id())
+        session.commit()  # the read or the refusal stays in the audit trail
+        if answer.refused is not None:
+            raise answer.refused
+        assert answer.read is not None
+        plan, read = answer.read.plan, answer.read
         return {
-            "patient_id": patient.id,
+            "patient_id": answer.patient.id,
             "version": plan.version if plan else None,
             "summary": plan.summary if plan else None,
             "content": plan.content if plan else {},

@@ -17,8 +17,7 @@ from dispatch.api.schemas import PatientMismatchSchema, ReferralCreateSchema, Re
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.jobs.wakeup import wake
-from dispatch.models import Referral
-from dispatch.services import audit, duplicates
+from dispatch.services import duplicates
 from dispatch.services import referrals as service
 from dispatch.services.patient_matching import PatientMismatch
 from dispatch.services.referral_commands import NewReferral
@@ -33,33 +32,6 @@ blp = Blueprint(
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 100
 KEY_COLUMN_LENGTH = 100  # Referral.idempotency_key
-
-
-def serialise(
-    referral: Referral, possible_duplicates: list[duplicates.PossibleDuplicate] | None = None
-) -> dict[str, Any]:
-    """The referral as the API shows it (with its visits' summaries and the patient's other
-    open referrals)."""
-    if possible_duplicates is None:
-        possible_duplicates = duplicates.possible_duplicates(
-            get_session(), referral.patient_id, exclude=referral.id)
-    return {
-        "id": referral.id,
-        "status": referral.status,
-        "patient_id": referral.patient_id,
-        "source": referral.source,
-        "received_at": referral.received_at,
-        "category": referral.category,
-        "deadline": referral.deadline,
-        "disposition": referral.disposition,
-        "safety_netting": (referral.disposition or {}).get("safety_netting"),
-        "visits": [
-            {"id": v.id, "reference": v.reference, "status": v.status, "deadline": v.deadline}
-            for v in referral.visits
-        ],
-        "possible_duplicates": possible_duplicates,
-        "duplicate_of_id": referral.duplicate_of_id,
-    }
 
 
 @blp.errorhandler(PatientMismatch)
@@ -126,7 +98,7 @@ class Referrals(MethodView):
         if result.created and result.referral.visits:
             wake()  # place the new visit now, not at the next tick
         headers = {"Idempotent-Replayed": "true"} if not result.created else {}
-        return serialise(result.referral, list(result.possible_duplicates)), 201, headers
+        return result.read, 201, headers
 
 
 def caller_key(actor: Actor, key: str | None) -> str | None:
@@ -152,12 +124,10 @@ class ReferralById(MethodView):
     def get(self, referral_id: int) -> Any:
         """One referral with its disposition and visits; the read is audited."""
         session = get_session()
-        referral = service.get_referral(session, referral_id)
-        audit.record(session, actor=current_actor(), action="view_referral", now=now(),
-                     patient_id=referral.patient_id, entity=("referral", referral.id),
-                     purpose="read the referral (API)", request_id=request_id())
+        read = service.read_referral(session, referral_id, actor=current_actor(), now=now(),
+                                     purpose="read the referral (API)", request_id=request_id())
         session.commit()
-        return serialise(referral)
+        return read
 
 
 @blp.route("/<int:referral_id>/duplicate-of/<int:other_id>")
@@ -170,8 +140,8 @@ class DuplicateOf(MethodView):
         """Mark a referral a duplicate of another (coordinators): its open visits are cancelled
         with that reason and the referral is cancelled, audited."""
         session = get_session()
-        referral = duplicates.mark_duplicate(session, referral_id=referral_id, of_id=other_id,
-                                             actor=current_actor(), now=now(),
-                                             request_id=request_id())
+        read = duplicates.mark_duplicate(session, referral_id=referral_id, of_id=other_id,
+                                         actor=current_actor(), now=now(),
+                                         request_id=request_id())
         session.commit()
-        return serialise(referral)
+        return read

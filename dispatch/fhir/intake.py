@@ -19,7 +19,6 @@ from sqlalchemy import orm as so
 
 from dispatch import states
 from dispatch.actors import Actor
-from dispatch.api.schemas import ReferralCreateSchema
 from dispatch.config import LONDON
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.fhir.bundle import read_bundle
@@ -29,6 +28,7 @@ from dispatch.fhir.referral_map import to_referral_message
 from dispatch.fhir.task import TaskFacts
 from dispatch.fhir.types import Issue, ReferralMessage
 from dispatch.models import Network, Patient, Referral, Staff, Visit
+from dispatch.schemas.referrals import ReferralCreateSchema
 from dispatch.services import audit, visit_actions
 from dispatch.services.consent import record_episode_consent
 from dispatch.services.patient_matching import PatientMismatch

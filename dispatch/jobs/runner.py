@@ -4,7 +4,7 @@ Intervals and solver time are settings, with their defaults in :data:`dispatch.c
 only: ``SEND_INTERVAL``, ``PLACE_INTERVAL``, ``WATCH_INTERVAL``, ``REOPTIMISE_INTERVAL``,
 ``PLANS_INTERVAL`` (seconds), ``PLACE_SECONDS`` and ``REOPTIMISE_SECONDS`` (solver seconds per
 network). New referrals also wake the placer at once, and plan requests the plan job
-(:func:`wake`).
+(:func:`dispatch.jobs.wakeup.wake`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dispatch import clock as dispatch_clock
 from dispatch.config import DEFAULTS
 from dispatch.db import get_database
 from dispatch.jobs.lock import job_lock, try_job_lock
-from dispatch.jobs.wakeup import SCHEDULERS, running, wake
+from dispatch.jobs.wakeup import Waker, waker_for
 from dispatch.models import Network
 from dispatch.planning import live, runs
 from dispatch.planning.pipeline import ShortTransactions
@@ -103,8 +103,14 @@ def run_phased_job(app: Flask, name: str, work: Callable[[Any, datetime], Any]) 
         return FAILED
 
 
-# Visit id -> when the placer last tried it (this process); see live.place_new_in.
-_PLACE_ATTEMPTS: dict[int, datetime] = {}
+PLACE_ATTEMPTS = "dispatch.place_attempts"
+
+
+def place_attempts(app: Flask) -> dict[int, datetime]:
+    """Visit id -> when the placer last tried it (this app, this process); see
+    live.place_new_in. Owned by the app, not a module global."""
+    attempts: dict[int, datetime] = app.extensions.setdefault(PLACE_ATTEMPTS, {})
+    return attempts
 
 
 def place_new(app: Flask) -> Any:
@@ -117,11 +123,11 @@ def place_new(app: Flask) -> Any:
             now=now,
             provider=provider_for(app),
             seconds=seconds,
-            attempts=_PLACE_ATTEMPTS,
+            attempts=place_attempts(app),
         ),
     )
-    if result:
-        wake("send_messages")  # the offers just written go out now, not at the next tick
+    if result:  # the offers just written go out now, not at the next tick
+        waker_for(app).wake("send_messages")
     return result
 
 
@@ -148,7 +154,7 @@ def reoptimise(app: Flask) -> Any:
 
     result = run_phased_job(app, "reoptimise", work)
     if result:
-        wake("send_messages")
+        waker_for(app).wake("send_messages")
     return result
 
 
@@ -187,12 +193,13 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
         from dispatch.simulation.live_demo import add_job
 
         add_job(scheduler, app)
-    SCHEDULERS.append(scheduler)
+    waker = waker_for(app)
+    waker.attach(scheduler)
     # A decline (SMS or page) re-plans at once: the declined visit is unassigned again and the
     # placer runs now, excluding the worker who declined. The hook is this app's database's.
     hooks = get_database(app).replan_hooks
-    if _wake_placer not in hooks:
-        hooks.append(_wake_placer)
+    if not any(getattr(h, "waker", None) is waker for h in hooks):
+        hooks.append(_PlacerWake(waker))
     return scheduler
 
 
@@ -204,7 +211,7 @@ def _setting(app: Flask, key: str) -> Any:
 def _marked(job_id: str, func: Callable[[Flask], Any], app: Flask) -> Any:
     """Run a scheduled job marked as running, so a wake during the run re-runs it after."""
     started_at, started = clock(app), time.perf_counter()
-    with running(job_id):
+    with waker_for(app).running(job_id):
         result = func(app)
     _heartbeat(app, job_id, started_at, time.perf_counter() - started, ok=result is not FAILED)
     return result
@@ -219,5 +226,11 @@ def _heartbeat(app: Flask, job_id: str, started: datetime, seconds: float, *, ok
         log.exception("job %s: heartbeat not recorded", job_id)
 
 
-def _wake_placer(_network_id: int | None) -> None:
-    wake("place_new")
+class _PlacerWake:
+    """The replan hook: wake this app's placer (whatever the network)."""
+
+    def __init__(self, waker: Waker) -> None:
+        self.waker = waker
+
+    def __call__(self, _network_id: int | None) -> None:
+        self.waker.wake("place_new")

@@ -26,9 +26,9 @@ from sqlalchemy import orm as so
 
 from dispatch.models import Patient, Shift, Staff, Visit
 from dispatch.planning import invariants
+from dispatch.planning.invariants import lock_worker
 from dispatch.planning.problem import ProblemIndex
 from dispatch.services import visit_actions
-from dispatch.services.manual import lock_worker
 from routing.types import RoutingPlan
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,8 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from dispatch.models import Patient, Visit
+from dispatch.errors import InvalidInput
+from dispatch.models import Patient, Staff, Visit
 from dispatch.planning.problem import TRAVEL_MODE, UNDER_WAY
 from dispatch.states import VISIT_OCCUPYING_STATUSES
 from routing.checker import Booking, double_bookings
@@ -167,3 +168,23 @@ def worker_clashes(
 ) -> list[Clash]:
     """Every clash among the bookings of ``staff_ids`` as the rows stand."""
     return clashes(holdings(session, staff_ids, now), travel or Travel(provider))
+
+
+def lock_worker(session: so.Session, staff_id: int) -> Staff:
+    """Lock the worker's row for this transaction: assignments to one worker are serialised.
+
+    ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: it still excludes every other assigner, but not
+    the foreign-key checks of rows that merely name the worker (a text to them, an audit
+    event). With ``FOR UPDATE`` a coordinator holding worker 2 who texted worker 1 ("no
+    longer needed") waited for the planner holding worker 1, which waited for worker 2:
+    PostgreSQL found the deadlock and the coordinator got a 500 (the pin race test).
+    """
+    staff = session.scalar(
+        sa.select(Staff)
+        .where(Staff.id == staff_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    if staff is None:
+        raise InvalidInput("invalid assignment", errors={"staff_id": ["no such member of staff"]})
+    return staff

@@ -35,6 +35,7 @@ from dispatch.planning.problem import (
     ProblemIndex,
     build_problem,
     current_plan,
+    is_urgent,
     seconds_between,
 )
 from dispatch.services import audit, cover, visit_actions
@@ -42,7 +43,7 @@ from dispatch.sms.escalation import clear_visit_escalations, escalate_visit
 from routing.insertion import cheapest_insertion
 from routing.screening import screen
 from routing.travel import TravelTimeProvider
-from routing.types import PRIORITY_URGENT_2H, Route, RoutingPlan, RoutingProblem, Stop
+from routing.types import Route, RoutingPlan, RoutingProblem, Stop
 
 NEEDS_DECISION = "needs_decision"
 CHOICES = ("allow_late", "cover", "hand_back")
@@ -91,11 +92,6 @@ class Options:
     late: tuple[LateOption, ...]
     cover: tuple[CoverOption, ...]
     hand_back: bool = True
-
-
-def is_urgent(visit: Visit) -> bool:
-    """A 2-hour visit (by priority, as the planner sees it)."""
-    return visit.priority <= PRIORITY_URGENT_2H
 
 
 def after_plan(
@@ -421,3 +417,33 @@ def _code(session: so.Session, network_id: int | None) -> str:
 
 def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def moved_visits(session: so.Session, placed: Insertion) -> list[tuple[Visit, datetime, datetime]]:
+    """The worker's booked visits that start later with ``placed`` in their day: (visit,
+    booked start, new start), one minute or more later."""
+    if placed.route is None:
+        return []
+    moved = []
+    for stop in placed.route.stops:
+        row = session.get(Visit, placed.index.visits.get(stop.visit_id, -1))
+        if stop.visit_id == placed.vid or row is None or row.planned_start is None:
+            continue
+        new = placed.index.at(stop.start)
+        if new - row.planned_start >= timedelta(minutes=1):
+            moved.append((row, row.planned_start, new))
+    return moved
+
+
+def moves_for(
+    session: so.Session, visit: Visit, staff: Staff, start: datetime, *, now: datetime,
+    provider: TravelTimeProvider,
+) -> list[tuple[Visit, datetime]] | None:
+    """The worker's visits to start later so that ``visit`` can start at ``start`` in their
+    day (the ``pushes`` of a candidate), or None when it does not fit their day then."""
+    network_id = staff.network_id if staff.network_id is not None else visit.network_id
+    for placed in insertions(session, visit, network_id, now=now, provider=provider,
+                             staff_id=staff.id, start=start):
+        if abs(placed.start - start) < timedelta(minutes=1):
+            return [(row, new) for row, _, new in moved_visits(session, placed)]
+    return None

@@ -414,3 +414,8 @@ def _late_bounds(
     workers = (frozenset({str(visit.late_allowed_staff_id)})
                if visit.late_allowed_staff_id is not None else frozenset())
     return limit, workers
+
+
+def is_urgent(visit: Visit) -> bool:
+    """A 2-hour visit (by priority, as the planner sees it)."""
+    return visit.priority <= rt.PRIORITY_URGENT_2H

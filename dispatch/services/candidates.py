@@ -25,8 +25,8 @@ from sqlalchemy import orm as so
 
 from dispatch.errors import NotFound
 from dispatch.models import Shift, Staff, Visit
-from dispatch.planning.jeopardy import Insertion, insertions, is_urgent
-from dispatch.planning.problem import FIELD_ROLES
+from dispatch.planning.jeopardy import Insertion, insertions, moved_visits
+from dispatch.planning.problem import FIELD_ROLES, is_urgent
 from dispatch.services import manual
 from dispatch.services.manual import hm, skill_names
 from routing.travel import TravelTimeProvider
@@ -130,7 +130,7 @@ def _candidate(
     start, arrival = index.at(stop.start), index.at(stop.arrival)
     check = manual.check_assignment(session, visit=visit, staff=staff, start=start,
                                     provider=provider, now=now)
-    moved = _moved(session, placed)
+    moved = moved_visits(session, placed)
     pushed = {row.id for row, _, _ in moved}
     clashing = manual.clashes(session, visit=visit, staff=staff, start=start, provider=provider,
                               now=now)
@@ -157,37 +157,9 @@ def _candidate(
 
 def _pushes(session: so.Session, placed: Insertion) -> list[Push]:
     """The worker's booked visits that would start later than booked with this one in their
-    day (what :func:`moves_for` would re-time on assigning)."""
+    day (what :func:`dispatch.planning.jeopardy.moves_for` would re-time on assigning)."""
     return [Push(row.id, row.reference, math.ceil((new - old).total_seconds() / 60))
-            for row, old, new in _moved(session, placed)]
-
-
-def _moved(session: so.Session, placed: Insertion) -> list[tuple[Visit, datetime, datetime]]:
-    if placed.route is None:
-        return []
-    moved = []
-    for stop in placed.route.stops:
-        row = session.get(Visit, placed.index.visits.get(stop.visit_id, -1))
-        if stop.visit_id == placed.vid or row is None or row.planned_start is None:
-            continue
-        new = placed.index.at(stop.start)
-        if new - row.planned_start >= timedelta(minutes=1):
-            moved.append((row, row.planned_start, new))
-    return moved
-
-
-def moves_for(
-    session: so.Session, visit: Visit, staff: Staff, start: datetime, *, now: datetime,
-    provider: TravelTimeProvider,
-) -> list[tuple[Visit, datetime]] | None:
-    """The worker's visits to start later so that ``visit`` can start at ``start`` in their
-    day (the ``pushes`` of a candidate), or None when it does not fit their day then."""
-    network_id = staff.network_id if staff.network_id is not None else visit.network_id
-    for placed in insertions(session, visit, network_id, now=now, provider=provider,
-                             staff_id=staff.id, start=start):
-        if abs(placed.start - start) < timedelta(minutes=1):
-            return [(row, new) for row, _, new in _moved(session, placed)]
-    return None
+            for row, old, new in moved_visits(session, placed)]
 
 
 def _clash_text(

@@ -32,6 +32,8 @@ from dispatch.errors import Forbidden, InvalidInput
 from dispatch.models import AuditEvent, CarePlan, Patient, Referral, Visit
 from dispatch.permissions import CALL_HANDLER, COORDINATOR, FIELD_STAFF
 from dispatch.services import audit
+from dispatch.services.patients import get_patient
+from dispatch.services.referrals import get_referral
 from dispatch.states import VISIT_OPEN_STATUSES
 
 CARE_RELATIONSHIP_DAYS = 7  # a worker may need the plan again for a follow-up call
@@ -182,6 +184,43 @@ def read_care_plan(
     audit.record(session, actor=actor, action="view_care_plan", now=now, patient_id=patient.id,
                  entity=entity, purpose=purpose[:300], request_id=request_id, details=details)
     return CarePlanRead(plan, basis)
+
+
+@dataclass(frozen=True)
+class CarePlanAnswer:
+    """The answer to a request to read a care plan: the read, or why it was refused. Either
+    way the decision is staged in the audit trail, so the caller commits once and then
+    answers (a refusal must stay in the trail)."""
+
+    patient: Patient
+    read: CarePlanRead | None
+    refused: Forbidden | None = None
+
+
+def answer_request(
+    session: so.Session, *, actor: Actor, patient_id: int, now: datetime, purpose: str,
+    override_purpose: str | None = None, override_reason: str | None = None,
+    referral_id: int | None = None, request_id: str | None = None,
+) -> CarePlanAnswer:
+    """Read patient ``patient_id``'s care plan for a request (``GET .../care-plan``): the
+    read or the refusal, both audited (:func:`read_care_plan`).
+
+    Raises
+    ------
+    NotFound
+        No such patient or referral (nothing staged).
+    InvalidInput
+        An override purpose without a reason, or the other way round (nothing staged).
+    """
+    patient = get_patient(session, patient_id)
+    override = parse_override(override_purpose, override_reason)
+    referral = get_referral(session, referral_id) if referral_id else None
+    try:
+        read = read_care_plan(session, actor=actor, patient=patient, now=now, purpose=purpose,
+                              override=override, referral=referral, request_id=request_id)
+    except Forbidden as refused:
+        return CarePlanAnswer(patient, None, refused)
+    return CarePlanAnswer(patient, read)
 
 
 def _basis(patient: Patient, referral: Referral | None, now: datetime) -> str | None:

@@ -46,6 +46,26 @@ class PossibleDuplicate:
     visits: tuple[OpenVisit, ...] = ()
 
 
+@dataclass(frozen=True)
+class ReferralRead:
+    """A referral as the API shows it: with the patient's other open referrals (H-002)."""
+
+    referral: Referral
+    possible_duplicates: tuple[PossibleDuplicate, ...] = ()
+
+    @property
+    def safety_netting(self) -> str | None:
+        """The advice read back to the caller, from the disposition."""
+        value = (self.referral.disposition or {}).get("safety_netting")
+        return None if value is None else str(value)
+
+
+def with_duplicates(session: so.Session, referral: Referral) -> ReferralRead:
+    """``referral`` with the patient's other open referrals."""
+    return ReferralRead(referral, tuple(possible_duplicates(session, referral.patient_id,
+                                                            exclude=referral.id)))
+
+
 def possible_duplicates(
     session: so.Session, patient_id: int, *, exclude: int | None = None
 ) -> list[PossibleDuplicate]:
@@ -75,8 +95,9 @@ def _summary(referral: Referral) -> PossibleDuplicate:
 def mark_duplicate(
     session: so.Session, *, referral_id: int, of_id: int, actor: Actor, now: datetime,
     request_id: str | None = None,
-) -> Referral:
-    """Mark ``referral_id`` a duplicate of ``of_id``: cancel its open visits and itself.
+) -> ReferralRead:
+    """Mark ``referral_id`` a duplicate of ``of_id``: cancel its open visits and itself;
+    returns the duplicate as the API shows it.
 
     Raises
     ------
@@ -119,7 +140,7 @@ def mark_duplicate(
                  details={"duplicate_of": original.id,
                           "cancelled_visits": [v.reference for v in open_visits]})
     session.flush()
-    return duplicate
+    return with_duplicates(session, duplicate)
 
 
 def _get(session: so.Session, referral_id: int) -> Referral:

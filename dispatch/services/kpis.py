@@ -32,9 +32,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch.actors import Actor
 from dispatch.config import LONDON
+from dispatch.errors import NotFound
 from dispatch.models import AuditEvent, Network, Patient, Referral, Shift, Staff, StaffBase, Visit
-from dispatch.reports import metrics
+from dispatch.reports import export, metrics
 from dispatch.reports.types import (
     UNATTENDED,
     BookingRow,
@@ -43,6 +45,7 @@ from dispatch.reports.types import (
     ResponseRow,
     WorkerDay,
 )
+from dispatch.services import audit
 from dispatch.services.bookings import OUTSIDE_TIMEFRAME_ACTION
 from routing.travel import TravelTimeProvider
 from routing.travel_errors import UnknownTravelModeError
@@ -53,6 +56,9 @@ JEOPARDY_ACTION = "visit_jeopardy"  # dispatch.services.watch.escalate
 DECLINE_ACTION = "decline_visit"  # dispatch.services.visit_actions.decline
 FIELD_ROLES = ("district_nurse", "hybrid_worker", "therapist", "social_worker")
 
+
+#: The purpose every read and export of the figures is audited with.
+PURPOSE = "performance reporting"
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """London midnight to midnight as aware UTC instants (23 or 25 hours on clock-change days)."""
@@ -84,10 +90,71 @@ def kpi_report(
     session: so.Session, *, day: date, now: datetime, provider: TravelTimeProvider,
     network_id: int | None = None,
 ) -> dict[str, Any]:
-    """``GET /api/kpis``: the day's figures for every network (or one) and each team."""
+    """``GET /api/kpis``: the day's figures for every network (or one) and each team.
+
+    :raise NotFound: no such network.
+    """
+    require_network(session, network_id)
     rows = day_rows(session, day=day, now=now, provider=provider, network_id=network_id)
     return {"date": day.isoformat(), "timezone": LONDON.key, "network": network_id,
             **metrics.report(rows, as_of=now)}
+
+
+def require_network(session: so.Session, network_id: int | None) -> Network | None:
+    """The network asked for (None for all). :raise NotFound: no such network."""
+    if network_id is None:
+        return None
+    network = session.get(Network, network_id)
+    if network is None:
+        raise NotFound(f"network {network_id} not found")
+    return network
+
+
+def network_choices(session: so.Session) -> list[tuple[int, str]]:
+    """(id, name) of every network, by name: the report page's filter."""
+    return [(i, n) for i, n in session.execute(
+        sa.select(Network.id, Network.name).order_by(Network.name))]
+
+
+def view_report(
+    session: so.Session, *, day: date, now: datetime, provider: TravelTimeProvider,
+    network_id: int | None, actor: Actor, request_id: str | None = None,
+) -> dict[str, Any]:
+    """:func:`kpi_report`, the read audited (``view_kpis``). :raise NotFound: no such network."""
+    report = kpi_report(session, day=day, now=now, network_id=network_id, provider=provider)
+    audit.record(session, actor=actor, action="view_kpis", now=now, purpose=PURPOSE,
+                 request_id=request_id, details={"date": day.isoformat(), "network": network_id})
+    return report
+
+
+def labelled_rows(
+    session: so.Session, *, day: date, now: datetime, provider: TravelTimeProvider,
+    network_id: int | None = None,
+) -> tuple[DayRows, str]:
+    """The day's rows and the label a chart carries ("Tue 01 Dec 2026, Hammersmith").
+
+    :raise NotFound: no such network.
+    """
+    label = day.strftime("%a %d %b %Y")
+    network = require_network(session, network_id)
+    if network is not None:
+        label += f", {network.name}"
+    return day_rows(session, day=day, now=now, network_id=network_id, provider=provider), label
+
+
+def export_table(
+    session: so.Session, *, table: str, day: date, now: datetime, provider: TravelTimeProvider,
+    network_id: int | None, actor: Actor, request_id: str | None = None,
+) -> str:
+    """One table of the rows behind the day's figures as CSV (no patient identifiers); the
+    export is audited (``export_kpis``). :raise NotFound: no such network."""
+    rows, _ = labelled_rows(session, day=day, now=now, network_id=network_id,
+                            provider=provider)
+    text = export.to_csv(rows, table=table, as_of=now)
+    audit.record(session, actor=actor, action="export_kpis", now=now, purpose=PURPOSE,
+                 request_id=request_id,
+                 details={"table": table, "date": day.isoformat(), "network": network_id})
+    return text
 
 
 def _responses(

@@ -25,9 +25,12 @@ from sqlalchemy import orm as so
 from dispatch import states
 from dispatch.actors import Actor
 from dispatch.config import LONDON
-from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.errors import Conflict, NotFound
 from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
 from dispatch.planning import invariants
+from dispatch.planning.invariants import lock_worker
+from dispatch.planning.jeopardy import moves_for
+from dispatch.planning.problem import is_urgent
 from dispatch.services import visit_actions
 from routing.travel import TravelTimeProvider
 
@@ -73,26 +76,6 @@ class ManualResult:
     warnings: tuple[str, ...]
     #: Refused outright (confirming would not help): the worker is booked elsewhere then.
     double_booked: bool = False
-
-
-def lock_worker(session: so.Session, staff_id: int) -> Staff:
-    """Lock the worker's row for this transaction: assignments to one worker are serialised.
-
-    ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: it still excludes every other assigner, but not
-    the foreign-key checks of rows that merely name the worker (a text to them, an audit
-    event). With ``FOR UPDATE`` a coordinator holding worker 2 who texted worker 1 ("no
-    longer needed") waited for the planner holding worker 1, which waited for worker 2:
-    PostgreSQL found the deadlock and the coordinator got a 500 (the pin race test).
-    """
-    staff = session.scalar(
-        sa.select(Staff)
-        .where(Staff.id == staff_id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    )
-    if staff is None:
-        raise InvalidInput("invalid assignment", errors={"staff_id": ["no such member of staff"]})
-    return staff
 
 
 def check_assignment(
@@ -249,9 +232,6 @@ def _push_later(
     clashes, then check again. Never pushes a visit under way, a visit the coordinator
     pinned, or a 2-hour visit past its deadline (hazard H-110): the clash then stands.
     Changes are only flushed; the caller rolls back when nothing is saved."""
-    from dispatch.planning.jeopardy import is_urgent
-    from dispatch.services.candidates import moves_for
-
     moves = moves_for(session, visit, staff, start, now=now, provider=provider)
     if not moves:
         return check

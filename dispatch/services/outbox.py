@@ -23,7 +23,6 @@ Residual risk: a provider that took the text but does not list it yet when the l
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,17 +32,16 @@ from sqlalchemy import orm as so
 
 from dispatch.database import Database
 from dispatch.errors import InvalidInput
-from dispatch.models import Message, Patient, Visit
+from dispatch.models import Message, Visit
 from dispatch.models.vocab import MESSAGE_DIRECTIONS, MESSAGE_STATUSES
 from dispatch.sms import compose
 from dispatch.sms.errors import PermanentSendError, SendError, TransientSendError
 from dispatch.sms.escalation import escalate_failure
+from dispatch.sms.queue import enqueue, forbidden_for_visit, new_send_key
 from dispatch.sms.sender import OutgoingSms, SentSms, SmsBackend, key_tag
 
 log = logging.getLogger(__name__)
 
-SEND_KEY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud safely
-SEND_KEY_LENGTH = 8
 # How long a claimed text may stay "sending" before a crash is assumed. Far longer than the
 # provider HTTP timeout (15 s), so an expired lease means the sender is gone, not slow.
 SENDING_LEASE = timedelta(seconds=120)
@@ -78,33 +76,6 @@ class _Claim:
     body: str
     key: str
     attempts: int
-
-
-def new_send_key() -> str:
-    """A random key for one text; it must not itself look like an NHS number or postcode."""
-    while True:
-        key = "".join(secrets.choice(SEND_KEY_ALPHABET) for _ in range(SEND_KEY_LENGTH))
-        if not compose.ig_problems(key_tag(key)):
-            return key
-
-
-def enqueue(
-    session: so.Session, *, to: str, body: str, now: datetime, visit_id: int | None = None,
-    staff_id: int | None = None, forbidden: Iterable[str] = (),
-) -> Message:
-    """Stage an outbound text in the caller's transaction.
-
-    :raise InformationGovernanceError: ``body`` carries something a text may not (a bug).
-    """
-    compose.check_ig(body, forbidden=forbidden)
-    key = new_send_key()
-    message = Message(
-        direction="outbound", to_number=to, body=f"{body} {key_tag(key)}", status="pending",
-        visit_id=visit_id, staff_id=staff_id, send_key=key, attempts=0,
-        created_at=now, updated_at=now,
-    )
-    session.add(message)
-    return message
 
 
 def rewrite_unsent(
@@ -341,17 +312,6 @@ def list_messages(
     if status:
         stmt = stmt.where(Message.status == status)
     return list(session.scalars(stmt.order_by(Message.id.desc()).limit(limit)))
-
-
-def forbidden_for_visit(session: so.Session, visit: Visit | None) -> list[str]:
-    """The patient data of ``visit`` that no text about it may carry."""
-    patient = session.get(Patient, visit.patient_id) if visit else None
-    if patient is None:
-        return []
-    return compose.forbidden_for_patient(
-        given_name=patient.given_name, family_name=patient.family_name,
-        date_of_birth=patient.date_of_birth, address=patient.address,
-        conditions=patient.conditions or (), nhs_number=patient.nhs_number)
 
 
 def find_ig_breaches(session: so.Session) -> list[tuple[int, list[str]]]:

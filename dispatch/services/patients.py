@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from geopy.location import Location
 from sqlalchemy import orm as so
 
+from dispatch.actors import Actor
 from dispatch.database import settings_of
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.models import Network, Patient, StaffBase
 from dispatch.nhs_numbers import InvalidNhsNumber, normalise_nhs_number
+from dispatch.services import audit
 from dispatch.services.referral_commands import PatientDetails
 from dispatch.services.text import storable
 from routing.geocoding import OfflinePostcodeGeocoder, locate_postcode, make_geocoder, outward_code
@@ -84,6 +87,23 @@ def find_patients(
             errors={"nhs_number": ["or family_name, date_of_birth, postcode"]},
         )
     return list(session.scalars(stmt.order_by(Patient.family_name, Patient.id).limit(limit)))
+
+
+def search_patients(
+    session: so.Session, *, query: dict[str, Any], actor: Actor, now: datetime,
+    purpose: str, request_id: str | None = None,
+) -> list[Patient]:
+    """:func:`find_patients` with ``query``'s terms; each patient found is audited as seen
+    (which terms found them, never their values).
+
+    :raise InvalidInput: as :func:`find_patients`.
+    """
+    found = find_patients(session, **query)
+    for patient in found:
+        audit.record(session, actor=actor, action="search_patient", now=now,
+                     patient_id=patient.id, entity=("patient", patient.id), purpose=purpose,
+                     request_id=request_id, details={"terms": sorted(query)})
+    return found
 
 
 def register_patient(

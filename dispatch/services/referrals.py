@@ -20,7 +20,12 @@ from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Network, Patient, Referral, Visit
 from dispatch.services import audit
 from dispatch.services.cover import covering_network
-from dispatch.services.duplicates import PossibleDuplicate, possible_duplicates
+from dispatch.services.duplicates import (
+    PossibleDuplicate,
+    ReferralRead,
+    possible_duplicates,
+    with_duplicates,
+)
 from dispatch.services.patient_matching import PatientMatch, match_or_create
 from dispatch.services.referral_commands import NewReferral, request_hash
 from rosters.roles import split_by_role
@@ -40,7 +45,8 @@ REFERENCE_TRIES = 30
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
-__all__ = ["NewReferral", "ReferralResult", "create_referral", "get_referral", "request_hash"]
+__all__ = ["NewReferral", "ReferralRead", "ReferralResult", "create_referral", "get_referral",
+           "read_referral", "request_hash"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,11 @@ class ReferralResult:
     referral: Referral
     created: bool
     possible_duplicates: tuple[PossibleDuplicate, ...] = ()
+
+    @property
+    def read(self) -> ReferralRead:
+        """The referral as the API shows it."""
+        return ReferralRead(self.referral, self.possible_duplicates)
 
 
 def create_referral(
@@ -284,3 +295,18 @@ def get_referral(session: so.Session, referral_id: int) -> Referral:
     if referral is None:
         raise NotFound(f"referral {referral_id} not found")
     return referral
+
+
+def read_referral(
+    session: so.Session, referral_id: int, *, actor: Actor, now: datetime, purpose: str,
+    request_id: str | None = None,
+) -> ReferralRead:
+    """One referral with the patient's other open referrals; the read is audited.
+
+    :raise NotFound: no such referral.
+    """
+    referral = get_referral(session, referral_id)
+    audit.record(session, actor=actor, action="view_referral", now=now,
+                 patient_id=referral.patient_id, entity=("referral", referral.id),
+                 purpose=purpose, request_id=request_id)
+    return with_duplicates(session, referral)

@@ -38,11 +38,12 @@ from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 from sqlalchemy import orm as so
 
+from dispatch import clock as dispatch_clock
 from dispatch.actors import Actor
 from dispatch.config import DEFAULTS
 from dispatch.db import Database, get_database
 from dispatch.errors import DispatchError
-from dispatch.jobs.wakeup import wake
+from dispatch.jobs.wakeup import waker_for
 from dispatch.models import Message, Patient, Referral, Staff, StaffBase, Visit
 from dispatch.services.referral_commands import new_referral_from_json
 from dispatch.services.referrals import create_referral
@@ -480,16 +481,14 @@ def add_job(scheduler: BaseScheduler, app: Flask) -> bool:
 
 def run_tick(app: Flask, demo: LiveDemo) -> TickReport | None:
     """The job: one tick at the jobs' clock; wake the placer for new referrals; never raise."""
-    from dispatch.jobs.runner import clock  # the runner imports this module when enabled
-
     try:
         with app.app_context():
-            report = demo.tick(clock(app))
+            report = demo.tick(dispatch_clock.now(app.config))
     except Exception:
         log.exception("job %s failed", JOB_ID)
         return None
     if report.referrals:
-        wake("place_new")
+        waker_for(app).wake("place_new")
     if report.referrals or report.actions or report.failed:
         log.info("demo activity: %s", report)
     return report

@@ -33,6 +33,7 @@ from dispatch.actors import SYSTEM
 from dispatch.models import Escalation, Message, Network, OnCallText, Staff, Visit
 from dispatch.services import audit
 from dispatch.sms import compose
+from dispatch.sms.queue import enqueue, forbidden_for_visit
 from dispatch.sms.settings import escalation_text_interval, public_base_url
 
 log = logging.getLogger(__name__)
@@ -276,8 +277,6 @@ def send_grouped(
 ) -> list[Message]:
     """Text each on-call phone (of ``numbers``, or all) its queued escalations in one SMS,
     unless it was texted less than ``interval`` ago; returns the texts queued in the outbox."""
-    from dispatch.services.outbox import enqueue, forbidden_for_visit
-
     gap = escalation_text_interval(session, interval)
     waiting = sorted({e.to_number for e in session.scalars(_queued(numbers)) if e.to_number})
     sent = []

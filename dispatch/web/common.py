@@ -57,6 +57,7 @@ from dispatch.permissions import (
     allowed,
     rule_for,
 )
+from dispatch.wording import london_time
 from triage.timing import local
 
 VENDOR_PACKAGES = ("nhsuk-frontend", "swagger-ui-dist")
@@ -122,16 +123,6 @@ def init_app(app: Flask) -> None:
         app.add_template_filter(function, name)
     app.context_processor(_page_context)
     app.after_request(_allow_page_scripts)
-
-
-def london_time(moment: datetime | str | None) -> str:
-    """"12:20 on Tuesday 1 December 2026": the wall-clock time a London call handler reads."""
-    if moment is None:
-        return ""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    wall = local(moment)
-    return f"{wall:%H:%M} on {wall:%A} {wall.day} {wall:%B %Y}"
 
 
 def nhs_number(value: str | None) -> str:

@@ -12,12 +12,12 @@ from marshmallow import ValidationError
 
 from dispatch import forms
 from dispatch.api.clock import now
-from dispatch.api.schemas import ReferralCreateSchema
 from dispatch.auth import current_actor, request_id
 from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import Patient, Referral
+from dispatch.schemas.referrals import ReferralCreateSchema
 from dispatch.services import audit, bookings, patients, referrals
 from dispatch.services import care_plan_access as access
 from dispatch.services.duplicates import possible_duplicates

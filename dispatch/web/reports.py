@@ -11,18 +11,16 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
-from dispatch.errors import InvalidInput, NotFound
-from dispatch.models import Network
+from dispatch.errors import InvalidInput
 from dispatch.planning.runs import provider_for
 from dispatch.reports import charts, export, metrics
-from dispatch.services import audit, kpis
+from dispatch.services import kpis
 from dispatch.web.common import bp
 
 CHART_TITLES = {
@@ -61,15 +59,10 @@ def kpi_page() -> ResponseReturnValue:
     """Headline tiles, charts, tables and definitions for one day (and network)."""
     day, network_id = _query()
     session = get_session()
-    networks = [(i, n) for i, n in session.execute(
-        sa.select(Network.id, Network.name).order_by(Network.name))]
-    if network_id is not None and network_id not in dict(networks):
-        raise NotFound(f"network {network_id} not found")
-    report = kpis.kpi_report(session, day=day, now=now(), network_id=network_id,
-                             provider=provider_for(current_app))
-    audit.record(session, actor=current_actor(), action="view_kpis", now=now(),
-                 purpose="performance reporting", request_id=request_id(),
-                 details={"date": day.isoformat(), "network": network_id})
+    report = kpis.view_report(session, day=day, now=now(), network_id=network_id,
+                              provider=provider_for(current_app), actor=current_actor(),
+                              request_id=request_id())
+    networks = kpis.network_choices(session)
     session.commit()
     args = {"date": day.isoformat(), **({"network": network_id} if network_id else {})}
     return render_template(

@@ -12,8 +12,10 @@ from dispatch.jobs import runner
 
 def test_place_new_wakes_sender_when_it_placed(monkeypatch: pytest.MonkeyPatch, app: Flask) -> None:
     """A placement run that did something wakes send_messages; an idle run does not."""
+    from dispatch.jobs.wakeup import waker_for
+
     woken: list[str] = []
-    monkeypatch.setattr(runner, "wake", woken.append)
+    monkeypatch.setattr(waker_for(app), "wake", woken.append)
     outcomes: list[Any] = [["a report"], []]
     monkeypatch.setattr(runner, "run_phased_job", lambda *_a, **_k: outcomes.pop(0))
     runner.place_new(app)
@@ -28,22 +30,23 @@ def test_wake_during_a_run_runs_the_job_again_after_it() -> None:
 
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from dispatch.jobs import wakeup
+    from dispatch.jobs.wakeup import Waker
 
     scheduler = BackgroundScheduler()
     later = datetime.now(UTC) + timedelta(hours=1)
     scheduler.add_job(lambda: None, "interval", hours=1, id="send_messages", next_run_time=later)
-    wakeup.SCHEDULERS.append(scheduler)
+    waker = Waker()
+    waker.attach(scheduler)
     try:
-        with wakeup.running("send_messages"):
-            wakeup.wake("send_messages")
+        with waker.running("send_messages"):
+            waker.wake("send_messages")
             # Still running: the wake is remembered, not applied (it would be skipped).
             assert scheduler.get_job("send_messages").next_run_time == later
         assert scheduler.get_job("send_messages").next_run_time < later
         # Only once: a later run without a wake does not reschedule.
         scheduler.get_job("send_messages").modify(next_run_time=later)
-        with wakeup.running("send_messages"):
+        with waker.running("send_messages"):
             pass
         assert scheduler.get_job("send_messages").next_run_time == later
     finally:
-        wakeup.SCHEDULERS.remove(scheduler)
+        waker.detach(scheduler)

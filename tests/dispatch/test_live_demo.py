@@ -196,9 +196,8 @@ def test_serve_demo_activity_in_production_exits_2(tmp_path: Path,
 
 
 def test_build_scheduler_adds_the_job_only_when_asked(
-        database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+        database: Database) -> None:
     """The demo job is in the scheduler with DEMO_ACTIVITY, and absent by default."""
-    monkeypatch.setattr(runner, "SCHEDULERS", [])
     jobs = {}
     for flag in (False, True):
         app = create_app({"DATABASE_URL": database.url, "TESTING": True,
