@@ -53,6 +53,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     security.init_app(app)  # first: the bounded id converter must exist before any route
     db.init_app(app, app.config["DATABASE_URL"])
+    from dispatch.jobs import wakeup
+
+    wakeup.init_app(app, db.get_database(app).engine)
     auth.init_app(app)
     metrics.init_app(app)
     init_api(app)

@@ -25,6 +25,7 @@ from sqlalchemy import orm as so
 from dispatch import clock as dispatch_clock
 from dispatch.config import DEFAULTS
 from dispatch.db import get_database
+from dispatch.jobs import notify
 from dispatch.jobs.lock import job_lock, try_job_lock
 from dispatch.jobs.wakeup import Waker, waker_for
 from dispatch.models import Network
@@ -201,6 +202,17 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
     if not any(getattr(h, "waker", None) is waker for h in hooks):
         hooks.append(_PlacerWake(waker))
     return scheduler
+
+
+def start_listener(app: Flask) -> notify.Listener | None:
+    """On PostgreSQL, listen for wake-ups from the web processes (``NOTIFY``; see
+    :mod:`dispatch.jobs.notify`) and run the job named at once. None on SQLite."""
+    engine = get_database(app).engine
+    if not notify.supported(engine):
+        return None
+    listener = notify.Listener(engine.url, waker_for(app).wake, JOBS)
+    listener.start()
+    return listener
 
 
 def _setting(app: Flask, key: str) -> Any:
