@@ -31,6 +31,17 @@ DEFAULTS: dict[str, Any] = {
     # settings are complete, else the local outbox -- except in production, which refuses to
     # start until the backend is chosen explicitly (Twilio settings or "local").
     "SMS_BACKEND": None,
+    # OpenID Connect sign-in (NHS CIS2 style; dispatch/oidc.py). Unset issuer: local accounts
+    # only. ROLE_MAP is JSON {"<provider value>": "<service role>"}; unset, the provider's
+    # values are the service's role names.
+    "OIDC_ISSUER": None,
+    "OIDC_CLIENT_ID": None,
+    "OIDC_CLIENT_SECRET": None,
+    "OIDC_SCOPE": "openid profile",
+    "OIDC_ROLE_CLAIM": "roles",
+    "OIDC_ROLE_FIELD": None,
+    "OIDC_ROLE_MAP": None,
+    "OIDC_LABEL": "Sign in with NHS Care Identity",
     # Bearer token for /metrics; unset, /metrics is open like /healthz.
     "METRICS_TOKEN": None,
     "TWILIO_ACCOUNT_SID": None,

@@ -36,6 +36,8 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     # Web pages (dispatch/web/): anonymous visitors are sent to sign in, not told 401.
     ("web.nhsuk_assets", "*"): PUBLIC,
     ("web.sign_in", "*"): PUBLIC,
+    ("oidc.start", "GET"): PUBLIC,
+    ("oidc.callback", "GET"): PUBLIC,
     ("web.sign_out", "POST"): ALL_ROLES,
     ("web.home", "GET"): ALL_ROLES,
     ("web.new_referral", "GET"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),

@@ -13,6 +13,7 @@ from dispatch.models.escalations import Escalation, OnCallText
 from dispatch.models.messages import Message
 from dispatch.models.networks import Network, StaffBase
 from dispatch.models.onward import OnwardReferral, Task
+from dispatch.models.operations import JobHeartbeat, PlannerRun
 from dispatch.models.packages import CarePackage, CarePackageItem, TariffItem
 from dispatch.models.patients import CarePlan, Patient
 from dispatch.models.plans import Plan
@@ -50,6 +51,7 @@ __all__ = [
     "HospitalDischarge",
     "MdGroup",
     "MdGroupMember",
+    "JobHeartbeat",
     "Message",
     "Network",
     "NetworkBudget",
@@ -58,6 +60,7 @@ __all__ = [
     "Patient",
     "Plan",
     "PracticeRegistration",
+    "PlannerRun",
     "Referral",
     "Shift",
     "Staff",
