@@ -29,7 +29,7 @@ from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Patient, Referral, Staff, Visit
 from dispatch.permissions import FIELD_STAFF
-from dispatch.services import audit, visit_actions
+from dispatch.services import audit, pairs, visit_actions
 from dispatch.services import care_plan_access as access
 from dispatch.services.board import day_bounds
 from dispatch.web.common import bp
@@ -92,12 +92,13 @@ def my_visits() -> str:
                    sa.and_(Visit.completed_at >= start, Visit.completed_at < end)))
         rows = [(v, pc) for v, pc in session.execute(stmt).all()]
     rows.sort(key=lambda r: (r[0].status == "completed", r[0].planned_start or r[0].deadline))
+    partners = {v.id: pairs.partner(session, v) for v, _ in rows}
     audit.record(session, actor=actor, action="list_my_visits", now=now(),
                  purpose=PURPOSE, request_id=request_id(), details={"visits": len(rows)})
     session.commit()
     moment = now()
     return render_template("visits/mine.html", rows=rows, linked=actor.staff_id is not None,
-                           late_flag=lambda visit: late_flag(visit, moment))
+                           partners=partners, late_flag=lambda visit: late_flag(visit, moment))
 
 
 def late_flag(visit: Visit, moment: Any) -> str | None:
@@ -131,9 +132,11 @@ def _render(visit: Visit, *, errors: list[dict[str, str]] | None = None,
     referral = session.get(Referral, visit.referral_id) if visit.referral_id else None
     plan, plan_note = _care_plan(patient, referral)
     mine = actor.staff_id is not None and visit.assigned_staff_id == actor.staff_id
+    partner = pairs.partner(session, visit)
     session.commit()
     return render_template(
         "visits/show.html", visit=visit, patient=patient, referral=referral, plan=plan,
+        partner=partner,
         plan_note=plan_note, mine=mine, errors=errors or [], action=ActionForm(formdata=None),
         decline=decline or DeclineForm(formdata=None),
         complete=complete or CompleteForm(formdata=None), outcome_labels=OUTCOME_LABELS,

@@ -1,7 +1,7 @@
 """the worker's notes and simple observations at a visit's outcome
 
-Revision ID: 0019_pages
-Revises: 0018_control
+Revision ID: 0024_pages
+Revises: 0023_lead
 Create Date: 2026-12-06 01:20:00
 
 The field staff visit page asks for notes and a few observations (pulse, respiration rate,
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0019_pages'
-down_revision: str | None = '0018_control'
+revision: str = '0024_pages'
+down_revision: str | None = '0023_lead'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
