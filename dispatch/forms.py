@@ -84,12 +84,13 @@ def options(pairs: Iterable[tuple[str, str]]) -> list[Any]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def whole(label: str, lo: int, hi: int, *, required: bool = False) -> IntegerField:
+def whole(label: str, lo: int, hi: int, *, required: bool = False,
+          id: str | None = None) -> IntegerField:  # noqa: A002 - WTForms' own argument name
     """A whole-number box with NHS-style messages."""
     first = InputRequired(f"Enter the {label}") if required else Optional()
     name = label[:1].upper() + label[1:]
     return IntegerField(label, validators=[first, NumberRange(
-        lo, hi, f"{name} must be between {lo} and {hi}")],
+        lo, hi, f"{name} must be between {lo} and {hi}")], id=id,
         invalid_value_message=f"Enter the {label} as a whole number")
 
 
@@ -122,15 +123,22 @@ class DateParts:
 
 
 class FindPatientForm(FlaskForm):
-    """Step 1: find the patient by NHS number, or family name and date of birth (and the
-    postcode, if the caller knows it)."""
+    """Step 1: find the patient by NHS number, or name and date of birth (and the postcode,
+    if the caller knows it).
 
-    nhs_number = StringField("NHS number", validators=[Optional(), Length(max=20)])
-    family_name = StringField("Family name", validators=[Optional(), Length(max=80)])
-    dob_day = whole("day of birth", 1, 31)
-    dob_month = whole("month of birth", 1, 12)
-    dob_year = whole("year of birth", 1880, 2100)
-    postcode = StringField("Postcode", validators=[Optional(), Length(max=10)])
+    The fields keep their posted names but have ids of their own (``find-...``): the page
+    shows this form above the register-a-patient form, whose fields share the names.
+    """
+
+    nhs_number = StringField("NHS number", validators=[Optional(), Length(max=20)],
+                             id="find-nhs-number")
+    family_name = StringField("Name", validators=[Optional(), Length(max=80)],
+                              id="find-name")
+    dob_day = whole("day of birth", 1, 31, id="find-dob-day")
+    dob_month = whole("month of birth", 1, 12, id="find-dob-month")
+    dob_year = whole("year of birth", 1880, 2100, id="find-dob-year")
+    postcode = StringField("Postcode", validators=[Optional(), Length(max=10)],
+                           id="find-postcode")
 
     def search_terms(self) -> dict[str, Any] | None:
         """The terms for ``find_patients``, or None with errors on the fields."""
@@ -140,16 +148,16 @@ class FindPatientForm(FlaskForm):
                  self.dob_month.data, self.dob_year.data]
         if not any(given) and not any(f.errors for f in self):
             self.nhs_number.errors = [
-                "Enter an NHS number, or the family name and date of birth"]
+                "Enter an NHS number, or the name and date of birth"]
             return None
         dob = DateParts.read(self.dob_day, self.dob_month, self.dob_year, what="Date of birth")
         if dob is None and not self.dob_day.errors:
             self.dob_day.errors = ["Enter the date of birth"]
         if not (self.family_name.data or "").strip():
-            self.family_name.errors = [*self.family_name.errors, "Enter the family name"]
+            self.family_name.errors = [*self.family_name.errors, "Enter the name"]
         if any(f.errors for f in self):
             return None
-        terms: dict[str, Any] = {"family_name": self.family_name.data, "date_of_birth": dob}
+        terms: dict[str, Any] = {"name": self.family_name.data, "date_of_birth": dob}
         if (self.postcode.data or "").strip():
             terms["postcode"] = self.postcode.data
         return terms
@@ -164,6 +172,25 @@ class CarePlanOverrideForm(FlaskForm):
         InputRequired("Choose the purpose of the emergency access")])
     reason = TextAreaField("What is the emergency?", validators=[
         DataRequired("Enter what the emergency is"), Length(max=MAX_OVERRIDE_TEXT)])
+
+
+#: What a date box's error says: the UK way to write a date (the browser's date picker shows
+#: dd/mm/yyyy in en-GB and sends ISO; both are read).
+DATE_EXAMPLE = "1/12/2026"
+BAD_DATE = f"Enter a real date, like {DATE_EXAMPLE}"
+
+
+def read_date(text: str) -> date:
+    """A date typed the UK way ("1/12/2026", "01/12/2026", "1-12-2026") or sent by a date
+    picker ("2026-12-01"). :raise ValueError: anything else, or no such day."""
+    text = text.strip()
+    parts = text.replace("-", "/").replace(".", "/").split("/")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        if len(parts[0]) == 4:  # ISO: year first
+            return date(int(parts[0]), int(parts[1]), int(parts[2]))
+        if len(parts[2]) == 4:
+            return date(int(parts[2]), int(parts[1]), int(parts[0]))
+    raise ValueError(f"not a date: {text!r}")
 
 
 def new_form_token() -> str:

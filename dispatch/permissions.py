@@ -35,6 +35,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.index", "*"): PUBLIC,
     # Web pages (dispatch/web/): anonymous visitors are sent to sign in, not told 401.
     ("web.nhsuk_assets", "*"): PUBLIC,
+    ("web.favicon", "*"): PUBLIC,
     ("web.sign_in", "*"): PUBLIC,
     ("oidc.start", "GET"): PUBLIC,
     ("oidc.callback", "GET"): PUBLIC,
@@ -87,10 +88,11 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.package_end", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.package_approve", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.package_reject", "POST"): frozenset({COORDINATOR, MANAGER}),
-    # The audit trail (dispatch/web/admin.py): read-only, administrators only; the daily
-    # emergency-override report is for the Caldicott guardian (an administrator).
-    ("web.audit_page", "GET"): frozenset({ADMIN}),
-    ("web.audit_csv", "GET"): frozenset({ADMIN}),
+    # The audit trail (dispatch/web/admin.py): read-only, administrators and managers (who
+    # answer for their teams' access to records; issue 14); the daily emergency-override
+    # report is for the Caldicott guardian (an administrator).
+    ("web.audit_page", "GET"): frozenset({ADMIN, MANAGER}),
+    ("web.audit_csv", "GET"): frozenset({ADMIN, MANAGER}),
     ("web.override_report", "GET"): frozenset({ADMIN}),
     # Accounts (dispatch/web/users.py): administrators, as `dispatch user` on the server.
     ("web.users_page", "GET"): frozenset({ADMIN}),

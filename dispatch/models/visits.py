@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -95,6 +95,9 @@ class Visit(Base):
     #: one else can do as well (a soft cost in the planner), unlike a decline, which excludes.
     unanswered_staff_ids: so.Mapped[list[int]] = so.mapped_column(sa.JSON, default=list)
     outcome: so.Mapped[str | None] = so.mapped_column(sa.String(24))
+    # What the worker wrote and measured at the outcome (field staff page; issue 14).
+    outcome_notes: so.Mapped[str | None] = so.mapped_column(sa.String(1000))
+    outcome_observations: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
     jeopardy_cause: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     jeopardy_since: so.Mapped[datetime | None]
     #: A coordinator's decision that this visit may start after its deadline, no later than

@@ -23,9 +23,18 @@ from matplotlib.ticker import MaxNLocator
 from dispatch.reports import metrics
 from dispatch.reports.types import DayRows, WorkerDay
 
+#: The smallest text on a chart, in points (SVG user units). The performance page shows a chart
+#: no narrower than :data:`MIN_SHOWN_PX` CSS pixels (a phone scrolls it sideways instead), so
+#: with :data:`WIDTH_IN` inches (72 units each) the smallest text is at least 12 px on screen.
+MIN_FONT_PT = 11
+WIDTH_IN = 7.5
+MIN_SHOWN_PX = 600
 RC: dict[Any, Any] = {
     "svg.fonttype": "path", "svg.hashsalt": "dispatch-kpis", "font.family": "DejaVu Sans",
-    "font.size": 10, "axes.titlesize": 12, "axes.spines.top": False, "axes.spines.right": False,
+    "font.size": MIN_FONT_PT, "axes.titlesize": 13, "figure.titlesize": 14,
+    "xtick.labelsize": MIN_FONT_PT, "ytick.labelsize": MIN_FONT_PT,
+    "legend.fontsize": MIN_FONT_PT, "axes.labelsize": MIN_FONT_PT,
+    "axes.spines.top": False, "axes.spines.right": False,
 }
 # Colour-blind-safe pair (Okabe-Ito blue and orange) and a neutral for targets.
 MET_COLOUR, LATE_COLOUR, TARGET_COLOUR = "#0072B2", "#E69F00", "#444444"
@@ -58,8 +67,8 @@ def response_time_chart(rows: DayRows, *, title: str) -> str:
     """Histograms of response times: 2-hour referrals in minutes (target line at 120) and
     24-hour referrals in hours (target at 24); bars late past the target in orange."""
     with matplotlib.rc_context(RC):
-        fig = _figure(10, 4)
-        left, right = fig.subplots(1, 2)
+        fig = _figure(WIDTH_IN, 6.5)
+        left, right = fig.subplots(2, 1)
         urgent = [m for r in rows.responses if metrics.counts_for_2h(r)
                   if (m := metrics.response_minutes(r)) is not None]
         day = [m / 60 for r in rows.responses if r.category == metrics.DAY
@@ -98,7 +107,7 @@ def compliance_by_hour_chart(rows: DayRows, *, as_of: datetime, title: str) -> s
     hours against 2 hours; 20:00-08:00 the out-of-hours line, against their own deadlines)
     and 24-hour referrals, with the number decided above each bar and the 70% UCR ambition."""
     with matplotlib.rc_context(RC):
-        fig = _figure(10, 4)
+        fig = _figure(WIDTH_IN, 4.5)
         ax = fig.subplots()
         width = 0.4
         for shift, (name, keep, colour) in enumerate((
@@ -112,17 +121,17 @@ def compliance_by_hour_chart(rows: DayRows, *, as_of: datetime, title: str) -> s
             for bar, n in zip(bars, counts, strict=True):
                 if n:
                     ax.annotate(str(n), (bar.get_x() + width / 2, bar.get_height()),
-                                ha="center", va="bottom", fontsize=7)
+                                ha="center", va="bottom", fontsize=MIN_FONT_PT)
         ax.axhline(100 * metrics.UCR_AMBITION, color=TARGET_COLOUR, linestyle="--", linewidth=1,
                    label="2-hour ambition (70%)")
-        ax.set_xticks(range(24))
+        ax.set_xticks(range(0, 24, 2))
         ax.set_xlim(-0.7, 23.7)
         ax.set_ylim(0, 125)  # headroom for the legend above the 100% bars
         ax.set_yticks(range(0, 101, 20))
-        ax.set_xlabel("hour the referral was received (Europe/London); n above each bar")
+        ax.set_xlabel("hour received (London time); number decided above each bar")
         ax.set_ylabel("% met")
         ax.set_title(title)
-        ax.legend(frameon=False, loc="upper center", ncols=3)
+        ax.legend(frameon=False, loc="upper center", ncols=2)
         return _svg(fig)
 
 
@@ -148,7 +157,7 @@ def utilisation_chart(workers: Sequence[WorkerDay], *, title: str) -> str:
                    key=lambda w: (w.visit_minutes + w.travel_minutes) / w.shift_minutes)
     shown = shown[-MAX_WORKERS_SHOWN:]
     with matplotlib.rc_context(RC):
-        fig = _figure(9, max(2.5, 0.3 * len(shown) + 1.5))
+        fig = _figure(WIDTH_IN, max(2.5, 0.32 * len(shown) + 1.5))
         ax = fig.subplots()
         if not shown:
             _empty(ax, "no rostered shifts")
@@ -161,7 +170,7 @@ def utilisation_chart(workers: Sequence[WorkerDay], *, title: str) -> str:
             ax.axvline(100, color=TARGET_COLOUR, linestyle="--", linewidth=1)
             for y, (v, t) in enumerate(zip(visit, travel, strict=True)):
                 ax.annotate(f"{v + t:.0f}%", (v + t, y), xytext=(3, 0),
-                            textcoords="offset points", va="center", fontsize=8)
+                            textcoords="offset points", va="center", fontsize=MIN_FONT_PT)
             ax.set_xlim(0, max(110, *(v + t + 5 for v, t in zip(visit, travel, strict=True))))
             ax.set_xlabel("% of rostered time (shift less breaks)")
             ax.legend(frameon=False, loc="lower right")

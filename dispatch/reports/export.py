@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -70,27 +70,33 @@ def _bookings(rows: DayRows, as_of: datetime) -> Iterable[dict[str, Any]]:
 
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "responses": ("network_id", "team", "referral_id", "visit_reference", "category",
-                  "counts_for_2h", "line", "received_at", "deadline", "first_arrival",
-                  "response_minutes", "outcome", "breach_cause"),
-    "workers": ("network_id", "staff_id", "name", "team", "shift_minutes", "visit_minutes",
-                "travel_minutes", "visits", "utilisation", "travel_minutes_per_visit"),
-    "declines": ("at", "network_id", "team", "staff_id", "visit_reference", "reason"),
-    "bookings": ("at", "network_id", "visit_reference", "category", "timeframe_minutes",
-                 "approval_required", "approved_by", "reason"),
+    "responses": ("network_id", "network", "team", "referral_id", "visit_reference",
+                  "category", "counts_for_2h", "line", "received_at", "deadline",
+                  "first_arrival", "response_minutes", "outcome", "breach_cause"),
+    "workers": ("network_id", "network", "staff_id", "name", "team", "shift_minutes",
+                "visit_minutes", "travel_minutes", "visits", "utilisation",
+                "travel_minutes_per_visit"),
+    "declines": ("at", "network_id", "network", "team", "staff_id", "visit_reference",
+                 "reason"),
+    "bookings": ("at", "network_id", "network", "visit_reference", "category",
+                 "timeframe_minutes", "approval_required", "approved_by", "reason"),
 }
 _ROWS: dict[str, Callable[[DayRows, datetime], Iterable[dict[str, Any]]]] = {
     "responses": _responses, "workers": _workers, "declines": _declines, "bookings": _bookings,
 }
 
 
-def to_csv(rows: DayRows, *, table: str, as_of: datetime) -> str:
-    """One of :data:`TABLES` as CSV text with a header row. :raise KeyError: unknown table."""
+def to_csv(rows: DayRows, *, table: str, as_of: datetime,
+           network_names: Mapping[int, str] | None = None) -> str:
+    """One of :data:`TABLES` as CSV text with a header row; each row's network by id and by
+    name (``network_names``), times on the London clock. :raise KeyError: unknown table."""
     columns = COLUMNS[table]
+    names = network_names or {}
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore",
                             lineterminator="\r\n")
     writer.writeheader()
     for row in _ROWS[table](rows, as_of):
+        row["network"] = names.get(row.get("network_id") or 0, "")
         writer.writerow({k: _cell(row.get(k)) for k in columns})
     return buffer.getvalue()

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch.config import LONDON
-from dispatch.models import AuditEvent
+from dispatch.models import AuditEvent, Patient
 from rosters.csv_cells import safe_cell
 
 PER_PAGE = 50
@@ -38,6 +38,7 @@ class AuditFilter:
     action: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    nhs_number: str | None = None  # ten digits: the events about that patient
 
     def __post_init__(self) -> None:
         if self.date_from and self.date_to and self.date_to < self.date_from:
@@ -45,7 +46,8 @@ class AuditFilter:
 
     def as_args(self) -> dict[str, str]:
         """The filter as query-string arguments (for page links and the CSV link)."""
-        values = {"patient_id": self.patient_id, "user": self.username, "action": self.action,
+        values = {"nhs_number": self.nhs_number, "patient_id": self.patient_id,
+                  "user": self.username, "action": self.action,
                   "date_from": self.date_from, "date_to": self.date_to}
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
@@ -65,6 +67,9 @@ def _midnight(day: date) -> datetime:
 def _where(stmt: sa.Select[Any], filters: AuditFilter) -> sa.Select[Any]:
     if filters.patient_id is not None:
         stmt = stmt.where(AuditEvent.patient_id == filters.patient_id)
+    if filters.nhs_number:
+        stmt = stmt.where(AuditEvent.patient_id.in_(
+            sa.select(Patient.id).where(Patient.nhs_number == filters.nhs_number)))
     if filters.username:
         stmt = stmt.where(AuditEvent.username == filters.username)
     if filters.action:
@@ -87,6 +92,48 @@ def list_events(
     stmt = _where(sa.select(AuditEvent), filters).order_by(AuditEvent.id.desc())
     events = session.scalars(stmt.offset((page - 1) * per_page).limit(per_page))
     return AuditPage(tuple(events), total, page, pages)
+
+
+#: Action names in words, for people reading the trail (the stored names stay as they are).
+ACTION_WORDS = {
+    "view_visit": "Viewed a visit", "list_my_visits": "Listed their visits",
+    "list_visits": "Listed visits", "view_referral": "Read a referral's disposition",
+    "create_referral": "Logged a referral", "search_patient": "Found a patient in a search",
+    "view_patient": "Viewed a patient", "view_care_plan": "Read a care plan",
+    "care_plan_override": "Read a care plan without consent (emergency)",
+    "care_plan_refused": "Was refused a care plan", "view_board": "Viewed the board",
+    "view_kpis": "Viewed performance", "export_kpis": "Downloaded performance figures",
+    "view_messages": "Viewed text messages", "view_audit": "Searched the audit trail",
+    "export_audit": "Downloaded the audit trail",
+    "view_override_report": "Viewed the emergency access report",
+    "view_package": "Viewed a care package", "sign_in": "Signed in",
+    "sign_in_failed": "Failed to sign in", "sign_out": "Signed out",
+    "assign_visit": "Assigned a visit", "unassign_visit": "Unassigned a visit",
+    "pin_visit": "Pinned a visit", "retime_visit": "Re-timed a visit",
+    "mark_duplicate": "Marked a referral as a duplicate", "cancel_referral": "Cancelled a referral",
+    "confirm_patient_mismatch": "Confirmed a patient whose details differed",
+    "register_without_nhs_number": "Registered a patient without an NHS number",
+    "record_consent": "Recorded consent to share", "withdraw_consent": "Withdrew consent to share",
+    "record_episode_consent": "Recorded consent for one referral", "view_consent": "Viewed consent",
+    "fhir_referral_received": "Received a referral from another system (FHIR)",
+    "read_task": "Read a FHIR task", "jeopardy_decision": "Decided on a visit in jeopardy",
+    "visit_jeopardy": "Flagged a visit in jeopardy",
+    "cross_cover": "Sent cover from another network",
+    "sms_failed": "A text message failed", "sms_opt_out": "A worker stopped text messages",
+    "set_tariff_price": "Changed a tariff price", "view_plan": "Viewed a plan",
+    "view_visit_candidates": "Viewed who could take a visit",
+    "view_visit_dispatch": "Viewed a visit's dispatch", "package_decision_refused":
+    "Was refused a package decision",
+}
+
+
+def action_words(action: str) -> str:
+    """"view_visit" -> "Viewed a visit"; an action without words of its own reads as its name
+    ("accept_visit" -> "Accept visit")."""
+    if action in ACTION_WORDS:
+        return ACTION_WORDS[action]
+    text = action.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
 
 
 def actions(session: so.Session) -> list[str]:

@@ -67,6 +67,8 @@ class BoardVisit:
     #: For a double-handed visit: "2 staff, with <worker>" (the partner's worker, or "a
     #: second worker" while none is chosen); None for a visit one person does.
     pair: str | None = None
+    completed_at: datetime | None = None  # closed visits: when (completed, or cancelled)
+    outcome: str | None = None
 
     @property
     def cause_text(self) -> str | None:
@@ -129,6 +131,7 @@ class Timeline:
     segments: tuple[Segment, ...]
     #: How the worker travels (the roster's mode); their travel bars are timed by it.
     mode: str = "car"
+    network_id: int | None = None  # the worker's network (the all-networks view groups by it)
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,8 @@ def load_board(
     chosen = {r.id for r in attention}
     planned = sorted((r for r in rows if r.status in OPEN and r.id not in chosen),
                      key=lambda r: (r.planned_start or r.deadline, r.deadline))
-    closed = sorted((r for r in rows if r.status in CLOSED), key=lambda r: r.deadline)
+    closed = sorted((r for r in rows if r.status in CLOSED),
+                    key=lambda r: r.completed_at or r.deadline, reverse=True)
     bases = _bases(session, network_id)
     timelines = _timelines(session, network_id, start, end, rows, staff, bases, places, provider)
     return Board(network_id, name, networks, now, day, tuple(attention), tuple(planned),
@@ -241,8 +245,10 @@ def _visits(session: so.Session, network_id: int | None, start: datetime,
     open_today = sa.and_(Visit.status.in_(OPEN), sa.or_(
         Visit.earliest_start < end, Visit.planned_start < end,
         Visit.jeopardy_cause.is_not(None), Visit.id.in_(sorted(escalated or ()))))
-    closed_today = sa.and_(Visit.status.in_(CLOSED), Visit.deadline >= start,
-                           Visit.deadline < end)
+    # Closed on this London day (completed, or cancelled), whatever the deadline: a 24-hour
+    # visit done today counts today, and one done just after midnight counts on its own day.
+    closed_at = sa.func.coalesce(Visit.completed_at, Visit.updated_at)
+    closed_today = sa.and_(Visit.status.in_(CLOSED), closed_at >= start, closed_at < end)
     stmt = sa.select(Visit).where(sa.or_(open_today, closed_today))
     if network_id is not None:
         stmt = stmt.where(Visit.network_id == network_id)
@@ -285,7 +291,14 @@ def _row(visit: Visit, staff: dict[int, Staff], places: dict[int, tuple[str, Any
         duration_minutes=visit.duration_minutes, planned_start=visit.planned_start,
         staff_id=visit.assigned_staff_id, staff_name=worker.name if worker else None,
         pinned=visit.pinned, version=visit.version, cause=cause,
-        minutes_left=int((visit.deadline - now).total_seconds() // 60), point=point)
+        minutes_left=int((visit.deadline - now).total_seconds() // 60), point=point,
+        completed_at=_closed_at(visit) if visit.status in CLOSED else None,
+        outcome=visit.outcome)
+
+
+def _closed_at(visit: Visit) -> datetime:
+    """When a closed visit closed: its completion, or (cancelled) its last change."""
+    return visit.completed_at or visit.updated_at
 
 
 def _bases(session: so.Session, network_id: int | None) -> dict[int, BoardBase]:
@@ -326,7 +339,8 @@ def _timelines(
         segments = _segments(shift, mine, base.point if base else None, worker.travel_mode,
                              provider)
         out.append(Timeline(worker.id, shift.id, worker.name, worker.role, shift.starts_at,
-                            shift.ends_at, shift.sick_from, segments, worker.travel_mode))
+                            shift.ends_at, shift.sick_from, segments, worker.travel_mode,
+                            worker.network_id))
     return tuple(sorted(out, key=lambda t: (t.role, t.name, t.starts_at)))
 
 

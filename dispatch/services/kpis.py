@@ -150,7 +150,8 @@ def export_table(
     export is audited (``export_kpis``). :raise NotFound: no such network."""
     rows, _ = labelled_rows(session, day=day, now=now, network_id=network_id,
                             provider=provider)
-    text = export.to_csv(rows, table=table, as_of=now)
+    names = {i: n for i, n in session.execute(sa.select(Network.id, Network.name))}
+    text = export.to_csv(rows, table=table, as_of=now, network_names=names)
     audit.record(session, actor=actor, action="export_kpis", now=now, purpose=PURPOSE,
                  request_id=request_id,
                  details={"table": table, "date": day.isoformat(), "network": network_id})

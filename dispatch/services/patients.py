@@ -50,12 +50,16 @@ def find_patients(
     family_name: str | None = None,
     date_of_birth: date | None = None,
     postcode: str | None = None,
+    name: str | None = None,
     limit: int = 20,
 ) -> list[Patient]:
-    """Search by NHS number, or by any of family name, date of birth and postcode.
+    """Search by NHS number, or by any of family name (or ``name``), date of birth and
+    postcode.
 
     Family name and date of birth alone find a patient whose postcode the caller does not
-    know (or who has moved).
+    know (or who has moved). ``name`` is what a caller says: a family name alone ("Bloggs") or
+    given name(s) then family name ("Joe Bloggs", "Mary Ann van der Berg"); see
+    :func:`name_matches`.
 
     Raises
     ------
@@ -73,10 +77,12 @@ def find_patients(
             stmt = stmt.where(Patient.nhs_number == normalise_nhs_number(nhs_number))
         except InvalidNhsNumber as exc:
             raise InvalidInput("invalid search", errors={"nhs_number": [str(exc)]}) from exc
-    elif family_name or date_of_birth or postcode:
+    elif family_name or date_of_birth or postcode or name:
         if family_name:
             family = " ".join(family_name.split()).lower()
             stmt = stmt.where(sa.func.lower(Patient.family_name) == family)
+        if name:
+            stmt = stmt.where(name_matches(name))
         if date_of_birth:
             stmt = stmt.where(Patient.date_of_birth == date_of_birth)
         if postcode:
@@ -87,6 +93,20 @@ def find_patients(
             errors={"nhs_number": ["or family_name, date_of_birth, postcode"]},
         )
     return list(session.scalars(stmt.order_by(Patient.family_name, Patient.id).limit(limit)))
+
+
+def name_matches(name: str) -> sa.ColumnElement[bool]:
+    """Patients a spoken name could be: the whole of it as the family name, or its first
+    words as the given name(s) (whole words, so "Jo" is not "Joe") and the rest as the family
+    name. Case and extra spaces do not matter."""
+    words = name.lower().split()
+    given, family = sa.func.lower(Patient.given_name), sa.func.lower(Patient.family_name)
+    options = [family == " ".join(words)]
+    for split in range(1, len(words)):
+        first, rest = " ".join(words[:split]), " ".join(words[split:])
+        options.append(sa.and_(family == rest, sa.or_(given == first, given.like(
+            first.replace("%", "").replace("_", "") + " %"))))
+    return sa.or_(*options)
 
 
 def search_patients(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -257,12 +258,11 @@ def _new_visit(
     earliest = d.earliest_start or referral.received_at
     network_id = covering_network(session, patient, skills, start=min(earliest, d.deadline),
                                   deadline=d.deadline)
-    reasons = list(d.reasons)
+    cover = None
     if network_id != patient.network_id:
         home = session.get(Network, patient.network_id) if patient.network_id else None
         needed = ", ".join(sorted(skills))
-        reasons.insert(0, f"Cross-cover: no one in {home.code if home else 'the home team'} "
-                          f"has {needed}")
+        cover = f"Cross-cover: no one in {home.code if home else 'the home team'} has {needed}"
     return Visit(
         reference=new_reference(session, rng),
         referral_id=referral.id,
@@ -274,11 +274,51 @@ def _new_visit(
         earliest_start=min(earliest, d.deadline),
         deadline=d.deadline,
         priority=d.priority,
-        reason="; ".join(reasons)[:300],
+        reason=visit_reason(referral.needs or [], d.reasons, cover=cover),
         status="unassigned",
         created_at=now,
         updated_at=now,
     )
+
+
+#: The longest reason a visit carries (``visits.reason``); the board and texts show it whole.
+VISIT_REASON_LENGTH = 300
+
+
+def visit_reason(needs: Sequence[str], reasons: Sequence[str], *, cover: str | None = None,
+                 limit: int = VISIT_REASON_LENGTH) -> str:
+    """A short summary of why the visit is needed, for the board: the needs in words ("Fall
+    without serious injury; Sudden confusion or delirium"), after any cross-cover note; with no
+    needs, triage's first finding after its summary. Whole items only, never a sentence cut
+    off: what does not fit is counted ("and 2 more")."""
+    items = [*([cover] if cover else []), *(NEEDS[n].label for n in needs if n in NEEDS)]
+    if not items:
+        items = list(reasons[1:2] or reasons[:1])
+    shown: list[str] = []
+    for n, item in enumerate(items):
+        more = len(items) - n - 1
+        tail = f"; and {more} more" if more else ""
+        if len("; ".join([*shown, item])) + len(tail) > limit:
+            if not shown:  # one item longer than the limit: its first sentence(s) that fit
+                shown.append(_sentences(item, limit - len(tail)))
+                continue
+            return "; ".join(shown) + f"; and {len(items) - n} more"
+        shown.append(item)
+    return "; ".join(shown)
+
+
+def _sentences(text: str, limit: int) -> str:
+    """As many whole sentences of ``text`` as fit in ``limit`` characters (else its words)."""
+    kept = ""
+    for sentence in text.replace(": ", ". ").split(". "):
+        candidate = f"{kept} {sentence.rstrip('.')}." if kept else f"{sentence.rstrip('.')}."
+        if len(candidate) > limit:
+            break
+        kept = candidate
+    if kept:
+        return kept
+    words = text[: max(limit - 1, 0)].rsplit(" ", 1)[0]
+    return words + "…"
 
 
 def get_referral(session: so.Session, referral_id: int) -> Referral:

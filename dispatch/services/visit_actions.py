@@ -13,7 +13,7 @@ effect that must wait for the commit: the session's re-plan hooks run only once 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -348,9 +348,11 @@ def arrive(
 
 def complete(
     session: so.Session, *, visit: Visit, staff: Staff, outcome: str, now: datetime,
-    actor: Actor | None = None,
+    actor: Actor | None = None, notes: str | None = None,
+    observations: Mapping[str, float] | None = None,
 ) -> Visit:
-    """The worker has finished, with an outcome. The referral completes with its last visit.
+    """The worker has finished, with an outcome (and, from the visit page, notes and simple
+    observations). The referral completes with its last visit.
 
     :raise InvalidInput: unknown outcome. :raise Conflict: not on site (reply ARRIVED first).
     """
@@ -363,6 +365,8 @@ def complete(
     _require_worker(visit, staff, ("on_site",), "completed")
     states.move("visit", visit, "completed")
     visit.outcome, visit.completed_at = outcome, now
+    visit.outcome_notes = (notes or "").strip()[:1000] or None
+    visit.outcome_observations = dict(observations) if observations else None
     _settle_referral(session, visit)
     _audit(session, visit, actor or sms_actor(staff), "complete_visit", now, staff_id=staff.id,
            outcome=outcome)

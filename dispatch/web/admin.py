@@ -1,7 +1,8 @@
-"""Administrators: the audit trail, filtered and paginated, its CSV export, and the Caldicott
-guardian's daily report of emergency care-plan overrides. Read-only: no route here (or
-anywhere) changes or deletes an audit event. Each look at the trail is itself audited, since
-the trail names patients."""
+"""Administrators and managers: the audit trail, filtered (by NHS number too) and paginated,
+with action names in words and the service's own jobs shown as "system"; its CSV export; and
+(administrators) the Caldicott guardian's daily report of emergency care-plan overrides.
+Read-only: no route here (or anywhere) changes or deletes an audit event. Each look at the
+trail is itself audited, since the trail names patients."""
 
 from __future__ import annotations
 
@@ -15,14 +16,18 @@ from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import close_session, get_database, get_session
 from dispatch.errors import InvalidInput
+from dispatch.forms import BAD_DATE, read_date
+from dispatch.nhs_numbers import InvalidNhsNumber, normalise_nhs_number
 from dispatch.services import audit
 from dispatch.services import audit_view as service
 from dispatch.services import care_plan_access as access
 from dispatch.services.care_plan_access import LONDON, OVERRIDE_ACTION
 from dispatch.web.common import bp
 
-FILTER_LABELS = {"patient_id": "Patient id", "user": "Username", "action": "Action",
-                 "date_from": "From", "date_to": "To"}
+FILTER_LABELS = {"nhs_number": "NHS number", "patient_id": "Patient id", "user": "Username",
+                 "action": "Action", "date_from": "From", "date_to": "To"}
+#: How the service's own jobs (the planner, the deadline watch, the SMS sender) are named.
+SYSTEM_NAME = "system"
 
 
 def _filters() -> service.AuditFilter:
@@ -39,13 +44,19 @@ def _filters() -> service.AuditFilter:
     for name in ("date_from", "date_to"):
         raw = args.get(name, "").strip()
         try:
-            days[name] = date.fromisoformat(raw) if raw else None
+            days[name] = read_date(raw) if raw else None
         except ValueError:
-            errors[name] = ["Enter a real date, like 2026-12-01"]
+            errors[name] = [BAD_DATE]
+    nhs = None
+    if raw := args.get("nhs_number", "").strip():
+        try:
+            nhs = normalise_nhs_number(raw[:20])
+        except InvalidNhsNumber as exc:
+            errors["nhs_number"] = [str(exc)[:1].upper() + str(exc)[1:]]
     if errors:
         raise InvalidInput("invalid audit filter", errors=errors)
     try:
-        return service.AuditFilter(patient_id=patient_id,
+        return service.AuditFilter(patient_id=patient_id, nhs_number=nhs,
                                    username=args.get("user", "").strip()[:80] or None,
                                    action=args.get("action", "").strip()[:48] or None,
                                    date_from=days["date_from"], date_to=days["date_to"])
@@ -84,7 +95,18 @@ def _render(filters: service.AuditFilter, listing: service.AuditPage | None,
     return render_template(
         "admin/audit.html", listing=listing, values=values, labels=FILTER_LABELS,
         field_errors=errors or {}, errors=summary, args=filters.as_args(),
-        actions=service.actions(get_session()), override_action=OVERRIDE_ACTION)
+        actions=sorted(service.actions(get_session()), key=service.action_words),
+        override_action=OVERRIDE_ACTION,
+        action_words=service.action_words, who=_who)
+
+
+def _who(event: Any) -> str:
+    """Who did it, as the trail shows it: "system" for the service's own jobs (no user),
+    otherwise the username and role."""
+    if event.user_id is None and (event.username or SYSTEM_NAME) == SYSTEM_NAME:
+        return SYSTEM_NAME
+    role = f" ({(event.role or '').replace('_', ' ')})" if event.role else ""
+    return f"{event.username or SYSTEM_NAME}{role}"
 
 
 @bp.get("/admin/audit.csv")
@@ -112,10 +134,10 @@ def override_report() -> ResponseReturnValue:
     (who, patient, purpose, reason, when); today unless ``date`` is given."""
     raw = request.args.get("date", "").strip()
     try:
-        day = date.fromisoformat(raw) if raw else now().astimezone(LONDON).date()
+        day = read_date(raw) if raw else now().astimezone(LONDON).date()
     except ValueError:
         return render_template("admin/overrides.html", day=None, entries=[], raw=raw, errors=[
-            {"text": "Enter a real date, like 2026-12-01", "href": "#date"}]), 422
+            {"text": BAD_DATE, "href": "#date"}]), 422
     session = get_session()
     entries = access.overrides_on(session, day=day)
     audit.record(session, actor=current_actor(), action="view_override_report", now=now(),

@@ -49,7 +49,8 @@ from dispatch.web.pageforms import (
 POLL_SECONDS = 20  # how often board.js asks for fresh lists
 START_ROUNDING = timedelta(minutes=5)
 DOUBLE_BOOKED = "Not saved: one person cannot be in two places. Choose another worker or time"
-PARTS = ("counts", "attention", "planned", "timelines", "map", "handovers")
+PARTS = ("counts", "attention", "planned", "closed", "timelines", "map", "handovers")
+VISIT_ID_SLOT = 2147483647  # a placeholder id in the visit link template (never a real row)
 
 
 def _network_id() -> int | None:
@@ -80,6 +81,20 @@ def _load(network_id: int | None) -> service.Board:
                               provider=provider_for(current_app))
 
 
+def _timeline_groups(board: service.Board) -> list[tuple[str, int, Any]]:
+    """All networks: one timeline drawing per network (name, shifts, drawing), folded on the
+    page; one network: none (its single drawing is ``timeline``)."""
+    if board.network_id is not None:
+        return []
+    groups = []
+    for network_id, name in board.networks:
+        mine = tuple(t for t in board.timelines if t.network_id == network_id)
+        if mine:
+            groups.append((name, len(mine),
+                           timeline_drawing(dataclasses.replace(board, timelines=mine))))
+    return groups
+
+
 def _parts(board: service.Board) -> dict[str, Any]:
     actor = current_actor()
     if actor.networks is not None:  # the network list shows only the coordinator's own
@@ -87,10 +102,15 @@ def _parts(board: service.Board) -> dict[str, Any]:
             (i, n) for i, n in board.networks if i in actor.networks))
     # H-022: unconfirmed hand-overs and overdue referrals out, refreshed with the rest.
     handovers = onward.board_items(get_session(), network_id=board.network_id, now=board.now)
+    network_arg = board.network_id or 0
+    # One url_for, not one per row: building a URL is a fifth of rendering 1,000 rows.
+    template = url_for("web.board_visit", visit_id=VISIT_ID_SLOT, network=network_arg)
     return {"board": board, "every_network": actor.networks is None,
             "pin_warnings": pin_warnings.pinned_costs(board),
             "timeline": timeline_drawing(board), "map": map_drawing(board),
-            "counts": board.counts(), "network_arg": board.network_id or 0,
+            "timeline_groups": _timeline_groups(board),
+            "counts": board.counts(), "network_arg": network_arg,
+            "visit_href": lambda visit_id: template.replace(str(VISIT_ID_SLOT), str(visit_id)),
             "handovers": handovers}
 
 

@@ -12,9 +12,11 @@ commit once and render; the rules live in ``dispatch.services`` and ``triage``.
 
 from __future__ import annotations
 
+import functools
+import re
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,6 +66,9 @@ from triage.timing import local
 VENDOR_PACKAGES = ("nhsuk-frontend", "swagger-ui-dist")
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 NHSUK_DIST = "nhsuk-frontend/dist/nhsuk"
+NHSUK_CSS = "dist/nhsuk/nhsuk-frontend.min.css"
+#: An ``@font-face`` rule whose source is on another host (https://assets.nhs.uk/fonts/...).
+EXTERNAL_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*url\(\s*[\"']?https?://[^}]*\}")
 ASSET_PATH = f"/static/vendor/{NHSUK_DIST}/assets"
 SERVICE_NAME = "Rapid response dispatch"
 # Where each role lands after signing in; admins get the home page with links to what they
@@ -124,6 +129,14 @@ def init_app(app: Flask) -> None:
         app.add_template_filter(function, name)
     app.context_processor(_page_context)
     app.after_request(_allow_page_scripts)
+
+
+def uk_date(value: date | datetime | None) -> str:
+    """"1 December 2026": a date as people in the UK write it (a moment: its London date)."""
+    if value is None:
+        return ""
+    day = local(value).date() if isinstance(value, datetime) else value
+    return f"{day.day} {day:%B %Y}"
 
 
 def nhs_number(value: str | None) -> str:
@@ -189,7 +202,7 @@ NEWS2_NAMES = {
     "consciousness": "Consciousness", "temperature": "Temperature",
 }
 TEMPLATE_FILTERS: dict[str, Callable[..., Any]] = {
-    "london": london_time, "nhs_number": nhs_number, "duration": duration,
+    "london": london_time, "uk_date": uk_date, "nhs_number": nhs_number, "duration": duration,
     "plan_value": plan_value, "nhs_items": choice_items,
     "news2_name": lambda name: NEWS2_NAMES.get(name, name),
     "countdown": countdown, "hm": clock,
@@ -274,7 +287,27 @@ def vendor(package: str, filename: str) -> Response:
     """Serve a file of an allowed npm package. :raise 404: unknown package or file."""
     if package not in VENDOR_PACKAGES:
         abort(404)
+    if package == "nhsuk-frontend" and filename == NHSUK_CSS:
+        return Response(_local_stylesheet(), mimetype="text/css",
+                        headers={"Cache-Control": "public, max-age=3600"})
     return send_from_directory(NODE_MODULES / package, filename)
+
+
+@functools.cache
+def _local_stylesheet() -> str:
+    """The NHS.UK stylesheet without its ``@font-face`` rules, which fetch the Frutiger font
+    from assets.nhs.uk: no page asks a host outside the service for anything (the font is
+    licensed for NHS.UK sites only, so we do not serve it; the stylesheet's own fallback,
+    Arial, is used)."""
+    css = (NODE_MODULES / "nhsuk-frontend" / NHSUK_CSS).read_text(encoding="utf-8")
+    return EXTERNAL_FONT_FACE.sub("", css)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The NHS favicon, where browsers (and the API docs page) look for it."""
+    return send_from_directory(NODE_MODULES / NHSUK_DIST / "assets" / "images", "favicon.ico",
+                               max_age=86400)
 
 
 @bp.get("/assets/<path:filename>")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -145,8 +145,11 @@ def find_patient() -> str:
 
 
 def _register_prefill(find: forms.FindPatientForm) -> dict[str, Any]:
-    return {name: getattr(find, name).data for name in
-            ("nhs_number", "family_name", "dob_day", "dob_month", "dob_year", "postcode")}
+    """What was searched, carried into the register form ("Joe Bloggs": given and family)."""
+    data = {name: getattr(find, name).data for name in
+            ("nhs_number", "dob_day", "dob_month", "dob_year", "postcode")}
+    *given, family = (find.family_name.data or "").split() or [""]
+    return {**data, "given_name": " ".join(given) or None, "family_name": family or None}
 
 
 @bp.post("/referrals/new/care-plan")
@@ -325,9 +328,9 @@ def _book(referral: Referral, visit: Any, form: forms.BookingForm,
 def _booking_start(form: forms.BookingForm) -> datetime | None:
     """The requested start as London wall-clock time; errors go on the fields."""
     try:
-        day = date.fromisoformat((form.start_day.data or "").strip())
+        day = forms.read_date(form.start_day.data or "")
     except ValueError:
-        form.start_day.errors = [*form.start_day.errors, "Enter a real date, like 2026-12-01"]
+        form.start_day.errors = [*form.start_day.errors, forms.BAD_DATE]
         return None
     try:
         at = time.fromisoformat((form.start_time.data or "").strip())
@@ -353,6 +356,20 @@ def _read_referral(referral_id: int) -> Referral:
                  patient_id=referral.patient_id, entity=("referral", referral.id),
                  purpose="read back the disposition", request_id=request_id())
     return referral
+
+
+def read_back_reasons(disposition: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The disposition's reasons split for the read-back, each said once.
+
+    The first reason is triage's summary of the category and deadline, which the page already
+    says in its card; for a 999 disposition the reasons that call for 999 go in the red card
+    and the rest under "Why". Repeats (the same reason from two findings) are dropped.
+    """
+    reasons = list(dict.fromkeys(disposition.get("reasons") or []))[1:]
+    if disposition.get("category") != "emergency_999":
+        return [], reasons
+    urgent = [r for r in reasons if "999" in r]
+    return urgent, [r for r in reasons if r not in urgent]
 
 
 def _open_visit(referral: Referral) -> Any:
@@ -382,8 +399,11 @@ def _render_result(referral: Referral, form: forms.BookingForm, **context: Any) 
                                 purpose="carer breakdown: who the carer is",
                                 request_id=request_id())
         get_session().commit()  # the page's own reads were committed before this one
+    disposition = referral.disposition or {}
+    urgent_reasons, other_reasons = read_back_reasons(disposition)
     return render_template(
-        "referrals/show.html", referral=referral, d=referral.disposition or {}, patient=patient,
+        "referrals/show.html", referral=referral, d=disposition, patient=patient,
+        urgent_reasons=urgent_reasons, other_reasons=other_reasons,
         visit=visit, visits=referral.visits, booking=form, check=check, timeframe=frame,
         approval_timeframe=bookings.APPROVAL_TIMEFRAME, needs=NEEDS, red_flags=RED_FLAGS,
         **context)

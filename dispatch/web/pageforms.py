@@ -60,11 +60,41 @@ class DeclineForm(FlaskForm):
         return f"{label}: {details}" if details else label
 
 
+#: Simple observations a worker may record at the outcome: field -> (label, low, high).
+OBSERVATIONS = {
+    "respiration_rate": ("Respiration rate (breaths a minute)", 1, 80),
+    "spo2": ("SpO2 (%)", 50, 100),
+    "pulse": ("Pulse (beats a minute)", 20, 250),
+    "systolic_bp": ("Systolic blood pressure (mmHg)", 40, 300),
+    "temperature": ("Temperature (°C)", 30, 45),
+}
+
+
+def _observation(name: str) -> DecimalField:
+    label, low, high = OBSERVATIONS[name]
+    return DecimalField(label, places=None, validators=[Optional(), NumberRange(
+        low, high, f"{label.split(' (')[0]} must be between {low} and {high}")],
+        render_kw={"inputmode": "decimal"})
+
+
 class CompleteForm(FlaskForm):
+    """Done: the outcome, with optional notes and a few observations (issue 14)."""
+
     outcome = SelectField("Outcome", default="",
                           choices=options([("", "Choose the outcome"),
                                            *((o, OUTCOME_LABELS[o]) for o in VISIT_OUTCOMES)]),
                           validators=[DataRequired("Choose the outcome of the visit")])
+    notes = TextAreaField("Notes (optional)", validators=[Optional(), Length(max=1000)])
+    respiration_rate = _observation("respiration_rate")
+    spo2 = _observation("spo2")
+    pulse = _observation("pulse")
+    systolic_bp = _observation("systolic_bp")
+    temperature = _observation("temperature")
+
+    def observations(self) -> dict[str, float]:
+        """The observations given (numbers), by name."""
+        return {name: float(getattr(self, name).data) for name in OBSERVATIONS
+                if getattr(self, name).data is not None}
 
 
 class AssignForm(FlaskForm):

@@ -19,6 +19,7 @@ from dispatch.auth import current_actor, request_id
 from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import InvalidInput
+from dispatch.forms import BAD_DATE, read_date
 from dispatch.planning.runs import provider_for
 from dispatch.reports import charts, export, metrics
 from dispatch.services import discharges, kpis
@@ -41,9 +42,9 @@ def _query() -> tuple[date, int | None]:
     day = now().astimezone(kpis.LONDON).date()
     if raw_day:
         try:
-            day = date.fromisoformat(raw_day)
+            day = read_date(raw_day)
         except ValueError:
-            errors["date"] = ["Enter a real date, like 2026-12-01"]
+            errors["date"] = [BAD_DATE]
     network_id = None
     if raw_network and raw_network != "0":
         if raw_network.isdigit() and int(raw_network) < 2**31:

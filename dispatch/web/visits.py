@@ -12,8 +12,10 @@ stale action (already accepted, reassigned meanwhile) shows the service's Confli
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
@@ -31,7 +33,13 @@ from dispatch.services import audit, pairs, visit_actions
 from dispatch.services import care_plan_access as access
 from dispatch.services.board import day_bounds
 from dispatch.web.common import bp
-from dispatch.web.pageforms import OUTCOME_LABELS, ActionForm, CompleteForm, DeclineForm
+from dispatch.web.pageforms import (
+    OBSERVATIONS,
+    OUTCOME_LABELS,
+    ActionForm,
+    CompleteForm,
+    DeclineForm,
+)
 
 PURPOSE = "attend visit"
 EXPIRED = [{"text": "The form expired; try again"}]
@@ -88,8 +96,22 @@ def my_visits() -> str:
     audit.record(session, actor=actor, action="list_my_visits", now=now(),
                  purpose=PURPOSE, request_id=request_id(), details={"visits": len(rows)})
     session.commit()
+    moment = now()
     return render_template("visits/mine.html", rows=rows, linked=actor.staff_id is not None,
-                           partners=partners)
+                           partners=partners, late_flag=lambda visit: late_flag(visit, moment))
+
+
+def late_flag(visit: Visit, moment: Any) -> str | None:
+    """Why a visit on "My visits" is late, in a few words, or None: arrived after its deadline,
+    not arrived and the deadline has passed, or planned to start after it."""
+    if visit.arrived_at is not None:
+        return "Arrived late" if visit.arrived_at > visit.deadline else None
+    if visit.status in ACTIVE and moment > visit.deadline:
+        minutes = int((moment - visit.deadline).total_seconds() // 60)
+        return f"Late: deadline passed {minutes} min ago"
+    if visit.planned_start is not None and visit.planned_start > visit.deadline:
+        return "Planned after the deadline"
+    return None
 
 
 @bp.get("/visits/<reference>")
@@ -118,9 +140,30 @@ def _render(visit: Visit, *, errors: list[dict[str, str]] | None = None,
         plan_note=plan_note, mine=mine, errors=errors or [], action=ActionForm(formdata=None),
         decline=decline or DeclineForm(formdata=None),
         complete=complete or CompleteForm(formdata=None), outcome_labels=OUTCOME_LABELS,
+        observation_names=list(OBSERVATIONS),
+        observation_labels={k: v[0] for k, v in OBSERVATIONS.items()},
+        directions=directions(patient),
         visit_end=(visit.planned_start + timedelta(minutes=visit.duration_minutes)
                    if visit.planned_start else None),
         minutes_left=int((visit.deadline - now()).total_seconds() // 60)), status
+
+
+@dataclass(frozen=True)
+class Directions:
+    """Links that hand the address to the phone's maps (nothing is fetched by the page)."""
+
+    maps: str
+    geo: str
+
+
+def directions(patient: Patient) -> Directions:
+    """A maps directions link to the patient's address, and a ``geo:`` link (Android maps
+    apps), built from the address and postcode, or the coordinates when they are known."""
+    place = ", ".join(p for p in (patient.address, patient.postcode) if p)
+    maps = "https://www.google.com/maps/dir/?" + urlencode({"api": 1, "destination": place})
+    where = (f"{patient.lat:.5f},{patient.lon:.5f}" if patient.lat is not None
+             and patient.lon is not None else "0,0")
+    return Directions(maps, f"geo:{where}?q={quote(place)}")
 
 
 def _care_plan(patient: Patient, referral: Referral | None) -> tuple[Any, str | None]:
@@ -208,5 +251,6 @@ def visit_complete(reference: str) -> ResponseReturnValue:
                        errors=forms.error_list(form))
     outcome = form.outcome.data or ""
     return _act(reference, "complete", lambda v, s: visit_actions.complete(
-        get_session(), visit=v, staff=s, outcome=outcome, now=now(), actor=current_actor()),
+        get_session(), visit=v, staff=s, outcome=outcome, now=now(), actor=current_actor(),
+        notes=form.notes.data, observations=form.observations()),
         outcome=OUTCOME_LABELS.get(outcome, outcome).split(":")[0].lower())

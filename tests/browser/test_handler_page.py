@@ -2,8 +2,9 @@
 fill the referral with the keyboard, read back the disposition; a 999 case shows the alert
 first; bad input gets the focused error summary; and it all works without JavaScript.
 
-Every request off 127.0.0.1 is blocked (conftest), so the NHS.UK hosted fonts never load and
-each page is checked to look right with the fallback font. Screenshots go to
+Every request off 127.0.0.1 is blocked (conftest) and none may be made: the NHS.UK stylesheet
+is served without its hosted-font rules, and each page is checked to look right in the
+fallback font. Screenshots go to
 test-artifacts/screenshots/.
 """
 
@@ -86,10 +87,10 @@ def _assert_looks_like_nhs_page(page: Any, blocked: Blocked) -> None:
     assert style["rules"] > 500, "the NHS.UK stylesheet did not load"
     assert style["header"] == NHS_BLUE
     assert "Frutiger W01" in style["font"] and "arial" in style["font"].lower()
-    assert style["frutigerFaces"] > 0 and not style["frutigerLoaded"], "hosted font loaded?"
+    assert style["frutigerFaces"] == 0 and not style["frutigerLoaded"], "hosted font asked for"
     assert style["overflow"] <= 0, "the page scrolls sideways"
     assert 600 < style["container"] <= 960
-    assert all(re.match(r"https?://(127\.0\.0\.1|localhost)", u) is None for u in blocked.urls)
+    assert blocked.urls == [], "a page asked a host outside the service"
 
 
 def test_handler_logs_an_urgent_referral(page: Any, live_server: str, blocked: Blocked) -> None:
@@ -121,6 +122,7 @@ def test_handler_logs_an_urgent_referral(page: Any, live_server: str, blocked: B
     screenshot(page, "handler-urgent-disposition")
 
 
+@pytest.mark.safety("H-161")
 def test_handler_sees_999_alert_first(page: Any, live_server: str, blocked: Blocked) -> None:
     """Chest pain: the red 'Call 999 now' card is the first thing on the page, as an alert."""
     _sign_in(page, live_server)
@@ -133,6 +135,7 @@ def test_handler_sees_999_alert_first(page: Any, live_server: str, blocked: Bloc
     assert alert.count() == 1 and alert.is_visible()
     assert "Call 999 now" in alert.inner_text()
     assert "Chest pain may be a heart attack" in alert.inner_text()
+    assert "Chest pain" not in page.locator("#reasons").inner_text()  # said once, in the card
     assert alert.bounding_box()["y"] < page.locator("h1").bounding_box()["y"]
     colours = alert.evaluate("""el => [el, ...el.querySelectorAll('*')]
         .map(e => getComputedStyle(e).backgroundColor)""")

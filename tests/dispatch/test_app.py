@@ -77,6 +77,33 @@ def test_api_docs_use_local_assets(client: FlaskClient) -> None:
     assert b"cdn" not in response.data.lower()
 
 
+def test_api_docs_have_no_inline_script(client: FlaskClient) -> None:
+    """/api/docs runs under the site's script policy: no inline script, no 'unsafe-inline'
+    for scripts; Swagger UI starts from our static swagger-init.js."""
+    response = client.get("/api/docs")
+    html = response.get_data(as_text=True)
+    csp = response.headers["Content-Security-Policy"]
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
+    assert "unsafe-inline" not in script_src and "unsafe-eval" not in script_src
+    assert all("src=" in tag for tag in html.split("<script")[1:])
+    assert "/static/swagger-init.js" in html
+
+
+def test_stylesheet_asks_no_other_host_for_fonts(client: FlaskClient) -> None:
+    """The NHS.UK stylesheet is served without the @font-face rules that fetch Frutiger from
+    assets.nhs.uk, so no page asks a host outside the service for anything."""
+    css = client.get("/static/vendor/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css")
+    assert css.status_code == 200 and css.mimetype == "text/css"
+    text = css.get_data(as_text=True)
+    assert "http://" not in text and "https://" not in text and ".nhsuk-header" in text
+
+
+def test_favicon(client: FlaskClient) -> None:
+    """/favicon.ico is the NHS icon (browsers ask for it on every site)."""
+    with client.get("/favicon.ico") as response:
+        assert response.status_code == 200 and len(response.data) > 100
+
+
 def test_production_refuses_default_secret(tmp_path: Path) -> None:
     """Production mode stops at start-up with a hint when the secret key or database is unset."""
     with pytest.raises(ConfigurationError, match="DISPATCH_SECRET_KEY.*DISPATCH_DATABASE_URL"):

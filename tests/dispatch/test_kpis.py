@@ -11,6 +11,7 @@ from sqlalchemy import orm as so
 
 from dispatch import models as m
 from dispatch.actors import SYSTEM
+from dispatch.config import LONDON
 from dispatch.reports import charts, export, metrics
 from dispatch.reports.types import DayRows, DeclineRow, ResponseRow, WorkerDay
 from dispatch.services import audit, kpis
@@ -202,12 +203,23 @@ def test_route_travel_minutes_sums_legs() -> None:
     assert metrics.route_travel_minutes(points, lambda a, b: abs(a[0] - b[0]) * 10) == 40
 
 
+def test_csv_names_the_network_and_uses_london_time(day: DayRows) -> None:
+    """Each row names its network as well as its id, and times are on the London clock."""
+    text = export.to_csv(day, table="responses", as_of=AS_OF,
+                         network_names={day.responses[0].network_id: "H&F North"})
+    header, first = text.split("\r\n")[:2]
+    row = dict(zip(header.split(","), first.split(","), strict=True))
+    assert row["network"] == "H&F North"
+    received = datetime.fromisoformat(row["received_at"])
+    assert received.utcoffset() == LONDON.utcoffset(received.replace(tzinfo=None))
+
+
 def test_csv_has_one_row_per_referral_and_defuses_formulas(day: DayRows) -> None:
     """The responses table has a header and one row per referral; a reason starting with '='
     is written as text, not as a spreadsheet formula."""
     text = export.to_csv(day, table="responses", as_of=AS_OF)
     lines = text.strip().split("\r\n")
-    assert lines[0].startswith("network_id,team,referral_id")
+    assert lines[0].startswith("network_id,network,team,referral_id")
     assert len(lines) == 1 + len(day.responses)
     evil = DayRows(declines=(DeclineRow(at("11:00"), 1, "x", 1, "1", "=HYPERLINK(1)"),))
     assert "'=HYPERLINK(1)" in export.to_csv(evil, table="declines", as_of=AS_OF)

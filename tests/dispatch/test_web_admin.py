@@ -1,4 +1,5 @@
-"""The audit trail page (issue 8): admins only, filters, pagination, CSV columns, read-only."""
+"""The audit trail page (issues 8, 14): admins and managers, filters (NHS number too), actions
+in words, pagination, CSV columns, read-only."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def test_audit_page_paginates(app: Flask, session: so.Session) -> None:
     first = client.get("/admin/audit?user=nurse-a").get_data(as_text=True)
     assert "page 1 of 2" in first and 'id="older"' in first
     second = client.get("/admin/audit?user=nurse-a&page=2").get_data(as_text=True)
-    assert second.count('<tr class="nhsuk-table__row">') == 5 and "page 2 of 2" in second
+    assert second.count('role="row"') == 1 + 5 and "page 2 of 2" in second  # header + 5
 
 
 def test_audit_page_bad_filter_shows_error(app: Flask, session: so.Session) -> None:
@@ -85,3 +86,38 @@ def test_audit_has_no_write_routes(app: Flask) -> None:
     methods = {m for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin/audit")
                for m in rule.methods or ()}
     assert methods <= {"GET", "HEAD", "OPTIONS"}
+
+
+def test_audit_page_finds_a_patient_by_nhs_number(app: Flask, session: so.Session) -> None:
+    """An NHS number typed with spaces narrows the trail to that patient's events."""
+    _events(session, 6)  # Joe Bloggs, 943 476 5919: 3 of the 6 events name him
+    client, _ = office_client(app, session, "admin")
+    html = client.get("/admin/audit?nhs_number=943+476+5919").get_data(as_text=True)
+    assert "3 events" in html
+    bad = client.get("/admin/audit?nhs_number=943+476+5918")
+    assert bad.status_code == 422 and 'href="#nhs_number"' in bad.get_data(as_text=True)
+
+
+def test_audit_page_actions_in_words_and_system_jobs(app: Flask, session: so.Session) -> None:
+    """Actions read as words ("Viewed a visit"), in the filter too; what the service did by
+    itself is "system", without a role."""
+    from dispatch.actors import SYSTEM
+
+    _events(session, 1)
+    audit.record(session, actor=SYSTEM, action="visit_jeopardy", now=WHEN, purpose="watch")
+    session.commit()
+    client, _ = office_client(app, session, "admin")
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert ">Viewed a visit<" in html and ">Flagged a visit in jeopardy<" in html
+    assert '<option value="view_visit" >Viewed a visit</option>' in html
+    assert ">system<" in html and "system (admin)" not in html
+
+
+def test_managers_may_read_the_audit_trail(app: Flask, session: so.Session) -> None:
+    """Managers read the trail and download it; the Caldicott report stays with admins."""
+    _events(session, 2)
+    client, _ = office_client(app, session, "manager")
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert 'id="audit-events"' in html and "override-report-link" not in html
+    assert client.get("/admin/audit.csv").status_code == 200
+    assert client.get("/admin/overrides").status_code == 403

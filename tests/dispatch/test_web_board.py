@@ -65,7 +65,7 @@ def test_board_data_json_has_lists_and_parts(app: Flask, session: so.Session) ->
     assert data["attention"][0]["reference"] == "7777"
     assert data["attention"][0]["cause"] == "unassigned"
     assert data["counts"]["jeopardy"] == 1 and data["counts"]["staff_on_shift"] == 2
-    assert set(data["html"]) == {"counts", "attention", "planned", "timelines", "map",
+    assert set(data["html"]) == {"counts", "attention", "planned", "closed", "timelines", "map",
                                  "handovers"}
 
 
@@ -216,6 +216,51 @@ def test_board_visit_page_lists_candidates_and_one_post_assigns_pinned(
     assert visit is not None and visit.pinned and visit.assigned_staff_id == int(staff.group(1))
     assert visit.planned_start is not None
     assert visit.planned_start.isoformat() == start.group(1)
+
+
+def test_board_closed_today_counts_by_london_day_of_closing(
+    app: Flask, session: so.Session
+) -> None:
+    """"Closed today" counts visits completed on this London day, whatever their deadline:
+    a 24-hour visit due tomorrow but done this morning counts; one due today but done before
+    midnight (yesterday) does not. Closed visits stay listed on the board page."""
+    from tests.dispatch import factories as f
+
+    day = make_day(session)
+    done_today = day.theirs
+    done_today.status, done_today.outcome = "completed", "visit_completed"
+    done_today.deadline = NOW + timedelta(hours=20)  # a 24-hour visit, due tomorrow
+    done_today.arrived_at = done_today.completed_at = NOW - timedelta(minutes=30)
+    done_today.pinned = True
+    yesterday = f.visit(session, day.mine.referral_id, day.patient.id, reference="6666",
+                        network_id=day.network.id, status="completed", pinned=True,
+                        assigned_staff_id=day.nurse.id, outcome="visit_completed",
+                        earliest_start=NOW - timedelta(hours=14),
+                        deadline=NOW + timedelta(hours=2), arrived_at=NOW - timedelta(hours=12),
+                        completed_at=NOW - timedelta(hours=11))
+    session.commit()
+    board = load_board(session, network_id=day.network.id, now=NOW, provider=make_provider())
+    assert [v.reference for v in board.closed] == [done_today.reference]
+    assert board.counts()["closed"] == 1
+    assert yesterday.reference not in {v.reference for v in board.visits}
+    client, _ = office_client(app, session, "coordinator")
+    html = client.get(f"/board?network={day.network.id}").get_data(as_text=True)
+    closed = html[html.index('id="closed-visits"'):]
+    assert f"<strong>{done_today.reference}</strong>" in closed and "visit completed" in closed
+
+
+def test_all_networks_board_groups_timelines_by_network(
+    app: Flask, session: so.Session
+) -> None:
+    """For all networks the timelines are one folded drawing per network (details/summary),
+    named with its shift count; one network keeps a single drawing."""
+    day = make_day(session)
+    client, _ = office_client(app, session, "coordinator")
+    every = client.get("/board?network=0").get_data(as_text=True)
+    assert '<details class="nhsuk-details app-timeline-group" id="timelines-1" open>' in every
+    assert f"{day.network.name} (".replace("&", "&amp;") in every and " shifts)</span>" in every
+    one = client.get(f"/board?network={day.network.id}").get_data(as_text=True)
+    assert "app-timeline-group" not in one and '<svg id="timelines"' in one
 
 
 @pytest.mark.safety("H-113")

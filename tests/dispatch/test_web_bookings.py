@@ -149,3 +149,21 @@ def test_booking_page_accepts_an_approved_late_start(app: Flask, session: so.Ses
         session, since=datetime.fromisoformat("2026-12-01T00:00:00+00:00"),
         until=datetime.fromisoformat("2026-12-02T00:00:00+00:00"))
     assert [e.details["approved_by"]["name"] for e in events] == ["Dr Patel"]
+
+
+@pytest.mark.parametrize("typed", ["1/12/2026", "01/12/2026", "1-12-2026", "2026-12-01"])
+def test_booking_date_typed_the_uk_way(app: Flask, session: so.Session, typed: str) -> None:
+    """The date box reads a UK date (day first), as well as the date picker's ISO value."""
+    client, location = _urgent_referral(app, session)
+    html = client.post(f"{location}/booking", data={  # type: ignore[attr-defined]
+        "start_day": typed, "start_time": "16:00"}).get_data(as_text=True)
+    assert "This start is after the deadline" in html and "Enter a real date" not in html
+
+
+@pytest.mark.parametrize("typed", ["12/31/2026", "31/11/2026", "tomorrow", "1/12/26"])
+def test_booking_date_not_a_uk_date(app: Flask, session: so.Session, typed: str) -> None:
+    """A month-first or impossible date is refused with a UK example."""
+    client, location = _urgent_referral(app, session)
+    html = client.post(f"{location}/booking", data={  # type: ignore[attr-defined]
+        "start_day": typed, "start_time": "16:00"}).get_data(as_text=True)
+    assert "Enter a real date, like 1/12/2026" in html

@@ -46,7 +46,7 @@ def test_find_patient_by_name_and_date_of_birth_without_postcode(
     client = signed_in_client(app, session, "call_handler")
     partial = client.post("/referrals/new/find", data={"family_name": "Bloggs"})
     html = partial.get_data(as_text=True)
-    assert "Enter the date of birth" in html and 'href="#dob_day"' in html
+    assert "Enter the date of birth" in html and 'href="#find-dob-day"' in html
     assert "Enter the postcode" not in html
     without_postcode = client.post("/referrals/new/find", data={
         "family_name": " bloggs ", "dob_day": "2", "dob_month": "3", "dob_year": "1941"}
@@ -58,6 +58,25 @@ def test_find_patient_by_name_and_date_of_birth_without_postcode(
     assert "1 patient found" in full
 
 
+@pytest.mark.safety("H-160")
+@pytest.mark.parametrize(("name", "found"), [
+    ("Joe Bloggs", True), ("  joe   BLOGGS ", True), ("Bloggs", True), ("Jo Bloggs", False),
+    ("Joe Smith", False)])
+def test_find_patient_by_full_name_and_date_of_birth(
+    app: Flask, session: so.Session, name: str, found: bool
+) -> None:
+    """A caller gives the name as they say it: "Joe Bloggs" (given then family name, any case
+    and spacing) or the family name alone; part of a given name is not a match."""
+    patient_with_plan(session, consent=True)
+    client = signed_in_client(app, session, "call_handler")
+    html = client.post("/referrals/new/find", data={
+        "family_name": name, "dob_day": "2", "dob_month": "3", "dob_year": "1941"}
+    ).get_data(as_text=True)
+    assert ("1 patient found" in html) is found
+    if not found:  # the register form is offered, filled with the name as given and family
+        assert f'value="{name.split()[-1]}"' in html
+
+
 def test_find_patient_invalid_nhs_number_shows_error_summary(
     app: Flask, session: so.Session
 ) -> None:
@@ -65,7 +84,7 @@ def test_find_patient_invalid_nhs_number_shows_error_summary(
     client = signed_in_client(app, session, "call_handler")
     html = client.post("/referrals/new/find", data={"nhs_number": "943 476 5918"}).get_data(
         as_text=True)
-    assert "nhsuk-error-summary" in html and 'href="#nhs_number"' in html
+    assert "nhsuk-error-summary" in html and 'href="#find-nhs-number"' in html
     assert "NHS number" in html and "nhsuk-form-group--error" in html
     assert 'value="943 476 5918"' in html  # the value is kept
 
@@ -150,9 +169,31 @@ def test_submit_referral_creates_it_and_shows_the_disposition(
     assert "Urgent community response within 2 hours" in html
     assert "12:15 on Tuesday 1 December 2026" in html
     assert "nhsuk-card--care--urgent" in html and 'id="emergency"' not in html
-    for reason in referral.disposition["reasons"]:  # type: ignore[index]
-        assert reason.replace("'", "&#39;") in html
+    summary, *reasons = referral.disposition["reasons"]  # type: ignore[index]
+    for reason in reasons:
+        assert html.count(reason.replace("'", "&#39;")) == 1, reason
+    assert summary not in html  # the card says it: category and deadline
     assert "Total <strong>0</strong>" in html
+
+
+@pytest.mark.safety("H-161")
+@pytest.mark.parametrize("red_flags", [[], ["chest_pain"]], ids=["urgent", "999"])
+def test_read_back_says_each_reason_once(
+    app: Flask, session: so.Session, red_flags: list[str]
+) -> None:
+    """The read-back names every reason once: a 999 disposition's reasons for 999 are in the
+    red card and only the others under "Why" (they used to be listed twice)."""
+    patient = patient_with_plan(session, consent=True)
+    client = signed_in_client(app, session, "call_handler")
+    response = client.post("/referrals/new", data=referral_form(
+        patient.id, red_flags=red_flags, needs=["fall_no_injury", "sudden_confusion"]))
+    [referral] = _referrals(session)
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    for reason in referral.disposition["reasons"][1:]:  # type: ignore[index]
+        assert html.count(reason.replace("'", "&#39;")) == 1, reason
+    if red_flags:
+        card = html[html.index('id="emergency"'):html.index("</ul>", html.index('id="emergency"'))]
+        assert "Chest pain may be a heart attack" in card
 
 
 def test_double_submit_makes_one_referral(app: Flask, session: so.Session) -> None:

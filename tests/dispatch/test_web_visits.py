@@ -150,3 +150,65 @@ def test_visit_action_needs_csrf_token(app: Flask, session: so.Session) -> None:
     assert client.post("/visits/4821/accept").status_code == 400
     session.expire_all()
     assert session.get(m.Visit, day.mine.id).status == "offered"  # type: ignore[union-attr]
+
+
+def test_visit_page_tap_to_call_and_directions(app: Flask, session: so.Session) -> None:
+    """The patient's number is a tel: link; the address has a directions link built from the
+    address and postcode (a link only: the page fetches nothing from a maps site)."""
+    day = make_day(session)
+    day.patient.phone = "020 7946 0001"
+    session.commit()
+    html = worker_client(app, session, day.nurse).get("/visits/4821").get_data(as_text=True)
+    assert 'href="tel:02079460001"' in html and "Call 020 7946 0001" in html
+    assert ('href="https://www.google.com/maps/dir/?api=1&amp;destination=1+Wood+Lane%2C+W12+7RQ"'
+            in html)
+    assert 'href="geo:' in html and "q=1%20Wood%20Lane%2C%20W12%207RQ" in html
+    assert "<img" not in html and "<iframe" not in html
+
+
+def test_visit_done_with_notes_and_observations(app: Flask, session: so.Session) -> None:
+    """Done takes notes and simple observations with the outcome; they are kept on the visit
+    and shown; once arrived the page gives arrival and completion times, not a countdown."""
+    day = make_day(session)
+    client = worker_client(app, session, day.nurse)
+    client.post("/visits/4821/arrive")
+    on_site = client.get("/visits/4821").get_data(as_text=True)
+    assert 'id="arrived"' in on_site and "app-countdown" not in on_site
+    assert 'id="notes"' in on_site and 'id="pulse"' in on_site
+    done = client.post("/visits/4821/complete", data={
+        "outcome": "visit_completed", "notes": "Settled; daughter staying tonight",
+        "pulse": "88", "temperature": "37.2", "spo2": ""})
+    assert done.status_code == 303
+    session.expire_all()
+    visit = session.scalars(sa.select(m.Visit).where(m.Visit.reference == "4821")).one()
+    assert visit.outcome_notes == "Settled; daughter staying tonight"
+    assert visit.outcome_observations == {"pulse": 88.0, "temperature": 37.2}
+    html = client.get("/visits/4821").get_data(as_text=True)
+    assert 'id="completed"' in html and "Settled; daughter staying tonight" in html
+    record = html[html.index("outcome-record"):]
+    assert "Pulse (beats a minute)" in record and "88" in record, record[:1500]
+
+
+def test_visit_done_refuses_an_impossible_observation(app: Flask, session: so.Session) -> None:
+    """An SpO2 of 140 is refused with a message on the field; the visit stays on site."""
+    day = make_day(session)
+    client = worker_client(app, session, day.nurse)
+    client.post("/visits/4821/arrive")
+    response = client.post("/visits/4821/complete", data={"outcome": "visit_completed",
+                                                         "spo2": "140"})
+    assert response.status_code == 422
+    assert "SpO2 must be between 50 and 100" in response.get_data(as_text=True)
+
+
+def test_my_visits_flags_late_visits(app: Flask, session: so.Session) -> None:
+    """A visit whose deadline has passed without an arrival is flagged late on "My visits"."""
+    from datetime import timedelta
+
+    from tests.dispatch.test_web_day import NOW
+
+    day = make_day(session)
+    day.mine.deadline = NOW - timedelta(minutes=25)
+    day.mine.earliest_start = NOW - timedelta(hours=2)
+    session.commit()
+    html = worker_client(app, session, day.nurse).get("/my-visits").get_data(as_text=True)
+    assert "Late: deadline passed 25 min ago" in html
