@@ -16,7 +16,6 @@ from dispatch.config import DEFAULTS
 from dispatch.db import get_session
 from dispatch.jobs.wakeup import wake
 from dispatch.planning import runs
-from dispatch.services import audit
 
 blp = Blueprint(
     "plans",
@@ -104,10 +103,8 @@ class PlanById(MethodView):
 
         The read is audited (a plan names visits, and so patients)."""
         session = get_session()
-        plan = runs.get_plan(session, plan_id)
-        audit.record(session, actor=current_actor(), action="view_plan", now=now(),
-                     entity=("plan", plan.id), purpose="read a plan (API)",
-                     request_id=request_id())
+        plan = runs.read_plan(session, plan_id, actor=current_actor(), now=now(),
+                              purpose="read a plan (API)", request_id=request_id())
         session.commit()
         return plan
 
