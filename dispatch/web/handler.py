@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
@@ -18,9 +17,9 @@ from dispatch.db import get_session
 from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import Patient, Referral
 from dispatch.schemas.referrals import ReferralCreateSchema
-from dispatch.services import audit, bookings, patients, referrals
+from dispatch.services import bookings, patients, referrals
 from dispatch.services import care_plan_access as access
-from dispatch.services.duplicates import possible_duplicates
+from dispatch.services.duplicates import ReferralRead, possible_duplicates
 from dispatch.services.patient_matching import PatientMismatch
 from dispatch.services.referral_commands import NewReferral
 from dispatch.web.common import bp, london_time
@@ -98,8 +97,8 @@ def _submit(form: forms.ReferralForm) -> Referral | list[str] | _Mismatch:
         return forms.put_errors(form, exc.errors or {"form": [exc.message]})
     except Conflict:
         session.rollback()
-        earlier = session.scalar(sa.select(Referral).where(Referral.idempotency_key == key))
-        if earlier is not None and earlier.request_hash == loaded.fingerprint():
+        earlier = referrals.earlier_submission(session, key, loaded)
+        if earlier is not None:
             return earlier  # the first of a double submit won: show its result
         form.form_token.data = forms.new_form_token()
         return ["This form was already used for another referral. Check the details and "
@@ -116,14 +115,11 @@ def find_patient() -> str:
     if find.validate() and (terms := find.search_terms()) is not None:
         session = get_session()
         try:
-            found = patients.find_patients(session, **terms)
+            found = patients.search_patients(session, query=terms, actor=current_actor(),
+                                             now=now(), purpose="find the patient for a referral",
+                                             request_id=request_id())
         except InvalidInput as exc:
             forms.put_errors(find, exc.errors)
-        for patient in found or []:
-            audit.record(session, actor=current_actor(), action="search_patient", now=now(),
-                         patient_id=patient.id, entity=("patient", patient.id),
-                         purpose="find the patient for a referral", request_id=request_id(),
-                         details={"terms": sorted(terms)})
         session.commit()
     form = forms.ReferralForm(formdata=None, data=_register_prefill(find) if found == [] else None)
     form.prepare(now=now(), patient_id=None)
@@ -166,12 +162,9 @@ def _selected_patient(patient_id: int | None) -> Patient | None:
     """The patient being referred, with the look-up audited. :raise NotFound: no such patient."""
     if patient_id is None:
         return None
-    session = get_session()
-    patient = patients.get_patient(session, patient_id)
-    audit.record(session, actor=current_actor(), action="view_patient", now=now(),
-                 patient_id=patient.id, entity=("patient", patient.id),
-                 purpose="referral for urgent community care", request_id=request_id())
-    return patient
+    return patients.view_patient(get_session(), patient_id, actor=current_actor(), now=now(),
+                                 purpose="referral for urgent community care",
+                                 request_id=request_id())
 
 
 def _patient_context(
@@ -224,15 +217,16 @@ def _render_new(**context: Any) -> str:
 @bp.get("/referrals/<int:referral_id>")
 def referral_page(referral_id: int) -> str:
     """The disposition at once: 999 advice first, category, deadline, NEWS2 and every reason."""
-    referral = _read_referral(referral_id)
+    read = _read_referral(referral_id)
     get_session().commit()
-    return _render_result(referral, forms.BookingForm(formdata=None))
+    return _render_result(read, forms.BookingForm(formdata=None))
 
 
 @bp.post("/referrals/<int:referral_id>/booking")
 def book_later_start(referral_id: int) -> ResponseReturnValue:
     """Book a later start; past the deadline warn, and for short timeframes need approval."""
-    referral = _read_referral(referral_id)
+    read = _read_referral(referral_id)
+    referral = read.referral
     visit = _open_visit(referral)
     form = forms.BookingForm()
     start = _booking_start(form) if form.validate() else None
@@ -252,7 +246,7 @@ def book_later_start(referral_id: int) -> ResponseReturnValue:
             flash(_booking_message(made), "warning" if made.check.outside_timeframe else "info")
             return redirect(url_for("web.referral_page", referral_id=referral.id), code=303)
     get_session().commit()
-    return _render_result(referral, form, start=start, errors=forms.error_list(form))
+    return _render_result(read, form, start=start, errors=forms.error_list(form))
 
 
 def _booking_start(form: forms.BookingForm) -> datetime | None:
@@ -279,30 +273,27 @@ def _booking_message(made: bookings.Booking) -> str:
     return f"Visit {visit.reference} will start {window}."
 
 
-def _read_referral(referral_id: int) -> Referral:
-    session = get_session()
-    referral = referrals.get_referral(session, referral_id)
-    audit.record(session, actor=current_actor(), action="view_referral", now=now(),
-                 patient_id=referral.patient_id, entity=("referral", referral.id),
-                 purpose="read back the disposition", request_id=request_id())
-    return referral
+def _read_referral(referral_id: int) -> ReferralRead:
+    """The referral with the patient's other open referrals, the read audited."""
+    return referrals.read_referral(get_session(), referral_id, actor=current_actor(), now=now(),
+                                   purpose="read back the disposition", request_id=request_id())
 
 
 def _open_visit(referral: Referral) -> Any:
     return next((v for v in referral.visits if v.status in bookings.BOOKABLE_STATUSES), None)
 
 
-def _render_result(referral: Referral, form: forms.BookingForm, **context: Any) -> str:
+def _render_result(read: ReferralRead, form: forms.BookingForm, **context: Any) -> str:
+    referral = read.referral
     visit = _open_visit(referral)
     check, frame = None, None
     if visit is not None:
         frame = bookings.timeframe(referral, visit)
         if context.get("start") is not None:
             check = bookings.check_booking(referral, visit, start=context["start"])
-    patient = get_session().get(Patient, referral.patient_id)
+    patient = patients.get_patient(get_session(), referral.patient_id)
     context.setdefault("errors", [])
-    context["duplicates"] = possible_duplicates(get_session(), referral.patient_id,
-                                                exclude=referral.id)
+    context["duplicates"] = list(read.possible_duplicates)
     return render_template(
         "referrals/show.html", referral=referral, d=referral.disposition or {}, patient=patient,
         visit=visit, visits=referral.visits, booking=form, check=check, timeframe=frame,
