@@ -6,7 +6,7 @@ A double-handed visit (a hoist transfer: two carers at once) is two visits linke
 with gap 1800..3600. Links are hard and all-or-nothing: a plan serves both visits of a link
 or neither, never one half alone (hazard H-100). This module holds the pure rules shared by
 the screening, the fast insertion and repair, and the independent checker; the OR-Tools
-constraints are in :func:`routing.solver._add_links`.
+constraints are in :func:`routing.model._add_links`.
 """
 
 from __future__ import annotations

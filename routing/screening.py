@@ -92,7 +92,7 @@ def _screen_visit(
         return Unassigned(
             visit.id, "no capacity left: it exceeds every shift's capacity", "no_capacity"
         )
-    timely = [k for k in roomy if _reachable(problem, problem.shifts[k], visit, True)]
+    timely = [k for k in roomy if _reachable(problem, problem.shifts[k], visit, by_deadline=True)]
     if (
         lateness_as_cost(problem)
         and not visit.late_workers
@@ -101,7 +101,9 @@ def _screen_visit(
         # Every visit may start late at a cost: anyone who can get there and home may serve
         # it (up to its late_limit). A visit whose lateness a coordinator gave to named
         # workers, or that must never be late, keeps the rule below (H-006).
-        lateable = [k for k in roomy if _reachable(problem, problem.shifts[k], visit, False)]
+        lateable = [
+            k for k in roomy if _reachable(problem, problem.shifts[k], visit, by_deadline=False)
+        ]
         if lateable:
             return tuple(lateable), True
     if timely:
@@ -110,9 +112,10 @@ def _screen_visit(
         visit.late_limit is None or visit.late_limit > visit.deadline
     ):
         lateable = [
-            k for k in roomy
+            k
+            for k in roomy
             if (not visit.late_workers or problem.shifts[k].worker_id in visit.late_workers)
-            and _reachable(problem, problem.shifts[k], visit, False)
+            and _reachable(problem, problem.shifts[k], visit, by_deadline=False)
         ]
         if lateable:
             return tuple(lateable), True
@@ -123,7 +126,7 @@ def _fits_capacity(shift: Shift, visit: Visit) -> bool:
     return shift.capacity is None or visit.demand <= shift.capacity
 
 
-def _reachable(problem: RoutingProblem, shift: Shift, visit: Visit, by_deadline: bool) -> bool:
+def _reachable(problem: RoutingProblem, shift: Shift, visit: Visit, *, by_deadline: bool) -> bool:
     """Can ``shift`` go straight from base to the visit, serve it and get home in time?"""
     travel = problem.travel_of(shift)
     arrive = shift.start + int(travel[shift.start_location, visit.location])

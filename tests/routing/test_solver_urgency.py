@@ -80,10 +80,10 @@ def test_isolated_searches_give_the_same_plan() -> None:
                       end=8 * 3600),),
     )
     here = solve(problem, seconds=CEILING, workers=1, solution_limit=50)
-    isolate_searches(True)
+    isolate_searches(on=True)
     try:
         there = solve(problem, seconds=CEILING, workers=1, solution_limit=50)
     finally:
-        isolate_searches(False)
+        isolate_searches(on=False)
     assert [[s.visit_id for s in r.stops] for r in there.routes] == [
         [s.visit_id for s in r.stops] for r in here.routes]

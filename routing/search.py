@@ -1,0 +1,208 @@
+"""How a built model is searched: one search per job, several jobs in parallel processes.
+
+Determinism
+-----------
+Every search parameter is fixed and the constraint solver is re-seeded from
+``problem.seed`` (:func:`routing.model.build_model`). A time-limited guided local search still
+depends on how much work fits in the wall-clock budget; a ``solution_limit`` stops after a
+fixed number of accepted solutions instead, which makes the result a pure function of
+``(problem, seed)`` as long as the time limit is not reached first. When two searches run in
+parallel the better objective wins and ties go to the lower worker index, so the choice itself
+is deterministic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import time
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util.optional_boolean_pb2 import BOOL_FALSE, BOOL_TRUE
+
+from routing.insertion import greedy_plan
+from routing.model import build_model, read_plan, warm_routes
+from routing.screening import Screening
+from routing.types import RoutingPlan, RoutingProblem
+
+FSS = routing_enums_pb2.FirstSolutionStrategy
+LSM = routing_enums_pb2.LocalSearchMetaheuristic
+
+#: copes with tight windows where path-cheapest-arc finds nothing (measured on R101/RC101).
+WORKER_STRATEGIES = (
+    FSS.PARALLEL_CHEAPEST_INSERTION,
+    FSS.LOCAL_CHEAPEST_INSERTION,
+    FSS.SAVINGS,
+    FSS.PATH_CHEAPEST_ARC,
+)
+#: Local-search operators kept for urgent insertion (everything else is switched off).
+INSERTION_OPERATORS = ("use_make_active", "use_swap_active", "use_relocate_and_make_active")
+#: Guided local search ``lambda`` (OR-Tools default 0.1); lower explores less aggressively.
+GLS_LAMBDA = 0.1
+
+
+@dataclasses.dataclass(kw_only=True)
+class SearchJob:
+    """One search: build a model, optionally warm-start it, solve, read the plan back.
+
+    ``greedy`` stops at the first local optimum (no guided local search); ``keep_shifts``
+    holds every visit of ``warm`` on its shift; ``insert_only`` keeps only the moves that
+    bring a visit in (see :func:`search_parameters`).
+    """
+
+    problem: RoutingProblem
+    screening: Screening
+    seconds: float
+    strategy: int = WORKER_STRATEGIES[0]
+    solution_limit: int | None = None
+    warm: RoutingPlan | None = None
+    greedy: bool = False
+    keep_shifts: bool = False
+    insert_only: bool = False
+
+    def run(self) -> RoutingPlan | None:
+        started = time.perf_counter()
+        fixed = _fixed_shifts(self.warm) if self.keep_shifts else {}
+        model = build_model(self.problem, self.screening, fixed)
+        params = search_parameters(
+            self.strategy,
+            self.seconds,
+            self.solution_limit,
+            greedy=self.greedy,
+            insert_only=self.insert_only,
+        )
+        solution = None
+        if self.warm is not None:
+            # Reading routes closes the model; close it first with *our* parameters, or the
+            # operators and metaheuristic silently fall back to the defaults. Full propagation
+            # makes restoring a plan with breaks fail less often (measured, not guaranteed).
+            params.use_full_propagation = True
+            model.routing.CloseModelWithParameters(params)
+            routes = warm_routes(model, self.warm)
+            initial = model.routing.ReadAssignmentFromRoutes(routes, True)  # ignore_inactive
+            if initial is not None:
+                solution = model.routing.SolveFromAssignmentWithParameters(initial, params)
+        if solution is None and not self.insert_only:
+            solution = model.routing.SolveWithParameters(params)
+        if solution is None:
+            return None
+        return read_plan(model, solution, time.perf_counter() - started)
+
+
+_ISOLATED = {"on": False}
+
+
+def isolate_searches(*, on: bool = True) -> None:
+    """Run every search in a forked child, never in this process.
+
+    Why: the SWIG wrapper holds the GIL for the whole search, so a search in a web server's
+    process stalls its request threads for seconds. ``dispatch serve`` (web and jobs in one
+    process) turns this on; the parent waits on a pipe, which releases the GIL.
+    """
+    _ISOLATED["on"] = on and "fork" in multiprocessing.get_all_start_methods()
+
+
+def run_one(job: SearchJob) -> RoutingPlan | None:
+    """Run ``job`` here, or in a forked child when searches are isolated."""
+    return _collect(_fork(job)) if _ISOLATED["on"] else job.run()
+
+
+def run_parallel(jobs: Sequence[SearchJob]) -> RoutingPlan:
+    """Run job 0 here and the others in forked processes; keep the best plan.
+
+    The SWIG wrapper holds the GIL during the search, so threads would not use the second
+    core. Forked children inherit the built job (nothing is pickled on the way in, which
+    would need the GIL the searching parent holds) and send back only the plan. With
+    :func:`isolate_searches` on, job 0 runs in a child too.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        results = [jobs[0].run()]
+    elif _ISOLATED["on"]:
+        results = [_collect(child) for child in [_fork(job) for job in jobs]]
+    elif len(jobs) == 1:
+        results = [jobs[0].run()]
+    else:
+        children = [_fork(job) for job in jobs[1:]]
+        results = [jobs[0].run(), *(_collect(child) for child in children)]
+    found = [(plan.objective, index, plan) for index, plan in enumerate(results) if plan]
+    if not found:
+        # Out of time before a first solution (a loaded machine): never no plan at all.
+        first = jobs[0]
+        return greedy_plan(first.problem, first.screening, first.warm)
+    return min(found, key=lambda item: (item[0], item[1]))[2]
+
+
+_Child = tuple[multiprocessing.process.BaseProcess, Connection]
+
+
+def _fork(job: SearchJob) -> _Child:
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(target=_child_main, args=(job, writer), daemon=True)
+    process.start()
+    writer.close()
+    return process, reader
+
+
+def _child_main(job: SearchJob, writer: Connection) -> None:
+    try:
+        writer.send(job.run())
+    except Exception:  # the parent treats a failed worker as "no plan"
+        writer.send(None)
+    finally:
+        writer.close()
+
+
+def _collect(child: _Child) -> RoutingPlan | None:
+    process, reader = child
+    try:
+        plan: RoutingPlan | None = reader.recv()
+    except EOFError:
+        plan = None
+    finally:
+        reader.close()
+        process.join()
+    return plan
+
+
+def _fixed_shifts(plan: RoutingPlan | None) -> dict[str, str]:
+    if plan is None:
+        return {}
+    return {stop.visit_id: route.shift_id for route in plan.routes for stop in route.stops}
+
+
+def search_parameters(
+    strategy: int,
+    seconds: float,
+    solution_limit: int | None,
+    *,
+    greedy: bool = False,
+    insert_only: bool = False,
+) -> pywrapcp.RoutingSearchParameters:
+    """The search parameters: ``strategy`` for the first plan, then guided local search (or a
+    greedy descent) until ``seconds`` or ``solution_limit``."""
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    if insert_only:
+        _insertion_operators_only(params)
+    params.first_solution_strategy = strategy
+    params.local_search_metaheuristic = LSM.GREEDY_DESCENT if greedy else LSM.GUIDED_LOCAL_SEARCH
+    params.guided_local_search_lambda_coefficient = GLS_LAMBDA
+    params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
+    if solution_limit is not None:
+        params.solution_limit = solution_limit
+    return params
+
+
+def _insertion_operators_only(params: pywrapcp.RoutingSearchParameters) -> None:
+    """Keep only moves that bring an unperformed visit in (and may swap one out).
+
+    Used for urgent insertion: the search then never reshuffles the rest of the plan, and
+    each descent step is cheap enough for a sub-second answer at 500 visits.
+    """
+    operators = params.local_search_operators
+    for descriptor in operators.DESCRIPTOR.fields:
+        setattr(operators, descriptor.name, BOOL_FALSE)
+    for name in INSERTION_OPERATORS:
+        setattr(operators, name, BOOL_TRUE)
