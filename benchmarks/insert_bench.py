@@ -6,6 +6,12 @@ Builds a synthetic day (random points on a 30 km square, 30 km/h, three skills, 
 shifts with a 30-minute break), plans it once, pins a fifth of the routed visits as
 accepted, then inserts urgent 2-hour visits one after another and reports latency
 percentiles, how many existing visits changed shift, and checker violations.
+
+``--linked 0.2`` makes a fifth of the day's visits double-handed pairs; ``--urgent-pairs``
+makes each urgent visit double-handed too (two visits linked 0..0, different workers, placed
+together by one ``insert_urgent`` call); ``--slots`` then times
+:func:`routing.slots.recommend_slots` (k=3, one-hour windows every 30 minutes over the day)
+for new visits against the final plan (issue 15).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import time
 import numpy as np
 
 from routing.checker import check_plan
+from routing.slots import recommend_slots
 from routing.solver import insert_urgent, solve
 from routing.types import (
     PRIORITY_24H,
@@ -120,6 +127,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--linked", type=float, default=0.0,
                         help="share of visits made double-handed pairs (e.g. 0.2)")
+    parser.add_argument("--urgent-pairs", action="store_true",
+                        help="each urgent visit is a double-handed pair")
+    parser.add_argument("--slots", type=int, default=0,
+                        help="then time recommend_slots for this many new visits")
     args = parser.parse_args()
     problem = link_some(synthetic_day(args.shifts, args.visits, args.seed), args.linked, args.seed)
     plan = solve(problem, seconds=args.plan_seconds, workers=2)
@@ -136,14 +147,20 @@ def main() -> None:
         urgent = Visit(
             f"u{k}", location, 1800, now, now + 2 * HOUR, PRIORITY_URGENT_2H, frozenset({"nurse"})
         )
+        if args.urgent_pairs:
+            partner = dataclasses.replace(urgent, id=f"u{k}b")
+            problem = dataclasses.replace(
+                problem, visits=(*problem.visits, urgent, partner),
+                links=(*problem.links, Link(urgent.id, partner.id, 0, 0, "different")))
         before = {s.visit_id: r.shift_id for r in plan.routes for s in r.stops}
         started = time.perf_counter()
         plan = insert_urgent(plan, problem, urgent, seconds=args.budget)
         latencies.append(time.perf_counter() - started)
-        problem = dataclasses.replace(problem, visits=(*problem.visits, urgent))
+        if not args.urgent_pairs:
+            problem = dataclasses.replace(problem, visits=(*problem.visits, urgent))
         after = {s.visit_id: r.shift_id for r in plan.routes for s in r.stops}
         moved += sum(1 for v, s in before.items() if after.get(v) != s)
-        placed += urgent.id in after
+        placed += urgent.id in after and (not args.urgent_pairs or f"u{k}b" in after)
         violations += len(check_plan(problem, plan))
     latencies.sort()
     p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
@@ -155,6 +172,21 @@ def main() -> None:
         f"{args.inserts:8d} {placed:6d} {statistics.median(latencies):6.3f} {p95:6.3f} "
         f"{latencies[-1]:6.3f} {moved:6d} {violations:10d}"
     )
+    if args.slots:
+        slot_times, offered = [], 0
+        for k in range(args.slots):
+            location = args.shifts // 10 + args.visits + rng.randrange(50)
+            new = Visit(f"n{k}", location, 1800, 0, 12 * HOUR, PRIORITY_24H,
+                        frozenset({rng.choice(SKILLS)}))
+            started = time.perf_counter()
+            found = recommend_slots(problem, new, 3, plan=plan)
+            slot_times.append(time.perf_counter() - started)
+            offered += len(found)
+        slot_times.sort()
+        p95 = slot_times[min(len(slot_times) - 1, int(0.95 * len(slot_times)))]
+        print(f"recommend_slots x{args.slots} (23 windows each): {offered} slots offered, "
+              f"p50 {statistics.median(slot_times):.3f} s, p95 {p95:.3f} s, "
+              f"max {slot_times[-1]:.3f} s")
 
 
 if __name__ == "__main__":

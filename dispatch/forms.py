@@ -306,6 +306,14 @@ class BookingForm(FlaskForm):
                                                                           Length(max=80)])
 
 
+class SlotChoiceForm(FlaskForm):
+    """One of the offered times (``dispatch.services.slots``): the window's start, ISO 8601;
+    booked through the same safeguards as a typed start."""
+
+    slot = StringField("Time to offer", validators=[DataRequired("Choose a time"),
+                                                    Length(max=40)])
+
+
 def put_errors(form: FlaskForm, errors: Mapping[str, Any]) -> list[str]:
     """Attach errors from the schema, triage or a service to the form's fields.
 

@@ -44,6 +44,8 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.care_plan_override", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("web.referral_page", "GET"): OFFICE,
     ("web.book_later_start", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
+    # Slots to offer (issue 15): the windows only, never who would come (dispatch detail).
+    ("web.book_slot", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     # Field staff (dispatch/web/visits.py): a worker sees only their own visits (others 404);
     # only the assigned worker acts on a visit (the SMS state machine).
     ("web.my_visits", "GET"): frozenset({FIELD_STAFF}),
@@ -86,6 +88,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.consent_withdraw", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
     ("referrals.Referrals", "POST"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     ("referrals.ReferralById", "GET"): OFFICE,
+    ("referrals.ReferralSlots", "GET"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
     # Marking a duplicate cancels visits: a coordinator's decision (hazard H-002).
     ("referrals.DuplicateOf", "POST"): frozenset({COORDINATOR}),
     # FHIR: a 111/999 system posts with the API token of a call_handler (system) user.

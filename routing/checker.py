@@ -21,8 +21,9 @@ def check_plan(problem: RoutingProblem, plan: RoutingPlan) -> list[str]:
     Checked: each visit routed at most once and either routed or unassigned; shifts and
     workers exist; skills and declined workers; time windows (late only where allowed);
     travel between stops by each worker's own travel profile; shift start and end; breaks;
-    pins; capacity; links (both halves or neither, the gap, the workers); every late start
-    listed in ``plan.late`` with its true lateness.
+    pins; capacity; links (both halves or neither, the gap, the workers); spacing between
+    one patient's served calls; every late start listed in ``plan.late`` with its true
+    lateness.
     """
     visits = {v.id: v for v in problem.visits}
     shifts = {s.id: s for s in problem.shifts}
@@ -43,8 +44,26 @@ def check_plan(problem: RoutingProblem, plan: RoutingPlan) -> list[str]:
         problems += _check_breaks(shift, route)
     problems += _check_pins(plan, visits)
     problems += check_links(problem, plan)
+    problems += _check_spacing(problem, plan)
     problems += _check_late_list(plan, visits)
     return problems
+
+
+def _check_spacing(problem: RoutingProblem, plan: RoutingPlan) -> list[str]:
+    """Each served pair of a spacing rule, later minus earlier start, at least its gap (written
+    here again rather than shared with the insertion, so the checker stays independent)."""
+    starts = {s.visit_id: s.start for r in plan.routes for s in r.stops}
+    found = []
+    for rule in problem.spacing:
+        order = list(rule.visits)
+        for k, earlier in enumerate(order):
+            for later in order[k + 1:]:
+                if earlier in starts and later in starts:
+                    apart = starts[later] - starts[earlier]
+                    if apart < rule.min_gap:
+                        found.append(f"spacing {earlier}-{later}: {apart} s apart, "
+                                     f"{rule.min_gap} s required")
+    return found
 
 
 def _check_late_list(plan: RoutingPlan, visits: dict[str, Visit]) -> list[str]:

@@ -10,6 +10,7 @@ import dataclasses
 
 from routing.linked_insertion import insert_group, linked_start
 from routing.screening import Screening
+from routing.spacing import check_spacing, spacing_bound, starts_of
 from routing.timing import Timed, replace_route, retime
 from routing.types import Fallback, RoutingPlan, RoutingProblem, Shift, Unassigned, Visit
 
@@ -37,26 +38,66 @@ def cheapest_insertion(
     routes = {route.shift_id: route for route in plan.routes}
     if any(s.visit_id not in visits for r in plan.routes for s in r.stops):
         return None  # the plan is stale; let the full search rebuild it
+    starts = starts_of(plan) if problem.spacing else {}
+    broken = len(check_spacing(problem, starts)) if problem.spacing else 0
     if problem.links:
         # Linked visits move together (a pair in one step; a delay passes to the partner).
-        return insert_group(problem, screening, plan, visit.id)
+        placed = insert_group(problem, screening, plan, visit.id)
+        if placed is not None and problem.spacing and (
+            len(check_spacing(problem, starts_of(placed))) > broken
+        ):
+            return None  # it would bring one patient's calls too close (issue 15 item 4)
+        return placed
     best: tuple[int, int, Timed] | None = None
     for vehicle in screening.candidates[visit.id]:
         shift = problem.shifts[vehicle]
         route = routes.get(shift.id)
         current = [visits[s.visit_id] for s in route.stops] if route is not None else []
-        before = retime(problem, screening, shift, current)
+        before = _retime_spaced(problem, screening, shift, current, starts)
         if before is None:
             continue
         for position in range(len(current) + 1):
-            timed = retime(
-                problem, screening, shift, current[:position] + [visit] + current[position:]
+            timed = _retime_spaced(
+                problem, screening, shift, current[:position] + [visit] + current[position:],
+                starts,
             )
-            if timed is not None and (best is None or timed.cost - before.cost < best[0]):
-                best = (timed.cost - before.cost, vehicle, timed)
+            if timed is None or (best is not None and timed.cost - before.cost >= best[0]):
+                continue
+            if problem.spacing and len(check_spacing(
+                problem, {**starts, **{s.visit_id: s.start for s in timed.stops}}
+            )) > broken:
+                continue
+            best = (timed.cost - before.cost, vehicle, timed)
     if best is None:
         return None
     return replace_route(problem, plan, problem.shifts[best[1]], best[2])
+
+#: Re-timing rounds to settle a route's spacing bounds (each round only moves visits later).
+SPACING_ROUNDS = 4
+
+
+def _retime_spaced(
+    problem: RoutingProblem, screening: Screening, shift: Shift, sequence: list[Visit],
+    starts: dict[str, int],
+) -> Timed | None:
+    """:func:`retime`, each visit held no earlier than its patient's earlier calls allow
+    (:func:`routing.spacing.spacing_bound`, from ``starts`` and this route's own starts)."""
+    bounds: dict[str, int] = {}
+    for _ in range(SPACING_ROUNDS):
+        timed = retime(problem, screening, shift, sequence, bounds)
+        if timed is None or not problem.spacing:
+            return timed
+        merged = {**starts, **{s.visit_id: s.start for s in timed.stops}}
+        wanted = {
+            v.id: bound for v in sequence
+            if (bound := spacing_bound(problem, v.id, merged)) is not None
+            and bound > merged[v.id]
+        }
+        if not wanted:
+            return timed
+        bounds = {**bounds, **wanted}
+    return None
+
 
 def greedy_plan(
     problem: RoutingProblem, screening: Screening, start: RoutingPlan | None = None,

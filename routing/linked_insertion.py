@@ -19,6 +19,7 @@ import dataclasses
 
 from routing.links import gap_ok, workers_allowed
 from routing.screening import Screening
+from routing.spacing import check_spacing, starts_of
 from routing.timing import Timed, replace_route, retime
 from routing.types import Link, RoutingPlan, RoutingProblem, Visit
 
@@ -62,7 +63,7 @@ def settle(
         queue.discard(vehicle)
         bounds: dict[str, int] = {}
         for visit in sequences[vehicle]:
-            bound = _bound(links.get(visit.id), visit.id, starts)
+            bound = link_bound(links.get(visit.id), visit.id, starts)
             if bound is not None:
                 bounds[visit.id] = bound
         result = retime(problem, screening, problem.shifts[vehicle], sequences[vehicle], bounds)
@@ -78,7 +79,7 @@ def settle(
             partner = link.second if link.first == stop.visit_id else link.first
             if partner not in vehicle_of:
                 continue
-            bound = _bound(link, partner, starts)
+            bound = link_bound(link, partner, starts)
             if partner not in starts or (bound is not None and starts[partner] < bound):
                 queue.add(vehicle_of[partner])
     for link in problem.links:
@@ -88,7 +89,7 @@ def settle(
     return timed, starts
 
 
-def _bound(link: Link | None, visit_id: str, starts: dict[str, int]) -> int | None:
+def link_bound(link: Link | None, visit_id: str, starts: dict[str, int]) -> int | None:
     """The earliest start ``visit_id`` may have given its partner's current start."""
     if link is None:
         return None
@@ -279,8 +280,21 @@ def linked_start(problem: RoutingProblem, screening: Screening) -> RoutingPlan:
     )
     for visit in order:
         if visit.id in screening.candidates:
-            plan = insert_group(problem, screening, plan, visit.id) or plan
+            plan = _spaced(problem, plan, insert_group(problem, screening, plan, visit.id))
     return plan
+
+
+def _spaced(problem: RoutingProblem, plan: RoutingPlan, placed: RoutingPlan | None
+            ) -> RoutingPlan:
+    """``placed``, unless it is None or brings one patient's calls closer than their spacing
+    (:mod:`routing.spacing`) than ``plan`` did; then ``plan``."""
+    if placed is None:
+        return plan
+    if problem.spacing and len(check_spacing(problem, starts_of(placed))) > len(
+        check_spacing(problem, starts_of(plan))
+    ):
+        return plan
+    return placed
 
 
 def repair_links(problem: RoutingProblem, screening: Screening, plan: RoutingPlan) -> RoutingPlan:
@@ -294,5 +308,5 @@ def repair_links(problem: RoutingProblem, screening: Screening, plan: RoutingPla
     )
     for visit in left:
         if plan.route_of(visit.id) is None:
-            plan = insert_group(problem, screening, plan, visit.id) or plan
+            plan = _spaced(problem, plan, insert_group(problem, screening, plan, visit.id))
     return plan

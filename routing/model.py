@@ -77,6 +77,7 @@ def build_model(problem: RoutingProblem, screening: Screening, fixed: dict[str, 
         _add_balance_dimension(model, time_evals)
     _add_visit_rules(model, fixed)
     _add_links(model)
+    _add_spacing(model)
     _add_max_lateness(model)
     _add_breaks(model)
     _add_finalizers(model)
@@ -344,6 +345,26 @@ def _add_links(model: Model) -> None:
         gap = model.time_dim.CumulVar(b) - model.time_dim.CumulVar(a)
         solver.Add(gap + big - big * active >= link.min_gap)
         solver.Add(gap - big + big * active <= link.max_gap)
+
+
+def _add_spacing(model: Model) -> None:
+    """One patient's calls kept apart (:class:`routing.types.Spacing`): when both of a pair
+    are served, the later starts at least ``min_gap`` after the earlier; a call left out
+    frees its pairs (not all-or-nothing, unlike a link)."""
+    problem, routing, manager = model.problem, model.routing, model.manager
+    if not problem.spacing:
+        return
+    solver = routing.solver()
+    big = 2 * horizon_of(problem) + max(rule.min_gap for rule in problem.spacing)
+    for rule in problem.spacing:
+        for first, second in rule.pairs():
+            node_a, node_b = model.visit_node.get(first), model.visit_node.get(second)
+            if node_a is None or node_b is None:
+                continue  # screened out: nothing to keep apart
+            a, b = manager.NodeToIndex(node_a), manager.NodeToIndex(node_b)
+            gap = model.time_dim.CumulVar(b) - model.time_dim.CumulVar(a)
+            both = routing.ActiveVar(a) + routing.ActiveVar(b)
+            solver.Add(gap + 2 * big - big * both >= rule.min_gap)
 
 
 def _add_max_lateness(model: Model) -> None:

@@ -23,7 +23,12 @@ locations index the ``travel`` matrix (seconds)::
       "links": [{"first": "v1", "second": "v2", "min_gap": 0, "max_gap": 0,
                  "workers": "different"}],            # optional
       "lateness": {"cost_per_second": 1, "max_cost_per_second": 1},   # optional
-      "travel_profiles": {"walk": [[0, 1800], [1800, 0]]}             # optional
+      "travel_profiles": {"walk": [[0, 1800], [1800, 0]]},            # optional
+      "spacing": [{"visits": ["m1", "l1", "t1"], "min_gap": 10800}],  # optional
+      "continuity": false,                     # optional; visits may name a "patient"
+      "slots": {"visit": {"id": "new", "location": 1, "duration": 1800,
+                          "earliest": 0, "deadline": 28800},
+                "k": 3, "step": 1800, "width": 3600}                    # optional
     }
 
 Care work (issue 15):
@@ -47,6 +52,32 @@ Care work (issue 15):
   (default ``"travel"``, the main matrix). Its route is timed and its travel counted with it.
   ``distance`` (when given) stays one matrix for everyone.
 
+A week's horizon (issue 15 item 4): times are seconds from the horizon start, which may
+span days; a care package's visits each carry their own day's window, and a worker has one
+shift per day (same ``worker_id``).
+
+- ``spacing``: one patient's calls in the order given, each served call starting at least
+  ``min_gap`` seconds after every served call before it in the list. Not all-or-nothing: a
+  call left out leaves the others served, still spaced. A visit may be in several rules.
+- ``continuity: true`` with ``"patient": "p1"`` on visits: the same worker is preferred
+  across a patient's visits. The solve runs in two phases (half the time each): a plan, then
+  each patient's visits prefer the worker who serves most of them (the continuity cost, 900
+  seconds of travel, for anyone else; skills and exclusions respected) and the plan is
+  improved. A visit's own ``preferred_workers`` win. The plan document reports
+  ``worker_changes``: how often a patient's consecutive visits change worker.
+
+Slots to offer (issue 15 item 5):
+
+- ``slots`` asks, after the plan is made, for the ``k`` (default 3) best windows of ``width``
+  seconds (default 3600) for a new visit (a visit object as above; its ``earliest`` and
+  ``deadline`` are the range the windows may take, tried every ``step`` seconds, default
+  1800), cheapest first, never overlapping (:func:`routing.slots.recommend_slots`). The visit
+  is not added to the plan. It may name a visit of the document (then that visit's place in
+  the plan is ignored, and a linked partner moves with it). The plan document then has
+  ``slots: [{"earliest", "deadline", "start", "vehicle", "worker", "cost"}]``: the window and
+  the start the plan would give (minutes from the horizon start), the shift and worker, and
+  the cost it adds (objective units); an empty list when no window fits.
+
 The **plan** document is the DESIGN.md shape (``routes``/``distance``/``travel_minutes``/
 ``vehicles``/``unassigned``/``seconds``) plus ``starts`` (service start per visit, minutes;
 for linked visits both starts are there), ``worker``, ``code``, ``late``:
@@ -62,6 +93,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from routing.errors import PlanFormatError
+from routing.slots import Slot, SlotRequest
+from routing.spacing import worker_changes
 from routing.types import (
     DEFAULT_PROFILE,
     Break,
@@ -73,6 +106,7 @@ from routing.types import (
     RoutingPlan,
     RoutingProblem,
     Shift,
+    Spacing,
     Stop,
     Unassigned,
     Visit,
@@ -105,6 +139,8 @@ def problem_from_dict(data: Mapping[str, Any]) -> RoutingProblem:
             links=tuple(_link(x) for x in data.get("links") or ()),
             lateness=_lateness(data.get("lateness")),
             travel_profiles=dict(data.get("travel_profiles") or {}),
+            spacing=tuple(_spacing(x) for x in data.get("spacing") or ()),
+            continuity=_flag(data.get("continuity", False), "continuity"),
         )
     except KeyError as exc:
         raise PlanFormatError(f"missing key {exc.args[0]!r} in problem") from exc
@@ -129,7 +165,62 @@ def _visit(data: Mapping[str, Any]) -> Visit:
         avoided_workers=frozenset(data.get("avoided_workers", ())),
         late_limit=None if data.get("late_limit") is None else int(data["late_limit"]),
         late_workers=frozenset(data.get("late_workers", ())),
+        patient=None if data.get("patient") is None else str(data["patient"]),
     )
+
+
+def _spacing(data: Mapping[str, Any]) -> Spacing:
+    visits = data["visits"]
+    if isinstance(visits, str) or not isinstance(visits, (list, tuple)):
+        raise ValueError("spacing visits must be a list of visit ids")
+    return Spacing(tuple(str(v) for v in visits), _integer(data["min_gap"], "spacing min_gap"))
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false")
+    return value
+
+
+def slot_request_from_dict(data: Mapping[str, Any]) -> SlotRequest | None:
+    """The problem document's ``slots`` question, or None when it asks none.
+
+    Raises
+    ------
+    PlanFormatError
+        If the question is malformed (the message says which part).
+    """
+    question = data.get("slots")
+    if question is None:
+        return None
+    try:
+        return SlotRequest(
+            visit=_visit(question["visit"]),
+            k=_integer(question.get("k", 3), "slots k"),
+            step=_integer(question.get("step", 1800), "slots step"),
+            width=_integer(question.get("width", 3600), "slots width"),
+        )
+    except KeyError as exc:
+        raise PlanFormatError(f"missing key {exc.args[0]!r} in slots") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise PlanFormatError(f"invalid slots: {exc}") from exc
+
+
+def slots_to_dict(
+    slots: tuple[Slot, ...], *, time_unit: float = SECONDS_PER_MINUTE
+) -> list[dict[str, Any]]:
+    """The plan document's ``slots`` list (times in minutes from the horizon start)."""
+    return [
+        {
+            "earliest": round(s.earliest / time_unit, 3),
+            "deadline": round(s.deadline / time_unit, 3),
+            "start": round(s.start / time_unit, 3),
+            "vehicle": s.shift_id,
+            "worker": s.worker_id,
+            "cost": s.cost,
+        }
+        for s in slots
+    ]
 
 
 def _link(data: Mapping[str, Any]) -> Link:
@@ -215,6 +306,8 @@ def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
             "max_cost_per_second": problem.lateness.max_cost_per_second,
         },
         "travel_profiles": {k: m.tolist() for k, m in problem.travel_profiles.items()},
+        "spacing": [{"visits": list(x.visits), "min_gap": x.min_gap} for x in problem.spacing],
+        "continuity": problem.continuity,
         "visits": [
             {
                 "id": v.id,
@@ -232,6 +325,7 @@ def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
                 "avoided_workers": sorted(v.avoided_workers),
                 "late_limit": v.late_limit,
                 "late_workers": sorted(v.late_workers),
+                "patient": v.patient,
             }
             for v in problem.visits
         ],
@@ -309,6 +403,7 @@ def plan_to_dict(
         "objective": plan.objective,
         "seconds": plan.seconds,
         "visits_total": len(problem.visits),
+        "worker_changes": worker_changes(problem, plan),
         "fallback": plan.fallback,
         "note": plan.note,
     }

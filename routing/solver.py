@@ -28,6 +28,7 @@ from routing.search import (
     run_parallel,
 )
 from routing.search import SearchJob as _SearchJob  # tests replace its run() (H-011)
+from routing.spacing import check_spacing, starts_of, with_key_workers
 from routing.types import RoutingPlan, RoutingProblem, Unassigned, Visit
 
 __all__ = ["decline", "improve", "insert_urgent", "isolate_searches", "solve"]
@@ -63,7 +64,31 @@ def solve(
     solution, as on a heavily loaded machine), the plan is the greedy insertion plan
     (:func:`routing.insertion.greedy_plan`) with ``fallback`` and ``note`` saying so: a solve
     always returns a plan (hazard H-011).
+
+    With ``problem.continuity`` (a week's horizon) the budget is split in two phases: a plan,
+    then each patient's visits prefer the worker serving most of them in it
+    (:func:`routing.spacing.with_key_workers`) and that plan is improved; the plan returned
+    is the second's (its objective counts the continuity misses), unless it serves fewer
+    visits than the first.
     """
+    if problem.continuity and any(v.patient is not None for v in problem.visits):
+        first = _solve(problem, seconds=seconds / 2, workers=workers,
+                       solution_limit=solution_limit)
+        second = improve(first, with_key_workers(problem, first), seconds / 2,
+                         workers=workers, solution_limit=solution_limit)
+        # Serving beats dropping at any continuity cost (drop penalties dominate): a second
+        # phase that serves fewer (its warm start not restored, a loaded machine) lost.
+        return second if _served(second) >= _served(first) else first
+    return _solve(problem, seconds=seconds, workers=workers, solution_limit=solution_limit)
+
+
+def _served(plan: RoutingPlan) -> int:
+    return sum(len(route.stops) for route in plan.routes)
+
+
+def _solve(
+    problem: RoutingProblem, *, seconds: float, workers: int, solution_limit: int | None,
+) -> RoutingPlan:
     screening = screen(problem)
     if not problem.shifts:
         return RoutingPlan((), screening.unassigned, 0, 0.0, 0, 0, 0.0)
@@ -254,6 +279,10 @@ def _repaired(problem: RoutingProblem, screening: Screening, plan: RoutingPlan) 
     repaired = repair_urgent(problem, screening, plan)
     if problem.links:
         repaired = repair_links(problem, screening, repaired)
+    if problem.spacing and len(check_spacing(problem, starts_of(repaired))) > len(
+        check_spacing(problem, starts_of(plan))
+    ):
+        return plan  # the repair's swaps brought a patient's calls too close: keep the search's
     if repaired is plan:
         return plan
     return dataclasses.replace(repaired, seconds=plan.seconds + time.perf_counter() - started)

@@ -103,6 +103,9 @@ class Visit:
     avoided_workers: frozenset[str] = frozenset()
     late_limit: int | None = None
     late_workers: frozenset[str] = frozenset()
+    #: Whose visit it is (any stable id), for continuity across a week's horizon: with
+    #: ``RoutingProblem.continuity`` a patient's visits prefer one worker (None: no patient).
+    patient: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -154,6 +157,28 @@ class Link:
             raise ValueError(
                 f"link {self.first}-{self.second}: workers must be 'different', 'same' or 'any'"
             )
+
+
+@dataclass(frozen=True)
+class Spacing:
+    """One patient's calls kept apart: for ``visits`` in the order given, each served visit
+    starts at least ``min_gap`` seconds after every served visit before it ("at least 3 hours
+    between calls"). Unlike a link it is not all-or-nothing: a call left out leaves the others
+    to be served, still spaced."""
+
+    visits: tuple[str, ...]
+    min_gap: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "visits", tuple(self.visits))
+        if len(self.visits) < 2 or len(set(self.visits)) != len(self.visits):
+            raise ValueError("spacing needs two or more different visits")
+        if self.min_gap < 0:
+            raise ValueError("spacing min_gap must not be negative")
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (earlier, later) pair in the order given."""
+        return [(a, b) for k, a in enumerate(self.visits) for b in self.visits[k + 1:]]
 
 
 @dataclass(frozen=True)
@@ -221,9 +246,15 @@ class RoutingProblem:
     links: tuple[Link, ...] = ()
     lateness: Lateness | None = None
     travel_profiles: Mapping[str, Matrix] = field(default_factory=dict)
+    #: Minimum spacing between one patient's calls (a week's horizon, issue 15 item 4).
+    spacing: tuple[Spacing, ...] = ()
+    #: Continuity across the horizon: each patient's visits (``Visit.patient``) prefer the
+    #: worker who serves most of them (:func:`routing.solver.solve`'s second phase).
+    continuity: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "visits", tuple(self.visits))
+        object.__setattr__(self, "spacing", tuple(self.spacing))
         object.__setattr__(self, "shifts", tuple(self.shifts))
         object.__setattr__(self, "links", tuple(self.links))
         object.__setattr__(self, "travel", as_matrix(self.travel, "travel"))
@@ -279,6 +310,10 @@ class RoutingProblem:
                 # One link per visit keeps "both or neither" a pair rule (no chains).
                 raise ValueError(f"link {link.first}-{link.second}: a visit is in two links")
             linked |= pair
+        for rule in self.spacing:
+            for visit_id in rule.visits:
+                if visit_id not in ids:
+                    raise ValueError(f"spacing: unknown visit {visit_id}")
 
     def travel_of(self, shift: Shift) -> Matrix:
         """The travel matrix (seconds) of ``shift``'s worker: their profile's, or ``travel``."""

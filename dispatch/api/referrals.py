@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields, validate
 from werkzeug.http import HTTP_STATUS_CODES
 
 from dispatch.actors import Actor
 from dispatch.api.clock import now
-from dispatch.api.schemas import PatientMismatchSchema, ReferralCreateSchema, ReferralSchema
+from dispatch.api.schemas import (
+    PatientMismatchSchema,
+    ReferralCreateSchema,
+    ReferralSchema,
+    StrictSchema,
+)
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.jobs.wakeup import wake
-from dispatch.services import duplicates
+from dispatch.planning.runs import provider_for
+from dispatch.services import duplicates, slots
 from dispatch.services import referrals as service
 from dispatch.services.patient_matching import PatientMismatch
 from dispatch.services.referral_commands import NewReferral
@@ -145,3 +153,47 @@ class DuplicateOf(MethodView):
                                          request_id=request_id())
         session.commit()
         return read
+
+
+class SlotQuerySchema(StrictSchema):
+    k = fields.Integer(load_default=slots.DEFAULT_COUNT, validate=validate.Range(min=1, max=10),
+                       metadata={"description": "How many windows (1-10)"})
+    hours = fields.Integer(load_default=24, validate=validate.Range(min=1, max=72),
+                           metadata={"description": "How far ahead to look (1-72 hours)"})
+    step = fields.Integer(load_default=30, validate=validate.Range(min=15, max=240),
+                          metadata={"description": "Minutes between window starts (15-240)"})
+
+
+class SlotSchema(Schema):
+    start = fields.DateTime(metadata={"description": "The window: the visit starts between "
+                                      "start and end (book it with start)"})
+    end = fields.DateTime()
+    planned_start = fields.DateTime(metadata={"description": "When the plan as it stands "
+                                              "would start it"})
+    cost = fields.Integer(metadata={"description": "What it adds to the plan (seconds of "
+                                    "travel and waiting as the planner weighs them)"})
+    after_deadline = fields.Boolean(metadata={"description": "Starts after the visit's "
+                                              "deadline: booking it needs a reason, and for "
+                                              "timeframes of 6 hours or less approval"})
+
+
+@blp.route("/<int:referral_id>/slots")
+class ReferralSlots(MethodView):
+    @blp.arguments(SlotQuerySchema, location="query")
+    @blp.response(200, SlotSchema(many=True))
+    @blp.alt_response(404, description="No such referral")
+    def get(self, args: dict[str, Any], referral_id: int) -> Any:
+        """The ``k`` best one-hour windows to offer a caller who asks for a later start for
+        the referral's open visit, cheapest for the plan first, never overlapping, from its
+        current earliest start (or now) to ``hours`` ahead; a window starting by the deadline
+        ends at it. Nothing is booked: book with
+        ``POST`` of the start on the handler's page or the visit's booking. Empty when the
+        referral has no open visit or nothing fits. The read is audited."""
+        session = get_session()
+        found = slots.offer_slots(
+            session, referral_id, actor=current_actor(), now=now(),
+            provider=provider_for(current_app), purpose="offer the caller a time (API)",
+            request_id=request_id(), k=args["k"], ahead=timedelta(hours=args["hours"]),
+            step=timedelta(minutes=args["step"]))
+        session.commit()
+        return found

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "db": "dispatch.cli.db:db",
     "demo-data": "dispatch.cli.demo:demo_data",
     "doctor": "dispatch.cli.doctor:doctor",
+    "plan-week": "dispatch.cli.week:plan_week",
     "roster": "dispatch.cli.roster:roster",
     "scheduler": "dispatch.cli.serve:scheduler",
     "serve": "dispatch.cli.serve:serve",

@@ -42,21 +42,26 @@ def solve(path: str, fmt: str, seconds: float, workers: int, seed: int, as_json:
 
     For Solomon files visit ids are the customer numbers, travel time is the Euclidean
     distance (rounded up when scaled, so plans are feasible with real distances), the
-    objective is total distance and the vehicle count is free.
+    objective is total distance and the vehicle count is free. A problem document with a
+    ``slots`` question also gets the best windows for its new visit against the plan made
+    (see ``routing/plan_io.py``).
     """
     import dataclasses
     from pathlib import Path
 
-    from routing import plan_io, solomon, solver
+    from routing import plan_io, slots, solomon, solver
     from routing.errors import RoutingError
 
+    question = None
     try:
         if fmt == "solomon":
             instance = solomon.read_solomon(path)
             problem = solomon.to_problem(instance, seed=seed)
         else:
-            problem = plan_io.problem_from_dict(json.loads(Path(path).read_text()))
+            document = json.loads(Path(path).read_text())
+            problem = plan_io.problem_from_dict(document)
             problem = dataclasses.replace(problem, seed=seed) if seed else problem
+            question = plan_io.slot_request_from_dict(document)
     except (RoutingError, ValueError, OSError) as exc:
         fail(f"cannot read {path}: {exc}")
     click.echo(
@@ -77,6 +82,11 @@ def solve(path: str, fmt: str, seconds: float, workers: int, seed: int, as_json:
         )
     else:
         data = plan_io.plan_to_dict(plan, problem)
+    if question is not None:
+        try:
+            data["slots"] = plan_io.slots_to_dict(slots.answer(problem, plan, question))
+        except ValueError as exc:
+            fail(f"cannot answer the slots question in {path}: {exc}")
     if as_json:
         print_json(data)
         return
@@ -89,5 +99,8 @@ def solve(path: str, fmt: str, seconds: float, workers: int, seed: int, as_json:
         click.echo(f"  {route['vehicle']}: {' '.join(route['visits'])}")
     for item in data["unassigned"]:
         click.echo(f"  unassigned {item['id']}: {item['reason']}")
+    for slot in data.get("slots", ()):
+        click.echo(f"  slot {slot['earliest']:g}-{slot['deadline']:g} min: {slot['vehicle']} "
+                   f"starts at {slot['start']:g}, cost {slot['cost']}")
     if data.get("fallback"):
         click.echo(f"  fallback {data['fallback']}: {data['note']}")

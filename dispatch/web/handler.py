@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
@@ -16,8 +16,9 @@ from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import Patient, Referral
+from dispatch.planning.runs import provider_for
 from dispatch.schemas.referrals import ReferralCreateSchema
-from dispatch.services import bookings, patients, referrals
+from dispatch.services import bookings, patients, referrals, slots
 from dispatch.services import care_plan_access as access
 from dispatch.services.duplicates import ReferralRead, possible_duplicates
 from dispatch.services.patient_matching import PatientMismatch
@@ -218,18 +219,66 @@ def _render_new(**context: Any) -> str:
 def referral_page(referral_id: int) -> str:
     """The disposition at once: 999 advice first, category, deadline, NEWS2 and every reason."""
     read = _read_referral(referral_id)
+    offered = _offered_slots(read.referral) if request.args.get("slots") else None
     get_session().commit()
-    return _render_result(read, forms.BookingForm(formdata=None))
+    return _render_result(read, forms.BookingForm(formdata=None), slots=offered)
+
+
+def _offered_slots(referral: Referral) -> list[slots.OfferedSlot] | None:
+    """The best times to offer for the open visit (issue 15), the read audited; None when
+    there is no visit to book."""
+    if _open_visit(referral) is None:
+        return None
+    return slots.offer_slots(get_session(), referral.id, actor=current_actor(), now=now(),
+                             provider=provider_for(current_app),
+                             purpose="offer the caller a time", request_id=request_id())
 
 
 @bp.post("/referrals/<int:referral_id>/booking")
 def book_later_start(referral_id: int) -> ResponseReturnValue:
     """Book a later start; past the deadline warn, and for short timeframes need approval."""
     read = _read_referral(referral_id)
-    referral = read.referral
-    visit = _open_visit(referral)
+    visit = _open_visit(read.referral)
     form = forms.BookingForm()
     start = _booking_start(form) if form.validate() else None
+    return _book(read, visit, form, start)
+
+
+@bp.post("/referrals/<int:referral_id>/booking/slot")
+def book_slot(referral_id: int) -> ResponseReturnValue:
+    """Book one of the offered times: within the deadline at once; after it, the booking
+    form comes back filled in with the warning, for the reason (and approval) it needs."""
+    read = _read_referral(referral_id)
+    visit = _open_visit(read.referral)
+    choice = forms.SlotChoiceForm()
+    start = _slot_start(choice) if choice.validate() else None
+    form = forms.BookingForm(formdata=None)
+    if start is None or visit is None:
+        get_session().commit()
+        return _render_result(read, form, slot_form=choice, errors=forms.error_list(choice))
+    wall = local(start)
+    form.start_day.data, form.start_time.data = wall.date().isoformat(), f"{wall:%H:%M}"
+    if start > visit.deadline:
+        get_session().commit()
+        return _render_result(read, form, start=start)
+    return _book(read, visit, form, start)
+
+
+def _slot_start(choice: forms.SlotChoiceForm) -> datetime | None:
+    try:
+        start = datetime.fromisoformat((choice.slot.data or "").strip())
+    except ValueError:
+        start = None
+    if start is None or start.tzinfo is None:
+        choice.slot.errors = [*choice.slot.errors, "Choose one of the times offered"]
+        return None
+    return start
+
+
+def _book(read: ReferralRead, visit: Any, form: forms.BookingForm,
+          start: datetime | None) -> ResponseReturnValue:
+    """Book ``start`` for the open visit with the form's reason and approval (the
+    safeguards of :mod:`dispatch.services.bookings`); on refusal the page shows why."""
     if start is not None and visit is not None:
         approval = bookings.Approval(form.approver_name.data or "", form.approver_role.data or "")
         session = get_session()
@@ -244,7 +293,8 @@ def book_later_start(referral_id: int) -> ResponseReturnValue:
         else:
             session.commit()
             flash(_booking_message(made), "warning" if made.check.outside_timeframe else "info")
-            return redirect(url_for("web.referral_page", referral_id=referral.id), code=303)
+            return redirect(url_for("web.referral_page", referral_id=read.referral.id),
+                            code=303)
     get_session().commit()
     return _render_result(read, form, start=start, errors=forms.error_list(form))
 
@@ -293,6 +343,8 @@ def _render_result(read: ReferralRead, form: forms.BookingForm, **context: Any) 
             check = bookings.check_booking(referral, visit, start=context["start"])
     patient = patients.get_patient(get_session(), referral.patient_id)
     context.setdefault("errors", [])
+    context.setdefault("slots", None)
+    context.setdefault("slot_form", forms.SlotChoiceForm(formdata=None))
     context["duplicates"] = list(read.possible_duplicates)
     return render_template(
         "referrals/show.html", referral=referral, d=referral.disposition or {}, patient=patient,
