@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from flask import Flask, current_app, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -87,7 +88,7 @@ def _actor_from_request() -> Actor | None:
     user = user_for_token(get_session(), token.strip())
     if user is None:
         return None
-    return Actor(user_id=user.id, username=user.username, role=user.role, staff_id=user.staff_id)
+    return _actor(user)
 
 
 def _actor_from_session() -> Actor | None:
@@ -96,7 +97,18 @@ def _actor_from_session() -> Actor | None:
     user = current_user
     if not user.is_authenticated:
         return None
-    return Actor(user_id=user.id, username=user.username, role=user.role, staff_id=user.staff_id)
+    return _actor(user)
+
+
+def _actor(user: Any) -> Actor:
+    """The actor for a signed-in user, with the networks they may see and act on."""
+    from dispatch.models import User
+    from dispatch.services.network_scope import networks_of
+
+    row = user if isinstance(user, User) else get_session().get(User, user.id)
+    networks = networks_of(get_session(), row) if row is not None else frozenset()
+    return Actor(user_id=user.id, username=user.username, role=user.role,
+                 staff_id=user.staff_id, networks=networks)
 
 
 def _is_page_request() -> bool:

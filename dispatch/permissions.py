@@ -74,6 +74,14 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.kpi_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # Care package decisions (dispatch/web/packages.py), as /api/packages/<id>/approve.
     ("web.package_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.packages_list", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.package_new", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_create", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_edit", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_update", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_submit", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_activate", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.package_end", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.package_approve", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.package_reject", "POST"): frozenset({COORDINATOR, MANAGER}),
     # The audit trail (dispatch/web/admin.py): read-only, administrators only; the daily
@@ -81,6 +89,10 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.audit_page", "GET"): frozenset({ADMIN}),
     ("web.audit_csv", "GET"): frozenset({ADMIN}),
     ("web.override_report", "GET"): frozenset({ADMIN}),
+    # Accounts (dispatch/web/users.py): administrators, as `dispatch user` on the server.
+    ("web.users_page", "GET"): frozenset({ADMIN}),
+    ("web.user_networks_page", "GET"): frozenset({ADMIN}),
+    ("web.user_networks_save", "POST"): frozenset({ADMIN}),
     # Consent to share the care plan (dispatch/web/consent.py): recorded by the people who
     # talk to the patient and their carers.
     ("web.consent_page", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
@@ -98,6 +110,12 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("patients.CarePlan", "GET"): frozenset({CALL_HANDLER, COORDINATOR, FIELD_STAFF, ADMIN}),
     ("staff.StaffCollection", "GET"): OFFICE,
     ("staff.StaffCollection", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Absence (issue 14): the people who run the day mark a worker off and re-plan.
+    ("absences.StaffAbsence", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("absences.StaffAbsenceById", "DELETE"): frozenset({COORDINATOR, MANAGER}),
+    ("web.absence_page", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.absence_record", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.absence_cancel", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("staff.ShiftCollection", "GET"): OFFICE,
     ("staff.ShiftCollection", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("staff.RosterImport", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
@@ -137,6 +155,83 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("kpis.Kpis", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("kpis.KpiChart", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("kpis.KpiCsv", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # --- Integrated care around the person (issue 16) ----------------------------------------
+    # Practices and groups hold no patient data: every office role reads them; managers and
+    # admins keep them. Registering a patient and naming a coordinator are coordinators' work.
+    ("practices.Practices", "GET"): OFFICE,
+    ("practices.Practices", "POST"): frozenset({MANAGER, ADMIN}),
+    ("practices.Registrations", "POST"): frozenset({COORDINATOR, ADMIN}),
+    ("groups.Groups", "GET"): OFFICE,
+    ("groups.Groups", "POST"): frozenset({MANAGER, ADMIN}),
+    ("groups.GroupById", "GET"): OFFICE,
+    ("groups.GroupMembers", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("coordinators.PatientCoordinator", "PUT"): frozenset({COORDINATOR, MANAGER}),
+    ("coordinators.Caseloads", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # A caseload names patients: the people who coordinate their care.
+    ("coordinators.Caseload", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.practices_page", "GET"): OFFICE,
+    ("web.caseloads_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Care plan versions: read by whoever may read the current plan (H-009 rules inside);
+    # written by coordinators (the GP-led plan is typed in by the patient's coordinator).
+    ("care_plans.CarePlanVersions", "GET"): frozenset({CALL_HANDLER, COORDINATOR, FIELD_STAFF,
+                                                       ADMIN}),
+    ("care_plans.CarePlanVersions", "POST"): frozenset({COORDINATOR}),
+    ("care_plans.OverdueReviews", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.care_plan_page", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.care_plan_new", "GET"): frozenset({COORDINATOR}),
+    ("web.care_plan_create", "POST"): frozenset({COORDINATOR}),
+    ("web.my_caseload", "GET"): frozenset({COORDINATOR}),
+    # Referrals out and hand-overs (H-022): whoever logs referrals or coordinates care may
+    # send one and record what the other service did; tasks likewise.
+    ("onward.OnwardReferrals", "GET"): frozenset({CALL_HANDLER, COORDINATOR, MANAGER}),
+    ("onward.OnwardReferrals", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("onward.OnwardById", "GET"): frozenset({CALL_HANDLER, COORDINATOR, MANAGER}),
+    ("onward.OnwardStatus", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("tasks.Tasks", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("tasks.Tasks", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("tasks.TaskDone", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.onward_page", "GET"): frozenset({CALL_HANDLER, COORDINATOR, MANAGER}),
+    ("web.onward_status", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.patient_onward", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.patient_onward_create", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.patient_task_create", "POST"): frozenset({COORDINATOR}),
+    ("web.task_done", "POST"): frozenset({COORDINATOR, MANAGER}),
+    # Carers: the people who talk to patients and carers (call handlers see who to call in a
+    # carer breakdown); texting a carer about a visit is the coordinator's.
+    ("carers.Carers", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.Carers", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.CarerById", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.CarerLinks", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.CarerContactConsent", "PUT"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("carers.CarerVisitText", "POST"): frozenset({COORDINATOR}),
+    ("carers.CarerAssessments", "GET"): frozenset({COORDINATOR}),
+    ("carers.CarerAssessments", "POST"): frozenset({COORDINATOR}),
+    ("carers.CarerAssessmentDone", "POST"): frozenset({COORDINATOR}),
+    ("web.patient_carers", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.patient_carer_add", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.carer_page", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("web.carer_assessment_plan", "POST"): frozenset({COORDINATOR}),
+    ("web.carer_assessment_done", "POST"): frozenset({COORDINATOR}),
+    ("web.carer_visit_text", "POST"): frozenset({COORDINATOR}),
+    # Hospital discharges: a hospital's system posts with a call_handler (system) token, like
+    # FHIR referrals; coordinators log them by hand. The KPI is figures only.
+    ("discharges.Discharges", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("discharges.DischargeKpi", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Case conferences: run by coordinators and the MDG manager (a coordinator or manager
+    # account); they name patients, so not admins.
+    ("conferences.GroupConferences", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("conferences.ConferenceById", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("conferences.ConferencePicks", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("conferences.ConferenceCaseById", "PATCH"): frozenset({COORDINATOR, MANAGER}),
+    ("conferences.ConferenceActions", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.conference_page", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.conference_case_save", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.conference_action_add", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.group_conferences", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("web.group_conference_build", "POST"): frozenset({COORDINATOR, MANAGER}),
+    # Consent by API: as the consent page (the people who talk to patients and carers).
+    ("consents.Consents", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),
+    ("consents.Consents", "POST"): frozenset({CALL_HANDLER, COORDINATOR}),
 }
 
 

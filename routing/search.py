@@ -41,6 +41,20 @@ WORKER_STRATEGIES = (
 INSERTION_OPERATORS = ("use_make_active", "use_swap_active", "use_relocate_and_make_active")
 #: Guided local search ``lambda`` (OR-Tools default 0.1); lower explores less aggressively.
 GLS_LAMBDA = 0.1
+#: The same for distance-only problems with time windows (:func:`is_distance_vrptw`): 0.5
+#: escapes the local optima 0.1 circles in (C101 stalled 3 % above its optimum). On the
+#: over-subscribed tri-borough day it made one network serve 27 visits instead of 139, so
+#: the domain problems keep 0.1 (docs/adr/0004-search-tuning.md).
+VRPTW_GLS_LAMBDA = 0.5
+#: Large-neighbourhood operators switched off for distance VRPTW: each move re-inserts a whole
+#: path by cheapest insertion and takes a large share of the time; without them the search
+#: makes three to four times as many moves (ADR 0004).
+SLOW_OPERATORS = (
+    "use_global_cheapest_insertion_path_lns",
+    "use_local_cheapest_insertion_path_lns",
+    "use_global_cheapest_insertion_visit_types_lns",
+    "use_local_cheapest_insertion_visit_types_lns",
+)
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -72,6 +86,7 @@ class SearchJob:
             self.solution_limit,
             greedy=self.greedy,
             insert_only=self.insert_only,
+            distance_vrptw=is_distance_vrptw(self.problem),
         )
         solution = None
         if self.warm is not None:
@@ -197,19 +212,41 @@ def search_parameters(
     *,
     greedy: bool = False,
     insert_only: bool = False,
+    distance_vrptw: bool = False,
 ) -> pywrapcp.RoutingSearchParameters:
     """The search parameters: ``strategy`` for the first plan, then guided local search (or a
-    greedy descent) until ``seconds`` or ``solution_limit``."""
+    greedy descent) until ``seconds`` or ``solution_limit``.
+
+    ``distance_vrptw`` (:func:`is_distance_vrptw`) selects the settings tuned on Solomon-style
+    problems (ADR 0004); every other problem keeps the OR-Tools defaults it was built on.
+    """
     params = pywrapcp.DefaultRoutingSearchParameters()
+    tuned = distance_vrptw and not greedy and not insert_only
     if insert_only:
         _insertion_operators_only(params)
+    elif tuned:
+        for name in SLOW_OPERATORS:
+            setattr(params.local_search_operators, name, BOOL_FALSE)
     params.first_solution_strategy = strategy
     params.local_search_metaheuristic = LSM.GREEDY_DESCENT if greedy else LSM.GUIDED_LOCAL_SEARCH
-    params.guided_local_search_lambda_coefficient = GLS_LAMBDA
+    params.guided_local_search_lambda_coefficient = VRPTW_GLS_LAMBDA if tuned else GLS_LAMBDA
     params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
     if solution_limit is not None:
         params.solution_limit = solution_limit
     return params
+
+
+def is_distance_vrptw(problem: RoutingProblem) -> bool:
+    """A plain distance-minimising problem with windows (Solomon-style): the distance
+    objective, no lateness priced, no linked or spaced visits, no breaks, one travel
+    profile."""
+    return (
+        problem.objective == "distance"
+        and problem.lateness is None
+        and not problem.links
+        and not problem.spacing
+        and all(not s.breaks and s.profile == problem.shifts[0].profile for s in problem.shifts)
+    )
 
 
 def _insertion_operators_only(params: pywrapcp.RoutingSearchParameters) -> None:

@@ -20,13 +20,21 @@ def init_api(app: Flask) -> None:
     """Bind the API to ``app``, register every blueprint and the domain-error handler."""
     api.init_app(app)
     from dispatch.api import (
+        absences,
+        care_plans,
+        carers,
+        conferences,
+        consents,
+        discharges,
         fhir,
         health,
         kpis,
         messages,
+        onward,
         packages,
         patients,
         plans,
+        practices,
         referrals,
         sms,
         staff,
@@ -34,8 +42,13 @@ def init_api(app: Flask) -> None:
     )
 
     for module in (health, referrals, patients, visits, staff, plans, messages, sms, fhir,
-                   packages, kpis):
+                   packages, kpis, absences):
         api.register_blueprint(module.blp)
     api.register_blueprint(plans.networks_blp)
+    # Integrated care around the person (issue 16).
+    for blueprint in (practices.blp, practices.groups_blp, practices.coordinators_blp,
+                      care_plans.blp, onward.blp, onward.tasks_blp, carers.blp,
+                      discharges.blp, conferences.blp, consents.blp):
+        api.register_blueprint(blueprint)
     app.register_error_handler(DispatchError, handle_dispatch_error)
     app.register_error_handler(StaleDataError, handle_stale_data)

@@ -11,12 +11,12 @@ from dispatch.api.schemas import (
     MessageQuerySchema,
     MessageSchema,
 )
+from dispatch.auth import current_actor
 from dispatch.db import get_session
 from dispatch.services import outbox as service
 
 blp = Blueprint("messages", __name__, url_prefix="/api/messages",
                 description="SMS outbox and inbox")
-
 
 
 @blp.route("")
@@ -31,4 +31,4 @@ class Messages(MethodView):
         """
         return service.list_messages(
             get_session(), visit_id=query.get("visit_id"), direction=query.get("direction"),
-            status=query.get("status"), limit=query["limit"])
+            status=query.get("status"), limit=query["limit"], actor=current_actor())

@@ -23,7 +23,7 @@ from dispatch.db import get_session
 from dispatch.errors import Forbidden
 from dispatch.jobs.wakeup import wake
 from dispatch.models import CarePackage
-from dispatch.services import audit, tariffs
+from dispatch.services import audit, network_scope, tariffs
 from dispatch.services import packages as service
 
 blp = Blueprint("packages", __name__, url_prefix="/api",
@@ -171,6 +171,7 @@ class Packages(MethodView):
         found = service.list_packages(
             session, status=query.get("status"), patient_id=query.get("patient_id"),
             network_id=query.get("network"), limit=query["limit"])
+        found = [p for p in found if current_actor().covers(p.network_id)]
         for package in found:
             _audit_read(package, "list_packages")
         session.commit()
@@ -184,10 +185,19 @@ class PackageById(MethodView):
     def get(self, package_id: int) -> Any:
         """One package with its lines and costs (audited: it is patient data)."""
         session = get_session()
+        _own(package_id)
         package = service.get_package(session, package_id)
         _audit_read(package, "view_package")
         session.commit()
         return serialise(package)
+
+
+def _own(package_id: int) -> None:
+    """:raise Forbidden: a package of a network the coordinator does not run (404 if none)."""
+    session = get_session()
+    package = service.get_package(session, package_id)
+    network_scope.require(session, current_actor(), package.network_id,
+                          what=f"Care package {package.id}")
 
 
 def _audit_read(package: CarePackage, action: str) -> None:
@@ -204,6 +214,7 @@ class SubmitPackage(MethodView):
     def post(self, package_id: int) -> Any:
         """Submit a draft for approval: it waits for the lowest role whose limit covers it."""
         session = get_session()
+        _own(package_id)
         package = service.submit_package(session, package_id=package_id, actor=current_actor(),
                                          now=now(), limits=_limits(), request_id=request_id())
         session.commit()
@@ -273,6 +284,7 @@ class ActivatePackage(MethodView):
     def post(self, package_id: int) -> Any:
         """Start an approved package: its visits are created and handed to the planner."""
         session = get_session()
+        _own(package_id)
         visits = service.activate_package(session, package_id=package_id,
                                           actor=current_actor(), now=now(),
                                           request_id=request_id())
@@ -291,6 +303,7 @@ class EndPackage(MethodView):
     def post(self, data: dict[str, Any], package_id: int) -> Any:
         """End a package; its visits not yet under way are cancelled."""
         session = get_session()
+        _own(package_id)
         package = service.end_package(session, package_id=package_id, actor=current_actor(),
                                       now=now(), reason=data.get("reason"),
                                       request_id=request_id())

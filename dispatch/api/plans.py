@@ -19,6 +19,7 @@ from dispatch.config import DEFAULTS
 from dispatch.db import get_session
 from dispatch.jobs.wakeup import wake
 from dispatch.planning import runs
+from dispatch.services import network_scope
 
 blp = Blueprint(
     "plans",
@@ -99,6 +100,8 @@ class NetworkReplan(MethodView):
     @networks_blp.alt_response(202, schema=ReplanSchema,
                                description="Still running after REPLAN_WAIT_SECONDS: poll "
                                "GET /api/plans/{run_id}")
+    @networks_blp.alt_response(403, description="A network you do not coordinate (the message "
+                               "names yours)")
     @networks_blp.alt_response(404, description="No such network")
     def post(self, network_id: int) -> Any:
         """Re-optimise the network now and apply it; answers once applied, with what changed.
@@ -108,6 +111,7 @@ class NetworkReplan(MethodView):
         worker, pinned ones at their time too, exactly as in the scheduled re-optimisation.
         """
         session = get_session()
+        network_scope.require(session, current_actor(), network_id, what="That network")
         plan = runs.request_replan(
             session, network_id=network_id,
             seconds=float(current_app.config.get("REOPTIMISE_SECONDS",

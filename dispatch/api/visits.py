@@ -15,7 +15,7 @@ from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.planning import jeopardy
 from dispatch.planning.runs import provider_for
-from dispatch.services import audit, candidates, manual
+from dispatch.services import audit, candidates, manual, network_scope
 from dispatch.services import visits as service
 
 blp = Blueprint("visits", __name__, url_prefix="/api/visits", description="Visits")
@@ -138,6 +138,7 @@ class VisitCandidates(MethodView):
         last with ``refused: true`` and the reason. Empty once the visit is under way or
         closed. The read is audited."""
         session, actor = get_session(), current_actor()
+        network_scope.require_visit(session, actor, visit_id)
         found = candidates.candidates_for(session, visit_id, now=now(),
                                           provider=provider_for(current_app))
         visit = service.get_visit(session, visit_id, actor=actor)
@@ -152,11 +153,13 @@ class VisitCandidates(MethodView):
 class AssignVisit(MethodView):
     @blp.arguments(AssignSchema)
     @blp.response(200, ManualResultSchema)
+    @blp.alt_response(403, description="A visit of a network you do not coordinate")
     @blp.alt_response(409, description="The visit changed since you loaded it")
     def post(self, data: dict[str, Any], visit_id: int) -> Any:
         """Assign by hand. Checks skills, shift, deadline, travel and double-booking first; with
         warnings nothing is saved unless ``confirm`` (a double booking is never saved)."""
         session = get_session()
+        network_scope.require_visit(session, current_actor(), visit_id)
         result = manual.assign_manually(
             session,
             visit_id=visit_id,
@@ -180,10 +183,12 @@ class AssignVisit(MethodView):
 class UnassignVisit(MethodView):
     @blp.arguments(UnassignSchema)
     @blp.response(200, VisitSchema)
+    @blp.alt_response(403, description="A visit of a network you do not coordinate")
     @blp.alt_response(409, description="The visit changed since you loaded it")
     def post(self, data: dict[str, Any], visit_id: int) -> Any:
         """Take a visit off its worker (they are told if they knew); the planner re-places it."""
         session = get_session()
+        network_scope.require_visit(session, current_actor(), visit_id)
         visit = manual.unassign_manually(
             session,
             visit_id=visit_id,
@@ -201,10 +206,12 @@ class UnassignVisit(MethodView):
 class PinVisit(MethodView):
     @blp.arguments(PinSchema)
     @blp.response(200, VisitSchema)
+    @blp.alt_response(403, description="A visit of a network you do not coordinate")
     @blp.alt_response(409, description="The visit changed since you loaded it")
     def post(self, data: dict[str, Any], visit_id: int) -> Any:
         """Pin an assigned visit to its worker (the planner will not move it), or unpin it."""
         session = get_session()
+        network_scope.require_visit(session, current_actor(), visit_id)
         visit = manual.set_pin(
             session,
             visit_id=visit_id,
@@ -262,6 +269,7 @@ class JeopardyOptions(MethodView):
         """The on-call coordinator's choices for a 2-hour visit nobody can reach in time:
         late by N minutes with each worker (their earliest feasible start in the current
         plan, earliest first), cover from another network, or hand back to 111/999."""
+        network_scope.require_visit(get_session(), current_actor(), visit_id)
         return jeopardy.options_for(get_session(), visit_id, now=now(),
                                     provider=provider_for(current_app))
 
@@ -278,6 +286,7 @@ class JeopardyDecision(MethodView):
         no later; ``cover`` moves it to another network; ``hand_back`` cancels it with that
         reason (the patient is handed back to 111/999)."""
         session = get_session()
+        network_scope.require_visit(session, current_actor(), visit_id)
         visit = jeopardy.decide(
             session, visit_id=visit_id, choice=data["choice"], actor=current_actor(),
             now=now(), staff_id=data.get("staff_id"), late_minutes=data.get("late_minutes"),

@@ -29,7 +29,16 @@ from dispatch.demo.population import generate_places, iter_patients
 from dispatch.demo.roster import generate_roster
 from dispatch.demo.types import DemoPatient, DemoShift, DemoSummary, DemoUser, Roster
 from dispatch.demo.users import demo_users
-from dispatch.models import CarePlan, Network, Patient, Shift, Staff, StaffBase, User
+from dispatch.models import (
+    CarePlan,
+    Network,
+    Patient,
+    Shift,
+    Staff,
+    StaffBase,
+    User,
+    UserNetwork,
+)
 from dispatch.models.vocab import RISK_TIERS
 
 #: Rows per executemany call: big enough to amortise round trips, small enough for memory.
@@ -105,11 +114,29 @@ def load_demo(
             seed=seed, patients=patients, today=now.astimezone(LONDON).date(), networks=networks
         )
         tiers, plans = _insert_patients(conn, people, network_ids, now, patients, report)
+        plans += _add_integrated_care(conn, now, report)
     return DemoSummary(
         seed=seed, networks=len(networks), bases=len(bases), patients=patients,
         care_plans=plans, staff=len(roster.staff), shifts=len(roster.shifts), users=users,
         tier_counts={tier: tiers[tier] for tier in RISK_TIERS},
     )  # fmt: skip
+
+
+def _add_integrated_care(conn: sa.Connection, now: datetime,
+                         report: Callable[[str], None]) -> int:
+    """Practices, groups, coordinators and Joe and Annie (issue 16), in the same transaction;
+    returns the care plan versions added."""
+    from dispatch.demo.integrated import add_integrated_care
+
+    session = so.Session(bind=conn)  # joins the load's transaction; never commits it
+    try:
+        added = add_integrated_care(session, now=now)
+        session.flush()
+    finally:
+        session.close()
+    report(f"practices: {added.practices}, groups: {added.groups}, coordinated: "
+           f"{added.coordinated}, Joe and Annie: patient {added.joe_patient_id}")
+    return added.care_plans
 
 
 def _silent(_message: str) -> None:
@@ -206,12 +233,18 @@ def _insert_users(
     now: datetime,
 ) -> None:
     for user in users:
-        _insert_one(conn, User, {
+        network_id = network_ids[user.network_code] if user.network_code else None
+        # The demo coordinator is a hub coordinator (every network, as before networks were
+        # per coordinator) whose board opens on their own network.
+        user_id = _insert_one(conn, User, {
             "username": user.username, "display_name": user.display_name, "role": user.role,
             "password_hash": generate_password_hash(user.password),
             "staff_id": staff_ids[user.staff_code] if user.staff_code else None,
-            "network_id": network_ids[user.network_code] if user.network_code else None,
+            "network_id": network_id, "all_networks": user.role == "coordinator",
             "failed_logins": 0, "active": True, "created_at": now})  # fmt: skip
+        if user.role == "coordinator" and network_id is not None:
+            conn.execute(sa.insert(_table(UserNetwork)).values(
+                user_id=user_id, network_id=network_id))
 
 
 def _insert_patients(

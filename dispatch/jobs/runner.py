@@ -30,6 +30,7 @@ from dispatch.models import Network
 from dispatch.planning import live, runs
 from dispatch.planning.pipeline import ShortTransactions
 from dispatch.planning.runs import provider_for
+from dispatch.services.onward import remind_overdue
 from dispatch.services.watch import watch_deadlines
 
 log = logging.getLogger(__name__)
@@ -123,8 +124,15 @@ def watch(app: Flask) -> Any:
     public = str(app.config.get("PUBLIC_BASE_URL", ""))
     horizon = timedelta(hours=float(_setting(app, "WATCH_HORIZON_HOURS")))
     interval = timedelta(minutes=float(_setting(app, "ESCALATION_TEXT_MINUTES")))
-    return run_job(app, "watch", lambda s, now: watch_deadlines(
-        s, now=now, public_url=public, horizon=horizon, text_interval=interval))
+
+    def work(s: so.Session, now: datetime) -> Any:
+        # Overdue referrals out and unconfirmed hand-overs (H-022) join the grouped on-call
+        # text that watch_deadlines sends, so they are reminded before it runs.
+        remind_overdue(s, now=now)
+        return watch_deadlines(s, now=now, public_url=public, horizon=horizon,
+                               text_interval=interval)
+
+    return run_job(app, "watch", work)
 
 
 def reoptimise(app: Flask) -> Any:

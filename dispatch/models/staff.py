@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch.models.base import Base, created_at_column, in_list
-from dispatch.models.vocab import STAFF_ROLES, TRAVEL_MODES
+from dispatch.models.vocab import ABSENCE_REASONS, STAFF_ROLES, TRAVEL_MODES
 
 # E.164: '+' then 8 to 15 digits. Portable SQL (no regex on SQLite).
 E164_SQL = (
@@ -61,3 +61,30 @@ class Shift(Base):
     # [{"start": iso, "end": iso}, ...]; checked inside the shift by rosters/ on the way in.
     breaks: so.Mapped[list[dict[str, Any]]] = so.mapped_column(sa.JSON, default=list)
     sick_from: so.Mapped[datetime | None]
+
+
+class Absence(Base):
+    """A worker off sick, absent or finishing early from ``starts_at`` until ``ends_at``.
+
+    The planner gives them no visit in that time (a shift's end comes forward to the start of
+    an absence running past it, as ``Shift.sick_from``; an absence inside a shift is a fixed
+    break). Cancelling it keeps the row (who cancelled, when).
+    """
+
+    __tablename__ = "absences"
+    __table_args__ = (
+        sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        sa.CheckConstraint(in_list("reason", ABSENCE_REASONS), name="reason"),
+        sa.Index("ix_absences_staff_start", "staff_id", "starts_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    staff_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("staff.id"))
+    starts_at: so.Mapped[datetime]
+    ends_at: so.Mapped[datetime]
+    reason: so.Mapped[str] = so.mapped_column(sa.String(16))
+    note: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    created_by: so.Mapped[str] = so.mapped_column(sa.String(80))
+    created_at: so.Mapped[datetime] = created_at_column()
+    cancelled_at: so.Mapped[datetime | None]
+    cancelled_by: so.Mapped[str | None] = so.mapped_column(sa.String(80))

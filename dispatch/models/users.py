@@ -29,7 +29,12 @@ class User(Base):
     role: so.Mapped[str] = so.mapped_column(sa.String(16))
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(256))
     staff_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("staff.id"))
+    # The home network: the board opens on it.
     network_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("networks.id"))
+    # A coordinator sees and acts on the networks in ``user_networks`` only, unless this is set
+    # (a hub coordinator). Other roles are not limited by network.
+    all_networks: so.Mapped[bool] = so.mapped_column(
+        sa.Boolean, default=False, server_default=sa.false())
     # A personal financial threshold for approving care packages; None means the role's default.
     approval_limit_pence: so.Mapped[int | None]
     failed_logins: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
@@ -54,3 +59,13 @@ class ApiToken(Base):
     label: so.Mapped[str | None] = so.mapped_column(sa.String(80))
     created_at: so.Mapped[datetime] = created_at_column()
     revoked_at: so.Mapped[datetime | None]
+
+
+class UserNetwork(Base):
+    """One network a coordinator coordinates (``dispatch user add --network ID``)."""
+
+    __tablename__ = "user_networks"
+
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    network_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("networks.id"), primary_key=True)

@@ -26,6 +26,9 @@ CATEGORIES = (
 
 STAFF_ROLES = ("district_nurse", "hybrid_worker", "therapist", "social_worker", "coordinator")
 
+#: Why a worker is off: sick, absent (any other reason), or finishing their shift early.
+ABSENCE_REASONS = ("sick", "absent", "finishing_early")
+
 TRAVEL_MODES = ("car", "bicycle", "walk", "public_transport")
 
 USER_ROLES = ("call_handler", "coordinator", "field_staff", "manager", "admin")

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch import states
-from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
+from dispatch.models import Absence, Patient, Shift, Staff, StaffBase, Visit
 from routing import types as rt
 from routing.travel import TravelTimeProvider
 
@@ -104,6 +104,7 @@ def build_problem(
     last_seen = _last_completed(session, {h.staff_id for h in shifts}, now)
     history = _previous_carers(session, {v.patient_id for v in visits})
 
+    away = _absences(session, {h.staff_id for h in shifts}, now, end)
     routing_shifts = []
     for shift in shifts:
         member = staff[shift.staff_id]
@@ -118,6 +119,7 @@ def build_problem(
             (lat, lon), _ = last_seen[shift.staff_id]
             start_loc = location(lat, lon)
         finish = min(shift.ends_at, shift.sick_from or shift.ends_at)
+        free_at, finish, off = _around_absences(away.get(shift.staff_id, []), free_at, finish)
         if free_at >= finish:
             continue
         sid = str(shift.id)
@@ -132,7 +134,9 @@ def build_problem(
                 start=seconds_between(start, free_at),
                 end=seconds_between(start, finish),
                 skills=frozenset(member.skills),
-                breaks=_breaks(shift, start, free_at, finish),
+                breaks=_breaks(shift, start, free_at, finish) + tuple(
+                    rt.Break(start_min=seconds_between(start, a), start_max=seconds_between(
+                        start, a), duration=int((b - a).total_seconds())) for a, b in off),
             )
         )
     # A worker may have two shifts in the horizon (a night ending at 07:30 and the next one at
@@ -269,6 +273,36 @@ def _shifts(
     if network_id is not None:
         stmt = stmt.where(Staff.network_id == network_id)
     return list(session.scalars(stmt))
+
+
+def _absences(session: so.Session, staff_ids: set[int], now: datetime, end: datetime
+              ) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Absences not cancelled of these workers in the horizon (dispatch.services.absence)."""
+    out: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    rows = session.execute(sa.select(Absence.staff_id, Absence.starts_at, Absence.ends_at).where(
+        Absence.cancelled_at.is_(None), Absence.starts_at < end, Absence.ends_at > now,
+        Absence.staff_id.in_(sorted(staff_ids))))
+    for staff_id, starts_at, ends_at in rows:
+        out[staff_id].append((starts_at, ends_at))
+    return out
+
+
+def _around_absences(
+    away: list[tuple[datetime, datetime]], free_at: datetime, finish: datetime,
+) -> tuple[datetime, datetime, list[tuple[datetime, datetime]]]:
+    """The working window without the worker's absences: one covering the start moves the
+    start later, one running to the end brings the end forward, one inside is a fixed break
+    (so the worker gets no visit in it). Returns (start, end, breaks)."""
+    inside = []
+    for a_start, a_end in sorted(away):
+        if a_start <= free_at < a_end:
+            free_at = a_end
+        elif a_start < finish <= a_end:
+            finish = a_start
+    for a_start, a_end in sorted(away):
+        if free_at < a_start and a_end < finish:
+            inside.append((a_start, a_end))
+    return free_at, finish, inside
 
 
 def _breaks(

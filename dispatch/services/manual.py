@@ -26,7 +26,7 @@ from dispatch import states
 from dispatch.actors import Actor
 from dispatch.config import LONDON
 from dispatch.errors import Conflict, NotFound
-from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
+from dispatch.models import Absence, Patient, Shift, Staff, StaffBase, Visit
 from dispatch.planning import invariants
 from dispatch.planning.invariants import lock_worker
 from dispatch.planning.jeopardy import moves_for
@@ -47,6 +47,10 @@ def skill_names(codes: Iterable[str]) -> str:
     """Several skills in words, joined with commas and "and"."""
     names = [skill_name(c) for c in sorted(codes)]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+#: How each absence reason reads (as dispatch.services.absence.REASON_WORDS).
+ABSENCE_WORDS = {"sick": "off sick", "absent": "absent", "finishing_early": "finishing early"}
 
 
 def hm(moment: datetime, now: datetime | None = None) -> str:
@@ -108,6 +112,14 @@ def check_assignment(
         check.warnings.append(
             f"{staff.name} is off sick from {hm(check.shift.sick_from, now or start)}"
         )
+    for absence in session.scalars(sa.select(Absence).where(
+            Absence.staff_id == staff.id, Absence.cancelled_at.is_(None),
+            Absence.starts_at < end, Absence.ends_at > start)):
+        if check.shift is not None and check.shift.sick_from == absence.starts_at:
+            continue  # said above
+        check.warnings.append(
+            f"{staff.name} is {ABSENCE_WORDS[absence.reason]} from "
+            f"{hm(absence.starts_at, now or start)} until {hm(absence.ends_at, now or start)}")
     if start > visit.deadline:
         late = int((start - visit.deadline).total_seconds() // 60)
         check.warnings.append(

@@ -21,7 +21,7 @@ from sqlalchemy import orm as so
 from dispatch.actors import Actor
 from dispatch.models import Message, Staff, Visit
 from dispatch.models.vocab import MESSAGE_DIRECTIONS, MESSAGE_STATUSES
-from dispatch.services import audit
+from dispatch.services import audit, network_scope
 
 PAGE_SIZE = 50  # texts per page; older ones are one "Older" link away
 MAX_ID = 2**31 - 1  # database INTEGER ids
@@ -105,7 +105,8 @@ def _error(message: Message) -> str | None:
 
 
 def list_messages(
-    session: so.Session, *, filters: MessageFilter, page_size: int = PAGE_SIZE
+    session: so.Session, *, filters: MessageFilter, page_size: int = PAGE_SIZE,
+    actor: Actor | None = None,
 ) -> MessagePage:
     """One page of texts, newest first, with worker and visit reference (no patient data)."""
     if page_size < 1:
@@ -121,6 +122,8 @@ def list_messages(
         stmt = stmt.where(Message.status == filters.status)
     if filters.before is not None:
         stmt = stmt.where(Message.id < filters.before)
+    if actor is not None:  # a coordinator limited to some networks sees their texts only
+        stmt = stmt.where(network_scope.messages_visible(actor))
     # One extra row says whether an older page exists without a COUNT over the table.
     found = session.execute(stmt.order_by(Message.id.desc()).limit(page_size + 1)).all()
     rows = tuple(_row(message, name, role, reference)
@@ -152,7 +155,7 @@ def view_messages(
 ) -> MessagePage:
     """:func:`list_messages`, the read audited (``view_messages``: the filter as the page
     shows it in ``args``, and how many texts were shown)."""
-    listing = list_messages(session, filters=filters)
+    listing = list_messages(session, filters=filters, actor=actor)
     audit.record(session, actor=actor, action="view_messages", now=now,
                  purpose="SMS outbox and inbox", request_id=request_id,
                  details={**args, "before": filters.before, "shown": len(listing.rows)})

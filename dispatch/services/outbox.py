@@ -30,10 +30,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch.actors import Actor
 from dispatch.database import Database
 from dispatch.errors import InvalidInput
 from dispatch.models import Message, Visit
 from dispatch.models.vocab import MESSAGE_DIRECTIONS, MESSAGE_STATUSES
+from dispatch.services import network_scope
 from dispatch.sms import compose
 from dispatch.sms.errors import PermanentSendError, SendError, TransientSendError
 from dispatch.sms.escalation import escalate_failure
@@ -294,9 +296,10 @@ def compose_reason(error_code: str | None) -> str:
 
 def list_messages(
     session: so.Session, *, visit_id: int | None = None, direction: str | None = None,
-    status: str | None = None, limit: int = 200,
+    status: str | None = None, limit: int = 200, actor: Actor | None = None,
 ) -> list[Message]:
-    """The outbox and inbox, newest first. :raise InvalidInput: unknown direction or status."""
+    """The outbox and inbox, newest first (of ``actor``'s networks, for a coordinator limited
+    to some). :raise InvalidInput: unknown direction or status."""
     errors: dict[str, list[str]] = {}
     if direction and direction not in MESSAGE_DIRECTIONS:
         errors["direction"] = [f"must be one of: {', '.join(MESSAGE_DIRECTIONS)}"]
@@ -311,6 +314,8 @@ def list_messages(
         stmt = stmt.where(Message.direction == direction)
     if status:
         stmt = stmt.where(Message.status == status)
+    if actor is not None:
+        stmt = stmt.where(network_scope.messages_visible(actor))
     return list(session.scalars(stmt.order_by(Message.id.desc()).limit(limit)))
 
 

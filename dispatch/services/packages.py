@@ -43,7 +43,7 @@ from dispatch.models import (
     User,
     Visit,
 )
-from dispatch.services import audit, tariffs, visit_actions
+from dispatch.services import audit, network_scope, tariffs, visit_actions
 from dispatch.services.referrals import new_reference
 
 COORDINATOR, MANAGER = "coordinator", "manager"
@@ -240,6 +240,49 @@ def create_package(
     return package
 
 
+def update_draft(
+    session: so.Session, *, package_id: int, start_date: date, end_date: date | None,
+    lines: Sequence[LineRequest], actor: Actor, now: datetime, request_id: str | None = None,
+) -> CarePackage:
+    """Change a draft's dates and lines, priced again from the tariff on ``start_date``.
+
+    :raise NotFound: no such package. :raise Conflict: not a draft (a submitted package is
+        decided as it was sent). :raise InvalidInput: as :func:`create_package`.
+    """
+    package = get_package(session, package_id)
+    if package.status != "draft":
+        raise IllegalTransition(f"care package {package_id} is {package.status}: only a draft "
+                                "can be changed")
+    errors: dict[str, list[str]] = {}
+    if not lines:
+        errors["items"] = ["a package needs at least one item"]
+    if end_date is not None and end_date < start_date:
+        errors["end_date"] = ["must not be before start_date"]
+    priced = [_price_line(session, n, line, start_date, errors) for n, line in enumerate(lines)]
+    if errors:
+        raise InvalidInput("invalid care package", errors=errors)
+    for item in list(package.items):
+        session.delete(item)
+    session.flush()
+    package.weekly_cost_pence, package.total_cost_pence = package_costs(
+        [(ln.units_per_week, t.unit_cost_pence, ln.weeks)
+         for ln, t in zip(lines, priced, strict=True) if t])
+    package.start_date, package.end_date = start_date, end_date
+    for line, tariff in zip(lines, priced, strict=True):
+        assert tariff is not None
+        session.add(CarePackageItem(package_id=package.id, tariff_item_id=tariff.id,
+                                    units_per_week=line.units_per_week, weeks=line.weeks,
+                                    unit_cost_pence=tariff.unit_cost_pence))
+    session.flush()
+    session.expire(package, ["items"])
+    _audit(session, package, actor, "update_package", now, request_id,
+           weekly_cost_pence=package.weekly_cost_pence,
+           total_cost_pence=package.total_cost_pence,
+           items=[{"code": ln.tariff_code, "units_per_week": ln.units_per_week,
+                   "weeks": ln.weeks} for ln in lines])
+    return package
+
+
 def _price_line(
     session: so.Session, n: int, line: LineRequest, on: date, errors: dict[str, list[str]]
 ) -> TariffItem | None:
@@ -343,9 +386,9 @@ def approval_check(
     user = session.get(User, actor.user_id) if actor.user_id is not None else None
     if user is None or not user.active:
         return "only a signed-in coordinator or manager can decide care packages"
-    if (user.role == COORDINATOR and user.network_id is not None
-            and package.network_id is not None and user.network_id != package.network_id):
-        return "a coordinator decides packages for their own network only"
+    if user.role == COORDINATOR and not network_scope.may_act(session, user,
+                                                              package.network_id):
+        return "a coordinator decides packages for their own networks only"
     return approval_refusal(package.total_cost_pence, user.role, user.approval_limit_pence,
                             approval_limits(limits))
 

@@ -18,7 +18,7 @@ from dispatch import states
 from dispatch.actors import Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Network, Patient, Referral, Visit
-from dispatch.services import audit
+from dispatch.services import audit, onward
 from dispatch.services.cover import covering_network
 from dispatch.services.duplicates import (
     PossibleDuplicate,
@@ -148,6 +148,10 @@ def create_referral(
                  "possible_duplicates": [d.referral_id for d in duplicates]},
     )
     _audit_match(session, match, referral, actor, now, request_id)
+    if disposition.category == "out_of_scope":
+        # H-022: someone must confirm 111, the GP or children's services took the person.
+        onward.open_out_of_scope_handover(session, referral=referral, patient=patient,
+                                          actor=actor, now=now, request_id=request_id)
     return ReferralResult(referral, created=True, possible_duplicates=duplicates)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from werkzeug.security import generate_password_hash
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import ApiToken, Staff, User
 from dispatch.models.vocab import USER_ROLES
+from dispatch.services.network_scope import listed_networks, set_networks
 
 TOKEN_BYTES = 32
 
@@ -40,8 +42,14 @@ def add_user(
     display_name: str | None = None,
     password: str | None = None,
     staff_id: int | None = None,
+    network_ids: Sequence[int] = (),
+    all_networks: bool | None = None,
 ) -> NewUser:
     """Create a user with a fresh API token.
+
+    A coordinator runs ``network_ids`` or, with ``all_networks``, every network; with neither
+    given a coordinator gets every network (as the migration gave existing coordinators; the
+    CLI and the admin page ask for a choice).
 
     Raises
     ------
@@ -71,6 +79,9 @@ def add_user(
     )
     session.add(user)
     session.flush()
+    if all_networks is None:
+        all_networks = not network_ids
+    set_networks(session, user=user, network_ids=network_ids, all_networks=all_networks)
     token = issue_token(session, user=user, now=now)
     return NewUser(user=user, token=token)
 
@@ -112,6 +123,8 @@ class UserSummary:
     failed_logins: int
     live_tokens: int
     has_password: bool
+    id: int = 0
+    networks: str = ""  # "all", or the network ids a coordinator runs ("" for other roles)
 
 
 def list_users(session: so.Session) -> list[UserSummary]:
@@ -124,8 +137,17 @@ def list_users(session: so.Session) -> list[UserSummary]:
     return [UserSummary(username=u.username, display_name=u.display_name, role=u.role,
                         active=bool(u.active), staff_id=u.staff_id, locked_until=u.locked_until,
                         failed_logins=u.failed_logins or 0, live_tokens=int(n),
-                        has_password=bool(u.password_hash))
+                        has_password=bool(u.password_hash), id=u.id,
+                        networks=_networks_text(session, u))
             for u, n in rows]
+
+
+def _networks_text(session: so.Session, user: User) -> str:
+    if user.role != "coordinator":
+        return ""
+    if user.all_networks:
+        return "all"
+    return ",".join(map(str, listed_networks(session, user.id))) or "none"
 
 
 def end_all_sessions(session: so.Session, user_id: int) -> None:

@@ -9,6 +9,7 @@ from dispatch.actors import Actor
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.models import Visit
 from dispatch.permissions import FIELD_STAFF
+from dispatch.services import network_scope
 from dispatch.states import VISIT_STATUSES
 
 
@@ -35,6 +36,7 @@ def list_visits(
         stmt = stmt.where(Visit.status == status)
     if network_id:
         stmt = stmt.where(Visit.network_id == network_id)
+    stmt = stmt.where(network_scope.visible(actor, Visit.network_id))
     stmt = _scoped(stmt, actor).order_by(Visit.deadline, Visit.id).limit(limit)
     return list(session.scalars(stmt))
 
@@ -44,4 +46,5 @@ def get_visit(session: so.Session, visit_id: int, *, actor: Actor) -> Visit:
     visit = session.scalar(_scoped(sa.select(Visit).where(Visit.id == visit_id), actor))
     if visit is None:
         raise NotFound(f"visit {visit_id} not found")
+    network_scope.require(session, actor, visit.network_id, what=f"Visit {visit.reference}")
     return visit

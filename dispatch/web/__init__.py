@@ -13,19 +13,28 @@ One blueprint (``web``), its pages split by area: ``common`` (sign-in, assets, f
 ``handler`` (the call handler's referral pages), ``visits`` (field staff), ``board``
 (coordinators), ``messages`` (the SMS outbox and inbox), ``reports`` (managers' KPIs),
 ``packages`` (care package decisions), ``consent`` (consent to share the care plan) and
-``admin`` (the audit trail and the emergency-override report). Importing the page
+``admin`` (the audit trail and the emergency-override report), ``users`` (accounts and
+coordinators' networks). Importing the page
 modules registers their routes.
 """
 
 from __future__ import annotations
 
+import dispatch.web.absence
 import dispatch.web.admin
 import dispatch.web.board
+import dispatch.web.care_plans
+import dispatch.web.carers
+import dispatch.web.conferences
 import dispatch.web.consent
 import dispatch.web.handler
 import dispatch.web.messages
+import dispatch.web.onward
+import dispatch.web.package_pages
 import dispatch.web.packages
+import dispatch.web.practices
 import dispatch.web.reports
+import dispatch.web.users
 import dispatch.web.visits  # noqa: F401  (each registers its routes on ``bp``)
 from dispatch.web.common import ROLE_HOME, bp, init_app, london_time
 

@@ -10,6 +10,7 @@ against that patient.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -30,7 +31,7 @@ from dispatch.jobs.wakeup import wake
 from dispatch.models import Network, Patient, Shift, Staff, User, Visit
 from dispatch.planning import jeopardy, runs
 from dispatch.planning.runs import provider_for
-from dispatch.services import audit, manual
+from dispatch.services import absence, audit, manual, network_scope, onward, pin_warnings
 from dispatch.services import board as service
 from dispatch.services import candidates as ranking
 from dispatch.services.patients import postcode_district
@@ -41,20 +42,27 @@ from dispatch.web.pageforms import AssignForm, JeopardyDecisionForm, PinForm, Un
 POLL_SECONDS = 20  # how often board.js asks for fresh lists
 START_ROUNDING = timedelta(minutes=5)
 DOUBLE_BOOKED = "Not saved: one person cannot be in two places. Choose another worker or time"
-PARTS = ("counts", "attention", "planned", "timelines", "map")
+PARTS = ("counts", "attention", "planned", "timelines", "map", "handovers")
 
 
 def _network_id() -> int | None:
-    """``?network=`` if given (0 or ``all``: every network), else the user's own network."""
+    """``?network=`` if given (0 or ``all``: every network), else the user's own network.
+
+    A coordinator limited to some networks never gets "every network": they get their home
+    network instead, and a network of someone else's is refused (403, naming theirs).
+    """
     raw = request.args.get("network", "").strip()
+    actor = current_actor()
     if raw.isdigit() and 0 < int(raw) < 2**31:
+        network_scope.require(get_session(), actor, int(raw), what="That network")
         return int(raw)
-    if raw in ("0", "all"):
-        return None
-    if raw:
+    if raw and raw not in ("0", "all"):
         raise InvalidInput("invalid network", errors={"network": ["must be a network id"]})
     user = get_session().get(User, current_user.id) if current_user.is_authenticated else None
-    return user.network_id if user is not None else None
+    home = user.network_id if user is not None else None
+    if actor.networks is None:
+        return None if raw else home
+    return home if home in actor.networks else min(actor.networks, default=None)
 
 
 def _load(network_id: int | None) -> service.Board:
@@ -66,8 +74,17 @@ def _load(network_id: int | None) -> service.Board:
 
 
 def _parts(board: service.Board) -> dict[str, Any]:
-    return {"board": board, "timeline": timeline_drawing(board), "map": map_drawing(board),
-            "counts": board.counts(), "network_arg": board.network_id or 0}
+    actor = current_actor()
+    if actor.networks is not None:  # the network list shows only the coordinator's own
+        board = dataclasses.replace(board, networks=tuple(
+            (i, n) for i, n in board.networks if i in actor.networks))
+    # H-022: unconfirmed hand-overs and overdue referrals out, refreshed with the rest.
+    handovers = onward.board_items(get_session(), network_id=board.network_id, now=board.now)
+    return {"board": board, "every_network": actor.networks is None,
+            "pin_warnings": pin_warnings.pinned_costs(board),
+            "timeline": timeline_drawing(board), "map": map_drawing(board),
+            "counts": board.counts(), "network_arg": board.network_id or 0,
+            "handovers": handovers}
 
 
 @bp.get("/board")
@@ -79,8 +96,18 @@ def board() -> str:
     audit.record(session, actor=current_actor(), action="view_board", now=now(),
                  entity=("network", network_id), purpose="dispatch board",
                  request_id=request_id(), details={"visits": len(board_rows.visits)})
+    start, end = service.day_bounds(board_rows.day)
+    off = [(a, s) for a, s in absence.on_board(session, network_id=network_id, start=start,
+                                                end=end) if current_actor().covers(s.network_id)]
+    from dispatch.web.package_pages import waiting_for
+
+    waiting = waiting_for(session, current_actor())
     session.commit()
-    return render_template("board/board.html", poll_seconds=POLL_SECONDS, **_parts(board_rows))
+    return render_template("board/board.html", poll_seconds=POLL_SECONDS, absences=off,
+                           waiting_packages=waiting,
+                           absence_words=absence.REASON_WORDS,
+                           can_mark_absence=current_actor().role in ("coordinator", "manager"),
+                           **_parts(board_rows))
 
 
 @bp.get("/board/data")
@@ -116,9 +143,12 @@ def _json(visit: service.BoardVisit) -> dict[str, Any]:
 
 
 def _visit(visit_id: int) -> Visit:
-    visit = get_session().get(Visit, visit_id)
+    session = get_session()
+    visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFound(f"visit {visit_id} not found")
+    network_scope.require(session, current_actor(), visit.network_id,
+                          what=f"Visit {visit.reference}")
     return visit
 
 
@@ -331,6 +361,7 @@ def board_replan(network_id: int) -> ResponseReturnValue:
     """"Re-plan now": the same run as ``POST /api/networks/{id}/replan`` (a job the request
     waits for); pinned and accepted visits stay where they are."""
     session = get_session()
+    network_scope.require(session, current_actor(), network_id, what="That network")
     run = runs.request_replan(
         session, network_id=network_id,
         seconds=float(current_app.config.get("REOPTIMISE_SECONDS",

@@ -23,6 +23,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -292,8 +293,19 @@ def index() -> Response:
 
 @bp.get("/home")
 def home() -> str:
-    """Links to the pages the signed-in role may use."""
-    return render_template("home.html")
+    """Links to the pages the signed-in role may use; for coordinators and managers, the care
+    packages waiting for their decision first."""
+    from dispatch.auth import current_actor
+    from dispatch.db import get_session
+    from dispatch.services.package_queue import waiting_for
+    from dispatch.services.packages import approval_limits
+
+    actor = current_actor()
+    limits = approval_limits(current_app.config.get("APPROVAL_LIMITS_PENCE"))
+    waiting = (waiting_for(get_session(), actor, limits)
+               if actor.role in ("coordinator", "manager") else [])
+    get_session().commit()
+    return render_template("home.html", waiting_packages=waiting)
 
 
 # --- sign in and out -------------------------------------------------------------------------

@@ -18,7 +18,15 @@ from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import Patient, Referral
 from dispatch.planning.runs import provider_for
 from dispatch.schemas.referrals import ReferralCreateSchema
-from dispatch.services import bookings, patients, referrals, slots
+from dispatch.services import (
+    bookings,
+    care_plans,
+    carers,
+    onward,
+    patients,
+    referrals,
+    slots,
+)
 from dispatch.services import care_plan_access as access
 from dispatch.services.duplicates import ReferralRead, possible_duplicates
 from dispatch.services.patient_matching import PatientMismatch
@@ -197,8 +205,12 @@ def _patient_context(
         override_form.reason.errors = [*override_form.reason.errors,
                                        exc.message[:1].upper() + exc.message[1:]]
         return context
+    # Issue 16: the version's review date; a plan past it is marked on the 111 view.
+    review = care_plans.review_of(session, read.plan)
+    past = read.plan is not None and care_plans.PlanVersion(read.plan, review).past_review(now())
     return {**context, "care_plan": read.plan, "care_plan_basis": read.basis,
-            "care_plan_override": read.override}
+            "care_plan_override": read.override, "care_plan_review": review,
+            "care_plan_past_review": past}
 
 
 def _render_new(**context: Any) -> str:
@@ -346,6 +358,16 @@ def _render_result(read: ReferralRead, form: forms.BookingForm, **context: Any) 
     context.setdefault("slots", None)
     context.setdefault("slot_form", forms.SlotChoiceForm(formdata=None))
     context["duplicates"] = list(read.possible_duplicates)
+    context["handovers"] = onward.for_referral(get_session(), referral.id)  # H-022
+    # Issue 16: a carer breakdown shows who the carer is (links, audited as a carer read).
+    context["carer_links"] = []
+    if set(referral.needs or ()) & set(carers.CARER_NEEDS):
+        context["carer_links"] = carers.links_of_patient(get_session(), referral.patient_id)
+        carers.audit_carer_read(get_session(), actor=current_actor(),
+                                links=context["carer_links"], now=now(),
+                                purpose="carer breakdown: who the carer is",
+                                request_id=request_id())
+        get_session().commit()  # the page's own reads were committed before this one
     return render_template(
         "referrals/show.html", referral=referral, d=referral.disposition or {}, patient=patient,
         visit=visit, visits=referral.visits, booking=form, check=check, timeframe=frame,

@@ -76,7 +76,7 @@ def sms_backend_name() -> str:
 def _list_context(filters: service.MessageFilter,
                   listing: service.MessagePage | None = None) -> dict[str, Any]:
     if listing is None:
-        listing = service.list_messages(get_session(), filters=filters)
+        listing = service.list_messages(get_session(), filters=filters, actor=current_actor())
     return {"listing": listing, "filters": filters, "args": _args(filters), "now": now(),
             "direction_words": DIRECTION_WORDS}
 

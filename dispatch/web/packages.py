@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
@@ -19,9 +20,10 @@ from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import Patient, User
-from dispatch.services import audit
+from dispatch.services import audit, network_scope
 from dispatch.services import packages as service
 from dispatch.web.common import bp
+from dispatch.web.package_pages import ends_on
 from dispatch.web.pageforms import ApproveForm, RejectForm
 
 PURPOSE = "commission a care package"
@@ -36,6 +38,7 @@ def _render(package_id: int, *, approve: ApproveForm | None = None,
             status: int = 200) -> ResponseReturnValue:
     session, actor = get_session(), current_actor()
     package = service.get_package(session, package_id)
+    network_scope.require(session, actor, package.network_id, what=f"Care package {package.id}")
     view = service.describe(session, package, _limits())
     audit.record(session, actor=actor, action="view_package", now=now(),
                  patient_id=package.patient_id, entity=("care_package", package.id),
@@ -46,9 +49,13 @@ def _render(package_id: int, *, approve: ApproveForm | None = None,
     refusal = service.approval_check(session, package=package, actor=actor, limits=_limits())
     routing = service.route_for(package.total_cost_pence, _limits())
     patient = session.get(Patient, package.patient_id)
+    weeks = max((line.item.weeks for line in view.lines), default=0)
+    names = dict(session.execute(sa.select(User.username, User.display_name)).all())
     session.commit()
     return render_template(
         "packages/show.html", package=package, view=view, patient=patient, limit=limit,
+        ends=ends_on(package, weeks), weeks=weeks, names=names,
+        can_act=actor.role in ("coordinator", "manager"),
         refusal=refusal, routing=routing, pounds=service.pounds, limits=_limits(),
         approve=approve or ApproveForm(formdata=None), reject=reject or RejectForm(formdata=None),
         errors=errors or []), status

@@ -7,7 +7,7 @@ cookie, so the page, the API and the files can never disagree.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,11 +16,12 @@ from flask.typing import ResponseReturnValue
 
 from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
+from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import InvalidInput
 from dispatch.planning.runs import provider_for
 from dispatch.reports import charts, export, metrics
-from dispatch.services import kpis
+from dispatch.services import discharges, kpis
 from dispatch.web.common import bp
 
 CHART_TITLES = {
@@ -63,6 +64,9 @@ def kpi_page() -> ResponseReturnValue:
                               provider=provider_for(current_app), actor=current_actor(),
                               request_id=request_id())
     networks = kpis.network_choices(session)
+    start = datetime.combine(day, time.min, tzinfo=LONDON)  # issue 16: discharge follow-ups
+    follow_ups = discharges.discharge_kpi(session, since=start, until=start + timedelta(days=1),
+                                          now=now(), network_id=network_id)
     session.commit()
     args = {"date": day.isoformat(), **({"network": network_id} if network_id else {})}
     return render_template(
@@ -72,7 +76,7 @@ def kpi_page() -> ResponseReturnValue:
                  f"/api/kpis/charts/{name}.svg?{urlencode(args)}") for name in charts.CHARTS],
         csvs=[(t, TABLE_TITLES.get(t, t), f"/api/kpis.csv?{urlencode({**args, 'table': t})}")
               for t in export.TABLES],
-        target=metrics.UCR_AMBITION, team_rows=team_rows(report))
+        target=metrics.UCR_AMBITION, team_rows=team_rows(report), follow_ups=follow_ups)
 
 
 def team_rows(report: dict[str, Any]) -> list[tuple[str, dict[str, Any], bool]]:

@@ -45,7 +45,8 @@ def test_user_add_prints_working_token_last(cli_env: str) -> None:
     """The token is printed once, alone on the last line, and authenticates that user."""
     from sqlalchemy import orm as so
 
-    result = CliRunner().invoke(main, ["user", "add", "ann", "--role", "coordinator"])
+    result = CliRunner().invoke(main, ["user", "add", "ann", "--role", "coordinator",
+                                        "--all-networks"])
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]
     engine = make_engine(cli_env)

@@ -18,6 +18,7 @@ from dispatch.errors import Forbidden, IllegalTransition, InvalidInput
 from dispatch.planning import live
 from dispatch.services import packages as svc
 from dispatch.services import tariffs
+from dispatch.services.network_scope import set_networks
 from dispatch.services.users import add_user
 from routing.travel import GeodesicTravelTime
 from tests.dispatch import factories as f
@@ -41,6 +42,8 @@ def _user(session: so.Session, role: str, limit: int | None = None, **kw: Any) -
     user = add_user(session, username=f"{role}-{uuid.uuid4().hex[:8]}", role=role, now=NOW).user
     user.approval_limit_pence = limit
     user.network_id = kw.get("network_id")
+    if user.network_id is not None:  # a coordinator of that network only
+        set_networks(session, user=user, network_ids=[user.network_id], all_networks=False)
     session.flush()
     return Actor(user_id=user.id, username=user.username, role=role)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import orm as so
@@ -64,7 +65,8 @@ def test_board_data_json_has_lists_and_parts(app: Flask, session: so.Session) ->
     assert data["attention"][0]["reference"] == "7777"
     assert data["attention"][0]["cause"] == "unassigned"
     assert data["counts"]["jeopardy"] == 1 and data["counts"]["staff_on_shift"] == 2
-    assert set(data["html"]) == {"counts", "attention", "planned", "timelines", "map"}
+    assert set(data["html"]) == {"counts", "attention", "planned", "timelines", "map",
+                                 "handovers"}
 
 
 def test_board_read_model_travel_before_visit(session: so.Session) -> None:
@@ -189,3 +191,28 @@ def test_board_visit_page_lists_candidates_and_one_post_assigns_pinned(
     assert visit is not None and visit.pinned and visit.assigned_staff_id == int(staff.group(1))
     assert visit.planned_start is not None
     assert visit.planned_start.isoformat() == start.group(1)
+
+
+@pytest.mark.safety("H-113")
+def test_board_warns_when_a_pinned_decision_costs_a_deadline(
+    app: Flask, session: so.Session,
+) -> None:
+    """A visit pinned by hand for after its deadline, and the next visit of the same worker
+    late behind it: the board says so in words, naming both, with times (issue 14)."""
+
+    day = make_day(session)
+    day.mine.pinned, day.mine.status = True, "offered"
+    day.mine.planned_start = day.mine.deadline + timedelta(minutes=15)
+    day.theirs.assigned_staff_id, day.theirs.shift_id = day.mine.assigned_staff_id, \
+        day.mine.shift_id
+    day.theirs.planned_start = day.mine.planned_start + timedelta(minutes=60)
+    day.theirs.deadline = day.theirs.planned_start - timedelta(minutes=5)
+    session.commit()
+    client, _ = office_client(app, session, "coordinator")
+
+    page = client.get("/board").get_data(as_text=True)
+
+    assert "A pinned decision now costs a deadline" in page
+    assert f"Visit {day.mine.reference} is pinned to" in page and "after its deadline" in page
+    assert f"Visit {day.theirs.reference} with" in page
+    assert f"behind visit {day.mine.reference} pinned" in page

@@ -111,6 +111,8 @@ def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> sa.Engine:
 
 
 def _add(name: str, role: str = "coordinator", *extra: str) -> str:
+    if role == "coordinator":
+        extra = (*extra, "--all-networks")
     result = CliRunner().invoke(main, ["user", "add", name, "--role", role, *extra])
     assert result.exit_code == 0, result.output
     return result.output.strip().splitlines()[-1]

@@ -1,0 +1,149 @@
+"""Absence from the board: mark a worker sick, absent or finishing early, and cancel it.
+
+The same service and re-plan as ``POST /api/staff/{id}/absence``: their open visits in the
+time are taken off them (texted), the network is re-planned at once, and the board lists the
+absence (with a Cancel button) under the staff timelines.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import RadioField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional, Regexp
+
+from dispatch import forms
+from dispatch.api.clock import now
+from dispatch.auth import current_actor
+from dispatch.config import LONDON
+from dispatch.db import get_session
+from dispatch.errors import InvalidInput
+from dispatch.jobs.replan_request import replan_now
+from dispatch.models import Shift, Staff
+from dispatch.services import absence as service
+from dispatch.services import network_scope
+from dispatch.web.common import bp
+from dispatch.web.pageforms import optional_int
+
+HHMM = Regexp(r"^([01]?\d|2[0-3]):[0-5]\d$", message="Enter a time like 14:30")
+REASON_LABELS = {"sick": "Off sick", "absent": "Absent (another reason)",
+                 "finishing_early": "Finishing early"}
+
+
+class AbsenceForm(FlaskForm):
+    """Who, why, from and until (today unless a day is given)."""
+
+    staff_id = SelectField("Worker", coerce=optional_int, choices=[], validate_choice=False,
+                           validators=[InputRequired("Choose the worker")])
+    reason = RadioField("Why", choices=forms.options(REASON_LABELS.items()),
+                        validators=[InputRequired("Choose why they are off")])
+    from_time = StringField("From (today, UK time)", validators=[
+        InputRequired("Enter the time the absence starts"), HHMM])
+    until_time = StringField("Back at (UK time)", validators=[Optional(), HHMM])
+    until_day = StringField("Back on (date, if not today)", validators=[Optional(), Regexp(
+        r"^\d{4}-\d{2}-\d{2}$", message="Enter a date like 2026-12-02")])
+    note = StringField("Note (optional)", validators=[Optional(), Length(max=200)])
+
+
+def _workers(network_id: int | None) -> list[Staff]:
+    """Field workers with a shift today of the network (or of the coordinator's networks)."""
+    session, actor = get_session(), current_actor()
+    today = now().astimezone(LONDON).date()
+    start = datetime.combine(today, time(), tzinfo=LONDON)
+    on_shift = sa.select(Shift.staff_id).where(
+        Shift.ends_at > start, Shift.starts_at < start + timedelta(days=1))
+    stmt = (sa.select(Staff)  # no DISTINCT: PostgreSQL cannot compare the JSON skills column
+            .where(Staff.active.is_(True), Staff.role != "coordinator",
+                   Staff.id.in_(on_shift), network_scope.visible(actor, Staff.network_id))
+            .order_by(Staff.name))
+    if network_id is not None:
+        stmt = stmt.where(Staff.network_id == network_id)
+    return list(session.scalars(stmt))
+
+
+def _render(form: AbsenceForm, network_id: int | None, status: int = 200
+            ) -> ResponseReturnValue:
+    form.staff_id.choices = forms.options(
+        [("", "Choose a worker"), *((str(s.id), s.name) for s in _workers(network_id))])
+    errors = [{"text": field.errors[0], "href": f"#{field.id}"}
+              for field in form if field.errors]
+    return render_template("board/absence.html", form=form, errors=errors,
+                           network_arg=network_id or 0), status
+
+
+def _network_arg() -> int | None:
+    raw = request.values.get("network", "")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+
+
+@bp.get("/board/absence")
+def absence_page() -> ResponseReturnValue:
+    """The form: a worker (``?staff=`` preselects), why, from and until."""
+    staff = request.args.get("staff", "")
+    form = AbsenceForm(formdata=None, staff_id=int(staff) if staff.isdigit() else None,
+                       from_time=f"{now().astimezone(LONDON):%H:%M}")
+    return _render(form, _network_arg())
+
+
+def _moment(day: date, text: str) -> datetime:
+    hour, minute = (int(p) for p in text.split(":"))
+    return datetime.combine(day, time(hour, minute), tzinfo=LONDON)
+
+
+@bp.post("/board/absence")
+def absence_record() -> ResponseReturnValue:
+    """Record the absence, release the worker's visits in it and re-plan their network."""
+    form, network_id = AbsenceForm(), _network_arg()
+    if not form.validate():
+        return _render(form, network_id, 422)
+    session, actor = get_session(), current_actor()
+    today = now().astimezone(LONDON).date()
+    until_day = date.fromisoformat(form.until_day.data) if form.until_day.data else today
+    until = _moment(until_day, form.until_time.data) if form.until_time.data else None
+    try:
+        staff = network_scope.require_staff(session, actor, int(form.staff_id.data))
+        outcome = service.record_absence(
+            session, staff_id=staff.id, starts_at=_moment(today, form.from_time.data),
+            ends_at=until, reason=form.reason.data, note=form.note.data, actor=actor,
+            now=now())
+    except InvalidInput as exc:
+        session.rollback()
+        for name, messages in (exc.errors or {}).items():
+            field = {"until": form.until_time, "reason": form.reason}.get(name, form.from_time)
+            field.errors = [messages[0][0].upper() + messages[0][1:]]
+        return _render(form, network_id, 422)
+    session.commit()
+    replan = replan_now(session, outcome.staff.network_id, now=now(),
+                        requested_by=actor.username) or {}
+    text = service.describe(outcome.absence, outcome.staff, now())
+    moved = ", ".join(v.reference for v in outcome.released)
+    flash(f"{text}. {len(outcome.released)} visit(s) taken off them and re-planned"
+          f"{': ' + moved if moved else ''}.")
+    if outcome.kept:
+        flash(f"Still with them (on site): {', '.join(v.reference for v in outcome.kept)}. "
+              f"Ring {outcome.staff.name} to agree how it ends.")
+    if replan.get("status") not in (None, "done"):
+        flash(f"The re-plan is {replan.get('status')}; the board shows it once applied.")
+    return _to_board(network_id or outcome.staff.network_id)
+
+
+@bp.post("/board/absences/<int:absence_id>/cancel")
+def absence_cancel(absence_id: int) -> ResponseReturnValue:
+    """Cancel an absence (the worker is back): re-plan their network."""
+    session, actor = get_session(), current_actor()
+    row = service.get(session, absence_id)
+    staff = network_scope.require_staff(session, actor, row.staff_id)
+    service.cancel_absence(session, absence_id=absence_id, actor=actor, now=now())
+    session.commit()
+    replan_now(session, staff.network_id, now=now(), requested_by=actor.username)
+    flash(f"Cancelled the absence of {staff.name}; the planner can give them visits again.")
+    return _to_board(_network_arg() or staff.network_id)
+
+
+def _to_board(network_id: int | None) -> Response:
+    return redirect(url_for("web.board", network=network_id or 0), code=303)

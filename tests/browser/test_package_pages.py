@@ -1,0 +1,110 @@
+"""Care packages in a real browser, desktop and a 390 px phone: a coordinator builds one from
+the tariff, works out its cost (shown before saving), sends it for approval; above their limit
+it waits for a manager, who finds it first in the list and approves it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import Blocked
+from tests.browser.support import FIXED_NOW, screenshot
+
+PASSWORD = "browser test password"
+
+
+@pytest.fixture(scope="module")
+def packages_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a free port with one patient, a coordinator and a manager."""
+    from werkzeug.serving import make_server
+
+    from dispatch import create_app
+    from dispatch.db import get_database
+    from dispatch.migrate import upgrade
+    from dispatch.services.users import add_user
+    from tests.dispatch import factories as f
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('packages-db') / 'dispatch.sqlite3'}"
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests", "FIXED_NOW": FIXED_NOW})
+    now = datetime.fromisoformat(FIXED_NOW)
+    with get_database(app).session_scope() as session:
+        network = f.network(session)
+        f.patient(session, nhs_number="9434765919", given_name="Joe", family_name="Bloggs",
+                  network_id=network.id, lat=51.512, lon=-0.225)
+        add_user(session, username="cara", role="coordinator", password=PASSWORD, now=now,
+                 display_name="Cara Coordinator", network_ids=[network.id], all_networks=False)
+        add_user(session, username="max", role="manager", password=PASSWORD, now=now,
+                 display_name="Max Manager")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="packages-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        get_database(app).dispose()
+
+
+def _sign_in(page: Any, base: str, username: str, path: str) -> None:
+    page.goto(f"{base}/sign-out")
+    page.context.clear_cookies()
+    page.goto(f"{base}/sign-in?next={path}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+
+
+def _fits(page: Any, width: int) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize("size", [pytest.param((1280, 900), id="desktop"),
+                                  pytest.param((390, 844), id="phone")])
+def test_package_from_build_to_approval_by_a_manager(
+    page: Any, blocked: Blocked, packages_server: str, size: tuple[int, int],
+) -> None:
+    """Cara builds 14 hours of home care a week for 12 weeks (£5,628.00, above her £5,000),
+    sees the cost and that a manager must approve, sends it; Max approves it from his list."""
+    base = packages_server
+    kind = "phone" if size[0] < 500 else "desktop"
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    _sign_in(page, base, "cara", "/packages/new")
+    page.get_by_label("Patient's NHS number").fill("943 476 5919")
+    page.get_by_label("Starts on").fill("2026-12-07")
+    line = page.locator("#line-0")
+    line.get_by_label("What").select_option("home_care_hour")
+    line.get_by_label("How many a week").fill("14")
+    line.get_by_label("For how many weeks").fill("12")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Work out the cost").click()
+    assert "in total £5,628.00" in page.locator("#quote-total").inner_text()
+    assert page.locator("#quote-approver").inner_text() == "manager"
+    _fits(page, size[0])
+    screenshot(page, f"package-quote-{kind}")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save and send for approval").click()
+    assert "sent for approval" in page.locator(".app-flash").inner_text()
+    package_url = page.url
+
+    _sign_in(page, base, "max", "/packages")
+    first = page.locator("#packages-decide tbody tr").first
+    assert "Joe BLOGGS" in first.inner_text() and "Cara Coordinator" in first.inner_text()
+    _fits(page, size[0])
+    screenshot(page, f"package-list-{kind}")
+    with page.expect_navigation():
+        first.get_by_role("link").click()
+    assert page.url == package_url
+    with page.expect_navigation():
+        page.locator("#approve").click()
+    assert "approved" in page.locator(".app-flash").inner_text()
+    assert page.locator("#package-status").inner_text().lower() == "approved"
+    _fits(page, size[0])
+    assert all("127.0.0.1" not in u for u in blocked.urls)
