@@ -16,8 +16,8 @@ from dispatch import models as m
 from dispatch.actors import SYSTEM
 from dispatch.services import onward
 from tests.dispatch import factories as f
-from tests.dispatch.test_referrals_triage_safety import _child
-from tests.dispatch.test_web_support import add_web_user, audit_actions, sign_in, web_client
+from tests.dispatch.api.test_referrals_triage_safety import _child
+from tests.dispatch.web.test_web_support import add_web_user, audit_actions, sign_in, web_client
 
 Auth = Callable[..., dict[str, str]]
 

@@ -13,7 +13,7 @@ from sqlalchemy import orm as so
 
 from dispatch import models as m
 from tests.dispatch import factories as f
-from tests.dispatch.test_web_support import add_web_user, audit_actions, sign_in, web_client
+from tests.dispatch.web.test_web_support import add_web_user, audit_actions, sign_in, web_client
 
 Auth = Callable[..., dict[str, str]]
 PLAN = {"summary": "85, early dementia; lives with Annie (wife, main carer).",

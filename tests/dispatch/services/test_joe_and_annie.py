@@ -21,7 +21,7 @@ from sqlalchemy import orm as so
 
 from dispatch import models as m
 from tests.dispatch import factories as f
-from tests.dispatch.test_web_support import add_web_user, sign_in, web_client
+from tests.dispatch.web.test_web_support import add_web_user, sign_in, web_client
 from triage import RED_FLAGS
 
 Auth = Callable[..., dict[str, str]]

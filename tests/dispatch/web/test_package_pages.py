@@ -9,7 +9,7 @@ from sqlalchemy import orm as so
 
 from dispatch import models as m
 from tests.dispatch import factories as f
-from tests.dispatch.test_web_day import office_client
+from tests.dispatch.web.test_web_day import office_client
 
 NHS = "9434765919"
 

@@ -89,7 +89,7 @@ def test_discharge_summary_asking_for_care_makes_a_draft_package(
 
 def test_performance_page_shows_discharge_follow_ups(app: Flask, session: so.Session) -> None:
     """The managers' performance page reports the day's discharge follow-ups."""
-    from tests.dispatch.test_web_support import signed_in_client
+    from tests.dispatch.web.test_web_support import signed_in_client
 
     joe = f.patient(session)
     referral = f.referral(session, joe.id, source="hospital_discharge")

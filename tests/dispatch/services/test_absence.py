@@ -16,8 +16,8 @@ from sqlalchemy import orm as so
 
 from dispatch import models as m
 from tests.dispatch import factories as f
-from tests.dispatch.test_double_booking import _visit, pin, pinned_world  # noqa: F401
-from tests.dispatch.test_planning import NOW
+from tests.dispatch.planning.test_double_booking import _visit, pin, pinned_world  # noqa: F401
+from tests.dispatch.planning.test_planning import NOW
 
 
 @pytest.fixture
@@ -217,7 +217,7 @@ def test_board_page_marks_a_worker_off_and_lists_it_with_cancel(
 ) -> None:
     """The form on /board/absence: the worker's visits are re-planned, the board lists the
     absence with a Cancel button, and Cancel removes it."""
-    from tests.dispatch.test_web_day import office_client
+    from tests.dispatch.web.test_web_day import office_client
 
     w = two_nurses
     client, _ = office_client(app, session, "coordinator")
@@ -243,7 +243,7 @@ def test_board_page_says_what_is_wrong_with_the_times(
     app: Flask, session: so.Session, two_nurses: dict[str, Any],
 ) -> None:
     """Back before the start: 422 with the reason next to "Back at"; nothing stored."""
-    from tests.dispatch.test_web_day import office_client
+    from tests.dispatch.web.test_web_day import office_client
 
     w = two_nurses
     client, _ = office_client(app, session, "coordinator")

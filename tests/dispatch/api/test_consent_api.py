@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import orm as so
 
 from tests.dispatch import factories as f
-from tests.dispatch.test_web_support import audit_actions
+from tests.dispatch.web.test_web_support import audit_actions
 
 Auth = Callable[..., dict[str, str]]
 

@@ -19,7 +19,7 @@ from dispatch.cli import main
 from dispatch.db import make_engine
 from dispatch.services.network_scope import set_networks
 from tests.dispatch import factories as f
-from tests.dispatch.test_web_day import make_day, office_client
+from tests.dispatch.web.test_web_day import make_day, office_client
 
 
 @pytest.fixture
