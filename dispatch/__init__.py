@@ -48,15 +48,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = default_database_url(app.instance_path)
 
-    from dispatch import auth, db, error_pages, metrics, security, web
+    from dispatch import auth, db, error_pages, metrics, oidc, security, web
     from dispatch.api import api, init_api
 
     security.init_app(app)  # first: the bounded id converter must exist before any route
     db.init_app(app, app.config["DATABASE_URL"])
+    from dispatch.jobs import wakeup
+
+    wakeup.init_app(app, db.get_database(app).engine)
     auth.init_app(app)
     metrics.init_app(app)
     init_api(app)
     web.init_app(app)
+    try:
+        oidc.init_app(app)
+    except ValueError as exc:
+        raise ConfigurationError(f"DISPATCH_{exc}") from exc
     # Last: replaces flask-smorest's HTTPException handler and hands JSON requests back to it.
     error_pages.init_app(app, json_http_error=api.handle_http_exception)
     return app

@@ -31,6 +31,17 @@ DEFAULTS: dict[str, Any] = {
     # settings are complete, else the local outbox -- except in production, which refuses to
     # start until the backend is chosen explicitly (Twilio settings or "local").
     "SMS_BACKEND": None,
+    # OpenID Connect sign-in (NHS CIS2 style; dispatch/oidc.py). Unset issuer: local accounts
+    # only. ROLE_MAP is JSON {"<provider value>": "<service role>"}; unset, the provider's
+    # values are the service's role names.
+    "OIDC_ISSUER": None,
+    "OIDC_CLIENT_ID": None,
+    "OIDC_CLIENT_SECRET": None,
+    "OIDC_SCOPE": "openid profile",
+    "OIDC_ROLE_CLAIM": "roles",
+    "OIDC_ROLE_FIELD": None,
+    "OIDC_ROLE_MAP": None,
+    "OIDC_LABEL": "Sign in with NHS Care Identity",
     # Bearer token for /metrics; unset, /metrics is open like /healthz.
     "METRICS_TOKEN": None,
     "TWILIO_ACCOUNT_SID": None,
@@ -55,6 +66,9 @@ DEFAULTS: dict[str, Any] = {
     # Plan requests (POST /api/plans) are solved by the run_plans job; the POST wakes it when
     # the scheduler runs in the same process, else it polls this often.
     "PLANS_INTERVAL": 2,
+    # Capacity-planner runs (POST /api/capacity-plans) are played by the run_capacity_plans
+    # job (minutes each); the POST wakes it, else it polls this often.
+    "CAPACITY_PLANS_INTERVAL": 5,
     # POST /api/plans with "wait": true waits at most this many seconds for the job.
     "PLAN_WAIT_SECONDS": 30.0,
     # POST /api/networks/{id}/replan answers 202 with the run id after this many seconds.

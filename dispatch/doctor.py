@@ -150,6 +150,20 @@ def check_travel(config: Mapping[str, Any], *, network: bool = True) -> list[Fin
     return found
 
 
+def check_identity(config: Mapping[str, Any], *, network: bool = True) -> list[Finding]:
+    """NHS-style sign-in: off (local accounts only), or the provider's discovery document."""
+    issuer = config.get("OIDC_ISSUER")
+    if not issuer:
+        return [Finding("sign-in", OK, "local accounts only (DISPATCH_OIDC_ISSUER not set)")]
+    if not config.get("OIDC_CLIENT_ID"):
+        return [Finding("sign-in", FAIL, "DISPATCH_OIDC_ISSUER is set but DISPATCH_OIDC_CLIENT_ID "
+                                         "is not: the identity provider cannot be used")]
+    if not network:
+        return [Finding("sign-in", WARN, f"identity provider {issuer} not checked (--offline)")]
+    return [_probe("sign-in", "identity provider", str(issuer),
+                   f"{str(issuer).rstrip('/')}/.well-known/openid-configuration")]
+
+
 def check_scheduler(url: str) -> list[Finding]:
     """Whether a scheduler (the process running SMS sending, placement and the deadline watch)
     holds the leader lock. Taking the lock for an instant is the only way to know; it is
@@ -180,6 +194,7 @@ def run_checks(config: Mapping[str, Any], *, network: bool = True) -> list[Findi
     found += database
     found += check_sms(config)
     found += check_travel(config, network=network)
+    found += check_identity(config, network=network)
     if all(f.status != FAIL for f in database):
         found += check_scheduler(str(config["DATABASE_URL"]))
     else:

@@ -36,6 +36,8 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     # Web pages (dispatch/web/): anonymous visitors are sent to sign in, not told 401.
     ("web.nhsuk_assets", "*"): PUBLIC,
     ("web.sign_in", "*"): PUBLIC,
+    ("oidc.start", "GET"): PUBLIC,
+    ("oidc.callback", "GET"): PUBLIC,
     ("web.sign_out", "POST"): ALL_ROLES,
     ("web.home", "GET"): ALL_ROLES,
     ("web.new_referral", "GET"): frozenset({CALL_HANDLER, COORDINATOR, ADMIN}),
@@ -61,6 +63,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.board_assign", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_unassign", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_pin", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.board_double_handed", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.board_replan", "POST"): frozenset({COORDINATOR, MANAGER}),
     # Text messages (dispatch/web/messages.py): the SMS outbox and inbox, live. The people who
     # dispatch and follow up (coordinators), managers and admins. Not call handlers: the texts
@@ -120,6 +123,20 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("staff.ShiftCollection", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("staff.RosterImport", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.Plans", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Capacity planner (dispatch/api/capacity.py, web/capacity.py): commissioning, managers.
+    ("capacity.CapacityPlans", "POST"): frozenset({MANAGER, ADMIN}),
+    ("capacity.CapacityPlanById", "GET"): frozenset({MANAGER, ADMIN}),
+    ("capacity.CapacityPlanById", "DELETE"): frozenset({MANAGER, ADMIN}),
+    ("capacity.CapacityPlanChart", "GET"): frozenset({MANAGER, ADMIN}),
+    ("web.capacity_page", "GET"): frozenset({MANAGER, ADMIN}),
+    ("web.capacity_start", "POST"): frozenset({MANAGER, ADMIN}),
+    ("web.capacity_run", "GET"): frozenset({MANAGER, ADMIN}),
+    # Pooled network budgets (dispatch/api/budgets.py, web/budgets.py): coordinators read
+    # what their network has left; managers set budgets.
+    ("budgets.NetworkBudgets", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("budgets.NetworkBudgets", "POST"): frozenset({MANAGER}),
+    ("budgets.BudgetChart", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.budgets_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.VisitCandidates", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "DELETE"): frozenset({COORDINATOR, MANAGER, ADMIN}),
@@ -128,6 +145,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("visits.AssignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.UnassignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.PinVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("visits.DoubleHandedVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # A 2-hour visit nobody can reach in time (H-006): a clinical call for the people who
     # dispatch, not for administrators (as package decisions).
     ("visits.JeopardyOptions", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),

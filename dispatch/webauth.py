@@ -121,7 +121,9 @@ def _load_user(session_id: str) -> SessionUser | None:
     if not user_id.isdigit() or not generation.isdigit():
         return None
     user = get_session().get(User, int(user_id))
-    if (user is None or not user.active or not user.password_hash or _marker(user) != marker
+    # A user has a password or an identity at the provider (dispatch/oidc.py); neither: none.
+    signs_in = bool(user is not None and (user.password_hash or user.identity_subject))
+    if (user is None or not user.active or not signs_in or _marker(user) != marker
             or (user.session_generation or 0) != int(generation)):
         return None
     return SessionUser.from_user(user)

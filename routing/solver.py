@@ -124,6 +124,8 @@ def improve(
     is kept, so a poor starting plan cannot trap the result.
     """
     screening = screen(problem)
+    if not problem.shifts:  # OR-Tools crashes the process on a model with no vehicles
+        return RoutingPlan((), screening.unassigned, 0, 0.0, 0, 0, 0.0)
     jobs = [
         _SearchJob(
             problem=problem,

@@ -197,6 +197,10 @@ def _visit(
     late = [] if local(now) <= timing.deadline else [
         "The deadline has already passed: act now and escalate."
     ]
+    two = [NEEDS[c].label.lower() for c in inp.needs if NEEDS[c].staff == 2]
+    if two:
+        late.append(f"Two staff needed at once ({', '.join(two)}): two workers are booked "
+                    "for the same time.")
     return Disposition(
         category=category,
         deadline=timing.deadline,
@@ -211,6 +215,7 @@ def _visit(
         ),
         out_of_hours=timing.out_of_hours,
         ucr_hours_note=timing.note,
+        staff=2 if two else 1,
     )
 
 

@@ -20,6 +20,7 @@ from triage.specs import SKILLS, NeedSpec
 
 __all__ = [
     "ASSESSMENT_VISIT_MINUTES",
+    "two_staff_skills",
     "EXTRA_NEED_MINUTES",
     "MAX_VISIT_MINUTES",
     "NEEDS",
@@ -70,6 +71,11 @@ _CATALOGUE: tuple[NeedSpec, ...] = (
              ("insulin_administration",), 30, clinical=True),
     NeedSpec("catheter_care", "Routine catheter care", "response_24h",
              ("catheter_care",), 30, clinical=True),
+    # Moving a person with a hoist takes two trained people (manual handling guidance: the
+    # Manual Handling Operations Regulations 1992 risk assessment; hoist transfers are
+    # routinely double-handed in home care), so the visit is booked for two staff at once.
+    NeedSpec("hoist_transfer", "Two-person hoist transfer", "response_24h",
+             ("personal_care",), 45, clinical=False, staff=2),
     # Planned visits.
     NeedSpec("care_package_review", "Care package review", "planned",
              ("social_care_assessment",), 60, clinical=False),
@@ -120,3 +126,9 @@ def visit_duration(codes: Iterable[str]) -> int:
     if not minutes:
         return ASSESSMENT_VISIT_MINUTES
     return min(MAX_VISIT_MINUTES, minutes[0] + EXTRA_NEED_MINUTES * (len(minutes) - 1))
+
+
+def two_staff_skills(codes: Iterable[str]) -> frozenset[str]:
+    """The skills of the needs among ``codes`` that take two staff at once: a visit that
+    brings any of them needs two workers (issue 15)."""
+    return frozenset(s for c in codes if NEEDS[c].staff == 2 for s in NEEDS[c].skills)

@@ -228,6 +228,7 @@ def disposition_to_dict(d: Disposition) -> dict[str, Any]:
         "out_of_hours": d.out_of_hours,
         "ucr_hours_note": d.ucr_hours_note,
         "safety_netting": d.safety_netting,
+        "staff": d.staff,
     }
 
 

@@ -42,8 +42,12 @@ class NeedSpec:
     visit_minutes: int
     clinical: bool
     ucr: bool = False
+    #: Staff the visit needs at once: 2 for two-person handling (a hoist transfer).
+    staff: int = 1
 
     def __post_init__(self) -> None:
+        if self.staff not in (1, 2):
+            raise ValueError(f"need {self.code!r}: staff must be 1 or 2")
         if self.category not in COMMUNITY_CATEGORIES:
             raise ValueError(f"need {self.code!r}: category must be a community category")
         unknown = [s for s in self.skills if s not in SKILLS]

@@ -464,8 +464,13 @@ class Disposition:
     safety_netting: str
     out_of_hours: bool = False
     ucr_hours_note: str | None = None
+    #: Staff the visit needs at once (2: a two-person transfer; the service books two
+    #: workers for the same time, issue 15).
+    staff: int = 1
 
     def __post_init__(self) -> None:
+        if self.staff not in (1, 2):
+            raise ValueError("staff must be 1 or 2")
         if self.category not in CATEGORIES:
             raise ValueError(f"category must be one of {', '.join(CATEGORIES)}")
         if not PRIORITY_RANGE[0] <= self.priority <= PRIORITY_RANGE[1]:

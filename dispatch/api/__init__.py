@@ -21,6 +21,8 @@ def init_api(app: Flask) -> None:
     api.init_app(app)
     from dispatch.api import (
         absences,
+        budgets,
+        capacity,
         care_plans,
         carers,
         conferences,
@@ -42,7 +44,7 @@ def init_api(app: Flask) -> None:
     )
 
     for module in (health, referrals, patients, visits, staff, plans, messages, sms, fhir,
-                   packages, kpis, absences):
+                   packages, kpis, absences, capacity, budgets):
         api.register_blueprint(module.blp)
     api.register_blueprint(plans.networks_blp)
     # Integrated care around the person (issue 16).

@@ -22,6 +22,7 @@ from dispatch.fhir import intake
 from dispatch.fhir.errors import FhirError
 from dispatch.fhir.outcome import operation_outcome
 from dispatch.fhir.task import response_bundle, task_resource
+from dispatch.jobs.wakeup import wake
 
 blp = Blueprint("fhir", __name__, url_prefix="/fhir",
                 description="FHIR R4 (BaRS-style) referral messages and their Tasks")
@@ -65,6 +66,7 @@ class ProcessMessage(MethodView):
             return outcome_response(error)
         task = task_resource(result.task)
         session.commit()
+        wake()  # a new referral's visit is placed now (a redelivery or cancel: a cheap no-op)
         return fhir_response(response_bundle(task, request_header_id=result.header_id, now=now()))
 
 

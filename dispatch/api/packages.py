@@ -36,6 +36,26 @@ class LineSchema(StrictSchema):
     tariff_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
     units_per_week = fields.Float(required=True, metadata={"example": 14})
     weeks = fields.Integer(required=True, strict=True, metadata={"example": 6})
+    staff = fields.Integer(load_default=1, strict=True, validate=validate.OneOf((1, 2)),
+                           metadata={"description": "2: two staff at each visit at once "
+                                                    "(a hoist); the line costs twice"})
+    follows = fields.Integer(load_default=None, allow_none=True, strict=True,
+                             validate=validate.Range(min=0, max=29), metadata={
+                                 "description": "This line's visits follow that line's (its "
+                                                "number in items, from 0) on the same day"})
+    follow_min_minutes = fields.Integer(
+        load_default=None, allow_none=True, strict=True,
+        validate=validate.Range(min=0, max=24 * 60),
+        metadata={"description": "With follows: at least this many minutes after its start"})
+    follow_max_minutes = fields.Integer(
+        load_default=None, allow_none=True, strict=True,
+        validate=validate.Range(min=0, max=24 * 60),
+        metadata={"description": "With follows: at most this many minutes after its start"})
+    min_spacing_hours = fields.Float(
+        load_default=None, allow_none=True,
+        validate=validate.Range(min=0, min_inclusive=False, max=16),
+        metadata={"description": "This line's visits on one day start at least this many "
+                                 "hours apart"})
 
 
 class PackageCreateSchema(StrictSchema):
@@ -72,6 +92,11 @@ class LineOutSchema(Schema):
     unit = fields.String()
     units_per_week = fields.Float()
     weeks = fields.Integer()
+    staff = fields.Integer()
+    follows_item_id = fields.Integer(allow_none=True)
+    follow_min_minutes = fields.Integer(allow_none=True)
+    follow_max_minutes = fields.Integer(allow_none=True)
+    min_spacing_hours = fields.Float(allow_none=True)
     unit_cost_pence = fields.Integer()
     weekly_cost_pence = fields.Integer()
     total_cost_pence = fields.Integer()
@@ -141,6 +166,10 @@ def serialise(package: CarePackage) -> dict[str, Any]:
                items=[{"id": ln.item.id, "tariff_code": ln.tariff.code, "name": ln.tariff.name,
                        "unit": ln.tariff.unit, "units_per_week": ln.item.units_per_week,
                        "weeks": ln.item.weeks, "unit_cost_pence": ln.item.unit_cost_pence,
+                       "staff": ln.item.staff_count, "follows_item_id": ln.item.follows_item_id,
+                       "follow_min_minutes": ln.item.follow_min_minutes,
+                       "follow_max_minutes": ln.item.follow_max_minutes,
+                       "min_spacing_hours": ln.item.min_spacing_hours,
                        "weekly_cost_pence": ln.weekly_cost_pence,
                        "total_cost_pence": ln.total_cost_pence} for ln in view.lines])
     return out

@@ -59,6 +59,9 @@ class DispositionSchema(Schema):
     out_of_hours = fields.Boolean()
     ucr_hours_note = fields.String(allow_none=True)
     safety_netting = fields.String(metadata=SAFETY_NETTING_FIELD)
+    staff = fields.Integer(metadata={
+        "description": "Staff the visit needs at once: 2 for a two-person need (a hoist "
+                       "transfer); the service then books two linked visits"})
 
 
 class VisitSummarySchema(Schema):
@@ -127,6 +130,25 @@ class PatientMismatchSchema(Schema):
     patient_ids = fields.List(fields.Integer())
 
 
+class PartnerSchema(Schema):
+    """The other half of a linked visit (issue 15): for a double-handed visit, the second
+    worker's visit at the same time."""
+
+    visit_id = fields.Integer()
+    reference = fields.String()
+    status = fields.String()
+    kind = fields.String(metadata={"description": "double_handed (two staff at once), "
+                                   "follow_on (then within a gap) or spacing"})
+    workers = fields.String(metadata={"description": "different, same or any"})
+    min_gap_minutes = fields.Integer(metadata={
+        "description": "start(second) - start(first), at least"})
+    max_gap_minutes = fields.Integer(metadata={"description": "and at most"})
+    first = fields.Boolean(metadata={"description": "Whether this visit is the link's first"})
+    staff_id = fields.Integer(allow_none=True)
+    staff_name = fields.String(allow_none=True)
+    planned_start = fields.DateTime(allow_none=True)
+
+
 class VisitSchema(Schema):
     id = fields.Integer()
     reference = fields.String()
@@ -152,6 +174,10 @@ class VisitSchema(Schema):
     late_allowed_staff_id = fields.Integer(allow_none=True)
     outcome = fields.String(allow_none=True)
     version = fields.Integer()
+    staff_needed = fields.Integer(metadata={
+        "description": "2 for a double-handed visit (its partner is the other worker's half)"})
+    partner = fields.Nested(PartnerSchema, allow_none=True, metadata={
+        "description": "The linked visit, if any (GET /api/visits and /api/visits/{id})"})
 
 
 class VisitQuerySchema(StrictSchema):

@@ -15,7 +15,7 @@ from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.planning import jeopardy
 from dispatch.planning.runs import provider_for
-from dispatch.services import audit, candidates, manual, network_scope
+from dispatch.services import audit, candidates, manual, network_scope, pairs
 from dispatch.services import visits as service
 
 blp = Blueprint("visits", __name__, url_prefix="/api/visits", description="Visits")
@@ -42,7 +42,7 @@ class Visits(MethodView):
                               "visit_ids": [v.id for v in visits],
                               "patient_ids": sorted({v.patient_id for v in visits})})
         session.commit()
-        return visits
+        return pairs.with_partners(session, visits)
 
 
 @blp.route("/<int:visit_id>")
@@ -57,7 +57,33 @@ class VisitById(MethodView):
                      patient_id=visit.patient_id, entity=("visit", visit.id),
                      purpose="read a visit (API)", request_id=request_id())
         session.commit()
-        return visit
+        return pairs.with_partners(session, [visit])[0]
+
+
+class DoubleHandedSchema(StrictSchema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "The visit version you saw (409 if "
+                                                      "stale)"})
+    reason = fields.String(load_default="needs two staff", validate=validate.Length(
+        min=3, max=200), metadata={"description": "Why (recorded in the audit log)"})
+
+
+@blp.route("/<int:visit_id>/double-handed")
+class DoubleHandedVisit(MethodView):
+    @blp.arguments(DoubleHandedSchema)
+    @blp.response(201, VisitSchema)
+    @blp.alt_response(404, description="No such visit")
+    @blp.alt_response(409, description="Closed, under way, already linked, or changed since "
+                                       "you loaded it")
+    def post(self, data: dict[str, Any], visit_id: int) -> Any:
+        """Make a visit need two staff at once: a second worker's visit is created, linked to
+        it (same time, a different worker) and planned with it; both workers are offered it
+        by SMS and each must accept. Returns the visit with its ``partner``."""
+        session, actor = get_session(), current_actor()
+        visit = manual.double_handed(session, visit_id=visit_id, version=data["version"],
+                                     reason=data["reason"], actor=actor, now=now())
+        session.commit()
+        return pairs.with_partners(session, [visit])[0]
 
 
 class AssignSchema(StrictSchema):

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "audit": "dispatch.cli.audit:audit",
     "db": "dispatch.cli.db:db",
     "demo-data": "dispatch.cli.demo:demo_data",
+    "capacity": "dispatch.capacity.cli:capacity",
     "doctor": "dispatch.cli.doctor:doctor",
     "plan-week": "dispatch.cli.week:plan_week",
     "roster": "dispatch.cli.roster:roster",

@@ -43,12 +43,14 @@ def print_json(data: Any) -> None:
 
 
 def configure_logging() -> None:
-    """INFO for our own loggers; the job scheduler's per-run lines (every second) and the
-    twilio client's request dumps only from WARNING, so the console shows what happened."""
-    import logging
+    """Log at INFO in the format ``DISPATCH_LOG_FORMAT`` asks for (``text``, the default, or
+    ``json``: one object per line with the request id; :mod:`dispatch.logs`); an unknown format
+    is a message and exit 2."""
+    import os
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("apscheduler", "twilio.http_client"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from dispatch import logs
+
+    try:
+        logs.configure(os.environ.get("DISPATCH_LOG_FORMAT"))
+    except ValueError as exc:
+        fail(str(exc))

@@ -80,7 +80,7 @@ def scheduler(standby_seconds: float) -> None:
 
     from dispatch.db import get_database
     from dispatch.jobs.lock import LeaderLock
-    from dispatch.jobs.runner import build_scheduler
+    from dispatch.jobs.runner import build_scheduler, start_listener
 
     configure_logging()
     flask_app = app()
@@ -92,9 +92,13 @@ def scheduler(standby_seconds: float) -> None:
             announced = True
         time.sleep(standby_seconds)
     click.echo("scheduler running (Ctrl-C stops)")
+    jobs = build_scheduler(flask_app, blocking=True)
+    listener = start_listener(flask_app)  # PostgreSQL: the web's wake-ups arrive at once
     try:
-        build_scheduler(flask_app, blocking=True).start()
+        jobs.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        if listener is not None:
+            listener.stop()
         lock.release()

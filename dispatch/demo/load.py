@@ -27,6 +27,7 @@ from dispatch.config import LONDON
 from dispatch.demo.errors import DatabaseNotEmpty, DemoDataError
 from dispatch.demo.population import generate_places, iter_patients
 from dispatch.demo.roster import generate_roster
+from dispatch.demo.staffing import Staffing
 from dispatch.demo.types import DemoPatient, DemoShift, DemoSummary, DemoUser, Roster
 from dispatch.demo.users import demo_users
 from dispatch.models import (
@@ -57,6 +58,7 @@ def load_demo(
     patients: int,
     now: datetime,
     progress: Callable[[str], None] | None = None,
+    staffing: Staffing | None = None,
 ) -> DemoSummary:
     """Generate the demo for ``seed`` and write it in one transaction.
 
@@ -74,6 +76,8 @@ def load_demo(
         are counted from its Europe/London date.
     progress
         Called with a short line of text after each step and every 50,000 patients.
+    staffing
+        Workers per network and shift pattern (default: the calibrated demo teams).
 
     Returns
     -------
@@ -95,7 +99,8 @@ def load_demo(
         raise ValueError(f"patients must be >= 0, got {patients}")
     report = progress or _silent
     networks, bases = generate_places(seed=seed)
-    roster = generate_roster(seed=seed, networks=networks, bases=bases, now=now)
+    roster = generate_roster(seed=seed, networks=networks, bases=bases, now=now,
+                             staffing=staffing)
     users = demo_users(seed=seed, networks=networks, roster=roster)
     with _connection(target) as conn:
         _refuse_non_empty(conn, users)

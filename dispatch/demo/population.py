@@ -62,7 +62,8 @@ NAMED_LEAD_TIERS: Final = frozenset({"very_high", "high", "moderate"})
 CHILD_CONDITIONS: Final = ("asthma", "diabetes", "learning_disability")
 ADULT_AGE: Final = 18
 GP_PRACTICES_PER_NETWORK: Final = 3
-COORDINATORS_PER_NETWORK: Final = 3
+#: One care coordinator per network covering the top three strata (seeds/002).
+COORDINATORS_PER_NETWORK: Final = 1
 DAYS_PER_YEAR: Final = 365.2425
 #: Names of a network's first and second base.
 BASE_KINDS: Final = ("Community Hub", "Health Centre")

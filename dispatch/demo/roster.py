@@ -3,8 +3,9 @@
 DESIGN.md: "the demo roster covers the hours around the moment it is started, so it is alive at
 3am too". So the roster is built around ``now`` (an input, never the clock): every shift that
 overlaps ``now - 12 h .. now + 24 h`` is rostered, on the usual community-service pattern of an
-early, a late and a smaller night team, in Europe/London wall-clock time. Each network has the
-same team (:data:`TEAM`), so ten networks give about 200 shifts a day.
+early, a late and a smaller night team, in Europe/London wall-clock time. Each network has the team
+its :class:`~dispatch.demo.staffing.Staffing` gives (the calibrated default unless a staffing
+file says otherwise) and its one care coordinator.
 
 Why rotating pools: a worker keeps one shift pattern (earlies, lates or nights) and a team with
 two or more slots has one spare, so each day a different person is off. Nobody works two
@@ -22,6 +23,7 @@ from typing import Final
 
 from dispatch.config import LONDON
 from dispatch.demo.careplans import person_name
+from dispatch.demo.staffing import Staffing
 from dispatch.demo.types import DemoBase, DemoBreak, DemoNetwork, DemoShift, DemoStaff, Roster
 from rosters.roles import default_skills
 
@@ -52,14 +54,9 @@ PATTERNS: Final[tuple[ShiftPattern, ...]] = (
     ShiftPattern("night", time(21, 30), time(7, 30), time(3, 0), 30),
 )
 
-#: Workers on duty per network for each pattern (20 shifts a network a day).
-TEAM: Final[Mapping[str, Mapping[str, int]]] = {
-    "early": {"district_nurse": 3, "hybrid_worker": 3, "therapist": 1, "social_worker": 1,
-              "coordinator": 1},
-    "late": {"district_nurse": 3, "hybrid_worker": 2, "therapist": 1, "social_worker": 1,
-             "coordinator": 1},
-    "night": {"district_nurse": 1, "hybrid_worker": 1, "coordinator": 1},
-}  # fmt: skip
+#: The one care coordinator of each network works the early pattern (seeds/002: one care
+#: coordinator per network); out of hours the network's on-call phone answers.
+COORDINATOR_PATTERN: Final = "early"
 
 #: A team with at least this many slots has one spare worker, so someone is off each day.
 SPARE_FROM: Final = 2
@@ -95,7 +92,12 @@ STAFF_PHONES_IN_RANGE: Final = 900
 
 
 def generate_roster(
-    *, seed: int, networks: Sequence[DemoNetwork], bases: Sequence[DemoBase], now: datetime
+    *,
+    seed: int,
+    networks: Sequence[DemoNetwork],
+    bases: Sequence[DemoBase],
+    now: datetime,
+    staffing: Staffing | None = None,
 ) -> Roster:
     """Staff for every network and the shifts that overlap ``now - 12 h .. now + 24 h``.
 
@@ -107,6 +109,8 @@ def generate_roster(
         From :func:`dispatch.demo.population.generate_places`; every network needs a base.
     now
         The moment the demo starts (aware datetime).
+    staffing
+        Workers per network, pattern and role (default: the calibrated demo teams).
 
     Raises
     ------
@@ -116,14 +120,36 @@ def generate_roster(
     if now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
     rng = random.Random(f"demo-roster:{seed}")
-    pools = _staff_pools(rng, networks, bases)
+    counts = _slots(networks, staffing or Staffing())
+    pools = _staff_pools(rng, networks, bases, counts)
     staff = tuple(member for pool in pools.values() for member in pool)
-    shifts = tuple(_shifts(pools, now))
+    shifts = tuple(_shifts(pools, counts, now))
     return Roster(now=now, staff=staff, shifts=shifts)
 
 
+Slots = Mapping[tuple[str, str, str], int]
+
+
+def _slots(networks: Sequence[DemoNetwork], staffing: Staffing) -> dict[tuple[str, str, str], int]:
+    """Workers on duty by (network, pattern, role): the staffing plus the care coordinator."""
+    out: dict[tuple[str, str, str], int] = {}
+    for network in networks:
+        for pattern in PATTERNS:
+            for role in ROLE_CODES:
+                if role == "coordinator":
+                    count = int(pattern.name == COORDINATOR_PATTERN)
+                else:
+                    count = staffing.count(network.code, pattern.name, role)
+                if count:
+                    out[(network.code, pattern.name, role)] = count
+    return out
+
+
 def _staff_pools(
-    rng: random.Random, networks: Sequence[DemoNetwork], bases: Sequence[DemoBase]
+    rng: random.Random,
+    networks: Sequence[DemoNetwork],
+    bases: Sequence[DemoBase],
+    counts: Slots,
 ) -> dict[tuple[str, str, str], list[DemoStaff]]:
     """Workers keyed by (network, pattern, role): the slots of that team plus any spare."""
     pools: dict[tuple[str, str, str], list[DemoStaff]] = {}
@@ -135,7 +161,10 @@ def _staff_pools(
         numbers = dict.fromkeys(ROLE_CODES, 0)
         names = list(network.care_coordinators)
         for pattern in PATTERNS:
-            for role, slots in TEAM[pattern.name].items():
+            for role in ROLE_CODES:
+                slots = counts.get((network.code, pattern.name, role), 0)
+                if not slots:
+                    continue
                 pool = pools.setdefault((network.code, pattern.name, role), [])
                 for _ in range(slots + (1 if slots >= SPARE_FROM else 0)):
                     numbers[role] += 1
@@ -166,7 +195,7 @@ def _staff_phones() -> Iterator[str]:
 
 
 def _shifts(
-    pools: Mapping[tuple[str, str, str], list[DemoStaff]], now: datetime
+    pools: Mapping[tuple[str, str, str], list[DemoStaff]], counts: Slots, now: datetime
 ) -> Iterator[DemoShift]:
     """Every rostered shift overlapping the window, by date, pattern, network and role."""
     window_start = (now - WINDOW_BEFORE).astimezone(UTC)
@@ -178,10 +207,10 @@ def _shifts(
             start, end = _local_span(day, pattern)
             if start.astimezone(UTC) >= window_end or end.astimezone(UTC) <= window_start:
                 continue
-            for (_network, name, role), pool in pools.items():
-                if name != pattern.name:
+            for key, pool in pools.items():
+                if key[1] != pattern.name:
                     continue
-                for slot in range(TEAM[name][role]):
+                for slot in range(counts[key]):
                     member = pool[(day.toordinal() + slot) % len(pool)]
                     yield _shift(member, pattern, day, slot)
 

@@ -17,17 +17,37 @@ from typing import Final
 
 from dispatch.models.vocab import RISK_TIERS
 
-#: Share of the population in each stratum (issue text; DESIGN.md "Risk strata").
-TIER_SHARES: Final[Mapping[str, float]] = {
-    "very_high": 0.005,
-    "high": 0.045,
-    "moderate": 0.15,
-    "low": 0.30,
-    "very_low": 0.50,
-}
+#: People in each stratum of the tri-borough register (seeds/002, risk strata table, 2010/11).
+TIER_POPULATION: Final[Mapping[str, int]] = {
+    "very_high": 3_004, "high": 25_535, "moderate": 74_815, "low": 185_783, "very_low": 177_783,
+}  # fmt: skip
 
 #: The whole tri-borough register of the seeds' risk-strata table.
 TRI_BOROUGH_POPULATION: Final = 466_921
+
+#: Share of the population in each stratum, as the seeds' table counted them (0.64 / 5.47 /
+#: 16.0 / 39.8 / 38.1 %). Why not the nominal cut-offs (0.5 / 4.5 / 15 / 30 / 50 %): the
+#: table's strata are what the matched data actually held, and the per-capita costs and
+#: admission rates we use belong to those counts.
+#: The strata add up to 466,920, one fewer than the table's total row: shares are of the sum,
+#: so they add up to exactly 1.
+TIER_SHARES: Final[Mapping[str, float]] = {
+    tier: count / sum(TIER_POPULATION.values()) for tier, count in TIER_POPULATION.items()
+}
+
+#: Health and social care spend per head a year by stratum, in pounds (seeds/002, "Total"
+#: per-capita column: acute, other hospital, community and primary, social care together).
+COST_PER_CAPITA: Final[Mapping[str, int]] = {
+    "very_high": 24_402, "high": 7_662, "moderate": 2_471, "low": 490, "very_low": 251,
+}  # fmt: skip
+
+#: Social care's part of that spend per head a year (seeds/002, social care column).
+SOCIAL_CARE_PER_CAPITA: Final[Mapping[str, int]] = {
+    "very_high": 13_357, "high": 3_280, "moderate": 386, "low": 90, "very_low": 35,
+}  # fmt: skip
+
+#: Float error allowed when a share times the total should be a whole number.
+FLOAT_SLACK: Final = 1e-9
 
 #: Clinical Frailty Scale is validated from this age only; younger people get no score.
 CFS_MIN_AGE: Final = 65
@@ -124,7 +144,8 @@ def tier_counts(total: int, shares: Mapping[str, float] = TIER_SHARES) -> dict[s
     if total < 0:
         raise ValueError(f"total must be >= 0, got {total}")
     exact = {tier: total * shares[tier] for tier in RISK_TIERS}
-    counts = {tier: int(value) for tier, value in exact.items()}
+    # The epsilon absorbs float error: 466,921 x (3,004 / 466,921) is 3,003.9999...
+    counts = {tier: int(value + FLOAT_SLACK) for tier, value in exact.items()}
     short = total - sum(counts.values())
     # Ties broken by the fixed tier order, so the split never depends on dict ordering.
     by_remainder = sorted(RISK_TIERS, key=lambda t: (-(exact[t] - counts[t]), RISK_TIERS.index(t)))

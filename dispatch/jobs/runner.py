@@ -10,6 +10,7 @@ network). New referrals also wake the placer at once, and plan requests the plan
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,17 +25,29 @@ from sqlalchemy import orm as so
 from dispatch import clock as dispatch_clock
 from dispatch.config import DEFAULTS
 from dispatch.db import get_database
+from dispatch.jobs import notify
 from dispatch.jobs.lock import job_lock, try_job_lock
 from dispatch.jobs.wakeup import Waker, waker_for
 from dispatch.models import Network
 from dispatch.planning import live, runs
 from dispatch.planning.pipeline import ShortTransactions
 from dispatch.planning.runs import provider_for
+from dispatch.services import operations
 from dispatch.services.onward import remind_overdue
 from dispatch.services.watch import watch_deadlines
 
 log = logging.getLogger(__name__)
 
+
+class _Failed:
+    """What a job returns when it failed (logged, not raised): falsy like "nothing done", so
+    callers that wake others on a result do not, but told apart by :func:`_marked`."""
+
+    def __bool__(self) -> bool:
+        return False
+
+
+FAILED = _Failed()
 
 
 def clock(app: Flask) -> datetime:
@@ -57,7 +70,7 @@ def run_job(app: Flask, name: str, work: Callable[[so.Session, datetime], Any]) 
         return result
     except Exception:
         log.exception("job %s failed", name)
-        return None
+        return FAILED
 
 
 def send_messages(app: Flask) -> Any:
@@ -74,7 +87,7 @@ def send_messages(app: Flask) -> Any:
         )
     except Exception:
         log.exception("job send_messages failed")
-        return None
+        return FAILED
 
 
 def run_phased_job(app: Flask, name: str, work: Callable[[Any, datetime], Any]) -> Any:
@@ -89,7 +102,7 @@ def run_phased_job(app: Flask, name: str, work: Callable[[Any, datetime], Any]) 
             return work(database, clock(app))
     except Exception:
         log.exception("job %s failed", name)
-        return None
+        return FAILED
 
 
 PLACE_ATTEMPTS = "dispatch.place_attempts"
@@ -160,12 +173,22 @@ def run_plans(app: Flask) -> Any:
         ShortTransactions(database), provider=provider_for(app), now=now))
 
 
+def run_capacity_plans(app: Flask) -> Any:
+    """Play pending capacity-planner runs (``POST /api/capacity-plans``); minutes each, so
+    under their own lock and never in a web request."""
+    from dispatch.capacity import runs as capacity_runs
+
+    return run_phased_job(app, "run_capacity_plans", lambda database, _now: (
+        capacity_runs.run_pending(database, clock=lambda: clock(app))))
+
+
 JOBS: dict[str, tuple[str, Callable[[Flask], Any]]] = {
     "send_messages": ("SEND_INTERVAL", send_messages),
     "place_new": ("PLACE_INTERVAL", place_new),
     "watch_deadlines": ("WATCH_INTERVAL", watch),
     "reoptimise": ("REOPTIMISE_INTERVAL", reoptimise),
     "run_plans": ("PLANS_INTERVAL", run_plans),
+    "run_capacity_plans": ("CAPACITY_PLANS_INTERVAL", run_capacity_plans),
 }
 
 
@@ -199,6 +222,17 @@ def build_scheduler(app: Flask, *, blocking: bool) -> BaseScheduler:
     return scheduler
 
 
+def start_listener(app: Flask) -> notify.Listener | None:
+    """On PostgreSQL, listen for wake-ups from the web processes (``NOTIFY``; see
+    :mod:`dispatch.jobs.notify`) and run the job named at once. None on SQLite."""
+    engine = get_database(app).engine
+    if not notify.supported(engine):
+        return None
+    listener = notify.Listener(engine.url, waker_for(app).wake, JOBS)
+    listener.start()
+    return listener
+
+
 def _setting(app: Flask, key: str) -> Any:
     """A job setting: the app's, else its default in :data:`dispatch.config.DEFAULTS`."""
     return app.config.get(key, DEFAULTS[key])
@@ -206,8 +240,20 @@ def _setting(app: Flask, key: str) -> Any:
 
 def _marked(job_id: str, func: Callable[[Flask], Any], app: Flask) -> Any:
     """Run a scheduled job marked as running, so a wake during the run re-runs it after."""
+    started_at, started = clock(app), time.perf_counter()
     with waker_for(app).running(job_id):
-        return func(app)
+        result = func(app)
+    _heartbeat(app, job_id, started_at, time.perf_counter() - started, ok=result is not FAILED)
+    return result
+
+
+def _heartbeat(app: Flask, job_id: str, started: datetime, seconds: float, *, ok: bool) -> None:
+    """Record the run for ``/metrics`` (job lag, duration, failures); never fails the job."""
+    try:
+        with get_database(app).session_scope() as session:
+            operations.record_job(session, name=job_id, started=started, seconds=seconds, ok=ok)
+    except Exception:
+        log.exception("job %s: heartbeat not recorded", job_id)
 
 
 class _PlacerWake:

@@ -12,15 +12,20 @@ module global, so two apps in one process (tests, the simulator) never wake each
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask, current_app
 
+from dispatch.jobs import notify
+
 EXTENSION = "dispatch.waker"
+REMOTE = "dispatch.remote_wake"
 
 
 class Waker:
@@ -43,19 +48,22 @@ class Waker:
             if scheduler in self._schedulers:
                 self._schedulers.remove(scheduler)
 
-    def wake(self, job_id: str = "place_new") -> None:
+    def wake(self, job_id: str = "place_new") -> bool:
         """Run ``job_id`` now in the attached schedulers (if any runs here): new referrals call
         it so an urgent visit is placed in seconds, not at the next tick. If the job is
-        running, it runs again right after this run."""
+        running, it runs again right after this run. False when no scheduler here has it."""
         with self._lock:
             if job_id in self._running:
                 self._again.add(job_id)
-                return
+                return True
             schedulers = list(self._schedulers)
+        woken = False
         for scheduler in schedulers:
             job = scheduler.get_job(job_id)
             if job is not None:
                 job.modify(next_run_time=datetime.now(UTC))
+                woken = True
+        return woken
 
     @contextmanager
     def running(self, job_id: str) -> Iterator[None]:
@@ -82,6 +90,19 @@ def waker_for(app: Flask) -> Waker:
     return waker
 
 
+def init_app(app: Flask, engine: sa.Engine) -> None:
+    """On PostgreSQL, a wake no scheduler of this process takes is sent to the others with
+    ``NOTIFY`` (:mod:`dispatch.jobs.notify`): the production layout's web processes reach
+    ``dispatch scheduler`` at once instead of at its next poll."""
+    if notify.supported(engine):
+        app.extensions[REMOTE] = functools.partial(notify.notify, engine)
+
+
 def wake(job_id: str = "place_new") -> None:
-    """From a request: wake ``job_id`` in the current app's scheduler (see :meth:`Waker.wake`)."""
-    waker_for(current_app).wake(job_id)
+    """From a request, after its commit: wake ``job_id`` in this app's scheduler (see
+    :meth:`Waker.wake`), or, when none runs in this process, in the scheduler process."""
+    if waker_for(current_app).wake(job_id):
+        return
+    remote = current_app.extensions.get(REMOTE)
+    if remote is not None:
+        remote(job_id)

@@ -2,6 +2,8 @@
 
 from dispatch.models.audit import AuditEvent
 from dispatch.models.base import Base, UTCDateTime
+from dispatch.models.budgets import NetworkBudget
+from dispatch.models.capacity import CapacityPlan
 from dispatch.models.care_plans import CarePlanReview
 from dispatch.models.carers import Carer, CarerAssessment, CarerLink
 from dispatch.models.conferences import CaseConference, ConferenceCase
@@ -11,6 +13,7 @@ from dispatch.models.escalations import Escalation, OnCallText
 from dispatch.models.messages import Message
 from dispatch.models.networks import Network, StaffBase
 from dispatch.models.onward import OnwardReferral, Task
+from dispatch.models.operations import JobHeartbeat, PlannerRun
 from dispatch.models.packages import CarePackage, CarePackageItem, TariffItem
 from dispatch.models.patients import CarePlan, Patient
 from dispatch.models.plans import Plan
@@ -24,13 +27,14 @@ from dispatch.models.practices import (
 from dispatch.models.referrals import Referral
 from dispatch.models.staff import Absence, Shift, Staff
 from dispatch.models.users import ApiToken, User, UserNetwork
-from dispatch.models.visits import Visit
+from dispatch.models.visits import Visit, VisitLink
 
 __all__ = [
     "Absence",
     "ApiToken",
     "AuditEvent",
     "Base",
+    "CapacityPlan",
     "CareCoordination",
     "CarePackage",
     "CaseConference",
@@ -47,13 +51,16 @@ __all__ = [
     "HospitalDischarge",
     "MdGroup",
     "MdGroupMember",
+    "JobHeartbeat",
     "Message",
     "Network",
+    "NetworkBudget",
     "OnCallText",
     "OnwardReferral",
     "Patient",
     "Plan",
     "PracticeRegistration",
+    "PlannerRun",
     "Referral",
     "Shift",
     "Staff",
@@ -64,4 +71,5 @@ __all__ = [
     "UserNetwork",
     "UTCDateTime",
     "Visit",
+    "VisitLink",
 ]

@@ -71,6 +71,13 @@ class CarePackageItem(Base):
         sa.CheckConstraint("units_per_week > 0", name="units"),
         sa.CheckConstraint("weeks > 0", name="weeks"),
         sa.CheckConstraint("unit_cost_pence >= 0", name="unit_cost"),
+        sa.CheckConstraint("staff_count IN (1, 2)", name="staff_count"),
+        sa.CheckConstraint(
+            "follows_item_id IS NULL OR (follow_min_minutes IS NOT NULL AND "
+            "follow_max_minutes IS NOT NULL AND follow_min_minutes >= 0 AND "
+            "follow_min_minutes <= follow_max_minutes)", name="follow_gap"),
+        sa.CheckConstraint("min_spacing_hours IS NULL OR min_spacing_hours > 0",
+                           name="spacing"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -80,5 +87,15 @@ class CarePackageItem(Base):
     weeks: so.Mapped[int] = so.mapped_column(sa.Integer)
     # Copied from the tariff when the item is added, so a later price change never alters it.
     unit_cost_pence: so.Mapped[int] = so.mapped_column(sa.Integer)
+    #: Staff each visit needs: 2 for a double-handed call (a hoist transfer).
+    staff_count: so.Mapped[int] = so.mapped_column(sa.SmallInteger, default=1)
+    #: "Then this within N-M minutes": each of this line's visits follows one of that line's
+    #: visits on the same day, starting ``follow_min_minutes``..``follow_max_minutes`` after it.
+    follows_item_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("care_package_items.id"))
+    follow_min_minutes: so.Mapped[int | None] = so.mapped_column(sa.Integer)
+    follow_max_minutes: so.Mapped[int | None] = so.mapped_column(sa.Integer)
+    #: "At least N hours apart": this line's visits on one day start at least this far apart.
+    min_spacing_hours: so.Mapped[float | None] = so.mapped_column(sa.Float)
 
     package: so.Mapped[CarePackage] = so.relationship(back_populates="items")

@@ -21,6 +21,7 @@ class User(Base):
         sa.CheckConstraint(
             "approval_limit_pence IS NULL OR approval_limit_pence >= 0", name="approval_limit"
         ),
+        sa.UniqueConstraint("identity_issuer", "identity_subject", name="uq_users_identity"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -45,6 +46,10 @@ class User(Base):
     # copies of its cookie included.
     session_generation: so.Mapped[int] = so.mapped_column(
         sa.Integer, default=0, server_default=sa.text("0"))
+    # Who the user is at the OpenID Connect provider (NHS CIS2): its issuer and subject. Set
+    # for users the provider signed in (dispatch.services.identity); None for local accounts.
+    identity_issuer: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    identity_subject: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     created_at: so.Mapped[datetime] = created_at_column()
 
 

@@ -9,7 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch.models.base import Base, created_at_column, in_list, utcnow
-from dispatch.models.vocab import CATEGORIES, JEOPARDY_CAUSES, VISIT_OUTCOMES
+from dispatch.models.vocab import (
+    CATEGORIES,
+    JEOPARDY_CAUSES,
+    LINK_KINDS,
+    LINK_WORKERS,
+    VISIT_OUTCOMES,
+)
 from dispatch.states import VISIT_PINNED_STATUSES, VISIT_STAFFED_STATUSES, VISIT_STATUSES
 
 if TYPE_CHECKING:
@@ -107,3 +113,39 @@ class Visit(Base):
     __mapper_args__ = {"version_id_col": version}
 
     referral: so.Mapped[Referral | None] = so.relationship(back_populates="visits")
+
+
+class VisitLink(Base):
+    """Two visits planned together (issue 15): ``start(second) - start(first)`` within
+    ``[min_gap_minutes, max_gap_minutes]``, served by ``workers`` (different, same or any).
+
+    A double-handed visit (a hoist transfer: two staff at once) is two visits linked with gap
+    0..0 and different workers; the planner serves both halves or neither (hazard H-100). A
+    visit is in at most one link (the unique columns), as the scheduler's model requires.
+    """
+
+    __tablename__ = "visit_links"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("kind", LINK_KINDS), name="kind"),
+        sa.CheckConstraint(in_list("workers", LINK_WORKERS), name="workers"),
+        sa.CheckConstraint("first_visit_id <> second_visit_id", name="two_visits"),
+        sa.CheckConstraint("min_gap_minutes >= 0 AND min_gap_minutes <= max_gap_minutes",
+                           name="gap"),
+        sa.CheckConstraint(
+            "kind <> 'double_handed' OR (min_gap_minutes = 0 AND max_gap_minutes = 0 "
+            "AND workers = 'different')", name="double_handed"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    first_visit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("visits.id"), unique=True)
+    second_visit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("visits.id"), unique=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    min_gap_minutes: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
+    max_gap_minutes: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
+    workers: so.Mapped[str] = so.mapped_column(sa.String(12), default="different")
+    created_by: so.Mapped[str] = so.mapped_column(sa.String(120))
+    created_at: so.Mapped[datetime] = created_at_column()
+
+    def partner_of(self, visit_id: int) -> int:
+        """The other visit of the link."""
+        return self.second_visit_id if visit_id == self.first_visit_id else self.first_visit_id

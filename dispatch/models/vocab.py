@@ -42,6 +42,12 @@ JEOPARDY_CAUSES = ("unassigned", "not_accepted", "late_arrival", "sms_failed", "
 
 PACKAGE_STATUSES = ("draft", "submitted", "approved", "rejected", "active", "ended")
 
+#: Why two visits are linked (``visit_links``): two staff at once (``double_handed``), one
+#: visit then another within a gap (``follow_on``), or a patient's calls kept apart (``spacing``).
+LINK_KINDS = ("double_handed", "follow_on", "spacing")
+#: Who serves a linked pair: two ``different`` workers, the ``same`` worker, or ``any``.
+LINK_WORKERS = ("different", "same", "any")
+
 MESSAGE_DIRECTIONS = ("outbound", "inbound")
 
 MESSAGE_STATUSES = (

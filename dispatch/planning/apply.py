@@ -141,7 +141,8 @@ def _apply(
         sa.select(Visit).where(Visit.id.in_(in_plan)).execution_options(populate_existing=True)
     ).all()
     ours = in_plan - {v.id for v in fresh if _changed_since_planning(v, index)}
-    bookings = _Bookings(session, staff_ids, ours, now, invariants.Travel(index.provider))
+    bookings = _Bookings(session, staff_ids, ours, now,
+                         invariants.Travel(index.provider, index.modes))
     for route in plan.routes:
         shift = session.get(Shift, index.shifts[route.shift_id])
         staff = session.get(Staff, index.staff_of_shift[route.shift_id])
@@ -209,8 +210,26 @@ def _apply(
         if visit is not None and visit.status in ("assigned", "offered") and not visit.pinned:
             visit_actions.unassign(session, visit=visit, now=now, reason=item.reason)
             report.unassigned += 1
+        elif visit is not None and item.visit_id in index.partners and visit.status in (
+                "assigned", "offered", "accepted"):
+            # One half of a linked pair is never kept alone, even accepted or pinned (H-100):
+            # its partner cannot be served, so its worker is told it is withdrawn.
+            visit_actions.unassign(session, visit=visit, now=now, reason=item.reason)
+            report.unassigned += 1
+    _tell_pairs(session, written, index, now, base_url)
     _record_reasons(session, plan=plan, index=index)
     return report, written
+
+
+def _tell_pairs(session: so.Session, written: set[int], index: ProblemIndex, now: datetime,
+                base_url: str | None) -> None:
+    """Each newly offered half of a pair names its partner's worker in its offer text: the
+    halves are offered in route order, so the first was written before its partner had one."""
+    linked = {index.visits[v] for v in index.partners}
+    for visit_id in sorted(written & linked):
+        visit = session.get(Visit, visit_id)
+        if visit is not None and visit.status == "offered":
+            visit_actions.refresh_offer_text(session, visit=visit, now=now, base_url=base_url)
 
 
 def _record_reasons(session: so.Session, *, plan: RoutingPlan, index: ProblemIndex) -> None:

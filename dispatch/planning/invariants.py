@@ -4,7 +4,7 @@ A visit holds its worker (``dispatch.states.VISIT_OCCUPYING_STATUSES``) from its
 for its duration; a visit under way from when it began (arrival, else its planned start) until
 it should end or now, whichever is later, which is how :mod:`dispatch.planning.problem` frees
 the worker. Two such visits of one worker clash when neither ends in time to drive to the
-other (car travel from the provider the plan used). The pure rule is
+other (travel by the worker's own mode, from the provider the plan used). The pure rule is
 :func:`routing.checker.double_bookings`; this module reads the rows for it.
 
 Used by :func:`dispatch.planning.apply.apply_plan` (each write is checked against the worker's
@@ -15,7 +15,7 @@ coordinator's manual assignment (:func:`dispatch.services.manual.check_assignmen
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -102,31 +102,51 @@ def holdings(
 
 
 class Travel:
-    """Car travel between booking locations from one provider, one matrix call per new place."""
+    """Travel between booking locations from one provider, by each worker's own mode (a
+    walking worker's plan is checked at walking pace, as it was planned, issue 15); one matrix
+    call per mode when new places arrive."""
 
-    def __init__(self, provider: TravelTimeProvider | None) -> None:
+    def __init__(self, provider: TravelTimeProvider | None,
+                 modes: Mapping[int, str] | None = None) -> None:
         self.provider = provider
+        self.modes = dict(modes or {})
         self.points: list[LatLon] = []
         self.index: dict[LatLon, int] = {}
-        self.matrix = np.zeros((1, 1), dtype=np.int64)
+        self.matrices: dict[str, np.ndarray] = {}
 
     def prepare(self, places: Iterable[LatLon | None]) -> None:
-        """Make sure the matrix covers ``places`` (asks the provider only for new ones)."""
+        """Make sure the matrices cover ``places`` (asks the provider only for new ones)."""
         new = [p for p in dict.fromkeys(places) if p is not None and p not in self.index]
         if not new:
             return
         self.points += new
         self.index = {p: k for k, p in enumerate(self.points)}
-        size = len(self.points)
-        matrix = np.zeros((size + 1, size + 1), dtype=np.int64)  # the last row: unknown place
-        if self.provider is not None:
-            matrix[:size, :size] = self.provider.matrix(self.points, self.points,
-                                                        mode=TRAVEL_MODE)
-        self.matrix = matrix
+        self.matrices = {}
+
+    def matrix_of(self, staff_id: int) -> np.ndarray:
+        """Seconds between the known places for ``staff_id``'s travel mode (the last row and
+        column: an unknown place, reached from anywhere in no time)."""
+        mode = self.modes.get(staff_id, TRAVEL_MODE)
+        if mode not in self.matrices:
+            size = len(self.points)
+            matrix = np.zeros((size + 1, size + 1), dtype=np.int64)
+            if self.provider is not None and size:
+                matrix[:size, :size] = self.provider.matrix(self.points, self.points, mode=mode)
+            self.matrices[mode] = matrix
+        return self.matrices[mode]
 
     def location(self, where: LatLon | None) -> int:
         """Index of ``where`` in the matrix; an unknown place travels nowhere in no time."""
-        return self.index[where] if where is not None else self.matrix.shape[0] - 1
+        return self.index[where] if where is not None else len(self.points)
+
+
+def staff_modes(session: so.Session, staff_ids: Iterable[int]) -> dict[int, str]:
+    """Each worker's travel mode (the roster's), for :class:`Travel`."""
+    ids = set(staff_ids)
+    if not ids:
+        return {}
+    return {row.id: row.travel_mode for row in session.execute(
+        sa.select(Staff.id, Staff.travel_mode).where(Staff.id.in_(ids)))}
 
 
 def clashes(items: Sequence[Held], travel: Travel) -> list[Clash]:
@@ -142,15 +162,21 @@ def clashes(items: Sequence[Held], travel: Travel) -> list[Clash]:
         # clash by half a second, and the simulated day skipped 80 such writes).
         return math.floor(moment.timestamp())
 
-    bookings = [
-        Booking(str(item.visit_id), str(item.staff_id), seconds(item.start), seconds(item.end),
-                travel.location(item.where))
-        for item in items
-    ]
-    return [
-        Clash(int(a.worker_id), int(a.visit_id), int(b.visit_id))
-        for a, b in double_bookings(bookings, travel.matrix)
-    ]
+    by_worker: dict[int, list[Held]] = {}
+    for item in items:
+        by_worker.setdefault(item.staff_id, []).append(item)
+    found = []
+    for staff_id, mine in by_worker.items():
+        if len(mine) < 2:
+            continue
+        bookings = [
+            Booking(str(item.visit_id), str(item.staff_id), seconds(item.start),
+                    seconds(item.end), travel.location(item.where))
+            for item in mine
+        ]
+        found += [Clash(int(a.worker_id), int(a.visit_id), int(b.visit_id))
+                  for a, b in double_bookings(bookings, travel.matrix_of(staff_id))]
+    return found
 
 
 def clashes_with(candidate: Held, others: Sequence[Held], travel: Travel) -> list[int]:
@@ -167,7 +193,9 @@ def worker_clashes(
     provider: TravelTimeProvider | None, travel: Travel | None = None,
 ) -> list[Clash]:
     """Every clash among the bookings of ``staff_ids`` as the rows stand."""
-    return clashes(holdings(session, staff_ids, now), travel or Travel(provider))
+    ids = set(staff_ids)
+    return clashes(holdings(session, ids, now),
+                   travel or Travel(provider, staff_modes(session, ids)))
 
 
 def lock_worker(session: so.Session, staff_id: int) -> Staff:

@@ -23,6 +23,7 @@ simulated clock).
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from sqlalchemy import orm as so
 
 from dispatch.database import Database
 from dispatch.models import Network, Visit
-from dispatch.planning import jeopardy
+from dispatch.planning import jeopardy, pairs
 from dispatch.planning.apply import ApplyReport, apply_plan
 from dispatch.planning.problem import (
     DEFAULT_HORIZON,
@@ -42,6 +43,7 @@ from dispatch.planning.problem import (
     build_problem,
     current_plan,
 )
+from dispatch.services import operations
 from routing import solver
 from routing.errors import RoutingInfeasible
 from routing.travel import TravelTimeProvider
@@ -152,7 +154,9 @@ def read(
     """Build ``network_id``'s problem from the rows, with the assignments as they stand."""
     problem, index = build_problem(session, now=now, provider=provider, network_id=network_id,
                                    horizon=DEFAULT_HORIZON if horizon is None else horizon)
-    return Read(problem, index, current_plan(session, problem, index))
+    # A pair half-held in the rows (one worker declined) is placed afresh, as a pair.
+    current = pairs.without_lone_halves(problem, current_plan(session, problem, index))
+    return Read(problem, index, current)
 
 
 def relaxed(problem: RoutingProblem) -> RoutingProblem:
@@ -178,13 +182,18 @@ def solve(
     :raise RoutingInfeasible: no plan (after relaxing, if ``options.relax`` allows it).
     """
     if options.relax == "always":
-        return _solve(found, relaxed(found.problem), options, new_ids), True
+        return _whole(found, _solve(found, relaxed(found.problem), options, new_ids)), True
     try:
-        return _solve(found, found.problem, options, new_ids), False
+        return _whole(found, _solve(found, found.problem, options, new_ids)), False
     except RoutingInfeasible:
         if options.relax != "on_infeasible":
             raise
-    return _solve(found, relaxed(found.problem), options, new_ids), True
+    return _whole(found, _solve(found, relaxed(found.problem), options, new_ids)), True
+
+
+def _whole(found: Read, plan: RoutingPlan) -> RoutingPlan:
+    """Never one half of a linked pair served alone (H-100, :mod:`dispatch.planning.pairs`)."""
+    return pairs.whole_pairs(found.problem, plan)
 
 
 def _solve(found: Read, problem: RoutingProblem, options: Options,
@@ -239,13 +248,30 @@ def run(
                      horizon=options.horizon)
     if not found.problem.visits and new_ids is None:
         return Report(network_id, 0, 0, ApplyReport())
-    plan, was_relaxed = solve(found, options=options, new_ids=new_ids or ())
+    started = time.perf_counter()
+    try:
+        plan, was_relaxed = solve(found, options=options, new_ids=new_ids or ())
+    except RoutingInfeasible:
+        _record(tx, network_id, options, now, started, len(found.problem.visits), 0, False)
+        raise
     if proceed is not None and not proceed():
         raise Cancelled(f"network {network_id}: cancelled before apply")
     report = apply(tx, plan=plan, index=found.index, now=now, provider=provider,
                    after_apply=after_apply)
+    _record(tx, network_id, options, now, started, len(found.problem.visits),
+            sum(len(r.stops) for r in plan.routes), was_relaxed)
     return Report(network_id, len(found.problem.visits),
                   sum(len(r.stops) for r in plan.routes), report, was_relaxed, plan, found.index)
+
+
+def _record(tx: Transactions, network_id: int | None, options: Options, now: datetime,
+            started: float, visits: int, planned: int, relaxed: bool) -> None:
+    """The run's time and what it left unplanned, for ``/metrics`` (its own transaction)."""
+    with tx.session() as session:
+        operations.record_planner_run(
+            session, network_id=network_id, method=options.method, started=now,
+            seconds=time.perf_counter() - started, visits=visits, planned=planned,
+            relaxed=relaxed)
 
 
 def networks_with_new_visits(session: so.Session) -> dict[int, list[int]]:

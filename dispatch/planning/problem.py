@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -21,6 +22,8 @@ from sqlalchemy import orm as so
 
 from dispatch import states
 from dispatch.models import Absence, Patient, Shift, Staff, StaffBase, Visit
+from dispatch.planning import pairs
+from dispatch.services import pairs as visit_pairs
 from routing import types as rt
 from routing.travel import TravelTimeProvider
 
@@ -34,7 +37,9 @@ PLANNABLE = states.VISIT_MOVABLE_STATUSES
 PINNED = ("accepted",)
 UNDER_WAY = states.VISIT_UNDER_WAY_STATUSES
 FIELD_ROLES = ("district_nurse", "hybrid_worker", "therapist", "social_worker")
-TRAVEL_MODE = "car"  # one matrix per problem; see the note in build_problem
+#: The mode of the problem's own ``travel`` matrix; workers who travel otherwise (the
+#: roster's ``travel_mode``: walk, bicycle, public transport) get a profile of their mode.
+TRAVEL_MODE = "car"
 
 
 @dataclass
@@ -48,6 +53,11 @@ class ProblemIndex:
     staff_of_shift: dict[str, int] = field(default_factory=dict)
     #: The travel times the problem was built with (apply checks bookings with the same).
     provider: TravelTimeProvider | None = None
+    #: Linked visits (problem ids), each to its partner, both ways (issue 15).
+    partners: dict[str, str] = field(default_factory=dict)
+    #: Each planned worker's travel mode (Staff.id -> mode): apply checks their bookings at
+    #: the pace they were planned at.
+    modes: dict[int, str] = field(default_factory=dict)
 
     def at(self, seconds: int) -> datetime:
         return self.start + timedelta(seconds=seconds)
@@ -71,8 +81,11 @@ def build_problem(
     """The open visits and the shifts of ``network_id`` (all networks when None), plus the
     open visits ``include_visits`` from elsewhere (to ask whether this network could take one).
 
-    Travel uses one matrix (car speeds) for everyone; bicycle and walking staff are therefore
-    planned at car speed, a known simplification noted in the module's tests.
+    Each worker travels by their roster's mode (issue 15): the problem's ``travel`` matrix is
+    by car, and one more matrix per other mode in use (``travel_profiles``, keyed by the mode:
+    ``walk``, ``bicycle``, ``public_transport``) from the same provider (OSRM's profile where
+    configured, else the offline estimate's speed and circuity for that mode); each shift's
+    ``profile`` names its worker's.
     """
     start = now.replace(second=0, microsecond=0)
     end = start + horizon
@@ -88,6 +101,7 @@ def build_problem(
         return point_ids[key]
 
     visits = _open_visits(session, network_id, end, include_visits)
+    visits += _partners_elsewhere(session, visits)
     patients = {
         p.id: p
         for p in session.scalars(
@@ -125,6 +139,7 @@ def build_problem(
         sid = str(shift.id)
         index.shifts[sid] = shift.id
         index.staff_of_shift[sid] = shift.staff_id
+        index.modes[shift.staff_id] = member.travel_mode
         routing_shifts.append(
             rt.Shift(
                 id=sid,
@@ -137,6 +152,7 @@ def build_problem(
                 breaks=_breaks(shift, start, free_at, finish) + tuple(
                     rt.Break(start_min=seconds_between(start, a), start_max=seconds_between(
                         start, a), duration=int((b - a).total_seconds())) for a, b in off),
+                profile=_profile(member.travel_mode),
             )
         )
     # A worker may have two shifts in the horizon (a night ending at 07:30 and the next one at
@@ -164,16 +180,87 @@ def build_problem(
                 history.get(visit.patient_id, set()),
             )
         )
-    matrix = (provider.matrix(points, points, mode=TRAVEL_MODE) if points
-              else np.zeros((1, 1), dtype=np.int64))
+    matrix = _matrix(provider, points, TRAVEL_MODE)
+    profiles = {s.profile: _matrix(provider, points, s.profile)
+                for s in routing_shifts if s.profile != rt.DEFAULT_PROFILE}
+    links, anchors = _links(session, index)
+    routing_visits = [_anchored(v, anchors.get(v.id), start) for v in routing_visits]
     problem = rt.RoutingProblem(
-        visits=_hold_pinned_times(routing_visits, visits, routing_shifts, matrix, start),
+        visits=_hold_pinned_times(routing_visits, visits, routing_shifts,
+                                  {rt.DEFAULT_PROFILE: matrix, **profiles}, start),
         shifts=tuple(routing_shifts),
         travel=matrix,
         late_policy=late_policy,
         seed=seed,
+        links=links,
+        travel_profiles=profiles,
     )
+    index.partners = pairs.partners(problem)
     return problem, index
+
+
+def _profile(mode: str) -> str:
+    """A worker's travel profile: the problem's own matrix for car, else their mode's."""
+    return rt.DEFAULT_PROFILE if mode == TRAVEL_MODE else mode
+
+
+def _matrix(provider: TravelTimeProvider, points: list[tuple[float, float]],
+            profile: str) -> np.ndarray:
+    mode = TRAVEL_MODE if profile == rt.DEFAULT_PROFILE else profile
+    if not points:
+        return np.zeros((1, 1), dtype=np.int64)
+    return provider.matrix(points, points, mode=mode)
+
+
+Anchor = tuple[datetime, int, int]  # partner's start, min and max gap (s) from it
+
+
+def _links(session: so.Session, index: ProblemIndex
+           ) -> tuple[tuple[rt.Link, ...], dict[str, Anchor]]:
+    """The links between the problem's visits, as the scheduler's (gaps in seconds), and
+    the anchors of visits whose partner is already under way (not in the problem).
+
+    A half whose partner is under way must still start at the partner's time (a second carer
+    joining a hoist transfer): its window is tied to the partner's start (:func:`_anchored`),
+    so a re-plan cannot move it elsewhere in the day. A partner closed (completed, cancelled)
+    ties nothing.
+    """
+    ids = {row: vid for vid, row in index.visits.items()}
+    out: list[rt.Link] = []
+    used: set[str] = set()
+    anchors: dict[str, Anchor] = {}
+    for row in visit_pairs.links_among(session, ids):
+        first, second = ids.get(row.first_visit_id), ids.get(row.second_visit_id)
+        low, high = row.min_gap_minutes * 60, row.max_gap_minutes * 60
+        if first is None or second is None:
+            mine = first or second
+            other = session.get(Visit, row.partner_of(index.visits[mine])) if mine else None
+            if mine is not None and other is not None and other.status in UNDER_WAY:
+                began = other.arrived_at or other.planned_start
+                if began is not None:
+                    # start(second) - start(first) in [low, high], seen from this half.
+                    anchors[mine] = (began, low, high) if second == mine else \
+                        (began, -high, -low)
+            continue
+        if {first, second} & used:
+            continue
+        used |= {first, second}
+        out.append(rt.Link(first=first, second=second, min_gap=low, max_gap=high,
+                           workers=cast(rt.LinkWorkers, row.workers)))
+    return tuple(out), anchors
+
+
+def _anchored(visit: rt.Visit, anchor: Anchor | None, start: datetime) -> rt.Visit:
+    """``visit`` with its window tied to its under-way partner's start (late if it must be,
+    at the lateness cost: the partner is waiting)."""
+    if anchor is None:
+        return visit
+    began, low, high = anchor
+    at = seconds_between(start, began)
+    earliest = max(0, at + low)
+    deadline = max(earliest, at + high)
+    return replace(visit, earliest=earliest, deadline=deadline, late_limit=None,
+                   late_workers=frozenset())
 
 
 def current_plan(
@@ -211,7 +298,7 @@ def _hold_pinned_times(
     routing_visits: list[rt.Visit],
     rows: list[Visit],
     shifts: list[rt.Shift],
-    matrix: np.ndarray,
+    matrices: dict[str, np.ndarray],
     start: datetime,
 ) -> tuple[rt.Visit, ...]:
     """A visit a coordinator pinned (assigned or offered, ``pinned``) keeps its time too.
@@ -234,6 +321,7 @@ def _hold_pinned_times(
             out.append(visit)
             continue
         at = max(0, seconds_between(start, row.planned_start))
+        matrix = matrices[shift.profile]
         reachable = shift.start + int(matrix[shift.start_location, visit.location]) <= at
         home = at + visit.duration + int(matrix[visit.location, shift.end_location]) <= shift.end
         out.append(replace(
@@ -254,6 +342,22 @@ def _open_visits(
         mine = Visit.network_id == network_id
         stmt = stmt.where(sa.or_(mine, Visit.id.in_(list(include))) if include else mine)
     return list(session.scalars(stmt))
+
+
+def _partners_elsewhere(session: so.Session, visits: list[Visit]) -> list[Visit]:
+    """The open partners of linked visits that the network filter (or the horizon) left
+    out: a pair is planned together, never one half alone (H-130), even when cover moved
+    one half to another network."""
+    have = {v.id for v in visits}
+    open_ids = [v.id for v in visits if v.status in PLANNABLE + PINNED]
+    wanted = {row.partner_of(row.first_visit_id if row.first_visit_id in have
+                             else row.second_visit_id)
+              for row in visit_pairs.links_among(session, open_ids)} - have
+    if not wanted:
+        return []
+    return list(session.scalars(sa.select(Visit).where(
+        Visit.id.in_(wanted), Visit.status.in_(PLANNABLE + PINNED + UNDER_WAY))
+        .order_by(Visit.deadline, Visit.id)))
 
 
 def _shifts(

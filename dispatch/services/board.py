@@ -12,6 +12,7 @@ its reference, the postcode district and the reason. Coordinates are rounded to
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,6 +24,7 @@ from sqlalchemy import orm as so
 from dispatch import states
 from dispatch.config import LONDON
 from dispatch.models import Escalation, Message, Network, Patient, Shift, Staff, StaffBase, Visit
+from dispatch.services import pairs as visit_pairs
 from dispatch.services.patients import postcode_district
 from dispatch.services.watch import CAUSE_TEXT, jeopardy_cause
 from routing.travel import TravelTimeProvider
@@ -32,6 +34,9 @@ OPEN = states.VISIT_OPEN_STATUSES
 CLOSED = states.VISIT_FINAL_STATUSES
 MAP_DECIMALS = 3  # ~100 m: a dot on a borough map, not a front door
 EXTRA_CAUSE_TEXT = {"sms_failed": "offer text not delivered", "declined": "declined by worker"}
+#: A travel bar's label by the worker's mode (issue 15: each worker's own travel).
+MODE_WORDS = {"car": "Drive", "bicycle": "Cycle", "walk": "Walk",
+              "public_transport": "Bus or train"}
 #: How far back the board lists escalations not yet cleared (their visit still open).
 ESCALATIONS_SHOWN_FOR = timedelta(hours=24)
 
@@ -59,6 +64,9 @@ class BoardVisit:
     cause: str | None
     minutes_left: int
     point: tuple[float, float] | None
+    #: For a double-handed visit: "2 staff, with <worker>" (the partner's worker, or "a
+    #: second worker" while none is chosen); None for a visit one person does.
+    pair: str | None = None
 
     @property
     def cause_text(self) -> str | None:
@@ -119,6 +127,8 @@ class Timeline:
     ends_at: datetime
     sick_from: datetime | None
     segments: tuple[Segment, ...]
+    #: How the worker travels (the roster's mode); their travel bars are timed by it.
+    mode: str = "car"
 
 
 @dataclass(frozen=True)
@@ -177,7 +187,9 @@ def load_board(
                      {e.visit_id for e in escalations if e.visit_id is not None})
     staff = _staff(session, network_id, {v.assigned_staff_id for v in visits})
     places = _places(session, {v.patient_id for v in visits})
-    rows = [_row(v, staff, places, now) for v in visits]
+    pair_text = _pairs(session, visits)
+    rows = [dataclasses.replace(r, pair=pair_text.get(r.id))
+            for r in (_row(v, staff, places, now) for v in visits)]
     attention = sorted(
         (r for r in rows if r.status in OPEN and (r.cause or r.status == "unassigned")),
         key=lambda r: (r.cause is None, r.deadline, r.priority))
@@ -189,6 +201,17 @@ def load_board(
     timelines = _timelines(session, network_id, start, end, rows, staff, bases, places, provider)
     return Board(network_id, name, networks, now, day, tuple(attention), tuple(planned),
                  tuple(closed), timelines, tuple(bases.values()), escalations)
+
+
+def _pairs(session: so.Session, visits: list[Visit]) -> dict[int, str]:
+    """Each double-handed visit's pair text (issue 15): who the other worker is."""
+    out: dict[int, str] = {}
+    for visit, item in zip(visits, visit_pairs.with_partners(session, visits), strict=True):
+        if item.partner is None or item.partner.kind != visit_pairs.DOUBLE_HANDED:
+            continue
+        name = item.partner.staff_name or "a second worker not yet chosen"
+        out[visit.id] = f"2 staff, with {name} (visit {item.partner.reference})"
+    return out
 
 
 def _escalations(session: so.Session, network_id: int | None, now: datetime
@@ -303,7 +326,7 @@ def _timelines(
         segments = _segments(shift, mine, base.point if base else None, worker.travel_mode,
                              provider)
         out.append(Timeline(worker.id, shift.id, worker.name, worker.role, shift.starts_at,
-                            shift.ends_at, shift.sick_from, segments))
+                            shift.ends_at, shift.sick_from, segments, worker.travel_mode))
     return tuple(sorted(out, key=lambda t: (t.role, t.name, t.starts_at)))
 
 
@@ -323,7 +346,8 @@ def _segments(
             leave = max(previous_end, visit.planned_start - timedelta(seconds=seconds))
             if leave < visit.planned_start:
                 segments.append(Segment("travel", leave, visit.planned_start,
-                                        f"Travel {round(seconds / 60)} min"))
+                                        f"{MODE_WORDS.get(mode, 'Travel')} "
+                                        f"{round(seconds / 60)} min"))
         segments.append(Segment("visit", visit.planned_start, visit.planned_end,
                                 f"Visit {visit.reference}", visit.status, bool(visit.cause)))
         previous_end = visit.planned_end

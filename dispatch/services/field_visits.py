@@ -22,11 +22,11 @@ from dispatch.config import LONDON
 from dispatch.errors import NotFound
 from dispatch.models import CarePlan, Patient, Referral, Staff, Visit
 from dispatch.permissions import FIELD_STAFF
-from dispatch.services import audit, visit_actions
+from dispatch.services import audit, pairs, visit_actions
 from dispatch.services import care_plan_access as access
 from dispatch.services.board import day_bounds
 
-__all__ = ["VisitRead", "my_visits", "read_visit", "visit_for", "worker_of"]
+__all__ = ["MyVisits", "VisitRead", "my_visits", "read_visit", "visit_for", "worker_of"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,16 @@ class VisitRead:
     plan: CarePlan | None
     plan_refused: str | None
     mine: bool
+    partner: pairs.Partner | None = None
+
+
+@dataclass(frozen=True)
+class MyVisits:
+    """The worker's visits today (each with the patient's postcode) and, by visit id, the
+    partner of each double-handed one."""
+
+    rows: list[tuple[Visit, str]]
+    partners: dict[int, pairs.Partner | None]
 
 
 def visit_for(session: so.Session, reference: str, *, actor: Actor) -> Visit:
@@ -66,9 +76,10 @@ def worker_of(session: so.Session, actor: Actor) -> Staff:
 def my_visits(
     session: so.Session, *, actor: Actor, now: datetime, purpose: str,
     request_id: str | None = None,
-) -> list[tuple[Visit, str]]:
+) -> MyVisits:
     """The worker's visits today (open ones, and those completed today), each with the
-    patient's postcode: open first, soonest first. The list is audited (``list_my_visits``)."""
+    patient's postcode: open first, soonest first, with the partner of a double-handed visit.
+    The list is audited (``list_my_visits``)."""
     start, end = day_bounds(now.astimezone(LONDON).date())
     rows: list[tuple[Visit, str]] = []
     if actor.staff_id is not None:
@@ -79,9 +90,10 @@ def my_visits(
                    sa.and_(Visit.completed_at >= start, Visit.completed_at < end)))
         rows = [(v, pc) for v, pc in session.execute(stmt).all()]
     rows.sort(key=lambda r: (r[0].status == "completed", r[0].planned_start or r[0].deadline))
+    partners = {v.id: pairs.partner(session, v) for v, _ in rows}
     audit.record(session, actor=actor, action="list_my_visits", now=now, purpose=purpose,
                  request_id=request_id, details={"visits": len(rows)})
-    return rows
+    return MyVisits(rows, partners)
 
 
 def read_visit(
@@ -103,4 +115,4 @@ def read_visit(
                                      purpose=purpose, referral=referral,
                                      request_id=request_id).plan
     mine = actor.staff_id is not None and visit.assigned_staff_id == actor.staff_id
-    return VisitRead(visit, patient, referral, plan, refused, mine)
+    return VisitRead(visit, patient, referral, plan, refused, mine, pairs.partner(session, visit))

@@ -45,7 +45,7 @@ from dispatch.reports.types import (
     ResponseRow,
     WorkerDay,
 )
-from dispatch.services import audit
+from dispatch.services import audit, pairs
 from dispatch.services.bookings import OUTSIDE_TIMEFRAME_ACTION
 from routing.travel import TravelTimeProvider
 from routing.travel_errors import UnknownTravelModeError
@@ -171,18 +171,21 @@ def _responses(
         Visit.referral_id.in_([r.id for r in referrals])).order_by(Visit.id))) if referrals else []
     roles = _roles(session, {v.assigned_staff_id for v in visits})
     events = _visit_events(session, [v.id for v in visits], (JEOPARDY_ACTION, DECLINE_ACTION))
+    # A double-handed visit counts once, arrived when both workers were there (issue 15).
+    arrival = pairs.pair_arrivals(session, visits)
     by_referral: dict[int, list[Visit]] = defaultdict(list)
     for visit in visits:
-        by_referral[visit.referral_id or 0].append(visit)
-    return [_response(r, by_referral[r.id], roles, events) for r in referrals]
+        if visit.id in arrival:
+            by_referral[visit.referral_id or 0].append(visit)
+    return [_response(r, by_referral[r.id], roles, events, arrival) for r in referrals]
 
 
 def _response(
     referral: Referral, visits: list[Visit], roles: dict[int, str],
-    events: dict[int, list[AuditEvent]],
+    events: dict[int, list[AuditEvent]], arrival: dict[int, datetime | None],
 ) -> ResponseRow:
-    arrived = sorted((v for v in visits if v.arrived_at is not None),
-                     key=lambda v: v.arrived_at or referral.received_at)
+    arrived = sorted((v for v in visits if arrival.get(v.id) is not None),
+                     key=lambda v: arrival.get(v.id) or referral.received_at)
     first = arrived[0] if arrived else None
     causes: list[tuple[datetime, str]] = []
     declined = 0
@@ -199,7 +202,7 @@ def _response(
     return ResponseRow(
         referral_id=referral.id, network_id=referral.network_id, category=referral.category,
         received_at=referral.received_at, deadline=referral.deadline,
-        first_arrival=first.arrived_at if first else None,
+        first_arrival=arrival.get(first.id) if first else None,
         team=roles.get(first.assigned_staff_id or 0, UNATTENDED) if first else UNATTENDED,
         visit_reference=shown.reference if shown else None,
         causes=tuple(sorted(causes, key=lambda c: c[0])), declined=declined,

@@ -31,7 +31,7 @@ from dispatch.planning import invariants
 from dispatch.planning.invariants import lock_worker
 from dispatch.planning.jeopardy import moves_for
 from dispatch.planning.problem import is_urgent
-from dispatch.services import visit_actions
+from dispatch.services import pairs, visit_actions
 from routing.travel import TravelTimeProvider
 
 #: Skill codes whose words are not just the code with spaces.
@@ -139,7 +139,27 @@ def check_assignment(
         check.warnings.append(
             f"{staff.name} {clash_text(session, other, now or start)} "
             "(or cannot travel between the two in time)")
+    _check_partner(session, check, visit=visit, staff=staff, start=start, now=now or start)
     return check
+
+
+def _check_partner(session: so.Session, check: AssignmentCheck, *, visit: Visit, staff: Staff,
+                   start: datetime, now: datetime) -> None:
+    """A double-handed visit needs a second person at the same time (issue 15, H-130): its
+    other half's worker is refused (never saved), another start is a warning."""
+    other = pairs.partner(session, visit)
+    if other is None or other.visit.status in states.VISIT_FINAL_STATUSES:
+        return
+    if other.link.workers == "different" and other.visit.assigned_staff_id == staff.id:
+        check.double_booked = True
+        check.warnings.append(
+            f"{staff.name} already has the other half of this visit (visit "
+            f"{other.visit.reference}); it needs a second person")
+    elif other.kind == pairs.DOUBLE_HANDED and other.visit.planned_start is not None \
+            and other.visit.planned_start != start:
+        check.warnings.append(
+            f"the other carer starts at {hm(other.visit.planned_start, now)}; a two-staff "
+            "visit starts together")
 
 
 def clashes(
@@ -152,7 +172,8 @@ def clashes(
     candidate = invariants.Held(visit.id, staff.id, start,
                                 start + timedelta(minutes=visit.duration_minutes), where)
     others = invariants.holdings(session, [staff.id], now, exclude=[visit.id])
-    ids = set(invariants.clashes_with(candidate, others, invariants.Travel(provider)))
+    travel = invariants.Travel(provider, invariants.staff_modes(session, {staff.id}))
+    ids = set(invariants.clashes_with(candidate, others, travel))
     return sorted((h for h in others if h.visit_id in ids), key=lambda h: (h.start, h.visit_id))
 
 
@@ -305,6 +326,26 @@ def unassign_manually(
     return visit
 
 
+def double_handed(
+    session: so.Session, *, visit_id: int, version: int, reason: str, actor: Actor,
+    now: datetime,
+) -> Visit:
+    """A coordinator's decision that a visit needs two staff at once (issue 15): a second
+    worker's half is created and linked; the planner places both together and re-plans now.
+
+    :raise NotFound: no such visit. :raise Conflict: stale version, closed, under way or
+    already linked.
+    """
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFound(f"visit {visit_id} not found")
+    if visit.version != version:
+        raise Conflict(stale_message(session, visit, now))
+    pairs.make_double_handed(session, visit=visit, now=now, actor=actor, reason=reason)
+    visit_actions.replan_after_commit(session, visit.network_id)
+    return visit
+
+
 #: What each audited change to a visit did, in words (the 409 message says it).
 _CHANGES = {
     "assign_visit": "assigned to {staff}", "unassign_visit": "taken off {staff}",
@@ -313,6 +354,7 @@ _CHANGES = {
     "complete_visit": "completed by {staff}", "cancel_visit": "cancelled",
     "pin_visit": "pinned", "unpin_visit": "unpinned",
     "jeopardy_decision": "a decision on its jeopardy was recorded",
+    "make_double_handed": "made double-handed (two staff)",
 }
 
 

@@ -22,6 +22,7 @@ The rules (see ``docs/adr/0002-approval-thresholds.md``):
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,8 +44,8 @@ from dispatch.models import (
     User,
     Visit,
 )
-from dispatch.services import audit, network_scope, tariffs, visit_actions
-from dispatch.services.referrals import new_reference
+from dispatch.services import audit, budgets, network_scope, pairs, tariffs, visit_actions
+from dispatch.services.references import new_reference
 
 COORDINATOR, MANAGER = "coordinator", "manager"
 #: Roles that may approve, lowest authority first: routing picks the first that covers a total.
@@ -62,6 +63,8 @@ PACKAGE_TRANSITIONS: dict[str, frozenset[str]] = {
 MIN_REASON = 10  # characters: a rejection must say why
 MAX_WEEKS = 52
 MAX_UNITS_PER_WEEK = 168.0  # hours in a week: no item is bought more often than that
+#: Longest spacing a line may ask between its visits on one day.
+MAX_SPACING_HOURS = 16.0
 PACKAGE_VISIT_CATEGORY = "planned"
 PACKAGE_VISIT_PRIORITY = 4
 # Visits not yet under way: ending a package cancels these.
@@ -70,11 +73,23 @@ CANCELLABLE = ("unassigned", "assigned", "offered", "accepted")
 
 @dataclass(frozen=True)
 class LineRequest:
-    """One requested line: a tariff code, units a week, for how many weeks."""
+    """One requested line: a tariff code, units a week, for how many weeks.
+
+    Care as it is delivered (issue 15): ``staff`` 2 books two workers for each visit at once
+    (a hoist); ``follows`` (the number of another line of the request, from 0) with
+    ``follow_min_minutes``..``follow_max_minutes`` makes each of this line's visits follow
+    one of that line's visits on the same day ("insulin, then personal care 30 to 60 minutes
+    later"); ``min_spacing_hours`` keeps this line's visits on a day at least that far apart.
+    """
 
     tariff_code: str
     units_per_week: float
     weeks: int
+    staff: int = 1
+    follows: int | None = None
+    follow_min_minutes: int | None = None
+    follow_max_minutes: int | None = None
+    min_spacing_hours: float | None = None
 
 
 @dataclass(frozen=True)
@@ -216,9 +231,11 @@ def create_package(
     if end_date is not None and end_date < start_date:
         errors["end_date"] = ["must not be before start_date"]
     priced = [_price_line(session, n, line, start_date, errors) for n, line in enumerate(lines)]
+    _check_links(lines, errors)
     if errors:
         raise InvalidInput("invalid care package", errors=errors)
-    weekly, total = package_costs([(ln.units_per_week, t.unit_cost_pence, ln.weeks)
+    # A two-staff line buys two workers' time.
+    weekly, total = package_costs([(ln.units_per_week * ln.staff, t.unit_cost_pence, ln.weeks)
                                    for ln, t in zip(lines, priced, strict=True) if t])
     package = CarePackage(
         patient_id=patient.id, network_id=patient.network_id, status="draft",
@@ -227,16 +244,28 @@ def create_package(
     )
     session.add(package)
     session.flush()
+    items = []
     for line, tariff in zip(lines, priced, strict=True):
         assert tariff is not None
-        session.add(CarePackageItem(package_id=package.id, tariff_item_id=tariff.id,
-                                    units_per_week=line.units_per_week, weeks=line.weeks,
-                                    unit_cost_pence=tariff.unit_cost_pence))
+        item = CarePackageItem(package_id=package.id, tariff_item_id=tariff.id,
+                               units_per_week=line.units_per_week, weeks=line.weeks,
+                               unit_cost_pence=tariff.unit_cost_pence, staff_count=line.staff,
+                               follow_min_minutes=line.follow_min_minutes,
+                               follow_max_minutes=line.follow_max_minutes,
+                               min_spacing_hours=line.min_spacing_hours)
+        session.add(item)
+        items.append(item)
+    session.flush()
+    for line, item in zip(lines, items, strict=True):
+        if line.follows is not None:
+            item.follows_item_id = items[line.follows].id
     session.flush()
     _audit(session, package, actor, "create_package", now, request_id,
            weekly_cost_pence=weekly, total_cost_pence=total,
            items=[{"code": ln.tariff_code, "units_per_week": ln.units_per_week,
-                   "weeks": ln.weeks} for ln in lines])
+                   "weeks": ln.weeks, "staff": ln.staff, "follows": ln.follows,
+                   "follow_gap": [ln.follow_min_minutes, ln.follow_max_minutes],
+                   "min_spacing_hours": ln.min_spacing_hours} for ln in lines])
     return package
 
 
@@ -302,6 +331,49 @@ def _price_line(
         return None
 
 
+def _check_links(lines: Sequence[LineRequest], errors: dict[str, list[str]]) -> None:
+    """Errors (``items.<n>.<field>``) for two-staff, follow-on and spacing settings that make
+    no sense: a gap below 0 or its minimum above its maximum, a line following itself or a
+    line that does not exist, or more links on one visit than the planner allows (one)."""
+    for n, line in enumerate(lines):
+        key = f"items.{n}"
+        if line.staff not in (1, 2):
+            errors[f"{key}.staff"] = ["must be 1 or 2"]
+        if line.min_spacing_hours is not None and not \
+                0 < line.min_spacing_hours <= MAX_SPACING_HOURS:
+            errors[f"{key}.min_spacing_hours"] = [
+                f"must be more than 0 and at most {MAX_SPACING_HOURS:g}"]
+        gap_given = line.follow_min_minutes is not None or line.follow_max_minutes is not None
+        if line.follows is None:
+            if gap_given:
+                errors[f"{key}.follows"] = ["say which item this one follows, with its gap"]
+            continue
+        if not 0 <= line.follows < len(lines) or line.follows == n:
+            errors[f"{key}.follows"] = ["must be the number of another item of this package, "
+                                        "counting from 0"]
+            continue
+        errors.update(pairs.check_gap(line.follow_min_minutes, line.follow_max_minutes,
+                                      f"{key}.follow_gap"))
+        first = lines[line.follows]
+        why = _follow_refusal(lines, n, line, first)
+        if why:
+            errors[f"{key}.follows"] = [why]
+
+
+def _follow_refusal(lines: Sequence[LineRequest], n: int, line: LineRequest,
+                    first: LineRequest) -> str | None:
+    if line.staff == 2 or first.staff == 2:
+        return "a two-staff item cannot follow or be followed (a visit has one link at most)"
+    if first.follows is not None or any(other.follows == n for other in lines):
+        return "an item that follows another cannot itself be followed"
+    if sum(1 for other in lines if other.follows == line.follows) > 1:
+        return "only one item may follow a given item"
+    if tariffs.VISIT_PATTERNS.get(line.tariff_code) is None or \
+            tariffs.VISIT_PATTERNS.get(first.tariff_code) is None:
+        return "only items delivered as visits can follow one another"
+    return None
+
+
 def get_package(session: so.Session, package_id: int) -> CarePackage:
     """:raise NotFound: no such package."""
     package = session.get(CarePackage, package_id)
@@ -336,10 +408,10 @@ def describe(
         TariffItem.id.in_({i.tariff_item_id for i in package.items})))}
     lines = []
     for item in sorted(package.items, key=lambda i: i.id):
-        weekly = line_weekly_pence(item.units_per_week, item.unit_cost_pence)
+        weekly = line_weekly_pence(item.units_per_week * item.staff_count, item.unit_cost_pence)
         lines.append(Line(item, tariff_rows[item.tariff_item_id], weekly, weekly * item.weeks))
-    visits = session.scalar(sa.select(sa.func.count()).select_from(Visit)
-                            .where(Visit.package_id == package.id)) or 0
+    ids = list(session.scalars(sa.select(Visit.id).where(Visit.package_id == package.id)))
+    visits = len(ids) - len(pairs.second_halves(session, ids))  # a two-staff visit is one
     return PackageView(package, tuple(lines), awaiting_role(session, package, limits), visits)
 
 
@@ -398,18 +470,26 @@ def approve_package(
     limits: Mapping[str, int] | None = None, note: str | None = None,
     request_id: str | None = None,
 ) -> CarePackage:
-    """Approve a submitted package within the approver's limit.
+    """Approve a submitted package within the approver's limit and the network's budget.
 
-    :raise Forbidden: above the approver's limit (naming the role it needs), or a role that
-        cannot approve. :raise IllegalTransition: not submitted.
+    :raise Forbidden: above the approver's limit (naming the role it needs), a role that
+        cannot approve, or over the network's pooled budget (with the figures) for anyone but
+        a manager (issue 17). :raise IllegalTransition: not submitted.
     """
     package = get_package(session, package_id)
+    over = budgets.over_budget(session, package) if package.status == "submitted" else None
+    if over is not None and approval_check(session, package=package, actor=actor,
+                                           limits=limits) is None:
+        user = session.get(User, actor.user_id) if actor.user_id is not None else None
+        if user is None or user.role != MANAGER:
+            raise Forbidden(over)
     _decide(session, package, actor, "approved", limits)
     package.decision_reason = (note or "").strip()[:300] or None
     package.decided_at = now
     session.flush()
     _audit(session, package, actor, "approve_package", now, request_id,
-           total_cost_pence=package.total_cost_pence, note=package.decision_reason)
+           total_cost_pence=package.total_cost_pence, note=package.decision_reason,
+           **({"over_budget": over} if over else {}))
     return package
 
 
@@ -468,30 +548,124 @@ def activate_package(
 def _package_visits(
     session: so.Session, package: CarePackage, now: datetime, rng: random.Random
 ) -> list[Visit]:
+    """The visits of every line, then their links: a second worker's half for a two-staff
+    line, and each follow-on visit linked to the visit it follows on the same day."""
     tariff_codes = dict(session.execute(sa.select(TariffItem.id, TariffItem.code).where(
         TariffItem.id.in_({i.tariff_item_id for i in package.items}))).all())
+    items = sorted(package.items, key=lambda i: i.id)
+    planned = {item.id: _spaced(tariffs.expand_visits(
+        tariff_codes[item.tariff_item_id], units_per_week=item.units_per_week,
+        first_day=package.start_date, last_day=_last_day(package, item)),
+        item.min_spacing_hours) for item in items}
+    followers = {item.follows_item_id: item for item in items if item.follows_item_id}
+    for first_id, item in followers.items():
+        planned[item.id] = _following(planned[first_id], planned[item.id], item)
+    made: dict[int, list[Visit | None]] = {}
     out: list[Visit] = []
-    for item in sorted(package.items, key=lambda i: i.id):
+    for item in items:
         code = tariff_codes[item.tariff_item_id]
-        last = package.start_date + timedelta(weeks=item.weeks, days=-1)
-        if package.end_date is not None:
-            last = min(last, package.end_date)
-        for planned in tariffs.expand_visits(code, units_per_week=item.units_per_week,
-                                             first_day=package.start_date, last_day=last):
-            if planned.deadline <= now:
+        made[item.id] = []
+        for visit_plan in planned[item.id]:
+            if visit_plan.deadline <= now:
+                made[item.id].append(None)
                 continue
             visit = Visit(
                 reference=new_reference(session, rng), referral_id=None, package_id=package.id,
                 patient_id=package.patient_id, network_id=package.network_id,
-                category=PACKAGE_VISIT_CATEGORY, skills=list(planned.skills),
-                duration_minutes=planned.duration_minutes,
-                earliest_start=max(planned.earliest_start, now), deadline=planned.deadline,
-                priority=PACKAGE_VISIT_PRIORITY, status="unassigned",
-                reason=f"care package {package.id}: {code}", created_at=now, updated_at=now)
+                category=PACKAGE_VISIT_CATEGORY, skills=list(visit_plan.skills),
+                duration_minutes=visit_plan.duration_minutes,
+                earliest_start=max(visit_plan.earliest_start, now),
+                deadline=visit_plan.deadline, priority=PACKAGE_VISIT_PRIORITY,
+                status="unassigned", reason=f"care package {package.id}: {code}",
+                created_at=now, updated_at=now)
             session.add(visit)  # so the next reference sees this one as taken
             session.flush()
             out.append(visit)
+            made[item.id].append(visit)
+            if item.staff_count == 2:
+                out.append(pairs.twin(session, visit, now=now, rng=rng))
+                pairs.link(session, first=visit, second=out[-1], kind=pairs.DOUBLE_HANDED,
+                           min_gap_minutes=0, max_gap_minutes=0, workers="different",
+                           created_by=package.created_by, now=now)
+    for first_id, item in followers.items():
+        for first, second in _day_pairs(planned[first_id], made[first_id],
+                                        planned[item.id], made[item.id]):
+                pairs.link(session, first=first, second=second, kind="follow_on",
+                           min_gap_minutes=item.follow_min_minutes or 0,
+                           max_gap_minutes=item.follow_max_minutes or 0, workers="any",
+                           created_by=package.created_by, now=now)
     return out
+
+
+def _day_pairs(
+    lead_plan: list[tariffs.PlannedVisit], leads: list[Visit | None],
+    follow_plan: list[tariffs.PlannedVisit], follows: list[Visit | None],
+) -> list[tuple[Visit, Visit]]:
+    """(leader, follower) visits made on the same day, in order, both created."""
+    def days(plan: list[tariffs.PlannedVisit], made: list[Visit | None]
+             ) -> dict[date, list[Visit | None]]:
+        out: dict[date, list[Visit | None]] = {}
+        for planned, visit in zip(plan, made, strict=True):
+            day = planned.earliest_start.astimezone(tariffs.LONDON).date()
+            out.setdefault(day, []).append(visit)
+        return out
+
+    first, second = days(lead_plan, leads), days(follow_plan, follows)
+    return [(a, b) for day, found in second.items()
+            for a, b in zip(first.get(day, []), found, strict=False)
+            if a is not None and b is not None]
+
+
+def _last_day(package: CarePackage, item: CarePackageItem) -> date:
+    last = package.start_date + timedelta(weeks=item.weeks, days=-1)
+    return min(last, package.end_date) if package.end_date is not None else last
+
+
+def _spaced(visits: list[tariffs.PlannedVisit], hours: float | None
+            ) -> list[tariffs.PlannedVisit]:
+    """``visits`` with each day's windows moved so that consecutive calls start at least
+    ``hours`` apart whenever each starts in its window: a call's window opens no sooner than
+    ``hours`` after the previous call's window closes (kept as long as it was)."""
+    if not hours:
+        return visits
+    gap = timedelta(hours=hours)
+    out: list[tariffs.PlannedVisit] = []
+    for visit in visits:
+        before = out[-1] if out else None
+        same_day = before is not None and \
+            before.earliest_start.astimezone(tariffs.LONDON).date() == \
+            visit.earliest_start.astimezone(tariffs.LONDON).date()
+        if before is not None and same_day and visit.earliest_start < before.deadline + gap:
+            shift = before.deadline + gap - visit.earliest_start
+            visit = dataclasses.replace(visit, earliest_start=visit.earliest_start + shift,
+                                        deadline=visit.deadline + shift)
+        out.append(visit)
+    return out
+
+
+def _following(first: list[tariffs.PlannedVisit], second: list[tariffs.PlannedVisit],
+               item: CarePackageItem) -> list[tariffs.PlannedVisit]:
+    """The follow-on line's visits, one for each visit it follows (in order, day by day),
+    each window placed after its leader's so the gap can always be kept."""
+    low = timedelta(minutes=item.follow_min_minutes or 0)
+    high = timedelta(minutes=item.follow_max_minutes or 0)
+    leads = _by_day(first)
+    out = []
+    for day, visits in _by_day(second).items():
+        for k, visit in enumerate(visits):
+            if k < len(leads.get(day, [])):
+                lead = leads[day][k]
+                visit = dataclasses.replace(visit, earliest_start=lead.earliest_start + low,
+                                            deadline=lead.deadline + high)
+            out.append(visit)
+    return out
+
+
+def _by_day(visits: list[tariffs.PlannedVisit]) -> dict[date, list[tariffs.PlannedVisit]]:
+    days: dict[date, list[tariffs.PlannedVisit]] = {}
+    for visit in visits:
+        days.setdefault(visit.earliest_start.astimezone(tariffs.LONDON).date(), []).append(visit)
+    return days
 
 
 def end_package(

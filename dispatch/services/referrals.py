@@ -18,7 +18,7 @@ from dispatch import states
 from dispatch.actors import Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Network, Patient, Referral, Visit
-from dispatch.services import audit, onward
+from dispatch.services import audit, onward, pairs
 from dispatch.services.cover import covering_network
 from dispatch.services.duplicates import (
     PossibleDuplicate,
@@ -27,10 +27,12 @@ from dispatch.services.duplicates import (
     with_duplicates,
 )
 from dispatch.services.patient_matching import PatientMatch, match_or_create
+from dispatch.services.references import new_reference
 from dispatch.services.referral_commands import NewReferral, request_hash
 from rosters.roles import split_by_role
 from triage import TriageInput, TriageInputError, disposition_to_dict, triage
 from triage.errors import IncompleteScreeningError
+from triage.needs import NEEDS, two_staff_skills
 from triage.screening import check_screening
 from triage.types import Disposition
 
@@ -39,8 +41,6 @@ VISIT_CATEGORIES = ("urgent_2h", "response_24h", "planned")
 STATUS_AFTER_TRIAGE = {
     "emergency_999": "sent_to_999", "signpost": "signposted", "out_of_scope": "out_of_scope",
 }
-REFERENCE_DIGITS = 4  # "ACCEPT 4821": short enough to type on a phone
-REFERENCE_TRIES = 30
 # Clocks on other systems drift; a call "received" further in the future than this is an error.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
@@ -117,20 +117,19 @@ def create_referral(
     _flush_or_conflict(session, idempotency_key)
     states.move("referral", referral, "triaged")
     if disposition.category in VISIT_CATEGORIES:
-        # One visit per role the needs call for (a visit is made by one person).
+        rng = rng or random.Random()
+        two_staff = two_staff_skills(inp.needs)
+        # One visit per role the needs call for (a visit is made by one person); a visit
+        # that brings a two-person need (a hoist transfer) gets a second worker's half.
         for skills in split_by_role(frozenset(disposition.skills)):
-            session.add(
-                _new_visit(
-                    session,
-                    referral,
-                    patient,
-                    disposition,
-                    now,
-                    rng or random.Random(),
-                    skills=sorted(skills),
-                )
-            )
+            visit = _new_visit(session, referral, patient, disposition, now, rng,
+                               skills=sorted(skills))
+            session.add(visit)
             session.flush()
+            if skills & two_staff:
+                pairs.make_double_handed(session, visit=visit, now=now, actor=actor, rng=rng,
+                                         reason="triage: " + ", ".join(sorted(
+                                             c for c in inp.needs if NEEDS[c].staff == 2)))
         states.move("referral", referral, "scheduled")
     else:
         states.move("referral", referral, STATUS_AFTER_TRIAGE[disposition.category])
@@ -292,17 +291,6 @@ def _new_visit(
         created_at=now,
         updated_at=now,
     )
-
-
-def new_reference(session: so.Session, rng: random.Random) -> str:
-    """A short unused visit reference: 4 digits while they last, then 5, then 6."""
-    for digits in (REFERENCE_DIGITS, REFERENCE_DIGITS + 1, REFERENCE_DIGITS + 2):
-        low, high = 10 ** (digits - 1), 10**digits - 1
-        for _ in range(REFERENCE_TRIES):
-            candidate = str(rng.randint(low, high))
-            if session.scalar(sa.select(Visit.id).where(Visit.reference == candidate)) is None:
-                return candidate
-    raise Conflict("no free visit reference; try again")
 
 
 def get_referral(session: so.Session, referral_id: int) -> Referral:

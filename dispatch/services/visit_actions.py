@@ -27,7 +27,7 @@ from dispatch.database import REPLAN_HOOKS_KEY, ReplanHook
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import Message, Patient, Referral, Shift, Staff, Visit
 from dispatch.models.vocab import VISIT_OUTCOMES
-from dispatch.services import audit
+from dispatch.services import audit, pairs
 from dispatch.services.outbox import enqueue, forbidden_for_visit, rewrite_unsent
 from dispatch.sms import compose
 from dispatch.sms.settings import public_base_url
@@ -114,11 +114,28 @@ def _offer_text(session: so.Session, visit: Visit, now: datetime, base_url: str 
                 retimed: bool = False) -> str:
     patient = session.get(Patient, visit.patient_id)
     assert patient is not None and visit.planned_start is not None
+    other = pairs.partner(session, visit)
+    two = other is not None and other.kind == pairs.DOUBLE_HANDED
     return compose.offer_text(
         reference=visit.reference, category=visit.category, postcode=patient.postcode,
         start=visit.planned_start,
         end=visit.planned_start + timedelta(minutes=visit.duration_minutes),
-        now=now, base_url=public_base_url(session, base_url), retimed=retimed)
+        now=now, base_url=public_base_url(session, base_url), retimed=retimed,
+        two_staff=two, with_staff=other.staff.code if two and other and other.staff else None)
+
+
+def refresh_offer_text(
+    session: so.Session, *, visit: Visit, now: datetime, base_url: str | None = None,
+) -> bool:
+    """Rewrite ``visit``'s offer text not yet sent with what is known now (a double-handed
+    visit's second worker, once the planner has named them); False if it has left."""
+    if visit.status != "offered" or visit.assigned_staff_id is None:
+        return False
+    told = _worker_told(session, visit, visit.assigned_staff_id)
+    return rewrite_unsent(
+        session, visit_id=visit.id, staff_id=visit.assigned_staff_id, now=now,
+        since=visit.offered_at, body=_offer_text(session, visit, now, base_url, retimed=told),
+        forbidden=forbidden_for_visit(session, visit))
 
 
 def _require_open(visit: Visit) -> None:

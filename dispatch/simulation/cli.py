@@ -15,6 +15,7 @@ from dispatch.simulation.demand import default_daily_referrals
 from dispatch.simulation.types import POLICIES, SimulationConfig
 
 if TYPE_CHECKING:  # the engine imports the solver: only the command itself loads it
+    from dispatch.demo.staffing import Staffing
     from dispatch.simulation.day import DayResult
 
 DEFAULT_REFERRALS = float(round(default_daily_referrals()))
@@ -37,8 +38,17 @@ def _progress(line: str) -> None:
               show_default=True, help="Expected referrals arriving 07:00-22:00 (tri-borough).")
 @click.option("--booked", type=int, default=60, show_default=True,
               help="District nursing visits already on the books at the start of the day.")
+@click.option("--staffing", "staffing_path", type=click.Path(dir_okay=False), default=None,
+              help="A staffing file (JSON, the shape `dispatch capacity plan --json` prints): "
+                   "workers per network and shift pattern. Default: the calibrated demo teams.")
+@click.option("--growth", type=float, default=1.0, show_default=True,
+              help="Demand growth factor: scales --referrals and --booked (1.2 = next winter).")
 @click.option("--staff-travel-modes", is_flag=True,
-              help="Workers travel by their own mode (the planner assumes car for everyone).")
+              help="Workers travel by their roster's mode, planned and moved alike "
+                   "(default: everyone by car).")
+@click.option("--double-handed", "double_handed", type=click.FloatRange(0, 1), default=0.0,
+              show_default=True,
+              help="Share of day-response referrals that are two-person hoist transfers.")
 @click.option("--database", default=None,
               help="An empty database URL to use (default: a temporary SQLite file).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
@@ -46,11 +56,14 @@ def _progress(line: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the KPIs as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
-                     referrals: float, booked: int, staff_travel_modes: bool,
+                     referrals: float, booked: int, staffing_path: str | None, growth: float,
+                     staff_travel_modes: bool, double_handed: float,
                      database: str | None, report_path: str | None, as_json: bool,
                      quiet: bool) -> None:
     """Play a simulated day of the service on the real code and print its KPIs.
 
+    The roster is the calibrated demo team of each network (the smallest measured to meet
+    95 % of 2-hour responses on the default day) unless --staffing names another.
     Referrals arrive through the day (rates from the seeds' risk strata, see
     dispatch/simulation/demand.py), staff answer offers by SMS, travel and visit with noise,
     and now and then fall ill; the planner, the deadline watch and the outbox run on a
@@ -60,9 +73,14 @@ def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
 
     logging.getLogger("dispatch").setLevel(logging.ERROR)
     try:
+        staffing = read_staffing(staffing_path) if staffing_path else None
+        if growth <= 0:
+            raise ValueError(f"--growth must be above 0, got {growth}")
         config = SimulationConfig(seed=seed, day=date(day.year, day.month, day.day),
-                                  policy=policy, patients=patients, referrals=referrals,
-                                  booked=booked, staff_travel_modes=staff_travel_modes)
+                                  policy=policy, patients=patients,
+                                  referrals=referrals * growth, booked=round(booked * growth),
+                                  staff_travel_modes=staff_travel_modes, staffing=staffing,
+                                  double_handed=double_handed)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     if both and database:
@@ -82,6 +100,16 @@ def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
         click.echo(f"report written to {report_path}", err=True)
     for result in results.values():
         click.echo(f"[{result.config.policy}] wall time {result.wall_seconds:.1f} s", err=True)
+
+
+def read_staffing(path: str) -> Staffing:
+    """A staffing file, checked against the demo's networks. :raise StaffingError:"""
+    from dispatch.demo import staffing as staffing_file
+    from dispatch.demo.geography import NETWORK_LAYOUT
+
+    staffing = staffing_file.load(path)
+    staffing_file.check_networks(staffing, [code for code, *_ in NETWORK_LAYOUT])
+    return staffing
 
 
 def _output(results: dict[str, DayResult], as_json: bool, both: bool) -> None:

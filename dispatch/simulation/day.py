@@ -24,11 +24,11 @@ from dispatch.config import LONDON
 from dispatch.database import Database, make_engine
 from dispatch.demo.load import load_demo
 from dispatch.migrate import upgrade
-from dispatch.models import Patient
+from dispatch.models import Network, Patient, Staff
 from dispatch.simulation.demand import PatientInfo, generate_day
 from dispatch.simulation.engine import Simulation
 from dispatch.simulation.kpis import VisitRecord, collect
-from dispatch.simulation.types import POLICIES, SimulationConfig, WorkerLog
+from dispatch.simulation.types import POLICIES, ReferralSpec, SimulationConfig, WorkerLog
 
 TEMPLATE_NAME: Final = "template.sqlite3"
 
@@ -68,7 +68,13 @@ def load_into(url: str, config: SimulationConfig, progress: Progress | None = No
     engine = make_engine(url)
     try:
         load_demo(engine, seed=config.seed, patients=config.patients, now=day_bounds(config)[0],
-                  progress=progress)
+                  progress=progress, staffing=config.staffing)
+        if not config.staff_travel_modes:
+            # The whole simulated world travels by car, planner and field alike (the
+            # figures before issue 15); --staff-travel-modes keeps the roster's modes, which
+            # the planner then plans by and the field moves by.
+            with engine.begin() as conn:
+                conn.execute(sa.update(Staff).values(travel_mode="car"))
     finally:
         engine.dispose()
 
@@ -112,6 +118,15 @@ def compare(config: SimulationConfig, *, progress: Progress | None = None) -> di
                                  progress=progress) for policy in POLICIES}
 
 
+def _only_networks(database: Database, specs: list[ReferralSpec],
+                   codes: tuple[str, ...]) -> list[ReferralSpec]:
+    """The day's referrals for patients of ``codes`` (same referrals as the whole day has)."""
+    with database.session_scope() as session:
+        mine = set(session.scalars(sa.select(Patient.id).join(
+            Network, Network.id == Patient.network_id).where(Network.code.in_(codes))))
+    return [spec for spec in specs if spec.patient_id in mine]
+
+
 def _play(config: SimulationConfig, database: Database, progress: Progress | None) -> DayResult:
     start, end = day_bounds(config)
     with database.session_scope() as session:
@@ -122,7 +137,10 @@ def _play(config: SimulationConfig, database: Database, progress: Progress | Non
     specs = generate_day(seed=config.seed, day=config.day, patients=patients,
                          referrals=config.referrals, booked=config.booked,
                          arrivals_from=config.arrivals_from,
-                         arrivals_until=config.arrivals_until, day_start=config.day_start)
+                         arrivals_until=config.arrivals_until, day_start=config.day_start,
+                         double_handed=config.double_handed)
+    if config.networks is not None:
+        specs = _only_networks(database, specs, config.networks)
     simulation = Simulation(config, database, start=start, end=end, specs=specs,
                             progress=progress)
     simulation.run()

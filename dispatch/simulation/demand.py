@@ -30,6 +30,7 @@ frail people (:func:`_need_weights`). Skills and visit length then come from tri
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from collections.abc import Mapping, Sequence
@@ -120,7 +121,7 @@ def default_daily_referrals() -> float:
 
 def generate_day(
     *, seed: int, day: date, patients: Sequence[PatientInfo], referrals: float, booked: int,
-    arrivals_from: time, arrivals_until: time, day_start: time,
+    arrivals_from: time, arrivals_until: time, day_start: time, double_handed: float = 0.0,
 ) -> list[ReferralSpec]:
     """The booked referrals (at ``day_start``, received yesterday) then the day's arrivals.
 
@@ -146,7 +147,19 @@ def generate_day(
                        for _ in range(_poisson(rng, mean)))
         for at in times:
             specs.append(_arrival(rng, len(specs), at.replace(microsecond=0), by_tier))
-    return specs
+    return [_two_person(spec, seed, double_handed) for spec in specs] if double_handed \
+        else specs
+
+
+def _two_person(spec: ReferralSpec, seed: int, share: float) -> ReferralSpec:
+    """``spec`` as a two-person hoist transfer with probability ``share`` when it is a
+    day-response referral (issue 15). Drawn from its own stream keyed by the referral, so
+    every other draw of the day is the same with or without double-handed visits."""
+    if spec.booked or len(spec.needs) != 1 or spec.needs[0] not in DAY_NEEDS:
+        return spec
+    if random.Random(f"sim-double:{seed}:{spec.index}").random() >= share:
+        return spec
+    return dataclasses.replace(spec, needs=("hoist_transfer",))
 
 
 def _hours(day: date, first: time, last: time) -> list[tuple[datetime, float]]:

@@ -26,11 +26,12 @@ from sqlalchemy import orm as so
 
 from dispatch import states
 from dispatch.actors import Actor
+from dispatch.config import LONDON
 from dispatch.database import Database
 from dispatch.models import Patient, Referral, Shift, Staff, StaffBase, Visit
 from dispatch.planning import jeopardy
 from dispatch.planning.problem import FIELD_ROLES
-from dispatch.services import outbox, visit_actions
+from dispatch.services import outbox, pairs, visit_actions
 from dispatch.services.referral_commands import new_referral_from_json
 from dispatch.services.referrals import create_referral
 from dispatch.services.watch import watch_deadlines
@@ -44,6 +45,9 @@ from routing.travel import GeodesicTravelTime, LatLon
 SIM_ACTOR: Final = Actor(user_id=None, username="simulator", role="call_handler")
 SIM_COORDINATOR: Final = Actor(user_id=None, username="simulator-on-call", role="coordinator")
 SERVICE_NUMBER: Final = "+447700900500"
+#: How long the first carer at a double-handed visit waits for the second before starting
+#: what they can alone (issue 15: a two-person transfer starts when both are there).
+PARTNER_WAIT: Final = timedelta(minutes=30)
 PUBLIC_URL: Final = "https://dispatch.example.nhs.uk"
 OFFER = re.compile(r"Reply ACCEPT (\d+)")
 #: A worker finishes the visits they accepted up to this long after the shift ends.
@@ -98,6 +102,9 @@ class Simulation:
         self.sent_seen = 0
         self.placement_due = False
         self.planner = policies.PlannerStats()
+        #: Double-handed halves whose carer is on site waiting for the other: visit id ->
+        #: (their carer, seconds the work will take).
+        self.waiting: dict[int, tuple[int, float]] = {}
         self.ref_rng = random.Random(f"sim-references:{config.seed}")
 
     # ------------------------------------------------------------------ scheduling
@@ -149,7 +156,8 @@ class Simulation:
                 lo, hi = max(shift.starts_at, self.start), min(shift.ends_at, self.end)
                 self.shift_logs[shift.id] = WorkerLog(
                     staff.id, shift.id, f"{staff.code} {shift.starts_at:%H:%M}",
-                    (hi - lo).total_seconds())
+                    (hi - lo).total_seconds(), network_id=staff.network_id,
+                    rostered_by_hour=_by_hour(lo, hi))
             spans = [(s.id, s.starts_at, s.ends_at) for s, _, _ in rows]
         for shift_id, moment in fieldwork.sickness(self.cfg.field, self.cfg.seed, spans).items():
             if self.start <= moment <= self.end:
@@ -207,7 +215,7 @@ class Simulation:
             home = (patient.lat, patient.lon)
             if shift is not None and shift.starts_at > worker.free_since:
                 worker.location = worker.base  # a new shift starts from the base
-            estimate = self._travel(worker.location, home, "car")
+            estimate = self._travel(worker.location, home, worker.mode)
             leave = max(self.now, (visit.planned_start or self.now)
                         - timedelta(seconds=estimate))
             if shift is not None:
@@ -219,7 +227,7 @@ class Simulation:
                 return
             states.move("visit", visit, "en_route")
             session.flush()
-            mode = worker.mode if self.cfg.staff_travel_modes else "car"
+            mode = worker.mode  # the roster's, as the planner planned it (issue 15)
             seconds = fieldwork.travel_seconds(
                 self.cfg.field, self.cfg.seed, self._travel(worker.location, home, mode),
                 visit.id, staff_id)
@@ -227,7 +235,7 @@ class Simulation:
             log = self.visit_logs.setdefault(visit.id, VisitLog())
             log.travel_seconds += seconds
             log.planned_on_time = (visit.planned_start or self.now) <= visit.deadline
-            self._shift_log(visit.shift_id, travel=seconds)
+            self._shift_log(visit.shift_id, travel=seconds, since=self.now)
             worker.location = home
             self.at(self.now + timedelta(seconds=round(seconds)), "arrive", staff_id, visit.id)
 
@@ -240,12 +248,33 @@ class Simulation:
                                     body=f"ARRIVED {visit.reference}", provider_sid=None,
                                     now=self.now)
             minutes = visit.duration_minutes
+            other = pairs.partner(session, visit)
+            partner_id = other.visit.id if other and other.kind == pairs.DOUBLE_HANDED \
+                else None
+            partner_here = bool(other and other.visit.status in ("on_site", "completed"))
         if not answer.changed:  # withdrawn on the way (the worker fell ill)
             worker.busy_with, worker.free_since = None, self.now
             return
         seconds = fieldwork.visit_seconds(self.cfg.field, self.cfg.seed, minutes, visit_id)
+        if partner_id is not None and partner_id in self.waiting:
+            # The second carer is here: the two start together and finish together.
+            other_staff, _ = self.waiting.pop(partner_id)
+            self._start(other_staff, partner_id, seconds)
+        elif partner_id is not None and not partner_here:
+            self.waiting[visit_id] = (staff_id, seconds)
+            self.at(self.now + PARTNER_WAIT, "wait_over", visit_id)
+            return
+        self._start(staff_id, visit_id, seconds)
+
+    def _start(self, staff_id: int, visit_id: int, seconds: float) -> None:
         self.at(self.now + timedelta(seconds=round(seconds)), "complete", staff_id, visit_id,
                 seconds)
+
+    def _on_wait_over(self, visit_id: int) -> None:
+        """The other carer has not come: the first starts what they can."""
+        if visit_id in self.waiting:
+            staff_id, seconds = self.waiting.pop(visit_id)
+            self._start(staff_id, visit_id, seconds)
 
     def _on_complete(self, staff_id: int, visit_id: int, seconds: float) -> None:
         worker = self.workers[staff_id]
@@ -260,7 +289,8 @@ class Simulation:
             else:  # other outcomes are recorded on the visit page
                 visit_actions.complete(session, visit=visit, staff=staff, outcome=result,
                                        now=self.now)
-            log = self._shift_log(visit.shift_id, visit=seconds)
+            log = self._shift_log(visit.shift_id, visit=seconds,
+                                  since=self.now - timedelta(seconds=seconds))
             if log is not None:
                 log.visits += 1
         worker.busy_with, worker.free_since = None, self.now
@@ -437,10 +467,25 @@ class Simulation:
     def _travel(self, origin: LatLon, destination: LatLon, mode: str) -> float:
         return float(self.provider.matrix([origin], [destination], mode=mode)[0][0])
 
-    def _shift_log(self, shift_id: int | None, *, travel: float = 0.0,
+    def _shift_log(self, shift_id: int | None, *, since: datetime, travel: float = 0.0,
                    visit: float = 0.0) -> WorkerLog | None:
         log = self.shift_logs.get(shift_id) if shift_id is not None else None
         if log is not None:
             log.travel_seconds += travel
             log.visit_seconds += visit
+            span = travel + visit
+            for hour, seconds in _by_hour(since, since + timedelta(seconds=span)).items():
+                log.busy_by_hour[hour] = log.busy_by_hour.get(hour, 0.0) + seconds
         return log
+
+
+def _by_hour(start: datetime, end: datetime) -> dict[int, float]:
+    """Seconds of ``start..end`` falling in each Europe/London hour of the day (for charts)."""
+    out: dict[int, float] = {}
+    cursor = start.astimezone(LONDON)
+    stop = end.astimezone(LONDON)
+    while cursor < stop:
+        nxt = min(stop, cursor.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+        out[cursor.hour] = out.get(cursor.hour, 0.0) + (nxt - cursor).total_seconds()
+        cursor = nxt
+    return out

@@ -34,6 +34,7 @@ from dispatch.config import LONDON
 from dispatch.models import Referral, Shift, Staff, Visit
 from dispatch.planning.problem import FIELD_ROLES
 from dispatch.reports.metrics import UCR_CLOSES, UCR_OPENS
+from dispatch.services import pairs
 from dispatch.services.outbox import find_ig_breaches
 from dispatch.simulation.errors import UnaccountedReferral
 from dispatch.simulation.types import VisitLog, WorkerLog
@@ -55,6 +56,8 @@ class VisitRecord:
     due: bool
     met: bool
     cause: str | None
+    network_id: int | None = None
+    skills: tuple[str, ...] = ()
 
 
 def in_hours(record: VisitRecord) -> bool:
@@ -122,9 +125,15 @@ def collect(
         outcomes[outcome_of(referral, visits_of.get(referral.id, []))] += 1
     assert sum(outcomes.values()) == len(referrals)
     skills = _network_skills(session)
+    # A double-handed visit is one visit to the patient, reached when both workers were
+    # there: its second half is not a record of its own (issue 15).
+    arrival = pairs.pair_arrivals(
+        session, [v for vs in visits_of.values() for v in vs])
     records = [
-        _record(visit, referral, visit_logs.get(visit.id, VisitLog()), skills, end)
+        _record(visit, referral, visit_logs.get(visit.id, VisitLog()), skills, end,
+                arrival[visit.id])
         for referral in referrals for visit in visits_of.get(referral.id, [])
+        if visit.id in arrival
     ]
     kpis: dict[str, Any] = {
         "referrals": len(referrals),
@@ -137,7 +146,11 @@ def collect(
         "policy": policy,
         "categories": dict(sorted(Counter(r.category or "none" for r in referrals).items())),
         "late_causes": dict(sorted(Counter(r.cause for r in records if r.cause).items())),
-        "utilisation": _utilisation(shift_logs),
+        # Issue 17: one number, visits and travel over rostered time (the detail beside it).
+        "utilisation": _utilisation(shift_logs)["mean"],
+        "utilisation_detail": _utilisation(shift_logs),
+        "utilisation_by_hour": _utilisation_by_hour(shift_logs),
+        "networks": _by_network(session, records, shift_logs),
         "load": _load(referrals, shift_logs),
         "sms": _sms(session),
     }
@@ -145,15 +158,16 @@ def collect(
 
 
 def _record(visit: Visit, referral: Referral, log: VisitLog,
-            skills: Mapping[int, list[frozenset[str]]], end: datetime) -> VisitRecord:
-    arrived = visit.arrived_at
+            skills: Mapping[int, list[frozenset[str]]], end: datetime,
+            arrived: datetime | None) -> VisitRecord:
     due = visit.deadline <= end or arrived is not None
     met = arrived is not None and arrived <= visit.deadline
     minutes = None if arrived is None else (arrived - referral.received_at).total_seconds() / 60
     skilled = any(set(visit.skills) <= held for held in skills.get(visit.network_id or 0, []))
     cause = cause_of(visit, log, skilled) if due and not met else None
     hour = referral.received_at.astimezone(LONDON).hour
-    return VisitRecord(visit.category, hour, minutes, due, met, cause)
+    return VisitRecord(visit.category, hour, minutes, due, met, cause, visit.network_id,
+                       tuple(visit.skills or ()))
 
 
 def _compliance(records: Sequence[VisitRecord], category: str) -> dict[str, Any]:
@@ -186,6 +200,44 @@ def _utilisation(logs: Sequence[WorkerLog]) -> dict[str, Any]:
         "on_site_share": round(visiting / rostered, 4) if rostered else 0.0,
         "travel_share": round(travel / rostered, 4) if rostered else 0.0,
     }
+
+
+def _utilisation_by_hour(logs: Sequence[WorkerLog]) -> dict[str, float]:
+    """Busy over rostered seconds in each hour of the day (Europe/London), for the charts."""
+    rostered: dict[int, float] = {}
+    busy: dict[int, float] = {}
+    for log in logs:
+        for hour, seconds in log.rostered_by_hour.items():
+            rostered[hour] = rostered.get(hour, 0.0) + seconds
+        for hour, seconds in log.busy_by_hour.items():
+            busy[hour] = busy.get(hour, 0.0) + seconds
+    return {f"{hour:02d}": round(busy.get(hour, 0.0) / rostered[hour], 4)
+            for hour in sorted(rostered) if rostered[hour]}
+
+
+def _by_network(session: so.Session, records: Sequence[VisitRecord],
+                logs: Sequence[WorkerLog]) -> dict[str, dict[str, Any]]:
+    """2-hour compliance and utilisation of each network (the capacity planner reads these)."""
+    from dispatch.models import Network
+
+    codes = {row[0]: row[1] for row in session.execute(sa.select(Network.id, Network.code))}
+    out: dict[str, dict[str, Any]] = {}
+    for network_id, code in sorted(codes.items(), key=lambda item: item[1]):
+        mine = [r for r in records if r.network_id == network_id]
+        shifts = [log for log in logs if log.network_id == network_id]
+        if not mine and not shifts:
+            continue
+        urgent = _compliance(mine, "urgent_2h")
+        out[code] = {
+            "urgent_2h": {k: urgent[k] for k in ("count", "met", "compliance")},
+            "response_24h": {k: _compliance(mine, "response_24h")[k]
+                             for k in ("count", "met", "compliance")},
+            "utilisation": _utilisation(shifts)["mean"],
+            "shifts": len(shifts),
+            "missed_2h": [{"hour": r.received_hour, "skills": list(r.skills), "cause": r.cause}
+                          for r in mine if r.category == "urgent_2h" and r.due and not r.met],
+        }
+    return out
 
 
 def _load(referrals: Sequence[Referral], logs: Sequence[WorkerLog]) -> dict[str, Any]:

@@ -107,6 +107,9 @@ class DemoSettings:
     max_referrals_per_tick: int = 5
     max_actions_per_tick: int = 30
     catch_up_minutes: float = 30.0
+    #: Share of day-response referrals that are two-person hoist transfers, so the board
+    #: shows double-handed visits (issue 15).
+    double_handed: float = 0.25
     field: FieldSettings = DEMO_FIELD
 
     def __post_init__(self) -> None:
@@ -264,7 +267,8 @@ class LiveDemo:
         return generate_day(
             seed=s.seed * SLOT_SEED_SPACING + slot, day=begin.date(), patients=patients,
             referrals=s.referrals_per_hour * s.interval_seconds / 3600, booked=0,
-            arrivals_from=begin.time(), arrivals_until=end.time(), day_start=begin.time())
+            arrivals_from=begin.time(), arrivals_until=end.time(), day_start=begin.time(),
+            double_handed=s.double_handed)
 
     def _demo_patients(self) -> list[PatientInfo]:
         """A bounded, stable sample of the register by stratum (loaded once)."""

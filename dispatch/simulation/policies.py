@@ -32,7 +32,7 @@ from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
 from dispatch.planning import pipeline
 from dispatch.planning.apply import ApplyReport
 from dispatch.planning.problem import FIELD_ROLES, TRAVEL_MODE
-from dispatch.services import visit_actions
+from dispatch.services import pairs, visit_actions
 from routing.errors import RoutingInfeasible
 from routing.travel import LatLon, TravelTimeProvider
 
@@ -162,6 +162,11 @@ def _skilled_shifts(session: so.Session, visit: Visit, now: datetime) -> list[tu
     # A phone-list dispatcher moves down the list past whoever declined or did not answer.
     needed = set(visit.skills)
     excluded = {*(visit.excluded_staff_ids or []), *(visit.unanswered_staff_ids or [])}
+    # A double-handed visit's two halves go to two people (the dispatcher rings a second
+    # carer); the baseline does not time them together (only the optimised planner does).
+    partner = pairs.partner(session, visit)
+    if partner is not None and partner.kind == pairs.DOUBLE_HANDED and partner.staff:
+        excluded.add(partner.staff.id)
     return [(shift, staff) for shift, staff in rows
             if needed <= set(staff.skills) and staff.id not in excluded]
 

@@ -47,7 +47,7 @@ def table(results: Mapping[str, DayResult]) -> str:
         add("  p50 / p90 minutes", lambda v, c=key: f"{v[c]['p50_response_minutes']} / "
                                                     f"{v[c]['p90_response_minutes']}")
     add("travel minutes per visit", lambda v: v["travel_minutes_per_visit"])
-    add("utilisation", lambda v: _pct(v["utilisation"]["mean"]))
+    add("utilisation", lambda v: _pct(v["utilisation"]))
     add("visits per worker-hour", lambda v: v["load"]["visits_per_worker_hour"])
     add("texts out / in", lambda v: f"{v['sms']['outbound']} / {v['sms']['inbound']}")
     add("SMS rule breaches", lambda v: v["sms"]["ig_breaches"])

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:  # `dispatch --help` imports this module: keep the demo package unloaded
+    from dispatch.demo.staffing import Staffing
 
 POLICIES: Final = ("optimised", "nearest")
 
@@ -71,14 +74,26 @@ class SimulationConfig:
     reoptimise_every_minutes: int = 30
     watch_every_minutes: int = 5
     tick_every_minutes: int = 5
+    #: Staff travel by their roster's mode (walk, bicycle, public transport, car), planner and
+    #: field alike; False: everyone by car (the figures before issue 15).
     staff_travel_modes: bool = False
+    #: Share of day-response referrals that are two-person hoist transfers (double-handed
+    #: visits, issue 15); 0 leaves the day as it was.
+    double_handed: float = 0.0
     field: FieldSettings = field(default_factory=FieldSettings)
+    #: Workers per network and shift pattern (None: the calibrated demo teams).
+    staffing: Staffing | None = None
+    #: Play only the demand of these networks (codes); None: every network. The capacity
+    #: planner uses it to size one network without simulating the others' work.
+    networks: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {self.policy!r}")
         if self.patients < 100:
             raise ValueError(f"patients must be at least 100, got {self.patients}")
+        if not 0.0 <= self.double_handed <= 1.0:
+            raise ValueError("double_handed must be a share between 0 and 1")
         if self.referrals < 0 or self.booked < 0:
             raise ValueError("referrals and booked must be >= 0")
         if not self.day_start <= self.arrivals_from <= self.arrivals_until <= self.day_end:
@@ -139,3 +154,7 @@ class WorkerLog:
     travel_seconds: float = 0.0
     visit_seconds: float = 0.0
     visits: int = 0
+    network_id: int | None = None
+    #: Seconds on shift and seconds busy (travelling or on site) in each London hour.
+    rostered_by_hour: dict[int, float] = field(default_factory=dict)
+    busy_by_hour: dict[int, float] = field(default_factory=dict)

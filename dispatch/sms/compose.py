@@ -97,11 +97,17 @@ def window_text(start: datetime, end: datetime, now: datetime) -> str:
 
 def offer_text(
     *, reference: str, category: str, postcode: str, start: datetime, end: datetime,
-    now: datetime, base_url: str, retimed: bool = False,
+    now: datetime, base_url: str, retimed: bool = False, two_staff: bool = False,
+    with_staff: str | None = None,
 ) -> str:
-    """The offer to the assigned worker: what, where (district only), when, how to answer."""
+    """The offer to the assigned worker: what, where (district only), when, how to answer.
+
+    A double-handed visit (``two_staff``) says so, with the other worker's staff code once
+    known (a staff code, never a patient detail)."""
     label = CATEGORY_LABELS.get(category, category.replace("_", " "))
     head = f"Visit {reference} time changed" if retimed else f"Visit {reference}"
+    if two_staff:
+        label += f", 2 staff with {with_staff}" if with_staff else ", 2 staff"
     return (
         f"{head}: {label}, {_district_or_link(postcode)}, {window_text(start, end, now)}. "
         f"Reply ACCEPT {reference} or DECLINE {reference} <reason>. "
@@ -189,9 +195,18 @@ def refused_text(*, reference: str, reason: str) -> str:
 
 
 def accepted_text(*, reference: str, start: datetime | None, end: datetime | None,
-                  now: datetime) -> str:
+                  now: datetime, partner: str | None = None,
+                  partner_accepted: bool = False) -> str:
+    """The answer to ACCEPT; for a double-handed visit, who the other worker is and whether
+    they have accepted yet (``partner``: their staff code; a two-person transfer must not be
+    started alone)."""
     when = f" ({window_text(start, end, now)})" if start and end else ""
-    return f"Thanks, visit {reference} is yours{when}. Reply ARRIVED {reference} on arrival."
+    pair = ""
+    if partner:
+        state = "has accepted" if partner_accepted else "has not accepted yet"
+        pair = f" 2 staff: {partner} {state}; do not start the transfer alone."
+    return (f"Thanks, visit {reference} is yours{when}.{pair} "
+            f"Reply ARRIVED {reference} on arrival.")
 
 
 def replanned_text(*, reference: str, start: datetime, end: datetime, now: datetime) -> str:

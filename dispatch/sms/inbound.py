@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 from sqlalchemy.exc import IntegrityError
 
+from dispatch import states
 from dispatch.errors import DispatchError
 from dispatch.models import Message, Staff, Visit
-from dispatch.services import visit_actions
+from dispatch.services import pairs, visit_actions
 from dispatch.services.outbox import forbidden_for_visit
 from dispatch.sms import compose
 from dispatch.sms.escalation import escalate_opt_out
@@ -38,6 +39,8 @@ from dispatch.sms.replies import (
 MAX_BODY = 1600
 MAX_NUMBER = 16
 COMPLETED_BY_SMS = "visit_completed"  # DONE by text; other outcomes are set on the visit page
+#: A double-handed visit's partner in one of these has accepted (issue 15).
+PAST_ACCEPTED = (*states.VISIT_PINNED_STATUSES, "completed")
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,13 @@ def _run(session: so.Session, command: Command, visit: Visit, staff: Staff,
         visit_actions.accept(session, visit=visit, staff=staff, now=now)
         end = (visit.planned_start + timedelta(minutes=visit.duration_minutes)
                if visit.planned_start else None)
-        return compose.accepted_text(reference=ref, start=visit.planned_start, end=end, now=now)
+        other = pairs.partner(session, visit)
+        two = other is not None and other.kind == pairs.DOUBLE_HANDED
+        return compose.accepted_text(
+            reference=ref, start=visit.planned_start, end=end, now=now,
+            partner=(other.staff.code if other.staff else "a second worker")
+            if two and other else None,
+            partner_accepted=bool(other and other.visit.status in PAST_ACCEPTED))
     if command.kind == DECLINE:
         visit_actions.decline(session, visit=visit, staff=staff, reason=command.reason, now=now)
         return compose.declined_text(reference=ref)

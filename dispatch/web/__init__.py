@@ -13,9 +13,9 @@ One blueprint (``web``), its pages split by area: ``common`` (sign-in, assets, f
 ``handler`` (the call handler's referral pages), ``visits`` (field staff), ``board``
 (coordinators), ``messages`` (the SMS outbox and inbox), ``reports`` (managers' KPIs),
 ``packages`` (care package decisions), ``consent`` (consent to share the care plan) and
+``capacity`` (the capacity planner, managers), ``budgets`` (pooled network budgets),
 ``admin`` (the audit trail and the emergency-override report), ``users`` (accounts and
-coordinators' networks). Importing the page
-modules registers their routes.
+coordinators' networks). Importing the page modules registers their routes.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from __future__ import annotations
 import dispatch.web.absence
 import dispatch.web.admin
 import dispatch.web.board
+import dispatch.web.budgets
+import dispatch.web.capacity
 import dispatch.web.care_plans
 import dispatch.web.carers
 import dispatch.web.conferences

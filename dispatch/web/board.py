@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import orm as so
 from werkzeug.wrappers import Response
 
@@ -31,13 +32,19 @@ from dispatch.jobs.wakeup import wake
 from dispatch.models import Network, Patient, Shift, Staff, User, Visit
 from dispatch.planning import jeopardy, runs
 from dispatch.planning.runs import provider_for
-from dispatch.services import absence, audit, manual, network_scope, onward, pin_warnings
+from dispatch.services import absence, audit, manual, network_scope, onward, pairs, pin_warnings
 from dispatch.services import board as service
 from dispatch.services import candidates as ranking
 from dispatch.services.patients import postcode_district
 from dispatch.web.common import bp, london_time
 from dispatch.web.drawings import map_drawing, timeline_drawing
-from dispatch.web.pageforms import AssignForm, JeopardyDecisionForm, PinForm, UnassignForm
+from dispatch.web.pageforms import (
+    AssignForm,
+    DoubleHandedForm,
+    JeopardyDecisionForm,
+    PinForm,
+    UnassignForm,
+)
 
 POLL_SECONDS = 20  # how often board.js asks for fresh lists
 START_ROUNDING = timedelta(minutes=5)
@@ -136,6 +143,7 @@ def _json(visit: service.BoardVisit) -> dict[str, Any]:
             "category": visit.category, "cause": visit.cause, "cause_text": visit.cause_text,
             "deadline": visit.deadline.isoformat(), "minutes_left": visit.minutes_left,
             "district": visit.district, "staff": visit.staff_name, "version": visit.version,
+            "pair": visit.pair,
             "planned_start": visit.planned_start.isoformat() if visit.planned_start else None}
 
 
@@ -208,15 +216,35 @@ def _render_visit(
     choices = (jeopardy.options(session, visit, now=now(), provider=provider_for(current_app))
                if cause == jeopardy.NEEDS_DECISION else None)
     ranked = ranking.candidates(session, visit, now=now(), provider=provider_for(current_app))
+    partner = pairs.partner(session, visit)
+    network_arg = request.values.get("network", visit.network_id or 0)
     session.commit()
     return render_template(
         "board/visit.html", visit=visit, worker=worker, assign=assign, unassign=unassign,
+        partner=partner, partner_html=_partner_html(partner, network_arg),
+        double=DoubleHandedForm(formdata=None, version=visit.version),
         candidates=ranked, candidate_form=AssignForm(formdata=None, version=visit.version),
         pin=pin, warnings=warnings, errors=errors or [], district=district,
         minutes_left=int((visit.deadline - now()).total_seconds() // 60),
-        network_arg=request.values.get("network", visit.network_id or 0),
+        network_arg=network_arg,
         cause=cause, choices=choices, decision=JeopardyDecisionForm(formdata=None),
     ), status
+
+
+def _partner_html(partner: pairs.Partner | None, network_arg: object) -> Markup:
+    """The "Staff needed" row: one, or two with the other worker and a link to their half."""
+    if partner is None:
+        return Markup("One")
+    link = Markup('<a href="{}" id="partner-link">visit {}</a>').format(
+        url_for("web.board_visit", visit_id=partner.visit.id, network=network_arg),
+        partner.visit.reference)
+    status = partner.visit.status.replace("_", " ")
+    if partner.kind == pairs.DOUBLE_HANDED:
+        who = partner.staff_name or "a second worker not yet chosen"
+        return Markup("Two, at the same time, with {} ({}, {})").format(who, link, status)
+    return Markup("Linked to {} ({}, {} to {} minutes apart)").format(
+        link, partner.kind.replace("_", " "), partner.link.min_gap_minutes,
+        partner.link.max_gap_minutes)
 
 
 @bp.get("/board/visits/<int:visit_id>")
@@ -325,6 +353,28 @@ def board_pin(visit_id: int) -> ResponseReturnValue:
         return _render_visit(_visit(visit_id), errors=[{"text": exc.message}], status=409)
     session.commit()
     flash(f"Visit {visit.reference} is {'pinned to its worker' if pinned else 'unpinned'}")
+    return redirect(url_for("web.board_visit", visit_id=visit.id), code=303)
+
+
+@bp.post("/board/visits/<int:visit_id>/double-handed")
+def board_double_handed(visit_id: int) -> ResponseReturnValue:
+    """The coordinator says the visit needs two staff at once: a second worker's visit is
+    linked to it and the planner places both together (issue 15)."""
+    visit = _visit(visit_id)
+    form = DoubleHandedForm()
+    if not form.validate():
+        return _render_visit(visit, errors=forms.error_list(form), status=422)
+    session = get_session()
+    try:
+        manual.double_handed(session, visit_id=visit.id, version=form.version.data or 0,
+                             reason="coordinator: needs two staff", actor=current_actor(),
+                             now=now())
+    except Conflict as exc:
+        session.rollback()
+        return _render_visit(_visit(visit_id), errors=[{"text": exc.message}], status=409)
+    session.commit()
+    flash(f"Visit {visit.reference} now needs two staff; the planner will book a second worker "
+          "for the same time")
     return redirect(url_for("web.board_visit", visit_id=visit.id), code=303)
 
 

@@ -82,6 +82,12 @@ def timeline_drawing(board: Board) -> TimelineDrawing:
     return TimelineDrawing(LABEL_WIDTH + PLOT_WIDTH, height, rows, ticks, now_x)
 
 
+#: How a worker travels, in words, on their timeline row.
+MODES = {"car": "drives", "bicycle": "cycles", "walk": "walks",
+         "public_transport": "bus or train"}
+SHORT_MODES = {"car": "car", "bicycle": "bike", "walk": "walk", "public_transport": "bus"}
+
+
 def _row(timeline: Timeline, n: int, x: object) -> Row:
     assert callable(x)
     y = AXIS_HEIGHT + ROW_HEIGHT * n
@@ -100,7 +106,10 @@ def _row(timeline: Timeline, n: int, x: object) -> Row:
         bars.append(Bar(x(seg.start), width, css,
                         f"{seg.label}, {_hm(seg.start)}-{_hm(seg.end)}"))
     role = timeline.role.replace("_", " ")
-    return Row(y, timeline.name, f"{timeline.name} ({role}), shift {hours}", shift, tuple(bars))
+    mode = MODES.get(timeline.mode, timeline.mode.replace("_", " "))
+    short = SHORT_MODES.get(timeline.mode, timeline.mode)
+    return Row(y, f"{timeline.name} ({short})", f"{timeline.name} ({role}, {mode}), "
+               f"shift {hours}", shift, tuple(bars))
 
 
 def _hm(moment: datetime) -> str:

@@ -15,6 +15,7 @@ from dispatch.auth import current_actor, request_id
 from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, Forbidden, InvalidInput
+from dispatch.jobs.wakeup import wake
 from dispatch.models import Patient, Referral
 from dispatch.planning.runs import provider_for
 from dispatch.schemas.referrals import ReferralCreateSchema
@@ -113,6 +114,8 @@ def _submit(form: forms.ReferralForm) -> Referral | list[str] | _Mismatch:
         return ["This form was already used for another referral. Check the details and "
                 "submit again to log a new referral"]
     session.commit()
+    if made.created and made.referral.visits:
+        wake()  # place the new visit now, not at the placer's next poll
     return made.referral
 
 

@@ -4,7 +4,16 @@ token). The referral pages' forms are in :mod:`dispatch.forms`."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from dispatch.forms import options
@@ -97,6 +106,10 @@ class PinForm(FlaskForm):
     version = IntegerField(validators=list(VERSION))
 
 
+class DoubleHandedForm(FlaskForm):
+    version = IntegerField(validators=list(VERSION))
+
+
 class ApproveForm(FlaskForm):
     note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=300)])
 
@@ -104,3 +117,17 @@ class ApproveForm(FlaskForm):
 class RejectForm(FlaskForm):
     reason = TextAreaField("Reason for rejecting", validators=[
         DataRequired("Give a reason for rejecting the package"), Length(max=300)])
+
+
+class CapacityPlanForm(FlaskForm):
+    """The capacity planner's inputs (the API's, with the page's defaults)."""
+
+    date = DateField("First simulated day", validators=[DataRequired("Enter a date")])
+    seed = IntegerField("Seed", default=1, validators=[NumberRange(0, 2**31 - 1)])
+    target = DecimalField("Target 2-hour compliance (%)", default=95, places=None,
+                          validators=[NumberRange(1, 100, "Enter a target from 1 to 100")])
+    network = SelectField("Network", default="")
+    growth = DecimalField("Demand growth factor", default=1.0, places=None,
+                          validators=[NumberRange(0.1, 5, "Enter a factor from 0.1 to 5")])
+    days = IntegerField("Simulated days per staffing", default=2,
+                        validators=[NumberRange(1, 3, "Enter 1 to 3 days")])

@@ -58,10 +58,12 @@ def _worker() -> Staff:
 def my_visits() -> str:
     """Today's visits for the signed-in worker: open ones first, soonest first."""
     actor, session = current_actor(), get_session()
-    rows = field.my_visits(session, actor=actor, now=now(), purpose=PURPOSE,
-                           request_id=request_id())
+    today = field.my_visits(session, actor=actor, now=now(), purpose=PURPOSE,
+                            request_id=request_id())
+    rows, partners = today.rows, today.partners
     session.commit()
-    return render_template("visits/mine.html", rows=rows, linked=actor.staff_id is not None)
+    return render_template("visits/mine.html", rows=rows, linked=actor.staff_id is not None,
+                           partners=partners)
 
 
 @bp.get("/visits/<reference>")
@@ -79,8 +81,8 @@ def _render(visit: Visit, *, errors: list[dict[str, str]] | None = None,
     session.commit()
     return render_template(
         "visits/show.html", visit=visit, patient=read.patient, referral=read.referral,
-        plan=read.plan, plan_note=_plan_note(read), mine=read.mine, errors=errors or [],
-        action=ActionForm(formdata=None),
+        plan=read.plan, partner=read.partner, plan_note=_plan_note(read), mine=read.mine,
+        errors=errors or [], action=ActionForm(formdata=None),
         decline=decline or DeclineForm(formdata=None),
         complete=complete or CompleteForm(formdata=None), outcome_labels=OUTCOME_LABELS,
         visit_end=(visit.planned_start + timedelta(minutes=visit.duration_minutes)

@@ -5,8 +5,10 @@ Every plan is verified by the independent checker (routing.checker), never by th
 
 from __future__ import annotations
 
+from routing.solver import improve, solve
 from routing.types import Break
 from tests.routing.conftest import (
+    CEILING,
     HOUR,
     ProblemFactory,
     make_shift,
@@ -111,3 +113,17 @@ def test_solve_capacity_limits_load(make_problem: ProblemFactory) -> None:
     plan = solve_checked(make_problem(visits, shifts))
 
     assert plan.vehicles_used == 2 and not plan.unassigned
+
+
+def test_improve_with_nobody_on_shift_reports_every_visit(make_problem: ProblemFactory) -> None:
+    """Re-optimising a network with open visits and no shift (the hours between a late and a
+    night, or a staffing file with nobody on) returns every visit unassigned with a reason.
+    Before the guard OR-Tools crashed the whole process (segfault) on a model with no
+    vehicles, which killed a capacity-planner run at 22:00 of its first simulated day."""
+    problem = make_problem([make_visit("v1", 3)], [])
+    plan = solve(problem, seconds=CEILING, workers=1)
+
+    again = improve(plan, problem, CEILING, workers=1)
+
+    assert [u.visit_id for u in again.unassigned] == ["v1"]
+    assert again.routes == ()

@@ -104,3 +104,16 @@ def test_local_backend_chosen_overrides_twilio_settings() -> None:
     config = {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+44770"}
     assert isinstance(backend_from_config({**config, "SMS_BACKEND": "local"}), LocalOutboxBackend)
     assert not isinstance(backend_from_config(config), LocalOutboxBackend)
+
+
+def test_doctor_identity_provider_in_words() -> None:
+    """Sign-in: local only, a half-configured provider, and an unreachable one, in words."""
+    from dispatch.doctor import FAIL, OK, WARN, check_identity
+
+    assert [f.status for f in check_identity({})] == [OK]
+    (half,) = check_identity({"OIDC_ISSUER": "http://127.0.0.1:9"})
+    assert half.status == FAIL and "DISPATCH_OIDC_CLIENT_ID" in half.message
+    configured = {"OIDC_ISSUER": "http://127.0.0.1:9", "OIDC_CLIENT_ID": "x"}
+    assert check_identity(configured, network=False)[0].status == WARN
+    (down,) = check_identity(configured)
+    assert down.status == FAIL and "not reachable" in down.message

@@ -24,7 +24,14 @@ from dispatch.demo.errors import DatabaseNotEmpty, DemoDataError
 from dispatch.demo.load import load_demo
 from dispatch.demo.population import generate_places, generate_population
 from dispatch.demo.roster import generate_roster
-from dispatch.demo.tiers import CFS_MIN_AGE, TIER_SHARES, tier_counts
+from dispatch.demo.staffing import Staffing
+from dispatch.demo.tiers import (
+    CFS_MIN_AGE,
+    TIER_POPULATION,
+    TIER_SHARES,
+    TRI_BOROUGH_POPULATION,
+    tier_counts,
+)
 from dispatch.demo.types import DemoSummary, Population, Roster
 from dispatch.migrate import upgrade
 from dispatch.models import CarePlan, Network, Patient, Shift, Staff, StaffBase, User
@@ -109,7 +116,7 @@ def test_population_different_seed_differs() -> None:
 
 @pytest.mark.parametrize("size", [2_000, 10_001])
 def test_population_tier_proportions_within_one_point(size: int) -> None:
-    """Strata follow the seeds' 0.5/4.5/15/30/50 % to within one percentage point."""
+    """Strata follow the seeds' 0.64/5.47/16.0/39.8/38.1 % to within one percentage point."""
     people = generate_population(seed=21, patients=size, today=TODAY).patients
 
     counts = Counter(p.risk_tier for p in people)
@@ -127,6 +134,21 @@ def test_tier_counts_sum_and_within_one_person(total: int) -> None:
     assert sum(counts.values()) == total
     for tier, share in TIER_SHARES.items():
         assert abs(counts[tier] - total * share) < 1
+
+
+def test_tier_counts_full_register_is_the_seeds_table() -> None:
+    """A register the size of the seeds' strata splits exactly as their table does (the
+    strata add up to 466,920; the table's total row says one more)."""
+    assert tier_counts(sum(TIER_POPULATION.values())) == dict(TIER_POPULATION)
+    assert sum(tier_counts(TRI_BOROUGH_POPULATION).values()) == TRI_BOROUGH_POPULATION
+
+
+def test_tier_shares_match_the_seeds_percentages() -> None:
+    """0.64 / 5.47 / 16.0 / 39.8 / 38.1 % (issue 17), not the nominal strata cut-offs."""
+    shares = {tier: round(share * 100, 2) for tier, share in TIER_SHARES.items()}
+
+    assert shares == {"very_high": 0.64, "high": 5.47, "moderate": 16.02, "low": 39.79,
+                      "very_low": 38.08}
 
 
 def test_tier_counts_negative_rejected() -> None:
@@ -216,7 +238,8 @@ def test_outcodes_path_finds_a_file() -> None:
 
 @pytest.mark.parametrize("hour", [3, 15])
 def test_roster_covers_now(hour: int) -> None:
-    """DESIGN.md: the demo roster is alive at 3am too: nurses and coordinators on shift now."""
+    """DESIGN.md: the demo roster is alive at 3am too: nurses on shift now, and every network
+    has its one care coordinator (seeds/002: one per network)."""
     now = datetime(2026, 11, 23, hour, 0, tzinfo=LONDON)
     networks, bases = generate_places(seed=2)
 
@@ -225,7 +248,8 @@ def test_roster_covers_now(hour: int) -> None:
     roles = {s.code: (s.role, s.network_code) for s in roster.staff}
     on = [roles[x.staff_code] for x in roster.shifts if x.starts_at <= now < x.ends_at]
     assert any(role == "district_nurse" for role, _ in on)
-    assert {net for role, net in on if role == "coordinator"} == {n.code for n in networks}
+    coordinators = sorted(net for role, net in roles.values() if role == "coordinator")
+    assert coordinators == sorted(n.code for n in networks)
 
 
 def test_roster_shifts_overlap_window_and_breaks_inside(roster: Roster) -> None:
@@ -251,11 +275,28 @@ def test_roster_nobody_double_booked(roster: Roster) -> None:
         assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
 
 
-def test_roster_about_200_shifts_a_day(roster: Roster) -> None:
-    """Sized for the seeds' pilots: about 20 shifts a network a day, 200 over ten networks."""
+def test_roster_shifts_a_day_are_the_staffing(roster: Roster) -> None:
+    """Each day rosters exactly the calibrated staffing plus one care coordinator a network
+    (issue 17: sized so a normal day runs at 60-75 % utilisation, not the former 200)."""
     today = [s for s in roster.shifts if s.starts_at.astimezone(LONDON).date() == NOW.date()]
+    networks = {s.network_code for s in roster.staff}
 
-    assert 180 <= len(today) <= 220
+    expected = sum(Staffing().shifts_per_day(code) for code in networks) + len(networks)
+    assert len(today) == expected
+
+
+def test_roster_follows_a_staffing_file() -> None:
+    """A staffing file's counts are what the roster holds (simulate --staffing relies on it)."""
+    networks, bases = generate_places(seed=2)
+    staffing = Staffing({n.code: {"late": {"hybrid_worker": 2}} for n in networks})
+
+    roster = generate_roster(seed=2, networks=networks, bases=bases, now=NOW, staffing=staffing)
+
+    roles = {s.code: s.role for s in roster.staff}
+    today = [s for s in roster.shifts if s.starts_at.astimezone(LONDON).date() == NOW.date()]
+    field = [s for s in today if roles[s.staff_code] != "coordinator"]
+    assert len(field) == 2 * len(networks)
+    assert {(roles[s.staff_code], s.pattern) for s in field} == {("hybrid_worker", "late")}
 
 
 def test_roster_staff_valid(roster: Roster) -> None:

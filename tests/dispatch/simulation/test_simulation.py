@@ -153,3 +153,50 @@ def test_simulated_morning_splits_urgent_in_and_out_of_hours(optimised: DayResul
     for field in ("count", "met", "visits"):
         assert inside[field] + outside[field] == whole[field]
     assert set(outside) >= {"count", "met", "compliance"}
+
+
+def test_simulated_morning_utilisation_is_one_number_with_its_parts(
+        optimised: DayResult) -> None:
+    """Issue 17: ``utilisation`` is visits plus travel over rostered time, one number; the
+    split, the hourly figures and each network's own figures sit beside it."""
+    kpis = json.loads(json.dumps(optimised.kpis))
+    detail = kpis["utilisation_detail"]
+
+    assert isinstance(kpis["utilisation"], float) and 0.0 < kpis["utilisation"] <= 1.0
+    assert kpis["utilisation"] == detail["mean"]
+    assert detail["mean"] == pytest.approx(detail["on_site_share"] + detail["travel_share"],
+                                           abs=0.001)
+    assert set(kpis["utilisation_by_hour"]) <= {f"{h:02d}" for h in range(24)}
+    assert kpis["utilisation_by_hour"]
+    networks = kpis["networks"]
+    assert sum(n["urgent_2h"]["count"] for n in networks.values()) == kpis["urgent_2h"]["count"]
+    assert all(0.0 <= n["utilisation"] <= 1.0 for n in networks.values())
+
+
+def test_simulated_morning_one_network_plays_only_its_demand(template: Path,
+                                                             optimised: DayResult) -> None:
+    """``networks`` (the capacity planner's scope) plays the referrals of that network's
+    patients only: the same ones the whole day gave it."""
+    whole = optimised.kpis["networks"]
+    code = max(whole, key=lambda c: whole[c]["urgent_2h"]["count"])
+
+    one = simulate(replace(MORNING, networks=(code,)), template=template).kpis
+
+    assert one["urgent_2h"]["count"] == whole[code]["urgent_2h"]["count"]
+    assert set(one["networks"]) <= set(whole)
+
+
+def test_simulated_morning_plays_the_staffing_given() -> None:
+    """`simulate --staffing`: the day is played with exactly the workers the file lists (one
+    nurse on the early pattern in one network here, nobody elsewhere)."""
+    from dispatch.capacity.search import ALL_NETWORKS
+    from dispatch.demo.staffing import Staffing
+
+    teams: dict[str, Any] = {code: {} for code in ALL_NETWORKS}
+    teams["HF-NORTH"] = {"early": {"district_nurse": 1}}
+
+    kpis = simulate(replace(MORNING, staffing=Staffing(teams))).kpis
+
+    assert kpis["utilisation_detail"]["shifts"] == 1
+    assert set(kpis["networks"]) >= {"HF-NORTH"}
+    assert kpis["networks"]["HF-NORTH"]["shifts"] == 1

@@ -79,6 +79,31 @@ def test_board_read_model_travel_before_visit(session: so.Session) -> None:
     assert nurse.segments[0].end == nurse.segments[1].start
 
 
+def test_board_timeline_shows_each_workers_travel_by_their_mode(
+    app: Flask, session: so.Session
+) -> None:
+    """Issue 15: a walking nurse's row says so, and her travel bar is a walk timed at walking
+    pace (longer than the drive the same leg would be)."""
+    day = make_day(session)
+    day.nurse.travel_mode = "walk"
+    session.commit()
+    provider = make_provider()
+    board = load_board(session, network_id=day.network.id, now=NOW, provider=provider)
+    nurse = next(t for t in board.timelines if t.staff_id == day.nurse.id)
+    walk = nurse.segments[0]
+    assert nurse.mode == "walk" and walk.label.startswith("Walk ")
+    client, _ = office_client(app, session, "coordinator", network_id=day.network.id)
+    html = client.get(f"/board?network={day.network.id}").get_data(as_text=True)
+    assert f"{day.nurse.name} (walk)" in html and "walks), shift" in html
+    day.nurse.travel_mode = "car"
+    session.commit()
+    drive = next(t for t in load_board(session, network_id=day.network.id, now=NOW,
+                                       provider=provider).timelines
+                 if t.staff_id == day.nurse.id).segments[0]
+    assert drive.label.startswith("Drive ")
+    assert (walk.end - walk.start) != (drive.end - drive.start)
+
+
 def test_board_assign_with_warning_asks_confirm_then_saves(
     app: Flask, session: so.Session
 ) -> None:

@@ -1,0 +1,106 @@
+"""``dispatch capacity plan``: the cheapest staffing that meets the 2-hour target."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:  # `dispatch --help` must not load the demo, the models or the solver
+    from dispatch.capacity.search import PlanResult
+
+
+@click.group("capacity")
+def capacity() -> None:
+    """Capacity planning: staffing against the 2-hour standard, by simulation."""
+
+
+@capacity.command("plan")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="The first simulated day (later days follow it).")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Seed of the first day (later days use seed+1, seed+2, ...).")
+@click.option("--target", type=float, default=0.95, show_default=True,
+              help="2-hour compliance to meet on every simulated day (0-1).")
+@click.option("--network", "networks", multiple=True,
+              help="Plan this network only, by code (HF-NORTH) or demo id (1-10, in the "
+                   "order the demo loads them) (repeatable). Default: every network.")
+@click.option("--growth", type=float, default=1.0, show_default=True,
+              help="Demand growth factor: referrals and booked visits times this (1.2: +20 %).")
+@click.option("--days", type=int, default=2, show_default=True,
+              help="Simulated days each candidate staffing must pass.")
+@click.option("--max-rounds", type=int, default=8, show_default=True,
+              help="At most this many candidate staffings.")
+@click.option("--patients", type=int, default=20_000, show_default=True,
+              help="Size of the demo register the referrals are drawn from.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+def plan_command(day: datetime, seed: int, target: float, networks: tuple[str, ...],
+                 growth: float, days: int, max_rounds: int, patients: int, as_json: bool,
+                 quiet: bool) -> None:
+    """Search staffing (nurses and hybrid workers per shift pattern per network) by playing
+    simulated days through the real planner and field model, and print the cheapest found
+    that met TARGET 2-hour compliance on every day played, its cost per week, the compliance
+    and utilisation it reached, and the next-cheapest staffing that missed (and by how much).
+
+    The JSON is a staffing file: `dispatch simulate --staffing FILE` plays any other day with
+    it. Progress goes to stderr. Exit status 1 when no staffing tried met the target.
+    """
+    from dispatch.capacity.search import ALL_NETWORKS, PlanRequest, plan
+
+    logging.getLogger("dispatch").setLevel(logging.ERROR)
+    try:
+        codes = tuple(network_code(n) for n in networks)
+        request = PlanRequest(day=date(day.year, day.month, day.day), seed=seed, target=target,
+                              networks=codes or ALL_NETWORKS, growth=growth, days=days,
+                              max_rounds=max_rounds, patients=patients)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+    def progress(share: float, line: str) -> None:
+        if not quiet:
+            click.echo(f"[{share:4.0%}] {line}", err=True)
+
+    result = plan(request, progress=progress)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(summary(result))
+    if result.recommended is None:
+        sys.exit(1)
+
+
+def network_code(value: str) -> str:
+    """A network code from a code or the demo's database id (networks load in layout order)."""
+    from dispatch.capacity.search import ALL_NETWORKS
+
+    if value.isdigit() and 1 <= int(value) <= len(ALL_NETWORKS):
+        return ALL_NETWORKS[int(value) - 1]
+    return value.upper()
+
+
+def summary(result: PlanResult) -> str:
+    """The result in words, for people."""
+    best, missed = result.recommended, result.next_cheapest_missed
+    req = result.request
+    lines = [f"Capacity plan, {len(req.networks)} network(s), target {req.target:.0%}, "
+             f"growth {req.growth:g}, {len(result.trials) * req.days} simulated days, "
+             f"{result.wall_seconds:.0f} s"]
+    if best is None:
+        lines.append("No staffing tried met the target on every day.")
+    else:
+        lines.append(f"Recommended: £{best.cost_per_week:,.0f} a week, 2-hour compliance "
+                     f"{best.compliance:.1%} (worst day), utilisation {best.utilisation:.1%}")
+        for code, team in best.staffing.to_json(req.networks)["networks"].items():
+            parts = ", ".join(f"{p} " + " ".join(f"{n} {r.replace('_', ' ')}"
+                                                   for r, n in roles.items())
+                              for p, roles in team.items())
+            lines.append(f"  {code}: {parts}")
+    if missed is not None:
+        lines.append(f"Next cheapest tried: £{missed.cost_per_week:,.0f} a week missed by "
+                     f"{req.target - missed.compliance:.1%} (worst day {missed.compliance:.1%})")
+    return "\n".join(lines)

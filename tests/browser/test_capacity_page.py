@@ -1,0 +1,149 @@
+"""The capacity planner's and the budgets' pages in headless Chromium, on a desktop and on a
+390 px phone: a manager starts a search (it stays pending: no scheduler runs here, so the
+page shows its progress and refreshes itself), a finished search shows the staffing and both
+charts, drawn, and the budgets page its chart, with nothing overflowing sideways."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import Blocked, _context
+from tests.browser.support import FIXED_NOW
+from tests.dispatch.test_capacity import fake_player
+
+MANAGER, PASSWORD = "manager", "browser test password"
+SIZES = [(1280, 900), (390, 844)]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """The app with a manager and one finished search (played with a fake day player)."""
+    from werkzeug.serving import make_server
+
+    from dispatch import create_app
+    from dispatch.actors import Actor
+    from dispatch.capacity import runs
+    from dispatch.db import get_database
+    from dispatch.migrate import upgrade
+    from dispatch.services import budgets
+    from dispatch.services.users import add_user
+    from tests.dispatch import factories
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('capacity-db') / 'dispatch.sqlite3'}"
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests", "FIXED_NOW": FIXED_NOW})
+    database = get_database(app)
+    now = datetime.fromisoformat(FIXED_NOW).astimezone(UTC)
+    with database.session_scope() as session:
+        add_user(session, username=MANAGER, role="manager", password=PASSWORD, now=now)
+        network = factories.network(session)
+        session.flush()
+        budgets.set_budget(session, network_id=network.id, period_start=date(2026, 12, 1),
+                           period_end=date(2027, 4, 1), health_pence=600_000,
+                           social_care_pence=400_000, actor=Actor(None, MANAGER, "manager"),
+                           now=now)
+        run_id = runs.create(session, now=now, requested_by=MANAGER, data={
+            "date": "2026-12-01", "networks": ["HF-NORTH", "KC-SOUTH"], "days": 2}).id
+    runs.run_pending(database, clock=lambda: now,
+                     player=fake_player({"HF-NORTH": 2, "KC-SOUTH": 3}))
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}", run_id
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+        httpd.server_close()
+        database.dispose()
+
+
+@pytest.fixture
+def tab(browser: Any, blocked: Blocked) -> Iterator[Any]:
+    context = _context(browser, blocked)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def _sign_in(page: Any, base: str) -> None:
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Username").fill(MANAGER)
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_label("Password").press("Enter")
+
+
+def _no_sideways_scroll(page: Any, width: int) -> None:
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page scrolls sideways at {width} px"
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_capacity_page_start_a_search(server: tuple[str, int], tab: Any, blocked: Blocked,
+                                      width: int, height: int) -> None:
+    """The form starts a search; its page says it is waiting and will refresh."""
+    base, _ = server
+    tab.set_viewport_size({"width": width, "height": height})
+    _sign_in(tab, base)
+    tab.goto(f"{base}/capacity")
+    tab.get_by_label("Network").select_option("WM-WEST")
+    tab.get_by_label("Demand growth factor").fill("1.2")
+    _no_sideways_scroll(tab, width)
+
+    with tab.expect_navigation():
+        tab.get_by_role("button", name="Start the search").click()
+
+    assert tab.locator("#progress-bar").is_visible()
+    assert "Waiting for the job to start" in tab.locator("#progress").inner_text()
+    assert tab.locator('meta[http-equiv="refresh"]').count() == 1
+    _no_sideways_scroll(tab, width)
+    assert blocked.urls == []
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_capacity_page_finished_search(server: tuple[str, int], tab: Any, blocked: Blocked,
+                                       width: int, height: int) -> None:
+    """A finished search: tiles, the staffing per network and both charts drawn."""
+    base, run_id = server
+    tab.set_viewport_size({"width": width, "height": height})
+    _sign_in(tab, base)
+    tab.goto(f"{base}/capacity/{run_id}")
+
+    assert tab.get_by_role("heading", name="Recommended staffing").is_visible()
+    assert "HF-NORTH" in tab.locator("#staffing").inner_text()
+    for name in ("cost-compliance", "utilisation-by-hour"):
+        chart = tab.locator(f"#chart-{name}")
+        chart.scroll_into_view_if_needed()
+        tab.wait_for_function(
+            "id => document.getElementById(id).complete", arg=f"chart-{name}")
+        assert chart.evaluate("img => img.naturalWidth") > 0
+    assert tab.locator('meta[http-equiv="refresh"]').count() == 0
+    _no_sideways_scroll(tab, width)
+    assert blocked.urls == []
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_budgets_page(server: tuple[str, int], tab: Any, blocked: Blocked, width: int,
+                      height: int) -> None:
+    """The budgets page: the network's budget and its month chart, drawn, no sideways
+    scroll."""
+    base, _ = server
+    tab.set_viewport_size({"width": width, "height": height})
+    _sign_in(tab, base)
+    tab.goto(f"{base}/budgets")
+
+    assert "£10,000" in tab.locator("table").first.inner_text()
+    chart = tab.locator("img[id^=chart-budget-]").first
+    chart.scroll_into_view_if_needed()
+    tab.wait_for_function("() => [...document.images].every(i => i.complete)")
+    assert chart.evaluate("img => img.naturalWidth") > 0
+    _no_sideways_scroll(tab, width)
+    assert blocked.urls == []
