@@ -14,8 +14,8 @@ from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.services import budgets
 from dispatch.services import packages as svc
 from tests.dispatch import factories as f
-from tests.dispatch.test_packages import NOW, TODAY, _package, _user, priced  # noqa: F401
-from tests.dispatch.test_web_day import office_client
+from tests.dispatch.services.test_packages import NOW, TODAY, _package, _user, priced  # noqa: F401
+from tests.dispatch.web.test_web_day import office_client
 
 MANAGER_ACTOR = Actor(None, "manager", "manager")
 

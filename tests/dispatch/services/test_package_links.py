@@ -16,7 +16,7 @@ from dispatch.actors import Actor
 from dispatch.errors import InvalidInput
 from dispatch.services import packages as svc
 from dispatch.services import pairs
-from tests.dispatch.test_packages import NOW, _user, priced  # noqa: F401  (fixture)
+from tests.dispatch.services.test_packages import NOW, _user, priced  # noqa: F401  (fixture)
 
 COORD = Actor(None, "coord", "coordinator")
 

@@ -16,8 +16,8 @@ from dispatch.capacity import runs
 from dispatch.db import get_database
 from dispatch.models import CapacityPlan
 from dispatch.simulation.types import SimulationConfig
-from tests.dispatch.test_capacity import fake_player
-from tests.dispatch.test_web_day import office_client
+from tests.dispatch.capacity.test_capacity import fake_player
+from tests.dispatch.web.test_web_day import office_client
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 REQUEST = {"date": "2026-12-01", "seed": 3, "target": 0.95, "networks": ["HF-NORTH"],

@@ -19,7 +19,7 @@ from dispatch.planning import live
 from dispatch.services import operations
 from routing.travel import GeodesicTravelTime
 from tests.dispatch import factories as f
-from tests.dispatch.test_planning import NOW, world  # noqa: F401  (fixture)
+from tests.dispatch.planning.test_planning import NOW, world  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.db
 

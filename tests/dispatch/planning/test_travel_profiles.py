@@ -13,7 +13,7 @@ from sqlalchemy import orm as so
 from dispatch.planning import invariants, live
 from dispatch.planning.problem import build_problem
 from routing.travel import GeodesicTravelTime
-from tests.dispatch.test_planning import NOW, world  # noqa: F401  (fixture)
+from tests.dispatch.planning.test_planning import NOW, world  # noqa: F401  (fixture)
 
 
 @pytest.mark.safety("H-131")

@@ -20,8 +20,8 @@ from dispatch.services import pairs, visit_actions
 from routing import types as rt
 from routing.travel import GeodesicTravelTime
 from tests.dispatch import factories as f
-from tests.dispatch.test_planning import NOW
-from tests.dispatch.test_referrals_api import _body
+from tests.dispatch.api.test_referrals_api import _body
+from tests.dispatch.planning.test_planning import NOW
 
 
 @pytest.fixture
