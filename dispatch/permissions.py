@@ -2,7 +2,7 @@
 
 Keys are Flask endpoint names (``blueprint.View``) and an HTTP method (``*`` for any). A route
 missing from the table is refused (fail closed) and logged, so a new endpoint cannot ship open
-by accident; the route-walking test in ``tests/dispatch/test_permissions.py`` fails first.
+by accident; the route-walking test in ``tests/dispatch/app/test_permissions.py`` fails first.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ REFERRAL_OPEN_STATUSES = ("received", "triaged", "scheduled", "in_progress", "es
 VISIT_STATUSES = tuple(VISIT_TRANSITIONS)
 
 # Groups of statuses: named here once, imported wherever a rule needs one (never copied).
-# tests/dispatch/test_states.py checks each group against the transition tables.
+# tests/dispatch/models/test_states.py checks each group against the transition tables.
 
 #: Referrals that can no longer change.
 REFERRAL_FINAL_STATUSES = tuple(s for s, nexts in REFERRAL_TRANSITIONS.items() if not nexts)

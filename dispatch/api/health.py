@@ -6,19 +6,16 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 
+from dispatch.api.schemas import (
+    HealthSchema,
+)
 from dispatch.database import health
 from dispatch.db import get_session
 
 blp = Blueprint(
     "health", __name__, url_prefix="/healthz", description="Liveness and database check"
 )
-
-
-class HealthSchema(Schema):
-    status = fields.String(required=True, metadata={"example": "ok"})
-    database = fields.String(required=True, metadata={"example": "sqlite"})
 
 
 @blp.route("")

@@ -12,51 +12,23 @@ from typing import Any
 from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from dispatch.api.clock import now
-from dispatch.api.schemas import StrictSchema
+from dispatch.api.schemas import (
+    CsvQuerySchema,
+    KpiQuerySchema,
+    KpiSchema,
+)
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import NotFound
 from dispatch.planning.runs import provider_for
-from dispatch.reports import charts, export
+from dispatch.reports import charts
 from dispatch.reports.types import DayRows
 from dispatch.services import kpis
 
 blp = Blueprint("kpis", __name__, url_prefix="/api",
                 description="Performance: response compliance, breaches, utilisation, travel")
-
-
-
-class KpiQuerySchema(StrictSchema):
-    date = fields.Date(metadata={"description": "Day (Europe/London); default today"})
-    network = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
-                             metadata={"description": "Network id; omit for all networks"})
-
-
-class CsvQuerySchema(KpiQuerySchema):
-    table = fields.String(load_default="responses", validate=validate.OneOf(export.TABLES),
-                          metadata={"description": "Which rows: " + ", ".join(export.TABLES)})
-
-
-class KpiSchema(Schema):
-    date = fields.String()
-    timezone = fields.String()
-    network = fields.Integer(allow_none=True)
-    as_of = fields.DateTime()
-    summary = fields.Dict(metadata={"description": (
-        "urgent_2h (received 08:00-20:00 London), urgent_2h_out_of_hours (urgent, received "
-        "20:00-08:00, each against its own deadline) and response_24h: {count, met, breached, "
-        "pending, compliance}; response_minutes {urgent_2h, urgent_2h_out_of_hours, "
-        "response_24h, all: {n, median, p90}}; breaches [{referral_id, visit_reference, "
-        "category, line, out_of_hours, team, received_at, deadline, first_arrival, "
-        "minutes_late, cause, causes}] (every line's); breach_causes {cause: n}; "
-        "bookings_outside_timeframe "
-        "{count, items}, utilisation {workers, overall, travel_minutes_per_visit}, "
-        "declines {count, by_reason, items}")})
-    networks = fields.List(fields.Dict(), metadata={
-        "description": "Per network: network_id, code, name, summary, teams [{team, ...}]"})
 
 
 def _day(query: dict[str, Any]) -> date:

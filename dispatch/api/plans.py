@@ -7,16 +7,19 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from dispatch.api.clock import now
-from dispatch.api.schemas import StrictSchema
+from dispatch.api.schemas import (
+    PlanRequestSchema,
+    PlanSchema,
+    ReplanSchema,
+)
 from dispatch.auth import current_actor, request_id
 from dispatch.config import DEFAULTS
 from dispatch.db import get_session
 from dispatch.jobs.wakeup import wake
 from dispatch.planning import runs
-from dispatch.services import audit, network_scope
+from dispatch.services import network_scope
 
 blp = Blueprint(
     "plans",
@@ -24,45 +27,6 @@ blp = Blueprint(
     url_prefix="/api/plans",
     description="Scheduling runs: POST returns a plan id, GET polls it, DELETE cancels it",
 )
-
-
-class PlanRequestSchema(StrictSchema):
-    network = fields.Integer(
-        validate=validate.Range(min=1, max=2**31 - 1),
-        allow_none=True,
-        metadata={"description": "Network id; omit for all networks"},
-    )
-    horizon_hours = fields.Float(
-        load_default=runs.DEFAULT_HORIZON_HOURS, validate=validate.Range(min=0.25, max=72)
-    )
-    seconds = fields.Float(load_default=5.0, validate=validate.Range(min=0.1, max=runs.MAX_SECONDS))
-    wait = fields.Boolean(
-        load_default=False,
-        metadata={"description": "Answer once the plan job has finished it (at most "
-                  "PLAN_WAIT_SECONDS)"},
-    )
-
-
-class PlanSchema(Schema):
-    id = fields.Integer()
-    status = fields.String()
-    kind = fields.String(metadata={"description": "proposal (POST /api/plans) or replan"})
-    network_id = fields.Integer(allow_none=True)
-    horizon_start = fields.DateTime()
-    horizon_end = fields.DateTime()
-    seconds = fields.Float()
-    requested_by = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
-    result = fields.Dict(
-        allow_none=True,
-        metadata={
-            "description": "routes (vehicle, staff_id, visits, arrivals), travel_minutes, "
-            "vehicles, "
-            "unassigned [{id, reason, code}], late, seconds, fallback (null, or "
-            "greedy_insertion when the search found no plan in time) and its note"
-        },
-    )
 
 
 @blp.route("")
@@ -104,10 +68,8 @@ class PlanById(MethodView):
 
         The read is audited (a plan names visits, and so patients)."""
         session = get_session()
-        plan = runs.get_plan(session, plan_id)
-        audit.record(session, actor=current_actor(), action="view_plan", now=now(),
-                     entity=("plan", plan.id), purpose="read a plan (API)",
-                     request_id=request_id())
+        plan = runs.read_plan(session, plan_id, actor=current_actor(), now=now(),
+                              purpose="read a plan (API)", request_id=request_id())
         session.commit()
         return plan
 
@@ -130,32 +92,6 @@ networks_blp = Blueprint(
     url_prefix="/api/networks",
     description="A network's plan: re-plan now",
 )
-
-
-class ChangeSchema(Schema):
-    visit_id = fields.Integer()
-    reference = fields.String()
-    from_ = fields.Dict(allow_none=True, attribute="from", data_key="from",
-                        metadata={"description": "{staff_id, start} before; null if unassigned"})
-    to = fields.Dict(allow_none=True,
-                     metadata={"description": "{staff_id, start} after; null if unassigned"})
-
-
-class UnassignedSchema(Schema):
-    visit_id = fields.Integer()
-    reference = fields.String(allow_none=True)
-    reason = fields.String()
-    code = fields.String()
-
-
-class ReplanSchema(Schema):
-    network_id = fields.Integer()
-    run_id = fields.Integer()
-    status = fields.String(metadata={"description": "done, failed, cancelled; pending or "
-                                     "running with 202"})
-    changed = fields.List(fields.Nested(ChangeSchema))
-    unassigned = fields.List(fields.Nested(UnassignedSchema))
-    error = fields.String(allow_none=True)
 
 
 @networks_blp.route("/<int:network_id>/replan")

@@ -7,8 +7,13 @@ the FHIR mapper and the web form read a referral with it too; it is re-exported 
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from dispatch.models.vocab import MESSAGE_DIRECTIONS, MESSAGE_STATUSES
+from dispatch.planning import runs
+from dispatch.reports import export
 from dispatch.schemas.referrals import NAME, Text
 from dispatch.schemas.referrals import ReferralCreateSchema as ReferralCreateSchema
 from dispatch.schemas.referrals import StrictSchema as StrictSchema
@@ -237,3 +242,169 @@ class CarePlanSchema(Schema):
         "description": "consent, episode_consent (a FHIR Consent with this referral) or "
                        "emergency_override"})
     override_purpose = fields.String(allow_none=True)
+
+
+# --- Health: /healthz ------------------------------------------------------------------------
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True, metadata={"example": "ok"})
+    database = fields.String(required=True, metadata={"example": "sqlite"})
+
+
+# --- KPIs: /api/kpis -------------------------------------------------------------------------
+
+
+class KpiQuerySchema(StrictSchema):
+    date = fields.Date(metadata={"description": "Day (Europe/London); default today"})
+    network = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "Network id; omit for all networks"})
+
+
+class CsvQuerySchema(KpiQuerySchema):
+    table = fields.String(load_default="responses", validate=validate.OneOf(export.TABLES),
+                          metadata={"description": "Which rows: " + ", ".join(export.TABLES)})
+
+
+class KpiSchema(Schema):
+    date = fields.String()
+    timezone = fields.String()
+    network = fields.Integer(allow_none=True)
+    as_of = fields.DateTime()
+    summary = fields.Dict(metadata={"description": (
+        "urgent_2h (received 08:00-20:00 London), urgent_2h_out_of_hours (urgent, received "
+        "20:00-08:00, each against its own deadline) and response_24h: {count, met, breached, "
+        "pending, compliance}; response_minutes {urgent_2h, urgent_2h_out_of_hours, "
+        "response_24h, all: {n, median, p90}}; breaches [{referral_id, visit_reference, "
+        "category, line, out_of_hours, team, received_at, deadline, first_arrival, "
+        "minutes_late, cause, causes}] (every line's); breach_causes {cause: n}; "
+        "bookings_outside_timeframe "
+        "{count, items}, utilisation {workers, overall, travel_minutes_per_visit}, "
+        "declines {count, by_reason, items}")})
+    networks = fields.List(fields.Dict(), metadata={
+        "description": "Per network: network_id, code, name, summary, teams [{team, ...}]"})
+
+
+# --- Messages: /api/messages -----------------------------------------------------------------
+
+
+#: The most texts one request lists.
+MAX_LIMIT = 1000
+
+
+class MessageQuerySchema(StrictSchema):
+    visit_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    direction = fields.String(validate=validate.OneOf(MESSAGE_DIRECTIONS))
+    status = fields.String(validate=validate.OneOf(MESSAGE_STATUSES))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=MAX_LIMIT))
+
+
+class MessageSchema(Schema):
+    id = fields.Integer()
+    direction = fields.String()
+    to = fields.String(attribute="to_number")
+    from_ = fields.String(attribute="from_number", data_key="from", allow_none=True)
+    body = fields.String()
+    status = fields.String()
+    visit_id = fields.Integer(allow_none=True)
+    staff_id = fields.Integer(allow_none=True)
+    attempts = fields.Integer()
+    provider_sid = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    sent_at = fields.AwareDateTime(allow_none=True)
+    error = fields.Method("_error", allow_none=True)
+
+    def _error(self, message: Any) -> str | None:
+        if not (message.error_code or message.error_message):
+            return None
+        return f"{message.error_code or ''} {message.error_message or ''}".strip()
+
+
+# --- Plans: /api/plans and /api/networks/{id}/replan -----------------------------------------
+
+
+class PlanRequestSchema(StrictSchema):
+    network = fields.Integer(
+        validate=validate.Range(min=1, max=2**31 - 1),
+        allow_none=True,
+        metadata={"description": "Network id; omit for all networks"},
+    )
+    horizon_hours = fields.Float(
+        load_default=runs.DEFAULT_HORIZON_HOURS, validate=validate.Range(min=0.25, max=72)
+    )
+    seconds = fields.Float(load_default=5.0, validate=validate.Range(min=0.1, max=runs.MAX_SECONDS))
+    wait = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Answer once the plan job has finished it (at most "
+                  "PLAN_WAIT_SECONDS)"},
+    )
+
+
+class PlanSchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    kind = fields.String(metadata={"description": "proposal (POST /api/plans) or replan"})
+    network_id = fields.Integer(allow_none=True)
+    horizon_start = fields.DateTime()
+    horizon_end = fields.DateTime()
+    seconds = fields.Float()
+    requested_by = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    result = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "routes (vehicle, staff_id, visits, arrivals), travel_minutes, "
+            "vehicles, "
+            "unassigned [{id, reason, code}], late, seconds, fallback (null, or "
+            "greedy_insertion when the search found no plan in time) and its note"
+        },
+    )
+
+
+class ChangeSchema(Schema):
+    visit_id = fields.Integer()
+    reference = fields.String()
+    from_ = fields.Dict(allow_none=True, attribute="from", data_key="from",
+                        metadata={"description": "{staff_id, start} before; null if unassigned"})
+    to = fields.Dict(allow_none=True,
+                     metadata={"description": "{staff_id, start} after; null if unassigned"})
+
+
+class UnassignedSchema(Schema):
+    visit_id = fields.Integer()
+    reference = fields.String(allow_none=True)
+    reason = fields.String()
+    code = fields.String()
+
+
+class ReplanSchema(Schema):
+    network_id = fields.Integer()
+    run_id = fields.Integer()
+    status = fields.String(metadata={"description": "done, failed, cancelled; pending or "
+                                     "running with 202"})
+    changed = fields.List(fields.Nested(ChangeSchema))
+    unassigned = fields.List(fields.Nested(UnassignedSchema))
+    error = fields.String(allow_none=True)
+
+
+# --- SMS webhooks: /sms (Twilio's form fields) -----------------------------------------------
+
+
+class InboundFormSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    From = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    To = fields.String(load_default="", validate=validate.Length(max=64))
+    Body = fields.String(load_default="", validate=validate.Length(max=1600))
+    MessageSid = fields.String(validate=validate.Length(max=64))
+
+
+class StatusFormSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    MessageSid = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    MessageStatus = fields.String(required=True, validate=validate.Length(max=32))
+    ErrorCode = fields.String(validate=validate.Length(max=16))

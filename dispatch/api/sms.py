@@ -15,11 +15,15 @@ from typing import Any
 from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from dispatch.api.clock import now
+from dispatch.api.schemas import (
+    InboundFormSchema,
+    StatusFormSchema,
+)
 from dispatch.db import get_session
 from dispatch.services import outbox
 from dispatch.sms.inbound import handle_inbound
@@ -30,25 +34,6 @@ blp = Blueprint("sms", __name__, url_prefix="/sms",
 SIGNATURE_HEADER = "X-Twilio-Signature"
 FORM = {"requestBody": {"required": True, "content": {
     "application/x-www-form-urlencoded": {"schema": {"type": "object"}}}}}
-
-
-class InboundFormSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    From = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    To = fields.String(load_default="", validate=validate.Length(max=64))
-    Body = fields.String(load_default="", validate=validate.Length(max=1600))
-    MessageSid = fields.String(validate=validate.Length(max=64))
-
-
-class StatusFormSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    MessageSid = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    MessageStatus = fields.String(required=True, validate=validate.Length(max=32))
-    ErrorCode = fields.String(validate=validate.Length(max=16))
 
 
 def signed_url() -> str:

@@ -25,18 +25,15 @@ def audit_overrides(day: str | None, as_json: bool) -> None:
 
     from dispatch.actors import SYSTEM
     from dispatch.db import get_database
-    from dispatch.services import audit as audit_service
-    from dispatch.services.care_plan_access import LONDON, overrides_on
+    from dispatch.services.care_plan_access import LONDON, view_overrides
 
     try:
         wanted = date_type.fromisoformat(day) if day else now().astimezone(LONDON).date()
     except ValueError:
         fail(f"--date: {day!r} is not a date like 2026-12-01")
     with get_database(app()).session_scope() as session:
-        entries = overrides_on(session, day=wanted)
-        audit_service.record(session, actor=SYSTEM, action="view_override_report", now=now(),
-                             purpose="Caldicott guardian review (CLI)",
-                             details={"date": wanted.isoformat(), "overrides": len(entries)})
+        entries = view_overrides(session, day=wanted, actor=SYSTEM, now=now(),
+                                 purpose="Caldicott guardian review (CLI)")
     if as_json:
         click.echo(json.dumps({"date": wanted.isoformat(), "overrides": [
             {"at": e.at.isoformat(), "username": e.username, "role": e.role,

@@ -16,11 +16,13 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch.actors import Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Network, Plan, Visit
 from dispatch.models.base import utcnow
 from dispatch.planning import pipeline
 from dispatch.planning.problem import DEFAULT_HORIZON, ProblemIndex
+from dispatch.services import audit
 from dispatch.states import VISIT_OPEN_STATUSES
 from routing.errors import RoutingError
 from routing.providers import make_provider
@@ -317,3 +319,17 @@ def get_plan(session: so.Session, plan_id: int) -> Plan:
 
 
 DEFAULT_HORIZON_HOURS = DEFAULT_HORIZON.total_seconds() / 3600
+
+
+def read_plan(
+    session: so.Session, plan_id: int, *, actor: Actor, now: datetime, purpose: str,
+    request_id: str | None = None,
+) -> Plan:
+    """A plan, the read audited (``view_plan``: a plan names visits, and so patients).
+
+    :raise NotFound: no such plan.
+    """
+    plan = get_plan(session, plan_id)
+    audit.record(session, actor=actor, action="view_plan", now=now, entity=("plan", plan.id),
+                 purpose=purpose, request_id=request_id)
+    return plan

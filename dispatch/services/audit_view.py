@@ -19,8 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch.actors import Actor
 from dispatch.config import LONDON
 from dispatch.models import AuditEvent, Patient
+from dispatch.services import audit
 from rosters.csv_cells import safe_cell
 
 PER_PAGE = 50
@@ -187,3 +189,27 @@ def _drain(buffer: io.StringIO) -> str:
     buffer.seek(0)
     buffer.truncate()
     return text
+
+
+#: The purpose the audit trail's own reads and exports are audited with.
+REVIEW_PURPOSE = "audit review"
+
+
+def view_events(
+    session: so.Session, *, filters: AuditFilter, page: int, actor: Actor, now: datetime,
+    request_id: str | None = None,
+) -> AuditPage:
+    """:func:`list_events`, the read itself audited (``view_audit``)."""
+    listing = list_events(session, filters=filters, page=page)
+    record_review(session, filters=filters, action="view_audit", actor=actor, now=now,
+                  request_id=request_id)
+    return listing
+
+
+def record_review(
+    session: so.Session, *, filters: AuditFilter, action: str, actor: Actor, now: datetime,
+    request_id: str | None = None,
+) -> None:
+    """Audit a read (``view_audit``) or an export (``export_audit``) of the trail."""
+    audit.record(session, actor=actor, action=action, now=now, patient_id=filters.patient_id,
+                 purpose=REVIEW_PURPOSE, request_id=request_id, details=filters.as_args())

@@ -285,3 +285,15 @@ def overrides_on(session: so.Session, *, day: date) -> list[OverrideEntry]:
             purpose=code, purpose_label=OVERRIDE_PURPOSES.get(code, code),
             text=str(details.get("override_text", "")), request_id=event.request_id))
     return entries
+
+
+def view_overrides(
+    session: so.Session, *, day: date, actor: Actor, now: datetime, purpose: str,
+    request_id: str | None = None,
+) -> list[OverrideEntry]:
+    """:func:`overrides_on`, the report itself audited (``view_override_report``)."""
+    entries = overrides_on(session, day=day)
+    audit.record(session, actor=actor, action="view_override_report", now=now, purpose=purpose,
+                 request_id=request_id,
+                 details={"date": day.isoformat(), "overrides": len(entries)})
+    return entries

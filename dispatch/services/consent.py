@@ -21,6 +21,7 @@ from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import ConsentRecord, Patient, Referral
 from dispatch.models.consent import CONSENT_GIVERS, CONSENT_SCOPES
 from dispatch.services import audit
+from dispatch.services.patients import get_patient
 
 SCOPE_LABELS = {
     "care_plan_direct_care": "Share the shared care plan with the staff giving urgent "
@@ -113,6 +114,20 @@ def _decision(
                  details={"scope": scope, "given_by": given_by, "source": "page"})
     session.flush()
     return record
+
+
+def view_consent(
+    session: so.Session, patient_id: int, *, actor: Actor, now: datetime, purpose: str,
+    request_id: str | None = None,
+) -> Patient:
+    """The patient whose consent is shown, the look-up audited (``view_consent``).
+
+    :raise NotFound: no such patient.
+    """
+    patient = get_patient(session, patient_id)
+    audit.record(session, actor=actor, action="view_consent", now=now, patient_id=patient.id,
+                 entity=("patient", patient.id), purpose=purpose, request_id=request_id)
+    return patient
 
 
 def history(session: so.Session, *, patient_id: int) -> list[ConsentRecord]:

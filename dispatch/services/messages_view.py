@@ -21,7 +21,7 @@ from sqlalchemy import orm as so
 from dispatch.actors import Actor
 from dispatch.models import Message, Staff, Visit
 from dispatch.models.vocab import MESSAGE_DIRECTIONS, MESSAGE_STATUSES
-from dispatch.services import network_scope
+from dispatch.services import audit, network_scope
 
 PAGE_SIZE = 50  # texts per page; older ones are one "Older" link away
 MAX_ID = 2**31 - 1  # database INTEGER ids
@@ -147,3 +147,16 @@ def _row(message: Message, name: str | None, role: str | None,
 
 __all__ = ["PAGE_SIZE", "MessageFilter", "MessagePage", "MessageRow", "list_messages",
            "mask_phone"]
+
+
+def view_messages(
+    session: so.Session, *, filters: MessageFilter, actor: Actor, now: datetime,
+    args: dict[str, str], request_id: str | None = None,
+) -> MessagePage:
+    """:func:`list_messages`, the read audited (``view_messages``: the filter as the page
+    shows it in ``args``, and how many texts were shown)."""
+    listing = list_messages(session, filters=filters, actor=actor)
+    audit.record(session, actor=actor, action="view_messages", now=now,
+                 purpose="SMS outbox and inbox", request_id=request_id,
+                 details={**args, "before": filters.before, "shown": len(listing.rows)})
+    return listing

@@ -109,6 +109,17 @@ def name_matches(name: str) -> sa.ColumnElement[bool]:
     return sa.or_(*options)
 
 
+def view_patient(
+    session: so.Session, patient_id: int, *, actor: Actor, now: datetime, purpose: str,
+    request_id: str | None = None,
+) -> Patient:
+    """One patient, the look-up audited (``view_patient``). :raise NotFound: no such patient."""
+    patient = get_patient(session, patient_id)
+    audit.record(session, actor=actor, action="view_patient", now=now, patient_id=patient.id,
+                 entity=("patient", patient.id), purpose=purpose, request_id=request_id)
+    return patient
+
+
 def search_patients(
     session: so.Session, *, query: dict[str, Any], actor: Actor, now: datetime,
     purpose: str, request_id: str | None = None,

@@ -178,6 +178,18 @@ def _by_key(session: so.Session, key: str, fingerprint: str) -> Referral | None:
     return existing
 
 
+def earlier_submission(session: so.Session, key: str | None,
+                       command: NewReferral) -> Referral | None:
+    """The referral an earlier submission of the same form (``key``) made from the same
+    ``command``, if any: after a double submit's Conflict, the first one's result."""
+    if key is None:
+        return None
+    earlier = session.scalar(sa.select(Referral).where(Referral.idempotency_key == key))
+    if earlier is not None and earlier.request_hash == command.fingerprint():
+        return earlier
+    return None
+
+
 def _flush_or_conflict(session: so.Session, key: str | None) -> None:
     """Flush; a concurrent request that took the same key first turns into a Conflict (409)
     for the caller to retry, which then finds the winner's referral."""

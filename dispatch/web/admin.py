@@ -18,7 +18,6 @@ from dispatch.db import close_session, get_database, get_session
 from dispatch.errors import InvalidInput
 from dispatch.forms import BAD_DATE, read_date
 from dispatch.nhs_numbers import InvalidNhsNumber, normalise_nhs_number
-from dispatch.services import audit
 from dispatch.services import audit_view as service
 from dispatch.services import care_plan_access as access
 from dispatch.services.care_plan_access import LONDON, OVERRIDE_ACTION
@@ -64,12 +63,6 @@ def _filters() -> service.AuditFilter:
         raise InvalidInput("invalid audit filter", errors={"date_to": [str(exc)]}) from exc
 
 
-def _record(filters: service.AuditFilter, action: str) -> None:
-    audit.record(get_session(), actor=current_actor(), action=action, now=now(),
-                 patient_id=filters.patient_id, purpose="audit review",
-                 request_id=request_id(), details=filters.as_args())
-
-
 @bp.get("/admin/audit")
 def audit_page() -> ResponseReturnValue:
     """Who saw or changed what, when and why: newest first, 50 a page."""
@@ -79,9 +72,9 @@ def audit_page() -> ResponseReturnValue:
         return _render(service.AuditFilter(), None, errors=exc.errors or {}), 422
     page = request.args.get("page", "1")
     session = get_session()
-    listing = service.list_events(session, filters=filters,
-                                  page=int(page) if page.isdigit() and len(page) < 7 else 1)
-    _record(filters, "view_audit")
+    listing = service.view_events(session, filters=filters,
+                                  page=int(page) if page.isdigit() and len(page) < 7 else 1,
+                                  actor=current_actor(), now=now(), request_id=request_id())
     session.commit()
     return _render(filters, listing)
 
@@ -119,7 +112,8 @@ def audit_csv() -> Response:
     """
     filters = _filters()
     session = get_session()
-    _record(filters, "export_audit")
+    service.record_review(session, filters=filters, action="export_audit", actor=current_actor(),
+                          now=now(), request_id=request_id())
     session.commit()
     close_session()
     lines = service.csv_lines(service.iter_events(get_database().sessions, filters=filters))
@@ -139,10 +133,9 @@ def override_report() -> ResponseReturnValue:
         return render_template("admin/overrides.html", day=None, entries=[], raw=raw, errors=[
             {"text": BAD_DATE, "href": "#date"}]), 422
     session = get_session()
-    entries = access.overrides_on(session, day=day)
-    audit.record(session, actor=current_actor(), action="view_override_report", now=now(),
-                 purpose="Caldicott guardian review", request_id=request_id(),
-                 details={"date": day.isoformat(), "overrides": len(entries)})
+    entries = access.view_overrides(session, day=day, actor=current_actor(), now=now(),
+                                    purpose="Caldicott guardian review",
+                                    request_id=request_id())
     session.commit()
     return render_template("admin/overrides.html", day=day, entries=entries, raw=day.isoformat(),
                            errors=[], previous=day - timedelta(days=1),

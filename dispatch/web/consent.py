@@ -21,7 +21,7 @@ from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import Patient
 from dispatch.models.consent import CONSENT_SCOPES
-from dispatch.services import audit, consent, patients
+from dispatch.services import consent, patients
 from dispatch.web.common import bp
 
 PURPOSE = "record the patient's consent to share the care plan"
@@ -44,11 +44,9 @@ def _patient(patient_id: int) -> Patient:
 @bp.get("/patients/<int:patient_id>/consent")
 def consent_page(patient_id: int) -> str:
     """The patient's consent to share the care plan now, its history, and the form to change it."""
-    patient = _patient(patient_id)
     session = get_session()
-    audit.record(session, actor=current_actor(), action="view_consent", now=now(),
-                 patient_id=patient.id, entity=("patient", patient.id), purpose=PURPOSE,
-                 request_id=request_id())
+    patient = consent.view_consent(session, patient_id, actor=current_actor(), now=now(),
+                                   purpose=PURPOSE, request_id=request_id())
     session.commit()
     return _render(patient, ConsentForm(formdata=None))
 

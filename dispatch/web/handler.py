@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
@@ -21,7 +20,6 @@ from dispatch.models import Patient, Referral
 from dispatch.planning.runs import provider_for
 from dispatch.schemas.referrals import ReferralCreateSchema
 from dispatch.services import (
-    audit,
     bookings,
     care_plans,
     carers,
@@ -31,7 +29,7 @@ from dispatch.services import (
     slots,
 )
 from dispatch.services import care_plan_access as access
-from dispatch.services.duplicates import possible_duplicates
+from dispatch.services.duplicates import ReferralRead, possible_duplicates
 from dispatch.services.patient_matching import PatientMismatch
 from dispatch.services.referral_commands import NewReferral
 from dispatch.web.common import bp, london_time
@@ -109,8 +107,8 @@ def _submit(form: forms.ReferralForm) -> Referral | list[str] | _Mismatch:
         return forms.put_errors(form, exc.errors or {"form": [exc.message]})
     except Conflict:
         session.rollback()
-        earlier = session.scalar(sa.select(Referral).where(Referral.idempotency_key == key))
-        if earlier is not None and earlier.request_hash == loaded.fingerprint():
+        earlier = referrals.earlier_submission(session, key, loaded)
+        if earlier is not None:
             return earlier  # the first of a double submit won: show its result
         form.form_token.data = forms.new_form_token()
         return ["This form was already used for another referral. Check the details and "
@@ -129,14 +127,11 @@ def find_patient() -> str:
     if find.validate() and (terms := find.search_terms()) is not None:
         session = get_session()
         try:
-            found = patients.find_patients(session, **terms)
+            found = patients.search_patients(session, query=terms, actor=current_actor(),
+                                             now=now(), purpose="find the patient for a referral",
+                                             request_id=request_id())
         except InvalidInput as exc:
             forms.put_errors(find, exc.errors)
-        for patient in found or []:
-            audit.record(session, actor=current_actor(), action="search_patient", now=now(),
-                         patient_id=patient.id, entity=("patient", patient.id),
-                         purpose="find the patient for a referral", request_id=request_id(),
-                         details={"terms": sorted(terms)})
         session.commit()
     form = forms.ReferralForm(formdata=None, data=_register_prefill(find) if found == [] else None)
     form.prepare(now=now(), patient_id=None)
@@ -182,12 +177,9 @@ def _selected_patient(patient_id: int | None) -> Patient | None:
     """The patient being referred, with the look-up audited. :raise NotFound: no such patient."""
     if patient_id is None:
         return None
-    session = get_session()
-    patient = patients.get_patient(session, patient_id)
-    audit.record(session, actor=current_actor(), action="view_patient", now=now(),
-                 patient_id=patient.id, entity=("patient", patient.id),
-                 purpose="referral for urgent community care", request_id=request_id())
-    return patient
+    return patients.view_patient(get_session(), patient_id, actor=current_actor(), now=now(),
+                                 purpose="referral for urgent community care",
+                                 request_id=request_id())
 
 
 def _patient_context(
@@ -244,10 +236,10 @@ def _render_new(**context: Any) -> str:
 @bp.get("/referrals/<int:referral_id>")
 def referral_page(referral_id: int) -> str:
     """The disposition at once: 999 advice first, category, deadline, NEWS2 and every reason."""
-    referral = _read_referral(referral_id)
-    offered = _offered_slots(referral) if request.args.get("slots") else None
+    read = _read_referral(referral_id)
+    offered = _offered_slots(read.referral) if request.args.get("slots") else None
     get_session().commit()
-    return _render_result(referral, forms.BookingForm(formdata=None), slots=offered)
+    return _render_result(read, forms.BookingForm(formdata=None), slots=offered)
 
 
 def _offered_slots(referral: Referral) -> list[slots.OfferedSlot] | None:
@@ -263,32 +255,31 @@ def _offered_slots(referral: Referral) -> list[slots.OfferedSlot] | None:
 @bp.post("/referrals/<int:referral_id>/booking")
 def book_later_start(referral_id: int) -> ResponseReturnValue:
     """Book a later start; past the deadline warn, and for short timeframes need approval."""
-    referral = _read_referral(referral_id)
-    visit = _open_visit(referral)
+    read = _read_referral(referral_id)
+    visit = _open_visit(read.referral)
     form = forms.BookingForm()
     start = _booking_start(form) if form.validate() else None
-    return _book(referral, visit, form, start)
+    return _book(read, visit, form, start)
 
 
 @bp.post("/referrals/<int:referral_id>/booking/slot")
 def book_slot(referral_id: int) -> ResponseReturnValue:
     """Book one of the offered times: within the deadline at once; after it, the booking
     form comes back filled in with the warning, for the reason (and approval) it needs."""
-    referral = _read_referral(referral_id)
-    visit = _open_visit(referral)
+    read = _read_referral(referral_id)
+    visit = _open_visit(read.referral)
     choice = forms.SlotChoiceForm()
     start = _slot_start(choice) if choice.validate() else None
     form = forms.BookingForm(formdata=None)
     if start is None or visit is None:
         get_session().commit()
-        return _render_result(referral, form, slot_form=choice,
-                              errors=forms.error_list(choice))
+        return _render_result(read, form, slot_form=choice, errors=forms.error_list(choice))
     wall = local(start)
     form.start_day.data, form.start_time.data = wall.date().isoformat(), f"{wall:%H:%M}"
     if start > visit.deadline:
         get_session().commit()
-        return _render_result(referral, form, start=start)
-    return _book(referral, visit, form, start)
+        return _render_result(read, form, start=start)
+    return _book(read, visit, form, start)
 
 
 def _slot_start(choice: forms.SlotChoiceForm) -> datetime | None:
@@ -302,7 +293,7 @@ def _slot_start(choice: forms.SlotChoiceForm) -> datetime | None:
     return start
 
 
-def _book(referral: Referral, visit: Any, form: forms.BookingForm,
+def _book(read: ReferralRead, visit: Any, form: forms.BookingForm,
           start: datetime | None) -> ResponseReturnValue:
     """Book ``start`` for the open visit with the form's reason and approval (the
     safeguards of :mod:`dispatch.services.bookings`); on refusal the page shows why."""
@@ -320,9 +311,10 @@ def _book(referral: Referral, visit: Any, form: forms.BookingForm,
         else:
             session.commit()
             flash(_booking_message(made), "warning" if made.check.outside_timeframe else "info")
-            return redirect(url_for("web.referral_page", referral_id=referral.id), code=303)
+            return redirect(url_for("web.referral_page", referral_id=read.referral.id),
+                            code=303)
     get_session().commit()
-    return _render_result(referral, form, start=start, errors=forms.error_list(form))
+    return _render_result(read, form, start=start, errors=forms.error_list(form))
 
 
 def _booking_start(form: forms.BookingForm) -> datetime | None:
@@ -349,13 +341,10 @@ def _booking_message(made: bookings.Booking) -> str:
     return f"Visit {visit.reference} will start {window}."
 
 
-def _read_referral(referral_id: int) -> Referral:
-    session = get_session()
-    referral = referrals.get_referral(session, referral_id)
-    audit.record(session, actor=current_actor(), action="view_referral", now=now(),
-                 patient_id=referral.patient_id, entity=("referral", referral.id),
-                 purpose="read back the disposition", request_id=request_id())
-    return referral
+def _read_referral(referral_id: int) -> ReferralRead:
+    """The referral with the patient's other open referrals, the read audited."""
+    return referrals.read_referral(get_session(), referral_id, actor=current_actor(), now=now(),
+                                   purpose="read back the disposition", request_id=request_id())
 
 
 def read_back_reasons(disposition: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -376,19 +365,19 @@ def _open_visit(referral: Referral) -> Any:
     return next((v for v in referral.visits if v.status in bookings.BOOKABLE_STATUSES), None)
 
 
-def _render_result(referral: Referral, form: forms.BookingForm, **context: Any) -> str:
+def _render_result(read: ReferralRead, form: forms.BookingForm, **context: Any) -> str:
+    referral = read.referral
     visit = _open_visit(referral)
     check, frame = None, None
     if visit is not None:
         frame = bookings.timeframe(referral, visit)
         if context.get("start") is not None:
             check = bookings.check_booking(referral, visit, start=context["start"])
-    patient = get_session().get(Patient, referral.patient_id)
+    patient = patients.get_patient(get_session(), referral.patient_id)
     context.setdefault("errors", [])
     context.setdefault("slots", None)
     context.setdefault("slot_form", forms.SlotChoiceForm(formdata=None))
-    context["duplicates"] = possible_duplicates(get_session(), referral.patient_id,
-                                                exclude=referral.id)
+    context["duplicates"] = list(read.possible_duplicates)
     context["handovers"] = onward.for_referral(get_session(), referral.id)  # H-022
     # Issue 16: a carer breakdown shows who the carer is (links, audited as a carer read).
     context["carer_links"] = []

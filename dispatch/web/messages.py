@@ -24,7 +24,6 @@ from dispatch.db import get_session
 from dispatch.errors import InvalidInput
 from dispatch.http_errors import error_body
 from dispatch.models.vocab import MESSAGE_STATUSES
-from dispatch.services import audit
 from dispatch.services import messages_view as service
 from dispatch.sms.sender import backend_from_config
 from dispatch.web.common import bp, london_time
@@ -74,8 +73,10 @@ def sms_backend_name() -> str:
     return backend_from_config(current_app.config).name
 
 
-def _list_context(filters: service.MessageFilter) -> dict[str, Any]:
-    listing = service.list_messages(get_session(), filters=filters, actor=current_actor())
+def _list_context(filters: service.MessageFilter,
+                  listing: service.MessagePage | None = None) -> dict[str, Any]:
+    if listing is None:
+        listing = service.list_messages(get_session(), filters=filters, actor=current_actor())
     return {"listing": listing, "filters": filters, "args": _args(filters), "now": now(),
             "direction_words": DIRECTION_WORDS}
 
@@ -87,13 +88,11 @@ def messages_page() -> ResponseReturnValue:
         filters = _filters()
     except InvalidInput as exc:
         return _render(None, errors=exc.errors), 422
-    context = _list_context(filters)
     session = get_session()
-    audit.record(session, actor=current_actor(), action="view_messages", now=now(),
-                 purpose="SMS outbox and inbox", request_id=request_id(),
-                 details={**context["args"], "before": filters.before,
-                          "shown": len(context["listing"].rows)})
+    listing = service.view_messages(session, filters=filters, actor=current_actor(), now=now(),
+                                    args=_args(filters), request_id=request_id())
     session.commit()
+    context = _list_context(filters, listing)
     return _render(context)
 
 

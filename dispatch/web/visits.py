@@ -17,21 +17,18 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from dispatch import forms, states
+from dispatch import forms
 from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
-from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.models import Patient, Referral, Staff, Visit
-from dispatch.permissions import FIELD_STAFF
-from dispatch.services import audit, pairs, visit_actions
-from dispatch.services import care_plan_access as access
-from dispatch.services.board import day_bounds
+from dispatch.models import Patient, Staff, Visit
+from dispatch.services import field_visits as field
+from dispatch.services import visit_actions
+from dispatch.states import VISIT_ACTIVE_STATUSES as ACTIVE
 from dispatch.web.common import bp
 from dispatch.web.pageforms import (
     OBSERVATIONS,
@@ -43,7 +40,6 @@ from dispatch.web.pageforms import (
 
 PURPOSE = "attend visit"
 EXPIRED = [{"text": "The form expired; try again"}]
-ACTIVE = states.VISIT_ACTIVE_STATUSES
 PLAN_REFUSALS = {
     "no_consent": "The patient has not consented to share their care plan. Ask the "
                   "coordinator if you need more information.",
@@ -60,41 +56,21 @@ DONE_MESSAGES = {
 
 def _reference_visit(reference: str) -> Visit:
     """The visit, if this user may see it. :raise NotFound: no such visit, or not theirs."""
-    actor = current_actor()
-    visit = visit_actions.find_visit(get_session(), reference.strip()[:8])
-    if visit is None or (actor.role == FIELD_STAFF and (
-            actor.staff_id is None or visit.assigned_staff_id != actor.staff_id)):
-        raise NotFound(f"visit {reference[:8]} not found")
-    return visit
+    return field.visit_for(get_session(), reference, actor=current_actor())
 
 
 def _worker() -> Staff:
     """The signed-in worker's staff row. :raise NotFound: the user is not linked to one."""
-    actor = current_actor()
-    staff = get_session().get(Staff, actor.staff_id) if actor.staff_id else None
-    if staff is None:
-        raise NotFound("your sign-in is not linked to a member of staff")
-    return staff
+    return field.worker_of(get_session(), current_actor())
 
 
 @bp.get("/my-visits")
 def my_visits() -> str:
     """Today's visits for the signed-in worker: open ones first, soonest first."""
-    actor = current_actor()
-    session = get_session()
-    start, end = day_bounds(now().astimezone(LONDON).date())
-    rows: list[tuple[Visit, str]] = []
-    if actor.staff_id is not None:
-        stmt = sa.select(Visit, Patient.postcode).join(
-            Patient, Patient.id == Visit.patient_id).where(
-            Visit.assigned_staff_id == actor.staff_id,
-            sa.or_(Visit.status.in_(ACTIVE),
-                   sa.and_(Visit.completed_at >= start, Visit.completed_at < end)))
-        rows = [(v, pc) for v, pc in session.execute(stmt).all()]
-    rows.sort(key=lambda r: (r[0].status == "completed", r[0].planned_start or r[0].deadline))
-    partners = {v.id: pairs.partner(session, v) for v, _ in rows}
-    audit.record(session, actor=actor, action="list_my_visits", now=now(),
-                 purpose=PURPOSE, request_id=request_id(), details={"visits": len(rows)})
+    actor, session = current_actor(), get_session()
+    today = field.my_visits(session, actor=actor, now=now(), purpose=PURPOSE,
+                            request_id=request_id())
+    rows, partners = today.rows, today.partners
     session.commit()
     moment = now()
     return render_template("visits/mine.html", rows=rows, linked=actor.staff_id is not None,
@@ -123,26 +99,19 @@ def visit_page(reference: str) -> ResponseReturnValue:
 def _render(visit: Visit, *, errors: list[dict[str, str]] | None = None,
             decline: DeclineForm | None = None, complete: CompleteForm | None = None,
             status: int = 200) -> ResponseReturnValue:
-    session, actor = get_session(), current_actor()
-    patient = session.get(Patient, visit.patient_id)
-    assert patient is not None
-    audit.record(session, actor=actor, action="view_visit", now=now(), patient_id=patient.id,
-                 entity=("visit", visit.id), purpose=PURPOSE, request_id=request_id(),
-                 details={"reference": visit.reference, "status": visit.status})
-    referral = session.get(Referral, visit.referral_id) if visit.referral_id else None
-    plan, plan_note = _care_plan(patient, referral)
-    mine = actor.staff_id is not None and visit.assigned_staff_id == actor.staff_id
-    partner = pairs.partner(session, visit)
+    session = get_session()
+    read = field.read_visit(session, visit, actor=current_actor(), now=now(), purpose=PURPOSE,
+                            request_id=request_id())
     session.commit()
     return render_template(
-        "visits/show.html", visit=visit, patient=patient, referral=referral, plan=plan,
-        partner=partner,
-        plan_note=plan_note, mine=mine, errors=errors or [], action=ActionForm(formdata=None),
+        "visits/show.html", visit=visit, patient=read.patient, referral=read.referral,
+        plan=read.plan, partner=read.partner, plan_note=_plan_note(read), mine=read.mine,
+        errors=errors or [], action=ActionForm(formdata=None),
         decline=decline or DeclineForm(formdata=None),
         complete=complete or CompleteForm(formdata=None), outcome_labels=OUTCOME_LABELS,
         observation_names=list(OBSERVATIONS),
         observation_labels={k: v[0] for k, v in OBSERVATIONS.items()},
-        directions=directions(patient),
+        directions=directions(read.patient),
         visit_end=(visit.planned_start + timedelta(minutes=visit.duration_minutes)
                    if visit.planned_start else None),
         minutes_left=int((visit.deadline - now()).total_seconds() // 60)), status
@@ -166,19 +135,15 @@ def directions(patient: Patient) -> Directions:
     return Directions(maps, f"geo:{where}?q={quote(place)}")
 
 
-def _care_plan(patient: Patient, referral: Referral | None) -> tuple[Any, str | None]:
-    """The latest care plan where the rules allow (read audited), else a note saying why not.
+def _plan_note(read: field.VisitRead) -> str | None:
+    """Why no care plan is shown (None when one is).
 
     Field staff need a visit with the patient that is open or closed in the last 7 days; the
     plan needs the patient's consent, or a FHIR Consent that came with this visit's referral.
     """
-    session, actor = get_session(), current_actor()
-    refused = access.refusal(session, actor=actor, patient=patient, now=now(), referral=referral)
-    if refused is not None:
-        return None, PLAN_REFUSALS.get(refused, PLAN_REFUSALS["no_consent"])
-    read = access.read_care_plan(session, actor=actor, patient=patient, now=now(),
-                                 purpose=PURPOSE, referral=referral, request_id=request_id())
-    return read.plan, None if read.plan else "No care plan is recorded for this patient."
+    if read.plan_refused is not None:
+        return PLAN_REFUSALS.get(read.plan_refused, PLAN_REFUSALS["no_consent"])
+    return None if read.plan else "No care plan is recorded for this patient."
 
 
 def _act(

@@ -14,7 +14,7 @@ import pytest
 
 from tests.browser.conftest import Blocked, _context
 from tests.browser.support import FIXED_NOW
-from tests.dispatch.test_capacity import fake_player
+from tests.dispatch.capacity.test_capacity import fake_player
 
 MANAGER, PASSWORD = "manager", "browser test password"
 SIZES = [(1280, 900), (390, 844)]

@@ -1,0 +1,149 @@
+"""Capacity-planner runs as jobs: the API, the page, progress and cancelling (issue 17).
+
+The job is run in the test by calling ``runs.run_pending`` with a fake day player (see
+``test_capacity.fake_player``), exactly as the scheduler's ``run_capacity_plans`` job calls it
+with the simulator."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import orm as so
+
+from dispatch.capacity import runs
+from dispatch.db import get_database
+from dispatch.models import CapacityPlan
+from dispatch.simulation.types import SimulationConfig
+from tests.dispatch.capacity.test_capacity import fake_player
+from tests.dispatch.web.test_web_day import office_client
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+REQUEST = {"date": "2026-12-01", "seed": 3, "target": 0.95, "networks": ["HF-NORTH"],
+           "days": 1}
+
+
+def _run_job(app: Flask, player: Any = None) -> list[int]:
+    return runs.run_pending(get_database(app), clock=lambda: NOW,
+                            player=player or fake_player({"HF-NORTH": 2}))
+
+
+def test_api_capacity_plan_runs_as_a_job(app: Flask, client: Any, token_for: Any) -> None:
+    """POST answers 201 pending at once (no search in the request); the job then plays the
+    days; GET shows the recommended staffing, its cost, compliance and the miss before it."""
+    headers = token_for("manager")
+
+    created = client.post("/api/capacity-plans", json=REQUEST, headers=headers)
+
+    assert created.status_code == 201
+    body = created.get_json()
+    assert body["status"] == "pending" and body["progress"] == 0 and body["result"] is None
+    assert _run_job(app) == [body["id"]]
+    done = client.get(f"/api/capacity-plans/{body['id']}", headers=headers).get_json()
+    assert done["status"] == "done" and done["progress"] == 1.0
+    result = done["result"]
+    assert result["found"] is True
+    assert result["networks"]["HF-NORTH"]["early"]["district_nurse"] == 2
+    assert result["next_cheapest_missed"]["short_by"] > 0
+    assert result["simulated_days"] == 2
+
+
+def test_api_capacity_plan_charts_are_svg(app: Flask, client: Any, token_for: Any) -> None:
+    """Both charts of a finished run draw; before it finishes they are 409."""
+    headers = token_for("manager")
+    run_id = client.post("/api/capacity-plans", json=REQUEST, headers=headers).get_json()["id"]
+    early = client.get(f"/api/capacity-plans/{run_id}/charts/cost-compliance.svg",
+                       headers=headers)
+    _run_job(app)
+
+    for name in ("cost-compliance", "utilisation-by-hour"):
+        response = client.get(f"/api/capacity-plans/{run_id}/charts/{name}.svg",
+                              headers=headers)
+        assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+        assert response.get_data(as_text=True).lstrip().startswith("<?xml")
+    assert early.status_code == 409
+
+
+def test_api_capacity_plan_bad_input_is_422(client: Any, token_for: Any) -> None:
+    """A target above 1 or an unknown network is refused with the field named."""
+    headers = token_for("manager")
+
+    response = client.post("/api/capacity-plans", headers=headers,
+                           json={**REQUEST, "target": 2, "networks": ["NOWHERE"]})
+
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]["json"]
+    assert "target" in errors and "networks" in errors
+
+
+def test_api_capacity_plan_is_for_managers(client: Any, token_for: Any) -> None:
+    """A call handler may not start a search (commissioning is a manager's job)."""
+    response = client.post("/api/capacity-plans", json=REQUEST,
+                           headers=token_for("call_handler"))
+
+    assert response.status_code == 403
+
+
+def test_capacity_run_cancelled_while_running_stops(app: Flask, session: so.Session) -> None:
+    """A cancel between simulated days stops the search; the row stays cancelled."""
+    with get_database(app).session_scope() as scope:
+        run_id = runs.create(scope, data={**REQUEST, "days": 2}, now=NOW,
+                             requested_by="t").id
+    inner = fake_player({"HF-NORTH": 3})
+
+    def cancelling(config: SimulationConfig) -> dict[str, Any]:
+        with get_database(app).session_scope() as scope:
+            runs.cancel(scope, run_id, now=NOW)
+        return inner(config)
+
+    assert runs.execute(get_database(app), run_id, clock=lambda: NOW,
+                        player=cancelling) == "cancelled"
+    row = session.get(CapacityPlan, run_id)
+    assert row is not None and row.status == "cancelled" and row.result is None
+
+
+def test_capacity_run_failure_is_recorded(app: Flask, session: so.Session) -> None:
+    """A search that raises ends ``failed`` with the reason on the row, never a crash."""
+    with get_database(app).session_scope() as scope:
+        run_id = runs.create(scope, data=REQUEST, now=NOW, requested_by="t").id
+
+    def broken(_config: SimulationConfig) -> dict[str, Any]:
+        raise RuntimeError("solver exploded")
+
+    assert runs.execute(get_database(app), run_id, clock=lambda: NOW,
+                        player=broken) == "failed"
+    row = session.get(CapacityPlan, run_id)
+    assert row is not None and "solver exploded" in (row.note or "")
+
+
+def test_capacity_page_start_progress_and_answer(app: Flask, session: so.Session) -> None:
+    """The manager's page: the form starts a search and sends you to its page, which
+    refreshes itself while it runs and shows the staffing and charts when done."""
+    client, _ = office_client(app, session, "manager")
+    form = client.get("/capacity")
+    assert form.status_code == 200 and 'id="capacity-form"' in form.get_data(as_text=True)
+
+    started = client.post("/capacity", data={"date": "2026-12-01", "network": "HF-NORTH",
+                                             "target": "95", "growth": "1.2", "days": "1",
+                                             "seed": "3"})
+
+    assert started.status_code == 303
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert 'http-equiv="refresh"' in page and 'id="progress-bar"' in page
+    _run_job(app)
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "Recommended staffing" in page and 'http-equiv="refresh"' not in page
+    assert 'id="chart-cost-compliance"' in page and "growth 1.2" in page
+
+
+def test_capacity_page_bad_target_is_422(app: Flask, session: so.Session) -> None:
+    """A target over 100 % re-shows the form with the error, and records nothing."""
+    client, _ = office_client(app, session, "manager")
+
+    response = client.post("/capacity", data={"date": "2026-12-01", "target": "150",
+                                              "growth": "1", "days": "1", "seed": "1"})
+
+    assert response.status_code == 422
+    assert "Enter a target from 1 to 100" in response.get_data(as_text=True)
+    assert session.query(CapacityPlan).count() == 0

@@ -1,0 +1,123 @@
+"""Planning during the day: new visits placed and offered, pins kept, re-optimisation applied."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from dispatch import models as m
+from dispatch.planning import live
+from routing.travel import GeodesicTravelTime
+from tests.dispatch.planning.test_planning import NOW, world  # noqa: F401  (fixture)
+
+
+def test_place_new_visits_offers_each_placeable_visit(
+    session: so.Session, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """Placeable visits are offered to a skilled worker by SMS; the unplaceable stays unassigned."""
+    reports = live.place_new_visits(session, now=NOW, provider=GeodesicTravelTime(), seconds=0.5)
+    assert len(reports) == 1
+    falls, personal, iv = world["visits"]
+    assert (falls.status, falls.assigned_staff_id) == ("offered", world["nurse"].id)
+    assert (personal.status, personal.assigned_staff_id) == ("offered", world["hybrid"].id)
+    assert iv.status == "unassigned" and iv.assigned_staff_id is None
+    assert falls.planned_start is not None and falls.planned_start <= falls.deadline
+    texts = session.scalars(sa.select(m.Message).where(m.Message.direction == "outbound")).all()
+    assert {t.visit_id for t in texts} == {falls.id, personal.id}
+    assert all(t.status == "pending" for t in texts)
+
+
+def test_replan_keeps_accepted_visit_with_its_worker(
+    session: so.Session, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """An accepted visit is never moved by re-optimisation, even when another worker is free."""
+    falls = world["visits"][0]
+    falls.skills = []  # anyone could take it now
+    falls.status, falls.assigned_staff_id, falls.pinned = "accepted", world["hybrid"].id, True
+    falls.shift_id = world["shifts"]["hw"].id
+    falls.planned_start = NOW + timedelta(minutes=30)
+    session.commit()
+    report = live.replan(session, now=NOW, provider=GeodesicTravelTime(),
+                         network_id=world["network"].id, seconds=0.5)
+    assert report.visits == 3
+    assert (falls.status, falls.assigned_staff_id) == ("accepted", world["hybrid"].id)
+    assert world["visits"][1].status == "offered"
+
+
+def test_replan_twice_changes_nothing_the_second_time(
+    session: so.Session, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """A stable plan is not re-sent: the second run texts nobody."""
+    provider = GeodesicTravelTime()
+    live.replan(session, now=NOW, provider=provider, network_id=world["network"].id, seconds=0.5)
+    before = session.scalar(sa.select(sa.func.count()).select_from(m.Message))
+    second = live.replan(session, now=NOW, provider=provider, network_id=world["network"].id,
+                         seconds=0.5)
+    after = session.scalar(sa.select(sa.func.count()).select_from(m.Message))
+    assert second.apply.assigned == 0 and second.apply.reassigned == 0
+    assert after == before
+
+
+def test_apply_skips_visits_changed_while_solving(
+    session: so.Session, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """A coordinator's booking made during the solve stands; the plan does not undo it."""
+    from dispatch.planning.apply import apply_plan
+    from dispatch.planning.problem import build_problem
+    from dispatch.services import visit_actions
+    from routing.solver import solve
+
+    problem, index = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                                   network_id=world["network"].id)
+    plan = solve(problem, seconds=0.5, workers=1)
+    falls = world["visits"][0]
+    visit_actions.assign(session, visit=falls, staff=world["hybrid"],
+                         shift=world["shifts"]["hw"], planned_start=NOW + timedelta(hours=1),
+                         now=NOW)
+    report = apply_plan(session, plan=plan, index=index, now=NOW)
+    assert report.conflicts >= 1
+    assert falls.assigned_staff_id == world["hybrid"].id
+
+
+def test_jobs_place_and_replan_in_short_transactions(
+    app: Any, session: so.Session, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """The job versions (solve outside any transaction) place and keep the same visits."""
+    from dispatch.db import get_database
+
+    database = get_database(app)
+    reports = live.place_new_in(database, now=NOW, provider=GeodesicTravelTime(), seconds=0.5)
+    assert len(reports) == 1 and reports[0].apply.assigned == 2
+    again = live.replan_network(database, now=NOW, provider=GeodesicTravelTime(),
+                                network_id=world["network"].id, seconds=0.5)
+    assert again.apply.assigned == 0 and again.apply.reassigned == 0
+    session.expire_all()
+    falls, personal, iv = world["visits"]
+    assert (falls.status, personal.status, iv.status) == ("offered", "offered", "unassigned")
+
+
+def test_unplaceable_visit_is_not_retried_every_tick(
+    app: Any, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """A visit with no room is retried after RETRY_AFTER, not on every placer tick.
+
+    A 24-hour one: a 2-hour visit nobody can take is not retried but escalated at once for a
+    coordinator's decision (H-006, tests/dispatch/planning/test_jeopardy.py)."""
+    from dispatch.db import get_database
+
+    session = so.object_session(world["visits"][2])
+    assert session is not None
+    world["visits"][2].category, world["visits"][2].priority = "response_24h", 3
+    session.commit()
+    database, attempts = get_database(app), {}
+    first = live.place_new_in(database, now=NOW, provider=GeodesicTravelTime(), seconds=0.3,
+                              attempts=attempts)
+    soon = live.place_new_in(database, now=NOW + timedelta(seconds=5),
+                             provider=GeodesicTravelTime(), seconds=0.3, attempts=attempts)
+    later = live.place_new_in(database, now=NOW + live.RETRY_AFTER,
+                              provider=GeodesicTravelTime(), seconds=0.3, attempts=attempts)
+    assert len(first) == 1 and soon == [] and len(later) == 1
+    assert world["visits"][2].id in attempts  # the iv_therapy visit nobody can take
