@@ -47,3 +47,15 @@ def answer_red_flags(
             page.keyboard.press("Space")
         else:
             radio.check()
+
+
+HEADER_READY = ("() => { const h = document.querySelector('[data-module=nhsuk-header]');"
+                " return !h || h.hasAttribute('data-nhsuk-header-init'); }")
+
+
+def settled(page: Any) -> None:
+    """Wait until the page has loaded and the NHS.UK header's script has folded the navigation
+    that does not fit into its "More" menu: measured before, a phone's header is as wide as
+    all its links (a sideways scroll that no user sees)."""
+    page.wait_for_load_state("load")
+    page.wait_for_function(HEADER_READY)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Blocked
-from tests.browser.support import FIXED_NOW, screenshot
+from tests.browser.support import FIXED_NOW, screenshot, settled
 
 PASSWORD = "browser test password"
 SIZES = [(1280, 900), (390, 844)]
@@ -115,9 +115,14 @@ def test_board_visit_page_shows_the_pair(
     assert "Two, at the same time, with Rob Lift" in text
     assert page.locator("#double-handed-form").count() == 0
     page.locator("#partner-link").click()
-    assert f"/board/visits/{ids['second']}" in page.url
+    page.wait_for_url(f"**/board/visits/{ids['second']}*")
+    settled(page)
     assert "with Hana Hoist" in page.locator("main").inner_text()
-    assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(
+        e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(
+        e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(
+        e.getBoundingClientRect().right))""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= size[0], wide
     screenshot(page, f"board-pair-{'phone' if size[0] < 500 else 'desktop'}")
     page.goto(f"{base}/board")
     assert "2 staff, with Rob Lift (visit" in page.locator("main").inner_text()

@@ -207,7 +207,9 @@ def service_env(
 def add_user(env: Mapping[str, str], role: str) -> str:
     """``dispatch user add`` for real; returns the API token it prints on its last line."""
     name = f"{role}-{uuid.uuid4().hex[:6]}"
-    done = subprocess.run([*dispatch_command(), "user", "add", name, "--role", role],
+    # A coordinator must be given networks (issue 14): these tests use a hub coordinator.
+    scope = ["--all-networks"] if role == "coordinator" else []
+    done = subprocess.run([*dispatch_command(), "user", "add", name, "--role", role, *scope],
                           cwd=ROOT, env=dict(env), capture_output=True, text=True, timeout=60,
                           check=False)
     assert done.returncode == 0, done.stderr

@@ -17,7 +17,13 @@ from dispatch.auth import request_id
 def restore_root() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    # `dispatch simulate` and `dispatch capacity plan` quieten the "dispatch" logger for their
+    # process; run in-process by earlier tests (CliRunner), that would hide these lines.
+    ours = logging.getLogger("dispatch")
+    ours_level = ours.level
+    ours.setLevel(logging.NOTSET)
     yield
+    ours.setLevel(ours_level)
     for handler in list(root.handlers):
         if handler not in handlers:
             root.removeHandler(handler)
