@@ -15,7 +15,7 @@ from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.planning import jeopardy
 from dispatch.planning.runs import provider_for
-from dispatch.services import audit, candidates, manual, network_scope, pairs
+from dispatch.services import candidates, manual, pairs
 from dispatch.services import visits as service
 
 blp = Blueprint("visits", __name__, url_prefix="/api/visits", description="Visits")
@@ -28,21 +28,11 @@ class Visits(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """Visits, most urgent deadline first; field staff see only their own (an account with
         no staff link sees none). The read is audited: one event naming the visits listed."""
-        session, actor = get_session(), current_actor()
-        visits = service.list_visits(
-            session,
-            actor=actor,
-            status=query.get("status"),
-            network_id=query.get("network"),
-            limit=query["limit"],
-        )
-        audit.record(session, actor=actor, action="list_visits", now=now(),
-                     purpose="list visits (API)", request_id=request_id(),
-                     details={"filters": {k: v for k, v in query.items() if k != "limit"},
-                              "visit_ids": [v.id for v in visits],
-                              "patient_ids": sorted({v.patient_id for v in visits})})
+        session = get_session()
+        visits = service.read_visits(session, actor=current_actor(), query=query, now=now(),
+                                     purpose="list visits (API)", request_id=request_id())
         session.commit()
-        return pairs.with_partners(session, visits)
+        return visits
 
 
 @blp.route("/<int:visit_id>")
@@ -51,13 +41,11 @@ class VisitById(MethodView):
     @blp.alt_response(404, description="No such visit (or not yours)")
     def get(self, visit_id: int) -> Any:
         """One visit; the read is audited."""
-        session, actor = get_session(), current_actor()
-        visit = service.get_visit(session, visit_id, actor=actor)
-        audit.record(session, actor=actor, action="view_visit", now=now(),
-                     patient_id=visit.patient_id, entity=("visit", visit.id),
-                     purpose="read a visit (API)", request_id=request_id())
+        session = get_session()
+        visit = service.read_visit(session, visit_id, actor=current_actor(), now=now(),
+                                   purpose="read a visit (API)", request_id=request_id())
         session.commit()
-        return pairs.with_partners(session, [visit])[0]
+        return visit
 
 
 class DoubleHandedSchema(StrictSchema):
@@ -163,14 +151,11 @@ class VisitCandidates(MethodView):
         ``assign``, travel, what it would push later and warnings; those who cannot are
         last with ``refused: true`` and the reason. Empty once the visit is under way or
         closed. The read is audited."""
-        session, actor = get_session(), current_actor()
-        network_scope.require_visit(session, actor, visit_id)
-        found = candidates.candidates_for(session, visit_id, now=now(),
-                                          provider=provider_for(current_app))
-        visit = service.get_visit(session, visit_id, actor=actor)
-        audit.record(session, actor=actor, action="view_visit_candidates", now=now(),
-                     patient_id=visit.patient_id, entity=("visit", visit.id),
-                     purpose="choose a worker (API)", request_id=request_id())
+        session = get_session()
+        found = candidates.read_candidates(
+            session, visit_id, actor=current_actor(), now=now(),
+            provider=provider_for(current_app), purpose="choose a worker (API)",
+            request_id=request_id())
         session.commit()
         return found
 
@@ -185,7 +170,6 @@ class AssignVisit(MethodView):
         """Assign by hand. Checks skills, shift, deadline, travel and double-booking first; with
         warnings nothing is saved unless ``confirm`` (a double booking is never saved)."""
         session = get_session()
-        network_scope.require_visit(session, current_actor(), visit_id)
         result = manual.assign_manually(
             session,
             visit_id=visit_id,
@@ -214,7 +198,6 @@ class UnassignVisit(MethodView):
     def post(self, data: dict[str, Any], visit_id: int) -> Any:
         """Take a visit off its worker (they are told if they knew); the planner re-places it."""
         session = get_session()
-        network_scope.require_visit(session, current_actor(), visit_id)
         visit = manual.unassign_manually(
             session,
             visit_id=visit_id,
@@ -237,7 +220,6 @@ class PinVisit(MethodView):
     def post(self, data: dict[str, Any], visit_id: int) -> Any:
         """Pin an assigned visit to its worker (the planner will not move it), or unpin it."""
         session = get_session()
-        network_scope.require_visit(session, current_actor(), visit_id)
         visit = manual.set_pin(
             session,
             visit_id=visit_id,
@@ -295,9 +277,8 @@ class JeopardyOptions(MethodView):
         """The on-call coordinator's choices for a 2-hour visit nobody can reach in time:
         late by N minutes with each worker (their earliest feasible start in the current
         plan, earliest first), cover from another network, or hand back to 111/999."""
-        network_scope.require_visit(get_session(), current_actor(), visit_id)
-        return jeopardy.options_for(get_session(), visit_id, now=now(),
-                                    provider=provider_for(current_app))
+        return manual.jeopardy_options(get_session(), visit_id, actor=current_actor(),
+                                       now=now(), provider=provider_for(current_app))
 
 
 @blp.route("/<int:visit_id>/jeopardy-decision")
@@ -312,8 +293,7 @@ class JeopardyDecision(MethodView):
         no later; ``cover`` moves it to another network; ``hand_back`` cancels it with that
         reason (the patient is handed back to 111/999)."""
         session = get_session()
-        network_scope.require_visit(session, current_actor(), visit_id)
-        visit = jeopardy.decide(
+        visit = manual.decide_jeopardy(
             session, visit_id=visit_id, choice=data["choice"], actor=current_actor(),
             now=now(), staff_id=data.get("staff_id"), late_minutes=data.get("late_minutes"),
             network_id=data.get("network_id"), note=data.get("note"))
