@@ -132,6 +132,25 @@ class PackageView:
 
 
 @dataclass(frozen=True)
+class PackagePage:
+    """What the approval page shows: the package described, its patient, the viewer's limit,
+    why they may not decide it (None: they may), who must decide it, the longest line in
+    weeks, and display names by username."""
+
+    view: PackageView
+    patient: Patient | None
+    limit: int | None
+    refusal: str | None
+    routing: Routing
+    weeks: int
+    names: Mapping[str, str | None]
+
+    @property
+    def package(self) -> CarePackage:
+        return self.view.package
+
+
+@dataclass(frozen=True)
 class Decision:
     """An approval or rejection: the package decided, or why it was refused (already in the
     audit trail, for the caller to commit and then show or raise)."""
@@ -435,6 +454,26 @@ def read_packages(
     for package in found:
         _audit_read(session, package, actor, "list_packages", now, purpose, request_id)
     return found
+
+
+def read_package_page(
+    session: so.Session, package_id: int, *, actor: Actor, now: datetime, purpose: str,
+    limits: Mapping[str, int], request_id: str | None = None,
+) -> PackagePage:
+    """The approval page's package (:func:`read_package`, audited) with whether ``actor`` may
+    decide it. :raise NotFound: no such package. :raise Forbidden: a network ``actor`` does
+    not run."""
+    package = get_own_package(session, package_id, actor=actor)
+    view = describe(session, package, limits)
+    _audit_read(session, package, actor, "view_package", now, purpose, request_id)
+    user = session.get(User, actor.user_id) if actor.user_id else None
+    limit = effective_limit(actor.role, user.approval_limit_pence if user else None, limits)
+    refusal = approval_check(session, package=package, actor=actor, limits=limits)
+    routing = route_for(package.total_cost_pence, limits)
+    patient = session.get(Patient, package.patient_id)
+    weeks = max((line.item.weeks for line in view.lines), default=0)
+    names = dict(session.execute(sa.select(User.username, User.display_name)).all())
+    return PackagePage(view, patient, limit, refusal, routing, weeks, names)
 
 
 def _audit_read(
