@@ -14,12 +14,10 @@ import dataclasses
 from datetime import datetime, time, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import orm as so
 from werkzeug.wrappers import Response
 
 from dispatch import forms
@@ -29,13 +27,20 @@ from dispatch.config import DEFAULTS, LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.jobs.wakeup import wake
-from dispatch.models import Network, Patient, Shift, Staff, User, Visit
+from dispatch.models import Network, Shift, Staff, User, Visit
 from dispatch.planning import jeopardy, runs
 from dispatch.planning.runs import provider_for
-from dispatch.services import absence, audit, manual, network_scope, onward, pairs, pin_warnings
+from dispatch.services import (
+    absence,
+    audit,
+    manual,
+    network_scope,
+    onward,
+    pairs,
+    pin_warnings,
+)
 from dispatch.services import board as service
-from dispatch.services import candidates as ranking
-from dispatch.services.patients import postcode_district
+from dispatch.services import board_visit as one_visit
 from dispatch.web.common import bp, london_time
 from dispatch.web.drawings import map_drawing, timeline_drawing
 from dispatch.web.pageforms import (
@@ -171,27 +176,7 @@ def _json(visit: service.BoardVisit) -> dict[str, Any]:
 
 
 def _visit(visit_id: int) -> Visit:
-    session = get_session()
-    visit = session.get(Visit, visit_id)
-    if visit is None:
-        raise NotFound(f"visit {visit_id} not found")
-    network_scope.require(session, current_actor(), visit.network_id,
-                          what=f"Visit {visit.reference}")
-    return visit
-
-
-def _candidates(session: so.Session, visit: Visit, at: datetime) -> list[tuple[Staff, Shift]]:
-    """Workers of the visit's network on a shift that has not ended (soonest shift each)."""
-    stmt = (sa.select(Staff, Shift).join(Shift, Shift.staff_id == Staff.id)
-            .where(Staff.active.is_(True), Staff.role != "coordinator", Shift.ends_at > at,
-                   Shift.starts_at < at + timedelta(hours=24))
-            .order_by(Staff.name, Shift.starts_at))
-    if visit.network_id is not None:
-        stmt = stmt.where(Staff.network_id == visit.network_id)
-    seen: dict[int, tuple[Staff, Shift]] = {}
-    for staff, shift in session.execute(stmt):
-        seen.setdefault(staff.id, (staff, shift))
-    return list(seen.values())
+    return one_visit.visit_in_scope(get_session(), visit_id, actor=current_actor())
 
 
 def _choice_label(staff: Staff, shift: Shift, visit: Visit) -> str:
@@ -214,40 +199,30 @@ def _render_visit(
     errors: list[dict[str, str]] | None = None, status: int = 200,
 ) -> ResponseReturnValue:
     session = get_session()
-    audit.record(session, actor=current_actor(), action="view_visit_dispatch", now=now(),
-                 patient_id=visit.patient_id, entity=("visit", visit.id),
-                 purpose="manual dispatch", request_id=request_id())
-    candidates = _candidates(session, visit, now())
+    read = one_visit.read_for_dispatch(
+        session, visit, actor=current_actor(), now=now(), provider=provider_for(current_app),
+        purpose="manual dispatch", request_id=request_id())
     if assign is None:
         assign = AssignForm(formdata=None, version=visit.version,
                             start_time=_default_start(visit),
                             staff_id=visit.assigned_staff_id, pin=True)
     assign.staff_id.choices = forms.options(
         [("", "Choose a worker"),
-         *((str(s.id), _choice_label(s, sh, visit)) for s, sh in candidates)])
+         *((str(s.id), _choice_label(s, sh, visit)) for s, sh in read.on_shift)])
     unassign = UnassignForm(formdata=None, version=visit.version, keep_off=True)
     pin = PinForm(formdata=None, version=visit.version, pinned="0" if visit.pinned else "1")
-    worker = session.get(Staff, visit.assigned_staff_id) if visit.assigned_staff_id else None
-    patient = session.get(Patient, visit.patient_id)
-    district = postcode_district(patient.postcode) if patient else ""
-    cause = None
-    if visit.status in service.OPEN:
-        cause = visit.jeopardy_cause or service.jeopardy_cause(visit, now=now())
-    choices = (jeopardy.options(session, visit, now=now(), provider=provider_for(current_app))
-               if cause == jeopardy.NEEDS_DECISION else None)
-    ranked = ranking.candidates(session, visit, now=now(), provider=provider_for(current_app))
-    partner = pairs.partner(session, visit)
+    partner = read.partner
     network_arg = request.values.get("network", visit.network_id or 0)
     session.commit()
     return render_template(
-        "board/visit.html", visit=visit, worker=worker, assign=assign, unassign=unassign,
+        "board/visit.html", visit=visit, worker=read.worker, assign=assign, unassign=unassign,
         partner=partner, partner_html=_partner_html(partner, network_arg),
         double=DoubleHandedForm(formdata=None, version=visit.version),
-        candidates=ranked, candidate_form=AssignForm(formdata=None, version=visit.version),
-        pin=pin, warnings=warnings, errors=errors or [], district=district,
+        candidates=read.ranked, candidate_form=AssignForm(formdata=None, version=visit.version),
+        pin=pin, warnings=warnings, errors=errors or [], district=read.district,
         minutes_left=int((visit.deadline - now()).total_seconds() // 60),
         network_arg=network_arg,
-        cause=cause, choices=choices, decision=JeopardyDecisionForm(formdata=None),
+        cause=read.cause, choices=read.choices, decision=JeopardyDecisionForm(formdata=None),
     ), status
 
 
@@ -332,8 +307,7 @@ def _back_to_board(visit: Visit) -> Response:
 
 
 def _name(staff_id: int) -> str:
-    staff = get_session().get(Staff, staff_id)
-    return staff.name if staff else str(staff_id)
+    return one_visit.staff_name(get_session(), staff_id)
 
 
 @bp.post("/board/visits/<int:visit_id>/unassign")
