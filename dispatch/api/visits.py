@@ -7,13 +7,22 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from dispatch.api.clock import now
-from dispatch.api.schemas import StrictSchema, VisitQuerySchema, VisitSchema
+from dispatch.api.schemas import (
+    AssignSchema,
+    CandidateSchema,
+    DoubleHandedSchema,
+    JeopardyDecisionSchema,
+    JeopardyOptionsSchema,
+    ManualResultSchema,
+    PinSchema,
+    UnassignSchema,
+    VisitQuerySchema,
+    VisitSchema,
+)
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
-from dispatch.planning import jeopardy
 from dispatch.planning.runs import provider_for
 from dispatch.services import candidates, manual, pairs
 from dispatch.services import visits as service
@@ -48,14 +57,6 @@ class VisitById(MethodView):
         return visit
 
 
-class DoubleHandedSchema(StrictSchema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
-                             metadata={"description": "The visit version you saw (409 if "
-                                                      "stale)"})
-    reason = fields.String(load_default="needs two staff", validate=validate.Length(
-        min=3, max=200), metadata={"description": "Why (recorded in the audit log)"})
-
-
 @blp.route("/<int:visit_id>/double-handed")
 class DoubleHandedVisit(MethodView):
     @blp.arguments(DoubleHandedSchema)
@@ -72,73 +73,6 @@ class DoubleHandedVisit(MethodView):
                                      reason=data["reason"], actor=actor, now=now())
         session.commit()
         return pairs.with_partners(session, [visit])[0]
-
-
-class AssignSchema(StrictSchema):
-    staff_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    start = fields.AwareDateTime(required=True)
-    version = fields.Integer(
-        required=True,
-        validate=validate.Range(min=1, max=2**31 - 1),
-        metadata={"description": "The visit version you saw (409 if stale)"},
-    )
-    confirm = fields.Boolean(
-        load_default=False,
-        metadata={"description": "Save despite warnings (never a double booking)"},
-    )
-    pin = fields.Boolean(
-        load_default=True,
-        metadata={"description": "Pin it as the coordinator's decision (default): the planner "
-                                 "keeps it with this worker at this time"})
-
-
-class UnassignSchema(StrictSchema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    reason = fields.String(
-        required=True, validate=validate.Length(min=3, max=300),
-        metadata={"description": "Why (recorded in the audit log)"})
-    keep_off = fields.Boolean(
-        load_default=True,
-        metadata={"description": "Keep this worker off the visit (default): neither the "
-                                 "planner nor the candidates list offers it to them again. "
-                                 "false: an unanswered offer is only asked of others first"})
-
-
-class PushSchema(Schema):
-    visit_id = fields.Integer()
-    reference = fields.String()
-    minutes = fields.Integer(metadata={"description": "How much later it would start"})
-
-
-class CandidateSchema(Schema):
-    staff_id = fields.Integer()
-    name = fields.String()
-    travel_minutes = fields.Integer(
-        allow_none=True, metadata={"description": "From their previous visit in the plan, "
-                                   "else their base"})
-    start = fields.DateTime(
-        allow_none=True, metadata={"description": "The start to pass to "
-                                   "POST /api/visits/{id}/assign (null when refused)"})
-    arrival = fields.DateTime(allow_none=True)
-    arrival_before_deadline = fields.Boolean()
-    pushes = fields.List(fields.Nested(PushSchema),
-                         metadata={"description": "Their visits it would make start later"})
-    warnings = fields.List(fields.String(), metadata={
-        "description": "In words; with any, assign saves only with confirm (Assign anyway)"})
-    refused = fields.Boolean(metadata={"description": "Cannot take it; see reason"})
-    reason = fields.String(allow_none=True, metadata={
-        "description": "Why not, in words with times and skill names"})
-
-
-class PinSchema(StrictSchema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    pinned = fields.Boolean(required=True)
-
-
-class ManualResultSchema(Schema):
-    applied = fields.Boolean()
-    warnings = fields.List(fields.String())
-    visit = fields.Nested(VisitSchema)
 
 
 @blp.route("/<int:visit_id>/candidates")
@@ -230,43 +164,6 @@ class PinVisit(MethodView):
         )
         session.commit()
         return visit
-
-
-class JeopardyDecisionSchema(StrictSchema):
-    choice = fields.String(
-        required=True, validate=validate.OneOf(jeopardy.CHOICES),
-        metadata={"description": "allow_late (with staff_id and late_minutes), cover (with "
-                                 "network_id) or hand_back (to 111/999; the visit is cancelled)"})
-    staff_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
-                              metadata={"description": "allow_late: the worker who will go"})
-    late_minutes = fields.Integer(
-        validate=validate.Range(min=1, max=jeopardy.MAX_LATE_MINUTES),
-        metadata={"description": "allow_late: the latest start, in minutes after the deadline"})
-    network_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
-                                metadata={"description": "cover: the network taking it on"})
-    note = fields.String(validate=validate.Length(max=200))
-
-
-class LateOptionSchema(Schema):
-    staff_id = fields.Integer()
-    name = fields.String()
-    network_id = fields.Integer(allow_none=True)
-    arrival = fields.DateTime()
-    start = fields.DateTime()
-    late_minutes = fields.Integer()
-
-
-class CoverOptionSchema(Schema):
-    network_id = fields.Integer()
-    code = fields.String()
-    name = fields.String()
-
-
-class JeopardyOptionsSchema(Schema):
-    visit_id = fields.Integer()
-    late = fields.List(fields.Nested(LateOptionSchema))
-    cover = fields.List(fields.Nested(CoverOptionSchema))
-    hand_back = fields.Boolean()
 
 
 @blp.route("/<int:visit_id>/jeopardy-options")
