@@ -101,3 +101,29 @@ def test_performance_page_shows_discharge_follow_ups(app: Flask, session: so.Ses
     page = signed_in_client(app, session, "manager").get("/reports/kpis?date=2026-12-01")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "1 discharge this day" in text
+
+
+@pytest.mark.safety("H-205")
+def test_discharge_retry_with_idempotency_key_makes_one_referral(
+    client: FlaskClient, token_for: Auth, session: so.Session
+) -> None:
+    """The same Idempotency-Key and body twice: one discharge, one referral, one visit, the
+    second answer marked replayed; the key with another body is 409."""
+    import sqlalchemy as sa
+
+    joe = f.patient(session)
+    session.commit()
+    body = {"patient_id": joe.id, "hospital": "Charing Cross Hospital",
+            "discharged_at": "2026-12-01T09:00:00+00:00", "follow_up_hours": 24,
+            "summary": "Home with package"}
+    headers = {**token_for("coordinator"), "Idempotency-Key": "cxh-0001"}
+    first = client.post("/api/discharges", json=body, headers=headers)
+    second = client.post("/api/discharges", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201, second.json
+    assert first.json == second.json
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert session.scalar(sa.select(sa.func.count()).select_from(m.Referral)) == 1
+    assert session.scalar(sa.select(sa.func.count()).select_from(m.Visit)) == 1
+    other = client.post("/api/discharges", json={**body, "summary": "Another"}, headers=headers)
+    assert other.status_code == 409
+    assert session.scalar(sa.select(sa.func.count()).select_from(m.HospitalDischarge)) == 1
