@@ -28,7 +28,7 @@ PHONE = re.compile(r"^\+?[0-9]{10,15}$")
 #: The arrival window told to a carer around a planned start.
 ARRIVAL_WINDOW = timedelta(hours=1)
 #: Needs on a referral that are about the carer: the page shows who the carer is.
-CARER_NEEDS = ("carer_breakdown", "carer_information")
+CARER_NEEDS = ("carer_breakdown", "carer_crisis", "carer_information")
 
 
 @dataclass(frozen=True)

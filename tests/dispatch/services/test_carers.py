@@ -133,8 +133,13 @@ def test_text_to_carer_only_with_consent_and_no_clinical_detail(
                        headers=headers).status_code == 403
 
 
-def test_carer_breakdown_referral_shows_the_carer(app: Flask, session: so.Session) -> None:
-    """A referral for carer breakdown shows who the carer is, linking to their page."""
+@pytest.mark.parametrize("need", ["carer_breakdown", "carer_crisis"])
+@pytest.mark.safety("H-207")
+def test_carer_breakdown_referral_shows_the_carer(
+    app: Flask, session: so.Session, need: str
+) -> None:
+    """A referral for carer breakdown, or for the carer's own crisis, is a 2-hour response
+    and shows who the carer is, linking to their page (the read audited)."""
     joe = f.patient(session, consent_to_share=True, consent_recorded_by="x",
                     consent_recorded_at=f.NOW)
     carer = m.Carer(name="Annie Bloggs", phone="+447700900123")
@@ -146,8 +151,10 @@ def test_carer_breakdown_referral_shows_the_carer(app: Flask, session: so.Sessio
     handler = add_web_user(session, "call_handler")
     web = web_client(app)
     sign_in(web, handler.username)
-    made = web.post("/referrals/new", data=referral_form(joe.id, needs=["carer_breakdown"]))
+    made = web.post("/referrals/new", data=referral_form(joe.id, needs=[need]))
     assert made.status_code == 303, made.get_data(as_text=True)[:3000]
+    referral = session.scalars(sa.select(m.Referral)).one()
+    assert referral.category == "urgent_2h" and referral.needs == [need]
     page = web.get(made.headers["Location"]).get_data(as_text=True)
     assert 'id="carer-links"' in page and "Annie Bloggs" in page and "wife" in page
     assert "view_carers" in audit_actions(session, patient_id=joe.id)
