@@ -104,6 +104,10 @@ def _discharge(
     referral = session.get_one(Referral, result.discharge.referral_id)
     if not result.created:
         return IntakeResult(referral, "replayed", message.header_id, facts_for(session, referral))
+    if message.consent is not None:  # this episode only, as for any referral message (H-009)
+        record_episode_consent(session, referral=referral,
+                               recorded_by=message.consent.recorded_by, actor=actor, now=now,
+                               request_id=request_id)
     audit.record(session, actor=actor, action="fhir_referral_received", now=now,
                  patient_id=referral.patient_id, entity=("referral", referral.id),
                  purpose="hospital discharge by FHIR message", request_id=request_id,

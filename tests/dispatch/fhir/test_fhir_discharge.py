@@ -21,7 +21,7 @@ from tests.dispatch import factories as f
 
 FIXTURES = Path(__file__).parents[1] / "fhir_fixtures"
 URL = "/fhir/$process-message"
-KEEP = ("MessageHeader", "ServiceRequest", "Patient", "Encounter", "PractitionerRole",
+KEEP = ("MessageHeader", "ServiceRequest", "Patient", "Encounter", "Consent", "PractitionerRole",
         "Practitioner", "Organization")
 
 
@@ -97,6 +97,9 @@ def test_fhir_discharge_makes_the_follow_up_once(
     assert session.scalar(sa.select(sa.func.count()).select_from(m.Referral)) == 1
     patient = session.get_one(m.Patient, discharge.patient_id)
     assert patient.nhs_number == "9434765919"
+    # The message's Consent covers this episode only; the patient's record is unchanged (H-009).
+    assert referral.episode_consent_by == "Charing Cross Hospital"
+    assert not patient.consent_to_share
     tasks = [[e["resource"] for e in r.get_json()["entry"]
               if e["resource"]["resourceType"] == "Task"][0] for r in (first, second)]
     assert tasks[0]["id"] == tasks[1]["id"] == str(referral.id)
