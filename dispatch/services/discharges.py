@@ -84,7 +84,8 @@ def refer_discharge(
         "needs": list(needs) or list(DEFAULT_NEEDS),
         "red_flag_answers": dict.fromkeys(RED_FLAGS, "not_asked"),
         "pathways_timeframe_minutes": follow_up_hours * 60,
-        "notes": f"Discharged from {hospital}: {summary.strip()}"[:1000],
+        "notes": f"Discharged from {hospital}{_care_asked(package_lines)}: "
+                 f"{summary.strip()}"[:1000],
     })
     made = referrals.create_referral(session, command=command, actor=actor, now=now,
                                      request_id=request_id, idempotency_key=idempotency_key,
@@ -113,6 +114,16 @@ def refer_discharge(
                  purpose="follow up a hospital discharge at home", request_id=request_id,
                  details={"referral_id": made.referral.id, "follow_up_hours": follow_up_hours})
     return DischargeResult(row, created=True)
+
+
+def _care_asked(lines: Sequence[packages.LineRequest]) -> str:
+    """The care at home asked for, in the referral's notes: the follow-up visitor reads it,
+    and a retry with the same Idempotency-Key but other lines is a conflict, not a replay."""
+    if not lines:
+        return ""
+    asked = "; ".join(f"{line.tariff_code} {line.units_per_week:g} a week for {line.weeks} "
+                      f"weeks" for line in lines)
+    return f" (care at home asked for: {asked})"
 
 
 @dataclass(frozen=True)

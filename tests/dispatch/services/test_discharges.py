@@ -85,6 +85,9 @@ def test_discharge_summary_asking_for_care_makes_a_draft_package(
     package = session.get(m.CarePackage, answer.json["package_id"])
     assert package is not None and package.status == "draft"
     assert package.start_date == date(2026, 12, 1) and answer.json["care_package_needed"]
+    referral = session.get_one(m.Referral, answer.json["referral_id"])
+    assert "care at home asked for: reablement_visit 14 a week for 2 weeks" in (
+        referral.notes or "")
 
 
 def test_performance_page_shows_discharge_follow_ups(app: Flask, session: so.Session) -> None:
@@ -126,4 +129,7 @@ def test_discharge_retry_with_idempotency_key_makes_one_referral(
     assert session.scalar(sa.select(sa.func.count()).select_from(m.Visit)) == 1
     other = client.post("/api/discharges", json={**body, "summary": "Another"}, headers=headers)
     assert other.status_code == 409
+    care = client.post("/api/discharges", json={**body, "care_package": [
+        {"tariff_code": "reablement_visit", "units_per_week": 14, "weeks": 2}]}, headers=headers)
+    assert care.status_code == 409  # other care asked for is not a retry of the first
     assert session.scalar(sa.select(sa.func.count()).select_from(m.HospitalDischarge)) == 1
