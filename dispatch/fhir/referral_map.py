@@ -29,6 +29,7 @@ from dispatch.fhir.clinical import notes_text, read_clinical, read_consent
 from dispatch.fhir.errors import BundleInvalid
 from dispatch.fhir.observations import read_observations
 from dispatch.fhir.people import read_patient, read_referrer
+from dispatch.fhir.outcome import origin_of
 from dispatch.fhir.types import DischargeFacts, Issue, ReferralMessage
 
 MAX_KEY = 100  # Referral.idempotency_key and Referral.external_id columns
@@ -164,7 +165,7 @@ def _referral(
     if patient_entry is not None and patient_entry.type == "Patient":
         who = payload["referrer"].get("organisation") or payload["referrer"]["name"]
         consent = read_consent(mb, patient_entry, who)
-    discharge = _discharge(mb, sr, payload, end, issues) if is_discharge(sr) else None
+    discharge = _discharge(mb, sr, payload, origins, end, issues) if is_discharge(sr) else None
     return ReferralMessage(header_id, reason, str(resource.status), ids[0], ids[1],
                            payload=payload, origins=origins, occurrence_end=end, consent=consent,
                            service_request_path=sr.path, discharge=discharge)
@@ -177,8 +178,8 @@ def is_discharge(sr: Entry) -> bool:
 
 
 def _discharge(
-    mb: MessageBundle, sr: Entry, payload: dict[str, Any], end: datetime | None,
-    issues: list[Issue],
+    mb: MessageBundle, sr: Entry, payload: dict[str, Any], origins: dict[str, str],
+    end: datetime | None, issues: list[Issue],
 ) -> DischargeFacts | None:
     """The discharge a hospital's message reports (issue 16, H-205): when (the inpatient
     Encounter's ``period.end``), the follow-up window (``occurrencePeriod.end`` 24 or 48 hours
@@ -207,6 +208,13 @@ def _discharge(
     if not summary:
         issues.append(Issue("required", "a discharge needs its summary in ServiceRequest.note",
                             f"{sr.path}.note"))
+    for key, what in (("red_flags", "red flags"), ("observations", "observations")):
+        if payload.get(key):
+            # Never dropped silently (under-triage): a discharge is a planned follow-up.
+            issues.append(Issue("not-supported", f"a discharge follow-up does not take {what}: "
+                                "a patient who is unwell now needs an urgent referral (send it "
+                                "without the hospital-discharge category) or 999",
+                                origin_of(f"{key}.{next(iter(payload[key]))}", origins)))
     referrer = payload.get("referrer", {})
     hospital = referrer.get("organisation") or referrer.get("name") or ""
     if discharged is None or hours is None or not summary:

@@ -120,14 +120,16 @@ def test_fhir_discharge_matches_the_registered_patient(
 
 
 @pytest.mark.parametrize(("change", "where"), [
-    ("window", "occurrencePeriod.end"), ("no_end", "period.end"), ("no_summary", ".note")])
+    ("window", "occurrencePeriod.end"), ("no_end", "period.end"), ("no_summary", ".note"),
+    ("observation", "Bundle.entry[")])
 @pytest.mark.safety("H-205")
 def test_invalid_fhir_discharge_answers_an_operation_outcome(
     client: FlaskClient, handler: dict[str, str], network: m.Network, session: so.Session,
     change: str, where: str,
 ) -> None:
-    """A follow-up window other than 24 or 48 hours, no discharge time or no summary: 422 with
-    an OperationOutcome naming the element; nothing is made."""
+    """A follow-up window other than 24 or 48 hours, no discharge time, no summary, or an
+    observation (never dropped silently: an unwell patient needs an urgent referral): 422
+    with an OperationOutcome naming the element; nothing is made."""
     body = discharge_message()
     service_request = body["entry"][1]["resource"]
     encounter = next(e["resource"] for e in body["entry"]
@@ -136,8 +138,12 @@ def test_invalid_fhir_discharge_answers_an_operation_outcome(
         service_request["occurrencePeriod"]["end"] = "2026-12-04T09:00:00+00:00"
     elif change == "no_end":
         encounter["period"].pop("end")
-    else:
+    elif change == "no_summary":
         service_request.pop("note")
+    else:
+        full = json.loads((FIXTURES / "referral_111_fall.json").read_text())
+        body["entry"].append(next(e for e in full["entry"]
+                                  if e["resource"]["resourceType"] == "Observation"))
     response = _post(client, handler, copy.deepcopy(body))
 
     assert response.status_code == 422
