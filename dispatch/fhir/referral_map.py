@@ -28,8 +28,8 @@ from dispatch.fhir.bundle import Entry, MessageBundle
 from dispatch.fhir.clinical import notes_text, read_clinical, read_consent
 from dispatch.fhir.errors import BundleInvalid
 from dispatch.fhir.observations import read_observations
-from dispatch.fhir.people import read_patient, read_referrer
 from dispatch.fhir.outcome import origin_of
+from dispatch.fhir.people import read_patient, read_referrer
 from dispatch.fhir.types import DischargeFacts, Issue, ReferralMessage
 
 MAX_KEY = 100  # Referral.idempotency_key and Referral.external_id columns
