@@ -53,6 +53,14 @@ _CATALOGUE: tuple[NeedSpec, ...] = (
     NeedSpec("carer_breakdown", "Urgent support for a carer who can no longer cope",
              "urgent_2h", ("social_care_assessment", "personal_care"), 90,
              clinical=False, ucr=True),
+    # The carer's own crisis (taken ill, injured, admitted, bereaved): the person they look
+    # after is suddenly without care. Part of NHS England's carer-breakdown UCR condition
+    # ("urgent support for carer breakdown which, if not resolved, will result in a
+    # healthcare need for the person receiving care"), kept as its own code so that the
+    # carer's needs are seen and followed up (issue 16, item 2).
+    NeedSpec("carer_crisis", "The carer's own crisis: the person they look after is left "
+             "without care", "urgent_2h", ("social_care_assessment", "personal_care"), 90,
+             clinical=False, ucr=True),
     NeedSpec("end_of_life_crisis", "End-of-life crisis support", "urgent_2h",
              ("end_of_life_care", "clinical_assessment"), 60, clinical=True, ucr=True),
     NeedSpec("urgent_equipment", "Urgent equipment provision", "urgent_2h",

@@ -426,7 +426,9 @@ class ActionCreateSchema(StrictSchema):
 class ConsentDecisionSchema(StrictSchema):
     decision = fields.String(required=True, validate=validate.OneOf(CONSENT_DECISIONS))
     given_by = fields.String(required=True, validate=validate.OneOf(CONSENT_GIVERS))
-    scope = fields.String(load_default=CONSENT_SCOPES[0], validate=validate.OneOf(CONSENT_SCOPES))
+    scope = fields.String(load_default=CONSENT_SCOPES[0], validate=validate.OneOf(CONSENT_SCOPES),
+                          metadata={"description": "care_plan_direct_care (default), "
+                                    "contact_carer or text_patient"})
 
 
 class ConsentRecordSchema(StrictSchema):
@@ -438,9 +440,20 @@ class ConsentRecordSchema(StrictSchema):
     at = fields.DateTime()
 
 
-class ConsentStateSchema(StrictSchema):
-    patient_id = fields.Integer()
-    consent_to_share = fields.Boolean()
+class ConsentScopeStateSchema(StrictSchema):
+    scope = fields.String()
+    given = fields.Boolean()
     recorded_by = fields.String(allow_none=True)
     recorded_at = fields.DateTime(allow_none=True)
+
+
+class ConsentStateSchema(StrictSchema):
+    patient_id = fields.Integer()
+    consent_to_share = fields.Boolean(metadata={
+        "description": "consent to share the care plan (scope care_plan_direct_care)"})
+    recorded_by = fields.String(allow_none=True)
+    recorded_at = fields.DateTime(allow_none=True)
+    scopes = fields.List(fields.Nested(ConsentScopeStateSchema), metadata={
+        "description": "every scope's consent now: care_plan_direct_care, contact_carer, "
+                       "text_patient"})
     history = fields.List(fields.Nested(ConsentRecordSchema))

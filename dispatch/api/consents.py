@@ -17,13 +17,14 @@ from dispatch.services import audit, consent
 from dispatch.services import patients as patient_service
 
 blp = Blueprint("consents", __name__, url_prefix="/api/patients",
-                description="Consent to share the care plan")
+                description="Consent: share the care plan, contact the carer, text the patient")
 
 
 def _state(patient: Patient) -> dict[str, Any]:
     return {"patient_id": patient.id, "consent_to_share": patient.consent_to_share,
             "recorded_by": patient.consent_recorded_by,
             "recorded_at": patient.consent_recorded_at,
+            "scopes": consent.scope_states(get_session(), patient=patient),
             "history": consent.history(get_session(), patient_id=patient.id)}
 
 

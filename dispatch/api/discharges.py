@@ -6,13 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 
 from dispatch.api import care_schemas as s
 from dispatch.api.clock import now
+from dispatch.api.referrals import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH, caller_key
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
+from dispatch.jobs.wakeup import wake
 from dispatch.models import Visit
 from dispatch.services import discharges as service
 from dispatch.services import patients as patient_service
@@ -27,22 +30,39 @@ class Discharges(MethodView):
     @blp.arguments(s.DischargeCreateSchema)
     @blp.response(201, s.DischargeSchema)
     @blp.alt_response(404, description="No such patient")
+    @blp.alt_response(409, description="Idempotency-Key reused with a different body")
+    @blp.doc(parameters=[{
+        "in": "header", "name": IDEMPOTENCY_HEADER, "required": False,
+        "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+        "description": "Retries by the same user with the same key and body return the same "
+        "discharge (one referral, one follow-up visit); header Idempotent-Replayed"}])
     def post(self, data: dict[str, Any]) -> Any:
         """Refer a discharge: logs a ``hospital_discharge`` referral whose follow-up visit is
-        due within 24 or 48 hours of discharge; audited."""
+        due within 24 or 48 hours of discharge; audited. A retry with the same
+        Idempotency-Key and body makes nothing new."""
+        key = request.headers.get(IDEMPOTENCY_HEADER) or None
+        if key is not None and len(key) > MAX_KEY_LENGTH:
+            abort(422, message="invalid header", errors={
+                "headers": {IDEMPOTENCY_HEADER: [f"at most {MAX_KEY_LENGTH} characters"]}})
         session = get_session()
+        actor = current_actor()
         patient = patient_service.get_patient(session, data.pop("patient_id"))
         lines = [LineRequest(**line) for line in data.pop("care_package")]
-        row = service.refer_discharge(session, patient=patient, actor=current_actor(),
-                                      now=now(), request_id=request_id(), package_lines=lines,
-                                      **data)
+        result = service.refer_discharge(
+            session, patient=patient, actor=actor, now=now(), request_id=request_id(),
+            package_lines=lines, idempotency_key=caller_key(
+                actor, f"discharge:{key}" if key is not None else None), **data)
         session.commit()
+        if result.created:
+            wake()  # place the follow-up visit now, not at the next tick
+        row = result.discharge
         visits = session.scalars(sa.select(Visit).where(Visit.referral_id == row.referral_id))
+        headers = {} if result.created else {"Idempotent-Replayed": "true"}
         return {**{c: getattr(row, c) for c in (
             "id", "patient_id", "referral_id", "hospital", "discharged_at", "follow_up_hours",
             "care_package_needed", "package_id")},
             "visits": [{"id": v.id, "reference": v.reference, "status": v.status,
-                        "deadline": v.deadline.isoformat()} for v in visits]}
+                        "deadline": v.deadline.isoformat()} for v in visits]}, 201, headers
 
 
 @blp.route("/kpi")

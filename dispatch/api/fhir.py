@@ -54,6 +54,11 @@ class ProcessMessage(MethodView):
     def post(self) -> Response:
         """Make (or cancel) a referral from a BaRS message and answer with its Task.
 
+        A ServiceRequest categorised ``referral-type|hospital-discharge`` (our local code
+        system) is a hospital discharge: the inpatient Encounter's ``period.end``, an
+        ``occurrencePeriod.end`` 24 or 48 hours later and the summary in ``note`` make the same
+        discharge and follow-up visit as ``POST /api/discharges``.
+
         A redelivered message (same Bundle.identifier or MessageHeader id, same content)
         returns the same Task and makes nothing new.
         """

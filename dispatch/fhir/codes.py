@@ -61,6 +61,10 @@ VISIT_OUTCOME_SYSTEM = f"{LOCAL_SYSTEM_BASE}/CodeSystem/visit-outcome"
 NETWORK_ID_SYSTEM = f"{LOCAL_SYSTEM_BASE}/Id/network"
 TASK_ID_SYSTEM = f"{LOCAL_SYSTEM_BASE}/Id/referral"
 SERVICE_ENDPOINT = f"{LOCAL_SYSTEM_BASE}/fhir"
+# A hospital discharge for follow-up at home (issue 16): a ServiceRequest.category coding.
+# Local: BaRS has no discharge-to-community use case code yet.
+REFERRAL_TYPE_SYSTEM = f"{LOCAL_SYSTEM_BASE}/CodeSystem/referral-type"
+REFERRAL_TYPE_DISCHARGE = "hospital-discharge"
 
 # --- Observations -> triage observation keys -------------------------------------------
 # (system, code) -> the ``observations`` key of the triage input (DESIGN.md).

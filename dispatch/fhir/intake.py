@@ -29,7 +29,7 @@ from dispatch.fhir.task import TaskFacts
 from dispatch.fhir.types import Issue, ReferralMessage
 from dispatch.models import Network, Patient, Referral, Staff, Visit
 from dispatch.schemas.referrals import ReferralCreateSchema
-from dispatch.services import audit, visit_actions
+from dispatch.services import audit, discharges, visit_actions
 from dispatch.services.consent import record_episode_consent
 from dispatch.services.patient_matching import PatientMismatch
 from dispatch.services.referral_commands import NewReferral
@@ -69,7 +69,51 @@ def process_message(
                                    request_id=request_id)
         return IntakeResult(referral, "cancelled", message.header_id,
                             facts_for(session, referral))
+    if message.discharge is not None:
+        return _discharge(session, message, actor, now, request_id)
     return _create(session, message, actor, now, request_id)
+
+
+def _discharge(
+    session: so.Session, message: ReferralMessage, actor: Actor, now: datetime,
+    request_id: str | None,
+) -> IntakeResult:
+    """A hospital discharge: the same service as ``POST /api/discharges`` (H-205-C2), its
+    patient matched or registered from the message; a redelivery makes nothing new."""
+    facts = message.discharge
+    assert facts is not None
+    _refuse_duplicate(session, message)
+    try:
+        result = discharges.refer_discharge(
+            session, patient_details=message.payload.get("patient") or {},
+            hospital=facts.hospital, discharged_at=facts.discharged_at,
+            follow_up_hours=facts.follow_up_hours, summary=facts.summary,
+            needs=message.payload.get("needs") or (), actor=actor, now=now,
+            request_id=request_id, idempotency_key=message.idempotency_key,
+            external_id=message.external_id)
+    except PatientMismatch as exc:
+        raise MessageConflict([_mismatch_issue(exc, message)]) from exc
+    except InvalidInput as exc:
+        issues = issues_from_field_errors(exc.errors, message.origins)
+        raise BundleInvalid(issues or [Issue("invalid", exc.message, "Bundle")]) from exc
+    except Conflict as exc:
+        raise MessageConflict([Issue(
+            "conflict", "this message id (Bundle.identifier, else MessageHeader.id) was already "
+            "used for a different message; give each message its own id", "Bundle.identifier")]
+        ) from exc
+    referral = session.get_one(Referral, result.discharge.referral_id)
+    if not result.created:
+        return IntakeResult(referral, "replayed", message.header_id, facts_for(session, referral))
+    if message.consent is not None:  # this episode only, as for any referral message (H-009)
+        record_episode_consent(session, referral=referral,
+                               recorded_by=message.consent.recorded_by, actor=actor, now=now,
+                               request_id=request_id)
+    audit.record(session, actor=actor, action="fhir_referral_received", now=now,
+                 patient_id=referral.patient_id, entity=("referral", referral.id),
+                 purpose="hospital discharge by FHIR message", request_id=request_id,
+                 details={"message_id": message.header_id,
+                          "hospital_discharge_id": result.discharge.id})
+    return IntakeResult(referral, "created", message.header_id, facts_for(session, referral))
 
 
 def _create(

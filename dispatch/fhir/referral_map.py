@@ -28,8 +28,9 @@ from dispatch.fhir.bundle import Entry, MessageBundle
 from dispatch.fhir.clinical import notes_text, read_clinical, read_consent
 from dispatch.fhir.errors import BundleInvalid
 from dispatch.fhir.observations import read_observations
+from dispatch.fhir.outcome import origin_of
 from dispatch.fhir.people import read_patient, read_referrer
-from dispatch.fhir.types import Issue, ReferralMessage
+from dispatch.fhir.types import DischargeFacts, Issue, ReferralMessage
 
 MAX_KEY = 100  # Referral.idempotency_key and Referral.external_id columns
 KEY_PREFIX = "fhir:"  # keeps message ids apart from REST Idempotency-Key values
@@ -164,9 +165,62 @@ def _referral(
     if patient_entry is not None and patient_entry.type == "Patient":
         who = payload["referrer"].get("organisation") or payload["referrer"]["name"]
         consent = read_consent(mb, patient_entry, who)
+    discharge = _discharge(mb, sr, payload, origins, end, issues) if is_discharge(sr) else None
     return ReferralMessage(header_id, reason, str(resource.status), ids[0], ids[1],
                            payload=payload, origins=origins, occurrence_end=end, consent=consent,
-                           service_request_path=sr.path)
+                           service_request_path=sr.path, discharge=discharge)
+
+
+def is_discharge(sr: Entry) -> bool:
+    """Whether the ServiceRequest asks for a hospital discharge to be followed up at home."""
+    return any((d.system, d.code) == (c.REFERRAL_TYPE_SYSTEM, c.REFERRAL_TYPE_DISCHARGE)
+               for cat in sr.resource.category or () for d in cat.coding or ())
+
+
+def _discharge(
+    mb: MessageBundle, sr: Entry, payload: dict[str, Any], origins: dict[str, str],
+    end: datetime | None, issues: list[Issue],
+) -> DischargeFacts | None:
+    """The discharge a hospital's message reports (issue 16, H-205): when (the inpatient
+    Encounter's ``period.end``), the follow-up window (``occurrencePeriod.end`` 24 or 48 hours
+    after it) and the summary (the ServiceRequest's notes)."""
+    encounter = _encounter(mb, sr)
+    period = encounter.resource.period if encounter is not None else None
+    discharged = _aware(period.end) if period is not None else None
+    where = f"{encounter.path}.period.end" if encounter is not None else f"{sr.path}.encounter"
+    if discharged is None:
+        issues.append(Issue("required", "a discharge needs the inpatient Encounter with "
+                            "period.end (when the patient left hospital, with a zone)", where))
+    if end is None:
+        issues.append(Issue("required", "a discharge needs occurrencePeriod.end: the follow-up "
+                            "visit is due 24 or 48 hours after discharge",
+                            f"{sr.path}.occurrencePeriod.end"))
+    hours = None
+    if discharged is not None and end is not None:
+        span = (end - discharged).total_seconds() / 3600
+        if span not in (24, 48):
+            issues.append(Issue("invalid", f"occurrencePeriod.end must be 24 or 48 hours after "
+                                f"discharge ({discharged.isoformat()}); it is {span:g} hours",
+                                f"{sr.path}.occurrencePeriod.end"))
+        else:
+            hours = int(span)
+    summary = "\n".join(n.text for n in sr.resource.note or () if n.text).strip()
+    if not summary:
+        issues.append(Issue("required", "a discharge needs its summary in ServiceRequest.note",
+                            f"{sr.path}.note"))
+    for key, what in (("red_flags", "red flags"), ("observations", "observations")):
+        if payload.get(key):
+            # Never dropped silently (under-triage): a discharge is a planned follow-up.
+            issues.append(Issue("not-supported", f"a discharge follow-up does not take {what}: "
+                                "a patient who is unwell now needs an urgent referral (send it "
+                                "without the hospital-discharge category) or 999",
+                                origin_of(f"{key}.{next(iter(payload[key]))}", origins)))
+    referrer = payload.get("referrer", {})
+    hospital = referrer.get("organisation") or referrer.get("name") or ""
+    if discharged is None or hours is None or not summary:
+        return None
+    return DischargeFacts(hospital=hospital, discharged_at=discharged, follow_up_hours=hours,
+                          summary=summary[:2000])
 
 
 def _check_service_request(sr: Any, path: str, issues: list[Issue]) -> None:

@@ -45,6 +45,21 @@ class ConsentGiven:
 
 
 @dataclass(frozen=True)
+class DischargeFacts:
+    """A hospital discharge to follow up at home: where from, when, within how many hours.
+
+    ``discharged_at`` is the inpatient ``Encounter.period.end``; ``follow_up_hours`` is
+    ``ServiceRequest.occurrencePeriod.end`` less that, 24 or 48; ``summary`` the
+    ServiceRequest's notes.
+    """
+
+    hospital: str
+    discharged_at: datetime
+    follow_up_hours: int
+    summary: str
+
+
+@dataclass(frozen=True)
 class ReferralMessage:
     """What a valid referral message asks of us, ready for ``create_referral``.
 
@@ -63,6 +78,7 @@ class ReferralMessage:
     occurrence_end: datetime | None = None
     consent: ConsentGiven | None = None
     service_request_path: str = "Bundle"
+    discharge: DischargeFacts | None = None
 
     @property
     def cancels(self) -> bool:

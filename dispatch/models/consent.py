@@ -16,9 +16,12 @@ from sqlalchemy import orm as so
 from dispatch.models.base import Base, UTCDateTime, in_list
 
 CONSENT_DECISIONS = ("given", "withdrawn")
-# What the consent covers. One scope today (the shared care plan, for direct care); stored on
-# every record so that a second scope later cannot be confused with this one.
-CONSENT_SCOPES = ("care_plan_direct_care",)
+# What the consent covers: sharing the care plan for direct care (its current state is also
+# kept on the patient, which the access rules read, H-009), contacting the patient's carer
+# about visits, and texting the patient. The current state of the last two is the latest
+# record of that scope.
+CONSENT_SCOPES = ("care_plan_direct_care", "contact_carer", "text_patient")
+CARE_PLAN_SCOPE = "care_plan_direct_care"
 # Who made the decision: the patient, or someone with the legal authority to decide for them.
 CONSENT_GIVERS = ("patient", "attorney", "deputy")
 

@@ -20,7 +20,7 @@ from dispatch import states
 from dispatch.actors import Actor
 from dispatch.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from dispatch.models import Carer, CarerAssessment, CarerLink, Message, Patient, Visit
-from dispatch.services import audit, outbox
+from dispatch.services import audit, consent, outbox
 from dispatch.sms.compose import window_text
 from triage.timing import local
 
@@ -28,7 +28,7 @@ PHONE = re.compile(r"^\+?[0-9]{10,15}$")
 #: The arrival window told to a carer around a planned start.
 ARRIVAL_WINDOW = timedelta(hours=1)
 #: Needs on a referral that are about the carer: the page shows who the carer is.
-CARER_NEEDS = ("carer_breakdown", "carer_information")
+CARER_NEEDS = ("carer_breakdown", "carer_crisis", "carer_information")
 
 
 @dataclass(frozen=True)
@@ -229,11 +229,17 @@ def text_about_visit(
 ) -> Message:
     """Queue a text to the carer with the visit's arrival window and reference only; audited.
 
-    :raise Forbidden: the patient has not consented to the carer being contacted.
+    Two agreements are needed: the carer's own, to be contacted (``link.consent_to_contact``),
+    and the patient's consent record of scope ``contact_carer`` (recorded and withdrawn as
+    other consents, on the consent page or ``/api/patients/{id}/consents``).
+
+    :raise Forbidden: the carer did not agree to be contacted, or the patient has not
+        consented to their carer being contacted.
     :raise InvalidInput: the visit is not this patient's or not open, or the carer has no phone.
     """
     if not link.consent_to_contact:
-        raise Forbidden("the patient has not consented to this carer being contacted")
+        raise Forbidden("the carer has not agreed to be contacted")
+    consent.require(session, patient_id=link.patient_id, scope="contact_carer")
     errors: dict[str, list[str]] = {}
     if visit.patient_id != link.patient_id:
         errors["visit_id"] = ["not a visit to the patient this carer looks after"]

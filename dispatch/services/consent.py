@@ -10,6 +10,7 @@ recorded consent.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -17,15 +18,23 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch.actors import Actor
-from dispatch.errors import Conflict, InvalidInput
+from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.models import ConsentRecord, Patient, Referral
-from dispatch.models.consent import CONSENT_GIVERS, CONSENT_SCOPES
+from dispatch.models.consent import CARE_PLAN_SCOPE, CONSENT_GIVERS, CONSENT_SCOPES
 from dispatch.services import audit
 from dispatch.services.patients import get_patient
 
 SCOPE_LABELS = {
     "care_plan_direct_care": "Share the shared care plan with the staff giving urgent "
                              "community care (call handlers, coordinators, visiting staff)",
+    "contact_carer": "Contact their carer about visits (a text with the arrival window, no "
+                     "clinical detail)",
+    "text_patient": "Send them texts about their visits (arrival times, no clinical detail)",
+}
+SCOPE_TITLES = {
+    "care_plan_direct_care": "Consent to share the care plan",
+    "contact_carer": "Consent to contact the carer",
+    "text_patient": "Consent to text the patient",
 }
 GIVER_LABELS = {
     "patient": "The patient",
@@ -67,6 +76,12 @@ def record_consent(
         Consent is already recorded (withdraw it first to record a new decision).
     """
     _check(scope, given_by)
+    if scope != CARE_PLAN_SCOPE:
+        given = current(session, patient_id=patient.id, scope=scope)
+        if given is not None:
+            raise Conflict(f"consent is already recorded (by {given.recorded_by})")
+        return _decision(session, patient=patient, actor=actor, decision="given", scope=scope,
+                         given_by=given_by, now=now, request_id=request_id)
     if patient.consent_to_share:
         raise Conflict(f"consent is already recorded (by {patient.consent_recorded_by})")
     patient.consent_to_share = True
@@ -90,6 +105,11 @@ def withdraw_consent(
         No consent is recorded.
     """
     _check(scope, given_by)
+    if scope != CARE_PLAN_SCOPE:
+        if current(session, patient_id=patient.id, scope=scope) is None:
+            raise Conflict("no consent of this scope is recorded for this patient")
+        return _decision(session, patient=patient, actor=actor, decision="withdrawn",
+                         scope=scope, given_by=given_by, now=now, request_id=request_id)
     if not patient.consent_to_share:
         raise Conflict("no consent is recorded for this patient")
     patient.consent_to_share = False
@@ -110,10 +130,55 @@ def _decision(
     action = "record_consent" if decision == "given" else "withdraw_consent"
     audit.record(session, actor=actor, action=action, now=now, patient_id=patient.id,
                  entity=("patient", patient.id), request_id=request_id,
-                 purpose=f"consent to share the care plan {decision}",
+                 purpose=f"{SCOPE_TITLES[scope].lower()} {decision}",
                  details={"scope": scope, "given_by": given_by, "source": "page"})
     session.flush()
     return record
+
+
+def current(session: so.Session, *, patient_id: int, scope: str) -> ConsentRecord | None:
+    """The decision in force for ``scope`` if it is a consent given (the latest record of the
+    scope says ``given``); None if never given or withdrawn since. For the care plan the
+    patient's own columns are what the access rules read (H-009); they agree with this."""
+    latest = session.scalar(sa.select(ConsentRecord).where(
+        ConsentRecord.patient_id == patient_id, ConsentRecord.scope == scope,
+    ).order_by(ConsentRecord.at.desc(), ConsentRecord.id.desc()).limit(1))
+    return latest if latest is not None and latest.decision == "given" else None
+
+
+@dataclass(frozen=True)
+class ScopeState:
+    """Whether consent of one scope is in force, who recorded it and when."""
+
+    scope: str
+    given: bool
+    recorded_by: str | None
+    recorded_at: datetime | None
+
+
+def scope_states(session: so.Session, *, patient: Patient) -> list[ScopeState]:
+    """Every scope's consent now, in ``CONSENT_SCOPES`` order."""
+    states = [ScopeState(CARE_PLAN_SCOPE, bool(patient.consent_to_share),
+                         patient.consent_recorded_by, patient.consent_recorded_at)]
+    for scope in CONSENT_SCOPES:
+        if scope == CARE_PLAN_SCOPE:
+            continue
+        given = current(session, patient_id=patient.id, scope=scope)
+        states.append(ScopeState(scope, given is not None,
+                                 given.recorded_by if given else None,
+                                 given.at if given else None))
+    return states
+
+
+def require(session: so.Session, *, patient_id: int, scope: str) -> ConsentRecord:
+    """The consent in force that allows contacting the carer or texting the patient.
+
+    :raise Forbidden: the patient has not consented to it (or withdrew).
+    """
+    given = current(session, patient_id=patient_id, scope=scope)
+    if given is None:
+        raise Forbidden(f"the patient has not consented: {SCOPE_LABELS[scope].lower()}")
+    return given
 
 
 def view_consent(

@@ -9,9 +9,10 @@ their deadline.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -29,20 +30,39 @@ from triage.timing import local
 DEFAULT_NEEDS = ("medication_review",)
 
 
+@dataclass(frozen=True)
+class DischargeResult:
+    """The discharge logged, or found again (``created`` False) for a repeated request."""
+
+    discharge: HospitalDischarge
+    created: bool
+
+
 def refer_discharge(
-    session: so.Session, *, patient: Patient, hospital: str, discharged_at: datetime,
+    session: so.Session, *, hospital: str, discharged_at: datetime,
     follow_up_hours: int, summary: str, actor: Actor, now: datetime,
+    patient: Patient | None = None, patient_details: Mapping[str, Any] | None = None,
     needs: Sequence[str] = (), ward: str | None = None, care_package_needed: bool = False,
     package_lines: Sequence[packages.LineRequest] = (), request_id: str | None = None,
-) -> HospitalDischarge:
+    idempotency_key: str | None = None, external_id: str | None = None,
+) -> DischargeResult:
     """Log the discharge and its follow-up referral (with its visit); audited. Where the
     discharge summary asks for care at home (``package_lines``: tariff code, units a week,
     weeks), a draft care package starting on the discharge day is made, to be submitted and
     approved within the coordinator's threshold as any other.
 
+    The patient is a registered ``patient`` (the API) or the ``patient_details`` a hospital's
+    FHIR message carries (matched or registered by the referral intake, H-001). A repeat with
+    the same ``idempotency_key`` and body (an API retry, a redelivered message) returns the
+    first discharge and makes nothing new (no second referral, visit or package).
+
     :raise InvalidInput: a follow-up other than 24 or 48 hours, an unknown need, a discharge
         in the future, or no summary.
+    :raise Conflict: the key was used for a different body.
+    :raise PatientMismatch: the details disagree with the registered patient they match.
     """
+    if (patient is None) == (patient_details is None):
+        raise ValueError("give the patient or the patient details, not both")
     errors: dict[str, list[str]] = {}
     if follow_up_hours not in FOLLOW_UP_HOURS:
         errors["follow_up_hours"] = ["24 or 48"]
@@ -58,33 +78,52 @@ def refer_discharge(
     command = new_referral_from_json({
         "source": "hospital_discharge",
         "referrer": {"name": hospital, "role": "discharge team", "organisation": hospital},
-        "patient_id": patient.id,
+        **({"patient_id": patient.id} if patient is not None
+           else {"patient": dict(patient_details or {})}),
         "received_at": discharged_at.isoformat(),
         "needs": list(needs) or list(DEFAULT_NEEDS),
         "red_flag_answers": dict.fromkeys(RED_FLAGS, "not_asked"),
         "pathways_timeframe_minutes": follow_up_hours * 60,
-        "notes": f"Discharged from {hospital}: {summary.strip()}"[:1000],
+        "notes": f"Discharged from {hospital}{_care_asked(package_lines)}: "
+                 f"{summary.strip()}"[:1000],
     })
     made = referrals.create_referral(session, command=command, actor=actor, now=now,
-                                     request_id=request_id)
+                                     request_id=request_id, idempotency_key=idempotency_key,
+                                     external_id=external_id)
+    if not made.created:
+        first = session.scalar(sa.select(HospitalDischarge).where(
+            HospitalDischarge.referral_id == made.referral.id))
+        if first is not None:
+            return DischargeResult(first, created=False)
+    patient_id = made.referral.patient_id
     row = HospitalDischarge(
-        patient_id=patient.id, referral_id=made.referral.id, hospital=hospital.strip()[:120],
+        patient_id=patient_id, referral_id=made.referral.id, hospital=hospital.strip()[:120],
         ward=ward, discharged_at=discharged_at, follow_up_hours=follow_up_hours,
         summary=summary.strip()[:2000], care_package_needed=care_package_needed,
         created_at=now, created_by=actor.username[:120])
     if package_lines:
         package = packages.create_package(
-            session, patient_id=patient.id, start_date=local(discharged_at).date(),
+            session, patient_id=patient_id, start_date=local(discharged_at).date(),
             end_date=None, lines=package_lines, actor=actor, now=now, request_id=request_id)
         row.package_id = package.id
         row.care_package_needed = True
     session.add(row)
     session.flush()
     audit.record(session, actor=actor, action="hospital_discharge", now=now,
-                 patient_id=patient.id, entity=("hospital_discharge", row.id),
+                 patient_id=patient_id, entity=("hospital_discharge", row.id),
                  purpose="follow up a hospital discharge at home", request_id=request_id,
                  details={"referral_id": made.referral.id, "follow_up_hours": follow_up_hours})
-    return row
+    return DischargeResult(row, created=True)
+
+
+def _care_asked(lines: Sequence[packages.LineRequest]) -> str:
+    """The care at home asked for, in the referral's notes: the follow-up visitor reads it,
+    and a retry with the same Idempotency-Key but other lines is a conflict, not a replay."""
+    if not lines:
+        return ""
+    asked = "; ".join(f"{line.tariff_code} {line.units_per_week:g} a week for {line.weeks} "
+                      f"weeks" for line in lines)
+    return f" (care at home asked for: {asked})"
 
 
 @dataclass(frozen=True)

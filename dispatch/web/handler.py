@@ -385,7 +385,7 @@ def _render_result(read: ReferralRead, form: forms.BookingForm, **context: Any) 
         context["carer_links"] = carers.links_of_patient(get_session(), referral.patient_id)
         carers.audit_carer_read(get_session(), actor=current_actor(),
                                 links=context["carer_links"], now=now(),
-                                purpose="carer breakdown: who the carer is",
+                                purpose="a referral about the carer: who the carer is",
                                 request_id=request_id())
         get_session().commit()  # the page's own reads were committed before this one
     disposition = referral.disposition or {}

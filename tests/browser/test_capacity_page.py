@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Blocked, _context
-from tests.browser.support import FIXED_NOW
+from tests.browser.support import FIXED_NOW, settled
 from tests.dispatch.capacity.test_capacity import fake_player
 
 MANAGER, PASSWORD = "manager", "browser test password"
@@ -81,9 +81,13 @@ def _sign_in(page: Any, base: str) -> None:
 
 
 def _no_sideways_scroll(page: Any, width: int) -> None:
+    settled(page)
     overflow = page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"the page scrolls sideways at {width} px"
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(
+        e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 6).map(
+        e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""")
+    assert overflow <= 0, f"the page scrolls sideways at {width} px: {wide}"
 
 
 @pytest.mark.parametrize(("width", "height"), SIZES)

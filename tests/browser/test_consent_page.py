@@ -87,3 +87,37 @@ def test_consent_page_withdraw_on_desktop_record_on_phone(
     _fits(phone, PHONE["width"])
     screenshot(phone, "consent-phone")
     assert blocked.urls == [] or all("127.0.0.1" not in u for u in blocked.urls)
+
+
+def test_consent_scope_chosen_and_recorded_on_phone(
+    live_server: str, page: Any, phone: Any, blocked: Blocked
+) -> None:
+    """On a phone the coordinator chooses "contact the carer" with the scope radios, records
+    Joe's consent and withdraws it again (by keyboard): each shows at once in the list of the
+    patient's consents; the care plan's consent is untouched; no sideways scroll, no axe
+    violation."""
+    from tests.browser.axe import serve_axe, violations
+
+    _sign_in(page, live_server)
+    patient_id = _patient_id(page, live_server)
+    plan_status = page.locator("#consent-status").inner_text()
+
+    serve_axe(phone)
+    _sign_in(phone, live_server)
+    phone.goto(f"{live_server}/patients/{patient_id}/consent")
+    phone.get_by_label("Contact their carer about visits").check()
+    with phone.expect_navigation():
+        phone.locator("#choose-scope").click()
+    assert phone.url.endswith("scope=contact_carer")
+    assert phone.locator("h1").inner_text() == "Consent to contact the carer"
+    assert phone.locator("#consent-status").inner_text() == "Not recorded"
+    _decide(phone, "The patient", "record", "Given")
+    assert "Given" in phone.locator("#scope-contact_carer").inner_text()
+    _fits(phone, PHONE["width"])
+    assert violations(phone) == []
+    screenshot(phone, "consent-scope-phone")
+    _decide(phone, "The patient", "withdraw", "Not recorded")
+    assert "Not recorded" in phone.locator("#scope-contact_carer").inner_text()
+    page.reload()
+    assert page.locator("#consent-status").inner_text() == plan_status
+    assert blocked.urls == [] or all("127.0.0.1" not in u for u in blocked.urls)

@@ -9,11 +9,14 @@ from triage.needs import NEEDS, SKILLS, UCR_NEEDS, visit_duration
 from triage.red_flags import RED_FLAGS
 
 
+@pytest.mark.safety("H-207")
 def test_ucr_needs_cover_the_nhs_england_list() -> None:
-    """The nine NHS England UCR conditions, catheter and continence care as two codes."""
+    """The nine NHS England UCR conditions, catheter and continence care as two codes, and
+    carer breakdown as two (the carer unable to cope; the carer's own crisis)."""
     assert UCR_NEEDS == (
         "fall_no_injury", "sudden_confusion", "loss_of_mobility", "urgent_catheter",
-        "urgent_continence", "urgent_diabetes", "carer_breakdown", "end_of_life_crisis",
+        "urgent_continence", "urgent_diabetes", "carer_breakdown", "carer_crisis",
+        "end_of_life_crisis",
         "urgent_equipment", "urgent_reablement",
     )
 

@@ -91,12 +91,13 @@ def test_carer_assessment_due_done_and_overdue_on_caseload(
                        json={"outcome": "x", "assessor": "y"}, headers=headers).status_code == 409
 
 
-@pytest.mark.safety("H-203")
+@pytest.mark.safety("H-203", "H-206")
 def test_text_to_carer_only_with_consent_and_no_clinical_detail(
     client: FlaskClient, token_for: Auth, session: so.Session
 ) -> None:
-    """Without the patient's consent no text goes (403); with it, the text carries the arrival
-    window and the visit reference only: no name, no address, no condition."""
+    """Without the carer's agreement or the patient's consent record (scope contact_carer) no
+    text goes (403); with both, the text carries the arrival window and the visit reference
+    only: no name, no address, no condition. Withdrawn, no text goes again."""
     joe = f.patient(session)
     referral = f.referral(session, joe.id)
     visit = f.visit(session, referral.id, joe.id, planned_start=f.NOW + timedelta(minutes=40))
@@ -110,6 +111,12 @@ def test_text_to_carer_only_with_consent_and_no_clinical_detail(
     assert session.scalar(sa.select(sa.func.count(m.Message.id))) == 0
     assert client.put(f"/api/carer-links/{link_id}/consent", json={"consent_to_contact": True},
                       headers=headers).status_code == 200
+    still = client.post(f"/api/carer-links/{link_id}/visit-texts",
+                        json={"visit_id": visit.id}, headers=headers)
+    assert still.status_code == 403 and "patient has not consented" in still.json["message"]
+    given = client.post(f"/api/patients/{joe.id}/consents", json={
+        "decision": "given", "given_by": "patient", "scope": "contact_carer"}, headers=headers)
+    assert given.status_code == 201, given.json
     sent = client.post(f"/api/carer-links/{link_id}/visit-texts", json={"visit_id": visit.id},
                        headers=headers)
     assert sent.status_code == 201, sent.json
@@ -119,10 +126,20 @@ def test_text_to_carer_only_with_consent_and_no_clinical_detail(
         assert secret not in body
     assert sent.json["to"] == "+447700900123"
     assert "text_carer_about_visit" in audit_actions(session, patient_id=joe.id)
+    assert client.post(f"/api/patients/{joe.id}/consents", json={
+        "decision": "withdrawn", "given_by": "patient", "scope": "contact_carer"},
+        headers=headers).status_code == 201
+    assert client.post(f"/api/carer-links/{link_id}/visit-texts", json={"visit_id": visit.id},
+                       headers=headers).status_code == 403
 
 
-def test_carer_breakdown_referral_shows_the_carer(app: Flask, session: so.Session) -> None:
-    """A referral for carer breakdown shows who the carer is, linking to their page."""
+@pytest.mark.parametrize("need", ["carer_breakdown", "carer_crisis"])
+@pytest.mark.safety("H-207")
+def test_carer_breakdown_referral_shows_the_carer(
+    app: Flask, session: so.Session, need: str
+) -> None:
+    """A referral for carer breakdown, or for the carer's own crisis, is a 2-hour response
+    and shows who the carer is, linking to their page (the read audited)."""
     joe = f.patient(session, consent_to_share=True, consent_recorded_by="x",
                     consent_recorded_at=f.NOW)
     carer = m.Carer(name="Annie Bloggs", phone="+447700900123")
@@ -134,8 +151,10 @@ def test_carer_breakdown_referral_shows_the_carer(app: Flask, session: so.Sessio
     handler = add_web_user(session, "call_handler")
     web = web_client(app)
     sign_in(web, handler.username)
-    made = web.post("/referrals/new", data=referral_form(joe.id, needs=["carer_breakdown"]))
+    made = web.post("/referrals/new", data=referral_form(joe.id, needs=[need]))
     assert made.status_code == 303, made.get_data(as_text=True)[:3000]
+    referral = session.scalars(sa.select(m.Referral)).one()
+    assert referral.category == "urgent_2h" and referral.needs == [need]
     page = web.get(made.headers["Location"]).get_data(as_text=True)
     assert 'id="carer-links"' in page and "Annie Bloggs" in page and "wife" in page
     assert "view_carers" in audit_actions(session, patient_id=joe.id)
@@ -157,6 +176,8 @@ def test_carer_pages(app: Flask, session: so.Session) -> None:
     assert added.status_code == 303, added.get_data(as_text=True)[:2000]
     carer = session.scalars(sa.select(m.Carer)).one()
     assert carer.links[0].lives_with_patient and carer.links[0].consent_to_contact
+    assert web.post(f"/patients/{joe.id}/consent", data={
+        "given_by": "patient", "scope": "contact_carer"}).status_code == 303
     assert web.post(f"/carers/{carer.id}/assessments", data={"due": "2026-12-10"}
                     ).status_code == 303
     assessment = session.scalars(sa.select(m.CarerAssessment)).one()

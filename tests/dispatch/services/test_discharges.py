@@ -85,6 +85,9 @@ def test_discharge_summary_asking_for_care_makes_a_draft_package(
     package = session.get(m.CarePackage, answer.json["package_id"])
     assert package is not None and package.status == "draft"
     assert package.start_date == date(2026, 12, 1) and answer.json["care_package_needed"]
+    referral = session.get_one(m.Referral, answer.json["referral_id"])
+    assert "care at home asked for: reablement_visit 14 a week for 2 weeks" in (
+        referral.notes or "")
 
 
 def test_performance_page_shows_discharge_follow_ups(app: Flask, session: so.Session) -> None:
@@ -101,3 +104,32 @@ def test_performance_page_shows_discharge_follow_ups(app: Flask, session: so.Ses
     page = signed_in_client(app, session, "manager").get("/reports/kpis?date=2026-12-01")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "1 discharge this day" in text
+
+
+@pytest.mark.safety("H-205")
+def test_discharge_retry_with_idempotency_key_makes_one_referral(
+    client: FlaskClient, token_for: Auth, session: so.Session
+) -> None:
+    """The same Idempotency-Key and body twice: one discharge, one referral, one visit, the
+    second answer marked replayed; the key with another body is 409."""
+    import sqlalchemy as sa
+
+    joe = f.patient(session)
+    session.commit()
+    body = {"patient_id": joe.id, "hospital": "Charing Cross Hospital",
+            "discharged_at": "2026-12-01T09:00:00+00:00", "follow_up_hours": 24,
+            "summary": "Home with package"}
+    headers = {**token_for("coordinator"), "Idempotency-Key": "cxh-0001"}
+    first = client.post("/api/discharges", json=body, headers=headers)
+    second = client.post("/api/discharges", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201, second.json
+    assert first.json == second.json
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert session.scalar(sa.select(sa.func.count()).select_from(m.Referral)) == 1
+    assert session.scalar(sa.select(sa.func.count()).select_from(m.Visit)) == 1
+    other = client.post("/api/discharges", json={**body, "summary": "Another"}, headers=headers)
+    assert other.status_code == 409
+    care = client.post("/api/discharges", json={**body, "care_package": [
+        {"tariff_code": "reablement_visit", "units_per_week": 14, "weeks": 2}]}, headers=headers)
+    assert care.status_code == 409  # other care asked for is not a retry of the first
+    assert session.scalar(sa.select(sa.func.count()).select_from(m.HospitalDischarge)) == 1

@@ -77,6 +77,9 @@ def test_joe_and_annie_end_to_end(
     sign_in(consent_page, add_web_user(session, "coordinator").username)
     assert consent_page.post(f"/patients/{joe.id}/consent", data={
         "given_by": "patient", "scope": "care_plan_direct_care"}).status_code == 303
+    # Joe also agrees that Annie may be told when the team is coming (item 4's second scope).
+    assert consent_page.post(f"/patients/{joe.id}/consent", data={
+        "given_by": "patient", "scope": "contact_carer"}).status_code == 303
     plan = _ok(client.post(f"/api/patients/{joe.id}/care-plans", json={
         "summary": "85, early dementia; lives with Annie (wife, main carer).",
         "goals": ["Stay at home with Annie"], "needs": ["Prompting with medicines"],
