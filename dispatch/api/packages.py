@@ -193,8 +193,7 @@ class Tariff(MethodView):
         """The tariff in effect on a date (default today, London): unit costs in pence, and
         which items create visits (with the skills those need)."""
         on = query.get("on") or now().astimezone(tariffs.LONDON).date()
-        rows = tariffs.tariff_on(get_session(), on)
-        return [_tariff_out(r) for r in rows]
+        return [tariffs.PricedItem(r) for r in tariffs.tariff_on(get_session(), on)]
 
     @blp.arguments(PriceSchema)
     @blp.response(201, TariffItemSchema)
@@ -206,12 +205,4 @@ class Tariff(MethodView):
         row = tariffs.set_price(session, actor=current_actor(), now=now(),
                                 request_id=request_id(), **data)
         session.commit()
-        return _tariff_out(row)
-
-
-def _tariff_out(row: Any) -> dict[str, Any]:
-    pattern = tariffs.VISIT_PATTERNS.get(row.code)
-    return {"id": row.id, "code": row.code, "name": row.name, "unit": row.unit,
-            "unit_cost_pence": row.unit_cost_pence, "effective_from": row.effective_from,
-            "effective_to": row.effective_to, "implies_visits": pattern is not None,
-            "visit_skills": list(pattern.skills) if pattern else []}
+        return tariffs.PricedItem(row)

@@ -701,13 +701,15 @@ class TariffQuerySchema(StrictSchema):
 
 
 class TariffItemSchema(Schema):
-    id = fields.Integer()
-    code = fields.String()
-    name = fields.String()
-    unit = fields.String()
-    unit_cost_pence = fields.Integer()
-    effective_from = fields.Date()
-    effective_to = fields.Date(allow_none=True)
+    """Dumps a :class:`dispatch.services.tariffs.PricedItem`."""
+
+    id = fields.Integer(attribute="row.id")
+    code = fields.String(attribute="row.code")
+    name = fields.String(attribute="row.name")
+    unit = fields.String(attribute="row.unit")
+    unit_cost_pence = fields.Integer(attribute="row.unit_cost_pence")
+    effective_from = fields.Date(attribute="row.effective_from")
+    effective_to = fields.Date(allow_none=True, attribute="row.effective_to")
     implies_visits = fields.Boolean()
     visit_skills = fields.List(fields.String())
 
