@@ -64,6 +64,9 @@ SERVICE_ENDPOINT = f"{LOCAL_SYSTEM_BASE}/fhir"
 # A hospital discharge for follow-up at home (issue 16): a ServiceRequest.category coding.
 # Local: BaRS has no discharge-to-community use case code yet.
 REFERRAL_TYPE_SYSTEM = f"{LOCAL_SYSTEM_BASE}/CodeSystem/referral-type"
+# Care at home a discharge asks for: a CarePlan activity's detail.code in the service's tariff
+# (dispatch/services/tariffs.py codes), how often by detail.scheduledTiming.
+CARE_TARIFF_SYSTEM = f"{LOCAL_SYSTEM_BASE}/CodeSystem/care-tariff"
 REFERRAL_TYPE_DISCHARGE = "hospital-discharge"
 
 # --- Observations -> triage observation keys -------------------------------------------

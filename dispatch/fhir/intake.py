@@ -29,7 +29,7 @@ from dispatch.fhir.task import TaskFacts
 from dispatch.fhir.types import Issue, ReferralMessage
 from dispatch.models import Network, Patient, Referral, Staff, Visit
 from dispatch.schemas.referrals import ReferralCreateSchema
-from dispatch.services import audit, discharges, visit_actions
+from dispatch.services import audit, discharges, packages, visit_actions
 from dispatch.services.consent import record_episode_consent
 from dispatch.services.patient_matching import PatientMismatch
 from dispatch.services.referral_commands import NewReferral
@@ -90,7 +90,10 @@ def _discharge(
             follow_up_hours=facts.follow_up_hours, summary=facts.summary,
             needs=message.payload.get("needs") or (), actor=actor, now=now,
             request_id=request_id, idempotency_key=message.idempotency_key,
-            external_id=message.external_id)
+            external_id=message.external_id, care_package_needed=bool(facts.care_lines),
+            package_lines=[packages.LineRequest(tariff_code=code, units_per_week=per_week,
+                                                weeks=weeks)
+                           for code, per_week, weeks in facts.care_lines])
     except PatientMismatch as exc:
         raise MessageConflict([_mismatch_issue(exc, message)]) from exc
     except InvalidInput as exc:

@@ -217,10 +217,56 @@ def _discharge(
                                 origin_of(f"{key}.{next(iter(payload[key]))}", origins)))
     referrer = payload.get("referrer", {})
     hospital = referrer.get("organisation") or referrer.get("name") or ""
+    lines = _care_at_home(mb, issues)
     if discharged is None or hours is None or not summary:
         return None
     return DischargeFacts(hospital=hospital, discharged_at=discharged, follow_up_hours=hours,
-                          summary=summary[:2000])
+                          summary=summary[:2000], care_lines=lines)
+
+
+#: Timing units a CarePlan activity may use, in days.
+_DAYS = {"d": 1, "wk": 7}
+
+
+def _care_at_home(mb: MessageBundle, issues: list[Issue]) -> tuple[tuple[str, float, int], ...]:
+    """The care at home a discharge asks for, from the CarePlan(s) in the message: each
+    activity's ``detail.code`` in the care tariff, ``scheduledTiming.repeat`` frequency per
+    period (days or weeks) and ``boundsDuration`` (days or weeks). A line that cannot be read is
+    an issue naming its element, never dropped."""
+    lines = []
+    for entry in mb.of_type("CarePlan"):
+        for i, activity in enumerate(entry.resource.activity or ()):
+            path = f"{entry.path}.activity[{i}].detail"
+            detail = activity.detail
+            codes = [d.code for d in (detail.code.coding or ()) if d.system ==
+                     c.CARE_TARIFF_SYSTEM] if detail is not None and detail.code else []
+            repeat = (detail.scheduledTiming.repeat if detail is not None
+                      and detail.scheduledTiming is not None else None)
+            if not codes:
+                issues.append(Issue("required", f"each CarePlan activity needs detail.code from "
+                                    f"{c.CARE_TARIFF_SYSTEM} (the care tariff)", f"{path}.code"))
+                continue
+            per_week = weeks = None
+            if repeat is not None and repeat.frequency and repeat.period and \
+                    repeat.periodUnit in _DAYS:
+                per_week = float(repeat.frequency) * 7 / (float(repeat.period) *
+                                                          _DAYS[repeat.periodUnit])
+            bounds = repeat.boundsDuration if repeat is not None else None
+            unit = (bounds.code or bounds.unit) if bounds is not None else None
+            if bounds is not None and bounds.value and unit in _DAYS:
+                days = float(bounds.value) * _DAYS[unit]
+                weeks = int(days // 7) if days % 7 == 0 else None
+            if per_week is None or per_week <= 0:
+                issues.append(Issue("required", "give how often: scheduledTiming.repeat with "
+                                    "frequency, period and periodUnit d or wk",
+                                    f"{path}.scheduledTiming.repeat"))
+            elif weeks is None or weeks <= 0:
+                issues.append(Issue("required", "give for how long: scheduledTiming.repeat."
+                                    "boundsDuration in whole weeks (unit wk, or d in sevens)",
+                                    f"{path}.scheduledTiming.repeat.boundsDuration"))
+            else:
+                lines.append((str(codes[0]), round(per_week, 2), weeks))
+    return tuple(lines)
 
 
 def _check_service_request(sr: Any, path: str, issues: list[Issue]) -> None:

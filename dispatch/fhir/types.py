@@ -57,6 +57,9 @@ class DischargeFacts:
     discharged_at: datetime
     follow_up_hours: int
     summary: str
+    #: Care at home the summary asks for: (tariff code, units a week, weeks) per CarePlan
+    #: activity in the message; a draft care package is made from them.
+    care_lines: tuple[tuple[str, float, int], ...] = ()
 
 
 @dataclass(frozen=True)

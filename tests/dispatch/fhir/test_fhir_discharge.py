@@ -152,3 +152,75 @@ def test_invalid_fhir_discharge_answers_an_operation_outcome(
     assert any(where in i["expression"][0] for i in outcome["issue"]), outcome
     assert session.scalar(sa.select(sa.func.count()).select_from(m.Referral)) == 0
     assert session.scalar(sa.select(sa.func.count()).select_from(m.HospitalDischarge)) == 0
+
+
+def _with_care_plan(body: dict[str, Any], activity: dict[str, Any]) -> dict[str, Any]:
+    """The discharge message with a CarePlan asking for care at home (one activity)."""
+    body = copy.deepcopy(body)
+    patient = next(e for e in body["entry"] if e["resource"]["resourceType"] == "Patient")
+    body["entry"].append({"fullUrl": "urn:uuid:9a1c7a52-3f0e-4f8e-9d55-2f1f0c6a0c01",
+                          "resource": {"resourceType": "CarePlan", "status": "active",
+                                       "intent": "plan",
+                                       "subject": {"reference": patient["fullUrl"]},
+                                       "activity": [activity]}})
+    return body
+
+
+REABLEMENT = {"detail": {
+    "status": "not-started",
+    "code": {"coding": [{"system": c.CARE_TARIFF_SYSTEM, "code": "reablement_visit"}]},
+    "scheduledTiming": {"repeat": {"frequency": 2, "period": 1, "periodUnit": "d",
+                                   "boundsDuration": {"value": 2, "unit": "wk",
+                                                      "system": "http://unitsofmeasure.org",
+                                                      "code": "wk"}}}}}
+
+
+@pytest.mark.safety("H-205")
+def test_fhir_discharge_care_at_home_makes_a_draft_package(
+    client: FlaskClient, handler: dict[str, str], network: m.Network, session: so.Session
+) -> None:
+    """A CarePlan in the discharge message asking for reablement twice a day for two weeks
+    gives the same draft care package as POST /api/discharges' care_package: 14 a week for 2
+    weeks from the discharge day, to be approved as any other; a redelivery makes no second."""
+    from datetime import date
+
+    from dispatch.services import tariffs
+
+    tariffs.ensure_default_tariff(session, date(2026, 12, 1))
+    session.commit()
+    body = _with_care_plan(discharge_message(), REABLEMENT)
+    first = _post(client, handler, body)
+    again = _post(client, handler, body)
+    assert first.status_code == again.status_code == 200, first.get_data(as_text=True)
+    [discharge] = session.scalars(sa.select(m.HospitalDischarge))
+    assert discharge.care_package_needed and discharge.package_id is not None
+    package = session.get_one(m.CarePackage, discharge.package_id)
+    assert package.status == "draft"
+    [item] = package.items
+    assert (item.units_per_week, item.weeks) == (14, 2)
+    assert session.scalar(sa.select(sa.func.count()).select_from(m.CarePackage)) == 1
+
+
+@pytest.mark.parametrize(("detail", "where"), [
+    ({"status": "not-started", "code": {"text": "some help"}}, "activity[0].detail.code"),
+    ({"status": "not-started",
+      "code": {"coding": [{"system": c.CARE_TARIFF_SYSTEM, "code": "reablement_visit"}]}},
+     "scheduledTiming.repeat"),
+    ({"status": "not-started",
+      "code": {"coding": [{"system": c.CARE_TARIFF_SYSTEM, "code": "reablement_visit"}]},
+      "scheduledTiming": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d",
+                                     "boundsDuration": {"value": 10, "code": "d"}}}},
+     "boundsDuration"),
+])
+@pytest.mark.safety("H-205")
+def test_fhir_discharge_care_at_home_that_cannot_be_read_is_refused(
+    client: FlaskClient, handler: dict[str, str], network: m.Network, session: so.Session,
+    detail: dict[str, Any], where: str,
+) -> None:
+    """Care asked for but unreadable (no tariff code, no frequency, not whole weeks) is an
+    OperationOutcome naming the element, never a discharge without its care."""
+    response = _post(client, handler, _with_care_plan(discharge_message(), {"detail": detail}))
+    assert response.status_code == 422, response.get_data(as_text=True)
+    issues = response.get_json()["issue"]
+    assert any(where in " ".join(i.get("expression", [])) for i in issues), issues
+    assert session.scalar(sa.select(sa.func.count()).select_from(m.Referral)) == 0
