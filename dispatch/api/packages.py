@@ -14,165 +14,40 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from dispatch.api.clock import now
-from dispatch.api.schemas import StrictSchema
+from dispatch.api.schemas import (
+    DecisionSchema,
+    EndSchema,
+    PackageCreateSchema,
+    PackageQuerySchema,
+    PackageSchema,
+    PriceSchema,
+    RejectSchema,
+    TariffItemSchema,
+    TariffQuerySchema,
+)
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
-from dispatch.errors import Forbidden
 from dispatch.jobs.wakeup import wake
 from dispatch.models import CarePackage
-from dispatch.services import audit, network_scope, tariffs
 from dispatch.services import packages as service
+from dispatch.services import tariffs
 
 blp = Blueprint("packages", __name__, url_prefix="/api",
                 description="Care packages priced from the tariff and approved within a threshold")
-
-ID = validate.Range(min=1, max=2**31 - 1)
-
-
-class LineSchema(StrictSchema):
-    tariff_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    units_per_week = fields.Float(required=True, metadata={"example": 14})
-    weeks = fields.Integer(required=True, strict=True, metadata={"example": 6})
-    staff = fields.Integer(load_default=1, strict=True, validate=validate.OneOf((1, 2)),
-                           metadata={"description": "2: two staff at each visit at once "
-                                                    "(a hoist); the line costs twice"})
-    follows = fields.Integer(load_default=None, allow_none=True, strict=True,
-                             validate=validate.Range(min=0, max=29), metadata={
-                                 "description": "This line's visits follow that line's (its "
-                                                "number in items, from 0) on the same day"})
-    follow_min_minutes = fields.Integer(
-        load_default=None, allow_none=True, strict=True,
-        validate=validate.Range(min=0, max=24 * 60),
-        metadata={"description": "With follows: at least this many minutes after its start"})
-    follow_max_minutes = fields.Integer(
-        load_default=None, allow_none=True, strict=True,
-        validate=validate.Range(min=0, max=24 * 60),
-        metadata={"description": "With follows: at most this many minutes after its start"})
-    min_spacing_hours = fields.Float(
-        load_default=None, allow_none=True,
-        validate=validate.Range(min=0, min_inclusive=False, max=16),
-        metadata={"description": "This line's visits on one day start at least this many "
-                                 "hours apart"})
-
-
-class PackageCreateSchema(StrictSchema):
-    patient_id = fields.Integer(required=True, strict=True, validate=ID)
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(allow_none=True, load_default=None)
-    items = fields.List(fields.Nested(LineSchema), required=True,
-                        validate=validate.Length(min=1, max=30))
-
-
-class DecisionSchema(StrictSchema):
-    note = fields.String(validate=validate.Length(max=300))
-
-
-class RejectSchema(StrictSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
-
-
-class EndSchema(StrictSchema):
-    reason = fields.String(validate=validate.Length(max=300))
-
-
-class PackageQuerySchema(StrictSchema):
-    status = fields.String(validate=validate.Length(max=12))
-    patient_id = fields.Integer(validate=ID)
-    network = fields.Integer(validate=ID)
-    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
-
-
-class LineOutSchema(Schema):
-    id = fields.Integer()
-    tariff_code = fields.String()
-    name = fields.String()
-    unit = fields.String()
-    units_per_week = fields.Float()
-    weeks = fields.Integer()
-    staff = fields.Integer()
-    follows_item_id = fields.Integer(allow_none=True)
-    follow_min_minutes = fields.Integer(allow_none=True)
-    follow_max_minutes = fields.Integer(allow_none=True)
-    min_spacing_hours = fields.Float(allow_none=True)
-    unit_cost_pence = fields.Integer()
-    weekly_cost_pence = fields.Integer()
-    total_cost_pence = fields.Integer()
-
-
-class PackageSchema(Schema):
-    id = fields.Integer()
-    patient_id = fields.Integer()
-    network_id = fields.Integer(allow_none=True)
-    status = fields.String()
-    start_date = fields.Date()
-    end_date = fields.Date(allow_none=True)
-    weekly_cost_pence = fields.Integer()
-    total_cost_pence = fields.Integer()
-    weekly_cost = fields.String(metadata={"example": "£434.00"})
-    total_cost = fields.String(metadata={"example": "£2,604.00"})
-    awaiting_role = fields.String(allow_none=True, metadata={
-        "description": "For a submitted package: the role whose limit covers it"})
-    created_by = fields.String()
-    created_at = fields.DateTime()
-    submitted_at = fields.DateTime(allow_none=True)
-    decided_by = fields.String(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
-    decision_reason = fields.String(allow_none=True)
-    visit_count = fields.Integer()
-    items = fields.List(fields.Nested(LineOutSchema))
-
-
-class TariffQuerySchema(StrictSchema):
-    on = fields.Date(metadata={"description": "Prices in effect on this date (default today)"})
-
-
-class TariffItemSchema(Schema):
-    id = fields.Integer()
-    code = fields.String()
-    name = fields.String()
-    unit = fields.String()
-    unit_cost_pence = fields.Integer()
-    effective_from = fields.Date()
-    effective_to = fields.Date(allow_none=True)
-    implies_visits = fields.Boolean()
-    visit_skills = fields.List(fields.String())
-
-
-class PriceSchema(StrictSchema):
-    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,31}$"))
-    unit_cost_pence = fields.Integer(required=True, strict=True)
-    effective_from = fields.Date(required=True)
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    unit = fields.String(validate=validate.Length(min=1, max=24))
 
 
 def _limits() -> Mapping[str, int]:
     return service.approval_limits(current_app.config.get("APPROVAL_LIMITS_PENCE"))
 
 
-def serialise(package: CarePackage) -> dict[str, Any]:
-    """The package as the API shows it: costs in pence and in pounds, lines, who it waits for."""
-    view = service.describe(get_session(), package, _limits())
-    out = {col: getattr(package, col) for col in (
-        "id", "patient_id", "network_id", "status", "start_date", "end_date",
-        "weekly_cost_pence", "total_cost_pence", "created_by", "created_at", "submitted_at",
-        "decided_by", "decided_at", "decision_reason")}
-    out.update(weekly_cost=service.pounds(package.weekly_cost_pence),
-               total_cost=service.pounds(package.total_cost_pence),
-               awaiting_role=view.awaiting_role, visit_count=view.visit_count,
-               items=[{"id": ln.item.id, "tariff_code": ln.tariff.code, "name": ln.tariff.name,
-                       "unit": ln.tariff.unit, "units_per_week": ln.item.units_per_week,
-                       "weeks": ln.item.weeks, "unit_cost_pence": ln.item.unit_cost_pence,
-                       "staff": ln.item.staff_count, "follows_item_id": ln.item.follows_item_id,
-                       "follow_min_minutes": ln.item.follow_min_minutes,
-                       "follow_max_minutes": ln.item.follow_max_minutes,
-                       "min_spacing_hours": ln.item.min_spacing_hours,
-                       "weekly_cost_pence": ln.weekly_cost_pence,
-                       "total_cost_pence": ln.total_cost_pence} for ln in view.lines])
-    return out
+PURPOSE = "commission a care package"
+
+
+def serialise(package: CarePackage) -> service.PackageView:
+    """The package as :class:`PackageSchema` dumps it (read after the commit)."""
+    return service.describe(get_session(), package, _limits())
 
 
 @blp.route("/packages")
@@ -197,12 +72,11 @@ class Packages(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """Packages, newest first, by status, patient and/or network (each read is audited)."""
         session = get_session()
-        found = service.list_packages(
-            session, status=query.get("status"), patient_id=query.get("patient_id"),
-            network_id=query.get("network"), limit=query["limit"])
-        found = [p for p in found if current_actor().covers(p.network_id)]
-        for package in found:
-            _audit_read(package, "list_packages")
+        found = service.read_packages(
+            session, actor=current_actor(), now=now(), purpose=PURPOSE,
+            request_id=request_id(), status=query.get("status"),
+            patient_id=query.get("patient_id"), network_id=query.get("network"),
+            limit=query["limit"])
         session.commit()
         return [serialise(p) for p in found]
 
@@ -214,25 +88,10 @@ class PackageById(MethodView):
     def get(self, package_id: int) -> Any:
         """One package with its lines and costs (audited: it is patient data)."""
         session = get_session()
-        _own(package_id)
-        package = service.get_package(session, package_id)
-        _audit_read(package, "view_package")
+        package = service.read_package(session, package_id, actor=current_actor(), now=now(),
+                                       purpose=PURPOSE, request_id=request_id())
         session.commit()
         return serialise(package)
-
-
-def _own(package_id: int) -> None:
-    """:raise Forbidden: a package of a network the coordinator does not run (404 if none)."""
-    session = get_session()
-    package = service.get_package(session, package_id)
-    network_scope.require(session, current_actor(), package.network_id,
-                          what=f"Care package {package.id}")
-
-
-def _audit_read(package: CarePackage, action: str) -> None:
-    audit.record(get_session(), actor=current_actor(), action=action, now=now(),
-                 patient_id=package.patient_id, entity=("care_package", package.id),
-                 purpose="commission a care package", request_id=request_id())
 
 
 @blp.route("/packages/<int:package_id>/submit")
@@ -243,7 +102,6 @@ class SubmitPackage(MethodView):
     def post(self, package_id: int) -> Any:
         """Submit a draft for approval: it waits for the lowest role whose limit covers it."""
         session = get_session()
-        _own(package_id)
         package = service.submit_package(session, package_id=package_id, actor=current_actor(),
                                          now=now(), limits=_limits(), request_id=request_id())
         session.commit()
@@ -261,15 +119,11 @@ class ApprovePackage(MethodView):
         """Approve a submitted package within your approval limit (at the limit is within it).
         A refused attempt is audited too."""
         session = get_session()
-        try:
-            package = service.approve_package(
-                session, package_id=package_id, actor=current_actor(), now=now(),
-                limits=_limits(), note=data.get("note"), request_id=request_id())
-        except Forbidden as exc:
-            _audit_refusal(package_id, exc)
-            raise
-        session.commit()
-        return serialise(package)
+        decision = service.approve_or_refuse(
+            session, package_id=package_id, actor=current_actor(), now=now(), purpose=PURPOSE,
+            limits=_limits(), note=data.get("note"), request_id=request_id())
+        session.commit()  # the decision, or the refusal, stays in the audit trail
+        return _decided(decision)
 
 
 @blp.route("/packages/<int:package_id>/reject")
@@ -282,27 +136,20 @@ class RejectPackage(MethodView):
     def post(self, data: dict[str, Any], package_id: int) -> Any:
         """Reject a submitted package, with a reason (at least 10 characters)."""
         session = get_session()
-        try:
-            package = service.reject_package(
-                session, package_id=package_id, actor=current_actor(), now=now(),
-                reason=data["reason"], limits=_limits(), request_id=request_id())
-        except Forbidden as exc:
-            _audit_refusal(package_id, exc)
-            raise
-        session.commit()
-        return serialise(package)
+        decision = service.reject_or_refuse(
+            session, package_id=package_id, actor=current_actor(), now=now(),
+            reason=data["reason"], purpose=PURPOSE, limits=_limits(), request_id=request_id())
+        session.commit()  # the decision, or the refusal, stays in the audit trail
+        return _decided(decision)
 
 
-def _audit_refusal(package_id: int, exc: Forbidden) -> None:
-    """A refused decision is recorded (who tried to spend above their limit), then raised."""
-    session = get_session()
-    session.rollback()
-    package = service.get_package(session, package_id)
-    audit.record(session, actor=current_actor(), action="package_decision_refused", now=now(),
-                 patient_id=package.patient_id, entity=("care_package", package.id),
-                 purpose="commission a care package", request_id=request_id(),
-                 details={"reason": exc.message})
-    session.commit()
+def _decided(decision: service.Decision) -> service.PackageView:
+    """The decided package; :raise Forbidden: the refusal (already committed to the audit
+    trail)."""
+    if decision.refused is not None:
+        raise decision.refused
+    assert decision.package is not None
+    return serialise(decision.package)
 
 
 @blp.route("/packages/<int:package_id>/activate")
@@ -313,7 +160,6 @@ class ActivatePackage(MethodView):
     def post(self, package_id: int) -> Any:
         """Start an approved package: its visits are created and handed to the planner."""
         session = get_session()
-        _own(package_id)
         visits = service.activate_package(session, package_id=package_id,
                                           actor=current_actor(), now=now(),
                                           request_id=request_id())
@@ -332,7 +178,6 @@ class EndPackage(MethodView):
     def post(self, data: dict[str, Any], package_id: int) -> Any:
         """End a package; its visits not yet under way are cancelled."""
         session = get_session()
-        _own(package_id)
         package = service.end_package(session, package_id=package_id, actor=current_actor(),
                                       now=now(), reason=data.get("reason"),
                                       request_id=request_id())
@@ -348,8 +193,7 @@ class Tariff(MethodView):
         """The tariff in effect on a date (default today, London): unit costs in pence, and
         which items create visits (with the skills those need)."""
         on = query.get("on") or now().astimezone(tariffs.LONDON).date()
-        rows = tariffs.tariff_on(get_session(), on)
-        return [_tariff_out(r) for r in rows]
+        return [tariffs.PricedItem(r) for r in tariffs.tariff_on(get_session(), on)]
 
     @blp.arguments(PriceSchema)
     @blp.response(201, TariffItemSchema)
@@ -361,12 +205,4 @@ class Tariff(MethodView):
         row = tariffs.set_price(session, actor=current_actor(), now=now(),
                                 request_id=request_id(), **data)
         session.commit()
-        return _tariff_out(row)
-
-
-def _tariff_out(row: Any) -> dict[str, Any]:
-    pattern = tariffs.VISIT_PATTERNS.get(row.code)
-    return {"id": row.id, "code": row.code, "name": row.name, "unit": row.unit,
-            "unit_cost_pence": row.unit_cost_pence, "effective_from": row.effective_from,
-            "effective_to": row.effective_to, "implies_visits": pattern is not None,
-            "visit_skills": list(pattern.skills) if pattern else []}
+        return tariffs.PricedItem(row)

@@ -12,7 +12,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from dispatch.models.vocab import MESSAGE_DIRECTIONS, MESSAGE_STATUSES
-from dispatch.planning import runs
+from dispatch.planning import jeopardy, runs
 from dispatch.reports import export
 from dispatch.schemas.referrals import NAME, Text
 from dispatch.schemas.referrals import ReferralCreateSchema as ReferralCreateSchema
@@ -408,3 +408,315 @@ class StatusFormSchema(Schema):
     MessageSid = fields.String(required=True, validate=validate.Length(min=1, max=64))
     MessageStatus = fields.String(required=True, validate=validate.Length(max=32))
     ErrorCode = fields.String(validate=validate.Length(max=16))
+
+
+# --- Staff, shifts and rosters: /api/staff, /api/shifts, /api/rosters ------------------------
+
+
+class StaffSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    role = fields.String(required=True)
+    skills = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list)
+    phone = fields.String(required=True, validate=validate.Length(max=20))
+    network_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    base_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    travel_mode = fields.String(load_default="car")
+    active = fields.Boolean(dump_only=True)
+
+
+class StaffCreateSchema(StaffSchema, StrictSchema):
+    pass
+
+
+class StaffQuerySchema(StrictSchema):
+    network = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    role = fields.String(validate=validate.Length(max=16))
+
+
+class BreakSchema(StrictSchema):
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+
+
+class StoredBreakSchema(Schema):
+    """A break as stored (ISO 8601 strings with their offset)."""
+
+    start = fields.String()
+    end = fields.String()
+
+
+class ShiftSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=48))
+    staff_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    base_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    breaks = fields.List(fields.Nested(BreakSchema), load_default=list)
+
+
+class ShiftCreateSchema(ShiftSchema, StrictSchema):
+    pass
+
+
+class ShiftOutSchema(ShiftSchema):
+    breaks = fields.List(fields.Nested(StoredBreakSchema))
+
+
+class ShiftQuerySchema(StrictSchema):
+    start = fields.AwareDateTime()
+    end = fields.AwareDateTime()
+    staff_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class ImportSummarySchema(Schema):
+    staff_created = fields.Integer()
+    staff_updated = fields.Integer()
+    shifts_created = fields.Integer()
+    shifts_updated = fields.Integer()
+
+
+# --- Visits: /api/visits ---------------------------------------------------------------------
+
+
+class DoubleHandedSchema(StrictSchema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "The visit version you saw (409 if "
+                                                      "stale)"})
+    reason = fields.String(load_default="needs two staff", validate=validate.Length(
+        min=3, max=200), metadata={"description": "Why (recorded in the audit log)"})
+
+
+class AssignSchema(StrictSchema):
+    staff_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    start = fields.AwareDateTime(required=True)
+    version = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "The visit version you saw (409 if stale)"},
+    )
+    confirm = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Save despite warnings (never a double booking)"},
+    )
+    pin = fields.Boolean(
+        load_default=True,
+        metadata={"description": "Pin it as the coordinator's decision (default): the planner "
+                                 "keeps it with this worker at this time"})
+
+
+class UnassignSchema(StrictSchema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    reason = fields.String(
+        required=True, validate=validate.Length(min=3, max=300),
+        metadata={"description": "Why (recorded in the audit log)"})
+    keep_off = fields.Boolean(
+        load_default=True,
+        metadata={"description": "Keep this worker off the visit (default): neither the "
+                                 "planner nor the candidates list offers it to them again. "
+                                 "false: an unanswered offer is only asked of others first"})
+
+
+class PushSchema(Schema):
+    visit_id = fields.Integer()
+    reference = fields.String()
+    minutes = fields.Integer(metadata={"description": "How much later it would start"})
+
+
+class CandidateSchema(Schema):
+    staff_id = fields.Integer()
+    name = fields.String()
+    travel_minutes = fields.Integer(
+        allow_none=True, metadata={"description": "From their previous visit in the plan, "
+                                   "else their base"})
+    start = fields.DateTime(
+        allow_none=True, metadata={"description": "The start to pass to "
+                                   "POST /api/visits/{id}/assign (null when refused)"})
+    arrival = fields.DateTime(allow_none=True)
+    arrival_before_deadline = fields.Boolean()
+    pushes = fields.List(fields.Nested(PushSchema),
+                         metadata={"description": "Their visits it would make start later"})
+    warnings = fields.List(fields.String(), metadata={
+        "description": "In words; with any, assign saves only with confirm (Assign anyway)"})
+    refused = fields.Boolean(metadata={"description": "Cannot take it; see reason"})
+    reason = fields.String(allow_none=True, metadata={
+        "description": "Why not, in words with times and skill names"})
+
+
+class PinSchema(StrictSchema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    pinned = fields.Boolean(required=True)
+
+
+class ManualResultSchema(Schema):
+    applied = fields.Boolean()
+    warnings = fields.List(fields.String())
+    visit = fields.Nested(VisitSchema)
+
+
+class JeopardyDecisionSchema(StrictSchema):
+    choice = fields.String(
+        required=True, validate=validate.OneOf(jeopardy.CHOICES),
+        metadata={"description": "allow_late (with staff_id and late_minutes), cover (with "
+                                 "network_id) or hand_back (to 111/999; the visit is cancelled)"})
+    staff_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                              metadata={"description": "allow_late: the worker who will go"})
+    late_minutes = fields.Integer(
+        validate=validate.Range(min=1, max=jeopardy.MAX_LATE_MINUTES),
+        metadata={"description": "allow_late: the latest start, in minutes after the deadline"})
+    network_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                                metadata={"description": "cover: the network taking it on"})
+    note = fields.String(validate=validate.Length(max=200))
+
+
+class LateOptionSchema(Schema):
+    staff_id = fields.Integer()
+    name = fields.String()
+    network_id = fields.Integer(allow_none=True)
+    arrival = fields.DateTime()
+    start = fields.DateTime()
+    late_minutes = fields.Integer()
+
+
+class CoverOptionSchema(Schema):
+    network_id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class JeopardyOptionsSchema(Schema):
+    visit_id = fields.Integer()
+    late = fields.List(fields.Nested(LateOptionSchema))
+    cover = fields.List(fields.Nested(CoverOptionSchema))
+    hand_back = fields.Boolean()
+
+
+# --- Care packages and the tariff: /api/packages, /api/tariff --------------------------------
+
+ID = validate.Range(min=1, max=2**31 - 1)  # a row id
+
+
+class LineSchema(StrictSchema):
+    tariff_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    units_per_week = fields.Float(required=True, metadata={"example": 14})
+    weeks = fields.Integer(required=True, strict=True, metadata={"example": 6})
+    staff = fields.Integer(load_default=1, strict=True, validate=validate.OneOf((1, 2)),
+                           metadata={"description": "2: two staff at each visit at once "
+                                                    "(a hoist); the line costs twice"})
+    follows = fields.Integer(load_default=None, allow_none=True, strict=True,
+                             validate=validate.Range(min=0, max=29), metadata={
+                                 "description": "This line's visits follow that line's (its "
+                                                "number in items, from 0) on the same day"})
+    follow_min_minutes = fields.Integer(
+        load_default=None, allow_none=True, strict=True,
+        validate=validate.Range(min=0, max=24 * 60),
+        metadata={"description": "With follows: at least this many minutes after its start"})
+    follow_max_minutes = fields.Integer(
+        load_default=None, allow_none=True, strict=True,
+        validate=validate.Range(min=0, max=24 * 60),
+        metadata={"description": "With follows: at most this many minutes after its start"})
+    min_spacing_hours = fields.Float(
+        load_default=None, allow_none=True,
+        validate=validate.Range(min=0, min_inclusive=False, max=16),
+        metadata={"description": "This line's visits on one day start at least this many "
+                                 "hours apart"})
+
+
+class PackageCreateSchema(StrictSchema):
+    patient_id = fields.Integer(required=True, strict=True, validate=ID)
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(allow_none=True, load_default=None)
+    items = fields.List(fields.Nested(LineSchema), required=True,
+                        validate=validate.Length(min=1, max=30))
+
+
+class DecisionSchema(StrictSchema):
+    note = fields.String(validate=validate.Length(max=300))
+
+
+class RejectSchema(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
+
+
+class EndSchema(StrictSchema):
+    reason = fields.String(validate=validate.Length(max=300))
+
+
+class PackageQuerySchema(StrictSchema):
+    status = fields.String(validate=validate.Length(max=12))
+    patient_id = fields.Integer(validate=ID)
+    network = fields.Integer(validate=ID)
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class LineOutSchema(Schema):
+    """Dumps a :class:`dispatch.services.packages.Line`."""
+
+    id = fields.Integer(attribute="item.id")
+    tariff_code = fields.String(attribute="tariff.code")
+    name = fields.String(attribute="tariff.name")
+    unit = fields.String(attribute="tariff.unit")
+    units_per_week = fields.Float(attribute="item.units_per_week")
+    weeks = fields.Integer(attribute="item.weeks")
+    staff = fields.Integer(attribute="item.staff_count")
+    follows_item_id = fields.Integer(allow_none=True, attribute="item.follows_item_id")
+    follow_min_minutes = fields.Integer(allow_none=True, attribute="item.follow_min_minutes")
+    follow_max_minutes = fields.Integer(allow_none=True, attribute="item.follow_max_minutes")
+    min_spacing_hours = fields.Float(allow_none=True, attribute="item.min_spacing_hours")
+    unit_cost_pence = fields.Integer(attribute="item.unit_cost_pence")
+    weekly_cost_pence = fields.Integer()
+    total_cost_pence = fields.Integer()
+
+
+class PackageSchema(Schema):
+    """Dumps a :class:`dispatch.services.packages.PackageView`: costs in pence and in pounds,
+    lines, who it waits for."""
+
+    id = fields.Integer(attribute="package.id")
+    patient_id = fields.Integer(attribute="package.patient_id")
+    network_id = fields.Integer(allow_none=True, attribute="package.network_id")
+    status = fields.String(attribute="package.status")
+    start_date = fields.Date(attribute="package.start_date")
+    end_date = fields.Date(allow_none=True, attribute="package.end_date")
+    weekly_cost_pence = fields.Integer(attribute="package.weekly_cost_pence")
+    total_cost_pence = fields.Integer(attribute="package.total_cost_pence")
+    weekly_cost = fields.String(metadata={"example": "£434.00"})
+    total_cost = fields.String(metadata={"example": "£2,604.00"})
+    awaiting_role = fields.String(allow_none=True, metadata={
+        "description": "For a submitted package: the role whose limit covers it"})
+    created_by = fields.String(attribute="package.created_by")
+    created_at = fields.DateTime(attribute="package.created_at")
+    submitted_at = fields.DateTime(allow_none=True, attribute="package.submitted_at")
+    decided_by = fields.String(allow_none=True, attribute="package.decided_by")
+    decided_at = fields.DateTime(allow_none=True, attribute="package.decided_at")
+    decision_reason = fields.String(allow_none=True, attribute="package.decision_reason")
+    visit_count = fields.Integer()
+    items = fields.List(fields.Nested(LineOutSchema), attribute="lines")
+
+
+class TariffQuerySchema(StrictSchema):
+    on = fields.Date(metadata={"description": "Prices in effect on this date (default today)"})
+
+
+class TariffItemSchema(Schema):
+    """Dumps a :class:`dispatch.services.tariffs.PricedItem`."""
+
+    id = fields.Integer(attribute="row.id")
+    code = fields.String(attribute="row.code")
+    name = fields.String(attribute="row.name")
+    unit = fields.String(attribute="row.unit")
+    unit_cost_pence = fields.Integer(attribute="row.unit_cost_pence")
+    effective_from = fields.Date(attribute="row.effective_from")
+    effective_to = fields.Date(allow_none=True, attribute="row.effective_to")
+    implies_visits = fields.Boolean()
+    visit_skills = fields.List(fields.String())
+
+
+class PriceSchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,31}$"))
+    unit_cost_pence = fields.Integer(required=True, strict=True)
+    effective_from = fields.Date(required=True)
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    unit = fields.String(validate=validate.Length(min=1, max=24))

@@ -7,10 +7,17 @@ from typing import Any
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, fields, validate
 
 from dispatch.api.clock import now
-from dispatch.api.schemas import StrictSchema
+from dispatch.api.schemas import (
+    ImportSummarySchema,
+    ShiftCreateSchema,
+    ShiftOutSchema,
+    ShiftQuerySchema,
+    StaffCreateSchema,
+    StaffQuerySchema,
+    StaffSchema,
+)
 from dispatch.db import get_session
 from dispatch.services import rosters as service
 from dispatch.services import staff as staff_service
@@ -18,71 +25,6 @@ from dispatch.services import staff as staff_service
 blp = Blueprint("staff", __name__, url_prefix="/api", description="Staff, shifts and rosters")
 
 MAX_ROSTER_BYTES = 2 * 1024 * 1024
-
-
-class StaffSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    role = fields.String(required=True)
-    skills = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list)
-    phone = fields.String(required=True, validate=validate.Length(max=20))
-    network_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    base_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    travel_mode = fields.String(load_default="car")
-    active = fields.Boolean(dump_only=True)
-
-
-class StaffCreateSchema(StaffSchema, StrictSchema):
-    pass
-
-
-class StaffQuerySchema(StrictSchema):
-    network = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-    role = fields.String(validate=validate.Length(max=16))
-
-
-class BreakSchema(StrictSchema):
-    start = fields.AwareDateTime(required=True)
-    end = fields.AwareDateTime(required=True)
-
-
-class StoredBreakSchema(Schema):
-    """A break as stored (ISO 8601 strings with their offset)."""
-
-    start = fields.String()
-    end = fields.String()
-
-
-class ShiftSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    code = fields.String(required=True, validate=validate.Length(min=1, max=48))
-    staff_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    base_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
-    breaks = fields.List(fields.Nested(BreakSchema), load_default=list)
-
-
-class ShiftCreateSchema(ShiftSchema, StrictSchema):
-    pass
-
-
-class ShiftOutSchema(ShiftSchema):
-    breaks = fields.List(fields.Nested(StoredBreakSchema))
-
-
-class ShiftQuerySchema(StrictSchema):
-    start = fields.AwareDateTime()
-    end = fields.AwareDateTime()
-    staff_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-
-
-class ImportSummarySchema(Schema):
-    staff_created = fields.Integer()
-    staff_updated = fields.Integer()
-    shifts_created = fields.Integer()
-    shifts_updated = fields.Integer()
 
 
 @blp.route("/staff")

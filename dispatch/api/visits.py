@@ -7,15 +7,24 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from dispatch.api.clock import now
-from dispatch.api.schemas import StrictSchema, VisitQuerySchema, VisitSchema
+from dispatch.api.schemas import (
+    AssignSchema,
+    CandidateSchema,
+    DoubleHandedSchema,
+    JeopardyDecisionSchema,
+    JeopardyOptionsSchema,
+    ManualResultSchema,
+    PinSchema,
+    UnassignSchema,
+    VisitQuerySchema,
+    VisitSchema,
+)
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
-from dispatch.planning import jeopardy
 from dispatch.planning.runs import provider_for
-from dispatch.services import audit, candidates, manual, network_scope, pairs
+from dispatch.services import candidates, manual, pairs
 from dispatch.services import visits as service
 
 blp = Blueprint("visits", __name__, url_prefix="/api/visits", description="Visits")
@@ -28,21 +37,11 @@ class Visits(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """Visits, most urgent deadline first; field staff see only their own (an account with
         no staff link sees none). The read is audited: one event naming the visits listed."""
-        session, actor = get_session(), current_actor()
-        visits = service.list_visits(
-            session,
-            actor=actor,
-            status=query.get("status"),
-            network_id=query.get("network"),
-            limit=query["limit"],
-        )
-        audit.record(session, actor=actor, action="list_visits", now=now(),
-                     purpose="list visits (API)", request_id=request_id(),
-                     details={"filters": {k: v for k, v in query.items() if k != "limit"},
-                              "visit_ids": [v.id for v in visits],
-                              "patient_ids": sorted({v.patient_id for v in visits})})
+        session = get_session()
+        visits = service.read_visits(session, actor=current_actor(), query=query, now=now(),
+                                     purpose="list visits (API)", request_id=request_id())
         session.commit()
-        return pairs.with_partners(session, visits)
+        return visits
 
 
 @blp.route("/<int:visit_id>")
@@ -51,21 +50,11 @@ class VisitById(MethodView):
     @blp.alt_response(404, description="No such visit (or not yours)")
     def get(self, visit_id: int) -> Any:
         """One visit; the read is audited."""
-        session, actor = get_session(), current_actor()
-        visit = service.get_visit(session, visit_id, actor=actor)
-        audit.record(session, actor=actor, action="view_visit", now=now(),
-                     patient_id=visit.patient_id, entity=("visit", visit.id),
-                     purpose="read a visit (API)", request_id=request_id())
+        session = get_session()
+        visit = service.read_visit(session, visit_id, actor=current_actor(), now=now(),
+                                   purpose="read a visit (API)", request_id=request_id())
         session.commit()
-        return pairs.with_partners(session, [visit])[0]
-
-
-class DoubleHandedSchema(StrictSchema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
-                             metadata={"description": "The visit version you saw (409 if "
-                                                      "stale)"})
-    reason = fields.String(load_default="needs two staff", validate=validate.Length(
-        min=3, max=200), metadata={"description": "Why (recorded in the audit log)"})
+        return visit
 
 
 @blp.route("/<int:visit_id>/double-handed")
@@ -86,73 +75,6 @@ class DoubleHandedVisit(MethodView):
         return pairs.with_partners(session, [visit])[0]
 
 
-class AssignSchema(StrictSchema):
-    staff_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    start = fields.AwareDateTime(required=True)
-    version = fields.Integer(
-        required=True,
-        validate=validate.Range(min=1, max=2**31 - 1),
-        metadata={"description": "The visit version you saw (409 if stale)"},
-    )
-    confirm = fields.Boolean(
-        load_default=False,
-        metadata={"description": "Save despite warnings (never a double booking)"},
-    )
-    pin = fields.Boolean(
-        load_default=True,
-        metadata={"description": "Pin it as the coordinator's decision (default): the planner "
-                                 "keeps it with this worker at this time"})
-
-
-class UnassignSchema(StrictSchema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    reason = fields.String(
-        required=True, validate=validate.Length(min=3, max=300),
-        metadata={"description": "Why (recorded in the audit log)"})
-    keep_off = fields.Boolean(
-        load_default=True,
-        metadata={"description": "Keep this worker off the visit (default): neither the "
-                                 "planner nor the candidates list offers it to them again. "
-                                 "false: an unanswered offer is only asked of others first"})
-
-
-class PushSchema(Schema):
-    visit_id = fields.Integer()
-    reference = fields.String()
-    minutes = fields.Integer(metadata={"description": "How much later it would start"})
-
-
-class CandidateSchema(Schema):
-    staff_id = fields.Integer()
-    name = fields.String()
-    travel_minutes = fields.Integer(
-        allow_none=True, metadata={"description": "From their previous visit in the plan, "
-                                   "else their base"})
-    start = fields.DateTime(
-        allow_none=True, metadata={"description": "The start to pass to "
-                                   "POST /api/visits/{id}/assign (null when refused)"})
-    arrival = fields.DateTime(allow_none=True)
-    arrival_before_deadline = fields.Boolean()
-    pushes = fields.List(fields.Nested(PushSchema),
-                         metadata={"description": "Their visits it would make start later"})
-    warnings = fields.List(fields.String(), metadata={
-        "description": "In words; with any, assign saves only with confirm (Assign anyway)"})
-    refused = fields.Boolean(metadata={"description": "Cannot take it; see reason"})
-    reason = fields.String(allow_none=True, metadata={
-        "description": "Why not, in words with times and skill names"})
-
-
-class PinSchema(StrictSchema):
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    pinned = fields.Boolean(required=True)
-
-
-class ManualResultSchema(Schema):
-    applied = fields.Boolean()
-    warnings = fields.List(fields.String())
-    visit = fields.Nested(VisitSchema)
-
-
 @blp.route("/<int:visit_id>/candidates")
 class VisitCandidates(MethodView):
     @blp.response(200, CandidateSchema(many=True))
@@ -163,14 +85,11 @@ class VisitCandidates(MethodView):
         ``assign``, travel, what it would push later and warnings; those who cannot are
         last with ``refused: true`` and the reason. Empty once the visit is under way or
         closed. The read is audited."""
-        session, actor = get_session(), current_actor()
-        network_scope.require_visit(session, actor, visit_id)
-        found = candidates.candidates_for(session, visit_id, now=now(),
-                                          provider=provider_for(current_app))
-        visit = service.get_visit(session, visit_id, actor=actor)
-        audit.record(session, actor=actor, action="view_visit_candidates", now=now(),
-                     patient_id=visit.patient_id, entity=("visit", visit.id),
-                     purpose="choose a worker (API)", request_id=request_id())
+        session = get_session()
+        found = candidates.read_candidates(
+            session, visit_id, actor=current_actor(), now=now(),
+            provider=provider_for(current_app), purpose="choose a worker (API)",
+            request_id=request_id())
         session.commit()
         return found
 
@@ -185,7 +104,6 @@ class AssignVisit(MethodView):
         """Assign by hand. Checks skills, shift, deadline, travel and double-booking first; with
         warnings nothing is saved unless ``confirm`` (a double booking is never saved)."""
         session = get_session()
-        network_scope.require_visit(session, current_actor(), visit_id)
         result = manual.assign_manually(
             session,
             visit_id=visit_id,
@@ -214,7 +132,6 @@ class UnassignVisit(MethodView):
     def post(self, data: dict[str, Any], visit_id: int) -> Any:
         """Take a visit off its worker (they are told if they knew); the planner re-places it."""
         session = get_session()
-        network_scope.require_visit(session, current_actor(), visit_id)
         visit = manual.unassign_manually(
             session,
             visit_id=visit_id,
@@ -237,7 +154,6 @@ class PinVisit(MethodView):
     def post(self, data: dict[str, Any], visit_id: int) -> Any:
         """Pin an assigned visit to its worker (the planner will not move it), or unpin it."""
         session = get_session()
-        network_scope.require_visit(session, current_actor(), visit_id)
         visit = manual.set_pin(
             session,
             visit_id=visit_id,
@@ -250,43 +166,6 @@ class PinVisit(MethodView):
         return visit
 
 
-class JeopardyDecisionSchema(StrictSchema):
-    choice = fields.String(
-        required=True, validate=validate.OneOf(jeopardy.CHOICES),
-        metadata={"description": "allow_late (with staff_id and late_minutes), cover (with "
-                                 "network_id) or hand_back (to 111/999; the visit is cancelled)"})
-    staff_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
-                              metadata={"description": "allow_late: the worker who will go"})
-    late_minutes = fields.Integer(
-        validate=validate.Range(min=1, max=jeopardy.MAX_LATE_MINUTES),
-        metadata={"description": "allow_late: the latest start, in minutes after the deadline"})
-    network_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
-                                metadata={"description": "cover: the network taking it on"})
-    note = fields.String(validate=validate.Length(max=200))
-
-
-class LateOptionSchema(Schema):
-    staff_id = fields.Integer()
-    name = fields.String()
-    network_id = fields.Integer(allow_none=True)
-    arrival = fields.DateTime()
-    start = fields.DateTime()
-    late_minutes = fields.Integer()
-
-
-class CoverOptionSchema(Schema):
-    network_id = fields.Integer()
-    code = fields.String()
-    name = fields.String()
-
-
-class JeopardyOptionsSchema(Schema):
-    visit_id = fields.Integer()
-    late = fields.List(fields.Nested(LateOptionSchema))
-    cover = fields.List(fields.Nested(CoverOptionSchema))
-    hand_back = fields.Boolean()
-
-
 @blp.route("/<int:visit_id>/jeopardy-options")
 class JeopardyOptions(MethodView):
     @blp.response(200, JeopardyOptionsSchema)
@@ -295,9 +174,8 @@ class JeopardyOptions(MethodView):
         """The on-call coordinator's choices for a 2-hour visit nobody can reach in time:
         late by N minutes with each worker (their earliest feasible start in the current
         plan, earliest first), cover from another network, or hand back to 111/999."""
-        network_scope.require_visit(get_session(), current_actor(), visit_id)
-        return jeopardy.options_for(get_session(), visit_id, now=now(),
-                                    provider=provider_for(current_app))
+        return manual.jeopardy_options(get_session(), visit_id, actor=current_actor(),
+                                       now=now(), provider=provider_for(current_app))
 
 
 @blp.route("/<int:visit_id>/jeopardy-decision")
@@ -312,8 +190,7 @@ class JeopardyDecision(MethodView):
         no later; ``cover`` moves it to another network; ``hand_back`` cancels it with that
         reason (the patient is handed back to 111/999)."""
         session = get_session()
-        network_scope.require_visit(session, current_actor(), visit_id)
-        visit = jeopardy.decide(
+        visit = manual.decide_jeopardy(
             session, visit_id=visit_id, choice=data["choice"], actor=current_actor(),
             now=now(), staff_id=data.get("staff_id"), late_minutes=data.get("late_minutes"),
             network_id=data.get("network_id"), note=data.get("note"))

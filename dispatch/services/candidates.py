@@ -23,11 +23,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch.actors import Actor
 from dispatch.errors import NotFound
 from dispatch.models import Shift, Staff, Visit
 from dispatch.planning.jeopardy import Insertion, insertions, moved_visits
 from dispatch.planning.problem import FIELD_ROLES, is_urgent
-from dispatch.services import manual
+from dispatch.services import audit, manual, network_scope
+from dispatch.services import visits as visit_reads
 from dispatch.services.manual import hm, skill_names
 from routing.travel import TravelTimeProvider
 
@@ -71,6 +73,24 @@ def candidates_for(
     if visit is None:
         raise NotFound(f"visit {visit_id} not found")
     return candidates(session, visit, now=now, provider=provider)
+
+
+def read_candidates(
+    session: so.Session, visit_id: int, *, actor: Actor, now: datetime,
+    provider: TravelTimeProvider, purpose: str, request_id: str | None = None,
+) -> list[Candidate]:
+    """:func:`candidates_for` a visit of a network ``actor`` coordinates; the read is audited
+    (``view_visit_candidates``).
+
+    :raise NotFound: no such visit. :raise Forbidden: a network ``actor`` does not coordinate.
+    """
+    network_scope.require_visit(session, actor, visit_id)
+    found = candidates_for(session, visit_id, now=now, provider=provider)
+    visit = visit_reads.get_visit(session, visit_id, actor=actor)
+    audit.record(session, actor=actor, action="view_visit_candidates", now=now,
+                 patient_id=visit.patient_id, entity=("visit", visit.id), purpose=purpose,
+                 request_id=request_id)
+    return found
 
 
 def candidates(

@@ -27,11 +27,11 @@ from dispatch.actors import Actor
 from dispatch.config import LONDON
 from dispatch.errors import Conflict, NotFound
 from dispatch.models import Absence, Patient, Shift, Staff, StaffBase, Visit
-from dispatch.planning import invariants
+from dispatch.planning import invariants, jeopardy
 from dispatch.planning.invariants import lock_worker
 from dispatch.planning.jeopardy import moves_for
 from dispatch.planning.problem import is_urgent
-from dispatch.services import pairs, visit_actions
+from dispatch.services import network_scope, pairs, visit_actions
 from routing.travel import TravelTimeProvider
 
 #: Skill codes whose words are not just the code with spaces.
@@ -220,9 +220,12 @@ def assign_manually(
     ------
     NotFound
         No such visit.
+    Forbidden
+        A visit of a network ``actor`` does not coordinate (checked first).
     Conflict
         ``version`` is stale (someone else changed the visit), or the state machine refuses.
     """
+    network_scope.require_visit(session, actor, visit_id)
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFound(f"visit {visit_id} not found")
@@ -309,7 +312,10 @@ def unassign_manually(
     still waiting for its answer is withdrawn as unanswered (the planner asks someone else
     first, and that worker again only if no one else can do as well), and an assignment
     simply returns to the planner.
+
+    :raise Forbidden: a visit of a network ``actor`` does not coordinate (checked first).
     """
+    network_scope.require_visit(session, actor, visit_id)
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFound(f"visit {visit_id} not found")
@@ -395,7 +401,11 @@ def stale_message(session: so.Session, visit: Visit, now: datetime) -> str:
 def set_pin(
     session: so.Session, *, visit_id: int, version: int, pinned: bool, actor: Actor, now: datetime
 ) -> Visit:
-    """Pin (or unpin) an assigned visit so the planner keeps it with its worker."""
+    """Pin (or unpin) an assigned visit so the planner keeps it with its worker.
+
+    :raise Forbidden: a visit of a network ``actor`` does not coordinate (checked first).
+    """
+    network_scope.require_visit(session, actor, visit_id)
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFound(f"visit {visit_id} not found")
@@ -419,3 +429,31 @@ def set_pin(
     )
     visit_actions._flush(session, visit)
     return visit
+
+
+def jeopardy_options(
+    session: so.Session, visit_id: int, *, actor: Actor, now: datetime,
+    provider: TravelTimeProvider,
+) -> jeopardy.Options:
+    """The on-call coordinator's choices for a visit in jeopardy (:func:`jeopardy.options_for`).
+
+    :raise NotFound: no such visit. :raise Forbidden: a network ``actor`` does not coordinate.
+    """
+    network_scope.require_visit(session, actor, visit_id)
+    return jeopardy.options_for(session, visit_id, now=now, provider=provider)
+
+
+def decide_jeopardy(
+    session: so.Session, *, visit_id: int, choice: str, actor: Actor, now: datetime,
+    staff_id: int | None = None, late_minutes: int | None = None,
+    network_id: int | None = None, note: str | None = None,
+) -> Visit:
+    """:func:`jeopardy.decide` for a visit of a network ``actor`` coordinates; flushes.
+
+    :raise Forbidden: a network ``actor`` does not coordinate (checked first); else as
+        :func:`jeopardy.decide`.
+    """
+    network_scope.require_visit(session, actor, visit_id)
+    return jeopardy.decide(session, visit_id=visit_id, choice=choice, actor=actor, now=now,
+                           staff_id=staff_id, late_minutes=late_minutes,
+                           network_id=network_id, note=note)

@@ -120,6 +120,44 @@ class PackageView:
     awaiting_role: str | None
     visit_count: int
 
+    @property
+    def weekly_cost(self) -> str:
+        """The weekly cost in pounds (``£434.00``)."""
+        return pounds(self.package.weekly_cost_pence)
+
+    @property
+    def total_cost(self) -> str:
+        """The total cost in pounds."""
+        return pounds(self.package.total_cost_pence)
+
+
+@dataclass(frozen=True)
+class PackagePage:
+    """What the approval page shows: the package described, its patient, the viewer's limit,
+    why they may not decide it (None: they may), who must decide it, the longest line in
+    weeks, and display names by username."""
+
+    view: PackageView
+    patient: Patient | None
+    limit: int | None
+    refusal: str | None
+    routing: Routing
+    weeks: int
+    names: Mapping[str, str | None]
+
+    @property
+    def package(self) -> CarePackage:
+        return self.view.package
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An approval or rejection: the package decided, or why it was refused (already in the
+    audit trail, for the caller to commit and then show or raise)."""
+
+    package: CarePackage | None
+    refused: Forbidden | None = None
+
 
 # -- pure rules ---------------------------------------------------------------------------
 
@@ -382,6 +420,70 @@ def get_package(session: so.Session, package_id: int) -> CarePackage:
     return package
 
 
+def get_own_package(session: so.Session, package_id: int, *, actor: Actor) -> CarePackage:
+    """The package, if ``actor`` coordinates its network.
+
+    :raise NotFound: no such package. :raise Forbidden: a network ``actor`` does not run.
+    """
+    package = get_package(session, package_id)
+    network_scope.require(session, actor, package.network_id,
+                          what=f"Care package {package.id}")
+    return package
+
+
+def read_package(
+    session: so.Session, package_id: int, *, actor: Actor, now: datetime, purpose: str,
+    request_id: str | None = None,
+) -> CarePackage:
+    """:func:`get_own_package`; the read is audited (``view_package``: it is patient data)."""
+    package = get_own_package(session, package_id, actor=actor)
+    _audit_read(session, package, actor, "view_package", now, purpose, request_id)
+    return package
+
+
+def read_packages(
+    session: so.Session, *, actor: Actor, now: datetime, purpose: str,
+    request_id: str | None = None, status: str | None = None, patient_id: int | None = None,
+    network_id: int | None = None, limit: int = 200,
+) -> list[CarePackage]:
+    """:func:`list_packages` of the networks ``actor`` coordinates; each read is audited
+    (``list_packages``). :raise InvalidInput: unknown status."""
+    found = list_packages(session, status=status, patient_id=patient_id,
+                          network_id=network_id, limit=limit)
+    found = [p for p in found if actor.covers(p.network_id)]
+    for package in found:
+        _audit_read(session, package, actor, "list_packages", now, purpose, request_id)
+    return found
+
+
+def read_package_page(
+    session: so.Session, package_id: int, *, actor: Actor, now: datetime, purpose: str,
+    limits: Mapping[str, int], request_id: str | None = None,
+) -> PackagePage:
+    """The approval page's package (:func:`read_package`, audited) with whether ``actor`` may
+    decide it. :raise NotFound: no such package. :raise Forbidden: a network ``actor`` does
+    not run."""
+    package = get_own_package(session, package_id, actor=actor)
+    view = describe(session, package, limits)
+    _audit_read(session, package, actor, "view_package", now, purpose, request_id)
+    user = session.get(User, actor.user_id) if actor.user_id else None
+    limit = effective_limit(actor.role, user.approval_limit_pence if user else None, limits)
+    refusal = approval_check(session, package=package, actor=actor, limits=limits)
+    routing = route_for(package.total_cost_pence, limits)
+    patient = session.get(Patient, package.patient_id)
+    weeks = max((line.item.weeks for line in view.lines), default=0)
+    names = dict(session.execute(sa.select(User.username, User.display_name)).all())
+    return PackagePage(view, patient, limit, refusal, routing, weeks, names)
+
+
+def _audit_read(
+    session: so.Session, package: CarePackage, actor: Actor, action: str, now: datetime,
+    purpose: str, request_id: str | None,
+) -> None:
+    audit.record(session, actor=actor, action=action, now=now, patient_id=package.patient_id,
+                 entity=("care_package", package.id), purpose=purpose, request_id=request_id)
+
+
 def list_packages(
     session: so.Session, *, status: str | None = None, patient_id: int | None = None,
     network_id: int | None = None, limit: int = 200,
@@ -438,8 +540,11 @@ def submit_package(
     session: so.Session, *, package_id: int, actor: Actor, now: datetime,
     limits: Mapping[str, int] | None = None, request_id: str | None = None,
 ) -> CarePackage:
-    """Send a draft for approval, routed to the lowest role whose limit covers its total."""
-    package = get_package(session, package_id)
+    """Send a draft for approval, routed to the lowest role whose limit covers its total.
+
+    :raise NotFound: no such package. :raise Forbidden: a network ``actor`` does not run.
+    """
+    package = get_own_package(session, package_id, actor=actor)
     _move(package, "submitted")
     package.submitted_at = now
     routing = route_for(package.total_cost_pence, approval_limits(limits))
@@ -512,6 +617,47 @@ def reject_package(
     return package
 
 
+def approve_or_refuse(
+    session: so.Session, *, package_id: int, actor: Actor, now: datetime, purpose: str,
+    limits: Mapping[str, int] | None = None, note: str | None = None,
+    request_id: str | None = None,
+) -> Decision:
+    """:func:`approve_package`; a refusal (:class:`Forbidden`) is audited
+    (``package_decision_refused``: who tried to spend beyond their authority) and returned
+    for the caller to commit, then show. Other errors are raised as by :func:`approve_package`.
+    """
+    try:
+        return Decision(approve_package(session, package_id=package_id, actor=actor, now=now,
+                                        limits=limits, note=note, request_id=request_id))
+    except Forbidden as exc:
+        return _refused(session, package_id, actor, exc, now, purpose, request_id)
+
+
+def reject_or_refuse(
+    session: so.Session, *, package_id: int, actor: Actor, now: datetime, reason: str,
+    purpose: str, limits: Mapping[str, int] | None = None, request_id: str | None = None,
+) -> Decision:
+    """:func:`reject_package`, a refusal audited and returned as :func:`approve_or_refuse`."""
+    try:
+        return Decision(reject_package(session, package_id=package_id, actor=actor, now=now,
+                                       reason=reason, limits=limits, request_id=request_id))
+    except Forbidden as exc:
+        return _refused(session, package_id, actor, exc, now, purpose, request_id)
+
+
+def _refused(
+    session: so.Session, package_id: int, actor: Actor, exc: Forbidden, now: datetime,
+    purpose: str, request_id: str | None,
+) -> Decision:
+    """Record the refused decision. A refusal comes before any change is made (the checks
+    run first), so nothing of the attempt is left to undo."""
+    package = get_package(session, package_id)
+    audit.record(session, actor=actor, action="package_decision_refused", now=now,
+                 patient_id=package.patient_id, entity=("care_package", package.id),
+                 purpose=purpose, request_id=request_id, details={"reason": exc.message})
+    return Decision(None, exc)
+
+
 def _decide(
     session: so.Session, package: CarePackage, actor: Actor, new: str,
     limits: Mapping[str, int] | None,
@@ -534,8 +680,10 @@ def activate_package(
     Visits run from the later of the start date and today for each line's weeks (cut at
     ``end_date`` if set); windows already over are skipped. They are unassigned for the live
     planner (``dispatch.planning.pipeline.place_new``) to place.
+
+    :raise NotFound: no such package. :raise Forbidden: a network ``actor`` does not run.
     """
-    package = get_package(session, package_id)
+    package = get_own_package(session, package_id, actor=actor)
     _move(package, "active")
     visits = _package_visits(session, package, now, rng or random.Random())
     session.add_all(visits)
@@ -673,8 +821,11 @@ def end_package(
     reason: str | None = None, request_id: str | None = None,
 ) -> CarePackage:
     """End an active (or approved, unstarted) package; its visits not yet under way are
-    cancelled (a worker who had the offer is texted not to attend)."""
-    package = get_package(session, package_id)
+    cancelled (a worker who had the offer is texted not to attend).
+
+    :raise NotFound: no such package. :raise Forbidden: a network ``actor`` does not run.
+    """
+    package = get_own_package(session, package_id, actor=actor)
     _move(package, "ended")
     today = now.astimezone(tariffs.LONDON).date()
     if package.end_date is None or package.end_date > today:

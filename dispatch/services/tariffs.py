@@ -217,6 +217,22 @@ def price_on(session: so.Session, code: str, on: date) -> TariffItem:
     return row
 
 
+@dataclass(frozen=True)
+class PricedItem:
+    """A tariff row as the API shows it: with whether it creates visits, and their skills."""
+
+    row: TariffItem
+
+    @property
+    def implies_visits(self) -> bool:
+        return self.row.code in VISIT_PATTERNS
+
+    @property
+    def visit_skills(self) -> list[str]:
+        pattern = VISIT_PATTERNS.get(self.row.code)
+        return list(pattern.skills) if pattern else []
+
+
 def tariff_on(session: so.Session, on: date) -> list[TariffItem]:
     """The whole tariff as it stands on ``on``, by code."""
     stmt = sa.select(TariffItem).where(

@@ -11,15 +11,14 @@ against that patient.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import orm as so
 from werkzeug.wrappers import Response
 
 from dispatch import forms
@@ -27,15 +26,22 @@ from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.config import DEFAULTS, LONDON
 from dispatch.db import get_session
-from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.errors import Conflict, InvalidInput
 from dispatch.jobs.wakeup import wake
-from dispatch.models import Network, Patient, Shift, Staff, User, Visit
+from dispatch.models import Shift, Staff, Visit
 from dispatch.planning import jeopardy, runs
 from dispatch.planning.runs import provider_for
-from dispatch.services import absence, audit, manual, network_scope, onward, pairs, pin_warnings
+from dispatch.services import (
+    absence,
+    board_page,
+    manual,
+    network_scope,
+    packages,
+    pairs,
+    pin_warnings,
+)
 from dispatch.services import board as service
-from dispatch.services import candidates as ranking
-from dispatch.services.patients import postcode_district
+from dispatch.services import board_visit as one_visit
 from dispatch.web.common import bp, london_time
 from dispatch.web.drawings import map_drawing, timeline_drawing
 from dispatch.web.pageforms import (
@@ -60,25 +66,16 @@ def _network_id() -> int | None:
     network instead, and a network of someone else's is refused (403, naming theirs).
     """
     raw = request.args.get("network", "").strip()
-    actor = current_actor()
-    if raw.isdigit() and 0 < int(raw) < 2**31:
-        network_scope.require(get_session(), actor, int(raw), what="That network")
-        return int(raw)
-    if raw and raw not in ("0", "all"):
+    asked = int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+    if asked is None and raw and raw not in ("0", "all"):
         raise InvalidInput("invalid network", errors={"network": ["must be a network id"]})
-    user = get_session().get(User, current_user.id) if current_user.is_authenticated else None
-    home = user.network_id if user is not None else None
-    if actor.networks is None:
-        return None if raw else home
-    return home if home in actor.networks else min(actor.networks, default=None)
+    return board_page.choose_network(
+        get_session(), current_actor(), asked=asked, every=bool(raw),
+        user_id=current_user.id if current_user.is_authenticated else None)
 
 
-def _load(network_id: int | None) -> service.Board:
-    session = get_session()
-    if network_id is not None and session.get(Network, network_id) is None:
-        raise NotFound(f"network {network_id} not found")
-    return service.load_board(session, network_id=network_id, now=now(),
-                              provider=provider_for(current_app))
+def _limits() -> Mapping[str, int]:
+    return packages.approval_limits(current_app.config.get("APPROVAL_LIMITS_PENCE"))
 
 
 def _timeline_groups(board: service.Board) -> list[tuple[str, int, Any]]:
@@ -95,13 +92,11 @@ def _timeline_groups(board: service.Board) -> list[tuple[str, int, Any]]:
     return groups
 
 
-def _parts(board: service.Board) -> dict[str, Any]:
-    actor = current_actor()
+def _parts(read: board_page.BoardRead) -> dict[str, Any]:
+    board, actor = read.board, current_actor()
     if actor.networks is not None:  # the network list shows only the coordinator's own
         board = dataclasses.replace(board, networks=tuple(
             (i, n) for i, n in board.networks if i in actor.networks))
-    # H-022: unconfirmed hand-overs and overdue referrals out, refreshed with the rest.
-    handovers = onward.board_items(get_session(), network_id=board.network_id, now=board.now)
     network_arg = board.network_id or 0
     # One url_for, not one per row: building a URL is a fifth of rendering 1,000 rows.
     template = url_for("web.board_visit", visit_id=VISIT_ID_SLOT, network=network_arg)
@@ -111,37 +106,33 @@ def _parts(board: service.Board) -> dict[str, Any]:
             "timeline_groups": _timeline_groups(board),
             "counts": board.counts(), "network_arg": network_arg,
             "visit_href": lambda visit_id: template.replace(str(VISIT_ID_SLOT), str(visit_id)),
-            "handovers": handovers}
+            # H-022: unconfirmed hand-overs and overdue referrals out, refreshed with the rest.
+            "handovers": read.handovers}
 
 
 @bp.get("/board")
 def board() -> str:
     """The board for one network (or all), as of now."""
-    network_id = _network_id()
-    board_rows = _load(network_id)
     session = get_session()
-    audit.record(session, actor=current_actor(), action="view_board", now=now(),
-                 entity=("network", network_id), purpose="dispatch board",
-                 request_id=request_id(), details={"visits": len(board_rows.visits)})
-    start, end = service.day_bounds(board_rows.day)
-    off = [(a, s) for a, s in absence.on_board(session, network_id=network_id, start=start,
-                                                end=end) if current_actor().covers(s.network_id)]
-    from dispatch.web.package_pages import waiting_for
-
-    waiting = waiting_for(session, current_actor())
+    page = board_page.view_board(
+        session, network_id=_network_id(), actor=current_actor(), now=now(),
+        provider=provider_for(current_app), limits=_limits(), purpose="dispatch board",
+        request_id=request_id())
     session.commit()
-    return render_template("board/board.html", poll_seconds=POLL_SECONDS, absences=off,
-                           waiting_packages=waiting,
+    return render_template("board/board.html", poll_seconds=POLL_SECONDS, absences=page.absences,
+                           waiting_packages=page.waiting,
                            absence_words=absence.REASON_WORDS,
                            can_mark_absence=current_actor().role in ("coordinator", "manager"),
-                           **_parts(board_rows))
+                           **_parts(page.read))
 
 
 @bp.get("/board/data")
 def board_data() -> Response:
     """The board's lists as JSON, with each part re-rendered as HTML for ``board.js``."""
-    board_rows = _load(_network_id())
-    context = _parts(board_rows)
+    read = board_page.read_board(get_session(), network_id=_network_id(), now=now(),
+                                 provider=provider_for(current_app))
+    board_rows = read.board
+    context = _parts(read)
     html = {name: render_template(f"board/_{name}.html", **context) for name in PARTS}
     get_session().commit()
     return jsonify({
@@ -171,27 +162,7 @@ def _json(visit: service.BoardVisit) -> dict[str, Any]:
 
 
 def _visit(visit_id: int) -> Visit:
-    session = get_session()
-    visit = session.get(Visit, visit_id)
-    if visit is None:
-        raise NotFound(f"visit {visit_id} not found")
-    network_scope.require(session, current_actor(), visit.network_id,
-                          what=f"Visit {visit.reference}")
-    return visit
-
-
-def _candidates(session: so.Session, visit: Visit, at: datetime) -> list[tuple[Staff, Shift]]:
-    """Workers of the visit's network on a shift that has not ended (soonest shift each)."""
-    stmt = (sa.select(Staff, Shift).join(Shift, Shift.staff_id == Staff.id)
-            .where(Staff.active.is_(True), Staff.role != "coordinator", Shift.ends_at > at,
-                   Shift.starts_at < at + timedelta(hours=24))
-            .order_by(Staff.name, Shift.starts_at))
-    if visit.network_id is not None:
-        stmt = stmt.where(Staff.network_id == visit.network_id)
-    seen: dict[int, tuple[Staff, Shift]] = {}
-    for staff, shift in session.execute(stmt):
-        seen.setdefault(staff.id, (staff, shift))
-    return list(seen.values())
+    return one_visit.visit_in_scope(get_session(), visit_id, actor=current_actor())
 
 
 def _choice_label(staff: Staff, shift: Shift, visit: Visit) -> str:
@@ -214,40 +185,30 @@ def _render_visit(
     errors: list[dict[str, str]] | None = None, status: int = 200,
 ) -> ResponseReturnValue:
     session = get_session()
-    audit.record(session, actor=current_actor(), action="view_visit_dispatch", now=now(),
-                 patient_id=visit.patient_id, entity=("visit", visit.id),
-                 purpose="manual dispatch", request_id=request_id())
-    candidates = _candidates(session, visit, now())
+    read = one_visit.read_for_dispatch(
+        session, visit, actor=current_actor(), now=now(), provider=provider_for(current_app),
+        purpose="manual dispatch", request_id=request_id())
     if assign is None:
         assign = AssignForm(formdata=None, version=visit.version,
                             start_time=_default_start(visit),
                             staff_id=visit.assigned_staff_id, pin=True)
     assign.staff_id.choices = forms.options(
         [("", "Choose a worker"),
-         *((str(s.id), _choice_label(s, sh, visit)) for s, sh in candidates)])
+         *((str(s.id), _choice_label(s, sh, visit)) for s, sh in read.on_shift)])
     unassign = UnassignForm(formdata=None, version=visit.version, keep_off=True)
     pin = PinForm(formdata=None, version=visit.version, pinned="0" if visit.pinned else "1")
-    worker = session.get(Staff, visit.assigned_staff_id) if visit.assigned_staff_id else None
-    patient = session.get(Patient, visit.patient_id)
-    district = postcode_district(patient.postcode) if patient else ""
-    cause = None
-    if visit.status in service.OPEN:
-        cause = visit.jeopardy_cause or service.jeopardy_cause(visit, now=now())
-    choices = (jeopardy.options(session, visit, now=now(), provider=provider_for(current_app))
-               if cause == jeopardy.NEEDS_DECISION else None)
-    ranked = ranking.candidates(session, visit, now=now(), provider=provider_for(current_app))
-    partner = pairs.partner(session, visit)
+    partner = read.partner
     network_arg = request.values.get("network", visit.network_id or 0)
     session.commit()
     return render_template(
-        "board/visit.html", visit=visit, worker=worker, assign=assign, unassign=unassign,
+        "board/visit.html", visit=visit, worker=read.worker, assign=assign, unassign=unassign,
         partner=partner, partner_html=_partner_html(partner, network_arg),
         double=DoubleHandedForm(formdata=None, version=visit.version),
-        candidates=ranked, candidate_form=AssignForm(formdata=None, version=visit.version),
-        pin=pin, warnings=warnings, errors=errors or [], district=district,
+        candidates=read.ranked, candidate_form=AssignForm(formdata=None, version=visit.version),
+        pin=pin, warnings=warnings, errors=errors or [], district=read.district,
         minutes_left=int((visit.deadline - now()).total_seconds() // 60),
         network_arg=network_arg,
-        cause=cause, choices=choices, decision=JeopardyDecisionForm(formdata=None),
+        cause=read.cause, choices=read.choices, decision=JeopardyDecisionForm(formdata=None),
     ), status
 
 
@@ -332,8 +293,7 @@ def _back_to_board(visit: Visit) -> Response:
 
 
 def _name(staff_id: int) -> str:
-    staff = get_session().get(Staff, staff_id)
-    return staff.name if staff else str(staff_id)
+    return one_visit.staff_name(get_session(), staff_id)
 
 
 @bp.post("/board/visits/<int:visit_id>/unassign")

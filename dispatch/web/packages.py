@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
@@ -18,9 +17,7 @@ from dispatch import forms
 from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
-from dispatch.errors import Conflict, Forbidden, InvalidInput
-from dispatch.models import Patient, User
-from dispatch.services import audit, network_scope
+from dispatch.errors import Conflict, InvalidInput
 from dispatch.services import packages as service
 from dispatch.web.common import bp
 from dispatch.web.package_pages import ends_on
@@ -37,26 +34,15 @@ def _render(package_id: int, *, approve: ApproveForm | None = None,
             reject: RejectForm | None = None, errors: list[dict[str, str]] | None = None,
             status: int = 200) -> ResponseReturnValue:
     session, actor = get_session(), current_actor()
-    package = service.get_package(session, package_id)
-    network_scope.require(session, actor, package.network_id, what=f"Care package {package.id}")
-    view = service.describe(session, package, _limits())
-    audit.record(session, actor=actor, action="view_package", now=now(),
-                 patient_id=package.patient_id, entity=("care_package", package.id),
-                 purpose=PURPOSE, request_id=request_id())
-    user = session.get(User, actor.user_id) if actor.user_id else None
-    limit = service.effective_limit(actor.role, user.approval_limit_pence if user else None,
-                                    _limits())
-    refusal = service.approval_check(session, package=package, actor=actor, limits=_limits())
-    routing = service.route_for(package.total_cost_pence, _limits())
-    patient = session.get(Patient, package.patient_id)
-    weeks = max((line.item.weeks for line in view.lines), default=0)
-    names = dict(session.execute(sa.select(User.username, User.display_name)).all())
+    page = service.read_package_page(session, package_id, actor=actor, now=now(),
+                                     purpose=PURPOSE, limits=_limits(), request_id=request_id())
     session.commit()
+    package = page.package
     return render_template(
-        "packages/show.html", package=package, view=view, patient=patient, limit=limit,
-        ends=ends_on(package, weeks), weeks=weeks, names=names,
-        can_act=actor.role in ("coordinator", "manager"),
-        refusal=refusal, routing=routing, pounds=service.pounds, limits=_limits(),
+        "packages/show.html", package=package, view=page.view, patient=page.patient,
+        limit=page.limit, ends=ends_on(package, page.weeks), weeks=page.weeks,
+        names=page.names, can_act=actor.role in ("coordinator", "manager"),
+        refusal=page.refusal, routing=page.routing, pounds=service.pounds, limits=_limits(),
         approve=approve or ApproveForm(formdata=None), reject=reject or RejectForm(formdata=None),
         errors=errors or []), status
 
@@ -67,17 +53,6 @@ def package_page(package_id: int) -> ResponseReturnValue:
     return _render(package_id)
 
 
-def _refused(package_id: int, exc: Forbidden) -> None:
-    """Record who tried to decide beyond their authority (as the API does), then show it."""
-    session = get_session()
-    session.rollback()
-    package = service.get_package(session, package_id)
-    audit.record(session, actor=current_actor(), action="package_decision_refused", now=now(),
-                 patient_id=package.patient_id, entity=("care_package", package.id),
-                 purpose=PURPOSE, request_id=request_id(), details={"reason": exc.message})
-    session.commit()
-
-
 @bp.post("/packages/<int:package_id>/approve")
 def package_approve(package_id: int) -> ResponseReturnValue:
     """Approve within your limit (at the limit is within it)."""
@@ -86,15 +61,16 @@ def package_approve(package_id: int) -> ResponseReturnValue:
         return _render(package_id, approve=form, errors=forms.error_list(form), status=422)
     session = get_session()
     try:
-        service.approve_package(session, package_id=package_id, actor=current_actor(), now=now(),
-                                limits=_limits(), note=form.note.data, request_id=request_id())
-    except Forbidden as exc:
-        _refused(package_id, exc)
-        return _render(package_id, errors=[{"text": _sentence(exc.message)}], status=403)
+        decision = service.approve_or_refuse(
+            session, package_id=package_id, actor=current_actor(), now=now(), purpose=PURPOSE,
+            limits=_limits(), note=form.note.data, request_id=request_id())
     except Conflict as exc:
         session.rollback()
         return _render(package_id, errors=[{"text": _sentence(exc.message)}], status=409)
-    session.commit()
+    session.commit()  # the decision, or who tried to decide beyond their authority
+    if decision.refused is not None:
+        return _render(package_id, errors=[{"text": _sentence(decision.refused.message)}],
+                       status=403)
     flash(f"Care package {package_id} approved.")
     return redirect(url_for("web.package_page", package_id=package_id), code=303)
 
@@ -107,22 +83,22 @@ def package_reject(package_id: int) -> ResponseReturnValue:
     try:
         if not form.validate():
             raise InvalidInput("a rejection needs a reason", errors={})
-        service.reject_package(session, package_id=package_id, actor=current_actor(), now=now(),
-                               reason=form.reason.data or "", limits=_limits(),
-                               request_id=request_id())
+        decision = service.reject_or_refuse(
+            session, package_id=package_id, actor=current_actor(), now=now(),
+            reason=form.reason.data or "", purpose=PURPOSE, limits=_limits(),
+            request_id=request_id())
     except InvalidInput as exc:
         session.rollback()
         forms.put_errors(form, exc.errors or {})
         return _render(package_id, reject=form, errors=forms.error_list(form), status=422)
-    except Forbidden as exc:
-        _refused(package_id, exc)
-        return _render(package_id, reject=form, errors=[{"text": _sentence(exc.message)}],
-                       status=403)
     except Conflict as exc:
         session.rollback()
         return _render(package_id, reject=form, errors=[{"text": _sentence(exc.message)}],
                        status=409)
-    session.commit()
+    session.commit()  # the decision, or who tried to decide beyond their authority
+    if decision.refused is not None:
+        return _render(package_id, reject=form,
+                       errors=[{"text": _sentence(decision.refused.message)}], status=403)
     flash(f"Care package {package_id} rejected.")
     return redirect(url_for("web.package_page", package_id=package_id), code=303)
 
