@@ -121,6 +121,7 @@ def test_oidc_sign_in_maps_the_role_and_creates_the_user(page: Any, service: Ser
         assert "sign_in" in actions and "user_created_from_identity_provider" in actions
 
 
+@pytest.mark.safety("H-063")
 def test_oidc_account_without_a_mapped_role_is_refused(page: Any, service: Service) -> None:
     """A provider account whose roles map to none of ours gets a 403 page saying why, and no
     session (never a default role)."""
@@ -133,6 +134,7 @@ def test_oidc_account_without_a_mapped_role_is_refused(page: Any, service: Servi
     assert "/sign-in" in page.url
 
 
+@pytest.mark.safety("H-063")
 def test_oidc_callback_with_a_forged_state_is_refused(service: Service) -> None:
     """A callback that this browser did not start (state not in its session) is refused."""
     client = service.app.test_client()

@@ -18,6 +18,7 @@ CIS2 = RoleMapping(claim="nhsid_nrbac_roles", field="role_code",
                    values={"S8000:G8000:R8001": "manager", "S8000:G8000:R8000": "coordinator"})
 
 
+@pytest.mark.safety("H-063")
 def test_role_mapping_reads_cis2_role_objects_first_listed_wins() -> None:
     claims = {"nhsid_nrbac_roles": [
         {"person_roleid": "1", "role_code": "S8000:G8000:R8000"},
@@ -40,6 +41,7 @@ def test_role_mapping_refuses_roles_the_service_has_not() -> None:
     ('["coordinator"]', "DISPATCH_OIDC_ROLE_MAP must be a JSON object of strings"),
     ('{"R1": "root"}', "DISPATCH_OIDC_ROLE_MAP names roles the service has not"),
 ])
+@pytest.mark.safety("H-063")
 def test_a_bad_role_map_stops_start_up(role_map: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         create_app({"DATABASE_URL": "sqlite://", "OIDC_ISSUER": "http://127.0.0.1:9",
@@ -66,6 +68,7 @@ def test_sign_in_creates_then_refreshes_the_user(session: so.Session) -> None:
 
 
 @pytest.mark.db
+@pytest.mark.safety("H-063")
 def test_same_subject_at_another_issuer_is_another_user_and_names_do_not_collide(
     session: so.Session,
 ) -> None:
@@ -79,6 +82,7 @@ def test_same_subject_at_another_issuer_is_another_user_and_names_do_not_collide
 
 
 @pytest.mark.db
+@pytest.mark.safety("H-063")
 def test_disabled_user_and_user_without_role_are_refused(session: so.Session) -> None:
     claims = {"sub": "9", "roles": ["coordinator"]}
     user = sign_in_from_claims(session, issuer=ISSUER, claims=claims, mapping=RoleMapping(),
