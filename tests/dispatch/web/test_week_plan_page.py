@@ -31,7 +31,7 @@ def test_week_page_previews_then_plans_and_offers(app: Flask, session: so.Sessio
                                                   "network": net.id})  # type: ignore[attr-defined]
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200 and 'id="commit-week"' in html
-    assert "1 visits would be offered now" in html
+    assert "1 visits would be offered now" in html and "id=\"week-summary\"" in html
     session.expire_all()
     assert set(session.scalars(sa.select(m.Visit.status))) == {"unassigned"}
 
