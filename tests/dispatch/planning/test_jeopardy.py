@@ -23,7 +23,7 @@ from dispatch.actors import Actor
 from dispatch.errors import InvalidInput
 from dispatch.planning import jeopardy, live
 from dispatch.services import visit_actions
-from dispatch.services.watch import watch_deadlines
+from dispatch.services.watch import jeopardy_cause, watch_deadlines
 from routing.travel import GeodesicTravelTime
 from tests.dispatch import factories as f
 
@@ -205,6 +205,37 @@ def test_allow_late_lets_the_planner_serve_it_late_with_that_worker_only(
     assert event.username == "oncall"
     assert event.details["choice"] == "allow_late"
     assert event.details["staff_id"] == world["day"].id
+
+
+@pytest.mark.safety("H-006")
+def test_the_watch_does_not_re_escalate_lateness_a_coordinator_allowed(
+    session: so.Session,
+) -> None:
+    """Allowed late with the day nurse: the watch neither re-raises "late arrival" (nor texts
+    on-call about it) while the visit keeps within the allowed limit; once that limit passes
+    with nobody on site it escalates again (the decision no longer covers it)."""
+    world = _night(session)
+    visit = _decline_and_replace(session, world)
+    later = NIGHT + timedelta(minutes=5)
+    jeopardy.decide(session, visit_id=visit.id, choice="allow_late", actor=COORDINATOR,
+                    now=later, staff_id=world["day"].id, late_minutes=7 * 60)
+    session.commit()
+    live.place_new_visits(session, now=later, provider=GeodesicTravelTime(), seconds=0.3)
+    session.commit()
+    assert visit.planned_start is not None and visit.planned_start > visit.deadline
+    visit_actions.accept(session, visit=visit, staff=session.get(m.Staff, world["day"].id),
+                         now=later + timedelta(minutes=2))
+    session.commit()
+
+    for minutes in (6, 60, 4 * 60):
+        report = watch_deadlines(session, now=later + timedelta(minutes=minutes),
+                                 public_url="https://dispatch.example")
+        session.commit()
+        assert report.entered == {}, f"re-escalated {minutes} min after the decision"
+        assert visit.jeopardy_cause is None
+    assert visit.late_allowed_until is not None
+    past_limit = visit.late_allowed_until + timedelta(minutes=1)
+    assert jeopardy_cause(visit, now=past_limit) == "late_arrival"
 
 
 @pytest.mark.safety("H-006")
