@@ -288,6 +288,25 @@ def test_cover_moves_the_visit_to_the_chosen_network(session: so.Session) -> Non
     assert visit.reason is not None and "HF-S1" in visit.reason
 
 
+@pytest.mark.parametrize("how", ["on_call_cover", "automatic_cross_cover"])
+def test_cross_cover_keeps_why_the_visit_is_needed(session: so.Session, how: str) -> None:
+    """Moving a visit to another network's team adds the cross-cover note to the visit's
+    reason; the covering nurse still reads why the visit is needed (the triage needs), which
+    the note used to overwrite."""
+    world = _night(session, neighbour_free=how == "automatic_cross_cover")
+    world["referral"].needs = ["fall_no_injury"]
+    session.flush()
+    visit = _decline_and_replace(session, world)
+    if how == "on_call_cover":
+        jeopardy.decide(session, visit_id=visit.id, choice="cover", actor=COORDINATOR,
+                        now=NIGHT + timedelta(minutes=5), network_id=world["near"].id)
+        session.commit()
+
+    assert visit.network_id == world["near"].id
+    assert visit.reason is not None and visit.reason.startswith("Cross-cover:")
+    assert "Fall without serious injury" in visit.reason
+
+
 def test_decision_with_an_unsuitable_worker_is_refused(session: so.Session) -> None:
     """allow_late with the worker who declined names the field and changes nothing."""
     world = _night(session)
