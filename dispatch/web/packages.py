@@ -15,12 +15,12 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 
 from dispatch import forms
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.jobs.wakeup import wake
 from dispatch.planning.runs import provider_for
+from dispatch.request_clock import now
 from dispatch.services import package_slots
 from dispatch.services import packages as service
 from dispatch.services.slot_holds import hold_minutes

@@ -7,12 +7,12 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.config import DEFAULTS
 from dispatch.db import get_session
 from dispatch.errors import InvalidInput
 from dispatch.planning import runs, week
+from dispatch.request_clock import now
 from dispatch.services import network_scope
 from dispatch.web.common import bp
 
