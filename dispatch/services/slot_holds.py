@@ -47,10 +47,14 @@ def hold_minutes(settings: Mapping[str, Any]) -> timedelta:
 class Offered(Protocol):
     """An offered window: what :class:`dispatch.services.slots.OfferedSlot` carries."""
 
-    start: datetime
-    end: datetime
-    planned_start: datetime
-    shift_id: int
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+    @property
+    def planned_start(self) -> datetime: ...
+    @property
+    def shift_id(self) -> int: ...
 
 
 def hold(
