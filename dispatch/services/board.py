@@ -12,11 +12,10 @@ its reference, the postcode district and the reason. Coordinates are rounded to
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -189,10 +188,8 @@ def load_board(
     visits = _visits(session, network_id, start, end,
                      {e.visit_id for e in escalations if e.visit_id is not None})
     staff = _staff(session, network_id, {v.assigned_staff_id for v in visits})
-    places = _places(session, {v.patient_id for v in visits})
-    pair_text = _pairs(session, visits)
-    rows = [dataclasses.replace(r, pair=pair_text.get(r.id))
-            for r in (_row(v, staff, places, now) for v in visits)]
+    pair_text = _pairs(session, [v.id for v in visits])
+    rows = [_row(v, staff, now, pair_text.get(v.id)) for v in visits]
     attention = sorted(
         (r for r in rows if r.status in OPEN and (r.cause or r.status == "unassigned")),
         key=lambda r: (r.cause is None, r.deadline, r.priority))
@@ -202,19 +199,35 @@ def load_board(
     closed = sorted((r for r in rows if r.status in CLOSED),
                     key=lambda r: r.completed_at or r.deadline, reverse=True)
     bases = _bases(session, network_id)
-    timelines = _timelines(session, network_id, start, end, rows, staff, bases, places, provider)
+    timelines = _timelines(session, network_id, start, end, rows, staff, bases, provider)
     return Board(network_id, name, networks, now, day, tuple(attention), tuple(planned),
                  tuple(closed), timelines, tuple(bases.values()), escalations)
 
 
-def _pairs(session: so.Session, visits: list[Visit]) -> dict[int, str]:
-    """Each double-handed visit's pair text (issue 15): who the other worker is."""
+def _pairs(session: so.Session, visit_ids: list[int]) -> dict[int, str]:
+    """Each double-handed visit's pair text (issue 15): who the other worker is (three small
+    queries: the links, the other halves, their workers)."""
+    links = [link for link in visit_pairs.links_among(session, visit_ids)
+             if link.kind == visit_pairs.DOUBLE_HANDED]
+    if not links:
+        return {}
+    wanted = {v for link in links for v in (link.first_visit_id, link.second_visit_id)}
+    halves = {i: (reference, staff_id) for i, reference, staff_id in session.execute(
+        sa.select(Visit.id, Visit.reference, Visit.assigned_staff_id)
+        .where(Visit.id.in_(sorted(wanted))))}
+    names = dict(session.execute(sa.select(Staff.id, Staff.name).where(Staff.id.in_(sorted(
+        {s for _, s in halves.values() if s is not None})))).tuples())
+    mine = set(visit_ids)
     out: dict[int, str] = {}
-    for visit, item in zip(visits, visit_pairs.with_partners(session, visits), strict=True):
-        if item.partner is None or item.partner.kind != visit_pairs.DOUBLE_HANDED:
-            continue
-        name = item.partner.staff_name or "a second worker not yet chosen"
-        out[visit.id] = f"2 staff, with {name} (visit {item.partner.reference})"
+    for link in links:
+        for this, other in ((link.first_visit_id, link.second_visit_id),
+                            (link.second_visit_id, link.first_visit_id)):
+            if this not in mine or other not in halves:
+                continue
+            reference, staff_id = halves[other]
+            name = names.get(staff_id) if staff_id is not None else None
+            out[this] = (f"2 staff, with {name or 'a second worker not yet chosen'} "
+                         f"(visit {reference})")
     return out
 
 
@@ -238,10 +251,21 @@ def _escalations(session: so.Session, network_id: int | None, now: datetime
         for e, reference, code, texted in session.execute(stmt))
 
 
+#: The columns the board reads of a visit and its patient (not whole rows: an ORM object per
+#: visit was most of the board's read time at 1,000 visits).
+VISIT_COLUMNS = (Visit.id, Visit.reference, Visit.status, Visit.category, Visit.priority,
+                 Visit.reason, Visit.skills, Visit.earliest_start, Visit.deadline,
+                 Visit.duration_minutes, Visit.planned_start, Visit.assigned_staff_id,
+                 Visit.pinned, Visit.version, Visit.jeopardy_cause, Visit.created_at,
+                 Visit.offered_at, Visit.completed_at, Visit.updated_at, Visit.outcome,
+                 Patient.postcode, Patient.lat, Patient.lon)
+
+
 def _visits(session: so.Session, network_id: int | None, start: datetime,
-            end: datetime, escalated: set[int] | None = None) -> list[Visit]:
+            end: datetime, escalated: set[int] | None = None) -> list[Any]:
     """Open visits due by the end of the day (or planned in it, or in jeopardy, or with an
-    escalation on the board, whenever due), and today's closed ones."""
+    escalation on the board, whenever due), and today's closed ones: rows of
+    :data:`VISIT_COLUMNS` (attribute access by column name)."""
     open_today = sa.and_(Visit.status.in_(OPEN), sa.or_(
         Visit.earliest_start < end, Visit.planned_start < end,
         Visit.jeopardy_cause.is_not(None), Visit.id.in_(sorted(escalated or ()))))
@@ -249,10 +273,11 @@ def _visits(session: so.Session, network_id: int | None, start: datetime,
     # visit done today counts today, and one done just after midnight counts on its own day.
     closed_at = sa.func.coalesce(Visit.completed_at, Visit.updated_at)
     closed_today = sa.and_(Visit.status.in_(CLOSED), closed_at >= start, closed_at < end)
-    stmt = sa.select(Visit).where(sa.or_(open_today, closed_today))
+    stmt = (sa.select(*VISIT_COLUMNS).outerjoin(Patient, Patient.id == Visit.patient_id)
+            .where(sa.or_(open_today, closed_today)))
     if network_id is not None:
         stmt = stmt.where(Visit.network_id == network_id)
-    return list(session.scalars(stmt.order_by(Visit.deadline, Visit.id)))
+    return list(session.execute(stmt.order_by(Visit.deadline, Visit.id)))
 
 
 def _staff(
@@ -266,37 +291,31 @@ def _staff(
     return {s.id: s for s in session.scalars(stmt)}
 
 
-def _places(session: so.Session, patient_ids: set[int]) -> dict[int, tuple[str, Any, Any]]:
-    """Patient id -> (postcode district, lat, lon), read without loading whole patient rows."""
-    if not patient_ids:
-        return {}
-    rows = session.execute(sa.select(Patient.id, Patient.postcode, Patient.lat, Patient.lon)
-                           .where(Patient.id.in_(patient_ids)))
-    return {pid: (postcode_district(pc), lat, lon) for pid, pc, lat, lon in rows}
-
-
-def _row(visit: Visit, staff: dict[int, Staff], places: dict[int, tuple[str, Any, Any]],
-         now: datetime) -> BoardVisit:
-    district, lat, lon = places.get(visit.patient_id, ("", None, None))
+def _row(visit: Any, staff: dict[int, Staff], now: datetime, pair: str | None) -> BoardVisit:
+    """One row of :data:`VISIT_COLUMNS` as the board shows it."""
+    lat, lon = visit.lat, visit.lon
     worker = staff.get(visit.assigned_staff_id or 0)
+    status = visit.status
     cause = None
-    if visit.status in OPEN:
-        cause = visit.jeopardy_cause or jeopardy_cause(visit, now=now)
+    if status in OPEN:
+        # The rule reads only status and times, which the row has under the same names.
+        cause = visit.jeopardy_cause or jeopardy_cause(cast(Visit, visit), now=now)
     point = (round(lat, MAP_DECIMALS), round(lon, MAP_DECIMALS)) if lat is not None \
         and lon is not None else None
     return BoardVisit(
-        id=visit.id, reference=visit.reference, status=visit.status, category=visit.category,
+        id=visit.id, reference=visit.reference, status=status, category=visit.category,
         priority=visit.priority, reason=visit.reason, skills=tuple(visit.skills or ()),
-        district=district, earliest_start=visit.earliest_start, deadline=visit.deadline,
+        district=postcode_district(visit.postcode) if visit.postcode else "",
+        earliest_start=visit.earliest_start, deadline=visit.deadline,
         duration_minutes=visit.duration_minutes, planned_start=visit.planned_start,
         staff_id=visit.assigned_staff_id, staff_name=worker.name if worker else None,
         pinned=visit.pinned, version=visit.version, cause=cause,
         minutes_left=int((visit.deadline - now).total_seconds() // 60), point=point,
-        completed_at=_closed_at(visit) if visit.status in CLOSED else None,
+        pair=pair, completed_at=_closed_at(visit) if status in CLOSED else None,
         outcome=visit.outcome)
 
 
-def _closed_at(visit: Visit) -> datetime:
+def _closed_at(visit: Any) -> datetime:
     """When a closed visit closed: its completion, or (cancelled) its last change."""
     return visit.completed_at or visit.updated_at
 
@@ -313,7 +332,7 @@ def _bases(session: so.Session, network_id: int | None) -> dict[int, BoardBase]:
 def _timelines(
     session: so.Session, network_id: int | None, start: datetime, end: datetime,
     rows: list[BoardVisit], staff: dict[int, Staff], bases: dict[int, BoardBase],
-    places: dict[int, tuple[str, Any, Any]], provider: TravelTimeProvider,
+    provider: TravelTimeProvider,
 ) -> tuple[Timeline, ...]:
     stmt = sa.select(Shift).join(Staff, Staff.id == Shift.staff_id).where(
         Shift.starts_at < end, Shift.ends_at > start, Staff.active.is_(True),

@@ -7,6 +7,7 @@ every position is an SVG attribute and every colour a class in ``dispatch.css``.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,6 +55,10 @@ class TimelineDrawing:
     now_x: float | None
 
 
+#: No shifts: an axis and nothing else.
+EMPTY_TIMELINE = TimelineDrawing(LABEL_WIDTH + PLOT_WIDTH, AXIS_HEIGHT, (), (), None)
+
+
 def _hour_floor(moment: datetime) -> datetime:
     return moment.astimezone(LONDON).replace(minute=0, second=0, microsecond=0)
 
@@ -62,7 +67,7 @@ def timeline_drawing(board: Board) -> TimelineDrawing:
     """Each shift a row; bars for breaks, travel and visits; hour ticks and a line at now."""
     timelines = board.timelines
     if not timelines:
-        return TimelineDrawing(LABEL_WIDTH + PLOT_WIDTH, AXIS_HEIGHT, (), (), None)
+        return EMPTY_TIMELINE
     day_start, day_end = day_bounds(board.day)  # night shifts are cut at midnight
     first = _hour_floor(max(min(t.starts_at for t in timelines), day_start))
     last = min(_hour_floor(max(t.ends_at for t in timelines)) + timedelta(hours=1), day_end)
@@ -112,7 +117,9 @@ def _row(timeline: Timeline, n: int, x: object) -> Row:
                f"shift {hours}", shift, tuple(bars))
 
 
+@functools.lru_cache(maxsize=4096)
 def _hm(moment: datetime) -> str:
+    """"14:05" on the London clock (remembered: a board repeats the same minutes)."""
     return f"{moment.astimezone(LONDON):%H:%M}"
 
 
