@@ -32,7 +32,8 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the seeding helper in tests/
+# The code timed: this checkout, or (a --compare child) the other one named by the parent.
+sys.path.insert(0, os.environ.get("BOARD_BENCH_CODE", str(ROOT)))  # with its tests/ helpers
 TARGET_P95_MS = 300.0
 FIXED_NOW = "2026-12-01T10:20:00+00:00"  # a Tuesday morning (tests.browser.support)
 PATHS = ("/board?network=all", "/board/data?network=all", "/board")
@@ -145,6 +146,9 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)  # a child run: the database URL
     args = parser.parse_args()
     if args.child:
+        import dispatch
+
+        assert Path(dispatch.__file__).is_relative_to(os.environ.get("BOARD_BENCH_CODE", ROOT))
         print(json.dumps(measure(args.child, args.n)))
         return
     folder = Path(tempfile.mkdtemp(prefix="board-bench-"))
@@ -162,7 +166,7 @@ def main() -> None:
             for label, tree in codes.items():
                 copy = folder / f"run-{round_}-{tree.name}.sqlite3"
                 shutil.copy(seeded, copy)
-                env = {**os.environ, "PYTHONPATH": str(tree)}
+                env = {**os.environ, "PYTHONPATH": str(tree), "BOARD_BENCH_CODE": str(tree)}
                 done = subprocess.run(
                     [sys.executable, str(Path(__file__).resolve()), "--n", str(args.n),
                      "--child", f"sqlite:///{copy}"], env=env, cwd=tree, check=True,

@@ -22,7 +22,17 @@ from sqlalchemy import orm as so
 
 from dispatch import states
 from dispatch.config import LONDON
-from dispatch.models import Escalation, Message, Network, Patient, Shift, Staff, StaffBase, Visit
+from dispatch.models import (
+    Escalation,
+    Message,
+    Network,
+    Patient,
+    Shift,
+    Staff,
+    StaffBase,
+    Visit,
+    VisitLink,
+)
 from dispatch.services import pairs as visit_pairs
 from dispatch.services.patients import postcode_district
 from dispatch.services.watch import CAUSE_TEXT, jeopardy_cause
@@ -141,6 +151,19 @@ class BoardBase:
 
 
 @dataclass(frozen=True)
+class BoardWorker:
+    """Where a worker on shift now is, as the map places them: on site at a visit, else at
+    their last visit today, else at their base (never a live location: the plan's)."""
+
+    staff_id: int
+    name: str
+    point: tuple[float, float]
+    where: str  # "on site at visit B0012", "last at visit B0009", "at base: Hammersmith"
+    network_id: int | None = None
+    district: str | None = None  # the visit's postcode district (None: at a base)
+
+
+@dataclass(frozen=True)
 class Board:
     """Everything the board page draws for one network and day."""
 
@@ -155,6 +178,7 @@ class Board:
     timelines: tuple[Timeline, ...]
     bases: tuple[BoardBase, ...]
     escalations: tuple[BoardEscalation, ...] = ()  # newest first, not yet cleared
+    workers: tuple[BoardWorker, ...] = ()  # on shift now, placed for the map
 
     @property
     def visits(self) -> tuple[BoardVisit, ...]:
@@ -185,10 +209,11 @@ def load_board(
         sa.select(Network.id, Network.name).order_by(Network.name)))
     name = dict(networks).get(network_id, "All networks") if network_id else "All networks"
     escalations = _escalations(session, network_id, now)
-    visits = _visits(session, network_id, start, end,
-                     {e.visit_id for e in escalations if e.visit_id is not None})
+    shown = _shown(network_id, start, end,
+                   {e.visit_id for e in escalations if e.visit_id is not None})
+    visits = _visits(session, shown)
     staff = _staff(session, network_id, {v.assigned_staff_id for v in visits})
-    pair_text = _pairs(session, [v.id for v in visits])
+    pair_text = _pairs(session, shown, {v.id for v in visits})
     rows = [_row(v, staff, now, pair_text.get(v.id)) for v in visits]
     attention = sorted(
         (r for r in rows if r.status in OPEN and (r.cause or r.status == "unassigned")),
@@ -199,16 +224,60 @@ def load_board(
     closed = sorted((r for r in rows if r.status in CLOSED),
                     key=lambda r: r.completed_at or r.deadline, reverse=True)
     bases = _bases(session, network_id)
-    timelines = _timelines(session, network_id, start, end, rows, staff, bases, provider)
+    shift_bases: dict[int, int | None] = {}
+    timelines = _timelines(session, network_id, start, end, rows, staff, bases, provider,
+                           shift_bases)
     return Board(network_id, name, networks, now, day, tuple(attention), tuple(planned),
-                 tuple(closed), timelines, tuple(bases.values()), escalations)
+                 tuple(closed), timelines, tuple(bases.values()), escalations,
+                 _workers(timelines, rows, shift_bases, bases, now))
 
 
-def _pairs(session: so.Session, visit_ids: list[int]) -> dict[int, str]:
+def _workers(timelines: tuple[Timeline, ...], rows: list[BoardVisit],
+             shift_bases: dict[int, int | None], bases: dict[int, BoardBase], now: datetime,
+             ) -> tuple[BoardWorker, ...]:
+    """Workers on shift at ``now``: on site at a visit, else at their last visit started
+    before now, else at their shift's base; left off when none of those has a place."""
+    on_site: dict[int, BoardVisit] = {}
+    last: dict[int, tuple[datetime, BoardVisit]] = {}
+    for row in rows:
+        if row.staff_id is None or row.point is None or row.status == "cancelled":
+            continue
+        if row.status == "on_site":
+            on_site[row.staff_id] = row
+        # Done, or planned to have started by now: the last such is where they were last.
+        at = row.completed_at or row.planned_start
+        if at is not None and at <= now and (row.staff_id not in last
+                                             or at > last[row.staff_id][0]):
+            last[row.staff_id] = (at, row)
+    out = []
+    for t in timelines:
+        if not t.starts_at <= now < t.ends_at or (t.sick_from is not None and t.sick_from <= now):
+            continue
+        visit = on_site.get(t.staff_id)
+        base = bases.get(shift_bases.get(t.shift_id) or 0)
+        if visit is not None and visit.point is not None:
+            out.append(BoardWorker(t.staff_id, t.name, visit.point,
+                                   f"on site at visit {visit.reference}", t.network_id,
+                                   visit.district))
+        elif t.staff_id in last and (visit := last[t.staff_id][1]).point is not None:
+            assert visit.point is not None
+            out.append(BoardWorker(t.staff_id, t.name, visit.point,
+                                   f"last at visit {visit.reference}", t.network_id,
+                                   visit.district))
+        elif base is not None:
+            out.append(BoardWorker(t.staff_id, t.name, base.point, f"at base: {base.name}",
+                                   t.network_id))
+    return tuple(out)
+
+
+def _pairs(session: so.Session, shown: Any, mine: set[int]) -> dict[int, str]:
     """Each double-handed visit's pair text (issue 15): who the other worker is (three small
-    queries: the links, the other halves, their workers)."""
-    links = [link for link in visit_pairs.links_among(session, visit_ids)
-             if link.kind == visit_pairs.DOUBLE_HANDED]
+    queries: the links of the visits ``shown`` selects, the other halves, their workers)."""
+    ids = sa.select(Visit.id).where(shown).scalar_subquery()
+    links = list(session.scalars(sa.select(VisitLink).where(
+        VisitLink.kind == visit_pairs.DOUBLE_HANDED,
+        sa.or_(VisitLink.first_visit_id.in_(ids), VisitLink.second_visit_id.in_(ids)))
+        .order_by(VisitLink.id)))
     if not links:
         return {}
     wanted = {v for link in links for v in (link.first_visit_id, link.second_visit_id)}
@@ -217,7 +286,6 @@ def _pairs(session: so.Session, visit_ids: list[int]) -> dict[int, str]:
         .where(Visit.id.in_(sorted(wanted))))}
     names = dict(session.execute(sa.select(Staff.id, Staff.name).where(Staff.id.in_(sorted(
         {s for _, s in halves.values() if s is not None})))).tuples())
-    mine = set(visit_ids)
     out: dict[int, str] = {}
     for link in links:
         for this, other in ((link.first_visit_id, link.second_visit_id),
@@ -261,11 +329,10 @@ VISIT_COLUMNS = (Visit.id, Visit.reference, Visit.status, Visit.category, Visit.
                  Patient.postcode, Patient.lat, Patient.lon)
 
 
-def _visits(session: so.Session, network_id: int | None, start: datetime,
-            end: datetime, escalated: set[int] | None = None) -> list[Any]:
-    """Open visits due by the end of the day (or planned in it, or in jeopardy, or with an
-    escalation on the board, whenever due), and today's closed ones: rows of
-    :data:`VISIT_COLUMNS` (attribute access by column name)."""
+def _shown(network_id: int | None, start: datetime, end: datetime,
+           escalated: set[int] | None = None) -> Any:
+    """Which visits the board shows: open ones due by the end of the day (or planned in it, or
+    in jeopardy, or with an escalation on the board, whenever due), and today's closed ones."""
     open_today = sa.and_(Visit.status.in_(OPEN), sa.or_(
         Visit.earliest_start < end, Visit.planned_start < end,
         Visit.jeopardy_cause.is_not(None), Visit.id.in_(sorted(escalated or ()))))
@@ -273,11 +340,16 @@ def _visits(session: so.Session, network_id: int | None, start: datetime,
     # visit done today counts today, and one done just after midnight counts on its own day.
     closed_at = sa.func.coalesce(Visit.completed_at, Visit.updated_at)
     closed_today = sa.and_(Visit.status.in_(CLOSED), closed_at >= start, closed_at < end)
+    shown = sa.or_(open_today, closed_today)
+    return shown if network_id is None else sa.and_(shown, Visit.network_id == network_id)
+
+
+def _visits(session: so.Session, shown: Any) -> list[Any]:
+    """The visits ``shown`` selects as rows of :data:`VISIT_COLUMNS` (attribute access by
+    column name), by deadline."""
     stmt = (sa.select(*VISIT_COLUMNS).outerjoin(Patient, Patient.id == Visit.patient_id)
-            .where(sa.or_(open_today, closed_today)))
-    if network_id is not None:
-        stmt = stmt.where(Visit.network_id == network_id)
-    return list(session.execute(stmt.order_by(Visit.deadline, Visit.id)))
+            .where(shown).order_by(Visit.deadline, Visit.id))
+    return list(session.execute(stmt))
 
 
 def _staff(
@@ -332,8 +404,9 @@ def _bases(session: so.Session, network_id: int | None) -> dict[int, BoardBase]:
 def _timelines(
     session: so.Session, network_id: int | None, start: datetime, end: datetime,
     rows: list[BoardVisit], staff: dict[int, Staff], bases: dict[int, BoardBase],
-    provider: TravelTimeProvider,
+    provider: TravelTimeProvider, shift_bases: dict[int, int | None] | None = None,
 ) -> tuple[Timeline, ...]:
+    """Each shift today with its bars; ``shift_bases`` (if given) gets each shift's base."""
     stmt = sa.select(Shift).join(Staff, Staff.id == Shift.staff_id).where(
         Shift.starts_at < end, Shift.ends_at > start, Staff.active.is_(True),
         Staff.role != "coordinator")
@@ -355,6 +428,8 @@ def _timelines(
                        if shift.starts_at <= (r.planned_start or end) < shift.ends_at),
                       key=lambda r: r.planned_start or end)
         base = bases.get(shift.base_id)
+        if shift_bases is not None:
+            shift_bases[shift.id] = shift.base_id
         segments = _segments(shift, mine, base.point if base else None, worker.travel_mode,
                              provider)
         out.append(Timeline(worker.id, shift.id, worker.name, worker.role, shift.starts_at,

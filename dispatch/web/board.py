@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
@@ -44,7 +44,14 @@ from dispatch.services import board as service
 from dispatch.services import board_visit as one_visit
 from dispatch.web import board_rows
 from dispatch.web.common import bp, london_time
-from dispatch.web.drawings import EMPTY_TIMELINE, map_drawing, timeline_drawing
+from dispatch.web.drawings import (
+    EMPTY_TIMELINE,
+    MAP_STATES,
+    map_drawing,
+    map_list,
+    tile_origin,
+    timeline_drawing,
+)
 from dispatch.web.pageforms import (
     AssignForm,
     DoubleHandedForm,
@@ -106,13 +113,20 @@ def _parts(read: board_page.BoardRead) -> dict[str, Any]:
     def visit_href(visit_id: int) -> str:
         return template.replace(slot, str(visit_id))
 
-    drawn_map = map_drawing(board)
+    tile_url = current_app.config.get("MAP_TILE_URL") or None
+    origin = tile_origin(tile_url)
+    if origin is not None:  # the page's policy allows images from the tile server, only it
+        g.csp_img_hosts = (origin,)
+    drawn_map = map_drawing(board, tile_url=tile_url if origin else None)
     groups = _timeline_groups(board)
     return {"board": board, "every_network": actor.networks is None,
             "pin_warnings": pin_warnings.pinned_costs(board),
             # All networks: one drawing per network (the groups), none for the whole board.
             "timeline": timeline_drawing(board) if not groups else EMPTY_TIMELINE,
             "map": drawn_map, "map_dots": board_rows.map_dots(drawn_map.visits),
+            "map_workers": board_rows.map_workers(drawn_map.workers),
+            "map_list": map_list(board), "map_states": tuple(MAP_STATES.values()),
+            "map_tile_attribution": current_app.config.get("MAP_TILE_ATTRIBUTION") or "",
             "timeline_groups": groups,
             "attention_rows": board_rows.attention_rows(board.attention, board.now, visit_href),
             "planned_rows": board_rows.planned_rows(board.planned, board.now, visit_href),

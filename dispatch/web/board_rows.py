@@ -5,7 +5,7 @@ At 1,000 open visits (all networks) these rows were most of the page's template 
 Jinja loop pays an attribute lookup, a filter call and an escape per cell. Here each row is one
 ``str.format`` over values escaped once, with the same markup the templates had (the
 templates keep the tables' captions and headings, and say where the rows come from).
-Every value from the data is escaped (``markupsafe.escape``); the rest is fixed markup.
+Every value from the data is escaped (as ``markupsafe.escape`` does); the rest is fixed markup.
 """
 
 from __future__ import annotations
@@ -13,13 +13,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from dispatch.services.board import BoardVisit
 from dispatch.web.common import CATEGORY_NAMES, clock, countdown
 from dispatch.web.drawings import Dot
 
-__all__ = ["attention_rows", "category_name", "map_dots", "planned_rows"]
+__all__ = ["attention_rows", "category_name", "map_dots", "map_workers", "planned_rows"]
+
+
+def _e(value: object) -> str:
+    """``markupsafe.escape`` as a plain str, byte for byte (&, <, >, " and ' escaped): no
+    Markup object per cell."""
+    return (str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&#34;").replace("'", "&#39;"))
 
 
 def category_name(code: str | None) -> str:
@@ -63,20 +70,20 @@ def attention_rows(visits: Iterable[BoardVisit], now: datetime,
         category = category_name(v.category)
         if v.reason:
             category = f"{category}: {v.reason}"
-        tag = (f'<strong class="nhsuk-tag nhsuk-tag--red">{escape(v.cause_text)}</strong>'
+        tag = (f'<strong class="nhsuk-tag nhsuk-tag--red">{_e(v.cause_text)}</strong>'
                if v.cause else '<strong class="nhsuk-tag nhsuk-tag--yellow">Unassigned</strong>')
         out.append(_ATTENTION.format(
             css="app-row--jeopardy" if v.cause else "app-row--unassigned",
-            ref=escape(v.reference), district=escape(v.district), category=escape(category),
+            ref=_e(v.reference), district=_e(v.district), category=_e(category),
             tag=tag,
-            staff=f'<br><span class="nhsuk-body-s">{escape(v.staff_name)}</span>'
+            staff=f'<br><span class="nhsuk-body-s">{_e(v.staff_name)}</span>'
             if v.staff_name else "",
-            pair=f'<br><span class="nhsuk-body-s app-pair">{escape(v.pair)}</span>'
+            pair=f'<br><span class="nhsuk-body-s app-pair">{_e(v.pair)}</span>'
             if v.pair else "",
-            deadline=escape(hm(v.deadline)),
+            deadline=_e(hm(v.deadline)),
             overdue=" app-countdown--overdue" if v.minutes_left < 0 else "",
-            iso=escape(v.deadline.isoformat()), left=escape(countdown(v.minutes_left)),
-            href=escape(href(v.id)), action="Assign" if v.status == "unassigned" else "Change"))
+            iso=_e(v.deadline.isoformat()), left=_e(countdown(v.minutes_left)),
+            href=_e(href(v.id)), action="Assign" if v.status == "unassigned" else "Change"))
     return Markup("".join(out))
 
 
@@ -100,23 +107,48 @@ def planned_rows(visits: Iterable[BoardVisit], now: datetime,
     out = []
     for v in visits:
         out.append(_PLANNED.format(
-            ref=escape(v.reference), district=escape(v.district),
-            category=escape(category_name(v.category)), staff=escape(v.staff_name or ""),
-            pair=f'<br><span class="nhsuk-body-s app-pair">{escape(v.pair)}</span>'
+            ref=_e(v.reference), district=_e(v.district),
+            category=_e(category_name(v.category)), staff=_e(v.staff_name or ""),
+            pair=f'<br><span class="nhsuk-body-s app-pair">{_e(v.pair)}</span>'
             if v.pair else "",
             pinned=' <span class="nhsuk-tag nhsuk-tag--grey">pinned</span>' if v.pinned else "",
-            status=escape(v.status.replace("_", " ")), planned=escape(hm(v.planned_start)),
-            deadline=escape(hm(v.deadline)), iso=escape(v.deadline.isoformat()),
-            left=escape(countdown(v.minutes_left)), href=escape(href(v.id))))
+            status=_e(v.status.replace("_", " ")), planned=_e(hm(v.planned_start)),
+            deadline=_e(hm(v.deadline)), iso=_e(v.deadline.isoformat()),
+            left=_e(countdown(v.minutes_left)), href=_e(href(v.id))))
     return Markup("".join(out))
 
 
-_DOT = ('<circle class="app-map-visit {css}" cx="{x}" cy="{y}" r="{r}" data-visit="{ref}">'
-        '<title>{title}</title></circle>\n')
+_CIRCLE = ('<circle class="app-map-visit {css}" cx="{x}" cy="{y}" r="{r}" data-visit="{ref}">'
+           '<title>{title}</title></circle>\n')
+_PATH = ('<path class="app-map-visit {css}" d="{d}" data-visit="{ref}"><title>{title}</title>'
+         '</path>\n')
+#: Shapes as well as colours (never colour alone): jeopardy a diamond, unassigned a square,
+#: the rest circles (on site larger, closed smaller).
+_RADIUS = {"app-map-visit--on-site": 6, "app-map-visit--planned": 5, "app-map-visit--closed": 4}
+
+
+def _shape(d: Dot) -> str:
+    ref, title, css = _e(d.reference), _e(d.title), _e(d.css)
+    if d.css == "app-map-visit--jeopardy":
+        path = f"M{d.x:.1f} {d.y - 8:.1f}l8 8-8 8-8-8z"
+    elif d.css == "app-map-visit--unassigned":
+        path = f"M{d.x - 5:.1f} {d.y - 5:.1f}h10v10h-10z"
+    else:
+        return _CIRCLE.format(css=css, x=d.x, y=d.y, r=_RADIUS.get(d.css, 5), ref=ref,
+                              title=title)
+    return _PATH.format(css=css, d=path, ref=ref, title=title)
 
 
 def map_dots(dots: Iterable[Dot]) -> Markup:
-    """The map's visit dots (jeopardy drawn larger), in drawing order."""
-    return Markup("".join(
-        _DOT.format(css=escape(d.css), x=d.x, y=d.y, r=7 if "jeopardy" in d.css else 5,
-                    ref=escape(d.reference), title=escape(d.title)) for d in dots))
+    """The map's visit markers in drawing order: a shape per state, each with its title."""
+    return Markup("".join(_shape(d) for d in dots))
+
+
+_WORKER = ('<path class="app-map-worker" d="M{x:.1f} {top:.1f}l7 13h-14z"><title>{title}</title>'
+           '</path>\n')
+
+
+def map_workers(dots: Iterable[Dot]) -> Markup:
+    """Workers on shift now: triangles, each titled with who and where."""
+    return Markup("".join(_WORKER.format(x=d.x, top=d.y - 8, title=_e(d.title))
+                          for d in dots))
