@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from markupsafe import escape
 
 from dispatch.services.board import BoardVisit
@@ -29,6 +30,7 @@ def test_escape_matches_markupsafe() -> None:
         assert board_rows._e(text) == str(escape(text))
 
 
+@pytest.mark.safety("H-115")
 def test_rows_escape_text_from_referrals() -> None:
     hostile = '<img src=x onerror="alert(1)">'
     visit = _visit(reason=hostile, staff_name=hostile, pair=hostile, district=hostile)
