@@ -17,7 +17,7 @@ import pytest
 from tests.browser.axe import serve_axe, violations
 from tests.browser.board_day import COORDINATOR, PASSWORD, add_open_visits
 from tests.browser.conftest import Blocked
-from tests.browser.support import FIXED_NOW, screenshot, settled
+from tests.browser.support import FIXED_NOW, SCREENSHOTS, screenshot, settled
 
 DEMO_PATIENTS = 300
 OPEN_VISITS = 90
@@ -97,6 +97,7 @@ def test_board_map_boundaries_workers_list_and_axe(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert sideways <= 0, f"{sideways} px of sideways scroll at {width} px"
     screenshot(page, f"board-map-{width}")
+    page.locator("#board-map").screenshot(path=str(SCREENSHOTS / f"board-map-only-{width}.png"))
     assert blocked.urls == []
 
 
