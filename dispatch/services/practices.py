@@ -269,6 +269,20 @@ def caseload_size(session: so.Session, *, coordinator_user_id: int) -> int:
         CareCoordination.coordinator_user_id == coordinator_user_id)) or 0)
 
 
+@dataclass(frozen=True)
+class NetworkCaseloads:
+    """Each coordinator's caseload and the top-three-tier patients with nobody named."""
+
+    coordinators: list[CaseloadSize]
+    uncoordinated: int
+
+
+def network_caseloads(session: so.Session, *, network_id: int | None = None) -> NetworkCaseloads:
+    """:func:`caseloads` and :func:`uncoordinated_count` together (numbers only)."""
+    return NetworkCaseloads(caseloads(session, network_id=network_id),
+                            uncoordinated_count(session, network_id=network_id))
+
+
 def uncoordinated_count(session: so.Session, *, network_id: int | None = None) -> int:
     """Patients in the top three risk tiers with no named care coordinator."""
     stmt = sa.select(sa.func.count(Patient.id)).where(
