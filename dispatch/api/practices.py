@@ -134,14 +134,7 @@ class Caseload(MethodView):
     def get(self, user_id: int) -> Any:
         """The coordinator's patients, highest risk first; each patient listed is audited."""
         session = get_session()
-        patients = service.caseload(session, coordinator_user_id=user_id)
-        service.audit_caseload_read(session, actor=current_actor(), patients=patients,
-                                    now=now(), request_id=request_id())
+        rows = service.read_caseload(session, coordinator_user_id=user_id, actor=current_actor(),
+                                     now=now(), request_id=request_id())
         session.commit()
-        rows = []
-        for p in patients:
-            practice = service.practice_of(session, p.id)
-            rows.append({"patient_id": p.id, "name": f"{p.given_name} {p.family_name}",
-                         "nhs_number": p.nhs_number, "risk_tier": p.risk_tier,
-                         "practice": practice.name if practice else p.gp_practice})
         return rows
