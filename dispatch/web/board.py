@@ -125,6 +125,7 @@ def _parts(read: board_page.BoardRead) -> dict[str, Any]:
             "timeline": timeline_drawing(board) if not groups else EMPTY_TIMELINE,
             "map": drawn_map, "map_dots": board_rows.map_dots(drawn_map.visits),
             "map_workers": board_rows.map_workers(drawn_map.workers),
+            "timeline_rows": board_rows.timeline_rows,
             "map_list": map_list(board), "map_states": tuple(MAP_STATES.values()),
             "map_tile_attribution": current_app.config.get("MAP_TILE_ATTRIBUTION") or "",
             "timeline_groups": groups,

@@ -17,9 +17,10 @@ from markupsafe import Markup
 
 from dispatch.services.board import BoardVisit
 from dispatch.web.common import CATEGORY_NAMES, clock, countdown
-from dispatch.web.drawings import Dot
+from dispatch.web.drawings import Dot, Row
 
-__all__ = ["attention_rows", "category_name", "map_dots", "map_workers", "planned_rows"]
+__all__ = ["attention_rows", "category_name", "map_dots", "map_workers", "planned_rows",
+           "timeline_rows"]
 
 
 def _e(value: object) -> str:
@@ -152,3 +153,29 @@ def map_workers(dots: Iterable[Dot]) -> Markup:
     """Workers on shift now: triangles, each titled with who and where."""
     return Markup("".join(_WORKER.format(x=d.x, top=d.y - 8, title=_e(d.title))
                           for d in dots))
+
+
+LABEL_CHARACTERS = 26  # as Jinja's truncate(26, true, "…"): cut only past 26 + 5 characters
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= LABEL_CHARACTERS + 5 else text[:LABEL_CHARACTERS - 1] + "…"
+
+
+def timeline_rows(rows: Iterable[Row]) -> Markup:
+    """The timelines' rows (a label, the shift, then its bars), as the template drew them."""
+    out = []
+    for row in rows:
+        out.append(
+            f'<g class="app-tl-row"><text class="app-tl-label" x="4" y="{row.y + 17}"><title>'
+            f'{_e(row.title)}</title>{_e(_label(row.label))}</text>'
+            f'<rect class="{_e(row.shift.css)}" x="{row.shift.x}" y="{row.y + 4}" '
+            f'width="{row.shift.width}" height="18"><title>{_e(row.shift.title)}</title></rect>')
+        for bar in row.bars:
+            travel = "travel" in bar.css
+            out.append(
+                f'<rect class="{_e(bar.css)}" x="{bar.x}" y="{row.y + (8 if travel else 4)}" '
+                f'width="{bar.width}" height="{10 if travel else 18}"><title>{_e(bar.title)}'
+                '</title></rect>')
+        out.append("</g>\n")
+    return Markup("".join(out))

@@ -46,3 +46,13 @@ def test_rows_escape_text_from_referrals() -> None:
     assert "<img" not in dots and "<path" in dots and 'data-visit="R&lt;1"' in dots
     workers = str(board_rows.map_workers([Dot(1.0, 2.0, "app-map-worker", hostile)]))
     assert "<img" not in workers and "app-map-worker" in workers
+
+
+def test_timeline_labels_cut_as_jinja_truncate_did() -> None:
+    from jinja2 import Environment
+
+    truncate = Environment().filters["truncate"]
+    env = Environment()
+    for text in ("Short name (car)", "x" * 31, "x" * 32,
+                 "Alexandra Featherstonehaugh-Smythe (bus)"):
+        assert board_rows._label(text) == truncate(env, text, 26, True, "…")
