@@ -326,6 +326,7 @@ VISIT_COLUMNS = (Visit.id, Visit.reference, Visit.status, Visit.category, Visit.
                  Visit.duration_minutes, Visit.planned_start, Visit.assigned_staff_id,
                  Visit.pinned, Visit.version, Visit.jeopardy_cause, Visit.created_at,
                  Visit.offered_at, Visit.completed_at, Visit.updated_at, Visit.outcome,
+                 Visit.late_allowed_until, Visit.late_allowed_staff_id,
                  Patient.postcode, Patient.lat, Patient.lon)
 
 

@@ -43,3 +43,23 @@ def test_workers_placed_on_site_last_visit_or_base_in_words() -> None:
     assert placed[2].where == "last at visit B0003"  # the offered one starts later
     assert placed[3].where == "at base: Hammersmith hub" and placed[3].point == base.point
     assert 4 not in placed  # off sick since 10:15: not placed on the map
+
+
+def test_board_rows_carry_every_column_the_jeopardy_rule_reads() -> None:
+    """The board reads visits as column rows, not ORM objects: the jeopardy rule must find
+    every attribute it reads on such a row (a missing one raises AttributeError)."""
+    from collections import namedtuple
+
+    from dispatch.services.board import VISIT_COLUMNS
+    from dispatch.services.watch import jeopardy_cause
+
+    names = [c.key for c in VISIT_COLUMNS]
+    RowType = namedtuple("RowType", names)  # type: ignore[misc]  # noqa: PYI024
+    base = dict.fromkeys(names)
+    base.update(created_at=NOW - timedelta(hours=1), deadline=NOW + timedelta(hours=1),
+                offered_at=NOW - timedelta(minutes=40), planned_start=NOW + timedelta(hours=2),
+                late_allowed_until=NOW + timedelta(hours=3), assigned_staff_id=1,
+                late_allowed_staff_id=1)
+    for status in ("unassigned", "offered", "accepted", "en_route", "on_site"):
+        row = RowType(**{**base, "status": status})
+        jeopardy_cause(row, now=NOW)  # type: ignore[arg-type]
