@@ -53,6 +53,9 @@ def worker(threads: int, queues: str) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     runner = dramatiq.Worker(engine.broker, queues=chosen, worker_threads=threads)
+    # Hold only the tasks being run (Dramatiq prefetches two a thread): solves are long, so a
+    # held task would wait behind one, and a dead worker strands only what it was running.
+    runner.queue_prefetch = threads
     runner.start()
     name = worker_name()
     click.echo(f"worker {name} running: queues {','.join(sorted(chosen))}, {threads} "
