@@ -19,6 +19,7 @@ Nothing here imports the task engine: these are rows and rules, run in any proce
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from sqlalchemy import orm as so
 
 from dispatch.models import CapacityPlan, Network, Plan, PlanningTask, Visit
 from dispatch.states import VISIT_OPEN_STATUSES
+
+log = logging.getLogger(__name__)
 
 KINDS = ("place", "reoptimise", "plan", "capacity")
 OPEN = ("queued", "running")
@@ -82,7 +85,9 @@ def claim_apply(session: so.Session, claim: Claim, *, network_id: int,
                              .where(Network.id == network_id).with_for_update())
     row = session.get(PlanningTask, claim.task_id, with_for_update=True,
                       populate_existing=True)
-    if row is not None and row.status == "applied":
+    if row is None:
+        raise ValueError(f"task {claim.task_id} is not recorded: its plan is not applied")
+    if row.status == "applied":
         raise AlreadyApplied(f"task {claim.task_id}: applied by an earlier run")
     if int(current or 0) != read_generation:
         raise Superseded(f"network {network_id}: plan read at generation {read_generation}, "
@@ -93,10 +98,8 @@ def mark_applied(session: so.Session, claim: Claim, *, applied_generation: int |
                  now: datetime, note: str | None = None) -> None:
     """Record, in the apply's transaction, that the task's plan is written."""
     row = session.get(PlanningTask, claim.task_id, with_for_update=True)
-    if row is None:  # sent without a ledger row (a hand-sent message): record it now
-        row = PlanningTask(id=claim.task_id, kind="reoptimise", status="running", attempts=1,
-                           queued_at=now)
-        session.add(row)
+    if row is None:
+        raise ValueError(f"task {claim.task_id} is not recorded")
     row.status, row.applied_generation, row.finished_at = "applied", applied_generation, now
     if note:
         row.note = note[:NOTE_LENGTH]
@@ -136,12 +139,20 @@ def open_tasks(session: so.Session, kind: str, *, now: datetime,
 def start(session: so.Session, task_id: str, *, kind: str, worker: str, now: datetime,
           network_id: int | None = None, subject_id: int | None = None) -> PlanningTask | None:
     """A worker takes the task: ``running``, one more attempt. None when it has finished
-    already (a message delivered again after its worker finished but died before the ack)."""
+    already (a message delivered again after its worker finished but died before the ack), or
+    when this database never recorded it (H-089: every task is recorded before it is sent, so
+    a task unknown here is another deployment's on the same broker, and is not run)."""
     row = session.get(PlanningTask, task_id, with_for_update=True)
     if row is None:
-        row = PlanningTask(id=task_id, kind=kind, network_id=network_id,
-                           subject_id=subject_id, status="queued", attempts=0, queued_at=now)
-        session.add(row)
+        log.error("task %s (%s, network %s, subject %s) is not recorded in this database: "
+                  "not run (another deployment sharing the broker and TASK_NAMESPACE?)",
+                  task_id, kind, network_id, subject_id)
+        return None
+    if row.kind != kind or (network_id is not None and row.network_id != network_id) or (
+            subject_id is not None and row.subject_id != subject_id):
+        log.error("task %s does not match its record (%s/%s/%s here): not run",
+                  task_id, row.kind, row.network_id, row.subject_id)
+        return None
     if row.status in FINAL:
         return None
     row.status, row.worker, row.started_at = "running", worker[:80], now

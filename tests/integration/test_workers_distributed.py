@@ -147,6 +147,9 @@ def assert_city_planned_once(url: str, made: dict[int, list[int]]) -> None:
     assert clashes == []
 
 
+@pytest.mark.safety("H-085")
+@pytest.mark.safety("H-086")
+@pytest.mark.safety("H-087")
 @postgres_only
 def test_worker_killed_mid_solve_every_network_planned_once(
     databases: Callable[[str], str], procs: Procs, redis_namespace: str
@@ -204,6 +207,7 @@ def test_worker_killed_mid_solve_every_network_planned_once(
     assert "Traceback" not in second.output()
 
 
+@pytest.mark.safety("H-088")
 @postgres_only
 def test_scheduler_sends_placements_and_a_worker_places_them(
     databases: Callable[[str], str], procs: Procs, redis_namespace: str

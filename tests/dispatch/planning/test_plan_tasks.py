@@ -117,6 +117,30 @@ def test_task_run_again_after_its_apply_applies_nothing_twice(
     assert session.get(m.Network, net.id).plan_generation == 1
 
 
+@pytest.mark.safety("H-089")
+def test_task_this_database_never_recorded_is_not_run(
+    app: Flask, session: so.Session, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """Another deployment's task on the same broker (its id unknown here), or a message that
+    does not match its record (here: a placement whose id is recorded as a re-optimisation),
+    plans nothing."""
+    database, net = get_database(app), world["network"]
+    before = _rows(session, net.id)
+    recorded = tasks.record(session, kind="reoptimise", now=NOW, network_id=net.id)
+    session.commit()
+
+    foreign = work.place(database, task_id=tasks.new_id(), network_id=net.id,
+                         visit_ids=[v.id for v in world["visits"]], now=NOW, clock=lambda: NOW,
+                         provider=PROVIDER, seconds=0.3, worker="w:1")
+    mismatched = work.place(database, task_id=recorded, network_id=net.id,
+                            visit_ids=[v.id for v in world["visits"]], now=NOW,
+                            clock=lambda: NOW, provider=PROVIDER, seconds=0.3, worker="w:1")
+
+    assert (foreign, mismatched) == ("skipped", "skipped")
+    assert _rows(session, net.id) == before and _texts(session) == 0
+
+
+@pytest.mark.safety("H-087")
 def test_scheduler_sends_one_placement_per_network_until_it_ends(
     session: so.Session, world: dict[str, Any]  # noqa: F811
 ) -> None:
