@@ -204,3 +204,40 @@ def test_no_broker_means_planning_in_process(app: Flask) -> None:
 
     assert app.config.get("TASK_BROKER_URL") is None
     assert engine_for(app) is None and not on_workers(app)
+
+
+def test_scheduler_jobs_only_send_when_a_broker_is_set(
+    app: Flask, session: so.Session, world: dict[str, Any],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a broker the placer and re-optimiser record and send one task a network and plan
+    nothing themselves; a task the broker refuses is marked failed and its visits are tried
+    again at the next tick."""
+    from dramatiq.brokers.stub import StubBroker
+
+    from dispatch.jobs import runner
+    from dispatch.tasks.engine import EXTENSION, TaskEngine
+
+    app.config["TASK_BROKER_URL"] = "redis://127.0.0.1:1/0"  # never contacted: a stub broker
+    broker = StubBroker()
+    engine = app.extensions[EXTENSION] = TaskEngine(app, broker)
+    sent = runner.place_new(app)
+    again = runner.place_new(app)
+    reopt = runner.reoptimise(app)
+    assert len(sent) == 1 and again == [] and len(reopt) == 1
+    assert broker.queues["place"].qsize() == 1 and broker.queues["plan"].qsize() == 1
+    session.expire_all()
+    assert [v.status for v in world["visits"]] == ["unassigned"] * 3  # planned by no one here
+
+    def refuse(*_args: object) -> None:
+        raise ConnectionError("broker down")
+
+    tasks.finish(session, sent[0], status="done", now=NOW)
+    session.commit()
+    runner.place_attempts(app).clear()
+    monkeypatch.setattr(engine, "send", refuse)
+    assert runner.place_new(app) is runner.FAILED
+    assert runner.place_attempts(app) == {}
+    failed = session.scalars(sa.select(m.PlanningTask).where(
+        m.PlanningTask.status == "failed")).all()
+    assert len(failed) == 1 and "not sent" in (failed[0].note or "")
