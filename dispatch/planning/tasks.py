@@ -162,19 +162,21 @@ def start(session: so.Session, task_id: str, *, kind: str, worker: str, now: dat
 
 
 def finish(session: so.Session, task_id: str, *, status: str, now: datetime,
-           note: str | None = None) -> None:
-    """The task ended with ``status`` (``applied`` stays ``applied`` whatever is said after)."""
+           note: str | None = None) -> str:
+    """The task ended with ``status`` (``applied`` stays ``applied`` whatever is said after);
+    returns the status recorded."""
     if status not in FINAL:
         raise ValueError(f"not a final status: {status!r}")
     row = session.get(PlanningTask, task_id, with_for_update=True)
     if row is None:
-        return
+        return status
     if row.status != "applied":
         row.status = status
     row.finished_at = now
     if note:
         row.note = note[:NOTE_LENGTH]
     session.flush()
+    return row.status
 
 
 def note(session: so.Session, task_id: str, text: str) -> None:

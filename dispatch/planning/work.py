@@ -54,8 +54,7 @@ def perform(database: Database, *, task_id: str, kind: str, worker: str,
             tasks.note(session, task_id, f"attempt {attempt}: {type(exc).__name__}: {exc}")
         raise
     with database.session_scope() as session:
-        tasks.finish(session, task_id, status=status, now=clock(), note=note)
-    return status
+        return tasks.finish(session, task_id, status=status, now=clock(), note=note)
 
 
 def _network_run(database: Database, *, task_id: str, kind: str, network_id: int,

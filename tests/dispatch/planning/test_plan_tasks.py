@@ -241,3 +241,35 @@ def test_scheduler_jobs_only_send_when_a_broker_is_set(
     failed = session.scalars(sa.select(m.PlanningTask).where(
         m.PlanningTask.status == "failed")).all()
     assert len(failed) == 1 and "not sent" in (failed[0].note or "")
+
+
+@pytest.mark.safety("H-087")
+def test_plan_request_left_running_by_a_dead_worker_is_run_again(
+    app: Flask, session: so.Session, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """A coordinator's "re-plan now" whose worker died mid-solve (the request left
+    ``running``, its task ``running``) is run again by the re-delivered task and applied once."""
+    from dispatch.planning import runs
+
+    database, net = get_database(app), world["network"]
+    plan = runs.request_replan(session, network_id=net.id, seconds=0.5, now=NOW,
+                               requested_by="test")
+    [due] = tasks.due_plans(session, now=NOW)
+    assert tasks.due_plans(session, now=NOW) == []  # not sent twice while open
+    tasks.start(session, due.task_id, kind="plan", worker="dead:1", now=NOW,
+                subject_id=plan.id)
+    plan.status = "running"  # the dead worker had taken it
+    session.commit()
+
+    status = work.plan_request(database, task_id=due.task_id, plan_id=plan.id, now=NOW,
+                               clock=lambda: NOW, provider=PROVIDER, worker="alive:2")
+    again = work.plan_request(database, task_id=due.task_id, plan_id=plan.id, now=NOW,
+                              clock=lambda: NOW, provider=PROVIDER, worker="alive:2")
+
+    session.expire_all()
+    row = session.get(m.PlanningTask, due.task_id)
+    assert (status, again) == ("applied", "skipped")
+    assert (row.status, row.attempts, row.worker) == ("applied", 2, "alive:2")
+    assert session.get(m.Plan, plan.id).status == "done"
+    assert session.get(m.Network, net.id).plan_generation == 1
+    assert [v.status for v in world["visits"]] == ["offered", "offered", "unassigned"]
