@@ -90,7 +90,6 @@ def care_plan_page(patient_id: int) -> ResponseReturnValue:
     if found is None:
         return _refused(patient)
     read, versions = found
-    get_session().commit()
     links = carers.read_links(get_session(), patient.id, actor=current_actor(), now=now(),
                               purpose=PURPOSE, request_id=request_id())
     get_session().commit()
