@@ -48,7 +48,8 @@ HEARTBEAT_SECONDS = 3.0
 @pytest.fixture
 def redis_namespace() -> Iterator[str]:
     """A Redis key prefix for this test alone (parallel runs never meet); skip, or fail on CI,
-    when Redis does not answer."""
+    when Redis does not answer. Listed before ``procs`` in the tests, so its keys are deleted
+    after the workers have stopped writing them."""
     import redis
 
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
@@ -152,7 +153,7 @@ def assert_city_planned_once(url: str, made: dict[int, list[int]]) -> None:
 @pytest.mark.safety("H-087")
 @postgres_only
 def test_worker_killed_mid_solve_every_network_planned_once(
-    databases: Callable[[str], str], procs: Procs, redis_namespace: str
+    redis_namespace: str, databases: Callable[[str], str], procs: Procs
 ) -> None:
     """Two workers, six networks of 3 s solves; SIGKILL one worker in its solve. The other
     plans the rest and, once the dead worker's heartbeat is stale, its network too."""
@@ -210,7 +211,7 @@ def test_worker_killed_mid_solve_every_network_planned_once(
 @pytest.mark.safety("H-088")
 @postgres_only
 def test_scheduler_sends_placements_and_a_worker_places_them(
-    databases: Callable[[str], str], procs: Procs, redis_namespace: str
+    redis_namespace: str, databases: Callable[[str], str], procs: Procs
 ) -> None:
     """The production layout: ``dispatch scheduler`` only decides and sends, a worker
     places; no one is offered the same visit twice and the worker's heartbeat is recorded.
