@@ -131,6 +131,23 @@ class Caseloads(MethodView):
                 "uncoordinated": service.uncoordinated_count(session, network_id=network_id)}
 
 
+@coordinators_blp.route("/coordinators/uncoordinated")
+class Uncoordinated(MethodView):
+    @coordinators_blp.arguments(s.NetworkQuerySchema, location="query")
+    @coordinators_blp.response(200, s.CaseloadPatientSchema(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """Patients flagged for having no named care coordinator although their tier is one
+        their network's coordinators own (the network's tier rules; by default the top three
+        tiers), highest risk first (at most 200); each patient listed is audited."""
+        session = get_session()
+        patients = service.uncoordinated(session, network_id=query.get("network_id"))
+        service.audit_caseload_read(session, actor=current_actor(), patients=patients,
+                                    now=now(), request_id=request_id(),
+                                    purpose="patients without a care coordinator")
+        session.commit()
+        return [_caseload_row(session, p) for p in patients]
+
+
 @coordinators_blp.route("/coordinators/<int:user_id>/caseload")
 class Caseload(MethodView):
     @coordinators_blp.response(200, s.CaseloadPatientSchema(many=True))
@@ -141,10 +158,11 @@ class Caseload(MethodView):
         service.audit_caseload_read(session, actor=current_actor(), patients=patients,
                                     now=now(), request_id=request_id())
         session.commit()
-        rows = []
-        for p in patients:
-            practice = service.practice_of(session, p.id)
-            rows.append({"patient_id": p.id, "name": f"{p.given_name} {p.family_name}",
-                         "nhs_number": p.nhs_number, "risk_tier": p.risk_tier,
-                         "practice": practice.name if practice else p.gp_practice})
-        return rows
+        return [_caseload_row(session, p) for p in patients]
+
+
+def _caseload_row(session: Any, p: Any) -> dict[str, Any]:
+    practice = service.practice_of(session, p.id)
+    return {"patient_id": p.id, "name": f"{p.given_name} {p.family_name}",
+            "nhs_number": p.nhs_number, "risk_tier": p.risk_tier,
+            "practice": practice.name if practice else p.gp_practice}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
@@ -20,6 +22,10 @@ class Network(Base):
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     borough: so.Mapped[str] = so.mapped_column(sa.String(40))
     on_call_phone: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    #: Who serves whom by risk tier (issue 17): ``{"hybrid_tiers": [...], "coordinated_tiers":
+    #: [...], "planned_priority": {tier: priority}}``, any key left out taking the seeds'
+    #: default (dispatch.services.strata); None: every default.
+    tier_rules: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
 
 
 class StaffBase(Base):
