@@ -230,3 +230,4 @@ def test_api_shows_the_over_budget_figures_and_the_page_warns_the_manager(
     web, _ = office_client(app, session, "manager")
     html = web.get(f"/packages/{package.id}").get_data(as_text=True)
     assert 'id="over-budget"' in html and "£438 over" in html and 'id="approve"' in html
+    assert "£256.87 a week for a very high risk person" in html  # the seeds' per-capita spend
