@@ -10,7 +10,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from dispatch.api.clock import now
 from dispatch.api.schemas import StrictSchema
 from dispatch.auth import current_actor
 from dispatch.db import get_session
@@ -18,6 +17,7 @@ from dispatch.errors import NotFound
 from dispatch.models import Network, NetworkBudget
 from dispatch.models.vocab import RISK_TIERS
 from dispatch.reports.budget_chart import budget_chart
+from dispatch.request_clock import now
 from dispatch.services import budgets, strata
 
 blp = Blueprint("budgets", __name__, url_prefix="/api",

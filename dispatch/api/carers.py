@@ -9,11 +9,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from dispatch.api import care_schemas as s
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import NotFound
 from dispatch.models import Visit
+from dispatch.request_clock import now
 from dispatch.services import carers as service
 from dispatch.services import patients as patient_service
 

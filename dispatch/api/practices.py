@@ -12,9 +12,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from dispatch.api import care_schemas as s
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
+from dispatch.request_clock import now
 from dispatch.services import patients as patient_service
 from dispatch.services import practices as service
 
@@ -125,10 +125,7 @@ class Caseloads(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """Each coordinator's caseload by risk tier, and how many top-three-tier patients have
         no coordinator (numbers only, no patient identifiers)."""
-        session = get_session()
-        network_id = query.get("network_id")
-        return {"coordinators": service.caseloads(session, network_id=network_id),
-                "uncoordinated": service.uncoordinated_count(session, network_id=network_id)}
+        return service.network_caseloads(get_session(), network_id=query.get("network_id"))
 
 
 @coordinators_blp.route("/coordinators/uncoordinated")
@@ -140,10 +137,9 @@ class Uncoordinated(MethodView):
         their network's coordinators own (the network's tier rules; by default the top three
         tiers), highest risk first (at most 200); each patient listed is audited."""
         session = get_session()
-        patients = service.uncoordinated(session, network_id=query.get("network_id"))
-        service.audit_caseload_read(session, actor=current_actor(), patients=patients,
-                                    now=now(), request_id=request_id(),
-                                    purpose="patients without a care coordinator")
+        patients = service.read_uncoordinated(session, actor=current_actor(), now=now(),
+                                              network_id=query.get("network_id"),
+                                              request_id=request_id())
         session.commit()
         return [_caseload_row(session, p) for p in patients]
 

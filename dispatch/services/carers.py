@@ -144,6 +144,17 @@ def audit_carer_read(
                      entity=("patient", patient_id), purpose=purpose, request_id=request_id)
 
 
+def read_patient_carers(
+    session: so.Session, patient: Patient, *, actor: Actor, now: datetime, purpose: str,
+    request_id: str | None = None,
+) -> list[CarerLink]:
+    """The patient's carers; the read is audited (``view_carers``) even when there are none."""
+    links = links_of_patient(session, patient.id)
+    audit.record(session, actor=actor, action="view_carers", now=now, patient_id=patient.id,
+                 entity=("patient", patient.id), purpose=purpose, request_id=request_id)
+    return links
+
+
 # --- carers' assessments ---------------------------------------------------------------------
 
 

@@ -270,6 +270,20 @@ def caseload_size(session: so.Session, *, coordinator_user_id: int) -> int:
         CareCoordination.coordinator_user_id == coordinator_user_id)) or 0)
 
 
+@dataclass(frozen=True)
+class NetworkCaseloads:
+    """Each coordinator's caseload and the top-three-tier patients with nobody named."""
+
+    coordinators: list[CaseloadSize]
+    uncoordinated: int
+
+
+def network_caseloads(session: so.Session, *, network_id: int | None = None) -> NetworkCaseloads:
+    """:func:`caseloads` and :func:`uncoordinated_count` together (numbers only)."""
+    return NetworkCaseloads(caseloads(session, network_id=network_id),
+                            uncoordinated_count(session, network_id=network_id))
+
+
 def _needs_coordinator(session: so.Session) -> sa.ColumnElement[bool]:
     """Patients in a tier their network's care coordinators own (the network's rules, issue
     17; the seeds' top three tiers by default) with no named care coordinator."""
@@ -300,6 +314,16 @@ def uncoordinated(session: so.Session, *, network_id: int | None = None,
         stmt = stmt.where(Patient.network_id == network_id)
     return list(session.scalars(stmt.order_by(order, Patient.family_name, Patient.id)
                                 .limit(limit)))
+
+
+def read_uncoordinated(session: so.Session, *, actor: Actor, now: datetime,
+                       network_id: int | None = None,
+                       request_id: str | None = None) -> list[Patient]:
+    """:func:`uncoordinated`, each patient listed audited (``view_caseload``)."""
+    patients = uncoordinated(session, network_id=network_id)
+    audit_caseload_read(session, actor=actor, patients=patients, now=now,
+                        request_id=request_id, purpose="patients without a care coordinator")
+    return patients
 
 
 def audit_caseload_read(

@@ -17,13 +17,13 @@ from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from dispatch import forms
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Forbidden, InvalidInput
 from dispatch.models import Patient
-from dispatch.services import audit, carers, onward, patients, practices
+from dispatch.request_clock import now
 from dispatch.services import care_plans as service
+from dispatch.services import carers, onward, patients, practices
 from dispatch.services.caseload import caseload_rows
 from dispatch.web.common import bp
 from triage.timing import local
@@ -181,12 +181,9 @@ def my_caseload() -> str:
     actor = current_actor()
     rows = caseload_rows(session, actor=actor, coordinator_user_id=actor.user_id or 0,
                          now=now(), request_id=request_id())
-    tasks = onward.list_tasks(session, owner_user_id=actor.user_id or 0, open_only=True)
-    for task in tasks:
-        if task.patient_id is not None:
-            audit.record(session, actor=actor, action="view_task", now=now(),
-                         patient_id=task.patient_id, entity=("task", task.id),
-                         purpose="the owner's open tasks", request_id=request_id())
+    tasks = onward.read_tasks(session, actor=actor, now=now(), request_id=request_id(),
+                              owner_user_id=actor.user_id or 0, open_only=True,
+                              purpose="the owner's open tasks")
     session.commit()
     total = practices.caseload_size(session, coordinator_user_id=actor.user_id or 0)
     return render_template("integrated/caseload.html", rows=rows, now=now(), tasks=tasks,

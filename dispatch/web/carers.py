@@ -15,13 +15,13 @@ from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from dispatch import forms, states
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Conflict, DispatchError, InvalidInput
 from dispatch.models import Carer, Patient, Visit
-from dispatch.services import audit, patients
+from dispatch.request_clock import now
 from dispatch.services import carers as service
+from dispatch.services import patients
 from dispatch.web.common import bp
 from triage.timing import local
 
@@ -64,13 +64,9 @@ def patient_carers(patient_id: int) -> str:
 def _render_patient(patient: Patient, form: CarerForm, errors: list[dict[str, str]] | None = None
                     ) -> str:
     session = get_session()
-    links = service.links_of_patient(session, patient.id)
-    service.audit_carer_read(session, actor=current_actor(), links=links or [], now=now(),
-                             purpose="who cares for the patient", request_id=request_id())
-    if not links:
-        audit.record(session, actor=current_actor(), action="view_carers", now=now(),
-                     patient_id=patient.id, entity=("patient", patient.id),
-                     purpose="who cares for the patient", request_id=request_id())
+    links = service.read_patient_carers(session, patient, actor=current_actor(), now=now(),
+                                        purpose="who cares for the patient",
+                                        request_id=request_id())
     session.commit()
     return render_template("integrated/patient_carers.html", patient=patient, links=links,
                            form=form, errors=errors or [])

@@ -10,7 +10,6 @@ from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
 from dispatch import forms
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.config import LONDON
 from dispatch.db import get_session
@@ -18,6 +17,7 @@ from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.jobs.wakeup import wake
 from dispatch.models import Patient, Referral
 from dispatch.planning.runs import provider_for
+from dispatch.request_clock import now
 from dispatch.schemas.referrals import ReferralCreateSchema
 from dispatch.services import (
     bookings,
