@@ -99,6 +99,10 @@ class BudgetChart(MethodView):
 class TierRulesRequestSchema(StrictSchema):
     """A network's tier rules; a field left out (or null) takes the seeds' default."""
 
+    urgent_any_tier = fields.Boolean(load_default=None, allow_none=True, metadata={
+        "description": "true (default): the hybrid workers' tier rule does not bind 2-hour "
+                       "urgent visits, so a person in crisis is not kept waiting by it"})
+
     hybrid_tiers = fields.List(
         fields.String(validate=validate.OneOf(RISK_TIERS)), load_default=None, allow_none=True,
         metadata={"description": "Tiers hybrid workers may be sent to (default: very_high, "
@@ -118,6 +122,9 @@ class TierRulesRequestSchema(StrictSchema):
 
 
 class TierRulesSchema(Schema):
+    urgent_any_tier = fields.Boolean(metadata={
+        "description": "A 2-hour urgent visit may go to anyone with the skills, whatever the "
+                       "patient's tier (default true)"})
     network_id = fields.Integer()
     hybrid_tiers = fields.List(fields.String())
     coordinated_tiers = fields.List(fields.String())

@@ -184,7 +184,7 @@ def build_problem(
                 start,
                 shifts_of_staff,
                 history.get(visit.patient_id, set()),
-                group=strata.group_of(patient.risk_tier),
+                group=_tier_group(rules, visit, patient.risk_tier),
             )
         )
     matrix = _matrix(provider, points, TRAVEL_MODE)
@@ -538,6 +538,15 @@ def _visit(
         late_workers=late_workers,
         group=group,
     )
+
+
+def _tier_group(rules: dict[int, strata.TierRules], visit: Visit,
+                tier: str | None) -> str | None:
+    """The visit's tier as a routing eligibility group; None (anyone skilled) when its
+    network's rules exempt it (a 2-hour visit: ``urgent_any_tier``)."""
+    if not rules.get(visit.network_id or -1, strata.DEFAULT_RULES).applies_to(visit.priority):
+        return None
+    return strata.group_of(tier)
 
 
 def _late_bounds(

@@ -118,7 +118,7 @@ def candidates(
     for staff in workers:
         if staff.id == visit.assigned_staff_id:
             continue  # already theirs
-        tier_refusal = strata.worker_refusal(session, staff=staff, patient_id=visit.patient_id)
+        tier_refusal = strata.worker_refusal(session, staff=staff, visit=visit)
         if tier_refusal is not None:  # the network's tier rule (H-232): no "assign anyway"
             refused.append(_refused(session, visit, staff,
                                     tier_refusal.removeprefix(f"{staff.name} may not take it: ")))

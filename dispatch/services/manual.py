@@ -232,7 +232,7 @@ def assign_manually(
     if visit.version != version:
         raise Conflict(stale_message(session, visit, now))
     staff = lock_worker(session, staff_id)
-    tier_refusal = strata.worker_refusal(session, staff=staff, patient_id=visit.patient_id)
+    tier_refusal = strata.worker_refusal(session, staff=staff, visit=visit)
     if tier_refusal is not None:
         # Never "assign anyway": who serves whom by risk tier is the network's rule (H-232).
         raise Conflict(tier_refusal)

@@ -52,6 +52,7 @@ def test_default_rules_are_the_seeds() -> None:
         "hybrid workers in this network serve very high and high risk patients only; "
         "this patient is moderate risk")
     assert rules.refusal("district_nurse", "very_low") is None
+    assert rules.urgent_any_tier and not rules.applies_to(2) and rules.applies_to(3)
 
 
 def test_rules_validation_names_the_field_and_reason() -> None:
@@ -76,14 +77,15 @@ def test_seeds_per_capita_weekly_social_care() -> None:
 
 def test_problem_carries_tier_groups_and_what_each_shift_serves(
         session: so.Session, world: dict[str, Any]) -> None:  # noqa: F811
-    """The visit's group is its patient's tier; the hybrid shift serves the top two tiers;
-    the nurse's shift every tier (routing itself knows no tiers)."""
+    """The visit's group is its patient's tier (none for a 2-hour visit, exempt by default);
+    the hybrid shift serves the top two tiers; the nurse's shift every tier (routing itself
+    knows no tiers)."""
     _moderate_personal_care(session, world)
     problem, index = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
                                    network_id=world["network"].id)
     groups = {index.visits[v.id]: v.group for v in problem.visits}
     assert groups[world["visits"][1].id] == "moderate-risk patients"
-    assert groups[world["visits"][0].id] == "very high-risk patients"
+    assert groups[world["visits"][0].id] is None  # a 2-hour visit: exempt by default
     serves = {index.staff_of_shift[s.id]: s.serves for s in problem.shifts}
     assert serves[world["hybrid"].id] == {"very high-risk patients", "high-risk patients"}
     assert serves[world["nurse"].id] is None
@@ -249,3 +251,50 @@ def test_patients_without_a_coordinator_flagged_by_their_networks_tiers(
     session.commit()
     assert client.get(f"/api/coordinators/caseloads{query}",
                       headers=headers).json["uncoordinated"] == 0
+
+
+def test_a_planned_referrals_visit_takes_the_priority_of_the_patients_tier(
+        client: FlaskClient, token_for: Callable[..., dict[str, str]],
+        session: so.Session) -> None:
+    """A care package review (triaged planned, priority 4) for a registered low-risk patient
+    makes a visit of priority 5 (the tier's, by the network's default rules)."""
+    network = f.network(session)
+    f.patient(session, network_id=network.id, risk_tier="low", lat=51.512, lon=-0.225)
+    session.commit()
+    body = {
+        "source": "gp", "received_at": "2026-12-01T10:15:00+00:00",
+        "referrer": {"name": "Dr A", "role": "GP", "organisation": "Practice"},
+        "needs": ["care_package_review"],
+        "patient": {"nhs_number": "943 476 5919", "given_name": "Joe", "family_name": "Bloggs",
+                    "date_of_birth": "1941-03-02", "address": "1 Wood Lane",
+                    "postcode": "w12 7rq"},
+    }
+    answer = client.post("/api/referrals", json=body, headers=token_for("call_handler"))
+    assert answer.status_code in (200, 201), answer.json
+    visit = session.query(m.Visit).one()
+    assert (visit.category, visit.priority) == ("planned", 5)
+
+
+@pytest.mark.safety("H-232")
+def test_a_two_hour_visit_is_exempt_unless_the_network_says_otherwise(
+        session: so.Session, world: dict[str, Any]) -> None:  # noqa: F811
+    """By default the tier rule does not bind a 2-hour visit (anyone with the skills, so a
+    person in crisis is not kept waiting by it): the problem gives it no group and the hybrid
+    worker may be assigned; a network that sets urgent_any_tier false binds it too."""
+    visit = _moderate_personal_care(session, world)
+    visit.priority, visit.category = 2, "urgent_2h"
+    session.commit()
+
+    problem, index = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                                   network_id=world["network"].id)
+    assert next(v for v in problem.visits if index.visits[v.id] == visit.id).group is None
+    assert strata.worker_refusal(session, staff=world["hybrid"], visit=visit) is None
+
+    strata.set_rules(session, network_id=world["network"].id, actor=MANAGER, now=NOW,
+                     data={"urgent_any_tier": False})
+    problem, index = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                                   network_id=world["network"].id)
+    assert next(v for v in problem.visits
+                if index.visits[v.id] == visit.id).group == "moderate-risk patients"
+    assert "moderate risk" in (strata.worker_refusal(session, staff=world["hybrid"],
+                                                     visit=visit) or "")
