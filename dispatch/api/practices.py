@@ -137,11 +137,11 @@ class Uncoordinated(MethodView):
         their network's coordinators own (the network's tier rules; by default the top three
         tiers), highest risk first (at most 200); each patient listed is audited."""
         session = get_session()
-        patients = service.read_uncoordinated(session, actor=current_actor(), now=now(),
-                                              network_id=query.get("network_id"),
-                                              request_id=request_id())
+        rows = service.read_uncoordinated(session, actor=current_actor(), now=now(),
+                                          network_id=query.get("network_id"),
+                                          request_id=request_id())
         session.commit()
-        return [_caseload_row(session, p) for p in patients]
+        return rows
 
 
 @coordinators_blp.route("/coordinators/<int:user_id>/caseload")
@@ -150,15 +150,7 @@ class Caseload(MethodView):
     def get(self, user_id: int) -> Any:
         """The coordinator's patients, highest risk first; each patient listed is audited."""
         session = get_session()
-        patients = service.caseload(session, coordinator_user_id=user_id)
-        service.audit_caseload_read(session, actor=current_actor(), patients=patients,
-                                    now=now(), request_id=request_id())
+        rows = service.read_caseload(session, coordinator_user_id=user_id, actor=current_actor(),
+                                     now=now(), request_id=request_id())
         session.commit()
-        return [_caseload_row(session, p) for p in patients]
-
-
-def _caseload_row(session: Any, p: Any) -> dict[str, Any]:
-    practice = service.practice_of(session, p.id)
-    return {"patient_id": p.id, "name": f"{p.given_name} {p.family_name}",
-            "nhs_number": p.nhs_number, "risk_tier": p.risk_tier,
-            "practice": practice.name if practice else p.gp_practice}
+        return rows

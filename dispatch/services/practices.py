@@ -304,6 +304,38 @@ def uncoordinated_count(session: so.Session, *, network_id: int | None = None) -
     return int(session.scalar(stmt) or 0)
 
 
+@dataclass(frozen=True)
+class CaseloadPatient:
+    """One patient on a coordinator's caseload as the API lists them."""
+
+    patient_id: int
+    name: str
+    nhs_number: str | None
+    risk_tier: str
+    practice: str | None
+
+
+def read_caseload(
+    session: so.Session, *, coordinator_user_id: int, actor: Actor, now: datetime,
+    request_id: str | None = None,
+) -> list[CaseloadPatient]:
+    """The coordinator's patients, highest risk first, with their practice; each patient
+    listed is audited (:func:`audit_caseload_read`)."""
+    patients = caseload(session, coordinator_user_id=coordinator_user_id)
+    audit_caseload_read(session, actor=actor, patients=patients, now=now, request_id=request_id)
+    return _listed(session, patients)
+
+
+def _listed(session: so.Session, patients: list[Patient]) -> list[CaseloadPatient]:
+    rows = []
+    for p in patients:
+        practice = practice_of(session, p.id)
+        rows.append(CaseloadPatient(
+            patient_id=p.id, name=f"{p.given_name} {p.family_name}", nhs_number=p.nhs_number,
+            risk_tier=p.risk_tier, practice=practice.name if practice else p.gp_practice))
+    return rows
+
+
 def uncoordinated(session: so.Session, *, network_id: int | None = None,
                   limit: int = 200) -> list[Patient]:
     """Those patients, highest risk first (identifiers: audit the read)."""
@@ -318,12 +350,12 @@ def uncoordinated(session: so.Session, *, network_id: int | None = None,
 
 def read_uncoordinated(session: so.Session, *, actor: Actor, now: datetime,
                        network_id: int | None = None,
-                       request_id: str | None = None) -> list[Patient]:
-    """:func:`uncoordinated`, each patient listed audited (``view_caseload``)."""
+                       request_id: str | None = None) -> list[CaseloadPatient]:
+    """:func:`uncoordinated` as the API lists them, each patient audited (``view_caseload``)."""
     patients = uncoordinated(session, network_id=network_id)
     audit_caseload_read(session, actor=actor, patients=patients, now=now,
                         request_id=request_id, purpose="patients without a care coordinator")
-    return patients
+    return _listed(session, patients)
 
 
 def audit_caseload_read(

@@ -90,10 +90,8 @@ def care_plan_page(patient_id: int) -> ResponseReturnValue:
     if found is None:
         return _refused(patient)
     read, versions = found
-    get_session().commit()
-    links = carers.links_of_patient(get_session(), patient.id)
-    carers.audit_carer_read(get_session(), actor=current_actor(), links=links, now=now(),
-                            purpose=PURPOSE, request_id=request_id())
+    links = carers.read_links(get_session(), patient.id, actor=current_actor(), now=now(),
+                              purpose=PURPOSE, request_id=request_id())
     get_session().commit()
     return render_template("integrated/care_plan.html", patient=patient, basis=read.basis,
                            versions=versions, current=versions[0] if versions else None,

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from dispatch import forms, states
+from dispatch import forms
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Conflict, DispatchError, InvalidInput
@@ -109,18 +108,13 @@ def carer_page(carer_id: int) -> str:
 def _render_carer(carer: Carer, plan_form: AssessmentForm, done_form: AssessmentDoneForm,
                   errors: list[dict[str, str]] | None = None) -> str:
     session = get_session()
-    service.audit_carer_read(session, actor=current_actor(), links=carer.links, now=now(),
-                             purpose="a carer and the people they look after",
-                             request_id=request_id())
-    people = {link.id: session.get(Patient, link.patient_id) for link in carer.links}
-    visits = {link.id: list(session.scalars(sa.select(Visit).where(
-        Visit.patient_id == link.patient_id,
-        Visit.status.in_(states.VISIT_OPEN_STATUSES)).order_by(Visit.earliest_start)))
-        for link in carer.links}
+    page = service.read_carer_page(session, carer, actor=current_actor(), now=now(),
+                                   purpose="a carer and the people they look after",
+                                   request_id=request_id())
     session.commit()
     return render_template(
-        "integrated/carer.html", carer=carer, people=people, visits=visits,
-        assessments=service.assessments_of(session, carer.id), plan_form=plan_form,
+        "integrated/carer.html", carer=carer, people=page.people, visits=page.visits,
+        assessments=page.assessments, plan_form=plan_form,
         done_form=done_form, errors=errors or [], today=local(now()).date(),
         window=service.arrival_window)
 
