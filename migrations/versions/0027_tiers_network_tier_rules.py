@@ -1,7 +1,7 @@
 """network tier rules: who serves whom by risk tier
 
-Revision ID: 0026_tiers
-Revises: 0025_integ16
+Revision ID: 0027_tiers
+Revises: 0026_workers
 Create Date: 2026-12-06 04:10:00
 
 Issue 17 item 1: each network may set which risk tiers its hybrid workers serve, which tiers
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0026_tiers'
-down_revision: str | None = '0025_integ16'
+revision: str = '0027_tiers'
+down_revision: str | None = '0026_workers'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
