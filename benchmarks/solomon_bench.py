@@ -91,9 +91,9 @@ def instances(which: str, data: Path) -> list[SolomonInstance]:
     return found
 
 
-#: The distance-VRPTW settings before the lambda portfolio and the closing descent (ADR 0004's
-#: first decision: both workers lambda 0.5, starts PCI and LCI, no polish), for ``w1old`` and
-#: ``w2old``: before and after in the same run.
+#: The distance-VRPTW settings before the closing descent (ADR 0004's first decision: lambda
+#: 0.5, starts PCI and LCI, no polish), for ``w1old`` and ``w2old``: before and after in the
+#: same run.
 BEFORE = {
     "VRPTW_PORTFOLIO": (
         (FSS.PARALLEL_CHEAPEST_INSERTION, 0.5),

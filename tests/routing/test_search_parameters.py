@@ -115,14 +115,14 @@ def _ring(customers: int = 12) -> SolomonInstance:
     return SolomonInstance("RING", 4, 30, SolomonCustomer(0, 50, 50, 0, 0, 500, 0), rows)
 
 
-def test_parallel_workers_on_distance_vrptw_differ_in_lambda() -> None:
+def test_parallel_workers_on_distance_vrptw_take_the_portfolio_and_polish() -> None:
     problem = to_problem(_ring())
 
     settings = worker_settings(problem, 2)
 
     assert [(start, gls) for start, gls, _ in settings] == list(VRPTW_PORTFOLIO[:2])
     assert settings[0][:2] == (FSS.PARALLEL_CHEAPEST_INSERTION, VRPTW_GLS_LAMBDA)
-    assert len({gls for _, gls, _ in settings}) == 2
+    assert len({start for start, _, _ in settings}) == 2
     assert worker_settings(problem, 1) == [(*VRPTW_PORTFOLIO[0], VRPTW_POLISH)]
     assert all(polish == VRPTW_POLISH > 0 for _, _, polish in settings)
 
