@@ -55,9 +55,9 @@ VRPTW_PORTFOLIO: tuple[tuple[int, float], ...] = tuple(
     (strategy, VRPTW_GLS_LAMBDA) for strategy in WORKER_STRATEGIES
 )
 #: Share of a distance-VRPTW search's time for its closing greedy descent with every operator
-#: (``SearchJob.polish``): guided local search without the path-reinsertion operators can
-#: stall where one of them still improves (C103: +11.5 % and +22.6 % to PyVRP without, +3.1 %
-#: and +4.0 % with, in two runs at 5 s); elsewhere it changes little (ADR 0004).
+#: (``SearchJob.polish``): guided local search runs without the path-reinsertion operators,
+#: which can still improve its best plan (C103 at 5 s: +11.5 % and +22.6 % to PyVRP without,
+#: +3.1 % and +4.0 % with; tuning set at 10 s +4.06 to +3.49 %; held-back set neutral, ADR 0004).
 VRPTW_POLISH = 0.05
 #: A polish shorter than this is not started.
 POLISH_MIN_SECONDS = 0.05
