@@ -11,9 +11,10 @@ strategy (``p`` parallel or ``l`` local cheapest insertion) and a guided local s
 (``05`` = 0.5, ``10`` = 1.0), optionally followed by ``r`` and a second lambda (a restart from
 the best plan for the last ``--restart-share`` of the time, fresh penalties), or by ``g`` (a
 greedy descent with every operator from the best plan, without penalties, in the last 5 % of
-the time; ``g15``: 15 %). Since workers never talk to each other, the best of two variants
-per instance is what a two-worker portfolio of them would return on twice the CPU; the
-summary prints that for every pair.
+the time; ``g15``: 15 %). ``p05g+l05g`` runs the two one after the other in one search's time,
+each from its own start, and keeps the better (a time-sliced portfolio). Since workers
+never talk to each other, the best of two variants per instance is what a two-worker
+portfolio of them would return on twice the CPU; the summary prints that for every pair.
 Every plan is checked by :func:`routing.checker.check_plan` with no visit left out.
 """
 
@@ -58,6 +59,12 @@ def parse(spec: str) -> tuple[int, float, float | None, float]:
 
 
 def variant(instance: SolomonInstance, seconds: float, spec: str, share: float) -> Outcome:
+    if "+" in spec:  # searches one after another, each from its own start: keep the best
+        parts = [variant(instance, seconds / len(spec.split("+")), part, share)
+                 for part in spec.split("+")]
+        best = min(parts, key=lambda got: got.distance)
+        return Outcome(best.distance, best.vehicles, all(p.legal for p in parts),
+                       sum(p.wall for p in parts))
     strategy, first, second, polish = parse(spec)
     problem = to_problem(instance, vehicles=fleet(instance))
     screening = screen(problem)
