@@ -4,10 +4,11 @@ Deterministic for a seed: the same seed, scale and ``now`` give the same network
 shifts, register and visits. Nothing here is tuned to one seed.
 
 - **Networks** (about 150 at scale 1): the 352 postcode districts of
-  ``routing/data/london_outcodes.csv`` (OGL; see its ATTRIBUTION.md) split by recursive weighted bisection (along the longer
-  side at the weighted median, the weight being the district's postcode count, a rough proxy
-  for where people live), so each network is a compact group of neighbouring districts with
-  about the same population. The base is the weighted centre of its districts.
+  ``routing/data/london_outcodes.csv`` (OGL; see its ATTRIBUTION.md) split by recursive
+  weighted bisection (along the longer side at the weighted median, the weight being the
+  district's postcode count, a rough proxy for where people live), so each network is a
+  compact group of neighbouring districts with about the same population. The base is the
+  weighted centre of its districts.
 - **Shifts** (about 2,500) and **visits** (about 30,000; 12 % urgent 2-hour, 30 % 24-hour,
   58 % planned, the tri-borough benchmark's mix and durations) are shared out in proportion to
   each network's weight. Shifts: early 07:30-15:30, late 12:00-20:00, a few 09:00-17:00, each
@@ -374,13 +375,11 @@ def load_register(engine: sa.Engine, *, city: City, network_ids: dict[str, int],
     if engine.dialect.name == "postgresql":
         raw = engine.raw_connection()
         try:
-            with raw.cursor() as cursor:  # type: ignore[attr-defined]
-                with cursor.copy(f"COPY patients ({', '.join(PATIENT_COLUMNS)}) FROM STDIN"
-                                 ) as copy:
-                    for text in register_text(seed=city.seed, city=city,
-                                              network_ids=network_ids, first=first,
-                                              count=count):
-                        copy.write(text)
+            sql = f"COPY patients ({', '.join(PATIENT_COLUMNS)}) FROM STDIN"
+            with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[attr-defined]
+                for text in register_text(seed=city.seed, city=city, network_ids=network_ids,
+                                          first=first, count=count):
+                    copy.write(text)
             raw.commit()
         finally:
             raw.close()
