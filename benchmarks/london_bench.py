@@ -21,7 +21,11 @@ networks, 2,500 shifts, 30,000 visits at scale 1, 12 % urgent). Steps, in one ru
    then extrapolated to the city, saying so) through the real pipeline
    (:func:`dispatch.planning.pipeline.run`: read, solve, apply, in short transactions) from a
    pool of 1 and then 2 processes (``--processes``); the first plan of the day from scratch
-   (``solve``), ``--seconds`` a network (the re-optimiser's default, 3 s).
+   (``solve``), ``--seconds`` a network (the re-optimiser's default, 3 s). Each pool size
+   plans its own interleaved share of the networks from the unassigned morning (a second
+   from-scratch plan over the first one's offers would be different work: ``apply`` refuses
+   many of them as double bookings). Wall and CPU seconds per network are both kept: CPU is
+   what a network costs a quiet core.
 5. Urgent referrals (2-hour falls) posted through the API and placed by the placer's own call
    (:func:`dispatch.planning.pipeline.place_new`, ``insert``, the placer's 1 s) first with the
    city idle (the baseline), then while the city is re-optimised (``improve``) by the largest
@@ -42,6 +46,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -102,6 +107,9 @@ class PlanResult:
     visits: int
     placed: int
     seconds: float
+    #: CPU seconds of the worker and of the search processes it started: what the network
+    #: costs on a quiet machine, whatever the load here.
+    cpu: float = 0.0
     error: str | None = None
 
 
@@ -122,7 +130,7 @@ def _init_worker(url: str) -> None:
 def plan_network(job: PlanJob) -> PlanResult:
     """One network through the real pipeline (read, solve, apply; short transactions)."""
     assert _DATABASE is not None, "worker not initialised"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     try:
         report = pipeline.run(
             pipeline.ShortTransactions(_DATABASE), now=datetime.fromisoformat(job.now),
@@ -131,9 +139,17 @@ def plan_network(job: PlanJob) -> PlanResult:
                                      solution_limit=job.solution_limit,
                                      relax="on_infeasible"))
     except RoutingInfeasible as exc:
-        return PlanResult(job.network_id, 0, 0, time.perf_counter() - started, str(exc))
+        return PlanResult(job.network_id, 0, 0, time.perf_counter() - started,
+                          _cpu() - cpu, str(exc))
     return PlanResult(job.network_id, report.visits, report.placed,
-                      time.perf_counter() - started)
+                      time.perf_counter() - started, _cpu() - cpu)
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the search processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 @dataclass
@@ -424,10 +440,14 @@ def run(*, url: str, scale: float, seed: int, now: datetime, register: int,
         step = len(network_list) / plan_networks
         chosen = [network_list[int(i * step)] for i in range(plan_networks)]
     fig.planned_networks = len(chosen)
-    for p in processes:
-        jobs = [PlanJob(n, "solve", seconds, now.isoformat(), solution_limit) for n in chosen]
+    # Each pool size plans its own share of the sample (interleaved, so each share is spread
+    # over the city too) from the unassigned morning: the same kind of work, never a second
+    # plan over the first one's offers.
+    for k, p in enumerate(processes):
+        share = chosen[k::len(processes)]
+        jobs = [PlanJob(n, "solve", seconds, now.isoformat(), solution_limit) for n in share]
         fig.passes.append(plan_pass(ProcessPoolPlanner(url, p), "solve", p, jobs))
-        say(f"planned {len(chosen)} networks from scratch with {p} process(es) in "
+        say(f"planned {len(share)} networks from scratch with {p} process(es) in "
             f"{fig.passes[-1].wall:.1f} s (load {fig.passes[-1].load_before:.1f} -> "
             f"{fig.passes[-1].load_after:.1f})")
     # Urgent placement: idle city, then while the city is re-optimised.
@@ -461,6 +481,16 @@ def _analyze(database: Database) -> None:
         conn.commit()
 
 
+def quiet_core(results: Sequence[PlanResult], seconds: float) -> float:
+    """What a network would cost a quiet core, mean over ``results``: the search's whole budget
+    (it stops on the wall clock, so on a loaded machine it gets only a share of a core) plus
+    the rest of the work (read, start-up plan, apply) in CPU seconds. The rest is the job's CPU
+    less its share of the search: the job ran at ``cpu / wall`` of a core on average, so its
+    search used about ``seconds * cpu / wall`` of CPU."""
+    rest = [max(0.0, r.cpu - seconds * r.cpu / r.seconds) for r in results if r.seconds > 0]
+    return seconds + (statistics.mean(rest) if rest else 0.0)
+
+
 def report(fig: Figures, *, seconds: float) -> str:
     lines = [f"scale {fig.scale:g}: {fig.networks} networks, {fig.shifts} shifts, "
              f"{fig.visits} visits; register {fig.register:,} (baseline "
@@ -484,18 +514,21 @@ def report(fig: Figures, *, seconds: float) -> str:
     lines += [f"| {k} | {v / 2**20:,.0f} |" for k, v in fig.sizes.items()]
     lines.append("load times: " + ", ".join(f"{k} {v:.0f} s" for k, v in fig.load_s.items()))
     lines.append("")
-    factor = fig.networks / max(1, fig.planned_networks)
     lines.append(f"planning {fig.planned_networks} of {fig.networks} networks, {seconds:g} s "
-                 f"search a network" + (f"; city figures x{factor:.2f} (extrapolated)"
-                                        if factor > 1 else ""))
-    lines.append("| pass | processes | wall s | city s | per network mean / p95 s | visits "
-                 "| placed | errors | load start -> end |")
-    lines.append("|---|---|---|---|---|---|---|---|---|")
+                 "search a network; 'city s' = wall x city networks / networks planned"
+                 + (" (extrapolated)" if fig.planned_networks < fig.networks else ""))
+    lines.append("| pass | processes | networks | wall s | city s | per network wall mean / p95 s "
+                 "| per network CPU mean / p95 s | quiet core s a network | visits | placed "
+                 "| errors | load start -> end |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for p in fig.passes:
-        per = p.per_network
+        per, cpu = p.per_network, [r.cpu for r in p.results]
         lines.append(
-            f"| {p.label} | {p.processes} | {p.wall:.1f} | {p.wall * factor:.0f} | "
+            f"| {p.label} | {p.processes} | {len(p.results)} | {p.wall:.1f} | "
+            f"{p.wall * fig.networks / max(1, len(p.results)):.0f} | "
             f"{statistics.mean(per):.2f} / {percentile(per, 0.95):.2f} | "
+            f"{statistics.mean(cpu):.2f} / {percentile(cpu, 0.95):.2f} | "
+            f"{quiet_core(p.results, seconds):.1f} | "
             f"{sum(r.visits for r in p.results)} | {sum(r.placed for r in p.results)} | "
             f"{sum(1 for r in p.results if r.error)} | {p.load_before:.1f} -> "
             f"{p.load_after:.1f} |")

@@ -62,14 +62,15 @@ def test_tiny_run_completes(tmp_path: Path) -> None:
     said: list[str] = []
     fig = london_bench.run(
         url=url, scale=0.01, seed=1, now=NOW, register=400, baseline_register=200,
-        plan_networks=1, processes=[1], seconds=5, solution_limit=10, requests=2, urgent=1,
+        plan_networks=2, processes=[1, 2], seconds=5, solution_limit=10, requests=2, urgent=1,
         urgent_gap=0, say=said.append)
-    assert fig.networks == 2 and fig.planned_networks == 1
+    assert fig.networks == 2 and fig.planned_networks == 2
     assert set(fig.api) == {200, 400}
     assert {"POST /api/referrals", "GET /api/patients?family_name&dob",
             "GET /board/data?network"} <= set(fig.api[400])
-    assert [p.label for p in fig.passes] == ["solve", "improve"]
+    assert [(p.label, p.processes, len(p.results)) for p in fig.passes] == [
+        ("solve", 1, 1), ("solve", 2, 1), ("improve", 2, 2)]
     assert all(r.error is None and r.placed > 0 for p in fig.passes for r in p.results)
     assert len(fig.urgent_idle) == 1
     text = london_bench.report(fig, seconds=5)
-    assert "extrapolated" in text and "load" in text
+    assert "city s" in text and "load" in text
