@@ -1,7 +1,7 @@
 """patients: an index for the search by name (lower(family_name), date_of_birth)
 
-Revision ID: 0027_london
-Revises: 0026_workers
+Revision ID: 0028_london
+Revises: 0027_tiers
 Create Date: 2026-12-06 04:15:00
 
 The handler's search compares ``lower(family_name)`` (and usually the date of birth), which
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0027_london'
-down_revision: str | None = '0026_workers'
+revision: str = '0028_london'
+down_revision: str | None = '0027_tiers'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
