@@ -26,6 +26,11 @@ DEFAULTS: dict[str, Any] = {
     "ENV": "development",
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "OSRM_URL": None,
+    # The board's map: tiles from this server when set ("https://tiles.example/{z}/{x}/{y}.png";
+    # the pages' Content-Security-Policy then allows images from its host, and only it), and
+    # the words crediting them. Unset: no request leaves the service (boundaries only).
+    "MAP_TILE_URL": None,
+    "MAP_TILE_ATTRIBUTION": None,
     "NOMINATIM_URL": None,
     # "twilio" or "local" (the outbox, nothing leaves the machine). Unset: Twilio when its
     # settings are complete, else the local outbox -- except in production, which refuses to
