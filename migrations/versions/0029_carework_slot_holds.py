@@ -1,7 +1,7 @@
 """slot holds: a time offered to a caller held for a few minutes
 
-Revision ID: 0026_carework
-Revises: 0025_integ16
+Revision ID: 0029_carework
+Revises: 0028_london
 Create Date: 2026-12-06 04:10:00
 
 Hazard H-140-C2 (issue 15): a window offered to a caller is held on the worker's route for
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0026_carework'
-down_revision: str | None = '0025_integ16'
+revision: str = '0029_carework'
+down_revision: str | None = '0028_london'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
