@@ -91,6 +91,14 @@ DEFAULTS: dict[str, Any] = {
     "PLAN_WAIT_SECONDS": 30.0,
     # POST /api/networks/{id}/replan answers 202 with the run id after this many seconds.
     "REPLAN_WAIT_SECONDS": 30.0,
+    # The week's plan (POST /api/networks/{id}/week-plan, the packages page's button): the
+    # solver's time limit, and a solution limit that makes it a pure function of the rows
+    # (tests; None in production).
+    "WEEK_PLAN_SECONDS": 10.0,
+    # A time offered to a caller (the handler's and package page's best times, GET
+    # /api/referrals/{id}/slots) is held this many minutes (hazard H-140-C2).
+    "SLOT_HOLD_MINUTES": 5,
+    "WEEK_PLAN_SOLUTION_LIMIT": None,
     # The deadline watch looks only at visits due within this many hours (issue 13, hazard 7:
     # a six-week package must not raise alarms for visits due weeks ahead).
     "WATCH_HORIZON_HOURS": 24,

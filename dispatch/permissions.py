@@ -147,6 +147,12 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("plans.PlanById", "DELETE"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # Re-plan now (issue 14): the people who run a network's day.
     ("networks.NetworkReplan", "POST"): frozenset({COORDINATOR, MANAGER}),
+    # The week's plan written back (issue 15): offers texts, so coordinators and managers.
+    ("networks.NetworkWeekPlan", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.week_plan_page", "GET"): frozenset({COORDINATOR, MANAGER}),
+    # A care-package line's best times (issue 15): booking narrows a visit's window.
+    ("web.package_book_slot", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.week_plan_run", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("visits.AssignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.UnassignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.PinVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),

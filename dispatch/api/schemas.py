@@ -395,6 +395,38 @@ class ReplanSchema(Schema):
         return data
 
 
+class WeekPlanRequestSchema(StrictSchema):
+    days = fields.Integer(load_default=7, validate=validate.Range(min=1, max=14))
+    dry_run = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Say what committing would do; write and text nothing"})
+
+
+class WeekVisitSchema(Schema):
+    visit_id = fields.Integer()
+    reference = fields.String()
+    patient_id = fields.Integer()
+    staff_id = fields.Integer(allow_none=True)
+    staff = fields.String(attribute="staff_name", allow_none=True)
+    start = fields.DateTime(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class WeekPlanSchema(Schema):
+    network_id = fields.Integer()
+    dry_run = fields.Boolean()
+    offered = fields.Integer(metadata={"description": "Package visits offered by SMS now "
+                                       "(planned for today or tomorrow)"})
+    provisional = fields.Integer(metadata={"description": "Package visits booked "
+                                           "provisionally for later days (worker not told)"})
+    kept = fields.Integer(metadata={"description": "Placed visits left as they were (pinned, "
+                                    "offered, accepted, not a package visit, unchanged)"})
+    conflicts = fields.Integer()
+    refused = fields.List(fields.String())
+    worker_changes = fields.Integer()
+    visits = fields.List(fields.Nested(WeekVisitSchema))
+
+
 # --- SMS webhooks: /sms (Twilio's form fields) -----------------------------------------------
 
 

@@ -27,7 +27,7 @@ from dispatch.models.practices import (
 from dispatch.models.referrals import Referral
 from dispatch.models.staff import Absence, Shift, Staff
 from dispatch.models.users import ApiToken, User, UserNetwork
-from dispatch.models.visits import Visit, VisitLink
+from dispatch.models.visits import SlotHold, Visit, VisitLink
 
 __all__ = [
     "Absence",
@@ -73,4 +73,5 @@ __all__ = [
     "UTCDateTime",
     "Visit",
     "VisitLink",
+    "SlotHold",
 ]
