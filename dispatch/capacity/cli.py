@@ -58,12 +58,15 @@ def plan_command(day: datetime, seed: int, target: float, networks: tuple[str, .
                  confidence: float, max_rounds: int, jobs: int | None, patients: int,
                  as_json: bool, quiet: bool) -> None:
     """Search staffing (nurses and hybrid workers per shift pattern per network) by playing
-    simulated days through the real planner and field model, and print the cheapest found
-    that met TARGET 2-hour compliance on every day played, its cost per week, the compliance
-    and utilisation it reached, and the next-cheapest staffing that missed (and by how much).
+    simulated days through the real planner and field model: each network's team is bisected
+    on the searched days (--days), then the answer is played on held-out days (--holdout) it
+    was not fitted to. Prints the cheapest staffing that met TARGET 2-hour compliance on every
+    day played, its cost per week, the compliance and utilisation it reached on the held-out
+    days, and the next-cheapest staffing that missed (and by how much).
 
     The JSON is a staffing file: `dispatch simulate --staffing FILE` plays any other day with
-    it. Progress goes to stderr. Exit status 1 when no staffing tried met the target.
+    it. Progress goes to stderr. Exit status 1 when no staffing met the target, 2 on bad
+    input (a bad --mix says which part and why).
     """
     from dispatch.capacity.search import ALL_NETWORKS, PlanRequest, plan
     from dispatch.simulation.cli import parse_mix

@@ -25,8 +25,8 @@ from dispatch.database import Database, make_engine
 from dispatch.demo.load import load_demo
 from dispatch.migrate import upgrade
 from dispatch.models import Network, Patient, Staff
-from dispatch.simulation.demand import PatientInfo, generate_day
 from dispatch.simulation import mix as mixes
+from dispatch.simulation.demand import PatientInfo, generate_day
 from dispatch.simulation.engine import Simulation
 from dispatch.simulation.kpis import VisitRecord, collect
 from dispatch.simulation.types import POLICIES, ReferralSpec, SimulationConfig, WorkerLog
