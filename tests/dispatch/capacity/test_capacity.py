@@ -159,6 +159,7 @@ def test_a_network_passes_only_on_every_day_and_the_lower_bound() -> None:
     assert wilson_lower(9, 10, 0) == pytest.approx(0.9)
 
 
+@pytest.mark.safety("H-230")
 def test_network_search_gallops_then_bisects() -> None:
     """From the first rung up while failing, then halve the gap to the lowest pass."""
     search = NetworkSearch("HF-NORTH")
@@ -304,6 +305,7 @@ def test_capacity_is_a_dispatch_command() -> None:
     assert "--growth" in result.output and "--network" in result.output
 
 
+@pytest.mark.safety("H-230")
 def test_capacity_cli_defaults_are_the_search_defaults() -> None:
     """The CLI spells its defaults out (so `dispatch --help` loads nothing heavy); they must
     stay the search's own."""
