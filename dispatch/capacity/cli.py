@@ -125,6 +125,9 @@ def summary(result: PlanResult) -> str:
                                                    for r, n in roles.items())
                               for p, roles in team.items())
             lines.append(f"  {code}: {parts}")
+    if result.tolerated:
+        lines.append("Misses more staff did not fix (tolerated on the searched days): "
+                     + ", ".join(f"{c} {n}" for c, n in result.tolerated.items()))
     if result.unmet:
         lines.append(f"Missed on a searched day even at the top of the ladder: "
                      f"{', '.join(result.unmet)}")

@@ -25,6 +25,11 @@ How it searches (H-230-C2: a recommendation must hold on days it did not search)
   default 80 %) of its compliance over all those days did too. With a handful of 2-hour visits
   a network a day that means no miss at all in the searched days, which is what the
   service-wide figure needs to hold on other days.
+- **Misses more staff does not fix.** When a rung misses no fewer visits than a lower rung
+  that failed, more staff did not help (HF-NORTH's seed-1 day misses one visit with 6, 9 and
+  15 shifts): the network tolerates that many misses on the searched days (reported as
+  ``tolerated_misses``) and the bisection goes on, instead of climbing to the top of the
+  ladder for nothing. The held-out days still have to meet the target.
 - **Held-out days** (``holdout``, default 2): the staffing made of each network's lowest passing
   rung is then played on days it was not searched on (other seeds, other dates: seeds
   ``seed+1000+...``, dates a week apart). It is recommended only if the target held on every
@@ -74,6 +79,9 @@ LADDER: Final[tuple[tuple[str, str], ...]] = (
     ("late", "hybrid_worker"), ("night", "district_nurse"), ("late", "district_nurse"),
     ("early", "district_nurse"), ("early", "district_nurse"), ("late", "district_nurse"),
 )  # fmt: skip
+#: Rungs apart (workers added, over more than one pattern) with no fewer misses to call it a
+#: plateau: one rung may add a worker the misses did not need.
+PLATEAU_SPAN: Final = 3
 #: The rung a network's search starts from: the calibrated demo team's size (6 field shifts).
 FIRST_RUNG: Final = 3
 #: Expected referrals and booked visits of a normal day (the CLI's defaults), before growth.
@@ -235,6 +243,8 @@ class NetworkSearch:
     passed_at: int | None = None
     #: Rung -> (count, met) on each searched day, from the round that played it.
     tried: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    #: Misses over the searched days that more staff did not fix (a plateau), if any.
+    tolerated: int | None = None
 
     @property
     def settled(self) -> bool:
@@ -259,14 +269,34 @@ class NetworkSearch:
         return (self.failed_below + self.passed_at) // 2
 
     def record(self, rung: int, days: list[tuple[int, int]], passed: bool) -> None:
-        """What ``rung`` did; rungs below a failure and above a pass are taken as the same."""
+        """What ``rung`` did; rungs below a failure and above a pass are taken as the same.
+
+        A failure on a rung that missed no fewer visits than a rung at least
+        :data:`PLATEAU_SPAN` below it that failed, with no rung passed yet, is a plateau: more
+        staff (on several patterns and roles) did not fix those misses (a referral nobody could reach in time
+        whatever the roster, a skill the ladder does not add). The network then tolerates
+        that many misses over the searched days (:attr:`tolerated`, reported) and the
+        bisection goes on with rungs judged by it; the held-out days still have to meet the
+        target before anything is recommended.
+        """
         self.tried[rung] = days
+        misses = _misses(days)
+        if not passed and self.tolerated is not None and misses <= self.tolerated:
+            passed = True
         if passed:
             self.passed_at = rung if self.passed_at is None else min(self.passed_at, rung)
-        else:
-            self.failed_below = max(self.failed_below, rung)
-            if self.passed_at is not None and self.passed_at <= rung:
-                self.passed_at = None  # noise: a higher rung failed; look above it again
+            return
+        lower = [r for r in self.tried if r <= rung - PLATEAU_SPAN and _misses(self.tried[r]) > 0]
+        if self.tolerated is None and self.passed_at is None \
+                and any(_misses(self.tried[r]) <= misses for r in lower):
+            self.tolerated = min(_misses(self.tried[r]) for r in [*lower, rung])
+            ok = [r for r, d in self.tried.items() if _misses(d) <= self.tolerated]
+            self.passed_at = min(ok)
+            self.failed_below = max([r for r in self.tried if r < self.passed_at], default=-1)
+            return
+        self.failed_below = max(self.failed_below, rung)
+        if self.passed_at is not None and self.passed_at <= rung:
+            self.passed_at = None  # noise: a higher rung failed; look above it again
 
     def bump(self) -> None:
         """Missed on a held-out day: recommend one rung more (the top at most)."""
@@ -283,6 +313,8 @@ class PlanResult:
     wall_seconds: float = 0.0
     #: Networks whose top rung still missed on a searched day (recommended at the top).
     unmet: list[str] = field(default_factory=list)
+    #: Misses over the searched days that more staff did not fix, by network (a plateau).
+    tolerated: dict[str, int] = field(default_factory=dict)
 
     @property
     def recommended(self) -> Trial | None:
@@ -322,6 +354,7 @@ class PlanResult:
             "acceptance": {"every_day_at_least": req.target, "confidence": req.confidence,
                            "held_out_days": req.holdout},
             "unmet_networks": list(self.unmet),
+            "tolerated_misses": dict(self.tolerated),
             "next_cheapest_missed": missed.to_json(req.networks) if missed else None,
             "trials": [{"cost_per_week": t.cost_per_week, "compliance": t.compliance,
                         "pooled_compliance": t.pooled, "kind": t.kind,
@@ -435,6 +468,7 @@ def plan(request: PlanRequest, *, player: DayPlayer | None = None,
             search.record(rungs[code], days, passes(days, request.target, request.confidence))
     result.unmet = [code for code, s in searches.items()
                     if s.passed_at is None and s.failed_below >= len(LADDER)]
+    result.tolerated = {code: s.tolerated for code, s in searches.items() if s.tolerated}
     if all(s.settled for s in searches.values()) and request.holdout:
         for confirm in range(MAX_CONFIRMS):
             if rounds >= request.max_rounds:
@@ -505,6 +539,10 @@ def _z(confidence: float) -> float:
         else:
             hi = mid
     return (lo + hi) / 2
+
+
+def _misses(days: Sequence[tuple[int, int]]) -> int:
+    return sum(count - met for count, met in days)
 
 
 def _shifts(staffing: Staffing, networks: Sequence[str]) -> int:
