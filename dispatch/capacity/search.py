@@ -274,9 +274,9 @@ class NetworkSearch:
         A failure on a rung that missed no fewer visits than a rung at least
         :data:`PLATEAU_SPAN` below it that failed, with no rung passed yet, is a plateau: more
         staff (on several patterns and roles) did not fix those misses (a referral nobody
-        could reach in time whatever the roster, a skill the ladder does not add). The network then tolerates
-        that many misses over the searched days (:attr:`tolerated`, reported) and the
-        bisection goes on with rungs judged by it; the held-out days still have to meet the
+        could reach in time whatever the roster, a skill the ladder does not add). The
+        network then tolerates that many misses over the searched days (:attr:`tolerated`,
+        reported) and the bisection goes on with rungs judged by it; the held-out days still have to meet the
         target before anything is recommended.
         """
         self.tried[rung] = days
