@@ -276,8 +276,8 @@ class NetworkSearch:
         staff (on several patterns and roles) did not fix those misses (a referral nobody
         could reach in time whatever the roster, a skill the ladder does not add). The
         network then tolerates that many misses over the searched days (:attr:`tolerated`,
-        reported) and the bisection goes on with rungs judged by it; the held-out days still have to meet the
-        target before anything is recommended.
+        reported) and the bisection goes on with rungs judged by it; the held-out days still
+        have to meet the target before anything is recommended.
         """
         self.tried[rung] = days
         misses = _misses(days)
