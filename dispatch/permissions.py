@@ -138,6 +138,9 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("budgets.NetworkBudgets", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("budgets.NetworkBudgets", "POST"): frozenset({MANAGER}),
     ("budgets.BudgetChart", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Tier rules (issue 17): coordinators read who may serve whom; managers set them.
+    ("budgets.NetworkTierRules", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("budgets.NetworkTierRules", "PUT"): frozenset({MANAGER}),
     ("web.budgets_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.VisitCandidates", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
@@ -189,6 +192,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("coordinators.Caseloads", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # A caseload names patients: the people who coordinate their care.
     ("coordinators.Caseload", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("coordinators.Uncoordinated", "GET"): frozenset({COORDINATOR, MANAGER}),
     ("web.practices_page", "GET"): OFFICE,
     ("web.caseloads_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # Care plan versions: read by whoever may read the current plan (H-009 rules inside);

@@ -692,7 +692,14 @@ class PackageSchema(Schema):
     weekly_cost = fields.String(metadata={"example": "£434.00"})
     total_cost = fields.String(metadata={"example": "£2,604.00"})
     awaiting_role = fields.String(allow_none=True, metadata={
-        "description": "For a submitted package: the role whose limit covers it"})
+        "description": "For a submitted package: the role whose limit covers it (a manager "
+                       "when it would take the network over its pooled budget)"})
+    over_budget = fields.String(allow_none=True, metadata={
+        "description": "For a submitted package over its network's pooled budget: the figures "
+                       "(budget, committed, left, this package in the period, how far over)"})
+    tier_weekly_guide_pence = fields.Integer(allow_none=True, metadata={
+        "description": "The seeds' social care spend a week for a person of the patient's "
+                       "risk tier (2010/11 prices): the average package for such a person"})
     created_by = fields.String(attribute="package.created_by")
     created_at = fields.DateTime(attribute="package.created_at")
     submitted_at = fields.DateTime(allow_none=True, attribute="package.submitted_at")

@@ -229,7 +229,8 @@ def _by_network(session: so.Session, records: Sequence[VisitRecord],
             continue
         urgent = _compliance(mine, "urgent_2h")
         out[code] = {
-            "urgent_2h": {k: urgent[k] for k in ("count", "met", "compliance")},
+            # "visits": every 2-hour visit of the network's demand, due by the day's end or not.
+            "urgent_2h": {k: urgent[k] for k in ("count", "met", "compliance", "visits")},
             "response_24h": {k: _compliance(mine, "response_24h")[k]
                              for k in ("count", "met", "compliance")},
             "utilisation": _utilisation(shifts)["mean"],
