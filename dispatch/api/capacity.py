@@ -33,8 +33,20 @@ class CapacityRequestSchema(StrictSchema):
                            load_default=list, metadata={"description": "Codes; empty: all"})
     growth = fields.Float(load_default=1.0, validate=validate.Range(min=0.1, max=5.0),
                           metadata={"description": "Demand growth factor (1.2: +20 %)"})
-    days = fields.Integer(load_default=2, validate=validate.Range(min=1, max=runs.MAX_DAYS))
-    max_rounds = fields.Integer(load_default=6,
+    mix = fields.Raw(load_default=None, allow_none=True, metadata={
+        "description": "Referral mix, a what-if for demand: overall shares of the arrivals by "
+                       "category, an object ({\"urgent\": 0.45, \"24h\": 0.3}) or the CLI's "
+                       "text (\"urgent=0.45,24h=0.3\"); names urgent, 24h, planned, signpost, "
+                       "999; categories left out share the rest in their usual proportions. "
+                       "Omitted: each risk stratum's usual mix. A bad mix is a 422 naming the "
+                       "category at fault."})
+    days = fields.Integer(load_default=3, validate=validate.Range(min=1, max=runs.MAX_DAYS),
+                          metadata={"description": "Searched days each candidate plays"})
+    holdout = fields.Integer(load_default=2,
+                             validate=validate.Range(min=0, max=runs.MAX_HOLDOUT),
+                             metadata={"description": "Held-out days (other seeds and dates) "
+                                                      "the answer must meet too"})
+    max_rounds = fields.Integer(load_default=runs.MAX_ROUNDS,
                                 validate=validate.Range(min=1, max=runs.MAX_ROUNDS))
 
 
@@ -47,8 +59,9 @@ class CapacityPlanSchema(Schema):
     note = fields.String(allow_none=True, metadata={"description": "What it is doing now"})
     result = fields.Dict(allow_none=True, metadata={
         "description": "As `dispatch capacity plan --json`: networks (the recommended "
-                       "staffing file), cost_per_week, compliance, utilisation, "
-                       "next_cheapest_missed, trials, utilisation_by_hour, simulated_days"})
+                       "staffing file), cost_per_week, compliance (worst held-out day), "
+                       "pooled_compliance, utilisation, mix, next_cheapest_missed, trials, "
+                       "utilisation_by_hour, simulated_days"})
     requested_by = fields.String(allow_none=True)
     created_at = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)

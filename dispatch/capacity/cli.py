@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -31,33 +32,54 @@ def capacity() -> None:
                    "order the demo loads them) (repeatable). Default: every network.")
 @click.option("--growth", type=float, default=1.0, show_default=True,
               help="Demand growth factor: referrals and booked visits times this (1.2: +20 %).")
-@click.option("--days", type=int, default=2, show_default=True,
-              help="Simulated days each candidate staffing must pass.")
+@click.option("--mix", "mix_text", default=None, metavar="MIX",
+              help="Referral mix, a what-if for demand: overall shares of the arrivals, e.g. "
+                   "urgent=0.45,24h=0.30 (names: urgent, 24h, planned, signpost, 999; shares "
+                   "0-1 or 45%%), or a JSON file of the same; categories left out share the "
+                   "rest in their usual proportions. Default: each risk stratum's usual mix.")
+@click.option("--days", type=int, default=3, show_default=True,
+              help="Searched days: every candidate staffing is played on these.")
+@click.option("--holdout", type=int, default=2, show_default=True,
+              help="Held-out days (other seeds and dates) the answer must also meet the target "
+                   "on before it is recommended (0: none).")
+@click.option("--confidence", type=float, default=0.8, show_default=True,
+              help="A network passes when the lower confidence bound of its compliance over "
+                   "the searched days reaches the target, at this confidence (0: the share).")
 @click.option("--max-rounds", type=int, default=8, show_default=True,
-              help="At most this many candidate staffings.")
+              help="At most this many rounds (each plays every searched or held-out day).")
+@click.option("--jobs", type=int, default=None,
+              help="Days played at once, in forked processes. Default: one a core.")
 @click.option("--patients", type=int, default=20_000, show_default=True,
               help="Size of the demo register the referrals are drawn from.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def plan_command(day: datetime, seed: int, target: float, networks: tuple[str, ...],
-                 growth: float, days: int, max_rounds: int, patients: int, as_json: bool,
-                 quiet: bool) -> None:
+                 growth: float, mix_text: str | None, days: int, holdout: int,
+                 confidence: float, max_rounds: int, jobs: int | None, patients: int,
+                 as_json: bool, quiet: bool) -> None:
     """Search staffing (nurses and hybrid workers per shift pattern per network) by playing
-    simulated days through the real planner and field model, and print the cheapest found
-    that met TARGET 2-hour compliance on every day played, its cost per week, the compliance
-    and utilisation it reached, and the next-cheapest staffing that missed (and by how much).
+    simulated days through the real planner and field model: each network's team is bisected
+    on the searched days (--days), then the answer is played on held-out days (--holdout) it
+    was not fitted to. Prints the cheapest staffing that met TARGET 2-hour compliance on every
+    day played, its cost per week, the compliance and utilisation it reached on the held-out
+    days, and the next-cheapest staffing that missed (and by how much).
 
     The JSON is a staffing file: `dispatch simulate --staffing FILE` plays any other day with
-    it. Progress goes to stderr. Exit status 1 when no staffing tried met the target.
+    it. Progress goes to stderr. Exit status 1 when no staffing met the target, 2 on bad
+    input (a bad --mix says which part and why).
     """
     from dispatch.capacity.search import ALL_NETWORKS, PlanRequest, plan
+    from dispatch.simulation.cli import parse_mix
 
     logging.getLogger("dispatch").setLevel(logging.ERROR)
     try:
         codes = tuple(network_code(n) for n in networks)
+        workers = jobs if jobs is not None else max(1, min(days, os.cpu_count() or 1))
         request = PlanRequest(day=date(day.year, day.month, day.day), seed=seed, target=target,
                               networks=codes or ALL_NETWORKS, growth=growth, days=days,
-                              max_rounds=max_rounds, patients=patients)
+                              max_rounds=max_rounds, patients=patients,
+                              mix=parse_mix(mix_text), confidence=confidence,
+                              holdout=holdout, jobs=workers)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -87,19 +109,28 @@ def summary(result: PlanResult) -> str:
     """The result in words, for people."""
     best, missed = result.recommended, result.next_cheapest_missed
     req = result.request
+    from dispatch.simulation import mix as mixes
+
     lines = [f"Capacity plan, {len(req.networks)} network(s), target {req.target:.0%}, "
-             f"growth {req.growth:g}, {len(result.trials) * req.days} simulated days, "
-             f"{result.wall_seconds:.0f} s"]
+             f"growth {req.growth:g}, mix {mixes.describe(req.mix)}, "
+             f"{result.simulated_days} simulated days, {result.wall_seconds:.0f} s"]
     if best is None:
-        lines.append("No staffing tried met the target on every day.")
+        lines.append("No staffing met the target on every day played.")
     else:
         lines.append(f"Recommended: £{best.cost_per_week:,.0f} a week, 2-hour compliance "
-                     f"{best.compliance:.1%} (worst day), utilisation {best.utilisation:.1%}")
+                     f"{best.compliance:.1%} (worst {best.kind} day), {best.pooled:.1%} over "
+                     f"those days, utilisation {best.utilisation:.1%}")
         for code, team in best.staffing.to_json(req.networks)["networks"].items():
             parts = ", ".join(f"{p} " + " ".join(f"{n} {r.replace('_', ' ')}"
                                                    for r, n in roles.items())
                               for p, roles in team.items())
             lines.append(f"  {code}: {parts}")
+    if result.tolerated:
+        lines.append("Misses more staff did not fix (tolerated on the searched days): "
+                     + ", ".join(f"{c} {n}" for c, n in result.tolerated.items()))
+    if result.unmet:
+        lines.append(f"Missed on a searched day even at the top of the ladder: "
+                     f"{', '.join(result.unmet)}")
     if missed is not None:
         lines.append(f"Next cheapest tried: £{missed.cost_per_week:,.0f} a week missed by "
                      f"{req.target - missed.compliance:.1%} (worst day {missed.compliance:.1%})")

@@ -18,10 +18,20 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
-from dispatch.capacity.search import ALL_NETWORKS, DayPlayer, PlanRequest, plan
+from dispatch.capacity.search import (
+    ALL_NETWORKS,
+    DEFAULT_DAYS,
+    DEFAULT_HOLDOUT,
+    DayPlayer,
+    PlanRequest,
+    plan,
+)
 from dispatch.database import Database
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import CapacityPlan
+from dispatch.simulation import mix as mixes
+from dispatch.simulation.demand import resolve_mix
+from dispatch.simulation.mix import MixError
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +39,7 @@ log = logging.getLogger(__name__)
 #: (the CLI may go further): a job must end in minutes on a shared machine.
 MAX_DAYS: Final = 3
 MAX_ROUNDS: Final = 8
+MAX_HOLDOUT: Final = 3
 NOTE_LENGTH: Final = 200
 
 
@@ -47,9 +58,17 @@ def request_of(data: Mapping[str, Any]) -> PlanRequest:
     unknown = sorted(set(networks) - set(ALL_NETWORKS))
     if unknown:
         errors["networks"] = [f"unknown network {', '.join(unknown)}"]
-    days, rounds = int(data.get("days", 2)), int(data.get("max_rounds", 6))
+    days, rounds = int(data.get("days", DEFAULT_DAYS)), int(data.get("max_rounds", MAX_ROUNDS))
+    holdout = int(data.get("holdout", DEFAULT_HOLDOUT))
     if not 1 <= days <= MAX_DAYS:
         errors["days"] = [f"must be 1-{MAX_DAYS}"]
+    if not 0 <= holdout <= MAX_HOLDOUT:
+        errors["holdout"] = [f"must be 0-{MAX_HOLDOUT}"]
+    mix = None
+    try:
+        mix = mix_of(data.get("mix"))
+    except MixError as exc:
+        errors["mix"] = [str(exc)]
     if not 1 <= rounds <= MAX_ROUNDS:
         errors["max_rounds"] = [f"must be 1-{MAX_ROUNDS}"]
     target, growth = float(data.get("target", 0.95)), float(data.get("growth", 1.0))
@@ -60,7 +79,17 @@ def request_of(data: Mapping[str, Any]) -> PlanRequest:
     if errors:
         raise InvalidInput("invalid capacity plan request", errors=errors)
     return PlanRequest(day=day, seed=int(data.get("seed", 1)), target=target,
-                       networks=networks, growth=growth, days=days, max_rounds=rounds)
+                       networks=networks, growth=growth, days=days, max_rounds=rounds,
+                       mix=mix, holdout=holdout)
+
+
+def mix_of(value: Any) -> mixes.Mix | None:
+    """The request's ``mix``: absent, an object of shares or the ``urgent=0.45,...`` text.
+    :raise MixError: with the part at fault."""
+    if value is None or value == "" or value == {}:
+        return None
+    given = mixes.parse(value) if isinstance(value, str) else mixes.from_json(value)
+    return resolve_mix(given)
 
 
 def create(session: so.Session, *, data: Mapping[str, Any], now: datetime,
@@ -72,7 +101,8 @@ def create(session: so.Session, *, data: Mapping[str, Any], now: datetime,
                            "date": request.day.isoformat(), "seed": request.seed,
                            "target": request.target, "networks": list(request.networks),
                            "growth": request.growth, "days": request.days,
-                           "max_rounds": request.max_rounds})
+                           "max_rounds": request.max_rounds, "holdout": request.holdout,
+                           "mix": mixes.to_json(request.mix)})
     session.add(row)
     session.flush()
     return row

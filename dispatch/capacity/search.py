@@ -3,53 +3,100 @@
 The question (issue 17): what does it cost a network to meet the 2-hour standard? We answer
 it the only way that respects everything the scheduler does (skills, shifts, breaks, travel,
 declines, sickness, re-planning): play days. Each *trial* is one candidate staffing played on
-the same ``days`` simulated days (seeds ``seed, seed+1, ...`` on consecutive dates); it meets
-the target when the 2-hour compliance of the networks planned reaches ``target`` on **every**
-one of those days.
+several simulated days.
 
-The search is a greedy climb from the smallest team we would roster (:data:`START_TEAM`, one
-nurse and one hybrid worker early, one nurse late): after each trial that misses, every
-network that missed a 2-hour visit gets one more worker, on the shift pattern where its misses
-were received and in the role whose skills they needed (nurses unless only a hybrid worker's
-skills were wanted, or a therapist for equipment). The first trial that meets the target is
-the recommendation; the trial before it is the next-cheapest that missed, with how far it fell
-short. Why greedy and not an exhaustive search: one trial costs minutes of solver time, six
-shift-pattern counts per network give thousands of combinations, and adding where the misses
-were is what a rota manager does. Networks do not lend staff to each other (the planner plans
-per network), so one simulated day scores every network's candidate at once.
+How it searches (H-230-C2: a recommendation must hold on days it did not search)
+---------------------------------------------------------------------------------
+- **Several days.** Every candidate plays the same ``days`` searched days (seeds
+  ``seed, seed+1, ...`` on consecutive dates; default 3). One day was too few: last session's
+  one-day search recommended a staffing that met 98 % on its day and 77.8 % and 90.2 % on two
+  others.
+- **Networks apart.** Networks do not lend staff to each other (the planner plans per
+  network), so one simulated day scores every network's candidate at once and each network is
+  searched on its own, all in the same simulated days (ten searches for the price of one).
+- **A ladder and a bisection, not a climb.** Each network's candidates are the rungs of a
+  ladder (:data:`LADDER`: :data:`START_TEAM` then one worker more a rung, on the pattern and
+  role a rota manager would add next). A network's search starts at :data:`FIRST_RUNG` (the
+  size of the calibrated demo team), gallops up while it fails and bisects between the
+  highest rung that failed and the lowest that passed: about four rounds whatever the ladder's
+  length, where climbing one worker at a time took up to ten.
+- **A network passes a rung** when its 2-hour compliance reached the target on every searched
+  day **and**, if it missed any visit, the lower confidence bound (Wilson, ``confidence``,
+  default 80 %) of its compliance over all those days did too. With a handful of 2-hour visits
+  a network a day that means no miss at all in the searched days, which is what the
+  service-wide figure needs to hold on other days.
+- **Misses more staff does not fix.** When a rung misses no fewer visits than a lower rung
+  that failed, more staff did not help (HF-NORTH's seed-1 day misses one visit with 6, 9 and
+  15 shifts): the network tolerates that many misses on the searched days (reported as
+  ``tolerated_misses``) and the bisection goes on, instead of climbing to the top of the
+  ladder for nothing. The held-out days still have to meet the target.
+- **Held-out days** (``holdout``, default 2): the staffing made of each network's lowest passing
+  rung is then played on days it was not searched on (other seeds, other dates: seeds
+  ``seed+1000+...``, dates a week apart). It is recommended only if the target held on every
+  held-out day; if not, each network that missed there goes one rung up and the new staffing
+  is played on fresh held-out days (at most :data:`MAX_CONFIRMS` times).
+- **Parallel days.** The days of one round are independent: with ``jobs`` > 1 they play in
+  forked processes at once (the CLI's default is one a core, up to the days in a round).
+
+The recommendation is the confirmed staffing; its figures are its held-out days (an honest
+estimate, not the searched days it was fitted to). The next-cheapest staffing that missed is
+the dearest trial cheaper than the recommendation that missed the target on a day it played.
 
 Pure of Flask; it opens its own temporary databases through :mod:`dispatch.simulation.day`.
 """
 
 from __future__ import annotations
 
+import math
+import multiprocessing
 import time as wallclock
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Final
 
 from dispatch.demo.geography import NETWORK_LAYOUT
 from dispatch.demo.staffing import Staffing, Team
+from dispatch.simulation import mix as mixes
 from dispatch.simulation.types import SimulationConfig
 from rosters.roles import default_skills
 
 #: Every network of the demo, in layout order.
 ALL_NETWORKS: Final = tuple(code for code, *_ in NETWORK_LAYOUT)
-#: The smallest team the search starts from (a network needs a nurse on both day patterns).
+#: The smallest team the search tries (a network needs a nurse on both day patterns).
 START_TEAM: Final[Team] = {
     "early": {"district_nurse": 1, "hybrid_worker": 1},
     "late": {"district_nurse": 1},
 }  # fmt: skip
-#: Never roster more than this many of one role on one pattern in one network.
-MAX_PER_SLOT: Final = 6
+#: One worker more a rung, in the order a rota manager adds them: nurses first where the
+#: 2-hour work is (a late nurse covers the evening peak and the afternoon's overlap, an early
+#: one the morning peak), a night nurse for referrals after 20:00, hybrid workers for the top
+#: tiers' reablement and personal care.
+LADDER: Final[tuple[tuple[str, str], ...]] = (
+    ("late", "district_nurse"), ("early", "district_nurse"), ("night", "district_nurse"),
+    ("early", "hybrid_worker"), ("late", "district_nurse"), ("early", "district_nurse"),
+    ("late", "hybrid_worker"), ("night", "district_nurse"), ("late", "district_nurse"),
+    ("early", "district_nurse"), ("early", "district_nurse"), ("late", "district_nurse"),
+)  # fmt: skip
+#: Rungs apart (workers added, over more than one pattern) with no fewer misses to call it a
+#: plateau: one rung may add a worker the misses did not need.
+PLATEAU_SPAN: Final = 3
+#: The rung a network's search starts from: the calibrated demo team's size (6 field shifts).
+FIRST_RUNG: Final = 3
 #: Expected referrals and booked visits of a normal day (the CLI's defaults), before growth.
 BASE_REFERRALS: Final = 121.0
 BASE_BOOKED: Final = 60
-DEFAULT_DAYS: Final = 2
+DEFAULT_DAYS: Final = 3
 DEFAULT_ROUNDS: Final = 8
 DEFAULT_PATIENTS: Final = 20_000
+DEFAULT_CONFIDENCE: Final = 0.8
+DEFAULT_HOLDOUT: Final = 2
+#: At most this many held-out confirmations (each after moving the networks that missed).
+MAX_CONFIRMS: Final = 3
+#: Held-out days use seeds from here on (never a searched seed) and dates a week apart.
+HOLDOUT_SEED_OFFSET: Final = 1000
+HOLDOUT_DAYS_APART: Final = 7
 
 Progress = Callable[[float, str], None]
 #: Plays one day and returns its KPIs (``dispatch.simulation.day.simulate`` by default).
@@ -58,7 +105,7 @@ DayPlayer = Callable[[SimulationConfig], Mapping[str, Any]]
 
 @dataclass(frozen=True)
 class PlanRequest:
-    """What to plan for: the first day, the seed, the target and the networks."""
+    """What to plan for: the first day, the seed, the target, the networks and the demand."""
 
     day: date
     seed: int
@@ -68,6 +115,11 @@ class PlanRequest:
     days: int = DEFAULT_DAYS
     max_rounds: int = DEFAULT_ROUNDS
     patients: int = DEFAULT_PATIENTS
+    #: Overall shares of the referral categories (:mod:`dispatch.simulation.mix`); None: usual.
+    mix: mixes.Mix | None = None
+    confidence: float = DEFAULT_CONFIDENCE
+    holdout: int = DEFAULT_HOLDOUT
+    jobs: int = 1
 
     def __post_init__(self) -> None:
         if not 0 < self.target <= 1:
@@ -78,19 +130,38 @@ class PlanRequest:
             raise ValueError(f"days must be 1-14, got {self.days}")
         if not 1 <= self.max_rounds <= 30:
             raise ValueError(f"max_rounds must be 1-30, got {self.max_rounds}")
+        if not 0 <= self.confidence < 1:
+            raise ValueError(f"confidence must be at least 0 and below 1, got "
+                             f"{self.confidence}")
+        if not 0 <= self.holdout <= 7:
+            raise ValueError(f"holdout must be 0-7, got {self.holdout}")
+        if not 1 <= self.jobs <= 16:
+            raise ValueError(f"jobs must be 1-16, got {self.jobs}")
         unknown = sorted(set(self.networks) - set(ALL_NETWORKS))
         if unknown or not self.networks:
             raise ValueError(f"unknown network {', '.join(unknown) or '(none given)'}; expected "
                              f"one of {', '.join(ALL_NETWORKS)}")
 
-    def day_configs(self, staffing: Staffing) -> list[SimulationConfig]:
-        """The simulated days one trial plays (same for every trial)."""
+    def searched(self) -> list[tuple[int, date]]:
+        """The searched days: (seed, date), consecutive."""
+        return [(self.seed + i, self.day + timedelta(days=i)) for i in range(self.days)]
+
+    def held_out(self, confirm: int) -> list[tuple[int, date]]:
+        """The held-out days of confirmation ``confirm`` (0, 1, ...): never a searched seed."""
+        first = self.seed + HOLDOUT_SEED_OFFSET + confirm * self.holdout
+        return [(first + i, self.day + timedelta(
+            days=HOLDOUT_DAYS_APART * (confirm * self.holdout + i + 1)))
+            for i in range(self.holdout)]
+
+    def day_configs(self, staffing: Staffing,
+                    days: Sequence[tuple[int, date]] | None = None) -> list[SimulationConfig]:
+        """The simulated days one trial plays (the searched days unless ``days`` is given)."""
         scope = None if set(self.networks) == set(ALL_NETWORKS) else self.networks
         return [SimulationConfig(
-            seed=self.seed + i, day=self.day + timedelta(days=i), patients=self.patients,
+            seed=seed, day=day, patients=self.patients,
             referrals=BASE_REFERRALS * self.growth, booked=round(BASE_BOOKED * self.growth),
-            staffing=full_staffing(staffing, self.networks), networks=scope)
-            for i in range(self.days)]
+            staffing=full_staffing(staffing, self.networks), networks=scope, mix=self.mix)
+            for seed, day in (self.searched() if days is None else days)]
 
 
 @dataclass(frozen=True)
@@ -105,6 +176,8 @@ class DayScore:
     utilisation: float
     by_hour: Mapping[str, float]
     missed: Mapping[str, Sequence[Mapping[str, Any]]]
+    #: (2-hour count, met) of each network planned.
+    by_network: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,11 +188,22 @@ class Trial:
     cost_per_week: float
     days: tuple[DayScore, ...]
     target: float
+    #: ``search`` (a round of the bisection, on the searched days) or ``held-out`` (a
+    #: confirmation on days the search did not see).
+    kind: str = "search"
+    #: The rung of each network's ladder.
+    rungs: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def compliance(self) -> float:
         """The worst day's 2-hour compliance (the target must hold on every day)."""
         return min(d.compliance for d in self.days)
+
+    @property
+    def pooled(self) -> float:
+        """2-hour compliance over all the days played together."""
+        count = sum(d.count for d in self.days)
+        return round(sum(d.met for d in self.days) / count, 4) if count else 1.0
 
     @property
     def meets(self) -> bool:
@@ -138,13 +222,86 @@ class Trial:
             "cost_per_week": self.cost_per_week,
             "shifts_per_day": sum(self.staffing.shifts_per_day(n) for n in networks),
             "compliance": self.compliance,
+            "pooled_compliance": self.pooled,
             "utilisation": self.utilisation,
             "met_target": self.meets,
+            "kind": self.kind,
             "short_by": round(max(0.0, self.target - self.compliance), 4),
             "days": [{"seed": d.seed, "date": d.day.isoformat(), "urgent_2h": d.count,
                       "met": d.met, "compliance": d.compliance, "utilisation": d.utilisation}
                      for d in self.days],
         }
+
+
+@dataclass
+class NetworkSearch:
+    """One network's bisection over its ladder: the highest rung that failed, the lowest that
+    passed, and what each rung tried did on the searched days (module docstring)."""
+
+    code: str
+    failed_below: int = -1
+    passed_at: int | None = None
+    #: Rung -> (count, met) on each searched day, from the round that played it.
+    tried: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    #: Misses over the searched days that more staff did not fix (a plateau), if any.
+    tolerated: int | None = None
+
+    @property
+    def settled(self) -> bool:
+        """Nothing left to try: the lowest passing rung is one above a failed one, or the top
+        rung failed."""
+        top = len(LADDER)
+        return (self.passed_at is not None and self.passed_at - self.failed_below <= 1) or \
+            self.failed_below >= top
+
+    @property
+    def answer(self) -> int:
+        """The rung to recommend: the lowest that passed, else the top of the ladder."""
+        return self.passed_at if self.passed_at is not None else len(LADDER)
+
+    def next_rung(self) -> int:
+        """Gallop up from :data:`FIRST_RUNG` while failing; bisect once something passed."""
+        top = len(LADDER)
+        if self.passed_at is None:
+            if self.failed_below < 0:
+                return min(FIRST_RUNG, top)
+            return min(top, self.failed_below + max(2, self.failed_below - FIRST_RUNG + 3))
+        return (self.failed_below + self.passed_at) // 2
+
+    def record(self, rung: int, days: list[tuple[int, int]], passed: bool) -> None:
+        """What ``rung`` did; rungs below a failure and above a pass are taken as the same.
+
+        A failure on a rung that missed no fewer visits than a rung at least
+        :data:`PLATEAU_SPAN` below it that failed, with no rung passed yet, is a plateau: more
+        staff (on several patterns and roles) did not fix those misses (a referral nobody
+        could reach in time whatever the roster, a skill the ladder does not add). The
+        network then tolerates that many misses over the searched days (:attr:`tolerated`,
+        reported) and the bisection goes on with rungs judged by it; the held-out days still
+        have to meet the target before anything is recommended.
+        """
+        self.tried[rung] = days
+        misses = _misses(days)
+        if not passed and self.tolerated is not None and misses <= self.tolerated:
+            passed = True
+        if passed:
+            self.passed_at = rung if self.passed_at is None else min(self.passed_at, rung)
+            return
+        lower = [r for r in self.tried if r <= rung - PLATEAU_SPAN and _misses(self.tried[r]) > 0]
+        if self.tolerated is None and self.passed_at is None \
+                and any(_misses(self.tried[r]) <= misses for r in lower):
+            self.tolerated = min(_misses(self.tried[r]) for r in [*lower, rung])
+            ok = [r for r, d in self.tried.items() if _misses(d) <= self.tolerated]
+            self.passed_at = min(ok)
+            self.failed_below = max([r for r in self.tried if r < self.passed_at], default=-1)
+            return
+        self.failed_below = max(self.failed_below, rung)
+        if self.passed_at is not None and self.passed_at <= rung:
+            self.passed_at = None  # noise: a higher rung failed; look above it again
+
+    def bump(self) -> None:
+        """Missed on a held-out day: recommend one rung more (the top at most)."""
+        self.failed_below = self.answer
+        self.passed_at = min(len(LADDER), self.answer + 1)
 
 
 @dataclass
@@ -154,11 +311,17 @@ class PlanResult:
     request: PlanRequest
     trials: list[Trial] = field(default_factory=list)
     wall_seconds: float = 0.0
+    #: Networks whose top rung still missed on a searched day (recommended at the top).
+    unmet: list[str] = field(default_factory=list)
+    #: Misses over the searched days that more staff did not fix, by network (a plateau).
+    tolerated: dict[str, int] = field(default_factory=dict)
 
     @property
     def recommended(self) -> Trial | None:
-        """The cheapest trial that met the target (the climb only grows, so the first)."""
-        meeting = [t for t in self.trials if t.meets]
+        """The cheapest staffing confirmed on held-out days (with none asked for: the cheapest
+        search trial that met the target on every searched day)."""
+        kind = "held-out" if self.request.holdout else "search"
+        meeting = [t for t in self.trials if t.meets and t.kind == kind]
         return min(meeting, key=lambda t: t.cost_per_week) if meeting else None
 
     @property
@@ -168,6 +331,10 @@ class PlanResult:
         missed = [t for t in self.trials if not t.meets
                   and (best is None or t.cost_per_week <= best.cost_per_week)]
         return max(missed, key=lambda t: t.cost_per_week) if missed else None
+
+    @property
+    def simulated_days(self) -> int:
+        return sum(len(t.days) for t in self.trials)
 
     def to_json(self) -> dict[str, Any]:
         """``dispatch capacity plan --json``: the recommended staffing file and the figures."""
@@ -182,15 +349,21 @@ class PlanResult:
         body.update({
             "found": best is not None,
             "target": req.target, "seed": req.seed, "date": req.day.isoformat(),
-            "growth": req.growth, "scope": list(req.networks),
+            "growth": req.growth, "mix": mixes.to_json(req.mix), "scope": list(req.networks),
+            "searched_days": [{"seed": s, "date": d.isoformat()} for s, d in req.searched()],
+            "acceptance": {"every_day_at_least": req.target, "confidence": req.confidence,
+                           "held_out_days": req.holdout},
+            "unmet_networks": list(self.unmet),
+            "tolerated_misses": dict(self.tolerated),
             "next_cheapest_missed": missed.to_json(req.networks) if missed else None,
             "trials": [{"cost_per_week": t.cost_per_week, "compliance": t.compliance,
+                        "pooled_compliance": t.pooled, "kind": t.kind,
                         "utilisation": t.utilisation, "met_target": t.meets,
                         "shifts_per_day": sum(t.staffing.shifts_per_day(n)
                                               for n in req.networks)}
                        for t in self.trials],
             "utilisation_by_hour": {h: round(v, 4) for h, v in sorted(hours.items())},
-            "simulated_days": len(self.trials) * req.days,
+            "simulated_days": self.simulated_days,
             "wall_seconds": self.wall_seconds,
         })
         return body
@@ -204,71 +377,137 @@ def full_staffing(staffing: Staffing, networks: Sequence[str]) -> Staffing:
 
 
 def start_staffing(networks: Sequence[str], base: Staffing | None = None) -> Staffing:
-    """:data:`START_TEAM` in every network, with the therapists and social workers of
+    """:data:`START_TEAM` (rung 0) in every network, with the therapists and social workers of
     ``base`` (default: the calibrated demo), which the search does not vary."""
+    return ladder_staffing({code: 0 for code in networks}, base)
+
+
+def ladder_team(code: str, rung: int, base: Staffing | None = None) -> Team:
+    """Network ``code``'s team on ``rung`` of :data:`LADDER` (0: :data:`START_TEAM`)."""
     base = base or Staffing()
-    teams: dict[str, dict[str, dict[str, int]]] = {}
-    for code in networks:
-        team = {p: dict(r) for p, r in START_TEAM.items()}
-        for pattern, roles in base.team(code).items():
-            for role, count in roles.items():
-                if role not in ("district_nurse", "hybrid_worker") and count:
-                    team.setdefault(pattern, {})[role] = count
-        teams[code] = team
-    return Staffing(teams)
+    team = {p: dict(r) for p, r in START_TEAM.items()}
+    for pattern, role in LADDER[:rung]:
+        team.setdefault(pattern, {})[role] = team.get(pattern, {}).get(role, 0) + 1
+    for pattern, roles in base.team(code).items():
+        for role, count in roles.items():
+            if role not in ("district_nurse", "hybrid_worker") and count:
+                team.setdefault(pattern, {})[role] = count
+    return team
+
+
+def ladder_staffing(rungs: Mapping[str, int], base: Staffing | None = None) -> Staffing:
+    """Each network of ``rungs`` on its rung."""
+    return Staffing({code: ladder_team(code, rung, base) for code, rung in rungs.items()})
+
+
+def wilson_lower(met: int, count: int, confidence: float) -> float:
+    """One-sided lower confidence bound of a share (Wilson score); 1 with nothing to count."""
+    if count == 0:
+        return 1.0
+    if confidence <= 0:
+        return met / count
+    z = _z(confidence)
+    share = met / count
+    centre = share + z * z / (2 * count)
+    spread = z * math.sqrt(share * (1 - share) / count + z * z / (4 * count * count))
+    return (centre - spread) / (1 + z * z / count)
+
+
+def passes(days: Sequence[tuple[int, int]], target: float, confidence: float) -> bool:
+    """A network's acceptance rule: the target on every day, and with any miss at all, the
+    lower confidence bound over the days too (no miss always passes: nothing does better, and
+    the held-out days check it; a bound over a few visits could never reach 95 %)."""
+    if any(count and met / count < target for count, met in days):
+        return False
+    met, count = sum(m for _, m in days), sum(c for c, _ in days)
+    return met == count or wilson_lower(met, count, confidence) >= target
 
 
 def plan(request: PlanRequest, *, player: DayPlayer | None = None,
          progress: Progress | None = None, base: Staffing | None = None) -> PlanResult:
-    """Climb from :func:`start_staffing` until a trial meets the target (module docstring).
+    """Bisect each network's ladder on the searched days, then confirm on held-out days
+    (module docstring).
 
     ``player`` plays one day and returns its KPIs (tests pass a fake; the default is the
-    simulator). ``progress`` is called with the share of the worst case done and a line.
+    simulator, in ``request.jobs`` processes). ``progress`` is called with the share of the
+    worst case done and a line; it may raise to stop the search between rounds.
     """
-    play = player or _simulate
     say = progress or (lambda _share, _line: None)
     started = wallclock.perf_counter()
     result = PlanResult(request)
-    current = start_staffing(request.networks, base)
-    budget = request.max_rounds * request.days
-    for round_number in range(request.max_rounds):
-        scores = []
-        for index, config in enumerate(request.day_configs(current)):
-            done = round_number * request.days + index
-            say(done / budget, f"trial {round_number + 1}, day {index + 1} of {request.days}: "
-                f"{_shifts(current, request.networks)} shifts a day, "
-                f"£{current.cost_per_week(request.networks):,.0f} a week")
-            scores.append(_score(config, play(config), request.networks))
-        trial = Trial(current, current.cost_per_week(request.networks), tuple(scores),
-                      request.target)
+    searches = {code: NetworkSearch(code) for code in request.networks}
+    rounds = 0
+
+    def play_round(rungs: Mapping[str, int], kind: str,
+                   days: Sequence[tuple[int, date]] | None) -> Trial:
+        nonlocal rounds
+        staffing = ladder_staffing(rungs, base)
+        configs = request.day_configs(staffing, days)
+        cost = staffing.cost_per_week(request.networks)
+        say(rounds / request.max_rounds,
+            f"round {rounds + 1} ({kind}, {len(configs)} days): "
+            f"{_shifts(staffing, request.networks)} shifts a day, £{cost:,.0f} a week")
+        kpis = play_days(configs, player, request.jobs)
+        scores = tuple(_score(c, k, request.networks) for c, k in zip(configs, kpis,
+                                                                       strict=True))
+        trial = Trial(staffing, cost, scores, request.target, kind, dict(rungs))
         result.trials.append(trial)
-        say((round_number + 1) * request.days / budget,
-            f"trial {round_number + 1}: 2-hour compliance {trial.compliance:.1%} "
-            f"(worst day), utilisation {trial.utilisation:.1%}")
-        if trial.meets:
-            break
-        grown = grow(current, trial, request.networks)
-        if grown == current:
-            break  # nothing left to add where the misses were
-        current = grown
+        rounds += 1
+        say(rounds / request.max_rounds,
+            f"round {rounds} ({kind}): 2-hour compliance {trial.compliance:.1%} worst day, "
+            f"{trial.pooled:.1%} over the days, utilisation {trial.utilisation:.1%}")
+        return trial
+
+    while rounds < request.max_rounds and not all(s.settled for s in searches.values()):
+        rungs = {code: (s.answer if s.settled else s.next_rung()) for code, s in searches.items()}
+        trial = play_round(rungs, "search", None)
+        for code, search in searches.items():
+            if search.settled:
+                continue
+            days = [d.by_network.get(code, (0, 0)) for d in trial.days]
+            search.record(rungs[code], days, passes(days, request.target, request.confidence))
+    result.unmet = [code for code, s in searches.items()
+                    if s.passed_at is None and s.failed_below >= len(LADDER)]
+    result.tolerated = {code: s.tolerated for code, s in searches.items() if s.tolerated}
+    if all(s.settled for s in searches.values()) and request.holdout:
+        for confirm in range(MAX_CONFIRMS):
+            if rounds >= request.max_rounds:
+                break
+            rungs = {code: s.answer for code, s in searches.items()}
+            trial = play_round(rungs, "held-out", request.held_out(confirm))
+            if trial.meets:
+                break
+            missed = [code for code in request.networks
+                      if any(met < count for d in trial.days
+                             for count, met in [d.by_network.get(code, (0, 0))])]
+            movable = [code for code in missed if searches[code].answer < len(LADDER)]
+            if not movable:
+                break
+            for code in movable:
+                searches[code].bump()
+    elif all(s.settled for s in searches.values()) and rounds < request.max_rounds:
+        pass  # no held-out days asked for: the searched rounds are the evidence
+    if not request.holdout and all(s.settled for s in searches.values()) \
+            and rounds < request.max_rounds:
+        # The combination of each network's lowest passing rung, played as one staffing.
+        play_round({code: s.answer for code, s in searches.items()}, "search", None)
     result.wall_seconds = round(wallclock.perf_counter() - started, 1)
     say(1.0, "done")
     return result
 
 
-def grow(staffing: Staffing, trial: Trial, networks: Sequence[str]) -> Staffing:
-    """One more worker in each network that missed a 2-hour visit (module docstring)."""
-    out = staffing
-    for code in networks:
-        missed = [m for score in trial.days for m in score.missed.get(code, ())]
-        if not missed:
-            continue
-        pattern = Counter(pattern_for(m["hour"]) for m in missed).most_common(1)[0][0]
-        role = Counter(role_for(m["skills"]) for m in missed).most_common(1)[0][0]
-        count = out.count(code, pattern, role)
-        if count < MAX_PER_SLOT:
-            out = out.with_count(code, pattern, role, count + 1)
-    return out
+def play_days(configs: Sequence[SimulationConfig], player: DayPlayer | None,
+              jobs: int) -> list[Mapping[str, Any]]:
+    """The KPIs of each day: in ``jobs`` forked processes at once when the simulator plays
+    them (each day is independent: its own temporary database), else one after another."""
+    if player is not None:
+        return [player(config) for config in configs]
+    workers = min(jobs, len(configs))
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_simulate(config) for config in configs]
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_simulate, configs))
 
 
 def pattern_for(hour: int) -> str:
@@ -290,23 +529,46 @@ def role_for(skills: Sequence[str]) -> str:
     return "district_nurse"
 
 
+def _z(confidence: float) -> float:
+    """The standard normal quantile of ``confidence`` (one-sided), by bisection on erf."""
+    lo, hi = 0.0, 10.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        if 0.5 * (1 + math.erf(mid / math.sqrt(2))) < confidence:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def _misses(days: Sequence[tuple[int, int]]) -> int:
+    return sum(count - met for count, met in days)
+
+
 def _shifts(staffing: Staffing, networks: Sequence[str]) -> int:
     return sum(staffing.shifts_per_day(code) for code in networks)
 
 
 def _score(config: SimulationConfig, kpis: Mapping[str, Any],
            networks: Sequence[str]) -> DayScore:
-    urgent = kpis["urgent_2h"]
     by_network = kpis.get("networks", {})
     missed = {code: list(by_network.get(code, {}).get("missed_2h", [])) for code in networks}
-    return DayScore(config.seed, config.day, int(urgent["count"]), int(urgent["met"]),
-                    float(urgent["compliance"]) if urgent["count"] else 1.0,
+    counts = {code: (int(by_network.get(code, {}).get("urgent_2h", {}).get("count", 0)),
+                     int(by_network.get(code, {}).get("urgent_2h", {}).get("met", 0)))
+              for code in networks}
+    count = sum(c for c, _ in counts.values())
+    met = sum(m for _, m in counts.values())
+    return DayScore(config.seed, config.day, count, met,
+                    round(met / count, 4) if count else 1.0,
                     float(kpis["utilisation"]), dict(kpis.get("utilisation_by_hour", {})),
-                    missed)
+                    missed, counts)
 
 
 def _simulate(config: SimulationConfig) -> Mapping[str, Any]:
     """One day through the simulator (imported here: it loads the solver)."""
+    import logging
+
     from dispatch.simulation import day as days
 
+    logging.getLogger("dispatch").setLevel(logging.ERROR)
     return days.simulate(config).kpis

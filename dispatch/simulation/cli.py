@@ -43,6 +43,11 @@ def _progress(line: str) -> None:
                    "workers per network and shift pattern. Default: the calibrated demo teams.")
 @click.option("--growth", type=float, default=1.0, show_default=True,
               help="Demand growth factor: scales --referrals and --booked (1.2 = next winter).")
+@click.option("--mix", "mix_text", default=None, metavar="MIX",
+              help="Referral mix, a what-if for demand: overall shares of the arrivals, e.g. "
+                   "urgent=0.45,24h=0.30 (names: urgent, 24h, planned, signpost, 999; shares "
+                   "0-1 or 45%%), or a JSON file of the same; categories left out share the "
+                   "rest in their usual proportions. Default: each risk stratum's usual mix.")
 @click.option("--staff-travel-modes", is_flag=True,
               help="Workers travel by their roster's mode, planned and moved alike "
                    "(default: everyone by car).")
@@ -57,7 +62,7 @@ def _progress(line: str) -> None:
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
                      referrals: float, booked: int, staffing_path: str | None, growth: float,
-                     staff_travel_modes: bool, double_handed: float,
+                     mix_text: str | None, staff_travel_modes: bool, double_handed: float,
                      database: str | None, report_path: str | None, as_json: bool,
                      quiet: bool) -> None:
     """Play a simulated day of the service on the real code and print its KPIs.
@@ -80,7 +85,7 @@ def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
                                   policy=policy, patients=patients,
                                   referrals=referrals * growth, booked=round(booked * growth),
                                   staff_travel_modes=staff_travel_modes, staffing=staffing,
-                                  double_handed=double_handed)
+                                  double_handed=double_handed, mix=parse_mix(mix_text))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     if both and database:
@@ -100,6 +105,16 @@ def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
         click.echo(f"report written to {report_path}", err=True)
     for result in results.values():
         click.echo(f"[{result.config.policy}] wall time {result.wall_seconds:.1f} s", err=True)
+
+
+def parse_mix(text: str | None) -> tuple[tuple[str, float], ...] | None:
+    """``--mix`` as a complete mix (None: the default). :raise MixError: with the part at fault
+    (a ``ValueError``: the commands turn it into a usage error, exit status 2)."""
+    if text is None:
+        return None
+    from dispatch.simulation import demand, mix
+
+    return demand.resolve_mix(mix.parse(text))
 
 
 def read_staffing(path: str) -> Staffing:

@@ -25,6 +25,7 @@ from dispatch.database import Database, make_engine
 from dispatch.demo.load import load_demo
 from dispatch.migrate import upgrade
 from dispatch.models import Network, Patient, Staff
+from dispatch.simulation import mix as mixes
 from dispatch.simulation.demand import PatientInfo, generate_day
 from dispatch.simulation.engine import Simulation
 from dispatch.simulation.kpis import VisitRecord, collect
@@ -138,7 +139,7 @@ def _play(config: SimulationConfig, database: Database, progress: Progress | Non
                          referrals=config.referrals, booked=config.booked,
                          arrivals_from=config.arrivals_from,
                          arrivals_until=config.arrivals_until, day_start=config.day_start,
-                         double_handed=config.double_handed)
+                         double_handed=config.double_handed, mix=config.mix)
     if config.networks is not None:
         specs = _only_networks(database, specs, config.networks)
     simulation = Simulation(config, database, start=start, end=end, specs=specs,
@@ -153,4 +154,5 @@ def _play(config: SimulationConfig, database: Database, progress: Progress | Non
     kpis["not_logged"] = missing  # referrals due after the end of the day (none by default)
     kpis["booked_at_start"] = sum(1 for s in specs if s.booked)
     kpis["planner"] = dataclasses.asdict(simulation.planner)
+    kpis["mix"] = mixes.to_json(config.mix)  # None: each stratum's usual mix
     return DayResult(config, kpis, records, list(simulation.shift_logs.values()), 0.0)

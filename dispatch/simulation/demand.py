@@ -38,6 +38,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Final, NamedTuple
 
 from dispatch.config import LONDON
+from dispatch.simulation import mix as mixes
 from dispatch.simulation.types import ReferralSpec
 
 #: Emergency admissions per head a year by stratum (seeds/002; the last two are assumptions).
@@ -122,11 +123,14 @@ def default_daily_referrals() -> float:
 def generate_day(
     *, seed: int, day: date, patients: Sequence[PatientInfo], referrals: float, booked: int,
     arrivals_from: time, arrivals_until: time, day_start: time, double_handed: float = 0.0,
+    mix: mixes.Mix | None = None,
 ) -> list[ReferralSpec]:
     """The booked referrals (at ``day_start``, received yesterday) then the day's arrivals.
 
     Arrivals are a Poisson process per hour with rates in proportion to
     :data:`HOURLY_WEIGHTS`, scaled so that ``referrals`` arrive on average in the window.
+    ``mix`` sets the overall shares of the arrivals' categories (:mod:`.mix`); None keeps
+    :data:`CATEGORY_MIX`.
 
     Raises
     ------
@@ -137,6 +141,7 @@ def generate_day(
         raise ValueError("no patients to refer")
     rng = random.Random(f"sim-demand:{seed}")
     by_tier = _patients_by_tier(patients)
+    categories = category_mix(mix)
     start = datetime.combine(day, day_start, tzinfo=LONDON)
     specs = [_booked(rng, i, start, day, by_tier) for i in range(booked)]
     hours = _hours(day, arrivals_from, arrivals_until)
@@ -146,9 +151,32 @@ def generate_day(
         times = sorted(hour_start + timedelta(seconds=rng.uniform(0, 3600 * share))
                        for _ in range(_poisson(rng, mean)))
         for at in times:
-            specs.append(_arrival(rng, len(specs), at.replace(microsecond=0), by_tier))
+            specs.append(_arrival(rng, len(specs), at.replace(microsecond=0), by_tier,
+                                  categories))
     return [_two_person(spec, seed, double_handed) for spec in specs] if double_handed \
         else specs
+
+
+def tier_weights() -> dict[str, float]:
+    """How likely a referral comes from each stratum (admission rate times its size)."""
+    return {t: TIER_RATES[t] * TIER_POPULATION[t] for t in TIER_RATES}
+
+
+def default_mix() -> dict[str, float]:
+    """The overall category shares of :data:`CATEGORY_MIX` (urgent about 40 %)."""
+    return mixes.overall(CATEGORY_MIX, tier_weights())
+
+
+def resolve_mix(given: Mapping[str, float]) -> mixes.Mix:
+    """A partial mix completed with the default's proportions. :raise MixError:"""
+    return mixes.complete(given, default_mix())
+
+
+def category_mix(mix: mixes.Mix | None) -> Mapping[str, tuple[float, ...]]:
+    """Per-stratum category probabilities for ``mix`` (:data:`CATEGORY_MIX` for None)."""
+    if mix is None:
+        return CATEGORY_MIX
+    return mixes.fit(mix, CATEGORY_MIX, tier_weights())
 
 
 def _two_person(spec: ReferralSpec, seed: int, share: float) -> ReferralSpec:
@@ -214,9 +242,10 @@ def _booked(rng: random.Random, index: int, start: datetime, day: date,
 
 
 def _arrival(rng: random.Random, index: int, at: datetime,
-             by_tier: Mapping[str, list[PatientInfo]]) -> ReferralSpec:
+             by_tier: Mapping[str, list[PatientInfo]],
+             categories: Mapping[str, tuple[float, ...]] = CATEGORY_MIX) -> ReferralSpec:
     patient = _pick_patient(rng, by_tier)
-    category = rng.choices(CATEGORY_ORDER, weights=CATEGORY_MIX[patient.risk_tier])[0]
+    category = rng.choices(CATEGORY_ORDER, weights=categories[patient.risk_tier])[0]
     source = _weighted(rng, SOURCES)
     if category == "emergency_999":
         if rng.random() < 0.5:

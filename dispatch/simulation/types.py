@@ -86,6 +86,9 @@ class SimulationConfig:
     #: Play only the demand of these networks (codes); None: every network. The capacity
     #: planner uses it to size one network without simulating the others' work.
     networks: tuple[str, ...] | None = None
+    #: Overall shares of the arrivals' categories (``dispatch.simulation.mix``: a what-if for
+    #: demand); None: the default mix of each risk stratum.
+    mix: tuple[tuple[str, float], ...] | None = None
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -96,6 +99,10 @@ class SimulationConfig:
             raise ValueError("double_handed must be a share between 0 and 1")
         if self.referrals < 0 or self.booked < 0:
             raise ValueError("referrals and booked must be >= 0")
+        if self.mix is not None and (
+                any(not 0 <= share <= 1 for _, share in self.mix)
+                or abs(sum(share for _, share in self.mix) - 1) > 0.01):
+            raise ValueError("mix shares must each be 0-1 and add up to 1")
         if not self.day_start <= self.arrivals_from <= self.arrivals_until <= self.day_end:
             raise ValueError("times must satisfy day_start <= arrivals_from <= arrivals_until "
                              "<= day_end")

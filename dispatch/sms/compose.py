@@ -274,6 +274,11 @@ def check_ig(text: str, *, forbidden: Iterable[str] = ()) -> None:
         raise InformationGovernanceError(problems)
 
 
+def contains_term(text: str, term: str) -> bool:
+    """Whether ``term`` occurs in ``text`` as the IG check would find it."""
+    return _contains(text, term)
+
+
 def _contains(text: str, term: str) -> bool:
     """Whole-word, case-insensitive, whitespace-tolerant search for ``term``."""
     words = [re.escape(part) for part in term.split()]

@@ -293,9 +293,13 @@ def send_grouped(
             Staff.id.in_({e.staff_id for e in rows if e.staff_id})))}
         items = sorted((_item(e, visits, staff) for e in rows),
                        key=lambda i: (i[2] is None, i[2] or now))
-        forbidden = [term for v in visits.values() for term in forbidden_for_visit(session, v)]
         names = sorted(set(session.scalars(sa.select(Network.name).where(
             Network.id.in_({e.network_id for e in rows if e.network_id})))))
+        # The network's own name is service data, not the patient's: a patient called White
+        # must not make "White City & Shepherd's Bush" unsendable (H-240: the watch crashed
+        # and no escalation went out at all).
+        forbidden = [term for v in visits.values() for term in forbidden_for_visit(session, v)
+                     if not any(compose.contains_term(name, term) for name in names)]
         body = compose.grouped_escalation_text(
             items, now=now, base_url=public_base_url(session, base_url), network=", ".join(names))
         message = enqueue(session, to=number, body=body, now=now, forbidden=forbidden,

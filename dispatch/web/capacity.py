@@ -54,6 +54,7 @@ def capacity_start() -> ResponseReturnValue:
         "date": form.date.data.isoformat() if form.date.data else "", "seed": form.seed.data,
         "target": float(form.target.data or 0) / 100, "growth": float(form.growth.data or 0),
         "days": form.days.data, "networks": [form.network.data] if form.network.data else [],
+        "mix": (form.mix.data or "").strip() or None,
     }
     try:
         row = runs.create(session, data=data, now=now(), requested_by=current_actor().username)

@@ -159,5 +159,8 @@ class CapacityPlanForm(FlaskForm):
     network = SelectField("Network", default="")
     growth = DecimalField("Demand growth factor", default=1.0, places=None,
                           validators=[NumberRange(0.1, 5, "Enter a factor from 0.1 to 5")])
-    days = IntegerField("Simulated days per staffing", default=2,
+    mix = StringField("Referral mix (optional)",
+                      validators=[Optional(), Length(max=200, message="Enter at most 200 "
+                                                                      "characters")])
+    days = IntegerField("Simulated days per staffing", default=3,
                         validators=[NumberRange(1, 3, "Enter 1 to 3 days")])

@@ -6,9 +6,11 @@ with the simulator."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import orm as so
 
@@ -46,7 +48,55 @@ def test_api_capacity_plan_runs_as_a_job(app: Flask, client: Any, token_for: Any
     assert result["found"] is True
     assert result["networks"]["HF-NORTH"]["early"]["district_nurse"] == 2
     assert result["next_cheapest_missed"]["short_by"] > 0
-    assert result["simulated_days"] == 2
+    assert result["kind"] == "held-out" and result["mix"] is None
+    assert result["simulated_days"] == sum(1 for t in result["trials"]
+                                           for _ in range(1 if t["kind"] == "search" else 2))
+
+
+def test_api_capacity_plan_with_a_referral_mix(app: Flask, client: Any,
+                                                token_for: Any) -> None:
+    """A what-if for next winter: the mix (and growth) reach every simulated day the job
+    plays, completed with the usual proportions of the categories left out, and come back
+    in the request and the answer."""
+    headers = token_for("manager")
+    played: list[SimulationConfig] = []
+    inner = fake_player({"HF-NORTH": 2})
+
+    def spy(config: SimulationConfig) -> dict[str, Any]:
+        played.append(config)
+        return inner(config)
+
+    created = client.post("/api/capacity-plans", headers=headers,
+                          json={**REQUEST, "growth": 1.2, "mix": {"urgent": 0.5, "24h": 0.3}})
+
+    assert created.status_code == 201
+    body = created.get_json()
+    assert body["request"]["mix"]["urgent_2h"] == 0.5
+    assert sum(body["request"]["mix"].values()) == pytest.approx(1.0, abs=1e-4)
+    _run_job(app, spy)
+    assert played and all(dict(c.mix or ())["urgent_2h"] == 0.5 for c in played)
+    assert all(c.referrals == pytest.approx(121 * 1.2) for c in played)
+    done = client.get(f"/api/capacity-plans/{body['id']}", headers=headers).get_json()
+    assert done["result"]["mix"]["response_24h"] == 0.3
+
+
+@pytest.mark.parametrize(("mix", "reason"), [
+    ({"urgent": 1.5}, "mix.urgent: must be from 0 to 1"),
+    ({"lunch": 0.2}, "mix.lunch: unknown category"),
+    ({"urgent": 0.7, "24h": 0.6}, "add up to 1.3, more than 1"),
+    ("urgent=lots", "'lots' is not a number"),
+    (["urgent"], "must be an object of category shares"),
+])
+def test_api_capacity_plan_bad_mix_is_422_naming_it(client: Any, token_for: Any, mix: Any,
+                                                    reason: str) -> None:
+    """A bad mix is refused before anything is recorded, with the field and the reason."""
+    response = client.post("/api/capacity-plans", headers=token_for("manager"),
+                           json={**REQUEST, "mix": mix})
+
+    assert response.status_code == 422
+    body = response.get_json()
+    assert reason in json.dumps(body)
+    assert "mix" in json.dumps(body)
 
 
 def test_api_capacity_plan_charts_are_svg(app: Flask, client: Any, token_for: Any) -> None:
@@ -135,6 +185,32 @@ def test_capacity_page_start_progress_and_answer(app: Flask, session: so.Session
     page = client.get(started.headers["Location"]).get_data(as_text=True)
     assert "Recommended staffing" in page and 'http-equiv="refresh"' not in page
     assert 'id="chart-cost-compliance"' in page and "growth 1.2" in page
+
+
+def test_capacity_page_with_a_referral_mix(app: Flask, session: so.Session) -> None:
+    """The form takes the mix as text; the run's page says what it planned for."""
+    client, _ = office_client(app, session, "manager")
+
+    started = client.post("/capacity", data={"date": "2026-12-01", "network": "HF-NORTH",
+                                             "target": "95", "growth": "1.2", "days": "1",
+                                             "seed": "3", "mix": "urgent=45%, 24h=0.3"})
+
+    assert started.status_code == 303
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "urgent 45.0%" in page and "24h 30.0%" in page
+
+
+def test_capacity_page_bad_mix_is_422(app: Flask, session: so.Session) -> None:
+    """A mix naming a kind that does not exist re-shows the form with the reason."""
+    client, _ = office_client(app, session, "manager")
+
+    response = client.post("/capacity", data={"date": "2026-12-01", "target": "95",
+                                              "growth": "1", "days": "1", "seed": "1",
+                                              "mix": "urgent=0.4,brunch=0.1"})
+
+    assert response.status_code == 422
+    assert "mix.brunch: unknown category" in response.get_data(as_text=True)
+    assert session.query(CapacityPlan).count() == 0
 
 
 def test_capacity_page_bad_target_is_422(app: Flask, session: so.Session) -> None:

@@ -307,3 +307,23 @@ def test_failed_on_call_text_is_put_on_the_board_not_retexted(
     assert len(failed) == 1 and failed[0].to_number is None
     assert failed[0].network_id == world["network"].id
     assert "not delivered" in failed[0].cause
+
+
+@pytest.mark.safety("H-240")
+def test_a_patient_named_like_the_network_does_not_stop_the_escalation_text(
+        session: so.Session) -> None:
+    """Mrs White in "White City & Shepherd's Bush": the network's name is not her data, so the
+    grouped text still goes out (it used to fail the IG check and crash the deadline watch,
+    so no escalation went out at all); her own name is still never in it."""
+    net = f.network(session, code="HF-NORTH", name="White City & Shepherd's Bush",
+                    on_call_phone=ON_CALL)
+    patient = f.patient(session, network_id=net.id, given_name="Dora", family_name="White")
+    referral = f.referral(session, patient.id, network_id=net.id, status="scheduled")
+    f.visit(session, referral.id, patient.id, network_id=net.id, reference="6001",
+            earliest_start=NOW, deadline=NOW + timedelta(minutes=30), created_at=NOW)
+
+    watch_deadlines(session, now=NOW, public_url=URL)
+
+    [text] = _texts_to_on_call(session)
+    assert "DISPATCH ALERT White City & Shepherd's Bush" in text.body
+    assert "visit 6001" in text.body and "Dora" not in text.body
