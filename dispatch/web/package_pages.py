@@ -66,8 +66,17 @@ def waiting_for(session: Any, actor: Any) -> list[CarePackage]:
 def packages_list() -> ResponseReturnValue:
     """Care packages: waiting for your decision first, then the rest by state."""
     session, actor = get_session(), current_actor()
-    packages = [p for p in service.list_packages(session, limit=500)
-                if actor.covers(p.network_id)]
+    search = " ".join(request.args.get("patient", "").split())
+    try:
+        found = service.list_packages(session, limit=500, patient_name=search or None)
+    except InvalidInput as exc:
+        session.rollback()
+        return render_template("packages/list.html", sections=SECTIONS,
+                               rows={key: [] for key, _ in SECTIONS}, pounds=service.pounds,
+                               can_build=actor.role in ("coordinator", "manager"),
+                               search=search[:service.NAME_MAX],
+                               search_error=(exc.errors or {}).get("patient", [""])[0]), 422
+    packages = [p for p in found if actor.covers(p.network_id)]
     mine = {p.id for p in waiting_for(session, actor)}
     patients = {p.id: p for p in session.scalars(sa.select(Patient).where(
         Patient.id.in_({p.patient_id for p in packages})))}
@@ -84,7 +93,8 @@ def packages_list() -> ResponseReturnValue:
     session.commit()
     return render_template("packages/list.html", sections=SECTIONS, rows=sections,
                            pounds=service.pounds,
-                           can_build=actor.role in ("coordinator", "manager"))
+                           can_build=actor.role in ("coordinator", "manager"), search=search,
+                           search_error=None)
 
 
 # --- building a package -------------------------------------------------------------------------
