@@ -95,8 +95,9 @@ def _play_history(flask_app: Any, *, seed: int, days: int, now: datetime) -> Non
 
     def daily(line: str) -> None:
         hours[0] += 1
-        if hours[0] % 24 == 0:
-            click.echo(f"  past day {hours[0] // 24} of {days}: {line.split('] ', 1)[-1]}")
+        if hours[0] % 24 == 0:  # one line an hour, from 07:00 of the first day
+            figures = line.split("] ", 1)[-1].split(" ", 1)[-1]  # without the clock
+            click.echo(f"  day {hours[0] // 24} of {days} played: {figures}")
 
     click.echo(f"playing the past {days} day(s) through the service (simulated) ...")
     summary = play_history(get_database(flask_app), seed=seed, days=days, now=now,

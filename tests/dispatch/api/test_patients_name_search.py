@@ -28,7 +28,6 @@ def people(session: so.Session) -> dict[str, m.Patient]:
     return found
 
 
-@pytest.mark.safety("H-001")
 def test_name_and_date_of_birth_find_one_patient_and_are_audited(
     client: FlaskClient, token_for: Callable[..., dict[str, str]], session: so.Session,
     people: dict[str, m.Patient],

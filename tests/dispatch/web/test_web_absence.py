@@ -23,6 +23,7 @@ def _mark(client: Any, staff_id: int, **fields: str) -> Any:
     return client.post("/board/absence", data=data)
 
 
+@pytest.mark.safety("H-104")
 @pytest.mark.usefixtures("job_runs_on_wake")
 def test_an_absence_starting_tomorrow_leaves_today_alone_and_is_listed(
     app: Flask, session: so.Session, two_nurses: dict[str, Any],  # noqa: F811
@@ -47,6 +48,7 @@ def test_an_absence_starting_tomorrow_leaves_today_alone_and_is_listed(
     assert f'id="cancel-absence-{absence.id}"' in upcoming
 
 
+@pytest.mark.safety("H-104")
 def test_a_bad_start_day_is_422_on_the_field(
     app: Flask, session: so.Session, two_nurses: dict[str, Any],  # noqa: F811
 ) -> None:
@@ -60,7 +62,7 @@ def test_a_bad_start_day_is_422_on_the_field(
     assert session.scalar(sa.select(sa.func.count()).select_from(m.Absence)) == 0
 
 
-@pytest.mark.safety("H-112")
+@pytest.mark.safety("H-103")
 @pytest.mark.usefixtures("job_runs_on_wake")
 def test_cancelling_says_where_each_released_visit_went(
     app: Flask, session: so.Session, two_nurses: dict[str, Any],  # noqa: F811

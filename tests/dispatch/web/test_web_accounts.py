@@ -26,6 +26,7 @@ def _audit(session: so.Session, action: str) -> list[m.AuditEvent]:
     return list(session.scalars(sa.select(m.AuditEvent).where(m.AuditEvent.action == action)))
 
 
+@pytest.mark.safety("H-102")
 def test_admin_adds_a_call_handler_who_can_sign_in(app: Flask, session: so.Session) -> None:
     """The new user is listed, signs in with the first password, and the creation is audited
     with the administrator's name and no password; no API token is made."""
@@ -63,6 +64,7 @@ def test_a_coordinator_gets_the_networks_ticked(app: Flask, session: so.Session)
     assert _audit(session, "user_created")[0].details["networks"] == [south.id, north.id]
 
 
+@pytest.mark.safety("H-102")
 @pytest.mark.parametrize(("data", "field", "words"), [
     ({"username": "Sam Lee"}, "username", "lower-case letters"),
     ({"display_name": ""}, "display_name", "Enter their name"),
@@ -101,6 +103,7 @@ def test_a_taken_username_is_refused(app: Flask, session: so.Session) -> None:
     assert "is taken" in answer.get_data(as_text=True)
 
 
+@pytest.mark.safety("H-102")
 def test_field_staff_are_linked_to_a_worker_without_an_account(
     app: Flask, session: so.Session,
 ) -> None:
@@ -121,6 +124,7 @@ def test_field_staff_are_linked_to_a_worker_without_an_account(
     assert "Dee Nurse" not in client.get("/admin/users/new").get_data(as_text=True)
 
 
+@pytest.mark.safety("H-102")
 def test_disable_then_enable_an_account(app: Flask, session: so.Session) -> None:
     """Disabled: no sign-in and audited; enabled: signs in again, audited; an administrator
     cannot disable themselves."""
