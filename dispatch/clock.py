@@ -3,7 +3,7 @@
 
 - :func:`now` is the deployment's now: the ``FIXED_NOW`` setting if set (ISO 8601 with a zone;
   the tests and the simulator pin time with it), else the wall clock. The request's now
-  (``dispatch.api.clock.now``) and the jobs' now (``dispatch.jobs.runner.clock``) are this,
+  (``dispatch.request_clock.now``) and the jobs' now (``dispatch.jobs.runner.clock``) are this,
   read from the app's settings.
 - :func:`wall_clock` is the real time, for bookkeeping (``created_at`` defaults, a finished
   solve's time stamp) and for commands run by hand.

@@ -31,9 +31,9 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from sqlalchemy import orm as so
 
-from dispatch.api.clock import now as request_now
 from dispatch.db import get_session
 from dispatch.models import JobHeartbeat, Message, PlannerRun, Referral, Visit
+from dispatch.request_clock import now as request_now
 from dispatch.states import VISIT_OPEN_STATUSES
 
 bp = Blueprint("metrics", __name__)

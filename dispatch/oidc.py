@@ -26,8 +26,8 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 from flask.typing import ResponseReturnValue
 
 from dispatch import webauth
-from dispatch.api.clock import now
 from dispatch.db import get_session
+from dispatch.request_clock import now
 from dispatch.services.identity import RoleMapping, sign_in_from_claims
 
 log = logging.getLogger(__name__)

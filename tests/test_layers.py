@@ -186,3 +186,44 @@ def test_import_cycles_finds_a_cycle_hidden_in_a_function(tmp_path: Path,
     cycles = import_cycles("cyclic_probe")
     assert cycles == {"cyclic_probe.a": ["cyclic_probe.a", "cyclic_probe.b", "cyclic_probe.a"],
                       "cyclic_probe.b": ["cyclic_probe.b", "cyclic_probe.a", "cyclic_probe.b"]}
+
+
+def _audit_calls_in(path: Path) -> list[str]:
+    """Calls to the audit trail made by ``path`` itself (``audit.record(...)``,
+    ``audit_carer_read(...)``, any ``*.record`` on a module imported as ``audit``)."""
+    import ast
+
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = (func.attr if isinstance(func, ast.Attribute)
+                else func.id if isinstance(func, ast.Name) else "")
+        owner = func.value.id if isinstance(func, ast.Attribute) and isinstance(
+            func.value, ast.Name) else ""
+        if (owner == "audit" and name == "record") or name.startswith("audit_"):
+            where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+            found.append(f"{where}:{node.lineno} {owner + '.' if owner else ''}{name}")
+    return found
+
+
+def test_views_leave_auditing_to_the_services() -> None:
+    """Issue 19 item 3: a read of patient data is audited inside the service that reads it
+    (``services.visits.read_visit`` and the other ``read_*`` functions), never by the view, so
+    no caller can read without the audit and the API and the pages audit alike."""
+    views = sorted((ROOT / "dispatch" / "api").rglob("*.py")) + sorted(
+        (ROOT / "dispatch" / "web").rglob("*.py"))
+    calls = [c for path in views for c in _audit_calls_in(path)]
+    assert calls == [], "views writing to the audit trail themselves:\n" + "\n".join(calls)
+
+
+def test_views_audit_check_catches_a_view_that_audits(tmp_path: Path) -> None:
+    """The check above is not vacuous: a view that records its own read is found."""
+    view = tmp_path / "probe_view.py"
+    view.write_text("from dispatch.services import audit\n\n\ndef page(session):\n"
+                    "    audit.record(session, action='view_x')\n"
+                    "    service.audit_carer_read(session)\n")
+    assert _audit_calls_in(view) == ["probe_view.py:5 audit.record",
+                                     "probe_view.py:6 service.audit_carer_read"]

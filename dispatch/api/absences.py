@@ -14,13 +14,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from dispatch.api.clock import now
 from dispatch.api.schemas import StrictSchema
 from dispatch.auth import current_actor
 from dispatch.db import get_session
 from dispatch.jobs.replan_request import replan_now
 from dispatch.models import Visit
 from dispatch.models.vocab import ABSENCE_REASONS
+from dispatch.request_clock import now
 from dispatch.services import absence as service
 from dispatch.services import network_scope
 

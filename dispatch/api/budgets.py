@@ -9,13 +9,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from dispatch.api.clock import now
 from dispatch.api.schemas import StrictSchema
 from dispatch.auth import current_actor
 from dispatch.db import get_session
 from dispatch.errors import NotFound
 from dispatch.models import Network, NetworkBudget
 from dispatch.reports.budget_chart import budget_chart
+from dispatch.request_clock import now
 from dispatch.services import budgets
 
 blp = Blueprint("budgets", __name__, url_prefix="/api",

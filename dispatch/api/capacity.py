@@ -9,7 +9,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from dispatch.api.clock import now
 from dispatch.api.schemas import StrictSchema
 from dispatch.auth import current_actor
 from dispatch.capacity import charts, runs
@@ -17,6 +16,7 @@ from dispatch.capacity.search import ALL_NETWORKS
 from dispatch.db import get_session
 from dispatch.errors import Conflict, NotFound
 from dispatch.jobs.wakeup import wake
+from dispatch.request_clock import now
 
 blp = Blueprint(
     "capacity", __name__, url_prefix="/api/capacity-plans",

@@ -9,26 +9,16 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from dispatch.api import care_schemas as s
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Forbidden
-from dispatch.services import audit
+from dispatch.request_clock import now
 from dispatch.services import care_plan_access as access
 from dispatch.services import care_plans as service
 from dispatch.services import patients as patient_service
 
 blp = Blueprint("care_plans", __name__, url_prefix="/api",
                 description="Care plans: every version, authored and reviewed in the service")
-
-
-def version_json(v: service.PlanVersion, at: Any) -> dict[str, Any]:
-    """A version as the API and the pages' JSON show it."""
-    return {"version": v.plan.version, "summary": v.plan.summary, "content": v.plan.content,
-            "author": v.plan.author, "created_at": v.plan.created_at,
-            "review_due": v.review.review_due if v.review else None,
-            "reviewer": v.review.reviewer if v.review else None,
-            "past_review": v.past_review(at), "warnings": service.warnings_of(v.plan.content)}
 
 
 @blp.route("/patients/<int:patient_id>/care-plans")
@@ -53,8 +43,8 @@ class CarePlanVersions(MethodView):
             session.commit()  # the refusal stays in the audit trail
             raise
         session.commit()
-        return {"patient_id": patient.id, "access_basis": read.basis,
-                "versions": [version_json(v, at) for v in versions]}
+        return service.VersionsView(patient.id, read.basis,
+                                    [service.VersionView.of(v, at) for v in versions])
 
     @blp.arguments(s.CarePlanVersionCreateSchema)
     @blp.response(201, s.CarePlanVersionSchema)
@@ -72,7 +62,7 @@ class CarePlanVersions(MethodView):
         made = service.author_version(session, patient=patient, new=new, actor=current_actor(),
                                       now=at, request_id=request_id())
         session.commit()
-        return version_json(made, at)
+        return service.VersionView.of(made, at)
 
 
 @blp.route("/care-plans/overdue-reviews")
@@ -84,11 +74,8 @@ class OverdueReviews(MethodView):
         coordinator's with ``coordinator_user_id``); each patient listed is audited."""
         session = get_session()
         at = now()
-        rows = service.overdue_reviews(session, now=at,
-                                       coordinator_user_id=query.get("coordinator_user_id"))
-        for row in rows:
-            audit.record(session, actor=current_actor(), action="view_overdue_review", now=at,
-                         patient_id=row.patient_id, entity=("patient", row.patient_id),
-                         purpose="care plan reviews past due", request_id=request_id())
+        rows = service.read_overdue_reviews(
+            session, actor=current_actor(), now=at, request_id=request_id(),
+            coordinator_user_id=query.get("coordinator_user_id"))
         session.commit()
         return rows

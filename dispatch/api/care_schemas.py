@@ -347,6 +347,13 @@ class DischargeCreateSchema(StrictSchema):
         "description": "care at home the discharge summary asks for: a draft package"})
 
 
+class DischargeVisitSchema(StrictSchema):
+    id = fields.Integer()
+    reference = fields.String()
+    status = fields.String()
+    deadline = fields.DateTime()
+
+
 class DischargeSchema(StrictSchema):
     id = fields.Integer()
     patient_id = fields.Integer()
@@ -356,7 +363,7 @@ class DischargeSchema(StrictSchema):
     follow_up_hours = fields.Integer()
     care_package_needed = fields.Boolean()
     package_id = fields.Integer(allow_none=True)
-    visits = fields.List(fields.Dict(), metadata={
+    visits = fields.List(fields.Nested(DischargeVisitSchema), metadata={
         "description": "the follow-up visit(s): id, reference, status, deadline"})
 
 

@@ -9,11 +9,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from dispatch.api import care_schemas as s
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import NotFound
 from dispatch.models import Visit
+from dispatch.request_clock import now
 from dispatch.services import carers as service
 from dispatch.services import patients as patient_service
 
@@ -36,9 +36,8 @@ class Carers(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """The patient's carers, next of kin first; audited."""
         session = get_session()
-        links = service.links_of_patient(session, query["patient_id"])
-        service.audit_carer_read(session, actor=current_actor(), links=links, now=now(),
-                                 purpose=PURPOSE, request_id=request_id())
+        links = service.read_links(session, query["patient_id"], actor=current_actor(),
+                                   now=now(), purpose=PURPOSE, request_id=request_id())
         session.commit()
         return [link.carer for link in links]
 
@@ -64,9 +63,8 @@ class CarerById(MethodView):
     def get(self, carer_id: int) -> Any:
         """A carer and the patients they look after; audited per patient."""
         session = get_session()
-        carer = service.get_carer(session, carer_id)
-        service.audit_carer_read(session, actor=current_actor(), links=carer.links, now=now(),
-                                 purpose=PURPOSE, request_id=request_id())
+        carer = service.read_carer(session, carer_id, actor=current_actor(), now=now(),
+                                   purpose=PURPOSE, request_id=request_id())
         session.commit()
         return carer
 
@@ -128,9 +126,8 @@ class CarerAssessments(MethodView):
     def get(self, carer_id: int) -> Any:
         """The carer's assessments, soonest due first; audited per cared-for patient."""
         session = get_session()
-        carer = service.get_carer(session, carer_id)
-        service.audit_carer_read(session, actor=current_actor(), links=carer.links, now=now(),
-                                 purpose="a carer's assessment", request_id=request_id())
+        carer = service.read_carer(session, carer_id, actor=current_actor(), now=now(),
+                                   purpose="a carer's assessment", request_id=request_id())
         session.commit()
         return service.assessments_of(session, carer.id)
 

@@ -9,26 +9,15 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from dispatch.api import care_schemas as s
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
-from dispatch.models import CaseConference
-from dispatch.services import audit, practices
+from dispatch.request_clock import now
 from dispatch.services import conferences as service
 from dispatch.services import patients as patient_service
+from dispatch.services import practices
 
 blp = Blueprint("conferences", __name__, url_prefix="/api",
                 description="Case conferences: cases, notes, root causes and actions")
-
-
-def conference_json(conference: CaseConference) -> dict[str, Any]:
-    session = get_session()
-    return {"id": conference.id, "group_id": conference.group_id,
-            "held_at": conference.held_at, "since": conference.since,
-            "cases": [{"id": c.id, "patient_id": c.patient_id, "reasons": c.reasons,
-                       "notes": c.notes, "root_cause": c.root_cause, "picked_by": c.picked_by,
-                       "actions": service.actions_of(session, c.id)}
-                      for c in conference.cases]}
 
 
 @blp.route("/groups/<int:group_id>/case-conferences")
@@ -45,7 +34,7 @@ class GroupConferences(MethodView):
                                               actor=current_actor(), now=now(),
                                               request_id=request_id())
         session.commit()
-        return conference_json(conference)
+        return service.with_cases(session, conference)
 
 
 @blp.route("/case-conferences/<int:conference_id>")
@@ -55,14 +44,10 @@ class ConferenceById(MethodView):
     def get(self, conference_id: int) -> Any:
         """A conference with its cases, notes, root causes and actions; audited per patient."""
         session = get_session()
-        conference = service.get_conference(session, conference_id)
-        for case in conference.cases:
-            audit.record(session, actor=current_actor(), action="view_conference_case",
-                         now=now(), patient_id=case.patient_id,
-                         entity=("conference_case", case.id),
-                         purpose="multidisciplinary case conference", request_id=request_id())
+        conference = service.read_conference(session, conference_id, actor=current_actor(),
+                                             now=now(), request_id=request_id())
         session.commit()
-        return conference_json(conference)
+        return conference
 
 
 @blp.route("/case-conferences/<int:conference_id>/cases")
@@ -79,8 +64,7 @@ class ConferencePicks(MethodView):
                                  note=data.get("note"), actor=current_actor(), now=now(),
                                  request_id=request_id())
         session.commit()
-        return {**{c: getattr(case, c) for c in ("id", "patient_id", "reasons", "notes",
-                                                 "root_cause", "picked_by")}, "actions": []}
+        return service.CaseWithActions(case, [])
 
 
 @blp.route("/conference-cases/<int:case_id>")
@@ -94,9 +78,7 @@ class ConferenceCaseById(MethodView):
                                    actor=current_actor(), now=now(), request_id=request_id(),
                                    **data)
         session.commit()
-        return {**{c: getattr(case, c) for c in ("id", "patient_id", "reasons", "notes",
-                                                 "root_cause", "picked_by")},
-                "actions": service.actions_of(session, case.id)}
+        return service.CaseWithActions(case, service.actions_of(session, case.id))
 
 
 @blp.route("/conference-cases/<int:case_id>/actions")

@@ -9,23 +9,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from dispatch.api import care_schemas as s
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
-from dispatch.models import Patient
-from dispatch.services import audit, consent
+from dispatch.request_clock import now
+from dispatch.services import consent
 from dispatch.services import patients as patient_service
 
 blp = Blueprint("consents", __name__, url_prefix="/api/patients",
                 description="Consent: share the care plan, contact the carer, text the patient")
-
-
-def _state(patient: Patient) -> dict[str, Any]:
-    return {"patient_id": patient.id, "consent_to_share": patient.consent_to_share,
-            "recorded_by": patient.consent_recorded_by,
-            "recorded_at": patient.consent_recorded_at,
-            "scopes": consent.scope_states(get_session(), patient=patient),
-            "history": consent.history(get_session(), patient_id=patient.id)}
 
 
 @blp.route("/<int:patient_id>/consents")
@@ -35,12 +26,12 @@ class Consents(MethodView):
     def get(self, patient_id: int) -> Any:
         """The consent now and every decision, newest first; audited."""
         session = get_session()
-        patient = patient_service.get_patient(session, patient_id)
-        audit.record(session, actor=current_actor(), action="view_consent", now=now(),
-                     patient_id=patient.id, entity=("patient", patient.id),
-                     purpose="read the patient's consent", request_id=request_id())
+        patient = consent.view_consent(session, patient_id, actor=current_actor(), now=now(),
+                                       purpose="read the patient's consent",
+                                       request_id=request_id())
+        state = consent.state_of(session, patient)
         session.commit()
-        return _state(patient)
+        return state
 
     @blp.arguments(s.ConsentDecisionSchema)
     @blp.response(201, s.ConsentStateSchema)
@@ -54,5 +45,6 @@ class Consents(MethodView):
             consent.withdraw_consent
         change(session, patient=patient, actor=current_actor(), now=now(),
                given_by=data["given_by"], scope=data["scope"], request_id=request_id())
+        state = consent.state_of(session, patient)
         session.commit()
-        return _state(patient)
+        return state

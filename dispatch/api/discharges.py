@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from dispatch.api import care_schemas as s
-from dispatch.api.clock import now
 from dispatch.api.referrals import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH, caller_key
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.jobs.wakeup import wake
-from dispatch.models import Visit
+from dispatch.request_clock import now
 from dispatch.services import discharges as service
 from dispatch.services import patients as patient_service
 from dispatch.services.packages import LineRequest
@@ -55,14 +53,8 @@ class Discharges(MethodView):
         session.commit()
         if result.created:
             wake()  # place the follow-up visit now, not at the next tick
-        row = result.discharge
-        visits = session.scalars(sa.select(Visit).where(Visit.referral_id == row.referral_id))
         headers = {} if result.created else {"Idempotent-Replayed": "true"}
-        return {**{c: getattr(row, c) for c in (
-            "id", "patient_id", "referral_id", "hospital", "discharged_at", "follow_up_hours",
-            "care_package_needed", "package_id")},
-            "visits": [{"id": v.id, "reference": v.reference, "status": v.status,
-                        "deadline": v.deadline.isoformat()} for v in visits]}, 201, headers
+        return service.with_visits(session, result.discharge), 201, headers
 
 
 @blp.route("/kpi")
@@ -74,5 +66,4 @@ class DischargeKpi(MethodView):
         and still open, and the compliance (figures only, no patient identifiers)."""
         kpi = service.discharge_kpi(get_session(), since=query["since"], until=query["until"],
                                     now=now())
-        return {"count": kpi.count, "met": kpi.met, "missed": kpi.missed, "open": kpi.open,
-                "compliance": kpi.compliance}
+        return kpi

@@ -15,7 +15,6 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.fhir import intake
@@ -23,6 +22,7 @@ from dispatch.fhir.errors import FhirError
 from dispatch.fhir.outcome import operation_outcome
 from dispatch.fhir.task import response_bundle, task_resource
 from dispatch.jobs.wakeup import wake
+from dispatch.request_clock import now
 
 blp = Blueprint("fhir", __name__, url_prefix="/fhir",
                 description="FHIR R4 (BaRS-style) referral messages and their Tasks")

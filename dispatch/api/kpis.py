@@ -13,7 +13,6 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from dispatch.api.clock import now
 from dispatch.api.schemas import (
     CsvQuerySchema,
     KpiQuerySchema,
@@ -25,6 +24,7 @@ from dispatch.errors import NotFound
 from dispatch.planning.runs import provider_for
 from dispatch.reports import charts
 from dispatch.reports.types import DayRows
+from dispatch.request_clock import now
 from dispatch.services import kpis
 
 blp = Blueprint("kpis", __name__, url_prefix="/api",

@@ -5,18 +5,15 @@ Every read and write names a patient and is audited.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from dispatch.api import care_schemas as s
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
-from dispatch.models import OnwardReferral
-from dispatch.services import audit
+from dispatch.request_clock import now
 from dispatch.services import onward as service
 from dispatch.services import patients as patient_service
 
@@ -26,22 +23,6 @@ tasks_blp = Blueprint("tasks", __name__, url_prefix="/api/tasks",
                       description="Tasks with an owner and a due date")
 
 
-def onward_json(row: OnwardReferral, at: datetime) -> dict[str, Any]:
-    return {**{c: getattr(row, c) for c in (
-        "id", "patient_id", "referral_id", "service", "reason", "status", "handover", "due_at",
-        "contact", "outcome", "created_at", "created_by", "updated_at", "updated_by")},
-        "overdue": service.is_overdue(row, at)}
-
-
-def _audit_reads(rows: list[Any], entity: str) -> None:
-    session = get_session()
-    for row in rows:
-        if row.patient_id is not None:
-            audit.record(session, actor=current_actor(), action=f"view_{entity}", now=now(),
-                         patient_id=row.patient_id, entity=(entity, row.id),
-                         purpose="follow referrals out and tasks", request_id=request_id())
-
-
 @blp.route("")
 class OnwardReferrals(MethodView):
     @blp.arguments(s.OnwardQuerySchema, location="query")
@@ -49,11 +30,12 @@ class OnwardReferrals(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """Referrals out, soonest due first (``open=true``: sent or accepted); audited."""
         session = get_session()
-        rows = service.list_onward(session, patient_id=query.get("patient_id"),
-                                   status=query.get("status"), open_only=query["open"])
-        _audit_reads(rows, "onward_referral")
+        rows = service.read_onward_list(
+            session, actor=current_actor(), now=now(), request_id=request_id(),
+            patient_id=query.get("patient_id"), status=query.get("status"),
+            open_only=query["open"])
         session.commit()
-        return [onward_json(r, now()) for r in rows]
+        return rows
 
     @blp.arguments(s.OnwardCreateSchema)
     @blp.response(201, s.OnwardSchema)
@@ -66,7 +48,7 @@ class OnwardReferrals(MethodView):
         row = service.create_onward(session, patient=patient, actor=current_actor(), now=now(),
                                     request_id=request_id(), **data)
         session.commit()
-        return onward_json(row, now())
+        return service.OnwardWithOverdue(row, now())
 
 
 @blp.route("/<int:onward_id>")
@@ -76,10 +58,10 @@ class OnwardById(MethodView):
     def get(self, onward_id: int) -> Any:
         """One referral out; audited."""
         session = get_session()
-        row = service.get_onward(session, onward_id)
-        _audit_reads([row], "onward_referral")
+        row = service.read_onward(session, onward_id, actor=current_actor(), now=now(),
+                                  request_id=request_id())
         session.commit()
-        return onward_json(row, now())
+        return service.OnwardWithOverdue(row, now())
 
 
 @blp.route("/<int:onward_id>/status")
@@ -96,7 +78,7 @@ class OnwardStatus(MethodView):
         service.change_status(session, onward=row, actor=current_actor(), now=now(),
                               request_id=request_id(), **data)
         session.commit()
-        return onward_json(row, now())
+        return service.OnwardWithOverdue(row, now())
 
 
 @tasks_blp.route("")
@@ -106,9 +88,10 @@ class Tasks(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """Tasks, soonest due first (one owner's or one patient's; ``open=true``: not done)."""
         session = get_session()
-        rows = service.list_tasks(session, owner_user_id=query.get("owner_user_id"),
+        rows = service.read_tasks(session, actor=current_actor(), now=now(),
+                                  request_id=request_id(),
+                                  owner_user_id=query.get("owner_user_id"),
                                   patient_id=query.get("patient_id"), open_only=query["open"])
-        _audit_reads(rows, "task")
         session.commit()
         return rows
 

@@ -15,7 +15,6 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from dispatch.api.clock import now
 from dispatch.api.schemas import (
     DecisionSchema,
     EndSchema,
@@ -31,6 +30,7 @@ from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.jobs.wakeup import wake
 from dispatch.models import CarePackage
+from dispatch.request_clock import now
 from dispatch.services import packages as service
 from dispatch.services import tariffs
 

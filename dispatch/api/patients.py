@@ -7,7 +7,6 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from dispatch.api.clock import now
 from dispatch.api.schemas import (
     CarePlanQuerySchema,
     CarePlanSchema,
@@ -16,6 +15,7 @@ from dispatch.api.schemas import (
 )
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
+from dispatch.request_clock import now
 from dispatch.services import care_plan_access as access
 from dispatch.services import patients as service
 
@@ -62,14 +62,4 @@ class CarePlan(MethodView):
         if answer.refused is not None:
             raise answer.refused
         assert answer.read is not None
-        plan, read = answer.read.plan, answer.read
-        return {
-            "patient_id": answer.patient.id,
-            "version": plan.version if plan else None,
-            "summary": plan.summary if plan else None,
-            "content": plan.content if plan else {},
-            "author": plan.author if plan else None,
-            "created_at": plan.created_at if plan else None,
-            "access_basis": read.basis,
-            "override_purpose": read.override.purpose if read.override else None,
-        }
+        return access.CarePlanView.of(answer.patient.id, answer.read)

@@ -8,7 +8,6 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from dispatch.api.clock import now
 from dispatch.api.schemas import (
     PlanRequestSchema,
     PlanSchema,
@@ -19,6 +18,7 @@ from dispatch.config import DEFAULTS
 from dispatch.db import get_session
 from dispatch.jobs.wakeup import wake
 from dispatch.planning import runs
+from dispatch.request_clock import now
 from dispatch.services import network_scope
 
 blp = Blueprint(
@@ -121,9 +121,6 @@ class NetworkReplan(MethodView):
         wake("run_plans")
         limit = float(current_app.config.get("REPLAN_WAIT_SECONDS",
                                              DEFAULTS["REPLAN_WAIT_SECONDS"]))
-        plan = runs.wait_for(session, plan.id, seconds=limit)
-        body: dict[str, Any] = {"network_id": network_id, "run_id": plan.id,
-                                "status": plan.status, "changed": [], "unassigned": []}
-        result = plan.result or {}
-        body.update({k: result[k] for k in ("changed", "unassigned", "error") if k in result})
-        return body, 202 if plan.status in ("pending", "running") else 200
+        outcome = runs.ReplanOutcome.of(runs.wait_for(session, plan.id, seconds=limit),
+                                        network_id)
+        return outcome, 200 if outcome.finished else 202

@@ -12,9 +12,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from dispatch.api import care_schemas as s
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
+from dispatch.request_clock import now
 from dispatch.services import patients as patient_service
 from dispatch.services import practices as service
 
@@ -125,10 +125,7 @@ class Caseloads(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """Each coordinator's caseload by risk tier, and how many top-three-tier patients have
         no coordinator (numbers only, no patient identifiers)."""
-        session = get_session()
-        network_id = query.get("network_id")
-        return {"coordinators": service.caseloads(session, network_id=network_id),
-                "uncoordinated": service.uncoordinated_count(session, network_id=network_id)}
+        return service.network_caseloads(get_session(), network_id=query.get("network_id"))
 
 
 @coordinators_blp.route("/coordinators/<int:user_id>/caseload")
@@ -137,14 +134,7 @@ class Caseload(MethodView):
     def get(self, user_id: int) -> Any:
         """The coordinator's patients, highest risk first; each patient listed is audited."""
         session = get_session()
-        patients = service.caseload(session, coordinator_user_id=user_id)
-        service.audit_caseload_read(session, actor=current_actor(), patients=patients,
-                                    now=now(), request_id=request_id())
+        rows = service.read_caseload(session, coordinator_user_id=user_id, actor=current_actor(),
+                                     now=now(), request_id=request_id())
         session.commit()
-        rows = []
-        for p in patients:
-            practice = service.practice_of(session, p.id)
-            rows.append({"patient_id": p.id, "name": f"{p.given_name} {p.family_name}",
-                         "nhs_number": p.nhs_number, "risk_tier": p.risk_tier,
-                         "practice": practice.name if practice else p.gp_practice})
         return rows

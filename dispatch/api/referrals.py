@@ -14,7 +14,6 @@ from marshmallow import Schema, fields, validate
 from werkzeug.http import HTTP_STATUS_CODES
 
 from dispatch.actors import Actor
-from dispatch.api.clock import now
 from dispatch.api.schemas import (
     PatientMismatchSchema,
     ReferralCreateSchema,
@@ -25,6 +24,7 @@ from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.jobs.wakeup import wake
 from dispatch.planning.runs import provider_for
+from dispatch.request_clock import now
 from dispatch.services import duplicates, slots
 from dispatch.services import referrals as service
 from dispatch.services.patient_matching import PatientMismatch

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, post_dump, validate
 
 from dispatch.models.vocab import MESSAGE_DIRECTIONS, MESSAGE_STATUSES
 from dispatch.planning import jeopardy, runs
@@ -390,6 +390,13 @@ class ReplanSchema(Schema):
     changed = fields.List(fields.Nested(ChangeSchema))
     unassigned = fields.List(fields.Nested(UnassignedSchema))
     error = fields.String(allow_none=True)
+
+    @post_dump
+    def _no_error_when_none(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """``error`` is only there when the re-plan failed."""
+        if data.get("error") is None:
+            data.pop("error", None)
+        return data
 
 
 # --- SMS webhooks: /sms (Twilio's form fields) -----------------------------------------------

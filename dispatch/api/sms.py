@@ -19,12 +19,12 @@ from marshmallow import Schema, ValidationError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from dispatch.api.clock import now
 from dispatch.api.schemas import (
     InboundFormSchema,
     StatusFormSchema,
 )
 from dispatch.db import get_session
+from dispatch.request_clock import now
 from dispatch.services import outbox
 from dispatch.sms.inbound import handle_inbound
 

@@ -8,7 +8,6 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from dispatch.api.clock import now
 from dispatch.api.schemas import (
     ImportSummarySchema,
     ShiftCreateSchema,
@@ -19,6 +18,7 @@ from dispatch.api.schemas import (
     StaffSchema,
 )
 from dispatch.db import get_session
+from dispatch.request_clock import now
 from dispatch.services import rosters as service
 from dispatch.services import staff as staff_service
 

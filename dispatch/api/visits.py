@@ -8,7 +8,6 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from dispatch.api.clock import now
 from dispatch.api.schemas import (
     AssignSchema,
     CandidateSchema,
@@ -24,6 +23,7 @@ from dispatch.api.schemas import (
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.planning.runs import provider_for
+from dispatch.request_clock import now
 from dispatch.services import candidates, manual, pairs
 from dispatch.services import visits as service
 
@@ -120,7 +120,7 @@ class AssignVisit(MethodView):
             session.commit()
         else:
             session.rollback()
-        return {"applied": result.applied, "warnings": list(result.warnings), "visit": result.visit}
+        return result
 
 
 @blp.route("/<int:visit_id>/unassign")

@@ -39,6 +39,7 @@ from dispatch.planning.problem import (
     seconds_between,
 )
 from dispatch.services import audit, cover, visit_actions
+from dispatch.services.referrals import visit_reason
 from dispatch.sms.escalation import clear_visit_escalations, escalate_visit
 from routing.insertion import cheapest_insertion
 from routing.screening import screen
@@ -125,10 +126,10 @@ def after_plan(
         found = cover.find_cover(session, visit, now=now, provider=provider, seconds=seconds)
         if found is not None:
             network = session.get(Network, found.network_id)
-            visit.reason = _short(
+            _note_cover(session, visit, (
                 f"Cross-cover: no one in {_code(session, home)} could reach it before the "
                 f"deadline ({item.reason}); {network.code if network else found.network_id} "
-                "has capacity")
+                "has capacity"))
             audit.record(session, actor=SYSTEM, action="cross_cover", now=now,
                          patient_id=visit.patient_id, entity=("visit", visit.id),
                          purpose="dispatch a visit",
@@ -354,8 +355,8 @@ def decide(
         _release(session, visit, now, actor, "moved to another network's cover")
         details.update(from_network_id=visit.network_id, network_id=network.id)
         visit.network_id = network.id
-        visit.reason = _short(f"Cross-cover: the on-call coordinator moved it to "
-                              f"{network.code}")
+        _note_cover(session, visit, f"Cross-cover: the on-call coordinator moved it to "
+                                    f"{network.code}")
     else:
         reason = "handed back to 111/999 by the on-call coordinator"
         visit_actions.cancel(session, visit=visit, now=now, actor=actor,
@@ -413,6 +414,17 @@ def _hand_back_referral(session: so.Session, visit: Visit) -> None:
 def _code(session: so.Session, network_id: int | None) -> str:
     network = session.get(Network, network_id) if network_id else None
     return network.code if network else "its network"
+
+
+def _note_cover(session: so.Session, visit: Visit, note: str) -> None:
+    """Put the cross-cover note before why the visit is needed (the referral's needs, as
+    triage gave them), never instead of it: the covering team must still read the reason."""
+    referral = session.get(Referral, visit.referral_id) if visit.referral_id else None
+    if referral is None:
+        visit.reason = _short(f"{note}; {visit.reason}" if visit.reason else note)
+        return
+    reasons = (referral.disposition or {}).get("reasons") or []
+    visit.reason = visit_reason(referral.needs or [], [str(r) for r in reasons], cover=note)
 
 
 def _short(text: str, limit: int = 300) -> str:

@@ -310,6 +310,30 @@ def wait_for(session: so.Session, plan_id: int, *, seconds: float, poll: float =
         time.sleep(poll)
 
 
+@dataclasses.dataclass(frozen=True)
+class ReplanOutcome:
+    """What a re-plan request came to: still pending or running, or done with the visits it
+    changed and those it could not place (``error`` when it failed)."""
+
+    network_id: int
+    run_id: int
+    status: str
+    changed: list[dict[str, Any]]
+    unassigned: list[dict[str, Any]]
+    error: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in ("pending", "running")
+
+    @classmethod
+    def of(cls, plan: Plan, network_id: int) -> ReplanOutcome:
+        result = plan.result or {}
+        return cls(network_id=network_id, run_id=plan.id, status=plan.status,
+                   changed=list(result.get("changed", [])),
+                   unassigned=list(result.get("unassigned", [])), error=result.get("error"))
+
+
 def get_plan(session: so.Session, plan_id: int) -> Plan:
     """:raise NotFound: no such plan."""
     plan = session.get(Plan, plan_id)

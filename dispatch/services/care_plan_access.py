@@ -197,6 +197,31 @@ class CarePlanAnswer:
     refused: Forbidden | None = None
 
 
+@dataclass(frozen=True)
+class CarePlanView:
+    """The current plan as ``GET /api/patients/{id}/care-plan`` shows it (empty content when
+    the patient has none) and the basis it was shared on."""
+
+    patient_id: int
+    version: int | None
+    summary: str | None
+    content: dict[str, Any]
+    author: str | None
+    created_at: datetime | None
+    access_basis: str
+    override_purpose: str | None
+
+    @classmethod
+    def of(cls, patient_id: int, read: CarePlanRead) -> CarePlanView:
+        plan = read.plan
+        return cls(patient_id=patient_id, version=plan.version if plan else None,
+                   summary=plan.summary if plan else None,
+                   content=plan.content if plan else {},
+                   author=plan.author if plan else None,
+                   created_at=plan.created_at if plan else None, access_basis=read.basis,
+                   override_purpose=read.override.purpose if read.override else None)
+
+
 def answer_request(
     session: so.Session, *, actor: Actor, patient_id: int, now: datetime, purpose: str,
     override_purpose: str | None = None, override_reason: str | None = None,

@@ -61,6 +61,39 @@ class PlanVersion:
         return self.review is not None and self.review.review_due < local(now).date()
 
 
+@dataclass(frozen=True)
+class VersionView:
+    """One version as the API shows it at ``now``: review terms, whether past review, and
+    DNACPR/ReSPECT in words for the warning banner."""
+
+    version: int
+    summary: str
+    content: dict[str, Any]
+    author: str
+    created_at: datetime
+    review_due: date | None
+    reviewer: str | None
+    past_review: bool
+    warnings: list[str]
+
+    @classmethod
+    def of(cls, v: PlanVersion, now: datetime) -> VersionView:
+        return cls(version=v.plan.version, summary=v.plan.summary, content=v.plan.content,
+                   author=v.plan.author, created_at=v.plan.created_at,
+                   review_due=v.review.review_due if v.review else None,
+                   reviewer=v.review.reviewer if v.review else None,
+                   past_review=v.past_review(now), warnings=warnings_of(v.plan.content))
+
+
+@dataclass(frozen=True)
+class VersionsView:
+    """Every version of a patient's plan and the basis on which they were read (H-009)."""
+
+    patient_id: int
+    access_basis: str
+    versions: list[VersionView]
+
+
 def _check(new: NewVersion, now: datetime) -> None:
     errors: dict[str, list[str]] = {}
     today = local(now).date()
@@ -184,3 +217,16 @@ def overdue_reviews(
     if coordinator_user_id is not None:
         stmt = stmt.where(CareCoordination.coordinator_user_id == coordinator_user_id)
     return [OverdueReview(*row) for row in session.execute(stmt)]
+
+
+def read_overdue_reviews(
+    session: so.Session, *, actor: Actor, now: datetime, request_id: str | None = None,
+    coordinator_user_id: int | None = None,
+) -> list[OverdueReview]:
+    """:func:`overdue_reviews`; each patient listed is audited (``view_overdue_review``)."""
+    rows = overdue_reviews(session, now=now, coordinator_user_id=coordinator_user_id)
+    for row in rows:
+        audit.record(session, actor=actor, action="view_overdue_review", now=now,
+                     patient_id=row.patient_id, entity=("patient", row.patient_id),
+                     purpose="care plan reviews past due", request_id=request_id)
+    return rows

@@ -144,6 +144,67 @@ def audit_carer_read(
                      entity=("patient", patient_id), purpose=purpose, request_id=request_id)
 
 
+def read_patient_carers(
+    session: so.Session, patient: Patient, *, actor: Actor, now: datetime, purpose: str,
+    request_id: str | None = None,
+) -> list[CarerLink]:
+    """The patient's carers; the read is audited (``view_carers``) even when there are none."""
+    links = links_of_patient(session, patient.id)
+    audit.record(session, actor=actor, action="view_carers", now=now, patient_id=patient.id,
+                 entity=("patient", patient.id), purpose=purpose, request_id=request_id)
+    return links
+
+
+def read_links(
+    session: so.Session, patient_id: int, *, actor: Actor, now: datetime, purpose: str,
+    request_id: str | None = None,
+) -> list[CarerLink]:
+    """The patient's carers (next of kin first); audited as a carer read when there are any."""
+    links = links_of_patient(session, patient_id)
+    audit_carer_read(session, actor=actor, links=links, now=now, purpose=purpose,
+                     request_id=request_id)
+    return links
+
+
+def read_carer(
+    session: so.Session, carer_id: int, *, actor: Actor, now: datetime, purpose: str,
+    request_id: str | None = None,
+) -> Carer:
+    """A carer and the people they look after; audited per cared-for patient.
+
+    :raise NotFound: no such carer.
+    """
+    carer = get_carer(session, carer_id)
+    audit_carer_read(session, actor=actor, links=carer.links, now=now, purpose=purpose,
+                     request_id=request_id)
+    return carer
+
+
+@dataclass(frozen=True)
+class CarerPage:
+    """What a carer's page shows beside the carer: the people they look after (by link), each
+    person's open visits (for the arrival window), and the carer's assessments."""
+
+    people: dict[int, Patient | None]
+    visits: dict[int, list[Visit]]
+    assessments: list[CarerAssessment]
+
+
+def read_carer_page(
+    session: so.Session, carer: Carer, *, actor: Actor, now: datetime, purpose: str,
+    request_id: str | None = None,
+) -> CarerPage:
+    """The carer's page; audited per cared-for patient."""
+    audit_carer_read(session, actor=actor, links=carer.links, now=now, purpose=purpose,
+                     request_id=request_id)
+    people = {link.id: session.get(Patient, link.patient_id) for link in carer.links}
+    visits = {link.id: list(session.scalars(sa.select(Visit).where(
+        Visit.patient_id == link.patient_id,
+        Visit.status.in_(states.VISIT_OPEN_STATUSES)).order_by(Visit.earliest_start)))
+        for link in carer.links}
+    return CarerPage(people=people, visits=visits, assessments=assessments_of(session, carer.id))
+
+
 # --- carers' assessments ---------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ owner's home page until done.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
@@ -96,6 +97,54 @@ def get_conference(session: so.Session, conference_id: int) -> CaseConference:
     if row is None:
         raise NotFound(f"case conference {conference_id} not found")
     return row
+
+
+class CaseWithActions:
+    """A conference case as the API serialises it, with its ``actions`` (tasks)."""
+
+    def __init__(self, case: ConferenceCase, actions: list[Task]) -> None:
+        self._case = case
+        self.actions = actions
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._case, name)
+
+
+class ConferenceWithCases:
+    """A conference with each case's actions and the people listed, read once."""
+
+    def __init__(self, conference: CaseConference, cases: list[CaseWithActions],
+                 people: dict[int, Patient | None]) -> None:
+        self._conference = conference
+        self.cases = cases
+        self.people = people
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conference, name)
+
+
+def with_cases(session: so.Session, conference: CaseConference) -> ConferenceWithCases:
+    """``conference`` with its cases' actions and patients (no audit: the caller's)."""
+    cases = [CaseWithActions(c, actions_of(session, c.id)) for c in conference.cases]
+    people = {c.id: session.get(Patient, c.patient_id) for c in conference.cases}
+    return ConferenceWithCases(conference, cases, people)
+
+
+def read_conference(
+    session: so.Session, conference_id: int, *, actor: Actor, now: datetime,
+    request_id: str | None = None,
+) -> ConferenceWithCases:
+    """A conference with its cases, actions and people; each case's patient is audited as
+    read (``view_conference_case``).
+
+    :raise NotFound: no such conference.
+    """
+    conference = get_conference(session, conference_id)
+    for case in conference.cases:
+        audit.record(session, actor=actor, action="view_conference_case", now=now,
+                     patient_id=case.patient_id, entity=("conference_case", case.id),
+                     purpose="multidisciplinary case conference", request_id=request_id)
+    return with_cases(session, conference)
 
 
 def get_case(session: so.Session, case_id: int) -> ConferenceCase:

@@ -195,6 +195,27 @@ def view_consent(
     return patient
 
 
+@dataclass(frozen=True)
+class ConsentState:
+    """The patient's consent now (every scope) and every decision, newest first."""
+
+    patient_id: int
+    consent_to_share: bool
+    recorded_by: str | None
+    recorded_at: datetime | None
+    scopes: list[ScopeState]
+    history: list[ConsentRecord]
+
+
+def state_of(session: so.Session, patient: Patient) -> ConsentState:
+    """:class:`ConsentState` of ``patient`` (no audit: the caller's read or change is)."""
+    return ConsentState(patient_id=patient.id, consent_to_share=bool(patient.consent_to_share),
+                        recorded_by=patient.consent_recorded_by,
+                        recorded_at=patient.consent_recorded_at,
+                        scopes=scope_states(session, patient=patient),
+                        history=history(session, patient_id=patient.id))
+
+
 def history(session: so.Session, *, patient_id: int) -> list[ConsentRecord]:
     """Every recorded decision for the patient, newest first."""
     stmt = sa.select(ConsentRecord).where(ConsentRecord.patient_id == patient_id)

@@ -38,6 +38,24 @@ class DischargeResult:
     created: bool
 
 
+class DischargeWithVisits:
+    """A discharge as the API answers it, with its follow-up visit(s)."""
+
+    def __init__(self, discharge: HospitalDischarge, visits: list[Visit]) -> None:
+        self._discharge = discharge
+        self.visits = visits
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._discharge, name)
+
+
+def with_visits(session: so.Session, discharge: HospitalDischarge) -> DischargeWithVisits:
+    """``discharge`` with the visits of its referral."""
+    visits = list(session.scalars(sa.select(Visit).where(
+        Visit.referral_id == discharge.referral_id).order_by(Visit.id)))
+    return DischargeWithVisits(discharge, visits)
+
+
 def refer_discharge(
     session: so.Session, *, hospital: str, discharged_at: datetime,
     follow_up_hours: int, summary: str, actor: Actor, now: datetime,

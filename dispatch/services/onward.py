@@ -178,6 +178,87 @@ def list_onward(
     return list(session.scalars(stmt))
 
 
+class OnwardWithOverdue:
+    """A referral out as the API serialises it, with ``overdue`` worked out at ``now``."""
+
+    def __init__(self, onward: OnwardReferral, now: datetime) -> None:
+        self._onward = onward
+        self.overdue = is_overdue(onward, now)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._onward, name)
+
+
+def _audit_reads(
+    session: so.Session, rows: list[OnwardReferral] | list[Task], *, entity: str, actor: Actor,
+    now: datetime, request_id: str | None, purpose: str = "follow referrals out and tasks",
+) -> None:
+    """One ``view_<entity>`` event per row that names a patient."""
+    for row in rows:
+        if row.patient_id is not None:
+            audit.record(session, actor=actor, action=f"view_{entity}", now=now,
+                         patient_id=row.patient_id, entity=(entity, row.id), purpose=purpose,
+                         request_id=request_id)
+
+
+def read_onward_list(
+    session: so.Session, *, actor: Actor, now: datetime, request_id: str | None = None,
+    patient_id: int | None = None, status: str | None = None, open_only: bool = False,
+) -> list[OnwardWithOverdue]:
+    """:func:`list_onward`, each with ``overdue``; every row read is audited."""
+    rows = list_onward(session, patient_id=patient_id, status=status, open_only=open_only)
+    _audit_reads(session, rows, entity="onward_referral", actor=actor, now=now,
+                 request_id=request_id)
+    return [OnwardWithOverdue(r, now) for r in rows]
+
+
+def read_onward(
+    session: so.Session, onward_id: int, *, actor: Actor, now: datetime,
+    request_id: str | None = None, purpose: str = "follow referrals out and tasks",
+) -> OnwardReferral:
+    """:func:`get_onward`; the read is audited (``view_onward_referral``).
+
+    :raise NotFound: no such referral out.
+    """
+    row = get_onward(session, onward_id)
+    _audit_reads(session, [row], entity="onward_referral", actor=actor, now=now,
+                 request_id=request_id, purpose=purpose)
+    return row
+
+
+def read_tasks(
+    session: so.Session, *, actor: Actor, now: datetime, request_id: str | None = None,
+    owner_user_id: int | None = None, patient_id: int | None = None, open_only: bool = False,
+    purpose: str = "follow referrals out and tasks",
+) -> list[Task]:
+    """:func:`list_tasks`; every task naming a patient is audited as read."""
+    rows = list_tasks(session, owner_user_id=owner_user_id, patient_id=patient_id,
+                      open_only=open_only)
+    _audit_reads(session, rows, entity="task", actor=actor, now=now, request_id=request_id,
+                 purpose=purpose)
+    return rows
+
+
+@dataclass(frozen=True)
+class PatientOnward:
+    """A patient's referrals out and tasks, as their page shows them."""
+
+    referrals: list[OnwardReferral]
+    tasks: list[Task]
+
+
+def read_patient_onward(
+    session: so.Session, patient: Patient, *, actor: Actor, now: datetime,
+    request_id: str | None = None,
+) -> PatientOnward:
+    """The patient's referrals out and tasks; one ``view_patient_onward`` event."""
+    audit.record(session, actor=actor, action="view_patient_onward", now=now,
+                 patient_id=patient.id, entity=("patient", patient.id),
+                 purpose="follow referrals out and tasks", request_id=request_id)
+    return PatientOnward(referrals=list_onward(session, patient_id=patient.id),
+                         tasks=list_tasks(session, patient_id=patient.id))
+
+
 def for_referral(session: so.Session, referral_id: int) -> list[OnwardReferral]:
     """The referrals out and hand-overs made from one referral."""
     return list(session.scalars(sa.select(OnwardReferral).where(

@@ -269,6 +269,20 @@ def caseload_size(session: so.Session, *, coordinator_user_id: int) -> int:
         CareCoordination.coordinator_user_id == coordinator_user_id)) or 0)
 
 
+@dataclass(frozen=True)
+class NetworkCaseloads:
+    """Each coordinator's caseload and the top-three-tier patients with nobody named."""
+
+    coordinators: list[CaseloadSize]
+    uncoordinated: int
+
+
+def network_caseloads(session: so.Session, *, network_id: int | None = None) -> NetworkCaseloads:
+    """:func:`caseloads` and :func:`uncoordinated_count` together (numbers only)."""
+    return NetworkCaseloads(caseloads(session, network_id=network_id),
+                            uncoordinated_count(session, network_id=network_id))
+
+
 def uncoordinated_count(session: so.Session, *, network_id: int | None = None) -> int:
     """Patients in the top three risk tiers with no named care coordinator."""
     stmt = sa.select(sa.func.count(Patient.id)).where(
@@ -277,6 +291,34 @@ def uncoordinated_count(session: so.Session, *, network_id: int | None = None) -
     if network_id is not None:
         stmt = stmt.where(Patient.network_id == network_id)
     return int(session.scalar(stmt) or 0)
+
+
+@dataclass(frozen=True)
+class CaseloadPatient:
+    """One patient on a coordinator's caseload as the API lists them."""
+
+    patient_id: int
+    name: str
+    nhs_number: str | None
+    risk_tier: str
+    practice: str | None
+
+
+def read_caseload(
+    session: so.Session, *, coordinator_user_id: int, actor: Actor, now: datetime,
+    request_id: str | None = None,
+) -> list[CaseloadPatient]:
+    """The coordinator's patients, highest risk first, with their practice; each patient
+    listed is audited (:func:`audit_caseload_read`)."""
+    patients = caseload(session, coordinator_user_id=coordinator_user_id)
+    audit_caseload_read(session, actor=actor, patients=patients, now=now, request_id=request_id)
+    rows = []
+    for p in patients:
+        practice = practice_of(session, p.id)
+        rows.append(CaseloadPatient(
+            patient_id=p.id, name=f"{p.given_name} {p.family_name}", nhs_number=p.nhs_number,
+            risk_tier=p.risk_tier, practice=practice.name if practice else p.gp_practice))
+    return rows
 
 
 def audit_caseload_read(

@@ -12,9 +12,12 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 from werkzeug.security import generate_password_hash
 
+from dispatch.actors import Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import ApiToken, Staff, User
 from dispatch.models.vocab import USER_ROLES
+from dispatch.permissions import COORDINATOR
+from dispatch.services import audit
 from dispatch.services.network_scope import listed_networks, set_networks
 
 TOKEN_BYTES = 32
@@ -202,3 +205,36 @@ def revoke_tokens(session: so.Session, *, username: str, now: datetime,
     if token is not None and not count:
         raise NotFound(f"that token is not a live token of {username!r}")
     return count
+
+
+def read_users(
+    session: so.Session, *, actor: Actor, now: datetime, purpose: str,
+    request_id: str | None = None,
+) -> list[UserSummary]:
+    """:func:`list_users` for the administrators' page; the look-up is audited."""
+    users = list_users(session)
+    audit.record(session, actor=actor, action="view_users", now=now, purpose=purpose,
+                 request_id=request_id)
+    return users
+
+
+def change_networks(
+    session: so.Session, *, user: User, network_ids: Sequence[int], all_networks: bool,
+    actor: Actor, now: datetime, purpose: str, request_id: str | None = None,
+) -> None:
+    """Give coordinator ``user`` these networks (or every network); audited
+    (``user_networks_changed``).
+
+    :raise InvalidInput: not a coordinator, both some networks and every network, an unknown
+        network, or none at all.
+    """
+    if user.role != COORDINATOR:
+        raise InvalidInput("invalid networks", errors={"network": [
+            "networks are for coordinators (other roles are not limited by network)"]})
+    if all_networks and network_ids:
+        raise InvalidInput("invalid networks", errors={"network": [
+            "choose some networks or every network, not both"]})
+    set_networks(session, user=user, network_ids=network_ids, all_networks=all_networks)
+    audit.record(session, actor=actor, action="user_networks_changed", now=now,
+                 entity=("user", user.id), purpose=purpose, request_id=request_id,
+                 details={"networks": list(network_ids), "all_networks": all_networks})

@@ -9,7 +9,8 @@ jeopardy when it is
   deadline close (``DEADLINE_LEAD``);
 - ``not_accepted``: offered by SMS and not accepted within ``ACCEPT_TIMEOUT``;
 - ``late_arrival``: planned to start after its deadline, or past its deadline with nobody on
-  site yet.
+  site yet (after an on-call coordinator allowed it to run late, the limit they allowed is the
+  deadline here: :func:`late_limit`).
 
 Entering jeopardy (or changing cause) is an escalation (:mod:`dispatch.sms.escalation`): one
 row per visit version and cause, unique in the database, so two watch runs at once raise it
@@ -63,11 +64,26 @@ def jeopardy_cause(
         return None
     if visit.status == "offered" and visit.offered_at and now - visit.offered_at >= accept_timeout:
         return "not_accepted"
-    if visit.planned_start is not None and visit.planned_start > visit.deadline:
+    limit = late_limit(visit)
+    if visit.planned_start is not None and visit.planned_start > limit:
         return "late_arrival"
-    if visit.status in ("assigned", "offered", "accepted", "en_route") and now > visit.deadline:
+    if visit.status in ("assigned", "offered", "accepted", "en_route") and now > limit:
         return "late_arrival"
     return None
+
+
+def late_limit(visit: Visit) -> datetime:
+    """The latest start the service has agreed to: the deadline, or the later limit an on-call
+    coordinator allowed for the worker they chose (``allow_late``). Lateness within a decided
+    limit is not a new jeopardy: re-raising it would text on-call about a decision they made
+    (and the planner may not exceed it, so going past it is escalated again)."""
+    allowed = visit.late_allowed_until
+    if allowed is None or allowed <= visit.deadline:
+        return visit.deadline
+    chosen = visit.late_allowed_staff_id
+    if chosen is not None and visit.assigned_staff_id not in (None, chosen):
+        return visit.deadline  # with another worker the decision does not apply
+    return allowed
 
 
 def watch_deadlines(

@@ -18,13 +18,13 @@ from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from dispatch import forms
-from dispatch.api.clock import now
 from dispatch.auth import current_actor
 from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.jobs.replan_request import replan_now
 from dispatch.models import Shift, Staff
+from dispatch.request_clock import now
 from dispatch.services import absence as service
 from dispatch.services import network_scope
 from dispatch.services.manual import hm

@@ -12,12 +12,12 @@ from typing import Any
 from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
 
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import close_session, get_database, get_session
 from dispatch.errors import InvalidInput
 from dispatch.forms import BAD_DATE, read_date
 from dispatch.nhs_numbers import InvalidNhsNumber, normalise_nhs_number
+from dispatch.request_clock import now
 from dispatch.services import audit_view as service
 from dispatch.services import care_plan_access as access
 from dispatch.services.care_plan_access import LONDON, OVERRIDE_ACTION

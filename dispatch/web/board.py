@@ -22,7 +22,6 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from dispatch import forms
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.config import DEFAULTS, LONDON
 from dispatch.db import get_session
@@ -31,6 +30,7 @@ from dispatch.jobs.wakeup import wake
 from dispatch.models import Shift, Staff, Visit
 from dispatch.planning import jeopardy, runs
 from dispatch.planning.runs import provider_for
+from dispatch.request_clock import now
 from dispatch.services import (
     absence,
     board_page,

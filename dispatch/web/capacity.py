@@ -13,13 +13,13 @@ from flask import redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from dispatch import forms
-from dispatch.api.clock import now
 from dispatch.auth import current_actor
 from dispatch.capacity import charts, runs
 from dispatch.capacity.search import ALL_NETWORKS
 from dispatch.db import get_session
 from dispatch.errors import InvalidInput
 from dispatch.jobs.wakeup import wake
+from dispatch.request_clock import now
 from dispatch.web.common import bp
 from dispatch.web.pageforms import CapacityPlanForm
 

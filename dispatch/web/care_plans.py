@@ -17,13 +17,13 @@ from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from dispatch import forms
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Forbidden, InvalidInput
 from dispatch.models import Patient
-from dispatch.services import audit, carers, onward, patients, practices
+from dispatch.request_clock import now
 from dispatch.services import care_plans as service
+from dispatch.services import carers, onward, patients, practices
 from dispatch.services.caseload import caseload_rows
 from dispatch.web.common import bp
 from triage.timing import local
@@ -90,10 +90,8 @@ def care_plan_page(patient_id: int) -> ResponseReturnValue:
     if found is None:
         return _refused(patient)
     read, versions = found
-    get_session().commit()
-    links = carers.links_of_patient(get_session(), patient.id)
-    carers.audit_carer_read(get_session(), actor=current_actor(), links=links, now=now(),
-                            purpose=PURPOSE, request_id=request_id())
+    links = carers.read_links(get_session(), patient.id, actor=current_actor(), now=now(),
+                              purpose=PURPOSE, request_id=request_id())
     get_session().commit()
     return render_template("integrated/care_plan.html", patient=patient, basis=read.basis,
                            versions=versions, current=versions[0] if versions else None,
@@ -181,12 +179,9 @@ def my_caseload() -> str:
     actor = current_actor()
     rows = caseload_rows(session, actor=actor, coordinator_user_id=actor.user_id or 0,
                          now=now(), request_id=request_id())
-    tasks = onward.list_tasks(session, owner_user_id=actor.user_id or 0, open_only=True)
-    for task in tasks:
-        if task.patient_id is not None:
-            audit.record(session, actor=actor, action="view_task", now=now(),
-                         patient_id=task.patient_id, entity=("task", task.id),
-                         purpose="the owner's open tasks", request_id=request_id())
+    tasks = onward.read_tasks(session, actor=actor, now=now(), request_id=request_id(),
+                              owner_user_id=actor.user_id or 0, open_only=True,
+                              purpose="the owner's open tasks")
     session.commit()
     total = practices.caseload_size(session, coordinator_user_id=actor.user_id or 0)
     return render_template("integrated/caseload.html", rows=rows, now=now(), tasks=tasks,

@@ -7,21 +7,20 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from dispatch import forms, states
-from dispatch.api.clock import now
+from dispatch import forms
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Conflict, DispatchError, InvalidInput
 from dispatch.models import Carer, Patient, Visit
-from dispatch.services import audit, patients
+from dispatch.request_clock import now
 from dispatch.services import carers as service
+from dispatch.services import patients
 from dispatch.web.common import bp
 from triage.timing import local
 
@@ -64,13 +63,9 @@ def patient_carers(patient_id: int) -> str:
 def _render_patient(patient: Patient, form: CarerForm, errors: list[dict[str, str]] | None = None
                     ) -> str:
     session = get_session()
-    links = service.links_of_patient(session, patient.id)
-    service.audit_carer_read(session, actor=current_actor(), links=links or [], now=now(),
-                             purpose="who cares for the patient", request_id=request_id())
-    if not links:
-        audit.record(session, actor=current_actor(), action="view_carers", now=now(),
-                     patient_id=patient.id, entity=("patient", patient.id),
-                     purpose="who cares for the patient", request_id=request_id())
+    links = service.read_patient_carers(session, patient, actor=current_actor(), now=now(),
+                                        purpose="who cares for the patient",
+                                        request_id=request_id())
     session.commit()
     return render_template("integrated/patient_carers.html", patient=patient, links=links,
                            form=form, errors=errors or [])
@@ -113,18 +108,13 @@ def carer_page(carer_id: int) -> str:
 def _render_carer(carer: Carer, plan_form: AssessmentForm, done_form: AssessmentDoneForm,
                   errors: list[dict[str, str]] | None = None) -> str:
     session = get_session()
-    service.audit_carer_read(session, actor=current_actor(), links=carer.links, now=now(),
-                             purpose="a carer and the people they look after",
-                             request_id=request_id())
-    people = {link.id: session.get(Patient, link.patient_id) for link in carer.links}
-    visits = {link.id: list(session.scalars(sa.select(Visit).where(
-        Visit.patient_id == link.patient_id,
-        Visit.status.in_(states.VISIT_OPEN_STATUSES)).order_by(Visit.earliest_start)))
-        for link in carer.links}
+    page = service.read_carer_page(session, carer, actor=current_actor(), now=now(),
+                                   purpose="a carer and the people they look after",
+                                   request_id=request_id())
     session.commit()
     return render_template(
-        "integrated/carer.html", carer=carer, people=people, visits=visits,
-        assessments=service.assessments_of(session, carer.id), plan_form=plan_form,
+        "integrated/carer.html", carer=carer, people=page.people, visits=page.visits,
+        assessments=page.assessments, plan_form=plan_form,
         done_form=done_form, errors=errors or [], today=local(now()).date(),
         window=service.arrival_window)
 

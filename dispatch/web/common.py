@@ -47,7 +47,6 @@ from jinja2.bccache import Bucket
 from werkzeug.wrappers import Response
 
 from dispatch import forms, webauth
-from dispatch.api.clock import now
 from dispatch.auth import current_actor
 from dispatch.db import get_session
 from dispatch.errors import DispatchError
@@ -60,6 +59,7 @@ from dispatch.permissions import (
     allowed,
     rule_for,
 )
+from dispatch.request_clock import now
 from dispatch.wording import london_time
 from triage.timing import local
 

@@ -11,15 +11,15 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import DispatchError, InvalidInput
-from dispatch.models import Patient, Task
+from dispatch.models import Task
 from dispatch.models.conferences import ROOT_CAUSES
-from dispatch.services import audit, onward, practices
+from dispatch.request_clock import now
 from dispatch.services import conferences as service
+from dispatch.services import onward, practices
 from dispatch.web.common import bp
 
 ROOT_CAUSE_NAMES = {code: code.replace("_", " ").capitalize() for code in ROOT_CAUSES}
@@ -70,13 +70,10 @@ def group_conference_build(group_id: int) -> ResponseReturnValue:
 def conference_page(conference_id: int) -> str:
     """A conference: each case with why it is listed, notes, root cause and actions."""
     session = get_session()
-    conference = service.get_conference(session, conference_id)
-    for case in conference.cases:
-        audit.record(session, actor=current_actor(), action="view_conference_case", now=now(),
-                     patient_id=case.patient_id, entity=("conference_case", case.id),
-                     purpose="multidisciplinary case conference", request_id=request_id())
-    people = {c.id: session.get(Patient, c.patient_id) for c in conference.cases}
-    actions = {c.id: service.actions_of(session, c.id) for c in conference.cases}
+    conference = service.read_conference(session, conference_id, actor=current_actor(),
+                                         now=now(), request_id=request_id())
+    people = conference.people
+    actions = {c.id: c.actions for c in conference.cases}
     session.commit()
     return render_template("integrated/conference.html", conference=conference,
                            group=practices.get_group(session, conference.group_id),

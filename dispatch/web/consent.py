@@ -16,12 +16,12 @@ from wtforms import HiddenField, RadioField
 from wtforms.validators import AnyOf, InputRequired
 
 from dispatch import forms
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import Patient
 from dispatch.models.consent import CONSENT_SCOPES
+from dispatch.request_clock import now
 from dispatch.services import consent, patients
 from dispatch.web.common import bp
 

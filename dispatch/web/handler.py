@@ -10,7 +10,6 @@ from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
 from dispatch import forms
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.config import LONDON
 from dispatch.db import get_session
@@ -18,6 +17,7 @@ from dispatch.errors import Conflict, Forbidden, InvalidInput
 from dispatch.jobs.wakeup import wake
 from dispatch.models import Patient, Referral
 from dispatch.planning.runs import provider_for
+from dispatch.request_clock import now
 from dispatch.schemas.referrals import ReferralCreateSchema
 from dispatch.services import (
     bookings,
@@ -382,11 +382,9 @@ def _render_result(read: ReferralRead, form: forms.BookingForm, **context: Any) 
     # Issue 16: a carer breakdown shows who the carer is (links, audited as a carer read).
     context["carer_links"] = []
     if set(referral.needs or ()) & set(carers.CARER_NEEDS):
-        context["carer_links"] = carers.links_of_patient(get_session(), referral.patient_id)
-        carers.audit_carer_read(get_session(), actor=current_actor(),
-                                links=context["carer_links"], now=now(),
-                                purpose="a referral about the carer: who the carer is",
-                                request_id=request_id())
+        context["carer_links"] = carers.read_links(
+            get_session(), referral.patient_id, actor=current_actor(), now=now(),
+            purpose="a referral about the carer: who the carer is", request_id=request_id())
         get_session().commit()  # the page's own reads were committed before this one
     disposition = referral.disposition or {}
     urgent_reasons, other_reasons = read_back_reasons(disposition)

@@ -18,12 +18,12 @@ from typing import Any
 from flask import current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import InvalidInput
 from dispatch.http_errors import error_body
 from dispatch.models.vocab import MESSAGE_STATUSES
+from dispatch.request_clock import now
 from dispatch.services import messages_view as service
 from dispatch.sms.sender import backend_from_config
 from dispatch.web.common import bp, london_time

@@ -17,13 +17,13 @@ from wtforms import DateField, RadioField, SelectField, StringField, TextAreaFie
 from wtforms.validators import InputRequired, Length, Optional
 
 from dispatch import forms
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.models import OnwardReferral, Patient
-from dispatch.services import audit, patients
+from dispatch.request_clock import now
 from dispatch.services import onward as service
+from dispatch.services import patients
 from dispatch.web.common import bp
 from triage.timing import local
 
@@ -68,18 +68,12 @@ class TaskForm(FlaskForm):
     due = DateField("Due", validators=[InputRequired("Enter the due date")])
 
 
-def _view(onward: OnwardReferral) -> None:
-    audit.record(get_session(), actor=current_actor(), action="view_onward_referral", now=now(),
-                 patient_id=onward.patient_id, entity=("onward_referral", onward.id),
-                 purpose="follow a referral out", request_id=request_id())
-
-
 @bp.get("/onward/<int:onward_id>")
 def onward_page(onward_id: int) -> str:
     """One referral out with the form to record what the other service did."""
     session = get_session()
-    row = service.get_onward(session, onward_id)
-    _view(row)
+    row = service.read_onward(session, onward_id, actor=current_actor(), now=now(),
+                              request_id=request_id(), purpose="follow a referral out")
     session.commit()
     form = StatusForm(formdata=None, data={"service": row.service})
     return _render(row, form)
@@ -131,15 +125,13 @@ def patient_onward(patient_id: int) -> str:
 def _render_patient(patient: Patient, onward_form: OnwardForm, task_form: TaskForm,
                     errors: list[dict[str, str]] | None = None) -> str:
     session = get_session()
-    audit.record(session, actor=current_actor(), action="view_patient_onward", now=now(),
-                 patient_id=patient.id, entity=("patient", patient.id),
-                 purpose="follow referrals out and tasks", request_id=request_id())
+    found = service.read_patient_onward(session, patient, actor=current_actor(), now=now(),
+                                        request_id=request_id())
     session.commit()
     return render_template(
         "integrated/patient_onward.html", patient=patient, onward_form=onward_form,
         task_form=task_form, errors=errors or [], at=now(), is_overdue=service.is_overdue,
-        referrals=service.list_onward(session, patient_id=patient.id),
-        tasks=service.list_tasks(session, patient_id=patient.id), today=local(now()).date())
+        referrals=found.referrals, tasks=found.tasks, today=local(now()).date())
 
 
 @bp.post("/patients/<int:patient_id>/onward")

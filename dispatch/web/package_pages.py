@@ -18,13 +18,13 @@ import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.config import LONDON
 from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.jobs.wakeup import wake
 from dispatch.models import CarePackage, Patient, User
+from dispatch.request_clock import now
 from dispatch.services import network_scope, package_queue, tariffs
 from dispatch.services import packages as service
 from dispatch.services.patients import find_patients

@@ -14,10 +14,10 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from dispatch import forms
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput
+from dispatch.request_clock import now
 from dispatch.services import packages as service
 from dispatch.web.common import bp
 from dispatch.web.package_pages import ends_on

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.config import LONDON
 from dispatch.db import get_session
@@ -22,6 +21,7 @@ from dispatch.errors import InvalidInput
 from dispatch.forms import BAD_DATE, read_date
 from dispatch.planning.runs import provider_for
 from dispatch.reports import charts, export, metrics
+from dispatch.request_clock import now
 from dispatch.services import discharges, kpis
 from dispatch.web.common import bp
 

@@ -19,13 +19,13 @@ from wtforms import (
 from wtforms.validators import InputRequired
 
 from dispatch import forms
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import User
-from dispatch.services import accounts, audit, network_scope
-from dispatch.services.users import list_users
+from dispatch.request_clock import now
+from dispatch.services import accounts, network_scope
+from dispatch.services.users import change_networks, read_users
 from dispatch.web.common import bp
 
 PURPOSE = "account administration"
@@ -44,7 +44,8 @@ def users_page() -> ResponseReturnValue:
     session = get_session()
     names = network_scope.network_names(session)
     rows = []
-    for summary in list_users(session):
+    for summary in read_users(session, actor=current_actor(), now=now(), purpose=PURPOSE,
+                              request_id=request_id()):
         networks = summary.networks
         if networks == "all":
             text = "Every network (hub)"
@@ -53,8 +54,6 @@ def users_page() -> ResponseReturnValue:
         else:
             text = "None" if networks == "none" else ""
         rows.append((summary, text))
-    audit.record(session, actor=current_actor(), action="view_users", now=now(),
-                 purpose=PURPOSE, request_id=request_id())
     session.commit()
     return render_template("admin/users.html", rows=rows)
 
@@ -93,22 +92,14 @@ def user_networks_save(user_id: int) -> ResponseReturnValue:
         return _render(user, form, [{"text": "Reload the page and try again"}], 400)
     chosen = [int(i) for i in form.networks.data or []]
     try:
-        if user.role != "coordinator":
-            raise InvalidInput("invalid networks", errors={"network": [
-                "networks are for coordinators (other roles are not limited by network)"]})
-        if form.all_networks.data and chosen:
-            raise InvalidInput("invalid networks", errors={"network": [
-                "choose some networks or every network, not both"]})
-        network_scope.set_networks(session, user=user, network_ids=chosen,
-                                   all_networks=bool(form.all_networks.data))
+        change_networks(session, user=user, network_ids=chosen,
+                        all_networks=bool(form.all_networks.data), actor=current_actor(),
+                        now=now(), purpose=PURPOSE, request_id=request_id())
     except InvalidInput as exc:
         session.rollback()
         message = next(iter((exc.errors or {}).values()), [exc.message])[0]
         return _render(_user(user_id), form, [{"text": message[0].upper() + message[1:],
                                                "href": "#networks"}], 422)
-    audit.record(session, actor=current_actor(), action="user_networks_changed", now=now(),
-                 entity=("user", user.id), purpose=PURPOSE, request_id=request_id(),
-                 details={"networks": chosen, "all_networks": bool(form.all_networks.data)})
     session.commit()
     flash(f"Saved the networks of {user.display_name}")
     return redirect(url_for("web.users_page"), code=303)

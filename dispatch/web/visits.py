@@ -21,11 +21,11 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from dispatch import forms
-from dispatch.api.clock import now
 from dispatch.auth import current_actor, request_id
 from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Patient, Staff, Visit
+from dispatch.request_clock import now
 from dispatch.services import field_visits as field
 from dispatch.services import visit_actions
 from dispatch.states import VISIT_ACTIVE_STATUSES as ACTIVE

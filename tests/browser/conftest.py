@@ -10,7 +10,6 @@ must do.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -27,6 +26,7 @@ from tests.browser.support import (
     LOCAL_HOSTS,
     PASSWORD,
     USERNAME,
+    served,
 )
 
 
@@ -40,27 +40,8 @@ class Blocked:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a free port of 127.0.0.1, with a signed-up call handler and a patient."""
-    from werkzeug.serving import make_server
-
-    from dispatch import create_app
-    from dispatch.db import get_database
-    from dispatch.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'dispatch.sqlite3'}"
-    upgrade(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests", "FIXED_NOW": FIXED_NOW})
-    with get_database(app).session_scope() as session:
-        _seed(session)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        get_database(app).dispose()
+    with served(tmp_path_factory, "browser", _seed) as s:
+        yield s.url
 
 
 def _seed(session: Any) -> None:

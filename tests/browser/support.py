@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -59,3 +63,49 @@ def settled(page: Any) -> None:
     all its links (a sideways scroll that no user sees)."""
     page.wait_for_load_state("load")
     page.wait_for_function(HEADER_READY)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Served(Generic[T]):
+    """An app served on a free port of 127.0.0.1: its URL, the app, what the seed returned."""
+
+    url: str
+    app: Any
+    seeded: T
+
+
+@contextmanager
+def served(
+    tmp_path_factory: Any, name: str, seed: Callable[[Any], T] | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> Iterator[Served[T | None]]:
+    """A fresh SQLite database migrated to head, ``seed(session)`` committed in it, and the app
+    on it served by a threaded werkzeug server until the block ends (then shut down, the
+    database disposed). ``config`` adds to the browser tests' settings (``FIXED_NOW``...)."""
+    from werkzeug.serving import make_server
+
+    from dispatch import create_app
+    from dispatch.db import get_database
+    from dispatch.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path_factory.mktemp(f'{name}-db') / 'dispatch.sqlite3'}"
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests", "FIXED_NOW": FIXED_NOW,
+                      **(config or {})})
+    seeded = None
+    if seed is not None:
+        with get_database(app).session_scope() as session:
+            seeded = seed(session)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"{name}-server", daemon=True)
+    thread.start()
+    try:
+        yield Served(f"http://127.0.0.1:{server.server_port}", app, seeded)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        get_database(app).dispose()

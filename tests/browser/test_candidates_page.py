@@ -7,7 +7,6 @@ Desktop and a 390 px phone each assign one visit from the candidates list.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Blocked
-from tests.browser.support import FIXED_NOW, screenshot
+from tests.browser.support import FIXED_NOW, screenshot, served
 
 COORDINATOR = "cara"
 PASSWORD = "browser test password"
@@ -26,28 +25,8 @@ def candidates_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, dict[str, int]]]:
     """The app on a free port with the small seeded day; yields its URL and visit ids."""
-    from werkzeug.serving import make_server
-
-    from dispatch import create_app
-    from dispatch.db import get_database
-    from dispatch.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('candidates-db') / 'dispatch.sqlite3'}"
-    upgrade(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests", "FIXED_NOW": FIXED_NOW,
-                      "PLANS_IN_BACKGROUND": False})
-    with get_database(app).session_scope() as session:
-        visits = _seed(session)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="candidates-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", visits
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        get_database(app).dispose()
+    with served(tmp_path_factory, "candidates", _seed, config={"PLANS_IN_BACKGROUND": False}) as s:
+        yield s.url, s.seeded
 
 
 def _seed(session: Any) -> dict[str, int]:

@@ -23,7 +23,7 @@ from dispatch.actors import Actor
 from dispatch.errors import InvalidInput
 from dispatch.planning import jeopardy, live
 from dispatch.services import visit_actions
-from dispatch.services.watch import watch_deadlines
+from dispatch.services.watch import jeopardy_cause, watch_deadlines
 from routing.travel import GeodesicTravelTime
 from tests.dispatch import factories as f
 
@@ -208,6 +208,37 @@ def test_allow_late_lets_the_planner_serve_it_late_with_that_worker_only(
 
 
 @pytest.mark.safety("H-006")
+def test_the_watch_does_not_re_escalate_lateness_a_coordinator_allowed(
+    session: so.Session,
+) -> None:
+    """Allowed late with the day nurse: the watch neither re-raises "late arrival" (nor texts
+    on-call about it) while the visit keeps within the allowed limit; once that limit passes
+    with nobody on site it escalates again (the decision no longer covers it)."""
+    world = _night(session)
+    visit = _decline_and_replace(session, world)
+    later = NIGHT + timedelta(minutes=5)
+    jeopardy.decide(session, visit_id=visit.id, choice="allow_late", actor=COORDINATOR,
+                    now=later, staff_id=world["day"].id, late_minutes=7 * 60)
+    session.commit()
+    live.place_new_visits(session, now=later, provider=GeodesicTravelTime(), seconds=0.3)
+    session.commit()
+    assert visit.planned_start is not None and visit.planned_start > visit.deadline
+    visit_actions.accept(session, visit=visit, staff=session.get(m.Staff, world["day"].id),
+                         now=later + timedelta(minutes=2))
+    session.commit()
+
+    for minutes in (6, 60, 4 * 60):
+        report = watch_deadlines(session, now=later + timedelta(minutes=minutes),
+                                 public_url="https://dispatch.example")
+        session.commit()
+        assert report.entered == {}, f"re-escalated {minutes} min after the decision"
+        assert visit.jeopardy_cause is None
+    assert visit.late_allowed_until is not None
+    past_limit = visit.late_allowed_until + timedelta(minutes=1)
+    assert jeopardy_cause(visit, now=past_limit) == "late_arrival"
+
+
+@pytest.mark.safety("H-006")
 def test_allow_late_beyond_the_workers_earliest_start_is_not_planned(
     session: so.Session,
 ) -> None:
@@ -255,6 +286,25 @@ def test_cover_moves_the_visit_to_the_chosen_network(session: so.Session) -> Non
 
     assert visit.network_id == world["near"].id and visit.jeopardy_cause is None
     assert visit.reason is not None and "HF-S1" in visit.reason
+
+
+@pytest.mark.parametrize("how", ["on_call_cover", "automatic_cross_cover"])
+def test_cross_cover_keeps_why_the_visit_is_needed(session: so.Session, how: str) -> None:
+    """Moving a visit to another network's team adds the cross-cover note to the visit's
+    reason; the covering nurse still reads why the visit is needed (the triage needs), which
+    the note used to overwrite."""
+    world = _night(session, neighbour_free=how == "automatic_cross_cover")
+    world["referral"].needs = ["fall_no_injury"]
+    session.flush()
+    visit = _decline_and_replace(session, world)
+    if how == "on_call_cover":
+        jeopardy.decide(session, visit_id=visit.id, choice="cover", actor=COORDINATOR,
+                        now=NIGHT + timedelta(minutes=5), network_id=world["near"].id)
+        session.commit()
+
+    assert visit.network_id == world["near"].id
+    assert visit.reason is not None and visit.reason.startswith("Cross-cover:")
+    assert "Fall without serious injury" in visit.reason
 
 
 def test_decision_with_an_unsuitable_worker_is_refused(session: so.Session) -> None:

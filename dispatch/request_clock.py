@@ -1,4 +1,5 @@
-"""The request's "now": read once at the edge and passed into every rule.
+"""The request's "now": read once at the edge (the API and the pages alike) and passed into
+every rule.
 
 Tests and the simulator can pin it with the ``FIXED_NOW`` setting (ISO 8601 with a zone); the
 clock itself is :mod:`dispatch.clock`, shared with the jobs.
