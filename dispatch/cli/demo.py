@@ -29,8 +29,8 @@ from dispatch.cli.common import app, fail, now
 @click.option(
     "--history-days", type=click.IntRange(0, 28), default=0, show_default=True,
     help="Play this many past days (and today up to --now) through the real code with the "
-         "simulator, so the performance page has figures (./dev.sh demo: 7; about a quarter "
-         "of a minute each).")
+         "simulator, so the performance page has figures (./dev.sh demo: 7; up to a minute "
+         "of CPU each).")
 def demo_data(seed: int, patients: int | None, at: str | None, if_empty: bool,
               history_days: int) -> None:
     """Load the synthetic tri-borough: networks, bases, patients, care plans, roster and users.
