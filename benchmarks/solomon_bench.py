@@ -29,7 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import routing.search
 from routing.checker import check_plan
+from routing.search import FSS
 from routing.solomon import SolomonInstance, plan_distance, read_solomon, to_problem
 from routing.solver import solve
 from routing.types import Route, RoutingPlan, RoutingProblem, Stop, Unassigned
@@ -89,7 +91,28 @@ def instances(which: str, data: Path) -> list[SolomonInstance]:
     return found
 
 
-def ours(instance: SolomonInstance, seconds: float, workers: int) -> Outcome:
+#: The distance-VRPTW settings before the closing descent (ADR 0004's first decision: lambda
+#: 0.5, starts PCI and LCI, no polish), for ``w1old`` and ``w2old``: before and after in the
+#: same run.
+BEFORE = {
+    "VRPTW_PORTFOLIO": (
+        (FSS.PARALLEL_CHEAPEST_INSERTION, 0.5),
+        (FSS.LOCAL_CHEAPEST_INSERTION, 0.5),
+    ),
+    "VRPTW_POLISH": 0.0,
+}
+
+
+def ours(instance: SolomonInstance, seconds: float, workers: int, before: bool = False) -> Outcome:
+    if before:
+        kept = {name: getattr(routing.search, name) for name in BEFORE}
+        for name, value in BEFORE.items():
+            setattr(routing.search, name, value)
+        try:
+            return ours(instance, seconds, workers)
+        finally:
+            for name, value in kept.items():
+                setattr(routing.search, name, value)
     problem = to_problem(instance, vehicles=fleet(instance))
     started = time.perf_counter()
     plan = solve(problem, seconds=seconds, workers=workers)
@@ -180,14 +203,17 @@ MODES: dict[str, Runner] = {
     "w1": lambda inst, s: ours(inst, s, 1),
     "pyvrp": pyvrp,
     "w2": lambda inst, s: ours(inst, s, 2),
+    "w1old": lambda inst, s: ours(inst, s, 1, before=True),
+    "w2old": lambda inst, s: ours(inst, s, 2, before=True),
 }
+OURS = ("w1old", "w1", "w2old", "w2")
 
 
 def run(names: list[SolomonInstance], seconds: float, modes: list[str], out: Path | None,
         label: str) -> dict[str, dict[str, Outcome]]:
     """Run every mode on every instance, interleaved; print one line per instance."""
     results: dict[str, dict[str, Outcome]] = {}
-    ratios = [f"{m}/pyvrp" for m in ("w1", "w2") if m in modes and "pyvrp" in modes]
+    ratios = [f"{m}/pyvrp" for m in OURS if m in modes and "pyvrp" in modes]
     print(f"{'instance':16} " + " ".join(f"{m:>18}" for m in modes) + "   " + "  ".join(ratios))
     for instance in names:
         row = {mode: MODES[mode](instance, seconds) for mode in modes}
@@ -211,7 +237,7 @@ def _ratios(row: dict[str, Outcome]) -> str:
     if "pyvrp" not in row:
         return ""
     base = row["pyvrp"].distance
-    return "  ".join(f"{row[m].distance / base:8.4f}" for m in ("w1", "w2") if m in row)
+    return "  ".join(f"{row[m].distance / base:8.4f}" for m in OURS if m in row)
 
 
 def summary(results: dict[str, dict[str, Outcome]], title: str) -> None:
@@ -223,19 +249,21 @@ def summary(results: dict[str, dict[str, Outcome]], title: str) -> None:
             legal, illegal = legal + got.legal, illegal + (not got.legal)
         if "pyvrp" not in row:
             continue
-        for mode in ("w1", "w2"):
+        for mode in OURS:
             if mode in row:
                 gap = 100 * (row[mode].distance / row["pyvrp"].distance - 1)
                 by_class[class_of(name)][mode].append(gap)
                 by_class["all"][mode].append(gap)
     print(f"\n{title}: gap to PyVRP %, mean per class (instances)")
-    print("| class | n | 1 worker vs PyVRP | 2 workers vs PyVRP |\n|---|---|---|---|")
+    shown = [m for m in OURS if by_class["all"].get(m)]
+    print("| class | n | " + " | ".join(f"{m} vs PyVRP" for m in shown) + " |")
+    print("|---|---|" + "---|" * len(shown))
     for cls in (*CLASSES, "all"):
         if cls not in by_class:
             continue
         gaps = by_class[cls]
         cells = " | ".join(
-            f"{statistics.mean(gaps[m]):+.2f}" if gaps.get(m) else "-" for m in ("w1", "w2")
+            f"{statistics.mean(gaps[m]):+.2f}" if gaps.get(m) else "-" for m in shown
         )
         size = max(len(v) for v in gaps.values())
         print(f"| {'**mean**' if cls == 'all' else cls} | {size} | {cells} |")
@@ -246,7 +274,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--set", choices=("tuning", "held", "both"), default="both")
-    parser.add_argument("--modes", default="w1,pyvrp,w2", help="any of w1, pyvrp, w2")
+    parser.add_argument("--modes", default="w1,pyvrp,w2",
+                        help="any of w1, pyvrp, w2, w1old, w2old (the settings before the "
+                             "portfolio and the closing descent)")
     parser.add_argument("--only", nargs="*", help="instance names to keep from the set")
     parser.add_argument("--data", type=Path, default=DATA, help="published Solomon files")
     parser.add_argument("--csv", type=Path, help="append one row per solver and instance")

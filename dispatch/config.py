@@ -26,6 +26,11 @@ DEFAULTS: dict[str, Any] = {
     "ENV": "development",
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "OSRM_URL": None,
+    # The board's map: tiles from this server when set ("https://tiles.example/{z}/{x}/{y}.png";
+    # the pages' Content-Security-Policy then allows images from its host, and only it), and
+    # the words crediting them. Unset: no request leaves the service (boundaries only).
+    "MAP_TILE_URL": None,
+    "MAP_TILE_ATTRIBUTION": None,
     "NOMINATIM_URL": None,
     # "twilio" or "local" (the outbox, nothing leaves the machine). Unset: Twilio when its
     # settings are complete, else the local outbox -- except in production, which refuses to
@@ -69,10 +74,31 @@ DEFAULTS: dict[str, Any] = {
     # Capacity-planner runs (POST /api/capacity-plans) are played by the run_capacity_plans
     # job (minutes each); the POST wakes it, else it polls this often.
     "CAPACITY_PLANS_INTERVAL": 5,
+    # Planning on workers (issue 18 part 5; dispatch/tasks/engine.py, docs/operations.md
+    # "Workers"): unset, the scheduler plans in-process as it always has. Set to
+    # redis://host:port/db, the scheduler sends planning tasks through Redis and `dispatch
+    # worker` processes run them.
+    "TASK_BROKER_URL": None,
+    # The prefix of every Redis key of this deployment's tasks.
+    "TASK_NAMESPACE": "dispatch",
+    # A worker silent this long is taken as dead; its unfinished tasks go to another worker.
+    "TASK_HEARTBEAT_SECONDS": 30.0,
+    # In how many of a million broker calls the dead-worker check is made.
+    "TASK_MAINTENANCE_CHANCE": 20_000,
+    # A task waiting or running longer than this is taken as lost and its work sent again.
+    "TASK_STALE_SECONDS": 600,
     # POST /api/plans with "wait": true waits at most this many seconds for the job.
     "PLAN_WAIT_SECONDS": 30.0,
     # POST /api/networks/{id}/replan answers 202 with the run id after this many seconds.
     "REPLAN_WAIT_SECONDS": 30.0,
+    # The week's plan (POST /api/networks/{id}/week-plan, the packages page's button): the
+    # solver's time limit, and a solution limit that makes it a pure function of the rows
+    # (tests; None in production).
+    "WEEK_PLAN_SECONDS": 10.0,
+    # A time offered to a caller (the handler's and package page's best times, GET
+    # /api/referrals/{id}/slots) is held this many minutes (hazard H-140-C2).
+    "SLOT_HOLD_MINUTES": 5,
+    "WEEK_PLAN_SOLUTION_LIMIT": None,
     # The deadline watch looks only at visits due within this many hours (issue 13, hazard 7:
     # a six-week package must not raise alarms for visits due weeks ahead).
     "WATCH_HORIZON_HOURS": 24,

@@ -188,6 +188,55 @@ def check_scheduler(url: str) -> list[Finding]:
         engine.dispose()
 
 
+def check_workers(config: Mapping[str, Any], *, network: bool = True,
+                  database_ok: bool = True) -> list[Finding]:
+    """Planning on workers: off (in-process, the default), or the broker answering and the
+    workers that beat in the last minute (``dispatch worker`` records one row each)."""
+    url = config.get("TASK_BROKER_URL")
+    if not url:
+        return [Finding("workers", OK, "planning runs inside the scheduler "
+                                       "(DISPATCH_TASK_BROKER_URL not set)")]
+    where = _describe_url(str(url))
+    if not network:
+        return [Finding("workers", WARN, f"task broker {where} not checked (--offline)")]
+    from dispatch.tasks.engine import ping
+
+    problem = ping(config, timeout=NETWORK_TIMEOUT_SECONDS)
+    if problem is not None:
+        return [Finding("workers", FAIL, f"the task broker at {where} does not answer: "
+                                         f"{problem}; planning stops until it does")]
+    found = [Finding("workers", OK, f"task broker at {where} answers")]
+    if not database_ok:
+        return found
+    found.append(_live_workers(str(config["DATABASE_URL"])))
+    return found
+
+
+def _live_workers(url: str) -> Finding:
+    from datetime import timedelta
+
+    from sqlalchemy import orm as so
+
+    from dispatch.clock import wall_clock
+    from dispatch.database import make_engine
+    from dispatch.services import operations
+
+    engine = make_engine(url)
+    try:
+        with so.Session(engine) as session:
+            names = operations.live_workers(session, now=wall_clock(),
+                                            within=timedelta(seconds=60))
+    except Exception as exc:  # noqa: BLE001 - reported in words
+        return Finding("workers", WARN, f"could not read the workers' heartbeats: {exc}")
+    finally:
+        engine.dispose()
+    if not names:
+        return Finding("workers", FAIL, "no planning worker has reported in the last minute: "
+                                        "new visits are not placed until `dispatch worker` runs")
+    return Finding("workers", OK, f"{len(names)} planning worker(s) alive: "
+                                  + ", ".join(n.removeprefix("worker:") for n in names[:10]))
+
+
 def run_checks(config: Mapping[str, Any], *, network: bool = True) -> list[Finding]:
     found = check_configuration(config)
     database = check_database(str(config["DATABASE_URL"]))
@@ -199,6 +248,8 @@ def run_checks(config: Mapping[str, Any], *, network: bool = True) -> list[Findi
         found += check_scheduler(str(config["DATABASE_URL"]))
     else:
         found.append(Finding("planner", WARN, "scheduler not checked (database unavailable)"))
+    found += check_workers(config, network=network,
+                           database_ok=all(f.status != FAIL for f in database))
     return found
 
 

@@ -142,12 +142,21 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("budgets.NetworkBudgets", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("budgets.NetworkBudgets", "POST"): frozenset({MANAGER}),
     ("budgets.BudgetChart", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    # Tier rules (issue 17): coordinators read who may serve whom; managers set them.
+    ("budgets.NetworkTierRules", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("budgets.NetworkTierRules", "PUT"): frozenset({MANAGER}),
     ("web.budgets_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.VisitCandidates", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "DELETE"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # Re-plan now (issue 14): the people who run a network's day.
     ("networks.NetworkReplan", "POST"): frozenset({COORDINATOR, MANAGER}),
+    # The week's plan written back (issue 15): offers texts, so coordinators and managers.
+    ("networks.NetworkWeekPlan", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.week_plan_page", "GET"): frozenset({COORDINATOR, MANAGER}),
+    # A care-package line's best times (issue 15): booking narrows a visit's window.
+    ("web.package_book_slot", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.week_plan_run", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("visits.AssignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.UnassignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.PinVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
@@ -193,6 +202,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("coordinators.Caseloads", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # A caseload names patients: the people who coordinate their care.
     ("coordinators.Caseload", "GET"): frozenset({COORDINATOR, MANAGER}),
+    ("coordinators.Uncoordinated", "GET"): frozenset({COORDINATOR, MANAGER}),
     ("web.practices_page", "GET"): OFFICE,
     ("web.caseloads_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # Care plan versions: read by whoever may read the current plan (H-009 rules inside);

@@ -12,7 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from routing.links import check_links
-from routing.types import Matrix, PlacedBreak, Route, RoutingPlan, RoutingProblem, Shift, Visit
+from routing.types import (
+    Matrix,
+    PlacedBreak,
+    Route,
+    RoutingPlan,
+    RoutingProblem,
+    Shift,
+    Visit,
+    eligible,
+)
 
 
 def check_plan(problem: RoutingProblem, plan: RoutingPlan) -> list[str]:
@@ -121,6 +130,8 @@ def _check_assignment(problem: RoutingProblem, shift: Shift, served: list[Visit]
     for visit in served:
         if not visit.skills <= shift.skills:
             found.append(f"visit {visit.id}: shift {shift.id} lacks skills")
+        elif not eligible(shift, visit):
+            found.append(f"visit {visit.id}: shift {shift.id} does not serve {visit.group}")
         if shift.worker_id in visit.excluded_workers:
             found.append(f"visit {visit.id}: worker {shift.worker_id} declined it")
     load = sum(v.demand for v in served)
@@ -184,7 +195,7 @@ def _may_be_late(problem: RoutingProblem, visit: Visit, late_ok: set[str]) -> bo
     if problem.lateness is not None:
         return True  # lateness as a cost: any visit may be late (serve_late checked above)
     for shift in problem.shifts:
-        if not visit.skills <= shift.skills or shift.worker_id in visit.excluded_workers:
+        if not eligible(shift, visit) or shift.worker_id in visit.excluded_workers:
             continue
         if shift.capacity is not None and visit.demand > shift.capacity:
             continue

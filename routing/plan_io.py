@@ -166,6 +166,7 @@ def _visit(data: Mapping[str, Any]) -> Visit:
         late_limit=None if data.get("late_limit") is None else int(data["late_limit"]),
         late_workers=frozenset(data.get("late_workers", ())),
         patient=None if data.get("patient") is None else str(data["patient"]),
+        group=None if data.get("group") is None else str(data["group"]),
     )
 
 
@@ -277,6 +278,7 @@ def _shift(data: Mapping[str, Any]) -> Shift:
         ),
         capacity=data.get("capacity"),
         profile=str(data.get("profile") or DEFAULT_PROFILE),
+        serves=None if data.get("serves") is None else frozenset(data["serves"]),
     )
 
 
@@ -326,6 +328,8 @@ def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
                 "late_limit": v.late_limit,
                 "late_workers": sorted(v.late_workers),
                 "patient": v.patient,
+                # Only when set, so documents without eligibility groups stay as they were.
+                **({"group": v.group} if v.group is not None else {}),
             }
             for v in problem.visits
         ],
@@ -340,6 +344,7 @@ def problem_to_dict(problem: RoutingProblem) -> dict[str, Any]:
                 "skills": sorted(s.skills),
                 "capacity": s.capacity,
                 "profile": s.profile,
+                **({"serves": sorted(s.serves)} if s.serves is not None else {}),
                 "breaks": [
                     {"start_min": b.start_min, "start_max": b.start_max, "duration": b.duration}
                     for b in s.breaks

@@ -24,7 +24,7 @@ from routing.costs import (
     max_late_cost_per_second,
 )
 from routing.links import screen_links
-from routing.types import RoutingProblem, Shift, Unassigned, Visit
+from routing.types import RoutingProblem, Shift, Unassigned, Visit, eligible
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,10 +84,14 @@ def _screen_visit(
     if not skilled:
         needed = ", ".join(sorted(visit.skills))
         return Unassigned(visit.id, f"no one on shift has the skill(s): {needed}", "no_skill")
-    eligible = [k for k in skilled if problem.shifts[k].worker_id not in visit.excluded_workers]
-    if not eligible:
+    grouped = [k for k in skilled if eligible(problem.shifts[k], visit)]
+    if not grouped:
+        return Unassigned(
+            visit.id, f"no one on shift with the skills may serve {visit.group}", "not_eligible")
+    allowed = [k for k in grouped if problem.shifts[k].worker_id not in visit.excluded_workers]
+    if not allowed:
         return Unassigned(visit.id, "every skilled worker on shift has declined it", "excluded")
-    roomy = [k for k in eligible if _fits_capacity(problem.shifts[k], visit)]
+    roomy = [k for k in allowed if _fits_capacity(problem.shifts[k], visit)]
     if not roomy:
         return Unassigned(
             visit.id, "no capacity left: it exceeds every shift's capacity", "no_capacity"

@@ -22,10 +22,10 @@ from routing.repair import repair_urgent
 from routing.screening import Screening, screen
 from routing.search import (
     FSS,
-    WORKER_STRATEGIES,
     isolate_searches,
     run_one,
     run_parallel,
+    worker_settings,
 )
 from routing.search import SearchJob as _SearchJob  # tests replace its run() (H-011)
 from routing.spacing import check_spacing, starts_of, with_key_workers
@@ -92,7 +92,6 @@ def _solve(
     screening = screen(problem)
     if not problem.shifts:
         return RoutingPlan((), screening.unassigned, 0, 0.0, 0, 0, 0.0)
-    strategies = WORKER_STRATEGIES[: max(1, min(workers, len(WORKER_STRATEGIES)))]
     # With links the first search starts from a pair-aware insertion plan: the library's
     # heuristics place one node at a time and cannot bring in a pair (routing.linked_insertion).
     start = linked_start(problem, screening) if problem.links else None
@@ -102,10 +101,12 @@ def _solve(
             screening=screening,
             seconds=seconds,
             strategy=strategy,
+            gls_lambda=gls_lambda,
+            polish=polish,
             solution_limit=solution_limit,
             warm=start if k == 0 else None,
         )
-        for k, strategy in enumerate(strategies)
+        for k, (strategy, gls_lambda, polish) in enumerate(worker_settings(problem, workers))
     ]
     return _repaired(problem, screening, run_parallel(jobs))
 

@@ -19,7 +19,7 @@ LatePolicy = Literal["drop", "serve_late"]
 #: How a plan was made when the search gave none in time (see ``RoutingPlan.fallback``).
 Fallback = Literal["greedy_insertion"]
 Objective = Literal["time", "distance"]
-UnassignedCode = Literal["no_skill", "unreachable", "no_capacity", "excluded"]
+UnassignedCode = Literal["no_skill", "not_eligible", "unreachable", "no_capacity", "excluded"]
 LinkWorkers = Literal["different", "same", "any"]
 LINK_WORKERS: tuple[str, ...] = ("different", "same", "any")
 #: Name of the default travel profile: the problem's own ``travel`` matrix.
@@ -32,7 +32,8 @@ PRIORITY_24H = 3
 #: Lowest priority accepted; planned visits.
 PRIORITY_LOWEST = 9
 
-UNASSIGNED_CODES: tuple[str, ...] = ("no_skill", "unreachable", "no_capacity", "excluded")
+UNASSIGNED_CODES: tuple[str, ...] = (
+    "no_skill", "not_eligible", "unreachable", "no_capacity", "excluded")
 
 Matrix = npt.NDArray[np.int64]
 
@@ -106,6 +107,10 @@ class Visit:
     #: Whose visit it is (any stable id), for continuity across a week's horizon: with
     #: ``RoutingProblem.continuity`` a patient's visits prefer one worker (None: no patient).
     patient: str | None = None
+    #: Eligibility beyond skills: only shifts whose ``serves`` holds this group (or is None)
+    #: may serve it. The caller names groups (the dispatch service passes a patient's risk
+    #: tier, so hybrid workers serve only the top tiers); None: any shift with the skills.
+    group: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -212,6 +217,8 @@ class Shift:
     #: Travel profile: a key of ``RoutingProblem.travel_profiles`` or ``"travel"`` (the
     #: problem's own matrix), e.g. ``"walk"`` for a worker on foot.
     profile: str = DEFAULT_PROFILE
+    #: The visit groups (``Visit.group``) this shift may serve; None: every group.
+    serves: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -225,6 +232,13 @@ class Shift:
         for item in self.breaks:
             if item.start_min < self.start or item.start_max + item.duration > self.end:
                 raise ValueError(f"shift {self.id}: breaks must lie within the shift")
+
+
+def eligible(shift: Shift, visit: Visit) -> bool:
+    """Whether ``shift`` may serve ``visit`` at all: it holds every skill the visit needs and
+    serves the visit's group (declines, capacity and time are checked elsewhere)."""
+    return visit.skills <= shift.skills and (
+        visit.group is None or shift.serves is None or visit.group in shift.serves)
 
 
 @dataclass(frozen=True, eq=False)

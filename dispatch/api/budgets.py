@@ -1,4 +1,5 @@
-"""``/api/networks/{id}/budgets``: a network's pooled budgets and what is committed."""
+"""``/api/networks/{id}/budgets``: a network's pooled budgets and what is committed; and
+``/api/networks/{id}/tier-rules``: who serves whom by risk tier (issue 17)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from dispatch.auth import current_actor
 from dispatch.db import get_session
 from dispatch.errors import NotFound
 from dispatch.models import Network, NetworkBudget
+from dispatch.models.vocab import RISK_TIERS
 from dispatch.reports.budget_chart import budget_chart
 from dispatch.request_clock import now
-from dispatch.services import budgets
+from dispatch.services import budgets, strata
 
 blp = Blueprint("budgets", __name__, url_prefix="/api",
                 description="Pooled network budgets: amounts per period, spend committed by "
@@ -92,3 +94,64 @@ class BudgetChart(MethodView):
             raise NotFound(f"budget {budget_id} not found")
         svg = budget_chart(budgets.by_month(session, budget))
         return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+class TierRulesRequestSchema(StrictSchema):
+    """A network's tier rules; a field left out (or null) takes the seeds' default."""
+
+    urgent_any_tier = fields.Boolean(load_default=None, allow_none=True, metadata={
+        "description": "true (default): the hybrid workers' tier rule does not bind 2-hour "
+                       "urgent visits, so a person in crisis is not kept waiting by it"})
+
+    hybrid_tiers = fields.List(
+        fields.String(validate=validate.OneOf(RISK_TIERS)), load_default=None, allow_none=True,
+        metadata={"description": "Tiers hybrid workers may be sent to (default: very_high, "
+                                 "high, as the seeds say)"})
+    coordinated_tiers = fields.List(
+        fields.String(validate=validate.OneOf(RISK_TIERS)), load_default=None, allow_none=True,
+        metadata={"description": "Tiers whose patients each need a named care coordinator "
+                                 "(default: very_high, high, moderate)"})
+    planned_priority = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(RISK_TIERS)),
+        values=fields.Integer(strict=True, validate=validate.Range(
+            min=strata.MIN_PLANNED_PRIORITY, max=strata.MAX_PLANNED_PRIORITY)),
+        load_default=None, allow_none=True,
+        metadata={"description": "Priority of a care package's visits by the patient's tier "
+                                 "(4 or 5, smaller first; default 4 for very_high and high, 5 "
+                                 "for the others)"})
+
+
+class TierRulesSchema(Schema):
+    urgent_any_tier = fields.Boolean(metadata={
+        "description": "A 2-hour urgent visit may go to anyone with the skills, whatever the "
+                       "patient's tier (default true)"})
+    network_id = fields.Integer()
+    hybrid_tiers = fields.List(fields.String())
+    coordinated_tiers = fields.List(fields.String())
+    planned_priority = fields.Dict(keys=fields.String(), values=fields.Integer())
+    customised = fields.List(fields.String(), metadata={
+        "description": "The fields this network set; the others are the defaults"})
+    defaults = fields.Dict(metadata={"description": "The seeds' defaults"})
+
+
+@blp.route("/networks/<int:network_id>/tier-rules")
+class NetworkTierRules(MethodView):
+    @blp.response(200, TierRulesSchema)
+    @blp.alt_response(404, description="No such network")
+    def get(self, network_id: int) -> Any:
+        """Who serves whom by risk tier in this network: the tiers hybrid workers serve (the
+        planner and manual assignment keep to them), the tiers its care coordinators own, and
+        the priority of planned visits by tier."""
+        return strata.describe(strata.get_network(get_session(), network_id))
+
+    @blp.arguments(TierRulesRequestSchema)
+    @blp.response(200, TierRulesSchema)
+    @blp.alt_response(404, description="No such network")
+    def put(self, data: dict[str, Any], network_id: int) -> Any:
+        """Set the network's tier rules (a field left out: the default); audited."""
+        session = get_session()
+        network = strata.set_rules(session, network_id=network_id, actor=current_actor(),
+                                   now=now(), data={k: v for k, v in data.items()
+                                                    if v is not None})
+        session.commit()
+        return strata.describe(network)

@@ -105,7 +105,8 @@ class CaseloadSizeSchema(StrictSchema):
 class CaseloadsSchema(StrictSchema):
     coordinators = fields.List(fields.Nested(CaseloadSizeSchema))
     uncoordinated = fields.Integer(metadata={
-        "description": "patients in the top three risk tiers with no named care coordinator"})
+        "description": "patients with no named care coordinator in a tier their network's "
+                       "coordinators own (the network's tier rules; by default the top three)"})
 
 
 class CaseloadPatientSchema(StrictSchema):

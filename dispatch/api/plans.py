@@ -12,12 +12,14 @@ from dispatch.api.schemas import (
     PlanRequestSchema,
     PlanSchema,
     ReplanSchema,
+    WeekPlanRequestSchema,
+    WeekPlanSchema,
 )
 from dispatch.auth import current_actor, request_id
 from dispatch.config import DEFAULTS
 from dispatch.db import get_session
 from dispatch.jobs.wakeup import wake
-from dispatch.planning import runs
+from dispatch.planning import runs, week
 from dispatch.request_clock import now
 from dispatch.services import network_scope
 
@@ -124,3 +126,36 @@ class NetworkReplan(MethodView):
         outcome = runs.ReplanOutcome.of(runs.wait_for(session, plan.id, seconds=limit),
                                         network_id)
         return outcome, 200 if outcome.finished else 202
+
+
+@networks_blp.route("/<int:network_id>/week-plan")
+class NetworkWeekPlan(MethodView):
+    @networks_blp.arguments(WeekPlanRequestSchema)
+    @networks_blp.response(200, WeekPlanSchema)
+    @networks_blp.alt_response(403, description="A network you do not coordinate (the message "
+                               "names yours)")
+    @networks_blp.alt_response(404, description="No such network")
+    def post(self, data: dict[str, Any], network_id: int) -> Any:
+        """Plan the network's coming days (care-package visits each in its day's window,
+        the same carer preferred) and write the package visits back: today's and
+        tomorrow's offered to their worker by SMS, later days booked provisionally.
+
+        Pinned, offered, accepted and in-jeopardy visits, and visits that are not package
+        visits, are left as they are; a re-run changes only what has changed. ``dry_run``
+        answers what it would do and writes nothing. Solved in the request
+        (``WEEK_PLAN_SECONDS``).
+        """
+        session = get_session()
+        network_scope.require(session, current_actor(), network_id, what="That network")
+        done = week.commit_week(
+            session, now=now(), provider=runs.provider_for(current_app),
+            network_id=network_id, actor=current_actor(), days=data["days"],
+            seconds=float(current_app.config.get("WEEK_PLAN_SECONDS",
+                                                 DEFAULTS["WEEK_PLAN_SECONDS"])),
+            solution_limit=current_app.config.get("WEEK_PLAN_SOLUTION_LIMIT"),
+            dry_run=data["dry_run"], request_id=request_id())
+        session.commit()
+        return {"network_id": network_id, "dry_run": done.dry_run, "offered": done.offered,
+                "provisional": done.provisional, "kept": done.kept,
+                "conflicts": done.conflicts, "refused": list(done.refused),
+                "worker_changes": done.plan.worker_changes, "visits": done.plan.visits}

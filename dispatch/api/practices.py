@@ -128,6 +128,22 @@ class Caseloads(MethodView):
         return service.network_caseloads(get_session(), network_id=query.get("network_id"))
 
 
+@coordinators_blp.route("/coordinators/uncoordinated")
+class Uncoordinated(MethodView):
+    @coordinators_blp.arguments(s.NetworkQuerySchema, location="query")
+    @coordinators_blp.response(200, s.CaseloadPatientSchema(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """Patients flagged for having no named care coordinator although their tier is one
+        their network's coordinators own (the network's tier rules; by default the top three
+        tiers), highest risk first (at most 200); each patient listed is audited."""
+        session = get_session()
+        rows = service.read_uncoordinated(session, actor=current_actor(), now=now(),
+                                          network_id=query.get("network_id"),
+                                          request_id=request_id())
+        session.commit()
+        return rows
+
+
 @coordinators_blp.route("/coordinators/<int:user_id>/caseload")
 class Caseload(MethodView):
     @coordinators_blp.response(200, s.CaseloadPatientSchema(many=True))

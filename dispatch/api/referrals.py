@@ -29,6 +29,7 @@ from dispatch.services import duplicates, slots
 from dispatch.services import referrals as service
 from dispatch.services.patient_matching import PatientMismatch
 from dispatch.services.referral_commands import NewReferral
+from dispatch.services.slot_holds import hold_minutes
 
 blp = Blueprint(
     "referrals",
@@ -188,12 +189,14 @@ class ReferralSlots(MethodView):
         current earliest start (or now) to ``hours`` ahead; a window starting by the deadline
         ends at it. Nothing is booked: book with
         ``POST`` of the start on the handler's page or the visit's booking. Empty when the
-        referral has no open visit or nothing fits. The read is audited."""
+        referral has no open visit or nothing fits. The read is audited, and each window
+        is held for the caller for ``SLOT_HOLD_MINUTES`` (other callers' offers are worked out
+        round it; hazard H-140-C2)."""
         session = get_session()
         found = slots.offer_slots(
             session, referral_id, actor=current_actor(), now=now(),
             provider=provider_for(current_app), purpose="offer the caller a time (API)",
             request_id=request_id(), k=args["k"], ahead=timedelta(hours=args["hours"]),
-            step=timedelta(minutes=args["step"]))
+            step=timedelta(minutes=args["step"]), hold=hold_minutes(current_app.config))
         session.commit()
         return found

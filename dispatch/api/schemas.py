@@ -399,6 +399,38 @@ class ReplanSchema(Schema):
         return data
 
 
+class WeekPlanRequestSchema(StrictSchema):
+    days = fields.Integer(load_default=7, validate=validate.Range(min=1, max=14))
+    dry_run = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Say what committing would do; write and text nothing"})
+
+
+class WeekVisitSchema(Schema):
+    visit_id = fields.Integer()
+    reference = fields.String()
+    patient_id = fields.Integer()
+    staff_id = fields.Integer(allow_none=True)
+    staff = fields.String(attribute="staff_name", allow_none=True)
+    start = fields.DateTime(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class WeekPlanSchema(Schema):
+    network_id = fields.Integer()
+    dry_run = fields.Boolean()
+    offered = fields.Integer(metadata={"description": "Package visits offered by SMS now "
+                                       "(planned for today or tomorrow)"})
+    provisional = fields.Integer(metadata={"description": "Package visits booked "
+                                           "provisionally for later days (worker not told)"})
+    kept = fields.Integer(metadata={"description": "Placed visits left as they were (pinned, "
+                                    "offered, accepted, not a package visit, unchanged)"})
+    conflicts = fields.Integer()
+    refused = fields.List(fields.String())
+    worker_changes = fields.Integer()
+    visits = fields.List(fields.Nested(WeekVisitSchema))
+
+
 # --- SMS webhooks: /sms (Twilio's form fields) -----------------------------------------------
 
 
@@ -696,7 +728,14 @@ class PackageSchema(Schema):
     weekly_cost = fields.String(metadata={"example": "£434.00"})
     total_cost = fields.String(metadata={"example": "£2,604.00"})
     awaiting_role = fields.String(allow_none=True, metadata={
-        "description": "For a submitted package: the role whose limit covers it"})
+        "description": "For a submitted package: the role whose limit covers it (a manager "
+                       "when it would take the network over its pooled budget)"})
+    over_budget = fields.String(allow_none=True, metadata={
+        "description": "For a submitted package over its network's pooled budget: the figures "
+                       "(budget, committed, left, this package in the period, how far over)"})
+    tier_weekly_guide_pence = fields.Integer(allow_none=True, metadata={
+        "description": "The seeds' social care spend a week for a person of the patient's "
+                       "risk tier (2010/11 prices): the average package for such a person"})
     created_by = fields.String(attribute="package.created_by")
     created_at = fields.DateTime(attribute="package.created_at")
     submitted_at = fields.DateTime(allow_none=True, attribute="package.submitted_at")

@@ -1,10 +1,10 @@
 """The ``dispatch`` console script: one entry point, ``--help`` on every subcommand.
 
 Each subcommand lives in its own module of this package (``db``, ``users``, ``audit``,
-``demo``, ``serve``, ``triage``, ``solve``, ``roster``, ``doctor``) and the simulated day in
-``dispatch/simulation/cli.py``; :data:`COMMANDS` names them and the root group imports a module
-only when its command is run or listed. To add a command: write its module and add one line
-to :data:`COMMANDS`.
+``demo``, ``serve``, ``triage``, ``solve``, ``roster``, ``doctor``, ``worker``) and the
+simulated day in ``dispatch/simulation/cli.py``; :data:`COMMANDS` names them and the root
+group imports a module only when its command is run or listed. To add a command: write its
+module and add one line to :data:`COMMANDS`.
 
 Commands build the app with :func:`dispatch.create_app` (through :func:`common.app`) so they
 read the same ``DISPATCH_*`` settings as the web service. Bad input prints a message and exits
@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "solve": "dispatch.cli.solve:solve",
     "triage": "dispatch.cli.triage:triage_command",
     "user": "dispatch.cli.users:user",
+    "worker": "dispatch.cli.worker:worker",
 }
 """Command name -> ``module:attribute`` of its click command (imported when first needed)."""
 

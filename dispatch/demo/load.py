@@ -137,18 +137,22 @@ def load_demo(
 
 def _add_integrated_care(conn: sa.Connection, now: datetime,
                          report: Callable[[str], None]) -> int:
-    """Practices, groups, coordinators and Joe and Annie (issue 16), in the same transaction;
-    returns the care plan versions added."""
+    """Practices, groups, coordinators and Joe and Annie (issue 16), and each network's pooled
+    budget from the seeds' per-capita spend (issue 17), in the same transaction; returns the
+    care plan versions added."""
+    from dispatch.demo.budgets import add_budgets
     from dispatch.demo.integrated import add_integrated_care
 
     session = so.Session(bind=conn)  # joins the load's transaction; never commits it
     try:
         added = add_integrated_care(session, now=now)
+        budgets_added = add_budgets(session, now=now)
         session.flush()
     finally:
         session.close()
     report(f"practices: {added.practices}, groups: {added.groups}, coordinated: "
            f"{added.coordinated}, Joe and Annie: patient {added.joe_patient_id}")
+    report(f"budgets: {budgets_added} (the seeds' per-capita spend, this financial year)")
     return added.care_plans
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from dispatch.models.vocab import RISK_TIERS
+from dispatch.services.strata import PER_CAPITA
 
 #: People in each stratum of the tri-borough register (seeds/002, risk strata table, 2010/11).
 TIER_POPULATION: Final[Mapping[str, int]] = {
@@ -37,14 +38,12 @@ TIER_SHARES: Final[Mapping[str, float]] = {
 
 #: Health and social care spend per head a year by stratum, in pounds (seeds/002, "Total"
 #: per-capita column: acute, other hospital, community and primary, social care together).
-COST_PER_CAPITA: Final[Mapping[str, int]] = {
-    "very_high": 24_402, "high": 7_662, "moderate": 2_471, "low": 490, "very_low": 251,
-}  # fmt: skip
+#: One copy of the seeds' table: :data:`dispatch.services.strata.PER_CAPITA`.
+COST_PER_CAPITA: Final[Mapping[str, int]] = {t: c.total for t, c in PER_CAPITA.items()}
 
 #: Social care's part of that spend per head a year (seeds/002, social care column).
 SOCIAL_CARE_PER_CAPITA: Final[Mapping[str, int]] = {
-    "very_high": 13_357, "high": 3_280, "moderate": 386, "low": 90, "very_low": 35,
-}  # fmt: skip
+    t: c.social_care for t, c in PER_CAPITA.items()}
 
 #: Float error allowed when a share times the total should be a whole number.
 FLOAT_SLACK: Final = 1e-9

@@ -29,8 +29,8 @@ from dispatch.jobs import notify
 from dispatch.jobs.lock import job_lock, try_job_lock
 from dispatch.jobs.wakeup import Waker, waker_for
 from dispatch.models import Network
-from dispatch.planning import live, runs
-from dispatch.planning.pipeline import ShortTransactions
+from dispatch.planning import live, runs, tasks
+from dispatch.planning.pipeline import ShortTransactions, networks_with_new_visits
 from dispatch.planning.runs import provider_for
 from dispatch.services import operations
 from dispatch.services.onward import remind_overdue
@@ -116,6 +116,11 @@ def place_attempts(app: Flask) -> dict[int, datetime]:
 
 
 def place_new(app: Flask) -> Any:
+    if on_workers(app):
+        retry = live.RETRY_AFTER
+        return send_tasks(app, "place_new", "place", lambda s, now, stale: tasks.due_place(
+            s, new_visits=networks_with_new_visits(s), now=now, attempts=place_attempts(app),
+            retry_after=retry, stale_after=stale))
     seconds = float(_setting(app, "PLACE_SECONDS"))
     result = run_phased_job(
         app,
@@ -149,6 +154,9 @@ def watch(app: Flask) -> Any:
 
 
 def reoptimise(app: Flask) -> Any:
+    if on_workers(app):
+        return send_tasks(app, "reoptimise", "reoptimise", lambda s, now, stale: (
+            tasks.due_reoptimise(s, now=now, stale_after=stale)))
     seconds = float(_setting(app, "REOPTIMISE_SECONDS"))
 
     def work(database: Any, now: datetime) -> list[live.LiveReport]:
@@ -169,6 +177,9 @@ def reoptimise(app: Flask) -> Any:
 
 def run_plans(app: Flask) -> Any:
     """Solve pending plan requests (``POST /api/plans``) through the planning pipeline."""
+    if on_workers(app):
+        return send_tasks(app, "run_plans", "plan", lambda s, now, stale: (
+            tasks.due_plans(s, now=now, stale_after=stale)))
     return run_phased_job(app, "run_plans", lambda database, now: runs.run_pending(
         ShortTransactions(database), provider=provider_for(app), now=now))
 
@@ -178,8 +189,49 @@ def run_capacity_plans(app: Flask) -> Any:
     under their own lock and never in a web request."""
     from dispatch.capacity import runs as capacity_runs
 
+    if on_workers(app):
+        return send_tasks(app, "run_capacity_plans", "capacity", lambda s, now, stale: (
+            tasks.due_capacity(s, now=now, stale_after=stale)))
     return run_phased_job(app, "run_capacity_plans", lambda database, _now: (
         capacity_runs.run_pending(database, clock=lambda: clock(app))))
+
+
+def on_workers(app: Flask) -> bool:
+    """Whether planning runs on ``dispatch worker`` processes (``DISPATCH_TASK_BROKER_URL``
+    set): then the planning jobs only decide what to run and send it (:func:`send_tasks`)."""
+    return bool(app.config.get("TASK_BROKER_URL"))
+
+
+def send_tasks(app: Flask, job: str, kind: str,
+               decide: Callable[[so.Session, datetime, timedelta], list[tasks.Due]]) -> Any:
+    """Record the tasks ``decide`` finds due (one transaction, under the job's lock), then send
+    them to the workers. A task the broker would not take is marked failed at once, so the next
+    tick decides again (a placement forgets its try)."""
+    from dispatch.tasks.engine import engine_for
+
+    engine = engine_for(app)
+    assert engine is not None
+    stale = timedelta(seconds=float(_setting(app, "TASK_STALE_SECONDS")))
+    due = run_job(app, job, lambda s, now: decide(s, now, stale))
+    if not due:
+        return due
+    unsent = []
+    for item in due:
+        try:
+            engine.send(kind, item)
+        except Exception:
+            log.exception("job %s: task %s not sent", job, item.task_id)
+            unsent.append(item)
+    if unsent:
+        attempts = place_attempts(app)
+        with get_database(app).session_scope() as session:
+            for item in unsent:
+                tasks.finish(session, item.task_id, status="failed", now=clock(app),
+                             note="not sent: the task broker did not take it")
+                for visit_id in item.visit_ids:
+                    attempts.pop(visit_id, None)
+        return FAILED
+    return [item.task_id for item in due]
 
 
 JOBS: dict[str, tuple[str, Callable[[Flask], Any]]] = {

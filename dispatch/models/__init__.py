@@ -13,7 +13,7 @@ from dispatch.models.escalations import Escalation, OnCallText
 from dispatch.models.messages import Message
 from dispatch.models.networks import Network, StaffBase
 from dispatch.models.onward import OnwardReferral, Task
-from dispatch.models.operations import JobHeartbeat, PlannerRun
+from dispatch.models.operations import JobHeartbeat, PlannerRun, PlanningTask
 from dispatch.models.packages import CarePackage, CarePackageItem, TariffItem
 from dispatch.models.patients import CarePlan, Patient
 from dispatch.models.plans import Plan
@@ -27,7 +27,7 @@ from dispatch.models.practices import (
 from dispatch.models.referrals import Referral
 from dispatch.models.staff import Absence, Shift, Staff
 from dispatch.models.users import ApiToken, User, UserNetwork
-from dispatch.models.visits import Visit, VisitLink
+from dispatch.models.visits import SlotHold, Visit, VisitLink
 
 __all__ = [
     "Absence",
@@ -61,6 +61,7 @@ __all__ = [
     "Plan",
     "PracticeRegistration",
     "PlannerRun",
+    "PlanningTask",
     "Referral",
     "Shift",
     "Staff",
@@ -72,4 +73,5 @@ __all__ = [
     "UTCDateTime",
     "Visit",
     "VisitLink",
+    "SlotHold",
 ]

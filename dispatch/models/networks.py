@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
@@ -20,6 +22,15 @@ class Network(Base):
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     borough: so.Mapped[str] = so.mapped_column(sa.String(40))
     on_call_phone: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    #: How many plans have been applied to the network: read with a plan's problem and checked
+    #: (and moved on) in the apply's transaction, so a plan read before a newer one was applied
+    #: is never written over it (issue 18 part 5, hazard H-086; dispatch.planning.tasks).
+    plan_generation: so.Mapped[int] = so.mapped_column(sa.Integer, default=0,
+                                                       server_default="0")
+    #: Who serves whom by risk tier (issue 17): ``{"hybrid_tiers": [...], "coordinated_tiers":
+    #: [...], "planned_priority": {tier: priority}, "urgent_any_tier": bool}``, any key left
+    #: out taking the seeds' default (dispatch.services.strata); None: every default.
+    tier_rules: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
 
 
 class StaffBase(Base):

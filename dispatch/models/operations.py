@@ -58,3 +58,41 @@ class PlannerRun(Base):
     planned: so.Mapped[int] = so.mapped_column(sa.Integer)
     dropped: so.Mapped[int] = so.mapped_column(sa.Integer)
     relaxed: so.Mapped[bool] = so.mapped_column(sa.Boolean, default=False)
+
+
+class PlanningTask(Base):
+    """One planning task sent to the workers (issue 18 part 5): the ledger that makes a task
+    re-run after a worker died apply nothing twice, and lets the scheduler send a network's
+    work only when none of that kind is already waiting or running.
+
+    ``status``: ``queued`` (sent), ``running`` (a worker took it; ``attempts`` counts the
+    takes), ``applied`` (its plan was written, in the same transaction), ``done`` (finished
+    with nothing to apply, or a proposal stored), ``superseded`` (a newer plan was applied to
+    the network after this one read it: dropped), ``failed``.
+    """
+
+    __tablename__ = "planning_tasks"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('queued', 'running', 'applied', 'done', 'superseded', 'failed')",
+            name="status"),
+        sa.CheckConstraint("attempts >= 0", name="attempts"),
+        sa.Index("ix_planning_tasks_open", "kind", "network_id", "status"),
+    )
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    network_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("networks.id", ondelete="CASCADE"))
+    #: The plan request or capacity run the task is for (kinds ``plan`` and ``capacity``).
+    subject_id: so.Mapped[int | None] = so.mapped_column(sa.Integer)
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="queued")
+    #: The network's plan generation the task's plan was read at, and the one its apply made.
+    read_generation: so.Mapped[int | None] = so.mapped_column(sa.Integer)
+    applied_generation: so.Mapped[int | None] = so.mapped_column(sa.Integer)
+    attempts: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
+    worker: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    queued_at: so.Mapped[datetime] = so.mapped_column(index=True)
+    started_at: so.Mapped[datetime | None]
+    finished_at: so.Mapped[datetime | None]
+    note: so.Mapped[str | None] = so.mapped_column(sa.String(300))

@@ -69,6 +69,13 @@ class Patient(Base):
     )
 
 
+#: The handler's search by name (``lower(family_name)``, often with the date of birth):
+#: without it every name search read the whole register (a sequential scan of 9 million rows
+#: at London scale; benchmarks/london_bench.py, issue 18 part 6).
+sa.Index("ix_patients_family_name_lower_dob", sa.func.lower(Patient.family_name),
+         Patient.date_of_birth)
+
+
 class CarePlan(Base):
     """One version of a shared care plan. A change writes a new version; none is overwritten."""
 

@@ -152,3 +152,30 @@ class VisitLink(Base):
     def partner_of(self, visit_id: int) -> int:
         """The other visit of the link."""
         return self.second_visit_id if visit_id == self.first_visit_id else self.first_visit_id
+
+
+class SlotHold(Base):
+    """A window offered to a caller, held for a few minutes (hazard H-140-C2).
+
+    While ``expires_at`` is in the future, other visits' slot offers are worked out with
+    ``visit_id`` already placed in it (on ``shift_id``), so two call handlers cannot offer,
+    and book, the same worker's time. Booking the offered time ends the hold; an expired hold
+    is ignored and deleted at the next offer for the visit.
+    """
+
+    __tablename__ = "slot_holds"
+    __table_args__ = (
+        sa.CheckConstraint("window_start <= window_end", name="window"),
+        sa.Index("ix_slot_holds_network_expires", "network_id", "expires_at"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    visit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("visits.id"), index=True)
+    network_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("networks.id"))
+    shift_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("shifts.id"))
+    window_start: so.Mapped[datetime]
+    window_end: so.Mapped[datetime]
+    planned_start: so.Mapped[datetime]
+    held_by: so.Mapped[str] = so.mapped_column(sa.String(120))
+    expires_at: so.Mapped[datetime]
+    created_at: so.Mapped[datetime] = created_at_column()

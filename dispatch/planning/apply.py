@@ -77,15 +77,20 @@ def apply_plan(
     index: ProblemIndex,
     now: datetime,
     base_url: str | None = None,
+    offer_before: datetime | None = None,
 ) -> ApplyReport:
     """Make the database follow ``plan`` (flushes; the caller commits).
 
-    Refused as a whole (nothing written, ``refused`` says why) when it would leave a worker
-    double-booked.
+    ``offer_before``: a visit planned to start at or after it is booked provisionally
+    (``assigned``, its worker not told: the week's plan for later days); one before it, or
+    every visit when ``None`` (the live planner), is offered by SMS, a provisional booking
+    included. Refused as a whole (nothing written, ``refused`` says why) when it would leave a
+    worker double-booked.
     """
     savepoint = session.begin_nested()
     try:
-        report, written = _apply(session, plan=plan, index=index, now=now, base_url=base_url)
+        report, written = _apply(session, plan=plan, index=index, now=now, base_url=base_url,
+                                 offer_before=offer_before)
         session.flush()
         refused = _check(session, written, now, index)
     except BaseException:
@@ -125,6 +130,7 @@ def _apply(
     index: ProblemIndex,
     now: datetime,
     base_url: str | None,
+    offer_before: datetime | None = None,
 ) -> tuple[ApplyReport, set[int]]:
     report = ApplyReport()
     written: set[int] = set()
@@ -174,14 +180,17 @@ def _apply(
             if not unchanged:
                 report.conflicts += 1  # someone changed it while we solved: theirs stands
                 continue
+            offer = offer_before is None or planned < offer_before
+            # A provisional booking (the week's plan) is offered once its day is near.
+            due = visit.status == "assigned" and offer
             if same_worker:
-                if not moves and visit.shift_id == shift.id:
+                if not moves and visit.shift_id == shift.id and not due:
                     report.kept += 1
                     continue
                 if bookings.clash(visit, staff, planned):
                     report.conflicts += 1
                     continue
-                if visit.status == "offered":
+                if visit.status == "offered" or due:
                     # A pinned visit moves only when its worker cannot be there at the pinned
                     # time; assign() re-times it and texts the worker if it moved a lot.
                     visit_actions.assign(session, visit=visit, staff=staff, shift=shift,
@@ -195,8 +204,15 @@ def _apply(
                 report.conflicts += 1
                 continue
             was_assigned = visit.assigned_staff_id is not None
-            visit_actions.assign(session, visit=visit, staff=staff, shift=shift,
-                                 planned_start=planned, now=now, base_url=base_url)
+            if offer:
+                visit_actions.assign(session, visit=visit, staff=staff, shift=shift,
+                                     planned_start=planned, now=now, base_url=base_url)
+            elif visit.status == "offered":
+                report.kept += 1  # told already: the week's plan leaves a live offer alone
+                continue
+            else:
+                visit_actions.propose(session, visit=visit, staff=staff, shift=shift,
+                                      planned_start=planned, now=now)
             written.add(visit.id)
             if was_assigned:
                 report.reassigned += 1

@@ -35,7 +35,7 @@ from sqlalchemy import orm as so
 
 from dispatch.database import Database
 from dispatch.models import Network, Visit
-from dispatch.planning import jeopardy, pairs
+from dispatch.planning import jeopardy, pairs, tasks
 from dispatch.planning.apply import ApplyReport, apply_plan
 from dispatch.planning.problem import (
     DEFAULT_HORIZON,
@@ -133,6 +133,8 @@ class Read:
     problem: RoutingProblem
     index: ProblemIndex
     current: RoutingPlan
+    #: The network's plan generation when read (:mod:`dispatch.planning.tasks`).
+    generation: int = 0
 
 
 @dataclass
@@ -156,7 +158,8 @@ def read(
                                    horizon=DEFAULT_HORIZON if horizon is None else horizon)
     # A pair half-held in the rows (one worker declined) is placed afresh, as a pair.
     current = pairs.without_lone_halves(problem, current_plan(session, problem, index))
-    return Read(problem, index, current)
+    generation = 0 if network_id is None else tasks.generation(session, network_id)
+    return Read(problem, index, current, generation)
 
 
 def relaxed(problem: RoutingProblem) -> RoutingProblem:
@@ -219,11 +222,35 @@ def _solve(found: Read, problem: RoutingProblem, options: Options,
 def apply(
     tx: Transactions, *, plan: RoutingPlan, index: ProblemIndex, now: datetime,
     provider: TravelTimeProvider, after_apply: Sequence[AfterApply] = AFTER_APPLY,
+    network_id: int | None = None, read_generation: int = 0,
+    claim: tasks.Claim | None = None,
 ) -> ApplyReport:
     """Write ``plan`` back, then run each after-apply step (each in its own transaction under
-    :class:`ShortTransactions`)."""
+    :class:`ShortTransactions`).
+
+    A plan for one network moves its plan generation on (in the same transaction). With a
+    ``claim`` (a worker's task, :mod:`dispatch.planning.tasks`) the apply first checks, in that
+    transaction, that the task has not applied already and that no plan was applied to the
+    network since ``read_generation``, and records the task applied with the plan.
+
+    :raise tasks.AlreadyApplied: nothing written (an earlier run of the task applied it).
+    :raise tasks.Superseded: nothing written (a newer plan is in).
+    """
+    if claim is not None and network_id is None:
+        raise ValueError("a task's plan is for one network")
     with tx.session() as session:
+        if claim is not None and network_id is not None:
+            tasks.claim_apply(session, claim, network_id=network_id,
+                              read_generation=read_generation)
         report = apply_plan(session, plan=plan, index=index, now=now)
+        applied = None
+        if network_id is not None and not report.refused:
+            applied = tasks.advance(session, network_id)
+        if claim is not None and report.refused:  # nothing written: the task failed
+            tasks.finish(session, claim.task_id, status="failed", now=now,
+                         note="refused: " + "; ".join(report.refused))
+        elif claim is not None:
+            tasks.mark_applied(session, claim, applied_generation=applied, now=now)
     for step in after_apply:
         with tx.session() as session:
             step(session, plan, index, now, provider)
@@ -234,18 +261,22 @@ def run(
     tx: Transactions, *, now: datetime, provider: TravelTimeProvider, network_id: int | None,
     options: Options, new_ids: Sequence[int] | None = None,
     after_apply: Sequence[AfterApply] = AFTER_APPLY,
-    proceed: Callable[[], bool] | None = None,
+    proceed: Callable[[], bool] | None = None, claim: tasks.Claim | None = None,
 ) -> Report:
     """Read, solve and apply one network. A network with no open visits is left alone.
 
     ``new_ids``: the visits to insert (``method="insert"``); ``None`` for the others.
     ``proceed``, if given, is asked after the solve whether to apply (a cancel flag).
+    ``claim``: a worker's task (see :func:`apply`).
     :raise RoutingInfeasible: no plan was found (nothing is applied).
     :raise Cancelled: ``proceed`` said no (nothing is applied).
+    :raise tasks.AlreadyApplied, tasks.Superseded: with a ``claim`` (nothing is applied).
     """
     with tx.session() as session:
         found = read(session, now=now, provider=provider, network_id=network_id,
                      horizon=options.horizon)
+        if claim is not None:
+            tasks.read_generation_of(session, claim.task_id, found.generation)
     if not found.problem.visits and new_ids is None:
         return Report(network_id, 0, 0, ApplyReport())
     started = time.perf_counter()
@@ -257,7 +288,8 @@ def run(
     if proceed is not None and not proceed():
         raise Cancelled(f"network {network_id}: cancelled before apply")
     report = apply(tx, plan=plan, index=found.index, now=now, provider=provider,
-                   after_apply=after_apply)
+                   after_apply=after_apply, network_id=network_id,
+                   read_generation=found.generation, claim=claim)
     _record(tx, network_id, options, now, started, len(found.problem.visits),
             sum(len(r.stops) for r in plan.routes), was_relaxed)
     return Report(network_id, len(found.problem.visits),

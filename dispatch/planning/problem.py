@@ -24,6 +24,7 @@ from dispatch import states
 from dispatch.models import Absence, Patient, Shift, Staff, StaffBase, Visit
 from dispatch.planning import pairs
 from dispatch.services import pairs as visit_pairs
+from dispatch.services import strata
 from routing import types as rt
 from routing.travel import TravelTimeProvider
 
@@ -119,6 +120,9 @@ def build_problem(
     history = _previous_carers(session, {v.patient_id for v in visits})
 
     away = _absences(session, {h.staff_id for h in shifts}, now, end)
+    # Who serves whom by risk tier (issue 17): a worker's network's rules, as an eligibility
+    # group on each visit and the groups each shift serves (routing knows no tiers).
+    rules = strata.rules_by_network(session)
     routing_shifts = []
     for shift in shifts:
         member = staff[shift.staff_id]
@@ -153,6 +157,8 @@ def build_problem(
                     rt.Break(start_min=seconds_between(start, a), start_max=seconds_between(
                         start, a), duration=int((b - a).total_seconds())) for a, b in off),
                 profile=_profile(member.travel_mode),
+                serves=rules.get(member.network_id or -1, strata.DEFAULT_RULES).serves_groups(
+                    member.role),
             )
         )
     # A worker may have two shifts in the horizon (a night ending at 07:30 and the next one at
@@ -178,6 +184,7 @@ def build_problem(
                 start,
                 shifts_of_staff,
                 history.get(visit.patient_id, set()),
+                group=_tier_group(rules, visit, patient.risk_tier),
             )
         )
     matrix = _matrix(provider, points, TRAVEL_MODE)
@@ -496,6 +503,7 @@ def _visit(
     start: datetime,
     shifts_of_staff: dict[int, list[str]],
     preferred: set[str],
+    group: str | None = None,
 ) -> rt.Visit:
     earliest = max(0, seconds_between(start, visit.earliest_start))
     deadline = max(earliest, seconds_between(start, visit.deadline))
@@ -528,7 +536,17 @@ def _visit(
         avoided_workers=frozenset(str(s) for s in visit.unanswered_staff_ids or ()),
         late_limit=late_limit,
         late_workers=late_workers,
+        group=group,
     )
+
+
+def _tier_group(rules: dict[int, strata.TierRules], visit: Visit,
+                tier: str | None) -> str | None:
+    """The visit's tier as a routing eligibility group; None (anyone skilled) when its
+    network's rules exempt it (a 2-hour visit: ``urgent_any_tier``)."""
+    if not rules.get(visit.network_id or -1, strata.DEFAULT_RULES).applies_to(visit.priority):
+        return None
+    return strata.group_of(tier)
 
 
 def _late_bounds(

@@ -20,7 +20,7 @@ from dispatch.actors import Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Network, Plan, Visit
 from dispatch.models.base import utcnow
-from dispatch.planning import pipeline
+from dispatch.planning import pipeline, tasks
 from dispatch.planning.problem import DEFAULT_HORIZON, ProblemIndex
 from dispatch.services import audit
 from dispatch.states import VISIT_OPEN_STATUSES
@@ -163,6 +163,7 @@ def execute_plan(
     provider: TravelTimeProvider,
     now: datetime,
     workers: int = 2,
+    claim: tasks.Claim | None = None,
 ) -> str:
     """Run one stored request through the pipeline's read and solve (a requested plan is a
     proposal: it is stored, never applied; a ``replan`` is applied at ``now``). Returns the
@@ -188,7 +189,7 @@ def execute_plan(
     if plan.kind == "replan":
         return _execute_replan(tx, plan_id=plan_id, network_id=network_id, now=now,
                                provider=provider, options=dataclasses.replace(
-                                   options, method="improve", horizon=None))
+                                   options, method="improve", horizon=None), claim=claim)
     outcome: RoutingPlan | str
     if _cancelled(tx, plan_id):
         return "cancelled"
@@ -211,18 +212,26 @@ def execute_plan(
 def _execute_replan(
     tx: pipeline.Transactions, *, plan_id: int, network_id: int, now: datetime,
     provider: TravelTimeProvider, options: pipeline.Options,
+    claim: tasks.Claim | None = None,
 ) -> str:
     """Re-optimise the network from its current plan and apply it (the re-optimise job's
     run: pins and accepted visits are held by the problem itself), then store what changed."""
     with tx.session() as session:
         before = _assignments(session, network_id)
+    outcome: dict[str, Any] | str
     try:
         report = pipeline.run(tx, now=now, provider=provider, network_id=network_id,
-                              options=options, proceed=lambda: not _cancelled(tx, plan_id))
+                              options=options, proceed=lambda: not _cancelled(tx, plan_id),
+                              claim=claim)
     except pipeline.Cancelled:
         return "cancelled"
+    except tasks.AlreadyApplied:  # its worker died after the apply, before storing this
+        outcome = {"network_id": network_id, "changed": [], "unassigned": [],
+                   "note": "applied by an earlier run of this request (its worker stopped)"}
+    except tasks.Superseded as exc:
+        outcome = f"not applied: {exc}"
     except RoutingError as exc:
-        outcome: dict[str, Any] | str = str(exc)
+        outcome = str(exc)
     else:
         with tx.session() as session:
             after = _assignments(session, network_id)

@@ -8,9 +8,15 @@ at least :data:`CALL_SPACING` apart (:class:`routing.types.Spacing`), and contin
 each patient's package visits prefer one worker across the week (the solver's two-phase
 continuity, :func:`routing.solver.solve`).
 
-Read-only: the result says who would visit whom when, and how often a patient's carer would
-change; nothing is assigned or offered (the live planner still offers each visit on its
-day). Writing the week's plan back as provisional assignments is not built.
+:func:`plan_week` is the preview (read-only). :func:`commit_week` writes the plan back for the
+network's *package* visits: a visit planned for today or tomorrow (London) is offered to its
+worker by SMS through the live planner's path (:func:`dispatch.planning.apply.apply_plan`), a
+later one is booked provisionally (``assigned``, the worker not told; the live planner offers
+it when it comes within its 24-hour horizon). What a person decided is never overridden: a
+pinned visit, one already offered or accepted, one in jeopardy (a person is deciding) and
+every visit that is not a package visit keep their worker; the solve keeps those on their
+worker too. Re-running it changes nothing that has not changed (a provisional worker is
+preferred, an offered visit is left alone): no visit is made, none is offered twice.
 """
 
 from __future__ import annotations
@@ -23,9 +29,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from dispatch.actors import Actor
 from dispatch.config import LONDON
-from dispatch.models import Staff, Visit
+from dispatch.errors import NotFound
+from dispatch.models import Network, Staff, Visit
+from dispatch.planning.apply import ApplyReport, apply_plan
 from dispatch.planning.problem import ProblemIndex, build_problem
+from dispatch.services import audit
 from routing import types as rt
 from routing.solver import solve
 from routing.spacing import worker_changes
@@ -99,6 +109,11 @@ def plan_week(
     problem, index = week_problem(session, now=now, provider=provider, network_id=network_id,
                                   days=days)
     plan = solve(problem, seconds=seconds, workers=workers, solution_limit=solution_limit)
+    return _preview(session, problem, index, plan, days)
+
+
+def _preview(session: so.Session, problem: rt.RoutingProblem, index: ProblemIndex,
+             plan: rt.RoutingPlan, days: int) -> WeekPlan:
     rows = {v.id: v for v in session.scalars(
         sa.select(Visit).where(Visit.id.in_(set(index.visits.values()))))}
     staff = {s.id: s for s in session.scalars(sa.select(Staff).where(
@@ -121,3 +136,117 @@ def plan_week(
             reason=None if where else reasons.get(vid, "not placed")))
     out.sort(key=lambda v: (v.start is None, v.start or index.start, v.visit_id))
     return WeekPlan(index.start, days, tuple(out), worker_changes(problem, plan), plan.seconds)
+
+
+@dataclass(frozen=True)
+class WeekCommit:
+    """What committing the week's plan did (or, ``dry_run``, would do)."""
+
+    plan: WeekPlan
+    dry_run: bool
+    #: Package visits offered by SMS now (planned for today or tomorrow).
+    offered: int
+    #: Package visits booked provisionally for a later day (the worker not told yet).
+    provisional: int
+    #: Visits the plan places that keep what they had (a person's decision, an offer, the
+    #: same provisional booking).
+    kept: int
+    #: Placements skipped because the worker was booked meanwhile.
+    conflicts: int = 0
+    #: Why the write was refused as a whole (it would double-book); nothing was written.
+    refused: tuple[str, ...] = ()
+
+
+def offer_cutoff(now: datetime) -> datetime:
+    """The start of the day after tomorrow (London): visits before it are offered now."""
+    day = now.astimezone(LONDON).date() + timedelta(days=2)
+    return datetime.combine(day, datetime.min.time(), tzinfo=LONDON).astimezone(now.tzinfo)
+
+
+def writable(row: Visit) -> bool:
+    """Whether the week's plan may write ``row``: a package visit nobody has decided on
+    (unassigned, or booked provisionally by an earlier week's plan; not pinned by a
+    coordinator, not in jeopardy)."""
+    return (row.package_id is not None and not row.pinned and row.jeopardy_cause is None
+            and row.status in ("unassigned", "assigned"))
+
+
+def commit_week(
+    session: so.Session, *, now: datetime, provider: TravelTimeProvider,
+    network_id: int | None, actor: Actor, days: int = WEEK_DAYS, seconds: float = 10.0,
+    workers: int = 1, solution_limit: int | None = None, dry_run: bool = False,
+    base_url: str | None = None, request_id: str | None = None,
+) -> WeekCommit:
+    """Plan the coming ``days`` and write the package visits' part back (see the module
+    docstring); ``dry_run`` says what it would do and writes nothing (flushes; the caller
+    commits).
+
+    :raise NotFound: no such network.
+    """
+    if network_id is not None and session.get(Network, network_id) is None:
+        raise NotFound(f"network {network_id} not found")
+    problem, index = week_problem(session, now=now, provider=provider, network_id=network_id,
+                                  days=days)
+    rows = {v.id: v for v in session.scalars(
+        sa.select(Visit).where(Visit.id.in_(set(index.visits.values()))))}
+    free = {vid for vid, row_id in index.visits.items() if writable(rows[row_id])}
+    problem = _keep_decided(problem, index, rows, free)
+    plan = solve(problem, seconds=seconds, workers=workers, solution_limit=solution_limit)
+    preview = _preview(session, problem, index, plan, days)
+    narrowed = _narrowed(plan, free)
+    cutoff = offer_cutoff(now)
+    stops = [(s, index.at(s.start)) for r in narrowed.routes for s in r.stops]
+    if dry_run:
+        return WeekCommit(preview, True,
+                          offered=sum(at < cutoff for _, at in stops),
+                          provisional=sum(at >= cutoff for _, at in stops),
+                          kept=sum(len(r.stops) for r in plan.routes) - len(stops))
+    before = {index.visits[v]: rows[index.visits[v]].status for v in free}
+    report = apply_plan(session, plan=narrowed, index=index, now=now, base_url=base_url,
+                        offer_before=cutoff)
+    result = _counted(session, preview, report, before,
+                      placed=sum(len(r.stops) for r in plan.routes))
+    audit.record(session, actor=actor, action="commit_week_plan", now=now,
+                 entity=("network", network_id), purpose="plan a week of care packages",
+                 request_id=request_id,
+                 details={"days": days, "offered": result.offered,
+                          "provisional": result.provisional, "kept": result.kept,
+                          "conflicts": result.conflicts, "refused": len(result.refused)})
+    session.flush()
+    return result
+
+
+def _keep_decided(problem: rt.RoutingProblem, index: ProblemIndex, rows: dict[int, Visit],
+                  free: set[str]) -> rt.RoutingProblem:
+    """Visits the week may not write that have a worker stay on that worker's shift in the
+    solve, so the package visits are planned round them (the write checks the times)."""
+    shifts = {s.id for s in problem.shifts}
+    visits = []
+    for visit in problem.visits:
+        row = rows[index.visits[visit.id]]
+        if (visit.id not in free and visit.pinned_to is None and row.shift_id is not None
+                and str(row.shift_id) in shifts):
+            visit = dataclasses.replace(visit, pinned_to=str(row.shift_id))
+        visits.append(visit)
+    return dataclasses.replace(problem, visits=tuple(visits))
+
+
+def _narrowed(plan: rt.RoutingPlan, free: set[str]) -> rt.RoutingPlan:
+    """``plan`` with only the visits the week may write (the others are left as they are)."""
+    routes = tuple(dataclasses.replace(r, stops=tuple(s for s in r.stops
+                                                      if s.visit_id in free))
+                   for r in plan.routes)
+    unassigned = tuple(u for u in plan.unassigned if u.visit_id in free)
+    return dataclasses.replace(plan, routes=routes, unassigned=unassigned)
+
+
+def _counted(session: so.Session, preview: WeekPlan, report: ApplyReport,
+             before: dict[int, str], *, placed: int) -> WeekCommit:
+    if report.refused:
+        return WeekCommit(preview, False, 0, 0, 0, report.conflicts, report.refused)
+    rows = session.scalars(sa.select(Visit).where(Visit.id.in_(before))).all()
+    offered = sum(r.status == "offered" and before[r.id] != "offered" for r in rows)
+    provisional = sum(r.status == "assigned" for r in rows)
+    written = report.assigned + report.reassigned + report.retimed
+    return WeekCommit(preview, False, offered=offered, provisional=provisional,
+                      kept=placed - written - report.conflicts, conflicts=report.conflicts)

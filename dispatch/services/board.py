@@ -12,18 +12,27 @@ its reference, the postcode district and the reason. Coordinates are rounded to
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch import states
 from dispatch.config import LONDON
-from dispatch.models import Escalation, Message, Network, Patient, Shift, Staff, StaffBase, Visit
+from dispatch.models import (
+    Escalation,
+    Message,
+    Network,
+    Patient,
+    Shift,
+    Staff,
+    StaffBase,
+    Visit,
+    VisitLink,
+)
 from dispatch.services import pairs as visit_pairs
 from dispatch.services.patients import postcode_district
 from dispatch.services.watch import CAUSE_TEXT, jeopardy_cause
@@ -142,6 +151,19 @@ class BoardBase:
 
 
 @dataclass(frozen=True)
+class BoardWorker:
+    """Where a worker on shift now is, as the map places them: on site at a visit, else at
+    their last visit today, else at their base (never a live location: the plan's)."""
+
+    staff_id: int
+    name: str
+    point: tuple[float, float]
+    where: str  # "on site at visit B0012", "last at visit B0009", "at base: Hammersmith"
+    network_id: int | None = None
+    district: str | None = None  # the visit's postcode district (None: at a base)
+
+
+@dataclass(frozen=True)
 class Board:
     """Everything the board page draws for one network and day."""
 
@@ -156,6 +178,7 @@ class Board:
     timelines: tuple[Timeline, ...]
     bases: tuple[BoardBase, ...]
     escalations: tuple[BoardEscalation, ...] = ()  # newest first, not yet cleared
+    workers: tuple[BoardWorker, ...] = ()  # on shift now, placed for the map
 
     @property
     def visits(self) -> tuple[BoardVisit, ...]:
@@ -186,13 +209,12 @@ def load_board(
         sa.select(Network.id, Network.name).order_by(Network.name)))
     name = dict(networks).get(network_id, "All networks") if network_id else "All networks"
     escalations = _escalations(session, network_id, now)
-    visits = _visits(session, network_id, start, end,
-                     {e.visit_id for e in escalations if e.visit_id is not None})
+    shown = _shown(network_id, start, end,
+                   {e.visit_id for e in escalations if e.visit_id is not None})
+    visits = _visits(session, shown)
     staff = _staff(session, network_id, {v.assigned_staff_id for v in visits})
-    places = _places(session, {v.patient_id for v in visits})
-    pair_text = _pairs(session, visits)
-    rows = [dataclasses.replace(r, pair=pair_text.get(r.id))
-            for r in (_row(v, staff, places, now) for v in visits)]
+    pair_text = _pairs(session, shown, {v.id for v in visits})
+    rows = [_row(v, staff, now, pair_text.get(v.id)) for v in visits]
     attention = sorted(
         (r for r in rows if r.status in OPEN and (r.cause or r.status == "unassigned")),
         key=lambda r: (r.cause is None, r.deadline, r.priority))
@@ -202,19 +224,78 @@ def load_board(
     closed = sorted((r for r in rows if r.status in CLOSED),
                     key=lambda r: r.completed_at or r.deadline, reverse=True)
     bases = _bases(session, network_id)
-    timelines = _timelines(session, network_id, start, end, rows, staff, bases, places, provider)
+    shift_bases: dict[int, int | None] = {}
+    timelines = _timelines(session, network_id, start, end, rows, staff, bases, provider,
+                           shift_bases)
     return Board(network_id, name, networks, now, day, tuple(attention), tuple(planned),
-                 tuple(closed), timelines, tuple(bases.values()), escalations)
+                 tuple(closed), timelines, tuple(bases.values()), escalations,
+                 _workers(timelines, rows, shift_bases, bases, now))
 
 
-def _pairs(session: so.Session, visits: list[Visit]) -> dict[int, str]:
-    """Each double-handed visit's pair text (issue 15): who the other worker is."""
-    out: dict[int, str] = {}
-    for visit, item in zip(visits, visit_pairs.with_partners(session, visits), strict=True):
-        if item.partner is None or item.partner.kind != visit_pairs.DOUBLE_HANDED:
+def _workers(timelines: tuple[Timeline, ...], rows: list[BoardVisit],
+             shift_bases: dict[int, int | None], bases: dict[int, BoardBase], now: datetime,
+             ) -> tuple[BoardWorker, ...]:
+    """Workers on shift at ``now``: on site at a visit, else at their last visit started
+    before now, else at their shift's base; left off when none of those has a place."""
+    on_site: dict[int, BoardVisit] = {}
+    last: dict[int, tuple[datetime, BoardVisit]] = {}
+    for row in rows:
+        if row.staff_id is None or row.point is None or row.status == "cancelled":
             continue
-        name = item.partner.staff_name or "a second worker not yet chosen"
-        out[visit.id] = f"2 staff, with {name} (visit {item.partner.reference})"
+        if row.status == "on_site":
+            on_site[row.staff_id] = row
+        # Done, or planned to have started by now: the last such is where they were last.
+        at = row.completed_at or row.planned_start
+        if at is not None and at <= now and (row.staff_id not in last
+                                             or at > last[row.staff_id][0]):
+            last[row.staff_id] = (at, row)
+    out = []
+    for t in timelines:
+        if not t.starts_at <= now < t.ends_at or (t.sick_from is not None and t.sick_from <= now):
+            continue
+        visit = on_site.get(t.staff_id)
+        base = bases.get(shift_bases.get(t.shift_id) or 0)
+        if visit is not None and visit.point is not None:
+            out.append(BoardWorker(t.staff_id, t.name, visit.point,
+                                   f"on site at visit {visit.reference}", t.network_id,
+                                   visit.district))
+        elif t.staff_id in last and (visit := last[t.staff_id][1]).point is not None:
+            assert visit.point is not None
+            out.append(BoardWorker(t.staff_id, t.name, visit.point,
+                                   f"last at visit {visit.reference}", t.network_id,
+                                   visit.district))
+        elif base is not None:
+            out.append(BoardWorker(t.staff_id, t.name, base.point, f"at base: {base.name}",
+                                   t.network_id))
+    return tuple(out)
+
+
+def _pairs(session: so.Session, shown: Any, mine: set[int]) -> dict[int, str]:
+    """Each double-handed visit's pair text (issue 15): who the other worker is (three small
+    queries: the links of the visits ``shown`` selects, the other halves, their workers)."""
+    ids = sa.select(Visit.id).where(shown).scalar_subquery()
+    links = list(session.scalars(sa.select(VisitLink).where(
+        VisitLink.kind == visit_pairs.DOUBLE_HANDED,
+        sa.or_(VisitLink.first_visit_id.in_(ids), VisitLink.second_visit_id.in_(ids)))
+        .order_by(VisitLink.id)))
+    if not links:
+        return {}
+    wanted = {v for link in links for v in (link.first_visit_id, link.second_visit_id)}
+    halves = {i: (reference, staff_id) for i, reference, staff_id in session.execute(
+        sa.select(Visit.id, Visit.reference, Visit.assigned_staff_id)
+        .where(Visit.id.in_(sorted(wanted))))}
+    names = dict(session.execute(sa.select(Staff.id, Staff.name).where(Staff.id.in_(sorted(
+        {s for _, s in halves.values() if s is not None})))).tuples())
+    out: dict[int, str] = {}
+    for link in links:
+        for this, other in ((link.first_visit_id, link.second_visit_id),
+                            (link.second_visit_id, link.first_visit_id)):
+            if this not in mine or other not in halves:
+                continue
+            reference, staff_id = halves[other]
+            name = names.get(staff_id) if staff_id is not None else None
+            out[this] = (f"2 staff, with {name or 'a second worker not yet chosen'} "
+                         f"(visit {reference})")
     return out
 
 
@@ -238,10 +319,21 @@ def _escalations(session: so.Session, network_id: int | None, now: datetime
         for e, reference, code, texted in session.execute(stmt))
 
 
-def _visits(session: so.Session, network_id: int | None, start: datetime,
-            end: datetime, escalated: set[int] | None = None) -> list[Visit]:
-    """Open visits due by the end of the day (or planned in it, or in jeopardy, or with an
-    escalation on the board, whenever due), and today's closed ones."""
+#: The columns the board reads of a visit and its patient (not whole rows: an ORM object per
+#: visit was most of the board's read time at 1,000 visits).
+VISIT_COLUMNS = (Visit.id, Visit.reference, Visit.status, Visit.category, Visit.priority,
+                 Visit.reason, Visit.skills, Visit.earliest_start, Visit.deadline,
+                 Visit.duration_minutes, Visit.planned_start, Visit.assigned_staff_id,
+                 Visit.pinned, Visit.version, Visit.jeopardy_cause, Visit.created_at,
+                 Visit.offered_at, Visit.completed_at, Visit.updated_at, Visit.outcome,
+                 Visit.late_allowed_until, Visit.late_allowed_staff_id,
+                 Patient.postcode, Patient.lat, Patient.lon)
+
+
+def _shown(network_id: int | None, start: datetime, end: datetime,
+           escalated: set[int] | None = None) -> Any:
+    """Which visits the board shows: open ones due by the end of the day (or planned in it, or
+    in jeopardy, or with an escalation on the board, whenever due), and today's closed ones."""
     open_today = sa.and_(Visit.status.in_(OPEN), sa.or_(
         Visit.earliest_start < end, Visit.planned_start < end,
         Visit.jeopardy_cause.is_not(None), Visit.id.in_(sorted(escalated or ()))))
@@ -249,10 +341,16 @@ def _visits(session: so.Session, network_id: int | None, start: datetime,
     # visit done today counts today, and one done just after midnight counts on its own day.
     closed_at = sa.func.coalesce(Visit.completed_at, Visit.updated_at)
     closed_today = sa.and_(Visit.status.in_(CLOSED), closed_at >= start, closed_at < end)
-    stmt = sa.select(Visit).where(sa.or_(open_today, closed_today))
-    if network_id is not None:
-        stmt = stmt.where(Visit.network_id == network_id)
-    return list(session.scalars(stmt.order_by(Visit.deadline, Visit.id)))
+    shown = sa.or_(open_today, closed_today)
+    return shown if network_id is None else sa.and_(shown, Visit.network_id == network_id)
+
+
+def _visits(session: so.Session, shown: Any) -> list[Any]:
+    """The visits ``shown`` selects as rows of :data:`VISIT_COLUMNS` (attribute access by
+    column name), by deadline."""
+    stmt = (sa.select(*VISIT_COLUMNS).outerjoin(Patient, Patient.id == Visit.patient_id)
+            .where(shown).order_by(Visit.deadline, Visit.id))
+    return list(session.execute(stmt))
 
 
 def _staff(
@@ -266,37 +364,31 @@ def _staff(
     return {s.id: s for s in session.scalars(stmt)}
 
 
-def _places(session: so.Session, patient_ids: set[int]) -> dict[int, tuple[str, Any, Any]]:
-    """Patient id -> (postcode district, lat, lon), read without loading whole patient rows."""
-    if not patient_ids:
-        return {}
-    rows = session.execute(sa.select(Patient.id, Patient.postcode, Patient.lat, Patient.lon)
-                           .where(Patient.id.in_(patient_ids)))
-    return {pid: (postcode_district(pc), lat, lon) for pid, pc, lat, lon in rows}
-
-
-def _row(visit: Visit, staff: dict[int, Staff], places: dict[int, tuple[str, Any, Any]],
-         now: datetime) -> BoardVisit:
-    district, lat, lon = places.get(visit.patient_id, ("", None, None))
+def _row(visit: Any, staff: dict[int, Staff], now: datetime, pair: str | None) -> BoardVisit:
+    """One row of :data:`VISIT_COLUMNS` as the board shows it."""
+    lat, lon = visit.lat, visit.lon
     worker = staff.get(visit.assigned_staff_id or 0)
+    status = visit.status
     cause = None
-    if visit.status in OPEN:
-        cause = visit.jeopardy_cause or jeopardy_cause(visit, now=now)
+    if status in OPEN:
+        # The rule reads only status and times, which the row has under the same names.
+        cause = visit.jeopardy_cause or jeopardy_cause(cast(Visit, visit), now=now)
     point = (round(lat, MAP_DECIMALS), round(lon, MAP_DECIMALS)) if lat is not None \
         and lon is not None else None
     return BoardVisit(
-        id=visit.id, reference=visit.reference, status=visit.status, category=visit.category,
+        id=visit.id, reference=visit.reference, status=status, category=visit.category,
         priority=visit.priority, reason=visit.reason, skills=tuple(visit.skills or ()),
-        district=district, earliest_start=visit.earliest_start, deadline=visit.deadline,
+        district=postcode_district(visit.postcode) if visit.postcode else "",
+        earliest_start=visit.earliest_start, deadline=visit.deadline,
         duration_minutes=visit.duration_minutes, planned_start=visit.planned_start,
         staff_id=visit.assigned_staff_id, staff_name=worker.name if worker else None,
         pinned=visit.pinned, version=visit.version, cause=cause,
         minutes_left=int((visit.deadline - now).total_seconds() // 60), point=point,
-        completed_at=_closed_at(visit) if visit.status in CLOSED else None,
+        pair=pair, completed_at=_closed_at(visit) if status in CLOSED else None,
         outcome=visit.outcome)
 
 
-def _closed_at(visit: Visit) -> datetime:
+def _closed_at(visit: Any) -> datetime:
     """When a closed visit closed: its completion, or (cancelled) its last change."""
     return visit.completed_at or visit.updated_at
 
@@ -313,8 +405,9 @@ def _bases(session: so.Session, network_id: int | None) -> dict[int, BoardBase]:
 def _timelines(
     session: so.Session, network_id: int | None, start: datetime, end: datetime,
     rows: list[BoardVisit], staff: dict[int, Staff], bases: dict[int, BoardBase],
-    places: dict[int, tuple[str, Any, Any]], provider: TravelTimeProvider,
+    provider: TravelTimeProvider, shift_bases: dict[int, int | None] | None = None,
 ) -> tuple[Timeline, ...]:
+    """Each shift today with its bars; ``shift_bases`` (if given) gets each shift's base."""
     stmt = sa.select(Shift).join(Staff, Staff.id == Shift.staff_id).where(
         Shift.starts_at < end, Shift.ends_at > start, Staff.active.is_(True),
         Staff.role != "coordinator")
@@ -336,6 +429,8 @@ def _timelines(
                        if shift.starts_at <= (r.planned_start or end) < shift.ends_at),
                       key=lambda r: r.planned_start or end)
         base = bases.get(shift.base_id)
+        if shift_bases is not None:
+            shift_bases[shift.id] = shift.base_id
         segments = _segments(shift, mine, base.point if base else None, worker.travel_mode,
                              provider)
         out.append(Timeline(worker.id, shift.id, worker.name, worker.role, shift.starts_at,

@@ -22,7 +22,7 @@ from dispatch import states
 from dispatch.actors import Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import AuditEvent, Referral, Visit
-from dispatch.services import audit
+from dispatch.services import audit, slot_holds
 from triage.timing import RESPONSE_WINDOWS
 
 OUTSIDE_TIMEFRAME_ACTION = "booking_outside_timeframe"
@@ -142,6 +142,7 @@ def book_later_start(
         purpose=reason.strip() or "booked start requested", request_id=request_id,
         details=_details(visit, check, original, reason, approval),
     )
+    slot_holds.release(session, visit_id=visit.id)  # booked: its offered times are let go
     return Booking(visit=visit, check=check)
 
 

@@ -31,15 +31,18 @@ from sqlalchemy import orm as so
 from dispatch.actors import Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import CarePackage, Network, NetworkBudget, Patient
-from dispatch.services import audit
+from dispatch.services import audit, strata
 
 #: Package statuses whose cost is committed against the budget.
 COMMITTING: Final = ("approved", "active")
 #: Share of the top strata's per-capita spend pooled for packages (module docstring).
 POOLED_SHARE: Final = 0.05
-#: Per head a year, pounds (seeds/002): social care, and community and primary care.
-SOCIAL_CARE_PER_CAPITA: Final = {"very_high": 13_357, "high": 3_280, "moderate": 386}
-COMMUNITY_PER_CAPITA: Final = {"very_high": 3_356, "high": 1_336, "moderate": 766}
+#: Per head a year, pounds, of the strata whose spend is pooled (the top three, which the
+#: seeds' business case targets: "77 % of total costs"): social care, and community and
+#: primary care, from the one copy of the seeds' table (dispatch.services.strata.PER_CAPITA).
+POOLED_TIERS: Final = ("very_high", "high", "moderate")
+SOCIAL_CARE_PER_CAPITA: Final = {t: strata.PER_CAPITA[t].social_care for t in POOLED_TIERS}
+COMMUNITY_PER_CAPITA: Final = {t: strata.PER_CAPITA[t].community for t in POOLED_TIERS}
 DAYS_PER_YEAR: Final = 365
 #: A budget period is at most five years (a typing error otherwise; the chart is by month).
 MAX_PERIOD_DAYS: Final = 5 * 366

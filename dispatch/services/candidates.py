@@ -28,7 +28,7 @@ from dispatch.errors import NotFound
 from dispatch.models import Shift, Staff, Visit
 from dispatch.planning.jeopardy import Insertion, insertions, moved_visits
 from dispatch.planning.problem import FIELD_ROLES, is_urgent
-from dispatch.services import audit, manual, network_scope
+from dispatch.services import audit, manual, network_scope, strata
 from dispatch.services import visits as visit_reads
 from dispatch.services.manual import hm, skill_names
 from routing.travel import TravelTimeProvider
@@ -118,6 +118,11 @@ def candidates(
     for staff in workers:
         if staff.id == visit.assigned_staff_id:
             continue  # already theirs
+        tier_refusal = strata.worker_refusal(session, staff=staff, visit=visit)
+        if tier_refusal is not None:  # the network's tier rule (H-232): no "assign anyway"
+            refused.append(_refused(session, visit, staff,
+                                    tier_refusal.removeprefix(f"{staff.name} may not take it: ")))
+            continue
         fits = best.get(staff.id)
         if fits is None:
             refused.append(_refused(session, visit, staff, _why_not(

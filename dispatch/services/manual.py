@@ -31,7 +31,7 @@ from dispatch.planning import invariants, jeopardy
 from dispatch.planning.invariants import lock_worker
 from dispatch.planning.jeopardy import moves_for
 from dispatch.planning.problem import is_urgent
-from dispatch.services import network_scope, pairs, visit_actions
+from dispatch.services import network_scope, pairs, strata, visit_actions
 from routing.travel import TravelTimeProvider
 
 #: Skill codes whose words are not just the code with spaces.
@@ -232,6 +232,10 @@ def assign_manually(
     if visit.version != version:
         raise Conflict(stale_message(session, visit, now))
     staff = lock_worker(session, staff_id)
+    tier_refusal = strata.worker_refusal(session, staff=staff, visit=visit)
+    if tier_refusal is not None:
+        # Never "assign anyway": who serves whom by risk tier is the network's rule (H-232).
+        raise Conflict(tier_refusal)
     check = check_assignment(session, visit=visit, staff=staff, start=start, provider=provider,
                              now=now)
     if check.double_booked:

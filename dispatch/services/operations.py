@@ -43,3 +43,31 @@ def record_planner_run(session: so.Session, *, network_id: int | None, method: s
     session.execute(sa.delete(PlannerRun).where(
         PlannerRun.started_at < started - KEEP_PLANNER_RUNS))
     session.flush()
+
+
+WORKER_PREFIX = "worker:"
+#: A worker's heartbeat row is dropped this long after its last beat (workers come and go).
+KEEP_WORKERS = timedelta(days=1)
+
+
+def worker_row_name(name: str) -> str:
+    """``worker:<host>:<pid>`` cut to the column (the pid, at the end, is kept)."""
+    full = WORKER_PREFIX + name
+    return full if len(full) <= 40 else WORKER_PREFIX + name[-(40 - len(WORKER_PREFIX)):]
+
+
+def record_worker(session: so.Session, *, name: str, now: datetime) -> None:
+    """A planning worker is alive (``dispatch worker``, every few seconds); old workers' rows
+    are dropped."""
+    record_job(session, name=worker_row_name(name), started=now, seconds=0.0, ok=True)
+    session.execute(sa.delete(JobHeartbeat).where(
+        JobHeartbeat.name.like(WORKER_PREFIX + "%"),
+        JobHeartbeat.last_finished_at < now - KEEP_WORKERS))
+    session.flush()
+
+
+def live_workers(session: so.Session, *, now: datetime, within: timedelta) -> list[str]:
+    """The workers that beat within ``within`` (``dispatch doctor``)."""
+    return list(session.scalars(sa.select(JobHeartbeat.name).where(
+        JobHeartbeat.name.like(WORKER_PREFIX + "%"),
+        JobHeartbeat.last_finished_at >= now - within).order_by(JobHeartbeat.name)))

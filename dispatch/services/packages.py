@@ -16,7 +16,8 @@ The rules (see ``docs/adr/0002-approval-thresholds.md``):
   approved -> ended for a package no longer needed). Each change writes an audit event; the
   role a submitted package waits for is kept in the ``submit_package`` event's details.
 - **Activation creates the visits** the lines imply (``dispatch.services.tariffs``): unassigned,
-  category ``planned``, priority 4, for the package period; the live planner places them.
+  category ``planned``, priority by the patient's risk tier (the network's rules,
+  ``dispatch.services.strata``), for the package period; the live planner places them.
   Ending cancels the visits not yet under way.
 """
 
@@ -44,7 +45,15 @@ from dispatch.models import (
     User,
     Visit,
 )
-from dispatch.services import audit, budgets, network_scope, pairs, tariffs, visit_actions
+from dispatch.services import (
+    audit,
+    budgets,
+    network_scope,
+    pairs,
+    strata,
+    tariffs,
+    visit_actions,
+)
 from dispatch.services.patients import name_matches
 from dispatch.services.references import new_reference
 
@@ -122,6 +131,12 @@ class PackageView:
     lines: tuple[Line, ...]
     awaiting_role: str | None
     visit_count: int
+    #: For a submitted package that would take its network over its pooled budget: the
+    #: figures (budget, committed, left, this package, how far over); else None.
+    over_budget: str | None = None
+    #: The seeds' social care spend a week for a person of the patient's risk tier (pence):
+    #: what a package for such a person costs on average (dispatch.services.strata).
+    tier_weekly_guide_pence: int | None = None
 
     @property
     def weekly_cost(self) -> str:
@@ -527,7 +542,12 @@ def describe(
         lines.append(Line(item, tariff_rows[item.tariff_item_id], weekly, weekly * item.weeks))
     ids = list(session.scalars(sa.select(Visit.id).where(Visit.package_id == package.id)))
     visits = len(ids) - len(pairs.second_halves(session, ids))  # a two-staff visit is one
-    return PackageView(package, tuple(lines), awaiting_role(session, package, limits), visits)
+    over = budgets.over_budget(session, package) if package.status == "submitted" else None
+    tier = session.scalar(sa.select(Patient.risk_tier).where(Patient.id == package.patient_id))
+    guide = (strata.social_care_weekly_pence(tier)
+             if tier is not None and tier in strata.PER_CAPITA else None)
+    return PackageView(package, tuple(lines), awaiting_role(session, package, limits), visits,
+                       over, guide)
 
 
 def awaiting_role(
@@ -553,7 +573,9 @@ def submit_package(
     session: so.Session, *, package_id: int, actor: Actor, now: datetime,
     limits: Mapping[str, int] | None = None, request_id: str | None = None,
 ) -> CarePackage:
-    """Send a draft for approval, routed to the lowest role whose limit covers its total.
+    """Send a draft for approval, routed to the lowest role whose limit covers its total, or
+    to a manager when it would take the network over its pooled budget (H-231-C2: the
+    manager's list shows it with the figures, recorded in the audit event too).
 
     :raise NotFound: no such package. :raise Forbidden: a network ``actor`` does not run.
     """
@@ -561,10 +583,14 @@ def submit_package(
     _move(package, "submitted")
     package.submitted_at = now
     routing = route_for(package.total_cost_pence, approval_limits(limits))
+    over = budgets.over_budget(session, package)
+    if over is not None and routing.role != MANAGER:
+        routing = Routing(MANAGER, above_every_default=routing.above_every_default)
     session.flush()
     _audit(session, package, actor, "submit_package", now, request_id,
            required_role=routing.role, above_every_default=routing.above_every_default,
-           total_cost_pence=package.total_cost_pence)
+           total_cost_pence=package.total_cost_pence,
+           **({"over_budget": over} if over else {}))
     return package
 
 
@@ -579,8 +605,13 @@ def approval_check(
     if user.role == COORDINATOR and not network_scope.may_act(session, user,
                                                               package.network_id):
         return "a coordinator decides packages for their own networks only"
-    return approval_refusal(package.total_cost_pence, user.role, user.approval_limit_pence,
-                            approval_limits(limits))
+    refusal = approval_refusal(package.total_cost_pence, user.role, user.approval_limit_pence,
+                               approval_limits(limits))
+    if refusal is None and user.role != MANAGER and package.status == "submitted":
+        # Over the network's pooled budget: a manager's decision (H-231), so it is not on a
+        # coordinator's list and a coordinator is told why, with the figures.
+        refusal = budgets.over_budget(session, package)
+    return refusal
 
 
 def approve_package(
@@ -719,6 +750,7 @@ def _package_visits(
         first_day=package.start_date, last_day=_last_day(package, item)),
         item.min_spacing_hours) for item in items}
     followers = {item.follows_item_id: item for item in items if item.follows_item_id}
+    priority = planned_priority(session, package)
     for first_id, item in followers.items():
         planned[item.id] = _following(planned[first_id], planned[item.id], item)
     made: dict[int, list[Visit | None]] = {}
@@ -736,7 +768,7 @@ def _package_visits(
                 category=PACKAGE_VISIT_CATEGORY, skills=list(visit_plan.skills),
                 duration_minutes=visit_plan.duration_minutes,
                 earliest_start=max(visit_plan.earliest_start, now),
-                deadline=visit_plan.deadline, priority=PACKAGE_VISIT_PRIORITY,
+                deadline=visit_plan.deadline, priority=priority,
                 status="unassigned", reason=f"care package {package.id}: {code}",
                 created_at=now, updated_at=now)
             session.add(visit)  # so the next reference sees this one as taken
@@ -756,6 +788,15 @@ def _package_visits(
                            max_gap_minutes=item.follow_max_minutes or 0, workers="any",
                            created_by=package.created_by, now=now)
     return out
+
+
+def planned_priority(session: so.Session, package: CarePackage) -> int:
+    """The priority of the package's visits: by the patient's risk tier under the network's
+    rules (issue 17: planned visits by priority of tier; very high risk first), else
+    :data:`PACKAGE_VISIT_PRIORITY`."""
+    tier = session.scalar(sa.select(Patient.risk_tier).where(Patient.id == package.patient_id))
+    rules = strata.rules_for(session, package.network_id)
+    return rules.planned_priority.get(tier or "", PACKAGE_VISIT_PRIORITY)
 
 
 def _day_pairs(

@@ -28,8 +28,9 @@ from dispatch.models import (
     User,
 )
 from dispatch.models.practices import COORDINATED_TIERS, MDG_CADENCES, MDG_ROLES
+from dispatch.models.vocab import RISK_TIERS
 from dispatch.permissions import COORDINATOR
-from dispatch.services import audit
+from dispatch.services import audit, strata
 
 ODS_PRACTICE_CODE = re.compile(r"^[A-Z][0-9]{5}$")  # a GP practice's ODS code, e.g. E85001
 
@@ -283,11 +284,21 @@ def network_caseloads(session: so.Session, *, network_id: int | None = None) -> 
                             uncoordinated_count(session, network_id=network_id))
 
 
+def _needs_coordinator(session: so.Session) -> sa.ColumnElement[bool]:
+    """Patients in a tier their network's care coordinators own (the network's rules, issue
+    17; the seeds' top three tiers by default) with no named care coordinator."""
+    rules = strata.rules_by_network(session)
+    owned = [sa.and_(Patient.network_id == nid, Patient.risk_tier.in_(sorted(r.coordinated_tiers)))
+             for nid, r in rules.items()]
+    owned.append(sa.and_(Patient.network_id.is_(None),
+                         Patient.risk_tier.in_(strata.DEFAULT_COORDINATED_TIERS)))
+    return sa.and_(sa.or_(*owned), Patient.id.not_in(sa.select(CareCoordination.patient_id)))
+
+
 def uncoordinated_count(session: so.Session, *, network_id: int | None = None) -> int:
-    """Patients in the top three risk tiers with no named care coordinator."""
-    stmt = sa.select(sa.func.count(Patient.id)).where(
-        Patient.risk_tier.in_(COORDINATED_TIERS),
-        Patient.id.not_in(sa.select(CareCoordination.patient_id)))
+    """Patients in the tiers their network's coordinators own (by default the top three)
+    with no named care coordinator."""
+    stmt = sa.select(sa.func.count(Patient.id)).where(_needs_coordinator(session))
     if network_id is not None:
         stmt = stmt.where(Patient.network_id == network_id)
     return int(session.scalar(stmt) or 0)
@@ -312,6 +323,10 @@ def read_caseload(
     listed is audited (:func:`audit_caseload_read`)."""
     patients = caseload(session, coordinator_user_id=coordinator_user_id)
     audit_caseload_read(session, actor=actor, patients=patients, now=now, request_id=request_id)
+    return _listed(session, patients)
+
+
+def _listed(session: so.Session, patients: list[Patient]) -> list[CaseloadPatient]:
     rows = []
     for p in patients:
         practice = practice_of(session, p.id)
@@ -319,6 +334,28 @@ def read_caseload(
             patient_id=p.id, name=f"{p.given_name} {p.family_name}", nhs_number=p.nhs_number,
             risk_tier=p.risk_tier, practice=practice.name if practice else p.gp_practice))
     return rows
+
+
+def uncoordinated(session: so.Session, *, network_id: int | None = None,
+                  limit: int = 200) -> list[Patient]:
+    """Those patients, highest risk first (identifiers: audit the read)."""
+    order = sa.case({t: i for i, t in enumerate(RISK_TIERS)}, value=Patient.risk_tier,
+                    else_=len(RISK_TIERS))
+    stmt = sa.select(Patient).where(_needs_coordinator(session))
+    if network_id is not None:
+        stmt = stmt.where(Patient.network_id == network_id)
+    return list(session.scalars(stmt.order_by(order, Patient.family_name, Patient.id)
+                                .limit(limit)))
+
+
+def read_uncoordinated(session: so.Session, *, actor: Actor, now: datetime,
+                       network_id: int | None = None,
+                       request_id: str | None = None) -> list[CaseloadPatient]:
+    """:func:`uncoordinated` as the API lists them, each patient audited (``view_caseload``)."""
+    patients = uncoordinated(session, network_id=network_id)
+    audit_caseload_read(session, actor=actor, patients=patients, now=now,
+                        request_id=request_id, purpose="patients without a care coordinator")
+    return _listed(session, patients)
 
 
 def audit_caseload_read(

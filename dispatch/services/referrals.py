@@ -19,7 +19,7 @@ from dispatch import states
 from dispatch.actors import Actor
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.models import Network, Patient, Referral, Visit
-from dispatch.services import audit, onward, pairs
+from dispatch.services import audit, onward, pairs, strata
 from dispatch.services.cover import covering_network
 from dispatch.services.duplicates import (
     PossibleDuplicate,
@@ -285,13 +285,24 @@ def _new_visit(
         duration_minutes=max(d.visit_duration_minutes, 15),
         earliest_start=min(earliest, d.deadline),
         deadline=d.deadline,
-        priority=d.priority,
+        priority=_visit_priority(session, patient, d),
         reason=visit_reason(referral.needs or [], d.reasons, cover=cover),
         status="unassigned",
         created_at=now,
         updated_at=now,
     )
 
+
+def _visit_priority(session: so.Session, patient: Patient, d: Disposition) -> int:
+    """The disposition's priority; a planned visit's by the patient's risk tier under their
+    network's rules (issue 17: planned visits by priority of tier)."""
+    if d.category != PLANNED_CATEGORY:
+        return d.priority
+    rules = strata.rules_for(session, patient.network_id)
+    return rules.planned_priority.get(patient.risk_tier, d.priority)
+
+
+PLANNED_CATEGORY = "planned"
 
 #: The longest reason a visit carries (``visits.reason``); the board and texts show it whole.
 VISIT_REASON_LENGTH = 300

@@ -11,8 +11,10 @@ A window may end after the visit's deadline: booking one is still a booking outs
 timeframe, with the warning, reason and (6 hours or less) the clinician's approval of
 :mod:`dispatch.services.bookings`; ``after_deadline`` says so (hazard H-140).
 
-Read-only: nothing is booked. :func:`offer_slots` audits the read (the views call it);
-:func:`slots_for_referral` and :func:`slots_for_visit` audit nothing.
+Nothing is booked. :func:`offer_slots` audits the read and holds each offered window for
+the caller for a few minutes (:mod:`dispatch.services.slot_holds`, hazard H-140-C2): other
+visits' offers are worked out round the held windows. :func:`slots_for_referral` and
+:func:`slots_for_visit` audit and hold nothing (they do respect other visits' holds).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy import orm as so
 from dispatch.actors import Actor
 from dispatch.models import Staff, Visit
 from dispatch.planning.problem import build_problem, current_plan, seconds_between
-from dispatch.services import audit, bookings, referrals
+from dispatch.services import audit, bookings, referrals, slot_holds
 from routing.slots import recommend_slots
 from routing.travel import TravelTimeProvider
 
@@ -50,6 +52,8 @@ class OfferedSlot:
     staff_name: str
     cost: int
     after_deadline: bool
+    #: The worker's shift (``Shift.id``) the window was worked out on (the hold's).
+    shift_id: int = 0
 
 
 def offer_slots(
@@ -64,12 +68,18 @@ def offer_slots(
     k: int = DEFAULT_COUNT,
     ahead: timedelta = DEFAULT_AHEAD,
     step: timedelta = DEFAULT_STEP,
+    hold: timedelta = slot_holds.DEFAULT_HOLD,
 ) -> list[OfferedSlot]:
-    """:func:`slots_for_referral`, the read audited (``view_referral_slots``); flushes.
+    """:func:`slots_for_referral`, the read audited (``view_referral_slots``) and the
+    windows held for ``hold`` (:mod:`dispatch.services.slot_holds`); flushes.
     :raise NotFound: no such referral."""
     referral = referrals.get_referral(session, referral_id)
     found = slots_for_referral(session, referral_id, now=now, provider=provider, k=k,
                                ahead=ahead, step=step)
+    visit = next((v for v in referral.visits if v.status in bookings.BOOKABLE_STATUSES), None)
+    if visit is not None:
+        slot_holds.hold(session, visit=visit, offered=found, held_by=actor.username, now=now,
+                        minutes=hold)
     audit.record(session, actor=actor, action="view_referral_slots", now=now,
                  patient_id=referral.patient_id, entity=("referral", referral.id),
                  purpose=purpose, request_id=request_id)
@@ -116,6 +126,10 @@ def slots_for_visit(
     if vid is None:
         return []  # not routable (no coordinates): the deadline watch reports it
     plan = current_plan(session, problem, index)
+    # Windows held for other callers are taken (H-140-C2): placed before this visit is tried.
+    problem, plan = slot_holds.held_plan(
+        problem, plan, index,
+        slot_holds.active(session, network_id=visit.network_id, now=now, other_than=visit.id))
     booked = {st.visit_id: st.start for r in plan.routes for st in r.stops if st.visit_id != vid}
     held = tuple(
         dataclasses.replace(
@@ -145,5 +159,5 @@ def slots_for_visit(
         out.append(OfferedSlot(
             start=start, end=index.at(slot.deadline), planned_start=index.at(slot.start),
             staff_id=member.id, staff_name=member.name, cost=slot.cost,
-            after_deadline=start > visit.deadline))
+            after_deadline=start > visit.deadline, shift_id=index.shifts[slot.shift_id]))
     return out

@@ -210,6 +210,37 @@ def assign(
     return visit
 
 
+def propose(
+    session: so.Session, *, visit: Visit, staff: Staff, shift: Shift | None,
+    planned_start: datetime, now: datetime, actor: Actor | None = None,
+) -> Visit:
+    """Book ``visit`` provisionally for ``staff`` at ``planned_start`` without telling them
+    (unassigned -> assigned): the week's plan for a day after tomorrow (issue 15). The offer
+    is texted when the visit comes within the live planner's horizon (:func:`assign`).
+
+    :raise Conflict: the visit is not unassigned or provisionally assigned, the worker
+        declined it or is inactive.
+    """
+    _require_open(visit)
+    if visit.status not in ("unassigned", "assigned"):
+        raise Conflict(f"visit {visit.reference} is {visit.status.replace('_', ' ')}; only an "
+                       "unassigned or provisional visit can be booked provisionally")
+    if staff.id in (visit.excluded_staff_ids or []):
+        raise Conflict(f"{staff.code} declined visit {visit.reference}; choose someone else")
+    if not staff.active:
+        raise Conflict(f"{staff.code} is not active")
+    previous = visit.assigned_staff_id
+    if visit.status == "unassigned":
+        states.move("visit", visit, "assigned")
+    visit.assigned_staff_id = staff.id
+    visit.shift_id = shift.id if shift else None
+    visit.planned_start = planned_start
+    _audit(session, visit, actor or SYSTEM, "propose_visit", now, staff_id=staff.id,
+           previous_staff_id=previous, planned_start=planned_start.isoformat())
+    _flush(session, visit)
+    return visit
+
+
 def _worker_told(session: so.Session, visit: Visit, staff_id: int) -> bool:
     """Whether a text about the current offer of ``visit`` has left for ``staff_id``."""
     sent = session.scalar(

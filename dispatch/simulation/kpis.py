@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -142,7 +142,9 @@ def collect(
         "urgent_2h_in_hours": _compliance([r for r in records if in_hours(r)], "urgent_2h"),
         "urgent_2h_out_of_hours": _compliance([r for r in records if not in_hours(r)],
                                               "urgent_2h"),
-        "travel_minutes_per_visit": _travel_per_visit(visit_logs, records),
+        # A staff figure: each carer's visit counts, both halves of a pair (issue 15).
+        "travel_minutes_per_visit": _travel_per_visit(
+            visit_logs, carer_visits(v for vs in visits_of.values() for v in vs)),
         "policy": policy,
         "categories": dict(sorted(Counter(r.category or "none" for r in referrals).items())),
         "late_causes": dict(sorted(Counter(r.cause for r in records if r.cause).items())),
@@ -184,8 +186,14 @@ def _compliance(records: Sequence[VisitRecord], category: str) -> dict[str, Any]
     }
 
 
-def _travel_per_visit(logs: Mapping[int, VisitLog], records: Sequence[VisitRecord]) -> float:
-    reached = sum(1 for r in records if r.response_minutes is not None)
+def carer_visits(visits: Iterable[Visit]) -> int:
+    """Visits reached counted per carer: a double-handed pair is two (each carer travelled
+    to it and spent the time there), where the patient-facing figures count it once."""
+    return sum(1 for v in visits if v.arrived_at is not None)
+
+
+def _travel_per_visit(logs: Mapping[int, VisitLog], reached: int) -> float:
+    """Travel minutes per carer visit reached (a staff figure)."""
     total = sum(log.travel_seconds for log in logs.values())
     return round(total / 60 / reached, 2) if reached else 0.0
 
@@ -229,7 +237,8 @@ def _by_network(session: so.Session, records: Sequence[VisitRecord],
             continue
         urgent = _compliance(mine, "urgent_2h")
         out[code] = {
-            "urgent_2h": {k: urgent[k] for k in ("count", "met", "compliance")},
+            # "visits": every 2-hour visit of the network's demand, due by the day's end or not.
+            "urgent_2h": {k: urgent[k] for k in ("count", "met", "compliance", "visits")},
             "response_24h": {k: _compliance(mine, "response_24h")[k]
                              for k in ("count", "met", "compliance")},
             "utilisation": _utilisation(shifts)["mean"],

@@ -141,15 +141,56 @@ def nearest_assign(
     ]
     if not options:
         return False
+    partner = _placed_partner(session, visit)
+    if partner is not None:
+        # A double-handed visit: the second carer is chosen to start *with* the first, and
+        # both are timed to the later of their two starts (issue 15).
+        options = [_together(o, partner, visit) for o in options]
+        options = [o for o in options if o.start + timedelta(
+            minutes=visit.duration_minutes) <= o.shift.ends_at] or options
     free = [o for o in options if o.free_now and o.on_time]
     if free:
-        best = min(free, key=lambda o: (o.travel, o.staff.id))
+        best = min(free, key=lambda o: (o.start, o.travel, o.staff.id) if partner
+                   else (o.travel, o.staff.id))
     else:
         timely = [o for o in options if o.on_time] or options
         best = min(timely, key=lambda o: (o.start, o.travel, o.staff.id))
     visit_actions.assign(session, visit=visit, staff=best.staff, shift=best.shift,
                          planned_start=best.start, now=now)
+    if partner is not None and partner.planned_start != best.start:
+        _retime(session, partner, best.start, now)
     return True
+
+
+def _placed_partner(session: so.Session, visit: Visit) -> Visit | None:
+    """The other half of ``visit``'s double-handed pair, if a carer already has it."""
+    other = pairs.partner(session, visit)
+    if other is None or other.kind != pairs.DOUBLE_HANDED or other.staff is None:
+        return None
+    if other.visit.status not in (*states.VISIT_PROPOSED_STATUSES, "accepted") \
+            or other.visit.planned_start is None:
+        return None
+    return other.visit
+
+
+def _together(option: _Option, partner: Visit, visit: Visit) -> _Option:
+    """``option`` timed to start with ``partner``: the later of the two starts."""
+    assert partner.planned_start is not None
+    start = max(option.start, partner.planned_start)
+    return dataclasses.replace(option, start=start, on_time=start <= visit.deadline)
+
+
+def _retime(session: so.Session, partner: Visit, start: datetime, now: datetime) -> None:
+    """Move the first carer's half to the pair's common start (they are told if it moved)."""
+    staff = session.get(Staff, partner.assigned_staff_id)
+    shift = session.get(Shift, partner.shift_id) if partner.shift_id else None
+    if staff is None:
+        return
+    if partner.status == "accepted":
+        visit_actions.retime_accepted(session, visit=partner, planned_start=start, now=now)
+    else:
+        visit_actions.assign(session, visit=partner, staff=staff, shift=shift,
+                             planned_start=start, now=now)
 
 
 def _skilled_shifts(session: so.Session, visit: Visit, now: datetime) -> list[tuple[Shift, Staff]]:
@@ -163,7 +204,7 @@ def _skilled_shifts(session: so.Session, visit: Visit, now: datetime) -> list[tu
     needed = set(visit.skills)
     excluded = {*(visit.excluded_staff_ids or []), *(visit.unanswered_staff_ids or [])}
     # A double-handed visit's two halves go to two people (the dispatcher rings a second
-    # carer); the baseline does not time them together (only the optimised planner does).
+    # carer, timed to start with the first: nearest_assign).
     partner = pairs.partner(session, visit)
     if partner is not None and partner.kind == pairs.DOUBLE_HANDED and partner.staff:
         excluded.add(partner.staff.id)

@@ -37,7 +37,8 @@ import dispatch.web.packages
 import dispatch.web.practices
 import dispatch.web.reports
 import dispatch.web.users
-import dispatch.web.visits  # noqa: F401  (each registers its routes on ``bp``)
+import dispatch.web.visits
+import dispatch.web.week_plan  # noqa: F401  (each registers its routes on ``bp``)
 from dispatch.web.common import ROLE_HOME, bp, init_app, london_time
 
 __all__ = ["ROLE_HOME", "bp", "init_app", "london_time"]

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
@@ -42,8 +42,16 @@ from dispatch.services import (
 )
 from dispatch.services import board as service
 from dispatch.services import board_visit as one_visit
+from dispatch.web import board_rows
 from dispatch.web.common import bp, london_time
-from dispatch.web.drawings import map_drawing, timeline_drawing
+from dispatch.web.drawings import (
+    EMPTY_TIMELINE,
+    MAP_STATES,
+    map_drawing,
+    map_list,
+    tile_origin,
+    timeline_drawing,
+)
 from dispatch.web.pageforms import (
     AssignForm,
     DoubleHandedForm,
@@ -100,12 +108,31 @@ def _parts(read: board_page.BoardRead) -> dict[str, Any]:
     network_arg = board.network_id or 0
     # One url_for, not one per row: building a URL is a fifth of rendering 1,000 rows.
     template = url_for("web.board_visit", visit_id=VISIT_ID_SLOT, network=network_arg)
+    slot = str(VISIT_ID_SLOT)
+
+    def visit_href(visit_id: int) -> str:
+        return template.replace(slot, str(visit_id))
+
+    tile_url = current_app.config.get("MAP_TILE_URL") or None
+    origin = tile_origin(tile_url)
+    if origin is not None:  # the page's policy allows images from the tile server, only it
+        g.csp_img_hosts = (origin,)
+    drawn_map = map_drawing(board, tile_url=tile_url if origin else None)
+    groups = _timeline_groups(board)
     return {"board": board, "every_network": actor.networks is None,
             "pin_warnings": pin_warnings.pinned_costs(board),
-            "timeline": timeline_drawing(board), "map": map_drawing(board),
-            "timeline_groups": _timeline_groups(board),
+            # All networks: one drawing per network (the groups), none for the whole board.
+            "timeline": timeline_drawing(board) if not groups else EMPTY_TIMELINE,
+            "map": drawn_map, "map_dots": board_rows.map_dots(drawn_map.visits),
+            "map_workers": board_rows.map_workers(drawn_map.workers),
+            "timeline_rows": board_rows.timeline_rows,
+            "map_list": map_list(board), "map_states": tuple(MAP_STATES.values()),
+            "map_tile_attribution": current_app.config.get("MAP_TILE_ATTRIBUTION") or "",
+            "timeline_groups": groups,
+            "attention_rows": board_rows.attention_rows(board.attention, board.now, visit_href),
+            "planned_rows": board_rows.planned_rows(board.planned, board.now, visit_href),
             "counts": board.counts(), "network_arg": network_arg,
-            "visit_href": lambda visit_id: template.replace(str(VISIT_ID_SLOT), str(visit_id)),
+            "visit_href": visit_href,
             # H-022: unconfirmed hand-overs and overdue referrals out, refreshed with the rest.
             "handovers": read.handovers}
 

@@ -226,8 +226,12 @@ def _allow_page_scripts(response: Response) -> Response:
     """
     nonce = g.get("csp_nonce")
     if nonce and "Content-Security-Policy" not in response.headers:
-        response.headers["Content-Security-Policy"] = BASE_CSP.replace(
-            "script-src 'self'", f"script-src 'self' 'nonce-{nonce}'")
+        policy = BASE_CSP.replace("script-src 'self'", f"script-src 'self' 'nonce-{nonce}'")
+        hosts = g.get("csp_img_hosts")  # the board's configured map tile server, if any
+        if hosts:
+            policy = policy.replace("img-src 'self' data:",
+                                    "img-src 'self' data: " + " ".join(hosts))
+        response.headers["Content-Security-Policy"] = policy
     return response
 
 

@@ -26,12 +26,14 @@ from dispatch.services import (
     onward,
     patients,
     referrals,
+    slot_holds,
     slots,
 )
 from dispatch.services import care_plan_access as access
 from dispatch.services.duplicates import ReferralRead, possible_duplicates
 from dispatch.services.patient_matching import PatientMismatch
 from dispatch.services.referral_commands import NewReferral
+from dispatch.services.slot_holds import hold_minutes
 from dispatch.web.common import bp, london_time
 from triage import CFS_NAMES, NEEDS, RED_FLAGS, UCR_NEEDS
 from triage.timing import local
@@ -249,7 +251,8 @@ def _offered_slots(referral: Referral) -> list[slots.OfferedSlot] | None:
         return None
     return slots.offer_slots(get_session(), referral.id, actor=current_actor(), now=now(),
                              provider=provider_for(current_app),
-                             purpose="offer the caller a time", request_id=request_id())
+                             purpose="offer the caller a time", request_id=request_id(),
+                             hold=hold_minutes(current_app.config))
 
 
 @bp.post("/referrals/<int:referral_id>/booking")
@@ -272,6 +275,12 @@ def book_slot(referral_id: int) -> ResponseReturnValue:
     start = _slot_start(choice) if choice.validate() else None
     form = forms.BookingForm(formdata=None)
     if start is None or visit is None:
+        get_session().commit()
+        return _render_result(read, form, slot_form=choice, errors=forms.error_list(choice))
+    try:
+        slot_holds.require_hold(get_session(), visit_id=visit.id, start=start, now=now())
+    except InvalidInput as exc:
+        choice.slot.errors = [*choice.slot.errors, *exc.errors["slot"]]
         get_session().commit()
         return _render_result(read, form, slot_form=choice, errors=forms.error_list(choice))
     wall = local(start)

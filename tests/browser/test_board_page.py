@@ -101,7 +101,7 @@ def test_board_jeopardy_first_and_manual_assign_with_confirm(
     assert "app-row--jeopardy" in (first_row.get_attribute("class") or "")
     assert "left" in first_row.inner_text() or "overdue" in first_row.inner_text()
     assert page.locator("#timelines .app-tl-row").count() > 5
-    assert page.locator("#board-map circle").count() >= OPEN_VISITS // 2
+    assert page.locator("#board-map .app-map-visit").count() >= OPEN_VISITS // 2
     header = page.evaluate(
         "getComputedStyle(document.querySelector('.nhsuk-header')).backgroundColor")
     assert header == NHS_BLUE

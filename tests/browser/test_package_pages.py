@@ -40,6 +40,7 @@ def packages_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                  display_name="Cara Coordinator", network_ids=[network.id], all_networks=False)
         add_user(session, username="max", role="manager", password=PASSWORD, now=now,
                  display_name="Max Manager")
+        _over_budget_package(session, now)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="packages-server", daemon=True)
     thread.start()
@@ -50,6 +51,31 @@ def packages_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         thread.join(timeout=10)
         server.server_close()
         get_database(app).dispose()
+
+
+def _over_budget_package(session: Any, now: datetime) -> None:
+    """A second network with a £500 budget and, sent for approval, 7 hours of home care a
+    week for 4 weeks (£938) for Annie (very high risk): over budget, so it waits for a
+    manager (issue 17, H-231-C2)."""
+    from datetime import date
+
+    from dispatch.actors import Actor
+    from dispatch.services import budgets, tariffs
+    from dispatch.services import packages as svc
+    from tests.dispatch import factories as f
+
+    tariffs.ensure_default_tariff(session, now.date())
+    network = f.network(session, code="N-BUDGET", name="Budget network")
+    annie = f.patient(session, nhs_number="9434765870", given_name="Annie", family_name="Smith",
+                      network_id=network.id, lat=51.512, lon=-0.225)
+    actor = Actor(None, "cara", "coordinator")
+    budgets.set_budget(session, network_id=network.id, period_start=date(2026, 12, 1),
+                       period_end=date(2027, 4, 1), health_pence=25_000,
+                       social_care_pence=25_000, actor=actor, now=now)
+    package = svc.create_package(session, patient_id=annie.id, start_date=date(2026, 12, 7),
+                                 end_date=None, lines=[svc.LineRequest("home_care_hour", 7, 4)],
+                                 actor=actor, now=now)
+    svc.submit_package(session, package_id=package.id, actor=actor, now=now)
 
 
 def _sign_in(page: Any, base: str, username: str, path: str) -> None:
@@ -107,4 +133,32 @@ def test_package_from_build_to_approval_by_a_manager(
     assert "approved" in page.locator(".app-flash").inner_text()
     assert page.locator("#package-status").inner_text().lower() == "approved"
     _fits(page, size[0])
+    assert all("127.0.0.1" not in u for u in blocked.urls)
+
+
+@pytest.mark.parametrize("size", [pytest.param((1280, 900), id="desktop"),
+                                  pytest.param((390, 844), id="phone")])
+def test_over_budget_package_shows_the_manager_the_figures(
+    page: Any, blocked: Blocked, packages_server: str, size: tuple[int, int],
+) -> None:
+    """Max opens Annie's package, sent over its network's budget: the figures are above the
+    approve button, with the seeds' weekly spend for her tier; no sideways scroll, and axe
+    finds nothing of moderate impact or worse."""
+    from tests.browser.axe import serve_axe, violations
+    from tests.browser.support import settled
+
+    base = packages_server
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    serve_axe(page)
+    _sign_in(page, base, "max", "/packages")
+    with page.expect_navigation():
+        page.locator("#packages-decide tbody tr", has_text="Annie").get_by_role("link").click()
+    settled(page)
+    over = page.locator("#over-budget").inner_text()
+    assert "budget £500" in over and "£438 over" in over and "needs a manager" in over
+    assert "£256.87 a week" in page.locator("#tier-guide").inner_text()
+    assert page.locator("#approve").is_visible()
+    _fits(page, size[0])
+    assert [str(v) for v in violations(page)] == []
+    screenshot(page, f"package-over-budget-{'phone' if size[0] < 500 else 'desktop'}")
     assert all("127.0.0.1" not in u for u in blocked.urls)

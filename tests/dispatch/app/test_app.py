@@ -41,7 +41,9 @@ def test_serve_starts_with_no_settings(tmp_path: Path) -> None:
     assert (tmp_path / "dispatch.sqlite3").exists()
 
 
-def _wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> object:
+def _wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 300.0) -> object:
+    """The body of ``url`` once it answers (a bound only against a hung server, not a speed
+    check: a first start migrates a new database, slow on a busy machine)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -108,3 +108,10 @@ def test_demo_data_needs_zone_in_now(cli_env: str) -> None:
     """A naive --now is refused with exit 2."""
     result = CliRunner().invoke(main, ["demo-data", "--now", "2026-12-01T03:00"])
     assert result.exit_code == 2 and "time zone" in result.output
+
+
+def test_worker_without_a_broker_says_what_to_set(cli_env: str) -> None:
+    """`dispatch worker` with nothing configured (the default) refuses in words, exit 2."""
+    result = CliRunner().invoke(main, ["worker"])
+    assert result.exit_code == 2
+    assert "DISPATCH_TASK_BROKER_URL" in result.output

@@ -117,3 +117,39 @@ def test_doctor_identity_provider_in_words() -> None:
     assert check_identity(configured, network=False)[0].status == WARN
     (down,) = check_identity(configured)
     assert down.status == FAIL and "not reachable" in down.message
+
+
+@pytest.mark.safety("H-088")
+def test_doctor_workers_broker_unreachable_and_no_live_worker(tmp_path: Path) -> None:
+    """Planning on workers: a broker that does not answer is a failure in words (no secret
+    printed); a broker that answers with no worker beating is a failure too; unset, planning
+    in-process is fine."""
+    from datetime import timedelta
+
+    from sqlalchemy import orm as so
+
+    from dispatch.clock import wall_clock
+    from dispatch.database import make_engine
+    from dispatch.doctor import check_workers
+    from dispatch.services import operations
+
+    url = _url(tmp_path)
+    migrate.upgrade(url)
+    closed = "redis://:hunter2@127.0.0.1:1/0"  # port 1: nothing listens
+    [off] = check_workers({"DATABASE_URL": url})
+    [down] = check_workers({"DATABASE_URL": url, "TASK_BROKER_URL": closed})
+    assert off.status == OK and "in" in off.message
+    assert down.status == FAIL and "does not answer" in down.message
+    assert "hunter2" not in down.message
+
+    from dispatch.doctor import _live_workers
+
+    assert _live_workers(url).status == FAIL
+    engine = make_engine(url)
+    with so.Session(engine) as session:
+        operations.record_worker(session, name="host-a:123", now=wall_clock())
+        operations.record_worker(session, name="host-b:9", now=wall_clock() - timedelta(days=2))
+        session.commit()
+    engine.dispose()
+    alive = _live_workers(url)
+    assert alive.status == OK and "1 planning worker(s) alive: host-a:123" in alive.message

@@ -170,3 +170,64 @@ def test_budget_amounts_default_to_the_seeds_per_capita_spend(session: so.Sessio
 
     assert budget.social_care_pence == 13_357 * 5
     assert budget.health_pence == 3_356 * 5
+
+
+# -- H-231-C2: an over-budget package goes to a manager when it is sent --------------------
+
+
+@pytest.mark.safety("H-231")
+def test_over_budget_package_routed_to_a_manager_on_submit_with_the_figures(
+        session: so.Session, priced: m.Patient) -> None:  # noqa: F811
+    """Within a coordinator's limit (£938) but over the network's £500 budget: sent, it waits
+    for a manager (audit and API), on the manager's list and not the coordinator's, with
+    the figures; within budget it stays the coordinator's."""
+    from dispatch.services import package_queue
+
+    _budget(session, priced.network_id, 500)
+    coordinator, manager = _user(session, "coordinator"), _user(session, "manager")
+    limits = svc.approval_limits()
+    package = _submitted(session, priced, 4)
+
+    view = svc.describe(session, package)
+    assert view.awaiting_role == "manager"
+    assert view.over_budget is not None and "budget £500" in view.over_budget
+    assert "left £500" in view.over_budget and "£438 over" in view.over_budget
+    event = session.query(m.AuditEvent).filter_by(action="submit_package",
+                                                  entity_id=str(package.id)).one()
+    assert event.details["required_role"] == "manager" and "over_budget" in event.details
+    assert package in package_queue.waiting_for(session, manager, limits)
+    assert package not in package_queue.waiting_for(session, coordinator, limits)
+    assert "it needs a manager" in (svc.approval_check(session, package=package,
+                                                       actor=coordinator) or "")
+
+    small = _package(session, priced, ("medication_visit", 1, 1))  # £19
+    svc.submit_package(session, package_id=small.id, actor=coordinator, now=NOW)
+    assert svc.describe(session, small).awaiting_role == "coordinator"
+    assert svc.describe(session, small).over_budget is None
+    assert small in package_queue.waiting_for(session, coordinator, limits)
+
+
+@pytest.mark.safety("H-231")
+def test_api_shows_the_over_budget_figures_and_the_page_warns_the_manager(
+        app: Any, client: Any, token_for: Any, session: so.Session,
+        priced: m.Patient) -> None:  # noqa: F811
+    """Through the API: sending answers awaiting_role manager and over_budget; the manager's
+    page shows the figures above the approve button."""
+    _budget(session, priced.network_id, 500)
+    package = _package(session, priced, ("home_care_hour", 7, 4))
+    session.commit()
+    coordinator = token_for("coordinator")
+
+    sent = client.post(f"/api/packages/{package.id}/submit", headers=coordinator)
+
+    assert sent.status_code == 200, sent.get_json()
+    body = sent.get_json()
+    assert body["awaiting_role"] == "manager" and "£438 over" in body["over_budget"]
+    assert body["tier_weekly_guide_pence"] > 0
+    approve = client.post(f"/api/packages/{package.id}/approve", json={},
+                          headers=coordinator)
+    assert approve.status_code == 403 and "over its budget" in str(approve.get_json())
+    web, _ = office_client(app, session, "manager")
+    html = web.get(f"/packages/{package.id}").get_data(as_text=True)
+    assert 'id="over-budget"' in html and "£438 over" in html and 'id="approve"' in html
+    assert "£256.87 a week for a very high risk person" in html  # the seeds' per-capita spend

@@ -364,6 +364,30 @@ def test_load_tiers_match_summary(loaded: Loaded) -> None:
     assert loaded.summary.tier_counts == tier_counts(SMALL)
 
 
+def test_load_gives_each_network_a_budget_from_the_seeds_per_capita_spend(
+        loaded: Loaded) -> None:
+    """Issue 17: a budget a network for the financial year holding the demo's day, its
+    amounts the seeds' per-capita social care and community spend of the network's top three
+    strata, 5 % pooled (recomputed here from the stored register and the seeds' table)."""
+    from dispatch.models import NetworkBudget
+    from dispatch.services.strata import PER_CAPITA
+
+    with so.Session(loaded.engine) as session:
+        budgets = list(session.scalars(sa.select(NetworkBudget)))
+        assert len(budgets) == loaded.summary.networks
+        for budget in budgets:
+            assert (budget.period_start, budget.period_end) == (date(2026, 4, 1),
+                                                                date(2027, 4, 1))
+            counts = {tier: int(n) for tier, n in session.execute(
+                sa.select(Patient.risk_tier, sa.func.count())
+                .where(Patient.network_id == budget.network_id)
+                .group_by(Patient.risk_tier))}
+            social = sum(PER_CAPITA[t].social_care * counts.get(t, 0)
+                         for t in ("very_high", "high", "moderate"))
+            assert budget.social_care_pence == round(social * 0.05 * 100)
+            assert budget.health_pence > 0
+
+
 def test_load_users_sign_in(loaded: Loaded) -> None:
     """One user per role, each password checks against its hash; field staff has a staff row."""
     users = {u.role: u for u in loaded.summary.users}

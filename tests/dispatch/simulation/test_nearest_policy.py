@@ -1,12 +1,17 @@
-"""The nearest-worker baseline keeps the rota's breaks, as the planner does."""
+"""The nearest-worker baseline keeps the rota's breaks, as the planner does, and times the
+two halves of a double-handed visit together."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch import models as m
+from dispatch.actors import SYSTEM
+from dispatch.services import pairs
 from dispatch.simulation.policies import nearest_assign
 from routing.travel import GeodesicTravelTime
 from tests.dispatch import factories as f
@@ -58,3 +63,28 @@ def test_a_visit_that_would_run_into_the_break_starts_after_it(session: so.Sessi
 
     assert visit.planned_start is not None
     assert visit.planned_start >= NOW + timedelta(minutes=45)
+
+
+@pytest.mark.safety("H-147")
+def test_the_second_carer_of_a_pair_is_timed_with_the_first(session: so.Session) -> None:
+    """A hoist transfer: the near nurse takes the first half (she could start at once), the
+    other is on a break for the next 40 minutes; the second half goes to her and both halves
+    start together when she can come (the first nurse's half moves; her offer says so)."""
+    visit, staff = _world(session, breaks={"far": (-5, 40)})
+    second = pairs.make_double_handed(session, visit=visit, now=NOW, actor=SYSTEM)
+    positions = {staff["near"].id: (51.512, -0.225), staff["far"].id: (51.52, -0.20)}
+    assert nearest_assign(session, visit=visit, now=NOW, provider=GeodesicTravelTime(),
+                          positions=positions)
+    first_start = visit.planned_start
+    assert visit.assigned_staff_id == staff["near"].id and first_start is not None
+
+    assert nearest_assign(session, visit=second, now=NOW, provider=GeodesicTravelTime(),
+                          positions=positions)
+
+    assert second.assigned_staff_id == staff["far"].id
+    assert second.planned_start == visit.planned_start
+    assert visit.planned_start is not None and visit.planned_start > first_start
+    texts = session.scalars(sa.select(m.Message.body).where(
+        m.Message.staff_id == staff["near"].id)).all()
+    # Her offer was not sent yet: it is rewritten with the common time (one text an offer).
+    assert len(texts) == 1 and f"{visit.planned_start:%H:%M}-" in texts[0]

@@ -182,7 +182,11 @@ def test_simulated_morning_one_network_plays_only_its_demand(template: Path,
 
     one = simulate(replace(MORNING, networks=(code,)), template=template).kpis
 
-    assert one["urgent_2h"]["count"] == whole[code]["urgent_2h"]["count"]
+    # Every 2-hour visit, due or not. Not "equal": in the whole day another network's visit
+    # may be covered by this one (cross-cover moves the visit to the covering network, e.g.
+    # when the tier rule keeps the other network's hybrid worker off it); alone, a network
+    # plays its own demand only, so never more than the whole day gave it, and some.
+    assert 1 <= one["urgent_2h"]["visits"] <= whole[code]["urgent_2h"]["visits"]
     assert set(one["networks"]) <= set(whole)
 
 

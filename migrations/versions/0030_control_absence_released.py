@@ -1,7 +1,7 @@
 """absences: the visits an absence took off the worker
 
-Revision ID: 0026_control
-Revises: 0025_integ16
+Revision ID: 0030_control
+Revises: 0029_carework
 Create Date: 2026-12-06 04:10:00
 
 When an absence is cancelled the page says what became of the visits it released (back with
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0026_control'
-down_revision: str | None = '0025_integ16'
+revision: str = '0030_control'
+down_revision: str | None = '0029_carework'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
