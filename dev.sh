@@ -41,7 +41,8 @@ case "${1:-}" in
     .venv/bin/dispatch db upgrade
     if .venv/bin/dispatch demo-data --help >/dev/null 2>&1; then
       step "demo data"
-      .venv/bin/dispatch demo-data --seed "${DEMO_SEED:-1}" --if-empty
+      .venv/bin/dispatch demo-data --seed "${DEMO_SEED:-1}" --if-empty \
+        --history-days "${DEMO_HISTORY_DAYS:-7}"
     fi
     step "serving on http://127.0.0.1:5000 (Ctrl-C stops)"
     exec .venv/bin/dispatch serve --host 127.0.0.1 --port 5000 --demo-activity "$@"

@@ -98,6 +98,10 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.users_page", "GET"): frozenset({ADMIN}),
     ("web.user_networks_page", "GET"): frozenset({ADMIN}),
     ("web.user_networks_save", "POST"): frozenset({ADMIN}),
+    ("web.user_new_page", "GET"): frozenset({ADMIN}),
+    ("web.user_create", "POST"): frozenset({ADMIN}),
+    ("web.user_disable", "POST"): frozenset({ADMIN}),
+    ("web.user_enable", "POST"): frozenset({ADMIN}),
     # Consent to share the care plan (dispatch/web/consent.py): recorded by the people who
     # talk to the patient and their carers.
     ("web.consent_page", "GET"): frozenset({CALL_HANDLER, COORDINATOR}),

@@ -27,7 +27,8 @@ class Patients(MethodView):
     @blp.arguments(PatientQuerySchema, location="query")
     @blp.response(200, PatientSchema(many=True))
     def get(self, query: dict[str, Any]) -> Any:
-        """Find patients by NHS number, or by family name, date of birth and/or postcode."""
+        """Find patients by NHS number, or by name (or family name), date of birth and/or
+        postcode; every patient found is audited as seen (which terms, never their values)."""
         session = get_session()
         found = service.search_patients(session, query=query, actor=current_actor(), now=now(),
                                         purpose="find the patient for a referral",

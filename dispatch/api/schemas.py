@@ -189,6 +189,10 @@ class VisitQuerySchema(StrictSchema):
 class PatientQuerySchema(StrictSchema):
     nhs_number = Text(validate=validate.Length(max=20))
     family_name = Text(validate=NAME)
+    name = Text(validate=NAME, metadata={
+        "description": "What the caller says: a family name alone, or given name(s) then "
+                       "family name (\"Joe Bloggs\"); whole words, any case. With "
+                       "date_of_birth, as the call handler's page searches"})
     date_of_birth = fields.Date()
     postcode = Text(validate=validate.Length(max=10))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any, Final, TypeVar, cast
 
@@ -59,6 +59,7 @@ def load_demo(
     now: datetime,
     progress: Callable[[str], None] | None = None,
     staffing: Staffing | None = None,
+    history_days: int = 0,
 ) -> DemoSummary:
     """Generate the demo for ``seed`` and write it in one transaction.
 
@@ -78,6 +79,9 @@ def load_demo(
         Called with a short line of text after each step and every 50,000 patients.
     staffing
         Workers per network and shift pattern (default: the calibrated demo teams).
+    history_days
+        Roster this many days before ``now`` as well, for the past that
+        :func:`dispatch.simulation.history.play_history` plays afterwards.
 
     Returns
     -------
@@ -99,8 +103,12 @@ def load_demo(
         raise ValueError(f"patients must be >= 0, got {patients}")
     report = progress or _silent
     networks, bases = generate_places(seed=seed)
+    if history_days < 0:
+        raise ValueError(f"history_days must be >= 0, got {history_days}")
     roster = generate_roster(seed=seed, networks=networks, bases=bases, now=now,
-                             staffing=staffing)
+                             staffing=staffing,
+                             # 06:00 of the first day is at most 18 h before "now - days - 12 h"
+                             history=timedelta(days=history_days, hours=12 if history_days else 0))
     users = demo_users(seed=seed, networks=networks, roster=roster)
     with _connection(target) as conn:
         _refuse_non_empty(conn, users)

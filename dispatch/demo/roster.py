@@ -98,8 +98,10 @@ def generate_roster(
     bases: Sequence[DemoBase],
     now: datetime,
     staffing: Staffing | None = None,
+    history: timedelta = timedelta(0),
 ) -> Roster:
-    """Staff for every network and the shifts that overlap ``now - 12 h .. now + 24 h``.
+    """Staff for every network and the shifts that overlap ``now - 12 h .. now + 24 h``
+    (from ``history`` earlier still, for the demo's played past).
 
     Parameters
     ----------
@@ -123,7 +125,9 @@ def generate_roster(
     counts = _slots(networks, staffing or Staffing())
     pools = _staff_pools(rng, networks, bases, counts)
     staff = tuple(member for pool in pools.values() for member in pool)
-    shifts = tuple(_shifts(pools, counts, now))
+    if history < timedelta(0):
+        raise ValueError("history must not be negative")
+    shifts = tuple(_shifts(pools, counts, now, WINDOW_BEFORE + history))
     return Roster(now=now, staff=staff, shifts=shifts)
 
 
@@ -195,10 +199,11 @@ def _staff_phones() -> Iterator[str]:
 
 
 def _shifts(
-    pools: Mapping[tuple[str, str, str], list[DemoStaff]], counts: Slots, now: datetime
+    pools: Mapping[tuple[str, str, str], list[DemoStaff]], counts: Slots, now: datetime,
+    before: timedelta = WINDOW_BEFORE,
 ) -> Iterator[DemoShift]:
     """Every rostered shift overlapping the window, by date, pattern, network and role."""
-    window_start = (now - WINDOW_BEFORE).astimezone(UTC)
+    window_start = (now - before).astimezone(UTC)
     window_end = (now + WINDOW_AFTER).astimezone(UTC)
     first = window_start.astimezone(LONDON).date() - timedelta(days=1)
     last = window_end.astimezone(LONDON).date()

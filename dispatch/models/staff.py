@@ -88,3 +88,6 @@ class Absence(Base):
     created_at: so.Mapped[datetime] = created_at_column()
     cancelled_at: so.Mapped[datetime | None]
     cancelled_by: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    #: The visits recording it took off the worker (what became of them is reported when
+    #: it is cancelled); None for absences recorded before this was kept.
+    released_visit_ids: so.Mapped[list[int] | None] = so.mapped_column(sa.JSON)

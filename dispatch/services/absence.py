@@ -84,6 +84,8 @@ def record_absence(
         else:
             released.append(visit_actions.unassign(session, visit=visit, now=now, reason=why,
                                                    actor=actor))
+    absence.released_visit_ids = [v.id for v in released]
+    session.flush()
     audit.record(session, actor=actor, action="record_absence", now=now,
                  entity=("staff", staff.id), purpose="absence",
                  details={"absence_id": absence.id, "reason": reason,
@@ -163,7 +165,10 @@ def get(session: so.Session, absence_id: int) -> Absence:
 def cancel_absence(session: so.Session, *, absence_id: int, staff_id: int | None = None,
                    actor: Actor, now: datetime) -> Absence:
     """Cancel an absence (recorded by mistake, or the worker is back): the planner may use
-    them again in it. Visits already released stay with whoever the planner gave them to.
+    them again in it. The caller re-plans the network: the visits the absence released that
+    nobody has accepted yet (unassigned, planned, or offered and unanswered) may go back to
+    the worker; a visit another worker accepted stays theirs (the planner never takes
+    accepted work away). :func:`released_fates` says which went where.
 
     :raise NotFound: no such absence (of ``staff_id`` when given).
     :raise Conflict: already cancelled.
@@ -193,3 +198,85 @@ def on_board(session: so.Session, *, network_id: int | None, start: datetime,
     if network_id is not None:
         stmt = stmt.where(Staff.network_id == network_id)
     return [(a, s) for a, s in session.execute(stmt)]
+
+
+# --- the absence page: past and upcoming, and what became of the released visits -----------
+
+#: The absence page lists past and cancelled absences of this many days.
+PAST_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An absence with its worker, as the absence page lists it."""
+
+    absence: Absence
+    staff: Staff
+
+
+def listing(session: so.Session, *, networks: frozenset[int] | None, network_id: int | None,
+            now: datetime) -> tuple[list[Listed], list[Listed]]:
+    """(current and upcoming, past and cancelled in the last :data:`PAST_DAYS` days) of the
+    workers of ``network_id`` (or of ``networks``, a coordinator's; None: every network):
+    upcoming soonest first, past most recent first."""
+    stmt = (sa.select(Absence, Staff).join(Staff, Staff.id == Absence.staff_id)
+            .where(Absence.ends_at > now - timedelta(days=PAST_DAYS)))
+    if networks is not None:
+        stmt = stmt.where(Staff.network_id.in_(networks))
+    if network_id is not None:
+        stmt = stmt.where(Staff.network_id == network_id)
+    rows = [Listed(a, s) for a, s in session.execute(stmt.order_by(Absence.starts_at,
+                                                                   Absence.id))]
+    upcoming = [r for r in rows if r.absence.cancelled_at is None and r.absence.ends_at > now]
+    past = [r for r in rows if r not in upcoming]
+    past.sort(key=lambda r: (r.absence.cancelled_at or r.absence.ends_at), reverse=True)
+    return upcoming, past
+
+
+@dataclass(frozen=True)
+class Fates:
+    """What became of an absence's released visits (after a cancel and its re-plan)."""
+
+    back: tuple[Visit, ...]  # with the worker again (offered or planned)
+    others: tuple[tuple[Visit, str], ...]  # with another worker: (visit, their name)
+    waiting: tuple[Visit, ...]  # not placed yet (the planner or a coordinator will)
+    closed: tuple[Visit, ...]  # done, cancelled or handed back meanwhile
+
+
+def released_fates(session: so.Session, absence: Absence) -> Fates:
+    """Where the visits ``absence`` released are now (none listed for old absences)."""
+    ids = absence.released_visit_ids or []
+    visits = list(session.scalars(sa.select(Visit).where(Visit.id.in_(ids))
+                                  .order_by(Visit.planned_start, Visit.id))) if ids else []
+    names = dict(session.execute(sa.select(Staff.id, Staff.name).where(
+        Staff.id.in_({v.assigned_staff_id for v in visits if v.assigned_staff_id}))).all())
+    back, others, waiting, closed = [], [], [], []
+    for visit in visits:
+        if visit.status not in RELEASED + KEPT + ("unassigned",):
+            closed.append(visit)
+        elif visit.assigned_staff_id is None:
+            waiting.append(visit)
+        elif visit.assigned_staff_id == absence.staff_id:
+            back.append(visit)
+        else:
+            others.append((visit, names.get(visit.assigned_staff_id, "another worker")))
+    return Fates(tuple(back), tuple(others), tuple(waiting), tuple(closed))
+
+
+def describe_fates(fates: Fates, staff: Staff) -> str:
+    """The fates in words, for the page's message ("" when the absence released nothing)."""
+    parts = []
+    if fates.back:
+        parts.append(f"back with {staff.name}: {_refs(fates.back)}")
+    if fates.others:
+        parts.append("kept by the worker who has them now: " + ", ".join(
+            f"{v.reference} ({name}, {v.status.replace('_', ' ')})" for v, name in fates.others))
+    if fates.waiting:
+        parts.append(f"still to place (on the board): {_refs(fates.waiting)}")
+    if fates.closed:
+        parts.append(f"closed meanwhile: {_refs(fates.closed)}")
+    return "; ".join(parts)
+
+
+def _refs(visits: tuple[Visit, ...]) -> str:
+    return ", ".join(v.reference for v in visits)

@@ -54,6 +54,7 @@ from dispatch.services import (
     tariffs,
     visit_actions,
 )
+from dispatch.services.patients import name_matches
 from dispatch.services.references import new_reference
 
 COORDINATOR, MANAGER = "coordinator", "manager"
@@ -78,6 +79,8 @@ PACKAGE_VISIT_CATEGORY = "planned"
 PACKAGE_VISIT_PRIORITY = 4
 # Visits not yet under way: ending a package cancels these.
 CANCELLABLE = ("unassigned", "assigned", "offered", "accepted")
+#: Longest patient name the package list searches for (the referral form's limit).
+NAME_MAX = 80
 
 
 @dataclass(frozen=True)
@@ -501,10 +504,20 @@ def _audit_read(
 
 def list_packages(
     session: so.Session, *, status: str | None = None, patient_id: int | None = None,
-    network_id: int | None = None, limit: int = 200,
+    network_id: int | None = None, limit: int = 200, patient_name: str | None = None,
 ) -> list[CarePackage]:
-    """Packages, newest first. :raise InvalidInput: unknown status."""
+    """Packages, newest first; ``patient_name`` as a caller says it ("Bloggs", "Joe
+    Bloggs": :func:`dispatch.services.patients.name_matches`).
+
+    :raise InvalidInput: unknown status, or a name too long to be one.
+    """
     stmt = sa.select(CarePackage)
+    if patient_name and patient_name.strip():
+        if len(patient_name) > NAME_MAX:
+            raise InvalidInput("invalid filter", errors={
+                "patient": [f"at most {NAME_MAX} characters"]})
+        stmt = stmt.join(Patient, Patient.id == CarePackage.patient_id).where(
+            name_matches(patient_name))
     if status:
         if status not in PACKAGE_TRANSITIONS:
             raise InvalidInput("invalid filter", errors={

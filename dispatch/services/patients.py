@@ -67,7 +67,8 @@ def find_patients(
         A malformed NHS number, or no search term at all (we never list the whole register).
     """
     bad = {name: [problem] for name, value in
-           (("nhs_number", nhs_number), ("family_name", family_name), ("postcode", postcode))
+           (("nhs_number", nhs_number), ("family_name", family_name), ("name", name),
+            ("postcode", postcode))
            if value and (problem := storable(value))}
     if bad:
         raise InvalidInput("invalid search", errors=bad)
@@ -89,8 +90,8 @@ def find_patients(
             stmt = stmt.where(Patient.postcode == normalise_postcode(postcode))
     else:
         raise InvalidInput(
-            "give an NHS number, or a family name, date of birth or postcode",
-            errors={"nhs_number": ["or family_name, date_of_birth, postcode"]},
+            "give an NHS number, or a name, date of birth or postcode",
+            errors={"nhs_number": ["or name, family_name, date_of_birth, postcode"]},
         )
     return list(session.scalars(stmt.order_by(Patient.family_name, Patient.id).limit(limit)))
 

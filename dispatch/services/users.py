@@ -25,7 +25,8 @@ TOKEN_BYTES = 32
 
 @dataclass(frozen=True)
 class NewUser:
-    """A user just created and the one copy of their token (never stored in clear)."""
+    """A user just created and the one copy of their token (never stored in clear; empty
+    when none was issued)."""
 
     user: User
     token: str
@@ -47,6 +48,7 @@ def add_user(
     staff_id: int | None = None,
     network_ids: Sequence[int] = (),
     all_networks: bool | None = None,
+    issue_api_token: bool = True,
 ) -> NewUser:
     """Create a user with a fresh API token.
 
@@ -85,7 +87,7 @@ def add_user(
     if all_networks is None:
         all_networks = not network_ids
     set_networks(session, user=user, network_ids=network_ids, all_networks=all_networks)
-    token = issue_token(session, user=user, now=now)
+    token = issue_token(session, user=user, now=now) if issue_api_token else ""
     return NewUser(user=user, token=token)
 
 

@@ -15,24 +15,34 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import RadioField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from dispatch import forms
 from dispatch.auth import current_actor
 from dispatch.config import LONDON
 from dispatch.db import get_session
-from dispatch.errors import InvalidInput
+from dispatch.errors import Conflict, InvalidInput
 from dispatch.jobs.replan_request import replan_now
 from dispatch.models import Shift, Staff
 from dispatch.request_clock import now
 from dispatch.services import absence as service
 from dispatch.services import network_scope
+from dispatch.services.manual import hm
 from dispatch.web.common import bp
 from dispatch.web.pageforms import optional_int
 
 HHMM = Regexp(r"^([01]?\d|2[0-3]):[0-5]\d$", message="Enter a time like 14:30")
 REASON_LABELS = {"sick": "Off sick", "absent": "Absent (another reason)",
                  "finishing_early": "Finishing early"}
+
+
+def _uk_date(form: FlaskForm, field: StringField) -> None:
+    """A date typed the UK way (1/12/2026) or by a date picker (2026-12-01)."""
+    if field.data:
+        try:
+            forms.read_date(field.data)
+        except ValueError as exc:
+            raise ValidationError(forms.BAD_DATE) from exc
 
 
 class AbsenceForm(FlaskForm):
@@ -42,21 +52,24 @@ class AbsenceForm(FlaskForm):
                            validators=[InputRequired("Choose the worker")])
     reason = RadioField("Why", choices=forms.options(REASON_LABELS.items()),
                         validators=[InputRequired("Choose why they are off")])
-    from_time = StringField("From (today, UK time)", validators=[
+    from_day = StringField("Starting on (date, if not today)", validators=[Optional(),
+                                                                         _uk_date])
+    from_time = StringField("From (UK time)", validators=[
         InputRequired("Enter the time the absence starts"), HHMM])
+    until_day = StringField("Back on (date, if not the day it starts)",
+                            validators=[Optional(), _uk_date])
     until_time = StringField("Back at (UK time)", validators=[Optional(), HHMM])
-    until_day = StringField("Back on (date, if not today)", validators=[Optional(), Regexp(
-        r"^\d{4}-\d{2}-\d{2}$", message="Enter a date like 2026-12-02")])
     note = StringField("Note (optional)", validators=[Optional(), Length(max=200)])
 
 
 def _workers(network_id: int | None) -> list[Staff]:
-    """Field workers with a shift today of the network (or of the coordinator's networks)."""
+    """Active field workers of the network (or of the coordinator's networks), with a shift
+    in the coming four weeks or the last day (an absence may start another day)."""
     session, actor = get_session(), current_actor()
     today = now().astimezone(LONDON).date()
-    start = datetime.combine(today, time(), tzinfo=LONDON)
+    start = datetime.combine(today, time(), tzinfo=LONDON) - timedelta(days=1)
     on_shift = sa.select(Shift.staff_id).where(
-        Shift.ends_at > start, Shift.starts_at < start + timedelta(days=1))
+        Shift.ends_at > start, Shift.starts_at < start + service.MAX_LENGTH)
     stmt = (sa.select(Staff)  # no DISTINCT: PostgreSQL cannot compare the JSON skills column
             .where(Staff.active.is_(True), Staff.role != "coordinator",
                    Staff.id.in_(on_shift), network_scope.visible(actor, Staff.network_id))
@@ -72,8 +85,12 @@ def _render(form: AbsenceForm, network_id: int | None, status: int = 200
         [("", "Choose a worker"), *((str(s.id), s.name) for s in _workers(network_id))])
     errors = [{"text": field.errors[0], "href": f"#{field.id}"}
               for field in form if field.errors]
+    upcoming, past = service.listing(get_session(), networks=current_actor().networks,
+                                     network_id=network_id, now=now())
     return render_template("board/absence.html", form=form, errors=errors,
-                           network_arg=network_id or 0), status
+                           network_arg=network_id or 0, upcoming=upcoming, past=past,
+                           reason_words=service.REASON_WORDS, past_days=service.PAST_DAYS,
+                           when=lambda moment: hm(moment, now())), status
 
 
 def _network_arg() -> int | None:
@@ -103,12 +120,13 @@ def absence_record() -> ResponseReturnValue:
         return _render(form, network_id, 422)
     session, actor = get_session(), current_actor()
     today = now().astimezone(LONDON).date()
-    until_day = date.fromisoformat(form.until_day.data) if form.until_day.data else today
+    from_day = forms.read_date(form.from_day.data) if form.from_day.data else today
+    until_day = forms.read_date(form.until_day.data) if form.until_day.data else from_day
     until = _moment(until_day, form.until_time.data) if form.until_time.data else None
     try:
         staff = network_scope.require_staff(session, actor, int(form.staff_id.data))
         outcome = service.record_absence(
-            session, staff_id=staff.id, starts_at=_moment(today, form.from_time.data),
+            session, staff_id=staff.id, starts_at=_moment(from_day, form.from_time.data),
             ends_at=until, reason=form.reason.data, note=form.note.data, actor=actor,
             now=now())
     except InvalidInput as exc:
@@ -138,11 +156,31 @@ def absence_cancel(absence_id: int) -> ResponseReturnValue:
     session, actor = get_session(), current_actor()
     row = service.get(session, absence_id)
     staff = network_scope.require_staff(session, actor, row.staff_id)
-    service.cancel_absence(session, absence_id=absence_id, actor=actor, now=now())
+    try:
+        absence = service.cancel_absence(session, absence_id=absence_id, actor=actor,
+                                         now=now())
+    except Conflict as exc:
+        session.rollback()
+        flash(exc.message[:1].upper() + exc.message[1:], "warning")
+        return _back(staff.network_id)
     session.commit()
-    replan_now(session, staff.network_id, now=now(), requested_by=actor.username)
-    flash(f"Cancelled the absence of {staff.name}; the planner can give them visits again.")
-    return _to_board(_network_arg() or staff.network_id)
+    replan = replan_now(session, staff.network_id, now=now(),
+                        requested_by=actor.username) or {}
+    session.expire_all()  # the re-plan committed in its own session: read what it applied
+    fates = service.describe_fates(service.released_fates(session, absence), staff)
+    flash(f"Cancelled the absence of {staff.name}; the network was re-planned, so the "
+          f"planner can give them visits again." + (f" Visits it had taken off them: {fates}."
+                                                    if fates else ""))
+    if replan.get("status") not in (None, "done"):
+        flash(f"The re-plan is {replan.get('status')}; the board shows it once applied.")
+    return _back(staff.network_id)
+
+
+def _back(network_id: int | None) -> Response:
+    """To the absence page when the button was pressed there, else to the board."""
+    if request.values.get("back") == "absences":
+        return redirect(url_for("web.absence_page", network=_network_arg() or 0), code=303)
+    return _to_board(_network_arg() or network_id)
 
 
 def _to_board(network_id: int | None) -> Response:

@@ -30,7 +30,9 @@ from dispatch.services import packages as service
 from dispatch.services.patients import find_patients
 from dispatch.web.common import bp
 
-LINES = 4  # item rows on the form; empty ones are ignored
+LINES = 4  # item rows on a new form; empty ones are ignored
+#: "Add another item" adds rows up to this many (a package with more is refused on the form).
+MAX_LINES = 20
 SECTIONS = (("decide", "Waiting for your decision"), ("others", "Waiting for someone else"),
             ("draft", "Drafts"), ("running", "Approved and active"),
             ("closed", "Ended and rejected"))
@@ -66,8 +68,17 @@ def waiting_for(session: Any, actor: Any) -> list[CarePackage]:
 def packages_list() -> ResponseReturnValue:
     """Care packages: waiting for your decision first, then the rest by state."""
     session, actor = get_session(), current_actor()
-    packages = [p for p in service.list_packages(session, limit=500)
-                if actor.covers(p.network_id)]
+    search = " ".join(request.args.get("patient", "").split())
+    try:
+        found = service.list_packages(session, limit=500, patient_name=search or None)
+    except InvalidInput as exc:
+        session.rollback()
+        return render_template("packages/list.html", sections=SECTIONS,
+                               rows={key: [] for key, _ in SECTIONS}, pounds=service.pounds,
+                               can_build=actor.role in ("coordinator", "manager"),
+                               search=search[:service.NAME_MAX],
+                               search_error=(exc.errors or {}).get("patient", [""])[0]), 422
+    packages = [p for p in found if actor.covers(p.network_id)]
     mine = {p.id for p in waiting_for(session, actor)}
     patients = {p.id: p for p in session.scalars(sa.select(Patient).where(
         Patient.id.in_({p.patient_id for p in packages})))}
@@ -84,17 +95,31 @@ def packages_list() -> ResponseReturnValue:
     session.commit()
     return render_template("packages/list.html", sections=SECTIONS, rows=sections,
                            pounds=service.pounds,
-                           can_build=actor.role in ("coordinator", "manager"))
+                           can_build=actor.role in ("coordinator", "manager"), search=search,
+                           search_error=None)
 
 
 # --- building a package -------------------------------------------------------------------------
+
+
+def _line_count(values: Mapping[str, str]) -> int:
+    """Rows to show: at least :data:`LINES`, one spare after the last item chosen, as many
+    as the form had, one more after "Add another item"; at most :data:`MAX_LINES`."""
+    filled = [n for n in range(MAX_LINES) if values.get(f"code_{n}")]
+    count = max(LINES, max(filled) + 2 if filled else 0)
+    raw = str(values.get("rows", ""))
+    if raw.isdigit():
+        count = max(count, min(int(raw), MAX_LINES))
+    if values.get("action") == "add_line":
+        count += 1
+    return min(count, MAX_LINES)
 
 
 def _form_lines(values: Mapping[str, str] | None = None) -> list[dict[str, str]]:
     if values is None:
         values = request.form if request.method == "POST" else request.args
     return [{"code": values.get(f"code_{n}", ""), "units": values.get(f"units_{n}", ""),
-             "weeks": values.get(f"weeks_{n}", "")} for n in range(LINES)]
+             "weeks": values.get(f"weeks_{n}", "")} for n in range(_line_count(values))]
 
 
 def _parse(session: Any) -> tuple[Patient | None, date | None, date | None,
@@ -167,7 +192,8 @@ def _render_new(errors: dict[str, list[str]] | None = None, status: int = 200,
         "packages/new.html", tariff=tariffs.tariff_on(session, today),
         lines=_form_lines(values), package=package,
         values=values, field_errors=errors or {}, errors=summary, quote=quote,
-        routing=routing, pounds=service.pounds, default_start=today + timedelta(days=1))
+        routing=routing, pounds=service.pounds, default_start=today + timedelta(days=1),
+        max_lines=MAX_LINES)
     session.commit()
     return page, status
 
@@ -187,6 +213,8 @@ def package_create() -> ResponseReturnValue:
     tariffs.ensure_default_tariff(session, now().astimezone(LONDON).date())
     patient, start, end, lines, errors = _parse(session)
     quote = _quote(session, start, lines)
+    if request.form.get("action") == "add_line":
+        return _render_new({}, 200, quote)
     if request.form.get("action") == "quote" or errors:
         return _render_new(errors, 422 if errors and request.form.get("action") != "quote"
                            else 200, quote)
@@ -233,13 +261,13 @@ def package_edit(package_id: int) -> ResponseReturnValue:
     values = {"nhs_number": patient.nhs_number or "" if patient else "",
               "start_date": package.start_date.isoformat(),
               "end_date": package.end_date.isoformat() if package.end_date else ""}
-    for n, item in enumerate(sorted(package.items, key=lambda i: i.id)[:LINES]):
+    for n, item in enumerate(sorted(package.items, key=lambda i: i.id)[:MAX_LINES]):
         values.update({f"code_{n}": codes.get(item.tariff_item_id, ""),
                        f"units_{n}": f"{item.units_per_week:g}", f"weeks_{n}": str(item.weeks)})
     start = package.start_date
     lines = [service.LineRequest(values[f"code_{n}"], float(values[f"units_{n}"]),
                                  int(values[f"weeks_{n}"]))
-             for n in range(LINES) if values.get(f"code_{n}")]
+             for n in range(MAX_LINES) if values.get(f"code_{n}")]
     return _render_new(quote=_quote(session, start, lines), package=package, values=values)
 
 
@@ -252,6 +280,8 @@ def package_update(package_id: int) -> ResponseReturnValue:
     _, start, end, lines, errors = _parse(session)
     errors.pop("nhs_number", None)  # the patient of a package does not change
     quote = _quote(session, start, lines)
+    if request.form.get("action") == "add_line":
+        return _render_new({}, 200, quote, package=package)
     if request.form.get("action") == "quote" or errors:
         return _render_new(errors, 422 if errors and request.form.get("action") != "quote"
                            else 200, quote, package=package)

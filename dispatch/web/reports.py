@@ -77,7 +77,9 @@ def kpi_page() -> ResponseReturnValue:
                  f"/api/kpis/charts/{name}.svg?{urlencode(args)}") for name in charts.CHARTS],
         csvs=[(t, TABLE_TITLES.get(t, t), f"/api/kpis.csv?{urlencode({**args, 'table': t})}")
               for t in export.TABLES],
-        target=metrics.UCR_AMBITION, team_rows=team_rows(report), follow_ups=follow_ups)
+        target=metrics.UCR_AMBITION, team_rows=team_rows(report), follow_ups=follow_ups,
+        one_day=timedelta(days=1), today=now().astimezone(LONDON).date(),
+        network_args={"network": network_id} if network_id else {})
 
 
 def team_rows(report: dict[str, Any]) -> list[tuple[str, dict[str, Any], bool]]:

@@ -122,8 +122,8 @@ def test_public_pages_pass_axe(
     page.set_viewport_size({"width": width, "height": height})
     serve_axe(page)
     problems: list[str] = []
-    # Not /api/docs: Swagger UI's own markup (third-party) fails colour contrast, heading order
-    # and nested controls; that page is for developers and is checked in test_api_docs.py.
+    # /api/docs is checked in test_api_docs.py (test_api_docs_pass_axe): it must wait for
+    # Swagger UI to render and open an operation.
     for path in ("/sign-in", "/no-such-page"):
         page.goto(site.base + path)
         problems += _check(page, path, width)

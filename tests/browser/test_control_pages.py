@@ -235,7 +235,7 @@ def test_absence_replans_the_workers_visits(
         page.locator("#mark-absence").click()
     page.get_by_label("Worker").select_option(label="Dan Later")
     page.get_by_label("Off sick").check()
-    page.get_by_label("From (today, UK time)").fill("10:20")
+    page.get_by_label("From (UK time)").fill("10:20")
     page.get_by_label("Back at (UK time)").fill("18:00")
     _fits(page, size[0])
     screenshot(page, f"control-absence-form-{_kind(size)}")
@@ -256,3 +256,97 @@ def test_absence_replans_the_workers_visits(
         page.locator("#absences tr", has_text="Dan Later").get_by_role("button").click()
     assert "Cancelled the absence of Dan Later" in page.locator(".app-flash").inner_text()
     assert page.locator("#absences tr", has_text="Dan Later").count() == 0
+
+
+def _axe(page: Any, label: str) -> list[str]:
+    from tests.browser.axe import violations
+
+    return [str(v) for v in violations(page, label)]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_admin_adds_a_hub_coordinator(
+    page: Any, blocked: Blocked, control_server: tuple[str, dict[str, int]],
+    size: tuple[int, int],
+) -> None:
+    """Ada adds a coordinator on the users' page: sent without networks it is refused with
+    the reason (focus goes to the summary); with "Every network" ticked it is made and listed
+    as a hub; both pages pass axe (0 moderate or worse) and fit the width."""
+    from tests.browser.axe import serve_axe
+
+    base, _ = control_server
+    kind = _kind(size)
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    serve_axe(page)
+    _sign_in(page, base, "ada", "/admin/users")
+    with page.expect_navigation():
+        page.locator("#add-user").click()
+    problems = _axe(page, f"/admin/users/new {kind}")
+    page.get_by_label("Username").fill(f"kim.{kind}")
+    page.get_by_label("Their name").fill(f"Kim Hub {kind}")
+    page.get_by_label("Care coordinator").check()
+    page.get_by_label("First password").fill("correct horse battery")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add user").click()
+    assert "Choose the networks they coordinate, or every network" in page.locator(
+        ".nhsuk-error-summary").inner_text()
+    problems += _axe(page, f"/admin/users/new with errors {kind}")
+    _fits(page, size[0])
+    page.get_by_label("Every network (a hub coordinator)").check()
+    page.get_by_label("First password").fill("correct horse battery")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add user").click()
+
+    assert f"Added Kim Hub {kind} (kim.{kind}, care coordinator)" in page.locator(
+        ".app-flash").inner_text()
+    assert "Every network (hub)" in page.locator(f"#user-kim\\.{kind}").inner_text()
+    problems += _axe(page, f"/admin/users {kind}")
+    _fits(page, size[0])
+    screenshot(page, f"control-user-added-{kind}")
+    assert problems == [], "\n".join(problems)
+    assert blocked.urls == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_absence_from_another_day_is_listed_and_cancelled(
+    page: Any, blocked: Blocked, control_server: tuple[str, dict[str, int]],
+    size: tuple[int, int],
+) -> None:
+    """Cara marks Dee Nurse on leave from 9:00 tomorrow (a UK date) to the day after: it is
+    listed under "Now and coming up"; cancelled there, it moves to "Past and cancelled". The
+    page passes axe at each step and fits the width."""
+    from tests.browser.axe import serve_axe
+
+    base, ids = control_server
+    kind = _kind(size)
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    serve_axe(page)
+    _sign_in(page, base, "cara", f"/board/absence?network={ids['north']}")
+    problems = _axe(page, f"/board/absence {kind}")
+    page.get_by_label("Worker").select_option(label="Dee Nurse")
+    page.get_by_label("Absent (another reason)").check()
+    page.get_by_label("Starting on (date, if not today)").fill("2/12/2026")
+    page.get_by_label("From (UK time)").fill("09:00")
+    page.get_by_label("Back on (date, if not the day it starts)").fill("3/12/2026")
+    page.get_by_label("Back at (UK time)").fill("17:00")
+    page.get_by_label("Note (optional)").fill(f"annual leave {kind}")
+    with page.expect_navigation(timeout=60_000):
+        page.get_by_role("button", name="Mark off and re-plan").click()
+    assert "Dee Nurse absent from Wed 02 Dec 09:00 until Thu 03 Dec 17:00" in page.locator(
+        ".app-flash").first.inner_text()
+
+    page.goto(f"{base}/board/absence?network={ids['north']}")
+    row = page.locator("#absences-upcoming tr", has_text=f"annual leave {kind}")
+    assert "Wed 02 Dec 09:00" in row.inner_text()
+    problems += _axe(page, f"/board/absence listed {kind}")
+    _fits(page, size[0])
+    screenshot(page, f"control-absence-list-{kind}")
+    with page.expect_navigation(timeout=60_000):
+        row.get_by_role("button").click()
+    assert "Cancelled the absence of Dee Nurse" in page.locator(".app-flash").inner_text()
+    past = page.locator("#absences-past tr", has_text=f"annual leave {kind}")
+    assert "by cara" in past.inner_text()
+    problems += _axe(page, f"/board/absence cancelled {kind}")
+    _fits(page, size[0])
+    assert problems == [], "\n".join(problems)
+    assert blocked.urls == []

@@ -132,3 +132,59 @@ def test_a_draft_is_changed_and_priced_again(app: Flask, session: so.Session) ->
     assert refused.status_code == 303
     session.expire_all()
     assert session.get(m.CarePackage, package.id).total_cost_pence == 241_200  # type: ignore[union-attr]
+
+
+def test_the_package_list_finds_packages_by_the_patients_name(
+    app: Flask, session: so.Session,
+) -> None:
+    """"joe bloggs" lists Joe's package only; "Ann Smith" none, with a way back to all; a
+    name too long to be one is a 422 on the search box."""
+    _patient(session)
+    other = f.patient(session, nhs_number="9434765870", given_name="Ann", family_name="Jones",
+                      network_id=session.query(m.Network).one().id)
+    session.commit()
+    coordinator, _ = office_client(app, session, "coordinator")
+    coordinator.post("/packages/new", data=_form("draft"))
+    coordinator.post("/packages/new", data={**_form("draft"), "nhs_number": "943 476 5870"})
+    joes, anns = (session.query(m.CarePackage).filter_by(patient_id=p).one().id
+                  for p in (session.query(m.Patient).filter_by(family_name="Bloggs").one().id,
+                            other.id))
+
+    page = coordinator.get("/packages?patient=joe+bloggs").get_data(as_text=True)
+
+    assert f"Package {joes}<" in page and f"Package {anns}<" not in page
+    assert "Packages for patients called <strong>joe bloggs</strong>" in page
+    nobody = coordinator.get("/packages?patient=Ann+Smith").get_data(as_text=True)
+    assert f"Package {joes}<" not in nobody and "Show every package" in nobody
+    too_long = coordinator.get("/packages?patient=" + "x" * 81)
+    assert too_long.status_code == 422
+    assert 'id="patient-error"' in too_long.get_data(as_text=True)
+
+
+def test_a_package_with_six_items_is_built_with_add_another_item(
+    app: Flask, session: so.Session,
+) -> None:
+    """Four rows at first; "Add another item" adds a fifth and a sixth (nothing saved);
+    saved with six items, all six are kept, and its edit form shows all six plus a spare."""
+    _patient(session)
+    client, _ = office_client(app, session, "coordinator")
+    codes = ["home_care_hour", "reablement_visit", "medication_visit", "therapy_session",
+             "carer_respite_hour", "telecare"]
+    data = {"nhs_number": "943 476 5919", "start_date": "2026-12-07", "end_date": ""}
+
+    first = client.get("/packages/new").get_data(as_text=True)
+    assert 'id="code_3"' in first and 'id="code_4"' not in first
+    for n, code in enumerate(codes[:4]):
+        data.update({f"code_{n}": code, f"units_{n}": "1", f"weeks_{n}": "4"})
+    more = client.post("/packages/new", data={**data, "rows": "4", "action": "add_line"})
+    assert more.status_code == 200 and 'id="code_5"' in more.get_data(as_text=True)
+    assert session.query(m.CarePackage).count() == 0
+    for n, code in enumerate(codes[4:], start=4):
+        data.update({f"code_{n}": code, f"units_{n}": "1", f"weeks_{n}": "4"})
+    saved = client.post("/packages/new", data={**data, "rows": "6", "action": "draft"})
+
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    package = session.query(m.CarePackage).one()
+    assert len(package.items) == 6
+    edit = client.get(f"/packages/{package.id}/edit").get_data(as_text=True)
+    assert 'id="code_6"' in edit and 'value="telecare" selected' in edit

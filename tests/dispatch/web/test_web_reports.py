@@ -121,3 +121,19 @@ def test_kpi_page_and_api_show_out_of_hours_line_and_breach(
     [breach] = api["summary"]["breaches"]
     assert breach["out_of_hours"] and breach["cause"] == "late_arrival"
     assert api["summary"]["urgent_2h"]["count"] == 0
+
+
+def test_kpi_page_steps_to_the_previous_and_next_day(app: Flask, session: so.Session) -> None:
+    """A newcomer finds the demo's past days one click away: "Previous day" always (keeping
+    the network), "Next day" only before today (the app's day is 1 December)."""
+    network_id = _day(session)
+    client, _ = office_client(app, session, "manager")
+
+    today = client.get("/reports/kpis").get_data(as_text=True)
+    before = client.get(f"/reports/kpis?date=2026-11-29&network={network_id}").get_data(
+        as_text=True)
+
+    assert 'href="/reports/kpis?date=2026-11-30"' in today and 'id="next-day"' not in today
+    assert f'href="/reports/kpis?date=2026-11-28&amp;network={network_id}"' in before
+    assert f'href="/reports/kpis?date=2026-11-30&amp;network={network_id}"' in before
+    assert "Monday 30 November" in before
