@@ -284,8 +284,9 @@ def _pairs(session: so.Session, shown: Any, mine: set[int]) -> dict[int, str]:
     halves = {i: (reference, staff_id) for i, reference, staff_id in session.execute(
         sa.select(Visit.id, Visit.reference, Visit.assigned_staff_id)
         .where(Visit.id.in_(sorted(wanted))))}
-    names = dict(session.execute(sa.select(Staff.id, Staff.name).where(Staff.id.in_(sorted(
-        {s for _, s in halves.values() if s is not None})))).tuples())
+    names: dict[int, str] = {i: n for i, n in session.execute(
+        sa.select(Staff.id, Staff.name).where(Staff.id.in_(sorted(
+            {s for _, s in halves.values() if s is not None}))))}
     out: dict[int, str] = {}
     for link in links:
         for this, other in ((link.first_visit_id, link.second_visit_id),
