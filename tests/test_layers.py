@@ -209,6 +209,7 @@ def _audit_calls_in(path: Path) -> list[str]:
     return found
 
 
+@pytest.mark.safety("H-065")
 def test_views_leave_auditing_to_the_services() -> None:
     """Issue 19 item 3: a read of patient data is audited inside the service that reads it
     (``services.visits.read_visit`` and the other ``read_*`` functions), never by the view, so
@@ -219,6 +220,7 @@ def test_views_leave_auditing_to_the_services() -> None:
     assert calls == [], "views writing to the audit trail themselves:\n" + "\n".join(calls)
 
 
+@pytest.mark.safety("H-065")
 def test_views_audit_check_catches_a_view_that_audits(tmp_path: Path) -> None:
     """The check above is not vacuous: a view that records its own read is found."""
     view = tmp_path / "probe_view.py"

@@ -288,6 +288,7 @@ def test_cover_moves_the_visit_to_the_chosen_network(session: so.Session) -> Non
     assert visit.reason is not None and "HF-S1" in visit.reason
 
 
+@pytest.mark.safety("H-064")
 @pytest.mark.parametrize("how", ["on_call_cover", "automatic_cross_cover"])
 def test_cross_cover_keeps_why_the_visit_is_needed(session: so.Session, how: str) -> None:
     """Moving a visit to another network's team adds the cross-cover note to the visit's

@@ -30,6 +30,7 @@ def test_escape_matches_markupsafe() -> None:
         assert board_rows._e(text) == str(escape(text))
 
 
+@pytest.mark.safety("H-012")
 @pytest.mark.safety("H-115")
 def test_rows_escape_text_from_referrals() -> None:
     hostile = '<img src=x onerror="alert(1)">'
