@@ -72,6 +72,11 @@ class SimulationConfig:
     reoptimise_seconds: float = 1.0
     reoptimise_solutions: int = 60
     reoptimise_every_minutes: int = 30
+    #: The optimised policy texts an offer only for work planned to start within this many
+    #: minutes (and for every 2-hour visit); later work is booked provisionally and stays
+    #: movable, so an urgent referral can take its slot (``pipeline.Options.offer_lead``).
+    #: None: every planned visit is offered at once, as before issue 17's calibration.
+    offer_lead_minutes: int | None = 90
     watch_every_minutes: int = 5
     tick_every_minutes: int = 5
     #: Staff travel by their roster's mode (walk, bicycle, public transport, car), planner and
