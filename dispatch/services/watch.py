@@ -32,7 +32,7 @@ from sqlalchemy import orm as so
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.models import Escalation, Visit
-from dispatch.services.decision_reminders import remind_undecided
+from dispatch.services.decision_reminders import accepted_urgent_late, remind_undecided
 from dispatch.sms.escalation import CAUSE_TEXT as ALL_CAUSE_TEXT
 from dispatch.sms.escalation import clear_visit_escalations, escalate_visit, send_grouped
 
@@ -167,5 +167,11 @@ def escalate(
     """Escalate ``visit`` for ``cause`` (once per visit version and cause, whoever races);
     the text waits for this run's grouped send."""
     key = f"jeopardy:{visit.id}:v{visit.version if version is None else version}:{cause}"
+    words = None
+    if accepted_urgent_late(visit, cause):
+        # H-041: the worker accepted it, the plan now starts it late; the on-call
+        # coordinator is asked (cover, allow late, hand back), as for needs_decision.
+        words = "accepted, planned after the deadline: needs a decision"
     return escalate_visit(session, visit=visit, cause=cause, now=now, key=key,
-                          purpose="deadline watch", base_url=public_url, send=False)
+                          purpose="deadline watch", base_url=public_url, send=False,
+                          words=words)
