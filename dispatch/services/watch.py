@@ -32,6 +32,7 @@ from sqlalchemy import orm as so
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.models import Escalation, Visit
+from dispatch.services.coordination_check import alert_uncoordinated
 from dispatch.services.decision_reminders import accepted_urgent_late, remind_undecided
 from dispatch.sms.escalation import CAUSE_TEXT as ALL_CAUSE_TEXT
 from dispatch.sms.escalation import clear_visit_escalations, escalate_visit, send_grouped
@@ -57,6 +58,8 @@ class WatchReport:
     texts: int = 0
     #: Urgent decisions still not made: on-call reminders and manager texts raised (H-040).
     reminded: int = 0
+    #: Networks with visits due that no coordinator runs, escalated now (H-111).
+    uncoordinated: int = 0
     managers_texted: int = 0
 
 
@@ -124,6 +127,7 @@ def watch_deadlines(
         else:
             report.skipped += 1
     _clear_closed(session, now)
+    report.uncoordinated = alert_uncoordinated(session, now=now, horizon=horizon)
     reminders = remind_undecided(session, now=now)
     report.reminded, report.managers_texted = reminders.reminded, reminders.managers
     report.texts = len(send_grouped(session, now=now, base_url=public_url,
