@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch import models as m
 from dispatch.config import DEFAULTS, offer_lead
 from dispatch.planning import pipeline
+from dispatch.services.watch import jeopardy_cause
 from routing.travel import GeodesicTravelTime
 from tests.dispatch import factories as f
 from tests.dispatch.planning.test_planning import NOW
@@ -65,6 +67,7 @@ def _states(session: so.Session) -> dict[str, tuple[str, int]]:
             for v in session.scalars(sa.select(m.Visit))}
 
 
+@pytest.mark.safety("H-234")
 def test_work_beyond_the_lead_is_provisional_and_urgent_work_is_offered(
         session: so.Session) -> None:
     """Lead 30 min: the visit due soon is offered, the one four hours out is booked with the
@@ -75,6 +78,7 @@ def test_work_beyond_the_lead_is_provisional_and_urgent_work_is_offered(
                                 "2003": ("offered", 1)}
 
 
+@pytest.mark.safety("H-234")
 def test_without_a_lead_every_planned_visit_is_offered(session: so.Session) -> None:
     network = _world(session)
     _plan(session, network, None)
@@ -82,6 +86,7 @@ def test_without_a_lead_every_planned_visit_is_offered(session: so.Session) -> N
                                 "2003": ("offered", 1)}
 
 
+@pytest.mark.safety("H-234")
 def test_a_provisional_visit_is_offered_once_it_comes_within_the_lead(
         session: so.Session) -> None:
     network = _world(session)
@@ -98,7 +103,20 @@ def test_a_provisional_visit_is_offered_once_it_comes_within_the_lead(
     assert _states(session)["2002"] == ("offered", 1)
 
 
+@pytest.mark.safety("H-234")
 def test_offer_lead_setting() -> None:
     assert DEFAULTS["OFFER_LEAD_MINUTES"] is None
     assert offer_lead({}) is None
     assert offer_lead({"OFFER_LEAD_MINUTES": 90}) == timedelta(minutes=90)
+
+
+@pytest.mark.safety("H-234")
+def test_the_watch_escalates_a_provisional_visit_that_will_be_late() -> None:
+    """A provisional (assigned, untold) visit planned past its deadline, or not started by it,
+    is a late arrival to the deadline watch like an offered one (H-234-C2)."""
+    visit = m.Visit(status="assigned", category="response_24h", created_at=NOW,
+                    planned_start=NOW + timedelta(hours=3), deadline=NOW + timedelta(hours=2))
+    assert jeopardy_cause(visit, now=NOW) == "late_arrival"
+    visit.planned_start = NOW + timedelta(hours=1)
+    assert jeopardy_cause(visit, now=NOW) is None
+    assert jeopardy_cause(visit, now=NOW + timedelta(hours=2, minutes=1)) == "late_arrival"
