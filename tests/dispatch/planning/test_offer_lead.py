@@ -33,7 +33,7 @@ def _world(session: so.Session) -> m.Network:
     patients = [f.patient(session, nhs_number=nhs, family_name=f"P{i}", lat=lat, lon=-0.225,
                           network_id=net.id)
                 for i, (nhs, lat) in enumerate((("9434765919", 51.512), ("9434765870", 51.515),
-                                                 ("9999999999", 51.509)))]
+                                                 ("9434765927", 51.509)))]
     ref = f.referral(session, patients[0].id, network_id=net.id)
     f.visit(session, ref.id, patients[0].id, reference="2001", network_id=net.id,
             category="response_24h", priority=3, skills=["wound_care"], duration_minutes=30,
