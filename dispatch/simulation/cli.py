@@ -12,15 +12,18 @@ from typing import TYPE_CHECKING
 import click
 
 from dispatch.simulation.demand import default_daily_referrals
-from dispatch.simulation.types import POLICIES, SimulationConfig
+from dispatch.simulation.types import (
+    DEFAULT_BOOKED,
+    DEFAULT_OFFER_LEAD_MINUTES,
+    POLICIES,
+    SimulationConfig,
+)
 
 if TYPE_CHECKING:  # the engine imports the solver: only the command itself loads it
     from dispatch.demo.staffing import Staffing
     from dispatch.simulation.day import DayResult
 
 DEFAULT_REFERRALS = float(round(default_daily_referrals()))
-DEFAULT_BOOKED = SimulationConfig.__dataclass_fields__["booked"].default
-DEFAULT_OFFER_LEAD = SimulationConfig.__dataclass_fields__["offer_lead_minutes"].default
 
 
 def _progress(line: str) -> None:
@@ -41,7 +44,7 @@ def _progress(line: str) -> None:
 @click.option("--booked", type=int, default=DEFAULT_BOOKED, show_default=True,
               help="District nursing visits already on the books at the start of the day.")
 @click.option("--offer-lead", "offer_lead", type=click.IntRange(min=0),
-              default=DEFAULT_OFFER_LEAD, show_default=True, metavar="MINUTES",
+              default=DEFAULT_OFFER_LEAD_MINUTES, show_default=True, metavar="MINUTES",
               help="The planner texts offers for work due to start within this many minutes "
                    "(2-hour visits always at once); later work is booked provisionally and "
                    "stays movable. 0: offer every planned visit at once.")
