@@ -154,3 +154,29 @@ def test_continuity_never_serves_fewer_than_its_first_phase(
     monkeypatch.setattr(solver, "improve", lambda *args, **kwargs: empty)
     plan = solve_checked(problem)
     assert len(_starts(plan)) == 3
+
+
+def _sequences(plan: RoutingPlan) -> dict[str, list[str]]:
+    return {r.shift_id: [s.visit_id for s in r.stops] for r in plan.routes if r.stops}
+
+
+@pytest.mark.safety("H-148")
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_week_with_breaks_is_restored_as_the_warm_start(seed: int) -> None:
+    """The benchmark's week (693 calls, 84 shifts each with a break): the plan handed in is
+    the search's first solution, route for route. Before the fix OR-Tools completed the
+    restored routes (every start and break) under its 100 ms ``lns_time_limit``, which a week
+    needs several times over: the restore failed (ROUTING_FAIL) and a cold search's plan came
+    back instead. ``solution_limit=1`` stops at the restored plan; the time budget only bounds
+    the test."""
+    from benchmarks.week_bench import week
+    from routing.search import SearchJob
+
+    problem = week(40, 12, 7, seed)
+    screening = screen(problem)
+    start = greedy_plan(problem, screening)
+    found = SearchJob(problem=problem, screening=screening, seconds=600, warm=start,
+                      greedy=True, solution_limit=1).run()
+    assert found is not None
+    assert _sequences(found) == _sequences(start)
+    assert check_plan(problem, found) == []
