@@ -4,7 +4,7 @@ then plan and offer it. The rules are :func:`dispatch.planning.week.commit_week`
 
 The solve runs as a planning task, never in the request (up to ``WEEK_PLAN_SECONDS``): the
 form records it (:func:`dispatch.planning.runs.request_week`) and goes to the run's page,
-which says it is planning (refreshing itself every few seconds) and shows the result when the
+which says it is planning (its script asks again every few seconds) and shows the result when the
 task is done."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dispatch.request_clock import now
 from dispatch.services import network_scope
 from dispatch.web.common import bp
 
-#: How often the run's page reloads itself while the plan is being worked out (seconds).
+#: How often the run's page asks again while the plan is being worked out (seconds).
 REFRESH_SECONDS = 3
 
 
