@@ -137,6 +137,11 @@ def test_the_live_planner_does_not_give_a_held_time_away(
     session.refresh(b)
     assert b.assigned_staff_id is None
     assert session.get(m.Visit, a.id).assigned_staff_id is None  # type: ignore[union-attr]
+    # Nor does a re-optimisation (the hold's copy is pinned to the nurse's shift).
+    run(OneSession(session), now=NOW, provider=GeodesicTravelTime(), network_id=b.network_id,
+        options=Options(method="improve", seconds=5, solution_limit=20))
+    session.refresh(b)
+    assert b.assigned_staff_id is None
 
     later = NOW + slot_holds.DEFAULT_HOLD + timedelta(seconds=1)
     run(OneSession(session), now=later, provider=GeodesicTravelTime(),
