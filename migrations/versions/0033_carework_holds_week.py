@@ -1,7 +1,7 @@
 """slot holds: a double-handed visit's second carer held too; plans: the week's plan kinds
 
-Revision ID: 0032_carework
-Revises: 0031_lead
+Revision ID: 0033_carework
+Revises: 0032_lead
 Create Date: 2026-12-06 07:30:00
 
 Issue 15 (hazard H-150): a window offered for a double-handed visit held only the first
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0032_carework'
-down_revision: str | None = '0031_lead'
+revision: str = '0033_carework'
+down_revision: str | None = '0032_lead'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
