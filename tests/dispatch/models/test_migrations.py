@@ -99,3 +99,47 @@ def test_name_search_index_exists_and_is_used(database_url: str) -> None:
         assert "ix_patients_family_name_lower_dob" in plan, plan
     finally:
         engine.dispose()
+
+
+def test_every_london_borough_is_allowed_after_0031(tmp_path: Path) -> None:
+    """Issue 18: a London deployment has networks in all 33 local authorities. At 0030 the
+    check knew the tri-borough's three; at head each of the 33 is stored, anything else is
+    refused, and the two lists agree with the model's vocabulary."""
+    from alembic import command
+
+    from dispatch.models.vocab import BOROUGHS, LONDON_BOROUGHS, TRI_BOROUGHS
+
+    url = f"sqlite:///{tmp_path / 'boroughs.sqlite3'}"
+    command.upgrade(alembic_config(url), "0030_control")
+    engine = make_engine(url)
+
+    def insert(conn: sa.Connection, code: str, borough: str) -> None:
+        conn.execute(sa.text("INSERT INTO networks (code, name, borough, plan_generation) "
+                             "VALUES (:c, :c, :b, 0)"), {"c": code, "b": borough})
+
+    try:
+        with engine.begin() as conn:
+            insert(conn, "TRI", "Kensington & Chelsea")
+        try:
+            with engine.begin() as conn:
+                insert(conn, "CAM", "Camden")
+            raise AssertionError("0030 took Camden")
+        except sa.exc.IntegrityError:
+            pass
+        upgrade(url)
+        with engine.begin() as conn:
+            for i, name in enumerate(BOROUGHS):
+                insert(conn, f"N{i}", name)
+        for bad in ("Camden Town", "Hammersmith and Fulham", "Surrey"):
+            try:
+                with engine.begin() as conn:
+                    insert(conn, "BAD", bad)
+                raise AssertionError(f"{bad!r} stored")
+            except sa.exc.IntegrityError:
+                pass
+    finally:
+        engine.dispose()
+    assert len(BOROUGHS) == len(set(BOROUGHS)) == 33
+    assert [code for code, _ in LONDON_BOROUGHS] == [f"E090000{i:02d}" for i in range(1, 34)]
+    assert set(TRI_BOROUGHS) <= set(BOROUGHS)
+    assert all(len(name) <= 40 for name in BOROUGHS)  # networks.borough is String(40)
