@@ -87,6 +87,11 @@ DEFAULTS: dict[str, Any] = {
     "TASK_MAINTENANCE_CHANCE": 20_000,
     # A task waiting or running longer than this is taken as lost and its work sent again.
     "TASK_STALE_SECONDS": 600,
+    # Finished planning tasks (applied, done, superseded, failed) are kept this many days in
+    # the planning_tasks ledger, then pruned by the prune_ledger job every PRUNE_INTERVAL
+    # seconds (a city sends about 150 x 12 re-optimisations an hour).
+    "TASK_KEEP_DAYS": 7.0,
+    "PRUNE_INTERVAL": 3600,
     # POST /api/plans with "wait": true waits at most this many seconds for the job.
     "PLAN_WAIT_SECONDS": 30.0,
     # POST /api/networks/{id}/replan answers 202 with the run id after this many seconds.
