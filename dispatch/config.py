@@ -46,6 +46,10 @@ DEFAULTS: dict[str, Any] = {
     "OIDC_ROLE_CLAIM": "roles",
     "OIDC_ROLE_FIELD": None,
     "OIDC_ROLE_MAP": None,
+    # The claim whose value is the user's staff code (staff.code), e.g. an employee number:
+    # field staff signing in by OIDC are linked to their staff record by it. Unset: linked by
+    # an administrator (`dispatch user link-staff`).
+    "OIDC_STAFF_CLAIM": None,
     "OIDC_LABEL": "Sign in with NHS Care Identity",
     # Bearer token for /metrics; unset, /metrics is open like /healthz.
     "METRICS_TOKEN": None,
