@@ -304,8 +304,9 @@ def place_urgent(api: Api, database: Database, patient: tuple[str, str, str, int
     pipeline.place_new(pipeline.ShortTransactions(database), now=api.now,
                        provider=make_provider(None), network_ids=[patient[3]],
                        attempts=attempts,
-                       options=pipeline.Options(method="insert",
-                                                seconds=float(DEFAULTS["PLACE_SECONDS"])))
+                       options=pipeline.Options(
+                           method="insert", seconds=float(DEFAULTS["PLACE_SECONDS"]),
+                           rescue_seconds=float(DEFAULTS["PLACE_RESCUE_SECONDS"])))
     elapsed = time.perf_counter() - started
     with database.session_scope() as session:
         status, cause = session.execute(sa.select(Visit.status, Visit.jeopardy_cause)

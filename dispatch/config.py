@@ -72,6 +72,10 @@ DEFAULTS: dict[str, Any] = {
     "REOPTIMISE_INTERVAL": 300,
     "REOPTIMISE_SECONDS": 3.0,
     "PLACE_SECONDS": 1.0,
+    # When the placer's insertion leaves a new 2-hour visit unplaced, it re-optimises the
+    # network from that plan for this long before giving the visit to cover or jeopardy
+    # (0: never). A full morning can need two visits moved to make room.
+    "PLACE_RESCUE_SECONDS": 3.0,
     # Plan requests (POST /api/plans) are solved by the run_plans job; the POST wakes it when
     # the scheduler runs in the same process, else it polls this often.
     "PLANS_INTERVAL": 2,

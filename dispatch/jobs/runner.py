@@ -131,6 +131,7 @@ def place_new(app: Flask) -> Any:
             provider=provider_for(app),
             seconds=seconds,
             attempts=place_attempts(app),
+            rescue_seconds=float(_setting(app, "PLACE_RESCUE_SECONDS")),
         ),
     )
     if result:  # the offers just written go out now, not at the next tick

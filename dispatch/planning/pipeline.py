@@ -57,7 +57,7 @@ from dispatch.services import operations
 from routing import solver
 from routing.errors import RoutingInfeasible
 from routing.travel import TravelTimeProvider
-from routing.types import RoutingPlan, RoutingProblem
+from routing.types import PRIORITY_URGENT_2H, RoutingPlan, RoutingProblem
 
 log = logging.getLogger(__name__)
 #: How a plan is found: ``insert`` the new visits one by one into the current plan (moving as
@@ -85,6 +85,12 @@ class Options:
     relax: Relax = "never"
     #: The planning horizon from ``now`` (``None``: build_problem's default).
     horizon: timedelta | None = None
+    #: ``insert`` only: when the insertion leaves a new 2-hour visit unplaced, re-optimise the
+    #: network from that plan for this long before giving it up to cover or jeopardy (0: never).
+    #: The insertion moves one visit at a time; room for a long urgent visit in a full morning
+    #: often needs two moved (issue 18, London benchmark: every urgent fall of a quiet run went
+    #: to jeopardy that a re-optimisation placed in seconds).
+    rescue_seconds: float = 0.0
 
 
 class Transactions(Protocol):
@@ -252,6 +258,16 @@ def _solve(found: Read, problem: RoutingProblem, options: Options,
         if row_id in by_row and plan.route_of(by_row[row_id]) is None:
             plan = solver.insert_urgent(plan, problem, problem.visit(by_row[row_id]),
                                         seconds=options.seconds)
+    left = [by_row[r] for r in new_ids if r in by_row and plan.route_of(by_row[r]) is None
+            and problem.visit(by_row[r]).priority <= PRIORITY_URGENT_2H]
+    if left and options.rescue_seconds > 0:
+        rescued = solver.improve(plan, problem, options.rescue_seconds, workers=options.workers,
+                                 solution_limit=options.solution_limit)
+        placed = sum(rescued.route_of(v) is not None for v in left)
+        if placed:
+            log.info("insertion left %d urgent visit(s) unplaced; a re-optimisation placed %d",
+                     len(left), placed)
+            return rescued
     return plan
 
 
