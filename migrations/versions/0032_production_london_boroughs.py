@@ -1,7 +1,7 @@
 """networks: every London borough, not only the tri-borough's three
 
-Revision ID: 0031_production
-Revises: 0030_control
+Revision ID: 0032_production
+Revises: 0031_lead
 Create Date: 2026-12-06 07:20:00
 
 A London deployment (issue 18) has networks in all 32 boroughs and the City of London: the
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0031_production'
-down_revision: str | None = '0030_control'
+revision: str = '0032_production'
+down_revision: str | None = '0031_lead'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -48,7 +48,7 @@ def downgrade() -> None:
         f"SELECT count(*) FROM networks WHERE NOT ({_check(OLD)})"))
     if outside:
         raise RuntimeError(f"{outside} network(s) are outside the tri-borough: move them "
-                           "before downgrading below 0031")
+                           "before downgrading below this revision")
     with op.batch_alter_table('networks') as batch:
         batch.drop_constraint(op.f('ck_networks_borough'), type_='check')
         batch.create_check_constraint(op.f('ck_networks_borough'), _check(OLD))
