@@ -47,7 +47,7 @@ def full_morning(session: so.Session) -> dict[str, Any]:
     shift = m.Shift(code="sh-dn", staff_id=nurse.id, base_id=base.id, starts_at=NOW,
                     ends_at=NOW + timedelta(hours=4), breaks=[])
     session.add(shift)
-    nhs = ("9434765919", "9434765870", "9999999999", "4010232137", "4010232145")
+    nhs = ("9434765919", "9434765870", "4010232153", "4010232137", "4010232145")
     patients = [f.patient(session, nhs_number=n, family_name=f"P{i}", lat=51.51 + 0.001 * i,
                           lon=-0.23, network_id=net.id) for i, n in enumerate(nhs)]
     ref = f.referral(session, patients[0].id, network_id=net.id)
