@@ -1,7 +1,7 @@
 """networks: every London borough, not only the tri-borough's three
 
-Revision ID: 0033_production
-Revises: 0032_lead
+Revision ID: 0034_production
+Revises: 0033_carework
 Create Date: 2026-12-06 07:20:00
 
 A London deployment (issue 18) has networks in all 32 boroughs and the City of London: the
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0033_production'
-down_revision: str | None = '0032_lead'
+revision: str = '0034_production'
+down_revision: str | None = '0033_carework'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
