@@ -131,6 +131,7 @@ def place_new(app: Flask) -> Any:
             provider=provider_for(app),
             seconds=seconds,
             attempts=place_attempts(app),
+            rescue_seconds=float(_setting(app, "PLACE_RESCUE_SECONDS")),
         ),
     )
     if result:  # the offers just written go out now, not at the next tick
@@ -197,6 +198,12 @@ def run_capacity_plans(app: Flask) -> Any:
         capacity_runs.run_pending(database, clock=lambda: clock(app))))
 
 
+def prune_ledger(app: Flask) -> Any:
+    """Drop finished planning tasks older than ``TASK_KEEP_DAYS`` from the ledger."""
+    keep = timedelta(days=float(_setting(app, "TASK_KEEP_DAYS")))
+    return run_job(app, "prune_ledger", lambda s, now: tasks.prune(s, now=now, keep=keep))
+
+
 def on_workers(app: Flask) -> bool:
     """Whether planning runs on ``dispatch worker`` processes (``DISPATCH_TASK_BROKER_URL``
     set): then the planning jobs only decide what to run and send it (:func:`send_tasks`)."""
@@ -242,6 +249,7 @@ JOBS: dict[str, tuple[str, Callable[[Flask], Any]]] = {
     "reoptimise": ("REOPTIMISE_INTERVAL", reoptimise),
     "run_plans": ("PLANS_INTERVAL", run_plans),
     "run_capacity_plans": ("CAPACITY_PLANS_INTERVAL", run_capacity_plans),
+    "prune_ledger": ("PRUNE_INTERVAL", prune_ledger),
 }
 
 

@@ -69,13 +69,15 @@ def place_new_in(
     seconds: float = 1.0,
     attempts: dict[int, datetime] | None = None,
     retry_after: timedelta = RETRY_AFTER,
+    rescue_seconds: float = 0.0,
 ) -> list[LiveReport]:
     """:func:`place_new_visits` for the jobs, one short transaction to read and one to apply
     per network, the insertions in between with no transaction open (``attempts``: see
     :func:`dispatch.planning.pipeline.place_new`)."""
     return place_new(ShortTransactions(database), now=now, provider=provider,
-                     options=Options(method="insert", seconds=seconds), attempts=attempts,
-                     retry_after=retry_after)
+                     options=Options(method="insert", seconds=seconds,
+                                     rescue_seconds=rescue_seconds),
+                     attempts=attempts, retry_after=retry_after)
 
 
 def place_new_visits(

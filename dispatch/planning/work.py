@@ -83,13 +83,15 @@ def _network_run(database: Database, *, task_id: str, kind: str, network_id: int
 
 def place(database: Database, *, task_id: str, network_id: int, visit_ids: Sequence[int],
           now: datetime, clock: Callable[[], datetime], provider: TravelTimeProvider,
-          seconds: float, worker: str) -> str:
-    """Insert the network's new visits (urgent first) into its current plan and apply it."""
+          seconds: float, worker: str, rescue_seconds: float = 0.0) -> str:
+    """Insert the network's new visits (urgent first) into its current plan and apply it
+    (re-optimising it for ``rescue_seconds`` when a 2-hour visit does not fit)."""
     return perform(database, task_id=task_id, kind="place", worker=worker, clock=clock,
                    network_id=network_id, body=lambda: _network_run(
                        database, task_id=task_id, kind="place", network_id=network_id,
                        now=now, provider=provider,
-                       options=pipeline.Options(method="insert", seconds=seconds),
+                       options=pipeline.Options(method="insert", seconds=seconds,
+                                                rescue_seconds=rescue_seconds),
                        new_ids=list(visit_ids)))
 
 

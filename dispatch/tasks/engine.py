@@ -122,7 +122,8 @@ class TaskEngine:
                 get_database(self.app), task_id=task_id, network_id=network_id,
                 visit_ids=visit_ids, now=self._now(), clock=self._now,
                 provider=provider_for(self.app),
-                seconds=float(setting(self.app.config, "PLACE_SECONDS")), worker=worker_name())
+                seconds=float(setting(self.app.config, "PLACE_SECONDS")), worker=worker_name(),
+                rescue_seconds=float(setting(self.app.config, "PLACE_RESCUE_SECONDS")))
             self._woke(status)
             return status
 
