@@ -145,6 +145,9 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     # Tier rules (issue 17): coordinators read who may serve whom; managers set them.
     ("budgets.NetworkTierRules", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("budgets.NetworkTierRules", "PUT"): frozenset({MANAGER}),
+    # The tier rules' page (issue 14): everyone who dispatches reads them, managers change.
+    ("web.tier_rules_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.tier_rules_save", "POST"): frozenset({MANAGER}),
     ("web.budgets_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.VisitCandidates", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
@@ -166,6 +169,9 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("visits.JeopardyOptions", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.JeopardyDecision", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.board_jeopardy_decision", "POST"): frozenset({COORDINATOR, MANAGER}),
+    # Asking another network to cover a visit (issue 14): as the jeopardy decision's cover.
+    ("visits.CoverVisit", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.board_cover", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("visits.Visits", "GET"): ALL_ROLES,
     ("visits.VisitById", "GET"): ALL_ROLES,
     ("messages.Messages", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
