@@ -232,7 +232,8 @@ def _render_visit(
               if visit.status in jeopardy.DECIDABLE else [])
     if cover is None:
         cover = CoverForm(formdata=None, version=visit.version)
-    cover.network_id.choices = [(c.network_id, _cover_label(c)) for c in covers]
+    cover.network_id.choices = forms.options(
+        (str(c.network_id), _cover_label(c)) for c in covers)
     session.commit()
     return render_template(
         "board/visit.html", visit=visit, worker=read.worker, assign=assign, unassign=unassign,
@@ -323,8 +324,10 @@ def board_assign(visit_id: int) -> ResponseReturnValue:
             status=409)
     session.commit()
     confirmed_note = " (confirmed despite warnings)" if result.warnings else ""
+    costs = "".join(f". Your pin {c}" for c in result.costs)
     flash(f"Visit {result.visit.reference} assigned to {_name(form.staff_id.data)} at "
-          f"{start.astimezone(LONDON):%H:%M}{confirmed_note}; the worker has been sent the offer")
+          f"{start.astimezone(LONDON):%H:%M}{confirmed_note}; the worker has been sent the "
+          f"offer{costs}")
     return _back_to_board(visit)
 
 
