@@ -125,6 +125,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.absence_page", "GET"): frozenset({COORDINATOR, MANAGER}),
     ("web.absence_record", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.absence_cancel", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.absence_give_back", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("staff.ShiftCollection", "GET"): OFFICE,
     ("staff.ShiftCollection", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("staff.RosterImport", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),

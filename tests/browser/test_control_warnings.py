@@ -41,7 +41,9 @@ def warnings_server(
 
     url = f"sqlite:///{tmp_path_factory.mktemp('warnings-db') / 'dispatch.sqlite3'}"
     upgrade(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests", "FIXED_NOW": FIXED_NOW})
+    # No jobs process: a page's re-plan request is left pending (it waits a moment only).
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-tests", "FIXED_NOW": FIXED_NOW,
+                      "REPLAN_WAIT_SECONDS": 0.2})
     with get_database(app).session_scope() as session:
         ids = _seed(session)
     patcher = pytest.MonkeyPatch()
@@ -79,8 +81,8 @@ def _seed(session: Any) -> dict[str, int]:
     session.add(m.Shift(code="sh-ks1", staff_id=fulham.id, base_id=south_base.id,
                         starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=7)))
     ids["south"] = south.id
-    numbers = iter(("9434765919", "9434765870", "9434765862", "9434765854", "9434765846",
-                    "9434765838", "9434765828", "9434765811"))
+    numbers = iter(("9434765005", "9434765013", "9434765021", "9434765048", "9434765056",
+                    "9434765064", "9434765072", "9434765080"))
     for n, kind in enumerate(("desktop", "phone")):
         tag = kind[0].upper()
         net = f.network(session, code=f"HF-{tag}", name=f"H&F {kind.title()}")
@@ -110,6 +112,19 @@ def _seed(session: Any) -> dict[str, int]:
                                  deadline=now + timedelta(hours=6))
         ids[f"X-{kind}"] = visit(f"X00{n}", 51.509, category="response_24h", priority=3,
                                  deadline=now + timedelta(hours=6))
+        # G: offered to Gus, who is marked off and back again (the give-back test).
+        gus = f.staff(session, code=f"gus{tag}", name=f"Gus {kind.title()}",
+                      skills=["personal_care"], phone=f"+4477009003{n:02d}",
+                      network_id=net.id, base_id=base.id)
+        gus_shift = m.Shift(code=f"sh-gus{tag}", staff_id=gus.id, base_id=base.id,
+                            starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=7))
+        session.add(gus_shift)
+        session.flush()
+        ids[f"G-{kind}"] = visit(f"G00{n}", 51.507, category="response_24h", priority=3,
+                                 skills=["personal_care"],
+                                 deadline=now + timedelta(hours=6), status="offered",
+                                 assigned_staff_id=gus.id, shift_id=gus_shift.id,
+                                 planned_start=now + timedelta(hours=2))
     add_user(session, username="cara", role="coordinator", password=PASSWORD, now=now,
              display_name="Cara Coordinator",
              network_ids=[ids["net-desktop"], ids["net-phone"]], all_networks=False)
@@ -266,5 +281,52 @@ def test_manager_changes_tier_rules_on_a_page(
     problems += _axe(page, f"tier rules saved {kind}")
     _fits(page, size[0])
     screenshot(page, f"control-tier-rules-{kind}")
+    assert problems == [], "\n".join(problems)
+    assert blocked.urls == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_give_a_released_visit_back_after_the_absence_is_cancelled(
+    page: Any, blocked: Blocked, warnings_server: tuple[str, dict[str, int]],
+    size: tuple[int, int],
+) -> None:
+    """Gus is marked off sick (his visit G is taken off him), then back: the absence page
+    lists G with what became of it, and one click gives it back to him (the normal manual
+    assignment: offered, pinned)."""
+    from tests.browser.axe import serve_axe
+
+    base, ids = warnings_server
+    kind = _kind(size)
+    n = 0 if kind == "desktop" else 1
+    name = f"Gus {kind.title()}"
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    serve_axe(page)
+    _sign_in(page, base, "cara", f"/board/absence?network={ids[f'net-{kind}']}")
+    page.get_by_label("Worker").select_option(label=name)
+    page.get_by_label("Off sick").check()
+    page.get_by_label("From (UK time)").fill("10:20")
+    page.get_by_label("Back at (UK time)").fill("14:00")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Mark off and re-plan").click()
+    assert f"1 visit(s) taken off them and re-planned: G00{n}" in page.locator(
+        ".app-flash").first.inner_text()
+    page.goto(f"{base}/board/absence?network={ids[f'net-{kind}']}")
+    with page.expect_navigation():
+        page.get_by_role("button", name=f"Cancel the absence of {name}").click()
+
+    listed = page.locator("main").inner_text()
+    assert f"Visits taken off {name}" in listed
+    assert f"Visit G00{n}, due 16:20: still to place (on the board)" in listed
+    problems = _axe(page, f"/board/absence released {kind}")
+    _fits(page, size[0])
+    with page.expect_navigation():
+        page.get_by_role("button", name=f"Give back to {name} (visit G00{n})").click()
+
+    assert f"Visit G00{n} given back to {name} at" in page.locator(".app-flash").inner_text()
+    assert f"Visit G00{n}, due 16:20: back with {name} (offered)" in page.locator(
+        "main").inner_text()
+    problems += _axe(page, f"/board/absence given back {kind}")
+    _fits(page, size[0])
+    screenshot(page, f"control-give-back-{kind}")
     assert problems == [], "\n".join(problems)
     assert blocked.urls == []
