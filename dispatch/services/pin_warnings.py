@@ -3,7 +3,10 @@
 The planner never moves a pinned visit (a coordinator's decision, or one the worker accepted),
 so when the day changes round it, keeping it may make it, or the visits after it on the same
 worker's round, late. The board says so, so the coordinator can decide again (unpin, or move
-it by hand); nothing here changes the plan. Pure: it reads the board's rows only.
+it by hand); nothing here changes the plan. Pure: it reads the board's rows only. A 2-hour
+visit the planner could not place because a pin holds the one worker who could reach it in
+time is named too (:func:`blocked_urgent`, from ``blocked_by``, which the planning run
+records: :mod:`dispatch.planning.pin_costs`).
 """
 
 from __future__ import annotations

@@ -63,6 +63,7 @@ def test_absence_page_lists_released_visits_and_gives_one_back_in_one_click(
     assert "Give back to Nurse One" not in after
 
 
+@pytest.mark.safety("H-108")
 def test_give_back_refusals_are_in_words_and_save_nothing(
     session: so.Session, world: dict[str, Any],  # noqa: F811
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import orm as so
@@ -23,6 +24,7 @@ def _form(**changes: Any) -> dict[str, Any]:
     return {**DEFAULT_FORM, **changes}
 
 
+@pytest.mark.safety("H-107")
 def test_manager_changes_the_rules_and_only_the_change_is_stored_and_audited(
         app: Flask, session: so.Session) -> None:
     net = f.network(session)
