@@ -150,6 +150,9 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.tier_rules_index", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.tier_rules_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.tier_rules_save", "POST"): frozenset({MANAGER}),
+    # Who a network's escalations are texted to (H-040): managers and admins set them.
+    ("network_contacts.NetworkContacts", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("network_contacts.NetworkContacts", "PUT"): frozenset({MANAGER, ADMIN}),
     ("web.budgets_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.VisitCandidates", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
