@@ -25,5 +25,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('visits') as batch:
-        batch.drop_column('blocked_by_pin_id')
+    # A plain DROP COLUMN (SQLite 3.35+, PostgreSQL): the column is in no index or key, and a
+    # batch copy of visits would reflect patients' expression index (0028), which warns.
+    op.drop_column('visits', 'blocked_by_pin_id')
