@@ -1,7 +1,7 @@
 """visits: the coordinator's pin that keeps a 2-hour visit unplaced
 
-Revision ID: 0033_control
-Revises: 0032_lead
+Revision ID: 0034_control
+Revises: 0033_carework
 Create Date: 2026-12-06 07:20:00
 
 After a planning run leaves a 2-hour visit unplaced, the pinned visit whose worker could have
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0033_control'
-down_revision: str | None = '0032_lead'
+revision: str = '0034_control'
+down_revision: str | None = '0033_carework'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
