@@ -585,6 +585,10 @@ class PinSchema(StrictSchema):
 class ManualResultSchema(Schema):
     applied = fields.Boolean()
     warnings = fields.List(fields.String())
+    costs = fields.List(fields.String(), metadata={
+        "description": "What pinning it costs: the open 2-hour visits only this worker could "
+                       "reach in time that it leaves unassigned, in words (also in warnings; "
+                       "saved only with confirm)"})
     visit = fields.Nested(VisitSchema)
 
 
@@ -601,6 +605,18 @@ class JeopardyDecisionSchema(StrictSchema):
     network_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
                                 metadata={"description": "cover: the network taking it on"})
     note = fields.String(validate=validate.Length(max=200))
+
+
+class CoverRequestSchema(StrictSchema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "The visit version you saw (409 if "
+                                                      "stale)"})
+    network_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
+                                metadata={"description": "The network asked to cover it"})
+    note = fields.String(required=True, metadata={
+        "description": "Why you are asking, for the covering team (3 to "
+                       f"{jeopardy.COVER_NOTE_LENGTH} characters); shown before why the "
+                       "visit is needed, never instead of it"})
 
 
 class LateOptionSchema(Schema):

@@ -45,7 +45,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from dispatch.database import Database
 from dispatch.errors import Conflict
 from dispatch.models import Network, Visit
-from dispatch.planning import jeopardy, locks, pairs, tasks
+from dispatch.planning import jeopardy, locks, pairs, pin_costs, tasks
 from dispatch.planning.apply import ApplyReport, apply_plan
 from dispatch.planning.problem import (
     DEFAULT_HORIZON,
@@ -148,6 +148,8 @@ def unplaced_urgent(
     """A 2-hour visit the plan could not place in time: cover from another network on
     capacity, else jeopardy at once for a person to decide (hazard H-006)."""
     jeopardy.after_plan(session, plan=plan, index=index, now=now, provider=provider)
+    # Then name a coordinator's pin that keeps one unplaced (the board warns; issue 14).
+    pin_costs.after_plan(session, plan=plan, index=index, now=now, provider=provider)
 
 
 AFTER_APPLY: tuple[AfterApply, ...] = (unplaced_urgent,)
