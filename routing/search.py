@@ -24,6 +24,7 @@ from ortools.util.optional_boolean_pb2 import BOOL_FALSE, BOOL_TRUE
 
 from routing.insertion import greedy_plan
 from routing.model import build_model, read_plan, warm_routes
+from routing.ruin import ruin_and_recreate
 from routing.screening import Screening
 from routing.types import RoutingPlan, RoutingProblem
 
@@ -59,6 +60,9 @@ VRPTW_PORTFOLIO: tuple[tuple[int, float], ...] = tuple(
 #: which can still improve its best plan (C103 at 5 s: +11.5 % and +22.6 % to PyVRP without,
 #: +3.1 % and +4.0 % with; tuning set at 10 s +4.06 to +3.49 %; held-back set neutral, ADR 0004).
 VRPTW_POLISH = 0.05
+#: Share of a distance-VRPTW search's time for ruin and recreate (:mod:`routing.ruin`) from
+#: the guided search's best plan, before the polish (``SearchJob.ruin``).
+VRPTW_RUIN = 0.5
 #: A polish shorter than this is not started.
 POLISH_MIN_SECONDS = 0.05
 #: Large-neighbourhood operators switched off for distance VRPTW: each move re-inserts a whole
@@ -93,22 +97,41 @@ class SearchJob:
     insert_only: bool = False
     gls_lambda: float | None = None
     polish: float = 0.0
+    ruin: float = 0.0
 
     def run(self) -> RoutingPlan | None:
-        if self.polish <= 0 or self.greedy or self.insert_only:
+        ruin = self.ruin if self.solution_limit is None else 0.0
+        if (self.polish <= 0 and ruin <= 0) or self.greedy or self.insert_only:
             return self._search()
         started = time.perf_counter()
-        first = dataclasses.replace(self, seconds=self.seconds * (1 - self.polish), polish=0.0)
+        first = dataclasses.replace(
+            self, seconds=self.seconds * (1 - self.polish - ruin), polish=0.0, ruin=0.0
+        )
         found = first._search()
+        if found is not None and ruin > 0:
+            found = self._ruin_and_recreate(found, self.seconds * (1 - self.polish) - (
+                time.perf_counter() - started))
         left = self.seconds - (time.perf_counter() - started)
+        if self.polish <= 0:
+            return found
         if found is None or left < POLISH_MIN_SECONDS:
             return found
         again = dataclasses.replace(
-            self, seconds=left, warm=found, greedy=True, keep_shifts=False, polish=0.0
+            self, seconds=left, warm=found, greedy=True, keep_shifts=False, polish=0.0, ruin=0.0
         )._search()
         if again is None or again.objective > found.objective:
             return found
         return dataclasses.replace(again, seconds=time.perf_counter() - started)
+
+    def _ruin_and_recreate(self, found: RoutingPlan, seconds: float) -> RoutingPlan:
+        if seconds < POLISH_MIN_SECONDS or not any(route.stops for route in found.routes):
+            return found
+        # Each step is a greedy descent without the slow path-reinsertion operators (with a
+        # handful of cheap moves only it was worse on the tuning set; ADR 0004).
+        params = search_parameters(self.strategy, seconds, None, greedy=True)
+        for name in SLOW_OPERATORS:
+            setattr(params.local_search_operators, name, BOOL_FALSE)
+        return ruin_and_recreate(self.problem, self.screening, found, seconds, params)
 
     def _search(self) -> RoutingPlan | None:
         started = time.perf_counter()
@@ -143,14 +166,17 @@ class SearchJob:
 
 def worker_settings(
     problem: RoutingProblem, workers: int
-) -> list[tuple[int, float | None, float]]:
-    """Each parallel search's first-solution strategy, lambda (None: the default) and polish
-    share: the portfolio, each search polished, for distance VRPTW; for every other problem
-    the start strategies with the usual lambda and no polish."""
+) -> list[tuple[int, float | None, float, float]]:
+    """Each parallel search's first-solution strategy, lambda (None: the default), polish
+    share and ruin-and-recreate share: the portfolio, each search with ruin and recreate and
+    polished, for distance VRPTW; for every other problem the start strategies with the usual
+    lambda, no ruin and recreate and no polish."""
     count = max(1, min(workers, len(WORKER_STRATEGIES)))
     if is_distance_vrptw(problem):
-        return [(start, gls, VRPTW_POLISH) for start, gls in VRPTW_PORTFOLIO[:count]]
-    return [(strategy, None, 0.0) for strategy in WORKER_STRATEGIES[:count]]
+        return [
+            (start, gls, VRPTW_POLISH, VRPTW_RUIN) for start, gls in VRPTW_PORTFOLIO[:count]
+        ]
+    return [(strategy, None, 0.0, 0.0) for strategy in WORKER_STRATEGIES[:count]]
 
 
 _ISOLATED = {"on": False}
