@@ -16,8 +16,10 @@ Entering jeopardy (or changing cause) is an escalation (:mod:`dispatch.sms.escal
 row per visit version and cause, unique in the database, so two watch runs at once raise it
 once; an audit event; and a place in the next grouped text to the network's on-call
 coordinator (at most one per ``ESCALATION_TEXT_MINUTES``), which this run sends when it is due.
-Leaving jeopardy clears the cause and the visit's open escalations. The text says only
-references, causes and deadlines (information governance).
+Leaving jeopardy clears the cause and the visit's open escalations. A 2-hour visit waiting for
+the on-call coordinator's decision is followed up: a reminder, then the network's manager
+(:mod:`dispatch.services.decision_reminders`, H-040). The text says only references, causes and
+deadlines (information governance).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from sqlalchemy import orm as so
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.models import Escalation, Visit
+from dispatch.services.coordination_check import alert_uncoordinated
+from dispatch.services.decision_reminders import accepted_urgent_late, remind_undecided
 from dispatch.sms.escalation import CAUSE_TEXT as ALL_CAUSE_TEXT
 from dispatch.sms.escalation import clear_visit_escalations, escalate_visit, send_grouped
 
@@ -52,6 +56,11 @@ class WatchReport:
     #: Visits another run (or writer) changed under this one: left to it.
     skipped: int = 0
     texts: int = 0
+    #: Urgent decisions still not made: on-call reminders and manager texts raised (H-040).
+    reminded: int = 0
+    #: Networks with visits due that no coordinator runs, escalated now (H-111).
+    uncoordinated: int = 0
+    managers_texted: int = 0
 
 
 def jeopardy_cause(
@@ -118,6 +127,9 @@ def watch_deadlines(
         else:
             report.skipped += 1
     _clear_closed(session, now)
+    report.uncoordinated = alert_uncoordinated(session, now=now, horizon=horizon)
+    reminders = remind_undecided(session, now=now)
+    report.reminded, report.managers_texted = reminders.reminded, reminders.managers
     report.texts = len(send_grouped(session, now=now, base_url=public_url,
                                     interval=text_interval))
     session.flush()
@@ -159,5 +171,11 @@ def escalate(
     """Escalate ``visit`` for ``cause`` (once per visit version and cause, whoever races);
     the text waits for this run's grouped send."""
     key = f"jeopardy:{visit.id}:v{visit.version if version is None else version}:{cause}"
+    words = None
+    if accepted_urgent_late(visit, cause):
+        # H-041: the worker accepted it, the plan now starts it late; the on-call
+        # coordinator is asked (cover, allow late, hand back), as for needs_decision.
+        words = "accepted, planned after the deadline: needs a decision"
     return escalate_visit(session, visit=visit, cause=cause, now=now, key=key,
-                          purpose="deadline watch", base_url=public_url, send=False)
+                          purpose="deadline watch", base_url=public_url, send=False,
+                          words=words)

@@ -78,14 +78,16 @@ def _insert_ignoring_conflict(
 def raise_escalation(
     session: so.Session, *, key: str, kind: str, cause: str, now: datetime,
     network: Network | None, visit: Visit | None = None, staff: Staff | None = None,
-    notify: bool = True,
+    notify: bool = True, to_number: str | None = None,
 ) -> Escalation | None:
     """Record one escalation unless one with ``key`` exists; the new row, or None if it did.
 
-    With ``notify`` it is queued for the network's on-call phone (if it has one); call
-    :func:`send_grouped` to text the queue. Either way the board shows it.
+    With ``notify`` it is queued for the network's on-call phone (if it has one), or for
+    ``to_number`` when given (the network's manager); call :func:`send_grouped` to text the
+    queue. Either way the board shows it.
     """
-    phone = network.on_call_phone if network is not None and notify else None
+    phone = (to_number or (network.on_call_phone if network is not None else None)
+             if notify else None)
     new_id = _insert_ignoring_conflict(session, Escalation, {
         "key": key[:120], "kind": kind, "cause": cause[:120], "created_at": now,
         "network_id": network.id if network is not None else None,
@@ -102,14 +104,15 @@ def raise_escalation(
 def escalate_visit(
     session: so.Session, *, visit: Visit, cause: str, now: datetime, key: str | None = None,
     purpose: str = "escalated to the on-call coordinator", details: dict[str, Any] | None = None,
-    base_url: str | None = None, send: bool = True,
+    base_url: str | None = None, send: bool = True, words: str | None = None,
 ) -> Escalation | None:
     """Escalate ``visit`` to its network's on-call coordinator, once.
 
     The entry point for anything that finds a visit nobody can serve in time (the deadline
     watch; the planner's jeopardy choices). ``cause`` is a code ("unassigned") or short words;
     ``key`` says what makes a repeat the same escalation (default: this visit, in its current
-    row version, for this cause: a later change to the visit may escalate again). Audited as
+    row version, for this cause: a later change to the visit may escalate again); ``words``
+    replace the cause's usual words on the board and in the text. Audited as
     ``visit_jeopardy`` with ``details.cause`` (the KPI report names breach causes from these).
     With ``send`` the on-call phone is texted now unless it had a grouped text in the last
     ``ESCALATION_TEXT_MINUTES`` (then this waits for the next one). Returns the escalation,
@@ -118,7 +121,7 @@ def escalate_visit(
     network = session.get(Network, visit.network_id) if visit.network_id else None
     escalation = raise_escalation(
         session, key=key or f"jeopardy:{visit.id}:v{visit.version}:{cause}", kind="jeopardy",
-        cause=describe(cause), now=now, network=network, visit=visit)
+        cause=words or describe(cause), now=now, network=network, visit=visit)
     if escalation is None:
         return None
     audit.record(session, actor=SYSTEM, action="visit_jeopardy", now=now,

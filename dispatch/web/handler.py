@@ -57,6 +57,7 @@ class _Mismatch:
         self.fields = [f.replace("_", " ") for f in exc.fields]
         self.patient_ids = exc.patient_ids
         self.nhs_number_given = nhs_number_given
+        self.untraced = exc.untraced
 
 
 @bp.post("/referrals/new")

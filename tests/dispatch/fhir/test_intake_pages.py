@@ -189,3 +189,27 @@ def test_web_find_patient_with_nul_is_an_error_not_500(app: Flask, session: so.S
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "family_name" in html and "NUL character" in html
+
+
+@pytest.mark.safety("H-030")
+def test_web_nhs_number_for_a_patient_registered_without_one_asks_then_records_it(
+    app: Flask, session: so.Session
+) -> None:
+    """The form asks about a patient registered without an NHS number who has the name and
+    date of birth typed (offering "same" and "somebody else"); "same" records the number on
+    them and logs the referral for them."""
+    joe = f.patient(session, nhs_number=None, nhs_number_status="not_known")
+    session.commit()
+    client = signed_in_client(app, session, "call_handler")
+    form = referral_form(None, nhs_number="943 476 5919", given_name="Joe",
+                         family_name="Bloggs", dob_day="2", dob_month="3", dob_year="1941",
+                         address="1 Wood Lane", postcode="W12 7RQ")
+    html = client.post("/referrals/new", data=form).get_data(as_text=True)
+    assert "registered without an NHS number has the same name" in html
+    assert f'id="decision-same-{joe.id}"' in html and 'id="decision-new"' in html
+    assert _referrals(session) == []
+    client.post("/referrals/new", data={**form, "patient_decision": f"same:{joe.id}"})
+    [referral] = _referrals(session)
+    session.expire_all()
+    assert referral.patient_id == joe.id
+    assert session.get(m.Patient, joe.id).nhs_number == "9434765919"  # type: ignore[union-attr]
