@@ -9,6 +9,12 @@ fixed number of accepted solutions instead, which makes the result a pure functi
 ``(problem, seed)`` as long as the time limit is not reached first. When two searches run in
 parallel the better objective wins and ties go to the lower worker index, so the choice itself
 is deterministic.
+
+Distance-only problems with windows (:func:`is_distance_vrptw`) end each search with ruin and
+recreate (:mod:`routing.ruin`) once guided local search stalls, then a short greedy descent
+(docs/adr/0004-search-tuning.md). Ruin and recreate is skipped when a ``solution_limit`` is
+given (its stall test and phase are timed), so reproducible runs stay a function of
+``(problem, seed)``.
 """
 
 from __future__ import annotations
