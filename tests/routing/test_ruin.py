@@ -15,6 +15,7 @@ from ortools.util.optional_boolean_pb2 import BOOL_FALSE
 
 import routing.ruin as ruin_module
 from routing.checker import check_plan
+from routing.model import build_model, read_plan
 from routing.ruin import RuinStats, ruin, ruin_and_recreate
 from routing.screening import screen
 from routing.search import (
@@ -24,6 +25,7 @@ from routing.search import (
     VRPTW_RUIN,
     WORKER_STRATEGIES,
     SearchJob,
+    _stop_when_stalled,
     search_parameters,
     worker_settings,
 )
@@ -138,3 +140,31 @@ def test_distance_vrptw_workers_get_ruin_and_recreate_and_service_days_do_not(
     assert worker_settings(day, 2) == [
         (start, None, 0.0, 0.0) for start in WORKER_STRATEGIES[:2]
     ]
+
+
+def test_a_stalled_guided_search_is_finished_early() -> None:
+    """The stall test: with no grace at all, guided search ends at its first solution that is
+    no better than the best, long before its solution limit; the plan is still complete."""
+    problem = to_problem(_ring(16))
+    screening = screen(problem)
+    counts = []
+    for stall in (None, 0.0):
+        model = build_model(problem, screening, {})
+        params = search_parameters(FSS.PARALLEL_CHEAPEST_INSERTION, BOUND, 200,
+                                   distance_vrptw=True)
+        seen = [0]
+
+        def count(seen: list[int] = seen) -> None:
+            seen[0] += 1
+
+        model.routing.AddAtSolutionCallback(count)
+        if stall is not None:
+            _stop_when_stalled(model.routing, stall)
+        solution = model.routing.SolveWithParameters(params)
+        assert solution is not None
+        plan = read_plan(model, solution, 0.0)
+        assert check_plan(problem, plan) == [] and not plan.unassigned
+        counts.append(seen[0])
+
+    assert counts[0] == 200
+    assert counts[1] < counts[0]
