@@ -73,7 +73,7 @@ VRPTW_RUIN = 0.1
 #: the budget (wall clock) without a better plan: it has stalled, and ruin and recreate gets
 #: the rest. A fixed half-and-half split lost where guided search was still improving at
 #: half time (200 customers at 5 s on the tuning set, and with two searches at load 10-13),
-#: and a tenth of the budget stopped it on plateaus it would have left (ADR 0004).
+#: and with a tenth of the budget one search was worse on 9 of 17 held-back instances (ADR 0004).
 RUIN_STALL = 0.25
 #: A polish shorter than this is not started.
 POLISH_MIN_SECONDS = 0.05
