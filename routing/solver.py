@@ -115,10 +115,11 @@ def _solve(
             strategy=strategy,
             gls_lambda=gls_lambda,
             polish=polish,
+            ruin=ruin,
             solution_limit=solution_limit,
             warm=start if k == 0 else None,
         )
-        for k, (strategy, gls_lambda, polish) in enumerate(worker_settings(problem, workers))
+        for k, (strategy, gls_lambda, polish, ruin) in enumerate(worker_settings(problem, workers))
     ]
     return _repaired(problem, screening, run_parallel(jobs))
 
