@@ -69,7 +69,7 @@ def _sign_in(page: Any, base: str, next_path: str) -> None:
     settled(page)
 
 
-@pytest.mark.safety("H-114", "H-115")
+@pytest.mark.safety("H-114", "H-115", "H-117")
 @pytest.mark.parametrize("width", [1280, 390])
 def test_board_map_boundaries_workers_list_and_axe(
     page: Any, blocked: Blocked, map_server: tuple[str, Any], width: int

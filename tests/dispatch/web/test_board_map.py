@@ -55,6 +55,7 @@ def _inside(point: list[float], geometry: dict[str, Any]) -> bool:
     return inside
 
 
+@pytest.mark.safety("H-116")
 def test_shipped_map_data_is_small_credited_open_data_in_london() -> None:
     """The 33 boroughs and the Thames, credited under the OGL, all inside Greater London's box,
     small enough to ship and read per process."""
@@ -73,6 +74,7 @@ def test_shipped_map_data_is_small_credited_open_data_in_london() -> None:
         assert _inside(borough["properties"]["label"], borough["geometry"]), borough
 
 
+@pytest.mark.safety("H-116")
 def test_shipped_thames_runs_from_teddington_to_erith_between_the_boroughs() -> None:
     """The river is there, the length of London (Teddington -0.33 to Erith 0.21), near
     Westminster Bridge, and no borough's name point is in it."""
@@ -117,6 +119,7 @@ def _boxes(places: tuple[drawings.Place, ...]) -> list[tuple[float, float, float
 
 
 @pytest.mark.parametrize("box", [(-0.51, 51.28, 0.34, 51.70), (-0.26, 51.46, -0.11, 51.54)])
+@pytest.mark.safety("H-117")
 def test_borough_names_fit_the_view_without_overlapping(
     box: tuple[float, float, float, float],
 ) -> None:
@@ -205,6 +208,7 @@ def test_tile_origin_refuses_unusable_templates() -> None:
         assert tile_origin(bad) is None
 
 
+@pytest.mark.safety("H-116")
 def test_borough_at_names_the_borough_under_a_point() -> None:
     """Trafalgar Square is in Westminster, Croydon's centre in Croydon, mid-river in none."""
     assert drawings.borough_at(*mercator((51.5080, -0.1281))) == "Westminster"
@@ -216,3 +220,19 @@ def test_zoomed_past_every_label_point_the_middle_borough_is_named() -> None:
     """A network's view a few streets across (no label point in it) still names its borough."""
     _, _, places = drawings._layers(*_view(-0.135, 51.505, -0.120, 51.512))
     assert [" ".join(line for _, line in p.lines) for p in places] == ["Westminster"]
+
+
+@pytest.mark.safety("H-117")
+def test_background_layers_are_painted_under_every_marker(
+    app: Flask, session: so.Session
+) -> None:
+    """SVG paints in document order: the Thames, boundaries and names come before the first
+    visit, base or worker marker, so none of them is ever hidden under the background."""
+    day = make_day(session)
+    client, _ = office_client(app, session, "coordinator", network_id=day.network.id)
+    html = client.get("/board").get_data(as_text=True)
+    svg = html[html.index('<svg id="board-map"'):html.index("</svg>", html.index('id="board-map"'))]
+    first_marker = min(svg.index(marker) for marker in
+                       ('class="app-map-visit', 'class="app-map-base"', 'class="app-map-worker"'))
+    for layer in ('id="map-water"', 'id="map-boundaries"', 'id="map-places"'):
+        assert svg.index(layer) < first_marker, layer
