@@ -237,6 +237,37 @@ def _live_workers(url: str) -> Finding:
                                   + ", ".join(n.removeprefix("worker:") for n in names[:10]))
 
 
+def check_escalation_phones(url: str) -> list[Finding]:
+    """Networks whose escalations reach nobody by text: no on-call phone (the board only), or
+    no manager's phone (a decision the on-call coordinator does not make is not followed up
+    by text, H-040)."""
+    from sqlalchemy import orm as so
+
+    from dispatch.database import make_engine
+    from dispatch.services import network_contacts
+
+    engine = make_engine(url)
+    try:
+        with so.Session(engine) as session:
+            missing = network_contacts.missing_phones(session)
+    except Exception as exc:  # noqa: BLE001 - reported in words
+        return [Finding("escalations", WARN, f"could not read the networks' phones: {exc}")]
+    finally:
+        engine.dispose()
+    found = []
+    if missing.on_call:
+        found.append(Finding("escalations", FAIL,
+                             "no on-call phone (escalations reach the board only): "
+                             + ", ".join(missing.on_call) + "; set one with "
+                             "`dispatch network contacts ID --on-call NUMBER`"))
+    if missing.manager:
+        found.append(Finding("escalations", WARN,
+                             "no manager's phone (an urgent decision left unmade is not "
+                             "followed up by text): " + ", ".join(missing.manager)))
+    return found or [Finding("escalations", OK, "every network has an on-call and a "
+                                                "manager's phone")]
+
+
 def run_checks(config: Mapping[str, Any], *, network: bool = True) -> list[Finding]:
     found = check_configuration(config)
     database = check_database(str(config["DATABASE_URL"]))
@@ -246,6 +277,7 @@ def run_checks(config: Mapping[str, Any], *, network: bool = True) -> list[Findi
     found += check_identity(config, network=network)
     if all(f.status != FAIL for f in database):
         found += check_scheduler(str(config["DATABASE_URL"]))
+        found += check_escalation_phones(str(config["DATABASE_URL"]))
     else:
         found.append(Finding("planner", WARN, "scheduler not checked (database unavailable)"))
     found += check_workers(config, network=network,

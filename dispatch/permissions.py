@@ -145,6 +145,9 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     # Tier rules (issue 17): coordinators read who may serve whom; managers set them.
     ("budgets.NetworkTierRules", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("budgets.NetworkTierRules", "PUT"): frozenset({MANAGER}),
+    # Who a network's escalations are texted to (H-040): managers and admins set them.
+    ("network_contacts.NetworkContacts", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("network_contacts.NetworkContacts", "PUT"): frozenset({MANAGER, ADMIN}),
     ("web.budgets_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("plans.PlanById", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.VisitCandidates", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),

@@ -32,6 +32,7 @@ def init_api(app: Flask) -> None:
         health,
         kpis,
         messages,
+        network_contacts,
         onward,
         packages,
         patients,
@@ -44,7 +45,7 @@ def init_api(app: Flask) -> None:
     )
 
     for module in (health, referrals, patients, visits, staff, plans, messages, sms, fhir,
-                   packages, kpis, absences, capacity, budgets):
+                   packages, kpis, absences, capacity, budgets, network_contacts):
         api.register_blueprint(module.blp)
     api.register_blueprint(plans.networks_blp)
     # Integrated care around the person (issue 16).

@@ -1,7 +1,8 @@
 """The ``dispatch`` console script: one entry point, ``--help`` on every subcommand.
 
 Each subcommand lives in its own module of this package (``db``, ``users``, ``audit``,
-``demo``, ``serve``, ``triage``, ``solve``, ``roster``, ``doctor``, ``worker``) and the
+``demo``, ``serve``, ``triage``, ``solve``, ``roster``, ``doctor``, ``worker``,
+``network``) and the
 simulated day in ``dispatch/simulation/cli.py``; :data:`COMMANDS` names them and the root
 group imports a module only when its command is run or listed. To add a command: write its
 module and add one line to :data:`COMMANDS`.
@@ -27,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "demo-data": "dispatch.cli.demo:demo_data",
     "capacity": "dispatch.capacity.cli:capacity",
     "doctor": "dispatch.cli.doctor:doctor",
+    "network": "dispatch.cli.network:network",
     "plan-week": "dispatch.cli.week:plan_week",
     "roster": "dispatch.cli.roster:roster",
     "scheduler": "dispatch.cli.serve:scheduler",

@@ -114,7 +114,8 @@ def load_demo(
         _refuse_non_empty(conn, users)
         network_ids = {n.code: _insert_one(conn, Network, {
             "code": n.code, "name": n.name, "borough": n.borough,
-            "on_call_phone": n.on_call_phone}) for n in networks}  # fmt: skip
+            "on_call_phone": n.on_call_phone,
+            "manager_phone": n.manager_phone}) for n in networks}  # fmt: skip
         base_ids = {b.code: _insert_one(conn, StaffBase, {
             "code": b.code, "name": b.name, "network_id": network_ids[b.network_code],
             "postcode": b.postcode, "lat": b.lat, "lon": b.lon}) for b in bases}  # fmt: skip

@@ -103,9 +103,12 @@ def generate_places(
     for index, (code, name, borough, districts) in enumerate(geography.NETWORK_LAYOUT):
         practices = tuple(_practice_name(rng, districts) for _ in range(GP_PRACTICES_PER_NETWORK))
         leads = tuple(careplans.person_name(rng) for _ in range(COORDINATORS_PER_NETWORK))
-        # Staff phones count up from +447700900000; on-call phones count down from ...999.
+        # Staff phones count up from +447700900000; on-call phones count down from ...999,
+        # managers' from ...949 (room for 50 networks in the drama range).
         phone = f"+447700900{999 - index:03d}"
-        networks.append(DemoNetwork(code, name, borough, phone, districts, practices, leads))
+        manager = f"+447700900{949 - index:03d}"
+        networks.append(DemoNetwork(code, name, borough, phone, manager, districts, practices,
+                                    leads))
         two = geography.network_weight(districts) >= geography.TWO_BASES_FROM
         for number in range(2 if two else 1):
             district = districts[number % len(districts)]

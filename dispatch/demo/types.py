@@ -30,6 +30,8 @@ class DemoNetwork:
     name: str
     borough: str
     on_call_phone: str
+    #: Texted when an urgent decision waits too long for the on-call coordinator (H-040).
+    manager_phone: str
     districts: tuple[str, ...]
     gp_practices: tuple[str, ...]
     care_coordinators: tuple[str, ...]

@@ -22,6 +22,9 @@ class Network(Base):
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     borough: so.Mapped[str] = so.mapped_column(sa.String(40))
     on_call_phone: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    #: The network's manager, texted when an urgent decision waits too long for the on-call
+    #: coordinator (H-040-C2; dispatch.services.decision_reminders).
+    manager_phone: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     #: How many plans have been applied to the network: read with a plan's problem and checked
     #: (and moved on) in the apply's transaction, so a plan read before a newer one was applied
     #: is never written over it (issue 18 part 5, hazard H-086; dispatch.planning.tasks).

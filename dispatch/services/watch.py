@@ -16,8 +16,10 @@ Entering jeopardy (or changing cause) is an escalation (:mod:`dispatch.sms.escal
 row per visit version and cause, unique in the database, so two watch runs at once raise it
 once; an audit event; and a place in the next grouped text to the network's on-call
 coordinator (at most one per ``ESCALATION_TEXT_MINUTES``), which this run sends when it is due.
-Leaving jeopardy clears the cause and the visit's open escalations. The text says only
-references, causes and deadlines (information governance).
+Leaving jeopardy clears the cause and the visit's open escalations. A 2-hour visit waiting for
+the on-call coordinator's decision is followed up: a reminder, then the network's manager
+(:mod:`dispatch.services.decision_reminders`, H-040). The text says only references, causes and
+deadlines (information governance).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sqlalchemy import orm as so
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.models import Escalation, Visit
+from dispatch.services.decision_reminders import remind_undecided
 from dispatch.sms.escalation import CAUSE_TEXT as ALL_CAUSE_TEXT
 from dispatch.sms.escalation import clear_visit_escalations, escalate_visit, send_grouped
 
@@ -52,6 +55,9 @@ class WatchReport:
     #: Visits another run (or writer) changed under this one: left to it.
     skipped: int = 0
     texts: int = 0
+    #: Urgent decisions still not made: on-call reminders and manager texts raised (H-040).
+    reminded: int = 0
+    managers_texted: int = 0
 
 
 def jeopardy_cause(
@@ -118,6 +124,8 @@ def watch_deadlines(
         else:
             report.skipped += 1
     _clear_closed(session, now)
+    reminders = remind_undecided(session, now=now)
+    report.reminded, report.managers_texted = reminders.reminded, reminders.managers
     report.texts = len(send_grouped(session, now=now, base_url=public_url,
                                     interval=text_interval))
     session.flush()

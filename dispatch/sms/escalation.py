@@ -78,14 +78,16 @@ def _insert_ignoring_conflict(
 def raise_escalation(
     session: so.Session, *, key: str, kind: str, cause: str, now: datetime,
     network: Network | None, visit: Visit | None = None, staff: Staff | None = None,
-    notify: bool = True,
+    notify: bool = True, to_number: str | None = None,
 ) -> Escalation | None:
     """Record one escalation unless one with ``key`` exists; the new row, or None if it did.
 
-    With ``notify`` it is queued for the network's on-call phone (if it has one); call
-    :func:`send_grouped` to text the queue. Either way the board shows it.
+    With ``notify`` it is queued for the network's on-call phone (if it has one), or for
+    ``to_number`` when given (the network's manager); call :func:`send_grouped` to text the
+    queue. Either way the board shows it.
     """
-    phone = network.on_call_phone if network is not None and notify else None
+    phone = (to_number or (network.on_call_phone if network is not None else None)
+             if notify else None)
     new_id = _insert_ignoring_conflict(session, Escalation, {
         "key": key[:120], "kind": kind, "cause": cause[:120], "created_at": now,
         "network_id": network.id if network is not None else None,

@@ -117,7 +117,8 @@ def test_declined_urgent_visit_is_not_moved_to_the_next_morning(session: so.Sess
 
 @pytest.mark.safety("H-006")
 def test_watch_leaves_a_visit_awaiting_a_decision_alone(session: so.Session) -> None:
-    """The deadline watch neither clears nor re-texts a visit the planner escalated."""
+    """The deadline watch neither clears nor re-escalates a visit the planner escalated: the
+    on-call phone gets only the one reminder that a decision is still needed (H-040-C2)."""
     world = _night(session)
     visit = _decline_and_replace(session, world)
 
@@ -126,8 +127,10 @@ def test_watch_leaves_a_visit_awaiting_a_decision_alone(session: so.Session) -> 
     session.commit()
 
     assert visit.jeopardy_cause == "needs_decision"
-    assert session.scalar(sa.select(sa.func.count()).select_from(m.Message).where(
-        m.Message.to_number == ON_CALL)) == 1
+    texts = session.scalars(sa.select(m.Message.body).where(
+        m.Message.to_number == ON_CALL).order_by(m.Message.id)).all()
+    assert len(texts) == 2
+    assert "reminder: still needs your decision" in texts[1]
 
 
 @pytest.mark.safety("H-006")
