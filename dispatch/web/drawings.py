@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -190,6 +192,7 @@ PLACE_LINE = 1.1  # line height, in ems
 PLACE_GAP = 6.0  # clear space kept between two names, in drawing units
 WRAP_AT = 11  # names longer than this go on two lines
 NORTH_BOX = (MAP_WIDTH - 30.0, 0.0, MAP_WIDTH, 30.0)  # the "N" in the corner
+CROWD_CELL = 16.0  # markers are counted in squares this size to keep names off them
 
 
 def visit_css(visit: BoardVisit) -> str:
@@ -313,10 +316,23 @@ def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _places(at: Any, candidates: Any) -> tuple[Place, ...]:
+def _crowd(markers: Iterable[tuple[float, float]]) -> Counter[tuple[int, int]]:
+    """How many markers fall in each CROWD_CELL square of the drawing."""
+    return Counter((int(x // CROWD_CELL), int(y // CROWD_CELL)) for x, y in markers)
+
+
+def _under(box: tuple[float, float, float, float], crowd: Counter[tuple[int, int]]) -> int:
+    """About how many markers a box covers (whole cells counted)."""
+    return sum(crowd.get((i, j), 0)
+               for i in range(int(box[0] // CROWD_CELL), int(box[2] // CROWD_CELL) + 1)
+               for j in range(int(box[1] // CROWD_CELL), int(box[3] // CROWD_CELL) + 1))
+
+
+def _places(at: Any, candidates: Any, crowd: Counter[tuple[int, int]]) -> tuple[Place, ...]:
     """Borough names whose label point is in view, largest borough first, each kept only if
     it fits inside the drawing without touching a name already placed (or the "N"): at its
-    label point, else just above, below, right or left of it."""
+    label point, or just above, below, right or left of it, wherever it covers the fewest
+    markers (the first of those places that covers none)."""
     taken = [NORTH_BOX]
     out = []
     line_height = PLACE_LINE * PLACE_FONT
@@ -325,39 +341,56 @@ def _places(at: Any, candidates: Any) -> tuple[Place, ...]:
         lines = _wrap(name)
         half_w = max(map(len, lines)) * PLACE_CHAR * PLACE_FONT / 2 + PLACE_GAP / 2
         half_h = len(lines) * line_height / 2 + PLACE_GAP / 2
+        best: tuple[int, float, float, tuple[float, float, float, float]] | None = None
         for dx, dy in ((0.0, 0.0), (0.0, -half_h - PLACE_GAP), (0.0, half_h + PLACE_GAP),
                        (half_w / 2, 0.0), (-half_w / 2, 0.0)):
             box = (px + dx - half_w, py + dy - half_h, px + dx + half_w, py + dy + half_h)
-            if (box[0] >= 0 and box[1] >= 0 and box[2] <= MAP_WIDTH and box[3] <= MAP_HEIGHT
-                    and not any(_overlaps(box, other) for other in taken)):
+            if (box[0] < 0 or box[1] < 0 or box[2] > MAP_WIDTH or box[3] > MAP_HEIGHT
+                    or any(_overlaps(box, other) for other in taken)):
+                continue
+            covered = _under(box, crowd)
+            if best is None or covered < best[0]:
+                best = (covered, dx, dy, box)
+            if covered == 0:
                 break
-        else:
+        if best is None:
             continue
+        _, dx, dy, box = best
         taken.append(box)
         first = py + dy - (len(lines) - 1) * line_height / 2 + 0.35 * PLACE_FONT  # centred
         out.append(Place(round(px + dx, 1), tuple((round(first + n * line_height, 1), line)
-                                             for n, line in enumerate(lines))))
+                                                  for n, line in enumerate(lines))))
     return tuple(out)
 
 
 @functools.lru_cache(maxsize=64)
-def _layers(cx: float, cy: float, scale: float) -> tuple[str, str, tuple[Place, ...]]:
-    """Boundaries and Thames as SVG paths, and the names placed, for this view (the view
-    repeats between polls, so this is worked out once per view)."""
-    def at(x: float, y: float) -> tuple[float, float]:
-        return MAP_WIDTH / 2 + (x - cx) * scale, MAP_HEIGHT / 2 + (y - cy) * scale
-
+def _paths(cx: float, cy: float, scale: float) -> tuple[str, str]:
+    """Boundaries and Thames as SVG paths for this view (the view repeats between polls, so
+    this is worked out once per view)."""
     def path(lines: tuple[Line, ...], close: bool) -> str:
         end = " Z" if close else ""
-        return " ".join("M" + " L".join("{:.1f} {:.1f}".format(*at(x, y)) for x, y in line) + end
+        return " ".join("M" + " L".join(f"{MAP_WIDTH / 2 + (x - cx) * scale:.1f} "
+                                        f"{MAP_HEIGHT / 2 + (y - cy) * scale:.1f}"
+                                        for x, y in line) + end
                         for line in lines if len(line) > 1)
 
     data = map_data()
-    places = _places(at, data.places)
+    return path(data.boundaries, False), path(data.water, True)
+
+
+def _layers(cx: float, cy: float, scale: float,
+            markers: Iterable[tuple[float, float]] = ()) -> tuple[str, str, tuple[Place, ...]]:
+    """Boundaries and Thames as SVG paths, and the borough names placed clear of one another
+    and, as far as they can be, of the markers (in drawing units)."""
+    def at(x: float, y: float) -> tuple[float, float]:
+        return MAP_WIDTH / 2 + (x - cx) * scale, MAP_HEIGHT / 2 + (y - cy) * scale
+
+    crowd = _crowd(markers)
+    places = _places(at, map_data().places, crowd)
     if not places:  # zoomed in past every label point: name the borough in the middle
         middle = borough_at(cx, cy)
-        places = _places(at, [(cx, cy, middle)] if middle else [])
-    return path(data.boundaries, False), path(data.water, True), places
+        places = _places(at, [(cx, cy, middle)] if middle else [], crowd)
+    return (*_paths(cx, cy, scale), places)
 
 
 def tile_origin(url: str | None) -> str | None:
@@ -415,7 +448,8 @@ def map_drawing(board: Board, *, tile_url: str | None = None) -> MapDrawing:
                            for v in board.visits if v.point), key=lambda d: DRAW_ORDER[d.css]))
     workers = tuple(Dot(*place(w.point), "app-map-worker", f"{w.name}: {w.where}")
                     for w in board.workers)
-    boundaries, water, places = _layers(cx, cy, scale)
+    markers = [(d.x, d.y) for d in (*visits, *workers, *bases)]
+    boundaries, water, places = _layers(cx, cy, scale, markers)
     return MapDrawing(MAP_WIDTH, MAP_HEIGHT, bases, visits, workers, boundaries,
                       _tiles(tile_url, cx, cy, scale) if tile_url else (), water, places)
 

@@ -147,12 +147,12 @@ def test_map_without_its_data_file_still_draws(
     """A missing data file leaves the layers empty; nothing fails."""
     monkeypatch.setattr(drawings, "MAP_DATA", tmp_path / "missing.geojson")
     drawings.map_data.cache_clear()
-    drawings._layers.cache_clear()
+    drawings._paths.cache_clear()
     try:
         assert drawings._layers(*_view(-0.26, 51.46, -0.11, 51.54)) == ("", "", ())
     finally:
         drawings.map_data.cache_clear()
-        drawings._layers.cache_clear()
+        drawings._paths.cache_clear()
 
 
 def test_mercator_matches_tile_numbering() -> None:
@@ -236,3 +236,18 @@ def test_background_layers_are_painted_under_every_marker(
                        ('class="app-map-visit', 'class="app-map-base"', 'class="app-map-worker"'))
     for layer in ('id="map-water"', 'id="map-boundaries"', 'id="map-places"'):
         assert svg.index(layer) < first_marker, layer
+
+
+@pytest.mark.safety("H-117")
+def test_a_name_moves_off_a_cluster_of_visits() -> None:
+    """Visits piled on Westminster's label point: its name goes beside them, not over them."""
+    view = _view(-0.26, 51.46, -0.11, 51.54)
+    _, _, clear = drawings._layers(*view)
+    westminster = next(p for p in clear if p.lines[0][1] == "Westminster")
+    pile = [(westminster.x + dx, westminster.lines[0][0] - 0.35 * PLACE_FONT + dy)
+            for dx in range(-30, 31, 10) for dy in range(-8, 9, 4)]
+    _, _, moved = drawings._layers(*view, pile)
+    box = next(b for b, p in zip(_boxes(moved), moved, strict=True)
+               if p.lines[0][1] == "Westminster")
+    assert (moved != clear) and not any(box[0] <= x <= box[2] and box[1] <= y <= box[3]
+                                        for x, y in pile)
