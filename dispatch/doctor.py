@@ -238,23 +238,31 @@ def _live_workers(url: str) -> Finding:
 
 
 def check_escalation_phones(url: str) -> list[Finding]:
-    """Networks whose escalations reach nobody by text: no on-call phone (the board only), or
-    no manager's phone (a decision the on-call coordinator does not make is not followed up
-    by text, H-040)."""
+    """Networks nobody coordinates although visits are due (H-111); networks whose escalations
+    reach nobody by text: no on-call phone (the board only), or no manager's phone (a
+    decision the on-call coordinator does not make is not followed up by text, H-040)."""
     from sqlalchemy import orm as so
 
+    from dispatch.clock import wall_clock
     from dispatch.database import make_engine
-    from dispatch.services import network_contacts
+    from dispatch.services import coordination_check, network_contacts
 
     engine = make_engine(url)
     try:
         with so.Session(engine) as session:
             missing = network_contacts.missing_phones(session)
+            uncoordinated = [n.code for n in coordination_check.uncoordinated_networks(
+                session, now=wall_clock())]
     except Exception as exc:  # noqa: BLE001 - reported in words
         return [Finding("escalations", WARN, f"could not read the networks' phones: {exc}")]
     finally:
         engine.dispose()
     found = []
+    if uncoordinated:
+        found.append(Finding("escalations", FAIL,
+                             "no coordinator runs these networks, which have visits due: "
+                             + ", ".join(uncoordinated) + "; give a coordinator the network "
+                             "(`dispatch user networks NAME --network ID`)"))
     if missing.on_call:
         found.append(Finding("escalations", FAIL,
                              "no on-call phone (escalations reach the board only): "

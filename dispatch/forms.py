@@ -207,6 +207,9 @@ class ReferralForm(FlaskForm):
     # After a patient mismatch (H-001): "same:<id>" (confirm that registered patient), "new"
     # (somebody else: register them) or "" (the details were corrected).
     patient_decision = StringField(validators=[Optional(), Length(max=20)])
+    # H-031: the registered patient whose open referral the handler was shown before logging
+    # (a registration on the form that matched them); logging again with it confirms.
+    duplicate_seen = HiddenField(validators=[Optional(), Length(max=20)])
     nhs_number = StringField("NHS number", validators=[Optional(), Length(max=20)])
     given_name = StringField("Given name", validators=[Optional(), Length(max=80)])
     family_name = StringField("Family name", validators=[Optional(), Length(max=80)])

@@ -55,6 +55,12 @@ def check_digit_sql(column: str) -> str:
     return f"{check} = CAST(substr({column}, 10, 1) AS INTEGER)"
 
 
+def not_placeholder_sql(column: str) -> str:
+    """Portable SQL asserting ``column`` is not one digit repeated (H-017-C2): removing its
+    first digit everywhere leaves something."""
+    return f"replace({column}, substr({column}, 1, 1), '') <> ''"
+
+
 def digits_only_sql(column: str) -> str:
     """Portable SQL asserting ``column`` is exactly ten ASCII digits."""
     stripped = column

@@ -160,6 +160,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     # A care-package line's best times (issue 15): booking narrows a visit's window.
     ("web.package_book_slot", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.week_plan_run", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.week_plan_status", "GET"): frozenset({COORDINATOR, MANAGER}),
     ("visits.AssignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.UnassignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.PinVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),

@@ -126,9 +126,15 @@ class SearchJob:
         solution = None
         if self.warm is not None:
             # Reading routes closes the model; close it first with *our* parameters, or the
-            # operators and metaheuristic silently fall back to the defaults. Full propagation
-            # makes restoring a plan with breaks fail less often (measured, not guaranteed).
-            params.use_full_propagation = True
+            # operators and metaheuristic silently fall back to the defaults. The restored
+            # routes give only each visit's successor; the solution finalizer then places every
+            # start and break, and OR-Tools bounds that finalizer by ``lns_time_limit``
+            # (100 ms by default). A week of 84 shifts with breaks needs 0.3 to 2 s (load
+            # dependent), so the restore failed with ROUTING_FAIL and the warm start was lost
+            # (H-148): the limit is raised to this search's budget for a warm start.
+            params.lns_time_limit.FromMilliseconds(
+                max(params.lns_time_limit.ToMilliseconds(), int(self.seconds * 1000))
+            )
             model.routing.CloseModelWithParameters(params)
             routes = warm_routes(model, self.warm)
             initial = model.routing.ReadAssignmentFromRoutes(routes, True)  # ignore_inactive

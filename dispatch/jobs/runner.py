@@ -181,7 +181,8 @@ def run_plans(app: Flask) -> Any:
         return send_tasks(app, "run_plans", "plan", lambda s, now, stale: (
             tasks.due_plans(s, now=now, stale_after=stale)))
     return run_phased_job(app, "run_plans", lambda database, now: runs.run_pending(
-        ShortTransactions(database), provider=provider_for(app), now=now))
+        ShortTransactions(database), provider=provider_for(app), now=now,
+        week_solution_limit=app.config.get("WEEK_PLAN_SOLUTION_LIMIT")))
 
 
 def run_capacity_plans(app: Flask) -> Any:

@@ -10,7 +10,7 @@ from sqlalchemy import orm as so
 
 from dispatch.models.base import Base, created_at_column, in_list
 from dispatch.models.vocab import RISK_TIERS
-from dispatch.nhs_numbers import check_digit_sql, digits_only_sql
+from dispatch.nhs_numbers import check_digit_sql, digits_only_sql, not_placeholder_sql
 
 # "present": the patient has an NHS number; "not_known": registered without one (the caller
 # did not know it) and flagged for tracing (hazard H-001).
@@ -24,6 +24,7 @@ class Patient(Base):
     __table_args__ = (
         sa.CheckConstraint(digits_only_sql("nhs_number"), name="nhs_number_digits"),
         sa.CheckConstraint(check_digit_sql("nhs_number"), name="nhs_number_check_digit"),
+        sa.CheckConstraint(not_placeholder_sql("nhs_number"), name="nhs_number_not_placeholder"),
         sa.CheckConstraint(in_list("risk_tier", RISK_TIERS), name="risk_tier"),
         sa.CheckConstraint(in_list("nhs_number_status", NHS_NUMBER_STATUSES),
                            name="nhs_number_status"),

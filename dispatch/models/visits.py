@@ -176,6 +176,9 @@ class SlotHold(Base):
     window_start: so.Mapped[datetime]
     window_end: so.Mapped[datetime]
     planned_start: so.Mapped[datetime]
+    #: A double-handed visit's second carer, held with the first (None: single-handed).
+    partner_shift_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("shifts.id"))
+    partner_planned_start: so.Mapped[datetime | None]
     held_by: so.Mapped[str] = so.mapped_column(sa.String(120))
     expires_at: so.Mapped[datetime]
     created_at: so.Mapped[datetime] = created_at_column()

@@ -63,4 +63,6 @@ MESSAGE_STATUSES = (
 PLAN_STATUSES = ("pending", "running", "done", "failed", "cancelled")
 #: A stored run: a ``proposal`` (POST /api/plans, never applied) or a coordinator's ``replan``
 #: (POST /api/networks/{id}/replan, applied).
-PLAN_KINDS = ("proposal", "replan")
+#: ``week`` / ``week_preview``: the week's plan of care-package visits run as a planning task
+#: (:func:`dispatch.planning.runs.request_week`), committed or only previewed.
+PLAN_KINDS = ("proposal", "replan", "week", "week_preview")

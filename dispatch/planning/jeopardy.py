@@ -62,6 +62,20 @@ MAX_LATE_MINUTES = 12 * 60
 #: The planner keeps trying it, and the deadline watch reports it if it stays unassigned.
 DECISION_LEAD = timedelta(hours=2)
 DECIDABLE = ("unassigned", "assigned", "offered")
+#: The deadline watch's cause for a visit planned to start after its deadline.
+LATE_ARRIVAL = "late_arrival"
+
+
+def awaiting_decision(visit: Visit, cause: str | None = None) -> bool:
+    """Whether the on-call coordinator is asked to decide on ``visit``: a 2-hour visit nobody
+    can reach in time (``needs_decision``), or one its worker accepted that the plan now
+    starts after its deadline (H-041: an overrun or another accepted visit pushed it; the
+    worker keeps it unless someone decides otherwise). ``cause``: the cause to judge by
+    (default: the stored one)."""
+    cause = visit.jeopardy_cause if cause is None else cause
+    if cause == NEEDS_DECISION:
+        return True
+    return cause == LATE_ARRIVAL and visit.status == "accepted" and is_urgent(visit)
 
 
 @dataclass(frozen=True)
@@ -326,7 +340,7 @@ def decide(
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFound(f"visit {visit_id} not found")
-    if visit.status not in DECIDABLE:
+    if visit.status not in DECIDABLE and not awaiting_decision(visit):
         raise Conflict(f"visit {visit.reference} is {visit.status.replace('_', ' ')}; "
                        "there is nothing left to decide")
     if choice not in CHOICES:
@@ -337,7 +351,9 @@ def decide(
     if choice == "allow_late":
         staff = _late_worker(session, visit, staff_id, late_minutes)
         assert late_minutes is not None
-        _release(session, visit, now, actor, "coordinator allowed it to run late")
+        if not (visit.status == "accepted" and visit.assigned_staff_id == staff.id):
+            # an accepted visit allowed late with its own worker stays with them, untold
+            _release(session, visit, now, actor, "coordinator allowed it to run late")
         visit.late_allowed_until = visit.deadline + timedelta(minutes=late_minutes)
         visit.late_allowed_staff_id = staff.id
         if staff.network_id is not None and staff.network_id != visit.network_id:

@@ -43,7 +43,7 @@ from dispatch.planning.problem import (
     build_problem,
     current_plan,
 )
-from dispatch.services import operations
+from dispatch.services import operations, slot_holds
 from routing import solver
 from routing.errors import RoutingInfeasible
 from routing.travel import TravelTimeProvider
@@ -158,6 +158,9 @@ def read(
                                    horizon=DEFAULT_HORIZON if horizon is None else horizon)
     # A pair half-held in the rows (one worker declined) is placed afresh, as a pair.
     current = pairs.without_lone_halves(problem, current_plan(session, problem, index))
+    # Times held for callers are not given away (H-150): pinned copies, taken out by solve.
+    problem, current = slot_holds.for_planner(session, problem, current, index,
+                                              network_id=network_id, now=now)
     generation = 0 if network_id is None else tasks.generation(session, network_id)
     return Read(problem, index, current, generation)
 
@@ -195,8 +198,9 @@ def solve(
 
 
 def _whole(found: Read, plan: RoutingPlan) -> RoutingPlan:
-    """Never one half of a linked pair served alone (H-100, :mod:`dispatch.planning.pairs`)."""
-    return pairs.whole_pairs(found.problem, plan)
+    """Never one half of a linked pair served alone (H-100, :mod:`dispatch.planning.pairs`);
+    the slot holds' copies taken out (:func:`dispatch.services.slot_holds.without_holds`)."""
+    return slot_holds.without_holds(pairs.whole_pairs(found.problem, plan))
 
 
 def _solve(found: Read, problem: RoutingProblem, options: Options,

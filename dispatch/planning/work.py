@@ -107,11 +107,14 @@ def reoptimise(database: Database, *, task_id: str, network_id: int, now: dateti
 
 def plan_request(database: Database, *, task_id: str, plan_id: int, now: datetime,
                  clock: Callable[[], datetime], provider: TravelTimeProvider,
-                 worker: str, workers: int = 1) -> str:
-    """A stored plan request (a proposal, or a coordinator's "re-plan now", which is applied).
+                 worker: str, workers: int = 1,
+                 week_solution_limit: int | None = None) -> str:
+    """A stored plan request (a proposal, a coordinator's "re-plan now", which is applied, or
+    a week's plan, written back unless a preview).
 
     A request left ``running`` by a worker that died is put back to ``pending`` and run again:
-    a proposal is only stored, and a re-plan's apply is guarded by the task's claim.
+    a proposal is only stored, a re-plan's apply is guarded by the task's claim, and a week's
+    write and its result are one transaction (a re-run changes only what has not changed).
     """
     def body() -> tuple[str, str | None]:
         with database.session_scope() as session:
@@ -120,7 +123,8 @@ def plan_request(database: Database, *, task_id: str, plan_id: int, now: datetim
                 plan.status = "pending"
         status = runs.execute_plan(pipeline.ShortTransactions(database), plan_id=plan_id,
                                    provider=provider, now=now, workers=workers,
-                                   claim=tasks.Claim(task_id))
+                                   claim=tasks.Claim(task_id),
+                                   week_solution_limit=week_solution_limit)
         return ("failed" if status == "failed" else "done"), f"plan {plan_id} {status}"
 
     return perform(database, task_id=task_id, kind="plan", worker=worker, clock=clock,

@@ -115,6 +115,7 @@ ACTION_WORDS = {
     "mark_duplicate": "Marked a referral as a duplicate", "cancel_referral": "Cancelled a referral",
     "confirm_patient_mismatch": "Confirmed a patient whose details differed",
     "register_without_nhs_number": "Registered a patient without an NHS number",
+    "record_nhs_number": "Recorded the NHS number of a patient registered without one",
     "record_consent": "Recorded consent to share", "withdraw_consent": "Withdrew consent to share",
     "record_episode_consent": "Recorded consent for one referral", "view_consent": "Viewed consent",
     "fhir_referral_received": "Received a referral from another system (FHIR)",

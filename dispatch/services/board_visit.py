@@ -87,7 +87,7 @@ def read_for_dispatch(
     if visit.status in OPEN:
         cause = visit.jeopardy_cause or jeopardy_cause(visit, now=now)
     choices = (jeopardy.options(session, visit, now=now, provider=provider)
-               if cause == jeopardy.NEEDS_DECISION else None)
+               if cause is not None and jeopardy.awaiting_decision(visit, cause) else None)
     ranked = ranking.candidates(session, visit, now=now, provider=provider)
     return DispatchView(visit, workers, worker, district, cause, choices, ranked,
                         pairs.partner(session, visit))

@@ -5,7 +5,8 @@ the cause ``needs_decision`` and texts the network's on-call coordinator, who de
 from another network, a named worker allowed to run late, or hand back to 111/999
 (:mod:`dispatch.planning.jeopardy`). A text can go unread (phone off, no signal, another call),
 and until now nothing followed it up. The deadline watch calls :func:`remind_undecided` every
-minute:
+minute. The same follows a 2-hour visit its worker accepted that the plan now starts after
+its deadline (H-041, :func:`accepted_urgent_late`): the watch asks for a decision on it.
 
 - after :data:`REMINDER_AFTER` (10 minutes) without a decision, the on-call phone is reminded
   once (an escalation of kind ``reminder``: it rides the next grouped text, which the
@@ -32,8 +33,10 @@ from dispatch.actors import SYSTEM
 from dispatch.models import Escalation, Network, Visit
 from dispatch.services import audit
 from dispatch.sms.escalation import raise_escalation
+from routing.types import PRIORITY_URGENT_2H
 
 NEEDS_DECISION = "needs_decision"
+LATE_ARRIVAL = "late_arrival"
 REMINDER_AFTER = timedelta(minutes=10)
 MANAGER_AFTER = timedelta(minutes=20)
 MANAGER_LEAD = timedelta(minutes=15)
@@ -47,6 +50,21 @@ class ReminderReport:
     reminded: int = 0
     managers: int = 0
     cleared: int = 0
+
+
+def accepted_urgent_late(visit: Visit, cause: str | None) -> bool:
+    """A 2-hour visit its worker accepted that the plan now starts after its deadline
+    (H-041): the on-call coordinator decides on it as on ``needs_decision``."""
+    return (cause == LATE_ARRIVAL and visit.status == "accepted"
+            and visit.priority <= PRIORITY_URGENT_2H)
+
+
+def _waiting_for_decision() -> sa.ColumnElement[bool]:
+    """Visits the on-call coordinator is asked to decide on (SQL for the rule above)."""
+    return sa.or_(
+        sa.and_(Visit.status == "unassigned", Visit.jeopardy_cause == NEEDS_DECISION),
+        sa.and_(Visit.status == "accepted", Visit.jeopardy_cause == LATE_ARRIVAL,
+                Visit.priority <= PRIORITY_URGENT_2H))
 
 
 def reminder_due(since: datetime, now: datetime) -> bool:
@@ -74,7 +92,7 @@ def remind_undecided(session: so.Session, *, now: datetime) -> ReminderReport:
     out with the watch's grouped send. Flushes."""
     report = ReminderReport(cleared=_clear_decided(session, now))
     waiting = session.scalars(sa.select(Visit).where(
-        Visit.status == "unassigned", Visit.jeopardy_cause == NEEDS_DECISION,
+        _waiting_for_decision(),
         Visit.jeopardy_since.is_not(None), Visit.jeopardy_since <= now - REMINDER_AFTER)
         .order_by(Visit.deadline, Visit.id)).all()
     for visit in waiting:
@@ -106,8 +124,7 @@ def remind_undecided(session: so.Session, *, now: datetime) -> ReminderReport:
 
 def _clear_decided(session: so.Session, now: datetime) -> int:
     """Clear reminders of visits no longer waiting for a decision (decided, placed, closed)."""
-    still_waiting = sa.select(Visit.id).where(
-        Visit.status == "unassigned", Visit.jeopardy_cause == NEEDS_DECISION)
+    still_waiting = sa.select(Visit.id).where(_waiting_for_decision())
     result = session.execute(
         sa.update(Escalation)
         .where(Escalation.kind.in_(KINDS), Escalation.cleared_at.is_(None),

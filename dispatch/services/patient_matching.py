@@ -11,6 +11,8 @@ Now:
 - without an NHS number: the one registered patient with the same family name, date of birth
   and postcode (and given name, if given). Somebody with the same name and date of birth but
   another postcode or given name is asked about too (confirm them, or say ``new_patient``);
+- an NHS number nobody has yet, with the family name and date of birth of a patient
+  registered without one (H-030): asked about; confirmed, the number is recorded on them;
 - nobody similar: a new patient, without an NHS number if none was given (flagged for
   tracing).
 """
@@ -44,17 +46,23 @@ class PatientMismatch(Conflict):
 
     code = "patient_mismatch"
 
-    def __init__(self, message: str, *, fields: list[str], patient_ids: list[int]) -> None:
+    def __init__(self, message: str, *, fields: list[str], patient_ids: list[int],
+                 untraced: bool = False) -> None:
         super().__init__(message)
         self.fields = fields
         self.patient_ids = patient_ids
+        #: The NHS number given is nobody's yet, and the patients named were registered
+        #: without one (H-030): confirming records the number on them.
+        self.untraced = untraced
 
 
 @dataclass(frozen=True)
 class PatientMatch:
     patient: Patient
     created: bool
-    matched_by: str  # "id", "nhs_number", "demographics", "confirmed" or "created"
+    # "id", "nhs_number", "demographics", "confirmed", "traced" (an NHS number recorded on a
+    # patient registered without one, H-030) or "created"
+    matched_by: str
     differing: tuple[str, ...] = ()  # fields the caller confirmed despite a difference
 
 
@@ -113,11 +121,46 @@ def match_or_create(
         found = session.scalar(sa.select(Patient).where(Patient.nhs_number == nhs))
         if found is not None:
             return _checked(found, details, confirm_patient_id, "nhs_number", NHS_MATCH_FIELDS)
+        traced = _untraced_alike(session, details, nhs, confirm_patient_id, new_patient)
+        if traced is not None:
+            return traced
         return PatientMatch(register_patient(session, details, nhs, now), True, "created")
     matched = _by_demographics(session, details, confirm_patient_id, new_patient)
     if matched is not None:
         return matched
     return PatientMatch(register_patient(session, details, None, now), True, "created")
+
+
+def _untraced_alike(
+    session: so.Session, details: PatientDetails, nhs: str, confirm_patient_id: int | None,
+    new_patient: bool,
+) -> PatientMatch | None:
+    """An NHS number nobody has yet, given with the name and date of birth of a patient
+    registered without one (H-030): the same person, found again now the number is known?
+
+    Confirmed (``confirm_patient_id``): the number is recorded on that patient (``traced``).
+    ``new_patient``: somebody else; register them. Otherwise ask (409 naming the patients).
+    """
+    if not details.family_name or details.date_of_birth is None:
+        return None
+    family = " ".join(details.family_name.split()).lower()
+    alike = [p for p in session.scalars(sa.select(Patient).where(
+        Patient.nhs_number.is_(None), sa.func.lower(Patient.family_name) == family,
+        Patient.date_of_birth == details.date_of_birth).order_by(Patient.id).limit(20))
+        if same_text(p.family_name, details.family_name)]
+    for patient in alike:
+        if patient.id == confirm_patient_id:
+            patient.nhs_number, patient.nhs_number_status = nhs, "present"
+            session.flush()
+            return PatientMatch(patient, False, "traced",
+                                tuple(differing_fields(patient, details, DEMOGRAPHIC_FIELDS)))
+    if not alike or new_patient:
+        return None
+    raise PatientMismatch(
+        "A patient registered without an NHS number has the same name and date of birth; "
+        "check with the caller, then resend with confirm_patient_id to record this NHS number "
+        "on them, or send new_patient: true if it is somebody else",
+        fields=[], patient_ids=[p.id for p in alike], untraced=True)
 
 
 def _nhs_number(details: PatientDetails) -> str | None:

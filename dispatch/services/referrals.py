@@ -165,6 +165,11 @@ def _audit_match(
                      patient_id=match.patient.id, entity=("referral", referral.id),
                      purpose="caller confirmed the registered patient despite differing details",
                      request_id=request_id, details={"fields": list(match.differing)})
+    elif match.matched_by == "traced":
+        audit.record(session, actor=actor, action="record_nhs_number", now=now,
+                     patient_id=match.patient.id, entity=("patient", match.patient.id),
+                     purpose="caller confirmed a patient registered without an NHS number",
+                     request_id=request_id, details={"fields_differing": list(match.differing)})
     elif match.created and match.patient.nhs_number is None:
         audit.record(session, actor=actor, action="register_without_nhs_number", now=now,
                      patient_id=match.patient.id, entity=("patient", match.patient.id),

@@ -32,7 +32,8 @@ from sqlalchemy import orm as so
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.models import Escalation, Visit
-from dispatch.services.decision_reminders import remind_undecided
+from dispatch.services.coordination_check import alert_uncoordinated
+from dispatch.services.decision_reminders import accepted_urgent_late, remind_undecided
 from dispatch.sms.escalation import CAUSE_TEXT as ALL_CAUSE_TEXT
 from dispatch.sms.escalation import clear_visit_escalations, escalate_visit, send_grouped
 
@@ -57,6 +58,8 @@ class WatchReport:
     texts: int = 0
     #: Urgent decisions still not made: on-call reminders and manager texts raised (H-040).
     reminded: int = 0
+    #: Networks with visits due that no coordinator runs, escalated now (H-111).
+    uncoordinated: int = 0
     managers_texted: int = 0
 
 
@@ -124,6 +127,7 @@ def watch_deadlines(
         else:
             report.skipped += 1
     _clear_closed(session, now)
+    report.uncoordinated = alert_uncoordinated(session, now=now, horizon=horizon)
     reminders = remind_undecided(session, now=now)
     report.reminded, report.managers_texted = reminders.reminded, reminders.managers
     report.texts = len(send_grouped(session, now=now, base_url=public_url,
@@ -167,5 +171,11 @@ def escalate(
     """Escalate ``visit`` for ``cause`` (once per visit version and cause, whoever races);
     the text waits for this run's grouped send."""
     key = f"jeopardy:{visit.id}:v{visit.version if version is None else version}:{cause}"
+    words = None
+    if accepted_urgent_late(visit, cause):
+        # H-041: the worker accepted it, the plan now starts it late; the on-call
+        # coordinator is asked (cover, allow late, hand back), as for needs_decision.
+        words = "accepted, planned after the deadline: needs a decision"
     return escalate_visit(session, visit=visit, cause=cause, now=now, key=key,
-                          purpose="deadline watch", base_url=public_url, send=False)
+                          purpose="deadline watch", base_url=public_url, send=False,
+                          words=words)

@@ -104,14 +104,15 @@ def raise_escalation(
 def escalate_visit(
     session: so.Session, *, visit: Visit, cause: str, now: datetime, key: str | None = None,
     purpose: str = "escalated to the on-call coordinator", details: dict[str, Any] | None = None,
-    base_url: str | None = None, send: bool = True,
+    base_url: str | None = None, send: bool = True, words: str | None = None,
 ) -> Escalation | None:
     """Escalate ``visit`` to its network's on-call coordinator, once.
 
     The entry point for anything that finds a visit nobody can serve in time (the deadline
     watch; the planner's jeopardy choices). ``cause`` is a code ("unassigned") or short words;
     ``key`` says what makes a repeat the same escalation (default: this visit, in its current
-    row version, for this cause: a later change to the visit may escalate again). Audited as
+    row version, for this cause: a later change to the visit may escalate again); ``words``
+    replace the cause's usual words on the board and in the text. Audited as
     ``visit_jeopardy`` with ``details.cause`` (the KPI report names breach causes from these).
     With ``send`` the on-call phone is texted now unless it had a grouped text in the last
     ``ESCALATION_TEXT_MINUTES`` (then this waits for the next one). Returns the escalation,
@@ -120,7 +121,7 @@ def escalate_visit(
     network = session.get(Network, visit.network_id) if visit.network_id else None
     escalation = raise_escalation(
         session, key=key or f"jeopardy:{visit.id}:v{visit.version}:{cause}", kind="jeopardy",
-        cause=describe(cause), now=now, network=network, visit=visit)
+        cause=words or describe(cause), now=now, network=network, visit=visit)
     if escalation is None:
         return None
     audit.record(session, actor=SYSTEM, action="visit_jeopardy", now=now,

@@ -50,6 +50,15 @@ def new_referral() -> str:
     return _render_new(form=form, register="register" in request.args, **context)
 
 
+class _OpenReferral:
+    """A registration on the form matched a patient with an open referral (H-031): stopped
+    before logging, to show the handler what is open; logging again confirms."""
+
+    def __init__(self, patient_id: int, duplicates: list[Any]) -> None:
+        self.patient_id = patient_id
+        self.duplicates = duplicates
+
+
 class _Mismatch:
     """What the page says about a patient_mismatch (field names only, never stored values)."""
 
@@ -57,6 +66,7 @@ class _Mismatch:
         self.fields = [f.replace("_", " ") for f in exc.fields]
         self.patient_ids = exc.patient_ids
         self.nhs_number_given = nhs_number_given
+        self.untraced = exc.untraced
 
 
 @bp.post("/referrals/new")
@@ -65,12 +75,15 @@ def create_referral() -> ResponseReturnValue:
     form = forms.ReferralForm()
     unplaced: list[str] = []
     mismatch: _Mismatch | None = None
+    open_referral: _OpenReferral | None = None
     if form.validate():
         result = _submit(form)
         if isinstance(result, Referral):
             return redirect(url_for("web.referral_page", referral_id=result.id), code=303)
         if isinstance(result, _Mismatch):
             mismatch = result
+        elif isinstance(result, _OpenReferral):
+            open_referral = result
         else:
             unplaced = result
     patient = _selected_patient(form.patient_id.data) if form.patient_id.data else None
@@ -82,11 +95,19 @@ def create_referral() -> ResponseReturnValue:
     if mismatch is not None:
         errors = [{"text": "Check the patient's details: they differ from the registered "
                    "patient's", "href": "#patient-mismatch"}, *errors]
+    if open_referral is not None:
+        form.duplicate_seen.data = str(open_referral.patient_id)
+        context["duplicates"] = open_referral.duplicates
+        errors = [{"text": "This patient already has an open referral: ask the caller, then "
+                   "log the referral again if it is new", "href": "#possible-duplicates"},
+                  *errors]
+    else:
+        form.duplicate_seen.data = ""
     return _render_new(form=form, register=patient is None, errors=errors, mismatch=mismatch,
                        **context)
 
 
-def _submit(form: forms.ReferralForm) -> Referral | list[str] | _Mismatch:
+def _submit(form: forms.ReferralForm) -> Referral | list[str] | _Mismatch | _OpenReferral:
     """The referral made (or already made by this form), the patient mismatch to ask about,
     or messages for the summary."""
     payload = form.payload()
@@ -115,6 +136,13 @@ def _submit(form: forms.ReferralForm) -> Referral | list[str] | _Mismatch:
         form.form_token.data = forms.new_form_token()
         return ["This form was already used for another referral. Check the details and "
                 "submit again to log a new referral"]
+    if (made.created and made.possible_duplicates and not form.patient_id.data
+            and form.duplicate_seen.data != str(made.referral.patient_id)):
+        # H-031: registered on the form, it matched a patient with an open referral: show
+        # it before logging, as for a patient chosen from the search.
+        seen = _OpenReferral(made.referral.patient_id, list(made.possible_duplicates))
+        session.rollback()
+        return seen
     session.commit()
     if made.created and made.referral.visits:
         wake()  # place the new visit now, not at the placer's next poll

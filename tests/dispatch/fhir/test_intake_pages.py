@@ -189,3 +189,52 @@ def test_web_find_patient_with_nul_is_an_error_not_500(app: Flask, session: so.S
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "family_name" in html and "NUL character" in html
+
+
+@pytest.mark.safety("H-030")
+def test_web_nhs_number_for_a_patient_registered_without_one_asks_then_records_it(
+    app: Flask, session: so.Session
+) -> None:
+    """The form asks about a patient registered without an NHS number who has the name and
+    date of birth typed (offering "same" and "somebody else"); "same" records the number on
+    them and logs the referral for them."""
+    joe = f.patient(session, nhs_number=None, nhs_number_status="not_known")
+    session.commit()
+    client = signed_in_client(app, session, "call_handler")
+    form = referral_form(None, nhs_number="943 476 5919", given_name="Joe",
+                         family_name="Bloggs", dob_day="2", dob_month="3", dob_year="1941",
+                         address="1 Wood Lane", postcode="W12 7RQ")
+    html = client.post("/referrals/new", data=form).get_data(as_text=True)
+    assert "registered without an NHS number has the same name" in html
+    assert f'id="decision-same-{joe.id}"' in html and 'id="decision-new"' in html
+    assert _referrals(session) == []
+    client.post("/referrals/new", data={**form, "patient_decision": f"same:{joe.id}"})
+    [referral] = _referrals(session)
+    session.expire_all()
+    assert referral.patient_id == joe.id
+    assert session.get(m.Patient, joe.id).nhs_number == "9434765919"  # type: ignore[union-attr]
+
+
+@pytest.mark.safety("H-031")
+def test_web_registration_matching_a_patient_with_an_open_referral_warns_before_logging(
+    app: Flask, session: so.Session
+) -> None:
+    """Typing in the details of a registered patient who has an open referral stops before
+    logging and shows that referral and its visit; logging again logs it (once)."""
+    joe = patient_with_plan(session, consent=True)
+    earlier = f.referral(session, joe.id, status="scheduled")
+    f.visit(session, earlier.id, joe.id, status="unassigned", deadline=f.NOW + timedelta(hours=2))
+    session.commit()
+    client = signed_in_client(app, session, "call_handler")
+    form = referral_form(None, nhs_number="943 476 5919", given_name="Joe",
+                         family_name="Bloggs", dob_day="2", dob_month="3", dob_year="1941",
+                         address="1 Wood Lane", postcode="W12 7RQ")
+    html = client.post("/referrals/new", data=form).get_data(as_text=True)
+    assert 'id="possible-duplicates"' in html and f"Referral {earlier.id}</a>" in html
+    assert "Visit 4821 unassigned" in html and 'href="#possible-duplicates"' in html
+    assert f'name="duplicate_seen" type="hidden" value="{joe.id}"' in html
+    assert [r.id for r in _referrals(session)] == [earlier.id]
+
+    made = client.post("/referrals/new", data={**form, "duplicate_seen": str(joe.id)})
+    assert made.status_code == 303
+    assert len(_referrals(session)) == 2

@@ -20,7 +20,7 @@ from sqlalchemy import orm as so
 
 from dispatch import models as m
 from dispatch.actors import Actor
-from dispatch.errors import InvalidInput
+from dispatch.errors import Conflict, InvalidInput
 from dispatch.planning import jeopardy, live
 from dispatch.services import visit_actions
 from dispatch.services.watch import jeopardy_cause, watch_deadlines
@@ -456,3 +456,84 @@ def test_visit_whose_window_opens_tomorrow_is_not_escalated_tonight(session: so.
     assert visit.status == "unassigned" and visit.jeopardy_cause is None
     assert session.scalar(sa.select(sa.func.count()).select_from(m.Message).where(
         m.Message.to_number == ON_CALL)) == 0
+
+
+def _accepted_then_pushed_late(session: so.Session) -> tuple[dict[str, Any], m.Visit]:
+    """The night nurse accepts the 2-hour visit; then their day slips (an overrun, another
+    accepted visit) and the plan re-times it 25 minutes after its deadline."""
+    world = _night(session)
+    live.place_new_visits(session, now=NIGHT, provider=GeodesicTravelTime(), seconds=0.3)
+    visit = world["visit"]
+    visit_actions.accept(session, visit=visit, staff=world["night"],
+                         now=NIGHT + timedelta(minutes=1))
+    visit_actions.retime_accepted(session, visit=visit, now=NIGHT + timedelta(minutes=30),
+                                  planned_start=visit.deadline + timedelta(minutes=25))
+    session.commit()
+    return world, visit
+
+
+def _withdrawn_texts(session: so.Session, staff: m.Staff) -> int:
+    return len([body for body in session.scalars(sa.select(m.Message.body).where(
+        m.Message.to_number == staff.phone)) if "withdrawn from you" in body])
+
+
+@pytest.mark.safety("H-041")
+def test_accepted_urgent_visit_pushed_past_its_deadline_asks_on_call_to_decide(
+        session: so.Session) -> None:
+    """The watch asks the on-call coordinator to decide (in those words), offers the same
+    choices as for a visit nobody can reach, reminds after 10 minutes; allowing the same
+    worker to run late keeps the visit with them, untold, and ends the jeopardy."""
+    world, visit = _accepted_then_pushed_late(session)
+    watch_deadlines(session, now=NIGHT + timedelta(minutes=31), public_url="https://x")
+    session.commit()
+
+    assert visit.jeopardy_cause == "late_arrival" and jeopardy.awaiting_decision(visit)
+    texts = session.scalars(sa.select(m.Message.body).where(
+        m.Message.to_number == ON_CALL).order_by(m.Message.id)).all()
+    assert "accepted, planned after the deadline: needs a decision" in texts[-1]
+    choices = jeopardy.options(session, visit, now=NIGHT + timedelta(minutes=31),
+                               provider=GeodesicTravelTime())
+    assert choices.cover  # the neighbouring network is offered
+    watch_deadlines(session, now=NIGHT + timedelta(minutes=41), public_url="https://x")
+    assert "reminder: still needs your decision" in session.scalars(
+        sa.select(m.Message.body).where(m.Message.to_number == ON_CALL)
+        .order_by(m.Message.id.desc())).first()
+
+    jeopardy.decide(session, visit_id=visit.id, choice="allow_late",
+                    staff_id=world["night"].id, late_minutes=30,
+                    actor=COORDINATOR,
+                    now=NIGHT + timedelta(minutes=42))
+    session.commit()
+    assert (visit.status, visit.assigned_staff_id) == ("accepted", world["night"].id)
+    assert _withdrawn_texts(session, world["night"]) == 0
+    watch_deadlines(session, now=NIGHT + timedelta(minutes=43), public_url="https://x")
+    assert visit.jeopardy_cause is None
+
+
+@pytest.mark.safety("H-041")
+def test_accepted_urgent_visit_pushed_late_can_be_moved_to_cover(session: so.Session) -> None:
+    """Choosing cover takes the visit off the worker who accepted it (they are told it is no
+    longer needed) and puts it on the other network's board; a non-urgent accepted visit is
+    not the coordinator's to decide on this way."""
+    world, visit = _accepted_then_pushed_late(session)
+    watch_deadlines(session, now=NIGHT + timedelta(minutes=31), public_url="https://x")
+    near = session.scalar(sa.select(m.Network).where(m.Network.code == "HF-S1"))
+    assert near is not None
+
+    jeopardy.decide(session, visit_id=visit.id, choice="cover", network_id=near.id,
+                    actor=COORDINATOR,
+                    now=NIGHT + timedelta(minutes=32))
+    session.commit()
+    assert (visit.status, visit.network_id) == ("unassigned", near.id)
+    assert _withdrawn_texts(session, world["night"]) == 1
+
+    planned = f.visit(session, world["referral"].id, visit.patient_id, reference="5100",
+                      network_id=visit.network_id, category="planned", priority=5,
+                      status="accepted", pinned=True, assigned_staff_id=world["night"].id,
+                      earliest_start=NIGHT, deadline=NIGHT + timedelta(hours=3),
+                      planned_start=NIGHT + timedelta(hours=4), created_at=NIGHT)
+    planned.jeopardy_cause = "late_arrival"
+    with pytest.raises(Conflict):
+        jeopardy.decide(session, visit_id=planned.id, choice="hand_back",
+                        actor=COORDINATOR,
+                        now=NIGHT + timedelta(minutes=33))

@@ -350,3 +350,37 @@ def test_referral_text_with_nul_or_lone_surrogate_is_422(
     # the referral schema's Text fields refuse the same characters for any other caller.
     assert outer in json.dumps(response.json["errors"])
     assert _count(session, m.Referral) == 0
+
+
+@pytest.mark.safety("H-030")
+def test_nhs_number_given_for_a_patient_registered_without_one_asks_first(
+    client: FlaskClient, handler: dict[str, str], session: so.Session
+) -> None:
+    """Joe was registered without a number. A later referral gives his name, date of birth
+    and a number nobody has: 409 naming him, not a second Joe; confirmed, the number is
+    recorded on him (audited); a different person is registered with new_patient."""
+    untraced = _registered(session, nhs_number=None, nhs_number_status="not_known")
+    asked = client.post("/api/referrals", json=_body(), headers=handler)
+    assert asked.status_code == 409, asked.json
+    assert asked.json["patient_ids"] == [untraced.id]
+    assert "registered without an NHS number" in asked.json["message"]
+    assert _count(session, m.Patient) == 1
+
+    confirmed = client.post("/api/referrals", json=_body(confirm_patient_id=untraced.id),
+                            headers=handler)
+    assert confirmed.status_code == 201, confirmed.json
+    assert confirmed.json["patient_id"] == untraced.id
+    session.expire_all()
+    traced = session.get(m.Patient, untraced.id)
+    assert traced is not None
+    assert (traced.nhs_number, traced.nhs_number_status) == ("9434765919", "present")
+    assert len(_audit(session, "record_nhs_number")) == 1
+
+    other = _registered(session, nhs_number=None, nhs_number_status="not_known",
+                        given_name="Joan")
+    someone_else = dict(JOE, nhs_number="4010232137", given_name="Joan")
+    asked_again = client.post("/api/referrals", json=_body(someone_else), headers=handler)
+    assert asked_again.status_code == 409 and asked_again.json["patient_ids"] == [other.id]
+    new = client.post("/api/referrals", json=_body(someone_else, new_patient=True),
+                      headers=handler)
+    assert new.status_code == 201 and new.json["patient_id"] not in (other.id, untraced.id)
