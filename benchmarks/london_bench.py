@@ -23,13 +23,15 @@ networks, 2,500 shifts, 30,000 visits at scale 1, 12 % urgent). Steps, in one ru
    pool of 1 and then 2 processes (``--processes``); the first plan of the day from scratch
    (``solve``), ``--seconds`` a network (the re-optimiser's default, 3 s). Each pool size
    plans its own interleaved share of the networks from the unassigned morning (a second
-   from-scratch plan over the first one's offers would be different work: ``apply`` refuses
-   many of them as double bookings). Wall and CPU seconds per network are both kept: CPU is
-   what a network costs a quiet core.
+   from-scratch plan over the first one's offers would be different work: it moves offers).
+   Wall and CPU seconds per network are both kept: CPU is what a network costs a quiet core.
 5. Urgent referrals (2-hour falls) posted through the API and placed by the placer's own call
-   (:func:`dispatch.planning.pipeline.place_new`, ``insert``, the placer's 1 s) first with the
-   city idle (the baseline), then while the city is re-optimised (``improve``) by the largest
-   pool: time from the POST to the visit assigned.
+   (:func:`dispatch.planning.pipeline.place_new`, ``insert``, the placer's 1 s, and its
+   rescue re-optimisation, ``PLACE_RESCUE_SECONDS``, when the insertion cannot fit one) first
+   with the city idle (the baseline), then while the city is re-optimised (``improve``) by
+   the largest pool: time from the POST to the placer's decision. Each run, placement or
+   re-optimisation, holds its network's planning lock, so a placement into a network being
+   re-optimised waits for that run.
 6. Database size (whole database, the patients table with its indexes).
 
 The planner is a :class:`Planner`: here :class:`ProcessPoolPlanner` (one process a network at
@@ -304,8 +306,9 @@ def place_urgent(api: Api, database: Database, patient: tuple[str, str, str, int
     pipeline.place_new(pipeline.ShortTransactions(database), now=api.now,
                        provider=make_provider(None), network_ids=[patient[3]],
                        attempts=attempts,
-                       options=pipeline.Options(method="insert",
-                                                seconds=float(DEFAULTS["PLACE_SECONDS"])))
+                       options=pipeline.Options(
+                           method="insert", seconds=float(DEFAULTS["PLACE_SECONDS"]),
+                           rescue_seconds=float(DEFAULTS["PLACE_RESCUE_SECONDS"])))
     elapsed = time.perf_counter() - started
     with database.session_scope() as session:
         status, cause = session.execute(sa.select(Visit.status, Visit.jeopardy_cause)

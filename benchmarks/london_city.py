@@ -340,8 +340,8 @@ def load_city(engine: sa.Engine, city: City) -> dict[str, int]:
     with engine.begin() as conn:
         ids: dict[str, int] = {}
         for n in city.networks:
-            # The schema knows only the tri-borough's three boroughs (a check constraint,
-            # dispatch.models.vocab.BOROUGHS): each network takes one of them in turn.
+            # The district table has no borough column: each network takes one of London's
+            # 33 (dispatch.models.vocab.BOROUGHS, the schema's check) in turn, a label only.
             ids[n.code] = conn.execute(sa.insert(Network.__table__).values(
                 code=n.code, name=n.name, borough=BOROUGHS[len(ids) % len(BOROUGHS)],
                 on_call_phone=None,

@@ -91,15 +91,16 @@ def instances(which: str, data: Path) -> list[SolomonInstance]:
     return found
 
 
-#: The distance-VRPTW settings before the closing descent (ADR 0004's first decision: lambda
-#: 0.5, starts PCI and LCI, no polish), for ``w1old`` and ``w2old``: before and after in the
-#: same run.
+#: The distance-VRPTW settings before ruin and recreate (ADR 0004's second round: lambda 0.5,
+#: starts PCI and LCI, a 5 % closing descent, no ruin and recreate), for ``w1old`` and
+#: ``w2old``: before and after in the same run.
 BEFORE = {
     "VRPTW_PORTFOLIO": (
         (FSS.PARALLEL_CHEAPEST_INSERTION, 0.5),
         (FSS.LOCAL_CHEAPEST_INSERTION, 0.5),
     ),
-    "VRPTW_POLISH": 0.0,
+    "VRPTW_POLISH": 0.05,
+    "VRPTW_RUIN": 0.0,
 }
 
 
@@ -275,8 +276,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--set", choices=("tuning", "held", "both"), default="both")
     parser.add_argument("--modes", default="w1,pyvrp,w2",
-                        help="any of w1, pyvrp, w2, w1old, w2old (the settings before the "
-                             "portfolio and the closing descent)")
+                        help="any of w1, pyvrp, w2, w1old, w2old (the settings before "
+                             "ruin and recreate)")
     parser.add_argument("--only", nargs="*", help="instance names to keep from the set")
     parser.add_argument("--data", type=Path, default=DATA, help="published Solomon files")
     parser.add_argument("--csv", type=Path, help="append one row per solver and instance")

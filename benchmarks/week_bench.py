@@ -75,22 +75,26 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=12)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=30.0, help="per solve (each)")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, nargs="+", default=[1])
+    parser.add_argument("--searches", type=int, default=2, help="parallel searches (workers=)")
     args = parser.parse_args()
-    problem = week(args.patients, args.workers, args.days, args.seed)
-    print(f"{len(problem.visits)} calls, {len(problem.shifts)} shifts, "
-          f"{len(problem.spacing)} spacing rules, {args.days} days")
-    print(f"{'':12}{'served':>8}{'dropped':>8}{'changes':>8}{'travel h':>9}"
-          f"{'violations':>11}{'wall s':>8}")
-    for continuity in (False, True):
-        case = dataclasses.replace(problem, continuity=continuity)
-        started = time.perf_counter()
-        plan = solve(case, seconds=args.seconds, workers=2)
-        wall = time.perf_counter() - started
-        served = sum(len(r.stops) for r in plan.routes)
-        print(f"{'continuity' if continuity else 'none':12}{served:>8}{len(plan.unassigned):>8}"
-              f"{worker_changes(case, plan):>8}{plan.travel_total / HOUR:>9.1f}"
-              f"{len(check_plan(case, plan)):>11}{wall:>8.1f}")
+    for seed in args.seed:
+        problem = week(args.patients, args.workers, args.days, seed)
+        print(f"seed {seed}: {len(problem.visits)} calls, {len(problem.shifts)} shifts, "
+              f"{len(problem.spacing)} spacing rules, {args.days} days, "
+              f"{args.searches} search(es)")
+        print(f"{'':12}{'served':>8}{'dropped':>8}{'changes':>8}{'travel h':>9}"
+              f"{'violations':>11}{'wall s':>8}")
+        for continuity in (False, True):
+            case = dataclasses.replace(problem, continuity=continuity)
+            started = time.perf_counter()
+            plan = solve(case, seconds=args.seconds, workers=args.searches)
+            wall = time.perf_counter() - started
+            served = sum(len(r.stops) for r in plan.routes)
+            print(f"{'continuity' if continuity else 'none':12}{served:>8}"
+                  f"{len(plan.unassigned):>8}{worker_changes(case, plan):>8}"
+                  f"{plan.travel_total / HOUR:>9.1f}{len(check_plan(case, plan)):>11}"
+                  f"{wall:>8.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     "OIDC_ROLE_CLAIM": "roles",
     "OIDC_ROLE_FIELD": None,
     "OIDC_ROLE_MAP": None,
+    # The claim whose value is the user's staff code (staff.code), e.g. an employee number:
+    # field staff signing in by OIDC are linked to their staff record by it. Unset: linked by
+    # an administrator (`dispatch user link-staff`).
+    "OIDC_STAFF_CLAIM": None,
     "OIDC_LABEL": "Sign in with NHS Care Identity",
     # Bearer token for /metrics; unset, /metrics is open like /healthz.
     "METRICS_TOKEN": None,
@@ -76,6 +80,10 @@ DEFAULTS: dict[str, Any] = {
     # visit at once (each accepted offer then holds its worker). The calibrated simulated
     # day plays 90 (dispatch/simulation/types.py).
     "OFFER_LEAD_MINUTES": None,
+    # When the placer's insertion leaves a new 2-hour visit unplaced, it re-optimises the
+    # network from that plan for this long before giving the visit to cover or jeopardy
+    # (0: never). A full morning can need two visits moved to make room.
+    "PLACE_RESCUE_SECONDS": 3.0,
     # Plan requests (POST /api/plans) are solved by the run_plans job; the POST wakes it when
     # the scheduler runs in the same process, else it polls this often.
     "PLANS_INTERVAL": 2,
@@ -95,6 +103,11 @@ DEFAULTS: dict[str, Any] = {
     "TASK_MAINTENANCE_CHANCE": 20_000,
     # A task waiting or running longer than this is taken as lost and its work sent again.
     "TASK_STALE_SECONDS": 600,
+    # Finished planning tasks (applied, done, superseded, failed) are kept this many days in
+    # the planning_tasks ledger, then pruned by the prune_ledger job every PRUNE_INTERVAL
+    # seconds (a city sends about 150 x 12 re-optimisations an hour).
+    "TASK_KEEP_DAYS": 7.0,
+    "PRUNE_INTERVAL": 3600,
     # POST /api/plans with "wait": true waits at most this many seconds for the job.
     "PLAN_WAIT_SECONDS": 30.0,
     # POST /api/networks/{id}/replan answers 202 with the run id after this many seconds.

@@ -7,7 +7,9 @@ client, ``DISPATCH_OIDC_CLIENT_SECRET``. The sign-in page then offers "Sign in w
 the local accounts (kept for the demo and break-glass). The role comes from a claim
 (``DISPATCH_OIDC_ROLE_CLAIM``, default ``roles``; ``DISPATCH_OIDC_ROLE_FIELD`` for claims made
 of objects such as CIS2's ``nhsid_nrbac_roles``) through ``DISPATCH_OIDC_ROLE_MAP`` (JSON,
-provider value -> service role; unset: the service's role names themselves).
+provider value -> service role; unset: the service's role names themselves). With
+``DISPATCH_OIDC_STAFF_CLAIM`` the claim of that name, a staff code, links the account to its
+staff record (:mod:`dispatch.services.identity`).
 
 Authlib keeps state, nonce and the PKCE verifier in the signed session cookie, checks the
 returned state, exchanges the code with the verifier, and validates the ID token (signature
@@ -56,7 +58,8 @@ def role_mapping(config: Any) -> RoleMapping:
         raise ValueError('OIDC_ROLE_MAP must be a JSON object of strings, e.g. '
                          '{"R8000": "call_handler"}')
     return RoleMapping(claim=str(config.get("OIDC_ROLE_CLAIM") or "roles"),
-                       field=config.get("OIDC_ROLE_FIELD") or None, values=values)
+                       field=config.get("OIDC_ROLE_FIELD") or None, values=values,
+                       staff_claim=config.get("OIDC_STAFF_CLAIM") or None)
 
 
 def init_app(app: Flask) -> None:

@@ -125,6 +125,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("web.absence_page", "GET"): frozenset({COORDINATOR, MANAGER}),
     ("web.absence_record", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.absence_cancel", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.absence_give_back", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("staff.ShiftCollection", "GET"): OFFICE,
     ("staff.ShiftCollection", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("staff.RosterImport", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
@@ -145,6 +146,10 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     # Tier rules (issue 17): coordinators read who may serve whom; managers set them.
     ("budgets.NetworkTierRules", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("budgets.NetworkTierRules", "PUT"): frozenset({MANAGER}),
+    # The tier rules' page (issue 14): everyone who dispatches reads them, managers change.
+    ("web.tier_rules_index", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.tier_rules_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
+    ("web.tier_rules_save", "POST"): frozenset({MANAGER}),
     # Who a network's escalations are texted to (H-040): managers and admins set them.
     ("network_contacts.NetworkContacts", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("network_contacts.NetworkContacts", "PUT"): frozenset({MANAGER, ADMIN}),
@@ -160,6 +165,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     # A care-package line's best times (issue 15): booking narrows a visit's window.
     ("web.package_book_slot", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.week_plan_run", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.week_plan_status", "GET"): frozenset({COORDINATOR, MANAGER}),
     ("visits.AssignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.UnassignVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.PinVisit", "POST"): frozenset({COORDINATOR, MANAGER, ADMIN}),
@@ -169,6 +175,9 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     ("visits.JeopardyOptions", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("visits.JeopardyDecision", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("web.board_jeopardy_decision", "POST"): frozenset({COORDINATOR, MANAGER}),
+    # Asking another network to cover a visit (issue 14): as the jeopardy decision's cover.
+    ("visits.CoverVisit", "POST"): frozenset({COORDINATOR, MANAGER}),
+    ("web.board_cover", "POST"): frozenset({COORDINATOR, MANAGER}),
     ("visits.Visits", "GET"): ALL_ROLES,
     ("visits.VisitById", "GET"): ALL_ROLES,
     ("messages.Messages", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),

@@ -9,6 +9,12 @@ fixed number of accepted solutions instead, which makes the result a pure functi
 ``(problem, seed)`` as long as the time limit is not reached first. When two searches run in
 parallel the better objective wins and ties go to the lower worker index, so the choice itself
 is deterministic.
+
+Distance-only problems with windows (:func:`is_distance_vrptw`) end each search with ruin and
+recreate (:mod:`routing.ruin`) once guided local search stalls, then a short greedy descent
+(docs/adr/0004-search-tuning.md). Ruin and recreate is skipped when a ``solution_limit`` is
+given (its stall test and phase are timed), so reproducible runs stay a function of
+``(problem, seed)``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from ortools.util.optional_boolean_pb2 import BOOL_FALSE, BOOL_TRUE
 
 from routing.insertion import greedy_plan
 from routing.model import build_model, read_plan, warm_routes
+from routing.ruin import ruin_and_recreate
 from routing.screening import Screening
 from routing.types import RoutingPlan, RoutingProblem
 
@@ -59,6 +66,15 @@ VRPTW_PORTFOLIO: tuple[tuple[int, float], ...] = tuple(
 #: which can still improve its best plan (C103 at 5 s: +11.5 % and +22.6 % to PyVRP without,
 #: +3.1 % and +4.0 % with; tuning set at 10 s +4.06 to +3.49 %; held-back set neutral, ADR 0004).
 VRPTW_POLISH = 0.05
+#: Least share of a distance-VRPTW search's time for ruin and recreate (:mod:`routing.ruin`)
+#: from the guided search's best plan, before the polish (``SearchJob.ruin``).
+VRPTW_RUIN = 0.1
+#: With ruin and recreate, the guided search also stops as soon as it has gone this share of
+#: the budget (wall clock) without a better plan: it has stalled, and ruin and recreate gets
+#: the rest. A fixed half-and-half split lost where guided search was still improving at
+#: half time (200 customers at 5 s on the tuning set, and with two searches at load 10-13),
+#: and with a tenth of the budget one search was worse on 9 of 17 held-back instances (ADR 0004).
+RUIN_STALL = 0.25
 #: A polish shorter than this is not started.
 POLISH_MIN_SECONDS = 0.05
 #: Large-neighbourhood operators switched off for distance VRPTW: each move re-inserts a whole
@@ -93,24 +109,43 @@ class SearchJob:
     insert_only: bool = False
     gls_lambda: float | None = None
     polish: float = 0.0
+    ruin: float = 0.0
 
     def run(self) -> RoutingPlan | None:
-        if self.polish <= 0 or self.greedy or self.insert_only:
+        ruin = self.ruin if self.solution_limit is None else 0.0
+        if (self.polish <= 0 and ruin <= 0) or self.greedy or self.insert_only:
             return self._search()
         started = time.perf_counter()
-        first = dataclasses.replace(self, seconds=self.seconds * (1 - self.polish), polish=0.0)
-        found = first._search()
+        first = dataclasses.replace(
+            self, seconds=self.seconds * (1 - self.polish - ruin), polish=0.0, ruin=0.0
+        )
+        found = first._search(stall=RUIN_STALL * self.seconds if ruin > 0 else None)
+        if found is not None and ruin > 0:
+            found = self._ruin_and_recreate(found, self.seconds * (1 - self.polish) - (
+                time.perf_counter() - started))
         left = self.seconds - (time.perf_counter() - started)
+        if self.polish <= 0:
+            return found
         if found is None or left < POLISH_MIN_SECONDS:
             return found
         again = dataclasses.replace(
-            self, seconds=left, warm=found, greedy=True, keep_shifts=False, polish=0.0
+            self, seconds=left, warm=found, greedy=True, keep_shifts=False, polish=0.0, ruin=0.0
         )._search()
         if again is None or again.objective > found.objective:
             return found
         return dataclasses.replace(again, seconds=time.perf_counter() - started)
 
-    def _search(self) -> RoutingPlan | None:
+    def _ruin_and_recreate(self, found: RoutingPlan, seconds: float) -> RoutingPlan:
+        if seconds < POLISH_MIN_SECONDS or not any(route.stops for route in found.routes):
+            return found
+        # Each step is a greedy descent without the slow path-reinsertion operators (with a
+        # handful of cheap moves only it was worse on the tuning set; ADR 0004).
+        params = search_parameters(self.strategy, seconds, None, greedy=True)
+        for name in SLOW_OPERATORS:
+            setattr(params.local_search_operators, name, BOOL_FALSE)
+        return ruin_and_recreate(self.problem, self.screening, found, seconds, params)
+
+    def _search(self, stall: float | None = None) -> RoutingPlan | None:
         started = time.perf_counter()
         fixed = _fixed_shifts(self.warm) if self.keep_shifts else {}
         model = build_model(self.problem, self.screening, fixed)
@@ -123,12 +158,20 @@ class SearchJob:
             distance_vrptw=is_distance_vrptw(self.problem),
             gls_lambda=self.gls_lambda,
         )
+        if stall is not None:
+            _stop_when_stalled(model.routing, stall)
         solution = None
         if self.warm is not None:
             # Reading routes closes the model; close it first with *our* parameters, or the
-            # operators and metaheuristic silently fall back to the defaults. Full propagation
-            # makes restoring a plan with breaks fail less often (measured, not guaranteed).
-            params.use_full_propagation = True
+            # operators and metaheuristic silently fall back to the defaults. The restored
+            # routes give only each visit's successor; the solution finalizer then places every
+            # start and break, and OR-Tools bounds that finalizer by ``lns_time_limit``
+            # (100 ms by default). A week of 84 shifts with breaks needs 0.3 to 2 s (load
+            # dependent), so the restore failed with ROUTING_FAIL and the warm start was lost
+            # (H-148): the limit is raised to this search's budget for a warm start.
+            params.lns_time_limit.FromMilliseconds(
+                max(params.lns_time_limit.ToMilliseconds(), int(self.seconds * 1000))
+            )
             model.routing.CloseModelWithParameters(params)
             routes = warm_routes(model, self.warm)
             initial = model.routing.ReadAssignmentFromRoutes(routes, True)  # ignore_inactive
@@ -141,16 +184,35 @@ class SearchJob:
         return read_plan(model, solution, time.perf_counter() - started)
 
 
+def _stop_when_stalled(routing: pywrapcp.RoutingModel, seconds: float) -> None:
+    """Finish the search once ``seconds`` have passed without a better plan."""
+    best_cost: list[int] = []
+    best_at = [time.perf_counter()]
+
+    def seen() -> None:
+        cost, now = routing.CostVar().Value(), time.perf_counter()
+        if not best_cost or cost < best_cost[0]:
+            best_cost[:] = [cost]
+            best_at[0] = now
+        elif now - best_at[0] > seconds:
+            routing.solver().FinishCurrentSearch()
+
+    routing.AddAtSolutionCallback(seen)
+
+
 def worker_settings(
     problem: RoutingProblem, workers: int
-) -> list[tuple[int, float | None, float]]:
-    """Each parallel search's first-solution strategy, lambda (None: the default) and polish
-    share: the portfolio, each search polished, for distance VRPTW; for every other problem
-    the start strategies with the usual lambda and no polish."""
+) -> list[tuple[int, float | None, float, float]]:
+    """Each parallel search's first-solution strategy, lambda (None: the default), polish
+    share and ruin-and-recreate share: the portfolio, each search with ruin and recreate and
+    polished, for distance VRPTW; for every other problem the start strategies with the usual
+    lambda, no ruin and recreate and no polish."""
     count = max(1, min(workers, len(WORKER_STRATEGIES)))
     if is_distance_vrptw(problem):
-        return [(start, gls, VRPTW_POLISH) for start, gls in VRPTW_PORTFOLIO[:count]]
-    return [(strategy, None, 0.0) for strategy in WORKER_STRATEGIES[:count]]
+        return [
+            (start, gls, VRPTW_POLISH, VRPTW_RUIN) for start, gls in VRPTW_PORTFOLIO[:count]
+        ]
+    return [(strategy, None, 0.0, 0.0) for strategy in WORKER_STRATEGIES[:count]]
 
 
 _ISOLATED = {"on": False}

@@ -63,6 +63,10 @@ class Slot:
     shift_id: str
     worker_id: str
     cost: int
+    #: A linked visit's partner (a double-handed visit's second carer) moves with it: the
+    #: shift the plan would give the partner, and its start (None: no partner placed).
+    partner_shift_id: str | None = None
+    partner_start: int | None = None
 
 
 def recommend_slots(
@@ -185,7 +189,11 @@ def _try_window(
     if before is None or after is None:
         return None
     stop = next(s for s in route.stops if s.visit_id == visit.id)
-    return Slot(at, end, stop.start, route.shift_id, route.worker_id, after - before)
+    other = placed.route_of(partner_id) if partner_id is not None else None
+    other_start = None if other is None else next(
+        s.start for s in other.stops if s.visit_id == partner_id)
+    return Slot(at, end, stop.start, route.shift_id, route.worker_id, after - before,
+                None if other is None else other.shift_id, other_start)
 
 
 def _changed_shifts(old: RoutingPlan, new: RoutingPlan) -> set[str]:

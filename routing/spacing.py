@@ -81,18 +81,53 @@ def key_workers(problem: RoutingProblem, plan: RoutingPlan) -> dict[str, str]:
     }
 
 
-def with_key_workers(problem: RoutingProblem, plan: RoutingPlan) -> RoutingProblem:
-    """``problem`` with each patient visit that names no preferred worker preferring the
-    patient's key worker in ``plan`` (and who can serve it: their skills allowing)."""
+def visit_key_workers(problem: RoutingProblem, plan: RoutingPlan) -> dict[str, str]:
+    """Each patient visit's preferred worker: of the workers who could serve it (on shift,
+    skills, not excluded), the one ranked first for the patient: the key worker
+    (:func:`key_workers`), then who serves most of the patient's visits in ``plan``, then who
+    serves them earliest.
+
+    Why per visit (H-149): with early and late shifts nobody can serve a patient's 08:00 and
+    20:00 calls on one day, and preferring the key worker for the evening call too charged
+    every evening carer alike, so the search had nothing to prefer among them: the evening
+    calls kept changing hands (329 carer changes a week with the per-patient worker, the same
+    as without continuity; see benchmarks/README.md)."""
     keys = key_workers(problem, plan)
-    skills: dict[str, set[str]] = defaultdict(set)
-    for shift in problem.shifts:
-        skills[shift.worker_id] |= shift.skills
+    patient_of = {v.id: v.patient for v in problem.visits if v.patient is not None}
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    first: dict[tuple[str, str], int] = {}
+    for route in plan.routes:
+        for stop in route.stops:
+            if stop.visit_id in patient_of:
+                served_for = patient_of[stop.visit_id]
+                counts[served_for][route.worker_id] += 1
+                key = (served_for, route.worker_id)
+                first[key] = min(first.get(key, stop.start), stop.start)
+    screening = screen(problem)
+    preferred: dict[str, str] = {}
+    for visit in problem.visits:
+        whose = visit.patient
+        if whose is None or whose not in counts or visit.preferred_workers:
+            continue
+        able = {problem.shifts[k].worker_id for k in screening.candidates.get(visit.id, ())}
+        able -= visit.excluded_workers
+        tally = counts[whose]
+        ranked = sorted(
+            (w for w in tally if w in able),
+            key=lambda w: (w != keys[whose], -tally[w], first[(whose, w)], w))
+        if ranked:
+            preferred[visit.id] = ranked[0]
+    return preferred
+
+
+def with_key_workers(problem: RoutingProblem, plan: RoutingPlan) -> RoutingProblem:
+    """``problem`` with each patient visit that names no preferred worker preferring its key
+    worker in ``plan`` (:func:`visit_key_workers`: the patient's own worker where they can
+    serve it, else the patient's next most frequent worker who can)."""
+    preferred = visit_key_workers(problem, plan)
     visits = tuple(
-        dataclasses.replace(v, preferred_workers=frozenset({keys[v.patient]}))
-        if v.patient in keys and not v.preferred_workers and v.skills <= skills[keys[v.patient]]
-        and keys[v.patient] not in v.excluded_workers
-        else v
+        dataclasses.replace(v, preferred_workers=frozenset({preferred[v.id]}))
+        if v.id in preferred else v
         for v in problem.visits
     )
     return dataclasses.replace(problem, visits=visits)

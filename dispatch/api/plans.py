@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -13,13 +13,13 @@ from dispatch.api.schemas import (
     PlanSchema,
     ReplanSchema,
     WeekPlanRequestSchema,
-    WeekPlanSchema,
+    WeekPlanRunSchema,
 )
 from dispatch.auth import current_actor, request_id
 from dispatch.config import DEFAULTS
 from dispatch.db import get_session
 from dispatch.jobs.wakeup import wake
-from dispatch.planning import runs, week
+from dispatch.planning import runs
 from dispatch.request_clock import now
 from dispatch.services import network_scope
 
@@ -131,7 +131,7 @@ class NetworkReplan(MethodView):
 @networks_blp.route("/<int:network_id>/week-plan")
 class NetworkWeekPlan(MethodView):
     @networks_blp.arguments(WeekPlanRequestSchema)
-    @networks_blp.response(200, WeekPlanSchema)
+    @networks_blp.response(202, WeekPlanRunSchema)
     @networks_blp.alt_response(403, description="A network you do not coordinate (the message "
                                "names yours)")
     @networks_blp.alt_response(404, description="No such network")
@@ -142,20 +142,19 @@ class NetworkWeekPlan(MethodView):
 
         Pinned, offered, accepted and in-jeopardy visits, and visits that are not package
         visits, are left as they are; a re-run changes only what has changed. ``dry_run``
-        answers what it would do and writes nothing. Solved in the request
-        (``WEEK_PLAN_SECONDS``).
+        says what it would do and writes nothing. Runs as a planning task (the
+        ``run_plans`` job, or a worker when a task broker is configured), never in the
+        request (``WEEK_PLAN_SECONDS``): the answer is 202 with the run id and the URL to
+        poll (``GET /api/plans/{run_id}``), whose ``result`` is what it did.
         """
         session = get_session()
         network_scope.require(session, current_actor(), network_id, what="That network")
-        done = week.commit_week(
-            session, now=now(), provider=runs.provider_for(current_app),
-            network_id=network_id, actor=current_actor(), days=data["days"],
+        plan = runs.request_week(
+            session, network_id=network_id, days=data["days"], dry_run=data["dry_run"],
             seconds=float(current_app.config.get("WEEK_PLAN_SECONDS",
                                                  DEFAULTS["WEEK_PLAN_SECONDS"])),
-            solution_limit=current_app.config.get("WEEK_PLAN_SOLUTION_LIMIT"),
-            dry_run=data["dry_run"], request_id=request_id())
+            now=now(), requested_by=current_actor().username)
         session.commit()
-        return {"network_id": network_id, "dry_run": done.dry_run, "offered": done.offered,
-                "provisional": done.provisional, "kept": done.kept,
-                "conflicts": done.conflicts, "refused": list(done.refused),
-                "worker_changes": done.plan.worker_changes, "visits": done.plan.visits}
+        wake("run_plans")
+        return {"network_id": network_id, "dry_run": data["dry_run"], "run_id": plan.id,
+                "status": plan.status, "status_url": url_for("plans.PlanById", plan_id=plan.id)}

@@ -347,7 +347,8 @@ class PlanRequestSchema(StrictSchema):
 class PlanSchema(Schema):
     id = fields.Integer()
     status = fields.String()
-    kind = fields.String(metadata={"description": "proposal (POST /api/plans) or replan"})
+    kind = fields.String(metadata={"description": "proposal (POST /api/plans), replan, week "
+                                   "or week_preview (POST /api/networks/{id}/week-plan)"})
     network_id = fields.Integer(allow_none=True)
     horizon_start = fields.DateTime()
     horizon_end = fields.DateTime()
@@ -406,29 +407,17 @@ class WeekPlanRequestSchema(StrictSchema):
         metadata={"description": "Say what committing would do; write and text nothing"})
 
 
-class WeekVisitSchema(Schema):
-    visit_id = fields.Integer()
-    reference = fields.String()
-    patient_id = fields.Integer()
-    staff_id = fields.Integer(allow_none=True)
-    staff = fields.String(attribute="staff_name", allow_none=True)
-    start = fields.DateTime(allow_none=True)
-    reason = fields.String(allow_none=True)
-
-
-class WeekPlanSchema(Schema):
+class WeekPlanRunSchema(Schema):
     network_id = fields.Integer()
     dry_run = fields.Boolean()
-    offered = fields.Integer(metadata={"description": "Package visits offered by SMS now "
-                                       "(planned for today or tomorrow)"})
-    provisional = fields.Integer(metadata={"description": "Package visits booked "
-                                           "provisionally for later days (worker not told)"})
-    kept = fields.Integer(metadata={"description": "Placed visits left as they were (pinned, "
-                                    "offered, accepted, not a package visit, unchanged)"})
-    conflicts = fields.Integer()
-    refused = fields.List(fields.String())
-    worker_changes = fields.Integer()
-    visits = fields.List(fields.Nested(WeekVisitSchema))
+    run_id = fields.Integer(metadata={"description": "The planning task (a plan request)"})
+    status = fields.String(metadata={"description": "pending: poll status_url"})
+    status_url = fields.String(metadata={
+        "description": "GET it for the status and, when done, the result: network_id, "
+        "dry_run, offered (visits offered by SMS now), provisional (booked for later days, "
+        "the worker not told), kept (left as they were), conflicts, refused, "
+        "worker_changes and visits [{visit_id, reference, patient_id, staff_id, staff, "
+        "start, reason}]"})
 
 
 # --- SMS webhooks: /sms (Twilio's form fields) -----------------------------------------------
@@ -596,6 +585,10 @@ class PinSchema(StrictSchema):
 class ManualResultSchema(Schema):
     applied = fields.Boolean()
     warnings = fields.List(fields.String())
+    costs = fields.List(fields.String(), metadata={
+        "description": "What pinning it costs: the open 2-hour visits only this worker could "
+                       "reach in time that it leaves unassigned, in words (also in warnings; "
+                       "saved only with confirm)"})
     visit = fields.Nested(VisitSchema)
 
 
@@ -612,6 +605,18 @@ class JeopardyDecisionSchema(StrictSchema):
     network_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
                                 metadata={"description": "cover: the network taking it on"})
     note = fields.String(validate=validate.Length(max=200))
+
+
+class CoverRequestSchema(StrictSchema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "The visit version you saw (409 if "
+                                                      "stale)"})
+    network_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
+                                metadata={"description": "The network asked to cover it"})
+    note = fields.String(required=True, metadata={
+        "description": "Why you are asking, for the covering team (3 to "
+                       f"{jeopardy.COVER_NOTE_LENGTH} characters); shown before why the "
+                       "visit is needed, never instead of it"})
 
 
 class LateOptionSchema(Schema):

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from dispatch.api.schemas import (
     AssignSchema,
     CandidateSchema,
+    CoverRequestSchema,
     DoubleHandedSchema,
     JeopardyDecisionSchema,
     JeopardyOptionsSchema,
@@ -194,5 +195,26 @@ class JeopardyDecision(MethodView):
             session, visit_id=visit_id, choice=data["choice"], actor=current_actor(),
             now=now(), staff_id=data.get("staff_id"), late_minutes=data.get("late_minutes"),
             network_id=data.get("network_id"), note=data.get("note"))
+        session.commit()
+        return visit
+
+
+@blp.route("/<int:visit_id>/cover")
+class CoverVisit(MethodView):
+    @blp.arguments(CoverRequestSchema)
+    @blp.response(200, VisitSchema)
+    @blp.alt_response(403, description="A visit of a network you do not coordinate")
+    @blp.alt_response(404, description="No such visit")
+    @blp.alt_response(409, description="Closed, accepted or under way, or changed since you "
+                                       "loaded it")
+    def post(self, data: dict[str, Any], visit_id: int) -> Any:
+        """Ask another network to cover an open visit (unassigned, assigned or offered; in
+        jeopardy or not): it leaves its worker, moves to that network's board and planner
+        with your note before why the visit is needed, and that network re-plans. Audited
+        (``ask_cover``). 422 names the field (``network_id``, ``note``)."""
+        session = get_session()
+        visit = manual.ask_cover(session, visit_id=visit_id, version=data["version"],
+                                 network_id=data["network_id"], note=data["note"],
+                                 actor=current_actor(), now=now())
         session.commit()
         return visit

@@ -1,4 +1,4 @@
-"""``dispatch user add / networks / list / disable / unlock / revoke-token``: accounts.
+"""``dispatch user add / networks / link-staff / list / disable / unlock / revoke-token``: accounts.
 
 Every change is audited with the operator's purpose "account administration" and the actor
 SYSTEM (the CLI has no signed-in user).
@@ -109,6 +109,28 @@ def user_networks(name: str, network_ids: tuple[int, ...], all_networks: bool) -
         "networks": list(network_ids), "all_networks": all_networks})
     click.echo(f"{name}: " + ("every network" if all_networks else
                               "networks " + ", ".join(map(str, network_ids))))
+
+
+@user.command("link-staff")
+@click.argument("name")
+@click.argument("staff_code", required=False)
+@click.option("--unlink", is_flag=True, help="Remove NAME's link to a staff record.")
+def user_link_staff(name: str, staff_code: str | None, unlink: bool) -> None:
+    """Link account NAME (e.g. signed in by the NHS identity provider) to the member of staff
+    with STAFF_CODE, so their field page shows their visits (audited)."""
+    from dispatch.services.identity import link_staff
+
+    if unlink == (staff_code is not None):
+        fail("give a STAFF_CODE to link, or --unlink (not both)")
+    linked: list[int | None] = []
+
+    def change(session: so.Session, at: datetime) -> None:
+        linked.append(link_staff(session, username=name, staff_code=staff_code))
+
+    _run("user_staff_linked" if staff_code else "user_staff_unlinked", name, change,
+         details={"staff_code": staff_code})
+    click.echo(f"{name}: linked to staff {staff_code} (id {linked[0]})" if staff_code
+               else f"{name}: no longer linked to a staff record")
 
 
 def _audit(session: so.Session, action: str, username: str, at: datetime,

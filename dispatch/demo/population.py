@@ -180,7 +180,10 @@ def _nhs_numbers(rng: random.Random) -> Iterator[str]:
         if check is None or check == INVALID_CHECK_DIGIT:
             continue
         seen.add(body)
-        yield f"{body:09d}{check}"
+        number = f"{body:09d}{check}"
+        if len(set(number)) == 1:
+            continue  # 9999999999: valid mod 11 but a placeholder, refused (H-017)
+        yield number
 
 
 def _practice_name(rng: random.Random, districts: Sequence[str]) -> str:

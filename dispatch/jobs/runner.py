@@ -132,6 +132,7 @@ def place_new(app: Flask) -> Any:
             seconds=seconds,
             attempts=place_attempts(app),
             offer_lead=offer_lead(app.config),
+            rescue_seconds=float(_setting(app, "PLACE_RESCUE_SECONDS")),
         ),
     )
     if result:  # the offers just written go out now, not at the next tick
@@ -183,7 +184,8 @@ def run_plans(app: Flask) -> Any:
         return send_tasks(app, "run_plans", "plan", lambda s, now, stale: (
             tasks.due_plans(s, now=now, stale_after=stale)))
     return run_phased_job(app, "run_plans", lambda database, now: runs.run_pending(
-        ShortTransactions(database), provider=provider_for(app), now=now))
+        ShortTransactions(database), provider=provider_for(app), now=now,
+        week_solution_limit=app.config.get("WEEK_PLAN_SOLUTION_LIMIT")))
 
 
 def run_capacity_plans(app: Flask) -> Any:
@@ -196,6 +198,12 @@ def run_capacity_plans(app: Flask) -> Any:
             tasks.due_capacity(s, now=now, stale_after=stale)))
     return run_phased_job(app, "run_capacity_plans", lambda database, _now: (
         capacity_runs.run_pending(database, clock=lambda: clock(app))))
+
+
+def prune_ledger(app: Flask) -> Any:
+    """Drop finished planning tasks older than ``TASK_KEEP_DAYS`` from the ledger."""
+    keep = timedelta(days=float(_setting(app, "TASK_KEEP_DAYS")))
+    return run_job(app, "prune_ledger", lambda s, now: tasks.prune(s, now=now, keep=keep))
 
 
 def on_workers(app: Flask) -> bool:
@@ -243,6 +251,7 @@ JOBS: dict[str, tuple[str, Callable[[Flask], Any]]] = {
     "reoptimise": ("REOPTIMISE_INTERVAL", reoptimise),
     "run_plans": ("PLANS_INTERVAL", run_plans),
     "run_capacity_plans": ("CAPACITY_PLANS_INTERVAL", run_capacity_plans),
+    "prune_ledger": ("PRUNE_INTERVAL", prune_ledger),
 }
 
 

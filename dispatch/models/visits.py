@@ -105,6 +105,10 @@ class Visit(Base):
     #: planner never plans a 2-hour visit late without a person deciding so).
     late_allowed_until: so.Mapped[datetime | None]
     late_allowed_staff_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("staff.id"))
+    #: For a 2-hour visit the planner could not place: the coordinator's pinned visit whose
+    #: worker could have reached it in time (:mod:`dispatch.planning.pin_costs`); the board
+    #: names it. Not a foreign key: a hint, re-checked against the board's rows when shown.
+    blocked_by_pin_id: so.Mapped[int | None] = so.mapped_column(sa.Integer)
     offered_at: so.Mapped[datetime | None]
     accepted_at: so.Mapped[datetime | None]
     arrived_at: so.Mapped[datetime | None]
@@ -176,6 +180,9 @@ class SlotHold(Base):
     window_start: so.Mapped[datetime]
     window_end: so.Mapped[datetime]
     planned_start: so.Mapped[datetime]
+    #: A double-handed visit's second carer, held with the first (None: single-handed).
+    partner_shift_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("shifts.id"))
+    partner_planned_start: so.Mapped[datetime | None]
     held_by: so.Mapped[str] = so.mapped_column(sa.String(120))
     expires_at: so.Mapped[datetime]
     created_at: so.Mapped[datetime] = created_at_column()

@@ -5,7 +5,52 @@ Kept in one module so that schemas, the transition table and migrations agree.
 
 from __future__ import annotations
 
-BOROUGHS = ("Hammersmith & Fulham", "Kensington & Chelsea", "Westminster")
+#: The three boroughs of the tri-borough pilot, spelt as the service has always stored them.
+TRI_BOROUGHS = ("Hammersmith & Fulham", "Kensington & Chelsea", "Westminster")
+
+#: Every London local authority (the 32 London boroughs and the City of London) with its ONS
+#: GSS code, from the ONS register "Local Authority Districts (May 2023) Names and Codes in the
+#: United Kingdom" (E09000001-E09000033; Open Government Licence). The two tri-borough names
+#: keep the service's "&" spelling (ONS: "Hammersmith and Fulham", "Kensington and Chelsea")
+#: so rows written before London opened up stay valid.
+LONDON_BOROUGHS: tuple[tuple[str, str], ...] = (
+    ("E09000001", "City of London"),
+    ("E09000002", "Barking and Dagenham"),
+    ("E09000003", "Barnet"),
+    ("E09000004", "Bexley"),
+    ("E09000005", "Brent"),
+    ("E09000006", "Bromley"),
+    ("E09000007", "Camden"),
+    ("E09000008", "Croydon"),
+    ("E09000009", "Ealing"),
+    ("E09000010", "Enfield"),
+    ("E09000011", "Greenwich"),
+    ("E09000012", "Hackney"),
+    ("E09000013", "Hammersmith & Fulham"),
+    ("E09000014", "Haringey"),
+    ("E09000015", "Harrow"),
+    ("E09000016", "Havering"),
+    ("E09000017", "Hillingdon"),
+    ("E09000018", "Hounslow"),
+    ("E09000019", "Islington"),
+    ("E09000020", "Kensington & Chelsea"),
+    ("E09000021", "Kingston upon Thames"),
+    ("E09000022", "Lambeth"),
+    ("E09000023", "Lewisham"),
+    ("E09000024", "Merton"),
+    ("E09000025", "Newham"),
+    ("E09000026", "Redbridge"),
+    ("E09000027", "Richmond upon Thames"),
+    ("E09000028", "Southwark"),
+    ("E09000029", "Sutton"),
+    ("E09000030", "Tower Hamlets"),
+    ("E09000031", "Waltham Forest"),
+    ("E09000032", "Wandsworth"),
+    ("E09000033", "Westminster"),
+)
+
+#: The boroughs a network may be in (``networks.borough``, a CHECK constraint): all of London.
+BOROUGHS = tuple(name for _, name in LONDON_BOROUGHS)
 
 RISK_TIERS = ("very_high", "high", "moderate", "low", "very_low")
 
@@ -63,4 +108,6 @@ MESSAGE_STATUSES = (
 PLAN_STATUSES = ("pending", "running", "done", "failed", "cancelled")
 #: A stored run: a ``proposal`` (POST /api/plans, never applied) or a coordinator's ``replan``
 #: (POST /api/networks/{id}/replan, applied).
-PLAN_KINDS = ("proposal", "replan")
+#: ``week`` / ``week_preview``: the week's plan of care-package visits run as a planning task
+#: (:func:`dispatch.planning.runs.request_week`), committed or only previewed.
+PLAN_KINDS = ("proposal", "replan", "week", "week_preview")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -251,7 +252,7 @@ class Insertion:
 def insertions(
     session: so.Session, visit: Visit, network_id: int | None, *, now: datetime,
     provider: TravelTimeProvider, fitting_only: bool = True, staff_id: int | None = None,
-    start: datetime | None = None,
+    start: datetime | None = None, without: Collection[int] = (),
 ) -> list[Insertion]:
     """Each skilled, not excluded worker's earliest place for ``visit`` in the current plan.
 
@@ -260,7 +261,8 @@ def insertions(
     need be (the caller says what lateness means). With ``fitting_only`` shifts it does not
     fit are left out; otherwise they come back with ``route`` None. ``staff_id`` looks at
     that worker only; ``start`` holds the visit at that start (a coordinator's choice), so
-    the worker's later visits are re-timed round it.
+    the worker's later visits are re-timed round it. ``without`` (visit row ids) takes those
+    visits out of their workers' days first, as if they were not there (what a pin costs).
     """
     problem, index = build_problem(session, now=now, provider=provider, network_id=network_id,
                                    include_visits=[visit.id])
@@ -293,8 +295,9 @@ def insertions(
         screening = dataclasses.replace(screening,
                                         late=frozenset(v.id for v in problem.visits))
     plan = current_plan(session, problem, index)
+    dropped = {vid, *(k for k, row in index.visits.items() if row in set(without))}
     plan = dataclasses.replace(plan, routes=tuple(
-        dataclasses.replace(r, stops=tuple(s for s in r.stops if s.visit_id != vid))
+        dataclasses.replace(r, stops=tuple(s for s in r.stops if s.visit_id not in dropped))
         for r in plan.routes))
     routes = {r.shift_id: r for r in plan.routes}
     eligible = [k for k, s in enumerate(problem.shifts)
@@ -385,6 +388,82 @@ def decide(
     visit_actions._flush(session, visit)
     if choice != "hand_back":
         visit_actions.replan_after_commit(session, visit.network_id)
+    return visit
+
+
+#: The longest note with a request for cover: short enough that why the visit is needed (the
+#: needs, after the note in ``visits.reason``) still fits whole (H-064).
+COVER_NOTE_LENGTH = 120
+
+
+@dataclass(frozen=True)
+class CoverChoice:
+    """A network a coordinator may ask for cover: ``ready`` when a worker there with the
+    visit's skills is rostered before its deadline (those come first, nearest first)."""
+
+    network_id: int
+    code: str
+    name: str
+    ready: bool
+
+
+def cover_choices(session: so.Session, visit: Visit, *, now: datetime) -> list[CoverChoice]:
+    """The other networks, those with the skills on their roster before the deadline first
+    (nearest base to the patient first), then the rest by name."""
+    ready = cover.networks_by_distance(session, visit, start=now,
+                                       deadline=max(visit.deadline, now))
+    networks = {n.id: n for n in session.scalars(sa.select(Network).order_by(Network.name))
+                if n.id != visit.network_id}
+    out = [CoverChoice(n, networks[n].code, networks[n].name, True) for n in ready
+           if n in networks]
+    out += [CoverChoice(n.id, n.code, n.name, False) for n in networks.values()
+            if n.id not in ready]
+    return out
+
+
+def ask_cover(
+    session: so.Session, *, visit: Visit, network_id: int | None, note: str | None,
+    actor: Actor, now: datetime,
+) -> Visit:
+    """A coordinator asks another network's team to cover an open visit that is unassigned
+    or at risk (not only through the jeopardy choice; issue 14): the visit leaves its worker
+    if it had one, moves to that network's board and planner with the coordinator's note put
+    before why the visit is needed (never instead of it, H-064), leaves jeopardy, and is
+    audited (``ask_cover``); that network re-plans after the commit. Flushes.
+
+    :raise Conflict: the visit is closed, or its worker has accepted or started it.
+    :raise InvalidInput: no note, a note too long, or no other existing network (field named).
+    """
+    if visit.status not in DECIDABLE:
+        state = visit.status.replace("_", " ")
+        raise Conflict(f"visit {visit.reference} is {state}; only a visit that is unassigned, "
+                       "assigned or offered can be moved to another network's cover")
+    errors: dict[str, list[str]] = {}
+    network = session.get(Network, network_id) if network_id is not None else None
+    if network is None:
+        errors["network_id"] = ["Choose the network you are asking to cover"]
+    elif network.id == visit.network_id:
+        errors["network_id"] = ["Choose another network than the visit's own"]
+    text = " ".join((note or "").split())
+    if len(text) < 3:
+        errors["note"] = ["Enter a note for the covering team (why you are asking)"]
+    elif len(text) > COVER_NOTE_LENGTH:
+        errors["note"] = [f"Note must be {COVER_NOTE_LENGTH} characters or fewer"]
+    if errors:
+        raise InvalidInput("cannot ask for cover", errors=errors)
+    assert network is not None
+    home = visit.network_id
+    _release(session, visit, now, actor, f"moved to {network.code}'s cover")
+    visit.network_id = network.id
+    visit.jeopardy_cause, visit.jeopardy_since = None, None
+    _note_cover(session, visit, f"Cover asked by {_code(session, home)}: {text}")
+    audit.record(session, actor=actor, action="ask_cover", now=now,
+                 patient_id=visit.patient_id, entity=("visit", visit.id),
+                 purpose="ask another network to cover a visit",
+                 details={"reference": visit.reference, "from_network_id": home,
+                          "to_network_id": network.id, "note": text})
+    visit_actions._flush(session, visit)
+    visit_actions.replan_after_commit(session, network.id)
     return visit
 
 

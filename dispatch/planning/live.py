@@ -72,14 +72,15 @@ def place_new_in(
     attempts: dict[int, datetime] | None = None,
     retry_after: timedelta = RETRY_AFTER,
     offer_lead: timedelta | None = None,
+    rescue_seconds: float = 0.0,
 ) -> list[LiveReport]:
     """:func:`place_new_visits` for the jobs, one short transaction to read and one to apply
     per network, the insertions in between with no transaction open (``attempts``: see
     :func:`dispatch.planning.pipeline.place_new`)."""
     return place_new(ShortTransactions(database), now=now, provider=provider,
-                     options=Options(method="insert", seconds=seconds, offer_lead=offer_lead),
-                     attempts=attempts,
-                     retry_after=retry_after)
+                     options=Options(method="insert", seconds=seconds,
+                                     rescue_seconds=rescue_seconds, offer_lead=offer_lead),
+                     attempts=attempts, retry_after=retry_after)
 
 
 def place_new_visits(

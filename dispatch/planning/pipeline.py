@@ -18,24 +18,34 @@ How the phases meet the database is a :class:`Transactions` policy: production j
 open, so no row or SQLite write lock is held for seconds, and ``apply_plan`` leaves visits
 changed meanwhile as they are); the simulator uses :class:`OneSession` (one session on its
 simulated clock).
+
+Under :class:`ShortTransactions` a run holds its network's planning lock from the read to the
+end of the apply (:mod:`dispatch.planning.locks`, H-090): a placement and a re-optimisation of
+one network never solve together, on any number of machines. A visit still changed by someone
+else during the apply (a reply, a coordinator) makes the apply's UPDATE find no row
+(``StaleDataError``): the apply is rolled back whole and the run reads and solves again
+(:class:`Changed`, at most :data:`CHANGED_RETRIES` times).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import orm as so
+from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.database import Database
+from dispatch.errors import Conflict
 from dispatch.models import Network, Visit
-from dispatch.planning import jeopardy, pairs, tasks
+from dispatch.planning import jeopardy, locks, pairs, pin_costs, tasks
 from dispatch.planning.apply import ApplyReport, apply_plan
 from dispatch.planning.problem import (
     DEFAULT_HORIZON,
@@ -43,12 +53,13 @@ from dispatch.planning.problem import (
     build_problem,
     current_plan,
 )
-from dispatch.services import operations
+from dispatch.services import operations, slot_holds
 from routing import solver
 from routing.errors import RoutingInfeasible
 from routing.travel import TravelTimeProvider
-from routing.types import RoutingPlan, RoutingProblem
+from routing.types import PRIORITY_URGENT_2H, RoutingPlan, RoutingProblem
 
+log = logging.getLogger(__name__)
 #: How a plan is found: ``insert`` the new visits one by one into the current plan (moving as
 #: little as possible), ``improve`` the current plan, or ``solve`` from scratch.
 Method = Literal["insert", "improve", "solve"]
@@ -58,6 +69,8 @@ Relax = Literal["never", "on_infeasible", "always"]
 
 #: How long a visit the placer could not place waits before it is tried again.
 RETRY_AFTER = timedelta(seconds=60)
+#: How often a run whose apply met a visit changed meanwhile reads and solves again.
+CHANGED_RETRIES = 2
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -77,33 +90,51 @@ class Options:
     #: told), so a later re-plan can still give their slot to an urgent visit. ``None``: offer
     #: every planned visit at once (each offer accepted then holds its worker all day).
     offer_lead: timedelta | None = None
+    #: ``insert`` only: when the insertion leaves a new 2-hour visit unplaced, re-optimise the
+    #: network from that plan for this long before giving it up to cover or jeopardy (0: never).
+    #: The insertion moves one visit at a time; room for a long urgent visit in a full morning
+    #: often needs two moved (issue 18, London benchmark: every urgent fall of a quiet run went
+    #: to jeopardy that a re-optimisation placed in seconds).
+    rescue_seconds: float = 0.0
 
 
 class Transactions(Protocol):
-    """Where each phase's session comes from."""
+    """Where each phase's session comes from, and what keeps other runs off the network."""
 
     def session(self) -> AbstractContextManager[so.Session]: ...
+
+    def network(self, network_id: int | None) -> AbstractContextManager[None]: ...
 
 
 @dataclass(frozen=True, slots=True)
 class ShortTransactions:
-    """Production: every phase in its own short transaction, committed at its end."""
+    """Production: every phase in its own short transaction, committed at its end; a run
+    holds its network's planning lock throughout (waiting at most ``lock_wait`` seconds)."""
 
     database: Database
+    lock_wait: float = locks.WAIT_SECONDS
 
     def session(self) -> AbstractContextManager[so.Session]:
         return self.database.session_scope()
+
+    def network(self, network_id: int | None) -> AbstractContextManager[None]:
+        if network_id is None:
+            return nullcontext()
+        return locks.network_lock(self.database.engine, network_id, wait=self.lock_wait)
 
 
 @dataclass(frozen=True, slots=True)
 class OneSession:
     """The simulator (and single-session callers): every phase in the caller's session, which
-    the caller commits."""
+    the caller commits. One session plans one network at a time: no lock."""
 
     current: so.Session
 
     def session(self) -> AbstractContextManager[so.Session]:
         return _same(self.current)
+
+    def network(self, network_id: int | None) -> AbstractContextManager[None]:
+        return nullcontext()
 
 
 @contextmanager
@@ -122,6 +153,8 @@ def unplaced_urgent(
     """A 2-hour visit the plan could not place in time: cover from another network on
     capacity, else jeopardy at once for a person to decide (hazard H-006)."""
     jeopardy.after_plan(session, plan=plan, index=index, now=now, provider=provider)
+    # Then name a coordinator's pin that keeps one unplaced (the board warns; issue 14).
+    pin_costs.after_plan(session, plan=plan, index=index, now=now, provider=provider)
 
 
 AFTER_APPLY: tuple[AfterApply, ...] = (unplaced_urgent,)
@@ -129,6 +162,17 @@ AFTER_APPLY: tuple[AfterApply, ...] = (unplaced_urgent,)
 
 class Cancelled(Exception):
     """The run was cancelled between its solve and its apply: nothing was applied."""
+
+
+class Changed(tasks.Superseded):
+    """A visit of the plan was changed by someone else while the apply was writing it (its
+    UPDATE matched no row): the apply was rolled back whole, nothing was written."""
+
+
+def _changed_meanwhile(exc: BaseException) -> bool:
+    """An optimistic-lock failure: the ORM's own, or visit_actions' Conflict wrapping it."""
+    return isinstance(exc, StaleDataError) or (
+        isinstance(exc, Conflict) and isinstance(exc.__cause__, StaleDataError))
 
 
 @dataclass
@@ -163,6 +207,9 @@ def read(
                                    horizon=DEFAULT_HORIZON if horizon is None else horizon)
     # A pair half-held in the rows (one worker declined) is placed afresh, as a pair.
     current = pairs.without_lone_halves(problem, current_plan(session, problem, index))
+    # Times held for callers are not given away (H-150): pinned copies, taken out by solve.
+    problem, current = slot_holds.for_planner(session, problem, current, index,
+                                              network_id=network_id, now=now)
     generation = 0 if network_id is None else tasks.generation(session, network_id)
     return Read(problem, index, current, generation)
 
@@ -200,8 +247,9 @@ def solve(
 
 
 def _whole(found: Read, plan: RoutingPlan) -> RoutingPlan:
-    """Never one half of a linked pair served alone (H-100, :mod:`dispatch.planning.pairs`)."""
-    return pairs.whole_pairs(found.problem, plan)
+    """Never one half of a linked pair served alone (H-100, :mod:`dispatch.planning.pairs`);
+    the slot holds' copies taken out (:func:`dispatch.services.slot_holds.without_holds`)."""
+    return slot_holds.without_holds(pairs.whole_pairs(found.problem, plan))
 
 
 def _solve(found: Read, problem: RoutingProblem, options: Options,
@@ -221,6 +269,16 @@ def _solve(found: Read, problem: RoutingProblem, options: Options,
         if row_id in by_row and plan.route_of(by_row[row_id]) is None:
             plan = solver.insert_urgent(plan, problem, problem.visit(by_row[row_id]),
                                         seconds=options.seconds)
+    left = [by_row[r] for r in new_ids if r in by_row and plan.route_of(by_row[r]) is None
+            and problem.visit(by_row[r]).priority <= PRIORITY_URGENT_2H]
+    if left and options.rescue_seconds > 0:
+        rescued = solver.improve(plan, problem, options.rescue_seconds, workers=options.workers,
+                                 solution_limit=options.solution_limit)
+        placed = sum(rescued.route_of(v) is not None for v in left)
+        if placed:
+            log.info("insertion left %d urgent visit(s) unplaced; a re-optimisation placed %d",
+                     len(left), placed)
+            return rescued
     return plan
 
 
@@ -240,23 +298,30 @@ def apply(
 
     :raise tasks.AlreadyApplied: nothing written (an earlier run of the task applied it).
     :raise tasks.Superseded: nothing written (a newer plan is in).
+    :raise Changed: nothing written (a visit was changed by someone else during the apply).
     """
     if claim is not None and network_id is None:
         raise ValueError("a task's plan is for one network")
-    with tx.session() as session:
-        if claim is not None and network_id is not None:
-            tasks.claim_apply(session, claim, network_id=network_id,
-                              read_generation=read_generation)
-        report = apply_plan(session, plan=plan, index=index, now=now,
-                            offer_before=offer_before)
-        applied = None
-        if network_id is not None and not report.refused:
-            applied = tasks.advance(session, network_id)
-        if claim is not None and report.refused:  # nothing written: the task failed
-            tasks.finish(session, claim.task_id, status="failed", now=now,
-                         note="refused: " + "; ".join(report.refused))
-        elif claim is not None:
-            tasks.mark_applied(session, claim, applied_generation=applied, now=now)
+    try:
+        with tx.session() as session:
+            if claim is not None and network_id is not None:
+                tasks.claim_apply(session, claim, network_id=network_id,
+                                  read_generation=read_generation)
+            report = apply_plan(session, plan=plan, index=index, now=now,
+                                offer_before=offer_before)
+            applied = None
+            if network_id is not None and not report.refused:
+                applied = tasks.advance(session, network_id)
+            if claim is not None and report.refused:  # nothing written: the task failed
+                tasks.finish(session, claim.task_id, status="failed", now=now,
+                             note="refused: " + "; ".join(report.refused))
+            elif claim is not None:
+                tasks.mark_applied(session, claim, applied_generation=applied, now=now)
+    except (StaleDataError, Conflict) as exc:
+        if not _changed_meanwhile(exc):
+            raise
+        raise Changed(f"network {network_id}: a visit was changed while the plan was being "
+                      f"applied ({exc}); nothing written") from exc
     for step in after_apply:
         with tx.session() as session:
             step(session, plan, index, now, provider)
@@ -274,10 +339,35 @@ def run(
     ``new_ids``: the visits to insert (``method="insert"``); ``None`` for the others.
     ``proceed``, if given, is asked after the solve whether to apply (a cancel flag).
     ``claim``: a worker's task (see :func:`apply`).
+
+    The whole run holds the network's planning lock (``tx.network``). An apply that met a visit
+    changed meanwhile (:class:`Changed`: rolled back, nothing written) is read and solved
+    again, at most :data:`CHANGED_RETRIES` times.
+
     :raise RoutingInfeasible: no plan was found (nothing is applied).
     :raise Cancelled: ``proceed`` said no (nothing is applied).
     :raise tasks.AlreadyApplied, tasks.Superseded: with a ``claim`` (nothing is applied).
+    :raise Changed: still changed after the retries (nothing is applied).
+    :raise locks.NetworkBusy: another run held the network too long (nothing is done).
     """
+    with tx.network(network_id):
+        for attempt in range(CHANGED_RETRIES + 1):
+            try:
+                return _run_once(tx, now=now, provider=provider, network_id=network_id,
+                                 options=options, new_ids=new_ids, after_apply=after_apply,
+                                 proceed=proceed, claim=claim)
+            except Changed as exc:
+                if attempt == CHANGED_RETRIES:
+                    raise
+                log.warning("%s; reading and solving again", exc)
+    raise AssertionError("unreachable")
+
+
+def _run_once(
+    tx: Transactions, *, now: datetime, provider: TravelTimeProvider, network_id: int | None,
+    options: Options, new_ids: Sequence[int] | None, after_apply: Sequence[AfterApply],
+    proceed: Callable[[], bool] | None, claim: tasks.Claim | None,
+) -> Report:
     with tx.session() as session:
         found = read(session, now=now, provider=provider, network_id=network_id,
                      horizon=options.horizon)

@@ -135,6 +135,28 @@ def request_replan(
     return plan
 
 
+#: The week's plan as a planning task: committed (``week``) or previewed (``week_preview``).
+WEEK_KINDS = ("week", "week_preview")
+
+
+def request_week(
+    session: so.Session, *, network_id: int, days: int, dry_run: bool, seconds: float,
+    now: datetime, requested_by: str,
+) -> Plan:
+    """Record a request for the network's week plan (status ``pending``, kind ``week``, or
+    ``week_preview`` for a dry run); the ``run_plans`` job (or a worker's ``plan`` task)
+    solves it and, unless a preview, writes it back (:func:`dispatch.planning.week.commit_week`),
+    storing what it did in ``result``. :raise NotFound: no such network."""
+    if session.get(Network, network_id) is None:
+        raise NotFound(f"network {network_id} not found")
+    plan = Plan(network_id=network_id, kind="week_preview" if dry_run else "week",
+                status="pending", horizon_start=now, horizon_end=now + timedelta(days=days),
+                seconds=seconds, requested_by=requested_by, created_at=now)
+    session.add(plan)
+    session.flush()
+    return plan
+
+
 def cancel_plan(session: so.Session, plan_id: int, *, now: datetime) -> Plan:
     """Cancel a pending or running request (a running solve stores nothing when it ends).
 
@@ -164,10 +186,12 @@ def execute_plan(
     now: datetime,
     workers: int = 2,
     claim: tasks.Claim | None = None,
+    week_solution_limit: int | None = None,
 ) -> str:
     """Run one stored request through the pipeline's read and solve (a requested plan is a
-    proposal: it is stored, never applied; a ``replan`` is applied at ``now``). Returns the
-    plan's final status.
+    proposal: it is stored, never applied; a ``replan`` is applied at ``now``; a ``week`` is
+    written back, a ``week_preview`` only stored, see :func:`_execute_week`). Returns the
+    plan's final status. ``week_solution_limit``: the ``WEEK_PLAN_SOLUTION_LIMIT`` setting.
 
     Under :class:`~dispatch.planning.pipeline.ShortTransactions` the row is marked running
     and the problem read in one transaction, the solve runs with none open, and the result is
@@ -178,6 +202,10 @@ def execute_plan(
         if plan.status != "pending":
             return plan.status
         plan.status = "running"
+        if plan.kind in WEEK_KINDS:
+            assert plan.network_id is not None
+            week_request = (plan.network_id, (plan.horizon_end - plan.horizon_start).days,
+                            plan.kind == "week_preview", plan.seconds, plan.requested_by)
         options = pipeline.Options(method="solve", seconds=plan.seconds, workers=workers,
                                    horizon=plan.horizon_end - plan.horizon_start)
         if plan.kind == "replan":
@@ -186,6 +214,9 @@ def execute_plan(
         else:
             found = pipeline.read(session, now=plan.horizon_start, provider=provider,
                                   network_id=plan.network_id, horizon=options.horizon)
+    if plan.kind in WEEK_KINDS:
+        return _execute_week(tx, plan_id=plan_id, request=week_request, now=now,
+                             provider=provider, solution_limit=week_solution_limit)
     if plan.kind == "replan":
         return _execute_replan(tx, plan_id=plan_id, network_id=network_id, now=now,
                                provider=provider, options=dataclasses.replace(
@@ -205,6 +236,43 @@ def execute_plan(
             plan.status, plan.result = "failed", {"error": outcome}
         else:
             plan.status, plan.result = "done", plan_result(outcome, found.index)
+        plan.finished_at = utcnow()  # bookkeeping, not a rule
+        return plan.status
+
+
+WeekRequest = tuple[int, int, bool, float, str | None]  # network, days, dry run, seconds, who
+
+
+def _execute_week(
+    tx: pipeline.Transactions, *, plan_id: int, request: WeekRequest, now: datetime,
+    provider: TravelTimeProvider, solution_limit: int | None,
+) -> str:
+    """Plan the network's week and (unless a preview) write it back, as the person who asked
+    (the audit names them); store what it did. A cancel before the write wins; the write and
+    the result are one transaction."""
+    from dispatch.planning import week  # week imports the pipeline's apply (no cycle at load)
+
+    network_id, days, dry_run, seconds, requested_by = request
+    actor = Actor(user_id=None, username=requested_by or "system", role="coordinator")
+    if _cancelled(tx, plan_id):
+        return "cancelled"
+    with tx.session() as session:
+        try:
+            done = week.commit_week(session, now=now, provider=provider,
+                                    network_id=network_id, actor=actor, days=days,
+                                    seconds=seconds, solution_limit=solution_limit,
+                                    dry_run=dry_run)
+        except (RoutingError, NotFound) as exc:
+            session.rollback()
+            outcome: dict[str, Any] = {"error": str(exc)}
+            status = "failed"
+        else:
+            outcome, status = week.result_of(network_id, done), "done"
+        plan = get_plan(session, plan_id)
+        if plan.status == "cancelled":
+            session.rollback()  # cancelled while it ran: nothing it would have written stands
+            return "cancelled"
+        plan.status, plan.result = status, outcome
         plan.finished_at = utcnow()  # bookkeeping, not a rule
         return plan.status
 
@@ -293,7 +361,7 @@ def _cancelled(tx: pipeline.Transactions, plan_id: int) -> bool:
 
 def run_pending(
     tx: pipeline.Transactions, *, provider: TravelTimeProvider, now: datetime,
-    workers: int = 2, limit: int = 10,
+    workers: int = 2, limit: int = 10, week_solution_limit: int | None = None,
 ) -> list[int]:
     """The plan-request job: solve pending requests, oldest first (at most ``limit`` a run)."""
     done: list[int] = []
@@ -302,7 +370,8 @@ def run_pending(
             plan_id = next_pending(session)
         if plan_id is None:
             break
-        execute_plan(tx, plan_id=plan_id, provider=provider, now=now, workers=workers)
+        execute_plan(tx, plan_id=plan_id, provider=provider, now=now, workers=workers,
+                     week_solution_limit=week_solution_limit)
         done.append(plan_id)
     return done
 

@@ -259,6 +259,19 @@ def due_capacity(session: so.Session, *, now: datetime,
             for i in pending if i not in busy]
 
 
+def prune(session: so.Session, *, now: datetime, keep: timedelta) -> int:
+    """Delete the ledger's finished tasks (``applied``, ``done``, ``superseded``, ``failed``)
+    that ended more than ``keep`` before ``now``; returns how many. Open tasks (``queued``,
+    ``running``) are never pruned, however old: a worker may still come to apply one, and its
+    apply needs its row (:func:`claim_apply`)."""
+    if keep < timedelta(0):
+        raise ValueError("the retention cannot be negative")
+    result = session.execute(sa.delete(PlanningTask).where(
+        PlanningTask.status.in_(FINAL), PlanningTask.finished_at.is_not(None),
+        PlanningTask.finished_at < now - keep))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def summary(session: so.Session) -> Mapping[str, int]:
     """Tasks by status (``dispatch doctor``)."""
     rows = session.execute(sa.select(PlanningTask.status, sa.func.count())

@@ -216,6 +216,21 @@ def commit_week(
     return result
 
 
+def result_of(network_id: int | None, done: WeekCommit) -> dict[str, object]:
+    """``done`` as stored with its planning task (``plans.result``) and shown by
+    ``GET /api/plans/{id}`` and the week's page: JSON, times in ISO 8601."""
+    return {
+        "network_id": network_id, "dry_run": done.dry_run, "offered": done.offered,
+        "provisional": done.provisional, "kept": done.kept, "conflicts": done.conflicts,
+        "refused": list(done.refused), "worker_changes": done.plan.worker_changes,
+        "visits": [{"visit_id": v.visit_id, "reference": v.reference,
+                    "patient_id": v.patient_id, "staff_id": v.staff_id,
+                    "staff": v.staff_name,
+                    "start": None if v.start is None else v.start.isoformat(),
+                    "reason": v.reason} for v in done.plan.visits],
+    }
+
+
 def _keep_decided(problem: rt.RoutingProblem, index: ProblemIndex, rows: dict[int, Visit],
                   free: set[str]) -> rt.RoutingProblem:
     """Visits the week may not write that have a worker stay on that worker's shift in the

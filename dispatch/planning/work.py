@@ -83,13 +83,16 @@ def _network_run(database: Database, *, task_id: str, kind: str, network_id: int
 
 def place(database: Database, *, task_id: str, network_id: int, visit_ids: Sequence[int],
           now: datetime, clock: Callable[[], datetime], provider: TravelTimeProvider,
-          seconds: float, worker: str, offer_lead: timedelta | None = None) -> str:
-    """Insert the network's new visits (urgent first) into its current plan and apply it."""
+          seconds: float, worker: str, rescue_seconds: float = 0.0,
+          offer_lead: timedelta | None = None) -> str:
+    """Insert the network's new visits (urgent first) into its current plan and apply it
+    (re-optimising it for ``rescue_seconds`` when a 2-hour visit does not fit)."""
     return perform(database, task_id=task_id, kind="place", worker=worker, clock=clock,
                    network_id=network_id, body=lambda: _network_run(
                        database, task_id=task_id, kind="place", network_id=network_id,
                        now=now, provider=provider,
                        options=pipeline.Options(method="insert", seconds=seconds,
+                                                rescue_seconds=rescue_seconds,
                                                 offer_lead=offer_lead),
                        new_ids=list(visit_ids)))
 
@@ -109,11 +112,14 @@ def reoptimise(database: Database, *, task_id: str, network_id: int, now: dateti
 
 def plan_request(database: Database, *, task_id: str, plan_id: int, now: datetime,
                  clock: Callable[[], datetime], provider: TravelTimeProvider,
-                 worker: str, workers: int = 1) -> str:
-    """A stored plan request (a proposal, or a coordinator's "re-plan now", which is applied).
+                 worker: str, workers: int = 1,
+                 week_solution_limit: int | None = None) -> str:
+    """A stored plan request (a proposal, a coordinator's "re-plan now", which is applied, or
+    a week's plan, written back unless a preview).
 
     A request left ``running`` by a worker that died is put back to ``pending`` and run again:
-    a proposal is only stored, and a re-plan's apply is guarded by the task's claim.
+    a proposal is only stored, a re-plan's apply is guarded by the task's claim, and a week's
+    write and its result are one transaction (a re-run changes only what has not changed).
     """
     def body() -> tuple[str, str | None]:
         with database.session_scope() as session:
@@ -122,7 +128,8 @@ def plan_request(database: Database, *, task_id: str, plan_id: int, now: datetim
                 plan.status = "pending"
         status = runs.execute_plan(pipeline.ShortTransactions(database), plan_id=plan_id,
                                    provider=provider, now=now, workers=workers,
-                                   claim=tasks.Claim(task_id))
+                                   claim=tasks.Claim(task_id),
+                                   week_solution_limit=week_solution_limit)
         return ("failed" if status == "failed" else "done"), f"plan {plan_id} {status}"
 
     return perform(database, task_id=task_id, kind="plan", worker=worker, clock=clock,

@@ -78,6 +78,8 @@ class BoardVisit:
     pair: str | None = None
     completed_at: datetime | None = None  # closed visits: when (completed, or cancelled)
     outcome: str | None = None
+    #: A 2-hour visit left unplaced: the coordinator's pinned visit in the way (its id).
+    blocked_by: int | None = None
 
     @property
     def cause_text(self) -> str | None:
@@ -327,7 +329,7 @@ VISIT_COLUMNS = (Visit.id, Visit.reference, Visit.status, Visit.category, Visit.
                  Visit.duration_minutes, Visit.planned_start, Visit.assigned_staff_id,
                  Visit.pinned, Visit.version, Visit.jeopardy_cause, Visit.created_at,
                  Visit.offered_at, Visit.completed_at, Visit.updated_at, Visit.outcome,
-                 Visit.late_allowed_until, Visit.late_allowed_staff_id,
+                 Visit.late_allowed_until, Visit.late_allowed_staff_id, Visit.blocked_by_pin_id,
                  Patient.postcode, Patient.lat, Patient.lon)
 
 
@@ -386,7 +388,7 @@ def _row(visit: Any, staff: dict[int, Staff], now: datetime, pair: str | None) -
         pinned=visit.pinned, version=visit.version, cause=cause,
         minutes_left=int((visit.deadline - now).total_seconds() // 60), point=point,
         pair=pair, completed_at=_closed_at(visit) if status in CLOSED else None,
-        outcome=visit.outcome)
+        outcome=visit.outcome, blocked_by=visit.blocked_by_pin_id)
 
 
 def _closed_at(visit: Any) -> datetime:

@@ -17,7 +17,7 @@ from sqlalchemy import orm as so
 
 from dispatch.actors import Actor
 from dispatch.errors import NotFound
-from dispatch.models import Patient, Shift, Staff, Visit
+from dispatch.models import Network, Patient, Shift, Staff, Visit
 from dispatch.planning import jeopardy
 from dispatch.services import audit, network_scope, pairs
 from dispatch.services import candidates as ranking
@@ -97,3 +97,9 @@ def staff_name(session: so.Session, staff_id: int) -> str:
     """A worker's name for a message (their id if there is no such worker)."""
     staff = session.get(Staff, staff_id)
     return staff.name if staff else str(staff_id)
+
+
+def network_code(session: so.Session, network_id: int | None) -> str:
+    """A network's short code ("HF-N1"), or "another network" when there is none."""
+    network = session.get(Network, network_id) if network_id is not None else None
+    return network.code if network is not None else "another network"

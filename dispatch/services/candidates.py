@@ -16,6 +16,7 @@ Read-only: nothing is written, nothing is audited here (the caller audits the re
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from sqlalchemy import orm as so
 from dispatch.actors import Actor
 from dispatch.errors import NotFound
 from dispatch.models import Shift, Staff, Visit
+from dispatch.planning import pin_costs
 from dispatch.planning.jeopardy import Insertion, insertions, moved_visits
 from dispatch.planning.problem import FIELD_ROLES, is_urgent
 from dispatch.services import audit, manual, network_scope, strata
@@ -115,6 +117,12 @@ def candidates(
             best[placed.staff.id] = placed
     found: list[Candidate] = []
     refused: list[Candidate] = []
+    # The open 2-hour visits only one worker could reach in time: pinning this visit on that
+    # worker may leave one unassigned (assign checks it exactly; issue 14).
+    urgent = pin_costs.reachers(session, {visit.network_id}, now=now, provider=provider,
+                                excluding=[visit.id])
+    urgent_rows = {v.id: v for v in pin_costs.open_urgent(
+        session, {visit.network_id}, now=now, excluding=[visit.id])} if urgent else {}
     for staff in workers:
         if staff.id == visit.assigned_staff_id:
             continue  # already theirs
@@ -129,6 +137,11 @@ def candidates(
                 session, visit, staff, now=now, provider=provider)))
             continue
         candidate = _candidate(session, visit, staff, fits, now=now, provider=provider)
+        costs = tuple(pin_costs.cost_text(urgent_rows[u], staff.name, estimate=True)
+                      for u in pin_costs.sole_reacher_of(urgent, staff.id) if u in urgent_rows)
+        if costs and not candidate.refused:
+            candidate = dataclasses.replace(candidate, warnings=(*candidate.warnings, *(
+                f"pinning this {c}" for c in costs)))
         (refused if candidate.refused else found).append(candidate)
     found.sort(key=lambda c: (not c.arrival_before_deadline, bool(c.warnings), c.start,
                               c.travel_minutes or 0, sum(p.minutes for p in c.pushes),

@@ -6,6 +6,18 @@ hang off ``users.id``. The provider stays the source of truth: the display name 
 refreshed from the claims at every sign-in, and a user the service has disabled locally stays
 refused whatever the provider says. A provider account that maps to no role gets no access
 (never a default role).
+
+Field staff signing in this way are linked to their staff record (``users.staff_id``: what
+their field page shows) in one of two ways:
+
+- by a claim (``DISPATCH_OIDC_STAFF_CLAIM``, e.g. an employee number the provider issues),
+  whose value is a staff code (``staff.code``): at every sign-in that presents the claim the
+  link follows it (linked, moved, or removed when the code matches no active member of
+  staff), audited; a token without the claim leaves the link as it is;
+- by an administrator (``dispatch user link-staff NAME CODE``, :func:`link_staff`), audited.
+
+A staff record is never linked to two accounts: a claim naming a record another account holds
+is refused (audited, the account stays unlinked from it), as is the administrator's link.
 """
 
 from __future__ import annotations
@@ -20,7 +32,8 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch.actors import Actor
-from dispatch.models import User
+from dispatch.errors import Conflict, NotFound
+from dispatch.models import Staff, User
 from dispatch.models.vocab import USER_ROLES
 from dispatch.services import audit
 
@@ -38,12 +51,14 @@ class RoleMapping:
 
     ``claim``: the claim holding the roles (a string, or a list of strings or of objects);
     ``field``: for objects (CIS2's ``nhsid_nrbac_roles``), the field to read (``role_code``);
-    ``values``: provider value -> our role, in order: the first listed that the user holds wins.
+    ``values``: provider value -> our role, in order: the first listed that the user holds wins;
+    ``staff_claim``: the claim whose value is the user's staff code (None: not linked by claim).
     """
 
     claim: str = "roles"
     field: str | None = None
     values: Mapping[str, str] | None = None
+    staff_claim: str | None = None
 
     def __post_init__(self) -> None:
         unknown = sorted({r for r in (self.values or {}).values() if r not in USER_ROLES})
@@ -114,9 +129,72 @@ def sign_in_from_claims(
             _audit(session, user, "role_changed_by_identity_provider", now,
                    {"from": user.role, "to": role})
         user.role, user.display_name = role, name
+    if mapping.staff_claim:
+        _link_from_claim(session, user, claims.get(mapping.staff_claim), now)
     _audit(session, user, "sign_in", now, {"method": "oidc"})
     session.flush()
     return IdentityResult(user)
+
+
+def _link_from_claim(session: so.Session, user: User, raw: Any, now: datetime) -> None:
+    """Follow the staff claim's value (a staff code): link, move or remove the link."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return  # not presented: an administrator's link stands
+    code = str(raw).strip()[:32]
+    staff = session.scalar(sa.select(Staff).where(Staff.code == code, Staff.active.is_(True)))
+    if staff is None:
+        if user.staff_id is not None:
+            _audit(session, user, "staff_unlinked_by_identity_provider", now,
+                   {"from_staff_id": user.staff_id, "reason": "no active staff has the code"})
+            user.staff_id = None
+        return
+    if user.staff_id == staff.id:
+        return
+    holder = _holder(session, staff.id, user.id)
+    if holder is not None:
+        _audit(session, user, "staff_link_refused", now,
+               {"staff_id": staff.id, "held_by_user_id": holder})
+        if user.staff_id is not None:  # the claim says it is no longer their record
+            _audit(session, user, "staff_unlinked_by_identity_provider", now,
+                   {"from_staff_id": user.staff_id, "reason": "claim names another record"})
+            user.staff_id = None
+        return
+    _audit(session, user, "staff_linked_by_identity_provider", now,
+           {"from_staff_id": user.staff_id, "staff_id": staff.id})
+    user.staff_id = staff.id
+
+
+def _holder(session: so.Session, staff_id: int, other_than: int) -> int | None:
+    """Another account already linked to ``staff_id``, if any."""
+    return session.scalar(sa.select(User.id).where(User.staff_id == staff_id,
+                                                   User.id != other_than).limit(1))
+
+
+def link_staff(session: so.Session, *, username: str, staff_code: str | None) -> int | None:
+    """An administrator links ``username`` to the member of staff with ``staff_code`` (None:
+    removes the link); returns the staff id linked. The caller audits and commits.
+
+    :raise NotFound: no such user, or no active member of staff with that code.
+    :raise Conflict: another account is linked to that member of staff.
+    """
+    user = session.scalar(sa.select(User).where(User.username == username).with_for_update())
+    if user is None:
+        raise NotFound(f"no user called {username!r}")
+    if staff_code is None:
+        user.staff_id = None
+        session.flush()
+        return None
+    staff = session.scalar(sa.select(Staff).where(Staff.code == staff_code,
+                                                  Staff.active.is_(True)))
+    if staff is None:
+        raise NotFound(f"no active member of staff has the code {staff_code!r}")
+    holder = _holder(session, staff.id, user.id)
+    if holder is not None:
+        raise Conflict(f"staff {staff_code} is already linked to another account "
+                       f"(user id {holder}): unlink that one first")
+    user.staff_id = staff.id
+    session.flush()
+    return staff.id
 
 
 def _free_username(session: so.Session, claims: Mapping[str, Any], subject: str) -> str:

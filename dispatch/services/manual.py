@@ -27,7 +27,7 @@ from dispatch.actors import Actor
 from dispatch.config import LONDON
 from dispatch.errors import Conflict, NotFound
 from dispatch.models import Absence, Patient, Shift, Staff, StaffBase, Visit
-from dispatch.planning import invariants, jeopardy
+from dispatch.planning import invariants, jeopardy, pin_costs
 from dispatch.planning.invariants import lock_worker
 from dispatch.planning.jeopardy import moves_for
 from dispatch.planning.problem import is_urgent
@@ -80,6 +80,8 @@ class ManualResult:
     warnings: tuple[str, ...]
     #: Refused outright (confirming would not help): the worker is booked elsewhere then.
     double_booked: bool = False
+    #: What the pin costs: 2-hour visits it leaves unassigned, in words (also in warnings).
+    costs: tuple[str, ...] = ()
 
 
 def check_assignment(
@@ -245,6 +247,10 @@ def assign_manually(
     if check.double_booked or (check.warnings and not confirm):
         # Double-booking is never allowed, even confirmed: one person, one place.
         return ManualResult(visit, False, tuple(check.warnings), check.double_booked)
+    # What the pin may cost: the open 2-hour visits that only this worker could reach in time.
+    before = pin_costs.reachers(session, {visit.network_id, staff.network_id}, now=now,
+                                provider=provider, excluding=[visit.id]) if pin else {}
+    watched = pin_costs.sole_reacher_of(before, staff.id)
     visit_actions.assign(
         session,
         visit=visit,
@@ -257,7 +263,26 @@ def assign_manually(
     if pin:
         visit.pinned = True
         session.flush()
-    return ManualResult(visit, True, tuple(check.warnings))
+    costs: tuple[str, ...] = ()
+    if watched:
+        lost = pin_costs.lost(session, before, staff, now=now, provider=provider)
+        costs = tuple(pin_costs.cost_text(u, staff.name, estimate=False) for u in lost)
+        if costs and not confirm:
+            # Saved only when the coordinator decides so ("Assign anyway"): the caller rolls
+            # the flushed assignment back.
+            return ManualResult(visit, False, (*check.warnings, *costs), costs=costs)
+        for urgent in lost:  # the board names the pin at once, before the next re-plan
+            pin_costs.note_blocker(urgent, visit.id)
+        if lost:
+            from dispatch.services import audit
+
+            audit.record(session, actor=actor, action="pin_despite_cost", now=now,
+                         patient_id=visit.patient_id, entity=("visit", visit.id),
+                         purpose="manual dispatch",
+                         details={"reference": visit.reference, "staff_id": staff.id,
+                                  "leaves_unassigned": [u.reference for u in lost]})
+        session.flush()
+    return ManualResult(visit, True, (*check.warnings, *costs), costs=costs)
 
 
 #: Statuses of the worker's other visits that an assignment may push later.
@@ -365,6 +390,7 @@ _CHANGES = {
     "pin_visit": "pinned", "unpin_visit": "unpinned",
     "jeopardy_decision": "a decision on its jeopardy was recorded",
     "make_double_handed": "made double-handed (two staff)",
+    "ask_cover": "moved to another network's cover",
 }
 
 
@@ -461,3 +487,24 @@ def decide_jeopardy(
     return jeopardy.decide(session, visit_id=visit_id, choice=choice, actor=actor, now=now,
                            staff_id=staff_id, late_minutes=late_minutes,
                            network_id=network_id, note=note)
+
+
+def ask_cover(
+    session: so.Session, *, visit_id: int, version: int, network_id: int | None,
+    note: str | None, actor: Actor, now: datetime,
+) -> Visit:
+    """:func:`jeopardy.ask_cover` for a visit of a network ``actor`` coordinates, at the
+    version the coordinator saw; flushes.
+
+    :raise Forbidden: a network ``actor`` does not coordinate (checked first).
+    :raise NotFound: no such visit. :raise Conflict: stale version (who changed what), or the
+        visit is closed or under way. :raise InvalidInput: network or note (field named).
+    """
+    network_scope.require_visit(session, actor, visit_id)
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFound(f"visit {visit_id} not found")
+    if visit.version != version:
+        raise Conflict(stale_message(session, visit, now))
+    return jeopardy.ask_cover(session, visit=visit, network_id=network_id, note=note,
+                              actor=actor, now=now)

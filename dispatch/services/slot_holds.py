@@ -8,9 +8,12 @@ worker's time; and booking an offered time needs its hold (:func:`require_hold`)
 offered long ago, which the plan may since have filled, is found again rather than booked
 blind. Booking ends the visit's holds (:func:`release`); an expired hold is ignored.
 
-Not held: the live planner does not see holds (a new urgent visit may still take the time
-within the few minutes; the deadline watch flags a visit that then cannot start in time), and
-a double-handed visit's second carer is not held.
+The live planner sees the holds too (:func:`for_planner`, hazard H-150): each live hold's
+copy is pinned to its held shift in the problem the placer and re-optimiser solve, so a held
+worker's time is not given away (to a new urgent visit either) while the hold lasts; the
+copies are taken out of the plan before it is applied (:func:`without_holds`). A
+double-handed visit's hold holds both carers: the second carer's shift and planned start are
+kept with the hold (``partner_shift_id``) and a copy is placed on that shift too.
 """
 
 from __future__ import annotations
@@ -55,6 +58,10 @@ class Offered(Protocol):
     def planned_start(self) -> datetime: ...
     @property
     def shift_id(self) -> int: ...
+    @property
+    def partner_shift_id(self) -> int | None: ...
+    @property
+    def partner_planned_start(self) -> datetime | None: ...
 
 
 def hold(
@@ -66,7 +73,9 @@ def hold(
     release(session, visit_id=visit.id)
     rows = [SlotHold(visit_id=visit.id, network_id=visit.network_id, shift_id=slot.shift_id,
                      window_start=slot.start, window_end=slot.end,
-                     planned_start=slot.planned_start, held_by=held_by,
+                     planned_start=slot.planned_start,
+                     partner_shift_id=slot.partner_shift_id,
+                     partner_planned_start=slot.partner_planned_start, held_by=held_by,
                      expires_at=now + minutes, created_at=now)
             for slot in offered]
     session.add_all(rows)
@@ -107,11 +116,15 @@ def require_hold(session: so.Session, *, visit_id: int, start: datetime, now: da
 
 def held_plan(
     problem: rt.RoutingProblem, plan: rt.RoutingPlan, index: ProblemIndex,
-    holds: Sequence[SlotHold],
+    holds: Sequence[SlotHold], *, pin: bool = False,
 ) -> tuple[rt.RoutingProblem, rt.RoutingPlan]:
     """``problem`` and ``plan`` with each hold's visit placed in its held window on its
-    held shift (a copy of the visit per hold, id ``hold-<id>``); a hold that no longer fits
-    the plan is left out."""
+    held shift (a copy of the visit per hold, id ``hold-<id>``), and a double-handed visit's
+    second carer on theirs (``hold-<id>-2``, the window moved by the gap between the two
+    planned starts); a hold that no longer fits the plan is left out, both halves.
+
+    ``pin``: each placed copy is pinned to its shift (the planner's searches keep a pinned
+    visit above any other, :func:`for_planner`)."""
     by_row = {row: vid for vid, row in index.visits.items()}
     shifts = {row: sid for sid, row in index.shifts.items()}
     for item in holds:
@@ -120,17 +133,81 @@ def held_plan(
             continue  # the held visit or shift is outside this problem's horizon
         earliest = max(0, seconds_between(index.start, item.window_start))
         deadline = max(earliest, seconds_between(index.start, item.window_end))
-        worker = next(s.worker_id for s in problem.shifts if s.id == sid)
-        # Held on that worker (the screening gives a pinned visit no candidates to insert
-        # into, so the other workers are excluded instead of pinning).
-        others = frozenset(s.worker_id for s in problem.shifts) - {worker}
-        copy = dataclasses.replace(
-            problem.visit(vid), id=f"{HOLD_PREFIX}{item.id}", earliest=earliest,
-            deadline=deadline, late_limit=deadline, late_workers=frozenset(), pinned_to=None,
-            pinned_start=None, patient=None,
-            excluded_workers=problem.visit(vid).excluded_workers | others)
-        grown = dataclasses.replace(problem, visits=(*problem.visits, copy))
-        placed = cheapest_insertion(grown, screen(grown), plan, copy)
-        if placed is not None:
+        copies = [(f"{HOLD_PREFIX}{item.id}", problem.visit(vid), sid, earliest, deadline)]
+        if item.partner_shift_id is not None and item.partner_planned_start is not None:
+            second = shifts.get(item.partner_shift_id)
+            if second is None:
+                continue  # half a pair is no hold: the second carer is outside the horizon
+            partner = problem.partner(vid)
+            gap = seconds_between(item.planned_start, item.partner_planned_start)
+            copies.append((f"{HOLD_PREFIX}{item.id}-2",
+                           problem.visit(partner) if partner else problem.visit(vid), second,
+                           max(0, earliest + gap), max(0, deadline + gap)))
+        grown, placed = problem, plan
+        for copy_id, visit, shift_id, start, end in copies:
+            grown, found = _place_copy(grown, placed, visit, copy_id, shift_id, start, end)
+            if found is None:
+                break
+            placed = found
+        else:
             problem, plan = grown, placed
+    if pin:
+        problem = _pin_copies(problem, plan)
     return problem, plan
+
+
+def _place_copy(
+    problem: rt.RoutingProblem, plan: rt.RoutingPlan, visit: rt.Visit, copy_id: str,
+    shift_id: str, earliest: int, deadline: int,
+) -> tuple[rt.RoutingProblem, rt.RoutingPlan | None]:
+    worker = next(s.worker_id for s in problem.shifts if s.id == shift_id)
+    # Held on that worker (the screening gives a pinned visit no candidates to insert
+    # into, so the other workers are excluded instead of pinning).
+    others = frozenset(s.worker_id for s in problem.shifts) - {worker}
+    copy = dataclasses.replace(
+        visit, id=copy_id, earliest=earliest, deadline=deadline, late_limit=deadline,
+        late_workers=frozenset(), pinned_to=None, pinned_start=None, patient=None,
+        excluded_workers=visit.excluded_workers | others)
+    grown = dataclasses.replace(problem, visits=(*problem.visits, copy))
+    return grown, cheapest_insertion(grown, screen(grown), plan, copy)
+
+
+def _pin_copies(problem: rt.RoutingProblem, plan: rt.RoutingPlan) -> rt.RoutingProblem:
+    """Each placed hold copy pinned to the shift it was placed on (its start free within
+    its window); a copy that found no place is taken out of the problem."""
+    on = {s.visit_id: r.shift_id for r in plan.routes for s in r.stops
+          if s.visit_id.startswith(HOLD_PREFIX)}
+    visits = tuple(
+        dataclasses.replace(v, pinned_to=on[v.id]) if v.id in on else v
+        for v in problem.visits
+        if not v.id.startswith(HOLD_PREFIX) or v.id in on)
+    return dataclasses.replace(problem, visits=visits)
+
+
+def for_planner(
+    session: so.Session, problem: rt.RoutingProblem, plan: rt.RoutingPlan,
+    index: ProblemIndex, *, network_id: int | None, now: datetime,
+) -> tuple[rt.RoutingProblem, rt.RoutingPlan]:
+    """The live planner's problem and current plan with every live hold of the network in
+    it, pinned to its held shift (H-150): placing or re-optimising cannot give the held
+    time away. :func:`without_holds` takes the copies out of the plan found."""
+    holds = active(session, network_id=network_id, now=now)
+    if not holds:
+        return problem, plan
+    return held_plan(problem, plan, index, holds, pin=True)
+
+
+def without_holds(plan: rt.RoutingPlan) -> rt.RoutingPlan:
+    """``plan`` without the hold copies (:func:`held_plan`): what is applied."""
+    if not any(s.visit_id.startswith(HOLD_PREFIX) for r in plan.routes for s in r.stops) \
+            and not any(u.visit_id.startswith(HOLD_PREFIX) for u in plan.unassigned):
+        return plan
+    routes = tuple(
+        dataclasses.replace(r, stops=tuple(
+            s for s in r.stops if not s.visit_id.startswith(HOLD_PREFIX)))
+        for r in plan.routes)
+    return dataclasses.replace(
+        plan, routes=tuple(r for r in routes if r.stops),
+        unassigned=tuple(u for u in plan.unassigned if not u.visit_id.startswith(HOLD_PREFIX)),
+        late=tuple(x for x in plan.late if not x.visit_id.startswith(HOLD_PREFIX)),
+        vehicles_used=sum(1 for r in routes if r.stops))

@@ -54,6 +54,9 @@ class OfferedSlot:
     after_deadline: bool
     #: The worker's shift (``Shift.id``) the window was worked out on (the hold's).
     shift_id: int = 0
+    #: A double-handed visit's second carer: their shift and planned start (held too).
+    partner_shift_id: int | None = None
+    partner_planned_start: datetime | None = None
 
 
 def offer_slots(
@@ -159,5 +162,9 @@ def slots_for_visit(
         out.append(OfferedSlot(
             start=start, end=index.at(slot.deadline), planned_start=index.at(slot.start),
             staff_id=member.id, staff_name=member.name, cost=slot.cost,
-            after_deadline=start > visit.deadline, shift_id=index.shifts[slot.shift_id]))
+            after_deadline=start > visit.deadline, shift_id=index.shifts[slot.shift_id],
+            partner_shift_id=None if slot.partner_shift_id is None
+            else index.shifts[slot.partner_shift_id],
+            partner_planned_start=None if slot.partner_start is None
+            else index.at(slot.partner_start)))
     return out

@@ -253,6 +253,28 @@ def describe(network: Network) -> dict[str, Any]:
             "defaults": DEFAULT_RULES.as_dict()}
 
 
+def in_words(rules: TierRules) -> list[str]:
+    """The rules as sentences a manager reads (the tier rules page)."""
+    by_priority: dict[int, list[str]] = {}
+    for tier in RISK_TIERS:
+        by_priority.setdefault(rules.planned_priority[tier], []).append(tier)
+    planned = "; ".join(f"{tier_list(set(tiers))} patients get priority {p}"
+                        for p, tiers in sorted(by_priority.items()))
+    hybrid = (f"Hybrid workers are sent to {tier_list(rules.hybrid_tiers)} patients only"
+              if rules.hybrid_tiers else "Hybrid workers are sent to no patients at all")
+    return [
+        f"{hybrid}; nurses, therapists and social workers serve every tier.",
+        (f"Each {tier_list(rules.coordinated_tiers)} patient needs a named care coordinator."
+         if rules.coordinated_tiers else "No patient needs a named care coordinator."),
+        f"Planned (care package) visits: {planned}. The smaller number is served first when "
+        "not everyone can be.",
+        ("A 2-hour urgent visit may go to anyone with the skills, whatever the patient's tier."
+         if rules.urgent_any_tier else
+         "A 2-hour urgent visit follows the hybrid workers' tiers too: a patient outside them "
+         "waits for another role."),
+    ]
+
+
 def get_network(session: so.Session, network_id: int) -> Network:
     network = session.get(Network, network_id)
     if network is None:

@@ -123,6 +123,7 @@ class TaskEngine:
                 visit_ids=visit_ids, now=self._now(), clock=self._now,
                 provider=provider_for(self.app),
                 seconds=float(setting(self.app.config, "PLACE_SECONDS")), worker=worker_name(),
+                rescue_seconds=float(setting(self.app.config, "PLACE_RESCUE_SECONDS")),
                 offer_lead=offer_lead(self.app.config))
             self._woke(status)
             return status
@@ -141,7 +142,8 @@ class TaskEngine:
         with self.app.app_context():
             status = work.plan_request(
                 get_database(self.app), task_id=task_id, plan_id=plan_id, now=self._now(),
-                clock=self._now, provider=provider_for(self.app), worker=worker_name())
+                clock=self._now, provider=provider_for(self.app), worker=worker_name(),
+                week_solution_limit=self.app.config.get("WEEK_PLAN_SOLUTION_LIMIT"))
             self._woke("applied")  # a re-plan's offers (a proposal sends none: a no-op wake)
             return status
 

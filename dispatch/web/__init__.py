@@ -36,6 +36,7 @@ import dispatch.web.package_pages
 import dispatch.web.packages
 import dispatch.web.practices
 import dispatch.web.reports
+import dispatch.web.tier_rules
 import dispatch.web.users
 import dispatch.web.visits
 import dispatch.web.week_plan  # noqa: F401  (each registers its routes on ``bp``)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -24,9 +24,11 @@ from dispatch.db import get_session
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.jobs.replan_request import replan_now
 from dispatch.models import Shift, Staff
+from dispatch.planning.runs import provider_for
 from dispatch.request_clock import now
 from dispatch.services import absence as service
-from dispatch.services import network_scope
+from dispatch.services import give_back, network_scope
+from dispatch.services.board_visit import staff_name
 from dispatch.services.manual import hm
 from dispatch.web.common import bp
 from dispatch.web.pageforms import optional_int
@@ -87,7 +89,9 @@ def _render(form: AbsenceForm, network_id: int | None, status: int = 200
               for field in form if field.errors]
     upcoming, past = service.listing(get_session(), networks=current_actor().networks,
                                      network_id=network_id, now=now())
-    return render_template("board/absence.html", form=form, errors=errors,
+    released = {r.absence.id: give_back.released(get_session(), r.absence, r.staff)
+                for r in past if r.absence.released_visit_ids}
+    return render_template("board/absence.html", form=form, errors=errors, released=released,
                            network_arg=network_id or 0, upcoming=upcoming, past=past,
                            reason_words=service.REASON_WORDS, past_days=service.PAST_DAYS,
                            when=lambda moment: hm(moment, now())), status
@@ -174,6 +178,35 @@ def absence_cancel(absence_id: int) -> ResponseReturnValue:
     if replan.get("status") not in (None, "done"):
         flash(f"The re-plan is {replan.get('status')}; the board shows it once applied.")
     return _back(staff.network_id)
+
+
+@bp.post("/board/absences/<int:absence_id>/visits/<int:visit_id>/give-back")
+def absence_give_back(absence_id: int, visit_id: int) -> ResponseReturnValue:
+    """Give a released visit back to the returning worker: the normal manual assignment at
+    their best start, pinned; a refusal or warning is shown in words and nothing is saved."""
+    session, actor = get_session(), current_actor()
+    try:
+        result = give_back.give_back(session, absence_id=absence_id, visit_id=visit_id,
+                                     actor=actor, now=now(), provider=provider_for(current_app))
+    except Conflict as exc:
+        session.rollback()
+        flash(f"Not given back: {exc.message}.", "warning")
+        return _to_absences()
+    if not result.applied:
+        session.rollback()
+        flash(f"Not given back: {'; '.join(result.warnings)}. Open visit "
+              f"{result.visit.reference} from the board to decide.", "warning")
+        return _to_absences()
+    session.commit()
+    start = result.visit.planned_start
+    flash(f"Visit {result.visit.reference} given back to "
+          f"{staff_name(session, result.visit.assigned_staff_id or 0)} at "
+          f"{hm(start, now()) if start else 'the planned time'}; they have been sent the offer")
+    return _to_absences()
+
+
+def _to_absences() -> Response:
+    return redirect(url_for("web.absence_page", network=_network_arg() or 0), code=303)
 
 
 def _back(network_id: int | None) -> Response:

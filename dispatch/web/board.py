@@ -54,6 +54,7 @@ from dispatch.web.drawings import (
 )
 from dispatch.web.pageforms import (
     AssignForm,
+    CoverForm,
     DoubleHandedForm,
     JeopardyDecisionForm,
     PinForm,
@@ -210,6 +211,7 @@ def _default_start(visit: Visit) -> str:
 def _render_visit(
     visit: Visit, assign: AssignForm | None = None, *, warnings: tuple[str, ...] = (),
     errors: list[dict[str, str]] | None = None, status: int = 200,
+    cover: CoverForm | None = None,
 ) -> ResponseReturnValue:
     session = get_session()
     read = one_visit.read_for_dispatch(
@@ -226,6 +228,12 @@ def _render_visit(
     pin = PinForm(formdata=None, version=visit.version, pinned="0" if visit.pinned else "1")
     partner = read.partner
     network_arg = request.values.get("network", visit.network_id or 0)
+    covers = (jeopardy.cover_choices(session, visit, now=now())
+              if visit.status in jeopardy.DECIDABLE else [])
+    if cover is None:
+        cover = CoverForm(formdata=None, version=visit.version)
+    cover.network_id.choices = forms.options(
+        (str(c.network_id), _cover_label(c)) for c in covers)
     session.commit()
     return render_template(
         "board/visit.html", visit=visit, worker=read.worker, assign=assign, unassign=unassign,
@@ -236,7 +244,14 @@ def _render_visit(
         minutes_left=int((visit.deadline - now()).total_seconds() // 60),
         network_arg=network_arg,
         cause=read.cause, choices=read.choices, decision=JeopardyDecisionForm(formdata=None),
+        cover=cover, covers=covers,
     ), status
+
+
+def _cover_label(choice: jeopardy.CoverChoice) -> str:
+    ready = ("someone with the skills is on shift before the deadline" if choice.ready
+             else "nobody with the skills on shift before the deadline")
+    return f"{choice.code} ({choice.name}): {ready}"
 
 
 def _partner_html(partner: pairs.Partner | None, network_arg: object) -> Markup:
@@ -309,8 +324,10 @@ def board_assign(visit_id: int) -> ResponseReturnValue:
             status=409)
     session.commit()
     confirmed_note = " (confirmed despite warnings)" if result.warnings else ""
+    costs = "".join(f". Your pin {c}" for c in result.costs)
     flash(f"Visit {result.visit.reference} assigned to {_name(form.staff_id.data)} at "
-          f"{start.astimezone(LONDON):%H:%M}{confirmed_note}; the worker has been sent the offer")
+          f"{start.astimezone(LONDON):%H:%M}{confirmed_note}; the worker has been sent the "
+          f"offer{costs}")
     return _back_to_board(visit)
 
 
@@ -411,6 +428,39 @@ def board_jeopardy_decision(visit_id: int) -> ResponseReturnValue:
             "hand_back": "is cancelled and handed back to 111/999"}
     flash(f"Visit {visit.reference} {done.get(choice, 'is decided')}; your decision is recorded")
     return _back_to_board(visit)
+
+
+@bp.post("/board/visits/<int:visit_id>/cover")
+def board_cover(visit_id: int) -> ResponseReturnValue:
+    """Ask another network's team to cover the visit, with a note they read before why the
+    visit is needed; the same service as ``POST /api/visits/{id}/cover`` (audited there)."""
+    visit = _visit(visit_id)
+    form = CoverForm()
+    if not form.validate():
+        return _render_visit(visit, cover=form, errors=forms.error_list(form), status=422)
+    session = get_session()
+    try:
+        moved = manual.ask_cover(session, visit_id=visit.id, version=form.version.data or 0,
+                                 network_id=form.network_id.data, note=form.note.data,
+                                 actor=current_actor(), now=now())
+    except InvalidInput as exc:
+        session.rollback()
+        form.version.data = _visit(visit_id).version
+        forms.put_errors(form, exc.errors)
+        return _render_visit(_visit(visit_id), cover=form, errors=forms.error_list(form),
+                             status=422)
+    except Conflict as exc:
+        session.rollback()
+        return _render_visit(_visit(visit_id), errors=[{"text": exc.message}], status=409)
+    network = moved.network_id
+    session.commit()
+    flash(f"Visit {visit.reference} is now with {_network_code(network)}'s planner, with your "
+          "note; it has left your board")
+    return redirect(url_for("web.board", network=request.args.get("network", 0)), code=303)
+
+
+def _network_code(network_id: int | None) -> str:
+    return one_visit.network_code(get_session(), network_id)
 
 
 @bp.post("/board/networks/<int:network_id>/replan")

@@ -10,9 +10,12 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from dispatch import states
@@ -146,6 +149,14 @@ class Tile:
 
 
 @dataclass(frozen=True)
+class Place:
+    """A borough's name on the map: its centre, and each line's baseline and words."""
+
+    x: float
+    lines: tuple[tuple[float, str], ...]
+
+
+@dataclass(frozen=True)
 class MapDrawing:
     width: float
     height: float
@@ -155,6 +166,10 @@ class MapDrawing:
     #: Borough boundaries (open data shipped with the service) as one SVG path, "" if none.
     boundaries: str = ""
     tiles: tuple[Tile, ...] = ()
+    #: The tidal Thames as one SVG path (filled), "" if none.
+    water: str = ""
+    #: Borough names that fit in the view without overlapping one another.
+    places: tuple[Place, ...] = ()
 
 
 # Painted in this order, so the dots that need a coordinator are on top.
@@ -164,8 +179,20 @@ DRAW_ORDER = {"app-map-visit--closed": 0, "app-map-visit--planned": 1, "app-map-
 MAP_STATES = {"app-map-visit--jeopardy": "In jeopardy", "app-map-visit--unassigned": "Unassigned",
               "app-map-visit--on-site": "On site", "app-map-visit--planned": "Planned",
               "app-map-visit--closed": "Closed"}
-BOUNDARIES = Path(__file__).resolve().parent.parent / "static" / "map" / "london-boundaries.geojson"
+#: Boroughs (with names) and the tidal Thames: open data, see static/map/README.md.
+MAP_DATA = Path(__file__).resolve().parent.parent / "static" / "map" / "london.geojson"
 TILE_PIXELS = 256.0
+# Borough names: the font size in drawing units (.app-map__place in dispatch.css says the
+# same). The drawing is 640 units wide and shown 358 px wide on a 390 px phone (0.56 px a
+# unit) and about 464 px in the board's half column on a desktop (0.73): 22 units is 12 px
+# or more on both. Width and line height are estimated from it to keep names apart.
+PLACE_FONT = 22.0
+PLACE_CHAR = 0.56  # average glyph width, in ems (Frutiger and Arial, mixed case)
+PLACE_LINE = 1.1  # line height, in ems
+PLACE_GAP = 6.0  # clear space kept between two names, in drawing units
+WRAP_AT = 11  # names longer than this go on two lines
+NORTH_BOX = (MAP_WIDTH - 30.0, 0.0, MAP_WIDTH, 30.0)  # the "N" in the corner
+CROWD_CELL = 16.0  # markers are counted in squares this size to keep names off them
 
 
 def visit_css(visit: BoardVisit) -> str:
@@ -191,26 +218,179 @@ def mercator(point: tuple[float, float]) -> tuple[float, float]:
     return x, y
 
 
+Line = tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class MapData:
+    """The shipped map data in Web Mercator units: boundary lines (each shared edge once),
+    the Thames's rings, and the boroughs' label points and names, largest borough first."""
+
+    boundaries: tuple[Line, ...]
+    water: tuple[Line, ...]
+    places: tuple[tuple[float, float, str], ...]
+    #: Each borough's rings, in the order of ``places``.
+    areas: tuple[tuple[Line, ...], ...] = ()
+
+
+def _rings(geometry: dict[str, Any]) -> list[list[tuple[float, float]]]:
+    polygons = (geometry["coordinates"] if geometry["type"] == "MultiPolygon"
+                else [geometry["coordinates"]])
+    return [[(lon, lat) for lon, lat in ring] for polygon in polygons for ring in polygon]
+
+
+def _unique_edges(rings: list[list[tuple[float, float]]]) -> list[list[tuple[float, float]]]:
+    """The rings as lines with every edge once: two boroughs share their common boundary,
+    drawn twice it would be twice the work (and dashes or anti-aliasing would show it)."""
+    seen: set[tuple[tuple[float, float], tuple[float, float]]] = set()
+    lines: list[list[tuple[float, float]]] = []
+    for ring in rings:
+        current: list[tuple[float, float]] = []
+        for a, b in zip(ring, ring[1:], strict=False):
+            key = (a, b) if a <= b else (b, a)
+            if key in seen:
+                if len(current) > 1:
+                    lines.append(current)
+                current = []
+                continue
+            seen.add(key)
+            current = current or [a]
+            current.append(b)
+        if len(current) > 1:
+            lines.append(current)
+    return lines
+
+
 @functools.lru_cache(maxsize=1)
-def _boundary_lines() -> tuple[tuple[tuple[float, float], ...], ...]:
-    """The shipped boundary lines in Web Mercator units (read once per process)."""
+def map_data() -> MapData:
+    """The shipped boroughs and Thames (read once per process); empty if the file is missing
+    or unreadable, so the map still draws its visits."""
     try:
-        document = json.loads(BOUNDARIES.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ()
-    return tuple(tuple(mercator((lat, lon)) for lon, lat in line)
-                 for feature in document.get("features", ())
-                 for line in feature["geometry"]["coordinates"])
+        document = json.loads(MAP_DATA.read_text(encoding="utf-8"))
+        features = document["features"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return MapData((), (), ())
+
+    def merc(line: list[tuple[float, float]]) -> Line:
+        return tuple(mercator((lat, lon)) for lon, lat in line)
+
+    boroughs = [f for f in features if f["properties"].get("kind") == "borough"]
+    edges = _unique_edges([r for f in boroughs for r in _rings(f["geometry"])])
+    water = [r for f in features if f["properties"].get("kind") == "water"
+             for r in _rings(f["geometry"])]
+    places = tuple((*mercator((f["properties"]["label"][1], f["properties"]["label"][0])),
+                    f["properties"]["name"]) for f in boroughs)
+    areas = tuple(tuple(merc(r) for r in _rings(f["geometry"])) for f in boroughs)
+    return MapData(tuple(merc(e) for e in edges), tuple(merc(r) for r in water), places, areas)
+
+
+def _inside(x: float, y: float, rings: tuple[Line, ...]) -> bool:
+    """Even-odd ray casting over the rings (holes and islands included)."""
+    inside = False
+    for ring in rings:
+        for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
+            if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+                inside = not inside
+    return inside
+
+
+def borough_at(x: float, y: float) -> str | None:
+    """The name of the borough at this point (Web Mercator units), if any."""
+    data = map_data()
+    for (_, _, name), rings in zip(data.places, data.areas, strict=True):
+        if _inside(x, y, rings):
+            return name
+    return None
+
+
+def _wrap(name: str) -> tuple[str, ...]:
+    """A long name on two lines, split at the space nearest its middle."""
+    if len(name) <= WRAP_AT or " " not in name:
+        return (name,)
+    spaces = [i for i, c in enumerate(name) if c == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(name) / 2))
+    return name[:cut], name[cut + 1:]
+
+
+def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _crowd(markers: Iterable[tuple[float, float]]) -> Counter[tuple[int, int]]:
+    """How many markers fall in each CROWD_CELL square of the drawing."""
+    return Counter((int(x // CROWD_CELL), int(y // CROWD_CELL)) for x, y in markers)
+
+
+def _under(box: tuple[float, float, float, float], crowd: Counter[tuple[int, int]]) -> int:
+    """About how many markers a box covers (whole cells counted)."""
+    return sum(crowd.get((i, j), 0)
+               for i in range(int(box[0] // CROWD_CELL), int(box[2] // CROWD_CELL) + 1)
+               for j in range(int(box[1] // CROWD_CELL), int(box[3] // CROWD_CELL) + 1))
+
+
+def _places(at: Any, candidates: Any, crowd: Counter[tuple[int, int]]) -> tuple[Place, ...]:
+    """Borough names whose label point is in view, largest borough first, each kept only if
+    it fits inside the drawing without touching a name already placed (or the "N"): at its
+    label point, or just above, below, right or left of it, wherever it covers the fewest
+    markers (the first of those places that covers none)."""
+    taken = [NORTH_BOX]
+    out = []
+    line_height = PLACE_LINE * PLACE_FONT
+    for x, y, name in candidates:
+        px, py = at(x, y)
+        lines = _wrap(name)
+        half_w = max(map(len, lines)) * PLACE_CHAR * PLACE_FONT / 2 + PLACE_GAP / 2
+        half_h = len(lines) * line_height / 2 + PLACE_GAP / 2
+        best: tuple[int, float, float, tuple[float, float, float, float]] | None = None
+        for dx, dy in ((0.0, 0.0), (0.0, -half_h - PLACE_GAP), (0.0, half_h + PLACE_GAP),
+                       (half_w / 2, 0.0), (-half_w / 2, 0.0)):
+            box = (px + dx - half_w, py + dy - half_h, px + dx + half_w, py + dy + half_h)
+            if (box[0] < 0 or box[1] < 0 or box[2] > MAP_WIDTH or box[3] > MAP_HEIGHT
+                    or any(_overlaps(box, other) for other in taken)):
+                continue
+            covered = _under(box, crowd)
+            if best is None or covered < best[0]:
+                best = (covered, dx, dy, box)
+            if covered == 0:
+                break
+        if best is None:
+            continue
+        _, dx, dy, box = best
+        taken.append(box)
+        first = py + dy - (len(lines) - 1) * line_height / 2 + 0.35 * PLACE_FONT  # centred
+        out.append(Place(round(px + dx, 1), tuple((round(first + n * line_height, 1), line)
+                                                  for n, line in enumerate(lines))))
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=64)
-def _boundary_path(cx: float, cy: float, scale: float) -> str:
-    """The boundary lines as one SVG path for this view (the view repeats between polls)."""
-    def at(x: float, y: float) -> str:
-        return f"{MAP_WIDTH / 2 + (x - cx) * scale:.1f} {MAP_HEIGHT / 2 + (y - cy) * scale:.1f}"
+def _paths(cx: float, cy: float, scale: float) -> tuple[str, str]:
+    """Boundaries and Thames as SVG paths for this view (the view repeats between polls, so
+    this is worked out once per view)."""
+    def path(lines: tuple[Line, ...], close: bool) -> str:
+        end = " Z" if close else ""
+        return " ".join("M" + " L".join(f"{MAP_WIDTH / 2 + (x - cx) * scale:.1f} "
+                                        f"{MAP_HEIGHT / 2 + (y - cy) * scale:.1f}"
+                                        for x, y in line) + end
+                        for line in lines if len(line) > 1)
 
-    return " ".join("M" + " L".join(at(x, y) for x, y in line)
-                    for line in _boundary_lines() if len(line) > 1)
+    data = map_data()
+    return path(data.boundaries, False), path(data.water, True)
+
+
+def _layers(cx: float, cy: float, scale: float,
+            markers: Iterable[tuple[float, float]] = ()) -> tuple[str, str, tuple[Place, ...]]:
+    """Boundaries and Thames as SVG paths, and the borough names placed clear of one another
+    and, as far as they can be, of the markers (in drawing units)."""
+    def at(x: float, y: float) -> tuple[float, float]:
+        return MAP_WIDTH / 2 + (x - cx) * scale, MAP_HEIGHT / 2 + (y - cy) * scale
+
+    crowd = _crowd(markers)
+    places = _places(at, map_data().places, crowd)
+    if not places:  # zoomed in past every label point: name the borough in the middle
+        middle = borough_at(cx, cy)
+        places = _places(at, [(cx, cy, middle)] if middle else [], crowd)
+    return (*_paths(cx, cy, scale), places)
 
 
 def tile_origin(url: str | None) -> str | None:
@@ -244,7 +424,8 @@ def _tiles(url: str, cx: float, cy: float, scale: float) -> tuple[Tile, ...]:
 
 def map_drawing(board: Board, *, tile_url: str | None = None) -> MapDrawing:
     """Visits, workers and bases placed in Web Mercator (as map tiles are), fitted to the
-    points, over the borough boundaries and, when a tile server is configured, its tiles."""
+    points, over the boroughs (boundaries and names) and the Thames and, when a tile server
+    is configured, its tiles."""
     points = ([b.point for b in board.bases] + [v.point for v in board.visits if v.point]
               + [w.point for w in board.workers])
     if not points:
@@ -254,7 +435,7 @@ def map_drawing(board: Board, *, tile_url: str | None = None) -> MapDrawing:
     span = MIN_SPAN_DEGREES / 360.0 * TILE_PIXELS
     scale = min((MAP_WIDTH - 2 * MAP_MARGIN) / max(max(xs) - min(xs), span),
                 (MAP_HEIGHT - 2 * MAP_MARGIN) / max(max(ys) - min(ys), span))
-    scale = float(f"{scale:.4g}")  # a stable key for the boundary path between polls
+    scale = float(f"{scale:.4g}")  # a stable key for the map layers between polls
     cx, cy = round((min(xs) + max(xs)) / 2, 5), round((min(ys) + max(ys)) / 2, 5)
 
     def place(point: tuple[float, float]) -> tuple[float, float]:
@@ -267,9 +448,10 @@ def map_drawing(board: Board, *, tile_url: str | None = None) -> MapDrawing:
                            for v in board.visits if v.point), key=lambda d: DRAW_ORDER[d.css]))
     workers = tuple(Dot(*place(w.point), "app-map-worker", f"{w.name}: {w.where}")
                     for w in board.workers)
-    return MapDrawing(MAP_WIDTH, MAP_HEIGHT, bases, visits, workers,
-                      _boundary_path(cx, cy, scale),
-                      _tiles(tile_url, cx, cy, scale) if tile_url else ())
+    markers = [(d.x, d.y) for d in (*visits, *workers, *bases)]
+    boundaries, water, places = _layers(cx, cy, scale, markers)
+    return MapDrawing(MAP_WIDTH, MAP_HEIGHT, bases, visits, workers, boundaries,
+                      _tiles(tile_url, cx, cy, scale) if tile_url else (), water, places)
 
 
 @dataclass(frozen=True)

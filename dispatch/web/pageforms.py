@@ -10,6 +10,7 @@ from wtforms import (
     DecimalField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -129,6 +130,19 @@ class JeopardyDecisionForm(FlaskForm):
     late_minutes = IntegerField(validators=[Optional(), NumberRange(1, 12 * 60)])
     network_id = IntegerField(validators=[Optional(), NumberRange(1, 2**31 - 1)])
     note = StringField("Note (optional)", validators=[Optional(), Length(max=200)])
+
+
+class CoverForm(FlaskForm):
+    """A coordinator asks another network to cover a visit (issue 14); the service checks the
+    network and the note and its errors go back on these fields."""
+
+    version = IntegerField(validators=list(VERSION))
+    network_id = RadioField("Network", coerce=int, validate_choice=False,
+                            validators=[InputRequired("Choose the network you are asking to "
+                                                      "cover")])
+    note = TextAreaField("Note for the covering team", validators=[
+        DataRequired("Enter a note for the covering team (why you are asking)"),
+        Length(max=120, message="Note must be 120 characters or fewer")])
 
 
 class PinForm(FlaskForm):

@@ -1,5 +1,6 @@
-"""The board's map in headless Chromium (issue 14): borough boundaries from the open data
-shipped with the service (credited), visits by state as shapes and colours, workers on shift,
+"""The board's map in headless Chromium (issue 14): the boroughs (boundaries and names, 12 px
+or more, none over another) and the Thames from the open data shipped with the service
+(credited), visits by state as shapes and colours, workers on shift,
 the map as a list; axe-core at 1280 and 390 px with nothing moderate or worse and no sideways
 scroll on the phone; no request off the machine unless a tile server is configured, and then
 tiles from that host only, which the page's Content-Security-Policy allows (and nothing else).
@@ -68,7 +69,7 @@ def _sign_in(page: Any, base: str, next_path: str) -> None:
     settled(page)
 
 
-@pytest.mark.safety("H-114", "H-115")
+@pytest.mark.safety("H-114", "H-115", "H-117")
 @pytest.mark.parametrize("width", [1280, 390])
 def test_board_map_boundaries_workers_list_and_axe(
     page: Any, blocked: Blocked, map_server: tuple[str, Any], width: int
@@ -81,7 +82,21 @@ def test_board_map_boundaries_workers_list_and_axe(
     _sign_in(page, base, "/board?network=all")
     assert page.locator("#map-boundaries").count() == 1
     assert len(page.locator("#map-boundaries").get_attribute("d") or "") > 1000
-    assert "Natural Earth" in page.locator("#map-credit").inner_text()
+    assert page.locator("#map-water").count() == 1
+    assert "Crown copyright" in page.locator("#map-credit").inner_text()
+    names = page.locator("#map-places text")
+    assert names.count() >= 2
+    # Legible: each name at least 12 px tall as drawn, and no two names' boxes overlap.
+    # The font size as drawn: the CSS size (drawing units) times the drawing's scale.
+    boxes = page.evaluate("() => [...document.querySelectorAll('#map-places text')].map(t => {"
+                          " const r = t.getBoundingClientRect(); return [r.left, r.top, r.right,"
+                          " r.bottom, parseFloat(getComputedStyle(t).fontSize)"
+                          " * t.getScreenCTM().a, t.textContent]; })")
+    for n, (left, top, right, bottom, font_px, name) in enumerate(boxes):
+        assert font_px >= 12, f"{name}: {font_px:.1f} px at {width} px"
+        for other in boxes[n + 1:]:
+            apart = right <= other[0] or other[2] <= left or bottom <= other[1] or other[3] <= top
+            assert apart, f"{name} over {other[5]} at {width} px"
     assert page.locator("#board-map .app-map-visit").count() >= OPEN_VISITS // 2
     # Not colour alone: jeopardy is a diamond (a path), others circles; workers triangles.
     assert page.locator("#board-map path.app-map-visit--jeopardy").count() > 0
@@ -97,7 +112,12 @@ def test_board_map_boundaries_workers_list_and_axe(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert sideways <= 0, f"{sideways} px of sideways scroll at {width} px"
     screenshot(page, f"board-map-{width}")
-    page.locator("#board-map").screenshot(path=str(SCREENSHOTS / f"board-map-only-{width}.png"))
+    page.locator("[data-board-part=map]").screenshot(
+        path=str(SCREENSHOTS / f"board-map-only-{width}.png"))
+    page.goto(f"{base}/board?network=1")  # one network: zoomed in, its boroughs named
+    settled(page)
+    page.locator("#board-map").screenshot(path=str(SCREENSHOTS / f"board-map-network-{width}.png"))
+    assert page.locator("#map-places text").count() >= 1
     assert blocked.urls == []
 
 

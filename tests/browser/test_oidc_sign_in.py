@@ -24,8 +24,9 @@ PROVIDER = ROOT / "tests" / "oidc" / "provider.mjs"
 ACCOUNTS = {
     "ann.coordinator": {"name": "Ann Coordinator", "roles": ["R8013", "R0260"]},
     "no.role": {"name": "Nobody Special", "roles": ["R9999"]},
+    "fran.field": {"name": "Fran Field", "roles": ["R8001"], "employee_number": "DN-0042"},
 }
-ROLE_MAP = {"R8013": "coordinator", "R8000": "call_handler"}
+ROLE_MAP = {"R8013": "coordinator", "R8000": "call_handler", "R8001": "field_staff"}
 
 
 @dataclass
@@ -74,6 +75,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         "DATABASE_URL": db_url, "SECRET_KEY": "oidc-tests", "FIXED_NOW": FIXED_NOW,
         "PUBLIC_BASE_URL": url, "OIDC_ISSUER": issuer, "OIDC_CLIENT_ID": "dispatch-tests",
         "OIDC_CLIENT_SECRET": "dispatch-tests-secret", "OIDC_ROLE_MAP": json.dumps(ROLE_MAP),
+        "OIDC_STAFF_CLAIM": "employee_number",
     })
     holder.append(app)
     thread = threading.Thread(target=server.serve_forever, name="oidc-live", daemon=True)
@@ -119,6 +121,39 @@ def test_oidc_sign_in_maps_the_role_and_creates_the_user(page: Any, service: Ser
         actions = session.scalars(sa.select(m.AuditEvent.action).where(
             m.AuditEvent.entity_id == str(user.id))).all()
         assert "sign_in" in actions and "user_created_from_identity_provider" in actions
+
+
+@pytest.mark.safety("H-091")
+def test_oidc_field_staff_linked_to_their_staff_record_by_claim(page: Any,
+                                                               service: Service) -> None:
+    """A field worker signs in at the provider, whose token carries their employee number
+    (DISPATCH_OIDC_STAFF_CLAIM=employee_number): the account is created as field staff and
+    linked to the staff record with that code (audited), so their field page is theirs."""
+    from dispatch import models as m
+    from dispatch.db import get_database
+
+    with get_database(service.app).session_scope() as session:
+        network = m.Network(code="OIDC-N1", name="OIDC North", borough="Camden")
+        session.add(network)
+        session.flush()
+        staff = m.Staff(code="DN-0042", name="Fran Field", role="district_nurse",
+                        skills=["wound_care"], phone="+447700900142", network_id=network.id,
+                        travel_mode="car")
+        session.add(staff)
+        session.flush()
+        staff_id = staff.id
+    page.goto(f"{service.url}/sign-in")
+    page.locator("#sign-in-oidc").click()
+    _sign_in_at_provider(page, "fran.field")
+    page.wait_for_url(f"{service.url}/**")
+    assert "/sign-in" not in page.url
+    with get_database(service.app).session_scope() as session:
+        user = session.scalar(sa.select(m.User).where(m.User.identity_subject == "fran.field"))
+        assert user is not None
+        assert (user.role, user.staff_id) == ("field_staff", staff_id)
+        actions = session.scalars(sa.select(m.AuditEvent.action).where(
+            m.AuditEvent.entity_id == str(user.id))).all()
+        assert "staff_linked_by_identity_provider" in actions
 
 
 @pytest.mark.safety("H-063")

@@ -21,9 +21,11 @@ SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
 @pytest.fixture(scope="module")
-def times_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+def times_server(tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[tuple[str, int, Any]]:
     """An active package (a week of daily home care from tomorrow), two carers on shift
-    tomorrow and a coordinator of the network; yields the URL and the package id."""
+    tomorrow and a coordinator of the network; yields the URL, the package id and the app
+    (no scheduler runs here: the test runs the plan job itself)."""
     from werkzeug.serving import make_server
 
     from dispatch import create_app
@@ -40,7 +42,7 @@ def times_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     thread = threading.Thread(target=server.serve_forever, name="times-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", package_id
+        yield f"http://127.0.0.1:{server.server_port}", package_id, app
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -103,9 +105,11 @@ def _clean(page: Any, label: str, width: int) -> None:
 @pytest.mark.safety("H-145")
 @pytest.mark.parametrize("size", SIZES, ids=list(SIZES))
 def test_coordinator_books_a_lines_best_time_and_plans_the_week(
-    page: Any, blocked: Blocked, times_server: tuple[str, int], size: str,
+    page: Any, blocked: Blocked, times_server: tuple[str, int, Any], size: str,
 ) -> None:
-    base, package_id = times_server
+    from dispatch.jobs.runner import run_plans
+
+    base, package_id, app = times_server
     width, height = SIZES[size]
     page.set_viewport_size({"width": width, "height": height})
     serve_axe(page)
@@ -126,10 +130,18 @@ def test_coordinator_books_a_lines_best_time_and_plans_the_week(
     _clean(page, "week page", width)
     with page.expect_navigation():
         page.locator("#preview-week").click()
+    assert "Waiting to start planning" in page.locator("#week-progress").inner_text()
+    _clean(page, "week preview waiting", width)
+    assert len(run_plans(app)) == 1  # the planning task (H-151)
+    # The page's script asks again and reloads once the run is done (a bound, not a check
+    # of speed: it asks every 3 s).
+    page.wait_for_selector("#week-summary", timeout=60_000)
     assert "would be offered now" in page.locator("#week-summary").inner_text()
     _clean(page, "week preview", width)
     with page.expect_navigation():
         page.locator("#commit-week").click()
+    assert len(run_plans(app)) == 1
+    page.wait_for_selector("#week-result", timeout=60_000)
     assert "The week is planned" in page.locator("#week-result").inner_text()
     _clean(page, "week planned", width)
     screenshot(page, f"week-plan-{size}")

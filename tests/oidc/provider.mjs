@@ -4,7 +4,8 @@
 //
 //   node tests/oidc/provider.mjs PORT REDIRECT_URI ACCOUNTS_JSON
 //
-// ACCOUNTS_JSON: {"<login>": {"name": "...", "roles": ["..."]}}. Any password is accepted
+// ACCOUNTS_JSON: {"<login>": {"name": "...", "roles": ["..."], "employee_number": "..."}}
+// (employee_number optional: left out of the claims when not given). Any password is accepted
 // (the provider's development login page). Prints "ready <issuer>" once listening.
 import Provider from 'oidc-provider';
 
@@ -23,7 +24,7 @@ const provider = new Provider(issuer, {
   }],
   pkce: { required: () => true },
   scopes: ['openid', 'profile'],
-  claims: { openid: ['sub'], profile: ['name', 'roles'] },
+  claims: { openid: ['sub'], profile: ['name', 'roles', 'employee_number'] },
   // The claims the scopes grant go into the ID token too (what the service reads).
   conformIdTokenClaims: false,
   findAccount: async (ctx, sub) => ({
@@ -32,6 +33,7 @@ const provider = new Provider(issuer, {
       sub,
       name: accounts[sub]?.name ?? sub,
       roles: accounts[sub]?.roles ?? [],
+      ...(accounts[sub]?.employee_number ? { employee_number: accounts[sub].employee_number } : {}),
     }),
   }),
   features: { devInteractions: { enabled: true } },

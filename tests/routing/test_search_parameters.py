@@ -21,6 +21,7 @@ from routing.search import (
     VRPTW_GLS_LAMBDA,
     VRPTW_POLISH,
     VRPTW_PORTFOLIO,
+    VRPTW_RUIN,
     WORKER_STRATEGIES,
     SearchJob,
     is_distance_vrptw,
@@ -120,17 +121,19 @@ def test_parallel_workers_on_distance_vrptw_take_the_portfolio_and_polish() -> N
 
     settings = worker_settings(problem, 2)
 
-    assert [(start, gls) for start, gls, _ in settings] == list(VRPTW_PORTFOLIO[:2])
+    assert [(start, gls) for start, gls, _, _ in settings] == list(VRPTW_PORTFOLIO[:2])
     assert settings[0][:2] == (FSS.PARALLEL_CHEAPEST_INSERTION, VRPTW_GLS_LAMBDA)
-    assert len({start for start, _, _ in settings}) == 2
-    assert worker_settings(problem, 1) == [(*VRPTW_PORTFOLIO[0], VRPTW_POLISH)]
-    assert all(polish == VRPTW_POLISH > 0 for _, _, polish in settings)
+    assert len({start for start, *_ in settings}) == 2
+    assert worker_settings(problem, 1) == [(*VRPTW_PORTFOLIO[0], VRPTW_POLISH, VRPTW_RUIN)]
+    assert all(polish == VRPTW_POLISH > 0 for _, _, polish, _ in settings)
 
 
 def test_the_services_workers_keep_their_starts_and_lambda(make_problem: ProblemFactory) -> None:
     day = make_problem([make_visit("v", 1)], [make_shift()])
 
-    assert worker_settings(day, 2) == [(start, None, 0.0) for start in WORKER_STRATEGIES[:2]]
+    assert worker_settings(day, 2) == [
+        (start, None, 0.0, 0.0) for start in WORKER_STRATEGIES[:2]
+    ]
 
 
 def test_a_lambda_given_overrides_the_default() -> None:

@@ -154,3 +154,67 @@ def test_continuity_never_serves_fewer_than_its_first_phase(
     monkeypatch.setattr(solver, "improve", lambda *args, **kwargs: empty)
     plan = solve_checked(problem)
     assert len(_starts(plan)) == 3
+
+
+def _sequences(plan: RoutingPlan) -> dict[str, list[str]]:
+    return {r.shift_id: [s.visit_id for s in r.stops] for r in plan.routes if r.stops}
+
+
+@pytest.mark.safety("H-148")
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_week_with_breaks_is_restored_as_the_warm_start(seed: int) -> None:
+    """The benchmark's week (693 calls, 84 shifts each with a break): the plan handed in is
+    the search's first solution, route for route. Before the fix OR-Tools completed the
+    restored routes (every start and break) under its 100 ms ``lns_time_limit``, which a week
+    needs several times over: the restore failed (ROUTING_FAIL) and a cold search's plan came
+    back instead. ``solution_limit=1`` stops at the restored plan; the time budget only bounds
+    the test."""
+    from benchmarks.week_bench import week
+    from routing.search import SearchJob
+
+    problem = week(40, 12, 7, seed)
+    screening = screen(problem)
+    start = greedy_plan(problem, screening)
+    found = SearchJob(problem=problem, screening=screening, seconds=600, warm=start,
+                      greedy=True, solution_limit=1).run()
+    assert found is not None
+    assert _sequences(found) == _sequences(start)
+    assert check_plan(problem, found) == []
+
+
+@pytest.mark.safety("H-149")
+def test_each_call_prefers_the_patients_worker_who_can_serve_it(
+    make_problem: ProblemFactory,
+) -> None:
+    """Morning calls are Anna's (early shift), evening calls Bea's or Cal's (late shifts):
+    with Bea serving most of the evenings in the plan, every evening call prefers Bea, every
+    morning call Anna. Before, every call preferred the patient's one key worker (Anna),
+    whom no evening call can have, so Bea and Cal cost the same and the evenings kept
+    changing hands."""
+    from routing.spacing import visit_key_workers, with_key_workers
+    from routing.types import Route, Stop
+
+    shifts, visits, routes = [], [], []
+    for day in range(3):
+        early, late = day * DAY + 7 * HOUR, day * DAY + 15 * HOUR
+        shifts.append(make_shift(f"a{day}", worker_id="anna", start=early, end=early + 7 * HOUR))
+        for who in ("bea", "cal"):
+            shifts.append(make_shift(f"{who}{day}", worker_id=who, start=late,
+                                     end=late + 7 * HOUR))
+        visits += [make_visit(f"m{day}", 3, earliest=early + HOUR, deadline=early + 2 * HOUR,
+                              patient="p"),
+                   make_visit(f"e{day}", 3, earliest=late + HOUR, deadline=late + 2 * HOUR,
+                              patient="p")]
+        evening = "cal" if day == 2 else "bea"
+        routes += [Route(f"a{day}", "anna", (Stop(f"m{day}", early + HOUR, early + HOUR,
+                                                  early + HOUR + 1800),), early, early, ()),
+                   Route(f"{evening}{day}", evening,
+                         (Stop(f"e{day}", late + HOUR, late + HOUR, late + HOUR + 1800),),
+                         late, late, ())]
+    problem = make_problem(visits, shifts, continuity=True)
+    plan = RoutingPlan(tuple(routes), (), 0, 0.0, len(routes), 0, 0.0)
+    assert key_workers(problem, plan) == {"p": "anna"}
+    preferred = visit_key_workers(problem, plan)
+    assert preferred == {**{f"m{d}": "anna" for d in range(3)},
+                         **{f"e{d}": "bea" for d in range(3)}}
+    assert with_key_workers(problem, plan).visit("e2").preferred_workers == {"bea"}

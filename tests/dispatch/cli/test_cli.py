@@ -115,3 +115,51 @@ def test_worker_without_a_broker_says_what_to_set(cli_env: str) -> None:
     result = CliRunner().invoke(main, ["worker"])
     assert result.exit_code == 2
     assert "DISPATCH_TASK_BROKER_URL" in result.output
+
+
+def test_user_link_staff_links_an_account_to_its_staff_record(cli_env: str) -> None:
+    """An administrator links an account (e.g. one the identity provider created) to a staff
+    record by its code; a code nobody has, a record already linked and a missing argument are
+    refused with a message and exit 2; --unlink removes the link."""
+    import sqlalchemy as sa
+
+    from dispatch import models as m
+
+    engine = make_engine(cli_env)
+    with engine.begin() as conn:
+        net = conn.execute(sa.insert(m.Network.__table__).values(
+            code="N1", name="N1", borough="Camden", plan_generation=0)
+            .returning(m.Network.__table__.c.id)).scalar_one()
+        staff_id = conn.execute(sa.insert(m.Staff.__table__).values(
+            code="DN-0042", name="Dana", role="district_nurse", skills=[], phone="+447700900001",
+            network_id=net, travel_mode="car", active=True, created_at=sa.func.now())
+            .returning(m.Staff.__table__.c.id)).scalar_one()
+    runner = CliRunner()
+    for name in ("fran", "other"):
+        assert runner.invoke(main, ["user", "add", name, "--role", "coordinator",
+                                    "--all-networks"]).exit_code == 0
+
+    linked = runner.invoke(main, ["user", "link-staff", "fran", "DN-0042"])
+    unknown = runner.invoke(main, ["user", "link-staff", "fran", "DN-9999"])
+    taken = runner.invoke(main, ["user", "link-staff", "other", "DN-0042"])
+    neither = runner.invoke(main, ["user", "link-staff", "other"])
+
+    assert linked.exit_code == 0, linked.output
+    assert f"fran: linked to staff DN-0042 (id {staff_id})" in linked.output
+    assert unknown.exit_code == 2 and "no active member of staff" in unknown.output
+    assert taken.exit_code == 2 and "already linked to another account" in taken.output
+    assert neither.exit_code == 2 and "give a STAFF_CODE" in neither.output
+
+    def link_of(name: str) -> int | None:
+        with engine.connect() as conn:
+            return conn.scalar(sa.select(m.User.__table__.c.staff_id)
+                               .where(m.User.__table__.c.username == name))
+
+    assert (link_of("fran"), link_of("other")) == (staff_id, None)
+    assert runner.invoke(main, ["user", "link-staff", "fran", "--unlink"]).exit_code == 0
+    assert link_of("fran") is None
+    with engine.connect() as conn:
+        actions = list(conn.scalars(sa.select(m.AuditEvent.__table__.c.action).where(
+            m.AuditEvent.__table__.c.action.like("user_staff_%"))))
+    engine.dispose()
+    assert actions == ["user_staff_linked", "user_staff_unlinked"]

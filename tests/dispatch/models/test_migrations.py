@@ -99,3 +99,54 @@ def test_name_search_index_exists_and_is_used(database_url: str) -> None:
         assert "ix_patients_family_name_lower_dob" in plan, plan
     finally:
         engine.dispose()
+
+
+def test_every_london_borough_is_allowed_after_the_boroughs_migration(tmp_path: Path) -> None:
+    """Issue 18: a London deployment has networks in all 33 local authorities. Before the
+    migration the check knew the tri-borough's three; at head each of the 33 is stored,
+    anything else is refused, and the two lists agree with the model's vocabulary."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from dispatch.models.vocab import BOROUGHS, LONDON_BOROUGHS, TRI_BOROUGHS
+
+    url = f"sqlite:///{tmp_path / 'boroughs.sqlite3'}"
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    boroughs = next(s for s in scripts.walk_revisions()
+                    if s.revision.endswith("_production")
+                    and "London borough" in (s.module.__doc__ or ""))
+    before = boroughs.down_revision
+    assert isinstance(before, str)
+    command.upgrade(alembic_config(url), before)
+    engine = make_engine(url)
+
+    def insert(conn: sa.Connection, code: str, borough: str) -> None:
+        conn.execute(sa.text("INSERT INTO networks (code, name, borough, plan_generation) "
+                             "VALUES (:c, :c, :b, 0)"), {"c": code, "b": borough})
+
+    try:
+        with engine.begin() as conn:
+            insert(conn, "TRI", "Kensington & Chelsea")
+        try:
+            with engine.begin() as conn:
+                insert(conn, "CAM", "Camden")
+            raise AssertionError(f"{before} took Camden")
+        except sa.exc.IntegrityError:
+            pass
+        upgrade(url)
+        with engine.begin() as conn:
+            for i, name in enumerate(BOROUGHS):
+                insert(conn, f"N{i}", name)
+        for bad in ("Camden Town", "Hammersmith and Fulham", "Surrey"):
+            try:
+                with engine.begin() as conn:
+                    insert(conn, "BAD", bad)
+                raise AssertionError(f"{bad!r} stored")
+            except sa.exc.IntegrityError:
+                pass
+    finally:
+        engine.dispose()
+    assert len(BOROUGHS) == len(set(BOROUGHS)) == 33
+    assert [code for code, _ in LONDON_BOROUGHS] == [f"E090000{i:02d}" for i in range(1, 34)]
+    assert set(TRI_BOROUGHS) <= set(BOROUGHS)
+    assert all(len(name) <= 40 for name in BOROUGHS)  # networks.borough is String(40)

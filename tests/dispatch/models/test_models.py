@@ -84,8 +84,11 @@ def test_patient_consent_with_recorder_accepted(session: so.Session) -> None:
 
 
 def test_network_borough_checked(session: so.Session) -> None:
-    """Only the three boroughs of the tri-borough exist."""
-    _refused(session, lambda: f.network(session, borough="Camden"))
+    """Only London's 33 local authorities exist (issue 18: all of London, not only the
+    tri-borough); anything else, or the ONS spelling of a tri-borough name, is refused."""
+    f.network(session, code="CAM-1", borough="Camden")
+    _refused(session, lambda: f.network(session, code="SUR-1", borough="Surrey"))
+    _refused(session, lambda: f.network(session, code="HF-2", borough="Hammersmith and Fulham"))
 
 
 @pytest.mark.parametrize("phone", ["07700900001", "+44 7700 900001", "+4477009000011234", "+44x"])

@@ -25,6 +25,7 @@ def test_migration_traces_stored_placeholders_and_the_database_refuses_new_ones(
     with so.Session(engine) as session:
         placeholder = f.patient(session, nhs_number="0000000000").id
         real = f.patient(session, nhs_number="9434765919", family_name="Real").id
+        f.referral(session, real)  # a child row: SQLite's table copy must not delete it (H-062)
         session.commit()
 
     upgrade(url)
@@ -36,6 +37,7 @@ def test_migration_traces_stored_placeholders_and_the_database_refuses_new_ones(
         traced = session.get(m.Patient, placeholder)
         assert traced is not None
         assert (traced.nhs_number, traced.nhs_number_status) == (None, "not_known")
+        assert session.scalar(sa.select(sa.func.count()).select_from(m.Referral)) == 1
         kept = session.get(m.Patient, real)
         assert kept is not None and kept.nhs_number == "9434765919"
         with (pytest.raises(sa.exc.IntegrityError, match="not_placeholder"),

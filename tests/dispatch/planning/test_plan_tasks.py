@@ -273,3 +273,38 @@ def test_plan_request_left_running_by_a_dead_worker_is_run_again(
     assert session.get(m.Plan, plan.id).status == "done"
     assert session.get(m.Network, net.id).plan_generation == 1
     assert [v.status for v in world["visits"]] == ["offered", "offered", "unassigned"]
+
+
+@pytest.mark.safety("H-151")
+def test_week_plan_runs_as_a_worker_task(app: Flask, session: so.Session) -> None:
+    """With a task broker the week's plan is a ``plan`` task like any plan request: the
+    worker previews it (nothing written), then commits the next one; each result stored."""
+    from dispatch.planning import runs
+    from tests.dispatch.planning.test_week_plan import _week
+
+    database = get_database(app)
+    net = _week(session)["network"]
+    ids = []
+    for dry_run in (True, False):
+        plan = runs.request_week(session, network_id=net.id, days=7,  # type: ignore[attr-defined]
+                                 dry_run=dry_run, seconds=5, now=NOW, requested_by="cora")
+        [due] = tasks.due_plans(session, now=NOW)
+        session.commit()
+        status = work.plan_request(database, task_id=due.task_id, plan_id=plan.id, now=NOW,
+                                   clock=lambda: NOW, provider=PROVIDER, worker="w:1",
+                                   week_solution_limit=50)
+        assert status == "done"
+        ids.append(plan.id)
+        if dry_run:
+            assert {s for s in session.scalars(sa.select(m.Visit.status))} == {"unassigned"}
+    session.expire_all()
+    preview, done = (session.get(m.Plan, i) for i in ids)
+    assert preview is not None and done is not None
+    assert (preview.kind, preview.status, preview.result["dry_run"]) == (  # type: ignore[index]
+        "week_preview", "done", True)
+    assert (done.kind, done.status, done.result["offered"]) == (  # type: ignore[index]
+        "week", "done", 1)
+    assert "offered" in set(session.scalars(sa.select(m.Visit.status)))
+    [audit] = session.scalars(sa.select(m.AuditEvent).where(
+        m.AuditEvent.action == "commit_week_plan")).all()
+    assert audit.username == "cora"

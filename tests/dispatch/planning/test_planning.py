@@ -45,7 +45,7 @@ def world(session: so.Session) -> dict[str, Any]:
         shifts[member.code] = row
     patients = []
     for i, (nhs, lat) in enumerate((("9434765919", 51.512), ("9434765870", 51.515),
-                                     ("9999999999", 51.509))):
+                                     ("9434765927", 51.509))):
         patients.append(f.patient(session, nhs_number=nhs, family_name=f"P{i}", lat=lat,
                                   lon=-0.225, network_id=net.id))
     ref = f.referral(session, patients[0].id, network_id=net.id)

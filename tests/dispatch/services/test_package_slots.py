@@ -120,3 +120,29 @@ def test_package_page_offers_and_books_a_lines_time(
                          data={"visit_id": visit_id, "slot": start.isoformat()})
     assert lapsed.status_code == 422
     assert "no longer held" in lapsed.get_data(as_text=True)
+
+
+@pytest.mark.safety("H-150")
+def test_a_double_handed_time_holds_both_carers(
+    session: so.Session, active: dict[str, Any],
+) -> None:
+    """Each offered time of the double-handed line holds the second carer too: the hold
+    keeps their shift and start, and the held plan has both carers' time taken."""
+    from dispatch.planning.problem import build_problem, current_plan
+    from dispatch.services import slot_holds
+
+    found = _offer(session, active, line=1)
+    assert found.visit is not None and found.slots
+    holds = session.scalars(sa.select(m.SlotHold)).all()
+    for hold, slot in zip(holds, found.slots, strict=True):
+        assert hold.partner_shift_id is not None and hold.partner_shift_id != hold.shift_id
+        assert hold.partner_shift_id == slot.partner_shift_id
+        assert hold.partner_planned_start == slot.partner_planned_start
+    problem, index = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                                   network_id=found.visit.network_id,
+                                   horizon=timedelta(days=2))
+    plan = current_plan(session, problem, index)
+    _, held = slot_holds.held_plan(problem, plan, index, holds[:1], pin=True)
+    on = {s.visit_id: index.shifts[r.shift_id] for r in held.routes for s in r.stops}
+    assert on[f"hold-{holds[0].id}"] == holds[0].shift_id
+    assert on[f"hold-{holds[0].id}-2"] == holds[0].partner_shift_id

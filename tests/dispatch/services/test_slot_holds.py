@@ -118,3 +118,33 @@ def test_handler_page_refuses_a_time_no_longer_held(
     assert "no longer held for this caller" in answer.get_data(as_text=True)
     session.expire_all()
     assert session.get(m.Visit, a.id).earliest_start == NOW  # type: ignore[union-attr]
+
+
+@pytest.mark.safety("H-150")
+def test_the_live_planner_does_not_give_a_held_time_away(
+    session: so.Session, two_callers: dict[str, Any],
+) -> None:
+    """While A's caller is offered the nurse's only time, the placer does not give it to B;
+    once the hold has lapsed it does."""
+    from dispatch.planning.pipeline import OneSession, Options, run
+
+    a, b = two_callers["a"], two_callers["b"]
+    _offer(session, a)
+    session.commit()
+    options = Options(method="insert", seconds=0.5)
+    run(OneSession(session), now=NOW, provider=GeodesicTravelTime(), network_id=b.network_id,
+        options=options, new_ids=[b.id])
+    session.refresh(b)
+    assert b.assigned_staff_id is None
+    assert session.get(m.Visit, a.id).assigned_staff_id is None  # type: ignore[union-attr]
+    # Nor does a re-optimisation (the hold's copy is pinned to the nurse's shift).
+    run(OneSession(session), now=NOW, provider=GeodesicTravelTime(), network_id=b.network_id,
+        options=Options(method="improve", seconds=5, solution_limit=20))
+    session.refresh(b)
+    assert b.assigned_staff_id is None
+
+    later = NOW + slot_holds.DEFAULT_HOLD + timedelta(seconds=1)
+    run(OneSession(session), now=later, provider=GeodesicTravelTime(),
+        network_id=b.network_id, options=options, new_ids=[b.id])
+    session.refresh(b)
+    assert b.assigned_staff_id == two_callers["nurse"].id

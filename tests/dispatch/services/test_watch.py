@@ -23,6 +23,10 @@ def world(session: so.Session) -> dict[str, Any]:
     patient = f.patient(session, network_id=net.id)
     ref = f.referral(session, patient.id, network_id=net.id)
     staff = f.staff(session, network_id=net.id)
+    # The network is run by a coordinator (else the watch escalates that too, H-111).
+    session.add(m.User(username="cora", display_name="Cora", role="coordinator",
+                       all_networks=True, created_at=NOW))
+    session.flush()
     return {"network": net, "patient": patient, "referral": ref, "staff": staff}
 
 

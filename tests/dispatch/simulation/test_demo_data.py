@@ -35,7 +35,7 @@ from dispatch.demo.tiers import (
 from dispatch.demo.types import DemoSummary, Population, Roster
 from dispatch.migrate import upgrade
 from dispatch.models import CarePlan, Network, Patient, Shift, Staff, StaffBase, User
-from dispatch.models.vocab import BOROUGHS, RISK_TIERS, STAFF_ROLES, USER_ROLES
+from dispatch.models.vocab import RISK_TIERS, STAFF_ROLES, TRI_BOROUGHS, USER_ROLES
 from rosters.phones import is_uk_mobile
 
 LONDON = ZoneInfo("Europe/London")
@@ -221,7 +221,7 @@ def test_places_ten_networks_in_three_boroughs(population: Population) -> None:
     bases = Counter(b.network_code for b in population.bases)
 
     assert len(population.networks) == 10
-    assert {n.borough for n in population.networks} == set(BOROUGHS)
+    assert {n.borough for n in population.networks} == set(TRI_BOROUGHS)
     assert all(bases[n.code] in (1, 2) for n in population.networks)
 
 

@@ -37,6 +37,14 @@ def _texts_to_on_call(session: so.Session) -> list[m.Message]:
                                 .order_by(m.Message.id)))
 
 
+@pytest.fixture(autouse=True)
+def _hub_coordinator(session: so.Session) -> None:
+    """Every network is run by a coordinator (else the watch escalates that too, H-111)."""
+    session.add(m.User(username="hub-cora", display_name="Cora", role="coordinator",
+                       all_networks=True, created_at=NOW))
+    session.flush()
+
+
 @pytest.fixture
 def world(session: so.Session) -> dict[str, Any]:
     net = f.network(session, on_call_phone=ON_CALL)

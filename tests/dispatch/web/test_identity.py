@@ -103,3 +103,65 @@ def test_oidc_routes_are_404_when_not_configured(client: FlaskClient) -> None:
     assert client.get("/sign-in/oidc").status_code == 404
     assert client.get("/sign-in/oidc/callback?code=x&state=y").status_code == 404
     assert 'id="sign-in-oidc"' not in client.get("/sign-in").get_data(as_text=True)
+
+
+FIELD = RoleMapping(claim="roles", values={"R8001": "field_staff", "R8013": "coordinator"},
+                    staff_claim="employee_number")
+
+
+def _staff_link_actions(session: so.Session, user_id: int) -> list[str]:
+    return list(session.scalars(sa.select(m.AuditEvent.action).where(
+        m.AuditEvent.entity_type == "user", m.AuditEvent.entity_id == str(user_id),
+        m.AuditEvent.action.like("staff_%")).order_by(m.AuditEvent.id)))
+
+
+@pytest.mark.safety("H-091")
+def test_staff_claim_links_moves_and_removes_the_staff_record(session: so.Session) -> None:
+    """Field staff signed in by the provider: the employee-number claim names their staff
+    code. First sign-in links them; a new number moves the link; a token without the claim
+    leaves it; a number no active member of staff has removes it. Each change is audited."""
+    net = f.network(session)
+    dana = f.staff(session, code="DN-0042", network_id=net.id)
+    eve = f.staff(session, code="DN-0043", name="Nurse Two", phone="+447700900002",
+                  network_id=net.id)
+    claims = {"sub": "fran", "name": "Fran Field", "roles": ["R8001"],
+              "employee_number": "DN-0042"}
+    user = sign_in_from_claims(session, issuer=ISSUER, claims=claims, mapping=FIELD,
+                               now=f.NOW).user
+    assert user is not None and (user.role, user.staff_id) == ("field_staff", dana.id)
+    moved = sign_in_from_claims(session, issuer=ISSUER, now=f.NOW, mapping=FIELD,
+                                claims={**claims, "employee_number": "DN-0043"}).user
+    assert moved is user and user.staff_id == eve.id
+    without = {k: v for k, v in claims.items() if k != "employee_number"}
+    assert sign_in_from_claims(session, issuer=ISSUER, claims=without, mapping=FIELD,
+                               now=f.NOW).user is user
+    assert user.staff_id == eve.id
+    eve.active = False
+    sign_in_from_claims(session, issuer=ISSUER, now=f.NOW, mapping=FIELD,
+                        claims={**claims, "employee_number": "DN-0043"})
+    assert user.staff_id is None
+    assert _staff_link_actions(session, user.id) == [
+        "staff_linked_by_identity_provider", "staff_linked_by_identity_provider",
+        "staff_unlinked_by_identity_provider"]
+    # Without the setting the claim is ignored.
+    assert sign_in_from_claims(session, issuer=ISSUER, claims=claims, now=f.NOW,
+                               mapping=CIS2).user is None  # (no role under CIS2's map)
+    plain = RoleMapping(claim="roles", values={"R8001": "field_staff"})
+    sign_in_from_claims(session, issuer=ISSUER, claims=claims, mapping=plain, now=f.NOW)
+    assert user.staff_id is None
+
+
+@pytest.mark.safety("H-091")
+def test_staff_claim_never_links_one_record_to_two_accounts(session: so.Session) -> None:
+    """A second provider account presenting the same employee number is not linked to a
+    record another account holds (audited as refused); it signs in unlinked."""
+    net = f.network(session)
+    dana = f.staff(session, code="DN-0042", network_id=net.id)
+    claims = {"sub": "fran", "roles": ["R8001"], "employee_number": "DN-0042"}
+    first = sign_in_from_claims(session, issuer=ISSUER, claims=claims, mapping=FIELD,
+                                now=f.NOW).user
+    second = sign_in_from_claims(session, issuer=ISSUER, claims={**claims, "sub": "imposter"},
+                                 mapping=FIELD, now=f.NOW).user
+    assert first is not None and second is not None
+    assert (first.staff_id, second.staff_id) == (dana.id, None)
+    assert _staff_link_actions(session, second.id) == ["staff_link_refused"]

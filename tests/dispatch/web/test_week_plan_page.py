@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import orm as so
 
 from dispatch import models as m
+from dispatch.jobs.runner import run_plans
 from tests.dispatch import factories as f
 from tests.dispatch.planning.test_week_plan import _week
 from tests.dispatch.web.test_web_day import office_client
@@ -29,15 +30,24 @@ def test_week_page_previews_then_plans_and_offers(app: Flask, session: so.Sessio
 
     preview = client.post("/packages/week", data={"csrf_token": token, "action": "preview",
                                                   "network": net.id})  # type: ignore[attr-defined]
-    html = preview.get_data(as_text=True)
-    assert preview.status_code == 200 and 'id="commit-week"' in html
+    assert preview.status_code == 303
+    waiting = client.get(preview.location).get_data(as_text=True)
+    assert 'id="week-progress"' in waiting and 'week_plan.js' in waiting
+    assert "a preview: nothing will be booked" in waiting and "week-summary" not in waiting
+    assert len(run_plans(app)) == 1
+    html = client.get(preview.location).get_data(as_text=True)
+    assert 'id="commit-week"' in html and 'id="week-progress"' not in html
     assert "1 visits would be offered now" in html and "id=\"week-summary\"" in html
+    assert 'week_plan.js' not in html
     session.expire_all()
     assert set(session.scalars(sa.select(m.Visit.status))) == {"unassigned"}
 
     done = client.post("/packages/week", data={"csrf_token": token, "action": "commit",
                                                "network": net.id})  # type: ignore[attr-defined]
-    assert "1 visits were offered now" in done.get_data(as_text=True)
+    assert done.status_code == 303 and done.location != preview.location
+    assert len(run_plans(app)) == 1
+    page = client.get(done.location).get_data(as_text=True)
+    assert "1 visits were offered now" in page and 'id="commit-week"' not in page
     session.expire_all()
     assert session.scalar(sa.select(m.Visit.status).where(m.Visit.reference == "P0")) == (
         "offered")
