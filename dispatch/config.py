@@ -8,6 +8,8 @@ folder and SMS to the local outbox, so a newcomer needs nothing but Python.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -72,6 +74,12 @@ DEFAULTS: dict[str, Any] = {
     "REOPTIMISE_INTERVAL": 300,
     "REOPTIMISE_SECONDS": 3.0,
     "PLACE_SECONDS": 1.0,
+    # Minutes ahead the live planner texts offers (issue 17): work planned to start later is
+    # booked provisionally (the worker not yet told) so a re-plan can still give its slot to
+    # a 2-hour visit; 2-hour visits are always offered at once. None: offer every planned
+    # visit at once (each accepted offer then holds its worker). The calibrated simulated
+    # day plays 90 (dispatch/simulation/types.py).
+    "OFFER_LEAD_MINUTES": None,
     # When the placer's insertion leaves a new 2-hour visit unplaced, it re-optimises the
     # network from that plan for this long before giving the visit to cover or jeopardy
     # (0: never). A full morning can need two visits moved to make room.
@@ -138,3 +146,9 @@ DEFAULTS: dict[str, Any] = {
 
 # Settings that must not keep their development value when ENV is "production".
 PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL")
+
+
+def offer_lead(config: Mapping[str, Any]) -> timedelta | None:
+    """``OFFER_LEAD_MINUTES`` as a duration (None: offer every planned visit at once)."""
+    minutes = config.get("OFFER_LEAD_MINUTES", DEFAULTS["OFFER_LEAD_MINUTES"])
+    return None if minutes is None else timedelta(minutes=float(minutes))

@@ -59,7 +59,7 @@ from typing import Any, Final
 from dispatch.demo.geography import NETWORK_LAYOUT
 from dispatch.demo.staffing import Staffing, Team
 from dispatch.simulation import mix as mixes
-from dispatch.simulation.types import SimulationConfig
+from dispatch.simulation.types import DEFAULT_BOOKED, SimulationConfig
 from rosters.roles import default_skills
 
 #: Every network of the demo, in layout order.
@@ -86,7 +86,7 @@ PLATEAU_SPAN: Final = 3
 FIRST_RUNG: Final = 3
 #: Expected referrals and booked visits of a normal day (the CLI's defaults), before growth.
 BASE_REFERRALS: Final = 121.0
-BASE_BOOKED: Final = 60
+BASE_BOOKED: Final = DEFAULT_BOOKED
 DEFAULT_DAYS: Final = 3
 DEFAULT_ROUNDS: Final = 8
 DEFAULT_PATIENTS: Final = 20_000

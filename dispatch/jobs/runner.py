@@ -23,7 +23,7 @@ from flask import Flask
 from sqlalchemy import orm as so
 
 from dispatch import clock as dispatch_clock
-from dispatch.config import DEFAULTS
+from dispatch.config import DEFAULTS, offer_lead
 from dispatch.db import get_database
 from dispatch.jobs import notify
 from dispatch.jobs.lock import job_lock, try_job_lock
@@ -131,6 +131,7 @@ def place_new(app: Flask) -> Any:
             provider=provider_for(app),
             seconds=seconds,
             attempts=place_attempts(app),
+            offer_lead=offer_lead(app.config),
             rescue_seconds=float(_setting(app, "PLACE_RESCUE_SECONDS")),
         ),
     )
@@ -165,7 +166,8 @@ def reoptimise(app: Flask) -> Any:
             ids = session.scalars(sa.select(Network.id).order_by(Network.id)).all()
         return [
             live.replan_network(
-                database, now=now, provider=provider_for(app), network_id=i, seconds=seconds
+                database, now=now, provider=provider_for(app), network_id=i, seconds=seconds,
+                offer_lead=offer_lead(app.config),
             )
             for i in ids
         ]

@@ -34,6 +34,8 @@ from routing.types import RoutingPlan
 log = logging.getLogger(__name__)
 
 MOVABLE = ("unassigned", "assigned", "offered")
+#: The category whose visits are always offered at once (never booked provisionally).
+URGENT_CATEGORY = "urgent_2h"
 
 
 @dataclass
@@ -82,10 +84,11 @@ def apply_plan(
     """Make the database follow ``plan`` (flushes; the caller commits).
 
     ``offer_before``: a visit planned to start at or after it is booked provisionally
-    (``assigned``, its worker not told: the week's plan for later days); one before it, or
-    every visit when ``None`` (the live planner), is offered by SMS, a provisional booking
-    included. Refused as a whole (nothing written, ``refused`` says why) when it would leave a
-    worker double-booked.
+    (``assigned``, its worker not told: the week's plan for later days, or the live planner's
+    work beyond its offer lead, ``pipeline.Options.offer_lead``); one before it, every 2-hour
+    visit, or every visit when ``None``, is offered by SMS, a provisional booking included.
+    Refused as a whole (nothing written, ``refused`` says why) when it would leave a worker
+    double-booked.
     """
     savepoint = session.begin_nested()
     try:
@@ -186,7 +189,9 @@ def _apply(
             if not unchanged:
                 report.conflicts += 1  # someone changed it while we solved: theirs stands
                 continue
-            offer = offer_before is None or planned < offer_before
+            # A 2-hour visit is never left provisional: its worker is told at once.
+            offer = (offer_before is None or planned < offer_before
+                     or visit.category == URGENT_CATEGORY)
             # A provisional booking (the week's plan) is offered once its day is near.
             due = visit.status == "assigned" and offer
             if same_worker:

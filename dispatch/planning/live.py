@@ -53,12 +53,14 @@ def replan_network(
     network_id: int | None,
     seconds: float,
     workers: int = 1,
+    offer_lead: timedelta | None = None,
 ) -> LiveReport:
     """:func:`replan` for the jobs: read, then solve with no transaction open (no row or
     SQLite write lock held for seconds), then apply in a short transaction. Visits changed
     while solving are left as they are (``apply_plan`` checks their version)."""
     return run(ShortTransactions(database), now=now, provider=provider, network_id=network_id,
-               options=Options(method="improve", seconds=seconds, workers=workers))
+               options=Options(method="improve", seconds=seconds, workers=workers,
+                               offer_lead=offer_lead))
 
 
 def place_new_in(
@@ -69,6 +71,7 @@ def place_new_in(
     seconds: float = 1.0,
     attempts: dict[int, datetime] | None = None,
     retry_after: timedelta = RETRY_AFTER,
+    offer_lead: timedelta | None = None,
     rescue_seconds: float = 0.0,
 ) -> list[LiveReport]:
     """:func:`place_new_visits` for the jobs, one short transaction to read and one to apply
@@ -76,7 +79,7 @@ def place_new_in(
     :func:`dispatch.planning.pipeline.place_new`)."""
     return place_new(ShortTransactions(database), now=now, provider=provider,
                      options=Options(method="insert", seconds=seconds,
-                                     rescue_seconds=rescue_seconds),
+                                     rescue_seconds=rescue_seconds, offer_lead=offer_lead),
                      attempts=attempts, retry_after=retry_after)
 
 

@@ -85,6 +85,11 @@ class Options:
     relax: Relax = "never"
     #: The planning horizon from ``now`` (``None``: build_problem's default).
     horizon: timedelta | None = None
+    #: Offer by SMS only the visits planned to start within this of ``now`` (and every
+    #: 2-hour visit); later ones are booked provisionally (``assigned``, the worker not yet
+    #: told), so a later re-plan can still give their slot to an urgent visit. ``None``: offer
+    #: every planned visit at once (each offer accepted then holds its worker all day).
+    offer_lead: timedelta | None = None
     #: ``insert`` only: when the insertion leaves a new 2-hour visit unplaced, re-optimise the
     #: network from that plan for this long before giving it up to cover or jeopardy (0: never).
     #: The insertion moves one visit at a time; room for a long urgent visit in a full morning
@@ -281,7 +286,7 @@ def apply(
     tx: Transactions, *, plan: RoutingPlan, index: ProblemIndex, now: datetime,
     provider: TravelTimeProvider, after_apply: Sequence[AfterApply] = AFTER_APPLY,
     network_id: int | None = None, read_generation: int = 0,
-    claim: tasks.Claim | None = None,
+    claim: tasks.Claim | None = None, offer_before: datetime | None = None,
 ) -> ApplyReport:
     """Write ``plan`` back, then run each after-apply step (each in its own transaction under
     :class:`ShortTransactions`).
@@ -302,7 +307,8 @@ def apply(
             if claim is not None and network_id is not None:
                 tasks.claim_apply(session, claim, network_id=network_id,
                                   read_generation=read_generation)
-            report = apply_plan(session, plan=plan, index=index, now=now)
+            report = apply_plan(session, plan=plan, index=index, now=now,
+                                offer_before=offer_before)
             applied = None
             if network_id is not None and not report.refused:
                 applied = tasks.advance(session, network_id)
@@ -379,7 +385,8 @@ def _run_once(
         raise Cancelled(f"network {network_id}: cancelled before apply")
     report = apply(tx, plan=plan, index=found.index, now=now, provider=provider,
                    after_apply=after_apply, network_id=network_id,
-                   read_generation=found.generation, claim=claim)
+                   read_generation=found.generation, claim=claim,
+                   offer_before=None if options.offer_lead is None else now + options.offer_lead)
     _record(tx, network_id, options, now, started, len(found.problem.visits),
             sum(len(r.stops) for r in plan.routes), was_relaxed)
     return Report(network_id, len(found.problem.visits),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dispatch.database import Database
 from dispatch.planning import pipeline, runs, tasks
@@ -83,7 +83,8 @@ def _network_run(database: Database, *, task_id: str, kind: str, network_id: int
 
 def place(database: Database, *, task_id: str, network_id: int, visit_ids: Sequence[int],
           now: datetime, clock: Callable[[], datetime], provider: TravelTimeProvider,
-          seconds: float, worker: str, rescue_seconds: float = 0.0) -> str:
+          seconds: float, worker: str, rescue_seconds: float = 0.0,
+          offer_lead: timedelta | None = None) -> str:
     """Insert the network's new visits (urgent first) into its current plan and apply it
     (re-optimising it for ``rescue_seconds`` when a 2-hour visit does not fit)."""
     return perform(database, task_id=task_id, kind="place", worker=worker, clock=clock,
@@ -91,19 +92,21 @@ def place(database: Database, *, task_id: str, network_id: int, visit_ids: Seque
                        database, task_id=task_id, kind="place", network_id=network_id,
                        now=now, provider=provider,
                        options=pipeline.Options(method="insert", seconds=seconds,
-                                                rescue_seconds=rescue_seconds),
+                                                rescue_seconds=rescue_seconds,
+                                                offer_lead=offer_lead),
                        new_ids=list(visit_ids)))
 
 
 def reoptimise(database: Database, *, task_id: str, network_id: int, now: datetime,
                clock: Callable[[], datetime], provider: TravelTimeProvider, seconds: float,
-               worker: str) -> str:
+               worker: str, offer_lead: timedelta | None = None) -> str:
     """Re-optimise the network from its current plan and apply it."""
     return perform(database, task_id=task_id, kind="reoptimise", worker=worker, clock=clock,
                    network_id=network_id, body=lambda: _network_run(
                        database, task_id=task_id, kind="reoptimise", network_id=network_id,
                        now=now, provider=provider,
-                       options=pipeline.Options(method="improve", seconds=seconds),
+                       options=pipeline.Options(method="improve", seconds=seconds,
+                                                offer_lead=offer_lead),
                        new_ids=None))
 
 

@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING
 import click
 
 from dispatch.simulation.demand import default_daily_referrals
-from dispatch.simulation.types import POLICIES, SimulationConfig
+from dispatch.simulation.types import (
+    DEFAULT_BOOKED,
+    DEFAULT_OFFER_LEAD_MINUTES,
+    POLICIES,
+    SimulationConfig,
+)
 
 if TYPE_CHECKING:  # the engine imports the solver: only the command itself loads it
     from dispatch.demo.staffing import Staffing
@@ -36,8 +41,13 @@ def _progress(line: str) -> None:
               help="Size of the demo register the referrals are drawn from.")
 @click.option("--referrals", type=float, default=DEFAULT_REFERRALS,
               show_default=True, help="Expected referrals arriving 07:00-22:00 (tri-borough).")
-@click.option("--booked", type=int, default=60, show_default=True,
+@click.option("--booked", type=int, default=DEFAULT_BOOKED, show_default=True,
               help="District nursing visits already on the books at the start of the day.")
+@click.option("--offer-lead", "offer_lead", type=click.IntRange(min=0),
+              default=DEFAULT_OFFER_LEAD_MINUTES, show_default=True, metavar="MINUTES",
+              help="The planner texts offers for work due to start within this many minutes "
+                   "(2-hour visits always at once); later work is booked provisionally and "
+                   "stays movable. 0: offer every planned visit at once.")
 @click.option("--staffing", "staffing_path", type=click.Path(dir_okay=False), default=None,
               help="A staffing file (JSON, the shape `dispatch capacity plan --json` prints): "
                    "workers per network and shift pattern. Default: the calibrated demo teams.")
@@ -64,7 +74,7 @@ def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
                      referrals: float, booked: int, staffing_path: str | None, growth: float,
                      mix_text: str | None, staff_travel_modes: bool, double_handed: float,
                      database: str | None, report_path: str | None, as_json: bool,
-                     quiet: bool) -> None:
+                     quiet: bool, offer_lead: int) -> None:
     """Play a simulated day of the service on the real code and print its KPIs.
 
     The roster is the calibrated demo team of each network (the smallest measured to meet
@@ -85,7 +95,8 @@ def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
                                   policy=policy, patients=patients,
                                   referrals=referrals * growth, booked=round(booked * growth),
                                   staff_travel_modes=staff_travel_modes, staffing=staffing,
-                                  double_handed=double_handed, mix=parse_mix(mix_text))
+                                  double_handed=double_handed, mix=parse_mix(mix_text),
+                                  offer_lead_minutes=offer_lead or None)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     if both and database:

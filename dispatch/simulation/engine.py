@@ -416,7 +416,8 @@ class Simulation:
         if self.placement_due and self.cfg.policy == "optimised":
             with self.db.session_scope() as session:
                 policies.place(session, now=self.now, provider=self.provider,
-                               seconds=self.cfg.place_seconds, stats=self.planner)
+                               seconds=self.cfg.place_seconds, stats=self.planner,
+                               offer_lead=self._offer_lead())
         self.placement_due = False
         self._send()
 
@@ -467,7 +468,11 @@ class Simulation:
             policies.replan_network(session, now=self.now, provider=self.provider,
                                     network_id=network_id, seconds=self.cfg.reoptimise_seconds,
                                     solutions=self.cfg.reoptimise_solutions,
-                                    stats=self.planner)
+                                    stats=self.planner, offer_lead=self._offer_lead())
+
+    def _offer_lead(self) -> timedelta | None:
+        minutes = self.cfg.offer_lead_minutes
+        return None if minutes is None else timedelta(minutes=minutes)
 
     def _nearest(self, session: so.Session, visit: Visit) -> None:
         if visit.status != "unassigned":

@@ -56,11 +56,11 @@ class PlannerStats:
 
 
 def place(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
-          seconds: float, stats: PlannerStats) -> None:
+          seconds: float, stats: PlannerStats, offer_lead: timedelta | None = None) -> None:
     """Insert never-planned visits with production's placer; relax pins if it cannot."""
     stats.placements += 1
     tx = pipeline.OneSession(session)
-    options = pipeline.Options(method="insert", seconds=seconds)
+    options = pipeline.Options(method="insert", seconds=seconds, offer_lead=offer_lead)
     try:
         with session.begin_nested():
             reports = pipeline.place_new(tx, now=now, provider=provider, options=options)
@@ -88,11 +88,12 @@ def place(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
 
 def replan_network(
     session: so.Session, *, now: datetime, provider: TravelTimeProvider, network_id: int,
-    seconds: float, solutions: int, stats: PlannerStats,
+    seconds: float, solutions: int, stats: PlannerStats, offer_lead: timedelta | None = None,
 ) -> ApplyReport | None:
     """Re-optimise one network from its current plan and apply it (see module docstring)."""
     options = pipeline.Options(method="improve", seconds=seconds, workers=1,
-                               solution_limit=solutions, relax="on_infeasible")
+                               solution_limit=solutions, relax="on_infeasible",
+                               offer_lead=offer_lead)
     try:
         report = pipeline.run(pipeline.OneSession(session), now=now, provider=provider,
                               network_id=network_id, options=options)

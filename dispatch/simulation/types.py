@@ -47,6 +47,12 @@ class FieldSettings:
             raise ValueError("sick_per_shift must be between 0 and 1")
 
 
+#: District nursing visits on the books at the start of a simulated day (the CLI's default).
+DEFAULT_BOOKED: Final = 60
+#: The optimised policy's offer lead, minutes (``SimulationConfig.offer_lead_minutes``).
+DEFAULT_OFFER_LEAD_MINUTES: Final = 90
+
+
 @dataclass(frozen=True, slots=True)
 class SimulationConfig:
     """Everything a run depends on; two runs with equal configs give equal results.
@@ -63,7 +69,7 @@ class SimulationConfig:
     #: ``round(demand.default_daily_referrals())``, the CLI's default too (a test keeps them
     #: equal; the benchmark once played 120 while ``dispatch simulate`` played 121).
     referrals: float = 121.0
-    booked: int = 60
+    booked: int = DEFAULT_BOOKED
     day_start: time = time(6, 0)
     arrivals_from: time = time(7, 0)
     arrivals_until: time = time(22, 0)
@@ -72,6 +78,11 @@ class SimulationConfig:
     reoptimise_seconds: float = 1.0
     reoptimise_solutions: int = 60
     reoptimise_every_minutes: int = 30
+    #: The optimised policy texts an offer only for work planned to start within this many
+    #: minutes (and for every 2-hour visit); later work is booked provisionally and stays
+    #: movable, so an urgent referral can take its slot (``pipeline.Options.offer_lead``).
+    #: None: every planned visit is offered at once, as before issue 17's calibration.
+    offer_lead_minutes: int | None = DEFAULT_OFFER_LEAD_MINUTES
     watch_every_minutes: int = 5
     tick_every_minutes: int = 5
     #: Staff travel by their roster's mode (walk, bicycle, public transport, car), planner and

@@ -33,7 +33,7 @@ from dramatiq.brokers.redis import RedisBroker
 from flask import Flask
 
 from dispatch import clock as dispatch_clock
-from dispatch.config import DEFAULTS
+from dispatch.config import DEFAULTS, offer_lead
 from dispatch.db import get_database
 from dispatch.jobs import notify
 from dispatch.planning import tasks, work
@@ -123,7 +123,8 @@ class TaskEngine:
                 visit_ids=visit_ids, now=self._now(), clock=self._now,
                 provider=provider_for(self.app),
                 seconds=float(setting(self.app.config, "PLACE_SECONDS")), worker=worker_name(),
-                rescue_seconds=float(setting(self.app.config, "PLACE_RESCUE_SECONDS")))
+                rescue_seconds=float(setting(self.app.config, "PLACE_RESCUE_SECONDS")),
+                offer_lead=offer_lead(self.app.config))
             self._woke(status)
             return status
 
@@ -133,7 +134,7 @@ class TaskEngine:
                 get_database(self.app), task_id=task_id, network_id=network_id,
                 now=self._now(), clock=self._now, provider=provider_for(self.app),
                 seconds=float(setting(self.app.config, "REOPTIMISE_SECONDS")),
-                worker=worker_name())
+                worker=worker_name(), offer_lead=offer_lead(self.app.config))
             self._woke(status)
             return status
 
