@@ -88,7 +88,8 @@ def create_referral() -> ResponseReturnValue:
             unplaced = result
     patient = _selected_patient(form.patient_id.data) if form.patient_id.data else None
     form.prepare(now=now(), patient_id=patient.id if patient else None)
-    form.patient_decision.data = ""  # a confirmation is asked each time, never carried over
+    if open_referral is None:
+        form.patient_decision.data = ""  # a confirmation is asked each time, never carried over
     context = _patient_context(patient, override=None)
     get_session().commit()
     errors = forms.error_list(form, unplaced)

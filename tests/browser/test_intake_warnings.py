@@ -88,10 +88,12 @@ def test_handler_is_asked_about_a_patient_mismatch(
     page: Any, live_server: str, blocked: Blocked, viewport: str
 ) -> None:
     """Registering "Joe Smith" with Joe Bloggs's NHS number logs nothing and shows the
-    mismatch (the family name, never the registered one); choosing "the same person" logs the
-    referral for the registered patient."""
+    mismatch (the family name, never the registered one); choosing "the same person" shows
+    Joe's open referral first (H-031) and logging again logs the referral for him."""
     page.set_viewport_size(VIEWPORTS[viewport])
     _sign_in(page, live_server)
+    page.goto(f"{live_server}/referrals/new?patient={_demo_patient_id(page)}")
+    _log_fall(page)  # Joe has an open referral
     page.goto(f"{live_server}/referrals/new?register=1")
     for field, value in {"nhs_number": "943 476 5919", "given_name": "Joe",
                          "family_name": "Smith", "dob_day": "2", "dob_month": "3",
@@ -112,6 +114,11 @@ def test_handler_is_asked_about_a_patient_mismatch(
     screenshot(page, f"intake-patient-mismatch-{viewport}")
 
     page.get_by_label(re.compile("^It is the same person")).check()
+    with page.expect_navigation():
+        page.locator("#submit-referral").click()
+    assert page.url.endswith("/referrals/new")  # stopped: Joe's open referral is shown first
+    page.locator("#possible-duplicates").wait_for(state="visible")
+    assert page.locator("#patient-mismatch").count() == 0  # the confirmation is kept
     with page.expect_navigation():
         page.locator("#submit-referral").click()
     assert re.search(r"/referrals/\d+$", page.url), page.url
