@@ -308,6 +308,12 @@ def seed_world(
                     borough="Hammersmith & Fulham", on_call_phone=phone(90000 + serial))
     session.add(net)
     session.flush()
+    # The network is run by a coordinator (else the deadline watch escalates that, H-111).
+    coordinator = m.User(username=f"it{serial}-coordinator", display_name="Cora",
+                         role="coordinator", network_id=net.id, created_at=now)
+    session.add(coordinator)
+    session.flush()
+    session.add(m.UserNetwork(user_id=coordinator.id, network_id=net.id))
     base = m.StaffBase(code=f"ITB{serial}", name="White City hub", network_id=net.id,
                        postcode="W12 7RQ", lat=BASE_LAT, lon=BASE_LON)
     session.add(base)
