@@ -227,12 +227,7 @@ def assign_manually(
     Conflict
         ``version`` is stale (someone else changed the visit), or the state machine refuses.
     """
-    network_scope.require_visit(session, actor, visit_id)
-    visit = session.get(Visit, visit_id)
-    if visit is None:
-        raise NotFound(f"visit {visit_id} not found")
-    if visit.version != version:
-        raise Conflict(stale_message(session, visit, now))
+    visit = visit_at_version(session, actor, visit_id, version, now)
     staff = lock_worker(session, staff_id)
     tier_refusal = strata.worker_refusal(session, staff=staff, visit=visit)
     if tier_refusal is not None:
@@ -344,12 +339,7 @@ def unassign_manually(
 
     :raise Forbidden: a visit of a network ``actor`` does not coordinate (checked first).
     """
-    network_scope.require_visit(session, actor, visit_id)
-    visit = session.get(Visit, visit_id)
-    if visit is None:
-        raise NotFound(f"visit {visit_id} not found")
-    if visit.version != version:
-        raise Conflict(stale_message(session, visit, now))
+    visit = visit_at_version(session, actor, visit_id, version, now)
     if not keep_off and visit.status == "offered" and visit.assigned_staff_id is not None:
         return visit_actions.withdraw_unanswered(session, visit=visit, now=now, reason=reason,
                                                  actor=actor)
@@ -435,12 +425,7 @@ def set_pin(
 
     :raise Forbidden: a visit of a network ``actor`` does not coordinate (checked first).
     """
-    network_scope.require_visit(session, actor, visit_id)
-    visit = session.get(Visit, visit_id)
-    if visit is None:
-        raise NotFound(f"visit {visit_id} not found")
-    if visit.version != version:
-        raise Conflict(stale_message(session, visit, now))
+    visit = visit_at_version(session, actor, visit_id, version, now)
     if pinned and visit.assigned_staff_id is None:
         raise Conflict(f"visit {visit.reference} has no worker to pin it to")
     if not pinned and visit.status in states.VISIT_PINNED_STATUSES:
@@ -500,11 +485,21 @@ def ask_cover(
     :raise NotFound: no such visit. :raise Conflict: stale version (who changed what), or the
         visit is closed or under way. :raise InvalidInput: network or note (field named).
     """
+    visit = visit_at_version(session, actor, visit_id, version, now)
+    return jeopardy.ask_cover(session, visit=visit, network_id=network_id, note=note,
+                              actor=actor, now=now)
+
+
+def visit_at_version(session: so.Session, actor: Actor, visit_id: int, version: int,
+                     now: datetime) -> Visit:
+    """The visit a coordinator acts on, in the version they saw.
+
+    :raise Forbidden: a network ``actor`` does not coordinate (checked first).
+    :raise NotFound: no such visit. :raise Conflict: stale version (who changed what)."""
     network_scope.require_visit(session, actor, visit_id)
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFound(f"visit {visit_id} not found")
     if visit.version != version:
         raise Conflict(stale_message(session, visit, now))
-    return jeopardy.ask_cover(session, visit=visit, network_id=network_id, note=note,
-                              actor=actor, now=now)
+    return visit
