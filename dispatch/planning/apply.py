@@ -158,6 +158,7 @@ def _apply(
     ours |= _released(session, plan, index)
     bookings = _Bookings(session, staff_ids, ours, now,
                          invariants.Travel(index.provider, index.modes))
+    displaced: list[Visit] = []  # moves skipped: the visit is still in the slot it had
     for route in plan.routes:
         shift = session.get(Shift, index.shifts[route.shift_id])
         staff = session.get(Staff, index.staff_of_shift[route.shift_id])
@@ -213,15 +214,18 @@ def _apply(
                 continue
             if bookings.clash(visit, staff, planned):
                 report.conflicts += 1
+                if visit.assigned_staff_id is not None:
+                    displaced.append(visit)
                 continue
             was_assigned = visit.assigned_staff_id is not None
             if offer:
                 visit_actions.assign(session, visit=visit, staff=staff, shift=shift,
                                      planned_start=planned, now=now, base_url=base_url)
-            elif visit.status == "offered":
-                report.kept += 1  # told already: the week's plan leaves a live offer alone
-                continue
             else:
+                # Beyond the lead: booked provisionally, told when it comes within the lead. A
+                # live offer moved to someone else is withdrawn from its old worker (texted):
+                # left with them, the visits the plan put in its slot would double-book them
+                # and the whole apply was refused (H-234-C3).
                 visit_actions.propose(session, visit=visit, staff=staff, shift=shift,
                                       planned_start=planned, now=now)
             written.add(visit.id)
@@ -229,6 +233,7 @@ def _apply(
                 report.reassigned += 1
             else:
                 report.assigned += 1
+    report.unassigned += _release_displaced(session, displaced, written, now, index)
     for item in plan.unassigned:
         visit = session.get(Visit, index.visits[item.visit_id])
         if visit is not None and _changed_since_planning(visit, index):
@@ -246,6 +251,27 @@ def _apply(
     _tell_pairs(session, written, index, now, base_url)
     _record_reasons(session, plan=plan, index=index)
     return report, written
+
+
+def _release_displaced(session: so.Session, displaced: list[Visit], written: set[int],
+                       now: datetime, index: ProblemIndex) -> int:
+    """Take off its old worker each visit whose move was skipped (its new worker was booked
+    meanwhile) when the plan put another visit in the slot it left: kept there, the two would
+    double-book the worker and the whole apply be refused. Released, it waits for the next
+    placement (and the deadline watch); its worker is told if they knew. Returns how many."""
+    released = 0
+    for visit in displaced:
+        if visit.status not in ("assigned", "offered") or visit.assigned_staff_id is None:
+            continue
+        found = invariants.worker_clashes(session, staff_ids={visit.assigned_staff_id},
+                                          now=now, provider=index.provider)
+        if any(visit.id in (c.first, c.second) and {c.first, c.second} & written
+               for c in found):
+            visit_actions.unassign(session, visit=visit, now=now,
+                                   reason="planned for a worker booked meanwhile; its slot "
+                                          "went to another visit")
+            released += 1
+    return released
 
 
 def _released(session: so.Session, plan: RoutingPlan, index: ProblemIndex) -> set[int]:

@@ -215,14 +215,18 @@ def propose(
     planned_start: datetime, now: datetime, actor: Actor | None = None,
 ) -> Visit:
     """Book ``visit`` provisionally for ``staff`` at ``planned_start`` without telling them
-    (unassigned -> assigned): the week's plan for a day after tomorrow (issue 15). The offer
-    is texted when the visit comes within the live planner's horizon (:func:`assign`).
+    (unassigned -> assigned): the week's plan for a day after tomorrow (issue 15), or the live
+    planner's work beyond its offer lead. The offer is texted when the visit comes within the
+    live planner's horizon (:func:`assign`). A visit offered to another worker is taken off
+    them first, and they are told it was reassigned (the planner moved a live offer beyond
+    the lead, H-234-C3).
 
-    :raise Conflict: the visit is not unassigned or provisionally assigned, the worker
-        declined it or is inactive.
+    :raise Conflict: the visit is not unassigned, provisionally assigned or offered to someone
+        else, the worker declined it or is inactive.
     """
     _require_open(visit)
-    if visit.status not in ("unassigned", "assigned"):
+    reoffer = visit.status == "offered" and visit.assigned_staff_id != staff.id
+    if visit.status not in ("unassigned", "assigned") and not reoffer:
         raise Conflict(f"visit {visit.reference} is {visit.status.replace('_', ' ')}; only an "
                        "unassigned or provisional visit can be booked provisionally")
     if staff.id in (visit.excluded_staff_ids or []):
@@ -230,8 +234,12 @@ def propose(
     if not staff.active:
         raise Conflict(f"{staff.code} is not active")
     previous = visit.assigned_staff_id
-    if visit.status == "unassigned":
+    if reoffer and previous is not None:
+        _text(session, visit, previous,
+              compose.reassigned_away_text(reference=visit.reference), now)
+    if visit.status in ("unassigned", "offered"):
         states.move("visit", visit, "assigned")
+        visit.offered_at = None
     visit.assigned_staff_id = staff.id
     visit.shift_id = shift.id if shift else None
     visit.planned_start = planned_start

@@ -4,6 +4,7 @@ work is booked provisionally and stays movable, and a 2-hour visit is always off
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,8 +13,12 @@ from sqlalchemy import orm as so
 from dispatch import models as m
 from dispatch.config import DEFAULTS, offer_lead
 from dispatch.planning import pipeline
+from dispatch.planning.apply import apply_plan
+from dispatch.planning.problem import ProblemIndex, build_problem
+from dispatch.services import visit_actions
 from dispatch.services.watch import jeopardy_cause
 from routing.travel import GeodesicTravelTime
+from routing.types import Route, RoutingPlan, Stop
 from tests.dispatch import factories as f
 from tests.dispatch.planning.test_planning import NOW
 
@@ -120,3 +125,103 @@ def test_the_watch_escalates_a_provisional_visit_that_will_be_late() -> None:
     visit.planned_start = NOW + timedelta(hours=1)
     assert jeopardy_cause(visit, now=NOW) is None
     assert jeopardy_cause(visit, now=NOW + timedelta(hours=2, minutes=1)) == "late_arrival"
+
+
+
+def _two_nurses(session: so.Session) -> dict[str, Any]:
+    """Nurses 1 and 2 on shift all day; 24-hour visits A, B and C, each open from three to six
+    hours from now; A offered to nurse 1 for four hours from now."""
+    net = f.network(session)
+    base = f.base(session, network_id=net.id)
+    nurses = [f.staff(session, code=f"dn{k}", network_id=net.id, base_id=base.id,
+                      skills=["wound_care"], phone=f"+4477009000{k}5")
+              for k in (1, 2)]
+    shifts = [m.Shift(code=f"sh-dn{k}", staff_id=n.id, base_id=base.id,
+                      starts_at=NOW - timedelta(hours=1), ends_at=NOW + timedelta(hours=7),
+                      breaks=[]) for k, n in enumerate(nurses)]
+    session.add_all(shifts)
+    patients = [f.patient(session, nhs_number=nhs, family_name=f"P{i}", lat=51.512, lon=-0.225,
+                          network_id=net.id)
+                for i, nhs in enumerate(("9434765919", "9434765870", "9434765927"))]
+    ref = f.referral(session, patients[0].id, network_id=net.id)
+    visits = {r: f.visit(session, ref.id, p.id, reference=r, network_id=net.id,
+                         category="response_24h", priority=3, skills=["wound_care"],
+                         duration_minutes=30, earliest_start=NOW + timedelta(hours=3),
+                         deadline=NOW + timedelta(hours=6))
+              for r, p in zip("ABC", patients, strict=True)}
+    session.commit()
+    visit_actions.assign(session, visit=visits["A"], staff=nurses[0], shift=shifts[0],
+                         planned_start=NOW + timedelta(hours=4), now=NOW)
+    session.commit()
+    return {"nurses": nurses, "shifts": shifts, "network": net, **visits}
+
+
+def _swap_plan(session: so.Session, w: dict[str, Any]) -> tuple[RoutingPlan, ProblemIndex]:
+    """A plan giving A to nurse 2 and B to nurse 1 in A's slot, four hours from now."""
+    problem, index = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                                   network_id=w["network"].id)
+    shift_of = {index.staff_of_shift[s.id]: s.id for s in problem.shifts}
+    four = 4 * 3600 + int((NOW - index.start).total_seconds())
+
+    def route(nurse: m.Staff, visit: m.Visit) -> Route:
+        return Route(shift_of[nurse.id], str(nurse.id),
+                     (Stop(str(visit.id), four, four, four + 1800),))
+
+    plan = RoutingPlan(routes=(route(w["nurses"][0], w["B"]), route(w["nurses"][1], w["A"])),
+                       unassigned=(), travel_total=0, distance_total=0.0, vehicles_used=2,
+                       objective=0, seconds=0.0)
+    return plan, index
+
+
+def _texts(session: so.Session, visit: m.Visit, nurse: m.Staff) -> list[str]:
+    return list(session.scalars(sa.select(m.Message.body).where(
+        m.Message.visit_id == visit.id, m.Message.staff_id == nurse.id).order_by(m.Message.id)))
+
+
+@pytest.mark.safety("H-235")
+def test_a_live_offer_the_plan_gives_to_another_worker_beyond_the_lead_is_moved(
+        session: so.Session) -> None:
+    """Found by the calibrated simulated day (450 booked visits, 90-minute lead: 182 plans
+    refused in one day). The new plan gives A (offered to nurse 1) to nurse 2 and puts B in
+    A's slot with nurse 1, both beyond the lead. Before the fix A was left with nurse 1 ("told
+    already") and B written over it, so the whole apply was refused as a double booking and
+    the plan lost. Now nurse 1 is told A was reassigned, A is booked provisionally for nurse 2
+    (told when it comes within the lead) and B provisionally for nurse 1."""
+    w = _two_nurses(session)
+    plan, index = _swap_plan(session, w)
+
+    report = apply_plan(session, plan=plan, index=index, now=NOW,
+                        offer_before=NOW + timedelta(minutes=90))
+    session.commit()
+    session.expire_all()
+
+    assert report.refused == ()
+    assert (w["A"].status, w["A"].assigned_staff_id) == ("assigned", w["nurses"][1].id)
+    assert (w["B"].status, w["B"].assigned_staff_id) == ("assigned", w["nurses"][0].id)
+    told = _texts(session, w["A"], w["nurses"][0])
+    assert len(told) == 2 and "reassigned" in told[-1]
+    assert _texts(session, w["A"], w["nurses"][1]) == []
+
+
+@pytest.mark.safety("H-235")
+def test_a_visit_whose_move_is_skipped_gives_up_the_slot_the_plan_reused(
+        session: so.Session) -> None:
+    """As above, but a coordinator booked C for nurse 2 at A's new time while the plan was
+    solved, so A's move is skipped. Before the fix A stayed with nurse 1 in the slot the plan
+    gave B, and the apply was refused (seen once in a simulated day). Now A is taken off nurse 1
+    (texted) and left unassigned for the next placement, and B is written."""
+    w = _two_nurses(session)
+    plan, index = _swap_plan(session, w)
+    visit_actions.assign(session, visit=w["C"], staff=w["nurses"][1], shift=w["shifts"][1],
+                         planned_start=NOW + timedelta(hours=4), now=NOW)
+    session.commit()
+
+    report = apply_plan(session, plan=plan, index=index, now=NOW,
+                        offer_before=NOW + timedelta(minutes=90))
+    session.commit()
+    session.expire_all()
+
+    assert report.refused == () and report.conflicts == 1
+    assert (w["A"].status, w["A"].assigned_staff_id) == ("unassigned", None)
+    assert (w["B"].status, w["B"].assigned_staff_id) == ("assigned", w["nurses"][0].id)
+    assert "withdrawn" in _texts(session, w["A"], w["nurses"][0])[-1]
