@@ -417,7 +417,9 @@ class Simulation:
             with self.db.session_scope() as session:
                 policies.place(session, now=self.now, provider=self.provider,
                                seconds=self.cfg.place_seconds, stats=self.planner,
-                               offer_lead=self._offer_lead())
+                               offer_lead=self._offer_lead(),
+                               rescue_seconds=self.cfg.rescue_seconds,
+                               rescue_solutions=self.cfg.reoptimise_solutions)
         self.placement_due = False
         self._send()
 

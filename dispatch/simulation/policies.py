@@ -56,11 +56,17 @@ class PlannerStats:
 
 
 def place(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
-          seconds: float, stats: PlannerStats, offer_lead: timedelta | None = None) -> None:
-    """Insert never-planned visits with production's placer; relax pins if it cannot."""
+          seconds: float, stats: PlannerStats, offer_lead: timedelta | None = None,
+          rescue_seconds: float = 0.0, rescue_solutions: int | None = None) -> None:
+    """Insert never-planned visits with production's placer; relax pins if it cannot.
+
+    A 2-hour visit the insertion cannot fit is rescued by re-optimising its network, as
+    production's placer does (``PLACE_RESCUE_SECONDS``), capped at ``rescue_solutions``
+    accepted solutions so the day stays a function of its seed."""
     stats.placements += 1
     tx = pipeline.OneSession(session)
-    options = pipeline.Options(method="insert", seconds=seconds, offer_lead=offer_lead)
+    options = pipeline.Options(method="insert", seconds=seconds, offer_lead=offer_lead,
+                               rescue_seconds=rescue_seconds, solution_limit=rescue_solutions)
     try:
         with session.begin_nested():
             reports = pipeline.place_new(tx, now=now, provider=provider, options=options)

@@ -51,6 +51,8 @@ class FieldSettings:
 DEFAULT_BOOKED: Final = 60
 #: The optimised policy's offer lead, minutes (``SimulationConfig.offer_lead_minutes``).
 DEFAULT_OFFER_LEAD_MINUTES: Final = 90
+#: Production's ``PLACE_RESCUE_SECONDS`` default (a test keeps them equal).
+DEFAULT_RESCUE_SECONDS: Final = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,10 @@ class SimulationConfig:
     place_seconds: float = 0.5
     reoptimise_seconds: float = 1.0
     reoptimise_solutions: int = 60
+    #: A 2-hour visit the placer cannot insert is rescued by re-optimising its network for up
+    #: to this long (production's ``PLACE_RESCUE_SECONDS``, issue 18), capped at
+    #: ``reoptimise_solutions`` accepted solutions; 0: no rescue (the figures before).
+    rescue_seconds: float = DEFAULT_RESCUE_SECONDS
     reoptimise_every_minutes: int = 30
     #: The optimised policy texts an offer only for work planned to start within this many
     #: minutes (and for every 2-hour visit); later work is booked provisionally and stays

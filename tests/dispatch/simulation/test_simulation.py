@@ -50,6 +50,37 @@ def test_config_default_rate_is_the_cli_default() -> None:
     assert config.referrals == DEFAULT_REFERRALS == round(default_daily_referrals())
 
 
+def test_the_simulated_placer_rescues_urgent_visits_as_production_does(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Production's placer re-optimises a network for PLACE_RESCUE_SECONDS when a 2-hour visit
+    does not fit; the simulator's optimised policy plays the same placer with the same
+    setting, capped by the re-optimisation's solution limit (so a seed still gives one day)."""
+    from dispatch.config import DEFAULTS
+    from dispatch.planning import pipeline
+    from dispatch.simulation import policies
+
+    config = SimulationConfig(seed=1, day=date(2026, 12, 1))
+    assert config.rescue_seconds == DEFAULTS["PLACE_RESCUE_SECONDS"] > 0
+    seen: list[pipeline.Options] = []
+    monkeypatch.setattr(pipeline, "place_new",
+                        lambda tx, *, now, provider, options, **_: seen.append(options) or [])
+    policies.place(SimpleNamespace(begin_nested=_NoTransaction), now=None, provider=None,
+                   seconds=0.5, stats=policies.PlannerStats(),
+                   rescue_seconds=config.rescue_seconds,
+                   rescue_solutions=config.reoptimise_solutions)  # type: ignore[arg-type]
+    [options] = seen
+    assert (options.method, options.rescue_seconds, options.solution_limit) == (
+        "insert", 3.0, config.reoptimise_solutions)
+
+
+class _NoTransaction:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 def test_generate_day_same_seed_same_referrals() -> None:
     """Demand is a pure function of the seed: two calls agree referral for referral."""
     kwargs: dict[str, Any] = dict(day=date(2026, 12, 1), patients=PATIENTS, referrals=40,
