@@ -101,6 +101,8 @@ class Simulation:
         self.attempts: dict[tuple[int, int], int] = {}
         self.sent_seen = 0
         self.placement_due = False
+        #: When the placer last tried each visit it could not place (production's retry).
+        self.place_attempts: dict[int, datetime] = {}
         self.planner = policies.PlannerStats()
         #: Double-handed halves whose carer is on site waiting for the other: visit id ->
         #: (their carer, seconds the work will take).
@@ -125,7 +127,10 @@ class Simulation:
             event = heapq.heappop(self.queue)
             self.now = event.at
             getattr(self, f"_on_{event.kind}")(*event.args)
-            self._after()
+            if not (self.queue and self.queue[0].at == self.now):
+                # Once per moment, as production's placer takes what arrived together in one
+                # run (the day's booked work all arrives at its start).
+                self._after()
 
     def _periodic(self) -> list[tuple[str, int]]:
         jobs = [("watch", self.cfg.watch_every_minutes), ("tick", self.cfg.tick_every_minutes)]
@@ -419,7 +424,8 @@ class Simulation:
                                seconds=self.cfg.place_seconds, stats=self.planner,
                                offer_lead=self._offer_lead(),
                                rescue_seconds=self.cfg.rescue_seconds,
-                               rescue_solutions=self.cfg.reoptimise_solutions)
+                               rescue_solutions=self.cfg.reoptimise_solutions,
+                               attempts=self.place_attempts)
         self.placement_due = False
         self._send()
 

@@ -57,19 +57,24 @@ class PlannerStats:
 
 def place(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
           seconds: float, stats: PlannerStats, offer_lead: timedelta | None = None,
-          rescue_seconds: float = 0.0, rescue_solutions: int | None = None) -> None:
+          rescue_seconds: float = 0.0, rescue_solutions: int | None = None,
+          attempts: dict[int, datetime] | None = None) -> None:
     """Insert never-planned visits with production's placer; relax pins if it cannot.
 
     A 2-hour visit the insertion cannot fit is rescued by re-optimising its network, as
     production's placer does (``PLACE_RESCUE_SECONDS``), capped at ``rescue_solutions``
-    accepted solutions so the day stays a function of its seed."""
+    accepted solutions so the day stays a function of its seed. ``attempts`` (kept by the
+    caller for the day, as production's placer keeps it) retries a visit with no room once a
+    ``pipeline.RETRY_AFTER``, not on every event: without it the 450 visits booked at 06:00
+    each re-tried every visit not yet placed, and a day stalled at 06:00 for 45 CPU minutes."""
     stats.placements += 1
     tx = pipeline.OneSession(session)
     options = pipeline.Options(method="insert", seconds=seconds, offer_lead=offer_lead,
                                rescue_seconds=rescue_seconds, solution_limit=rescue_solutions)
     try:
         with session.begin_nested():
-            reports = pipeline.place_new(tx, now=now, provider=provider, options=options)
+            reports = pipeline.place_new(tx, now=now, provider=provider, options=options,
+                                         attempts=attempts)
         stats.refused_applies += sum(bool(r.apply.refused) for r in reports)
         return
     except RoutingInfeasible:
@@ -84,7 +89,7 @@ def place(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
             continue
         try:
             reports = pipeline.place_new(tx, now=now, provider=provider, options=relaxed,
-                                         network_ids=[network_id])
+                                         network_ids=[network_id], attempts=attempts)
         except RoutingInfeasible as exc:
             stats.failures += 1
             log.warning("placing in network %s failed at %s: %s", network_id, now, exc)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, time
+from datetime import date, datetime, time
+from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -235,3 +236,33 @@ def test_simulated_morning_plays_the_staffing_given() -> None:
     assert kpis["utilisation_detail"]["shifts"] == 1
     assert set(kpis["networks"]) >= {"HF-NORTH"}
     assert kpis["networks"]["HF-NORTH"]["shifts"] == 1
+
+
+def test_work_booked_at_the_start_is_placed_in_one_run_a_network(
+        template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The day's booked visits all arrive at its start. Before the fix the placer ran after
+    each of them, and each run tried again every visit it had not placed yet (production's
+    placer waits RETRY_AFTER before retrying one): with 450 booked visits a day stalled at
+    06:00 for 45 CPU minutes. Now what arrives together is placed in one run a network, and a
+    visit with no room is not retried before RETRY_AFTER."""
+    from dispatch.planning import pipeline
+
+    runs: list[tuple[datetime, tuple[int, ...]]] = []
+    real = pipeline.run
+
+    def counting(tx: Any, *, now: Any, new_ids: Any = (), **kw: Any) -> Any:
+        if kw["options"].method == "insert":
+            runs.append((now, tuple(new_ids)))
+        return real(tx, now=now, new_ids=new_ids, **kw)
+
+    monkeypatch.setattr(pipeline, "run", counting)
+    config = replace(MORNING, booked=12, referrals=0)
+    simulate(config, template=template)
+    start = [ids for now, ids in runs if now.time() == config.day_start]
+    assert start and len(start) <= 10  # one run per network with new visits
+    tried: dict[int, list[datetime]] = {}
+    for now, ids in runs:
+        for visit_id in ids:
+            tried.setdefault(visit_id, []).append(now)
+    for moments in tried.values():
+        assert all(b - a >= pipeline.RETRY_AFTER for a, b in pairwise(moments))
