@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -63,12 +63,17 @@ def test_the_simulated_placer_rescues_urgent_visits_as_production_does(
     config = SimulationConfig(seed=1, day=date(2026, 12, 1))
     assert config.rescue_seconds == DEFAULTS["PLACE_RESCUE_SECONDS"] > 0
     seen: list[pipeline.Options] = []
-    monkeypatch.setattr(pipeline, "place_new",
-                        lambda tx, *, now, provider, options, **_: seen.append(options) or [])
-    policies.place(SimpleNamespace(begin_nested=_NoTransaction), now=None, provider=None,
-                   seconds=0.5, stats=policies.PlannerStats(),
+
+    def spy(tx: Any, *, options: pipeline.Options, **_: Any) -> list[Any]:
+        seen.append(options)
+        return []
+
+    monkeypatch.setattr(pipeline, "place_new", spy)
+    anything: Any = None
+    policies.place(cast(Any, SimpleNamespace(begin_nested=_NoTransaction)), now=anything,
+                   provider=anything, seconds=0.5, stats=policies.PlannerStats(),
                    rescue_seconds=config.rescue_seconds,
-                   rescue_solutions=config.reoptimise_solutions)  # type: ignore[arg-type]
+                   rescue_solutions=config.reoptimise_solutions)
     [options] = seen
     assert (options.method, options.rescue_seconds, options.solution_limit) == (
         "insert", 3.0, config.reoptimise_solutions)
