@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 MOVABLE = ("unassigned", "assigned", "offered")
 #: The category whose visits are always offered at once (never booked provisionally).
 URGENT_CATEGORY = "urgent_2h"
+#: How many times a plan is written, holding back more visits each time, before it is
+#: refused as a double booking.
+APPLY_ATTEMPTS = 3
 
 
 @dataclass
@@ -48,6 +51,8 @@ class ApplyReport:
     conflicts: int = 0  # placements skipped because the worker was booked meanwhile
     #: Why the whole apply was refused (nothing written): the double bookings it would leave.
     refused: tuple[str, ...] = field(default=())
+    #: Visits left as they stood so the rest of the plan could be written (see apply_plan).
+    held_back: int = 0
 
 
 def _changed_since_planning(visit: Visit, index: ProblemIndex) -> bool:
@@ -87,32 +92,47 @@ def apply_plan(
     (``assigned``, its worker not told: the week's plan for later days, or the live planner's
     work beyond its offer lead, ``pipeline.Options.offer_lead``); one before it, every 2-hour
     visit, or every visit when ``None``, is offered by SMS, a provisional booking included.
-    Refused as a whole (nothing written, ``refused`` says why) when it would leave a worker
-    double-booked.
+    When the plan as written would leave a worker double-booked with a visit it did not
+    write (a write skipped because its worker was booked meanwhile leaves its visit in a slot
+    the plan gave to another), the written visits in those clashes are held back (left as
+    they stand, counted as bookings the rest must fit round) and the plan applied again, up
+    to :data:`APPLY_ATTEMPTS` times
+    (H-235-C3: a refused apply lost the whole plan, urgent placements with it). Refused as a
+    whole (nothing written, ``refused`` says why) if it still would, or if two visits the
+    plan wrote clash with each other (the plan contradicts itself).
     """
-    savepoint = session.begin_nested()
-    try:
-        report, written = _apply(session, plan=plan, index=index, now=now, base_url=base_url,
-                                 offer_before=offer_before)
-        session.flush()
-        refused = _check(session, written, now, index)
-    except BaseException:
+    held_back: set[int] = set()
+    for _ in range(APPLY_ATTEMPTS):
+        savepoint = session.begin_nested()
+        try:
+            report, written = _apply(session, plan=plan, index=index, now=now,
+                                     base_url=base_url, offer_before=offer_before,
+                                     held_back=frozenset(held_back))
+            session.flush()
+            clashes = _check(session, written, now, index)
+        except BaseException:
+            savepoint.rollback()
+            raise
+        if not clashes:
+            savepoint.commit()
+            report.held_back = len(held_back)
+            return report
         savepoint.rollback()
-        raise
-    if refused:
-        savepoint.rollback()
-        log.error("plan apply refused, it would double-book: %s", "; ".join(refused))
-        return ApplyReport(refused=refused)
-    savepoint.commit()
-    return report
+        if any(c.first in written and c.second in written for c in clashes):
+            break  # the plan contradicts itself: a solver fault, refused whole
+        ours = {v for c in clashes for v in (c.first, c.second) if v in written}
+        held_back |= ours
+    refused = tuple(str(c) for c in clashes)
+    log.error("plan apply refused, it would double-book: %s", "; ".join(refused))
+    return ApplyReport(refused=refused)
 
 
 def _check(
     session: so.Session, written: set[int], now: datetime, index: ProblemIndex
-) -> tuple[str, ...]:
+) -> list[invariants.Clash]:
     """The double bookings among the written visits' workers that involve a written visit."""
     if not written:
-        return ()
+        return []
     staff_ids = {
         v.assigned_staff_id for v in (session.get(Visit, i) for i in written)
         if v is not None and v.assigned_staff_id is not None
@@ -123,7 +143,7 @@ def _check(
     for clash in found:
         if clash not in ours:  # not this plan's doing (a field overrun, a manual booking)
             log.warning("double booking left as it was: %s", clash)
-    return tuple(str(c) for c in ours)
+    return ours
 
 
 def _apply(
@@ -134,6 +154,7 @@ def _apply(
     now: datetime,
     base_url: str | None,
     offer_before: datetime | None = None,
+    held_back: frozenset[int] = frozenset(),
 ) -> tuple[ApplyReport, set[int]]:
     report = ApplyReport()
     written: set[int] = set()
@@ -156,6 +177,7 @@ def _apply(
     # rest of its route written round it, and the whole apply was refused as a double
     # booking (a from-scratch plan over the standing offers: 9 of 10 refused at London scale).
     ours |= _released(session, plan, index)
+    ours -= held_back  # left as they stand: the rest of the plan fits round them
     bookings = _Bookings(session, staff_ids, ours, now,
                          invariants.Travel(index.provider, index.modes))
     displaced: list[Visit] = []  # moves skipped: the visit is still in the slot it had
@@ -166,7 +188,7 @@ def _apply(
         for stop in route.stops:
             visit = session.get(Visit, index.visits[stop.visit_id])
             planned = index.at(stop.start)
-            if visit is None:
+            if visit is None or visit.id in held_back:
                 report.kept += 1
                 continue
             same_worker = visit.assigned_staff_id == staff.id
@@ -236,6 +258,9 @@ def _apply(
     report.unassigned += _release_displaced(session, displaced, written, now, index)
     for item in plan.unassigned:
         visit = session.get(Visit, index.visits[item.visit_id])
+        if visit is not None and visit.id in held_back:
+            report.kept += 1
+            continue
         if visit is not None and _changed_since_planning(visit, index):
             report.conflicts += 1
             continue

@@ -129,8 +129,8 @@ def test_the_watch_escalates_a_provisional_visit_that_will_be_late() -> None:
 
 
 def _two_nurses(session: so.Session) -> dict[str, Any]:
-    """Nurses 1 and 2 on shift all day; 24-hour visits A, B and C, each open from three to six
-    hours from now; A offered to nurse 1 for four hours from now."""
+    """Nurses 1 and 2 on shift all day; 24-hour visits A, B, C and D, each open from three to
+    six hours from now; A offered to nurse 1 for four hours from now."""
     net = f.network(session)
     base = f.base(session, network_id=net.id)
     nurses = [f.staff(session, code=f"dn{k}", network_id=net.id, base_id=base.id,
@@ -142,13 +142,14 @@ def _two_nurses(session: so.Session) -> dict[str, Any]:
     session.add_all(shifts)
     patients = [f.patient(session, nhs_number=nhs, family_name=f"P{i}", lat=51.512, lon=-0.225,
                           network_id=net.id)
-                for i, nhs in enumerate(("9434765919", "9434765870", "9434765927"))]
+                for i, nhs in enumerate(("9434765919", "9434765870", "9434765927",
+                                         "9434765005"))]
     ref = f.referral(session, patients[0].id, network_id=net.id)
     visits = {r: f.visit(session, ref.id, p.id, reference=r, network_id=net.id,
                          category="response_24h", priority=3, skills=["wound_care"],
                          duration_minutes=30, earliest_start=NOW + timedelta(hours=3),
                          deadline=NOW + timedelta(hours=6))
-              for r, p in zip("ABC", patients, strict=True)}
+              for r, p in zip("ABCD", patients, strict=True)}
     session.commit()
     visit_actions.assign(session, visit=visits["A"], staff=nurses[0], shift=shifts[0],
                          planned_start=NOW + timedelta(hours=4), now=NOW)
@@ -225,3 +226,42 @@ def test_a_visit_whose_move_is_skipped_gives_up_the_slot_the_plan_reused(
     assert (w["A"].status, w["A"].assigned_staff_id) == ("unassigned", None)
     assert (w["B"].status, w["B"].assigned_staff_id) == ("assigned", w["nurses"][0].id)
     assert "withdrawn" in _texts(session, w["A"], w["nurses"][0])[-1]
+
+
+@pytest.mark.safety("H-235")
+def test_a_plan_that_would_double_book_round_a_skipped_write_is_applied_without_it(
+        session: so.Session) -> None:
+    """Nurse 1 accepted A for four hours from now. The plan moves A to five hours, puts B in
+    A's old slot and gives D to nurse 2; meanwhile a coordinator booked C for nurse 1 at five
+    hours, so A's move is skipped and A stays at four. Before the fix B was written over A and
+    the whole apply refused (D lost with it; seen 8 times in a simulated day). Now B is held
+    back (left unplaced for the next run) and the rest of the plan is written."""
+    w = _two_nurses(session)
+    w["A"].status, w["A"].pinned = "accepted", True
+    session.commit()
+    problem, index = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                                   network_id=w["network"].id)
+    shift_of = {index.staff_of_shift[s.id]: s.id for s in problem.shifts}
+    four = 4 * 3600 + int((NOW - index.start).total_seconds())
+    five = four + 3600
+    nurse1, nurse2 = w["nurses"]
+    plan = RoutingPlan(
+        routes=(Route(shift_of[nurse1.id], str(nurse1.id),
+                      (Stop(str(w["B"].id), four, four, four + 1800),
+                       Stop(str(w["A"].id), five, five, five + 1800))),
+                Route(shift_of[nurse2.id], str(nurse2.id),
+                      (Stop(str(w["D"].id), four, four, four + 1800),))),
+        unassigned=(), travel_total=0, distance_total=0.0, vehicles_used=2, objective=0,
+        seconds=0.0)
+    visit_actions.assign(session, visit=w["C"], staff=nurse1, shift=w["shifts"][0],
+                         planned_start=NOW + timedelta(hours=5), now=NOW)
+    session.commit()
+
+    report = apply_plan(session, plan=plan, index=index, now=NOW)
+    session.commit()
+    session.expire_all()
+
+    assert report.refused == () and report.held_back == 1
+    assert (w["A"].status, w["A"].planned_start) == ("accepted", NOW + timedelta(hours=4))
+    assert (w["B"].status, w["B"].assigned_staff_id) == ("unassigned", None)
+    assert (w["D"].status, w["D"].assigned_staff_id) == ("offered", nurse2.id)
