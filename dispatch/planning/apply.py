@@ -247,7 +247,7 @@ def _apply(
                 # Beyond the lead: booked provisionally, told when it comes within the lead. A
                 # live offer moved to someone else is withdrawn from its old worker (texted):
                 # left with them, the visits the plan put in its slot would double-book them
-                # and the whole apply was refused (H-234-C3).
+                # and the whole apply was refused (H-235-C1).
                 visit_actions.propose(session, visit=visit, staff=staff, shift=shift,
                                       planned_start=planned, now=now)
             written.add(visit.id)
