@@ -92,6 +92,20 @@ BOOKED_NEEDS: Final[Mapping[str, float]] = {
     "wound_care": 35, "insulin_administration": 25, "catheter_care": 20,
     "medication_support": 20,
 }  # fmt: skip
+#: Home care already booked for the day: the calls of the hybrid health and social care
+#: workers, who "provide integrated community and home care services for the top two risk
+#: strata" (seeds/002). Without them the booked day was district nursing only, so nurses'
+#: days filled while the hybrid workers stood idle and every urgent clinical assessment
+#: found its nurses busy (issue 17's measurements).
+#: A call's needs and their weights: triage sets its length (45, 45 + 15 and 20 minutes).
+HOME_CARE_CALLS: Final[Mapping[tuple[str, ...], float]] = {
+    ("personal_care",): 40, ("personal_care", "medication_support"): 40,
+    ("medication_support",): 20,
+}  # fmt: skip
+HOME_CARE_TIERS: Final = ("very_high", "high")
+#: Share of the booked visits that are home care (our assumption: the top two strata are
+#: 6 % of the register but most of a community service's daily calls).
+HOME_CARE_SHARE: Final = 0.5
 SOURCES: Final[Mapping[str, float]] = {
     "111": 35, "gp": 25, "out_of_hours": 8, "999": 7, "hospital_discharge": 10,
     "social_care": 8, "self_or_carer": 7,
@@ -233,12 +247,20 @@ def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
 
 def _booked(rng: random.Random, index: int, start: datetime, day: date,
             by_tier: Mapping[str, list[PatientInfo]]) -> ReferralSpec:
-    """A district nursing visit booked yesterday (08:00-18:00), so due today at that time."""
-    patient = _pick_patient(rng, by_tier)
+    """A visit booked yesterday (08:00-18:00), so due today at that time: home care for a
+    patient of the top two strata (:data:`HOME_CARE_SHARE`), else district nursing."""
+    home_care = {t: by_tier[t] for t in HOME_CARE_TIERS if by_tier.get(t)}
+    if home_care and rng.random() < HOME_CARE_SHARE:
+        calls = list(HOME_CARE_CALLS)
+        patient, needs, source = (
+            _pick_patient(rng, home_care),
+            rng.choices(calls, weights=[HOME_CARE_CALLS[c] for c in calls])[0], "social_care")
+    else:
+        patient, needs, source = (_pick_patient(rng, by_tier), (_weighted(rng, BOOKED_NEEDS),),
+                                  "gp")
     received = datetime.combine(day - timedelta(days=1), time(8, 0), tzinfo=LONDON)
     received += timedelta(minutes=rng.randrange(0, 10 * 60, 5))
-    need = _weighted(rng, BOOKED_NEEDS)
-    return ReferralSpec(index, received, patient.id, "gp", (need,), booked=True)
+    return ReferralSpec(index, received, patient.id, source, needs, booked=True)
 
 
 def _arrival(rng: random.Random, index: int, at: datetime,

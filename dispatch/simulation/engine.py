@@ -161,7 +161,7 @@ class Simulation:
                 lo, hi = max(shift.starts_at, self.start), min(shift.ends_at, self.end)
                 self.shift_logs[shift.id] = WorkerLog(
                     staff.id, shift.id, f"{staff.code} {shift.starts_at:%H:%M}",
-                    (hi - lo).total_seconds(), network_id=staff.network_id,
+                    (hi - lo).total_seconds(), network_id=staff.network_id, role=staff.role,
                     rostered_by_hour=_by_hour(lo, hi))
             spans = [(s.id, s.starts_at, s.ends_at) for s, _, _ in rows]
         for shift_id, moment in fieldwork.sickness(self.cfg.field, self.cfg.seed, spans).items():

@@ -151,6 +151,9 @@ def collect(
         # Issue 17: one number, visits and travel over rostered time (the detail beside it).
         "utilisation": _utilisation(shift_logs)["mean"],
         "utilisation_detail": _utilisation(shift_logs),
+        "utilisation_by_role": {role: _utilisation([log for log in shift_logs
+                                                    if log.role == role])["mean"]
+                                for role in sorted({log.role for log in shift_logs})},
         "utilisation_by_hour": _utilisation_by_hour(shift_logs),
         "networks": _by_network(session, records, shift_logs),
         "load": _load(referrals, shift_logs),

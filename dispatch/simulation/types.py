@@ -179,6 +179,8 @@ class WorkerLog:
     visit_seconds: float = 0.0
     visits: int = 0
     network_id: int | None = None
+    #: The worker's role (district_nurse, hybrid_worker, ...), for utilisation by role.
+    role: str = ""
     #: Seconds on shift and seconds busy (travelling or on site) in each London hour.
     rostered_by_hour: dict[int, float] = field(default_factory=dict)
     busy_by_hour: dict[int, float] = field(default_factory=dict)

@@ -14,7 +14,15 @@ import pytest
 
 from dispatch.simulation import field as fieldwork
 from dispatch.simulation.day import DayResult, build_template, simulate
-from dispatch.simulation.demand import PatientInfo, default_daily_referrals, generate_day
+from dispatch.simulation.demand import (
+    BOOKED_NEEDS,
+    HOME_CARE_CALLS,
+    HOME_CARE_SHARE,
+    HOME_CARE_TIERS,
+    PatientInfo,
+    default_daily_referrals,
+    generate_day,
+)
 from dispatch.simulation.errors import UnaccountedReferral
 from dispatch.simulation.kpis import OUTCOMES, outcome_of, percentile
 from dispatch.simulation.types import FieldSettings, SimulationConfig
@@ -97,6 +105,25 @@ def test_generate_day_same_seed_same_referrals() -> None:
     assert first == second
     assert first != other
     assert sum(s.booked for s in first) == 3
+
+
+def test_booked_work_is_district_nursing_and_home_care_for_the_top_two_strata() -> None:
+    """About half the booked visits are home care calls (personal care, medication support)
+    for patients of the top two risk strata, whom the hybrid workers serve (seeds/002); the
+    rest are district nursing for anyone. Before, booked work was district nursing only and
+    the hybrid workers stood idle while nurses' days filled (issue 17)."""
+    specs = generate_day(seed=2, day=date(2026, 12, 1), patients=PATIENTS, referrals=0,
+                         booked=400, arrivals_from=time(7), arrivals_until=time(22),
+                         day_start=time(6))
+    tier = {p.id: p.risk_tier for p in PATIENTS}
+    home = [s for s in specs if s.source == "social_care"]
+    nursing = [s for s in specs if s.source == "gp"]
+    assert len(home) + len(nursing) == 400 and all(s.booked for s in specs)
+    assert abs(len(home) / 400 - HOME_CARE_SHARE) < 0.08
+    assert {s.needs for s in home} == set(HOME_CARE_CALLS)
+    assert {tier[s.patient_id] for s in home} == set(HOME_CARE_TIERS)
+    assert {s.needs[0] for s in nursing} == set(BOOKED_NEEDS)
+    assert {tier[s.patient_id] for s in nursing} > set(HOME_CARE_TIERS)
 
 
 def test_generate_day_arrivals_stay_inside_the_window() -> None:
