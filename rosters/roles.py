@@ -179,3 +179,22 @@ def split_by_role(skills: frozenset[str] | set[str]) -> list[frozenset[str]]:
         groups.append(frozenset(covered))
         remaining -= covered
     return groups or [frozenset()]
+
+
+#: Skills only a registered clinician (a district nurse) holds by default.
+CLINICAL_SKILLS: Final = frozenset(
+    {CLINICAL_ASSESSMENT, WOUND_CARE, INSULIN_ADMINISTRATION, IV_THERAPY, END_OF_LIFE_CARE}
+)
+
+
+def spares(worker_skills: frozenset[str], visit_skills: frozenset[str]) -> bool:
+    """Whether a visit needing ``visit_skills`` should spare a worker holding ``worker_skills``.
+
+    Why: nurses also hold personal care and medication prompts, so without a preference the
+    planner filled their days with home care calls as readily as the hybrid workers', and the
+    urgent clinical assessments that only nurses can make found every nurse busy (issue 17).
+    A worker who can make a clinical assessment is spared a visit that needs no clinical
+    skill; the planner gives such a worker the visit only at a cost (a preference, never a
+    rule: the nurse still takes it when nobody else can in time).
+    """
+    return CLINICAL_ASSESSMENT in worker_skills and not visit_skills & CLINICAL_SKILLS

@@ -36,6 +36,15 @@ CONTINUITY_COST = 900
 #: asked first; far below lateness, so a silent worker is asked again rather than the visit
 #: going late or undone (a missed text is not a refusal; a decline is, and excludes).
 AVOID_COST = 4 * CONTINUITY_COST
+#: Cost of giving a visit to a worker it spares (``Visit.spared_workers``: a nurse for a visit
+#: a hybrid worker could make): worth 15 minutes of travel. Without it the planner filled the
+#: nurses' days with home care calls as readily as the hybrid workers', and the urgent
+#: clinical assessments that only nurses can make found every nurse busy (issue 17: 2-hour
+#: misses all needed a nurse while hybrid workers stood idle). A preference, never a
+#: constraint: a nurse still takes the call when nobody else can in time.
+SKILL_MIX_COST = CONTINUITY_COST
+#: The most :func:`worker_cost` can charge one visit.
+MAX_WORKER_COST = CONTINUITY_COST + AVOID_COST + SKILL_MIX_COST
 #: Cost per second a shift's work (travel + service) exceeds the fair share (time objective only).
 BALANCE_COST_PER_SECOND = 1
 #: Ceiling on any drop penalty so objective sums stay far below 2**63. Only reached with
@@ -55,12 +64,15 @@ def horizon_of(problem: RoutingProblem) -> int:
 
 
 def worker_cost(visit: Visit, worker_id: str) -> int:
-    """Soft cost of ``worker_id`` serving ``visit``: continuity missed, silent worker asked."""
+    """Soft cost of ``worker_id`` serving ``visit``: continuity missed, silent worker asked,
+    a scarcer skill spent (each a multiple of :data:`CONTINUITY_COST`, the model's unit)."""
     cost = 0
     if visit.preferred_workers and worker_id not in visit.preferred_workers:
         cost += CONTINUITY_COST
     if worker_id in visit.avoided_workers:
         cost += AVOID_COST
+    if worker_id in visit.spared_workers:
+        cost += SKILL_MIX_COST
     return cost
 
 

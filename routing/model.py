@@ -16,10 +16,10 @@ import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp
 
 from routing.costs import (
-    AVOID_COST,
     BALANCE_COST_PER_SECOND,
     CONTINUITY_COST,
     MARGIN_COST_PER_SECOND,
+    MAX_WORKER_COST,
     PINNED_DROP_PENALTY,
     URGENCY_COST_PER_SECOND,
     cost_scale,
@@ -191,7 +191,8 @@ def _add_continuity_dimension(model: Model) -> None:
     a silent worker asked again) in units of ``CONTINUITY_COST``; span cost charges them."""
     problem = model.problem
     if not any(
-        v is not None and (v.preferred_workers or v.avoided_workers) for v in model.node_visit
+        v is not None and (v.preferred_workers or v.avoided_workers or v.spared_workers)
+        for v in model.node_visit
     ):
         return
     by_vector: dict[tuple[int, ...], int] = {}
@@ -210,7 +211,7 @@ def _add_continuity_dimension(model: Model) -> None:
             matrix = np.repeat(np.asarray(units, dtype=np.int64)[:, None], len(units), axis=1)
             by_vector[units] = model.routing.RegisterTransitMatrix(matrix.tolist())
         evaluators[shift.worker_id] = by_vector[units]
-    most = (CONTINUITY_COST + AVOID_COST) // CONTINUITY_COST
+    most = MAX_WORKER_COST // CONTINUITY_COST
     model.routing.AddDimensionWithVehicleTransits(
         [evaluators[s.worker_id] for s in problem.shifts],
         0,  # slack

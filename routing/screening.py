@@ -8,12 +8,11 @@ import dataclasses
 from collections.abc import Sequence
 
 from routing.costs import (
-    AVOID_COST,
     BALANCE_COST_PER_SECOND,
-    CONTINUITY_COST,
     LATE_COST_PER_SECOND,
     MARGIN_COST_PER_SECOND,
     MAX_DROP_PENALTY,
+    MAX_WORKER_COST,
     SAFETY_MARGIN,
     URGENCY_COST_PER_SECOND,
     cost_scale,
@@ -168,7 +167,7 @@ def drop_penalties(
         int(cost.max()) * arcs * cost_scale(problem)
         + late_rate * horizon * len(late)
         + max_rate * horizon
-        + (CONTINUITY_COST + AVOID_COST) * len(problem.visits)
+        + MAX_WORKER_COST * len(problem.visits)
         + BALANCE_COST_PER_SECOND * horizon * 4 * len(problem.shifts)
         + URGENCY_COST_PER_SECOND * horizon * sum(is_urgent(problem, v) for v in problem.visits)
         + MARGIN_COST_PER_SECOND * SAFETY_MARGIN * len(problem.visits)

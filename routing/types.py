@@ -80,7 +80,10 @@ class Visit:
     ``pinned_to``/``pinned_start`` fix an accepted or under-way visit to a shift (and a start
     time); the scheduler never moves it. ``excluded_workers`` holds workers who declined it
     (never given it); ``avoided_workers`` those who let an offer of it lapse unanswered (given it
-    again only at a cost, :data:`routing.costs.AVOID_COST`, so when no one else does as well).
+    again only at a cost, :data:`routing.costs.AVOID_COST`, so when no one else does as well);
+    ``spared_workers`` those whose scarcer skills it does not need (a nurse for a home care
+    call): they serve it at :data:`routing.costs.SKILL_MIX_COST`, so it goes to someone whose
+    skills fit it when that costs no more than a little extra travel.
 
     ``late_limit`` bounds lateness under ``serve_late``: the visit may start no later than it
     (None: no bound). A limit at or before the deadline means the visit is never served late
@@ -102,6 +105,7 @@ class Visit:
     excluded_workers: frozenset[str] = frozenset()
     preferred_workers: frozenset[str] = frozenset()
     avoided_workers: frozenset[str] = frozenset()
+    spared_workers: frozenset[str] = frozenset()
     late_limit: int | None = None
     late_workers: frozenset[str] = frozenset()
     #: Whose visit it is (any stable id), for continuity across a week's horizon: with

@@ -25,6 +25,7 @@ from dispatch.models import Absence, Patient, Shift, Staff, StaffBase, Visit
 from dispatch.planning import pairs
 from dispatch.services import pairs as visit_pairs
 from dispatch.services import strata
+from rosters.roles import spares
 from routing import types as rt
 from routing.travel import TravelTimeProvider
 
@@ -166,6 +167,7 @@ def build_problem(
     shifts_of_staff: dict[int, list[str]] = defaultdict(list)
     for item in sorted(routing_shifts, key=lambda s: (s.start, s.id)):
         shifts_of_staff[index.staff_of_shift[item.id]].append(item.id)
+    skills_of_worker = {s.worker_id: s.skills for s in routing_shifts}
     routing_visits = []
     for visit in visits:
         if visit.status in UNDER_WAY:
@@ -185,6 +187,8 @@ def build_problem(
                 shifts_of_staff,
                 history.get(visit.patient_id, set()),
                 group=_tier_group(rules, visit, patient.risk_tier),
+                spared=frozenset(worker for worker, skills in skills_of_worker.items()
+                                 if spares(skills, frozenset(visit.skills))),
             )
         )
     matrix = _matrix(provider, points, TRAVEL_MODE)
@@ -504,6 +508,7 @@ def _visit(
     shifts_of_staff: dict[int, list[str]],
     preferred: set[str],
     group: str | None = None,
+    spared: frozenset[str] = frozenset(),
 ) -> rt.Visit:
     earliest = max(0, seconds_between(start, visit.earliest_start))
     deadline = max(earliest, seconds_between(start, visit.deadline))
@@ -534,6 +539,7 @@ def _visit(
         excluded_workers=frozenset(str(s) for s in visit.excluded_staff_ids),
         preferred_workers=frozenset(preferred),
         avoided_workers=frozenset(str(s) for s in visit.unanswered_staff_ids or ()),
+        spared_workers=spared,
         late_limit=late_limit,
         late_workers=late_workers,
         group=group,
