@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 MOVABLE = ("unassigned", "assigned", "offered")
 #: The category whose visits are always offered at once (never booked provisionally).
 URGENT_CATEGORY = "urgent_2h"
-#: How many times a plan is written, holding back more visits each time, before it is
-#: refused as a double booking.
+#: How many times a plan is written at least, holding back more visits each time, before it
+#: is refused as a double booking; a plan is written again as long as each round holds back
+#: visits not held back before (a chain of skipped moves can need a round per two links).
 APPLY_ATTEMPTS = 3
 
 
@@ -95,14 +96,17 @@ def apply_plan(
     When the plan as written would leave a worker double-booked with a visit it did not
     write (a write skipped because its worker was booked meanwhile leaves its visit in a slot
     the plan gave to another), the written visits in those clashes are held back (left as
-    they stand, counted as bookings the rest must fit round) and the plan applied again, up
-    to :data:`APPLY_ATTEMPTS` times
-    (H-235-C3: a refused apply lost the whole plan, urgent placements with it). Refused as a
-    whole (nothing written, ``refused`` says why) if it still would, or if two visits the
-    plan wrote clash with each other (the plan contradicts itself).
+    they stand, counted as bookings the rest must fit round) and the plan applied again, as
+    long as each round holds back something new (H-235-C3: a refused apply lost the whole plan,
+    urgent placements with it; three rounds were too few for a chain of moves round an
+    accepted visit the plan could not fit). Refused as a whole (nothing written, ``refused``
+    says why) if it still would, or if two visits the plan wrote clash with each other (the
+    plan contradicts itself).
     """
     held_back: set[int] = set()
-    for _ in range(APPLY_ATTEMPTS):
+    # Each round holds back at least one more visit, so the rounds are bounded by the plan.
+    rounds = max(APPLY_ATTEMPTS, sum(len(r.stops) for r in plan.routes) + 1)
+    for _ in range(rounds):
         savepoint = session.begin_nested()
         try:
             report, written = _apply(session, plan=plan, index=index, now=now,
@@ -121,6 +125,8 @@ def apply_plan(
         if any(c.first in written and c.second in written for c in clashes):
             break  # the plan contradicts itself: a solver fault, refused whole
         ours = {v for c in clashes for v in (c.first, c.second) if v in written}
+        if ours <= held_back:
+            break  # nothing new to hold back: it would clash the same way again
         held_back |= ours
     refused = tuple(str(c) for c in clashes)
     log.error("plan apply refused, it would double-book: %s", "; ".join(refused))

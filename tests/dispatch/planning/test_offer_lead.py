@@ -3,7 +3,7 @@ work is booked provisionally and stays movable, and a 2-hour visit is always off
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from dispatch.planning.problem import ProblemIndex, build_problem
 from dispatch.services import visit_actions
 from dispatch.services.watch import jeopardy_cause
 from routing.travel import GeodesicTravelTime
-from routing.types import Route, RoutingPlan, Stop
+from routing.types import Route, RoutingPlan, Stop, Unassigned
 from tests.dispatch import factories as f
 from tests.dispatch.planning.test_planning import NOW
 
@@ -265,3 +265,60 @@ def test_a_plan_that_would_double_book_round_a_skipped_write_is_applied_without_
     assert (w["A"].status, w["A"].planned_start) == ("accepted", NOW + timedelta(hours=4))
     assert (w["B"].status, w["B"].assigned_staff_id) == ("unassigned", None)
     assert (w["D"].status, w["D"].assigned_staff_id) == ("offered", nurse2.id)
+
+
+@pytest.mark.safety("H-235")
+def test_a_chain_of_held_back_writes_is_followed_to_its_end(session: so.Session) -> None:
+    """Nurse 1 accepted K and has eight visits booked after it, one every 32 minutes; the plan
+    cannot fit K (nurse 1 keeps it: "ask them whether they can still do it") and moves each of
+    the eight one slot earlier, the first into K's slot; E goes to nurse 2. The first move is
+    skipped (K holds the slot), so the second, written into its slot, clashes with it, the
+    third with the second, and so on: more rounds of holding back than three. Before the fix
+    the apply gave up after three and refused the whole plan, E with it (seen in a simulated
+    day: an accepted visit its worker keeps, dropped by each re-plan, and a network's plans
+    cut back round it or refused)."""
+    w = _two_nurses(session)
+    nurse1, nurse2 = w["nurses"]
+    shift1 = w["shifts"][0]
+    slots = [NOW + timedelta(hours=2, minutes=32 * k) for k in range(9)]
+    names = ["K", *(f"V{k}" for k in range(1, 9)), "E"]
+    visits = {r: f.visit(session, w["A"].referral_id, w["A"].patient_id, reference=f"9{k:02d}",
+                         network_id=w["network"].id, category="response_24h", priority=3,
+                         skills=["wound_care"], duration_minutes=30,
+                         earliest_start=NOW + timedelta(hours=1),
+                         deadline=NOW + timedelta(hours=7))
+              for k, r in enumerate(names)}
+    visit_actions.unassign(session, visit=w["A"], now=NOW, reason="test set-up")
+    session.commit()
+    for name, start in zip(names, slots, strict=False):
+        visit_actions.assign(session, visit=visits[name], staff=nurse1, shift=shift1,
+                             planned_start=start, now=NOW)
+    visits["K"].status, visits["K"].pinned = "accepted", True
+    session.commit()
+    problem, index = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
+                                   network_id=w["network"].id)
+    shift_of = {index.staff_of_shift[s.id]: s.id for s in problem.shifts}
+    offset = int((NOW - index.start).total_seconds())
+
+    def stop(visit: m.Visit, start: datetime) -> Stop:
+        at = int((start - NOW).total_seconds()) + offset
+        return Stop(str(visit.id), at, at, at + 1800)
+
+    chain = names[1:9]
+    plan = RoutingPlan(
+        routes=(Route(shift_of[nurse1.id], str(nurse1.id),
+                      tuple(stop(visits[r], slots[k]) for k, r in enumerate(chain))),
+                Route(shift_of[nurse2.id], str(nurse2.id), (stop(visits["E"], slots[0]),))),
+        unassigned=(Unassigned(str(visits["K"].id), "accepted, but no longer fits in its "
+                               "worker's shift with everything else they accepted",
+                               "no_capacity"),),
+        travel_total=0, distance_total=0.0, vehicles_used=2, objective=0, seconds=0.0)
+
+    report = apply_plan(session, plan=plan, index=index, now=NOW)
+    session.commit()
+    session.expire_all()
+
+    assert report.refused == ()
+    assert (visits["E"].status, visits["E"].assigned_staff_id) == ("offered", nurse2.id)
+    assert visits["K"].status == "accepted" and visits["K"].planned_start == slots[0]
+    assert [visits[r].planned_start for r in chain] == slots[1:]
