@@ -106,6 +106,16 @@ HOME_CARE_TIERS: Final = ("very_high", "high")
 #: Share of the booked visits that are home care (our assumption: the top two strata are
 #: 6 % of the register but most of a community service's daily calls).
 HOME_CARE_SHARE: Final = 0.5
+#: When a home care call is booked for (London times, start and end of its window) and how
+#: the calls spread over the four rounds of a home care day (our assumption, the usual
+#: morning, lunch, tea and evening calls). A district nursing visit is due at the hour it was
+#: booked and may be made any time before; a care call is made in its round's window
+#: (``dispatch.services.bookings.book_later_start``), so the evening round falls to the late
+#: shift instead of every call landing on the morning's workers.
+CALL_ROUNDS: Final[Mapping[tuple[time, time], float]] = {
+    (time(7, 30), time(10, 30)): 30, (time(11, 30), time(14, 0)): 20,
+    (time(15, 0), time(17, 30)): 25, (time(18, 30), time(21, 30)): 25,
+}  # fmt: skip
 SOURCES: Final[Mapping[str, float]] = {
     "111": 35, "gp": 25, "out_of_hours": 8, "999": 7, "hospital_discharge": 10,
     "social_care": 8, "self_or_carer": 7,
@@ -247,20 +257,24 @@ def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
 
 def _booked(rng: random.Random, index: int, start: datetime, day: date,
             by_tier: Mapping[str, list[PatientInfo]]) -> ReferralSpec:
-    """A visit booked yesterday (08:00-18:00), so due today at that time: home care for a
-    patient of the top two strata (:data:`HOME_CARE_SHARE`), else district nursing."""
+    """A visit booked yesterday: a home care call in one of today's rounds for a patient of
+    the top two strata (:data:`HOME_CARE_SHARE`, :data:`CALL_ROUNDS`), else district nursing
+    booked 08:00-18:00, so due today at that time."""
     home_care = {t: by_tier[t] for t in HOME_CARE_TIERS if by_tier.get(t)}
     if home_care and rng.random() < HOME_CARE_SHARE:
-        calls = list(HOME_CARE_CALLS)
-        patient, needs, source = (
-            _pick_patient(rng, home_care),
-            rng.choices(calls, weights=[HOME_CARE_CALLS[c] for c in calls])[0], "social_care")
-    else:
-        patient, needs, source = (_pick_patient(rng, by_tier), (_weighted(rng, BOOKED_NEEDS),),
-                                  "gp")
+        calls, rounds = list(HOME_CARE_CALLS), list(CALL_ROUNDS)
+        patient = _pick_patient(rng, home_care)
+        needs = rng.choices(calls, weights=[HOME_CARE_CALLS[c] for c in calls])[0]
+        opens, closes = rng.choices(rounds, weights=[CALL_ROUNDS[r] for r in rounds])[0]
+        # Received yesterday at the round's close: due (24 hours) as the round ends today.
+        received = datetime.combine(day - timedelta(days=1), closes, tzinfo=LONDON)
+        return ReferralSpec(index, received, patient.id, "social_care", needs, booked=True,
+                            start_from=datetime.combine(day, opens, tzinfo=LONDON))
+    patient = _pick_patient(rng, by_tier)
     received = datetime.combine(day - timedelta(days=1), time(8, 0), tzinfo=LONDON)
     received += timedelta(minutes=rng.randrange(0, 10 * 60, 5))
-    return ReferralSpec(index, received, patient.id, source, needs, booked=True)
+    return ReferralSpec(index, received, patient.id, "gp", (_weighted(rng, BOOKED_NEEDS),),
+                        booked=True)
 
 
 def _arrival(rng: random.Random, index: int, at: datetime,

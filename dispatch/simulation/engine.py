@@ -32,6 +32,7 @@ from dispatch.models import Message, Patient, Referral, Shift, Staff, StaffBase,
 from dispatch.planning import jeopardy
 from dispatch.planning.problem import FIELD_ROLES
 from dispatch.services import outbox, pairs, visit_actions
+from dispatch.services.bookings import book_later_start
 from dispatch.services.referral_commands import new_referral_from_json
 from dispatch.services.referrals import create_referral
 from dispatch.services.watch import watch_deadlines
@@ -181,6 +182,9 @@ class Simulation:
                 sa.select(Visit).where(Visit.referral_id == result.referral.id)))
             for visit in visits:
                 self.visit_logs[visit.id] = VisitLog()
+                if spec.start_from is not None and spec.start_from > visit.earliest_start:
+                    book_later_start(session, visit_id=visit.id, start=spec.start_from,
+                                     actor=SIM_ACTOR, now=self.now, reason="care call round")
             if self.cfg.policy == "nearest":
                 for visit in visits:
                     self._nearest(session, visit)

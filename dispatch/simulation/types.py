@@ -137,6 +137,9 @@ class ReferralSpec:
     red_flags: tuple[str, ...] = ()
     observations: dict[str, Any] = field(default_factory=dict)
     booked: bool = False
+    #: A booked call's window opens here (its deadline is the disposition's): the start
+    #: booked with ``dispatch.services.bookings.book_later_start`` once the referral is logged.
+    start_from: datetime | None = None
 
     def payload(self) -> dict[str, Any]:
         """The ``POST /api/referrals`` body for this referral."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,10 +12,12 @@ from typing import Any, cast
 
 import pytest
 
+from dispatch.config import LONDON
 from dispatch.simulation import field as fieldwork
 from dispatch.simulation.day import DayResult, build_template, simulate
 from dispatch.simulation.demand import (
     BOOKED_NEEDS,
+    CALL_ROUNDS,
     HOME_CARE_CALLS,
     HOME_CARE_SHARE,
     HOME_CARE_TIERS,
@@ -124,6 +126,12 @@ def test_booked_work_is_district_nursing_and_home_care_for_the_top_two_strata() 
     assert {tier[s.patient_id] for s in home} == set(HOME_CARE_TIERS)
     assert {s.needs[0] for s in nursing} == set(BOOKED_NEEDS)
     assert {tier[s.patient_id] for s in nursing} > set(HOME_CARE_TIERS)
+    # A care call is made in its round: the window opens at the round's start and the call is
+    # due (24 hours after it was booked) as the round closes.
+    rounds = {(s.start_from.time(), (s.at + timedelta(days=1)).time()) for s in home
+              if s.start_from is not None}
+    assert rounds == set(CALL_ROUNDS)
+    assert all(s.start_from is None for s in nursing)
 
 
 def test_generate_day_arrivals_stay_inside_the_window() -> None:
@@ -298,3 +306,26 @@ def test_work_booked_at_the_start_is_placed_in_one_run_a_network(
             tried.setdefault(visit_id, []).append(now)
     for moments in tried.values():
         assert all(b - a >= pipeline.RETRY_AFTER for a, b in pairwise(moments))
+
+
+def test_a_booked_care_call_is_made_in_its_round(
+        template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each booked home care call has its round's start booked through the product's own
+    booking (``book_later_start``), so its window is the round, not the whole morning: before,
+    every booked visit could be made from 06:00 and the morning's workers took them all."""
+    from dispatch.simulation import engine
+
+    booked: list[tuple[int, datetime]] = []
+    real = engine.book_later_start
+
+    def spy(session: Any, *, visit_id: int, start: datetime, **kw: Any) -> Any:
+        result = real(session, visit_id=visit_id, start=start, **kw)
+        booked.append((visit_id, result.visit.earliest_start))
+        return result
+
+    monkeypatch.setattr(engine, "book_later_start", spy)
+    config = replace(MORNING, booked=24, referrals=0)
+    simulate(config, template=template)
+    opens = {start for start, _ in CALL_ROUNDS}
+    assert booked and all(start.astimezone(LONDON).time() in opens for _, start in booked)
+    assert all(start.astimezone(LONDON).time() > config.day_start for _, start in booked)
