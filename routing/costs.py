@@ -37,12 +37,14 @@ CONTINUITY_COST = 900
 #: going late or undone (a missed text is not a refusal; a decline is, and excludes).
 AVOID_COST = 4 * CONTINUITY_COST
 #: Cost of giving a visit to a worker it spares (``Visit.spared_workers``: a nurse for a visit
-#: a hybrid worker could make): worth 15 minutes of travel. Without it the planner filled the
+#: a hybrid worker could make): worth an hour of travel. Without it the planner filled the
 #: nurses' days with home care calls as readily as the hybrid workers', and the urgent
 #: clinical assessments that only nurses can make found every nurse busy (issue 17: 2-hour
-#: misses all needed a nurse while hybrid workers stood idle). A preference, never a
-#: constraint: a nurse still takes the call when nobody else can in time.
-SKILL_MIX_COST = CONTINUITY_COST
+#: misses all needed a nurse while hybrid workers stood idle). Worth 15 minutes it changed
+#: little: the balance cost (a second per second above a shift's fair share of the work)
+#: still sent a third of the home care calls to nurses while hybrid workers were free. A
+#: preference, never a constraint: a nurse still takes the call when nobody else can in time.
+SKILL_MIX_COST = 4 * CONTINUITY_COST
 #: The most :func:`worker_cost` can charge one visit.
 MAX_WORKER_COST = CONTINUITY_COST + AVOID_COST + SKILL_MIX_COST
 #: Cost per second a shift's work (travel + service) exceeds the fair share (time objective only).

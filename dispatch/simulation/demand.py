@@ -113,8 +113,8 @@ HOME_CARE_SHARE: Final = 0.5
 #: (``dispatch.services.bookings.book_later_start``), so the evening round falls to the late
 #: shift instead of every call landing on the morning's workers.
 CALL_ROUNDS: Final[Mapping[tuple[time, time], float]] = {
-    (time(7, 30), time(10, 30)): 30, (time(11, 30), time(14, 0)): 20,
-    (time(15, 0), time(17, 30)): 25, (time(18, 30), time(21, 30)): 25,
+    (time(7, 0), time(11, 0)): 25, (time(11, 0), time(14, 30)): 25,
+    (time(14, 30), time(18, 0)): 25, (time(18, 0), time(22, 0)): 25,
 }  # fmt: skip
 SOURCES: Final[Mapping[str, float]] = {
     "111": 35, "gp": 25, "out_of_hours": 8, "999": 7, "hospital_discharge": 10,

@@ -64,9 +64,9 @@ def test_the_hybrid_worker_takes_the_call_for_a_little_more_travel(
 
 @pytest.mark.safety("H-236")
 def test_the_nurse_takes_it_when_the_hybrid_worker_is_far(make_problem: ProblemFactory) -> None:
-    """15 minutes each way (30 in all) is more than the skill-mix cost: the nurse goes."""
-    assert 6 * SECONDS_PER_UNIT > SKILL_MIX_COST
-    nurse, hybrid = _pair(5)
+    """40 minutes each way (80 in all) is more than the skill-mix cost: the nurse goes."""
+    assert 16 * SECONDS_PER_UNIT > SKILL_MIX_COST
+    nurse, hybrid = _pair(10)
     visit = make_visit("v1", 2, spared_workers=frozenset({nurse.worker_id}))
 
     plan = solve_checked(make_problem([visit], [nurse, hybrid]))
