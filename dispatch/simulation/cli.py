@@ -42,7 +42,8 @@ def _progress(line: str) -> None:
 @click.option("--referrals", type=float, default=DEFAULT_REFERRALS,
               show_default=True, help="Expected referrals arriving 07:00-22:00 (tri-borough).")
 @click.option("--booked", type=int, default=DEFAULT_BOOKED, show_default=True,
-              help="District nursing visits already on the books at the start of the day.")
+              help="Visits already on the books at the start of the day: district nursing, "
+                   "and home care calls for the top two risk strata in their rounds.")
 @click.option("--offer-lead", "offer_lead", type=click.IntRange(min=0),
               default=DEFAULT_OFFER_LEAD_MINUTES, show_default=True, metavar="MINUTES",
               help="The planner texts offers for work due to start within this many minutes "

@@ -47,7 +47,8 @@ class FieldSettings:
             raise ValueError("sick_per_shift must be between 0 and 1")
 
 
-#: District nursing visits on the books at the start of a simulated day (the CLI's default).
+#: Visits on the books at the start of a simulated day (the CLI's default): district nursing
+#: and home care calls (``demand.HOME_CARE_SHARE``).
 DEFAULT_BOOKED: Final = 60
 #: The optimised policy's offer lead, minutes (``SimulationConfig.offer_lead_minutes``).
 DEFAULT_OFFER_LEAD_MINUTES: Final = 90
