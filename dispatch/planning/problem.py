@@ -187,8 +187,7 @@ def build_problem(
                 shifts_of_staff,
                 history.get(visit.patient_id, set()),
                 group=_tier_group(rules, visit, patient.risk_tier),
-                spared=frozenset(worker for worker, skills in skills_of_worker.items()
-                                 if spares(skills, frozenset(visit.skills))),
+                spared=_spared(visit, skills_of_worker),
             )
         )
     matrix = _matrix(provider, points, TRAVEL_MODE)
@@ -544,6 +543,16 @@ def _visit(
         late_workers=late_workers,
         group=group,
     )
+
+
+def _spared(visit: Visit, skills_of_worker: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The workers ``visit`` spares (``rosters.roles.spares``: nurses for work a hybrid worker
+    can do). Never for a 2-hour visit: whoever can reach a person in crisis soonest goes (the
+    skill-mix cost weighs an hour; on a 2-hour visit it would buy up to an hour's wait)."""
+    if is_urgent(visit):
+        return frozenset()
+    needed = frozenset(visit.skills)
+    return frozenset(w for w, skills in skills_of_worker.items() if spares(skills, needed))
 
 
 def _tier_group(rules: dict[int, strata.TierRules], visit: Visit,
