@@ -82,8 +82,8 @@ class Visit:
     (never given it); ``avoided_workers`` those who let an offer of it lapse unanswered (given it
     again only at a cost, :data:`routing.costs.AVOID_COST`, so when no one else does as well);
     ``spared_workers`` those whose scarcer skills it does not need (a nurse for a home care
-    call): they serve it at :data:`routing.costs.SKILL_MIX_COST`, so it goes to someone whose
-    skills fit it when that costs no more than a little extra travel.
+    call): they serve it at :data:`routing.costs.SKILL_MIX_COST` (an hour of travel), so it
+    goes to someone whose skills fit it unless that costs more.
 
     ``late_limit`` bounds lateness under ``serve_late``: the visit may start no later than it
     (None: no bound). A limit at or before the deadline means the visit is never served late

@@ -124,10 +124,9 @@ def apply_plan(
         savepoint.rollback()
         if any(c.first in written and c.second in written for c in clashes):
             break  # the plan contradicts itself: a solver fault, refused whole
-        ours = {v for c in clashes for v in (c.first, c.second) if v in written}
-        if ours <= held_back:
-            break  # nothing new to hold back: it would clash the same way again
-        held_back |= ours
+        # Never empty, never held back before (held-back visits are not written): each round
+        # holds back more, so the rounds above always suffice.
+        held_back |= {v for c in clashes for v in (c.first, c.second) if v in written}
     refused = tuple(str(c) for c in clashes)
     log.error("plan apply refused, it would double-book: %s", "; ".join(refused))
     return ApplyReport(refused=refused)
