@@ -109,6 +109,29 @@ def test_generate_day_same_seed_same_referrals() -> None:
     assert sum(s.booked for s in first) == 3
 
 
+def test_the_booked_load_does_not_change_the_days_arrivals() -> None:
+    """Booked work and arrivals are drawn from streams of their own: the same seed gives the
+    same referrals arriving through the day whatever ``--booked`` (or ``--growth``'s booked
+    share) is. One stream shuffled every arrival when the booked count changed: a day with 440
+    booked visits had 39 two-hour visits and the same seed with 480 had 59, so comparing
+    loads (or a commissioner's winter what-if) compared different days (issue 17)."""
+    kwargs: dict[str, Any] = dict(day=date(2026, 12, 1), patients=PATIENTS, referrals=60,
+                                  arrivals_from=time(7), arrivals_until=time(22),
+                                  day_start=time(6))
+
+    def arrivals(booked: int) -> list[tuple[object, ...]]:
+        specs = generate_day(seed=4, booked=booked, **kwargs)
+        return [(s.at, s.patient_id, s.source, s.needs, s.red_flags, s.observations)
+                for s in specs if not s.booked]
+
+    assert arrivals(0) == arrivals(7) == arrivals(40)
+    assert len(arrivals(0)) > 30
+    # The booked visits themselves: more booked adds to the list, it does not redraw it.
+    few = generate_day(seed=4, booked=5, **kwargs)[:5]
+    more = generate_day(seed=4, booked=9, **kwargs)[:5]
+    assert few == more
+
+
 def test_booked_work_is_district_nursing_and_home_care_for_the_top_two_strata() -> None:
     """About half the booked visits are home care calls (personal care, medication support)
     for patients of the top two risk strata, whom the hybrid workers serve (seeds/002); the
