@@ -11,6 +11,13 @@ from routing.types import PRIORITY_24H, PRIORITY_URGENT_2H, RoutingProblem, Visi
 #: Cost per second a ``serve_late`` visit starts after its deadline, in arc-cost units. High so
 #: a late visit is served as early as possible rather than traded for travel.
 LATE_COST_PER_SECOND = 100
+#: A 2-hour (or more urgent) visit's late seconds weigh this many times more (problems
+#: without their own lateness costs, i.e. the service's): a person in crisis waiting past two
+#: hours is worse than a care call running late, so one late 2-hour minute outweighs the
+#: lateness it causes to the next nine calls. Alike, the planner ordered late visits to save
+#: travel: a night nurse's 2-hour visit, accepted at 20:08, was planned for 01:44 behind four
+#: evening care calls that were late anyway (simulated day, issue 17; H-241).
+URGENT_LATE_FACTOR = 10
 #: Cost per second an urgent (priority <= 2) visit starts after its earliest start (time
 #: objective only): a person in crisis should be seen as soon as possible, not merely before
 #: the deadline. One second of waiting weighs as one second of travel, so an hour's wait is
@@ -68,14 +75,25 @@ def horizon_of(problem: RoutingProblem) -> int:
 def worker_cost(visit: Visit, worker_id: str) -> int:
     """Soft cost of ``worker_id`` serving ``visit``: continuity missed, silent worker asked,
     a scarcer skill spent (each a multiple of :data:`CONTINUITY_COST`, the model's unit)."""
+    return person_cost(visit, worker_id) + skill_mix_cost(visit, worker_id)
+
+
+def person_cost(visit: Visit, worker_id: str) -> int:
+    """The part of :func:`worker_cost` about the person (continuity missed, a silent worker
+    asked again): it differs worker by worker, so the model counts it in a dimension."""
     cost = 0
     if visit.preferred_workers and worker_id not in visit.preferred_workers:
         cost += CONTINUITY_COST
     if worker_id in visit.avoided_workers:
         cost += AVOID_COST
-    if worker_id in visit.spared_workers:
-        cost += SKILL_MIX_COST
     return cost
+
+
+def skill_mix_cost(visit: Visit, worker_id: str) -> int:
+    """The part of :func:`worker_cost` about the worker's skills (a nurse spent on a call a
+    hybrid worker could make): alike for every worker of a skill set, so the model adds it
+    to the arc cost of a few shared matrices instead of a dimension."""
+    return SKILL_MIX_COST if worker_id in visit.spared_workers else 0
 
 
 def is_urgent(problem: RoutingProblem, visit: Visit) -> bool:
@@ -126,8 +144,10 @@ def max_late_cost_per_second(problem: RoutingProblem) -> int:
 def late_cost_per_second(problem: RoutingProblem, visit: Visit) -> int:
     """Cost of each second ``visit`` starts after its deadline: ``lateness.cost_per_second``
     times :func:`priority_scale` when the problem sets lateness costs, else
-    :data:`LATE_COST_PER_SECOND`."""
+    :data:`LATE_COST_PER_SECOND` (times :data:`URGENT_LATE_FACTOR` for a 2-hour visit)."""
     if problem.lateness is None:
+        if visit.priority <= PRIORITY_URGENT_2H:
+            return LATE_COST_PER_SECOND * URGENT_LATE_FACTOR
         return LATE_COST_PER_SECOND
     return round(problem.lateness.cost_per_second * cost_scale(problem) * priority_scale(visit))
 

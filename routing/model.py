@@ -29,7 +29,8 @@ from routing.costs import (
     lateness_as_cost,
     margin_start,
     max_late_cost_per_second,
-    worker_cost,
+    person_cost,
+    skill_mix_cost,
 )
 from routing.screening import Screening
 from routing.types import (
@@ -106,35 +107,43 @@ def _index_model(problem: RoutingProblem, screening: Screening) -> Model:
 
 def _register_matrices(model: Model) -> tuple[list[int], list[int]]:
     """Register the time (travel + service of the from-node) and cost matrices in C++, one
-    pair per travel profile in use; returns each shift's (vehicle's) time and cost evaluator.
+    time matrix per travel profile in use and one cost matrix per profile and skill set;
+    returns each shift's (vehicle's) time and cost evaluator.
 
     Each worker travels by their own profile (``Shift.profile``: walking, cycling, public
     transport or the problem's own ``travel``), so the time dimension has per-vehicle transits.
+    The skill-mix cost (:func:`routing.costs.skill_mix_cost`) is charged on leaving a visit,
+    in the arc cost: it is alike for every worker of a skill set, so a few matrices carry it,
+    where a dimension (as continuity has) cost the search moves on every problem with a
+    nurse and a home care call (issue 21: the tri-borough day dropped more 2-hour visits).
     """
     problem = model.problem
     loc = model.node_location
     service = _column([0 if v is None else v.duration for v in model.node_visit])
     scale = cost_scale(problem)  # > 1 only when a lateness cost has a fraction
-    distance_cost = None
+    distance = None
     if problem.objective == "distance" and problem.distance is not None:
-        distance_cost = model.routing.RegisterTransitMatrix(
-            (problem.distance[loc][:, loc] * scale).tolist()
-        )
-    evaluators: dict[str, tuple[int, int]] = {}
+        distance = problem.distance[loc][:, loc] * scale
+    travel_by_profile: dict[str, npt.NDArray[np.int64]] = {}
+    time_by_profile: dict[str, int] = {}
+    cost_by_key: dict[tuple[str, tuple[int, ...]], int] = {}
     time_evals: list[int] = []
     cost_evals: list[int] = []
     for shift in problem.shifts:
-        if shift.profile not in evaluators:
+        if shift.profile not in travel_by_profile:
             travel = problem.travel_of(shift)[loc][:, loc]
-            time_eval = model.routing.RegisterTransitMatrix((travel + service).tolist())
-            cost_eval = (
-                distance_cost
-                if distance_cost is not None
-                else model.routing.RegisterTransitMatrix((travel * scale).tolist())
-            )
-            evaluators[shift.profile] = (time_eval, cost_eval)
-        time_evals.append(evaluators[shift.profile][0])
-        cost_evals.append(evaluators[shift.profile][1])
+            travel_by_profile[shift.profile] = travel
+            time_by_profile[shift.profile] = model.routing.RegisterTransitMatrix(
+                (travel + service).tolist())
+        mix = tuple(0 if v is None else skill_mix_cost(v, shift.worker_id)
+                    for v in model.node_visit)
+        key = ("" if distance is not None else shift.profile, mix)
+        if key not in cost_by_key:
+            base = distance if distance is not None else travel_by_profile[shift.profile] * scale
+            cost = base + _column(list(mix)) if any(mix) else base
+            cost_by_key[key] = model.routing.RegisterTransitMatrix(cost.tolist())
+        time_evals.append(time_by_profile[shift.profile])
+        cost_evals.append(cost_by_key[key])
     return time_evals, cost_evals
 
 
@@ -187,12 +196,12 @@ def _add_capacity_dimension(model: Model) -> None:
 
 
 def _add_continuity_dimension(model: Model) -> None:
-    """Count each visit's worker cost (:func:`routing.costs.worker_cost`: continuity missed,
-    a silent worker asked again) in units of ``CONTINUITY_COST``; span cost charges them."""
+    """Count each visit's person cost (:func:`routing.costs.person_cost`: continuity missed,
+    a silent worker asked again) in units of ``CONTINUITY_COST``; span cost charges them.
+    (The skill-mix cost is in the arc cost: :func:`_register_matrices`.)"""
     problem = model.problem
     if not any(
-        v is not None and (v.preferred_workers or v.avoided_workers or v.spared_workers)
-        for v in model.node_visit
+        v is not None and (v.preferred_workers or v.avoided_workers) for v in model.node_visit
     ):
         return
     by_vector: dict[tuple[int, ...], int] = {}
@@ -201,7 +210,7 @@ def _add_continuity_dimension(model: Model) -> None:
         if shift.worker_id in evaluators:
             continue
         units = tuple(
-            0 if v is None else worker_cost(v, shift.worker_id) // CONTINUITY_COST
+            0 if v is None else person_cost(v, shift.worker_id) // CONTINUITY_COST
             for v in model.node_visit
         )
         if units not in by_vector:
@@ -412,18 +421,22 @@ def _add_finalizers(model: Model) -> None:
 
 
 def warm_routes(model: Model, plan: RoutingPlan) -> list[list[int]]:
-    """``plan``'s routes as node indices per vehicle, for ``ReadAssignmentFromRoutes``."""
+    """``plan``'s routes as node indices per vehicle, for ``ReadAssignmentFromRoutes``.
+
+    A stop its shift may no longer serve (the worker declined it since, a pin moved it, a
+    shift changed) is left out, to be placed again by the search: one such stop made OR-Tools
+    refuse the whole restore ("Vehicle N is not allowed at index M"), and the search started
+    cold, losing the plan it was meant to improve (seen in simulated days at high load)."""
     shift_index = {s.id: k for k, s in enumerate(model.problem.shifts)}
     routes: list[list[int]] = [[] for _ in model.problem.shifts]
     for route in plan.routes:
         vehicle = shift_index.get(route.shift_id)
         if vehicle is None:
             continue
-        routes[vehicle] = [
-            model.manager.NodeToIndex(model.visit_node[stop.visit_id])
-            for stop in route.stops
-            if stop.visit_id in model.visit_node
-        ]
+        indices = (model.manager.NodeToIndex(model.visit_node[stop.visit_id])
+                   for stop in route.stops if stop.visit_id in model.visit_node)
+        routes[vehicle] = [index for index in indices
+                           if model.routing.VehicleVar(index).Contains(vehicle)]
     return routes
 
 

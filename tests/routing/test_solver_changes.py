@@ -158,3 +158,52 @@ def test_insert_urgent_leaves_a_routed_visit_where_it_is(make_problem: ProblemFa
 
     assert updated.routes == plan.routes
     assert check_plan(problem, updated) == []
+
+
+@pytest.mark.safety("H-148")
+def test_a_stop_its_shift_may_no_longer_serve_does_not_lose_the_warm_start(
+    make_problem: ProblemFactory,
+) -> None:
+    """The plan to improve has a visit on a shift the problem no longer allows for it (its
+    worker declined it since). The rest of the plan is still restored as the search's start;
+    before, OR-Tools refused the whole restore ("Vehicle N is not allowed at index M") and the
+    re-optimisation started cold."""
+    from routing.model import build_model, warm_routes
+    from routing.screening import screen
+
+    problem = _day(make_problem)
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
+    moved = next(s.visit_id for r in plan.routes for s in r.stops
+                 if s.visit_id != "v0" and r.worker_id == "w-a")
+    declined = dataclasses.replace(
+        problem, visits=tuple(dataclasses.replace(v, excluded_workers=frozenset({"w-a"}))
+                              if v.id == moved else v for v in problem.visits))
+    model = build_model(declined, screen(declined), {})
+    model.routing.CloseModel()
+    routes = warm_routes(model, plan)
+    assert model.routing.ReadAssignmentFromRoutes(routes, True) is not None
+    restored = {model.node_visit[model.manager.IndexToNode(i)].id  # type: ignore[union-attr]
+                for route in routes for i in route}
+    assert restored == {s.visit_id for r in plan.routes for s in r.stops} - {moved}
+
+
+@pytest.mark.safety("H-241")
+def test_a_late_two_hour_visit_goes_before_late_home_care_calls(
+    make_problem: ProblemFactory,
+) -> None:
+    """A night nurse has accepted four evening care calls (24-hour, already late) and a
+    2-hour visit for a person in crisis (late too, whatever the order). The crisis comes
+    first. Before, every late second weighed alike, so the planner put the 2-hour visit last
+    to save a little travel: in a simulated day a 2-hour visit accepted at 20:08 was planned
+    for 01:44, after four late care calls."""
+    calls = [make_visit(f"call{k}", k, duration=2700, deadline=600, priority=3, pinned_to="a")
+             for k in range(1, 5)]
+    crisis = make_visit("crisis", 5, duration=2700, deadline=600, priority=PRIORITY_URGENT_2H,
+                        pinned_to="a")
+    problem = make_problem([*calls, crisis], [make_shift("a", end=12 * HOUR)])
+
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
+
+    route = plan.route_of("crisis")
+    assert route is not None
+    assert [s.visit_id for s in route.stops][0] == "crisis"

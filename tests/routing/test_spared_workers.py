@@ -120,3 +120,24 @@ def test_who_is_spared() -> None:
     assert not spares(nurse, frozenset({"wound_care"}))
     assert not spares(nurse, frozenset({"clinical_assessment", "falls_assessment"}))
     assert not spares(hybrid, frozenset({"personal_care"}))
+
+
+@pytest.mark.safety("H-236")
+def test_the_skill_mix_cost_is_in_the_arc_cost_not_a_dimension() -> None:
+    """A problem whose only worker costs are skill-mix costs gets no Continuity dimension:
+    the cost rides on the arcs of a few shared matrices. Charged through a dimension, the same
+    cost left out 22 two-hour visits of the tri-borough day (three seeds, quiet machine)
+    against 12 without it; through the arc cost, 12 (benchmarks/README.md)."""
+    from routing.model import build_model
+
+    nurse, hybrid = _pair(3)
+    problem = _nearby(make_visit("v1", 2, spared_workers=frozenset({nurse.worker_id})),
+                      nurse, hybrid)
+    model = build_model(problem, screen(problem), {})
+
+    assert "Continuity" not in model.routing.GetAllDimensionNames()
+    preferring = dataclasses.replace(
+        problem, visits=(dataclasses.replace(problem.visits[0],
+                                             preferred_workers=frozenset({"w-hybrid"})),))
+    names = build_model(preferring, screen(preferring), {}).routing.GetAllDimensionNames()
+    assert "Continuity" in names
