@@ -83,8 +83,8 @@ def test_build_problem_spares_nurses_work_that_needs_no_clinical_skill(
 ) -> None:
     """The nurse (who can make a clinical assessment) is spared the 24-hour personal care a
     hybrid worker can do, not the IV therapy (issue 17), and never a 2-hour visit: the 2-hour
-    falls assessment goes to whoever can get there soonest (the tri-borough day dropped 78
-    2-hour visits instead of 72 while urgent ones spared nurses)."""
+    falls assessment goes to whoever can get there soonest (an hour's skill-mix cost would
+    buy up to an hour's wait for a person in crisis)."""
     problem, _ = build_problem(session, now=NOW, provider=GeodesicTravelTime(),
                                network_id=world["network"].id)
     falls, care, iv = (problem.visit(str(v.id)) for v in world["visits"])
