@@ -147,6 +147,10 @@ EXTRA_SKILLS: Final = MappingProxyType(
 )
 
 
+#: Skills no role holds by default: only some members of a role have them (IV therapy).
+ONLY_EXTRAS: Final = frozenset(SKILLS) - frozenset().union(*DEFAULT_SKILLS.values())
+
+
 def possible_skills(role: str) -> frozenset[str]:
     """Skills a member of ``role`` may hold: the defaults plus the role's extras."""
     return DEFAULT_SKILLS[role] | EXTRA_SKILLS[role]
@@ -157,9 +161,12 @@ def split_by_role(skills: frozenset[str] | set[str]) -> list[frozenset[str]]:
 
     Why: a visit is made by one person, so a need that spans roles (a carer breakdown in a
     person who has also fallen) becomes one visit per role. Greedy set cover over the roles'
-    default skills, largest overlap first, ties broken by role order; a skill no role holds by
-    default is covered by a role that may hold it as an extra; a skill no role can hold stays in
-    a group of its own.
+    *default* skills, largest overlap first, ties broken by role order. A role's extras are
+    held by some of its members only (a therapist who may also make clinical assessments), so
+    a group that leans on one is refused whenever none of them is on shift (H-242: an urgent
+    reablement whose observations called for an assessment went back to 999). Extras therefore
+    join a group only for skills no role holds by default (IV therapy joins the nurse's
+    assessment), and a skill no role can hold stays in a group of its own.
 
     Returns
     -------
@@ -169,10 +176,10 @@ def split_by_role(skills: frozenset[str] | set[str]) -> list[frozenset[str]]:
     remaining = set(skills)
     groups: list[frozenset[str]] = []
     while remaining:
-        best = max(ROLES, key=lambda role: (len(possible_skills(role) & remaining),
-                                            len(DEFAULT_SKILLS[role] & remaining),
+        best = max(ROLES, key=lambda role: (len(DEFAULT_SKILLS[role] & remaining),
+                                            len(EXTRA_SKILLS[role] & remaining & ONLY_EXTRAS),
                                             -ROLES.index(role)))
-        covered = possible_skills(best) & remaining
+        covered = (DEFAULT_SKILLS[best] | EXTRA_SKILLS[best] & ONLY_EXTRAS) & remaining
         if not covered:
             groups.extend(frozenset({skill}) for skill in sorted(remaining))
             break

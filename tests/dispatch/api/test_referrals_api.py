@@ -234,3 +234,23 @@ def test_needs_spanning_roles_make_one_visit_per_role(
     skills = [set(v.skills) for v in visits if v is not None]
     assert set().union(*skills) == set(response.json["disposition"]["skills"])
     assert len({v.deadline for v in visits if v is not None}) == 1
+
+
+@pytest.mark.safety("H-242")
+def test_urgent_reablement_with_medium_news2_is_a_nurse_visit_and_a_reablement_visit(
+    client: FlaskClient, handler: dict[str, str], session: so.Session
+) -> None:
+    """H-242: the observations call for a clinical assessment, the need for reablement. No role
+    holds both by default (a therapist who may also assess is rare), so one visit needing both
+    was refused by every roster and went back to 999. Two 2-hour visits instead: one a nurse
+    can make, one a hybrid worker or therapist can."""
+    observations = {"respiration_rate": 22, "spo2": 94, "systolic_bp": 130, "pulse": 95,
+                    "consciousness": "alert", "temperature": 38.5}  # NEWS2 5: medium
+    response = client.post("/api/referrals", json=_body(
+        needs=["urgent_reablement"], observations=observations), headers=handler)
+    assert response.status_code == 201, response.json
+    assert response.json["disposition"]["category"] == "urgent_2h"
+    visits = [session.get(m.Visit, v["id"]) for v in response.json["visits"]]
+    assert sorted(sorted(v.skills) for v in visits if v is not None) == [
+        ["clinical_assessment"], ["reablement"]]
+    assert len({v.deadline for v in visits if v is not None}) == 1
