@@ -30,7 +30,8 @@ from dispatch.jobs.lock import job_lock, try_job_lock
 from dispatch.jobs.wakeup import Waker, waker_for
 from dispatch.models import Network
 from dispatch.planning import live, runs, tasks
-from dispatch.planning.pipeline import ShortTransactions, networks_with_new_visits
+from dispatch.planning.pipeline import ShortTransactions, new_visits
+from dispatch.planning.retries import PlacementRetries
 from dispatch.planning.runs import provider_for
 from dispatch.services import operations
 from dispatch.services.onward import remind_overdue
@@ -105,22 +106,23 @@ def run_phased_job(app: Flask, name: str, work: Callable[[Any, datetime], Any]) 
         return FAILED
 
 
-PLACE_ATTEMPTS = "dispatch.place_attempts"
+PLACE_RETRIES = "dispatch.place_retries"
 
 
-def place_attempts(app: Flask) -> dict[int, datetime]:
-    """Visit id -> when the placer last tried it (this app, this process); see
-    live.place_new_in. Owned by the app, not a module global."""
-    attempts: dict[int, datetime] = app.extensions.setdefault(PLACE_ATTEMPTS, {})
-    return attempts
+def place_retries(app: Flask) -> PlacementRetries:
+    """When the placer last tried each new visit (this app, this process); see
+    :mod:`dispatch.planning.retries`. Owned by the app, not a module global."""
+    retries: PlacementRetries = app.extensions.setdefault(PLACE_RETRIES, PlacementRetries())
+    return retries
 
 
 def place_new(app: Flask) -> Any:
     if on_workers(app):
-        retry = live.RETRY_AFTER
-        return send_tasks(app, "place_new", "place", lambda s, now, stale: tasks.due_place(
-            s, new_visits=networks_with_new_visits(s), now=now, attempts=place_attempts(app),
-            retry_after=retry, stale_after=stale))
+        def decide(s: so.Session, now: datetime, stale: timedelta) -> list[tasks.Due]:
+            by_network, urgent = new_visits(s)
+            return tasks.due_place(s, new_visits=by_network, urgent=urgent, now=now,
+                                   retries=place_retries(app), stale_after=stale)
+        return send_tasks(app, "place_new", "place", decide)
     seconds = float(_setting(app, "PLACE_SECONDS"))
     result = run_phased_job(
         app,
@@ -130,7 +132,7 @@ def place_new(app: Flask) -> Any:
             now=now,
             provider=provider_for(app),
             seconds=seconds,
-            attempts=place_attempts(app),
+            retries=place_retries(app),
             offer_lead=offer_lead(app.config),
             rescue_seconds=float(_setting(app, "PLACE_RESCUE_SECONDS")),
         ),
@@ -233,13 +235,12 @@ def send_tasks(app: Flask, job: str, kind: str,
             log.exception("job %s: task %s not sent", job, item.task_id)
             unsent.append(item)
     if unsent:
-        attempts = place_attempts(app)
+        retries = place_retries(app)
         with get_database(app).session_scope() as session:
             for item in unsent:
                 tasks.finish(session, item.task_id, status="failed", now=clock(app),
                              note="not sent: the task broker did not take it")
-                for visit_id in item.visit_ids:
-                    attempts.pop(visit_id, None)
+                retries.forget(item.visit_ids)
         return FAILED
     return [item.task_id for item in due]
 

@@ -22,6 +22,7 @@ from dispatch.planning.pipeline import (
     run,
 )
 from dispatch.planning.pipeline import Report as LiveReport
+from dispatch.planning.retries import PlacementRetries
 from routing.travel import TravelTimeProvider
 
 __all__ = ["RETRY_AFTER", "LiveReport", "place_new_in", "place_new_visits", "replan",
@@ -69,18 +70,17 @@ def place_new_in(
     now: datetime,
     provider: TravelTimeProvider,
     seconds: float = 1.0,
-    attempts: dict[int, datetime] | None = None,
-    retry_after: timedelta = RETRY_AFTER,
+    retries: PlacementRetries | None = None,
     offer_lead: timedelta | None = None,
     rescue_seconds: float = 0.0,
 ) -> list[LiveReport]:
     """:func:`place_new_visits` for the jobs, one short transaction to read and one to apply
-    per network, the insertions in between with no transaction open (``attempts``: see
+    per network, the insertions in between with no transaction open (``retries``: see
     :func:`dispatch.planning.pipeline.place_new`)."""
     return place_new(ShortTransactions(database), now=now, provider=provider,
                      options=Options(method="insert", seconds=seconds,
                                      rescue_seconds=rescue_seconds, offer_lead=offer_lead),
-                     attempts=attempts, retry_after=retry_after)
+                     retries=retries)
 
 
 def place_new_visits(

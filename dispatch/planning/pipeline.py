@@ -53,6 +53,7 @@ from dispatch.planning.problem import (
     build_problem,
     current_plan,
 )
+from dispatch.planning.retries import FIRST_WAIT, PlacementRetries
 from dispatch.services import operations, slot_holds
 from routing import solver
 from routing.errors import RoutingInfeasible
@@ -67,8 +68,8 @@ Method = Literal["insert", "improve", "solve"]
 #: problem is infeasible as it stands (``on_infeasible``), or ``always``.
 Relax = Literal["never", "on_infeasible", "always"]
 
-#: How long a visit the placer could not place waits before it is tried again.
-RETRY_AFTER = timedelta(seconds=60)
+#: How long a visit the placer could not place waits before it is first tried again.
+RETRY_AFTER = FIRST_WAIT
 #: How often a run whose apply met a visit changed meanwhile reads and solves again.
 CHANGED_RETRIES = 2
 
@@ -405,8 +406,14 @@ def _record(tx: Transactions, network_id: int | None, options: Options, now: dat
 
 def networks_with_new_visits(session: so.Session) -> dict[int, list[int]]:
     """Never-planned visits (unassigned, not in jeopardy) by network, most urgent first."""
+    return new_visits(session)[0]
+
+
+def new_visits(session: so.Session) -> tuple[dict[int, list[int]], frozenset[int]]:
+    """:func:`networks_with_new_visits`, and which of them are 2-hour visits (retried by the
+    placer every minute, never backed off: :mod:`dispatch.planning.retries`)."""
     rows = session.execute(
-        sa.select(Visit.id, Visit.network_id)
+        sa.select(Visit.id, Visit.network_id, Visit.priority)
         .join(Network, Network.id == Visit.network_id)
         .where(Visit.status == "unassigned", Visit.jeopardy_cause.is_(None))
         .order_by(Visit.priority, Visit.deadline)
@@ -414,35 +421,31 @@ def networks_with_new_visits(session: so.Session) -> dict[int, list[int]]:
     found: dict[int, list[int]] = {}
     for row in rows:
         found.setdefault(row.network_id, []).append(row.id)
-    return found
+    return found, frozenset(row.id for row in rows if row.priority <= PRIORITY_URGENT_2H)
 
 
 def place_new(
     tx: Transactions, *, now: datetime, provider: TravelTimeProvider, options: Options,
-    network_ids: Sequence[int] | None = None, attempts: dict[int, datetime] | None = None,
-    retry_after: timedelta = RETRY_AFTER, after_apply: Sequence[AfterApply] = AFTER_APPLY,
+    network_ids: Sequence[int] | None = None, retries: PlacementRetries | None = None,
+    after_apply: Sequence[AfterApply] = AFTER_APPLY,
 ) -> list[Report]:
     """Insert each network's never-planned visits (urgent first), one :func:`run` a network.
 
-    ``attempts`` (kept by the caller across runs) remembers when a visit was last tried, so a
-    visit with no room is retried every ``retry_after`` rather than on every tick; the
-    re-optimisation and the deadline watch look after it meanwhile. ``network_ids`` limits the
-    networks.
+    ``retries`` (kept by the caller across runs) remembers when each visit was last tried, so
+    a visit with no room is tried again after a minute, then less and less often
+    (:mod:`dispatch.planning.retries`), rather than on every tick; the re-optimisation and the
+    deadline watch look after it meanwhile. ``network_ids`` limits the networks.
     """
-    attempts = {} if attempts is None else attempts
+    retries = PlacementRetries() if retries is None else retries
     with tx.session() as session:
-        networks = networks_with_new_visits(session)
+        by_network, urgent = new_visits(session)
     reports = []
-    for network_id, new_ids in networks.items():
+    for network_id, due in retries.due(by_network, urgent=urgent, now=now).items():
         if network_ids is not None and network_id not in network_ids:
-            continue
-        due = [v for v in new_ids if v not in attempts or now - attempts[v] >= retry_after]
-        if not due:
             continue
         report = run(tx, now=now, provider=provider, network_id=network_id,
                      options=dataclasses.replace(options, method="insert"), new_ids=due,
                      after_apply=after_apply)
-        for visit_id in due:
-            attempts[visit_id] = now
+        retries.tried(due, now)
         reports.append(report)
     return reports

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch.models import CapacityPlan, Network, Plan, PlanningTask, Visit
+from dispatch.planning.retries import PlacementRetries
 from dispatch.states import VISIT_OPEN_STATUSES
 
 log = logging.getLogger(__name__)
@@ -207,22 +208,20 @@ class Due:
 
 
 def due_place(session: so.Session, *, new_visits: Mapping[int, Sequence[int]], now: datetime,
-              attempts: dict[int, datetime], retry_after: timedelta,
+              retries: PlacementRetries, urgent: Iterable[int] = (),
               stale_after: timedelta = STALE_AFTER) -> list[Due]:
-    """One ``place`` task per network with never-planned visits due a try (``new_visits``:
-    :func:`dispatch.planning.pipeline.networks_with_new_visits`, urgent first) and no
-    placement of its own waiting or running. ``attempts`` is the placer's memory (see
-    :func:`dispatch.planning.pipeline.place_new`), moved on for the visits sent."""
+    """One ``place`` task per network with never-planned visits due a try (``new_visits``
+    and ``urgent``: :func:`dispatch.planning.pipeline.new_visits`, urgent first) and no
+    placement of its own waiting or running. ``retries`` is the placer's memory (see
+    :mod:`dispatch.planning.retries`), moved on for the visits sent."""
     busy = open_tasks(session, "place", now=now, stale_after=stale_after)
     found = []
-    for network_id, new_ids in new_visits.items():
-        due = [v for v in new_ids if v not in attempts or now - attempts[v] >= retry_after]
-        if not due or network_id in busy:
+    for network_id, due in retries.due(new_visits, urgent=urgent, now=now).items():
+        if network_id in busy:
             continue
         found.append(Due(record(session, kind="place", now=now, network_id=network_id),
                          network_id=network_id, visit_ids=tuple(due)))
-        for visit_id in due:
-            attempts[visit_id] = now
+        retries.tried(due, now)
     return found
 
 

@@ -31,6 +31,7 @@ from dispatch.database import Database
 from dispatch.models import Message, Patient, Referral, Shift, Staff, StaffBase, Visit
 from dispatch.planning import jeopardy
 from dispatch.planning.problem import FIELD_ROLES
+from dispatch.planning.retries import PlacementRetries
 from dispatch.services import outbox, pairs, visit_actions
 from dispatch.services.bookings import book_later_start
 from dispatch.services.referral_commands import new_referral_from_json
@@ -103,7 +104,7 @@ class Simulation:
         self.sent_seen = 0
         self.placement_due = False
         #: When the placer last tried each visit it could not place (production's retry).
-        self.place_attempts: dict[int, datetime] = {}
+        self.place_retries = PlacementRetries()
         self.planner = policies.PlannerStats()
         #: Double-handed halves whose carer is on site waiting for the other: visit id ->
         #: (their carer, seconds the work will take).
@@ -429,7 +430,7 @@ class Simulation:
                                offer_lead=self._offer_lead(),
                                rescue_seconds=self.cfg.rescue_seconds,
                                rescue_solutions=self.cfg.reoptimise_solutions,
-                               attempts=self.place_attempts)
+                               retries=self.place_retries)
         self.placement_due = False
         self._send()
 

@@ -32,6 +32,7 @@ from dispatch.models import Patient, Shift, Staff, StaffBase, Visit
 from dispatch.planning import pipeline
 from dispatch.planning.apply import ApplyReport
 from dispatch.planning.problem import FIELD_ROLES, TRAVEL_MODE
+from dispatch.planning.retries import PlacementRetries
 from dispatch.services import pairs, visit_actions
 from routing.errors import RoutingInfeasible
 from routing.travel import LatLon, TravelTimeProvider
@@ -58,15 +59,16 @@ class PlannerStats:
 def place(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
           seconds: float, stats: PlannerStats, offer_lead: timedelta | None = None,
           rescue_seconds: float = 0.0, rescue_solutions: int | None = None,
-          attempts: dict[int, datetime] | None = None) -> None:
+          retries: PlacementRetries | None = None) -> None:
     """Insert never-planned visits with production's placer; relax pins if it cannot.
 
     A 2-hour visit the insertion cannot fit is rescued by re-optimising its network, as
     production's placer does (``PLACE_RESCUE_SECONDS``), capped at ``rescue_solutions``
-    accepted solutions so the day stays a function of its seed. ``attempts`` (kept by the
-    caller for the day, as production's placer keeps it) retries a visit with no room once a
-    ``pipeline.RETRY_AFTER``, not on every event: without it the 450 visits booked at 06:00
-    each re-tried every visit not yet placed, and a day stalled at 06:00 for 45 CPU minutes."""
+    accepted solutions so the day stays a function of its seed. ``retries`` (kept by the
+    caller for the day, as production's placer keeps it) tries a visit with no room again
+    after a minute and then less often (:mod:`dispatch.planning.retries`), not on every
+    event: without it the 450 visits booked at 06:00 each re-tried every visit not yet
+    placed, and a day stalled at 06:00 for 45 CPU minutes."""
     stats.placements += 1
     tx = pipeline.OneSession(session)
     options = pipeline.Options(method="insert", seconds=seconds, offer_lead=offer_lead,
@@ -74,7 +76,7 @@ def place(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
     try:
         with session.begin_nested():
             reports = pipeline.place_new(tx, now=now, provider=provider, options=options,
-                                         attempts=attempts)
+                                         retries=retries)
         stats.refused_applies += sum(bool(r.apply.refused) for r in reports)
         return
     except RoutingInfeasible:
@@ -89,7 +91,7 @@ def place(session: so.Session, *, now: datetime, provider: TravelTimeProvider,
             continue
         try:
             reports = pipeline.place_new(tx, now=now, provider=provider, options=relaxed,
-                                         network_ids=[network_id], attempts=attempts)
+                                         network_ids=[network_id], retries=retries)
         except RoutingInfeasible as exc:
             stats.failures += 1
             log.warning("placing in network %s failed at %s: %s", network_id, now, exc)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch import models as m
 from dispatch.planning import live
+from dispatch.planning.retries import PlacementRetries
 from routing.travel import GeodesicTravelTime
 from tests.dispatch.planning.test_planning import NOW, world  # noqa: F401  (fixture)
 
@@ -112,12 +114,39 @@ def test_unplaceable_visit_is_not_retried_every_tick(
     assert session is not None
     world["visits"][2].category, world["visits"][2].priority = "response_24h", 3
     session.commit()
-    database, attempts = get_database(app), {}
+    database, retries = get_database(app), PlacementRetries()
     first = live.place_new_in(database, now=NOW, provider=GeodesicTravelTime(), seconds=0.3,
-                              attempts=attempts)
+                              retries=retries)
     soon = live.place_new_in(database, now=NOW + timedelta(seconds=5),
-                             provider=GeodesicTravelTime(), seconds=0.3, attempts=attempts)
+                             provider=GeodesicTravelTime(), seconds=0.3, retries=retries)
     later = live.place_new_in(database, now=NOW + live.RETRY_AFTER,
-                              provider=GeodesicTravelTime(), seconds=0.3, attempts=attempts)
+                              provider=GeodesicTravelTime(), seconds=0.3, retries=retries)
     assert len(first) == 1 and soon == [] and len(later) == 1
-    assert world["visits"][2].id in attempts  # the iv_therapy visit nobody can take
+    assert world["visits"][2].id in retries  # the iv_therapy visit nobody can take
+    assert len(retries) == 1  # the two placed visits are forgotten at the next look
+
+
+@pytest.mark.safety("H-243")
+def test_a_visit_that_still_has_no_room_is_tried_less_and_less_often(
+    app: Any, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """Issue 18: every unplaced routine visit was tried every minute for as long as it stayed
+    (an insertion a minute in every network holding one; a London day leaves thousands). The
+    wait doubles after each try, to at most LONGEST_WAIT; a 2-hour visit is always tried again
+    after a minute."""
+    from dispatch.db import get_database
+    from dispatch.planning.retries import LONGEST_WAIT
+
+    session = so.object_session(world["visits"][2])
+    assert session is not None
+    world["visits"][2].category, world["visits"][2].priority = "response_24h", 3
+    session.commit()
+    database, retries = get_database(app), PlacementRetries()
+    tried_at = []
+    for minute in range(0, 40):
+        now = NOW + timedelta(minutes=minute)
+        if live.place_new_in(database, now=now, provider=GeodesicTravelTime(), seconds=0.2,
+                             retries=retries):
+            tried_at.append(minute)
+    assert tried_at == [0, 1, 3, 7, 15, 30]  # waits 1, 2, 4, 8, then LONGEST_WAIT
+    assert tried_at[-1] - tried_at[-2] == LONGEST_WAIT.total_seconds() // 60

@@ -19,6 +19,7 @@ from sqlalchemy import orm as so
 from dispatch import models as m
 from dispatch.db import get_database
 from dispatch.planning import live, pipeline, tasks, work
+from dispatch.planning.retries import PlacementRetries
 from routing.travel import GeodesicTravelTime
 from tests.dispatch.planning.test_planning import NOW, world  # noqa: F401  (fixture)
 
@@ -148,16 +149,13 @@ def test_scheduler_sends_one_placement_per_network_until_it_ends(
     open, another once it ended; a task open longer than the stale limit is taken as lost."""
     net = world["network"]
     new = pipeline.networks_with_new_visits(session)
-    attempts: dict[int, Any] = {}
-    first = tasks.due_place(session, new_visits=new, now=NOW, attempts=attempts,
-                            retry_after=timedelta(0))
-    busy = tasks.due_place(session, new_visits=new, now=NOW, attempts=attempts,
-                           retry_after=timedelta(0))
+    retries = PlacementRetries(first_wait=timedelta(0), longest_wait=timedelta(0))
+    first = tasks.due_place(session, new_visits=new, now=NOW, retries=retries)
+    busy = tasks.due_place(session, new_visits=new, now=NOW, retries=retries)
     tasks.finish(session, first[0].task_id, status="done", now=NOW)
-    after = tasks.due_place(session, new_visits=new, now=NOW, attempts=attempts,
-                            retry_after=timedelta(0))
+    after = tasks.due_place(session, new_visits=new, now=NOW, retries=retries)
     lost = tasks.due_place(session, new_visits=new, now=NOW + tasks.STALE_AFTER * 2,
-                           attempts=attempts, retry_after=timedelta(0))
+                           retries=retries)
 
     assert [(d.network_id, len(d.visit_ids)) for d in first] == [(net.id, 3)]
     assert busy == []
@@ -181,7 +179,7 @@ def test_task_engine_runs_a_placement_through_dramatiq(
     broker = StubBroker()
     engine = TaskEngine(app, broker)
     due = tasks.due_place(session, new_visits=pipeline.networks_with_new_visits(session),
-                          now=NOW, attempts={}, retry_after=timedelta(0))
+                          now=NOW, retries=PlacementRetries())
     session.commit()
     worker = dramatiq.Worker(broker, worker_threads=1)
     worker.start()
@@ -234,10 +232,10 @@ def test_scheduler_jobs_only_send_when_a_broker_is_set(
 
     tasks.finish(session, sent[0], status="done", now=NOW)
     session.commit()
-    runner.place_attempts(app).clear()
+    app.extensions[runner.PLACE_RETRIES] = PlacementRetries()
     monkeypatch.setattr(engine, "send", refuse)
     assert runner.place_new(app) is runner.FAILED
-    assert runner.place_attempts(app) == {}
+    assert len(runner.place_retries(app)) == 0
     failed = session.scalars(sa.select(m.PlanningTask).where(
         m.PlanningTask.status == "failed")).all()
     assert len(failed) == 1 and "not sent" in (failed[0].note or "")
