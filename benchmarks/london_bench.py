@@ -72,6 +72,7 @@ from dispatch.database import Database  # noqa: E402
 from dispatch.migrate import upgrade  # noqa: E402
 from dispatch.models import Patient, Visit  # noqa: E402
 from dispatch.planning import pipeline  # noqa: E402
+from dispatch.planning.retries import PlacementRetries  # noqa: E402
 from routing.errors import RoutingInfeasible  # noqa: E402
 from routing.providers import make_provider  # noqa: E402
 
@@ -295,17 +296,17 @@ def _ok(reply: Any) -> None:
 
 
 def place_urgent(api: Api, database: Database, patient: tuple[str, str, str, int],
-                 attempts: dict[int, datetime]) -> float:
+                 retries: PlacementRetries) -> float:
     """POST an urgent fall for ``patient`` and run the placer's insert for its network; the
     seconds from the POST to the placer's decision: positive if the visit was assigned,
     negative if it went to jeopardy for a person to decide (no room), ``nan`` if neither.
-    ``attempts`` is the placer's memory (visits tried in the last minute are not retried)."""
+    ``retries`` is the placer's memory (visits tried in the last minute are not retried)."""
     started = time.perf_counter()
     body = api.referral(patient[0], "fall_no_injury")
     visit_id = body["visits"][0]["id"]
     pipeline.place_new(pipeline.ShortTransactions(database), now=api.now,
                        provider=make_provider(None), network_ids=[patient[3]],
-                       attempts=attempts,
+                       retries=retries,
                        options=pipeline.Options(
                            method="insert", seconds=float(DEFAULTS["PLACE_SECONDS"]),
                            rescue_seconds=float(DEFAULTS["PLACE_RESCUE_SECONDS"])))
@@ -326,13 +327,14 @@ def urgent_while(api: Api, database: Database, patients: Sequence[tuple[str, str
     The placer runs as it does in steady state: the visits already unassigned (dropped by
     the plans) were tried within the last minute, so only the new referral is inserted."""
     with database.session_scope() as session:
-        attempts = {vid: api.now for vid in session.scalars(
-            sa.select(Visit.id).where(Visit.status == "unassigned"))}
+        retries = PlacementRetries()
+        retries.tried(session.scalars(sa.select(Visit.id).where(Visit.status == "unassigned")),
+                      api.now)
     times = []
     for i in range(count):
         if busy is not None and not busy.is_alive():
             break
-        times.append(place_urgent(api, database, patients[i % len(patients)], attempts))
+        times.append(place_urgent(api, database, patients[i % len(patients)], retries))
         time.sleep(gap)
     return times
 
