@@ -53,7 +53,7 @@ from dispatch.planning.problem import (
     build_problem,
     current_plan,
 )
-from dispatch.planning.retries import FIRST_WAIT, PlacementRetries
+from dispatch.planning.retries import FIRST_WAIT, PlacementRetries, urgent_first
 from dispatch.services import operations, slot_holds
 from routing import solver
 from routing.errors import RoutingInfeasible
@@ -429,7 +429,9 @@ def place_new(
     network_ids: Sequence[int] | None = None, retries: PlacementRetries | None = None,
     after_apply: Sequence[AfterApply] = AFTER_APPLY,
 ) -> list[Report]:
-    """Insert each network's never-planned visits (urgent first), one :func:`run` a network.
+    """Insert each network's never-planned visits: one :func:`run` for its 2-hour visits,
+    then one for the rest (:func:`dispatch.planning.retries.urgent_first`), so an urgent
+    visit's offer is applied before the routine insertions begin.
 
     ``retries`` (kept by the caller across runs) remembers when each visit was last tried, so
     a visit with no room is tried again after a minute, then less and less often
@@ -443,9 +445,9 @@ def place_new(
     for network_id, due in retries.due(by_network, urgent=urgent, now=now).items():
         if network_ids is not None and network_id not in network_ids:
             continue
-        report = run(tx, now=now, provider=provider, network_id=network_id,
-                     options=dataclasses.replace(options, method="insert"), new_ids=due,
-                     after_apply=after_apply)
-        retries.tried(due, now)
-        reports.append(report)
+        for batch in urgent_first(due, urgent):
+            reports.append(run(tx, now=now, provider=provider, network_id=network_id,
+                               options=dataclasses.replace(options, method="insert"),
+                               new_ids=batch, after_apply=after_apply))
+            retries.tried(batch, now)
     return reports

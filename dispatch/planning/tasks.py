@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from dispatch.models import CapacityPlan, Network, Plan, PlanningTask, Visit
-from dispatch.planning.retries import PlacementRetries
+from dispatch.planning.retries import PlacementRetries, urgent_first
 from dispatch.states import VISIT_OPEN_STATUSES
 
 log = logging.getLogger(__name__)
@@ -212,16 +212,19 @@ def due_place(session: so.Session, *, new_visits: Mapping[int, Sequence[int]], n
               stale_after: timedelta = STALE_AFTER) -> list[Due]:
     """One ``place`` task per network with never-planned visits due a try (``new_visits``
     and ``urgent``: :func:`dispatch.planning.pipeline.new_visits`, urgent first) and no
-    placement of its own waiting or running. ``retries`` is the placer's memory (see
+    placement of its own waiting or running. A network with 2-hour visits due sends those
+    alone; its other visits go in its next task, once this one has ended (as the in-process
+    placer runs them after). ``retries`` is the placer's memory (see
     :mod:`dispatch.planning.retries`), moved on for the visits sent."""
     busy = open_tasks(session, "place", now=now, stale_after=stale_after)
     found = []
     for network_id, due in retries.due(new_visits, urgent=urgent, now=now).items():
         if network_id in busy:
             continue
+        batch = urgent_first(due, urgent)[0]  # the rest when this one has ended
         found.append(Due(record(session, kind="place", now=now, network_id=network_id),
-                         network_id=network_id, visit_ids=tuple(due)))
-        retries.tried(due, now)
+                         network_id=network_id, visit_ids=tuple(batch)))
+        retries.tried(batch, now)
     return found
 
 

@@ -161,9 +161,10 @@ def test_placer_skips_visit_a_coordinator_booked_meanwhile(
     _visit(session, ref_id, w["patients"][2].id, "D", net_id, 10, 20)
     session.commit()
     database = get_database(app)
-    listed = pipeline.networks_with_new_visits
+    listed = pipeline.new_visits
 
-    def coordinator_books_b_meanwhile(s: so.Session) -> dict[int, list[int]]:
+    def coordinator_books_b_meanwhile(s: so.Session) -> tuple[dict[int, list[int]],
+                                                              frozenset[int]]:
         found = listed(s)
         with database.session_scope() as other:
             result = manual.assign_manually(
@@ -180,12 +181,14 @@ def test_placer_skips_visit_a_coordinator_booked_meanwhile(
         plans.append(kw["plan"])
         return applied(*args, **kw)
 
-    monkeypatch.setattr(pipeline, "networks_with_new_visits", coordinator_books_b_meanwhile)
+    monkeypatch.setattr(pipeline, "new_visits", coordinator_books_b_meanwhile)
     monkeypatch.setattr(pipeline, "apply_plan", record)
     live.place_new_in(database, now=NOW, provider=GeodesicTravelTime(), seconds=0.5)
 
-    routed = [s.visit_id for plan in plans for r in plan.routes for s in r.stops]
-    assert sorted(routed) == sorted(set(routed))
+    assert plans  # B's run (urgent, alone), then D's
+    for plan in plans:
+        routed = [s.visit_id for r in plan.routes for s in r.stops]
+        assert sorted(routed) == sorted(set(routed))
     assert "used multiple times" not in capfd.readouterr().err
     session.expire_all()
     assert b.assigned_staff_id == w["nurse"].id

@@ -21,7 +21,7 @@ def test_place_new_visits_offers_each_placeable_visit(
 ) -> None:
     """Placeable visits are offered to a skilled worker by SMS; the unplaceable stays unassigned."""
     reports = live.place_new_visits(session, now=NOW, provider=GeodesicTravelTime(), seconds=0.5)
-    assert len(reports) == 1
+    assert [r.network_id for r in reports] == [world["network"].id] * 2  # 2-hour, then the rest
     falls, personal, iv = world["visits"]
     assert (falls.status, falls.assigned_staff_id) == ("offered", world["nurse"].id)
     assert (personal.status, personal.assigned_staff_id) == ("offered", world["hybrid"].id)
@@ -92,7 +92,7 @@ def test_jobs_place_and_replan_in_short_transactions(
 
     database = get_database(app)
     reports = live.place_new_in(database, now=NOW, provider=GeodesicTravelTime(), seconds=0.5)
-    assert len(reports) == 1 and reports[0].apply.assigned == 2
+    assert len(reports) == 2 and sum(r.apply.assigned for r in reports) == 2
     again = live.replan_network(database, now=NOW, provider=GeodesicTravelTime(),
                                 network_id=world["network"].id, seconds=0.5)
     assert again.apply.assigned == 0 and again.apply.reassigned == 0
@@ -121,7 +121,7 @@ def test_unplaceable_visit_is_not_retried_every_tick(
                              provider=GeodesicTravelTime(), seconds=0.3, retries=retries)
     later = live.place_new_in(database, now=NOW + live.RETRY_AFTER,
                               provider=GeodesicTravelTime(), seconds=0.3, retries=retries)
-    assert len(first) == 1 and soon == [] and len(later) == 1
+    assert len(first) == 2 and soon == [] and len(later) == 1  # first: the fall, then the rest
     assert world["visits"][2].id in retries  # the iv_therapy visit nobody can take
     assert len(retries) == 1  # the two placed visits are forgotten at the next look
 
@@ -150,3 +150,40 @@ def test_a_visit_that_still_has_no_room_is_tried_less_and_less_often(
             tried_at.append(minute)
     assert tried_at == [0, 1, 3, 7, 15, 30]  # waits 1, 2, 4, 8, then LONGEST_WAIT
     assert tried_at[-1] - tried_at[-2] == LONGEST_WAIT.total_seconds() // 60
+
+
+@pytest.mark.safety("H-244")
+def test_a_two_hour_visit_is_placed_and_offered_before_the_routine_insertions(
+    session: so.Session, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """Issue 18 (London bench): a placement applied once, after every new visit of its network
+    had been inserted, each routine one that found no room costing up to the placer's second:
+    an urgent referral's offer waited behind ten of them (8-15 s). The 2-hour visits now run
+    and apply alone first; the routine ones follow in a second run."""
+    from dispatch.planning import pipeline
+
+    falls, personal, iv = world["visits"]
+    inserted: list[list[str]] = []
+    real_insert = pipeline.solver.insert_urgent
+
+    def spy(plan: Any, problem: Any, visit: Any, **kw: Any) -> Any:
+        inserted.append([visit.id])
+        return real_insert(plan, problem, visit, **kw)
+
+    texts_at_apply: list[set[int | None]] = []
+
+    def count_texts(s: so.Session, *_args: Any) -> None:
+        texts_at_apply.append(set(s.scalars(sa.select(m.Message.visit_id).where(
+            m.Message.direction == "outbound"))))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline.solver, "insert_urgent", spy)
+        reports = pipeline.place_new(
+            pipeline.OneSession(session), now=NOW, provider=GeodesicTravelTime(),
+            options=pipeline.Options(method="insert", seconds=0.3),
+            after_apply=(*pipeline.AFTER_APPLY, count_texts))
+    assert len(reports) == 2
+    assert texts_at_apply[0] == {falls.id}  # the fall's offer, before the personal care's insertion
+    assert texts_at_apply[1] == {falls.id, personal.id}
+    assert len(inserted) == 3  # the fall and the IV visit (2-hour), then the personal care
+    assert iv.status == "unassigned"

@@ -71,19 +71,20 @@ def test_older_plan_is_not_applied_over_a_newer_one(
     assert report_b.plan is not None and not report_b.apply.refused
     after_b, texts_b = _rows(session, net.id), _texts(session)
 
-    # Act: A, read at generation 1 (after the placement), applies after B moved it to 2.
+    # Act: A, read at generation 2 (after the placement's two runs: the 2-hour visits, then
+    # the rest), applies after B moved it to 3.
     with pytest.raises(tasks.Superseded):
         pipeline.apply(tx, plan=plan_a, index=read_a.index, now=NOW, provider=PROVIDER,
                        network_id=net.id, read_generation=read_a.generation,
                        claim=tasks.Claim(a_id))
 
     # Assert: B's plan stands, no text was written, A's plan is not counted.
-    assert read_a.generation == 1
+    assert read_a.generation == 2
     assert _rows(session, net.id) == after_b
     assert _texts(session) == texts_b
     session.expire_all()
     assert (falls.status, falls.assigned_staff_id) == ("offered", nurse.id)
-    assert session.get(m.Network, net.id).plan_generation == 2  # the placement, then B
+    assert session.get(m.Network, net.id).plan_generation == 3  # the placement's 2 runs, then B
     assert session.get(m.PlanningTask, a_id).status != "applied"
 
 
@@ -306,3 +307,22 @@ def test_week_plan_runs_as_a_worker_task(app: Flask, session: so.Session) -> Non
     [audit] = session.scalars(sa.select(m.AuditEvent).where(
         m.AuditEvent.action == "commit_week_plan")).all()
     assert audit.username == "cora"
+
+
+@pytest.mark.safety("H-244")
+def test_the_scheduler_sends_a_networks_two_hour_visits_alone_first(
+    session: so.Session, world: dict[str, Any]  # noqa: F811
+) -> None:
+    """As the in-process placer: a network's 2-hour visits go in a task of their own, so
+    their offers do not wait for the routine insertions; the rest in the next task."""
+    falls, personal, iv = world["visits"]
+    by_network, urgent = pipeline.new_visits(session)
+    retries = PlacementRetries()
+    first = tasks.due_place(session, new_visits=by_network, urgent=urgent, now=NOW,
+                            retries=retries)
+    assert [set(d.visit_ids) for d in first] == [{falls.id, iv.id}]
+    tasks.finish(session, first[0].task_id, status="done", now=NOW)
+    by_network, urgent = pipeline.new_visits(session)
+    second = tasks.due_place(session, new_visits=by_network, urgent=urgent, now=NOW,
+                             retries=retries)
+    assert [d.visit_ids for d in second] == [(personal.id,)]
