@@ -297,20 +297,31 @@ def _ok(reply: Any) -> None:
 
 def place_urgent(api: Api, database: Database, patient: tuple[str, str, str, int],
                  retries: PlacementRetries) -> float:
-    """POST an urgent fall for ``patient`` and run the placer's insert for its network; the
-    seconds from the POST to the placer's decision: positive if the visit was assigned,
-    negative if it went to jeopardy for a person to decide (no room), ``nan`` if neither.
+    """POST an urgent fall for ``patient`` and run the placer for its network; the seconds
+    from the POST to the placer's decision on it (the apply that offered it, or put it in
+    jeopardy): positive if the visit was assigned, negative if it went to jeopardy for a
+    person to decide (no room), ``nan`` if neither. The placer goes on with the network's
+    routine visits after that decision (H-244); that time is not counted.
     ``retries`` is the placer's memory (visits tried in the last minute are not retried)."""
     started = time.perf_counter()
     body = api.referral(patient[0], "fall_no_injury")
     visit_id = body["visits"][0]["id"]
+    decided: list[float] = []
+
+    def note_decision(session: Any, *_args: Any) -> None:
+        if not decided:
+            status, cause = session.execute(sa.select(Visit.status, Visit.jeopardy_cause)
+                                            .where(Visit.id == visit_id)).one()
+            if status != "unassigned" or cause is not None:
+                decided.append(time.perf_counter())
+
     pipeline.place_new(pipeline.ShortTransactions(database), now=api.now,
                        provider=make_provider(None), network_ids=[patient[3]],
-                       retries=retries,
+                       retries=retries, after_apply=(*pipeline.AFTER_APPLY, note_decision),
                        options=pipeline.Options(
                            method="insert", seconds=float(DEFAULTS["PLACE_SECONDS"]),
                            rescue_seconds=float(DEFAULTS["PLACE_RESCUE_SECONDS"])))
-    elapsed = time.perf_counter() - started
+    elapsed = (decided[0] if decided else time.perf_counter()) - started
     with database.session_scope() as session:
         status, cause = session.execute(sa.select(Visit.status, Visit.jeopardy_cause)
                                         .where(Visit.id == visit_id)).one()
