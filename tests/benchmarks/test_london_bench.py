@@ -74,3 +74,32 @@ def test_tiny_run_completes(tmp_path: Path) -> None:
     assert len(fig.urgent_idle) == 1
     text = london_bench.report(fig, seconds=5)
     assert "city s" in text and "load" in text
+
+
+@pytest.mark.postgres
+def test_a_tiny_round_through_real_workers_completes(tmp_path: Path) -> None:
+    """``london_workers_bench``: one worker plans every network of a tiny city from the
+    task ledger over Redis, and an urgent referral posted meanwhile gets a decision."""
+    import math
+    import os
+
+    import redis
+
+    from benchmarks import london_workers_bench
+
+    server = os.environ.get("DISPATCH_TEST_POSTGRES_ADMIN_URL")
+    if not server:
+        pytest.skip("DISPATCH_TEST_POSTGRES_ADMIN_URL is not set")
+    redis_url = os.environ.get("DISPATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis at {redis_url} is not reachable ({exc})")
+        pytest.skip(f"Redis at {redis_url} is not reachable")
+    result = london_workers_bench.one_round(
+        server=server, redis_url=redis_url, scale=0.02, seed=1, now=NOW, workers=1,
+        seconds=0.3, urgent=1, logs=tmp_path)
+    assert result.statuses == {"applied": result.networks}
+    assert len(result.urgent) == 1 and not math.isnan(result.urgent[0])
+    assert "| 1 |" in london_workers_bench.report([result], 0.3)
