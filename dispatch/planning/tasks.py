@@ -217,6 +217,7 @@ def due_place(session: so.Session, *, new_visits: Mapping[int, Sequence[int]], n
     placer runs them after). ``retries`` is the placer's memory (see
     :mod:`dispatch.planning.retries`), moved on for the visits sent."""
     busy = open_tasks(session, "place", now=now, stale_after=stale_after)
+    urgent = frozenset(urgent)  # read twice below
     found = []
     for network_id, due in retries.due(new_visits, urgent=urgent, now=now).items():
         if network_id in busy:
