@@ -572,13 +572,18 @@ def report(fig: Figures, *, seconds: float) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def city_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every London benchmark takes: the city, its day and the server."""
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--date", default="2026-12-01", help="the day (a weekday)")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/"
                         "postgres", help="server URL; a fresh database is made and dropped")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    city_arguments(parser)
     parser.add_argument("--sqlite", action="store_true", help="a temporary SQLite file")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--register", type=int, default=None,

@@ -234,7 +234,7 @@ def report(rounds: Sequence[Round], seconds: float) -> str:
         times = sorted(abs(t) for t in r.urgent if not math.isnan(t))
         if times:
             u = (f"{statistics.median(times):.2f} / "
-                 f"{times[min(len(times) - 1, int(0.95 * len(times)))]:.2f} / {times[-1]:.2f}")
+                 f"{london_bench.percentile(times, 0.95):.2f} / {times[-1]:.2f}")
         else:
             u = "-"
         decided = ", ".join(f"{k} {v}" for k, v in sorted(r.statuses.items()))
@@ -247,11 +247,7 @@ def report(rounds: Sequence[Round], seconds: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--date", default="2026-12-01", help="the day (a weekday)")
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/"
-                        "postgres", help="server URL; a fresh database per round, dropped")
+    london_bench.city_arguments(parser)  # a fresh database per round, dropped
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--workers", default="1,2", help="worker counts, one round each")
     parser.add_argument("--seconds", type=float, default=3.0)
