@@ -252,6 +252,7 @@ def _add_visit_rules(model: Model, fixed: dict[str, str]) -> None:
     problem, screening, routing = model.problem, model.screening, model.routing
     shift_index = {s.id: k for k, s in enumerate(problem.shifts)}
     horizon = horizon_of(problem)
+    pinned_urgent: list[tuple[int, Visit]] = []
     for visit_id, node in model.visit_node.items():
         visit = model.node_visit[node]
         assert visit is not None
@@ -268,9 +269,17 @@ def _add_visit_rules(model: Model, fixed: dict[str, str]) -> None:
                 # make the network unsolvable, so the deadline is soft here).
                 shift = problem.shifts[vehicle]
                 cumul.SetMin(max(shift.start, min(visit.earliest, shift.end - visit.duration)))
-                model.time_dim.SetCumulVarSoftUpperBound(
-                    index, visit.deadline, late_cost_per_second(problem, visit)
-                )
+                if is_urgent(problem, visit):
+                    # Still as early as it can be (H-245): the pull on the time dimension,
+                    # the lateness on a dimension of its own (one soft bound per cumul).
+                    model.time_dim.SetCumulVarSoftUpperBound(
+                        index, visit.earliest, URGENCY_COST_PER_SECOND
+                    )
+                    pinned_urgent.append((index, visit))
+                else:
+                    model.time_dim.SetCumulVarSoftUpperBound(
+                        index, visit.deadline, late_cost_per_second(problem, visit)
+                    )
             # Kept unless the worker's shift cannot hold all they accepted (see the penalty).
             routing.AddDisjunction([index], PINNED_DROP_PENALTY)
             continue
@@ -296,6 +305,34 @@ def _add_visit_rules(model: Model, fixed: dict[str, str]) -> None:
             elif margin is not None and margin < visit.deadline:
                 model.time_dim.SetCumulVarSoftUpperBound(index, margin, MARGIN_COST_PER_SECOND)
         routing.AddDisjunction([index], screening.penalties[visit_id])
+    _add_pinned_lateness(model, pinned_urgent)
+
+
+def _add_pinned_lateness(model: Model, pinned: list[tuple[int, Visit]]) -> None:
+    """Charge the lateness of accepted 2-hour visits whose time cumul carries the urgency pull.
+
+    OR-Tools allows one soft upper bound per cumul, and an accepted 2-hour visit needs two:
+    the pull towards its earliest start (kept on the time dimension, where the search's
+    filters and the cumul optimiser see it) and its lateness past the deadline. The lateness
+    sits on a "PinnedLate" dimension with zero transits and free slack (so its cumul only
+    rises along a route, as time does), each such visit's cumul held at or above its start
+    and softly bounded at its deadline; the finalizer brings the cumuls down to the starts.
+    Both costs rise with the start, so minimising one never works against the other.
+    """
+    if not pinned:
+        return
+    routing = model.routing
+    horizon = 1 + max(model.time_dim.CumulVar(i).Max() for i in range(routing.Size()))
+    zero = routing.RegisterUnaryTransitVector([0] * len(model.node_visit))
+    routing.AddDimension(zero, horizon, horizon, False, "PinnedLate")  # False: free start
+    dim = routing.GetDimensionOrDie("PinnedLate")
+    solver = routing.solver()
+    for index, visit in pinned:
+        solver.Add(dim.CumulVar(index) >= model.time_dim.CumulVar(index))
+        dim.SetCumulVarSoftUpperBound(
+            index, visit.deadline, late_cost_per_second(model.problem, visit)
+        )
+        routing.AddVariableMinimizedByFinalizer(dim.CumulVar(index))
 
 
 def _add_breaks(model: Model) -> None:

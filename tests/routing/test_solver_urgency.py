@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from routing.checker import check_plan
 from routing.solver import solve
@@ -87,3 +88,45 @@ def test_isolated_searches_give_the_same_plan() -> None:
         isolate_searches(on=False)
     assert [[s.visit_id for s in r.stops] for r in there.routes] == [
         [s.visit_id for s in r.stops] for r in here.routes]
+
+
+@pytest.mark.safety("H-245")
+def test_an_accepted_urgent_visit_is_still_served_first() -> None:
+    """An accepted (pinned) 2-hour visit keeps the urgency pull of an unaccepted one: the
+    routine visit on the way would save 5 minutes and still leave the urgent one before its
+    deadline, but it waits 35 minutes more (H-245: accepted 2-hour visits planned just before
+    their deadlines, so any overrun in the field made them late)."""
+    travel = np.array([[0, 300, 600], [300, 0, 600], [600, 600, 0]], dtype=np.int64)
+    urgent = Visit(id="u", location=2, duration=1200, earliest=0, deadline=7200, priority=2,
+                   pinned_to="s")
+    routine = Visit(id="r", location=1, duration=1800, earliest=0, deadline=14400, priority=4)
+    problem = RoutingProblem(
+        visits=(urgent, routine), travel=travel,
+        shifts=(Shift(id="s", worker_id="w", start_location=0, end_location=0, start=0,
+                      end=8 * 3600),),
+    )
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
+    assert check_plan(problem, plan) == []
+    [route] = plan.routes
+    assert route.stops[0].visit_id == "u" and route.stops[0].start == 600
+
+
+@pytest.mark.safety("H-245")
+def test_an_accepted_urgent_visit_running_late_still_weighs_as_late() -> None:
+    """The pinned deadline stays soft and dear: a worker who can reach only one of two
+    accepted 2-hour visits in time serves the one whose deadline comes first, and the other
+    is kept (late), not dropped. The urgency pull alone would see the nearer one first."""
+    travel = np.array([[0, 900, 600], [900, 0, 600], [600, 600, 0]], dtype=np.int64)
+    soon = Visit(id="soon", location=1, duration=3600, earliest=0, deadline=1800, priority=2,
+                 pinned_to="s")
+    later = Visit(id="later", location=2, duration=3600, earliest=0, deadline=3600,
+                  priority=2, pinned_to="s")
+    problem = RoutingProblem(
+        visits=(later, soon), travel=travel,
+        shifts=(Shift(id="s", worker_id="w", start_location=0, end_location=0, start=0,
+                      end=8 * 3600),),
+    )
+    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
+    [route] = plan.routes
+    assert [stop.visit_id for stop in route.stops] == ["soon", "later"]
+    assert [stop.start for stop in route.stops] == [900, 5100]
