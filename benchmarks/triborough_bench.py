@@ -88,9 +88,10 @@ MIX = (
 
 
 #: The roster this day is planned on, per network (about 200 shifts in all): the demo roster
-#: of the time the benchmark was written. The demo's own team is now sized for a simulated
-#: day of ~180 visits (issue 17, 76 shifts), and 2,500 visits on it served 400 and dropped
-#: every other 2-hour visit, which measured nothing about the search.
+#: of the time the benchmark was written. The demo's own team was sized for a simulated
+#: day of ~180 visits for a while (issue 17, 76 shifts), and 2,500 visits on it served 400
+#: and dropped every other 2-hour visit, which measured nothing about the search; kept apart
+#: so the benchmark's day stays comparable whatever the demo's team.
 BENCH_TEAM: Final[Team] = {
     "early": {"district_nurse": 3, "hybrid_worker": 3, "therapist": 1, "social_worker": 1},
     "late": {"district_nurse": 3, "hybrid_worker": 2, "therapist": 1, "social_worker": 1},

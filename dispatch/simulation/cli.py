@@ -78,8 +78,9 @@ def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
                      quiet: bool, offer_lead: int) -> None:
     """Play a simulated day of the service on the real code and print its KPIs.
 
-    The roster is the calibrated demo team of each network (the smallest measured to meet
-    95 % of 2-hour responses on the default day) unless --staffing names another.
+    The roster is the calibrated demo team of each network (busy 60-65 % of its rostered
+    time on the default day, 440 booked visits, and meeting 95 % of 2-hour responses on the
+    seeds measured) unless --staffing names another.
     Referrals arrive through the day (rates from the seeds' risk strata, see
     dispatch/simulation/demand.py), staff answer offers by SMS, travel and visit with noise,
     and now and then fall ill; the planner, the deadline watch and the outbox run on a

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from dispatch.capacity.search import (
     ALL_NETWORKS,
+    BASE_BOOKED,
     FIRST_RUNG,
     LADDER,
     START_TEAM,
@@ -186,6 +187,13 @@ def test_ladder_starts_from_the_smallest_team_and_only_grows() -> None:
     assert sizes == list(range(sizes[0], sizes[0] + len(LADDER) + 1))
 
 
+def test_the_search_starts_from_the_demo_team() -> None:
+    """The first rung a network's search tries is the calibrated demo team, specialists and
+    all, so a plan's first round checks the roster the demo runs."""
+    for code in ALL_NETWORKS:
+        assert ladder_team(code, FIRST_RUNG) == default_team(code)
+
+
 def test_day_configs_scope_growth_mix_and_seeds() -> None:
     """One network's plan plays only its demand, grown and in the mix asked, on consecutive
     seeds and dates, with nobody rostered in the other networks; held-out days use other
@@ -198,7 +206,8 @@ def test_day_configs_scope_growth_mix_and_seeds() -> None:
 
     assert [(c.seed, c.day.day) for c in configs] == [(7, 1), (8, 2)]
     assert configs[0].networks == ("WM-WEST",) and configs[0].mix == mix
-    assert configs[0].referrals == pytest.approx(121 * 1.5) and configs[0].booked == 90
+    assert configs[0].referrals == pytest.approx(121 * 1.5)
+    assert configs[0].booked == round(BASE_BOOKED * 1.5)
     assert configs[0].staffing is not None
     assert configs[0].staffing.shifts_per_day("HF-NORTH") == 0
     assert configs[0].staffing.team("WM-WEST")["early"] == START_TEAM["early"]
