@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from routing.checker import check_plan
 from routing.solver import solve
-from routing.types import RoutingProblem, Shift, Visit
+from routing.types import RoutingPlan, RoutingProblem, Shift, Visit
 from tests.routing.conftest import CEILING, SOLUTIONS
+
+
+def _one_worker_plan(travel: npt.NDArray[np.int64],
+                     *visits: Visit) -> tuple[RoutingProblem, RoutingPlan]:
+    """``visits`` planned for one worker on an eight-hour shift from base 0, and the plan."""
+    problem = RoutingProblem(
+        visits=visits, travel=travel,
+        shifts=(Shift(id="s", worker_id="w", start_location=0, end_location=0, start=0,
+                      end=8 * 3600),),
+    )
+    return problem, solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
 
 
 def test_urgent_visit_first_when_travel_is_equal() -> None:
@@ -16,12 +28,7 @@ def test_urgent_visit_first_when_travel_is_equal() -> None:
     travel = np.array([[0, 600, 600], [600, 0, 1200], [600, 1200, 0]], dtype=np.int64)
     urgent = Visit(id="u", location=1, duration=1800, earliest=0, deadline=7200, priority=2)
     routine = Visit(id="r", location=2, duration=1800, earliest=0, deadline=7200, priority=3)
-    problem = RoutingProblem(
-        visits=(routine, urgent), travel=travel,
-        shifts=(Shift(id="s", worker_id="w", start_location=0, end_location=0, start=0,
-                      end=8 * 3600),),
-    )
-    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
+    problem, plan = _one_worker_plan(travel, routine, urgent)
     assert check_plan(problem, plan) == []
     [route] = plan.routes
     assert [stop.visit_id for stop in route.stops] == ["u", "r"]
@@ -35,12 +42,7 @@ def test_urgent_visit_not_delayed_for_a_small_travel_saving() -> None:
     travel = np.array([[0, 300, 600], [300, 0, 600], [600, 600, 0]], dtype=np.int64)
     urgent = Visit(id="u", location=2, duration=1200, earliest=0, deadline=7200, priority=2)
     routine = Visit(id="r", location=1, duration=1800, earliest=0, deadline=14400, priority=4)
-    problem = RoutingProblem(
-        visits=(urgent, routine), travel=travel,
-        shifts=(Shift(id="s", worker_id="w", start_location=0, end_location=0, start=0,
-                      end=8 * 3600),),
-    )
-    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
+    problem, plan = _one_worker_plan(travel, urgent, routine)
     [route] = plan.routes
     assert route.stops[0].visit_id == "u" and route.stops[0].start == 600
 
@@ -100,12 +102,7 @@ def test_an_accepted_urgent_visit_is_still_served_first() -> None:
     urgent = Visit(id="u", location=2, duration=1200, earliest=0, deadline=7200, priority=2,
                    pinned_to="s")
     routine = Visit(id="r", location=1, duration=1800, earliest=0, deadline=14400, priority=4)
-    problem = RoutingProblem(
-        visits=(urgent, routine), travel=travel,
-        shifts=(Shift(id="s", worker_id="w", start_location=0, end_location=0, start=0,
-                      end=8 * 3600),),
-    )
-    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
+    problem, plan = _one_worker_plan(travel, urgent, routine)
     assert check_plan(problem, plan) == []
     [route] = plan.routes
     assert route.stops[0].visit_id == "u" and route.stops[0].start == 600
@@ -121,12 +118,7 @@ def test_an_accepted_urgent_visit_running_late_still_weighs_as_late() -> None:
                  pinned_to="s")
     later = Visit(id="later", location=2, duration=3600, earliest=0, deadline=3600,
                   priority=2, pinned_to="s")
-    problem = RoutingProblem(
-        visits=(later, soon), travel=travel,
-        shifts=(Shift(id="s", worker_id="w", start_location=0, end_location=0, start=0,
-                      end=8 * 3600),),
-    )
-    plan = solve(problem, seconds=CEILING, workers=1, solution_limit=SOLUTIONS)
+    problem, plan = _one_worker_plan(travel, later, soon)
     [route] = plan.routes
     assert [stop.visit_id for stop in route.stops] == ["soon", "later"]
     assert [stop.start for stop in route.stops] == [900, 5100]
