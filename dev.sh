@@ -64,8 +64,8 @@ case "${1:-}" in
     .venv/bin/mypy dispatch triage routing rosters
     step "import contracts (lint-imports; pyproject.toml [tool.importlinter])"
     .venv/bin/lint-imports --no-cache --no-logo
-    step "pytest"
-    exec .venv/bin/python -m pytest "$@"
+    step "pytest (one process a core; PYTEST_WORKERS=0 runs in this one)"
+    exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-auto}" --dist loadfile "$@"
     ;;
   *)
     echo "usage: ./dev.sh demo | test [pytest args]" >&2

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,13 +40,43 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A freshly migrated database for this test run."""
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A freshly migrated database for this test run (for each worker of a parallel run)."""
     url = os.environ.get("DISPATCH_TEST_DATABASE_URL")
     if not url:
+        # tmp_path_factory's folder is the worker's own under pytest-xdist.
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    upgrade(url)
-    return url
+        upgrade(url)
+        yield url
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        upgrade(url)
+        yield url
+        return
+    with _worker_database(url, worker) as own:
+        upgrade(own)
+        yield own
+
+
+@contextmanager
+def _worker_database(url: str, worker: str) -> Iterator[str]:
+    """A database of its own for one pytest-xdist worker, next to ``url``'s, dropped after.
+
+    Workers share the one database ``.ci/run`` made; their tests would see each other's
+    committed rows (the outer-transaction recipe keeps only one process's tests apart)."""
+    base = sa.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
