@@ -65,7 +65,7 @@ case "${1:-}" in
     step "import contracts (lint-imports; pyproject.toml [tool.importlinter])"
     .venv/bin/lint-imports --no-cache --no-logo
     step "pytest (one process a core; PYTEST_WORKERS=0 runs in this one)"
-    exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-auto}" --dist loadfile "$@"
+    exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-auto}" --dist loadgroup "$@"
     ;;
   *)
     echo "usage: ./dev.sh demo | test [pytest args]" >&2

@@ -27,16 +27,24 @@ from dispatch.db import get_database, make_engine
 from dispatch.migrate import upgrade
 
 DB_TEST_DIRS = ("dispatch",)
+BROWSER_DIR = "browser"
 # The API's clock in tests: a Tuesday morning in December (London time = UTC).
 FIXED_NOW = "2026-12-01T10:20:00+00:00"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests under tests/dispatch/ touch the database: mark them ``db`` (PostgreSQL re-run)."""
+    """Tests under tests/dispatch/ touch the database: mark them ``db`` (PostgreSQL re-run).
+
+    For a parallel run (``-n N --dist loadgroup``, as ``./dev.sh test`` does), each file is one
+    group, so its module fixtures are built once, and every browser test is in one group, so
+    at most one chromium and one live server run at a time: two at once on a two-core machine
+    pushed page loads past the browser tests' timeouts."""
     for item in items:
         parts = Path(str(item.fspath)).parts
         if any(d in parts for d in DB_TEST_DIRS):
             item.add_marker(pytest.mark.db)
+        group = "browser" if BROWSER_DIR in parts else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
