@@ -32,6 +32,7 @@ BROWSER_DIR = "browser"
 FIXED_NOW = "2026-12-01T10:20:00+00:00"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests under tests/dispatch/ touch the database: mark them ``db`` (PostgreSQL re-run).
 
@@ -58,7 +59,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
         return
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker:
+    if not worker or sa.make_url(url).get_backend_name() != "postgresql":
         upgrade(url)
         yield url
         return
