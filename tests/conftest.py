@@ -55,17 +55,14 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not url:
         # tmp_path_factory's folder is the worker's own under pytest-xdist.
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-        upgrade(url)
-        yield url
-        return
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker or sa.make_url(url).get_backend_name() != "postgresql":
+    if worker and sa.make_url(url).get_backend_name() == "postgresql":
+        with _worker_database(url, worker) as own:
+            upgrade(own)
+            yield own
+    else:
         upgrade(url)
         yield url
-        return
-    with _worker_database(url, worker) as own:
-        upgrade(own)
-        yield own
 
 
 @contextmanager
