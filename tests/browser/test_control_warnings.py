@@ -229,7 +229,11 @@ def test_ask_another_network_for_cover_from_the_visit_page(
         page.locator("#cover-form").get_by_role("button", name="Ask for cover").click()
     assert f"Visit X00{n} is now with KC-S's planner" in page.locator(".app-flash").inner_text()
 
-    page.context.clear_cookies()  # signed out: the manager reads it now
+    # Signed out with the header's button, not by clearing cookies: a stylesheet's response
+    # still on its way re-set the old session cookie after a clear (CI, stop 30); sign-out
+    # ends the session on the server, so a late cookie no longer signs anyone in.
+    with page.expect_navigation():
+        page.get_by_test_id("sign-out").click()
     _sign_in(page, base, "mo", f"/board/visits/{ids[f'X-{kind}']}")
     reason = page.locator("main").inner_text()
     assert (f"Cover asked by HF-{kind[0].upper()}: Our only nurse is at a long visit; "
