@@ -154,5 +154,6 @@ def _play(config: SimulationConfig, database: Database, progress: Progress | Non
     kpis["not_logged"] = missing  # referrals due after the end of the day (none by default)
     kpis["booked_at_start"] = sum(1 for s in specs if s.booked)
     kpis["planner"] = dataclasses.asdict(simulation.planner)
+    kpis["on_call_decisions"] = dict(simulation.decisions)
     kpis["mix"] = mixes.to_json(config.mix)  # None: each stratum's usual mix
     return DayResult(config, kpis, records, list(simulation.shift_logs.values()), 0.0)

@@ -8,14 +8,17 @@ planner. Each event is one transaction, as a request or a job would be. The simu
 only what is outside the system: when referrals arrive, how workers answer, move and work,
 who falls ill, and the coordinator's response to an escalation (withdraw an unanswered offer
 from that worker and re-plan; for a 2-hour visit nobody can reach in time, let the earliest
-worker go late or hand it back to 111/999).
+worker go late or hand it back to 111/999; for an accepted one the plan now starts after its
+deadline, move it to a worker who can be there sooner or let its own worker go late).
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 import random
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,6 +57,10 @@ PUBLIC_URL: Final = "https://dispatch.example.nhs.uk"
 OFFER = re.compile(r"Reply ACCEPT (\d+)")
 #: A worker finishes the visits they accepted up to this long after the shift ends.
 OVERTIME: Final = timedelta(hours=1)
+#: How much sooner another worker must be able to start an accepted 2-hour visit that runs
+#: late for the on-call coordinator to take it off its worker (who then gets a withdrawal):
+#: less is not worth a second journey and a confused worker.
+MOVE_GAIN: Final = timedelta(minutes=15)
 #: Texts sent per outbox run (the job's batch, larger so a busy minute clears at once).
 SEND_BATCH: Final = 500
 
@@ -110,6 +117,10 @@ class Simulation:
         #: (their carer, seconds the work will take).
         self.waiting: dict[int, tuple[int, float]] = {}
         self.ref_rng = random.Random(f"sim-references:{config.seed}")
+        #: The simulated on-call coordinator's decisions, by kind (reported in the KPIs).
+        self.decisions: Counter[str] = Counter(
+            {k: 0 for k in ("late_allowed", "handed_back", "accepted_late_moved",
+                            "accepted_late_kept")})
 
     # ------------------------------------------------------------------ scheduling
 
@@ -371,17 +382,56 @@ class Simulation:
             choices = jeopardy.options(session, visit, now=self.now, provider=self.provider)
             if choices.late:
                 best = choices.late[0]
+                self.decisions["late_allowed"] += 1
                 jeopardy.decide(session, visit_id=visit.id, choice="allow_late",
                                 actor=SIM_COORDINATOR, now=self.now, staff_id=best.staff_id,
                                 late_minutes=min(jeopardy.MAX_LATE_MINUTES,
                                                  best.late_minutes + 15))
             else:
+                self.decisions["handed_back"] += 1
                 jeopardy.decide(session, visit_id=visit.id, choice="hand_back",
                                 actor=SIM_COORDINATOR, now=self.now)
             if visit.network_id is not None:
                 networks.add(visit.network_id)
-        if waiting:
+        moved = self._decide_accepted_late(session)
+        networks |= moved
+        if waiting or moved:
             self.placement_due = True
+        return networks
+
+    def _decide_accepted_late(self, session: so.Session) -> set[int]:
+        """The on-call coordinator's answer to an accepted 2-hour visit the plan now starts
+        after its deadline (H-041: an overrun or another accepted visit pushed it): give it to
+        a worker who can start it at least :data:`MOVE_GAIN` sooner, on time if anyone can
+        (the first worker is told it is withdrawn), else let its own worker run late (a
+        quarter of an hour's slack), so the question is answered rather than left to ring.
+        Returns the networks whose plan changed."""
+        waiting = session.scalars(sa.select(Visit).where(
+            Visit.status == "accepted", Visit.jeopardy_cause == jeopardy.LATE_ARRIVAL)
+            .order_by(Visit.deadline, Visit.id)).all()
+        networks: set[int] = set()
+        for visit in waiting:
+            own_id = visit.assigned_staff_id
+            if not jeopardy.awaiting_decision(visit) or own_id is None:
+                continue
+            choices = jeopardy.options(session, visit, now=self.now, provider=self.provider)
+            # Its own worker's best start as their day stands, and the plan's: another worker
+            # must beat both (the plan may be behind a re-plan the insertion already sees).
+            current = visit.planned_start or self.now
+            own = next((o.start for o in choices.late if o.staff_id == own_id), current)
+            other = next((o for o in choices.late if o.staff_id != own_id), None)
+            if other is not None and other.start + MOVE_GAIN <= min(own, current):
+                staff_id, start = other.staff_id, other.start
+                self.decisions["accepted_late_moved"] += 1
+            else:
+                staff_id, start = own_id, current
+                self.decisions["accepted_late_kept"] += 1
+            late = math.ceil(max(0.0, (start - visit.deadline).total_seconds()) / 60)
+            jeopardy.decide(session, visit_id=visit.id, choice="allow_late",
+                            actor=SIM_COORDINATOR, now=self.now, staff_id=staff_id,
+                            late_minutes=max(1, min(jeopardy.MAX_LATE_MINUTES, late + 15)))
+            if visit.network_id is not None:
+                networks.add(visit.network_id)
         return networks
 
     def _on_tick(self) -> None:

@@ -458,10 +458,11 @@ def test_visit_whose_window_opens_tomorrow_is_not_escalated_tonight(session: so.
         m.Message.to_number == ON_CALL)) == 0
 
 
-def _accepted_then_pushed_late(session: so.Session) -> tuple[dict[str, Any], m.Visit]:
+def _accepted_then_pushed_late(session: so.Session, *, neighbour_free: bool = False
+                               ) -> tuple[dict[str, Any], m.Visit]:
     """The night nurse accepts the 2-hour visit; then their day slips (an overrun, another
     accepted visit) and the plan re-times it 25 minutes after its deadline."""
-    world = _night(session)
+    world = _night(session, neighbour_free=neighbour_free)
     live.place_new_visits(session, now=NIGHT, provider=GeodesicTravelTime(), seconds=0.3)
     visit = world["visit"]
     visit_actions.accept(session, visit=visit, staff=world["night"],
