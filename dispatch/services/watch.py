@@ -7,7 +7,8 @@ jeopardy when it is
 
 - ``unassigned`` for longer than the planner needs (``UNASSIGNED_GRACE``), or with its
   deadline close (``DEADLINE_LEAD``);
-- ``not_accepted``: offered by SMS and not accepted within ``ACCEPT_TIMEOUT``;
+- ``not_accepted``: offered by SMS and not accepted within ``ACCEPT_TIMEOUT`` (a 2-hour visit:
+  ``URGENT_ACCEPT_TIMEOUT``);
 - ``late_arrival``: planned to start after its deadline, or past its deadline with nobody on
   site yet (after an on-call coordinator allowed it to run late, the limit they allowed is the
   deadline here: :func:`late_limit`).
@@ -36,10 +37,15 @@ from dispatch.services.coordination_check import alert_uncoordinated
 from dispatch.services.decision_reminders import accepted_urgent_late, remind_undecided
 from dispatch.sms.escalation import CAUSE_TEXT as ALL_CAUSE_TEXT
 from dispatch.sms.escalation import clear_visit_escalations, escalate_visit, send_grouped
+from routing.types import PRIORITY_URGENT_2H
 
 UNASSIGNED_GRACE = timedelta(minutes=10)
 DEADLINE_LEAD = timedelta(minutes=45)
 ACCEPT_TIMEOUT = timedelta(minutes=15)
+#: A 2-hour visit's offer is chased sooner (H-246): a quarter of an hour of silence is an
+#: eighth of its window, and the next worker needs the rest. Most answers come within a few
+#: minutes, so this asks about few offers that would still have been accepted.
+URGENT_ACCEPT_TIMEOUT = timedelta(minutes=10)
 HORIZON = timedelta(hours=24)  # the default of WATCH_HORIZON_HOURS
 WATCHED = ("unassigned", "assigned", "offered", "accepted", "en_route")
 # Causes this watch owns (others, like sms_failed, are set and cleared elsewhere).
@@ -63,15 +69,23 @@ class WatchReport:
     managers_texted: int = 0
 
 
+def accept_timeout_for(visit: Visit) -> timedelta:
+    """How long an offer of ``visit`` may go unanswered before the coordinator is told: less
+    for a 2-hour visit (:data:`URGENT_ACCEPT_TIMEOUT`)."""
+    return URGENT_ACCEPT_TIMEOUT if visit.priority <= PRIORITY_URGENT_2H else ACCEPT_TIMEOUT
+
+
 def jeopardy_cause(
-    visit: Visit, *, now: datetime, accept_timeout: timedelta = ACCEPT_TIMEOUT
+    visit: Visit, *, now: datetime, accept_timeout: timedelta | None = None
 ) -> str | None:
-    """The cause of jeopardy for ``visit`` at ``now``, or None (a pure rule over the row)."""
+    """The cause of jeopardy for ``visit`` at ``now``, or None (a pure rule over the row).
+    ``accept_timeout``: one wait for every offer (default: :func:`accept_timeout_for`)."""
     if visit.status == "unassigned":
         if now - visit.created_at >= UNASSIGNED_GRACE or visit.deadline - now <= DEADLINE_LEAD:
             return "unassigned"
         return None
-    if visit.status == "offered" and visit.offered_at and now - visit.offered_at >= accept_timeout:
+    wait = accept_timeout if accept_timeout is not None else accept_timeout_for(visit)
+    if visit.status == "offered" and visit.offered_at and now - visit.offered_at >= wait:
         return "not_accepted"
     limit = late_limit(visit)
     if visit.planned_start is not None and visit.planned_start > limit:
@@ -97,7 +111,7 @@ def late_limit(visit: Visit) -> datetime:
 
 def watch_deadlines(
     session: so.Session, *, now: datetime, public_url: str,
-    accept_timeout: timedelta = ACCEPT_TIMEOUT, horizon: timedelta = HORIZON,
+    accept_timeout: timedelta | None = None, horizon: timedelta = HORIZON,
     text_interval: timedelta | None = None,
 ) -> WatchReport:
     """Mark and escalate visits due within ``horizon`` entering jeopardy; clear those that

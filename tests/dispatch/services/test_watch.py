@@ -56,7 +56,28 @@ def test_unassigned_close_to_deadline_in_jeopardy(
 
 
 def test_offer_not_accepted(session: so.Session, world: dict[str, Any]) -> None:
-    """An SMS offer unanswered for 15 minutes is a jeopardy."""
+    """An SMS offer of a 24-hour visit unanswered for 15 minutes is a jeopardy."""
+    visit = _visit(
+        session,
+        world,
+        category="response_24h",
+        priority=3,
+        deadline=NOW + timedelta(hours=24),
+        status="offered",
+        assigned_staff_id=world["staff"].id,
+        offered_at=NOW,
+        planned_start=NOW + timedelta(minutes=40),
+    )
+    assert jeopardy_cause(visit, now=NOW + timedelta(minutes=14)) is None
+    assert jeopardy_cause(visit, now=NOW + timedelta(minutes=15)) == "not_accepted"
+
+
+@pytest.mark.safety("H-246")
+def test_urgent_offer_not_accepted_is_chased_after_ten_minutes(
+    session: so.Session, world: dict[str, Any]
+) -> None:
+    """A 2-hour visit's offer unanswered for 10 minutes is a jeopardy (not 15: the next worker
+    needs the time), and the watch escalates it then."""
     visit = _visit(
         session,
         world,
@@ -65,8 +86,10 @@ def test_offer_not_accepted(session: so.Session, world: dict[str, Any]) -> None:
         offered_at=NOW,
         planned_start=NOW + timedelta(minutes=40),
     )
-    assert jeopardy_cause(visit, now=NOW + timedelta(minutes=14)) is None
-    assert jeopardy_cause(visit, now=NOW + timedelta(minutes=15)) == "not_accepted"
+    assert jeopardy_cause(visit, now=NOW + timedelta(minutes=9)) is None
+    assert jeopardy_cause(visit, now=NOW + timedelta(minutes=10)) == "not_accepted"
+    report = watch_deadlines(session, now=NOW + timedelta(minutes=10), public_url=URL)
+    assert report.entered == {"not_accepted": 1} and visit.jeopardy_cause == "not_accepted"
 
 
 def test_planned_after_deadline_is_late(session: so.Session, world: dict[str, Any]) -> None:

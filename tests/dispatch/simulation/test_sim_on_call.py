@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, cast
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
@@ -60,7 +59,6 @@ def _accepted_late(session: so.Session, *, neighbour_free: bool) -> tuple[dict[s
     return world, visit
 
 
-@pytest.mark.safety("H-041")
 def test_simulated_on_call_moves_an_accepted_late_visit_to_a_worker_who_is_there_sooner(
         session: so.Session) -> None:
     """Its nurse is held past the deadline and the neighbouring network's nurse is free: the
@@ -78,7 +76,6 @@ def test_simulated_on_call_moves_an_accepted_late_visit_to_a_worker_who_is_there
     assert _withdrawn_texts(session, world["night"]) == 1
 
 
-@pytest.mark.safety("H-041")
 def test_simulated_on_call_lets_the_own_worker_go_late_when_nobody_is_sooner(
         session: so.Session) -> None:
     """The neighbour's nurse is busy too: the visit stays with the nurse who accepted it,
