@@ -116,6 +116,8 @@ def summary(result: PlanResult) -> str:
              f"{result.simulated_days} simulated days, {result.wall_seconds:.0f} s"]
     if best is None:
         lines.append("No staffing met the target on every day played.")
+        if result.stopped:
+            lines.append(f"Stopped: {result.stopped}")
     else:
         lines.append(f"Recommended: £{best.cost_per_week:,.0f} a week, 2-hour compliance "
                      f"{best.compliance:.1%} (worst {best.kind} day), {best.pooled:.1%} over "

@@ -33,8 +33,12 @@ How it searches (H-230-C2: a recommendation must hold on days it did not search)
 - **Held-out days** (``holdout``, default 2): the staffing made of each network's lowest passing
   rung is then played on days it was not searched on (other seeds, other dates: seeds
   ``seed+1000+...``, dates a week apart). It is recommended only if the target held on every
-  held-out day; if not, each network that missed there goes one rung up and the new staffing
-  is played on fresh held-out days (at most :data:`MAX_CONFIRMS` times).
+  held-out day; if not, each network that missed a visit there for want of staff (a cause in
+  ``dispatch.simulation.kpis.STAFFING_CAUSES``: planned late, never placed, not reached,
+  delayed in the field; not a declined or unanswered offer, sickness or a missing skill)
+  goes one rung up and the new staffing is played on fresh held-out days (at most
+  :data:`MAX_CONFIRMS` times). With no such network the search stops and says why
+  (``stopped``): buying staff for a declined offer only raised the cost.
 - **Parallel days.** The days of one round are independent: with ``jobs`` > 1 they play in
   forked processes at once (the CLI's default is one a core, up to the days in a round).
 
@@ -50,6 +54,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import time as wallclock
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -59,6 +64,7 @@ from typing import Any, Final
 from dispatch.demo.geography import NETWORK_LAYOUT
 from dispatch.demo.staffing import Staffing, Team
 from dispatch.simulation import mix as mixes
+from dispatch.simulation.kpis import STAFFING_CAUSES
 from dispatch.simulation.types import DEFAULT_BOOKED, SimulationConfig
 from rosters.roles import default_skills
 
@@ -213,6 +219,19 @@ class Trial:
         """Whether the target held on every day."""
         return all(d.compliance >= self.target for d in self.days)
 
+    def staffing_misses(self, code: str) -> int:
+        """Network ``code``'s missed 2-hour visits over the days that more nurses or hybrid
+        workers could have prevented (:data:`STAFFING_CAUSES`)."""
+        return sum(1 for d in self.days for miss in d.missed.get(code, ())
+                   if miss.get("cause") in STAFFING_CAUSES)
+
+    @property
+    def miss_causes(self) -> dict[str, int]:
+        """Every missed 2-hour visit over the days, by cause."""
+        found = Counter(str(miss.get("cause")) for d in self.days
+                        for misses in d.missed.values() for miss in misses)
+        return dict(sorted(found.items()))
+
     @property
     def utilisation(self) -> float:
         """Mean over the days of visits and travel over rostered time."""
@@ -230,6 +249,7 @@ class Trial:
             "met_target": self.meets,
             "kind": self.kind,
             "short_by": round(max(0.0, self.target - self.compliance), 4),
+            "miss_causes": self.miss_causes,
             "days": [{"seed": d.seed, "date": d.day.isoformat(), "urgent_2h": d.count,
                       "met": d.met, "compliance": d.compliance, "utilisation": d.utilisation}
                      for d in self.days],
@@ -318,6 +338,8 @@ class PlanResult:
     unmet: list[str] = field(default_factory=list)
     #: Misses over the searched days that more staff did not fix, by network (a plateau).
     tolerated: dict[str, int] = field(default_factory=dict)
+    #: Why the held-out confirmations stopped short of a recommendation, when they did.
+    stopped: str | None = None
 
     @property
     def recommended(self) -> Trial | None:
@@ -358,6 +380,7 @@ class PlanResult:
                            "held_out_days": req.holdout},
             "unmet_networks": list(self.unmet),
             "tolerated_misses": dict(self.tolerated),
+            "stopped": self.stopped,
             "next_cheapest_missed": missed.to_json(req.networks) if missed else None,
             "trials": [{"cost_per_week": t.cost_per_week, "compliance": t.compliance,
                         "pooled_compliance": t.pooled, "kind": t.kind,
@@ -480,11 +503,10 @@ def plan(request: PlanRequest, *, player: DayPlayer | None = None,
             trial = play_round(rungs, "held-out", request.held_out(confirm))
             if trial.meets:
                 break
-            missed = [code for code in request.networks
-                      if any(met < count for d in trial.days
-                             for count, met in [d.by_network.get(code, (0, 0))])]
+            missed = [code for code in request.networks if trial.staffing_misses(code)]
             movable = [code for code in missed if searches[code].answer < len(LADDER)]
             if not movable:
+                result.stopped = _not_for_staff(trial, missed)
                 break
             for code in movable:
                 searches[code].bump()
@@ -542,6 +564,16 @@ def _z(confidence: float) -> float:
         else:
             hi = mid
     return (lo + hi) / 2
+
+
+def _not_for_staff(trial: Trial, missed: Sequence[str]) -> str:
+    """Why a held-out day's misses moved no network up its ladder."""
+    if missed:
+        return (f"held-out days missed the target; {', '.join(missed)} missed for want of "
+                "staff but already at the top of the ladder")
+    causes = ", ".join(f"{cause} {n}" for cause, n in trial.miss_causes.items())
+    return (f"held-out days missed the target, but not for want of staff ({causes}): more "
+            "nurses or hybrid workers would not have prevented these misses")
 
 
 def _misses(days: Sequence[tuple[int, int]]) -> int:

@@ -90,23 +90,35 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return round(ordered[rank], 1)
 
 
+SICK: Final = "worker went off sick"
+NOT_ANSWERED: Final = "offer not answered"
+DECLINED: Final = "offer declined"
+NO_SKILLS: Final = "no one on the roster has the skills"
+FIELD_DELAY: Final = "delayed in the field (travel or an earlier visit overran)"
+PLANNED_LATE: Final = "planned after the deadline (no capacity in time)"
+NEVER_PLACED: Final = "never placed (no capacity)"
+NOT_REACHED: Final = "placed but not reached by the end of the day"
+#: Causes more nurses and hybrid workers on the roster could have prevented (the capacity
+#: planner moves a network up its ladder for these only): a declined or unanswered offer,
+#: a worker off sick or a skill nobody rostered has are not for want of hands.
+STAFFING_CAUSES: Final = frozenset({FIELD_DELAY, PLANNED_LATE, NEVER_PLACED, NOT_REACHED})
+
+
 def cause_of(visit: Visit, log: VisitLog, skilled: bool) -> str:
     """Why a due visit missed its deadline, the first that applies."""
     if log.sick_unassigned:
-        return "worker went off sick"
+        return SICK
     if log.no_answers:
-        return "offer not answered"
+        return NOT_ANSWERED
     if log.declines:
-        return "offer declined"
+        return DECLINED
     if not skilled:
-        return "no one on the roster has the skills"
+        return NO_SKILLS
     if visit.arrived_at is not None:
-        if log.planned_on_time:
-            return "delayed in the field (travel or an earlier visit overran)"
-        return "planned after the deadline (no capacity in time)"
+        return FIELD_DELAY if log.planned_on_time else PLANNED_LATE
     if visit.status == "unassigned":
-        return "never placed (no capacity)"
-    return "placed but not reached by the end of the day"
+        return NEVER_PLACED
+    return NOT_REACHED
 
 
 def collect(

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from dispatch.capacity.cli import summary
 from dispatch.capacity.search import (
     ALL_NETWORKS,
     BASE_BOOKED,
@@ -39,6 +40,7 @@ from dispatch.demo.staffing import (
     default_team,
     from_json,
 )
+from dispatch.simulation.kpis import DECLINED, NEVER_PLACED
 from dispatch.simulation.types import SimulationConfig
 
 DAY = date(2026, 12, 1)
@@ -60,7 +62,7 @@ def fake_player(needed: Mapping[str, int], *, flaky: Mapping[int, str] | None = 
                 want += 1
             missing = max(0, want - have)
             networks[code] = {"missed_2h": [{"hour": 9, "skills": ["clinical_assessment"],
-                                             "cause": "never placed"}] * missing,
+                                             "cause": NEVER_PLACED}] * missing,
                               "urgent_2h": {"count": 10, "met": 10 - missing}}
             count, met = count + 10, met + 10 - missing
         return {"urgent_2h": {"count": count, "met": met, "compliance": met / count},
@@ -120,6 +122,37 @@ def test_plan_moves_a_network_that_missed_a_held_out_day_up_a_rung() -> None:
     best = result.recommended
     assert best is not None and best.rungs["HF-NORTH"] == lowest_rung_with(2) + 1
     assert held_out[1].days[0].seed != first_held_out
+
+
+@pytest.mark.safety("H-230")
+def test_a_held_out_miss_no_staffing_prevents_moves_no_network() -> None:
+    """The first held-out day misses one visit to a declined offer: no network goes up its
+    ladder for it (more staff would not have made the worker say yes); nothing is
+    recommended, and the answer says why, with the held-out misses by cause."""
+    inner = fake_player({"HF-NORTH": 2, "KC-SOUTH": 2})
+    request = PlanRequest(day=DAY, seed=1, target=1.0, networks=("HF-NORTH", "KC-SOUTH"),
+                          days=2, holdout=1)
+    first_held_out = request.held_out(0)[0][0]
+
+    def declined(config: SimulationConfig) -> dict[str, Any]:
+        kpis = inner(config)
+        if config.seed == first_held_out:
+            block = kpis["networks"]["KC-SOUTH"]
+            block["urgent_2h"]["met"] -= 1
+            block["missed_2h"] = [*block["missed_2h"], {"hour": 10, "skills": [],
+                                                        "cause": DECLINED}]
+        return kpis
+
+    result = plan(request, player=declined)
+
+    held_out = [t for t in result.trials if t.kind == "held-out"]
+    assert [t.meets for t in held_out] == [False]
+    assert result.recommended is None
+    body = result.to_json()
+    assert not body["found"] and body["miss_causes"] == {DECLINED: 1}
+    assert "not for want of staff (offer declined 1)" in body["stopped"]
+    assert f"Stopped: {body['stopped']}" in summary(result)
+    assert body["networks"]["KC-SOUTH"] == ladder_team("KC-SOUTH", lowest_rung_with(2))
 
 
 @pytest.mark.safety("H-230")

@@ -223,3 +223,29 @@ def test_capacity_page_bad_target_is_422(app: Flask, session: so.Session) -> Non
     assert response.status_code == 422
     assert "Enter a target from 1 to 100" in response.get_data(as_text=True)
     assert session.query(CapacityPlan).count() == 0
+
+
+def test_capacity_page_says_why_no_staffing_was_confirmed(app: Flask, session: so.Session) -> None:
+    """Held-out days missed only to a declined offer: the page says nothing met the target and
+    why the search stopped there (not for want of staff), with the causes."""
+    from dispatch.simulation.kpis import DECLINED
+
+    inner = fake_player({"HF-NORTH": 2})
+
+    def declined(config: SimulationConfig) -> dict[str, Any]:
+        kpis = inner(config)
+        if config.seed >= 1000:  # a held-out day
+            block = kpis["networks"]["HF-NORTH"]
+            block["urgent_2h"]["met"] -= 1
+            block["missed_2h"] = [*block["missed_2h"],
+                                  {"hour": 10, "skills": [], "cause": DECLINED}]
+        return kpis
+
+    client, _ = office_client(app, session, "manager")
+    started = client.post("/capacity", data={"date": "2026-12-01", "network": "HF-NORTH",
+                                             "target": "95", "days": "1", "seed": "3"})
+    _run_job(app, declined)
+
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "No staffing met the target" in page
+    assert 'id="stopped"' in page and "not for want of staff (offer declined" in page
