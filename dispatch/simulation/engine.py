@@ -393,7 +393,8 @@ class Simulation:
                                 actor=SIM_COORDINATOR, now=self.now)
             if visit.network_id is not None:
                 networks.add(visit.network_id)
-        moved = self._decide_accepted_late(session)
+        # The phone-list baseline has no planner to ask who could be there sooner.
+        moved = self._decide_accepted_late(session) if self.cfg.policy == "optimised" else set()
         networks |= moved
         if waiting or moved:
             self.placement_due = True

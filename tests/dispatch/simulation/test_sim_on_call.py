@@ -25,10 +25,11 @@ from tests.dispatch.planning.test_jeopardy import (
 WATCHED_AT = NIGHT + timedelta(minutes=31)
 
 
-def _on_call(now: Any) -> Simulation:
+def _on_call(now: Any, policy: str = "optimised") -> Simulation:
     """A simulation whose only use here is its coordinator (no database of its own needed)."""
-    sim = Simulation(SimulationConfig(seed=1, day=date(2026, 12, 1)), cast(Database, None),
-                     start=NIGHT, end=NIGHT + timedelta(hours=3), specs=[])
+    config = SimulationConfig(seed=1, day=date(2026, 12, 1), policy=policy)
+    sim = Simulation(config, cast(Database, None), start=NIGHT,
+                     end=NIGHT + timedelta(hours=3), specs=[])
     sim.now = now
     return sim
 
@@ -111,3 +112,16 @@ def test_simulated_on_call_leaves_a_late_visit_nobody_accepted_to_the_planner(
 
     assert sim._decide(session) == set()
     assert sum(sim.decisions.values()) == 0 and visit.jeopardy_cause == "late_arrival"
+
+
+def test_the_phone_list_baseline_has_no_planner_to_move_an_accepted_late_visit(
+        session: so.Session) -> None:
+    """Under the nearest-worker policy the coordinator has no planner to ask who could be
+    there sooner: the accepted visit stays with its worker (the baseline as it was)."""
+    world, visit = _accepted_late(session, neighbour_free=True)
+    sim = _on_call(WATCHED_AT, policy="nearest")
+
+    sim._decide(session)
+
+    assert sum(sim.decisions.values()) == 0
+    assert (visit.status, visit.assigned_staff_id) == ("accepted", world["night"].id)
