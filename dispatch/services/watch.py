@@ -72,7 +72,8 @@ class WatchReport:
 def accept_timeout_for(visit: Visit) -> timedelta:
     """How long an offer of ``visit`` may go unanswered before the coordinator is told: less
     for a 2-hour visit (:data:`URGENT_ACCEPT_TIMEOUT`)."""
-    return URGENT_ACCEPT_TIMEOUT if visit.priority <= PRIORITY_URGENT_2H else ACCEPT_TIMEOUT
+    urgent = visit.priority is not None and visit.priority <= PRIORITY_URGENT_2H
+    return URGENT_ACCEPT_TIMEOUT if urgent else ACCEPT_TIMEOUT
 
 
 def jeopardy_cause(
@@ -84,8 +85,8 @@ def jeopardy_cause(
         if now - visit.created_at >= UNASSIGNED_GRACE or visit.deadline - now <= DEADLINE_LEAD:
             return "unassigned"
         return None
-    wait = accept_timeout if accept_timeout is not None else accept_timeout_for(visit)
-    if visit.status == "offered" and visit.offered_at and now - visit.offered_at >= wait:
+    if visit.status == "offered" and visit.offered_at and now - visit.offered_at >= (
+            accept_timeout if accept_timeout is not None else accept_timeout_for(visit)):
         return "not_accepted"
     limit = late_limit(visit)
     if visit.planned_start is not None and visit.planned_start > limit:
