@@ -98,10 +98,12 @@ FIELD_DELAY: Final = "delayed in the field (travel or an earlier visit overran)"
 PLANNED_LATE: Final = "planned after the deadline (no capacity in time)"
 NEVER_PLACED: Final = "never placed (no capacity)"
 NOT_REACHED: Final = "placed but not reached by the end of the day"
+HANDED_BACK: Final = "handed back to 111/999 (nobody could reach it in time)"
 #: Causes more nurses and hybrid workers on the roster could have prevented (the capacity
 #: planner moves a network up its ladder for these only): a declined or unanswered offer,
 #: a worker off sick or a skill nobody rostered has are not for want of hands.
-STAFFING_CAUSES: Final = frozenset({FIELD_DELAY, PLANNED_LATE, NEVER_PLACED, NOT_REACHED})
+STAFFING_CAUSES: Final = frozenset({FIELD_DELAY, PLANNED_LATE, NEVER_PLACED, NOT_REACHED,
+                                    HANDED_BACK})
 
 
 def cause_of(visit: Visit, log: VisitLog, skilled: bool) -> str:
@@ -118,6 +120,8 @@ def cause_of(visit: Visit, log: VisitLog, skilled: bool) -> str:
         return FIELD_DELAY if log.planned_on_time else PLANNED_LATE
     if visit.status == "unassigned":
         return NEVER_PLACED
+    if visit.status == "cancelled":  # the on-call coordinator handed it back (H-006)
+        return HANDED_BACK
     return NOT_REACHED
 
 

@@ -125,3 +125,22 @@ def test_the_phone_list_baseline_has_no_planner_to_move_an_accepted_late_visit(
 
     assert sum(sim.decisions.values()) == 0
     assert (visit.status, visit.assigned_staff_id) == ("accepted", world["night"].id)
+
+
+def test_a_visit_the_coordinator_handed_back_is_reported_as_handed_back() -> None:
+    """A handed-back (cancelled) 2-hour visit missed for want of someone to reach it, and the
+    report says so: it was reported as "placed but not reached by the end of the day"."""
+    from dispatch.simulation.kpis import (
+        HANDED_BACK,
+        NEVER_PLACED,
+        NOT_REACHED,
+        STAFFING_CAUSES,
+        cause_of,
+    )
+    from dispatch.simulation.types import VisitLog
+
+    def cause(status: str) -> str:
+        return cause_of(m.Visit(status=status, arrived_at=None), VisitLog(), skilled=True)
+
+    assert cause("cancelled") == HANDED_BACK and HANDED_BACK in STAFFING_CAUSES
+    assert cause("unassigned") == NEVER_PLACED and cause("accepted") == NOT_REACHED
