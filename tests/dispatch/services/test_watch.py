@@ -55,19 +55,16 @@ def test_unassigned_close_to_deadline_in_jeopardy(
     assert jeopardy_cause(visit, now=NOW) == "unassigned"
 
 
+def _offered(session: so.Session, world: dict[str, Any], **kw: Any) -> m.Visit:
+    """A visit offered by SMS at NOW to the world's worker, planned 40 minutes later."""
+    return _visit(session, world, status="offered", assigned_staff_id=world["staff"].id,
+                  offered_at=NOW, planned_start=NOW + timedelta(minutes=40), **kw)
+
+
 def test_offer_not_accepted(session: so.Session, world: dict[str, Any]) -> None:
     """An SMS offer of a 24-hour visit unanswered for 15 minutes is a jeopardy."""
-    visit = _visit(
-        session,
-        world,
-        category="response_24h",
-        priority=3,
-        deadline=NOW + timedelta(hours=24),
-        status="offered",
-        assigned_staff_id=world["staff"].id,
-        offered_at=NOW,
-        planned_start=NOW + timedelta(minutes=40),
-    )
+    visit = _offered(session, world, category="response_24h", priority=3,
+                     deadline=NOW + timedelta(hours=24))
     assert jeopardy_cause(visit, now=NOW + timedelta(minutes=14)) is None
     assert jeopardy_cause(visit, now=NOW + timedelta(minutes=15)) == "not_accepted"
 
@@ -78,14 +75,7 @@ def test_urgent_offer_not_accepted_is_chased_after_ten_minutes(
 ) -> None:
     """A 2-hour visit's offer unanswered for 10 minutes is a jeopardy (not 15: the next worker
     needs the time), and the watch escalates it then."""
-    visit = _visit(
-        session,
-        world,
-        status="offered",
-        assigned_staff_id=world["staff"].id,
-        offered_at=NOW,
-        planned_start=NOW + timedelta(minutes=40),
-    )
+    visit = _offered(session, world)  # a 2-hour visit by default
     assert jeopardy_cause(visit, now=NOW + timedelta(minutes=9)) is None
     assert jeopardy_cause(visit, now=NOW + timedelta(minutes=10)) == "not_accepted"
     report = watch_deadlines(session, now=NOW + timedelta(minutes=10), public_url=URL)
