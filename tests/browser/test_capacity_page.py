@@ -8,21 +8,26 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.browser.axe import serve_axe, violations
 from tests.browser.conftest import Blocked, _context
 from tests.browser.support import FIXED_NOW, settled
 from tests.dispatch.capacity.test_capacity import fake_player
+
+if TYPE_CHECKING:
+    from dispatch.simulation.types import SimulationConfig
 
 MANAGER, PASSWORD = "manager", "browser test password"
 SIZES = [(1280, 900), (390, 844)]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    """The app with a manager and one finished search (played with a fake day player)."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, int]]:
+    """The app with a manager, one finished search (played with a fake day player) and one
+    that stopped: its held-out days missed only to a declined offer, which no staff prevent."""
     from werkzeug.serving import make_server
 
     from dispatch import create_app
@@ -51,16 +56,39 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
             "date": "2026-12-01", "networks": ["HF-NORTH", "KC-SOUTH"], "days": 2}).id
     runs.run_pending(database, clock=lambda: now,
                      player=fake_player({"HF-NORTH": 2, "KC-SOUTH": 3}))
+    with database.session_scope() as session:
+        stopped_id = runs.create(session, now=now, requested_by=MANAGER, data={
+            "date": "2026-12-01", "networks": ["HF-NORTH"], "days": 1}).id
+    runs.run_pending(database, clock=lambda: now, player=_declined_when_held_out())
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_port}", run_id
+        yield f"http://127.0.0.1:{httpd.server_port}", run_id, stopped_id
     finally:
         httpd.shutdown()
         thread.join(timeout=10)
         httpd.server_close()
         database.dispose()
+
+
+def _declined_when_held_out() -> Any:
+    """HF-NORTH meets every 2-hour visit with two early nurses on the searched days, but each
+    held-out day misses one visit to a declined offer (not a staffing cause)."""
+    from dispatch.simulation.kpis import DECLINED
+
+    inner = fake_player({"HF-NORTH": 2})
+
+    def play(config: SimulationConfig) -> dict[str, Any]:
+        kpis = inner(config)
+        if config.seed >= 1000:  # a held-out day
+            block = kpis["networks"]["HF-NORTH"]
+            block["urgent_2h"]["met"] -= 1
+            block["missed_2h"] = [*block["missed_2h"],
+                                  {"hour": 10, "skills": [], "cause": DECLINED}]
+        return kpis
+
+    return play
 
 
 @pytest.fixture
@@ -91,10 +119,10 @@ def _no_sideways_scroll(page: Any, width: int) -> None:
 
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
-def test_capacity_page_start_a_search(server: tuple[str, int], tab: Any, blocked: Blocked,
+def test_capacity_page_start_a_search(server: tuple[str, int, int], tab: Any, blocked: Blocked,
                                       width: int, height: int) -> None:
     """The form starts a search; its page says it is waiting and will refresh."""
-    base, _ = server
+    base, _, _ = server
     tab.set_viewport_size({"width": width, "height": height})
     _sign_in(tab, base)
     tab.goto(f"{base}/capacity")
@@ -113,10 +141,10 @@ def test_capacity_page_start_a_search(server: tuple[str, int], tab: Any, blocked
 
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
-def test_capacity_page_finished_search(server: tuple[str, int], tab: Any, blocked: Blocked,
+def test_capacity_page_finished_search(server: tuple[str, int, int], tab: Any, blocked: Blocked,
                                        width: int, height: int) -> None:
     """A finished search: tiles, the staffing per network and both charts drawn."""
-    base, run_id = server
+    base, run_id, _ = server
     tab.set_viewport_size({"width": width, "height": height})
     _sign_in(tab, base)
     tab.goto(f"{base}/capacity/{run_id}")
@@ -135,11 +163,11 @@ def test_capacity_page_finished_search(server: tuple[str, int], tab: Any, blocke
 
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
-def test_budgets_page(server: tuple[str, int], tab: Any, blocked: Blocked, width: int,
+def test_budgets_page(server: tuple[str, int, int], tab: Any, blocked: Blocked, width: int,
                       height: int) -> None:
     """The budgets page: the network's budget and its month chart, drawn, no sideways
     scroll."""
-    base, _ = server
+    base, _, _ = server
     tab.set_viewport_size({"width": width, "height": height})
     _sign_in(tab, base)
     tab.goto(f"{base}/budgets")
@@ -150,4 +178,27 @@ def test_budgets_page(server: tuple[str, int], tab: Any, blocked: Blocked, width
     tab.wait_for_function("() => [...document.images].every(i => i.complete)")
     assert chart.evaluate("img => img.naturalWidth") > 0
     _no_sideways_scroll(tab, width)
+    assert blocked.urls == []
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_capacity_page_stopped_search_says_why(server: tuple[str, int, int], tab: Any,
+                                               blocked: Blocked, width: int,
+                                               height: int) -> None:
+    """A search the held-out days stopped: the page says no staffing met the target and why
+    (a declined offer, not for want of staff), readable on a phone, with no axe finding."""
+    base, _, stopped_id = server
+    tab.set_viewport_size({"width": width, "height": height})
+    serve_axe(tab)
+    _sign_in(tab, base)
+    tab.goto(f"{base}/capacity/{stopped_id}")
+
+    assert "No staffing met the target" in tab.locator("main").inner_text()
+    stopped = tab.locator("#stopped")
+    stopped.scroll_into_view_if_needed()
+    assert stopped.is_visible()
+    assert "not for want of staff (offer declined" in stopped.inner_text()
+    assert tab.locator('meta[http-equiv="refresh"]').count() == 0
+    _no_sideways_scroll(tab, width)
+    assert [str(v) for v in violations(tab)] == []
     assert blocked.urls == []
