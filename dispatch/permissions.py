@@ -146,6 +146,7 @@ PERMISSIONS: dict[tuple[str, str], Rule] = {
     # Tier rules (issue 17): coordinators read who may serve whom; managers set them.
     ("budgets.NetworkTierRules", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("budgets.NetworkTierRules", "PUT"): frozenset({MANAGER}),
+    ("budgets.NetworkTierCover", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     # The tier rules' page (issue 14): everyone who dispatches reads them, managers change.
     ("web.tier_rules_index", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),
     ("web.tier_rules_page", "GET"): frozenset({COORDINATOR, MANAGER, ADMIN}),

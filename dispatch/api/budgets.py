@@ -1,5 +1,6 @@
 """``/api/networks/{id}/budgets``: a network's pooled budgets and what is committed; and
-``/api/networks/{id}/tier-rules``: who serves whom by risk tier (issue 17)."""
+``/api/networks/{id}/tier-rules``: who serves whom by risk tier (issue 17); and
+``/api/networks/{id}/tier-cover``: what those rules leave without cover on the roster (H-232)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from dispatch.models import Network, NetworkBudget
 from dispatch.models.vocab import RISK_TIERS
 from dispatch.reports.budget_chart import budget_chart
 from dispatch.request_clock import now
-from dispatch.services import budgets, strata
+from dispatch.services import budgets, strata, tier_cover
 
 blp = Blueprint("budgets", __name__, url_prefix="/api",
                 description="Pooled network budgets: amounts per period, spend committed by "
@@ -155,3 +156,56 @@ class NetworkTierRules(MethodView):
                                                     if v is not None})
         session.commit()
         return strata.describe(network)
+
+
+class TierCoverQuerySchema(StrictSchema):
+    days = fields.Integer(load_default=tier_cover.HORIZON_DAYS,
+                          validate=validate.Range(min=1, max=14),
+                          metadata={"description": "How many days ahead to check (1-14)"})
+
+
+class TierGapSchema(Schema):
+    skill = fields.String()
+    tiers = fields.List(fields.String(), metadata={
+        "description": "Tiers nobody on shift who holds the skill may serve"})
+    start = fields.DateTime()
+    end = fields.DateTime()
+    minutes = fields.Integer()
+
+
+class VisitAtRiskSchema(Schema):
+    visit_id = fields.Integer()
+    reference = fields.String()
+    category = fields.String()
+    tier = fields.String(metadata={"description": "The patient's risk tier"})
+    skills = fields.List(fields.String())
+    earliest_start = fields.DateTime()
+    deadline = fields.DateTime()
+    why = fields.String()
+
+
+class TierCoverSchema(Schema):
+    network_id = fields.Integer()
+    start = fields.DateTime(metadata={"description": "The check's window: now"})
+    end = fields.DateTime(metadata={"description": "... to now plus the days asked"})
+    urgent_exempt = fields.Boolean(metadata={
+        "description": "2-hour visits may go to anyone with the skills (the gaps concern "
+                       "24-hour and planned visits only)"})
+    gaps = fields.List(fields.Nested(TierGapSchema))
+    at_risk = fields.List(fields.Nested(VisitAtRiskSchema), metadata={
+        "description": "Booked visits only the tier rules keep from everyone on the roster"})
+
+
+@blp.route("/networks/<int:network_id>/tier-cover")
+class NetworkTierCover(MethodView):
+    @blp.arguments(TierCoverQuerySchema, location="query")
+    @blp.response(200, TierCoverSchema)
+    @blp.alt_response(404, description="No such network")
+    def get(self, args: dict[str, Any], network_id: int) -> Any:
+        """What the network's tier rules leave without cover on its roster over the coming
+        days (hazard H-232): booked visits nobody on the roster may serve, though someone
+        with the skills is on shift, and the hours when a skill on shift is held only by
+        workers who may not serve some tiers. Read as the planner reads the roster (sickness
+        and absences cut out); only the network's own staff count."""
+        return tier_cover.check(get_session(), network_id=network_id, now=now(),
+                                days=args["days"]).as_dict()

@@ -508,6 +508,9 @@ class ImportSummarySchema(Schema):
     staff_updated = fields.Integer()
     shifts_created = fields.Integer()
     shifts_updated = fields.Integer()
+    tier_warnings = fields.List(fields.String(), metadata={
+        "description": "Per network in the file: booked visits its tier rules now leave with "
+                       "nobody on the roster (hazard H-232)"})
 
 
 # --- Visits: /api/visits ---------------------------------------------------------------------

@@ -35,6 +35,8 @@ def roster_import(path: str) -> None:
         f"staff: {summary.staff_created} new, {summary.staff_updated} updated; "
         f"shifts: {summary.shifts_created} new, {summary.shifts_updated} updated"
     )
+    for warning in summary.tier_warnings:
+        click.echo(f"Warning: {warning}", err=True)
 
 
 @roster.command("export")

@@ -110,7 +110,7 @@ def build_problem(
             sa.select(Patient).where(Patient.id.in_({v.patient_id for v in visits}))
         )
     }
-    shifts = _shifts(session, network_id, now, end)
+    shifts = rostered_shifts(session, network_id, now, end)
     staff = {
         s.id: s
         for s in session.scalars(sa.select(Staff).where(Staff.id.in_({h.staff_id for h in shifts})))
@@ -120,7 +120,7 @@ def build_problem(
     last_seen = _last_completed(session, {h.staff_id for h in shifts}, now)
     history = _previous_carers(session, {v.patient_id for v in visits})
 
-    away = _absences(session, {h.staff_id for h in shifts}, now, end)
+    away = absences_of(session, {h.staff_id for h in shifts}, now, end)
     # Who serves whom by risk tier (issue 17): a worker's network's rules, as an eligibility
     # group on each visit and the groups each shift serves (routing knows no tiers).
     rules = strata.rules_by_network(session)
@@ -138,7 +138,7 @@ def build_problem(
             (lat, lon), _ = last_seen[shift.staff_id]
             start_loc = location(lat, lon)
         finish = min(shift.ends_at, shift.sick_from or shift.ends_at)
-        free_at, finish, off = _around_absences(away.get(shift.staff_id, []), free_at, finish)
+        free_at, finish, off = around_absences(away.get(shift.staff_id, []), free_at, finish)
         if free_at >= finish:
             continue
         sid = str(shift.id)
@@ -370,9 +370,11 @@ def _partners_elsewhere(session: so.Session, visits: list[Visit]) -> list[Visit]
         .order_by(Visit.deadline, Visit.id)))
 
 
-def _shifts(
+def rostered_shifts(
     session: so.Session, network_id: int | None, now: datetime, end: datetime
 ) -> list[Shift]:
+    """Field staff's shifts overlapping ``now``-``end`` (active staff; one network's or all):
+    the roster the planner plans on, also read by the tier cover check (H-232-C2)."""
     stmt = (
         sa.select(Shift)
         .join(Staff, Staff.id == Shift.staff_id)
@@ -389,7 +391,7 @@ def _shifts(
     return list(session.scalars(stmt))
 
 
-def _absences(session: so.Session, staff_ids: set[int], now: datetime, end: datetime
+def absences_of(session: so.Session, staff_ids: set[int], now: datetime, end: datetime
               ) -> dict[int, list[tuple[datetime, datetime]]]:
     """Absences not cancelled of these workers in the horizon (dispatch.services.absence)."""
     out: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
@@ -401,7 +403,7 @@ def _absences(session: so.Session, staff_ids: set[int], now: datetime, end: date
     return out
 
 
-def _around_absences(
+def around_absences(
     away: list[tuple[datetime, datetime]], free_at: datetime, finish: datetime,
 ) -> tuple[datetime, datetime, list[tuple[datetime, datetime]]]:
     """The working window without the worker's absences: one covering the start moves the

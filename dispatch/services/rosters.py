@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import orm as so
 import rosters
 from dispatch.errors import InvalidInput
 from dispatch.models import Network, Shift, Staff, StaffBase
+from dispatch.services import tier_cover
 from rosters import RosterImportError, parse_roster_csv
 from routing.geocoding import load_outcodes
 
@@ -29,6 +30,9 @@ class ImportSummary:
     staff_updated: int
     shifts_created: int
     shifts_updated: int
+    #: Per network the file touched, booked visits its tier rules now leave with nobody on
+    #: the roster (H-232-C2, :func:`dispatch.services.tier_cover.summary`), in words.
+    tier_warnings: tuple[str, ...] = ()
 
 
 def line_errors_to_dict(errors: Any) -> dict[str, list[str]]:
@@ -57,7 +61,20 @@ def import_roster_csv(session: so.Session, *, text: str, now: datetime) -> Impor
     lines = _first_lines(text)
     networks = _resolve_networks(session, roster, lines)
     bases = _resolve_bases(session, roster, lines)
-    return _store(session, roster, networks, bases, now)
+    summary = _store(session, roster, networks, bases, now)
+    return replace(summary, tier_warnings=_tier_warnings(session, networks, now))
+
+
+def _tier_warnings(session: so.Session, networks: dict[str, int], now: datetime
+                   ) -> tuple[str, ...]:
+    """The tier cover check of every network in the file, after the import (H-232-C2)."""
+    warnings = []
+    for network in session.scalars(sa.select(Network).where(
+            Network.id.in_(set(networks.values()))).order_by(Network.name)):
+        sentence = tier_cover.summary(tier_cover.check(session, network_id=network.id, now=now))
+        if sentence:
+            warnings.append(f"{network.name}: {sentence}")
+    return tuple(warnings)
 
 
 def _first_lines(text: str) -> dict[str, int]:

@@ -6,6 +6,11 @@ validated, audited as ``set_tier_rules``), so the page and the API cannot disagr
 valid; the service's errors go back next to their fields and into the NHS.UK error summary.
 Only what differs from the seeds' defaults is stored, so a network that keeps a default keeps
 following it.
+
+The page also shows the network's tier cover over the coming week (H-232-C2,
+:mod:`dispatch.services.tier_cover`): booked visits only the rules keep from everyone on the
+roster (a warning, also in the message after saving) and the hours when a skill on shift is
+held only by workers who may not serve some tiers.
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ from dispatch.models import Network
 from dispatch.models.vocab import RISK_TIERS
 from dispatch.permissions import PERMISSIONS
 from dispatch.request_clock import now
-from dispatch.services import strata
-from dispatch.web.common import bp
+from dispatch.services import strata, tier_cover
+from dispatch.web.common import bp, clock
+from triage.timing import local
 
 TIER_LABELS = {t: strata.TIER_WORDS[t][:1].upper() + strata.TIER_WORDS[t][1:]
                for t in RISK_TIERS}
@@ -83,10 +89,33 @@ def _form_for(rules: strata.TierRules) -> TierRulesForm:
 def _render(network: Network, form: TierRulesForm, *, errors: list[dict[str, str]] | None = None,
             status: int = 200) -> ResponseReturnValue:
     rules = strata.rules_from(network.tier_rules)
+    cover = tier_cover.check(get_session(), network_id=network.id, now=now())
     return render_template(
         "networks/tier_rules.html", network=network, rules=strata.in_words(rules),
         customised=set((network.tier_rules or {}).keys()), form=form, tiers=RISK_TIERS,
-        tier_labels=TIER_LABELS, can_change=_can_change(), errors=errors or []), status
+        tier_labels=TIER_LABELS, can_change=_can_change(), errors=errors or [], cover=cover,
+        gap_rows=_gap_rows(cover), may_open=current_actor().covers(network.id),
+        tier_words=strata.TIER_WORDS), status
+
+
+def _gap_rows(cover: tier_cover.TierCover) -> list[dict[str, Any]]:
+    """The gaps grouped by skill and tiers, longest first: hours in all, on how many days,
+    and each stretch ("Tue 08:00 to Tue 22:00")."""
+    groups: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
+    for gap in cover.gaps:
+        groups.setdefault((gap.skill, gap.tiers), []).append(gap)
+    rows = []
+    for (skill, tiers), gaps in groups.items():
+        minutes = sum(g.minutes for g in gaps)
+        rows.append({
+            "skill": skill.replace("_", " ").capitalize(),
+            "tiers": strata.tier_list(frozenset(tiers)),
+            "hours": f"{minutes / 60:.1f}".removesuffix(".0"),
+            "days": len({local(g.start).date() for g in gaps}),
+            "times": [f"{clock(g.start, cover.start)} to {clock(g.end, cover.start)}"
+                      for g in gaps],
+            "minutes": minutes})
+    return sorted(rows, key=lambda r: (-r["minutes"], r["skill"]))
 
 
 @bp.get("/tier-rules")
@@ -142,7 +171,9 @@ def tier_rules_save(network_id: int) -> ResponseReturnValue:
         _put_errors(form, exc.errors)
         return _render(_network(network_id), form, errors=forms.error_list(form), status=422)
     session.commit()
-    flash(f"Tier rules for {network.name} saved; the planner uses them from its next run")
+    message = f"Tier rules for {network.name} saved; the planner uses them from its next run"
+    warning = tier_cover.summary(tier_cover.check(session, network_id=network.id, now=now()))
+    flash(f"{message}. Warning: {warning}: see below" if warning else message)
     return redirect(url_for("web.tier_rules_page", network_id=network.id), code=303)
 
 

@@ -81,6 +81,18 @@ def _seed(session: Any) -> dict[str, int]:
     session.add(m.Shift(code="sh-ks1", staff_id=fulham.id, base_id=south_base.id,
                         starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=7)))
     ids["south"] = south.id
+    # Tier cover (H-232-C2): a low-risk patient's personal care, which only Kensington South's
+    # hybrid worker holds on shift, and the seeds' rules keep her to the top two tiers.
+    hana = f.staff(session, code="ks-hw", name="Hana South", role="hybrid_worker",
+                   skills=["personal_care"], phone="+447700900151", network_id=south.id,
+                   base_id=south_base.id)
+    session.add(m.Shift(code="sh-ks-hw", staff_id=hana.id, base_id=south_base.id,
+                        starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=7)))
+    low = f.patient(session, nhs_number="9434765099", lat=51.49, lon=-0.19,
+                    network_id=south.id, family_name="Lowtier", risk_tier="low")
+    f.visit(session, f.referral(session, low.id, network_id=south.id).id, low.id,
+            reference="T001", network_id=south.id, category="response_24h", priority=3,
+            skills=["personal_care"], earliest_start=now, deadline=now + timedelta(hours=6))
     numbers = iter(("9434765005", "9434765013", "9434765021", "9434765048", "9434765056",
                     "9434765064", "9434765072", "9434765080"))
     for n, kind in enumerate(("desktop", "phone")):
@@ -249,9 +261,12 @@ def test_manager_changes_tier_rules_on_a_page(
     page: Any, blocked: Blocked, warnings_server: tuple[str, dict[str, int]],
     size: tuple[int, int],
 ) -> None:
-    """Mo opens Kensington South's rules from the list, sends a priority the service refuses
-    (an altered radio value): the error is on that tier's radios and in the summary; then
-    lets hybrid workers serve moderate risk too, and the rules in words say so."""
+    """Mo opens Kensington South's rules from the list and is warned that visit T001 (a
+    low-risk patient's personal care, only the hybrid worker holds it) has nobody under the
+    rules, with the personal care gap folded away; sends a priority the service refuses (an
+    altered radio value): the error is on that tier's radios and in the summary; then lets
+    hybrid workers serve moderate risk too, and the rules in words say so (T001 is still
+    warned of: low risk is not in the change)."""
     from tests.browser.axe import serve_axe
 
     base, ids = warnings_server
@@ -263,7 +278,17 @@ def test_manager_changes_tier_rules_on_a_page(
     _fits(page, size[0])
     with page.expect_navigation():
         page.get_by_role("link", name="View or change the tier rules for Kensington South").click()
+    warning = page.locator("#tier-at-risk")
+    assert "Visit T001 (24-hour, low risk" in warning.inner_text()
+    assert "only hybrid workers on shift hold personal care" in warning.inner_text()
+    gap = page.locator("#tier-gaps details").first
+    # (the desktop run lets hybrid workers serve moderate risk: the phone run starts there)
+    assert "low and very low risk patients, 7 hours on 1 day" in gap.inner_text()
+    assert gap.inner_text().startswith("Personal care: nobody for ")
+    gap.locator("summary").click()
+    assert gap.locator(".nhsuk-details__text").is_visible()
     problems += _axe(page, f"tier rules page {kind}")
+    _fits(page, size[0])
     page.evaluate("document.querySelector('input[name=priority_moderate][value=\"5\"]')"
                   ".value = '3'")
     with page.expect_navigation():
@@ -279,7 +304,9 @@ def test_manager_changes_tier_rules_on_a_page(
     page.locator("input[name=priority_moderate][value='5']").check()
     with page.expect_navigation():
         page.get_by_role("button", name="Save the tier rules").click()
-    assert "Tier rules for Kensington South saved" in page.locator(".app-flash").inner_text()
+    flash = page.locator(".app-flash").inner_text()
+    assert "Tier rules for Kensington South saved" in flash
+    assert "Warning: 1 booked visit (T001) has nobody" in flash
     assert "Hybrid workers are sent to very high, high and moderate risk patients only" in \
         page.locator("#rules-in-words").inner_text()
     problems += _axe(page, f"tier rules saved {kind}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -39,11 +40,35 @@ def test_roster_import_api_stores_staff_and_shifts(
                            headers={**token_for("coordinator"), "Content-Type": "text/csv"})
     assert response.status_code == 200, response.json
     assert response.json == {"staff_created": 2, "staff_updated": 0,
-                             "shifts_created": 2, "shifts_updated": 0}
+                             "shifts_created": 2, "shifts_updated": 0, "tier_warnings": []}
     nurse = session.scalar(sa.select(m.Staff).where(m.Staff.code == "dn-1"))
     assert nurse is not None and nurse.phone == "+447700900101"
     shift = session.scalar(sa.select(m.Shift).where(m.Shift.code == "sh-1"))
     assert shift is not None and len(shift.breaks) == 1
+
+
+@pytest.mark.safety("H-232")
+def test_roster_import_warns_when_the_tier_rules_leave_a_booked_visit_with_nobody(
+    client: FlaskClient, token_for: Callable[..., dict[str, str]], session: so.Session
+) -> None:
+    """A moderate-risk patient's 24-hour personal care at 15:00-20:00: the file rosters only a
+    hybrid worker with personal care (who serves very high and high risk by the seeds'
+    defaults), so the import succeeds and says the visit has nobody (H-232-C2)."""
+    net = f.network(session)
+    patient = f.patient(session, network_id=net.id, risk_tier="moderate")
+    ref = f.referral(session, patient.id, network_id=net.id)
+    f.visit(session, ref.id, patient.id, reference="2001", network_id=net.id,
+            skills=["personal_care"], category="response_24h", priority=3,
+            earliest_start=f.NOW + timedelta(hours=6), deadline=f.NOW + timedelta(hours=11))
+    session.commit()
+
+    response = client.post("/api/rosters/import", data=GOOD.encode(),
+                           headers={**token_for("coordinator"), "Content-Type": "text/csv"})
+
+    assert response.status_code == 200, response.json
+    assert response.json["tier_warnings"] == [
+        f"{net.name}: 1 booked visit (2001) has nobody on the roster allowed to serve it "
+        "under these tier rules"]
 
 
 def test_roster_import_bad_lines_change_nothing(

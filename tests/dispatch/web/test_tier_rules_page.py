@@ -12,6 +12,7 @@ from sqlalchemy import orm as so
 
 from dispatch import models as m
 from tests.dispatch import factories as f
+from tests.dispatch.planning.test_planning import world  # noqa: F401  (fixture)
 from tests.dispatch.web.test_web_day import office_client
 
 DEFAULT_FORM = {"hybrid_tiers": ["very_high", "high"],
@@ -95,3 +96,49 @@ def test_coordinators_read_the_rules_but_only_managers_change_them(
     assert "Only a manager can change these rules" in html and "tier-rules-form" not in html
     assert client.get("/tier-rules").status_code == 200
     assert client.post(f"/networks/{net.id}/tier-rules", data=_form()).status_code == 403
+
+
+@pytest.mark.safety("H-232")
+def test_page_warns_of_booked_visits_the_rules_keep_from_everyone(
+        app: Flask, session: so.Session, world: dict[str, Any]) -> None:  # noqa: F811
+    """World visit 1002 (personal care, only the hybrid worker holds it) for a moderate-risk
+    patient: the page warns with the visit and the reason, and lists personal care as a gap
+    for the lower tiers; saving rules that let hybrid workers serve moderate risk says in its
+    message what is still at risk (nothing) and the warning goes."""
+    world["patients"][1].risk_tier = "moderate"
+    session.commit()
+    net = world["network"]
+    client, _ = office_client(app, session, "manager")
+
+    html = client.get(f"/networks/{net.id}/tier-rules").get_data(as_text=True)
+
+    assert 'id="tier-at-risk"' in html and "Visits nobody may serve under these rules" in html
+    assert "Visit 1002</a> (24-hour, moderate risk" in html
+    assert "only hybrid workers on shift hold personal care" in html
+    assert "Personal care: nobody for moderate, low and very low risk patients, 6 hours on 1 day" \
+        in html
+
+    saved = client.post(f"/networks/{net.id}/tier-rules", data=_form(
+        hybrid_tiers=["very_high", "high", "moderate"]), follow_redirects=True)
+    after = saved.get_data(as_text=True)
+    assert "Visits nobody may serve" not in after and "Warning:" not in after
+    assert "No booked visit in this time is kept from everyone" in after
+
+
+def test_saving_rules_that_leave_a_visit_with_nobody_says_so_in_the_message(
+        app: Flask, session: so.Session, world: dict[str, Any]) -> None:  # noqa: F811
+    """The rules are saved (the manager decides), and the message names what is at risk."""
+    world["patients"][1].risk_tier = "high"
+    session.commit()
+    net = world["network"]
+    client, _ = office_client(app, session, "manager")
+    assert "Visits nobody may serve" not in client.get(
+        f"/networks/{net.id}/tier-rules").get_data(as_text=True)
+
+    saved = client.post(f"/networks/{net.id}/tier-rules",
+                        data=_form(hybrid_tiers=["very_high"]), follow_redirects=True)
+
+    html = saved.get_data(as_text=True)
+    assert "saved; the planner uses them from its next run. Warning: 1 booked visit (1002) " \
+           "has nobody on the roster allowed to serve it under these tier rules" in html
+    assert "Visits nobody may serve under these rules" in html
