@@ -61,7 +61,7 @@ case "${1:-}" in
     step "ruff"
     .venv/bin/ruff check dispatch triage routing rosters tests benchmarks migrations docs wsgi.py
     step "mypy"
-    .venv/bin/mypy dispatch triage routing rosters
+    .venv/bin/mypy --explicit-package-bases dispatch triage routing rosters benchmarks
     step "import contracts (lint-imports; pyproject.toml [tool.importlinter])"
     .venv/bin/lint-imports --no-cache --no-logo
     step "pytest (one process a core; PYTEST_WORKERS=0 runs in this one)"

@@ -120,9 +120,10 @@ def table(label: str, results: dict[str, dict[str, list[float] | int]]) -> float
     for path, r in results.items():
         wall, cpu, ref = (sorted(r[k]) for k in ("wall", "cpu", "ref"))  # type: ignore[arg-type]
         p95 = percentile(wall, 0.95)
+        size = r["size"]
+        kib = size // 1024 if isinstance(size, int) else 0
         print(f"| GET {path} | {statistics.median(wall):.1f} | {p95:.1f} | "
-              f"{percentile(cpu, 0.95):.1f} | {p95 / percentile(ref, 0.95):.0f} | "
-              f"{int(r['size']) // 1024} |")
+              f"{percentile(cpu, 0.95):.1f} | {p95 / percentile(ref, 0.95):.0f} | {kib} |")
         if path == PATHS[0]:
             verdict = p95
     return verdict

@@ -22,6 +22,7 @@ import random
 import statistics
 import time
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from routing.checker import check_plan, lateness_of
@@ -38,7 +39,8 @@ def instance(patients: int, carers: int, seed: int) -> RoutingProblem:
     points = [(SIDE / 2, SIDE / 2)] + [
         (rng.uniform(0, SIDE), rng.uniform(0, SIDE)) for _ in range(patients)
     ]
-    travel = [[math.ceil(math.dist(a, b)) for b in points] for a in points]
+    travel = np.array([[math.ceil(math.dist(a, b)) for b in points] for a in points],
+                      dtype=np.int64)
     visits: list[Visit] = []
     links: list[Link] = []
     for k in range(patients):
@@ -73,57 +75,57 @@ def exact(problem: RoutingProblem, seconds: float) -> tuple[int, bool]:
     nodes = range(n + 1)  # 0 = base
     loc = [0] + [v.location for v in problem.visits]
     dur = [0] + [v.duration for v in problem.visits]
-    start = [model.NewIntVar(0, DAY, f"t{i}") for i in nodes]
-    late = [model.NewIntVar(0, DAY, f"l{i}") for i in nodes]
-    largest = model.NewIntVar(0, DAY, "max")
+    start = [model.new_int_var(0, DAY, f"t{i}") for i in nodes]
+    late = [model.new_int_var(0, DAY, f"l{i}") for i in nodes]
+    largest = model.new_int_var(0, DAY, "max")
     on = {}
     arcs_cost = []
     for k in range(len(problem.shifts)):
         arcs = []
         for i in nodes:
-            on[k, i] = model.NewBoolVar(f"y{k},{i}")
-            arcs.append((i, i, on[k, i].Not()))  # i not on k's tour (0: k unused)
+            on[k, i] = model.new_bool_var(f"y{k},{i}")
+            arcs.append((i, i, ~on[k, i]))  # i not on k's tour (0: k unused)
         for i in nodes:
             for j in nodes:
                 if i == j:
                     continue
-                x = model.NewBoolVar(f"x{k},{i},{j}")
+                x = model.new_bool_var(f"x{k},{i},{j}")
                 arcs.append((i, j, x))
                 arcs_cost.append(int(problem.travel[loc[i], loc[j]]) * x)
                 if j:
                     base_ready = 0 if i == 0 else None
                     if base_ready is None:
-                        model.Add(start[j] >= start[i] + dur[i] + int(
-                            problem.travel[loc[i], loc[j]])).OnlyEnforceIf(x)
+                        model.add(start[j] >= start[i] + dur[i] + int(
+                            problem.travel[loc[i], loc[j]])).only_enforce_if(x)
                     else:
-                        model.Add(start[j] >= int(problem.travel[0, loc[j]])).OnlyEnforceIf(x)
+                        model.add(start[j] >= int(problem.travel[0, loc[j]])).only_enforce_if(x)
         for i in range(1, n + 1):
-            model.AddImplication(on[k, i], on[k, 0])
-        model.AddCircuit(arcs)
+            model.add_implication(on[k, i], on[k, 0])
+        model.add_circuit(arcs)
     for i in range(1, n + 1):
-        model.AddExactlyOne(on[k, i] for k in range(len(problem.shifts)))
+        model.add_exactly_one(on[k, i] for k in range(len(problem.shifts)))
         visit = problem.visits[i - 1]
-        model.Add(start[i] >= visit.earliest)
-        model.Add(late[i] >= start[i] - visit.deadline)
-        model.Add(largest >= late[i])
+        model.add(start[i] >= visit.earliest)
+        model.add(late[i] >= start[i] - visit.deadline)
+        model.add(largest >= late[i])
     index = {v.id: i + 1 for i, v in enumerate(problem.visits)}
     for link in problem.links:
         a, b = index[link.first], index[link.second]
-        model.Add(start[b] - start[a] >= link.min_gap)
-        model.Add(start[b] - start[a] <= link.max_gap)
+        model.add(start[b] - start[a] >= link.min_gap)
+        model.add(start[b] - start[a] <= link.max_gap)
         for k in range(len(problem.shifts)):
             if link.workers == "different":
-                model.Add(on[k, a] + on[k, b] <= 1)
+                model.add(on[k, a] + on[k, b] <= 1)
             elif link.workers == "same":
-                model.Add(on[k, a] == on[k, b])
-    model.Minimize(sum(arcs_cost) + sum(late) + largest)
+                model.add(on[k, a] == on[k, b])
+    model.minimize(sum(arcs_cost) + sum(late) + largest)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = seconds
     solver.parameters.num_workers = 2
-    status = solver.Solve(model)
+    status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return -1, False
-    return round(solver.ObjectiveValue()), status == cp_model.OPTIMAL
+    return round(solver.objective_value), status == cp_model.OPTIMAL
 
 
 def main() -> None:

@@ -247,7 +247,7 @@ def sample_patients(database: Database, register: int, n: int,
         rows = session.execute(sa.select(Patient.nhs_number, Patient.family_name,
                                          Patient.date_of_birth, Patient.network_id)
                                .where(Patient.id.in_(ids))).all()
-    return [(str(r[0]), r[1], r[2].isoformat(), int(r[3])) for r in rows]
+    return [(str(r[0]), r[1], r[2].isoformat(), int(r[3] or 0)) for r in rows]
 
 
 def measure_api(api: Api, patients: Sequence[tuple[str, str, str, int]], network_ids:

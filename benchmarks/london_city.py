@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -118,6 +118,11 @@ class City:
     networks: tuple[CityNetwork, ...]
     shifts: tuple[CityShift, ...]
     visits: tuple[CityVisit, ...]
+
+
+def _table(model: type) -> sa.Table:
+    """A mapped class's table, typed as one (``__table__`` is typed as any FromClause)."""
+    return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]
 
 
 def read_districts(path: Path = DATA) -> list[District]:
@@ -342,24 +347,24 @@ def load_city(engine: sa.Engine, city: City) -> dict[str, int]:
         for n in city.networks:
             # The district table has no borough column: each network takes one of London's
             # 33 (dispatch.models.vocab.BOROUGHS, the schema's check) in turn, a label only.
-            ids[n.code] = conn.execute(sa.insert(Network.__table__).values(
+            ids[n.code] = conn.execute(sa.insert(_table(Network)).values(
                 code=n.code, name=n.name, borough=BOROUGHS[len(ids) % len(BOROUGHS)],
                 on_call_phone=None,
-            ).returning(Network.__table__.c.id)).scalar_one()
-        base_ids = {n.code: conn.execute(sa.insert(StaffBase.__table__).values(
+            ).returning(_table(Network).c.id)).scalar_one()
+        base_ids = {n.code: conn.execute(sa.insert(_table(StaffBase)).values(
             code=f"B-{n.code}"[:32], name=f"{n.name[:100]} base", network_id=ids[n.code],
             postcode=f"{n.districts[0].outcode} 1AA", lat=round(n.lat, 6), lon=round(n.lon, 6),
-        ).returning(StaffBase.__table__.c.id)).scalar_one() for n in city.networks}
+        ).returning(_table(StaffBase).c.id)).scalar_one() for n in city.networks}
         staff_rows = [{
             "code": f"S{i:05d}", "name": f"Worker {i}", "role": s.role,
             "skills": list(SKILLS[s.role]), "phone": f"+447700{i:06d}",
             "network_id": ids[s.network_code], "base_id": base_ids[s.network_code],
             "travel_mode": "car", "active": True, "created_at": now,
         } for i, s in enumerate(city.shifts)]
-        conn.execute(sa.insert(Staff.__table__), staff_rows)
+        conn.execute(sa.insert(_table(Staff)), staff_rows)
         staff_ids = {code: pk for code, pk in conn.execute(
-            sa.select(Staff.__table__.c.code, Staff.__table__.c.id))}
-        conn.execute(sa.insert(Shift.__table__), [{
+            sa.select(_table(Staff).c.code, _table(Staff).c.id))}
+        conn.execute(sa.insert(_table(Shift)), [{
             "code": s.code, "staff_id": staff_ids[f"S{i:05d}"],
             "base_id": base_ids[s.network_code], "starts_at": s.starts_at, "ends_at": s.ends_at,
             "breaks": [{"start": s.break_start.isoformat(),
@@ -384,7 +389,7 @@ def load_register(engine: sa.Engine, *, city: City, network_ids: dict[str, int],
         finally:
             raw.close()
         return
-    table = Patient.__table__
+    table = _table(Patient)
     with engine.begin() as conn:
         chunk: list[dict[str, Any]] = []
         for row in iter_register(seed=city.seed, city=city, network_ids=network_ids,
@@ -409,8 +414,8 @@ def load_day(engine: sa.Engine, *, city: City, network_ids: dict[str, int]) -> i
             wanted[network_ids[v.network_code]] += 1
         for nid, n in wanted.items():
             by_network[nid] = list(conn.execute(
-                sa.select(Patient.__table__.c.id).where(Patient.__table__.c.network_id == nid)
-                .order_by(Patient.__table__.c.id).limit(max(1, 2 * n))).scalars())
+                sa.select(_table(Patient).c.id).where(_table(Patient).c.network_id == nid)
+                .order_by(_table(Patient).c.id).limit(max(1, 2 * n))).scalars())
         referrals, visits = [], []
         for i, v in enumerate(city.visits):
             nid = network_ids[v.network_code]
@@ -428,11 +433,11 @@ def load_day(engine: sa.Engine, *, city: City, network_ids: dict[str, int]) -> i
                 "category": v.category, "skills": [v.skill], "duration_minutes": v.duration,
                 "earliest_start": v.opens, "deadline": v.deadline, "priority": v.priority,
                 "status": "unassigned", "created_at": now, "updated_at": now})
-        conn.execute(sa.insert(Referral.__table__), referrals)
+        conn.execute(sa.insert(_table(Referral)), referrals)
         ref_ids = {key: pk for key, pk in conn.execute(
-            sa.select(Referral.__table__.c.external_id, Referral.__table__.c.id)
-            .where(Referral.__table__.c.external_id.like("london-%")))}
+            sa.select(_table(Referral).c.external_id, _table(Referral).c.id)
+            .where(_table(Referral).c.external_id.like("london-%")))}
         for i, row in enumerate(visits):
             row["referral_id"] = ref_ids[referrals[i]["external_id"]]
-        conn.execute(sa.insert(Visit.__table__), visits)
+        conn.execute(sa.insert(_table(Visit)), visits)
     return len(visits)

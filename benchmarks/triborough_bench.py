@@ -59,7 +59,7 @@ class RecordingTravel(GeodesicTravelTime):
 
     points: list[tuple[float, float]] = []
 
-    def matrix(self, origins, destinations, mode="car"):  # type: ignore[no-untyped-def]
+    def matrix(self, origins, destinations, mode="car"):
         self.points = list(origins)
         return super().matrix(origins, destinations, mode)
 
@@ -147,7 +147,7 @@ def make_day(url: str, *, visits: int, seed: int, day: datetime) -> None:
     engine.dispose()
 
 
-def _pick(rng: random.Random) -> tuple:  # type: ignore[type-arg]
+def _pick(rng: random.Random) -> tuple:
     roll, acc = rng.random(), 0.0
     for item in MIX:
         acc += item[1]
