@@ -120,9 +120,12 @@ def _gap_rows(cover: tier_cover.TierCover) -> list[dict[str, Any]]:
 
 @bp.get("/tier-rules")
 def tier_rules_index() -> ResponseReturnValue:
-    """Every network's rules in words, each with a link to its page."""
-    networks = get_session().scalars(sa.select(Network).order_by(Network.name))
-    rows = [(n, strata.in_words(strata.rules_from(n.tier_rules)), bool(n.tier_rules))
+    """Every network's rules in words, each with a link to its page, and how many booked
+    visits its rules leave with nobody on the roster (H-232-C2)."""
+    session = get_session()
+    networks = session.scalars(sa.select(Network).order_by(Network.name)).all()
+    rows = [(n, strata.in_words(strata.rules_from(n.tier_rules)), bool(n.tier_rules),
+             len(tier_cover.check(session, network_id=n.id, now=now()).at_risk))
             for n in networks]
     return render_template("networks/tier_rules_index.html", rows=rows)
 

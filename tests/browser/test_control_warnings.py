@@ -274,6 +274,7 @@ def test_manager_changes_tier_rules_on_a_page(
     page.set_viewport_size({"width": size[0], "height": size[1]})
     serve_axe(page)
     _sign_in(page, base, "mo", "/tier-rules")
+    assert "nobody allowed to serve it" in page.locator('[data-at-risk="KC-S"]').inner_text()
     problems = _axe(page, f"/tier-rules {kind}")
     _fits(page, size[0])
     with page.expect_navigation():

@@ -110,6 +110,8 @@ def test_page_warns_of_booked_visits_the_rules_keep_from_everyone(
     net = world["network"]
     client, _ = office_client(app, session, "manager")
 
+    index = client.get("/tier-rules").get_data(as_text=True)
+    assert "1 booked visit with nobody allowed to serve it" in index
     html = client.get(f"/networks/{net.id}/tier-rules").get_data(as_text=True)
 
     assert 'id="tier-at-risk"' in html and "Visits nobody may serve under these rules" in html
@@ -123,6 +125,7 @@ def test_page_warns_of_booked_visits_the_rules_keep_from_everyone(
     after = saved.get_data(as_text=True)
     assert "Visits nobody may serve" not in after and "Warning:" not in after
     assert "No booked visit in this time is kept from everyone" in after
+    assert "with nobody allowed to serve" not in client.get("/tier-rules").get_data(as_text=True)
 
 
 def test_saving_rules_that_leave_a_visit_with_nobody_says_so_in_the_message(
