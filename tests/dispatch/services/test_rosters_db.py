@@ -136,6 +136,34 @@ def test_roster_cli_round_trip(cli_db: str, tmp_path: Path) -> None:
         (s.id, s.start, s.end, s.breaks) for s in original.shifts}
 
 
+def test_roster_cli_import_warns_of_visits_the_tier_rules_leave_with_nobody(
+        cli_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import succeeds (exit 0) and says on stderr which booked visit has nobody: a
+    moderate-risk patient's personal care, which only the imported hybrid worker holds."""
+    from dispatch.cli import roster as roster_cli
+    from dispatch.db import make_engine
+
+    engine = make_engine(cli_db)
+    with so.Session(engine) as session:
+        net = session.scalars(sa.select(m.Network)).one()
+        patient = f.patient(session, network_id=net.id, risk_tier="moderate")
+        ref = f.referral(session, patient.id, network_id=net.id)
+        f.visit(session, ref.id, patient.id, reference="2002", network_id=net.id,
+                skills=["personal_care"], category="response_24h", priority=3,
+                earliest_start=f.NOW + timedelta(hours=6), deadline=f.NOW + timedelta(hours=11))
+        session.commit()
+    engine.dispose()
+    monkeypatch.setattr(roster_cli, "now", lambda: f.NOW)  # the roster's day, not today
+    source = tmp_path / "in.csv"
+    source.write_text(GOOD)
+
+    result = CliRunner().invoke(main, ["roster", "import", str(source)])
+
+    assert result.exit_code == 0, result.output
+    assert "staff: 2 new" in result.stdout
+    assert "Warning: H&F North: 1 booked visit (2002) has nobody" in result.stderr
+
+
 def test_roster_cli_bad_file_exits_2(cli_db: str, tmp_path: Path) -> None:
     """A bad file prints each line's problem and exits 2."""
     source = tmp_path / "bad.csv"
