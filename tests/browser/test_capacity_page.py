@@ -8,17 +8,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
 from tests.browser.axe import serve_axe, violations
 from tests.browser.conftest import Blocked, _context
 from tests.browser.support import FIXED_NOW, settled
-from tests.dispatch.capacity.test_capacity import fake_player
-
-if TYPE_CHECKING:
-    from dispatch.simulation.types import SimulationConfig
+from tests.dispatch.capacity.test_capacity import declined_when_held_out, fake_player
 
 MANAGER, PASSWORD = "manager", "browser test password"
 SIZES = [(1280, 900), (390, 844)]
@@ -59,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int,
     with database.session_scope() as session:
         stopped_id = runs.create(session, now=now, requested_by=MANAGER, data={
             "date": "2026-12-01", "networks": ["HF-NORTH"], "days": 1}).id
-    runs.run_pending(database, clock=lambda: now, player=_declined_when_held_out())
+    runs.run_pending(database, clock=lambda: now, player=declined_when_held_out())
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -70,25 +67,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int,
         thread.join(timeout=10)
         httpd.server_close()
         database.dispose()
-
-
-def _declined_when_held_out() -> Any:
-    """HF-NORTH meets every 2-hour visit with two early nurses on the searched days, but each
-    held-out day misses one visit to a declined offer (not a staffing cause)."""
-    from dispatch.simulation.kpis import DECLINED
-
-    inner = fake_player({"HF-NORTH": 2})
-
-    def play(config: SimulationConfig) -> dict[str, Any]:
-        kpis = inner(config)
-        if config.seed >= 1000:  # a held-out day
-            block = kpis["networks"]["HF-NORTH"]
-            block["urgent_2h"]["met"] -= 1
-            block["missed_2h"] = [*block["missed_2h"],
-                                  {"hour": 10, "skills": [], "cause": DECLINED}]
-        return kpis
-
-    return play
 
 
 @pytest.fixture

@@ -71,6 +71,25 @@ def fake_player(needed: Mapping[str, int], *, flaky: Mapping[int, str] | None = 
     return play
 
 
+def declined_when_held_out(code: str = "HF-NORTH", needed: int = 2) -> Any:
+    """``fake_player({code: needed})``, but each held-out day also misses one visit to a
+    declined offer (not a staffing cause: no more staff would have prevented it)."""
+    from dispatch.simulation.kpis import DECLINED
+
+    inner = fake_player({code: needed})
+
+    def play(config: SimulationConfig) -> dict[str, Any]:
+        kpis = inner(config)
+        if config.seed >= 1000:  # a held-out day
+            block = kpis["networks"][code]
+            block["urgent_2h"]["met"] -= 1
+            block["missed_2h"] = [*block["missed_2h"],
+                                  {"hour": 10, "skills": [], "cause": DECLINED}]
+        return kpis
+
+    return play
+
+
 def early_nurses_at(rung: int) -> int:
     return 1 + sum(1 for step in LADDER[:rung] if step == ("early", "district_nurse"))
 

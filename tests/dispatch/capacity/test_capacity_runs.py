@@ -18,7 +18,7 @@ from dispatch.capacity import runs
 from dispatch.db import get_database
 from dispatch.models import CapacityPlan
 from dispatch.simulation.types import SimulationConfig
-from tests.dispatch.capacity.test_capacity import fake_player
+from tests.dispatch.capacity.test_capacity import declined_when_held_out, fake_player
 from tests.dispatch.web.test_web_day import office_client
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -228,23 +228,10 @@ def test_capacity_page_bad_target_is_422(app: Flask, session: so.Session) -> Non
 def test_capacity_page_says_why_no_staffing_was_confirmed(app: Flask, session: so.Session) -> None:
     """Held-out days missed only to a declined offer: the page says nothing met the target and
     why the search stopped there (not for want of staff), with the causes."""
-    from dispatch.simulation.kpis import DECLINED
-
-    inner = fake_player({"HF-NORTH": 2})
-
-    def declined(config: SimulationConfig) -> dict[str, Any]:
-        kpis = inner(config)
-        if config.seed >= 1000:  # a held-out day
-            block = kpis["networks"]["HF-NORTH"]
-            block["urgent_2h"]["met"] -= 1
-            block["missed_2h"] = [*block["missed_2h"],
-                                  {"hour": 10, "skills": [], "cause": DECLINED}]
-        return kpis
-
     client, _ = office_client(app, session, "manager")
     started = client.post("/capacity", data={"date": "2026-12-01", "network": "HF-NORTH",
                                              "target": "95", "days": "1", "seed": "3"})
-    _run_job(app, declined)
+    _run_job(app, declined_when_held_out())
 
     page = client.get(started.headers["Location"]).get_data(as_text=True)
     assert "No staffing met the target" in page

@@ -47,6 +47,17 @@ def test_roster_import_api_stores_staff_and_shifts(
     assert shift is not None and len(shift.breaks) == 1
 
 
+def _moderate_personal_care(session: so.Session, network_id: int, reference: str) -> None:
+    """A moderate-risk patient's 24-hour personal care, 15:00-20:00 on the roster's day (only
+    GOOD's hybrid worker holds personal care, and she serves very high and high risk)."""
+    patient = f.patient(session, network_id=network_id, risk_tier="moderate")
+    ref = f.referral(session, patient.id, network_id=network_id)
+    f.visit(session, ref.id, patient.id, reference=reference, network_id=network_id,
+            skills=["personal_care"], category="response_24h", priority=3,
+            earliest_start=f.NOW + timedelta(hours=6), deadline=f.NOW + timedelta(hours=11))
+    session.commit()
+
+
 @pytest.mark.safety("H-232")
 def test_roster_import_warns_when_the_tier_rules_leave_a_booked_visit_with_nobody(
     client: FlaskClient, token_for: Callable[..., dict[str, str]], session: so.Session
@@ -55,12 +66,7 @@ def test_roster_import_warns_when_the_tier_rules_leave_a_booked_visit_with_nobod
     hybrid worker with personal care (who serves very high and high risk by the seeds'
     defaults), so the import succeeds and says the visit has nobody (H-232-C2)."""
     net = f.network(session)
-    patient = f.patient(session, network_id=net.id, risk_tier="moderate")
-    ref = f.referral(session, patient.id, network_id=net.id)
-    f.visit(session, ref.id, patient.id, reference="2001", network_id=net.id,
-            skills=["personal_care"], category="response_24h", priority=3,
-            earliest_start=f.NOW + timedelta(hours=6), deadline=f.NOW + timedelta(hours=11))
-    session.commit()
+    _moderate_personal_care(session, net.id, "2001")
 
     response = client.post("/api/rosters/import", data=GOOD.encode(),
                            headers={**token_for("coordinator"), "Content-Type": "text/csv"})
@@ -146,12 +152,7 @@ def test_roster_cli_import_warns_of_visits_the_tier_rules_leave_with_nobody(
     engine = make_engine(cli_db)
     with so.Session(engine) as session:
         net = session.scalars(sa.select(m.Network)).one()
-        patient = f.patient(session, network_id=net.id, risk_tier="moderate")
-        ref = f.referral(session, patient.id, network_id=net.id)
-        f.visit(session, ref.id, patient.id, reference="2002", network_id=net.id,
-                skills=["personal_care"], category="response_24h", priority=3,
-                earliest_start=f.NOW + timedelta(hours=6), deadline=f.NOW + timedelta(hours=11))
-        session.commit()
+        _moderate_personal_care(session, net.id, "2002")
     engine.dispose()
     monkeypatch.setattr(roster_cli, "now", lambda: f.NOW)  # the roster's day, not today
     source = tmp_path / "in.csv"
