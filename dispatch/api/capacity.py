@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 from dispatch.api.schemas import StrictSchema
 from dispatch.auth import current_actor
 from dispatch.capacity import charts, runs
-from dispatch.capacity.search import ALL_NETWORKS
+from dispatch.capacity.search import ALL_NETWORKS, DEFAULT_HOLDOUT_MARGIN
 from dispatch.db import get_session
 from dispatch.errors import Conflict, NotFound
 from dispatch.jobs.wakeup import wake
@@ -46,6 +46,10 @@ class CapacityRequestSchema(StrictSchema):
                              validate=validate.Range(min=0, max=runs.MAX_HOLDOUT),
                              metadata={"description": "Held-out days (other seeds and dates) "
                                                       "the answer must meet too"})
+    holdout_margin = fields.Float(
+        load_default=DEFAULT_HOLDOUT_MARGIN, validate=validate.Range(min=0.0, max=0.5),
+        metadata={"description": "How far one held-out day may fall below the target when "
+                                 "the held-out days together meet it (0.03: 3 points)"})
     max_rounds = fields.Integer(load_default=runs.MAX_ROUNDS,
                                 validate=validate.Range(min=1, max=runs.MAX_ROUNDS))
 

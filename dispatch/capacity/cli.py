@@ -42,6 +42,9 @@ def capacity() -> None:
 @click.option("--holdout", type=int, default=2, show_default=True,
               help="Held-out days (other seeds and dates) the answer must also meet the target "
                    "on before it is recommended (0: none).")
+@click.option("--holdout-margin", type=float, default=0.03, show_default=True,
+              help="The held-out days together must meet the target and no one of them fall "
+                   "more than this below it (0: the target on every held-out day).")
 @click.option("--confidence", type=float, default=0.8, show_default=True,
               help="A network passes when the lower confidence bound of its compliance over "
                    "the searched days reaches the target, at this confidence (0: the share).")
@@ -55,14 +58,15 @@ def capacity() -> None:
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def plan_command(day: datetime, seed: int, target: float, networks: tuple[str, ...],
                  growth: float, mix_text: str | None, days: int, holdout: int,
-                 confidence: float, max_rounds: int, jobs: int | None, patients: int,
-                 as_json: bool, quiet: bool) -> None:
+                 holdout_margin: float, confidence: float, max_rounds: int,
+                 jobs: int | None, patients: int, as_json: bool, quiet: bool) -> None:
     """Search staffing (nurses and hybrid workers per shift pattern per network) by playing
     simulated days through the real planner and field model: each network's team is bisected
     on the searched days (--days), then the answer is played on held-out days (--holdout) it
     was not fitted to. Prints the cheapest staffing that met TARGET 2-hour compliance on every
-    day played, its cost per week, the compliance and utilisation it reached on the held-out
-    days, and the next-cheapest staffing that missed (and by how much).
+    searched day and over the held-out days (none of them more than --holdout-margin below),
+    its cost per week, the compliance and utilisation it reached on the held-out days, and
+    the next-cheapest staffing that missed (and by how much).
 
     The JSON is a staffing file: `dispatch simulate --staffing FILE` plays any other day with
     it. Progress goes to stderr. Exit status 1 when no staffing met the target, 2 on bad
@@ -79,7 +83,8 @@ def plan_command(day: datetime, seed: int, target: float, networks: tuple[str, .
                               networks=codes or ALL_NETWORKS, growth=growth, days=days,
                               max_rounds=max_rounds, patients=patients,
                               mix=parse_mix(mix_text), confidence=confidence,
-                              holdout=holdout, jobs=workers)
+                              holdout=holdout, holdout_margin=holdout_margin,
+                              jobs=workers)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -115,13 +120,17 @@ def summary(result: PlanResult) -> str:
              f"growth {req.growth:g}, mix {mixes.describe(req.mix)}, "
              f"{result.simulated_days} simulated days, {result.wall_seconds:.0f} s"]
     if best is None:
-        lines.append("No staffing met the target on every day played.")
+        lines.append("No staffing met the target on every searched day and on the held-out "
+                     "days.")
         if result.stopped:
             lines.append(f"Stopped: {result.stopped}")
     else:
         lines.append(f"Recommended: £{best.cost_per_week:,.0f} a week, 2-hour compliance "
                      f"{best.compliance:.1%} (worst {best.kind} day), {best.pooled:.1%} over "
                      f"those days, utilisation {best.utilisation:.1%}")
+        if best.margin and best.compliance < req.target:
+            lines.append(f"  (the held-out days together met {req.target:.0%}; the worst was "
+                         f"within {req.holdout_margin:.0%} of it, as allowed)")
         for code, team in best.staffing.to_json(req.networks)["networks"].items():
             parts = ", ".join(f"{p} " + " ".join(f"{n} {r.replace('_', ' ')}"
                                                    for r, n in roles.items())

@@ -22,6 +22,7 @@ from dispatch.capacity.search import (
     ALL_NETWORKS,
     DEFAULT_DAYS,
     DEFAULT_HOLDOUT,
+    DEFAULT_HOLDOUT_MARGIN,
     DayPlayer,
     PlanRequest,
     plan,
@@ -60,6 +61,7 @@ def request_of(data: Mapping[str, Any]) -> PlanRequest:
         errors["networks"] = [f"unknown network {', '.join(unknown)}"]
     days, rounds = int(data.get("days", DEFAULT_DAYS)), int(data.get("max_rounds", MAX_ROUNDS))
     holdout = int(data.get("holdout", DEFAULT_HOLDOUT))
+    margin = float(data.get("holdout_margin", DEFAULT_HOLDOUT_MARGIN))
     if not 1 <= days <= MAX_DAYS:
         errors["days"] = [f"must be 1-{MAX_DAYS}"]
     if not 0 <= holdout <= MAX_HOLDOUT:
@@ -74,13 +76,15 @@ def request_of(data: Mapping[str, Any]) -> PlanRequest:
     target, growth = float(data.get("target", 0.95)), float(data.get("growth", 1.0))
     if not 0 < target <= 1:
         errors["target"] = ["must be above 0 and at most 1"]
+    elif not 0 <= margin < target:
+        errors["holdout_margin"] = ["must be at least 0 and below the target"]
     if not 0 < growth <= 5:
         errors["growth"] = ["must be above 0 and at most 5"]
     if errors:
         raise InvalidInput("invalid capacity plan request", errors=errors)
     return PlanRequest(day=day, seed=int(data.get("seed", 1)), target=target,
                        networks=networks, growth=growth, days=days, max_rounds=rounds,
-                       mix=mix, holdout=holdout)
+                       mix=mix, holdout=holdout, holdout_margin=margin)
 
 
 def mix_of(value: Any) -> mixes.Mix | None:
@@ -102,6 +106,7 @@ def create(session: so.Session, *, data: Mapping[str, Any], now: datetime,
                            "target": request.target, "networks": list(request.networks),
                            "growth": request.growth, "days": request.days,
                            "max_rounds": request.max_rounds, "holdout": request.holdout,
+                           "holdout_margin": request.holdout_margin,
                            "mix": mixes.to_json(request.mix)})
     session.add(row)
     session.flush()

@@ -32,11 +32,16 @@ How it searches (H-230-C2: a recommendation must hold on days it did not search)
   ladder for nothing. The held-out days still have to meet the target.
 - **Held-out days** (``holdout``, default 2): the staffing made of each network's lowest passing
   rung is then played on days it was not searched on (other seeds, other dates: seeds
-  ``seed+1000+...``, dates a week apart). It is recommended only if the target held on every
-  held-out day; if not, each network that missed a visit there for want of staff (a cause in
+  ``seed+1000+...``, dates a week apart). It is recommended only if the held-out days
+  together met the target and no held-out day fell more than ``holdout_margin`` below it
+  (default 3 points, :data:`DEFAULT_HOLDOUT_MARGIN`: the check the issue makes of a
+  recommendation on unseen days; with about 40 2-hour visits a day, one unanswered offer is
+  2.5 points). If not, each network that missed a visit there for want of staff (a cause in
   ``dispatch.simulation.kpis.STAFFING_CAUSES``: planned late, never placed, not reached,
   delayed in the field; not a declined or unanswered offer, sickness or a missing skill)
-  goes one rung up and the new staffing is played on fresh held-out days (at most
+  gets one worker of the role and on the pattern each such miss needed (:func:`role_for`
+  its skills, :func:`pattern_for` the hour it came in; not the ladder's next rung, which may
+  add the wrong role), and the new staffing is played on fresh held-out days (at most
   :data:`MAX_CONFIRMS` times). With no such network the search stops and says why
   (``stopped``): buying staff for a declined offer only raised the cost.
 - **Parallel days.** The days of one round are independent: with ``jobs`` > 1 they play in
@@ -101,8 +106,14 @@ DEFAULT_ROUNDS: Final = 8
 DEFAULT_PATIENTS: Final = 20_000
 DEFAULT_CONFIDENCE: Final = 0.8
 DEFAULT_HOLDOUT: Final = 2
-#: At most this many held-out confirmations (each after moving the networks that missed).
-MAX_CONFIRMS: Final = 3
+#: How far below the target one held-out day may fall when the held-out days together meet
+#: it: the issue's own check of a recommendation on unseen days ("within 3 points of the
+#: target"). With 40 2-hour visits a day one unanswered offer is 2.5 points, so "the target on
+#: every unseen day" would make no staffing recommendable (session 11: the demo team itself,
+#: 99 shifts, met 92.1 % and 93.2 % on two held-out days).
+DEFAULT_HOLDOUT_MARGIN: Final = 0.03
+#: At most this many held-out confirmations (each after adding the workers the misses needed).
+MAX_CONFIRMS: Final = 4
 #: Held-out days use seeds from here on (never a searched seed) and dates a week apart.
 HOLDOUT_SEED_OFFSET: Final = 1000
 HOLDOUT_DAYS_APART: Final = 7
@@ -128,6 +139,7 @@ class PlanRequest:
     mix: mixes.Mix | None = None
     confidence: float = DEFAULT_CONFIDENCE
     holdout: int = DEFAULT_HOLDOUT
+    holdout_margin: float = DEFAULT_HOLDOUT_MARGIN
     jobs: int = 1
 
     def __post_init__(self) -> None:
@@ -144,6 +156,9 @@ class PlanRequest:
                              f"{self.confidence}")
         if not 0 <= self.holdout <= 7:
             raise ValueError(f"holdout must be 0-7, got {self.holdout}")
+        if not 0 <= self.holdout_margin < self.target:
+            raise ValueError(f"holdout margin must be at least 0 and below the target, got "
+                             f"{self.holdout_margin}")
         if not 1 <= self.jobs <= 16:
             raise ValueError(f"jobs must be 1-16, got {self.jobs}")
         unknown = sorted(set(self.networks) - set(ALL_NETWORKS))
@@ -202,6 +217,9 @@ class Trial:
     kind: str = "search"
     #: The rung of each network's ladder.
     rungs: Mapping[str, int] = field(default_factory=dict)
+    #: How far one day may fall below the target when the days together meet it (held-out
+    #: days only, :data:`DEFAULT_HOLDOUT_MARGIN`; 0: the target on every day).
+    margin: float = 0.0
 
     @property
     def compliance(self) -> float:
@@ -216,8 +234,12 @@ class Trial:
 
     @property
     def meets(self) -> bool:
-        """Whether the target held on every day."""
-        return all(d.compliance >= self.target for d in self.days)
+        """Whether the target held on every day (with a :attr:`margin`: over the days
+        together, and no day more than the margin below it)."""
+        if not self.margin:
+            return all(d.compliance >= self.target for d in self.days)
+        return self.pooled >= self.target and \
+            all(d.compliance >= round(self.target - self.margin, 6) for d in self.days)
 
     def staffing_misses(self, code: str) -> int:
         """Network ``code``'s missed 2-hour visits over the days that more nurses or hybrid
@@ -249,6 +271,7 @@ class Trial:
             "met_target": self.meets,
             "kind": self.kind,
             "short_by": round(max(0.0, self.target - self.compliance), 4),
+            "margin": self.margin,
             "miss_causes": self.miss_causes,
             "days": [{"seed": d.seed, "date": d.day.isoformat(), "urgent_2h": d.count,
                       "met": d.met, "compliance": d.compliance, "utilisation": d.utilisation}
@@ -268,6 +291,9 @@ class NetworkSearch:
     tried: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     #: Misses over the searched days that more staff did not fix (a plateau), if any.
     tolerated: int | None = None
+    #: Workers added on top of the answer's rung after held-out misses: (pattern, role) ->
+    #: how many (:meth:`add_for`).
+    extra: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @property
     def settled(self) -> bool:
@@ -321,10 +347,18 @@ class NetworkSearch:
         if self.passed_at is not None and self.passed_at <= rung:
             self.passed_at = None  # noise: a higher rung failed; look above it again
 
-    def bump(self) -> None:
-        """Missed on a held-out day: recommend one rung more (the top at most)."""
-        self.failed_below = self.answer
-        self.passed_at = min(len(LADDER), self.answer + 1)
+    def add_for(self, misses: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+        """Missed held-out visits for want of staff: add one worker of each (pattern, role)
+        they needed (:func:`pattern_for` the hour received, :func:`role_for` the skills)
+        rather than the ladder's next rung, which may add a role or a pattern the misses did
+        not need (session 11: the held-out misses were 10:00 visits needing personal care and
+        a social care assessment, which only hybrid workers hold, and the next rungs added
+        late workers). Returns what it added."""
+        wanted = sorted({(pattern_for(int(m.get("hour", 9))),
+                          role_for([str(s) for s in m.get("skills", ())]))
+                         for m in misses if m.get("cause") in STAFFING_CAUSES})
+        self.extra.update(wanted)
+        return wanted
 
 
 @dataclass
@@ -376,8 +410,11 @@ class PlanResult:
             "target": req.target, "seed": req.seed, "date": req.day.isoformat(),
             "growth": req.growth, "mix": mixes.to_json(req.mix), "scope": list(req.networks),
             "searched_days": [{"seed": s, "date": d.isoformat()} for s, d in req.searched()],
-            "acceptance": {"every_day_at_least": req.target, "confidence": req.confidence,
-                           "held_out_days": req.holdout},
+            "acceptance": {"every_searched_day_at_least": req.target,
+                           "confidence": req.confidence, "held_out_days": req.holdout,
+                           "held_out_days_together_at_least": req.target,
+                           "every_held_out_day_at_least": round(
+                               req.target - req.holdout_margin, 4)},
             "unmet_networks": list(self.unmet),
             "tolerated_misses": dict(self.tolerated),
             "stopped": self.stopped,
@@ -408,8 +445,10 @@ def start_staffing(networks: Sequence[str], base: Staffing | None = None) -> Sta
     return ladder_staffing({code: 0 for code in networks}, base)
 
 
-def ladder_team(code: str, rung: int, base: Staffing | None = None) -> Team:
-    """Network ``code``'s team on ``rung`` of :data:`LADDER` (0: :data:`START_TEAM`)."""
+def ladder_team(code: str, rung: int, base: Staffing | None = None,
+                extra: Mapping[tuple[str, str], int] | None = None) -> Team:
+    """Network ``code``'s team on ``rung`` of :data:`LADDER` (0: :data:`START_TEAM`), plus
+    ``extra`` workers ((pattern, role) -> how many) added after held-out misses."""
     base = base or Staffing()
     team = {p: dict(r) for p, r in START_TEAM.items()}
     for pattern, role in LADDER[:rung]:
@@ -418,12 +457,17 @@ def ladder_team(code: str, rung: int, base: Staffing | None = None) -> Team:
         for role, count in roles.items():
             if role not in ("district_nurse", "hybrid_worker") and count:
                 team.setdefault(pattern, {})[role] = count
+    for (pattern, role), count in sorted((extra or {}).items()):
+        team.setdefault(pattern, {})[role] = team.get(pattern, {}).get(role, 0) + count
     return team
 
 
-def ladder_staffing(rungs: Mapping[str, int], base: Staffing | None = None) -> Staffing:
-    """Each network of ``rungs`` on its rung."""
-    return Staffing({code: ladder_team(code, rung, base) for code, rung in rungs.items()})
+def ladder_staffing(rungs: Mapping[str, int], base: Staffing | None = None,
+                    extras: Mapping[str, Mapping[tuple[str, str], int]] | None = None
+                    ) -> Staffing:
+    """Each network of ``rungs`` on its rung, with its ``extras`` if any."""
+    return Staffing({code: ladder_team(code, rung, base, (extras or {}).get(code))
+                     for code, rung in rungs.items()})
 
 
 def wilson_lower(met: int, count: int, confidence: float) -> float:
@@ -467,7 +511,8 @@ def plan(request: PlanRequest, *, player: DayPlayer | None = None,
     def play_round(rungs: Mapping[str, int], kind: str,
                    days: Sequence[tuple[int, date]] | None) -> Trial:
         nonlocal rounds
-        staffing = ladder_staffing(rungs, base)
+        staffing = ladder_staffing(rungs, base, {code: s.extra for code, s in searches.items()
+                                                 if s.extra})
         configs = request.day_configs(staffing, days)
         cost = staffing.cost_per_week(request.networks)
         say(rounds / request.max_rounds,
@@ -476,7 +521,8 @@ def plan(request: PlanRequest, *, player: DayPlayer | None = None,
         kpis = play_days(configs, player, request.jobs)
         scores = tuple(_score(c, k, request.networks) for c, k in zip(configs, kpis,
                                                                        strict=True))
-        trial = Trial(staffing, cost, scores, request.target, kind, dict(rungs))
+        trial = Trial(staffing, cost, scores, request.target, kind, dict(rungs),
+                      request.holdout_margin if kind == "held-out" else 0.0)
         result.trials.append(trial)
         rounds += 1
         say(rounds / request.max_rounds,
@@ -504,12 +550,14 @@ def plan(request: PlanRequest, *, player: DayPlayer | None = None,
             if trial.meets:
                 break
             missed = [code for code in request.networks if trial.staffing_misses(code)]
-            movable = [code for code in missed if searches[code].answer < len(LADDER)]
-            if not movable:
-                result.stopped = _not_for_staff(trial, missed)
+            if not missed:
+                result.stopped = _not_for_staff(trial)
                 break
-            for code in movable:
-                searches[code].bump()
+            for code in missed:
+                added = searches[code].add_for([m for d in trial.days
+                                                for m in d.missed.get(code, ())])
+                say(rounds / request.max_rounds, f"{code}: held-out misses for want of staff, "
+                    + ", ".join(f"+1 {p} {r.replace('_', ' ')}" for p, r in added))
     elif all(s.settled for s in searches.values()) and rounds < request.max_rounds:
         pass  # no held-out days asked for: the searched rounds are the evidence
     if not request.holdout and all(s.settled for s in searches.values()) \
@@ -566,11 +614,8 @@ def _z(confidence: float) -> float:
     return (lo + hi) / 2
 
 
-def _not_for_staff(trial: Trial, missed: Sequence[str]) -> str:
-    """Why a held-out day's misses moved no network up its ladder."""
-    if missed:
-        return (f"held-out days missed the target; {', '.join(missed)} missed for want of "
-                "staff but already at the top of the ladder")
+def _not_for_staff(trial: Trial) -> str:
+    """Why a held-out day's misses added no worker anywhere."""
     causes = ", ".join(f"{cause} {n}" for cause, n in trial.miss_causes.items())
     return (f"held-out days missed the target, but not for want of staff ({causes}): more "
             "nurses or hybrid workers would not have prevented these misses")

@@ -127,6 +127,26 @@ def test_api_capacity_plan_bad_input_is_422(client: Any, token_for: Any) -> None
     assert "target" in errors and "networks" in errors
 
 
+def test_api_capacity_plan_holdout_margin(app: Flask, client: Any, token_for: Any) -> None:
+    """The held-out margin comes back in the request and the answer's acceptance; one not
+    below the target is a 422 naming it."""
+    headers = token_for("manager")
+
+    bad = client.post("/api/capacity-plans", headers=headers,
+                      json={**REQUEST, "target": 0.3, "holdout_margin": 0.4})
+    created = client.post("/api/capacity-plans", headers=headers,
+                          json={**REQUEST, "holdout_margin": 0.0})
+
+    assert bad.status_code == 422, bad.get_json()
+    assert "holdout_margin" in bad.get_json()["errors"]
+    assert created.status_code == 201
+    assert created.get_json()["request"]["holdout_margin"] == 0.0
+    _run_job(app)
+    done = client.get(f"/api/capacity-plans/{created.get_json()['id']}",
+                      headers=headers).get_json()
+    assert done["result"]["acceptance"]["every_held_out_day_at_least"] == 0.95
+
+
 def test_api_capacity_plan_is_for_managers(client: Any, token_for: Any) -> None:
     """A call handler may not start a search (commissioning is a manager's job)."""
     response = client.post("/api/capacity-plans", json=REQUEST,
@@ -185,6 +205,8 @@ def test_capacity_page_start_progress_and_answer(app: Flask, session: so.Session
     page = client.get(started.headers["Location"]).get_data(as_text=True)
     assert "Recommended staffing" in page and 'http-equiv="refresh"' not in page
     assert 'id="chart-cost-compliance"' in page and "growth 1.2" in page
+    assert "held-out day(s) to confirm (together at the target, none more than 3 points " \
+        "below it)" in page
 
 
 def test_capacity_page_with_a_referral_mix(app: Flask, session: so.Session) -> None:
