@@ -136,6 +136,11 @@ def summary(result: PlanResult) -> str:
                                                    for r, n in roles.items())
                               for p, roles in team.items())
             lines.append(f"  {code}: {parts}")
+    gaps = best.to_json(req.networks)["no_cover"] if best is not None else {}
+    if gaps:
+        lines.append("No nurse or hybrid worker on some shifts (2-hour referrals then wait for "
+                     "the next shift): " + "; ".join(f"{code} {', '.join(patterns)}"
+                                                     for code, patterns in gaps.items()))
     if result.tolerated:
         lines.append("Misses more staff did not fix (tolerated on the searched days): "
                      + ", ".join(f"{c} {n}" for c, n in result.tolerated.items()))

@@ -67,7 +67,7 @@ from datetime import date, timedelta
 from typing import Any, Final
 
 from dispatch.demo.geography import NETWORK_LAYOUT
-from dispatch.demo.staffing import Staffing, Team
+from dispatch.demo.staffing import PATTERN_NAMES, Staffing, Team
 from dispatch.simulation import mix as mixes
 from dispatch.simulation.kpis import STAFFING_CAUSES
 from dispatch.simulation.types import DEFAULT_BOOKED, SimulationConfig
@@ -272,6 +272,7 @@ class Trial:
             "kind": self.kind,
             "short_by": round(max(0.0, self.target - self.compliance), 4),
             "margin": self.margin,
+            "no_cover": uncovered(self.staffing, networks),
             "miss_causes": self.miss_causes,
             "days": [{"seed": d.seed, "date": d.day.isoformat(), "urgent_2h": d.count,
                       "met": d.met, "compliance": d.compliance, "utilisation": d.utilisation}
@@ -430,6 +431,22 @@ class PlanResult:
             "wall_seconds": self.wall_seconds,
         })
         return body
+
+
+def uncovered(staffing: Staffing, networks: Sequence[str]) -> dict[str, list[str]]:
+    """Shift patterns on which a network has no nurse and no hybrid worker, by network.
+
+    Why: the search prices only the 2-hour figure on the days it played. A network whose
+    simulated days brought no 2-hour referral at night can come out with no night nurse
+    (session 12: three small networks), and a real referral after 20:00 there would wait for
+    the early shift. The answer says so, for the commissioner to decide, rather than hiding
+    it in the staffing file.
+    """
+    found = {code: [pattern for pattern in PATTERN_NAMES
+                    if not staffing.count(code, pattern, "district_nurse")
+                    and not staffing.count(code, pattern, "hybrid_worker")]
+             for code in networks}
+    return {code: patterns for code, patterns in found.items() if patterns}
 
 
 def full_staffing(staffing: Staffing, networks: Sequence[str]) -> Staffing:

@@ -246,6 +246,23 @@ def test_plan_result_is_a_staffing_file() -> None:
 
 
 @pytest.mark.safety("H-230")
+def test_a_recommendation_with_nobody_on_a_shift_says_so() -> None:
+    """The search weighs only 2-hour compliance: a network that needed only the starting team
+    on its days comes out with no night nurse, and the answer names the uncovered shift in
+    the JSON and the summary rather than leaving it to be read off the staffing file."""
+    request = PlanRequest(day=DAY, seed=1, networks=("HF-NORTH", "KC-SOUTH"), days=1)
+    result = plan(request, player=fake_player({"HF-NORTH": 1, "KC-SOUTH": 1}))
+
+    best = result.recommended
+    assert best is not None and best.rungs == {"HF-NORTH": 0, "KC-SOUTH": 0}
+    assert result.to_json()["no_cover"] == {"HF-NORTH": ["night"], "KC-SOUTH": ["night"]}
+    assert "No nurse or hybrid worker on some shifts (2-hour referrals then wait for the " \
+        "next shift): HF-NORTH night; KC-SOUTH night" in summary(result)
+    covered = plan(request, player=fake_player({"HF-NORTH": 1, "KC-SOUTH": 4}))
+    assert covered.to_json()["no_cover"] == {"HF-NORTH": ["night"]}
+
+
+@pytest.mark.safety("H-230")
 def test_plan_gives_up_after_max_rounds_without_a_recommendation() -> None:
     """A network that never meets the target: no recommendation, every trial a miss."""
     request = PlanRequest(day=DAY, seed=1, networks=("HF-NORTH",), days=1, max_rounds=2)

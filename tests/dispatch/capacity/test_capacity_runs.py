@@ -207,6 +207,7 @@ def test_capacity_page_start_progress_and_answer(app: Flask, session: so.Session
     assert 'id="chart-cost-compliance"' in page and "growth 1.2" in page
     assert "held-out day(s) to confirm (together at the target, none more than 3 points " \
         "below it)" in page
+    assert 'id="no-cover"' in page and "No nurse or hybrid worker on HF-NORTH (night)" in page
 
 
 def test_capacity_page_with_a_referral_mix(app: Flask, session: so.Session) -> None:
