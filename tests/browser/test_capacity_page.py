@@ -121,14 +121,21 @@ def test_capacity_page_start_a_search(server: tuple[str, int, int], tab: Any, bl
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_capacity_page_finished_search(server: tuple[str, int, int], tab: Any, blocked: Blocked,
                                        width: int, height: int) -> None:
-    """A finished search: tiles, the staffing per network and both charts drawn."""
+    """A finished search: tiles, the staffing per network, the warning that HF-NORTH has
+    nobody at night (H-230-C3), both charts drawn, with no axe finding."""
     base, run_id, _ = server
     tab.set_viewport_size({"width": width, "height": height})
+    serve_axe(tab)
     _sign_in(tab, base)
     tab.goto(f"{base}/capacity/{run_id}")
 
     assert tab.get_by_role("heading", name="Recommended staffing").is_visible()
     assert "HF-NORTH" in tab.locator("#staffing").inner_text()
+    warning = tab.locator("#no-cover")
+    warning.scroll_into_view_if_needed()
+    assert warning.is_visible()
+    assert "No nurse or hybrid worker on HF-NORTH (night)" in warning.inner_text()
+    assert "KC-SOUTH" not in warning.inner_text()
     for name in ("cost-compliance", "utilisation-by-hour"):
         chart = tab.locator(f"#chart-{name}")
         chart.scroll_into_view_if_needed()
@@ -137,6 +144,7 @@ def test_capacity_page_finished_search(server: tuple[str, int, int], tab: Any, b
         assert chart.evaluate("img => img.naturalWidth") > 0
     assert tab.locator('meta[http-equiv="refresh"]').count() == 0
     _no_sideways_scroll(tab, width)
+    assert [str(v) for v in violations(tab)] == []
     assert blocked.urls == []
 
 
