@@ -130,7 +130,7 @@ def summary(result: PlanResult) -> str:
                      f"those days, utilisation {best.utilisation:.1%}")
         if best.margin and best.compliance < req.target:
             lines.append(f"  (the held-out days together met {req.target:.0%}; the worst was "
-                         f"within {req.holdout_margin:.0%} of it, as allowed)")
+                         f"within {req.holdout_margin * 100:g} points of it, as allowed)")
         for code, team in best.staffing.to_json(req.networks)["networks"].items():
             parts = ", ".join(f"{p} " + " ".join(f"{n} {r.replace('_', ' ')}"
                                                    for r, n in roles.items())

@@ -183,6 +183,31 @@ def test_a_held_out_miss_adds_the_role_and_pattern_it_needed() -> None:
 
 
 @pytest.mark.safety("H-230")
+def test_a_recommendation_below_the_target_on_one_held_out_day_says_so() -> None:
+    """Held-out days of 37/40 and 40/40: confirmed (96.3 % together, the worst 2.5 points
+    below), and the summary says the worst day was below the target, within the margin."""
+    request = PlanRequest(day=DAY, seed=1, networks=("HF-NORTH",), days=1, holdout=2)
+    first_held_out = request.held_out(0)[0][0]
+
+    def play(config: SimulationConfig) -> dict[str, Any]:
+        met = 37 if config.seed == first_held_out else 40
+        return {"utilisation": 0.6, "utilisation_by_hour": {}, "networks": {"HF-NORTH": {
+            "urgent_2h": {"count": 40, "met": met},
+            "missed_2h": [{"hour": 10, "skills": [], "cause": DECLINED}] * (40 - met)}}}
+
+    result = plan(request, player=play)
+
+    best = result.recommended
+    assert best is not None and best.compliance == 0.925 and best.pooled == 0.9625
+    assert "2-hour compliance 92.5% (worst held-out day)" in summary(result)
+    assert "(the held-out days together met 95%; the worst was within 3 points of it, as " \
+        "allowed)" in summary(result)
+    strict = plan(PlanRequest(day=DAY, seed=1, networks=("HF-NORTH",), days=1, holdout=2,
+                              holdout_margin=0.0), player=play)
+    assert strict.recommended is None
+
+
+@pytest.mark.safety("H-230")
 def test_held_out_days_are_judged_together_with_a_margin() -> None:
     """Held-out days pass when together they meet the target and none falls more than the
     margin below it (one unanswered offer in 40 visits is 2.5 points); searched days have no
