@@ -151,7 +151,7 @@ def test_plan_adds_the_worker_a_held_out_day_missed() -> None:
 def test_a_held_out_miss_adds_the_role_and_pattern_it_needed() -> None:
     """Held-out days miss 10:00 visits needing personal care and a social care assessment
     (only hybrid workers hold both), planned late: the network gets an early hybrid worker,
-    not the ladder's next rung (a night nurse here), and is recommended once fresh held-out
+    not the ladder's next rung (a late hybrid worker here), and is recommended once fresh held-out
     days are met."""
     request = PlanRequest(day=DAY, seed=1, target=1.0, networks=("HF-NORTH",), days=1,
                           holdout=1)
