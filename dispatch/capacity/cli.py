@@ -114,6 +114,7 @@ def summary(result: PlanResult) -> str:
     """The result in words, for people."""
     best, missed = result.recommended, result.next_cheapest_missed
     req = result.request
+    from dispatch.capacity.search import uncovered
     from dispatch.simulation import mix as mixes
 
     lines = [f"Capacity plan, {len(req.networks)} network(s), target {req.target:.0%}, "
@@ -136,7 +137,7 @@ def summary(result: PlanResult) -> str:
                                                    for r, n in roles.items())
                               for p, roles in team.items())
             lines.append(f"  {code}: {parts}")
-    gaps = best.to_json(req.networks)["no_cover"] if best is not None else {}
+    gaps = uncovered(best.staffing, req.networks) if best is not None else {}
     if gaps:
         lines.append("No nurse or hybrid worker on some shifts (2-hour referrals then wait for "
                      "the next shift): " + "; ".join(f"{code} {', '.join(patterns)}"
