@@ -12,7 +12,11 @@ from marshmallow import Schema, fields, validate
 from dispatch.api.schemas import StrictSchema
 from dispatch.auth import current_actor
 from dispatch.capacity import charts, runs
-from dispatch.capacity.search import ALL_NETWORKS, DEFAULT_HOLDOUT_MARGIN
+from dispatch.capacity.search import (
+    ALL_NETWORKS,
+    DEFAULT_HELD_OUT_VISITS,
+    DEFAULT_HOLDOUT_MARGIN,
+)
 from dispatch.db import get_session
 from dispatch.errors import Conflict, NotFound
 from dispatch.jobs.wakeup import wake
@@ -50,6 +54,13 @@ class CapacityRequestSchema(StrictSchema):
         load_default=DEFAULT_HOLDOUT_MARGIN, validate=validate.Range(min=0.0, max=0.5),
         metadata={"description": "How far one held-out day may fall below the target when "
                                  "the held-out days together meet it (0.03: 3 points)"})
+    held_out_visits = fields.Integer(
+        load_default=DEFAULT_HELD_OUT_VISITS,
+        validate=validate.Range(min=0, max=runs.MAX_HELD_OUT_VISITS),
+        metadata={"description": "Each confirmation plays more held-out days than `holdout` "
+                                 "when the searched days suggest fewer 2-hour visits than "
+                                 "this over them (one network alone has a handful a day); "
+                                 "0: just `holdout` days"})
     max_rounds = fields.Integer(load_default=runs.MAX_ROUNDS,
                                 validate=validate.Range(min=1, max=runs.MAX_ROUNDS))
 

@@ -42,6 +42,10 @@ def capacity() -> None:
 @click.option("--holdout", type=int, default=2, show_default=True,
               help="Held-out days (other seeds and dates) the answer must also meet the target "
                    "on before it is recommended (0: none).")
+@click.option("--held-out-visits", type=int, default=40, show_default=True,
+              help="Each confirmation plays more held-out days than --holdout, up to 7, when "
+                   "the searched days suggest fewer 2-hour visits than this over them (one "
+                   "network alone has a handful a day; 0: just --holdout days).")
 @click.option("--holdout-margin", type=float, default=0.03, show_default=True,
               help="The held-out days together must meet the target and no one of them fall "
                    "more than this below it (0: the target on every held-out day).")
@@ -58,7 +62,8 @@ def capacity() -> None:
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def plan_command(day: datetime, seed: int, target: float, networks: tuple[str, ...],
                  growth: float, mix_text: str | None, days: int, holdout: int,
-                 holdout_margin: float, confidence: float, max_rounds: int,
+                 held_out_visits: int, holdout_margin: float, confidence: float,
+                 max_rounds: int,
                  jobs: int | None, patients: int, as_json: bool, quiet: bool) -> None:
     """Search staffing (nurses and hybrid workers per shift pattern per network) by playing
     simulated days through the real planner and field model: each network's team is bisected
@@ -84,7 +89,7 @@ def plan_command(day: datetime, seed: int, target: float, networks: tuple[str, .
                               max_rounds=max_rounds, patients=patients,
                               mix=parse_mix(mix_text), confidence=confidence,
                               holdout=holdout, holdout_margin=holdout_margin,
-                              jobs=workers)
+                              held_out_visits=held_out_visits, jobs=workers)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
 

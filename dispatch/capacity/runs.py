@@ -21,6 +21,7 @@ from sqlalchemy import orm as so
 from dispatch.capacity.search import (
     ALL_NETWORKS,
     DEFAULT_DAYS,
+    DEFAULT_HELD_OUT_VISITS,
     DEFAULT_HOLDOUT,
     DEFAULT_HOLDOUT_MARGIN,
     DayPlayer,
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 MAX_DAYS: Final = 3
 MAX_ROUNDS: Final = 8
 MAX_HOLDOUT: Final = 3
+#: Held-out days grow to expect this many 2-hour visits at most (and never past
+#: ``search.MAX_HELD_OUT_DAYS``): one network's days are small, so this stays in minutes.
+MAX_HELD_OUT_VISITS: Final = 100
 NOTE_LENGTH: Final = 200
 
 
@@ -62,10 +66,13 @@ def request_of(data: Mapping[str, Any]) -> PlanRequest:
     days, rounds = int(data.get("days", DEFAULT_DAYS)), int(data.get("max_rounds", MAX_ROUNDS))
     holdout = int(data.get("holdout", DEFAULT_HOLDOUT))
     margin = float(data.get("holdout_margin", DEFAULT_HOLDOUT_MARGIN))
+    visits = int(data.get("held_out_visits", DEFAULT_HELD_OUT_VISITS))
     if not 1 <= days <= MAX_DAYS:
         errors["days"] = [f"must be 1-{MAX_DAYS}"]
     if not 0 <= holdout <= MAX_HOLDOUT:
         errors["holdout"] = [f"must be 0-{MAX_HOLDOUT}"]
+    if not 0 <= visits <= MAX_HELD_OUT_VISITS:
+        errors["held_out_visits"] = [f"must be 0-{MAX_HELD_OUT_VISITS}"]
     mix = None
     try:
         mix = mix_of(data.get("mix"))
@@ -84,7 +91,8 @@ def request_of(data: Mapping[str, Any]) -> PlanRequest:
         raise InvalidInput("invalid capacity plan request", errors=errors)
     return PlanRequest(day=day, seed=int(data.get("seed", 1)), target=target,
                        networks=networks, growth=growth, days=days, max_rounds=rounds,
-                       mix=mix, holdout=holdout, holdout_margin=margin)
+                       mix=mix, holdout=holdout, holdout_margin=margin,
+                       held_out_visits=visits)
 
 
 def mix_of(value: Any) -> mixes.Mix | None:
@@ -107,6 +115,7 @@ def create(session: so.Session, *, data: Mapping[str, Any], now: datetime,
                            "growth": request.growth, "days": request.days,
                            "max_rounds": request.max_rounds, "holdout": request.holdout,
                            "holdout_margin": request.holdout_margin,
+                           "held_out_visits": request.held_out_visits,
                            "mix": mixes.to_json(request.mix)})
     session.add(row)
     session.flush()

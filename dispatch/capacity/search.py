@@ -30,20 +30,28 @@ How it searches (H-230-C2: a recommendation must hold on days it did not search)
   15 shifts): the network tolerates that many misses on the searched days (reported as
   ``tolerated_misses``) and the bisection goes on, instead of climbing to the top of the
   ladder for nothing. The held-out days still have to meet the target.
-- **Held-out days** (``holdout``, default 2): the staffing made of each network's lowest passing
-  rung is then played on days it was not searched on (other seeds, other dates: seeds
-  ``seed+1000+...``, dates a week apart). It is recommended only if the held-out days
-  together met the target and no held-out day fell more than ``holdout_margin`` below it
-  (default 3 points, :data:`DEFAULT_HOLDOUT_MARGIN`: the check the issue makes of a
-  recommendation on unseen days; with about 40 2-hour visits a day, one unanswered offer is
-  2.5 points). If not, each network that missed a visit there for want of staff (a cause in
-  ``dispatch.simulation.kpis.STAFFING_CAUSES``: planned late, never placed, not reached,
-  delayed in the field; not a declined or unanswered offer, sickness or a missing skill)
-  gets one worker of the role and on the pattern each such miss needed (:func:`role_for`
-  its skills, :func:`pattern_for` the hour it came in; not the ladder's next rung, which may
-  add the wrong role), and the new staffing is played on fresh held-out days (at most
-  :data:`MAX_CONFIRMS` times). With no such network the search stops and says why
-  (``stopped``): buying staff for a declined offer only raised the cost.
+- **Held-out days** (``holdout``, at least 2 a confirmation): the staffing made of each
+  network's lowest passing rung is then played on days it was not searched on (other seeds,
+  other dates: seeds ``seed+1000+...``, dates a week apart). Enough days are played for the
+  held-out days to hold about ``held_out_visits`` 2-hour visits (default 40, from the
+  searched days' count a day; at most :data:`MAX_HELD_OUT_DAYS`): one network alone has 4-11
+  a day, and on two such days one miss is 8-25 points, so the check said nothing but "no
+  miss" (session 12). It is recommended only if the held-out days together met the target
+  and no held-out day fell more than ``holdout_margin`` below it (default 3 points,
+  :data:`DEFAULT_HOLDOUT_MARGIN`: the check the issue makes of a recommendation on unseen
+  days; with about 40 2-hour visits a day, one unanswered offer is 2.5 points), a single
+  miss on a day never counting as falling below (the days together judge it). If not, each
+  network that missed a visit there for want of staff (:func:`for_want_of_staff`: a cause in
+  ``dispatch.simulation.kpis.STAFFING_CAUSES``, planned late, never placed, not reached,
+  delayed in the field, not a declined or unanswered offer, sickness or a missing skill;
+  **and** the workers holding its skills busy at least :data:`BUSY_LOAD` of its 2-hour window,
+  or none of them on shift) gets one worker of the role and on the pattern each such miss
+  needed (:func:`role_for` its skills, :func:`pattern_for` the hour it came in; not the
+  ladder's next rung, which may add the wrong role), and the new staffing is played on fresh
+  held-out days (at most :data:`MAX_CONFIRMS` times). With no such network the search stops
+  and says why (``stopped``): buying staff for a declined offer, or for a visit missed while
+  the workers who could do it sat idle, only raised the cost (session 12: a one-network plan
+  went from 12 to 17 shifts and 37 % utilisation that way).
 - **Parallel days.** The days of one round are independent: with ``jobs`` > 1 they play in
   forked processes at once (the CLI's default is one a core, up to the days in a round).
 
@@ -114,6 +122,17 @@ DEFAULT_HOLDOUT: Final = 2
 DEFAULT_HOLDOUT_MARGIN: Final = 0.03
 #: At most this many held-out confirmations (each after adding the workers the misses needed).
 MAX_CONFIRMS: Final = 4
+#: Held-out days a confirmation plays, at least ``holdout`` and as many as it takes to expect
+#: this many 2-hour visits (the searched days' count a day): one miss in 40 is 2.5 points,
+#: within the margin; with one network's 4-11 a day two days could only say "no miss".
+DEFAULT_HELD_OUT_VISITS: Final = 40
+MAX_HELD_OUT_DAYS: Final = 7
+#: A held-out miss buys a worker only if the workers who could have done it were at least this
+#: busy (busy over rostered seconds) in its 2-hour window, or none was on shift: below it they
+#: had half the window free, and one more of them would have sat idle too. A judgement, not a
+#: fitted figure: the misses that bought staff in session 12's over-bought plan came at 28-33 %
+#: of the network's time, those of its busy searched days at 60-98 %.
+BUSY_LOAD: Final = 0.5
 #: Held-out days use seeds from here on (never a searched seed) and dates a week apart.
 HOLDOUT_SEED_OFFSET: Final = 1000
 HOLDOUT_DAYS_APART: Final = 7
@@ -141,6 +160,9 @@ class PlanRequest:
     holdout: int = DEFAULT_HOLDOUT
     holdout_margin: float = DEFAULT_HOLDOUT_MARGIN
     jobs: int = 1
+    #: Held-out days a confirmation are added up to this many expected 2-hour visits (0: just
+    #: ``holdout`` days).
+    held_out_visits: int = DEFAULT_HELD_OUT_VISITS
 
     def __post_init__(self) -> None:
         if not 0 < self.target <= 1:
@@ -154,8 +176,10 @@ class PlanRequest:
         if not 0 <= self.confidence < 1:
             raise ValueError(f"confidence must be at least 0 and below 1, got "
                              f"{self.confidence}")
-        if not 0 <= self.holdout <= 7:
-            raise ValueError(f"holdout must be 0-7, got {self.holdout}")
+        if not 0 <= self.holdout <= MAX_HELD_OUT_DAYS:
+            raise ValueError(f"holdout must be 0-{MAX_HELD_OUT_DAYS}, got {self.holdout}")
+        if not 0 <= self.held_out_visits <= 1000:
+            raise ValueError(f"held-out visits must be 0-1000, got {self.held_out_visits}")
         if not 0 <= self.holdout_margin < self.target:
             raise ValueError(f"holdout margin must be at least 0 and below the target, got "
                              f"{self.holdout_margin}")
@@ -170,12 +194,21 @@ class PlanRequest:
         """The searched days: (seed, date), consecutive."""
         return [(self.seed + i, self.day + timedelta(days=i)) for i in range(self.days)]
 
-    def held_out(self, confirm: int) -> list[tuple[int, date]]:
-        """The held-out days of confirmation ``confirm`` (0, 1, ...): never a searched seed."""
-        first = self.seed + HOLDOUT_SEED_OFFSET + confirm * self.holdout
-        return [(first + i, self.day + timedelta(
-            days=HOLDOUT_DAYS_APART * (confirm * self.holdout + i + 1)))
-            for i in range(self.holdout)]
+    def held_out(self, start: int, count: int | None = None) -> list[tuple[int, date]]:
+        """``count`` (default ``holdout``) held-out days after the first ``start`` ones
+        already played: never a searched seed, a week apart."""
+        return [(self.seed + HOLDOUT_SEED_OFFSET + start + i,
+                 self.day + timedelta(days=HOLDOUT_DAYS_APART * (start + i + 1)))
+                for i in range(self.holdout if count is None else count)]
+
+    def held_out_days(self, per_day: float) -> int:
+        """Held-out days a confirmation plays when the searched days had ``per_day`` 2-hour
+        visits a day: ``holdout``, or more to expect :attr:`held_out_visits` (module
+        docstring), at most :data:`MAX_HELD_OUT_DAYS`."""
+        if not self.holdout:
+            return 0
+        wanted = math.ceil(self.held_out_visits / per_day) if per_day > 0 else self.holdout
+        return max(self.holdout, min(MAX_HELD_OUT_DAYS, wanted))
 
     def day_configs(self, staffing: Staffing,
                     days: Sequence[tuple[int, date]] | None = None) -> list[SimulationConfig]:
@@ -235,17 +268,20 @@ class Trial:
     @property
     def meets(self) -> bool:
         """Whether the target held on every day (with a :attr:`margin`: over the days
-        together, and no day more than the margin below it)."""
+        together, and no day more than the margin below it, one miss on a day never counting
+        as below: with one network's 4-11 visits a day one miss is 9-25 points, and the days
+        together judge it)."""
         if not self.margin:
             return all(d.compliance >= self.target for d in self.days)
+        floor = round(self.target - self.margin, 6)
         return self.pooled >= self.target and \
-            all(d.compliance >= round(self.target - self.margin, 6) for d in self.days)
+            all(d.compliance >= floor or d.count - d.met <= 1 for d in self.days)
 
     def staffing_misses(self, code: str) -> int:
         """Network ``code``'s missed 2-hour visits over the days that more nurses or hybrid
-        workers could have prevented (:data:`STAFFING_CAUSES`)."""
+        workers could have prevented (:func:`for_want_of_staff`)."""
         return sum(1 for d in self.days for miss in d.missed.get(code, ())
-                   if miss.get("cause") in STAFFING_CAUSES)
+                   if for_want_of_staff(miss))
 
     @property
     def miss_causes(self) -> dict[str, int]:
@@ -357,7 +393,7 @@ class NetworkSearch:
         late workers). Returns what it added."""
         wanted = sorted({(pattern_for(int(m.get("hour", 9))),
                           role_for([str(s) for s in m.get("skills", ())]))
-                         for m in misses if m.get("cause") in STAFFING_CAUSES})
+                         for m in misses if for_want_of_staff(m)})
         self.extra.update(wanted)
         return wanted
 
@@ -415,7 +451,10 @@ class PlanResult:
                            "confidence": req.confidence, "held_out_days": req.holdout,
                            "held_out_days_together_at_least": req.target,
                            "every_held_out_day_at_least": round(
-                               req.target - req.holdout_margin, 4)},
+                               req.target - req.holdout_margin, 4),
+                           "held_out_visits_about": req.held_out_visits,
+                           "held_out_days_played": sum(len(t.days) for t in self.trials
+                                                       if t.kind == "held-out")},
             "unmet_networks": list(self.unmet),
             "tolerated_misses": dict(self.tolerated),
             "stopped": self.stopped,
@@ -451,9 +490,7 @@ def uncovered(staffing: Staffing, networks: Sequence[str]) -> dict[str, list[str
 
 def full_staffing(staffing: Staffing, networks: Sequence[str]) -> Staffing:
     """``staffing`` for ``networks`` and nobody elsewhere (their demand is not played)."""
-    teams: dict[str, Team] = {code: {} for code in ALL_NETWORKS}
-    teams.update({code: staffing.team(code) for code in networks})
-    return Staffing(teams)
+    return staffing.alone(networks, ALL_NETWORKS)
 
 
 def start_staffing(networks: Sequence[str], base: Staffing | None = None) -> Staffing:
@@ -559,11 +596,15 @@ def plan(request: PlanRequest, *, player: DayPlayer | None = None,
                     if s.passed_at is None and s.failed_below >= len(LADDER)]
     result.tolerated = {code: s.tolerated for code, s in searches.items() if s.tolerated}
     if all(s.settled for s in searches.values()) and request.holdout:
-        for confirm in range(MAX_CONFIRMS):
+        searched = [d for t in result.trials if t.kind == "search" for d in t.days]
+        per_day = sum(d.count for d in searched) / len(searched) if searched else 0.0
+        count, start = request.held_out_days(per_day), 0
+        for _confirm in range(MAX_CONFIRMS):
             if rounds >= request.max_rounds:
                 break
             rungs = {code: s.answer for code, s in searches.items()}
-            trial = play_round(rungs, "held-out", request.held_out(confirm))
+            trial = play_round(rungs, "held-out", request.held_out(start, count))
+            start += count
             if trial.meets:
                 break
             missed = [code for code in request.networks if trial.staffing_misses(code)]
@@ -598,6 +639,18 @@ def play_days(configs: Sequence[SimulationConfig], player: DayPlayer | None,
     with ProcessPoolExecutor(max_workers=workers,
                              mp_context=multiprocessing.get_context("fork")) as pool:
         return list(pool.map(_simulate, configs))
+
+
+def for_want_of_staff(miss: Mapping[str, Any]) -> bool:
+    """Whether more nurses or hybrid workers could have prevented a missed 2-hour visit: its
+    cause is one of :data:`STAFFING_CAUSES` and the workers holding its skills were busy at
+    least :data:`BUSY_LOAD` of its 2-hour window, or none of them was on shift then
+    (``skilled_load`` None; ``dispatch.simulation.kpis.skilled_load``). A miss without the
+    figure (an older result) counts by its cause alone."""
+    if miss.get("cause") not in STAFFING_CAUSES:
+        return False
+    load = miss.get("skilled_load", 1.0)
+    return load is None or float(load) >= BUSY_LOAD
 
 
 def pattern_for(hour: int) -> str:
@@ -635,7 +688,9 @@ def _not_for_staff(trial: Trial) -> str:
     """Why a held-out day's misses added no worker anywhere."""
     causes = ", ".join(f"{cause} {n}" for cause, n in trial.miss_causes.items())
     return (f"held-out days missed the target, but not for want of staff ({causes}): more "
-            "nurses or hybrid workers would not have prevented these misses")
+            "nurses or hybrid workers would not have prevented these misses (a staffing cause "
+            f"counts only when the workers who could have gone were at least {BUSY_LOAD:.0%} "
+            "busy in its 2-hour window, or none was on shift)")
 
 
 def _misses(days: Sequence[tuple[int, int]]) -> int:

@@ -128,6 +128,12 @@ class Staffing:
         """The teams of ``codes`` alone, spelled out (defaults made explicit)."""
         return Staffing({code: self.team(code) for code in codes})
 
+    def alone(self, codes: Iterable[str], every: Iterable[str]) -> Staffing:
+        """The teams of ``codes`` and nobody in the rest of ``every``: one network played on
+        its own, as the capacity planner plays it (no cross-cover from default teams)."""
+        mine = set(codes)
+        return Staffing({code: self.team(code) if code in mine else {} for code in every})
+
     def shifts_per_day(self, network: str) -> int:
         """Field shifts a day in ``network``."""
         return sum(sum(roles.values()) for roles in self.team(network).values())

@@ -52,6 +52,11 @@ def _progress(line: str) -> None:
 @click.option("--staffing", "staffing_path", type=click.Path(dir_okay=False), default=None,
               help="A staffing file (JSON, the shape `dispatch capacity plan --json` prints): "
                    "workers per network and shift pattern. Default: the calibrated demo teams.")
+@click.option("--network", "networks", multiple=True, metavar="CODE",
+              help="Play only this network's demand, with nobody rostered elsewhere, as "
+                   "`dispatch capacity plan --network` plays it (repeatable; 'all': every "
+                   "network). Default: the staffing file's own \"scope\" when it has one "
+                   "(a one-network plan is checked as it was planned), else every network.")
 @click.option("--growth", type=float, default=1.0, show_default=True,
               help="Demand growth factor: scales --referrals and --booked (1.2 = next winter).")
 @click.option("--mix", "mix_text", default=None, metavar="MIX",
@@ -72,7 +77,8 @@ def _progress(line: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the KPIs as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
-                     referrals: float, booked: int, staffing_path: str | None, growth: float,
+                     referrals: float, booked: int, staffing_path: str | None,
+                     networks: tuple[str, ...], growth: float,
                      mix_text: str | None, staff_travel_modes: bool, double_handed: float,
                      database: str | None, report_path: str | None, as_json: bool,
                      quiet: bool, offer_lead: int) -> None:
@@ -91,6 +97,16 @@ def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
     logging.getLogger("dispatch").setLevel(logging.ERROR)
     try:
         staffing = read_staffing(staffing_path) if staffing_path else None
+        scope = play_scope(networks, staffing_path)
+        if scope is not None:
+            from dispatch.demo.geography import NETWORK_LAYOUT
+            from dispatch.demo.staffing import Staffing
+
+            staffing = (staffing or Staffing()).alone(scope, [c for c, *_ in NETWORK_LAYOUT])
+            if not quiet:
+                _progress(f"playing {', '.join(scope)} only, nobody rostered elsewhere"
+                          + ("" if networks else " (the staffing file's scope; --network all "
+                                                 "plays every network)"))
         if growth <= 0:
             raise ValueError(f"--growth must be above 0, got {growth}")
         config = SimulationConfig(seed=seed, day=date(day.year, day.month, day.day),
@@ -98,7 +114,7 @@ def simulate(seed: int, day: datetime, policy: str, both: bool, patients: int,
                                   referrals=referrals * growth, booked=round(booked * growth),
                                   staff_travel_modes=staff_travel_modes, staffing=staffing,
                                   double_handed=double_handed, mix=parse_mix(mix_text),
-                                  offer_lead_minutes=offer_lead or None)
+                                  offer_lead_minutes=offer_lead or None, networks=scope)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     if both and database:
@@ -138,6 +154,29 @@ def read_staffing(path: str) -> Staffing:
     staffing = staffing_file.load(path)
     staffing_file.check_networks(staffing, [code for code, *_ in NETWORK_LAYOUT])
     return staffing
+
+
+def play_scope(networks: tuple[str, ...], staffing_path: str | None) -> tuple[str, ...] | None:
+    """The networks to play: ``--network`` (``all``: every one, None), else a staffing file's
+    ``scope`` narrower than the service (a one-network plan's file), else None (every one).
+    :raise ValueError: an unknown network, or a file whose scope is not a list of them."""
+    from dispatch.demo.geography import NETWORK_LAYOUT
+
+    known = [code for code, *_ in NETWORK_LAYOUT]
+    asked: list[str] = [n.upper() for n in networks]
+    if not asked and staffing_path:
+        scope = json.loads(Path(staffing_path).read_text(encoding="utf-8")).get("scope")
+        if scope is not None and (not isinstance(scope, list)
+                                  or not all(isinstance(c, str) for c in scope)):
+            raise ValueError(f'{staffing_path}: "scope" must be a list of network codes')
+        asked = [c.upper() for c in scope or ()]
+    if not asked or "ALL" in asked or set(asked) >= set(known):
+        return None
+    unknown = sorted(set(asked) - set(known))
+    if unknown:
+        raise ValueError(f"unknown network {', '.join(unknown)}; expected one of "
+                         f"{', '.join(known)} or all")
+    return tuple(dict.fromkeys(asked))
 
 
 def _output(results: dict[str, DayResult], as_json: bool, both: bool) -> None:

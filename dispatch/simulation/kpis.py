@@ -248,6 +248,8 @@ def _by_network(session: so.Session, records: Sequence[VisitRecord],
     from dispatch.models import Network
 
     codes = {row[0]: row[1] for row in session.execute(sa.select(Network.id, Network.code))}
+    held = {staff_id: frozenset(skills) for staff_id, skills in session.execute(
+        sa.select(Staff.id, Staff.skills).where(Staff.id.in_({log.staff_id for log in logs})))}
     out: dict[str, dict[str, Any]] = {}
     for network_id, code in sorted(codes.items(), key=lambda item: item[1]):
         mine = [r for r in records if r.network_id == network_id]
@@ -261,11 +263,34 @@ def _by_network(session: so.Session, records: Sequence[VisitRecord],
             "response_24h": {k: _compliance(mine, "response_24h")[k]
                              for k in ("count", "met", "compliance")},
             "utilisation": _utilisation(shifts)["mean"],
+            # The planner's held-out step reads the hour a miss came in (issue 17).
+            "utilisation_by_hour": _utilisation_by_hour(shifts),
             "shifts": len(shifts),
-            "missed_2h": [{"hour": r.received_hour, "skills": list(r.skills), "cause": r.cause}
+            "missed_2h": [{"hour": r.received_hour, "skills": list(r.skills), "cause": r.cause,
+                           "skilled_load": skilled_load(r, shifts, held)}
                           for r in mine if r.category == "urgent_2h" and r.due and not r.met],
         }
     return out
+
+
+def skilled_load(record: VisitRecord, logs: Sequence[WorkerLog],
+                 skills_of: Mapping[int, frozenset[str]]) -> float | None:
+    """How busy the workers who could have done a visit were in its 2-hour window: busy over
+    rostered seconds, in the hour the referral came in and the next, of the network's
+    workers holding every skill it needs; None when none of them was on shift then.
+
+    Why (issue 17): the capacity planner adds a worker after a held-out miss only when hands
+    were short. A miss while the skilled workers sat mostly idle (session 12: a one-network
+    plan bought a therapist and a night hybrid worker for misses at 28-33 % utilisation) is
+    the plan's or the field's, and another worker on the roster would have sat idle too.
+    """
+    hours = (record.received_hour, (record.received_hour + 1) % 24)
+    wanted = set(record.skills)
+    able = [log for log in logs if wanted <= skills_of.get(log.staff_id, frozenset())]
+    rostered = sum(log.rostered_by_hour.get(h, 0.0) for log in able for h in hours)
+    if not rostered:
+        return None
+    return round(sum(log.busy_by_hour.get(h, 0.0) for log in able for h in hours) / rostered, 4)
 
 
 def _load(referrals: Sequence[Referral], logs: Sequence[WorkerLog]) -> dict[str, Any]:

@@ -183,6 +183,68 @@ def test_a_held_out_miss_adds_the_role_and_pattern_it_needed() -> None:
 
 
 @pytest.mark.safety("H-230")
+@pytest.mark.parametrize(("load", "buys"), [(0.3, False), (0.49, False), (0.5, True),
+                                            (0.9, True), (None, True)])
+def test_a_held_out_miss_buys_a_worker_only_when_hands_were_short(
+        load: float | None, buys: bool) -> None:
+    """A held-out visit planned late while the workers who could have gone were less than
+    half busy in its 2-hour window buys nobody (another of them would have sat idle too):
+    nothing is recommended and the answer says why. Busy, or nobody with its skills on
+    shift (None), it buys the worker it needed."""
+    request = PlanRequest(day=DAY, seed=1, target=1.0, networks=("HF-NORTH",), days=1,
+                          holdout=1, held_out_visits=0)
+    inner = fake_player({"HF-NORTH": 1})
+
+    def play(config: SimulationConfig) -> dict[str, Any]:
+        kpis = inner(config)
+        assert config.staffing is not None
+        if config.seed >= 1000 and config.staffing.count("HF-NORTH", "late", "hybrid_worker") < 1:
+            block = kpis["networks"]["HF-NORTH"]
+            block["urgent_2h"]["met"] -= 1
+            block["missed_2h"] = [{"hour": 15, "cause": PLANNED_LATE, "skilled_load": load,
+                                   "skills": ["personal_care", "social_care_assessment"]}]
+        return kpis
+
+    result = plan(request, player=play)
+
+    held_out = [t for t in result.trials if t.kind == "held-out"]
+    if buys:
+        assert [t.meets for t in held_out] == [False, True]
+        assert result.recommended is not None and result.stopped is None
+        assert result.recommended.staffing.count("HF-NORTH", "late", "hybrid_worker") == \
+            held_out[0].staffing.count("HF-NORTH", "late", "hybrid_worker") + 1
+    else:
+        assert [t.meets for t in held_out] == [False]
+        assert result.recommended is None
+        assert result.stopped is not None and "at least 50% busy" in result.stopped
+
+
+@pytest.mark.safety("H-230")
+def test_held_out_days_grow_until_they_hold_enough_visits() -> None:
+    """With one network's handful of 2-hour visits a day, a confirmation plays enough held-out
+    days to expect about 40 of them (at most 7), so one miss is not 8-25 points of the verdict;
+    with the whole service's 40 a day it plays ``holdout`` days."""
+    request = PlanRequest(day=DAY, seed=1, networks=("HF-NORTH",), days=1, holdout=2)
+    assert request.held_out_days(40.0) == 2
+    assert request.held_out_days(10.0) == 4
+    assert request.held_out_days(6.5) == 7
+    assert request.held_out_days(0.5) == 7
+    assert request.held_out_days(0.0) == 2
+    assert PlanRequest(day=DAY, seed=1, holdout=3, held_out_visits=0).held_out_days(5.0) == 3
+    assert PlanRequest(day=DAY, seed=1, holdout=0).held_out_days(5.0) == 0
+    days = request.held_out(0, 4) + request.held_out(4, 4)
+    assert len({s for s, _ in days}) == len({d for _, d in days}) == 8
+
+    result = plan(request, player=fake_player({"HF-NORTH": 1}))  # 10 visits a day
+
+    held_out = [t for t in result.trials if t.kind == "held-out"]
+    assert [len(t.days) for t in held_out] == [4]
+    assert result.to_json()["acceptance"]["held_out_days_played"] == 4
+    with pytest.raises(ValueError, match="held-out visits"):
+        PlanRequest(day=DAY, seed=1, held_out_visits=-1)
+
+
+@pytest.mark.safety("H-230")
 def test_a_recommendation_below_the_target_on_one_held_out_day_says_so() -> None:
     """Held-out days of 37/40 and 40/40: confirmed (96.3 % together, the worst 2.5 points
     below), and the summary says the worst day was below the target, within the margin."""
@@ -222,6 +284,11 @@ def test_held_out_days_are_judged_together_with_a_margin() -> None:
     assert not trial([(44, 41), (38, 37)], 0.0).meets
     assert not trial([(40, 37), (40, 38)], 0.03).meets  # 92.5 % and 95 %: 93.8 % together
     assert not trial([(40, 36), (40, 40)], 0.03).meets  # 90 %: more than 3 points below
+    # One network's small days: one miss on a day is 17 points, judged by the days together.
+    assert trial([(6, 5), (8, 8), (7, 7), (6, 6)], 0.03).meets  # 96.3 % together
+    assert not trial([(6, 5), (8, 8), (7, 7), (6, 6)], 0.0).meets
+    assert not trial([(6, 4), (40, 40), (40, 40)], 0.03).meets  # two misses in 6 (97.7 %)
+    assert not trial([(6, 5), (6, 5), (7, 7), (6, 6)], 0.03).meets  # 92 % together
     with pytest.raises(ValueError, match="holdout margin"):
         PlanRequest(day=DAY, seed=1, holdout_margin=0.96)
 
@@ -363,7 +430,7 @@ def test_day_configs_scope_growth_mix_and_seeds() -> None:
     assert configs[0].staffing is not None
     assert configs[0].staffing.shifts_per_day("HF-NORTH") == 0
     assert configs[0].staffing.team("WM-WEST")["early"] == START_TEAM["early"]
-    held = request.held_out(0) + request.held_out(1)
+    held = request.held_out(0) + request.held_out(request.holdout)
     assert len({s for s, _ in held}) == 2 * request.holdout
     assert not {s for s, _ in held} & {s for s, _ in request.searched()}
     assert not {d for _, d in held} & {d for _, d in request.searched()}
@@ -446,6 +513,36 @@ def test_simulate_staffing_file_unknown_network_is_a_usage_error(tmp_path: Path)
     assert "unknown network NOWHERE" in result.output
 
 
+@pytest.mark.safety("H-230")
+def test_simulate_plays_a_one_network_plan_as_it_was_planned(tmp_path: Path) -> None:
+    """`dispatch simulate --staffing` with a one-network plan's file plays that network alone
+    (the file's "scope"), nobody rostered elsewhere, as the planner played it; --network
+    chooses another scope ('all': every network); an unknown one is a usage error."""
+    from dispatch.simulation.cli import play_scope, simulate
+
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps({"networks": {"HF-NORTH": {"early": {
+        "district_nurse": 2}}}, "scope": ["HF-NORTH"]}), encoding="utf-8")
+    every = tmp_path / "every.json"
+    every.write_text(json.dumps({"networks": {}, "scope": list(ALL_NETWORKS)}),
+                     encoding="utf-8")
+
+    assert play_scope((), str(plan_file)) == ("HF-NORTH",)
+    assert play_scope(("all",), str(plan_file)) is None
+    assert play_scope(("kc-south", "KC-SOUTH"), str(plan_file)) == ("KC-SOUTH",)
+    assert play_scope((), str(every)) is None
+    assert play_scope((), None) is None
+    alone = Staffing({"HF-NORTH": {"early": {"district_nurse": 2}}}).alone(
+        ["HF-NORTH"], ALL_NETWORKS)
+    assert alone.shifts_per_day("HF-NORTH") == 2
+    assert all(alone.shifts_per_day(c) == 0 for c in ALL_NETWORKS if c != "HF-NORTH")
+    result = CliRunner().invoke(simulate, ["--network", "NOWHERE", "--json"])
+    assert result.exit_code == 2 and "unknown network NOWHERE" in result.output
+    plan_file.write_text(json.dumps({"networks": {}, "scope": "HF-NORTH"}), encoding="utf-8")
+    result = CliRunner().invoke(simulate, ["--staffing", str(plan_file), "--json"])
+    assert result.exit_code == 2 and '"scope" must be a list of network codes' in result.output
+
+
 def test_capacity_plan_cli_rejects_bad_target() -> None:
     """`dispatch capacity plan --target 1.5` is a usage error, not a search."""
     from dispatch.capacity.cli import capacity
@@ -476,9 +573,11 @@ def test_capacity_cli_defaults_are_the_search_defaults() -> None:
     defaults = {p.name: p.default for p in plan_command.params}
 
     assert (defaults["days"], defaults["max_rounds"], defaults["patients"],
-            defaults["holdout"], defaults["holdout_margin"], defaults["confidence"]) == (
+            defaults["holdout"], defaults["holdout_margin"], defaults["confidence"],
+            defaults["held_out_visits"]) == (
         search.DEFAULT_DAYS, search.DEFAULT_ROUNDS, search.DEFAULT_PATIENTS,
-        search.DEFAULT_HOLDOUT, search.DEFAULT_HOLDOUT_MARGIN, search.DEFAULT_CONFIDENCE)
+        search.DEFAULT_HOLDOUT, search.DEFAULT_HOLDOUT_MARGIN, search.DEFAULT_CONFIDENCE,
+        search.DEFAULT_HELD_OUT_VISITS)
     assert search.DEFAULT_DAYS > 1  # one searched day did not hold on others (H-230-C2)
 
 

@@ -49,8 +49,10 @@ def test_api_capacity_plan_runs_as_a_job(app: Flask, client: Any, token_for: Any
     assert result["networks"]["HF-NORTH"]["early"]["district_nurse"] == 2
     assert result["next_cheapest_missed"]["short_by"] > 0
     assert result["kind"] == "held-out" and result["mix"] is None
+    # One network's 10 2-hour visits a day: each confirmation plays 4 held-out days (40).
+    assert result["acceptance"]["held_out_days_played"] == 4
     assert result["simulated_days"] == sum(1 for t in result["trials"]
-                                           for _ in range(1 if t["kind"] == "search" else 2))
+                                           for _ in range(1 if t["kind"] == "search" else 4))
 
 
 def test_api_capacity_plan_with_a_referral_mix(app: Flask, client: Any,
@@ -205,8 +207,8 @@ def test_capacity_page_start_progress_and_answer(app: Flask, session: so.Session
     page = client.get(started.headers["Location"]).get_data(as_text=True)
     assert "Recommended staffing" in page and 'http-equiv="refresh"' not in page
     assert 'id="chart-cost-compliance"' in page and "growth 1.2" in page
-    assert "held-out day(s) to confirm (together at the target, none more than 3 points " \
-        "below it)" in page
+    assert "at least 2 held-out day(s) to confirm, more to hold about 40 2-hour visits " \
+        "(together at the target, none more than 3 points below it)" in page
     assert 'id="no-cover"' in page and "No nurse or hybrid worker on HF-NORTH (night)" in page
 
 

@@ -298,7 +298,13 @@ def test_simulated_morning_plays_the_staffing_given() -> None:
 
     assert kpis["utilisation_detail"]["shifts"] == 1
     assert set(kpis["networks"]) >= {"HF-NORTH"}
-    assert kpis["networks"]["HF-NORTH"]["shifts"] == 1
+    north = kpis["networks"]["HF-NORTH"]
+    assert north["shifts"] == 1
+    assert north["utilisation_by_hour"] and set(north["utilisation_by_hour"]) <= {
+        f"{h:02d}" for h in range(24)}
+    # Each miss says how busy the workers who could have gone were (None: nobody on shift).
+    assert all(m["skilled_load"] is None or 0.0 <= m["skilled_load"] <= 1.0
+               for m in north["missed_2h"])
 
 
 def test_work_booked_at_the_start_is_placed_in_one_run_a_network(
