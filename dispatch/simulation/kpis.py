@@ -279,10 +279,10 @@ def skilled_load(record: VisitRecord, logs: Sequence[WorkerLog],
     rostered seconds, in the hour the referral came in and the next, of the network's
     workers holding every skill it needs; None when none of them was on shift then.
 
-    Why (issue 17): the capacity planner adds a worker after a held-out miss only when hands
-    were short. A miss while the skilled workers sat mostly idle (session 12: a one-network
-    plan bought a therapist and a night hybrid worker for misses at 28-33 % utilisation) is
-    the plan's or the field's, and another worker on the roster would have sat idle too.
+    Why (issue 17): beside its cause, it tells a reader of a missed visit whether the hands
+    that could have gone were short then or sat partly idle (the planner or the field lost
+    it). The capacity planner does not filter on it: buying only above half busy was tried
+    and dropped (``dispatch.capacity.search``, session 13).
     """
     hours = (record.received_hour, (record.received_hour + 1) % 24)
     wanted = set(record.skills)

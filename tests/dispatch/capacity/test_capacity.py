@@ -183,14 +183,13 @@ def test_a_held_out_miss_adds_the_role_and_pattern_it_needed() -> None:
 
 
 @pytest.mark.safety("H-230")
-@pytest.mark.parametrize(("load", "buys"), [(0.3, False), (0.49, False), (0.5, True),
-                                            (0.9, True), (None, True)])
-def test_a_held_out_miss_buys_a_worker_only_when_hands_were_short(
-        load: float | None, buys: bool) -> None:
-    """A held-out visit planned late while the workers who could have gone were less than
-    half busy in its 2-hour window buys nobody (another of them would have sat idle too):
-    nothing is recommended and the answer says why. Busy, or nobody with its skills on
-    shift (None), it buys the worker it needed."""
+@pytest.mark.parametrize("load", [0.3, 0.9, None])
+def test_a_held_out_miss_buys_a_worker_however_busy_the_hands_were(
+        load: float | None) -> None:
+    """A held-out visit planned late buys the worker it needed whether the workers who could
+    have gone were 30 % or 90 % busy in its 2-hour window, or none was on shift (None): a
+    filter on that load was tried and dropped (session 13: its one-network plan, 3 shifts
+    cheaper, met 85 % on four unseen days where the unfiltered one met 100 %)."""
     request = PlanRequest(day=DAY, seed=1, target=1.0, networks=("HF-NORTH",), days=1,
                           holdout=1, held_out_visits=0)
     inner = fake_player({"HF-NORTH": 1})
@@ -208,15 +207,10 @@ def test_a_held_out_miss_buys_a_worker_only_when_hands_were_short(
     result = plan(request, player=play)
 
     held_out = [t for t in result.trials if t.kind == "held-out"]
-    if buys:
-        assert [t.meets for t in held_out] == [False, True]
-        assert result.recommended is not None and result.stopped is None
-        assert result.recommended.staffing.count("HF-NORTH", "late", "hybrid_worker") == \
-            held_out[0].staffing.count("HF-NORTH", "late", "hybrid_worker") + 1
-    else:
-        assert [t.meets for t in held_out] == [False]
-        assert result.recommended is None
-        assert result.stopped is not None and "at least 50% busy" in result.stopped
+    assert [t.meets for t in held_out] == [False, True]
+    assert result.recommended is not None and result.stopped is None
+    assert result.recommended.staffing.count("HF-NORTH", "late", "hybrid_worker") == \
+        held_out[0].staffing.count("HF-NORTH", "late", "hybrid_worker") + 1
 
 
 @pytest.mark.safety("H-230")
