@@ -156,8 +156,8 @@ class PlanRequest:
     holdout: int = DEFAULT_HOLDOUT
     holdout_margin: float = DEFAULT_HOLDOUT_MARGIN
     jobs: int = 1
-    #: Held-out days a confirmation are added up to this many expected 2-hour visits (0: just
-    #: ``holdout`` days).
+    #: Each confirmation plays enough held-out days to expect this many 2-hour visits (0: just
+    #: ``holdout`` days; :meth:`held_out_days`).
     held_out_visits: int = DEFAULT_HELD_OUT_VISITS
 
     def __post_init__(self) -> None:
@@ -448,6 +448,8 @@ class PlanResult:
                            "held_out_days_together_at_least": req.target,
                            "every_held_out_day_at_least": round(
                                req.target - req.holdout_margin, 4),
+                           # ... unless it missed one visit only (Trial.meets).
+                           "a_held_out_day_may_miss_one_visit": bool(req.holdout_margin),
                            "held_out_visits_about": req.held_out_visits,
                            "held_out_days_played": sum(len(t.days) for t in self.trials
                                                        if t.kind == "held-out")},

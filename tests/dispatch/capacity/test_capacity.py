@@ -234,6 +234,7 @@ def test_held_out_days_grow_until_they_hold_enough_visits() -> None:
     held_out = [t for t in result.trials if t.kind == "held-out"]
     assert [len(t.days) for t in held_out] == [4]
     assert result.to_json()["acceptance"]["held_out_days_played"] == 4
+    assert result.to_json()["acceptance"]["a_held_out_day_may_miss_one_visit"] is True
     with pytest.raises(ValueError, match="held-out visits"):
         PlanRequest(day=DAY, seed=1, held_out_visits=-1)
 

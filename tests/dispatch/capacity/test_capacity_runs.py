@@ -147,6 +147,7 @@ def test_api_capacity_plan_holdout_margin(app: Flask, client: Any, token_for: An
     done = client.get(f"/api/capacity-plans/{created.get_json()['id']}",
                       headers=headers).get_json()
     assert done["result"]["acceptance"]["every_held_out_day_at_least"] == 0.95
+    assert done["result"]["acceptance"]["a_held_out_day_may_miss_one_visit"] is False
 
 
 def test_api_capacity_plan_is_for_managers(client: Any, token_for: Any) -> None:
