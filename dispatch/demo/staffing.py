@@ -48,7 +48,10 @@ from typing import Any, Final
 
 #: Field roles a staffing file may list (the coordinator is fixed, one per network).
 STAFFED_ROLES: Final = ("district_nurse", "hybrid_worker", "therapist", "social_worker")
-#: Roles the capacity planner varies; therapists and social workers stay as the base has them.
+#: Roles the capacity planner's ladder varies; therapists and social workers stay as the base
+#: has them, except that a held-out miss only one of them could have met (an equipment visit:
+#: a therapist) adds one (``dispatch.capacity.search.role_for``; a network planned alone has no
+#: neighbour's therapist to cover it).
 SEARCHED_ROLES: Final = ("district_nurse", "hybrid_worker")
 PATTERN_NAMES: Final = ("early", "late", "night")
 
