@@ -150,6 +150,26 @@ def test_api_capacity_plan_holdout_margin(app: Flask, client: Any, token_for: An
     assert done["result"]["acceptance"]["a_held_out_day_may_miss_one_visit"] is False
 
 
+def test_api_capacity_plan_held_out_visits(app: Flask, client: Any, token_for: Any) -> None:
+    """`held_out_visits` comes back in the request and sizes the held-out days (0: just
+    `holdout` days); out of range is a 422 naming it, and nothing is recorded."""
+    headers = token_for("manager")
+
+    bad = client.post("/api/capacity-plans", headers=headers,
+                      json={**REQUEST, "held_out_visits": 101})
+    created = client.post("/api/capacity-plans", headers=headers,
+                          json={**REQUEST, "held_out_visits": 0})
+
+    assert bad.status_code == 422
+    assert "held_out_visits" in bad.get_json()["errors"]["json"]
+    assert created.status_code == 201
+    assert created.get_json()["request"]["held_out_visits"] == 0
+    assert _run_job(app) == [created.get_json()["id"]]  # the refused one was not recorded
+    done = client.get(f"/api/capacity-plans/{created.get_json()['id']}",
+                      headers=headers).get_json()
+    assert done["result"]["acceptance"]["held_out_days_played"] == 2
+
+
 def test_api_capacity_plan_is_for_managers(client: Any, token_for: Any) -> None:
     """A call handler may not start a search (commissioning is a manager's job)."""
     response = client.post("/api/capacity-plans", json=REQUEST,
