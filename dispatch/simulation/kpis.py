@@ -263,7 +263,7 @@ def _by_network(session: so.Session, records: Sequence[VisitRecord],
             "response_24h": {k: _compliance(mine, "response_24h")[k]
                              for k in ("count", "met", "compliance")},
             "utilisation": _utilisation(shifts)["mean"],
-            # The planner's held-out step reads the hour a miss came in (issue 17).
+            # The network's own hourly load, beside each miss's skilled_load (issue 17).
             "utilisation_by_hour": _utilisation_by_hour(shifts),
             "shifts": len(shifts),
             "missed_2h": [{"hour": r.received_hour, "skills": list(r.skills), "cause": r.cause,
