@@ -16,7 +16,8 @@ Sets (docs/adr/0004-search-tuning.md): ``tuning`` (12 published instances and 9 
 ``benchmarks/solomon_gen.py``) is what settings were chosen on; ``held`` (8 other published
 instances and 9 generated with other seeds) was only measured, never tuned on; ``fresh`` (9
 generated with seed 3, fixed before any run on them) judges the settings chosen after looking
-at ``held``.
+at ``held``; ``fresh2`` (10 generated with seed 4, fixed in the sixth round before any run on
+them) judges beside it.
 """
 
 from __future__ import annotations
@@ -31,9 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import routing.search
+import routing.ruin
 from routing.checker import check_plan
-from routing.search import FSS
 from routing.solomon import SolomonInstance, plan_distance, read_solomon, to_problem
 from routing.solver import solve
 from routing.types import Route, RoutingPlan, RoutingProblem, Stop, Unassigned
@@ -73,6 +73,13 @@ FRESH_GENERATED = (
     *((cls, 100, 3, 1.0) for cls in CLASSES),
     ("R2", 200, 3, 1.0), ("RC1", 200, 3, 1.0), ("C2", 100, 3, 0.75),
 )
+#: A third held-back set, fixed on 2026-12-07 (session 14) before any run on it, to judge
+#: the sixth round's settings beside ``fresh``: seed 4, one per class at 100 customers, C1,
+#: R1 and RC2 at 200, RC2 at 100 with half the customers windowed.
+FRESH2_GENERATED = (
+    *((cls, 100, 4, 1.0) for cls in CLASSES),
+    ("C1", 200, 4, 1.0), ("R1", 200, 4, 1.0), ("RC2", 200, 4, 1.0), ("RC2", 100, 4, 0.5),
+)
 
 
 @dataclass(frozen=True)
@@ -93,38 +100,31 @@ def class_of(name: str) -> str:
 
 
 def instances(which: str, data: Path) -> list[SolomonInstance]:
-    """The instances of the ``tuning``, ``held`` or ``fresh`` set."""
+    """The instances of the ``tuning``, ``held``, ``fresh`` or ``fresh2`` set."""
     published = {"tuning": TUNING_PUBLISHED, "held": HELD_PUBLISHED}.get(which, ())
-    generated = {"tuning": TUNING_GENERATED, "held": HELD_GENERATED}.get(which,
-                                                                       FRESH_GENERATED)
+    generated = {"tuning": TUNING_GENERATED, "held": HELD_GENERATED,
+                 "fresh2": FRESH2_GENERATED}.get(which, FRESH_GENERATED)
     found = [read_solomon(data / f"{name}.txt") for name in published]
     found += [generate(cls, n, seed, windowed=w) for cls, n, seed, w in generated]
     return found
 
 
-#: The distance-VRPTW settings before ruin and recreate (ADR 0004's second round: lambda 0.5,
-#: starts PCI and LCI, a 5 % closing descent, no ruin and recreate), for ``w1old`` and
-#: ``w2old``: before and after in the same run.
-BEFORE = {
-    "VRPTW_PORTFOLIO": (
-        (FSS.PARALLEL_CHEAPEST_INSERTION, 0.5),
-        (FSS.LOCAL_CHEAPEST_INSERTION, 0.5),
-    ),
-    "VRPTW_POLISH": 0.05,
-    "VRPTW_RUIN": 0.0,
-}
+#: The distance-VRPTW settings before this round, for ``w1old`` and ``w2old`` (before and
+#: after in the same run): ruin and recreate whose every step is a descent over the whole plan
+#: (ADR 0004, third to fifth rounds), not over a sub-model of the routes it touched.
+BEFORE: tuple[tuple[object, str, object], ...] = ((routing.ruin, "LOCAL_STEPS", False),)
 
 
 def ours(instance: SolomonInstance, seconds: float, workers: int, before: bool = False) -> Outcome:
     if before:
-        kept = {name: getattr(routing.search, name) for name in BEFORE}
-        for name, value in BEFORE.items():
-            setattr(routing.search, name, value)
+        kept = [(module, name, getattr(module, name)) for module, name, _ in BEFORE]
+        for module, name, value in BEFORE:
+            setattr(module, name, value)
         try:
             return ours(instance, seconds, workers)
         finally:
-            for name, value in kept.items():
-                setattr(routing.search, name, value)
+            for module, name, value in kept:
+                setattr(module, name, value)
     problem = to_problem(instance, vehicles=fleet(instance))
     started = time.perf_counter()
     plan = solve(problem, seconds=seconds, workers=workers)
@@ -285,11 +285,12 @@ def summary(results: dict[str, dict[str, Outcome]], title: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--set", choices=("tuning", "held", "both", "fresh"), default="both",
-                        help="fresh: the second held-back set (generated, seed 3)")
+    parser.add_argument("--set", choices=("tuning", "held", "both", "fresh", "fresh2"),
+                        default="both", help="fresh, fresh2: the second and third held-back "
+                        "sets (generated, seeds 3 and 4)")
     parser.add_argument("--modes", default="w1,pyvrp,w2",
                         help="any of w1, pyvrp, w2, w1old, w2old (the settings before "
-                             "ruin and recreate)")
+                             "this round: BEFORE)")
     parser.add_argument("--only", nargs="*", help="instance names to keep from the set")
     parser.add_argument("--data", type=Path, default=DATA, help="published Solomon files")
     parser.add_argument("--csv", type=Path, help="append one row per solver and instance")

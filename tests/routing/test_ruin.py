@@ -89,7 +89,11 @@ def test_a_route_ruin_removes_one_whole_route(monkeypatch: pytest.MonkeyPatch) -
     assert all(ruined[k] == routes[k] for k in range(len(routes)) if k not in emptied)
 
 
-def test_ruin_and_recreate_improves_a_poor_start_and_stays_legal() -> None:
+@pytest.mark.parametrize("local", [True, False], ids=["local steps", "whole-model steps"])
+def test_ruin_and_recreate_improves_a_poor_start_and_stays_legal(
+    local: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ruin_module, "LOCAL_STEPS", local)
     problem = to_problem(_ring())
     screening = screen(problem)
     start = _first_plan(problem)
@@ -101,6 +105,40 @@ def test_ruin_and_recreate_improves_a_poor_start_and_stays_legal() -> None:
     assert stats.steps == 30 and stats.failed == 0
     assert better.objective < start.objective
     assert check_plan(problem, better) == [] and not better.unassigned
+
+
+def test_local_steps_add_up_to_the_cost_the_whole_model_gives_their_plan() -> None:
+    """Each local step prices only the routes it searched; the sum over the phase must be the
+    cost the whole model gives the plan returned (a wrong sum would keep worse plans)."""
+    problem = to_problem(_ring(30))
+    screening = screen(problem)
+    start = _first_plan(problem)
+    stats = RuinStats()
+
+    better = ruin_and_recreate(problem, screening, start, BOUND, _descent_params(),
+                               stats=stats, steps=40)
+
+    assert stats.improved > 0
+    assert better.objective == stats.best_cost < start.objective
+    assert check_plan(problem, better) == [] and not better.unassigned
+
+
+def test_a_local_step_searches_the_ruined_routes_their_nearest_and_one_empty_shift(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ruin_module, "LOCAL_ROUTES", 3)
+    routes = [["a1", "a2"], ["b1", "b2"], ["c1"], [], ["d1", "d2"], []]
+    ruined = [["a1"], ["b1", "b2"], ["c1"], [], ["d1", "d2"], []]
+    near = {
+        "a2": ["a1", "d1", "c1", "b1"], "a1": ["a2", "b1"], "b1": ["a1"], "b2": ["b1"],
+        "c1": ["d1"], "d1": ["d2"], "d2": ["d1"],
+    }
+
+    chosen = ruin_module._local_vehicles(routes, ruined, near)
+
+    # the ruined route, then the routes of a2's nearest visits in order (its own route is
+    # already in; d before c), then the first empty shift
+    assert chosen == [0, 4, 2, 3]
 
 
 def test_ruin_and_recreate_never_returns_a_worse_plan() -> None:
