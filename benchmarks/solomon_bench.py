@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import routing.ruin
+import routing.search
 from routing.checker import check_plan
 from routing.solomon import SolomonInstance, plan_distance, read_solomon, to_problem
 from routing.solver import solve
@@ -110,9 +111,15 @@ def instances(which: str, data: Path) -> list[SolomonInstance]:
 
 
 #: The distance-VRPTW settings before this round, for ``w1old`` and ``w2old`` (before and
-#: after in the same run): ruin and recreate whose every step is a descent over the whole plan
-#: (ADR 0004, third to fifth rounds), not over a sub-model of the routes it touched.
-BEFORE: tuple[tuple[object, str, object], ...] = ((routing.ruin, "LOCAL_STEPS", False),)
+#: after in the same run): ruin and recreate whose every step is a descent over the whole plan,
+#: at least 10 % of the budget once guided search stalls, annealed from 0.2 % to 0.01 % (ADR
+#: 0004, third to fifth rounds).
+BEFORE: tuple[tuple[object, str, object], ...] = (
+    (routing.ruin, "LOCAL_STEPS", False),
+    (routing.search, "VRPTW_RUIN", 0.1),
+    (routing.ruin, "START_TEMPERATURE", 0.002),
+    (routing.ruin, "END_TEMPERATURE", 0.0001),
+)
 
 
 def ours(instance: SolomonInstance, seconds: float, workers: int, before: bool = False) -> Outcome:

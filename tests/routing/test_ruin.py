@@ -31,7 +31,13 @@ from routing.search import (
 )
 from routing.solomon import SolomonCustomer, SolomonInstance, to_problem
 from routing.types import RoutingPlan, RoutingProblem
-from tests.routing.conftest import CEILING, ProblemFactory, make_shift, make_visit
+from tests.routing.conftest import (
+    CEILING,
+    ProblemFactory,
+    line_travel,
+    make_shift,
+    make_visit,
+)
 
 #: A generous bound: the step limits end these runs long before it on any machine.
 BOUND = 20 * CEILING
@@ -120,6 +126,33 @@ def test_local_steps_add_up_to_the_cost_the_whole_model_gives_their_plan() -> No
 
     assert stats.improved > 0
     assert better.objective == stats.best_cost < start.objective
+    assert check_plan(problem, better) == [] and not better.unassigned
+
+
+def test_local_steps_count_what_the_model_charges_beyond_distance(
+    make_problem: ProblemFactory,
+) -> None:
+    """A distance problem whose visits prefer a worker (a continuity cost on top of the arcs):
+    a step's cost change is the sub-model's whole cost, so the sum is still the whole model's
+    cost of the plan returned, and a plan that moves a visit off its preferred worker pays."""
+    shifts = [make_shift(f"s{k}") for k in range(3)]
+    visits = [
+        make_visit(f"v{k}", 1 + k % 10, duration=600, earliest=(k % 4) * 3600,
+                   deadline=(k % 4) * 3600 + 4 * 3600,
+                   preferred_workers=frozenset({f"w-s{k % 3}"}) if k % 2 else frozenset())
+        for k in range(18)
+    ]
+    distance = line_travel(range(11)) // 10
+    problem = make_problem(visits, shifts, objective="distance", distance=distance, seed=3)
+    screening = screen(problem)
+    start = _first_plan(problem)
+    stats = RuinStats()
+
+    better = ruin_and_recreate(problem, screening, start, BOUND, _descent_params(),
+                               stats=stats, steps=40)
+
+    assert stats.steps == 40 and stats.failed == 0
+    assert better.objective == min(stats.best_cost or start.objective, start.objective)
     assert check_plan(problem, better) == [] and not better.unassigned
 
 
