@@ -82,6 +82,28 @@ class RuinStats:
     best_cost: int | None = None
 
 
+@dataclasses.dataclass
+class _Annealing:
+    """The phase's clock and acceptance, shared by whole-model and local steps: a step's plan
+    replaces the current one if cheaper, or by a simulated-annealing draw whose temperature
+    falls from ``START_TEMPERATURE`` to ``END_TEMPERATURE`` of the start's objective over
+    ``seconds``."""
+
+    seconds: float
+    objective: int
+    started: float = dataclasses.field(default_factory=time.perf_counter)
+
+    def left(self) -> float:
+        return self.seconds - (time.perf_counter() - self.started)
+
+    def accepts(self, cost: int, current: int, rng: random.Random) -> bool:
+        hot = max(1.0, START_TEMPERATURE * self.objective)
+        cold = max(0.5, END_TEMPERATURE * self.objective)
+        progress = min(1.0, (time.perf_counter() - self.started) / self.seconds)
+        temperature = hot * (cold / hot) ** progress
+        return cost < current or rng.random() < math.exp((current - cost) / temperature)
+
+
 def ruin_and_recreate(
     problem: RoutingProblem,
     screening: Screening,
@@ -100,7 +122,7 @@ def ruin_and_recreate(
     """
     if LOCAL_STEPS:
         return _local_ruin_and_recreate(problem, screening, start, seconds, params, stats, steps)
-    started = time.perf_counter()
+    clock = _Annealing(seconds, start.objective)
     stats = stats if stats is not None else RuinStats()
     model = build_model(problem, screening, {})
     routing = model.routing
@@ -110,11 +132,9 @@ def ruin_and_recreate(
     current = warm_routes(model, start)
     current_cost = best_cost = start.objective
     best: RoutingPlan = start
-    hot = max(1.0, START_TEMPERATURE * start.objective)
-    cold = max(0.5, END_TEMPERATURE * start.objective)
     failed_in_a_row = 0
     while failed_in_a_row < MAX_FAILED_STEPS and (steps is None or stats.steps < steps):
-        left = seconds - (time.perf_counter() - started)
+        left = clock.left()
         if left < MIN_STEP_SECONDS:
             break
         ruined = ruin(current, near, rng)
@@ -130,9 +150,7 @@ def ruin_and_recreate(
             continue
         failed_in_a_row = 0
         cost = solution.ObjectiveValue()
-        progress = min(1.0, (time.perf_counter() - started) / seconds)
-        temperature = hot * (cold / hot) ** progress
-        if cost < current_cost or rng.random() < math.exp((current_cost - cost) / temperature):
+        if clock.accepts(cost, current_cost, rng):
             stats.accepted += 1
             current, current_cost = _routes(routing, solution), cost
         if cost < best_cost:
@@ -141,7 +159,7 @@ def ruin_and_recreate(
             best = read_plan(model, solution, 0.0)
     if best is start:
         return start
-    spent = start.seconds + time.perf_counter() - started
+    spent = start.seconds + time.perf_counter() - clock.started
     return dataclasses.replace(best, seconds=round(spent, 3))
 
 
@@ -164,7 +182,7 @@ def _local_ruin_and_recreate(
     sub-model's cost minus what those routes cost before. The plan returned is read back and
     costed by the whole model, and returned only if that cost beats ``start``'s.
     """
-    started = time.perf_counter()
+    clock = _Annealing(seconds, start.objective)
     stats = stats if stats is not None else RuinStats()
     full = build_model(problem, screening, {})
     full.routing.CloseModelWithParameters(params)
@@ -178,11 +196,9 @@ def _local_ruin_and_recreate(
     near = _visit_neighbours(full)
     current_cost = best_cost = start.objective
     best = [list(route) for route in current]
-    hot = max(1.0, START_TEMPERATURE * start.objective)
-    cold = max(0.5, END_TEMPERATURE * start.objective)
     failed_in_a_row = 0
     while failed_in_a_row < MAX_FAILED_STEPS and (steps is None or stats.steps < steps):
-        left = seconds - (time.perf_counter() - started)
+        left = clock.left()
         if left < MIN_STEP_SECONDS:
             break
         ruined = ruin(current, near, rng)
@@ -196,9 +212,7 @@ def _local_ruin_and_recreate(
         failed_in_a_row = 0
         routes, change = found
         cost = current_cost + change
-        progress = min(1.0, (time.perf_counter() - started) / seconds)
-        temperature = hot * (cold / hot) ** progress
-        if cost < current_cost or rng.random() < math.exp((current_cost - cost) / temperature):
+        if clock.accepts(cost, current_cost, rng):
             stats.accepted += 1
             for vehicle, visits in zip(chosen, routes, strict=True):
                 current[vehicle] = visits
@@ -213,7 +227,7 @@ def _local_ruin_and_recreate(
     plan = _read_back(full, best, params)
     if plan is None or plan.objective >= start.objective:
         return start
-    spent = start.seconds + time.perf_counter() - started
+    spent = start.seconds + time.perf_counter() - clock.started
     return dataclasses.replace(plan, seconds=round(spent, 3))
 
 
